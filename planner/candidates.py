@@ -1,0 +1,172 @@
+"""Candidate sites: outlets and institutions typed by policy class, with grid costs."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from planner import columns as C
+from planner.config import CandidatesSection, CostsSection
+from planner.demand import assign_townships
+
+logger = logging.getLogger(__name__)
+
+#: OSM tag (key, value) -> policy class. Earlier classes win when sites are merged.
+OSM_CLASSES: dict[tuple[str, str], str] = {
+    ("amenity", "townhall"): "township_government",
+    ("amenity", "fuel"): "fuel_station",
+    ("amenity", "bus_station"): "transport_hub",
+    ("public_transport", "station"): "transport_hub",
+    ("amenity", "parking"): "car_park",
+    ("amenity", "marketplace"): "commercial_outlet",
+    ("shop", "supermarket"): "commercial_outlet",
+    ("shop", "convenience"): "commercial_outlet",
+    ("shop", "mall"): "commercial_outlet",
+    ("shop", "department_store"): "commercial_outlet",
+    ("shop", "general"): "commercial_outlet",
+    ("shop", "car_repair"): "commercial_outlet",
+    ("amenity", "post_office"): "institution",
+    ("amenity", "school"): "institution",
+    ("amenity", "clinic"): "institution",
+    ("amenity", "hospital"): "institution",
+    ("amenity", "doctors"): "institution",
+    ("amenity", "college"): "institution",
+    ("amenity", "police"): "institution",
+    ("amenity", "community_centre"): "institution",
+}
+_PRIORITY = {
+    "township_government": 0,
+    "fuel_station": 1,
+    "transport_hub": 2,
+    "car_park": 3,
+    "commercial_outlet": 4,
+    "institution": 5,
+}
+#: Lines at or below this voltage (kV) count as medium-voltage lines a site can tap.
+MV_MAX_KV = 20.0
+
+
+def classify(pois: gpd.GeoDataFrame) -> pd.Series:
+    """Policy class of each POI from its OSM tags (None when it gives no candidate)."""
+    out = pd.Series([None] * len(pois), index=pois.index, dtype=object)
+    for (key, value), cls in OSM_CLASSES.items():
+        if key not in pois.columns:
+            continue
+        hit = out.isna() & (pois[key] == value)
+        out[hit] = cls
+    return out
+
+
+def build_candidates(
+    pois: gpd.GeoDataFrame,
+    county: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame,
+    substations: gpd.GeoDataFrame,
+    power_lines: gpd.GeoDataFrame,
+    *,
+    rules: CandidatesSection,
+    costs: CostsSection,
+) -> gpd.GeoDataFrame:
+    """Candidate sites with policy class, township, grid connection and capex.
+
+    Parameters
+    ----------
+    pois
+        OSM points of interest (metric CRS).
+    county, townships
+        Boundaries (metric CRS).
+    substations
+        With ``substation_id`` and ``headroom_kw``.
+    power_lines
+        With ``power`` and ``voltage_kv``.
+    rules
+        Which classes, and the merge distance.
+    costs
+        Station and connection costs.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``candidate_id``, ``name``, ``policy_class``, ``osm_id``, ``source``,
+        ``township_id``, ``grid_distance_m``, ``connection_cost``, ``substation_id``,
+        ``headroom_kw``, ``station_capex``.
+    """
+    cls = classify(pois)
+    sel = cls.notna() & cls.isin(rules.classes)
+    cand = pois.loc[sel, [C.OSM_ID, C.NAME, "amenity", "shop", pois.geometry.name]].copy()
+    cand[C.POLICY_CLASS] = cls[sel]
+    cand[C.SOURCE] = np.where(
+        cand["amenity"].notna(), "amenity=" + cand["amenity"].astype(str),
+        "shop=" + cand["shop"].astype(str),
+    )
+    inside = cand.within(county.geometry.iloc[0])
+    if (~inside).any():
+        logger.info("%d outlets outside the county are not candidates", int((~inside).sum()))
+    cand = cand[inside]
+    cand = _merge_close(cand, rules.merge_within_m)
+    cand = cand.drop(columns=["amenity", "shop"]).reset_index(drop=True)
+    cand.insert(0, C.CANDIDATE_ID, [f"c{i:04d}" for i in range(len(cand))])
+    cand[C.TOWNSHIP_ID] = assign_townships(cand, townships, label="candidates")
+    _attach_grid(cand, substations, power_lines, costs)
+    cand[C.STATION_CAPEX] = costs.station_capex + cand[C.CONNECTION_COST]
+    counts = cand[C.POLICY_CLASS].value_counts().to_dict()
+    logger.info("%d candidates: %s", len(cand), counts)
+    return cand
+
+
+def _merge_close(cand: gpd.GeoDataFrame, within_m: float) -> gpd.GeoDataFrame:
+    """Keep one site of each group closer than ``within_m`` (the highest-priority class)."""
+    if within_m <= 0 or len(cand) < 2:
+        return cand
+    cand = cand.assign(_p=cand[C.POLICY_CLASS].map(_PRIORITY)).sort_values(
+        ["_p", C.OSM_ID], kind="stable"
+    )
+    xy = np.column_stack([cand.geometry.x, cand.geometry.y])
+    tree = cKDTree(xy)
+    taken = np.zeros(len(cand), dtype=bool)
+    keep = np.zeros(len(cand), dtype=bool)
+    for i in range(len(cand)):
+        if taken[i]:
+            continue
+        keep[i] = True
+        taken[tree.query_ball_point(xy[i], within_m)] = True
+    merged = int((~keep).sum())
+    if merged:
+        logger.info("%d candidates merged into a site within %.0f m", merged, within_m)
+    return cand[keep].drop(columns="_p").sort_values(C.OSM_ID, kind="stable")
+
+
+def _attach_grid(
+    cand: gpd.GeoDataFrame,
+    substations: gpd.GeoDataFrame,
+    power_lines: gpd.GeoDataFrame,
+    costs: CostsSection,
+) -> None:
+    pts = cand.geometry.to_numpy()
+    mv = power_lines[
+        (power_lines["power"] == "minor_line")
+        | (power_lines["voltage_kv"].fillna(0) <= MV_MAX_KV)
+    ]
+    targets = list(mv.geometry.to_numpy()) + list(substations.geometry.to_numpy())
+    if targets and len(pts):
+        tree = shapely.STRtree(targets)
+        idx = tree.nearest(pts)
+        dist = shapely.distance(pts, np.asarray(targets, dtype=object)[idx])
+    else:
+        logger.warning("no 10 kV lines or substations: grid connection cost is unknown (NaN)")
+        dist = np.full(len(pts), np.nan)
+    cand[C.GRID_DISTANCE_M] = dist
+    cand[C.CONNECTION_COST] = np.nan_to_num(dist / 1000.0 * costs.connection_per_km)
+    if len(substations) and len(pts):
+        s_tree = shapely.STRtree(substations.geometry.to_numpy())
+        s_idx = s_tree.nearest(pts)
+        cand[C.SUBSTATION_ID] = substations[C.SUBSTATION_ID].to_numpy()[s_idx]
+        cand[C.HEADROOM_KW] = substations[C.HEADROOM_KW].to_numpy()[s_idx]
+    else:
+        cand[C.SUBSTATION_ID] = None
+        cand[C.HEADROOM_KW] = np.nan

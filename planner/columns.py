@@ -1,0 +1,83 @@
+"""Column names used across the pipeline, each with a description and unit.
+
+:data:`DICTIONARY` feeds the exported data dictionary; every column written to an
+output file must appear in it (a test checks this).
+"""
+
+from __future__ import annotations
+
+TOWNSHIP_ID = "township_id"
+TOWNSHIP_NAME = "township_name"
+NAME = "name"
+NAME_PINYIN = "name_pinyin"
+DEMAND_ID = "demand_id"
+POPULATION = "population"
+EVS = "evs"
+SESSIONS_DAY = "sessions_day"
+KWH_DAY = "kwh_day"
+CANDIDATE_ID = "candidate_id"
+POLICY_CLASS = "policy_class"
+OSM_ID = "osm_id"
+SOURCE = "source"
+GRID_DISTANCE_M = "grid_distance_m"
+CONNECTION_COST = "connection_cost"
+SUBSTATION_ID = "substation_id"
+HEADROOM_KW = "headroom_kw"
+STATION_CAPEX = "station_capex"
+CHARGERS = "chargers"
+CHARGER_KW = "charger_kw"
+SESSIONS_SERVED = "sessions_served"
+CAPEX = "capex"
+STATION_ID = "station_id"
+MINUTES = "minutes"
+COVERED_SHARE = "covered_share"
+NEAREST_STATION_MIN = "nearest_station_min"
+REPAIR_ID = "repair_id"
+TARGETS_COVERED = "targets_covered"
+LON = "lon"
+LAT = "lat"
+PLACE = "place"
+VOLTAGE_KV = "voltage_kv"
+RATED_KVA = "rated_kva"
+PEAK_LOAD_KW = "peak_load_kw"
+SOCKETS = "sockets"
+STATIONS = "stations"
+
+DICTIONARY: dict[str, tuple[str, str]] = {
+    TOWNSHIP_ID: ("Township code (9 digits in China)", "-"),
+    TOWNSHIP_NAME: ("Township name", "-"),
+    NAME: ("Name from the source data (may be empty)", "-"),
+    NAME_PINYIN: ("Name in pinyin", "-"),
+    DEMAND_ID: ("Demand point id (1 km cell of the population raster)", "-"),
+    POPULATION: ("Resident population represented by the point", "people"),
+    EVS: ("Electric vehicles owned by that population", "vehicles"),
+    SESSIONS_DAY: ("Public charging sessions the point generates", "sessions/day"),
+    KWH_DAY: ("Energy of those sessions", "kWh/day"),
+    CANDIDATE_ID: ("Candidate site id", "-"),
+    POLICY_CLASS: ("Policy class of the site (commercial_outlet, township_government, ...)", "-"),
+    OSM_ID: ("OpenStreetMap element, as n123 / w456", "-"),
+    SOURCE: ("Where the site comes from (osm tag or table)", "-"),
+    GRID_DISTANCE_M: ("Straight-line distance to the nearest 10 kV line or substation", "m"),
+    CONNECTION_COST: ("Cost of the 10 kV connection (distance x cost per km)", "CNY"),
+    SUBSTATION_ID: ("Substation that would feed the site (nearest)", "-"),
+    HEADROOM_KW: ("Available headroom of that substation", "kW"),
+    STATION_CAPEX: ("Fixed cost of a station at the site, connection included", "CNY"),
+    CHARGERS: ("Number of chargers at the station", "chargers"),
+    CHARGER_KW: ("Installed charging power at the station", "kW"),
+    SESSIONS_SERVED: ("Charging sessions assigned to the station", "sessions/day"),
+    CAPEX: ("Total capital cost of the site (station, chargers, connection)", "CNY"),
+    STATION_ID: ("Candidate id of the station that serves the point", "-"),
+    MINUTES: ("Drive time to that station", "min"),
+    COVERED_SHARE: ("Share of the point's sessions served within the cutoff", "0-1"),
+    NEAREST_STATION_MIN: ("Drive time to the nearest chosen station (empty: none in reach)", "min"),
+    REPAIR_ID: ("Repair point id (the candidate id of its site)", "-"),
+    TARGETS_COVERED: ("Villages and stations within the repair response time", "count"),
+    LON: ("Longitude, WGS84", "degree"),
+    LAT: ("Latitude, WGS84", "degree"),
+    PLACE: ("OSM place type (town, village, hamlet ...)", "-"),
+    VOLTAGE_KV: ("Highest voltage of the asset", "kV"),
+    RATED_KVA: ("Rated transformer capacity", "kVA"),
+    PEAK_LOAD_KW: ("Measured peak load", "kW"),
+    SOCKETS: ("Charging sockets (OSM capacity tag)", "count"),
+    STATIONS: ("Chosen charging stations in the township", "count"),
+}

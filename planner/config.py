@@ -1,0 +1,372 @@
+"""The run config: one validated schema with documented defaults.
+
+A county config is a YAML file whose keys mirror the classes below. Unknown keys are
+errors; relative paths are resolved against the config file's folder. Any field can be
+overridden on the command line with ``--set section.field=value`` (the value is parsed
+as YAML, so ``--set stations.budget=8e6`` gives a number).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from planner.errors import ConfigError
+
+#: Policy classes of candidate sites.
+POLICY_CLASSES = (
+    "commercial_outlet",
+    "township_government",
+    "fuel_station",
+    "car_park",
+    "transport_hub",
+    "institution",
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CountySection(_Section):
+    """Which county this is."""
+
+    name: str = Field(description="County name as shown in reports, e.g. 青溪县")
+    slug: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Folder-safe id; default: from the config file name",
+    )
+
+
+class BoundariesInput(_Section):
+    """County and township polygons (GeoPackage, Shapefile or GeoJSON)."""
+
+    path: Path
+    county_layer: str | None = Field(default=None, description="Layer of the county polygon")
+    township_layer: str | None = Field(default=None, description="Layer of township polygons")
+    township_id_field: str = Field(default="code", description="Township code field")
+    township_name_field: str = Field(default="name", description="Township name field")
+
+
+class OsmInput(_Section):
+    """OpenStreetMap extract (.osm.pbf, .osm or .osm.bz2)."""
+
+    path: Path
+    clip_buffer_m: float = Field(
+        default=5000, ge=0, description="Roads this far outside the county are kept"
+    )
+
+
+class PopulationInput(_Section):
+    """Population raster (GeoTIFF/COG, people per cell, any CRS)."""
+
+    path: Path
+    band: int = Field(default=1, ge=1)
+
+
+class SubstationTableInput(_Section):
+    """Substation headroom table (CSV) joined to OSM substations by id (OSM ``ref``)."""
+
+    path: Path
+    id_field: str = "substation_id"
+    rated_kva_field: str = "rated_kva"
+    peak_load_kw_field: str = "peak_load_kw"
+
+
+class Inputs(_Section):
+    """Input files. Paths are relative to the config file."""
+
+    boundaries: BoundariesInput
+    osm: OsmInput
+    population: PopulationInput
+    substations: SubstationTableInput | None = None
+
+
+class CrsSection(_Section):
+    """Coordinate reference systems."""
+
+    metric: str = Field(
+        default="auto",
+        description=(
+            "CRS for distances: 'auto' picks the CGCS2000 3-degree Gauss-Kruger zone in "
+            "China (EPSG:4534-4554) and UTM elsewhere; or any 'EPSG:nnnn'"
+        ),
+    )
+
+
+class DemandSection(_Section):
+    """How population turns into charging demand."""
+
+    cell_size_m: float = Field(default=1000, gt=0, description="Demand aggregation cell")
+    vehicles_per_1000: float = Field(default=220, ge=0, description="Cars per 1000 people")
+    ev_adoption: float = Field(default=0.10, ge=0, le=1, description="EV share of cars")
+    sessions_per_ev_per_day: float = Field(
+        default=0.15, ge=0, description="Public charging sessions per EV per day"
+    )
+    kwh_per_session: float = Field(default=25, gt=0, description="Energy per session (kWh)")
+    min_population: float = Field(
+        default=1.0, ge=0, description="Cells with fewer people are not demand points"
+    )
+
+
+class CandidatesSection(_Section):
+    """Which outlets become candidate sites."""
+
+    classes: list[Literal[POLICY_CLASSES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(POLICY_CLASSES),
+        description="Policy classes that give candidates",
+    )
+    merge_within_m: float = Field(
+        default=50, ge=0, description="Candidates closer than this are merged into one"
+    )
+
+
+class NetworkSection(_Section):
+    """Road network and speeds."""
+
+    speeds_kmh: dict[str, float] = Field(
+        default_factory=lambda: {
+            "motorway": 100,
+            "trunk": 70,
+            "primary": 60,
+            "secondary": 50,
+            "tertiary": 40,
+            "unclassified": 30,
+            "residential": 25,
+            "living_street": 10,
+            "service": 15,
+            "road": 30,
+        },
+        description="Speed per highway class where maxspeed is missing (_link classes use "
+        "their base class); rural China defaults",
+    )
+    access_speed_kmh: float = Field(
+        default=15, gt=0, description="Speed of the off-road leg from a point to its node"
+    )
+    max_snap_m: float = Field(
+        default=3000, gt=0, description="Points farther than this from a road are reported"
+    )
+
+
+class CostsSection(_Section):
+    """Costs in CNY."""
+
+    station_capex: float = Field(default=300_000, ge=0, description="Fixed cost per station")
+    charger_capex: float = Field(default=80_000, ge=0, description="Cost per charger")
+    connection_per_km: float = Field(
+        default=250_000, ge=0, description="10 kV connection cost per km of line"
+    )
+    repair_point_capex: float = Field(default=150_000, ge=0, description="Cost per repair point")
+
+
+class StationsSection(_Section):
+    """Charging-station model: maximal covering with sizing."""
+
+    cutoff_min: float = Field(default=15, gt=0, description="Drive time that counts as covered")
+    max_stations: int | None = Field(default=None, ge=1, description="At most this many")
+    budget: float | None = Field(default=None, gt=0, description="Total capex cap (CNY)")
+    township_min: bool = Field(default=True, description="Every township gets a station")
+    charger_kw: float = Field(default=60, gt=0, description="Power per charger (kW)")
+    sessions_per_charger_per_day: float = Field(
+        default=10,
+        gt=0,
+        description="Service-level rule: sessions one charger serves per day "
+        "(utilisation cap x 24 h / session hours)",
+    )
+    min_chargers: int = Field(default=2, ge=1, description="Chargers per station, at least")
+    max_chargers: int = Field(default=12, ge=1, description="Chargers per station, at most")
+
+    @model_validator(mode="after")
+    def _check(self) -> StationsSection:
+        if self.max_stations is None and self.budget is None:
+            msg = "stations: give max_stations or budget (or both)"
+            raise ValueError(msg)
+        if self.min_chargers > self.max_chargers:
+            msg = "stations: min_chargers is above max_chargers"
+            raise ValueError(msg)
+        return self
+
+
+class RepairSection(_Section):
+    """Repair-point model: fewest points covering villages and stations."""
+
+    enabled: bool = True
+    response_min: float = Field(default=30, gt=0, description="Repair response drive time")
+
+
+class SolverSection(_Section):
+    """MIP solver."""
+
+    name: Literal["highs", "cbc"] = Field(default="highs", description="HiGHS or CBC")
+    time_limit_s: float = Field(default=120, gt=0)
+    mip_gap: float = Field(default=1e-4, ge=0, lt=1, description="Relative MIP gap to stop at")
+    threads: int | None = Field(default=None, ge=1)
+    msg: bool = Field(default=False, description="Show the solver log")
+
+
+class Config(_Section):
+    """A county run config."""
+
+    county: CountySection
+    inputs: Inputs
+    crs: CrsSection = Field(default_factory=CrsSection)
+    demand: DemandSection = Field(default_factory=DemandSection)
+    candidates: CandidatesSection = Field(default_factory=CandidatesSection)
+    network: NetworkSection = Field(default_factory=NetworkSection)
+    costs: CostsSection = Field(default_factory=CostsSection)
+    stations: StationsSection
+    repair: RepairSection = Field(default_factory=RepairSection)
+    solver: SolverSection = Field(default_factory=SolverSection)
+
+    @property
+    def slug(self) -> str:
+        """The county's folder-safe id."""
+        return self.county.slug or "county"
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key.path=value`` overrides to a raw config mapping.
+
+    Parameters
+    ----------
+    raw
+        The parsed YAML mapping; not modified.
+    overrides
+        Strings ``section.field=value``; the value is parsed as YAML.
+
+    Returns
+    -------
+    dict
+        A new mapping with the overrides set.
+    """
+    out = _deep_copy(raw)
+    for item in overrides:
+        if "=" not in item:
+            msg = f"--set {item!r}: expected key=value, e.g. stations.budget=8e6"
+            raise ConfigError(msg)
+        key, value = item.split("=", 1)
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            msg = f"--set {item!r}: empty key"
+            raise ConfigError(msg)
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = {}
+                node[part] = child
+            if not isinstance(child, dict):
+                msg = f"--set {item!r}: '{part}' is not a section"
+                raise ConfigError(msg)
+            node = child
+        try:
+            node[parts[-1]] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            node[parts[-1]] = value
+    return out
+
+
+def _deep_copy(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _deep_copy(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_deep_copy(v) for v in obj]
+    return obj
+
+
+def _format_validation(err: ValidationError, source: str) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            parts.append(f"unknown key '{loc}'")
+        elif e["type"] == "missing":
+            parts.append(f"'{loc}' is required")
+        else:
+            text = e["msg"].removeprefix("Value error, ")
+            parts.append(f"'{loc}': {text} (got {e.get('input')!r})")
+    return f"config {source}: " + "; ".join(parts)
+
+
+def config_from_dict(
+    raw: dict[str, Any], *, base_dir: Path, source: str = "<dict>", slug: str | None = None
+) -> Config:
+    """Validate a raw mapping into a :class:`Config`.
+
+    Parameters
+    ----------
+    raw
+        The mapping (as parsed from YAML).
+    base_dir
+        Folder that relative input paths are resolved against.
+    source
+        Name used in error messages.
+    slug
+        Default county slug when the mapping gives none.
+
+    Returns
+    -------
+    Config
+        The validated config with absolute input paths.
+    """
+    if not isinstance(raw, dict):
+        msg = f"config {source}: expected a mapping of sections at the top level"
+        raise ConfigError(msg)
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_validation(err, source)) from None
+    if cfg.county.slug is None and slug:
+        cfg.county.slug = slug
+    for section in (
+        cfg.inputs.boundaries,
+        cfg.inputs.osm,
+        cfg.inputs.population,
+        cfg.inputs.substations,
+    ):
+        if section is not None and not section.path.is_absolute():
+            section.path = (base_dir / section.path).resolve()
+    return cfg
+
+
+def load_config(path: str | Path, *, overrides: list[str] | None = None) -> Config:
+    """Read, override and validate a county config file.
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+    overrides
+        ``section.field=value`` strings applied before validation.
+
+    Returns
+    -------
+    Config
+        The validated config.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"config {path}: file not found"
+        raise ConfigError(msg)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        msg = f"config {path}:{where} not valid YAML ({getattr(err, 'problem', err)})"
+        raise ConfigError(msg) from None
+    except UnicodeDecodeError:
+        msg = f"config {path}: not UTF-8 text"
+        raise ConfigError(msg) from None
+    raw = apply_overrides(raw or {}, overrides or [])
+    slug = _slugify(path.name.split(".")[0])
+    return config_from_dict(raw, base_dir=path.parent.resolve(), source=str(path), slug=slug)
+
+
+def _slugify(text: str) -> str:
+    out = "".join(c.lower() if c.isascii() and c.isalnum() else "-" for c in text).strip("-")
+    return out or "county"

@@ -1,0 +1,166 @@
+"""Typed objects passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from affine import Affine
+from pyproj import CRS
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An input file the run read, for the manifest."""
+
+    role: str
+    path: Path
+    sha256: str
+    size_bytes: int
+
+
+@dataclass
+class RoadWays:
+    """Drivable OSM ways as read: node ids and lon/lat per node, tags per way."""
+
+    node_ids: np.ndarray  # (n,) int64, unique
+    lon: np.ndarray  # (n,)
+    lat: np.ndarray  # (n,)
+    way_nodes: list[np.ndarray]  # per way, indices into node_ids
+    highway: list[str]
+    maxspeed: list[str | None]
+    oneway: list[str | None]
+    names: list[str | None]
+
+
+@dataclass
+class OsmData:
+    """What the planner takes from an OSM extract (all in EPSG:4326)."""
+
+    roads: RoadWays
+    pois: gpd.GeoDataFrame  # osm_id, name, amenity, shop, ... + geometry (points)
+    places: gpd.GeoDataFrame  # osm_id, name, place, population
+    substations: gpd.GeoDataFrame  # osm_id, ref, name, voltage_kv
+    power_lines: gpd.GeoDataFrame  # osm_id, power, voltage_kv
+    chargers: gpd.GeoDataFrame  # osm_id, name, operator, sockets
+
+
+@dataclass
+class PopulationGrid:
+    """A window of a population raster covering the county (cells outside are 0)."""
+
+    values: np.ndarray  # (rows, cols) float64 people per cell
+    transform: Affine
+    crs: CRS
+    source_total: float  # people in the window before masking
+
+
+@dataclass
+class CountyData:
+    """Everything ingest gives the later stages, in the county's metric CRS."""
+
+    name: str
+    slug: str
+    crs: CRS
+    county: gpd.GeoDataFrame
+    townships: gpd.GeoDataFrame  # township_id, township_name, ...
+    roads: RoadWays
+    pois: gpd.GeoDataFrame
+    places: gpd.GeoDataFrame
+    substations: gpd.GeoDataFrame  # + rated_kva, peak_load_kw, headroom_kw
+    power_lines: gpd.GeoDataFrame
+    chargers: gpd.GeoDataFrame
+    population: PopulationGrid
+    inputs: list[InputFile] = field(default_factory=list)
+
+
+@dataclass
+class RoadGraph:
+    """A directed road graph in CSR form, travel times in seconds."""
+
+    x: np.ndarray  # node coordinates in the metric CRS
+    y: np.ndarray
+    osm_ids: np.ndarray
+    tail: np.ndarray  # edge arrays
+    head: np.ndarray
+    length_m: np.ndarray
+    time_s: np.ndarray
+    dropped_nodes: int = 0
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.x)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges."""
+        return len(self.tail)
+
+
+@dataclass
+class Snap:
+    """Points attached to the road graph."""
+
+    node: np.ndarray  # graph node index per point
+    access_s: np.ndarray  # off-road time from point to node
+    distance_m: np.ndarray
+
+
+@dataclass
+class SparseTimes:
+    """Travel times in minutes for the pairs within a cutoff (COO triplets)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    minutes: np.ndarray
+    shape: tuple[int, int]
+
+    def neighbours(self) -> list[np.ndarray]:
+        """Column indices in reach of each row."""
+        order = np.argsort(self.rows, kind="stable")
+        counts = np.bincount(self.rows, minlength=self.shape[0])
+        return np.split(self.cols[order], np.cumsum(counts)[:-1])
+
+
+@dataclass
+class TravelTimes:
+    """Drive times between demand, candidates and repair targets."""
+
+    demand_to_candidate: SparseTimes  # (n_demand, n_candidates), within station cutoff
+    candidate_to_village: SparseTimes  # (n_candidates, n_villages), within response time
+    candidate_to_candidate: SparseTimes  # (n_candidates, n_candidates), within response
+    villages: gpd.GeoDataFrame  # repair targets (places), metric CRS
+    graph_nodes: int
+    graph_edges: int
+    unsnapped: int
+
+
+@dataclass
+class SolveInfo:
+    """How a model solve went."""
+
+    model: str
+    solver: str
+    status: str  # optimal | time_limit | infeasible | ...
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    build_seconds: float
+    n_variables: int
+    n_constraints: int
+
+
+@dataclass
+class Plan:
+    """The optimisation result."""
+
+    stations: pd.DataFrame  # candidate_id, chargers, sessions_served, capex, ...
+    assignments: pd.DataFrame  # demand_id, station_id, minutes, covered_share
+    repair_points: pd.DataFrame  # candidate_id, targets_covered, capex
+    station_solve: SolveInfo
+    repair_solve: SolveInfo | None

@@ -1,0 +1,75 @@
+"""The planner's errors: one root, each class also a builtin, each with an exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PlannerError(Exception):
+    """Root of every error the planner raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(PlannerError, ValueError):
+    """The run config is missing, malformed or inconsistent (exit code 2)."""
+
+    exit_code = 2
+
+
+class DataError(PlannerError, ValueError):
+    """An input file, layer, field or row cannot be used (exit code 2)."""
+
+    exit_code = 2
+
+
+class InfeasibleError(PlannerError, RuntimeError):
+    """The model has no feasible plan; the message lists the causes found (exit code 3)."""
+
+    exit_code = 3
+
+
+class SolverError(PlannerError, RuntimeError):
+    """The solver failed or is unavailable (exit code 1)."""
+
+    exit_code = 1
+
+
+def data_error(
+    path: str | Path,
+    problem: str,
+    *,
+    layer: str | None = None,
+    field: str | None = None,
+    row: int | str | None = None,
+    hint: str | None = None,
+) -> DataError:
+    """Build a :class:`DataError` whose message names the place at fault.
+
+    Parameters
+    ----------
+    path
+        The input file.
+    problem
+        What is wrong, in a few words.
+    layer, field, row
+        Where in the file, when known.
+    hint
+        What the user can do about it.
+
+    Returns
+    -------
+    DataError
+        Not raised: the caller raises it.
+    """
+    where = [str(path)]
+    if layer is not None:
+        where.append(f"layer '{layer}'")
+    if field is not None:
+        where.append(f"field '{field}'")
+    if row is not None:
+        where.append(f"row {row}")
+    msg = f"{', '.join(where)}: {problem}"
+    if hint:
+        msg += f" ({hint})"
+    return DataError(msg)

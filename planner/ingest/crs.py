@@ -1,0 +1,49 @@
+"""Choosing the metric CRS of a county."""
+
+from __future__ import annotations
+
+import math
+
+import shapely
+from pyproj import CRS
+
+from planner.errors import ConfigError
+
+#: EPSG code of the CGCS2000 3-degree Gauss-Kruger zone with central meridian 75 E.
+_GK3_FIRST_EPSG = 4534
+_GK3_FIRST_CM = 75
+
+
+def metric_crs(county: shapely.Geometry, spec: str = "auto") -> CRS:
+    """The CRS used for distances in a county.
+
+    Parameters
+    ----------
+    county
+        County polygon in EPSG:4326.
+    spec
+        ``"auto"``, or any CRS string pyproj understands (``"EPSG:4548"``).
+
+    Returns
+    -------
+    CRS
+        For ``auto``: the CGCS2000 3-degree Gauss-Kruger zone (EPSG:4534-4554, no zone
+        prefix) when the county lies in China's longitudes and latitudes, else its UTM zone.
+    """
+    if spec != "auto":
+        try:
+            crs = CRS.from_user_input(spec)
+        except Exception:
+            msg = f"crs.metric: {spec!r} is not a CRS pyproj knows (use e.g. EPSG:4548)"
+            raise ConfigError(msg) from None
+        if not crs.is_projected:
+            msg = f"crs.metric: {spec!r} is not a projected (metric) CRS"
+            raise ConfigError(msg)
+        return crs
+    c = county.centroid
+    lon, lat = c.x, c.y
+    if 73.5 <= lon <= 136.5 and 15.0 <= lat <= 54.0:
+        zone_cm = int(round(lon / 3.0) * 3)
+        return CRS.from_epsg(_GK3_FIRST_EPSG + (zone_cm - _GK3_FIRST_CM) // 3)
+    zone = int(math.floor((lon + 180) / 6)) % 60 + 1
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)

@@ -1,0 +1,53 @@
+"""Shared PuLP builders: site variables and the constraints every model can take."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pulp
+
+
+def site_vars(n: int, *, prefix: str = "x") -> list[pulp.LpVariable]:
+    """One binary open/closed variable per candidate site."""
+    return [pulp.LpVariable(f"{prefix}_{j}", cat=pulp.LpBinary) for j in range(n)]
+
+
+def add_count_limit(
+    prob: pulp.LpProblem, x: Sequence[pulp.LpVariable], max_sites: int | None
+) -> None:
+    """``sum_j x_j <= max_sites`` (nothing when None)."""
+    if max_sites is not None:
+        prob += pulp.lpSum(x) <= max_sites, "site_count"
+
+
+def add_budget(
+    prob: pulp.LpProblem,
+    terms: list[tuple[pulp.LpVariable, float]],
+    budget: float | None,
+) -> None:
+    """``sum cost * var <= budget`` over the given (variable, cost) terms."""
+    if budget is not None:
+        prob += pulp.LpAffineExpression(terms) <= budget, "budget"
+
+
+def add_group_minimum(
+    prob: pulp.LpProblem,
+    x: Sequence[pulp.LpVariable],
+    groups: dict[str, np.ndarray] | None,
+    *,
+    minimum: int = 1,
+) -> None:
+    """``sum_{j in G} x_j >= minimum`` for every group G (e.g. the sites of a township)."""
+    if not groups:
+        return
+    for k, (name, members) in enumerate(groups.items()):
+        if len(members):
+            prob += (
+                pulp.lpSum(x[j] for j in members) >= minimum,
+                f"group_{k}_{_safe(name)}",
+            )
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isascii() and c.isalnum() else "_" for c in str(name))[:40]

@@ -1,0 +1,152 @@
+"""Run one county: ingest -> demand / candidates -> network -> optimize -> report."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner import columns as C
+from planner.candidates import build_candidates
+from planner.config import Config
+from planner.datatypes import Plan
+from planner.demand import demand_from_raster
+from planner.ingest import load_county
+from planner.network import build_graph, compute_travel_times
+from planner.optimize.plan import plan_sites
+from planner.paths import atomic_dir
+from planner.report import (
+    build_manifest,
+    build_map,
+    build_summary,
+    demand_outcome,
+    township_outcome,
+    write_exports,
+    write_json,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Stage names, in order, as reported in timings and progress.
+STAGES = ("ingest", "demand", "candidates", "network", "optimize", "report")
+
+
+@dataclass
+class RunResult:
+    """What a county run produced."""
+
+    out_dir: Path
+    summary: dict[str, Any]
+    plan: Plan
+    files: list[str]
+
+
+def default_out_dir(config: Config, root: Path | None = None) -> Path:
+    """``data/processed/<county-slug>`` under the project root (or the working folder)."""
+    return (root or project_root()) / "data" / "processed" / config.slug
+
+
+def project_root() -> Path:
+    """The source checkout holding this package, else the current folder."""
+    here = Path(__file__).resolve().parent.parent
+    if (here / "pyproject.toml").is_file() and (here / "data").is_dir():
+        return here
+    return Path.cwd()
+
+
+def run_county(
+    config: Config,
+    *,
+    out_dir: str | Path | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    argv: list[str] | None = None,
+) -> RunResult:
+    """Run the whole pipeline for one county and write its outputs.
+
+    Parameters
+    ----------
+    config
+        The validated config.
+    out_dir
+        Output folder, replaced atomically when the run succeeds; default
+        ``data/processed/<slug>``.
+    on_stage
+        Called with each stage name as it starts (for progress displays).
+    argv
+        The command line, for the manifest.
+
+    Returns
+    -------
+    RunResult
+        The output folder, the summary and the plan.
+    """
+    out = Path(out_dir) if out_dir is not None else default_out_dir(config)
+    timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        if on_stage is not None:
+            on_stage(name)
+        logger.info("stage %s", name)
+        t0 = time.perf_counter()
+        yield
+        timings[name] = time.perf_counter() - t0
+
+    with stage("ingest"):
+        county = load_county(config)
+    with stage("demand"):
+        demand = demand_from_raster(
+            county.population, county.townships, county.crs, params=config.demand
+        )
+    with stage("candidates"):
+        candidates = build_candidates(
+            county.pois, county.county, county.townships, county.substations,
+            county.power_lines, rules=config.candidates, costs=config.costs,
+        )
+    with stage("network"):
+        graph = build_graph(county.roads, county.crs, speeds_kmh=config.network.speeds_kmh)
+        villages = county.places[county.places.within(county.county.geometry.iloc[0])]
+        villages = villages.reset_index(drop=True)
+        times = compute_travel_times(
+            graph, demand, candidates, villages, network=config.network,
+            station_cutoff_min=config.stations.cutoff_min,
+            repair_response_min=config.repair.response_min,
+        )
+    with stage("optimize"):
+        plan = plan_sites(demand, candidates, county.townships, times, config)
+    if on_stage is not None:
+        on_stage("report")
+    t_report = time.perf_counter()
+    with atomic_dir(out) as tmp:
+        demand_out = demand_outcome(demand, plan)
+        townships_out = township_outcome(county.townships, demand_out, plan)
+        names = townships_out.set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]
+        stations = plan.stations.assign(
+            **{C.TOWNSHIP_NAME: plan.stations[C.TOWNSHIP_ID].map(names)}
+        )
+        repair = plan.repair_points.assign(
+            **{C.TOWNSHIP_NAME: plan.repair_points[C.TOWNSHIP_ID].map(names)}
+        )
+        files = write_exports(
+            tmp,
+            {"stations": stations, "repair_points": repair, "candidates": candidates,
+             "demand": demand_out, "townships": townships_out},
+            plan.assignments,
+        )
+        build_map(county, townships_out, demand_out, candidates, plan).save(tmp / "map.html")
+        files.append("map.html")
+        # the report time covers all but writing the two small JSON files themselves
+        timings["report"] = time.perf_counter() - t_report
+        summary = build_summary(
+            county, demand_out, candidates, townships_out, plan, config, timings=timings,
+            graph={"nodes": times.graph_nodes, "edges": times.graph_edges},
+        )
+        write_json(tmp / "summary.json", summary)
+        write_json(tmp / "run.json", build_manifest(county, config, summary, argv=argv))
+        files += ["summary.json", "run.json"]
+    logger.info("wrote %s", out)
+    return RunResult(out_dir=out, summary=summary, plan=plan, files=files)

@@ -1,0 +1,179 @@
+"""The run's key figures (summary.json) and its manifest (run.json)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import platform
+import sys
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from planner import __version__
+from planner import columns as C
+from planner.config import Config
+from planner.datatypes import CountyData, Plan, SolveInfo
+
+_PACKAGES = (
+    "numpy", "pandas", "scipy", "geopandas", "shapely", "pyproj", "pyogrio", "rasterio",
+    "osmium", "osmnx", "networkx", "pulp", "highspy", "folium", "pydantic", "PyYAML",
+)
+
+
+def demand_outcome(demand: gpd.GeoDataFrame, plan: Plan) -> gpd.GeoDataFrame:
+    """Demand points with their served share, main station and travel time."""
+    a = plan.assignments
+    out = demand.copy()
+    share = a.groupby(C.DEMAND_ID)[C.COVERED_SHARE].sum().clip(upper=1.0)
+    out[C.COVERED_SHARE] = out[C.DEMAND_ID].map(share).fillna(0.0).to_numpy()
+    main = a.sort_values([C.DEMAND_ID, C.COVERED_SHARE], ascending=[True, False])
+    main = main.drop_duplicates(C.DEMAND_ID).set_index(C.DEMAND_ID)
+    out[C.STATION_ID] = out[C.DEMAND_ID].map(main[C.STATION_ID])
+    out[C.NEAREST_STATION_MIN] = out[C.DEMAND_ID].map(
+        a.groupby(C.DEMAND_ID)[C.MINUTES].min()
+    ).to_numpy()
+    return out
+
+
+def township_outcome(
+    townships: gpd.GeoDataFrame, demand_out: gpd.GeoDataFrame, plan: Plan
+) -> gpd.GeoDataFrame:
+    """Townships with population, sessions, covered share, stations and chargers."""
+    t = townships[[C.TOWNSHIP_ID, C.TOWNSHIP_NAME, townships.geometry.name]].copy()
+    d = demand_out.assign(_served=demand_out[C.SESSIONS_DAY] * demand_out[C.COVERED_SHARE])
+    g = d.groupby(C.TOWNSHIP_ID)
+    t[C.POPULATION] = t[C.TOWNSHIP_ID].map(g[C.POPULATION].sum()).fillna(0.0).to_numpy()
+    t[C.EVS] = t[C.TOWNSHIP_ID].map(g[C.EVS].sum()).fillna(0.0).to_numpy()
+    t[C.SESSIONS_DAY] = t[C.TOWNSHIP_ID].map(g[C.SESSIONS_DAY].sum()).fillna(0.0).to_numpy()
+    served = t[C.TOWNSHIP_ID].map(g["_served"].sum()).fillna(0.0).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t[C.COVERED_SHARE] = np.where(t[C.SESSIONS_DAY] > 0, served / t[C.SESSIONS_DAY], 0.0)
+    s = plan.stations.groupby(C.TOWNSHIP_ID)
+    t[C.STATIONS] = t[C.TOWNSHIP_ID].map(s.size()).fillna(0).astype(int).to_numpy()
+    t[C.CHARGERS] = t[C.TOWNSHIP_ID].map(s[C.CHARGERS].sum()).fillna(0).astype(int).to_numpy()
+    return t
+
+
+def _solve_dict(info: SolveInfo | None) -> dict[str, Any] | None:
+    if info is None:
+        return None
+    return {
+        "model": info.model, "solver": info.solver, "status": info.status,
+        "objective": info.objective, "bound": info.bound, "gap": info.gap,
+        "solve_s": round(info.seconds, 3), "build_s": round(info.build_seconds, 3),
+        "variables": info.n_variables, "constraints": info.n_constraints,
+    }
+
+
+def build_summary(
+    county: CountyData,
+    demand_out: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    townships_out: gpd.GeoDataFrame,
+    plan: Plan,
+    config: Config,
+    *,
+    timings: dict[str, float],
+    graph: dict[str, int],
+) -> dict[str, Any]:
+    """Key figures of the plan (the content of summary.json).
+
+    Parameters
+    ----------
+    county
+        Ingested data.
+    demand_out, townships_out
+        From :func:`demand_outcome` and :func:`township_outcome`.
+    candidates
+        Candidate sites.
+    plan
+        The plan.
+    config
+        The run config.
+    timings
+        Seconds per stage.
+    graph
+        Road graph sizes.
+
+    Returns
+    -------
+    dict
+        JSON-ready figures.
+    """
+    sessions = float(demand_out[C.SESSIONS_DAY].sum())
+    served = float((demand_out[C.SESSIONS_DAY] * demand_out[C.COVERED_SHARE]).sum())
+    a = plan.assignments.merge(demand_out[[C.DEMAND_ID, C.SESSIONS_DAY]], on=C.DEMAND_ID)
+    w = a[C.SESSIONS_DAY] * a[C.COVERED_SHARE]
+    mean_min = float((w * a[C.MINUTES]).sum() / w.sum()) if w.sum() > 0 else None
+    st, rp = plan.stations, plan.repair_points
+    capex_st = float(st[C.CAPEX].sum()) if len(st) else 0.0
+    capex_rp = float(rp[C.CAPEX].sum()) if len(rp) else 0.0
+    info = plan.station_solve
+    return {
+        "county": county.name,
+        "slug": county.slug,
+        "crs_metric": county.crs.to_string(),
+        "population": round(float(demand_out[C.POPULATION].sum())),
+        "evs": round(float(demand_out[C.EVS].sum()), 1),
+        "sessions_day": round(sessions, 2),
+        "demand_points": len(demand_out),
+        "candidates": len(candidates),
+        "existing_chargers": len(county.chargers),
+        "stations": len(st),
+        "chargers": int(st[C.CHARGERS].sum()) if len(st) else 0,
+        "charger_kw_total": float(st[C.CHARGER_KW].sum()) if len(st) else 0.0,
+        "repair_points": len(rp),
+        "demand_covered_share": round(served / sessions, 6) if sessions > 0 else 0.0,
+        "sessions_served_day": round(served, 2),
+        "townships_total": len(townships_out),
+        "townships_with_station": int((townships_out[C.STATIONS] > 0).sum()),
+        "mean_travel_min": round(mean_min, 3) if mean_min is not None else None,
+        "max_travel_min": round(float(a.loc[w > 0, C.MINUTES].max()), 3) if len(a) else None,
+        "capex_stations": round(capex_st),
+        "capex_repair": round(capex_rp),
+        "capex_total": round(capex_st + capex_rp),
+        "budget": config.stations.budget,
+        "max_stations": config.stations.max_stations,
+        "station_cutoff_min": config.stations.cutoff_min,
+        "repair_response_min": config.repair.response_min,
+        "objective": info.objective,
+        "bound": info.bound,
+        "gap": info.gap,
+        "solver": info.solver,
+        "status": info.status,
+        "repair_status": plan.repair_solve.status if plan.repair_solve else None,
+        "solves": [s for s in (_solve_dict(info), _solve_dict(plan.repair_solve)) if s],
+        "graph_nodes": graph["nodes"],
+        "graph_edges": graph["edges"],
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def build_manifest(
+    county: CountyData, config: Config, summary: dict[str, Any], *, argv: list[str] | None
+) -> dict[str, Any]:
+    """The run manifest (run.json): inputs with hashes, versions, config, solver, timings."""
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "planner_version": __version__,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": argv,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": versions,
+        "inputs": [
+            {"role": f.role, "path": str(f.path), "sha256": f.sha256, "size_bytes": f.size_bytes}
+            for f in county.inputs
+        ],
+        "config": config.model_dump(mode="json"),
+        "solves": summary["solves"],
+        "status": summary["status"],
+        "timings_s": summary["timings_s"],
+    }
