@@ -160,8 +160,8 @@ def _attach_grid(
     else:
         logger.warning("no 10 kV lines or substations: grid connection cost is unknown (NaN)")
         dist = np.full(len(pts), np.nan)
-    cand[C.GRID_DISTANCE_M] = dist
-    cand[C.CONNECTION_COST] = np.nan_to_num(dist / 1000.0 * costs.connection_per_km)
+    cand[C.GRID_DISTANCE_M] = np.round(dist, 1)
+    cand[C.CONNECTION_COST] = np.round(np.nan_to_num(dist / 1000.0 * costs.connection_per_km))
     if len(substations) and len(pts):
         s_tree = shapely.STRtree(substations.geometry.to_numpy())
         s_idx = s_tree.nearest(pts)

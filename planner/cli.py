@@ -145,15 +145,19 @@ def site(
         ("repair points", str(s["repair_points"])),
         ("sessions/day covered", f"{s['demand_covered_share']:.1%} of {s['sessions_day']:,.0f}"),
         ("townships with a station", f"{s['townships_with_station']} of {s['townships_total']}"),
-        ("mean drive time", f"{s['mean_travel_min']} min"),
+        ("mean drive time", f"{s['mean_travel_min']:.1f} min"),
         ("capex", f"{s['capex_total']:,.0f} CNY"),
-        ("solver", f"{s['solver']} {s['status']}, gap {s['gap']}"),
+        ("solver", f"{s['solver']} {s['status']}, gap {_pct(s['gap'])}"),
         ("time", f"{time.perf_counter() - t0:.1f} s"),
         ("outputs", str(result.out_dir)),
     ]
     for k, v in rows:
         table.add_row(k, v)
     _out.print(table)
+
+
+def _pct(x: float | None) -> str:
+    return "unknown" if x is None else f"{x:.2%}"
 
 
 if __name__ == "__main__":  # pragma: no cover

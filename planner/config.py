@@ -203,7 +203,13 @@ class SolverSection(_Section):
 
     name: Literal["highs", "cbc"] = Field(default="highs", description="HiGHS or CBC")
     time_limit_s: float = Field(default=120, gt=0)
-    mip_gap: float = Field(default=1e-4, ge=0, lt=1, description="Relative MIP gap to stop at")
+    mip_gap: float = Field(
+        default=0.005,
+        ge=0,
+        lt=1,
+        description="Relative MIP gap to stop at (0.5%: well inside the uncertainty of demand "
+        "estimates)",
+    )
     threads: int | None = Field(default=None, ge=1)
     msg: bool = Field(default=False, description="Show the solver log")
 

@@ -161,6 +161,7 @@ class Plan:
 
     stations: pd.DataFrame  # candidate_id, chargers, sessions_served, capex, ...
     assignments: pd.DataFrame  # demand_id, station_id, minutes, covered_share
+    service: pd.DataFrame  # per demand: demand_id, covered_share, station_id, nearest_station_min
     repair_points: pd.DataFrame  # candidate_id, targets_covered, capex
     station_solve: SolveInfo
     repair_solve: SolveInfo | None

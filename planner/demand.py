@@ -79,7 +79,7 @@ def demand_from_raster(
         msg = "population raster: no cell reaches demand.min_population inside the county"
         raise DataError(msg)
     pts = gpd.GeoDataFrame(
-        {C.POPULATION: agg["p"].to_numpy()},
+        {C.POPULATION: np.round(agg["p"].to_numpy(), 2)},
         geometry=gpd.points_from_xy(agg["px"] / agg["p"], agg["py"] / agg["p"]),
         crs=crs,
     )

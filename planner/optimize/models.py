@@ -91,7 +91,7 @@ def mclp(
     With sizing, demand is served by stations with integer chargers ``n_j``, each
     serving ``q`` sessions/day (``s_i``: sessions of demand i)::
 
-        max  sum_i w_i sum_{j in N_i} y_ij  -  eps * sum_j (f_j x_j + c n_j)
+        max  sum_i w_i sum_{j in N_i} y_ij
         s.t. sum_{j in N_i} y_ij <= 1           for every demand i
              y_ij <= x_j                        for every pair in reach
              sum_i s_i y_ij <= q n_j            for every site j
@@ -100,9 +100,12 @@ def mclp(
              the count and group constraints above
              x_j in {0,1}, n_j integer, y_ij >= 0
 
-    ``eps`` is small enough that the cost term never outweighs covering any demand;
-    it only breaks ties towards cheaper plans. ``N_i`` is the set of sites within the
-    cutoff of demand ``i`` (the pairs in ``reach``).
+    ``N_i`` is the set of sites within the cutoff of demand ``i`` (the pairs in
+    ``reach``). Demand points with the same ``N_i`` (and, with sizing, the same value
+    per session ``w_i / s_i``) are merged into one before the model is built: an exact
+    reduction, undone in the result. After solving, each open station gets the fewest chargers that carry its
+    assigned load (at least ``n_min``): never more than the model's ``n_j``, so the
+    budget still holds.
 
     Parameters
     ----------
@@ -130,36 +133,45 @@ def mclp(
     n_dem, n_site = reach.shape
     weight = np.asarray(weight, dtype=float)
     site_cost = np.asarray(site_cost, dtype=float)
+    if sizing is None:
+        ratio = np.zeros(n_dem)
+    else:
+        sessions = np.asarray(sizing.sessions, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(sessions > 0, weight / sessions, np.nan)
+    # demand points with the same sites in reach (and value per session) are one point
+    group, g_rows, g_cols = _aggregate(reach, ratio)
+    n_grp = int(group.max()) + 1 if len(group) else 0
+    member = group >= 0
+    g_weight = np.bincount(group[member], weights=weight[member], minlength=n_grp)
     prob = pulp.LpProblem("mclp", pulp.LpMaximize)
     x = site_vars(n_site)
     add_count_limit(prob, x, max_sites)
     add_group_minimum(prob, x, groups)
-    rows, cols = reach.rows, reach.cols
     if sizing is None:
-        z = [pulp.LpVariable(f"z_{i}", lowBound=0, upBound=1) for i in range(n_dem)]
-        by_row = reach.neighbours()
-        for i in range(n_dem):
-            if weight[i] > 0 and len(by_row[i]):
-                prob += z[i] <= pulp.lpSum(x[j] for j in by_row[i]), f"cover_{i}"
-            else:
-                prob += z[i] == 0, f"cover_{i}"
-        prob += pulp.lpSum(weight[i] * z[i] for i in range(n_dem) if weight[i] > 0)
+        z = [pulp.LpVariable(f"z_{g}", lowBound=0, upBound=1) for g in range(n_grp)]
+        by_grp = SparseTimes(g_rows, g_cols, np.zeros(len(g_rows)), (n_grp, n_site)).neighbours()
+        for g in range(n_grp):
+            prob += z[g] <= pulp.lpSum(x[j] for j in by_grp[g]), f"cover_{g}"
+        prob += pulp.LpAffineExpression(
+            [(z[g], float(g_weight[g])) for g in range(n_grp) if g_weight[g] > 0]
+        )
         add_budget(prob, list(zip(x, site_cost, strict=True)), budget)
     else:
+        g_sessions = np.bincount(group[member], weights=sessions[member], minlength=n_grp)
         n = [
             pulp.LpVariable(f"n_{j}", lowBound=0, upBound=sizing.max_chargers, cat=pulp.LpInteger)
             for j in range(n_site)
         ]
-        y = [pulp.LpVariable(f"y_{k}", lowBound=0) for k in range(len(rows))]
-        served: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in range(n_dem)]
+        y = [pulp.LpVariable(f"y_{k}", lowBound=0) for k in range(len(g_rows))]
+        served: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in range(n_grp)]
         load: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in range(n_site)]
-        for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
-            served[i].append((y[k], 1.0))
-            load[j].append((y[k], float(sizing.sessions[i])))
+        for k, (g, j) in enumerate(zip(g_rows.tolist(), g_cols.tolist(), strict=True)):
+            served[g].append((y[k], 1.0))
+            load[j].append((y[k], float(g_sessions[g])))
             prob += y[k] <= x[j], f"open_{k}"
-        for i in range(n_dem):
-            if served[i]:
-                prob += pulp.LpAffineExpression(served[i]) <= 1, f"serve_{i}"
+        for g in range(n_grp):
+            prob += pulp.LpAffineExpression(served[g]) <= 1, f"serve_{g}"
         for j in range(n_site):
             prob += (
                 pulp.LpAffineExpression(load[j]) - sizing.per_charger * n[j] <= 0,
@@ -170,21 +182,17 @@ def mclp(
         cost_terms = list(zip(x, site_cost, strict=True)) + [
             (n[j], sizing.charger_cost) for j in range(n_site)
         ]
-        max_cost = float(site_cost.sum() + sizing.charger_cost * sizing.max_chargers * n_site)
-        positive = weight[weight > 0]
-        eps = 1e-3 * float(positive.min()) / max(max_cost, 1.0) if len(positive) else 0.0
-        objective = pulp.LpAffineExpression(
-            [(y[k], float(weight[i])) for k, i in enumerate(rows.tolist()) if weight[i] > 0]
+        prob += pulp.LpAffineExpression(
+            [(y[k], float(g_weight[g])) for k, g in enumerate(g_rows.tolist()) if g_weight[g] > 0]
         )
-        if eps > 0:
-            objective -= eps * pulp.LpAffineExpression(cost_terms)
-        prob += objective
         add_budget(prob, cost_terms, budget)
     build = time.perf_counter() - t0
     info = solve(prob, solver=solver, model="stations_mclp", build_seconds=build)
     is_open = np.array([(v.value() or 0) > _ON for v in x])
+    rows, cols = reach.rows, reach.cols
     if sizing is None:
-        covered = np.array([min(1.0, max(0.0, v.value() or 0)) for v in z])
+        zg = np.array([min(1.0, max(0.0, v.value() or 0)) for v in z])
+        covered = np.where(member, zg[np.maximum(group, 0)] if n_grp else 0.0, 0.0)
         # each covered point is served by its nearest open site
         ok = is_open[cols]
         r, c, m = rows[ok], cols[ok], reach.minutes[ok]
@@ -197,10 +205,14 @@ def mclp(
         fr, fc, share = fr[keep], fc[keep], share[keep]
         chargers = np.zeros(n_site, dtype=int)
     else:
-        yv = np.array([max(0.0, v.value() or 0.0) for v in y])
-        yv[~is_open[cols]] = 0.0
-        keep = yv > 1e-7
-        fr, fc, share = rows[keep], cols[keep], yv[keep]
+        yg = np.array([max(0.0, v.value() or 0.0) for v in y])
+        yg[~is_open[g_cols]] = 0.0
+        flow = dict(zip(zip(g_rows.tolist(), g_cols.tolist(), strict=True), yg.tolist(),
+                        strict=True))
+        share_all = np.array([flow.get((g, j), 0.0) if g >= 0 else 0.0
+                              for g, j in zip(group[rows].tolist(), cols.tolist(), strict=True)])
+        keep = share_all > 1e-7
+        fr, fc, share = rows[keep], cols[keep], share_all[keep]
         covered = np.minimum(1.0, np.bincount(fr, weights=share, minlength=n_dem))
         site_load = np.bincount(fc, weights=sizing.sessions[fr] * share, minlength=n_site)
         need = np.ceil(site_load / sizing.per_charger - 1e-6).astype(int)
@@ -214,6 +226,34 @@ def mclp(
         covered=covered,
         info=info,
     )
+
+
+def _aggregate(
+    reach: SparseTimes, ratio: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group demand rows that have the same sites in reach and the same ``ratio``.
+
+    Returns the group of each row (-1 for rows with no site in reach) and the pairs
+    (group, site) of the aggregated reach. Rows with a NaN ratio stay on their own.
+    """
+    groups: dict[tuple, int] = {}
+    group = np.full(reach.shape[0], -1, dtype=np.int64)
+    g_rows: list[np.ndarray] = []
+    g_cols: list[np.ndarray] = []
+    for i, sites in enumerate(reach.neighbours()):
+        if len(sites) == 0:
+            continue
+        sites = np.sort(sites)
+        key = (float(ratio[i]), sites.tobytes()) if np.isfinite(ratio[i]) else ("row", i)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = len(groups)
+            g_rows.append(np.full(len(sites), g, dtype=np.int64))
+            g_cols.append(sites)
+        group[i] = g
+    if not g_rows:
+        return group, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return group, np.concatenate(g_rows), np.concatenate(g_cols)
 
 
 @dataclass

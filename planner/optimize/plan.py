@@ -156,6 +156,7 @@ def plan_sites(
     return Plan(
         stations=stations,
         assignments=assignments,
+        service=_service(demand, candidates, reach, res),
         repair_points=repair_points,
         station_solve=res.info,
         repair_solve=repair_info,
@@ -174,7 +175,7 @@ def _stations_table(
     n = res.chargers[is_open]
     st[C.CHARGERS] = n
     st[C.CHARGER_KW] = n * config.stations.charger_kw
-    st[C.SESSIONS_SERVED] = load[is_open]
+    st[C.SESSIONS_SERVED] = np.round(load[is_open], 3)
     st[C.CAPEX] = st[C.STATION_CAPEX] + n * config.costs.charger_capex
     return st.reset_index(drop=True)
 
@@ -190,10 +191,31 @@ def _assignments(
     assignments = pd.DataFrame({
         C.DEMAND_ID: demand[C.DEMAND_ID].to_numpy()[res.flow_rows],
         C.STATION_ID: candidates[C.CANDIDATE_ID].to_numpy()[res.flow_cols],
-        C.MINUTES: flow_min,
-        C.COVERED_SHARE: res.flow_share,
+        C.MINUTES: np.round(flow_min, 3),
+        C.COVERED_SHARE: np.round(res.flow_share, 6),
     })
     return assignments
+
+
+def _service(
+    demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, reach: SparseTimes,
+    res: CoverageResult,
+) -> pd.DataFrame:
+    """Per demand point: share served, main station, drive time to the nearest station."""
+    n = len(demand)
+    ok = res.open[reach.cols]
+    nearest = np.full(n, np.nan)
+    np.fmin.at(nearest, reach.rows[ok], reach.minutes[ok])
+    main = np.full(n, None, dtype=object)
+    order = np.lexsort((-res.flow_share, res.flow_rows))
+    rows, first = np.unique(res.flow_rows[order], return_index=True)
+    main[rows] = candidates[C.CANDIDATE_ID].to_numpy()[res.flow_cols[order][first]]
+    return pd.DataFrame({
+        C.DEMAND_ID: demand[C.DEMAND_ID].to_numpy(),
+        C.COVERED_SHARE: np.round(res.covered, 6),
+        C.STATION_ID: main,
+        C.NEAREST_STATION_MIN: np.round(nearest, 3),
+    })
 
 
 def _repair(

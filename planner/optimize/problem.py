@@ -26,9 +26,14 @@ def add_budget(
     terms: list[tuple[pulp.LpVariable, float]],
     budget: float | None,
 ) -> None:
-    """``sum cost * var <= budget`` over the given (variable, cost) terms."""
+    """``sum cost * var <= budget`` over the given (variable, cost) terms.
+
+    The row is divided by the budget (so its right-hand side is 1) to keep the model
+    well scaled: costs in CNY run to 1e7 against coefficients of order 1 elsewhere.
+    """
     if budget is not None:
-        prob += pulp.LpAffineExpression(terms) <= budget, "budget"
+        scaled = [(v, c / budget) for v, c in terms]
+        prob += pulp.LpAffineExpression(scaled) <= 1.0, "budget"
 
 
 def add_group_minimum(

@@ -23,17 +23,11 @@ _PACKAGES = (
 
 
 def demand_outcome(demand: gpd.GeoDataFrame, plan: Plan) -> gpd.GeoDataFrame:
-    """Demand points with their served share, main station and travel time."""
-    a = plan.assignments
+    """Demand points with their served share, main station and nearest-station time."""
+    service = plan.service.set_index(C.DEMAND_ID)
     out = demand.copy()
-    share = a.groupby(C.DEMAND_ID)[C.COVERED_SHARE].sum().clip(upper=1.0)
-    out[C.COVERED_SHARE] = out[C.DEMAND_ID].map(share).fillna(0.0).to_numpy()
-    main = a.sort_values([C.DEMAND_ID, C.COVERED_SHARE], ascending=[True, False])
-    main = main.drop_duplicates(C.DEMAND_ID).set_index(C.DEMAND_ID)
-    out[C.STATION_ID] = out[C.DEMAND_ID].map(main[C.STATION_ID])
-    out[C.NEAREST_STATION_MIN] = out[C.DEMAND_ID].map(
-        a.groupby(C.DEMAND_ID)[C.MINUTES].min()
-    ).to_numpy()
+    for col in (C.COVERED_SHARE, C.STATION_ID, C.NEAREST_STATION_MIN):
+        out[col] = out[C.DEMAND_ID].map(service[col]).to_numpy()
     return out
 
 
