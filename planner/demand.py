@@ -53,7 +53,9 @@ def demand_from_raster(
     """
     rows, cols = np.nonzero(grid.values > 0)
     pop = grid.values[rows, cols]
-    xs, ys = grid.transform * (cols + 0.5, rows + 0.5)
+    a, b, c, d, e, f = tuple(grid.transform)[:6]
+    xs = a * (cols + 0.5) + b * (rows + 0.5) + c
+    ys = d * (cols + 0.5) + e * (rows + 0.5) + f
     to_metric = Transformer.from_crs(grid.crs, crs, always_xy=True)
     mx, my = to_metric.transform(np.asarray(xs), np.asarray(ys))
     cs = params.cell_size_m

@@ -507,7 +507,9 @@ def _write_population(
     outside: list[tuple[float, float, float]], to_raster: Transformer,
 ) -> None:
     cell = 100.0
-    poly = shapely.transform(county, lambda a: np.column_stack(to_raster.transform(a[:, 0], a[:, 1])))
+    poly = shapely.transform(
+        county, lambda a: np.column_stack(to_raster.transform(a[:, 0], a[:, 1]))
+    )
     minx, miny, maxx, maxy = poly.buffer(3000).bounds
     minx, miny = math.floor(minx / cell) * cell, math.floor(miny / cell) * cell
     width, height = int(math.ceil((maxx - minx) / cell)), int(math.ceil((maxy - miny) / cell))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from planner.errors import ConfigError
 
@@ -47,3 +48,9 @@ def metric_crs(county: shapely.Geometry, spec: str = "auto") -> CRS:
         return CRS.from_epsg(_GK3_FIRST_EPSG + (zone_cm - _GK3_FIRST_CM) // 3)
     zone = int(math.floor((lon + 180) / 6)) % 60 + 1
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def reproject(geom: shapely.Geometry, src: object, dst: object) -> shapely.Geometry:
+    """A geometry's coordinates transformed from ``src`` to ``dst`` (any pyproj CRS input)."""
+    tr = Transformer.from_crs(src, dst, always_xy=True)
+    return shapely.transform(geom, lambda a: np.column_stack(tr.transform(a[:, 0], a[:, 1])))

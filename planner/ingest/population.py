@@ -9,11 +9,11 @@ import rasterio
 import rasterio.features
 import rasterio.windows
 import shapely
-from pyproj import CRS, Transformer
-from shapely.ops import transform as shp_transform
+from pyproj import CRS
 
 from planner.datatypes import PopulationGrid
 from planner.errors import data_error
+from planner.ingest.crs import reproject
 
 
 def read_population(
@@ -48,14 +48,18 @@ def read_population(
         if band > src.count:
             raise data_error(path, f"band {band} requested, the raster has {src.count}")
         crs = CRS.from_user_input(src.crs.to_wkt())
-        to_raster = Transformer.from_crs(4326, crs, always_xy=True)
-        poly = shp_transform(to_raster.transform, county)
+        poly = reproject(county, 4326, crs)
         window = rasterio.windows.from_bounds(*poly.bounds, transform=src.transform)
-        window = window.round_offsets().round_lengths().intersection(
-            rasterio.windows.Window(0, 0, src.width, src.height)
-        )
-        if window.width <= 0 or window.height <= 0:
-            raise data_error(path, "raster does not overlap the county")
+        try:
+            window = window.round_offsets().round_lengths().intersection(
+                rasterio.windows.Window(0, 0, src.width, src.height)
+            )
+        except rasterio.errors.WindowError:
+            window = None
+        if window is None or window.width <= 0 or window.height <= 0:
+            raise data_error(
+                path, "raster does not overlap the county", hint="is its CRS right?"
+            )
         data = src.read(band, window=window, masked=True).astype("float64")
         transform = src.window_transform(window)
     values = data.filled(0.0)

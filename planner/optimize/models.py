@@ -145,11 +145,11 @@ def mclp(
     member = group >= 0
     g_weight = np.bincount(group[member], weights=weight[member], minlength=n_grp)
     prob = pulp.LpProblem("mclp", pulp.LpMaximize)
-    x = site_vars(n_site)
+    x = site_vars(prob, n_site)
     add_count_limit(prob, x, max_sites)
     add_group_minimum(prob, x, groups)
     if sizing is None:
-        z = [pulp.LpVariable(f"z_{g}", lowBound=0, upBound=1) for g in range(n_grp)]
+        z = [prob.add_variable(f"z_{g}", lowBound=0, upBound=1) for g in range(n_grp)]
         by_grp = SparseTimes(g_rows, g_cols, np.zeros(len(g_rows)), (n_grp, n_site)).neighbours()
         for g in range(n_grp):
             prob += z[g] <= pulp.lpSum(x[j] for j in by_grp[g]), f"cover_{g}"
@@ -160,10 +160,10 @@ def mclp(
     else:
         g_sessions = np.bincount(group[member], weights=sessions[member], minlength=n_grp)
         n = [
-            pulp.LpVariable(f"n_{j}", lowBound=0, upBound=sizing.max_chargers, cat=pulp.LpInteger)
+            prob.add_variable(f"n_{j}", lowBound=0, upBound=sizing.max_chargers, cat=pulp.LpInteger)
             for j in range(n_site)
         ]
-        y = [pulp.LpVariable(f"y_{k}", lowBound=0) for k in range(len(g_rows))]
+        y = [prob.add_variable(f"y_{k}", lowBound=0) for k in range(len(g_rows))]
         served: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in range(n_grp)]
         load: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in range(n_site)]
         for k, (g, j) in enumerate(zip(g_rows.tolist(), g_cols.tolist(), strict=True)):
@@ -305,7 +305,7 @@ def lscp(
     t0 = time.perf_counter()
     cost = np.ones(n_sites) if site_cost is None else np.asarray(site_cost, dtype=float)
     prob = pulp.LpProblem(model, pulp.LpMinimize)
-    x = site_vars(n_sites, prefix="r")
+    x = site_vars(prob, n_sites, prefix="r")
     prob += pulp.LpAffineExpression(list(zip(x, cost.tolist(), strict=True)))
     for k, members in enumerate(cover_sets):
         if len(members) == 0:

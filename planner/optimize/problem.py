@@ -8,9 +8,9 @@ import numpy as np
 import pulp
 
 
-def site_vars(n: int, *, prefix: str = "x") -> list[pulp.LpVariable]:
+def site_vars(prob: pulp.LpProblem, n: int, *, prefix: str = "x") -> list[pulp.LpVariable]:
     """One binary open/closed variable per candidate site."""
-    return [pulp.LpVariable(f"{prefix}_{j}", cat=pulp.LpBinary) for j in range(n)]
+    return [prob.add_variable(f"{prefix}_{j}", cat=pulp.LpBinary) for j in range(n)]
 
 
 def add_count_limit(

@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import pulp
@@ -81,7 +82,7 @@ def solve(
         seconds=seconds,
         build_seconds=build_seconds,
         n_variables=len(prob.variables()),
-        n_constraints=len(prob.constraints),
+        n_constraints=prob.numConstraints(),
     )
     logger.info(
         "%s: %s by %s, objective %.6g, bound %s, gap %s, %.2f s",
@@ -147,13 +148,16 @@ def _solve_cbc(
 ) -> tuple[str, float | None, float | None]:
     with tempfile.TemporaryDirectory(prefix="planner-cbc-") as tmp:
         log = Path(tmp) / "cbc.log"
-        backend = pulp.PULP_CBC_CMD(
-            msg=cfg.msg,
-            timeLimit=cfg.time_limit_s,
-            gapRel=cfg.mip_gap,
-            threads=cfg.threads,
-            logPath=str(log),
-        )
+        with warnings.catch_warnings():
+            # PuLP 3.x warns that its bundled CBC goes in 4.0; the project pins pulp<4
+            warnings.simplefilter("ignore", DeprecationWarning)
+            backend = pulp.PULP_CBC_CMD(
+                msg=cfg.msg,
+                timeLimit=cfg.time_limit_s,
+                gapRel=cfg.mip_gap,
+                threads=cfg.threads,
+                logPath=str(log),
+            )
         if not backend.available():
             msg = "CBC is not available in this PuLP installation"
             raise SolverError(msg)

@@ -1,0 +1,78 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from planner.config import apply_overrides, load_config
+from planner.errors import ConfigError
+
+MINIMAL = {
+    "county": {"name": "测试县"},
+    "inputs": {
+        "boundaries": {"path": "b.gpkg"},
+        "osm": {"path": "roads.osm.pbf"},
+        "population": {"path": "pop.tif"},
+    },
+    "stations": {"max_stations": 5},
+}
+
+
+def write(tmp_path: Path, data: dict, name: str = "test-county.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+def test_defaults_and_relative_paths(tmp_path):
+    cfg = load_config(write(tmp_path, MINIMAL))
+    assert cfg.slug == "test-county"  # from the file name
+    assert cfg.inputs.osm.path == (tmp_path / "roads.osm.pbf").resolve()
+    assert cfg.solver.name == "highs"
+    assert cfg.stations.cutoff_min == 15
+    assert cfg.demand.ev_adoption == pytest.approx(0.10)
+
+
+def test_unknown_key_is_an_error(tmp_path):
+    data = {**MINIMAL, "stations": {"max_stations": 5, "max_station": 4}}
+    with pytest.raises(ConfigError, match=r"unknown key 'stations.max_station'"):
+        load_config(write(tmp_path, data))
+
+
+def test_wrong_type_names_the_field(tmp_path):
+    with pytest.raises(ConfigError, match=r"'stations.cutoff_min'.*got 'soon'"):
+        load_config(write(tmp_path, MINIMAL), overrides=["stations.cutoff_min=soon"])
+
+
+def test_stations_need_a_limit(tmp_path):
+    data = {**MINIMAL, "stations": {}}
+    with pytest.raises(ConfigError, match="max_stations or budget"):
+        load_config(write(tmp_path, data))
+
+
+def test_overrides_parse_yaml_values(tmp_path):
+    cfg = load_config(
+        write(tmp_path, MINIMAL),
+        overrides=["stations.budget=8e6", "solver.name=cbc", "stations.township_min=false"],
+    )
+    assert cfg.stations.budget == 8e6
+    assert cfg.solver.name == "cbc"
+    assert cfg.stations.township_min is False
+
+
+def test_override_needs_key_value():
+    with pytest.raises(ConfigError, match="expected key=value"):
+        apply_overrides({}, ["stations.budget"])
+
+
+def test_bad_yaml_and_missing_file(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("county: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(p)
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_solver_name_is_checked(tmp_path):
+    with pytest.raises(ConfigError, match="'solver.name'"):
+        load_config(write(tmp_path, MINIMAL), overrides=["solver.name=gurobi"])

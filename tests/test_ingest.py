@@ -1,0 +1,203 @@
+"""Ingest on small files written here: OSM (pbf, xml, bz2), GIS layers, tables, rasters."""
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pytest
+import rasterio
+import shapely
+from osmium.osm import mutable
+from rasterio.transform import from_origin
+
+from planner.errors import DataError
+from planner.ingest.boundaries import read_boundaries, read_layer
+from planner.ingest.crs import reproject
+from planner.ingest.grid import join_headroom, read_substation_table
+from planner.ingest.osm import parse_voltage_kv, read_osm
+from planner.ingest.population import read_population
+
+
+def write_osm(path):
+    w = osmium.SimpleWriter(str(path), overwrite=True)
+    nodes = {
+        1: ((117.30, 28.30), {}),
+        2: ((117.31, 28.30), {}),
+        3: ((117.32, 28.31), {}),
+        4: ((117.33, 28.31), {}),
+        5: ((117.305, 28.301), {"amenity": "fuel", "name": "加油站"}),
+        6: ((117.306, 28.302), {"amenity": "charging_station", "capacity": "6", "name": "充电站"}),
+        7: ((117.31, 28.305), {"place": "village", "name": "张家村", "population": "1,200"}),
+        8: ((117.32, 28.305), {"power": "substation", "voltage": "35000;10000", "ref": "S1"}),
+        9: ((117.50, 28.50), {"shop": "supermarket", "name": "far away"}),  # outside bbox
+        10: ((117.300, 28.303), {}),
+        11: ((117.301, 28.303), {}),
+        12: ((117.301, 28.304), {}),
+        13: ((117.300, 28.304), {}),
+        14: ((117.40, 28.31), {}),
+    }
+    for nid, (loc, tags) in nodes.items():
+        w.add_node(mutable.Node(id=nid, location=loc, tags=tags, version=1))
+    w.add_way(mutable.Way(id=1, nodes=[1, 2], tags={"highway": "primary", "maxspeed": "60"}))
+    w.add_way(mutable.Way(id=2, nodes=[2, 3, 4], tags={"highway": "residential"}))
+    w.add_way(mutable.Way(id=3, nodes=[3, 14], tags={"highway": "footway"}))  # not drivable
+    w.add_way(mutable.Way(id=4, nodes=[10, 11, 12, 13, 10],
+                          tags={"amenity": "parking", "name": "停车场"}))  # area -> point
+    w.add_way(mutable.Way(id=5, nodes=[2, 4], tags={"power": "minor_line", "voltage": "10000"}))
+    w.add_way(mutable.Way(id=6, nodes=[1, 3], tags={"highway": "track"}))
+    w.close()
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".osm.pbf", ".osm", ".osm.bz2"])
+def test_read_osm_formats(tmp_path, suffix):
+    path = write_osm(tmp_path / f"t{suffix}")
+    osm = read_osm(path, bbox=(117.2, 28.2, 117.45, 28.4))
+    assert sorted(osm.roads.highway) == ["primary", "residential"]
+    assert len(osm.roads.node_ids) == 4
+    assert osm.roads.maxspeed[osm.roads.highway.index("primary")] == "60"
+    assert set(osm.pois["name"]) == {"加油站", "停车场"}  # shop outside the box is skipped
+    park = osm.pois[osm.pois["name"] == "停车场"].geometry.iloc[0]
+    assert park.x == pytest.approx(117.3005) and park.y == pytest.approx(28.3035)
+    assert osm.chargers["sockets"].tolist() == [6]
+    assert osm.places["population"].tolist() == [1200]
+    assert osm.substations["voltage_kv"].tolist() == [35]
+    assert osm.power_lines["voltage_kv"].tolist() == [10]
+
+
+def test_read_osm_errors(tmp_path):
+    with pytest.raises(DataError, match="OSM file not found"):
+        read_osm(tmp_path / "missing.osm.pbf")
+    bad = tmp_path / "roads.txt"
+    bad.write_text("x")
+    with pytest.raises(DataError, match="not an OSM extract"):
+        read_osm(bad)
+    path = write_osm(tmp_path / "t.osm.pbf")
+    with pytest.raises(DataError, match="no drivable roads"):
+        read_osm(path, bbox=(10.0, 10.0, 11.0, 11.0))
+    junk = tmp_path / "junk.osm.pbf"
+    junk.write_bytes(b"not a pbf at all")
+    with pytest.raises(DataError, match="junk.osm.pbf: cannot read OSM data"):
+        read_osm(junk)
+
+
+@pytest.mark.parametrize(("tag", "kv"), [("110000;35000;10000", 110), ("10 kV", 10),
+                                          ("", None), ("medium", None)])
+def test_parse_voltage(tag, kv):
+    assert parse_voltage_kv(tag) == kv
+
+
+def township_layers(path, *, crs=4490, invalid=False):
+    county = shapely.box(117.0, 28.0, 117.2, 28.2)
+    a = shapely.box(117.0, 28.0, 117.1, 28.2)
+    b = shapely.box(117.1, 28.0, 117.2, 28.2)
+    if invalid:  # a bow-tie: self-intersecting
+        b = shapely.Polygon([(117.1, 28.0), (117.2, 28.2), (117.2, 28.0), (117.1, 28.2)])
+    gpd.GeoDataFrame({"name": ["县"]}, geometry=[county], crs=crs).to_file(path, layer="county")
+    gpd.GeoDataFrame({"code": ["361199100", "361199201"], "name": ["城关镇", "青山乡"]},
+                     geometry=[a, b], crs=crs).to_file(path, layer="townships")
+    return path
+
+
+def test_read_boundaries(tmp_path):
+    path = township_layers(tmp_path / "b.gpkg")
+    county, towns = read_boundaries(path, county_layer="county", township_layer="townships",
+                                    id_field="code", name_field="name")
+    assert county.crs.to_epsg() == 4326 and len(county) == 1
+    assert towns["township_id"].tolist() == ["361199100", "361199201"]
+    assert towns["township_name"].tolist() == ["城关镇", "青山乡"]
+
+
+def test_boundary_errors(tmp_path, caplog):
+    path = township_layers(tmp_path / "b.gpkg")
+    kw = {"county_layer": "county", "township_layer": "townships", "name_field": "name"}
+    with pytest.raises(DataError, match=r"b.gpkg, layer 'townships', field 'kode': field not"):
+        read_boundaries(path, id_field="kode", **kw)
+    with pytest.raises(DataError, match=r"layer 'towns': layer not found \(layers are"):
+        read_layer(path, layer="towns")
+    nocrs = tmp_path / "nocrs.shp"  # a shapefile without .prj
+    gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.box(0, 0, 1, 1)]).to_file(nocrs)
+    with pytest.raises(DataError, match="has no CRS"):
+        read_layer(nocrs)
+    empty = tmp_path / "empty.gpkg"
+    gpd.GeoDataFrame({"a": []}, geometry=gpd.GeoSeries([], crs=4326)).to_file(empty)
+    with pytest.raises(DataError, match="layer is empty"):
+        read_layer(empty)
+    broken = tmp_path / "broken.gpkg"
+    broken.write_bytes(b"SQLite format 3\x00 but not really")
+    with pytest.raises(DataError, match="cannot open as a GIS file"):
+        read_layer(broken)
+    bowtie = township_layers(tmp_path / "bowtie.gpkg", invalid=True)
+    with caplog.at_level(logging.WARNING):
+        towns = read_layer(bowtie, layer="townships")
+    assert towns.is_valid.all()
+    assert "1 invalid geometries repaired" in caplog.text
+
+
+def test_substation_table(tmp_path):
+    csv = tmp_path / "subs.csv"
+    csv.write_text("substation_id,rated_kva,peak_load_kw\nS1,10000,7000\nS9,5000,1000\n")
+    table = read_substation_table(csv, id_field="substation_id", rated_kva_field="rated_kva",
+                                  peak_load_kw_field="peak_load_kw")
+    subs = gpd.GeoDataFrame({"osm_id": ["n8", "n9"], "ref": ["S1", None]},
+                            geometry=[shapely.Point(0, 0), shapely.Point(1, 1)], crs=4326)
+    joined = join_headroom(subs, table)
+    assert joined["headroom_kw"].iloc[0] == pytest.approx(10000 * 0.9 - 7000)
+    assert np.isnan(joined["headroom_kw"].iloc[1])
+    csv.write_text("substation_id,rated_kva,peak_load_kw\nS1,lots,7000\n")
+    with pytest.raises(DataError, match=r"field 'rated_kva', row 2: not a non-negative"):
+        read_substation_table(csv, id_field="substation_id", rated_kva_field="rated_kva",
+                              peak_load_kw_field="peak_load_kw")
+    with pytest.raises(DataError, match="column not found"):
+        read_substation_table(csv, id_field="id", rated_kva_field="rated_kva",
+                              peak_load_kw_field="peak_load_kw")
+
+
+def write_raster(path, values, *, crs="EPSG:32650", origin=(500_000, 3_131_000), nodata=-1.0,
+                 cell=100.0):
+    with rasterio.open(path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0],
+                       count=1, dtype="float32", crs=crs, nodata=nodata,
+                       transform=from_origin(*origin, cell, cell)) as dst:
+        dst.write(values.astype("float32"), 1)
+    return path
+
+
+def test_read_population_clips_to_the_county(tmp_path):
+    values = np.ones((10, 10))
+    values[0, 0] = -1.0  # nodata
+    path = write_raster(tmp_path / "pop.tif", values)
+    # the county polygon covers the left half of the raster
+    box = shapely.box(500_000, 3_130_000, 500_500, 3_131_000)
+    county = reproject(box, 32650, 4326)
+    grid = read_population(path, county)
+    assert grid.values.sum() == pytest.approx(49, abs=1)  # 50 cells, one nodata
+    assert grid.crs.to_epsg() == 32650
+
+
+def test_read_population_errors(tmp_path):
+    county = shapely.box(117.0, 28.0, 117.1, 28.1)
+    with pytest.raises(DataError, match="population raster not found"):
+        read_population(tmp_path / "none.tif", county)
+    path = write_raster(tmp_path / "neg.tif", -5 * np.ones((5, 5)), nodata=-1.0,
+                        crs="EPSG:4326", origin=(117.0, 28.1), cell=0.02)
+    with pytest.raises(DataError, match="negative population"):
+        read_population(path, county)
+    far = write_raster(tmp_path / "far.tif", np.ones((5, 5)))
+    with pytest.raises(DataError, match="does not overlap"):
+        read_population(far, county)
+    txt = tmp_path / "pop.tif.txt"
+    txt.write_text("hello")
+    with pytest.raises(DataError, match="cannot open as a raster"):
+        read_population(txt, county)
+
+
+def test_township_table_dup_ids(tmp_path):
+    path = tmp_path / "dup.gpkg"
+    township_layers(path)
+    t = gpd.read_file(path, layer="townships")
+    t["code"] = ["1", "1"]
+    t.to_file(path, layer="townships")
+    with pytest.raises(DataError, match="duplicate township id '1'"):
+        read_boundaries(path, county_layer="county", township_layer="townships",
+                        id_field="code", name_field="name")
