@@ -1,0 +1,172 @@
+"""`planner site` end to end through the CLI, and its error contract."""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from planner.cli import main
+
+SUMMARY_KEYS = {
+    "county", "stations", "chargers", "repair_points", "demand_covered_share",
+    "townships_total", "townships_with_station", "mean_travel_min", "capex_total",
+    "objective", "bound", "gap", "solver", "status", "timings_s",
+}
+
+
+@pytest.fixture(scope="module")
+def outputs(demo_run):
+    summary = json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
+    layers = {name: gpd.read_file(demo_run / "sites.gpkg", layer=name)
+              for name in ("stations", "repair_points", "candidates", "demand", "townships")}
+    return demo_run, summary, layers
+
+
+def test_output_files(outputs):
+    out, summary, layers = outputs
+    names = {p.name for p in out.iterdir()}
+    assert {"map.html", "sites.gpkg", "stations.csv", "repair_points.csv", "summary.json",
+            "run.json", "data_dictionary.csv", "assignments.csv"} <= names
+    assert [name for name, _ in pyogrio.list_layers(out / "sites.gpkg")] == [
+        "stations", "repair_points", "candidates", "demand", "townships"]
+    for gdf in layers.values():
+        assert gdf.crs.to_epsg() == 4326
+    assert SUMMARY_KEYS <= summary.keys()
+    assert set(summary["timings_s"]) == {"ingest", "demand", "candidates", "network",
+                                         "optimize", "report"}
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_plan_figures_agree(outputs, demo_config):
+    _, s, lay = outputs
+    cfg = yaml.safe_load(demo_config.read_text(encoding="utf-8"))
+    st, d, t = lay["stations"], lay["demand"], lay["townships"]
+    assert s["stations"] == len(st) > 0
+    assert s["chargers"] == st["chargers"].sum()
+    assert s["repair_points"] == len(lay["repair_points"]) > 0
+    assert s["status"] in ("optimal", "time_limit")
+    assert s["gap"] <= cfg["solver"]["mip_gap"] + 1e-9 or s["status"] == "time_limit"
+    # coverage recomputed from the demand layer
+    share = (d["sessions_day"] * d["covered_share"]).sum() / d["sessions_day"].sum()
+    assert s["demand_covered_share"] == pytest.approx(share, abs=1e-5)
+    assert s["objective"] == pytest.approx(st["sessions_served"].sum(), rel=1e-4)
+    assert 0.5 < s["demand_covered_share"] <= 1
+    # every township gets a station; the budget holds; chargers carry their load
+    assert s["townships_total"] == len(t) == s["townships_with_station"]
+    assert (t["stations"] >= 1).all()
+    assert st["capex"].sum() <= cfg["stations"]["budget"]
+    per_charger = 10  # the default service-level rule
+    assert (st["sessions_served"] <= st["chargers"] * per_charger + 1e-6).all()
+    assert st["chargers"].between(2, 12).all()
+    # served points are within the cutoff
+    served = d[d["covered_share"] > 0]
+    assert (served["nearest_station_min"] <= cfg["stations"]["cutoff_min"] + 1e-9).all()
+    assert d.loc[d["covered_share"] == 0, "station_id"].isna().all()
+
+
+def test_csv_matches_gpkg(outputs):
+    out, _, lay = outputs
+    csv = pd.read_csv(out / "stations.csv", dtype={"township_id": str})
+    st = lay["stations"]
+    assert csv["candidate_id"].tolist() == st["candidate_id"].tolist()
+    assert csv["lon"].to_numpy() == pytest.approx(st.geometry.x.to_numpy(), abs=1e-6)
+    assert csv["lat"].to_numpy() == pytest.approx(st.geometry.y.to_numpy(), abs=1e-6)
+    assert csv["township_name"].str.endswith(("镇", "乡")).all()
+    dictionary = pd.read_csv(out / "data_dictionary.csv")
+    assert "(not documented)" not in set(dictionary["description"])
+    assert {"chargers", "capex", "covered_share"} <= set(dictionary["column"])
+
+
+def test_manifest(outputs, demo_dir):
+    out, summary, _ = outputs
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert {i["role"] for i in run["inputs"]} == {"boundaries", "osm", "population",
+                                                  "substations"}
+    for item in run["inputs"]:
+        data = open(item["path"], "rb").read()
+        assert hashlib.sha256(data).hexdigest() == item["sha256"]
+    assert run["config"]["county"]["name"] == "青溪县"
+    assert run["packages"]["highspy"] and run["packages"]["pulp"]
+    assert run["status"] == summary["status"]
+
+
+def test_map_has_the_plan(outputs):
+    out, s, lay = outputs
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert html.count("station: ") == s["stations"]
+    assert html.count("repair point: ") == s["repair_points"]
+    for layer in ("Townships (coverage share)", "Charging stations (planned)",
+                  "Repair points", "Existing chargers", "Demand (red: not covered)"):
+        assert layer in html
+    first = lay["stations"]["name"].iloc[0]
+    assert first in html
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "planner", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def test_bad_config_exits_2_with_one_line(tmp_path, demo_config):
+    raw = yaml.safe_load(demo_config.read_text(encoding="utf-8"))
+    raw["stations"]["cuttof_min"] = 10
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    r = run_cli("site", "--config", str(bad), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2
+    assert "unknown key 'stations.cuttof_min'" in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_input_exits_2(tmp_path, demo_config):
+    r = run_cli("site", "--config", str(demo_config), "--out", str(tmp_path / "o"),
+                "--set", "inputs.osm.path=/nonexistent/county.osm.pbf")
+    assert r.returncode == 2
+    assert "/nonexistent/county.osm.pbf: OSM file not found" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_infeasible_exits_3_and_keeps_the_old_outputs(tmp_path, demo_config):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous run")
+    r = run_cli("site", "--config", str(demo_config), "--out", str(out),
+                "--set", "stations.budget=2e6")
+    assert r.returncode == 3
+    assert "infeasible" in r.stderr and "cheapest station in every township" in r.stderr
+    assert (out / "keep.txt").read_text() == "previous run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_overrides_change_the_plan(tmp_path, demo_config):
+    out = tmp_path / "o"
+    r = CliRunner().invoke(main, ["site", "--config", str(demo_config), "--out", str(out),
+                                  "--set", "stations.budget=null",
+                                  "--set", "stations.max_stations=16", "--json"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert s["stations"] <= 16 and s["budget"] is None
+    assert s["townships_with_station"] == s["townships_total"]
+
+
+def test_usage_errors():
+    r = run_cli("site")
+    assert r.returncode == 2 and "exactly one of --config FILE or --demo" in r.stderr
+
+
+def test_demo_command_and_site_demo(tmp_path):
+    r = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "d"), "--scale", "0.3"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "d" / "qingxi.yaml").is_file()
+    # the README's command: builds data/raw/demo if missing, runs it
+    r = CliRunner().invoke(main, ["site", "--demo", "--out", str(tmp_path / "o"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output[r.output.index("{"):])["county"] == "青溪县"
