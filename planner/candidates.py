@@ -101,7 +101,8 @@ def build_candidates(
     cand = pois.loc[sel, [C.OSM_ID, C.NAME, "amenity", "shop", pois.geometry.name]].copy()
     cand[C.POLICY_CLASS] = cls[sel]
     cand[C.SOURCE] = np.where(
-        cand["amenity"].notna(), "amenity=" + cand["amenity"].astype(str),
+        cand["amenity"].notna(),
+        "amenity=" + cand["amenity"].astype(str),
         "shop=" + cand["shop"].astype(str),
     )
     inside = cand.within(county.geometry.iloc[0])
@@ -149,8 +150,7 @@ def _attach_grid(
 ) -> None:
     pts = cand.geometry.to_numpy()
     mv = power_lines[
-        (power_lines["power"] == "minor_line")
-        | (power_lines["voltage_kv"].fillna(0) <= MV_MAX_KV)
+        (power_lines["power"] == "minor_line") | (power_lines["voltage_kv"].fillna(0) <= MV_MAX_KV)
     ]
     targets = list(mv.geometry.to_numpy()) + list(substations.geometry.to_numpy())
     if targets and len(pts):

@@ -61,7 +61,9 @@ class _PlannerGroup(click.Group):
             _err.print(
                 f"[bold red]unexpected error:[/] {type(err).__name__}: {err} "
                 "(run with --debug for the traceback)",
-                markup=True, highlight=False, soft_wrap=True,
+                markup=True,
+                highlight=False,
+                soft_wrap=True,
             )
             ctx.exit(1)
         return None
@@ -78,10 +80,20 @@ def main(verbose: int, debug: bool) -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder to write (default: data/raw/demo).")
-@click.option("--scale", type=click.FloatRange(0.05, 50), default=1.0, show_default=True,
-              help="Multiply area, villages and roads (about 10,000 road nodes per unit).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder to write (default: data/raw/demo).",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(0.05, 50),
+    default=1.0,
+    show_default=True,
+    help="Multiply area, villages and roads (about 10,000 road nodes per unit).",
+)
 @click.option("--seed", type=int, default=None, help="Random seed (default: fixed).")
 def demo(out_dir: Path | None, scale: float, seed: int | None) -> None:
     """Build the synthetic demo county's input files and config."""
@@ -95,14 +107,30 @@ def demo(out_dir: Path | None, scale: float, seed: int | None) -> None:
 
 
 @main.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
-              help="County config (YAML).")
-@click.option("--demo", "use_demo", is_flag=True,
-              help="Run the demo county (built first if missing).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default: data/processed/<county-slug>).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a config field, e.g. --set stations.budget=8e6 (repeatable).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="County config (YAML).",
+)
+@click.option(
+    "--demo", "use_demo", is_flag=True, help="Run the demo county (built first if missing)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default: data/processed/<county-slug>).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a config field, e.g. --set stations.budget=8e6 (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def site(
     config_path: Path | None,
@@ -141,7 +169,10 @@ def site(
         return
     table = Table(title=f"{s['county']}: plan", show_header=False)
     rows = [
-        ("stations / chargers", f"{s['stations']} / {s['chargers']} ({s['charger_kw_total']:,.0f} kW)"),
+        (
+            "stations / chargers",
+            f"{s['stations']} / {s['chargers']} ({s['charger_kw_total']:,.0f} kW)",
+        ),
         ("repair points", str(s["repair_points"])),
         ("sessions/day covered", f"{s['demand_covered_share']:.1%} of {s['sessions_day']:,.0f}"),
         ("townships with a station", f"{s['townships_with_station']} of {s['townships_total']}"),

@@ -74,7 +74,9 @@ def demand_from_raster(
         logger.info(
             "demand: %d cells with %.0f people in all fall below min_population=%g and are "
             "left out",
-            int(small.sum()), float(agg.loc[small, "p"].sum()), params.min_population,
+            int(small.sum()),
+            float(agg.loc[small, "p"].sum()),
+            params.min_population,
         )
     agg = agg[~small]
     if agg.empty:
@@ -114,8 +116,10 @@ def assign_townships(
     if len(points) == 0:
         return np.array([], dtype=object)
     joined = gpd.sjoin(
-        points[[points.geometry.name]], townships[[C.TOWNSHIP_ID, townships.geometry.name]],
-        how="left", predicate="within",
+        points[[points.geometry.name]],
+        townships[[C.TOWNSHIP_ID, townships.geometry.name]],
+        how="left",
+        predicate="within",
     )
     joined = joined[~joined.index.duplicated(keep="first")]
     ids = joined[C.TOWNSHIP_ID].reindex(points.index).to_numpy(dtype=object)
@@ -129,6 +133,7 @@ def assign_townships(
         ids[missing] = near[C.TOWNSHIP_ID].reindex(points.index[missing]).to_numpy()
         logger.warning(
             "%d %s lie in no township polygon and take the nearest township",
-            int(missing.sum()), label,
+            int(missing.sum()),
+            label,
         )
     return ids

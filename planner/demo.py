@@ -53,27 +53,91 @@ _COUNTY_CODE = "361199"
 _NODE_SPACING_M = 200.0
 
 _TOWNSHIPS = [
-    ("城关镇", "Chengguan Zhen"), ("石塘镇", "Shitang Zhen"), ("河口镇", "Hekou Zhen"),
-    ("青山乡", "Qingshan Xiang"), ("龙门乡", "Longmen Xiang"), ("桃源镇", "Taoyuan Zhen"),
-    ("白沙乡", "Baisha Xiang"), ("枫林镇", "Fenglin Zhen"), ("高坪乡", "Gaoping Xiang"),
-    ("松溪镇", "Songxi Zhen"), ("梅岭乡", "Meiling Xiang"), ("新田镇", "Xintian Zhen"),
-    ("金竹乡", "Jinzhu Xiang"), ("东港镇", "Donggang Zhen"), ("西坑乡", "Xikeng Xiang"),
+    ("城关镇", "Chengguan Zhen"),
+    ("石塘镇", "Shitang Zhen"),
+    ("河口镇", "Hekou Zhen"),
+    ("青山乡", "Qingshan Xiang"),
+    ("龙门乡", "Longmen Xiang"),
+    ("桃源镇", "Taoyuan Zhen"),
+    ("白沙乡", "Baisha Xiang"),
+    ("枫林镇", "Fenglin Zhen"),
+    ("高坪乡", "Gaoping Xiang"),
+    ("松溪镇", "Songxi Zhen"),
+    ("梅岭乡", "Meiling Xiang"),
+    ("新田镇", "Xintian Zhen"),
+    ("金竹乡", "Jinzhu Xiang"),
+    ("东港镇", "Donggang Zhen"),
+    ("西坑乡", "Xikeng Xiang"),
     ("红岩镇", "Hongyan Zhen"),
 ]
 _FIRST = {
-    "张": "Zhang", "李": "Li", "王": "Wang", "陈": "Chen", "刘": "Liu", "黄": "Huang",
-    "周": "Zhou", "吴": "Wu", "徐": "Xu", "胡": "Hu", "朱": "Zhu", "高": "Gao", "林": "Lin",
-    "何": "He", "郭": "Guo", "罗": "Luo", "梁": "Liang", "宋": "Song", "上": "Shang",
-    "下": "Xia", "东": "Dong", "西": "Xi", "南": "Nan", "北": "Bei", "大": "Da", "小": "Xiao",
-    "新": "Xin", "老": "Lao", "石": "Shi", "竹": "Zhu", "桃": "Tao", "柳": "Liu", "杨": "Yang",
-    "梅": "Mei", "枫": "Feng", "松": "Song", "龙": "Long", "凤": "Feng", "金": "Jin",
-    "银": "Yin", "青": "Qing", "白": "Bai", "红": "Hong", "槐": "Huai", "茶": "Cha",
+    "张": "Zhang",
+    "李": "Li",
+    "王": "Wang",
+    "陈": "Chen",
+    "刘": "Liu",
+    "黄": "Huang",
+    "周": "Zhou",
+    "吴": "Wu",
+    "徐": "Xu",
+    "胡": "Hu",
+    "朱": "Zhu",
+    "高": "Gao",
+    "林": "Lin",
+    "何": "He",
+    "郭": "Guo",
+    "罗": "Luo",
+    "梁": "Liang",
+    "宋": "Song",
+    "上": "Shang",
+    "下": "Xia",
+    "东": "Dong",
+    "西": "Xi",
+    "南": "Nan",
+    "北": "Bei",
+    "大": "Da",
+    "小": "Xiao",
+    "新": "Xin",
+    "老": "Lao",
+    "石": "Shi",
+    "竹": "Zhu",
+    "桃": "Tao",
+    "柳": "Liu",
+    "杨": "Yang",
+    "梅": "Mei",
+    "枫": "Feng",
+    "松": "Song",
+    "龙": "Long",
+    "凤": "Feng",
+    "金": "Jin",
+    "银": "Yin",
+    "青": "Qing",
+    "白": "Bai",
+    "红": "Hong",
+    "槐": "Huai",
+    "茶": "Cha",
 }
 _SECOND = {
-    "家": "jia", "坑": "keng", "坪": "ping", "源": "yuan", "岭": "ling", "山": "shan",
-    "田": "tian", "塘": "tang", "桥": "qiao", "湾": "wan", "口": "kou", "坊": "fang",
-    "溪": "xi", "垅": "long", "洲": "zhou", "港": "gang", "畈": "fan", "坞": "wu",
-    "岗": "gang", "庄": "zhuang",
+    "家": "jia",
+    "坑": "keng",
+    "坪": "ping",
+    "源": "yuan",
+    "岭": "ling",
+    "山": "shan",
+    "田": "tian",
+    "塘": "tang",
+    "桥": "qiao",
+    "湾": "wan",
+    "口": "kou",
+    "坊": "fang",
+    "溪": "xi",
+    "垅": "long",
+    "洲": "zhou",
+    "港": "gang",
+    "畈": "fan",
+    "坞": "wu",
+    "岗": "gang",
+    "庄": "zhuang",
 }
 
 
@@ -155,9 +219,7 @@ def _sample_spaced(
     return np.array(pts)
 
 
-def _road_nodes(
-    osm: _Osm, rng: np.random.Generator, a: int, b: int, *, wiggle: float
-) -> list[int]:
+def _road_nodes(osm: _Osm, rng: np.random.Generator, a: int, b: int, *, wiggle: float) -> list[int]:
     """Nodes of a road from node ``a`` to node ``b`` along a smooth, irregular curve."""
     (ax, ay), (bx, by) = osm.xy[a], osm.xy[b]
     length = math.hypot(bx - ax, by - ay)
@@ -195,8 +257,14 @@ def _settlements(
     n_town = int(rng.integers(12, 17))
     n_town = max(n_town, round(n_town * scale))
     inner = county.buffer(-0.12 * radius)
-    seats = _sample_spaced(rng, n_town - 1, inner, 0.42 * radius / math.sqrt(n_town / 14),
-                           avoid=np.array([[0.0, 0.0]]), avoid_m=0.3 * radius)
+    seats = _sample_spaced(
+        rng,
+        n_town - 1,
+        inner,
+        0.42 * radius / math.sqrt(n_town / 14),
+        avoid=np.array([[0.0, 0.0]]),
+        avoid_m=0.3 * radius,
+    )
     seats = np.vstack([[0.0, 0.0], seats])
     total = 300_000 * scale
     seat_pop = total * 0.25
@@ -204,8 +272,15 @@ def _settlements(
     town_pops = town_pops / town_pops.sum() * total * 0.17
     n_vil = round(int(rng.integers(220, 281)) * scale)
     villages = _sample_spaced(
-        rng, n_vil, county.buffer(-300), 650, avoid=seats, avoid_m=1500,
-        attract=seats, attract_sigma=0.18 * radius, attract_share=0.35,
+        rng,
+        n_vil,
+        county.buffer(-300),
+        650,
+        avoid=seats,
+        avoid_m=1500,
+        attract=seats,
+        attract_sigma=0.18 * radius,
+        attract_share=0.35,
     )
     vil_pops = rng.lognormal(0, 0.55, n_vil)
     vil_pops = vil_pops / vil_pops.sum() * (total - seat_pop - town_pops.sum())
@@ -217,19 +292,31 @@ def _settlements(
         k = len(names) // len(_TOWNSHIPS) + 1
         names.append((f"{base[0][:-1]}{k}{base[0][-1]}", f"{base[1]} {k}"))
     for i in range(n_town):
-        out.append(_Settlement(
-            name=names[i][0], pinyin=names[i][1],
-            kind="county_seat" if i == 0 else "township_seat",
-            x=seats[i, 0], y=seats[i, 1],
-            population=int(round(seat_pop if i == 0 else town_pops[i - 1])), township=i,
-        ))
+        out.append(
+            _Settlement(
+                name=names[i][0],
+                pinyin=names[i][1],
+                kind="county_seat" if i == 0 else "township_seat",
+                x=seats[i, 0],
+                y=seats[i, 1],
+                population=round(seat_pop if i == 0 else town_pops[i - 1]),
+                township=i,
+            )
+        )
     used: set[str] = set()
     for k in range(n_vil):
         name, pinyin = _village_name(rng, used)
-        out.append(_Settlement(
-            name=name, pinyin=pinyin, kind="village", x=villages[k, 0], y=villages[k, 1],
-            population=max(40, int(round(vil_pops[k]))), township=int(town_of[k]),
-        ))
+        out.append(
+            _Settlement(
+                name=name,
+                pinyin=pinyin,
+                kind="village",
+                x=villages[k, 0],
+                y=villages[k, 1],
+                population=max(40, round(vil_pops[k])),
+                township=int(town_of[k]),
+            )
+        )
     return out, seats
 
 
@@ -254,8 +341,12 @@ def _townships(county: shapely.Polygon, seats: np.ndarray) -> list[shapely.Polyg
 
 
 def _build_roads(
-    osm: _Osm, rng: np.random.Generator, county: shapely.Polygon, towns: list[_Settlement],
-    villages: list[_Settlement], radius: float,
+    osm: _Osm,
+    rng: np.random.Generator,
+    county: shapely.Polygon,
+    towns: list[_Settlement],
+    villages: list[_Settlement],
+    radius: float,
 ) -> None:
     for s in towns:
         s.node = osm.node(s.x, s.y)
@@ -281,8 +372,12 @@ def _build_roads(
     mst = minimum_spanning_tree(dist).tocoo()
     pairs = {(min(i, j), max(i, j)) for i, j in zip(mst.row, mst.col, strict=True)}
     extra = sorted(
-        ((dist[i, j], i, j) for i in range(len(towns)) for j in range(i + 1, len(towns))
-         if (i, j) not in pairs),
+        (
+            (dist[i, j], i, j)
+            for i in range(len(towns))
+            for j in range(i + 1, len(towns))
+            if (i, j) not in pairs
+        ),
     )
     for _, i, j in extra[: max(2, len(towns) // 6)]:
         pairs.add((i, j))
@@ -324,15 +419,19 @@ def _build_roads(
         if roll < 0.15:  # a second link makes loops
             for d, j in zip(np.atleast_1d(dists)[2:], np.atleast_1d(near)[2:], strict=True):
                 if connected[j] and d < 3000:
-                    osm.way(_road_nodes(osm, rng, v.node, villages[j].node, wiggle=120),
-                            {"highway": "unclassified"})
+                    osm.way(
+                        _road_nodes(osm, rng, v.node, villages[j].node, wiggle=120),
+                        {"highway": "unclassified"},
+                    )
                     break
         elif roll > 0.94:  # a dead-end spur into the fields
             ang = rng.uniform(0, 2 * np.pi)
             length = rng.uniform(500, 1500)
             end = osm.node(v.x + length * math.cos(ang), v.y + length * math.sin(ang))
-            osm.way(_road_nodes(osm, rng, v.node, end, wiggle=60),
-                    {"highway": "unclassified", "surface": "unpaved"})
+            osm.way(
+                _road_nodes(osm, rng, v.node, end, wiggle=60),
+                {"highway": "unclassified", "surface": "unpaved"},
+            )
 
 
 def _seat_streets(osm: _Osm, rng: np.random.Generator, seat: _Settlement) -> None:
@@ -345,16 +444,19 @@ def _seat_streets(osm: _Osm, rng: np.random.Generator, seat: _Settlement) -> Non
                 grid[i, j] = seat.node
                 continue
             jitter = rng.normal(0, 40, 2)
-            grid[i, j] = osm.node(seat.x + (i - n // 2) * step + jitter[0],
-                                  seat.y + (j - n // 2) * step + jitter[1])
+            grid[i, j] = osm.node(
+                seat.x + (i - n // 2) * step + jitter[0], seat.y + (j - n // 2) * step + jitter[1]
+            )
     street = 0
     for i in range(n):
         for j in range(n):
             for di, dj in ((1, 0), (0, 1)):
                 if i + di < n and j + dj < n and rng.random() > 0.12:
                     street += 1
-                    osm.way([int(grid[i, j]), int(grid[i + di, j + dj])],
-                            {"highway": "residential", "name": f"城关{street}路"})
+                    osm.way(
+                        [int(grid[i, j]), int(grid[i + di, j + dj])],
+                        {"highway": "residential", "name": f"城关{street}路"},
+                    )
     # a one-way loop around the central block (clockwise), still strongly connected
     c = n // 2
     ring = [grid[c - 2, c - 2], grid[c - 2, c + 2], grid[c + 2, c + 2], grid[c + 2, c - 2]]
@@ -362,8 +464,15 @@ def _seat_streets(osm: _Osm, rng: np.random.Generator, seat: _Settlement) -> Non
         osm.way([int(a), int(b)], {"highway": "tertiary", "oneway": "yes", "name": "环城路"})
 
 
-def _near_road(osm: _Osm, rng: np.random.Generator, x: float, y: float,
-               tree: cKDTree, road_nodes: np.ndarray, spread: float) -> tuple[float, float]:
+def _near_road(
+    osm: _Osm,
+    rng: np.random.Generator,
+    x: float,
+    y: float,
+    tree: cKDTree,
+    road_nodes: np.ndarray,
+    spread: float,
+) -> tuple[float, float]:
     """A point near a road node close to (x, y): where an outlet would stand."""
     px, py = x + rng.normal(0, spread), y + rng.normal(0, spread)
     k = road_nodes[tree.query((px, py))[1]]
@@ -374,7 +483,10 @@ def _near_road(osm: _Osm, rng: np.random.Generator, x: float, y: float,
 
 
 def _build_pois(
-    osm: _Osm, rng: np.random.Generator, towns: list[_Settlement], villages: list[_Settlement],
+    osm: _Osm,
+    rng: np.random.Generator,
+    towns: list[_Settlement],
+    villages: list[_Settlement],
 ) -> None:
     road_nodes = np.array(sorted({n for w, _ in osm.ways for n in w}))
     tree = cKDTree(np.array([osm.xy[n] for n in road_nodes]))
@@ -386,7 +498,11 @@ def _build_pois(
     seat = towns[0]
     short = seat.name[:-1]
     for k in range(4):
-        put(seat, 900, {"shop": "supermarket", "name": f"青溪{['华联', '供销', '万家', '惠民'][k]}超市"})
+        put(
+            seat,
+            900,
+            {"shop": "supermarket", "name": f"青溪{['华联', '供销', '万家', '惠民'][k]}超市"},
+        )
     for k in range(2):
         put(seat, 700, {"amenity": "marketplace", "name": f"青溪{['城东', '城西'][k]}农贸市场"})
     for k, brand in enumerate(("中国石化", "中国石油", "中国石化")):
@@ -398,19 +514,35 @@ def _build_pois(
     put(seat, 600, {"amenity": "post_office", "name": "青溪县邮政局"})
     put(seat, 700, {"amenity": "hospital", "name": "青溪县人民医院"})
     put(seat, 900, {"amenity": "school", "name": "青溪县第一中学"})
-    for k, (op, cap) in enumerate((("国家电网", 8), ("特来电", 6), ("星星充电", 4),
-                                   ("国家电网", 10))):
-        put(seat, 900, {"amenity": "charging_station", "operator": op, "capacity": str(cap),
-                        "name": f"{op}青溪{k + 1}号充电站", "socket:gb_dc": str(cap // 2)})
+    for k, (op, cap) in enumerate(
+        (("国家电网", 8), ("特来电", 6), ("星星充电", 4), ("国家电网", 10))
+    ):
+        put(
+            seat,
+            900,
+            {
+                "amenity": "charging_station",
+                "operator": op,
+                "capacity": str(cap),
+                "name": f"{op}青溪{k + 1}号充电站",
+                "socket:gb_dc": str(cap // 2),
+            },
+        )
     # a car park drawn as an area (closed way), as OSM often has them
     x, y = _near_road(osm, rng, seat.x, seat.y, tree, road_nodes, 400)
     ring = [osm.node(x + dx, y + dy) for dx, dy in ((-40, -30), (40, -30), (40, 30), (-40, 30))]
-    osm.way([*ring, ring[0]], {"amenity": "parking", "parking": "surface", "name": "青溪广场停车场"})
+    osm.way(
+        [*ring, ring[0]], {"amenity": "parking", "parking": "surface", "name": "青溪广场停车场"}
+    )
     del short
     for t in towns[1:]:
         stem = t.name[:-1]
         gov = "人民政府" if t.name.endswith("镇") else "乡人民政府"
-        put(t, 150, {"amenity": "townhall", "name": f"{stem}{'镇' if t.name.endswith('镇') else ''}{gov}"})
+        put(
+            t,
+            150,
+            {"amenity": "townhall", "name": f"{stem}{'镇' if t.name.endswith('镇') else ''}{gov}"},
+        )
         put(t, 300, {"amenity": "marketplace", "name": f"{stem}农贸市场"})
         put(t, 250, {"amenity": "post_office", "name": f"{stem}邮政所"})
         put(t, 400, {"amenity": "school", "name": f"{stem}中心小学"})
@@ -430,46 +562,72 @@ def _build_pois(
             put(v, 100, {"shop": "car_repair", "name": f"{v.name[:-1]}汽修店"})
 
 
-def _build_places(osm: _Osm, towns: list[_Settlement], villages: list[_Settlement],
-                  rng: np.random.Generator) -> None:
+def _build_places(
+    osm: _Osm, towns: list[_Settlement], villages: list[_Settlement], rng: np.random.Generator
+) -> None:
     for s in towns:
-        tags = {"place": "town" if s.kind == "county_seat" or s.name.endswith("镇") else "village",
-                "name": s.name if s.kind != "county_seat" else "青溪县城",
-                "name:zh-Latn-pinyin": s.pinyin, "population": str(s.population)}
+        tags = {
+            "place": "town" if s.kind == "county_seat" or s.name.endswith("镇") else "village",
+            "name": s.name if s.kind != "county_seat" else "青溪县城",
+            "name:zh-Latn-pinyin": s.pinyin,
+            "population": str(s.population),
+        }
         osm.node_tags[s.node] = tags
     for v in villages:
-        tags = {"place": "village" if v.population >= 300 else "hamlet", "name": v.name,
-                "name:zh-Latn-pinyin": v.pinyin}
+        tags = {
+            "place": "village" if v.population >= 300 else "hamlet",
+            "name": v.name,
+            "name:zh-Latn-pinyin": v.pinyin,
+        }
         if rng.random() > 0.1:
             tags["population"] = str(v.population)
         osm.node_tags[v.node] = tags
 
 
 def _build_grid(
-    osm: _Osm, rng: np.random.Generator, towns: list[_Settlement],
+    osm: _Osm,
+    rng: np.random.Generator,
+    towns: list[_Settlement],
 ) -> pd.DataFrame:
     rows = []
     seat = towns[0]
     sx, sy = seat.x + 350, seat.y - 250
     ring = [osm.node(sx + dx, sy + dy) for dx, dy in ((-50, -40), (50, -40), (50, 40), (-50, 40))]
-    osm.way([*ring, ring[0]], {"power": "substation", "voltage": "110000;35000;10000",
-                               "ref": "QX-110-01", "name": "青溪110kV变电站"})
+    osm.way(
+        [*ring, ring[0]],
+        {
+            "power": "substation",
+            "voltage": "110000;35000;10000",
+            "ref": "QX-110-01",
+            "name": "青溪110kV变电站",
+        },
+    )
     rows.append(("QX-110-01", "青溪110kV变电站", 110, 100_000, 61_000))
     hubs = [(seat, (sx, sy))]
     picks = [t for t in towns[1:] if rng.random() < 0.55] or towns[1:3]
     for k, t in enumerate(picks):
         ref = f"QX-35-{k + 1:02d}"
         x, y = t.x - 200, t.y + 180
-        osm.node(x, y, {"power": "substation", "voltage": "35000;10000", "ref": ref,
-                        "name": f"{t.name[:-1]}35kV变电站"})
+        osm.node(
+            x,
+            y,
+            {
+                "power": "substation",
+                "voltage": "35000;10000",
+                "ref": ref,
+                "name": f"{t.name[:-1]}35kV变电站",
+            },
+        )
         rated = 10_000 if rng.random() < 0.6 else 6_300
         peak = rated * rng.uniform(0.55, 0.92)
         rows.append((ref, f"{t.name[:-1]}35kV变电站", 35, rated, round(peak)))
         hubs.append((t, (x, y)))
         a = osm.node(sx, sy)
         b = osm.node(x, y)
-        osm.way(_road_nodes(osm, rng, a, b, wiggle=400),
-                {"power": "line", "voltage": "35000", "name": f"35kV青{t.name[:1]}线"})
+        osm.way(
+            _road_nodes(osm, rng, a, b, wiggle=400),
+            {"power": "line", "voltage": "35000", "name": f"35kV青{t.name[:1]}线"},
+        )
     # 10 kV feeders from each substation along the roads to nearby township seats
     town_xy = np.array([[t.x, t.y] for t in towns])
     tree = cKDTree(town_xy)
@@ -478,11 +636,17 @@ def _build_grid(
         for j in np.atleast_1d(near)[1:]:
             a = osm.node(x, y)
             b = osm.node(towns[j].x + 60, towns[j].y + 60)
-            osm.way(_road_nodes(osm, rng, a, b, wiggle=500),
-                    {"power": "minor_line", "voltage": "10000",
-                     "name": f"10kV{hub.name[:1]}{towns[j].name[:1]}线"})
-    return pd.DataFrame(rows, columns=["substation_id", "name", "voltage_kv", "rated_kva",
-                                       "peak_load_kw"])
+            osm.way(
+                _road_nodes(osm, rng, a, b, wiggle=500),
+                {
+                    "power": "minor_line",
+                    "voltage": "10000",
+                    "name": f"10kV{hub.name[:1]}{towns[j].name[:1]}线",
+                },
+            )
+    return pd.DataFrame(
+        rows, columns=["substation_id", "name", "voltage_kv", "rated_kva", "peak_load_kw"]
+    )
 
 
 def _write_osm(path: Path, osm: _Osm, to_lonlat: Transformer) -> None:
@@ -491,20 +655,28 @@ def _write_osm(path: Path, osm: _Osm, to_lonlat: Transformer) -> None:
     writer = osmium.SimpleWriter(str(path), overwrite=True)
     try:
         for i in range(len(xy)):
-            writer.add_node(mutable.Node(
-                id=i + 1, location=(round(float(lon[i]), 7), round(float(lat[i]), 7)),
-                tags=osm.node_tags.get(i, {}), version=1,
-            ))
+            writer.add_node(
+                mutable.Node(
+                    id=i + 1,
+                    location=(round(float(lon[i]), 7), round(float(lat[i]), 7)),
+                    tags=osm.node_tags.get(i, {}),
+                    version=1,
+                )
+            )
         for k, (nodes, tags) in enumerate(osm.ways):
-            writer.add_way(mutable.Way(id=k + 1, nodes=[n + 1 for n in nodes], tags=tags,
-                                       version=1))
+            writer.add_way(
+                mutable.Way(id=k + 1, nodes=[n + 1 for n in nodes], tags=tags, version=1)
+            )
     finally:
         writer.close()
 
 
 def _write_population(
-    path: Path, county: shapely.Polygon, settlements: list[_Settlement],
-    outside: list[tuple[float, float, float]], to_raster: Transformer,
+    path: Path,
+    county: shapely.Polygon,
+    settlements: list[_Settlement],
+    outside: list[tuple[float, float, float]],
+    to_raster: Transformer,
 ) -> None:
     cell = 100.0
     poly = shapely.transform(
@@ -512,7 +684,7 @@ def _write_population(
     )
     minx, miny, maxx, maxy = poly.buffer(3000).bounds
     minx, miny = math.floor(minx / cell) * cell, math.floor(miny / cell) * cell
-    width, height = int(math.ceil((maxx - minx) / cell)), int(math.ceil((maxy - miny) / cell))
+    width, height = math.ceil((maxx - minx) / cell), math.ceil((maxy - miny) / cell)
     transform = from_origin(minx, miny + height * cell, cell, cell)
     inside = rasterio.features.geometry_mask([poly], (height, width), transform, invert=True)
     grid = np.zeros((height, width), dtype=np.float64)
@@ -536,8 +708,14 @@ def _write_population(
             continue
         grid[r0:r1, c0:c1] += pop * w / w.sum()
     profile = {
-        "driver": "COG", "width": width, "height": height, "count": 1, "dtype": "float32",
-        "crs": f"EPSG:{_RASTER_EPSG}", "transform": transform, "nodata": -9999.0,
+        "driver": "COG",
+        "width": width,
+        "height": height,
+        "count": 1,
+        "dtype": "float32",
+        "crs": f"EPSG:{_RASTER_EPSG}",
+        "transform": transform,
+        "nodata": -9999.0,
         "compress": "deflate",
     }
     with rasterio.open(path, "w", **profile) as dst:
@@ -605,8 +783,10 @@ def build_demo(
     county_m = shift(county)
     town_gdf = gpd.GeoDataFrame(
         {
-            "code": [f"{_COUNTY_CODE}{(100 if t.name.endswith('镇') else 200) + i:03d}"
-                     for i, t in enumerate(towns)],
+            "code": [
+                f"{_COUNTY_CODE}{(100 if t.name.endswith('镇') else 200) + i:03d}"
+                for i, t in enumerate(towns)
+            ],
             "name": [t.name for t in towns],
             "name_pinyin": [t.pinyin for t in towns],
             "kind": ["镇" if t.name.endswith("镇") else "乡" for t in towns],
@@ -620,7 +800,8 @@ def build_demo(
     )
     county_gdf = gpd.GeoDataFrame(
         {"code": [_COUNTY_CODE], "name": [DEMO_NAME], "name_pinyin": ["Qingxi Xian"]},
-        geometry=[county_m], crs=_METRIC_EPSG,
+        geometry=[county_m],
+        crs=_METRIC_EPSG,
     ).to_crs(4490)
     county_gdf.geometry = shapely.set_precision(county_gdf.geometry.to_numpy(), 1e-7)
     to_lonlat = Transformer.from_crs(_METRIC_EPSG, 4326, always_xy=True)
@@ -631,14 +812,17 @@ def build_demo(
         town_gdf.to_file(gpkg, layer="townships", engine="pyogrio")
         _write_osm(tmp / f"{DEMO_SLUG}.osm.pbf", osm, to_lonlat)
         grid_table.to_csv(tmp / f"{DEMO_SLUG}_substations.csv", index=False)
-        _write_population(tmp / f"{DEMO_SLUG}_population.tif", county_m, settlements,
-                          outside, to_raster)
-        (tmp / f"{DEMO_SLUG}.yaml").write_text(
-            demo_config_text(scale=scale), encoding="utf-8"
+        _write_population(
+            tmp / f"{DEMO_SLUG}_population.tif", county_m, settlements, outside, to_raster
         )
+        (tmp / f"{DEMO_SLUG}.yaml").write_text(demo_config_text(scale=scale), encoding="utf-8")
     logger.info(
         "demo county written to %s: %d townships, %d villages, %d OSM nodes, %d ways",
-        out_dir, len(towns), len(villages), len(osm.xy), len(osm.ways),
+        out_dir,
+        len(towns),
+        len(villages),
+        len(osm.xy),
+        len(osm.ways),
     )
     return cfg_path
 
@@ -649,8 +833,10 @@ def demo_config_text(*, scale: float = 1.0) -> str:
         "county": {"name": DEMO_NAME, "slug": DEMO_SLUG},
         "inputs": {
             "boundaries": {
-                "path": f"{DEMO_SLUG}_boundaries.gpkg", "county_layer": "county",
-                "township_layer": "townships", "township_id_field": "code",
+                "path": f"{DEMO_SLUG}_boundaries.gpkg",
+                "county_layer": "county",
+                "township_layer": "townships",
+                "township_id_field": "code",
                 "township_name_field": "name",
             },
             "osm": {"path": f"{DEMO_SLUG}.osm.pbf"},
@@ -658,8 +844,7 @@ def demo_config_text(*, scale: float = 1.0) -> str:
             "substations": {"path": f"{DEMO_SLUG}_substations.csv"},
         },
         "demand": {"ev_adoption": 0.12},
-        "stations": {"cutoff_min": 15, "budget": round(25_000_000 * scale),
-                     "township_min": True},
+        "stations": {"cutoff_min": 15, "budget": round(25_000_000 * scale), "township_min": True},
         "repair": {"response_min": 30},
         "solver": {"name": "highs", "time_limit_s": 40, "mip_gap": 0.005},
     }

@@ -63,9 +63,7 @@ def _class_speed(highway: str, speeds_kmh: dict[str, float]) -> float:
     return speeds_kmh.get(base, _DEFAULT_SPEED)
 
 
-def build_graph(
-    roads: RoadWays, crs: CRS, *, speeds_kmh: dict[str, float]
-) -> RoadGraph:
+def build_graph(roads: RoadWays, crs: CRS, *, speeds_kmh: dict[str, float]) -> RoadGraph:
     """Build the directed drivable graph, keeping its largest strongly connected part.
 
     Parameters
@@ -138,7 +136,8 @@ def build_graph(
     if dropped:
         logger.warning(
             "road graph: %d of %d nodes dropped (not in the largest strongly connected part)",
-            dropped, int(used.sum()),
+            dropped,
+            int(used.sum()),
         )
     new_index = np.full(n, -1)
     new_index[keep_node] = np.arange(int(keep_node.sum()))
@@ -193,8 +192,9 @@ def snap_points(
             logger.warning(
                 "%d %s are more than %.0f m from a drivable road", far, label, max_snap_m
             )
-    return Snap(node=node.astype(np.int64), access_s=dist / (access_speed_kmh / 3.6),
-                distance_m=dist)
+    return Snap(
+        node=node.astype(np.int64), access_s=dist / (access_speed_kmh / 3.6), distance_m=dist
+    )
 
 
 def _csr(graph: RoadGraph, *, reverse: bool) -> sparse.csr_matrix:

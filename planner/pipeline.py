@@ -104,15 +104,24 @@ def run_county(
         )
     with stage("candidates"):
         candidates = build_candidates(
-            county.pois, county.county, county.townships, county.substations,
-            county.power_lines, rules=config.candidates, costs=config.costs,
+            county.pois,
+            county.county,
+            county.townships,
+            county.substations,
+            county.power_lines,
+            rules=config.candidates,
+            costs=config.costs,
         )
     with stage("network"):
         graph = build_graph(county.roads, county.crs, speeds_kmh=config.network.speeds_kmh)
         villages = county.places[county.places.within(county.county.geometry.iloc[0])]
         villages = villages.reset_index(drop=True)
         times = compute_travel_times(
-            graph, demand, candidates, villages, network=config.network,
+            graph,
+            demand,
+            candidates,
+            villages,
+            network=config.network,
             station_cutoff_min=config.stations.cutoff_min,
             repair_response_min=config.repair.response_min,
         )
@@ -133,8 +142,13 @@ def run_county(
         )
         files = write_exports(
             tmp,
-            {"stations": stations, "repair_points": repair, "candidates": candidates,
-             "demand": demand_out, "townships": townships_out},
+            {
+                "stations": stations,
+                "repair_points": repair,
+                "candidates": candidates,
+                "demand": demand_out,
+                "townships": townships_out,
+            },
             plan.assignments,
         )
         build_map(county, townships_out, demand_out, candidates, plan).save(tmp / "map.html")
@@ -142,7 +156,13 @@ def run_county(
         # the report time covers all but writing the two small JSON files themselves
         timings["report"] = time.perf_counter() - t_report
         summary = build_summary(
-            county, demand_out, candidates, townships_out, plan, config, timings=timings,
+            county,
+            demand_out,
+            candidates,
+            townships_out,
+            plan,
+            config,
+            timings=timings,
             graph={"nodes": times.graph_nodes, "edges": times.graph_edges},
         )
         write_json(tmp / "summary.json", summary)

@@ -11,9 +11,11 @@ CRS_M = 4548
 
 def layers():
     county = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10_000, 10_000)], crs=CRS_M)
-    towns = gpd.GeoDataFrame({"township_id": ["A", "B"]},
-                             geometry=[shapely.box(0, 0, 5_000, 10_000),
-                                       shapely.box(5_000, 0, 10_000, 10_000)], crs=CRS_M)
+    towns = gpd.GeoDataFrame(
+        {"township_id": ["A", "B"]},
+        geometry=[shapely.box(0, 0, 5_000, 10_000), shapely.box(5_000, 0, 10_000, 10_000)],
+        crs=CRS_M,
+    )
     pois = gpd.GeoDataFrame(
         {
             "osm_id": ["n1", "n2", "n3", "n4", "n5", "n6"],
@@ -23,38 +25,57 @@ def layers():
             "public_transport": [None] * 6,
             "parking": [None] * 6,
         },
-        geometry=[shapely.Point(1000, 1000), shapely.Point(1020, 1000),  # 20 m apart
-                  shapely.Point(7000, 5000), shapely.Point(3000, 9000),
-                  shapely.Point(20_000, 5000), shapely.Point(4000, 4000)],
+        geometry=[
+            shapely.Point(1000, 1000),
+            shapely.Point(1020, 1000),  # 20 m apart
+            shapely.Point(7000, 5000),
+            shapely.Point(3000, 9000),
+            shapely.Point(20_000, 5000),
+            shapely.Point(4000, 4000),
+        ],
         crs=CRS_M,
     )
-    subs = gpd.GeoDataFrame({"substation_id": ["S1"], "headroom_kw": [1500.0]},
-                            geometry=[shapely.Point(7000, 5300)], crs=CRS_M)
-    lines = gpd.GeoDataFrame({"power": ["minor_line", "line"], "voltage_kv": [10.0, 110.0]},
-                             geometry=[shapely.LineString([(0, 1500), (10_000, 1500)]),
-                                       shapely.LineString([(3000, 8000), (3100, 9000)])],
-                             crs=CRS_M)
+    subs = gpd.GeoDataFrame(
+        {"substation_id": ["S1"], "headroom_kw": [1500.0]},
+        geometry=[shapely.Point(7000, 5300)],
+        crs=CRS_M,
+    )
+    lines = gpd.GeoDataFrame(
+        {"power": ["minor_line", "line"], "voltage_kv": [10.0, 110.0]},
+        geometry=[
+            shapely.LineString([(0, 1500), (10_000, 1500)]),
+            shapely.LineString([(3000, 8000), (3100, 9000)]),
+        ],
+        crs=CRS_M,
+    )
     return county, towns, pois, subs, lines
 
 
 def test_classify():
     _, _, pois, _, _ = layers()
-    assert classify(pois).tolist() == ["township_government", "commercial_outlet",
-                                       "fuel_station", "institution", "fuel_station", None]
+    assert classify(pois).tolist() == [
+        "township_government",
+        "commercial_outlet",
+        "fuel_station",
+        "institution",
+        "fuel_station",
+        None,
+    ]
 
 
 def test_build_candidates():
     county, towns, pois, subs, lines = layers()
     costs = CostsSection(station_capex=100_000, connection_per_km=200_000)
-    cand = build_candidates(pois, county, towns, subs, lines,
-                            rules=CandidatesSection(merge_within_m=50), costs=costs)
+    cand = build_candidates(
+        pois, county, towns, subs, lines, rules=CandidatesSection(merge_within_m=50), costs=costs
+    )
     # the supermarket 20 m from the town hall merges into it; the outside fuel is dropped
     assert cand["name"].tolist() == ["镇政府", "加油站", "学校"]
-    assert cand["policy_class"].tolist() == ["township_government", "fuel_station",
-                                             "institution"]
+    assert cand["policy_class"].tolist() == ["township_government", "fuel_station", "institution"]
     assert cand["township_id"].tolist() == ["A", "B", "A"]
     # town hall: 500 m to the 10 kV line; fuel: 300 m to the substation; the school sits
-    # by a 110 kV line, which does not count: its nearest is the substation, 5448.85 m (sqrt(4000^2 + 3700^2))
+    # by a 110 kV line, which does not count: its nearest is the substation,
+    # sqrt(4000^2 + 3700^2) = 5448.85 m away
     assert cand["grid_distance_m"].tolist() == pytest.approx([500, 300, 5448.9])
     assert cand["connection_cost"].tolist() == pytest.approx([100_000, 60_000, 1_089_771])
     assert cand["station_capex"].tolist() == pytest.approx([200_000, 160_000, 1_189_771])
@@ -64,7 +85,13 @@ def test_build_candidates():
 
 def test_class_filter():
     county, towns, pois, subs, lines = layers()
-    cand = build_candidates(pois, county, towns, subs, lines,
-                            rules=CandidatesSection(classes=["fuel_station"]),
-                            costs=CostsSection())
+    cand = build_candidates(
+        pois,
+        county,
+        towns,
+        subs,
+        lines,
+        rules=CandidatesSection(classes=["fuel_station"]),
+        costs=CostsSection(),
+    )
     assert cand["name"].tolist() == ["加油站"]

@@ -74,5 +74,5 @@ def test_bad_yaml_and_missing_file(tmp_path):
 
 
 def test_solver_name_is_checked(tmp_path):
-    with pytest.raises(ConfigError, match="'solver.name'"):
+    with pytest.raises(ConfigError, match=r"'solver\.name'"):
         load_config(write(tmp_path, MINIMAL), overrides=["solver.name=gurobi"])

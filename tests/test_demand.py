@@ -21,12 +21,15 @@ def test_cells_aggregate_to_1km_points_with_weighted_centres():
     grid = PopulationGrid(values, Affine(100, 0, 500_000, 0, -100, 3_131_000), UTM, 450.0)
     towns = gpd.GeoDataFrame(
         {"township_id": ["A", "B"]},
-        geometry=[shapely.box(500_000, 3_130_000, 501_000, 3_131_000),
-                  shapely.box(501_000, 3_129_000, 502_000, 3_130_000)],
+        geometry=[
+            shapely.box(500_000, 3_130_000, 501_000, 3_131_000),
+            shapely.box(501_000, 3_129_000, 502_000, 3_130_000),
+        ],
         crs=UTM,
     )
-    params = DemandSection(vehicles_per_1000=200, ev_adoption=0.1, sessions_per_ev_per_day=0.5,
-                           kwh_per_session=20)
+    params = DemandSection(
+        vehicles_per_1000=200, ev_adoption=0.1, sessions_per_ev_per_day=0.5, kwh_per_session=20
+    )
     d = demand_from_raster(grid, towns, UTM, params=params).sort_values("population")
     assert d["population"].tolist() == [50.0, 400.0]
     big = d.iloc[1]
@@ -44,10 +47,14 @@ def test_points_outside_townships_take_the_nearest(caplog):
     values = np.zeros((10, 10))
     values[5, 5] = 10.0
     grid = PopulationGrid(values, Affine(100, 0, 500_000, 0, -100, 3_131_000), UTM, 10.0)
-    towns = gpd.GeoDataFrame({"township_id": ["far", "near"]},
-                             geometry=[shapely.box(400_000, 3_000_000, 400_100, 3_000_100),
-                                       shapely.box(500_000, 3_130_000, 500_100, 3_130_100)],
-                             crs=UTM)
+    towns = gpd.GeoDataFrame(
+        {"township_id": ["far", "near"]},
+        geometry=[
+            shapely.box(400_000, 3_000_000, 400_100, 3_000_100),
+            shapely.box(500_000, 3_130_000, 500_100, 3_130_100),
+        ],
+        crs=UTM,
+    )
     d = demand_from_raster(grid, towns, UTM, params=DemandSection())
     assert d["township_id"].tolist() == ["near"]
     assert "1 demand points lie in no township polygon" in caplog.text

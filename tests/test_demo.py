@@ -21,8 +21,13 @@ def osm(demo_dir):
 
 def test_files_and_formats(demo_dir):
     names = sorted(p.name for p in demo_dir.iterdir())
-    assert names == ["qingxi.osm.pbf", "qingxi.yaml", "qingxi_boundaries.gpkg",
-                     "qingxi_population.tif", "qingxi_substations.csv"]
+    assert names == [
+        "qingxi.osm.pbf",
+        "qingxi.yaml",
+        "qingxi_boundaries.gpkg",
+        "qingxi_population.tif",
+        "qingxi_substations.csv",
+    ]
     with rasterio.open(demo_dir / "qingxi_population.tif") as src:
         assert src.res == (100.0, 100.0)
         assert src.crs.to_epsg() == 32650
@@ -69,8 +74,7 @@ def test_roads(osm):
     assert sum(m is not None for m in osm.roads.maxspeed) >= 5
     assert sum(n is not None for n in osm.roads.names) > 0.5 * len(hw)
     assert "yes" in osm.roads.oneway
-    g = build_graph(osm.roads, rasterio.crs.CRS.from_epsg(4548).to_wkt(),
-                    speeds_kmh={"trunk": 70})
+    g = build_graph(osm.roads, rasterio.crs.CRS.from_epsg(4548).to_wkt(), speeds_kmh={"trunk": 70})
     assert g.dropped_nodes == 0  # one connected network
     deg = np.bincount(np.concatenate([g.tail, g.head]), minlength=g.n_nodes) // 2
     assert (deg == 1).sum() > 50  # dead ends: village roads and spurs
@@ -82,8 +86,7 @@ def test_outlets_chargers_and_grid(demo_dir, osm):
     shops = osm.pois["shop"].value_counts()
     towns = gpd.read_file(demo_dir / "qingxi_boundaries.gpkg", layer="townships")
     assert amen["townhall"] == len(towns)
-    for a in ("marketplace", "fuel", "post_office", "bus_station", "parking", "school",
-              "clinic"):
+    for a in ("marketplace", "fuel", "post_office", "bus_station", "parking", "school", "clinic"):
         assert amen.get(a, 0) >= 1, a
     assert shops["supermarket"] >= 4
     assert 3 <= len(osm.chargers) <= 5
@@ -104,8 +107,10 @@ def test_deterministic(tmp_path, demo_dir):
         assert (again / name).read_bytes() == (demo_dir / name).read_bytes()
     a, b = read_osm(again / "qingxi.osm.pbf"), read_osm(demo_dir / "qingxi.osm.pbf")
     assert np.array_equal(a.roads.lon, b.roads.lon) and a.roads.highway == b.roads.highway
-    with rasterio.open(again / "qingxi_population.tif") as s1, \
-            rasterio.open(demo_dir / "qingxi_population.tif") as s2:
+    with (
+        rasterio.open(again / "qingxi_population.tif") as s1,
+        rasterio.open(demo_dir / "qingxi_population.tif") as s2,
+    ):
         assert np.array_equal(s1.read(1), s2.read(1))
     other = tmp_path / "other"
     build_demo(other, seed=1)

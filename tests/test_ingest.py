@@ -42,8 +42,9 @@ def write_osm(path):
     w.add_way(mutable.Way(id=1, nodes=[1, 2], tags={"highway": "primary", "maxspeed": "60"}))
     w.add_way(mutable.Way(id=2, nodes=[2, 3, 4], tags={"highway": "residential"}))
     w.add_way(mutable.Way(id=3, nodes=[3, 14], tags={"highway": "footway"}))  # not drivable
-    w.add_way(mutable.Way(id=4, nodes=[10, 11, 12, 13, 10],
-                          tags={"amenity": "parking", "name": "停车场"}))  # area -> point
+    w.add_way(
+        mutable.Way(id=4, nodes=[10, 11, 12, 13, 10], tags={"amenity": "parking", "name": "停车场"})
+    )  # area -> point
     w.add_way(mutable.Way(id=5, nodes=[2, 4], tags={"power": "minor_line", "voltage": "10000"}))
     w.add_way(mutable.Way(id=6, nodes=[1, 3], tags={"highway": "track"}))
     w.close()
@@ -78,12 +79,13 @@ def test_read_osm_errors(tmp_path):
         read_osm(path, bbox=(10.0, 10.0, 11.0, 11.0))
     junk = tmp_path / "junk.osm.pbf"
     junk.write_bytes(b"not a pbf at all")
-    with pytest.raises(DataError, match="junk.osm.pbf: cannot read OSM data"):
+    with pytest.raises(DataError, match=r"junk\.osm\.pbf: cannot read OSM data"):
         read_osm(junk)
 
 
-@pytest.mark.parametrize(("tag", "kv"), [("110000;35000;10000", 110), ("10 kV", 10),
-                                          ("", None), ("medium", None)])
+@pytest.mark.parametrize(
+    ("tag", "kv"), [("110000;35000;10000", 110), ("10 kV", 10), ("", None), ("medium", None)]
+)
 def test_parse_voltage(tag, kv):
     assert parse_voltage_kv(tag) == kv
 
@@ -95,15 +97,17 @@ def township_layers(path, *, crs=4490, invalid=False):
     if invalid:  # a bow-tie: self-intersecting
         b = shapely.Polygon([(117.1, 28.0), (117.2, 28.2), (117.2, 28.0), (117.1, 28.2)])
     gpd.GeoDataFrame({"name": ["县"]}, geometry=[county], crs=crs).to_file(path, layer="county")
-    gpd.GeoDataFrame({"code": ["361199100", "361199201"], "name": ["城关镇", "青山乡"]},
-                     geometry=[a, b], crs=crs).to_file(path, layer="townships")
+    gpd.GeoDataFrame(
+        {"code": ["361199100", "361199201"], "name": ["城关镇", "青山乡"]}, geometry=[a, b], crs=crs
+    ).to_file(path, layer="townships")
     return path
 
 
 def test_read_boundaries(tmp_path):
     path = township_layers(tmp_path / "b.gpkg")
-    county, towns = read_boundaries(path, county_layer="county", township_layer="townships",
-                                    id_field="code", name_field="name")
+    county, towns = read_boundaries(
+        path, county_layer="county", township_layer="townships", id_field="code", name_field="name"
+    )
     assert county.crs.to_epsg() == 4326 and len(county) == 1
     assert towns["township_id"].tolist() == ["361199100", "361199201"]
     assert towns["township_name"].tolist() == ["城关镇", "青山乡"]
@@ -138,27 +142,49 @@ def test_boundary_errors(tmp_path, caplog):
 def test_substation_table(tmp_path):
     csv = tmp_path / "subs.csv"
     csv.write_text("substation_id,rated_kva,peak_load_kw\nS1,10000,7000\nS9,5000,1000\n")
-    table = read_substation_table(csv, id_field="substation_id", rated_kva_field="rated_kva",
-                                  peak_load_kw_field="peak_load_kw")
-    subs = gpd.GeoDataFrame({"osm_id": ["n8", "n9"], "ref": ["S1", None]},
-                            geometry=[shapely.Point(0, 0), shapely.Point(1, 1)], crs=4326)
+    table = read_substation_table(
+        csv,
+        id_field="substation_id",
+        rated_kva_field="rated_kva",
+        peak_load_kw_field="peak_load_kw",
+    )
+    subs = gpd.GeoDataFrame(
+        {"osm_id": ["n8", "n9"], "ref": ["S1", None]},
+        geometry=[shapely.Point(0, 0), shapely.Point(1, 1)],
+        crs=4326,
+    )
     joined = join_headroom(subs, table)
     assert joined["headroom_kw"].iloc[0] == pytest.approx(10000 * 0.9 - 7000)
     assert np.isnan(joined["headroom_kw"].iloc[1])
     csv.write_text("substation_id,rated_kva,peak_load_kw\nS1,lots,7000\n")
     with pytest.raises(DataError, match=r"field 'rated_kva', row 2: not a non-negative"):
-        read_substation_table(csv, id_field="substation_id", rated_kva_field="rated_kva",
-                              peak_load_kw_field="peak_load_kw")
+        read_substation_table(
+            csv,
+            id_field="substation_id",
+            rated_kva_field="rated_kva",
+            peak_load_kw_field="peak_load_kw",
+        )
     with pytest.raises(DataError, match="column not found"):
-        read_substation_table(csv, id_field="id", rated_kva_field="rated_kva",
-                              peak_load_kw_field="peak_load_kw")
+        read_substation_table(
+            csv, id_field="id", rated_kva_field="rated_kva", peak_load_kw_field="peak_load_kw"
+        )
 
 
-def write_raster(path, values, *, crs="EPSG:32650", origin=(500_000, 3_131_000), nodata=-1.0,
-                 cell=100.0):
-    with rasterio.open(path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0],
-                       count=1, dtype="float32", crs=crs, nodata=nodata,
-                       transform=from_origin(*origin, cell, cell)) as dst:
+def write_raster(
+    path, values, *, crs="EPSG:32650", origin=(500_000, 3_131_000), nodata=-1.0, cell=100.0
+):
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=values.shape[1],
+        height=values.shape[0],
+        count=1,
+        dtype="float32",
+        crs=crs,
+        nodata=nodata,
+        transform=from_origin(*origin, cell, cell),
+    ) as dst:
         dst.write(values.astype("float32"), 1)
     return path
 
@@ -179,8 +205,14 @@ def test_read_population_errors(tmp_path):
     county = shapely.box(117.0, 28.0, 117.1, 28.1)
     with pytest.raises(DataError, match="population raster not found"):
         read_population(tmp_path / "none.tif", county)
-    path = write_raster(tmp_path / "neg.tif", -5 * np.ones((5, 5)), nodata=-1.0,
-                        crs="EPSG:4326", origin=(117.0, 28.1), cell=0.02)
+    path = write_raster(
+        tmp_path / "neg.tif",
+        -5 * np.ones((5, 5)),
+        nodata=-1.0,
+        crs="EPSG:4326",
+        origin=(117.0, 28.1),
+        cell=0.02,
+    )
     with pytest.raises(DataError, match="negative population"):
         read_population(path, county)
     far = write_raster(tmp_path / "far.tif", np.ones((5, 5)))
@@ -199,5 +231,10 @@ def test_township_table_dup_ids(tmp_path):
     t["code"] = ["1", "1"]
     t.to_file(path, layer="townships")
     with pytest.raises(DataError, match="duplicate township id '1'"):
-        read_boundaries(path, county_layer="county", township_layer="townships",
-                        id_field="code", name_field="name")
+        read_boundaries(
+            path,
+            county_layer="county",
+            township_layer="townships",
+            id_field="code",
+            name_field="name",
+        )

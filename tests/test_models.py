@@ -45,15 +45,21 @@ def test_mclp_hand_computed(solver, kwargs, best, sites):
 def test_mclp_matches_brute_force():
     rng = np.random.default_rng(3)
     n_dem, n_site, p = 40, 10, 3
-    pairs = sorted({(int(i), int(j)) for i, j in zip(rng.integers(0, n_dem, 90),
-                                                       rng.integers(0, n_site, 90), strict=True)})
+    pairs = sorted(
+        {
+            (int(i), int(j))
+            for i, j in zip(rng.integers(0, n_dem, 90), rng.integers(0, n_site, 90), strict=True)
+        }
+    )
     w = rng.uniform(1, 10, n_dem)
     r = reach(pairs, (n_dem, n_site))
     cover = [set() for _ in range(n_site)]
     for i, j in pairs:
         cover[j].add(i)
-    brute = max(sum(w[i] for i in set().union(*(cover[j] for j in combo)))
-                for combo in itertools.combinations(range(n_site), p))
+    brute = max(
+        sum(w[i] for i in set().union(*(cover[j] for j in combo)))
+        for combo in itertools.combinations(range(n_site), p)
+    )
     res = mclp(r, w, site_cost=np.ones(n_site), max_sites=p, solver=HIGHS)
     assert res.info.objective == pytest.approx(brute)
 
@@ -114,8 +120,12 @@ def test_lscp_hand_computed(solver):
 def test_highs_and_cbc_agree_on_a_random_instance():
     rng = np.random.default_rng(11)
     n_dem, n_site = 60, 15
-    pairs = sorted({(int(i), int(j)) for i, j in zip(rng.integers(0, n_dem, 200),
-                                                       rng.integers(0, n_site, 200), strict=True)})
+    pairs = sorted(
+        {
+            (int(i), int(j))
+            for i, j in zip(rng.integers(0, n_dem, 200), rng.integers(0, n_site, 200), strict=True)
+        }
+    )
     w = rng.uniform(1, 5, n_dem)
     r = reach(pairs, (n_dem, n_site))
     s = w.copy()

@@ -17,7 +17,7 @@ X0, Y0 = 500_000.0, 3_130_000.0
 def ways(nodes: dict[int, tuple[float, float]], spec: list[tuple[list[int], dict]]) -> RoadWays:
     """RoadWays from node coordinates in metres (relative to X0, Y0) and way specs."""
     ids = np.array(sorted(nodes), dtype=np.int64)
-    xy = np.array([nodes[i] for i in ids]) + [X0, Y0]
+    xy = np.array([nodes[i] for i in ids]) + np.array([X0, Y0])
     lon, lat = TO_LONLAT.transform(xy[:, 0], xy[:, 1])
     index = {int(n): k for k, n in enumerate(ids)}
     return RoadWays(
@@ -34,8 +34,16 @@ def ways(nodes: dict[int, tuple[float, float]], spec: list[tuple[list[int], dict
 
 @pytest.mark.parametrize(
     ("tag", "kmh"),
-    [("60", 60), ("40 mph", 64.37376), ("60;80", 60), ("30 km/h", 30), ("none", None),
-     ("CN:rural", None), (None, None), ("signals", None)],
+    [
+        ("60", 60),
+        ("40 mph", 64.37376),
+        ("60;80", 60),
+        ("30 km/h", 30),
+        ("none", None),
+        ("CN:rural", None),
+        (None, None),
+        ("signals", None),
+    ],
 )
 def test_parse_maxspeed(tag, kmh):
     got = parse_maxspeed(tag)
@@ -45,15 +53,20 @@ def test_parse_maxspeed(tag, kmh):
 def test_speeds_oneway_and_dropped_nodes():
     # 0 -1000m- 1 -1000m- 2 ; 2 -> 3 one-way spur (3 cannot get back: dropped)
     nodes = {1: (0, 0), 2: (1000, 0), 3: (2000, 0), 4: (2000, 500)}
-    roads = ways(nodes, [
-        ([1, 2], {"highway": "primary"}),  # 60 km/h -> 60 s
-        ([2, 3], {"highway": "tertiary", "maxspeed": "20"}),  # maxspeed wins -> 180 s
-        ([3, 4], {"highway": "residential", "oneway": "yes"}),
-    ])
+    roads = ways(
+        nodes,
+        [
+            ([1, 2], {"highway": "primary"}),  # 60 km/h -> 60 s
+            ([2, 3], {"highway": "tertiary", "maxspeed": "20"}),  # maxspeed wins -> 180 s
+            ([3, 4], {"highway": "residential", "oneway": "yes"}),
+        ],
+    )
     g = build_graph(roads, CRS_M, speeds_kmh=SPEEDS)
     assert g.n_nodes == 3 and g.dropped_nodes == 1
-    times = {(int(g.osm_ids[t]), int(g.osm_ids[h])): s
-             for t, h, s in zip(g.tail, g.head, g.time_s, strict=True)}
+    times = {
+        (int(g.osm_ids[t]), int(g.osm_ids[h])): s
+        for t, h, s in zip(g.tail, g.head, g.time_s, strict=True)
+    }
     assert times[(1, 2)] == pytest.approx(60, rel=1e-3)
     assert times[(2, 3)] == pytest.approx(180, rel=1e-3)
     assert times[(3, 2)] == pytest.approx(180, rel=1e-3)
@@ -102,11 +115,12 @@ def test_matches_networkx_on_a_random_graph():
         if rng.random() < 0.1:
             tags["oneway"] = "yes"
         spec.append(([a, b], tags))
-    g = build_graph(ways({i + 1: tuple(p) for i, p in enumerate(pos)}, spec), CRS_M,
-                    speeds_kmh=SPEEDS)
-    G = nx.DiGraph()
+    g = build_graph(
+        ways({i + 1: tuple(p) for i, p in enumerate(pos)}, spec), CRS_M, speeds_kmh=SPEEDS
+    )
+    nxg = nx.DiGraph()
     for t, h, s in zip(g.tail, g.head, g.time_s, strict=True):
-        G.add_edge(int(t), int(h), weight=float(s))
+        nxg.add_edge(int(t), int(h), weight=float(s))
     pts = gpd.GeoSeries(gpd.points_from_xy(g.x, g.y), crs=CRS_M)
     snap = snap_points(g, pts, access_speed_kmh=15)
     src_idx = rng.choice(g.n_nodes, 12, replace=False)
@@ -116,7 +130,9 @@ def test_matches_networkx_on_a_random_graph():
     got = {(int(r), int(c)): m for r, c, m in zip(res.rows, res.cols, res.minutes, strict=True)}
     expected = {}
     for k, s in enumerate(src_idx):
-        dist = nx.single_source_dijkstra_path_length(G.reverse(copy=False), int(s), weight="weight")
+        dist = nx.single_source_dijkstra_path_length(
+            nxg.reverse(copy=False), int(s), weight="weight"
+        )
         for node, sec in dist.items():
             if sec <= cutoff * 60:
                 expected[(node, k)] = sec / 60

@@ -69,8 +69,14 @@ def load_county(config: Config) -> CountyData:
     logger.info(
         "ingested %s: %d townships, %d road ways, %d POIs, %d places, %d substations, "
         "%d power lines, %d existing chargers",
-        config.county.name, len(townships), len(osm.roads.highway), len(osm.pois),
-        len(osm.places), len(substations), len(osm.power_lines), len(osm.chargers),
+        config.county.name,
+        len(townships),
+        len(osm.roads.highway),
+        len(osm.pois),
+        len(osm.places),
+        len(substations),
+        len(osm.power_lines),
+        len(osm.chargers),
     )
     return CountyData(
         name=config.county.name,

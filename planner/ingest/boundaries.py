@@ -63,9 +63,7 @@ def read_layer(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFram
         logger.warning(
             "%s layer %s: %d invalid geometries repaired", path, layer, int(invalid.sum())
         )
-        gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(
-            gdf.geometry[invalid].to_numpy()
-        )
+        gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
     return gdf
 
 
@@ -110,8 +108,11 @@ def read_boundaries(
     if dup.any():
         row = int(dup.to_numpy().nonzero()[0][0])
         raise data_error(
-            path, f"duplicate township id {ids.iloc[row]!r}", layer=township_layer,
-            field=id_field, row=row,
+            path,
+            f"duplicate township id {ids.iloc[row]!r}",
+            layer=township_layer,
+            field=id_field,
+            row=row,
         )
     townships = townships.rename(columns={id_field: C.TOWNSHIP_ID, name_field: C.TOWNSHIP_NAME})
     townships[C.TOWNSHIP_ID] = ids.to_numpy()

@@ -46,7 +46,7 @@ def metric_crs(county: shapely.Geometry, spec: str = "auto") -> CRS:
     if 73.5 <= lon <= 136.5 and 15.0 <= lat <= 54.0:
         zone_cm = int(round(lon / 3.0) * 3)
         return CRS.from_epsg(_GK3_FIRST_EPSG + (zone_cm - _GK3_FIRST_CM) // 3)
-    zone = int(math.floor((lon + 180) / 6)) % 60 + 1
+    zone = math.floor((lon + 180) / 6) % 60 + 1
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 

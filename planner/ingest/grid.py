@@ -45,7 +45,9 @@ def read_substation_table(
     for field in (id_field, rated_kva_field, peak_load_kw_field):
         if field not in table.columns:
             raise data_error(
-                path, "column not found", field=field,
+                path,
+                "column not found",
+                field=field,
                 hint=f"columns are: {', '.join(table.columns)}",
             )
     out = pd.DataFrame({C.SUBSTATION_ID: table[id_field].astype(str).str.strip()})
@@ -55,8 +57,11 @@ def read_substation_table(
         if bad.any():
             row = int(bad.to_numpy().nonzero()[0][0])
             raise data_error(
-                path, f"not a non-negative number: {table[field].iloc[row]!r}",
-                field=field, row=row + 2, hint="row numbers count the header as row 1",
+                path,
+                f"not a non-negative number: {table[field].iloc[row]!r}",
+                field=field,
+                row=row + 2,
+                hint="row numbers count the header as row 1",
             )
         out[col] = values.to_numpy(dtype=float)
     return out

@@ -107,9 +107,7 @@ def read_osm(
     if not path.is_file():
         raise data_error(path, "OSM file not found", hint="check inputs.osm.path")
     if not path.name.lower().endswith(_SUFFIXES):
-        raise data_error(
-            path, "not an OSM extract", hint="expected .osm.pbf, .osm or .osm.bz2"
-        )
+        raise data_error(path, "not an OSM extract", hint="expected .osm.pbf, .osm or .osm.bz2")
     w, s, e, n = bbox if bbox is not None else (-180.0, -90.0, 180.0, 90.0)
 
     def inside(lon: float, lat: float) -> bool:
@@ -138,9 +136,7 @@ def read_osm(
                 lon, lat = loc.lon, loc.lat
                 if not inside(lon, lat):
                     continue
-                _collect_point(
-                    f"n{obj.id}", tags, lon, lat, pois, places, substations, chargers
-                )
+                _collect_point(f"n{obj.id}", tags, lon, lat, pois, places, substations, chargers)
                 continue
             # ways
             try:
@@ -181,9 +177,7 @@ def read_osm(
             elif coords[0][0] == coords[-1][0]:
                 ring = np.array([(c[1], c[2]) for c in coords[:-1]])
                 lon, lat = ring.mean(axis=0)
-                _collect_point(
-                    f"w{obj.id}", tags, lon, lat, pois, places, substations, chargers
-                )
+                _collect_point(f"w{obj.id}", tags, lon, lat, pois, places, substations, chargers)
     except RuntimeError as err:
         raise data_error(path, f"cannot read OSM data ({err})") from None
     if bad_locations:
@@ -286,7 +280,8 @@ def _road_ways(
         highway=[str(w[3]["highway"]) for w in ways],
         maxspeed=[w[3]["maxspeed"] for w in ways],
         oneway=[
-            "yes" if w[3]["junction"] in ("roundabout", "circular") and not w[3]["oneway"]
+            "yes"
+            if w[3]["junction"] in ("roundabout", "circular") and not w[3]["oneway"]
             else w[3]["oneway"]
             for w in ways
         ],

@@ -16,9 +16,7 @@ from planner.errors import data_error
 from planner.ingest.crs import reproject
 
 
-def read_population(
-    path: str | Path, county: shapely.Geometry, *, band: int = 1
-) -> PopulationGrid:
+def read_population(path: str | Path, county: shapely.Geometry, *, band: int = 1) -> PopulationGrid:
     """Read the raster cells inside the county polygon.
 
     Parameters
@@ -51,15 +49,15 @@ def read_population(
         poly = reproject(county, 4326, crs)
         window = rasterio.windows.from_bounds(*poly.bounds, transform=src.transform)
         try:
-            window = window.round_offsets().round_lengths().intersection(
-                rasterio.windows.Window(0, 0, src.width, src.height)
+            window = (
+                window.round_offsets()
+                .round_lengths()
+                .intersection(rasterio.windows.Window(0, 0, src.width, src.height))
             )
         except rasterio.errors.WindowError:
             window = None
         if window is None or window.width <= 0 or window.height <= 0:
-            raise data_error(
-                path, "raster does not overlap the county", hint="is its CRS right?"
-            )
+            raise data_error(path, "raster does not overlap the county", hint="is its CRS right?")
         data = src.read(band, window=window, masked=True).astype("float64")
         transform = src.window_transform(window)
     values = data.filled(0.0)

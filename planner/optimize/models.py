@@ -101,11 +101,11 @@ def mclp(
              x_j in {0,1}, n_j integer, y_ij >= 0
 
     ``N_i`` is the set of sites within the cutoff of demand ``i`` (the pairs in
-    ``reach``). Demand points with the same ``N_i`` (and, with sizing, the same value
-    per session ``w_i / s_i``) are merged into one before the model is built: an exact
-    reduction, undone in the result. After solving, each open station gets the fewest chargers that carry its
-    assigned load (at least ``n_min``): never more than the model's ``n_j``, so the
-    budget still holds.
+    ``reach``). Demand points with the same ``N_i`` (and, with sizing, the same value per
+    session ``w_i / s_i``) are merged into one before the model is built: an exact
+    reduction, undone in the result. After solving, each open station gets the fewest
+    chargers that carry its assigned load (at least ``n_min``): never more than the
+    model's ``n_j``, so the budget still holds.
 
     Parameters
     ----------
@@ -207,10 +207,15 @@ def mclp(
     else:
         yg = np.array([max(0.0, v.value() or 0.0) for v in y])
         yg[~is_open[g_cols]] = 0.0
-        flow = dict(zip(zip(g_rows.tolist(), g_cols.tolist(), strict=True), yg.tolist(),
-                        strict=True))
-        share_all = np.array([flow.get((g, j), 0.0) if g >= 0 else 0.0
-                              for g, j in zip(group[rows].tolist(), cols.tolist(), strict=True)])
+        flow = dict(
+            zip(zip(g_rows.tolist(), g_cols.tolist(), strict=True), yg.tolist(), strict=True)
+        )
+        share_all = np.array(
+            [
+                flow.get((g, j), 0.0) if g >= 0 else 0.0
+                for g, j in zip(group[rows].tolist(), cols.tolist(), strict=True)
+            ]
+        )
         keep = share_all > 1e-7
         fr, fc, share = rows[keep], cols[keep], share_all[keep]
         covered = np.minimum(1.0, np.bincount(fr, weights=share, minlength=n_dem))
@@ -228,9 +233,7 @@ def mclp(
     )
 
 
-def _aggregate(
-    reach: SparseTimes, ratio: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _aggregate(reach: SparseTimes, ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group demand rows that have the same sites in reach and the same ``ratio``.
 
     Returns the group of each row (-1 for rows with no site in reach) and the pairs

@@ -168,7 +168,8 @@ def _stations_table(
 ) -> gpd.GeoDataFrame:
     is_open = res.open
     load = np.bincount(
-        res.flow_cols, weights=sessions[res.flow_rows] * res.flow_share,
+        res.flow_cols,
+        weights=sessions[res.flow_rows] * res.flow_share,
         minlength=len(candidates),
     )
     st = candidates.loc[is_open].copy()
@@ -181,24 +182,39 @@ def _stations_table(
 
 
 def _assignments(
-    demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, reach: SparseTimes,
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    reach: SparseTimes,
     res: CoverageResult,
 ) -> pd.DataFrame:
-    minutes = dict(zip(zip(reach.rows.tolist(), reach.cols.tolist(), strict=True),
-                       reach.minutes.tolist(), strict=True))
-    flow_min = np.array([minutes[(i, j)] for i, j in
-                         zip(res.flow_rows.tolist(), res.flow_cols.tolist(), strict=True)])
-    assignments = pd.DataFrame({
-        C.DEMAND_ID: demand[C.DEMAND_ID].to_numpy()[res.flow_rows],
-        C.STATION_ID: candidates[C.CANDIDATE_ID].to_numpy()[res.flow_cols],
-        C.MINUTES: np.round(flow_min, 3),
-        C.COVERED_SHARE: np.round(res.flow_share, 6),
-    })
+    minutes = dict(
+        zip(
+            zip(reach.rows.tolist(), reach.cols.tolist(), strict=True),
+            reach.minutes.tolist(),
+            strict=True,
+        )
+    )
+    flow_min = np.array(
+        [
+            minutes[(i, j)]
+            for i, j in zip(res.flow_rows.tolist(), res.flow_cols.tolist(), strict=True)
+        ]
+    )
+    assignments = pd.DataFrame(
+        {
+            C.DEMAND_ID: demand[C.DEMAND_ID].to_numpy()[res.flow_rows],
+            C.STATION_ID: candidates[C.CANDIDATE_ID].to_numpy()[res.flow_cols],
+            C.MINUTES: np.round(flow_min, 3),
+            C.COVERED_SHARE: np.round(res.flow_share, 6),
+        }
+    )
     return assignments
 
 
 def _service(
-    demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, reach: SparseTimes,
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    reach: SparseTimes,
     res: CoverageResult,
 ) -> pd.DataFrame:
     """Per demand point: share served, main station, drive time to the nearest station."""
@@ -210,12 +226,14 @@ def _service(
     order = np.lexsort((-res.flow_share, res.flow_rows))
     rows, first = np.unique(res.flow_rows[order], return_index=True)
     main[rows] = candidates[C.CANDIDATE_ID].to_numpy()[res.flow_cols[order][first]]
-    return pd.DataFrame({
-        C.DEMAND_ID: demand[C.DEMAND_ID].to_numpy(),
-        C.COVERED_SHARE: np.round(res.covered, 6),
-        C.STATION_ID: main,
-        C.NEAREST_STATION_MIN: np.round(nearest, 3),
-    })
+    return pd.DataFrame(
+        {
+            C.DEMAND_ID: demand[C.DEMAND_ID].to_numpy(),
+            C.COVERED_SHARE: np.round(res.covered, 6),
+            C.STATION_ID: main,
+            C.NEAREST_STATION_MIN: np.round(nearest, 3),
+        }
+    )
 
 
 def _repair(

@@ -86,7 +86,13 @@ def solve(
     )
     logger.info(
         "%s: %s by %s, objective %.6g, bound %s, gap %s, %.2f s",
-        model, status, solver.name, objective, bound, gap, seconds,
+        model,
+        status,
+        solver.name,
+        objective,
+        bound,
+        gap,
+        seconds,
     )
     return info
 
@@ -132,7 +138,11 @@ def _solve_highs(
         # PuLP hands HiGHS a minimisation; read the bound back in the model's sense
         constant = float(prob.objective.constant or 0.0)
         internal = float(info.objective_function_value)
-        sign = -1.0 if abs(internal + (objective - constant)) < abs(internal - (objective - constant)) else 1.0
+        sign = (
+            -1.0
+            if abs(internal + (objective - constant)) < abs(internal - (objective - constant))
+            else 1.0
+        )
         bound = sign * float(info.mip_dual_bound) + constant
     elif has_solution:
         bound = objective
@@ -143,9 +153,7 @@ _CBC_OBJ = re.compile(r"^Objective value:\s+(\S+)", re.MULTILINE)
 _CBC_BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.MULTILINE)
 
 
-def _solve_cbc(
-    prob: pulp.LpProblem, cfg: SolverSection
-) -> tuple[str, float | None, float | None]:
+def _solve_cbc(prob: pulp.LpProblem, cfg: SolverSection) -> tuple[str, float | None, float | None]:
     with tempfile.TemporaryDirectory(prefix="planner-cbc-") as tmp:
         log = Path(tmp) / "cbc.log"
         with warnings.catch_warnings():

@@ -23,8 +23,9 @@ def _with_lonlat(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     return out
 
 
-def write_exports(out_dir: Path, layers: dict[str, gpd.GeoDataFrame], assignments: pd.DataFrame
-                  ) -> list[str]:
+def write_exports(
+    out_dir: Path, layers: dict[str, gpd.GeoDataFrame], assignments: pd.DataFrame
+) -> list[str]:
     """Write ``sites.gpkg``, the CSV tables and ``data_dictionary.csv``.
 
     Parameters
@@ -60,14 +61,20 @@ def write_exports(out_dir: Path, layers: dict[str, gpd.GeoDataFrame], assignment
     missing = sorted(c for c in used if c not in C.DICTIONARY)
     rows += [{"column": c, "description": "(not documented)", "unit": ""} for c in missing]
     pd.DataFrame(rows).to_csv(out_dir / "data_dictionary.csv", index=False)
-    return ["sites.gpkg", "stations.csv", "repair_points.csv", "assignments.csv",
-            "data_dictionary.csv"]
+    return [
+        "sites.gpkg",
+        "stations.csv",
+        "repair_points.csv",
+        "assignments.csv",
+        "data_dictionary.csv",
+    ]
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write JSON as UTF-8 (Chinese text kept readable)."""
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n", encoding="utf-8"
+    )
 
 
 def _default(obj: Any) -> Any:

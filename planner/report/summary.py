@@ -17,8 +17,22 @@ from planner.config import Config
 from planner.datatypes import CountyData, Plan, SolveInfo
 
 _PACKAGES = (
-    "numpy", "pandas", "scipy", "geopandas", "shapely", "pyproj", "pyogrio", "rasterio",
-    "osmium", "osmnx", "networkx", "pulp", "highspy", "folium", "pydantic", "PyYAML",
+    "numpy",
+    "pandas",
+    "scipy",
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "pyogrio",
+    "rasterio",
+    "osmium",
+    "osmnx",
+    "networkx",
+    "pulp",
+    "highspy",
+    "folium",
+    "pydantic",
+    "PyYAML",
 )
 
 
@@ -54,10 +68,16 @@ def _solve_dict(info: SolveInfo | None) -> dict[str, Any] | None:
     if info is None:
         return None
     return {
-        "model": info.model, "solver": info.solver, "status": info.status,
-        "objective": info.objective, "bound": info.bound, "gap": info.gap,
-        "solve_s": round(info.seconds, 3), "build_s": round(info.build_seconds, 3),
-        "variables": info.n_variables, "constraints": info.n_constraints,
+        "model": info.model,
+        "solver": info.solver,
+        "status": info.status,
+        "objective": info.objective,
+        "bound": info.bound,
+        "gap": info.gap,
+        "solve_s": round(info.seconds, 3),
+        "build_s": round(info.build_seconds, 3),
+        "variables": info.n_variables,
+        "constraints": info.n_constraints,
     }
 
 
