@@ -51,6 +51,8 @@ _METRIC_EPSG = 4548  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 _RASTER_EPSG = 32650  # WGS 84 / UTM zone 50N
 _COUNTY_CODE = "361199"
 _NODE_SPACING_M = 200.0
+_MAX_CHAIN_M = 5000.0
+_TRUNK_FUEL_EVERY_M = 12_000.0
 
 _TOWNSHIPS = [
     ("城关镇", "Chengguan Zhen"),
@@ -197,6 +199,8 @@ def _sample_spaced(
     """Points in ``region`` at least ``spacing`` apart (spacing shrinks if crowded)."""
     minx, miny, maxx, maxy = region.bounds
     pts: list[tuple[float, float]] = []
+    cell = spacing  # hash grid for the spacing test; spacing only shrinks below it
+    buckets: dict[tuple[int, int], list[tuple[float, float]]] = {}
     tries = 0
     shapely.prepare(region)
     avoid_tree = cKDTree(avoid) if avoid is not None and len(avoid) else None
@@ -213,9 +217,17 @@ def _sample_spaced(
             continue
         if avoid_tree is not None and avoid_tree.query((x, y))[0] < avoid_m:
             continue
-        if pts and np.min(np.hypot(np.array(pts)[:, 0] - x, np.array(pts)[:, 1] - y)) < spacing:
+        gx, gy = int(x // cell), int(y // cell)
+        near = (
+            q
+            for i in (gx - 1, gx, gx + 1)
+            for j in (gy - 1, gy, gy + 1)
+            for q in buckets.get((i, j), ())
+        )
+        if any(math.hypot(qx - x, qy - y) < spacing for qx, qy in near):
             continue
         pts.append((x, y))
+        buckets.setdefault((gx, gy), []).append((x, y))
     return np.array(pts)
 
 
@@ -398,6 +410,7 @@ def _build_roads(
     seat_xy = np.array([[towns[v.township].x, towns[v.township].y] for v in villages])
     order = np.argsort(np.hypot(*(vxy - seat_xy).T))
     connected = np.zeros(len(villages), dtype=bool)
+    depth = np.zeros(len(villages))  # straight-line length of the chain to a main road
     for v in villages:
         v.node = osm.node(v.x, v.y)
     for idx in order:
@@ -405,10 +418,13 @@ def _build_roads(
         d_major, k_major = major_tree.query((v.x, v.y))
         target, kind = major[k_major], "tertiary"
         dists, near = vtree.query((v.x, v.y), k=min(9, len(villages)))
+        reach_m = d_major
         for d, j in zip(np.atleast_1d(dists)[1:], np.atleast_1d(near)[1:], strict=True):
-            if connected[j] and d < d_major * 0.8:
-                target, kind = villages[j].node, "unclassified"
+            # chains of village roads stay short, so every village is near a main road
+            if connected[j] and d < d_major * 0.8 and depth[j] + d < _MAX_CHAIN_M:
+                target, kind, reach_m = villages[j].node, "unclassified", depth[j] + d
                 break
+        depth[idx] = reach_m
         nodes = _road_nodes(osm, rng, v.node, target, wiggle=150)
         tags = {"highway": kind, "name": f"{v.name}村道".replace("村村", "村")}
         if kind == "tertiary" and rng.random() < 0.3:
@@ -482,6 +498,19 @@ def _near_road(
     return rx + off * math.cos(ang), ry + off * math.sin(ang)
 
 
+def _along_trunk(osm: _Osm, every_m: float) -> list[tuple[float, float]]:
+    """Points every ``every_m`` along the trunk road, away from its start at the seat."""
+    out = []
+    for nodes, tags in osm.ways:
+        if tags.get("highway") != "trunk":
+            continue
+        xy = np.array([osm.xy[n] for n in nodes])
+        run = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+        for target in np.arange(every_m, run[-1], every_m):
+            out.append(tuple(xy[int(np.searchsorted(run, target))]))
+    return out
+
+
 def _build_pois(
     osm: _Osm,
     rng: np.random.Generator,
@@ -507,6 +536,14 @@ def _build_pois(
         put(seat, 700, {"amenity": "marketplace", "name": f"青溪{['城东', '城西'][k]}农贸市场"})
     for k, brand in enumerate(("中国石化", "中国石油", "中国石化")):
         put(seat, 1500, {"amenity": "fuel", "brand": brand, "name": f"{brand}青溪{k + 1}号加油站"})
+    # service-area fuel stations along the trunk road
+    for k, (x, y) in enumerate(_along_trunk(osm, _TRUNK_FUEL_EVERY_M)):
+        fx, fy = x + rng.uniform(20, 50), y + rng.uniform(20, 50)
+        osm.node(
+            fx,
+            fy,
+            {"amenity": "fuel", "brand": "中国石化", "name": f"中国石化G320国道{k + 1}号加油站"},
+        )
     put(seat, 500, {"amenity": "bus_station", "name": "青溪汽车客运站"})
     for k in range(3):
         put(seat, 800, {"amenity": "parking", "name": f"青溪公共停车场{k + 1}"})
@@ -649,6 +686,22 @@ def _build_grid(
     )
 
 
+def _township_codes(towns: list[_Settlement]) -> list[str]:
+    """9-digit codes: county code + 1xx for towns (镇), 2xx for townships (乡).
+
+    Large synthetic counties (``--scale``) with 100 or more of a kind number on from 100.
+    """
+    is_zhen = [t.name.endswith("镇") for t in towns]
+    if max(sum(is_zhen), len(towns) - sum(is_zhen)) >= 100:
+        return [f"{_COUNTY_CODE}{100 + i:03d}" for i in range(len(towns))]
+    counters = {True: 100, False: 200}
+    codes = []
+    for zhen in is_zhen:
+        codes.append(f"{_COUNTY_CODE}{counters[zhen]:03d}")
+        counters[zhen] += 1
+    return codes
+
+
 def _write_osm(path: Path, osm: _Osm, to_lonlat: Transformer) -> None:
     xy = np.array(osm.xy)
     lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
@@ -733,8 +786,8 @@ def build_demo(
     out_dir
         Folder to write (replaced atomically).
     scale
-        Multiplies area, townships, villages and roads; 1 gives ~300,000 people and
-        ~10,000 road nodes, 10 about 100,000 road nodes.
+        Multiplies area, townships, villages, people and roads; 1 gives ~300,000 people
+        and ~3,400 road nodes, 33 about 100,000 road nodes.
     seed
         Random seed; the same seed and scale give the same files.
     overwrite
@@ -783,10 +836,7 @@ def build_demo(
     county_m = shift(county)
     town_gdf = gpd.GeoDataFrame(
         {
-            "code": [
-                f"{_COUNTY_CODE}{(100 if t.name.endswith('镇') else 200) + i:03d}"
-                for i, t in enumerate(towns)
-            ],
+            "code": _township_codes(towns),
             "name": [t.name for t in towns],
             "name_pinyin": [t.pinyin for t in towns],
             "kind": ["镇" if t.name.endswith("镇") else "乡" for t in towns],
