@@ -894,7 +894,7 @@ def demo_config_text(*, scale: float = 1.0) -> str:
             "substations": {"path": f"{DEMO_SLUG}_substations.csv"},
         },
         "demand": {"ev_adoption": 0.12},
-        "stations": {"cutoff_min": 15, "budget": round(25_000_000 * scale), "township_min": True},
+        "stations": {"cutoff_min": 15, "budget": round(16_000_000 * scale), "township_min": True},
         "repair": {"response_min": 30},
         "solver": {"name": "highs", "time_limit_s": 40, "mip_gap": 0.005},
     }

@@ -124,4 +124,4 @@ def test_scale_multiplies_roads(tmp_path, osm):
     ratio = len(o2.roads.node_ids) / len(osm.roads.node_ids)
     assert 2.0 < ratio < 3.2
     cfg = (big / "qingxi.yaml").read_text(encoding="utf-8")
-    assert re.search(r"budget: 62500000", cfg)
+    assert re.search(r"budget: 40000000", cfg)
