@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from planner.errors import ConfigError
 
@@ -43,13 +50,43 @@ class CountySection(_Section):
 
 
 class BoundariesInput(_Section):
-    """County and township polygons (GeoPackage, Shapefile or GeoJSON)."""
+    """County and township polygons: from a GIS file, or from OSM admin relations."""
 
-    path: Path
+    source: Literal["file", "osm"] = Field(
+        default="file",
+        description="'file': a GeoPackage/Shapefile/GeoJSON; 'osm': boundary relations in "
+        "inputs.osm.path",
+    )
+    path: Path | None = Field(default=None, description="The boundaries file (source: file)")
     county_layer: str | None = Field(default=None, description="Layer of the county polygon")
     township_layer: str | None = Field(default=None, description="Layer of township polygons")
     township_id_field: str = Field(default="code", description="Township code field")
     township_name_field: str = Field(default="name", description="Township name field")
+    encoding: str | None = Field(
+        default=None, description="Text encoding of a Shapefile's .dbf (e.g. gbk); auto if None"
+    )
+    county_name: str | None = Field(
+        default=None, description="source osm: the county's name in any language tag"
+    )
+    county_osm_id: int | None = Field(
+        default=None, description="source osm: the county's relation id (wins over the name)"
+    )
+    county_admin_level: int | None = Field(
+        default=None, description="source osm: only match the county at this admin_level"
+    )
+    township_admin_level: int = Field(
+        default=8, ge=1, le=12, description="source osm: admin_level of townships (8 in China)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> BoundariesInput:
+        if self.source == "file" and self.path is None:
+            msg = "boundaries: source 'file' needs a path"
+            raise ValueError(msg)
+        if self.source == "osm" and self.county_name is None and self.county_osm_id is None:
+            msg = "boundaries: source 'osm' needs county_name or county_osm_id"
+            raise ValueError(msg)
+        return self
 
 
 class OsmInput(_Section):
@@ -82,7 +119,9 @@ class Inputs(_Section):
 
     boundaries: BoundariesInput
     osm: OsmInput
-    population: PopulationInput
+    population: PopulationInput | None = Field(
+        default=None, description="Population raster; without it demand comes from settlements"
+    )
     substations: SubstationTableInput | None = None
 
 
@@ -98,10 +137,37 @@ class CrsSection(_Section):
     )
 
 
+#: People per settlement by OSM place type, where the population tag is missing.
+DEFAULT_PLACE_POPULATION = {
+    "city": 100_000.0,
+    "town": 8_000.0,
+    "suburb": 5_000.0,
+    "quarter": 2_000.0,
+    "village": 600.0,
+    "hamlet": 80.0,
+    "isolated_dwelling": 8.0,
+}
+
+
 class DemandSection(_Section):
     """How population turns into charging demand."""
 
+    source: Literal["auto", "raster", "settlements"] = Field(
+        default="auto",
+        description="'raster': aggregate inputs.population; 'settlements': OSM place=* nodes; "
+        "'auto': the raster when one is given",
+    )
     cell_size_m: float = Field(default=1000, gt=0, description="Demand aggregation cell")
+    population_total: float | None = Field(
+        default=None,
+        gt=0,
+        description="Settlements: scale populations so the county totals this (e.g. census)",
+    )
+    place_population: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_PLACE_POPULATION),
+        description="Settlements: people per place type where the population tag is missing "
+        "(merged with the defaults)",
+    )
     vehicles_per_1000: float = Field(default=220, ge=0, description="Cars per 1000 people")
     ev_adoption: float = Field(default=0.10, ge=0, le=1, description="EV share of cars")
     sessions_per_ev_per_day: float = Field(
@@ -111,6 +177,13 @@ class DemandSection(_Section):
     min_population: float = Field(
         default=1.0, ge=0, description="Cells with fewer people are not demand points"
     )
+
+    @field_validator("place_population", mode="before")
+    @classmethod
+    def _merge_places(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {**DEFAULT_PLACE_POPULATION, **value}
+        return value
 
 
 class CandidatesSection(_Section):
@@ -125,31 +198,52 @@ class CandidatesSection(_Section):
     )
 
 
+#: Rural China road speeds (km/h) by OSM highway class, where maxspeed is missing.
+DEFAULT_SPEEDS_KMH = {
+    "motorway": 100.0,
+    "trunk": 70.0,
+    "primary": 60.0,
+    "secondary": 50.0,
+    "tertiary": 40.0,
+    "unclassified": 30.0,
+    "residential": 25.0,
+    "living_street": 10.0,
+    "service": 15.0,
+    "road": 30.0,
+}
+
+
 class NetworkSection(_Section):
     """Road network and speeds."""
 
     speeds_kmh: dict[str, float] = Field(
-        default_factory=lambda: {
-            "motorway": 100,
-            "trunk": 70,
-            "primary": 60,
-            "secondary": 50,
-            "tertiary": 40,
-            "unclassified": 30,
-            "residential": 25,
-            "living_street": 10,
-            "service": 15,
-            "road": 30,
-        },
+        default_factory=lambda: dict(DEFAULT_SPEEDS_KMH),
         description="Speed per highway class where maxspeed is missing (_link classes use "
-        "their base class); rural China defaults",
+        "their base class); rural China defaults, merged with what the config gives",
     )
+    use_maxspeed: bool = Field(default=True, description="Use OSM maxspeed tags where present")
     access_speed_kmh: float = Field(
         default=15, gt=0, description="Speed of the off-road leg from a point to its node"
     )
     max_snap_m: float = Field(
         default=3000, gt=0, description="Points farther than this from a road are reported"
     )
+
+    @field_validator("speeds_kmh", mode="before")
+    @classmethod
+    def _merge_speeds(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {**DEFAULT_SPEEDS_KMH, **value}
+        return value
+
+    @field_validator("speeds_kmh")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in value.items() if v <= 0]
+        if bad:
+            msg = f"speeds must be positive: {', '.join(bad)}"
+            raise ValueError(msg)
+        return value
 
 
 class CostsSection(_Section):
@@ -227,6 +321,13 @@ class Config(_Section):
     stations: StationsSection
     repair: RepairSection = Field(default_factory=RepairSection)
     solver: SolverSection = Field(default_factory=SolverSection)
+
+    @model_validator(mode="after")
+    def _check(self) -> Config:
+        if self.demand.source == "raster" and self.inputs.population is None:
+            msg = "demand.source is 'raster' but inputs.population is not given"
+            raise ValueError(msg)
+        return self
 
     @property
     def slug(self) -> str:
@@ -334,7 +435,7 @@ def config_from_dict(
         cfg.inputs.population,
         cfg.inputs.substations,
     ):
-        if section is not None and not section.path.is_absolute():
+        if section is not None and section.path is not None and not section.path.is_absolute():
             section.path = (base_dir / section.path).resolve()
     return cfg
 

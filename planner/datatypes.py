@@ -73,7 +73,7 @@ class CountyData:
     substations: gpd.GeoDataFrame  # + rated_kva, peak_load_kw, headroom_kw
     power_lines: gpd.GeoDataFrame
     chargers: gpd.GeoDataFrame
-    population: PopulationGrid
+    population: PopulationGrid | None  # None: demand comes from settlements
     inputs: list[InputFile] = field(default_factory=list)
 
 

@@ -87,6 +87,13 @@ def demand_from_raster(
         geometry=gpd.points_from_xy(agg["px"] / agg["p"], agg["py"] / agg["p"]),
         crs=crs,
     )
+    return _finish(pts, townships, params)
+
+
+def _finish(
+    pts: gpd.GeoDataFrame, townships: gpd.GeoDataFrame, params: DemandSection
+) -> gpd.GeoDataFrame:
+    """Ids, townships, EVs, sessions and energy for demand points with a population."""
     pts[C.TOWNSHIP_ID] = assign_townships(pts, townships, label="demand points")
     pts.insert(0, C.DEMAND_ID, [f"d{i:05d}" for i in range(len(pts))])
     per_person = sessions_per_person(params)
@@ -94,6 +101,75 @@ def demand_from_raster(
     pts[C.SESSIONS_DAY] = pts[C.POPULATION] * per_person
     pts[C.KWH_DAY] = pts[C.SESSIONS_DAY] * params.kwh_per_session
     return pts
+
+
+def demand_from_settlements(
+    places: gpd.GeoDataFrame,
+    county: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame,
+    *,
+    params: DemandSection,
+) -> gpd.GeoDataFrame:
+    """Demand points at OSM ``place=*`` settlements, for counties without a raster.
+
+    A settlement's population is its ``population`` tag, else the default for its place
+    type (``params.place_population``). With ``params.population_total`` (a census
+    figure) all populations are scaled so that the county sums to it.
+
+    Parameters
+    ----------
+    places
+        Settlements with ``place`` and ``population`` (metric CRS).
+    county, townships
+        Boundaries in the same CRS.
+    params
+        Place defaults, total and the EV adoption scenario.
+
+    Returns
+    -------
+    GeoDataFrame
+        As :func:`demand_from_raster` returns, plus ``name`` and ``place``.
+    """
+    inside = places[places.within(county.geometry.iloc[0])].copy()
+    if inside.empty:
+        msg = "no OSM place=* settlements inside the county: give a population raster"
+        raise DataError(msg)
+    tagged = inside[C.POPULATION].notna()
+    defaults = inside[C.PLACE].map(params.place_population)
+    unknown = ~tagged & defaults.isna()
+    if unknown.any():
+        kinds = ", ".join(sorted(set(inside.loc[unknown, C.PLACE])))
+        msg = (
+            f"{int(unknown.sum())} settlements of type {kinds} have no population tag and "
+            "no default: add them to demand.place_population"
+        )
+        raise DataError(msg)
+    pop = inside[C.POPULATION].where(tagged, defaults).astype(float)
+    filled = inside.loc[~tagged, C.PLACE].value_counts().to_dict()
+    if filled:
+        logger.warning(
+            "%d of %d settlements have no population tag; type defaults used: %s",
+            int((~tagged).sum()), len(inside), filled,
+        )
+    if params.population_total is not None:
+        factor = params.population_total / float(pop.sum())
+        log = logger.warning if not 0.5 <= factor <= 2.0 else logger.info
+        log(
+            "settlement populations (%.0f) scaled by %.3f to demand.population_total=%.0f",
+            float(pop.sum()), factor, params.population_total,
+        )
+        pop = pop * factor
+    pts = gpd.GeoDataFrame(
+        {
+            C.POPULATION: np.round(pop.to_numpy(), 2),
+            C.NAME: inside[C.NAME].to_numpy(),
+            C.PLACE: inside[C.PLACE].to_numpy(),
+        },
+        geometry=inside.geometry.to_numpy(),
+        crs=places.crs,
+    )
+    pts = pts[pts[C.POPULATION] > 0].reset_index(drop=True)
+    return _finish(pts, townships, params)
 
 
 def assign_townships(

@@ -63,7 +63,9 @@ def _class_speed(highway: str, speeds_kmh: dict[str, float]) -> float:
     return speeds_kmh.get(base, _DEFAULT_SPEED)
 
 
-def build_graph(roads: RoadWays, crs: CRS, *, speeds_kmh: dict[str, float]) -> RoadGraph:
+def build_graph(
+    roads: RoadWays, crs: CRS, *, speeds_kmh: dict[str, float], use_maxspeed: bool = True
+) -> RoadGraph:
     """Build the directed drivable graph, keeping its largest strongly connected part.
 
     Parameters
@@ -74,6 +76,8 @@ def build_graph(roads: RoadWays, crs: CRS, *, speeds_kmh: dict[str, float]) -> R
         The metric CRS the node coordinates are projected to.
     speeds_kmh
         Speed per highway class where ``maxspeed`` is missing.
+    use_maxspeed
+        Take ``maxspeed`` tags where they parse; False uses the class speeds only.
 
     Returns
     -------
@@ -91,7 +95,7 @@ def build_graph(roads: RoadWays, crs: CRS, *, speeds_kmh: dict[str, float]) -> R
     ):
         if len(nodes) < 2:
             continue
-        speed = parse_maxspeed(ms) or _class_speed(hw, speeds_kmh)
+        speed = (parse_maxspeed(ms) if use_maxspeed else None) or _class_speed(hw, speeds_kmh)
         ow = (ow or "").strip().lower()
         forward = ow != "-1"
         backward = ow not in ("yes", "true", "1") and not (

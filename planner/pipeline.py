@@ -14,7 +14,7 @@ from planner import columns as C
 from planner.candidates import build_candidates
 from planner.config import Config
 from planner.datatypes import Plan
-from planner.demand import demand_from_raster
+from planner.demand import demand_from_raster, demand_from_settlements
 from planner.ingest import load_county
 from planner.network import build_graph, compute_travel_times
 from planner.optimize.plan import plan_sites
@@ -99,9 +99,14 @@ def run_county(
     with stage("ingest"):
         county = load_county(config)
     with stage("demand"):
-        demand = demand_from_raster(
-            county.population, county.townships, county.crs, params=config.demand
-        )
+        if county.population is not None:
+            demand = demand_from_raster(
+                county.population, county.townships, county.crs, params=config.demand
+            )
+        else:
+            demand = demand_from_settlements(
+                county.places, county.county, county.townships, params=config.demand
+            )
     with stage("candidates"):
         candidates = build_candidates(
             county.pois,
@@ -113,7 +118,12 @@ def run_county(
             costs=config.costs,
         )
     with stage("network"):
-        graph = build_graph(county.roads, county.crs, speeds_kmh=config.network.speeds_kmh)
+        graph = build_graph(
+            county.roads,
+            county.crs,
+            speeds_kmh=config.network.speeds_kmh,
+            use_maxspeed=config.network.use_maxspeed,
+        )
         villages = county.places[county.places.within(county.county.geometry.iloc[0])]
         villages = villages.reset_index(drop=True)
         times = compute_travel_times(

@@ -11,10 +11,18 @@ from planner.ingest.boundaries import read_boundaries, read_layer
 from planner.ingest.crs import metric_crs
 from planner.ingest.grid import join_headroom, read_substation_table
 from planner.ingest.osm import read_osm
+from planner.ingest.osm_boundaries import read_osm_boundaries
 from planner.ingest.population import read_population
 from planner.paths import input_file
 
-__all__ = ["load_county", "metric_crs", "read_boundaries", "read_layer", "read_osm"]
+__all__ = [
+    "load_county",
+    "metric_crs",
+    "read_boundaries",
+    "read_layer",
+    "read_osm",
+    "read_osm_boundaries",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +42,26 @@ def load_county(config: Config) -> CountyData:
     """
     inp = config.inputs
     b = inp.boundaries
-    county, townships = read_boundaries(
-        b.path,
-        county_layer=b.county_layer,
-        township_layer=b.township_layer,
-        id_field=b.township_id_field,
-        name_field=b.township_name_field,
-    )
+    inputs = []
+    if b.source == "osm":
+        county, townships = read_osm_boundaries(
+            inp.osm.path,
+            county_name=b.county_name,
+            county_osm_id=b.county_osm_id,
+            county_admin_level=b.county_admin_level,
+            township_admin_level=b.township_admin_level,
+        )
+    else:
+        assert b.path is not None  # checked by the config
+        county, townships = read_boundaries(
+            b.path,
+            county_layer=b.county_layer,
+            township_layer=b.township_layer,
+            id_field=b.township_id_field,
+            name_field=b.township_name_field,
+            encoding=b.encoding,
+        )
+        inputs.append(input_file("boundaries", b.path))
     county.loc[0, C.NAME] = config.county.name
     geom = county.geometry.iloc[0]
     crs = metric_crs(geom, config.crs.metric)
@@ -48,6 +69,7 @@ def load_county(config: Config) -> CountyData:
     pad = inp.osm.clip_buffer_m / 111_000.0
     w, s, e, n = geom.bounds
     osm = read_osm(inp.osm.path, bbox=(w - pad * 2, s - pad, e + pad * 2, n + pad))
+    inputs.append(input_file("osm", inp.osm.path))
     table = None
     if inp.substations is not None:
         s_in = inp.substations
@@ -57,15 +79,16 @@ def load_county(config: Config) -> CountyData:
             rated_kva_field=s_in.rated_kva_field,
             peak_load_kw_field=s_in.peak_load_kw_field,
         )
+        inputs.append(input_file("substations", s_in.path))
     substations = join_headroom(osm.substations, table)
-    population = read_population(inp.population.path, geom, band=inp.population.band)
-    inputs = [
-        input_file("boundaries", b.path),
-        input_file("osm", inp.osm.path),
-        input_file("population", inp.population.path),
-    ]
-    if inp.substations is not None:
-        inputs.append(input_file("substations", inp.substations.path))
+    population = None
+    use_raster = config.demand.source == "raster" or (
+        config.demand.source == "auto" and inp.population is not None
+    )
+    if use_raster:
+        assert inp.population is not None  # checked by the config
+        population = read_population(inp.population.path, geom, band=inp.population.band)
+        inputs.append(input_file("population", inp.population.path))
     logger.info(
         "ingested %s: %d townships, %d road ways, %d POIs, %d places, %d substations, "
         "%d power lines, %d existing chargers",

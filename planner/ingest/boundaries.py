@@ -11,11 +11,80 @@ import shapely
 
 from planner import columns as C
 from planner.errors import data_error
+from planner.ingest.crs import crs_hint, guess_crs
 
 logger = logging.getLogger(__name__)
 
 
-def read_layer(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
+def shapefile_encoding(path: str | Path, declared: str | None = None) -> str | None:
+    """The text encoding of a Shapefile's attribute table (.dbf).
+
+    Chinese GIS teams often hand over GBK-encoded Shapefiles, with or without a ``.cpg``
+    file saying so. The attribute bytes are checked: a ``.cpg`` or ``declared`` encoding
+    must decode them; without either, UTF-8 is tried, then GBK (as GB18030, its superset).
+
+    Parameters
+    ----------
+    path
+        The ``.shp`` (its ``.dbf`` and ``.cpg`` sit beside it).
+    declared
+        The encoding the config gives, if any.
+
+    Returns
+    -------
+    str or None
+        The encoding to read with; None for pure ASCII text.
+    """
+    path = Path(path)
+    dbf = path.with_suffix(".dbf")
+    if not dbf.is_file():
+        dbf = path.with_suffix(".DBF")
+    if not dbf.is_file():
+        return declared
+    raw = dbf.read_bytes()
+    header_len = int.from_bytes(raw[8:10], "little") if len(raw) >= 10 else len(raw)
+    body = raw[header_len:]
+    cpg = path.with_suffix(".cpg")
+    stated = declared or (
+        cpg.read_text(encoding="ascii", errors="replace").strip() if cpg.is_file() else None
+    )
+    if stated:
+        norm = {"utf8": "utf-8", "65001": "utf-8", "936": "gbk", "cp936": "gbk"}.get(
+            stated.lower().replace("-", ""), stated
+        )
+        try:
+            body.decode(norm)
+        except LookupError:
+            raise data_error(
+                path, f"unknown encoding {stated!r}", hint="use e.g. utf-8 or gbk"
+            ) from None
+        except UnicodeDecodeError:
+            source = "the config" if declared else f"{cpg.name}"
+            raise data_error(
+                path,
+                f"attribute text is not valid {stated} as {source} says",
+                hint="set inputs...encoding (GBK files are common from Chinese GIS teams)",
+            ) from None
+        return norm
+    if body.isascii():
+        return None
+    for candidate in ("utf-8", "gb18030"):
+        try:
+            body.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        logger.info("%s: no .cpg file; attribute text reads as %s", path, candidate)
+        return "gbk" if candidate == "gb18030" else candidate
+    raise data_error(
+        path,
+        "cannot tell the attribute text encoding (neither UTF-8 nor GBK)",
+        hint="set the encoding in the config",
+    )
+
+
+def read_layer(
+    path: str | Path, *, layer: str | None = None, encoding: str | None = None
+) -> gpd.GeoDataFrame:
     """Read one vector layer, with errors that name the file and layer.
 
     Parameters
@@ -24,6 +93,9 @@ def read_layer(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFram
         A GeoPackage, Shapefile, GeoJSON or other OGR-readable file.
     layer
         The layer name; the first layer when None.
+    encoding
+        Text encoding of a Shapefile's attributes; detected when None
+        (see :func:`shapefile_encoding`).
 
     Returns
     -------
@@ -41,18 +113,24 @@ def read_layer(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFram
         raise data_error(
             path, "layer not found", layer=layer, hint=f"layers are: {', '.join(layers)}"
         )
+    kwargs = {}
+    if path.suffix.lower() == ".shp":
+        enc = shapefile_encoding(path, encoding)
+        if enc:
+            kwargs["encoding"] = enc
     try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        gdf = gpd.read_file(path, layer=layer, engine="pyogrio", **kwargs)
     except Exception as err:
         raise data_error(path, f"cannot read ({err})", layer=layer) from None
     if len(gdf) == 0:
         raise data_error(path, "layer is empty", layer=layer or layers[0])
     if gdf.crs is None:
+        guess = guess_crs(gdf.total_bounds) if gdf.geometry.notna().any() else None
         raise data_error(
             path,
             "layer has no CRS",
             layer=layer or layers[0],
-            hint="define it in the file (e.g. EPSG:4490 for CGCS2000 degrees)",
+            hint=f"{guess + '; ' if guess else ''}define it in the file (a .prj for Shapefiles)",
         )
     missing = gdf.geometry.isna() | gdf.geometry.is_empty
     if missing.any():
@@ -74,6 +152,7 @@ def read_boundaries(
     township_layer: str | None,
     id_field: str,
     name_field: str,
+    encoding: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Read the county polygon and its townships.
 
@@ -85,6 +164,8 @@ def read_boundaries(
         Layer names; the county polygon is the union of the county layer's features.
     id_field, name_field
         Township code and name fields.
+    encoding
+        Shapefile text encoding; detected when None.
 
     Returns
     -------
@@ -92,8 +173,10 @@ def read_boundaries(
         The county as one row; townships with ``township_id``, ``township_name`` and the
         file's other fields, both in EPSG:4326.
     """
-    county = read_layer(path, layer=county_layer).to_crs(4326)
-    townships = read_layer(path, layer=township_layer).to_crs(4326)
+    county = _to_wgs84(read_layer(path, layer=county_layer, encoding=encoding), path, county_layer)
+    townships = _to_wgs84(
+        read_layer(path, layer=township_layer, encoding=encoding), path, township_layer
+    )
     for field in (id_field, name_field):
         if field not in townships.columns:
             raise data_error(
@@ -119,3 +202,11 @@ def read_boundaries(
     geom = shapely.union_all(county.geometry.to_numpy())
     county_one = gpd.GeoDataFrame({C.NAME: [None]}, geometry=[geom], crs=4326)
     return county_one, townships.reset_index(drop=True)
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    """Reproject to EPSG:4326, refusing coordinates that do not fit the stated CRS."""
+    hint = crs_hint(gdf.total_bounds, gdf.crs)
+    if hint:
+        raise data_error(path, "coordinates do not fit the layer's CRS", layer=layer, hint=hint)
+    return gdf.to_crs(4326)

@@ -54,3 +54,52 @@ def reproject(geom: shapely.Geometry, src: object, dst: object) -> shapely.Geome
     """A geometry's coordinates transformed from ``src`` to ``dst`` (any pyproj CRS input)."""
     tr = Transformer.from_crs(src, dst, always_xy=True)
     return shapely.transform(geom, lambda a: np.column_stack(tr.transform(a[:, 0], a[:, 1])))
+
+
+def guess_crs(bounds: tuple[float, float, float, float] | np.ndarray) -> str | None:
+    """What coordinates with these bounds most likely are, for error hints.
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)``.
+
+    Returns
+    -------
+    str or None
+        A sentence naming the likely CRS, or None when nothing fits.
+    """
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        return "coordinates look like degrees (EPSG:4490 CGCS2000 or EPSG:4326 WGS84)"
+    zone = int(minx // 1_000_000)
+    if zone == int(maxx // 1_000_000) and 1_000_000 <= miny <= 6_000_000:
+        if 25 <= zone <= 45:
+            return (
+                f"coordinates look like CGCS2000 3-degree Gauss-Kruger zone {zone} with the "
+                f"zone prefix (EPSG:{4513 + zone - 25})"
+            )
+        if 13 <= zone <= 23:
+            return (
+                f"coordinates look like CGCS2000 6-degree Gauss-Kruger zone {zone} with the "
+                f"zone prefix (EPSG:{4491 + zone - 13})"
+            )
+    if 100_000 <= minx <= maxx <= 900_000 and 1_000_000 <= miny <= maxy <= 6_000_000:
+        return (
+            "coordinates look like metres of a Gauss-Kruger zone without zone prefix "
+            "(EPSG:4534-4554) or UTM (EPSG:326xx)"
+        )
+    return None
+
+
+def crs_hint(bounds: np.ndarray, crs: CRS | None) -> str | None:
+    """A hint when coordinates cannot be in ``crs`` (degrees vs metres), else None."""
+    if crs is None:
+        return guess_crs(bounds)
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    in_degrees = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+    if crs.is_geographic and not in_degrees:
+        return f"the CRS is {crs.name} (degrees) but {guess_crs(bounds) or 'values are metres'}"
+    if crs.is_projected and in_degrees and max(abs(maxx - minx), abs(maxy - miny)) < 10:
+        return f"the CRS is {crs.name} (metres) but {guess_crs(bounds)}"
+    return None
