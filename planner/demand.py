@@ -149,14 +149,18 @@ def demand_from_settlements(
     if filled:
         logger.warning(
             "%d of %d settlements have no population tag; type defaults used: %s",
-            int((~tagged).sum()), len(inside), filled,
+            int((~tagged).sum()),
+            len(inside),
+            filled,
         )
     if params.population_total is not None:
         factor = params.population_total / float(pop.sum())
         log = logger.warning if not 0.5 <= factor <= 2.0 else logger.info
         log(
             "settlement populations (%.0f) scaled by %.3f to demand.population_total=%.0f",
-            float(pop.sum()), factor, params.population_total,
+            float(pop.sum()),
+            factor,
+            params.population_total,
         )
         pop = pop * factor
     pts = gpd.GeoDataFrame(

@@ -215,7 +215,7 @@ def test_overrides_change_the_plan(tmp_path, demo_config):
         ],
     )
     assert r.exit_code == 0, r.output
-    s = json.loads(r.output)
+    s = json.loads(r.stdout)
     assert s["stations"] <= 16 and s["budget"] is None
     assert s["townships_with_station"] == s["townships_total"]
 
@@ -232,4 +232,4 @@ def test_demo_command_and_site_demo(tmp_path):
     # the README's command: builds data/raw/demo if missing, runs it
     r = CliRunner().invoke(main, ["site", "--demo", "--out", str(tmp_path / "o"), "--json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output[r.output.index("{") :])["county"] == "青溪县"
+    assert json.loads(r.stdout)["county"] == "青溪县"

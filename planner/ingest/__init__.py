@@ -8,9 +8,9 @@ from planner import columns as C
 from planner.config import Config
 from planner.datatypes import CountyData
 from planner.ingest.boundaries import read_boundaries, read_layer
-from planner.ingest.crs import metric_crs
+from planner.ingest.crs import metric_crs, reproject
 from planner.ingest.grid import join_headroom, read_substation_table
-from planner.ingest.osm import read_osm
+from planner.ingest.osm import clip_ways, read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
 from planner.ingest.population import read_population
 from planner.paths import input_file
@@ -69,6 +69,8 @@ def load_county(config: Config) -> CountyData:
     pad = inp.osm.clip_buffer_m / 111_000.0
     w, s, e, n = geom.bounds
     osm = read_osm(inp.osm.path, bbox=(w - pad * 2, s - pad, e + pad * 2, n + pad))
+    area = reproject(reproject(geom, 4326, crs).buffer(inp.osm.clip_buffer_m), crs, 4326)
+    roads = clip_ways(osm.roads, area)
     inputs.append(input_file("osm", inp.osm.path))
     table = None
     if inp.substations is not None:
@@ -94,7 +96,7 @@ def load_county(config: Config) -> CountyData:
         "%d power lines, %d existing chargers",
         config.county.name,
         len(townships),
-        len(osm.roads.highway),
+        len(roads.highway),
         len(osm.pois),
         len(osm.places),
         len(substations),
@@ -107,7 +109,7 @@ def load_county(config: Config) -> CountyData:
         crs=crs,
         county=county.to_crs(crs),
         townships=townships.to_crs(crs),
-        roads=osm.roads,
+        roads=roads,
         pois=osm.pois.to_crs(crs),
         places=osm.places.to_crs(crs),
         substations=substations.to_crs(crs),

@@ -287,3 +287,40 @@ def _road_ways(
         ],
         names=[w[3]["name"] for w in ways],
     )
+
+
+def clip_ways(roads: RoadWays, area: shapely.Geometry) -> RoadWays:
+    """Keep the ways with at least one node inside ``area`` (EPSG:4326), and their nodes.
+
+    Parameters
+    ----------
+    roads
+        Ways as read.
+    area
+        The county polygon plus its buffer, in degrees.
+
+    Returns
+    -------
+    RoadWays
+        The kept ways, node indices renumbered.
+    """
+    shapely.prepare(area)
+    inside = shapely.contains_xy(area, roads.lon, roads.lat)
+    keep = [k for k, nodes in enumerate(roads.way_nodes) if inside[nodes].any()]
+    used = np.zeros(len(roads.node_ids), dtype=bool)
+    for k in keep:
+        used[roads.way_nodes[k]] = True
+    new_index = np.cumsum(used) - 1
+    dropped = len(roads.way_nodes) - len(keep)
+    if dropped:
+        logger.info("%d road ways outside the county and its buffer left out", dropped)
+    return RoadWays(
+        node_ids=roads.node_ids[used],
+        lon=roads.lon[used],
+        lat=roads.lat[used],
+        way_nodes=[new_index[roads.way_nodes[k]] for k in keep],
+        highway=[roads.highway[k] for k in keep],
+        maxspeed=[roads.maxspeed[k] for k in keep],
+        oneway=[roads.oneway[k] for k in keep],
+        names=[roads.names[k] for k in keep],
+    )

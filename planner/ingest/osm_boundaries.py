@@ -159,6 +159,9 @@ def read_osm_boundaries(
     county = gpd.GeoDataFrame({C.NAME: [county_row[C.NAME]]}, geometry=[county_geom], crs=4326)
     logger.info(
         "OSM boundaries: %s (r%d) with %d townships at admin_level %d",
-        county_row[C.NAME], county_row[C.OSM_ID], len(towns), township_admin_level,
+        county_row[C.NAME],
+        county_row[C.OSM_ID],
+        len(towns),
+        township_admin_level,
     )
     return county, towns
