@@ -16,29 +16,6 @@ from planner.demand import assign_townships
 
 logger = logging.getLogger(__name__)
 
-#: OSM tag (key, value) -> policy class. Earlier classes win when sites are merged.
-OSM_CLASSES: dict[tuple[str, str], str] = {
-    ("amenity", "townhall"): "township_government",
-    ("amenity", "fuel"): "fuel_station",
-    ("amenity", "bus_station"): "transport_hub",
-    ("public_transport", "station"): "transport_hub",
-    ("amenity", "parking"): "car_park",
-    ("amenity", "marketplace"): "commercial_outlet",
-    ("shop", "supermarket"): "commercial_outlet",
-    ("shop", "convenience"): "commercial_outlet",
-    ("shop", "mall"): "commercial_outlet",
-    ("shop", "department_store"): "commercial_outlet",
-    ("shop", "general"): "commercial_outlet",
-    ("shop", "car_repair"): "commercial_outlet",
-    ("amenity", "post_office"): "institution",
-    ("amenity", "school"): "institution",
-    ("amenity", "clinic"): "institution",
-    ("amenity", "hospital"): "institution",
-    ("amenity", "doctors"): "institution",
-    ("amenity", "college"): "institution",
-    ("amenity", "police"): "institution",
-    ("amenity", "community_centre"): "institution",
-}
 _PRIORITY = {
     "township_government": 0,
     "fuel_station": 1,
@@ -51,14 +28,24 @@ _PRIORITY = {
 MV_MAX_KV = 20.0
 
 
-def classify(pois: gpd.GeoDataFrame) -> pd.Series:
-    """Policy class of each POI from its OSM tags (None when it gives no candidate)."""
-    out = pd.Series([None] * len(pois), index=pois.index, dtype=object)
-    for (key, value), cls in OSM_CLASSES.items():
+def classify(pois: gpd.GeoDataFrame, osm_classes: dict[str, str | None]) -> pd.Series:
+    """Policy class of each POI (None when it gives no candidate).
+
+    Rows that carry a ``policy_class`` already (outlet tables) keep it; OSM rows take
+    the class of their first tag found in ``osm_classes`` (``"key=value"`` keys).
+    """
+    if C.POLICY_CLASS in pois.columns:
+        out = pois[C.POLICY_CLASS].astype(object).where(pois[C.POLICY_CLASS].notna(), None)
+    else:
+        out = pd.Series([None] * len(pois), index=pois.index, dtype=object)
+    decided = out.notna()
+    for tag, cls in osm_classes.items():
+        key, value = tag.split("=", 1)
         if key not in pois.columns:
             continue
-        hit = out.isna() & (pois[key] == value)
+        hit = ~decided & (pois[key] == value)
         out[hit] = cls
+        decided |= hit
     return out
 
 
@@ -96,15 +83,22 @@ def build_candidates(
         ``township_id``, ``grid_distance_m``, ``connection_cost``, ``substation_id``,
         ``headroom_kw``, ``station_capex``.
     """
-    cls = classify(pois)
+    cls = classify(pois, rules.osm_classes)
     sel = cls.notna() & cls.isin(rules.classes)
     cand = pois.loc[sel, [C.OSM_ID, C.NAME, "amenity", "shop", pois.geometry.name]].copy()
     cand[C.POLICY_CLASS] = cls[sel]
-    cand[C.SOURCE] = np.where(
-        cand["amenity"].notna(),
-        "amenity=" + cand["amenity"].astype(str),
-        "shop=" + cand["shop"].astype(str),
+    tag_source = pd.Series(
+        np.where(
+            cand["amenity"].notna(),
+            "amenity=" + cand["amenity"].astype(str),
+            "shop=" + cand["shop"].astype(str),
+        ),
+        index=cand.index,
     )
+    if C.SOURCE in pois.columns:  # table rows name their file and row
+        given = pois.loc[sel, C.SOURCE]
+        tag_source = given.where(given.notna(), tag_source)
+    cand[C.SOURCE] = tag_source
     inside = cand.within(county.geometry.iloc[0])
     if (~inside).any():
         logger.info("%d outlets outside the county are not candidates", int((~inside).sum()))

@@ -114,6 +114,45 @@ class SubstationTableInput(_Section):
     peak_load_kw_field: str = "peak_load_kw"
 
 
+class PointTableInput(_Section):
+    """Points from a GIS team's file: CSV/XLSX with lon/lat columns, or a vector layer."""
+
+    path: Path
+    layer: str | None = Field(default=None, description="Layer (GPKG) or sheet (XLSX)")
+    lon_field: str = Field(default="lon", description="Longitude / x column (CSV, XLSX)")
+    lat_field: str = Field(default="lat", description="Latitude / y column (CSV, XLSX)")
+    crs: str = Field(
+        default="EPSG:4326",
+        description="CRS of the coordinates: an EPSG code, or 'gcj02' (Gaode/AMap, Tencent) "
+        "or 'bd09' (Baidu), converted to WGS84 at ingest. For a vector layer that states "
+        "its own CRS, only gcj02/bd09 matter here",
+    )
+    encoding: str | None = Field(default=None, description="Text encoding; detected if None")
+    name_field: str | None = Field(default="name", description="Name column")
+    category_field: str | None = Field(
+        default=None, description="Outlets: category column, mapped by category_classes"
+    )
+    policy_class: PolicyClass | None = Field(
+        default=None, description="Outlets: one class for every row (wins over categories)"
+    )
+    operator_field: str | None = Field(default=None, description="Chargers: operator column")
+    sockets_field: str | None = Field(default=None, description="Chargers: sockets column")
+    id_field: str | None = Field(default=None, description="Substations: id column")
+    voltage_field: str | None = Field(default=None, description="Grid assets: voltage (kV)")
+
+
+class LineLayerInput(_Section):
+    """Lines from a GIS team's vector file (e.g. 10 kV feeders)."""
+
+    path: Path
+    layer: str | None = None
+    encoding: str | None = None
+    voltage_field: str | None = Field(default=None, description="Voltage column (kV)")
+    voltage_kv: float | None = Field(
+        default=None, gt=0, description="Voltage of every line when there is no column"
+    )
+
+
 class Inputs(_Section):
     """Input files. Paths are relative to the config file."""
 
@@ -123,6 +162,18 @@ class Inputs(_Section):
         default=None, description="Population raster; without it demand comes from settlements"
     )
     substations: SubstationTableInput | None = None
+    outlets: list[PointTableInput] = Field(
+        default_factory=list, description="Candidate outlets from tables (added to OSM's)"
+    )
+    chargers: list[PointTableInput] = Field(
+        default_factory=list, description="Existing chargers from operator tables"
+    )
+    grid_substations: list[PointTableInput] = Field(
+        default_factory=list, description="Substations from the grid company's files"
+    )
+    grid_lines: list[LineLayerInput] = Field(
+        default_factory=list, description="MV lines from the grid company's files"
+    )
 
 
 class CrsSection(_Section):
@@ -186,16 +237,64 @@ class DemandSection(_Section):
         return value
 
 
+PolicyClass = Literal[POLICY_CLASSES]  # type: ignore[valid-type]
+
+#: OSM tag -> policy class. When several tags of one site match, the first here wins.
+DEFAULT_OSM_CLASSES: dict[str, str] = {
+    "amenity=townhall": "township_government",
+    "amenity=fuel": "fuel_station",
+    "amenity=bus_station": "transport_hub",
+    "public_transport=station": "transport_hub",
+    "amenity=parking": "car_park",
+    "amenity=marketplace": "commercial_outlet",
+    "shop=supermarket": "commercial_outlet",
+    "shop=convenience": "commercial_outlet",
+    "shop=mall": "commercial_outlet",
+    "shop=department_store": "commercial_outlet",
+    "shop=general": "commercial_outlet",
+    "shop=car_repair": "commercial_outlet",
+    "amenity=post_office": "institution",
+    "amenity=school": "institution",
+    "amenity=clinic": "institution",
+    "amenity=hospital": "institution",
+    "amenity=doctors": "institution",
+    "amenity=college": "institution",
+    "amenity=police": "institution",
+    "amenity=community_centre": "institution",
+}
+
+
 class CandidatesSection(_Section):
     """Which outlets become candidate sites."""
 
-    classes: list[Literal[POLICY_CLASSES]] = Field(  # type: ignore[valid-type]
+    classes: list[PolicyClass] = Field(
         default_factory=lambda: list(POLICY_CLASSES),
         description="Policy classes that give candidates",
+    )
+    osm_classes: dict[str, PolicyClass | None] = Field(
+        default_factory=lambda: dict(DEFAULT_OSM_CLASSES),
+        description="OSM 'key=value' -> policy class (null: not a candidate); merged with the "
+        "defaults, which a planner can override tag by tag",
+    )
+    category_classes: dict[str, PolicyClass | None] = Field(
+        default_factory=dict,
+        description="Outlet-table category -> policy class (e.g. 超市: commercial_outlet); "
+        "rows whose category is not listed are reported and left out",
     )
     merge_within_m: float = Field(
         default=50, ge=0, description="Candidates closer than this are merged into one"
     )
+
+    @field_validator("osm_classes", mode="before")
+    @classmethod
+    def _merge_osm(cls, value: object) -> object:
+        if isinstance(value, dict):
+            bad = [k for k in value if "=" not in str(k)]
+            if bad:
+                msg = f"osm_classes keys are 'key=value' tags, got {bad[0]!r}"
+                raise ValueError(msg)
+            return {**DEFAULT_OSM_CLASSES, **value}
+        return value
 
 
 #: Rural China road speeds (km/h) by OSM highway class, where maxspeed is missing.
@@ -434,6 +533,10 @@ def config_from_dict(
         cfg.inputs.osm,
         cfg.inputs.population,
         cfg.inputs.substations,
+        *cfg.inputs.outlets,
+        *cfg.inputs.chargers,
+        *cfg.inputs.grid_substations,
+        *cfg.inputs.grid_lines,
     ):
         if section is not None and section.path is not None and not section.path.is_absolute():
             section.path = (base_dir / section.path).resolve()

@@ -4,7 +4,7 @@ import pytest
 import shapely
 
 from planner.candidates import build_candidates, classify
-from planner.config import CandidatesSection, CostsSection
+from planner.config import DEFAULT_OSM_CLASSES, CandidatesSection, CostsSection
 
 CRS_M = 4548
 
@@ -53,7 +53,7 @@ def layers():
 
 def test_classify():
     _, _, pois, _, _ = layers()
-    assert classify(pois).tolist() == [
+    assert classify(pois, DEFAULT_OSM_CLASSES).tolist() == [
         "township_government",
         "commercial_outlet",
         "fuel_station",

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import logging
 
+import geopandas as gpd
+import pandas as pd
+
 from planner import columns as C
-from planner.config import Config
+from planner.config import Config, PointTableInput
 from planner.datatypes import CountyData
+from planner.errors import data_error
 from planner.ingest.boundaries import read_boundaries, read_layer
 from planner.ingest.crs import metric_crs, reproject
 from planner.ingest.grid import join_headroom, read_substation_table
 from planner.ingest.osm import clip_ways, read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
 from planner.ingest.population import read_population
+from planner.ingest.tables import read_lines, read_points
 from planner.paths import input_file
 
 __all__ = [
@@ -82,7 +87,21 @@ def load_county(config: Config) -> CountyData:
             peak_load_kw_field=s_in.peak_load_kw_field,
         )
         inputs.append(input_file("substations", s_in.path))
-    substations = join_headroom(osm.substations, table)
+    pois, chargers = osm.pois, osm.chargers
+    subs, lines = osm.substations, osm.power_lines
+    for spec in inp.outlets:
+        pois = _concat(pois, _outlets(read_points(spec, role="outlets"), spec, config))
+        inputs.append(input_file("outlets", spec.path))
+    for spec in inp.chargers:
+        chargers = _concat(chargers, _chargers(read_points(spec, role="chargers"), spec))
+        inputs.append(input_file("chargers", spec.path))
+    for spec in inp.grid_substations:
+        subs = _concat(subs, _substations(read_points(spec, role="substations"), spec))
+        inputs.append(input_file("grid_substations", spec.path))
+    for spec in inp.grid_lines:
+        lines = _concat(lines, read_lines(spec))
+        inputs.append(input_file("grid_lines", spec.path))
+    substations = join_headroom(subs, table)
     population = None
     use_raster = config.demand.source == "raster" or (
         config.demand.source == "auto" and inp.population is not None
@@ -97,11 +116,11 @@ def load_county(config: Config) -> CountyData:
         config.county.name,
         len(townships),
         len(roads.highway),
-        len(osm.pois),
+        len(pois),
         len(osm.places),
         len(substations),
-        len(osm.power_lines),
-        len(osm.chargers),
+        len(lines),
+        len(chargers),
     )
     return CountyData(
         name=config.county.name,
@@ -110,11 +129,94 @@ def load_county(config: Config) -> CountyData:
         county=county.to_crs(crs),
         townships=townships.to_crs(crs),
         roads=roads,
-        pois=osm.pois.to_crs(crs),
+        pois=pois.to_crs(crs),
         places=osm.places.to_crs(crs),
         substations=substations.to_crs(crs),
-        power_lines=osm.power_lines.to_crs(crs),
-        chargers=osm.chargers.to_crs(crs),
+        power_lines=lines.to_crs(crs),
+        chargers=chargers.to_crs(crs),
         population=population,
         inputs=inputs,
+    )
+
+
+def _concat(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rows of ``b`` below ``a`` (EPSG:4326), keeping ``a``'s columns."""
+    b = b.to_crs(a.crs)
+    cols = [c for c in a.columns if c != a.geometry.name]
+    b = b.reindex(columns=[*cols, b.geometry.name]).rename_geometry(a.geometry.name)
+    return gpd.GeoDataFrame(pd.concat([a, b], ignore_index=True), crs=a.crs)
+
+
+def _field(table: gpd.GeoDataFrame, spec: PointTableInput, field: str | None) -> pd.Series:
+    if field is None:
+        return pd.Series([None] * len(table), index=table.index, dtype=object)
+    if field not in table.columns:
+        raise data_error(
+            spec.path,
+            "column not found",
+            field=field,
+            hint=f"columns are: {', '.join(map(str, table.columns))}",
+        )
+    return table[field].replace("", None)
+
+
+def _outlets(table: gpd.GeoDataFrame, spec: PointTableInput, config: Config) -> gpd.GeoDataFrame:
+    """Table outlets as POIs with their policy class set."""
+    if spec.policy_class is not None:
+        cls = pd.Series(spec.policy_class, index=table.index, dtype=object)
+    elif spec.category_field is not None:
+        cat = _field(table, spec, spec.category_field).astype(str).str.strip()
+        mapping = config.candidates.category_classes
+        cls = cat.map(lambda c: mapping.get(c))
+        unmapped = cat[~cat.isin(mapping.keys())]
+        if len(unmapped):
+            counts = unmapped.value_counts().head(8).to_dict()
+            logger.warning(
+                "%s: %d outlets left out, their category is not in candidates.category_classes: %s",
+                spec.path,
+                len(unmapped),
+                counts,
+            )
+    else:
+        raise data_error(spec.path, "outlets need a policy_class or a category_field in the config")
+    out = gpd.GeoDataFrame(
+        {
+            C.OSM_ID: table[C.SOURCE].to_numpy(),
+            C.NAME: table[C.NAME].to_numpy(),
+            C.POLICY_CLASS: cls.to_numpy(),
+            C.SOURCE: table[C.SOURCE].to_numpy(),
+        },
+        geometry=table.geometry.to_numpy(),
+        crs=table.crs,
+    )
+    return out[out[C.POLICY_CLASS].notna()]
+
+
+def _chargers(table: gpd.GeoDataFrame, spec: PointTableInput) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            C.OSM_ID: table[C.SOURCE].to_numpy(),
+            C.NAME: table[C.NAME].to_numpy(),
+            "operator": _field(table, spec, spec.operator_field).to_numpy(),
+            C.SOCKETS: pd.to_numeric(
+                _field(table, spec, spec.sockets_field), errors="coerce"
+            ).to_numpy(),
+        },
+        geometry=table.geometry.to_numpy(),
+        crs=table.crs,
+    )
+
+
+def _substations(table: gpd.GeoDataFrame, spec: PointTableInput) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            C.OSM_ID: table[C.SOURCE].to_numpy(),
+            "ref": _field(table, spec, spec.id_field).to_numpy(),
+            C.NAME: table[C.NAME].to_numpy(),
+            C.VOLTAGE_KV: pd.to_numeric(
+                _field(table, spec, spec.voltage_field), errors="coerce"
+            ).to_numpy(),
+        },
+        geometry=table.geometry.to_numpy(),
+        crs=table.crs,
     )

@@ -1,0 +1,199 @@
+"""Points and lines from GIS teams' files: CSV / XLSX with coordinate columns, or layers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from planner import columns as C
+from planner.config import LineLayerInput, PointTableInput
+from planner.errors import data_error
+from planner.ingest.boundaries import read_layer
+from planner.ingest.china import to_wgs84
+from planner.ingest.crs import guess_crs
+
+logger = logging.getLogger(__name__)
+
+_CHINA_SYSTEMS = ("gcj02", "bd09")
+_VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml", ".gml")
+
+
+def read_csv_text(path: Path, encoding: str | None) -> pd.DataFrame:
+    """Read a CSV as text columns, detecting UTF-8 (with or without BOM) or GBK."""
+    candidates = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    for enc in candidates:
+        try:
+            table = pd.read_csv(path, dtype=str, encoding=enc, keep_default_na=False)
+        except UnicodeDecodeError:
+            continue
+        except LookupError:
+            raise data_error(path, f"unknown encoding {enc!r}", hint="use utf-8 or gbk") from None
+        except pd.errors.ParserError as err:
+            raise data_error(path, f"not a readable CSV ({err})") from None
+        except pd.errors.EmptyDataError:
+            raise data_error(path, "file is empty") from None
+        if enc == "gb18030":
+            logger.info("%s: read as GBK", path)
+        return table
+    raise data_error(
+        path,
+        f"text is not {' or '.join(candidates)}",
+        hint="save it as UTF-8, or set its encoding in the config",
+    )
+
+
+def _coordinates(table: pd.DataFrame, spec: PointTableInput) -> tuple[np.ndarray, np.ndarray]:
+    path = spec.path
+    for field in (spec.lon_field, spec.lat_field):
+        if field not in table.columns:
+            raise data_error(
+                path,
+                "column not found",
+                field=field,
+                hint=f"columns are: {', '.join(map(str, table.columns))}",
+            )
+    values = {}
+    for field in (spec.lon_field, spec.lat_field):
+        raw = table[field].astype(str).str.strip()
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = num.isna() | ~np.isfinite(num)
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise data_error(
+                path,
+                f"not a number: {table[field].iloc[row]!r} ({int(bad.sum())} rows like it)",
+                field=field,
+                row=row + 2,
+                hint="row numbers count the header as row 1",
+            )
+        values[field] = num.to_numpy(dtype=float)
+    return values[spec.lon_field], values[spec.lat_field]
+
+
+def _check_degrees(lon: np.ndarray, lat: np.ndarray, spec: PointTableInput) -> None:
+    path = spec.path
+    bad = (np.abs(lon) > 180) | (np.abs(lat) > 90)
+    if bad.any():
+        row = int(bad.nonzero()[0][0])
+        if (np.abs(lat) > 90).any() and (np.abs(lon) <= 90).all():
+            hint = f"are {spec.lon_field} and {spec.lat_field} swapped?"
+        else:
+            guess = guess_crs((lon.min(), lat.min(), lon.max(), lat.max()))
+            hint = f"{guess}; set crs" if guess else "set crs to the coordinates' CRS"
+        raise data_error(
+            path,
+            f"coordinates out of range: ({lon[row]}, {lat[row]})",
+            field=f"{spec.lon_field}/{spec.lat_field}",
+            row=row + 2,
+            hint=hint,
+        )
+    null = (lon == 0) & (lat == 0)
+    if null.any():
+        row = int(null.nonzero()[0][0])
+        raise data_error(
+            path,
+            f"coordinates are (0, 0) in {int(null.sum())} rows: missing values?",
+            field=f"{spec.lon_field}/{spec.lat_field}",
+            row=row + 2,
+        )
+
+
+def read_points(spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
+    """Read a table or layer of points into EPSG:4326.
+
+    Parameters
+    ----------
+    spec
+        File, columns, CRS (EPSG code, ``gcj02`` or ``bd09``) and encoding.
+    role
+        What the points are, for messages.
+
+    Returns
+    -------
+    GeoDataFrame
+        The file's columns plus ``name`` (from ``name_field``) and ``source`` (the file
+        name and row), in EPSG:4326. GCJ-02 and BD-09 are converted to WGS84.
+    """
+    path = Path(spec.path)
+    if not path.exists():
+        raise data_error(path, f"{role} file not found")
+    system = spec.crs.lower()
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".xlsx", ".xls"):
+        if suffix in (".xlsx", ".xls"):
+            try:
+                table = pd.read_excel(path, sheet_name=spec.layer or 0, dtype=str)
+            except ValueError as err:
+                raise data_error(path, f"cannot read the sheet ({err})", layer=spec.layer) from None
+            except Exception as err:
+                raise data_error(path, f"not a readable Excel file ({err})") from None
+            table = table.fillna("")
+        else:
+            table = read_csv_text(path, spec.encoding)
+        if table.empty:
+            raise data_error(path, "table has no rows", layer=spec.layer)
+        x, y = _coordinates(table, spec)
+        if system in _CHINA_SYSTEMS:
+            _check_degrees(x, y, spec)
+            x, y = to_wgs84(x, y, system)
+            crs: CRS = CRS.from_epsg(4326)
+        else:
+            try:
+                crs = CRS.from_user_input(spec.crs)
+            except Exception:
+                msg = f"crs {spec.crs!r} is not a CRS (use e.g. EPSG:4490, gcj02 or bd09)"
+                raise data_error(path, msg) from None
+            if crs.is_geographic:
+                _check_degrees(x, y, spec)
+        gdf = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=crs)
+    elif suffix in _VECTOR_SUFFIXES:
+        gdf = read_layer(path, layer=spec.layer, encoding=spec.encoding)
+        if not (gdf.geom_type == "Point").all():
+            gdf = gdf.set_geometry(gdf.geometry.representative_point())
+        if system in _CHINA_SYSTEMS:
+            ll = gdf.to_crs(4326)
+            x, y = to_wgs84(ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy(), system)
+            gdf = ll.set_geometry(gpd.points_from_xy(x, y, crs=4326))
+    else:
+        raise data_error(
+            path,
+            f"unsupported {role} file type {suffix!r}",
+            hint="use CSV, XLSX, GeoPackage, Shapefile or GeoJSON",
+        )
+    out = gdf.to_crs(4326).reset_index(drop=True)
+    if spec.name_field and spec.name_field in out.columns and spec.name_field != C.NAME:
+        out[C.NAME] = out[spec.name_field].replace("", None)
+    elif C.NAME not in out.columns:
+        out[C.NAME] = None
+    out[C.SOURCE] = [f"{path.name}#{i + 1}" for i in range(len(out))]
+    logger.info("%s: %d %s read", path, len(out), role)
+    return out
+
+
+def read_lines(spec: LineLayerInput) -> gpd.GeoDataFrame:
+    """MV lines from a vector file, in EPSG:4326, with ``voltage_kv`` and ``power``."""
+    gdf = read_layer(spec.path, layer=spec.layer, encoding=spec.encoding).to_crs(4326)
+    if spec.voltage_field:
+        if spec.voltage_field not in gdf.columns:
+            raise data_error(
+                spec.path, "field not found", layer=spec.layer, field=spec.voltage_field
+            )
+        kv = pd.to_numeric(gdf[spec.voltage_field], errors="coerce")
+    else:
+        kv = pd.Series(spec.voltage_kv, index=gdf.index, dtype=float)
+    out = gpd.GeoDataFrame(
+        {
+            C.OSM_ID: [f"{Path(spec.path).name}#{i + 1}" for i in range(len(gdf))],
+            "power": np.where(kv.fillna(0) <= 20, "minor_line", "line"),
+            C.VOLTAGE_KV: kv.to_numpy(),
+            C.NAME: None,
+        },
+        geometry=gdf.geometry.to_numpy(),
+        crs=4326,
+    )
+    return out
