@@ -42,6 +42,7 @@ RATED_KVA = "rated_kva"
 PEAK_LOAD_KW = "peak_load_kw"
 SOCKETS = "sockets"
 STATIONS = "stations"
+OPERATOR = "operator"
 
 DICTIONARY: dict[str, tuple[str, str]] = {
     TOWNSHIP_ID: ("Township code (9 digits in China)", "-"),
@@ -80,4 +81,5 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     PEAK_LOAD_KW: ("Measured peak load", "kW"),
     SOCKETS: ("Charging sockets (OSM capacity tag)", "count"),
     STATIONS: ("Chosen charging stations in the township", "count"),
+    OPERATOR: ("Operator of an existing charging station", "-"),
 }

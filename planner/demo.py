@@ -9,6 +9,8 @@ runs through exactly the ingest code real data uses:
   outlets and institutions, ``place=*`` nodes with population, existing charging
   stations, substations and 10/35 kV lines, all with OSM tags;
 - ``<slug>_substations.csv``: substation headroom table;
+- ``<slug>_operator_chargers.csv``: an operator's charger list, GBK text with GCJ-02
+  coordinates, as Chinese operators' lists arrive;
 - ``<slug>_population.tif``: Cloud-Optimised GeoTIFF, 100 m cells in UTM 50N, people
   per cell, consistent with the settlements' population (neighbouring counties'
   villages lie outside the county polygon and must be clipped away);
@@ -39,6 +41,7 @@ from rasterio.transform import from_origin
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import cKDTree, distance_matrix
 
+from planner.ingest.china import wgs84_to_gcj02
 from planner.paths import atomic_dir
 
 logger = logging.getLogger(__name__)
@@ -686,6 +689,18 @@ def _build_grid(
     )
 
 
+def _operator_chargers(towns: list[_Settlement], to_lonlat: Transformer) -> pd.DataFrame:
+    """Two chargers of a private operator in township seats, listed in GCJ-02."""
+    rows = []
+    for k, t in enumerate(towns[1:3]):
+        lon, lat = to_lonlat.transform(t.x + 120.0, t.y - 90.0)
+        glon, glat = wgs84_to_gcj02(lon, lat)
+        rows.append(
+            (f"{t.name}充电站", "小桔充电", round(float(glon), 6), round(float(glat), 6), 4 + 2 * k)
+        )
+    return pd.DataFrame(rows, columns=["名称", "运营商", "经度", "纬度", "枪数"])
+
+
 def _township_codes(towns: list[_Settlement]) -> list[str]:
     """9-digit codes: county code + 1xx for towns (镇), 2xx for townships (乡).
 
@@ -862,6 +877,10 @@ def build_demo(
         town_gdf.to_file(gpkg, layer="townships", engine="pyogrio")
         _write_osm(tmp / f"{DEMO_SLUG}.osm.pbf", osm, to_lonlat)
         grid_table.to_csv(tmp / f"{DEMO_SLUG}_substations.csv", index=False)
+        # an operator's charger list as such lists arrive: GBK text, GCJ-02 coordinates
+        _operator_chargers(towns, to_lonlat).to_csv(
+            tmp / f"{DEMO_SLUG}_operator_chargers.csv", index=False, encoding="gbk"
+        )
         _write_population(
             tmp / f"{DEMO_SLUG}_population.tif", county_m, settlements, outside, to_raster
         )
@@ -892,6 +911,17 @@ def demo_config_text(*, scale: float = 1.0) -> str:
             "osm": {"path": f"{DEMO_SLUG}.osm.pbf"},
             "population": {"path": f"{DEMO_SLUG}_population.tif"},
             "substations": {"path": f"{DEMO_SLUG}_substations.csv"},
+            "chargers": [
+                {
+                    "path": f"{DEMO_SLUG}_operator_chargers.csv",
+                    "crs": "gcj02",
+                    "lon_field": "经度",
+                    "lat_field": "纬度",
+                    "name_field": "名称",
+                    "operator_field": "运营商",
+                    "sockets_field": "枪数",
+                }
+            ],
         },
         "demand": {"ev_adoption": 0.12},
         "stations": {"cutoff_min": 15, "budget": round(16_000_000 * scale), "township_min": True},

@@ -158,6 +158,7 @@ def run_county(
                 "candidates": candidates,
                 "demand": demand_out,
                 "townships": townships_out,
+                "existing_chargers": county.chargers,
             },
             plan.assignments,
         )

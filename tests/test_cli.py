@@ -63,6 +63,7 @@ def test_output_files(outputs):
         "candidates",
         "demand",
         "townships",
+        "existing_chargers",
     ]
     for gdf in layers.values():
         assert gdf.crs.to_epsg() == 4326
@@ -105,6 +106,23 @@ def test_plan_figures_agree(outputs, demo_config):
     assert d.loc[d["covered_share"] == 0, "station_id"].isna().all()
 
 
+def test_operator_chargers_are_converted_from_gcj02(outputs, demo_dir):
+    out, s, _ = outputs
+    from planner.ingest.china import gcj02_to_wgs84
+    from planner.ingest.osm import read_osm
+
+    osm_chargers = len(read_osm(demo_dir / "qingxi.osm.pbf").chargers)
+    assert s["existing_chargers"] == osm_chargers + 2
+    table = pd.read_csv(demo_dir / "qingxi_operator_chargers.csv", encoding="gbk")
+    lon, lat = gcj02_to_wgs84(table["经度"].to_numpy(), table["纬度"].to_numpy())
+    existing = gpd.read_file(out / "sites.gpkg", layer="existing_chargers").set_index("name")
+    for name, x, y in zip(table["名称"], lon, lat, strict=True):
+        got = existing.loc[name]
+        assert got.geometry.x == pytest.approx(x, abs=1e-7)  # WGS84, not GCJ-02
+        assert got.geometry.y == pytest.approx(y, abs=1e-7)
+        assert got["operator"] == "小桔充电"
+
+
 def test_csv_matches_gpkg(outputs):
     out, _, lay = outputs
     csv = pd.read_csv(out / "stations.csv", dtype={"township_id": str})
@@ -121,7 +139,8 @@ def test_csv_matches_gpkg(outputs):
 def test_manifest(outputs, demo_dir):
     out, summary, _ = outputs
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert {i["role"] for i in run["inputs"]} == {"boundaries", "osm", "population", "substations"}
+    roles = {i["role"] for i in run["inputs"]}
+    assert roles == {"boundaries", "osm", "population", "substations", "chargers"}
     for item in run["inputs"]:
         digest = hashlib.sha256(Path(item["path"]).read_bytes()).hexdigest()
         assert digest == item["sha256"]

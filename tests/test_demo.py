@@ -25,6 +25,7 @@ def test_files_and_formats(demo_dir):
         "qingxi.osm.pbf",
         "qingxi.yaml",
         "qingxi_boundaries.gpkg",
+        "qingxi_operator_chargers.csv",
         "qingxi_population.tif",
         "qingxi_substations.csv",
     ]
@@ -125,3 +126,16 @@ def test_scale_multiplies_roads(tmp_path, osm):
     assert 2.0 < ratio < 3.2
     cfg = (big / "qingxi.yaml").read_text(encoding="utf-8")
     assert re.search(r"budget: 40000000", cfg)
+
+
+def test_operator_charger_list_is_gbk_gcj02(demo_dir):
+    raw = (demo_dir / "qingxi_operator_chargers.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    table = pd.read_csv(demo_dir / "qingxi_operator_chargers.csv", encoding="gbk")
+    assert list(table.columns) == ["名称", "运营商", "经度", "纬度", "枪数"]
+    towns = gpd.read_file(demo_dir / "qingxi_boundaries.gpkg", layer="townships")
+    pts = gpd.GeoSeries(gpd.points_from_xy(table["经度"], table["纬度"]), crs=4326)
+    # GCJ-02 puts them hundreds of metres off their true places (read them as gcj02)
+    seats = towns.to_crs(4548).geometry.iloc[1:3].centroid
+    assert len(pts) == 2 and (pts.to_crs(4548).distance(seats, align=False) > 0).all()

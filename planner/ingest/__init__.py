@@ -143,7 +143,9 @@ def _concat(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Rows of ``b`` below ``a`` (EPSG:4326), keeping ``a``'s columns."""
     b = b.to_crs(a.crs)
     cols = [c for c in a.columns if c != a.geometry.name]
-    b = b.reindex(columns=[*cols, b.geometry.name]).rename_geometry(a.geometry.name)
+    b = b.reindex(columns=[*cols, b.geometry.name])
+    if b.geometry.name != a.geometry.name:
+        b = b.rename_geometry(a.geometry.name)
     return gpd.GeoDataFrame(pd.concat([a, b], ignore_index=True), crs=a.crs)
 
 

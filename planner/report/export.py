@@ -12,7 +12,7 @@ import pandas as pd
 from planner import columns as C
 
 #: Layers of sites.gpkg, in order.
-LAYERS = ("stations", "repair_points", "candidates", "demand", "townships")
+LAYERS = ("stations", "repair_points", "candidates", "demand", "townships", "existing_chargers")
 
 
 def _with_lonlat(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
