@@ -106,12 +106,29 @@ class PopulationInput(_Section):
 
 
 class SubstationTableInput(_Section):
-    """Substation headroom table (CSV) joined to OSM substations by id (OSM ``ref``)."""
+    """Substation headroom table (CSV) joined to substations by id or by position.
+
+    By id, the id matches the substation's OSM ``ref`` (or its id in a grid file). With
+    ``lon_field``/``lat_field`` the table's rows join the nearest substation within
+    ``max_distance_m``; rows with no substation that near are added as substations.
+    """
 
     path: Path
     id_field: str = "substation_id"
     rated_kva_field: str = "rated_kva"
     peak_load_kw_field: str = "peak_load_kw"
+    lon_field: str | None = Field(default=None, description="Join by position: x column")
+    lat_field: str | None = Field(default=None, description="Join by position: y column")
+    crs: str = Field(default="EPSG:4326", description="CRS of lon/lat (EPSG, gcj02, bd09)")
+    max_distance_m: float = Field(default=1000, gt=0, description="Join by position: radius")
+    encoding: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> SubstationTableInput:
+        if (self.lon_field is None) != (self.lat_field is None):
+            msg = "substations: give both lon_field and lat_field, or neither"
+            raise ValueError(msg)
+        return self
 
 
 class PointTableInput(_Section):

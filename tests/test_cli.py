@@ -252,3 +252,32 @@ def test_demo_command_and_site_demo(tmp_path):
     r = CliRunner().invoke(main, ["site", "--demo", "--out", str(tmp_path / "o"), "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["county"] == "青溪县"
+
+
+def test_bad_outlet_table_exits_2_naming_the_row(tmp_path, demo_config):
+    bad = tmp_path / "网点.csv"
+    bad.write_text("名称,经度,纬度\n超市,117.30,28.30\n市场,117.3O,28.31\n", encoding="gbk")
+    outlets = (
+        f"inputs.outlets=[{{path: '{bad}', lon_field: 经度, lat_field: 纬度, "
+        "name_field: 名称, policy_class: commercial_outlet}]"
+    )
+    r = run_cli(
+        "site", "--config", str(demo_config), "--out", str(tmp_path / "o"), "--set", outlets
+    )
+    assert r.returncode == 2, r.stderr
+    assert "网点.csv, field '经度', row 3: not a number: '117.3O'" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "o").exists()
+
+
+def test_osm_boundaries_by_unknown_name_exits_2(tmp_path, demo_config):
+    r = run_cli(
+        "site",
+        "--config",
+        str(demo_config),
+        "--out",
+        str(tmp_path / "o"),
+        "--set",
+        "inputs.boundaries={source: osm, county_name: Atlantis}",
+    )
+    assert r.returncode == 2
+    assert "no complete administrative boundary with name 'Atlantis'" in r.stderr

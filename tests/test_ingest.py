@@ -238,3 +238,32 @@ def test_township_table_dup_ids(tmp_path):
             id_field="code",
             name_field="name",
         )
+
+
+def test_substation_table_joined_by_position(tmp_path):
+    from planner.ingest.grid import join_headroom_nearest
+
+    subs = gpd.GeoDataFrame(
+        {"osm_id": ["n1", "w2"], "ref": [None, None]},
+        geometry=[shapely.Point(117.30, 28.30), shapely.Point(117.40, 28.30)],
+        crs=4326,
+    )
+    table = gpd.GeoDataFrame(
+        {
+            "substation_id": ["东港站", "石塘站", "新站"],
+            "rated_kva": [10000.0, 5000.0, 8000.0],
+            "peak_load_kw": [6000.0, 4000.0, 1000.0],
+        },
+        # 300 m from n1; 200 m from w2; 5 km from both
+        geometry=[
+            shapely.Point(117.303, 28.30),
+            shapely.Point(117.402, 28.30),
+            shapely.Point(117.35, 28.35),
+        ],
+        crs=4326,
+    )
+    out = join_headroom_nearest(subs, table, 4548, max_distance_m=1000)
+    assert out["substation_id"].tolist() == ["东港站", "石塘站", "新站"]
+    assert out["headroom_kw"].tolist() == pytest.approx([3000, 500, 6200])
+    assert out.geometry.iloc[0].x == pytest.approx(117.30)  # keeps the substation's place
+    assert out.crs.to_epsg() == 4326

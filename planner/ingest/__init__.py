@@ -13,7 +13,7 @@ from planner.datatypes import CountyData
 from planner.errors import data_error
 from planner.ingest.boundaries import read_boundaries, read_layer
 from planner.ingest.crs import metric_crs, reproject
-from planner.ingest.grid import join_headroom, read_substation_table
+from planner.ingest.grid import join_headroom, join_headroom_nearest, read_substation_table
 from planner.ingest.osm import clip_ways, read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
 from planner.ingest.population import read_population
@@ -85,6 +85,7 @@ def load_county(config: Config) -> CountyData:
             id_field=s_in.id_field,
             rated_kva_field=s_in.rated_kva_field,
             peak_load_kw_field=s_in.peak_load_kw_field,
+            encoding=s_in.encoding,
         )
         inputs.append(input_file("substations", s_in.path))
     pois, chargers = osm.pois, osm.chargers
@@ -101,7 +102,23 @@ def load_county(config: Config) -> CountyData:
     for spec in inp.grid_lines:
         lines = _concat(lines, read_lines(spec))
         inputs.append(input_file("grid_lines", spec.path))
-    substations = join_headroom(subs, table)
+    if inp.substations is not None and inp.substations.lon_field is not None:
+        s_in = inp.substations
+        where = read_points(
+            PointTableInput(
+                path=s_in.path,
+                lon_field=s_in.lon_field,
+                lat_field=s_in.lat_field,
+                crs=s_in.crs,
+                encoding=s_in.encoding,
+                name_field=None,
+            ),
+            role="substation table",
+        )
+        located = gpd.GeoDataFrame(table, geometry=where.geometry.to_numpy(), crs=4326)
+        substations = join_headroom_nearest(subs, located, crs, max_distance_m=s_in.max_distance_m)
+    else:
+        substations = join_headroom(subs, table)
     population = None
     use_raster = config.demand.source == "raster" or (
         config.demand.source == "auto" and inp.population is not None

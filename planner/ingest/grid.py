@@ -8,9 +8,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from planner import columns as C
 from planner.errors import data_error
+from planner.ingest.tables import read_csv_text
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +21,13 @@ POWER_FACTOR = 0.9
 
 
 def read_substation_table(
-    path: str | Path, *, id_field: str, rated_kva_field: str, peak_load_kw_field: str
+    path: str | Path,
+    *,
+    id_field: str,
+    rated_kva_field: str,
+    peak_load_kw_field: str,
+    encoding: str | None = None,
+    keep: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Read the headroom table (one row per substation).
 
@@ -29,6 +37,10 @@ def read_substation_table(
         CSV file.
     id_field, rated_kva_field, peak_load_kw_field
         Column names.
+    encoding
+        Text encoding; UTF-8 or GBK is detected when None.
+    keep
+        Further columns to pass through (e.g. coordinates).
 
     Returns
     -------
@@ -38,11 +50,8 @@ def read_substation_table(
     path = Path(path)
     if not path.is_file():
         raise data_error(path, "substation table not found", hint="check inputs.substations")
-    try:
-        table = pd.read_csv(path, dtype={id_field: str}, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise data_error(path, f"cannot read as UTF-8 CSV ({err})") from None
-    for field in (id_field, rated_kva_field, peak_load_kw_field):
+    table = read_csv_text(path, encoding)
+    for field in (id_field, rated_kva_field, peak_load_kw_field, *keep):
         if field not in table.columns:
             raise data_error(
                 path,
@@ -64,6 +73,8 @@ def read_substation_table(
                 hint="row numbers count the header as row 1",
             )
         out[col] = values.to_numpy(dtype=float)
+    for field in keep:
+        out[field] = table[field].to_numpy()
     return out
 
 
@@ -98,3 +109,70 @@ def join_headroom(substations: gpd.GeoDataFrame, table: pd.DataFrame | None) -> 
             logger.warning("%d headroom table rows match no substation", unused)
     subs[C.HEADROOM_KW] = subs[C.RATED_KVA] * POWER_FACTOR - subs[C.PEAK_LOAD_KW]
     return gpd.GeoDataFrame(subs, geometry="geometry", crs=substations.crs)
+
+
+def join_headroom_nearest(
+    substations: gpd.GeoDataFrame,
+    table: gpd.GeoDataFrame,
+    crs: object,
+    *,
+    max_distance_m: float,
+) -> gpd.GeoDataFrame:
+    """Attach table rows (points) to the nearest substation within ``max_distance_m``.
+
+    Parameters
+    ----------
+    substations
+        Substations (any CRS) with ``osm_id`` and ``ref``.
+    table
+        Points with ``substation_id``, ``rated_kva``, ``peak_load_kw``.
+    crs
+        A metric CRS to measure distances in.
+    max_distance_m
+        Join radius.
+
+    Returns
+    -------
+    GeoDataFrame
+        Substations with the table's figures and ``headroom_kw``; table rows near no
+        substation are added as substations of their own (counted in the log).
+    """
+    subs = substations.to_crs(crs).reset_index(drop=True)
+    pts = table.to_crs(crs).reset_index(drop=True)
+    subs[C.SUBSTATION_ID] = subs["ref"].fillna(subs["osm_id"]).astype(str)
+    subs[C.RATED_KVA] = np.nan
+    subs[C.PEAK_LOAD_KW] = np.nan
+    added = []
+    if len(subs):
+        idx, dist = shapely.STRtree(subs.geometry.to_numpy()).query_nearest(
+            pts.geometry.to_numpy(), return_distance=True, all_matches=False
+        )
+        nearest = np.full(len(pts), -1)
+        ok = dist <= max_distance_m
+        nearest[idx[0][ok]] = idx[1][ok]
+    else:
+        nearest = np.full(len(pts), -1)
+    for k, j in enumerate(nearest):
+        row = pts.iloc[k]
+        if j < 0:
+            added.append(row)
+            continue
+        subs.loc[j, C.SUBSTATION_ID] = row[C.SUBSTATION_ID]
+        subs.loc[j, C.RATED_KVA] = row[C.RATED_KVA]
+        subs.loc[j, C.PEAK_LOAD_KW] = row[C.PEAK_LOAD_KW]
+    if added:
+        extra = gpd.GeoDataFrame(added, crs=crs)
+        extra["osm_id"] = extra[C.SUBSTATION_ID]
+        extra["ref"] = extra[C.SUBSTATION_ID]
+        subs = gpd.GeoDataFrame(pd.concat([subs, extra], ignore_index=True), crs=crs)
+        logger.warning(
+            "%d headroom table rows are more than %.0f m from any substation: added as "
+            "substations at their own positions",
+            len(added),
+            max_distance_m,
+        )
+    unmatched = int(subs[C.RATED_KVA].isna().sum())
+    if unmatched:
+        logger.warning("%d substations have no row in the headroom table", unmatched)
+    subs[C.HEADROOM_KW] = subs[C.RATED_KVA] * POWER_FACTOR - subs[C.PEAK_LOAD_KW]
+    return subs.to_crs(substations.crs)
