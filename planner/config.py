@@ -406,6 +406,11 @@ class RepairSection(_Section):
 
     enabled: bool = True
     response_min: float = Field(default=30, gt=0, description="Repair response drive time")
+    unreachable: Literal["error", "warn"] = Field(
+        default="error",
+        description="Villages no candidate reaches within response_min: 'error' stops "
+        "(exit 3, listing them); 'warn' plans for the others and reports them",
+    )
 
 
 class SolverSection(_Section):

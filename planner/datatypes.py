@@ -165,3 +165,4 @@ class Plan:
     repair_points: pd.DataFrame  # candidate_id, targets_covered, capex
     station_solve: SolveInfo
     repair_solve: SolveInfo | None
+    villages_unreached: list[str] = field(default_factory=list)  # beyond the response time

@@ -925,7 +925,8 @@ def demo_config_text(*, scale: float = 1.0) -> str:
         },
         "demand": {"ev_adoption": 0.12},
         "stations": {"cutoff_min": 15, "budget": round(16_000_000 * scale), "township_min": True},
-        "repair": {"response_min": 30},
+        # large synthetic counties have a few remote villages beyond 30 min of any site
+        "repair": {"response_min": 30, "unreachable": "error" if scale <= 1 else "warn"},
         "solver": {"name": "highs", "time_limit_s": 40, "mip_gap": 0.005},
     }
     head = (

@@ -281,3 +281,35 @@ def test_osm_boundaries_by_unknown_name_exits_2(tmp_path, demo_config):
     )
     assert r.returncode == 2
     assert "no complete administrative boundary with name 'Atlantis'" in r.stderr
+
+
+def test_unreachable_villages_error_or_warn(tmp_path, demo_config):
+    r = run_cli(
+        "site",
+        "--config",
+        str(demo_config),
+        "--out",
+        str(tmp_path / "o"),
+        "--set",
+        "repair.response_min=4",
+    )
+    assert r.returncode == 3
+    assert "repair model infeasible" in r.stderr and "villages have no candidate" in r.stderr
+    r = CliRunner().invoke(
+        main,
+        [
+            "site",
+            "--config",
+            str(demo_config),
+            "--out",
+            str(tmp_path / "o"),
+            "--set",
+            "repair.response_min=4",
+            "--set",
+            "repair.unreachable=warn",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.stdout)
+    assert s["villages_unreached_by_repair"] > 0 and s["repair_points"] > 0

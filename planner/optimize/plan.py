@@ -152,7 +152,7 @@ def plan_sites(
         raise InfeasibleError(msg) from None
     stations = _stations_table(candidates, res, sessions, config)
     assignments = _assignments(demand, candidates, reach, res)
-    repair_points, repair_info = _repair(candidates, times, res.open, config)
+    repair_points, repair_info, unreached = _repair(candidates, times, res.open, config)
     return Plan(
         stations=stations,
         assignments=assignments,
@@ -160,6 +160,7 @@ def plan_sites(
         repair_points=repair_points,
         station_solve=res.info,
         repair_solve=repair_info,
+        villages_unreached=unreached,
     )
 
 
@@ -238,22 +239,26 @@ def _service(
 
 def _repair(
     candidates: gpd.GeoDataFrame, times: TravelTimes, stations_open: np.ndarray, config: Config
-) -> tuple[gpd.GeoDataFrame, SolveInfo | None]:
+) -> tuple[gpd.GeoDataFrame, SolveInfo | None, list[str]]:
     if not config.repair.enabled:
-        return candidates.iloc[0:0].assign(**{C.REPAIR_ID: [], C.TARGETS_COVERED: []}), None
+        empty = candidates.iloc[0:0].assign(**{C.REPAIR_ID: [], C.TARGETS_COVERED: []})
+        return empty, None, []
     villages = times.villages
     by_village = _covers(times.candidate_to_village)
     by_candidate = _covers(times.candidate_to_candidate)
     station_idx = np.flatnonzero(stations_open)
     unreachable = [k for k, m in enumerate(by_village) if len(m) == 0]
+    names = [str(villages.iloc[k][C.NAME] or villages.iloc[k][C.OSM_ID]) for k in unreachable]
     if unreachable:
-        names = [str(villages.iloc[k][C.NAME] or villages.iloc[k][C.OSM_ID]) for k in unreachable]
-        msg = (
-            f"repair model infeasible: {len(unreachable)} villages have no candidate site "
-            f"within repair.response_min={config.repair.response_min:g} min: {_names(names)}"
+        what = (
+            f"{len(unreachable)} villages have no candidate site within "
+            f"repair.response_min={config.repair.response_min:g} min: {_names(names)}"
         )
-        raise InfeasibleError(msg)
-    cover_sets = by_village + [by_candidate[j] for j in station_idx]
+        if config.repair.unreachable == "error":
+            msg = f"repair model infeasible: {what} (repair.unreachable: warn plans the rest)"
+            raise InfeasibleError(msg)
+        logger.warning("repair points: %s; they are left out of the repair plan", what)
+    cover_sets = [m for m in by_village if len(m)] + [by_candidate[j] for j in station_idx]
     res = lscp(
         cover_sets,
         len(candidates),
@@ -271,4 +276,4 @@ def _repair(
     rp.insert(0, C.REPAIR_ID, [f"r{k:03d}" for k in range(len(rp))])
     rp[C.TARGETS_COVERED] = covers_v[chosen] + covers_s[chosen]
     rp[C.CAPEX] = config.costs.repair_point_capex
-    return rp.reset_index(drop=True), res.info
+    return rp.reset_index(drop=True), res.info, names

@@ -139,6 +139,7 @@ def build_summary(
         "chargers": int(st[C.CHARGERS].sum()) if len(st) else 0,
         "charger_kw_total": float(st[C.CHARGER_KW].sum()) if len(st) else 0.0,
         "repair_points": len(rp),
+        "villages_unreached_by_repair": len(plan.villages_unreached),
         "demand_covered_share": round(served / sessions, 6) if sessions > 0 else 0.0,
         "sessions_served_day": round(served, 2),
         "townships_total": len(townships_out),
