@@ -90,12 +90,32 @@ class BoundariesInput(_Section):
 
 
 class OsmInput(_Section):
-    """OpenStreetMap extract (.osm.pbf, .osm or .osm.bz2)."""
+    """OpenStreetMap data: an extract file (.osm.pbf, .osm, .osm.bz2), or Overpass online."""
 
-    path: Path
+    source: Literal["file", "overpass"] = Field(
+        default="file", description="'file' (offline, the default) or 'overpass' (online)"
+    )
+    path: Path | None = Field(default=None, description="The extract (source: file)")
     clip_buffer_m: float = Field(
         default=5000, ge=0, description="Roads this far outside the county are kept"
     )
+    overpass_url: str | None = Field(
+        default=None, description="Overpass API base URL (source: overpass); osmnx's default"
+    )
+    cache_dir: Path = Field(
+        default=Path("overpass-cache"),
+        description="Overpass responses are cached here (relative to the config file)",
+    )
+    overpass_rate_limit: bool = Field(
+        default=True, description="Ask the server's /status before each query"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> OsmInput:
+        if self.source == "file" and self.path is None:
+            msg = "osm: source 'file' needs a path"
+            raise ValueError(msg)
+        return self
 
 
 class PopulationInput(_Section):
@@ -448,6 +468,12 @@ class Config(_Section):
         if self.demand.source == "raster" and self.inputs.population is None:
             msg = "demand.source is 'raster' but inputs.population is not given"
             raise ValueError(msg)
+        if self.inputs.osm.source == "overpass" and self.inputs.boundaries.source == "osm":
+            msg = (
+                "boundaries from OSM relations need an OSM file; with Overpass give the "
+                "boundaries as a file (inputs.boundaries.path)"
+            )
+            raise ValueError(msg)
         return self
 
     @property
@@ -562,6 +588,8 @@ def config_from_dict(
     ):
         if section is not None and section.path is not None and not section.path.is_absolute():
             section.path = (base_dir / section.path).resolve()
+    if not cfg.inputs.osm.cache_dir.is_absolute():
+        cfg.inputs.osm.cache_dir = (base_dir / cfg.inputs.osm.cache_dir).resolve()
     return cfg
 
 

@@ -16,6 +16,7 @@ from planner.ingest.crs import metric_crs, reproject
 from planner.ingest.grid import join_headroom, join_headroom_nearest, read_substation_table
 from planner.ingest.osm import clip_ways, read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
+from planner.ingest.overpass import read_overpass
 from planner.ingest.population import read_population
 from planner.ingest.tables import read_lines, read_points
 from planner.paths import input_file
@@ -49,6 +50,7 @@ def load_county(config: Config) -> CountyData:
     b = inp.boundaries
     inputs = []
     if b.source == "osm":
+        assert inp.osm.path is not None  # checked by the config
         county, townships = read_osm_boundaries(
             inp.osm.path,
             county_name=b.county_name,
@@ -73,10 +75,20 @@ def load_county(config: Config) -> CountyData:
     # a degree of latitude is ~111 km; widen the box by the clip buffer
     pad = inp.osm.clip_buffer_m / 111_000.0
     w, s, e, n = geom.bounds
-    osm = read_osm(inp.osm.path, bbox=(w - pad * 2, s - pad, e + pad * 2, n + pad))
     area = reproject(reproject(geom, 4326, crs).buffer(inp.osm.clip_buffer_m), crs, 4326)
-    roads = clip_ways(osm.roads, area)
-    inputs.append(input_file("osm", inp.osm.path))
+    if inp.osm.source == "overpass":
+        osm = read_overpass(
+            area,
+            url=inp.osm.overpass_url,
+            cache_dir=inp.osm.cache_dir,
+            rate_limit=inp.osm.overpass_rate_limit,
+        )
+        roads = osm.roads
+    else:
+        assert inp.osm.path is not None  # checked by the config
+        osm = read_osm(inp.osm.path, bbox=(w - pad * 2, s - pad, e + pad * 2, n + pad))
+        roads = clip_ways(osm.roads, area)
+        inputs.append(input_file("osm", inp.osm.path))
     table = None
     if inp.substations is not None:
         s_in = inp.substations
