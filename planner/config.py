@@ -256,6 +256,22 @@ class DemandSection(_Section):
         description="Settlements: people per place type where the population tag is missing "
         "(merged with the defaults)",
     )
+    weight_by_buildings: bool = Field(
+        default=False,
+        description="Settlements: a settlement without a population tag gets people in "
+        "proportion to the OSM buildings nearest to it (instead of its type default)",
+    )
+    people_per_building: float | None = Field(
+        default=None,
+        gt=0,
+        description="With weight_by_buildings: people per building; None estimates it from "
+        "the settlements that have a population tag",
+    )
+    building_radius_m: float = Field(
+        default=2000,
+        gt=0,
+        description="Buildings farther than this from any settlement count for none",
+    )
     vehicles_per_1000: float = Field(default=220, ge=0, description="Cars per 1000 people")
     ev_adoption: float = Field(default=0.10, ge=0, le=1, description="EV share of cars")
     sessions_per_ev_per_day: float = Field(

@@ -46,6 +46,7 @@ class OsmData:
     substations: gpd.GeoDataFrame  # osm_id, ref, name, voltage_kv
     power_lines: gpd.GeoDataFrame  # osm_id, power, voltage_kv
     chargers: gpd.GeoDataFrame  # osm_id, name, operator, sockets
+    buildings: gpd.GeoDataFrame | None = None  # building centroids, when asked for
 
 
 @dataclass
@@ -74,6 +75,7 @@ class CountyData:
     power_lines: gpd.GeoDataFrame
     chargers: gpd.GeoDataFrame
     population: PopulationGrid | None  # None: demand comes from settlements
+    buildings: gpd.GeoDataFrame | None = None  # building centroids (demand weighting)
     inputs: list[InputFile] = field(default_factory=list)
 
 

@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
+from scipy.spatial import cKDTree
 
 from planner import columns as C
 from planner.config import DemandSection
@@ -109,6 +110,7 @@ def demand_from_settlements(
     townships: gpd.GeoDataFrame,
     *,
     params: DemandSection,
+    buildings: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Demand points at OSM ``place=*`` settlements, for counties without a raster.
 
@@ -124,6 +126,9 @@ def demand_from_settlements(
         Boundaries in the same CRS.
     params
         Place defaults, total and the EV adoption scenario.
+    buildings
+        Building centroids; with ``params.weight_by_buildings`` a settlement without a
+        population tag gets ``people_per_building`` times the buildings nearest to it.
 
     Returns
     -------
@@ -145,11 +150,18 @@ def demand_from_settlements(
         )
         raise DataError(msg)
     pop = inside[C.POPULATION].where(tagged, defaults).astype(float)
-    filled = inside.loc[~tagged, C.PLACE].value_counts().to_dict()
+    if params.weight_by_buildings:
+        if buildings is None or buildings.empty:
+            msg = "demand.weight_by_buildings is on but the OSM data has no buildings"
+            raise DataError(msg)
+        pop, counted = _building_weighted(inside, pop, tagged, buildings, params)
+    else:
+        counted = pd.Series(False, index=inside.index)
+    filled = inside.loc[~tagged & ~counted, C.PLACE].value_counts().to_dict()
     if filled:
         logger.warning(
             "%d of %d settlements have no population tag; type defaults used: %s",
-            int((~tagged).sum()),
+            sum(filled.values()),
             len(inside),
             filled,
         )
@@ -217,3 +229,45 @@ def assign_townships(
             label,
         )
     return ids
+
+
+def _building_weighted(
+    places: gpd.GeoDataFrame,
+    pop: pd.Series,
+    tagged: pd.Series,
+    buildings: gpd.GeoDataFrame,
+    params: DemandSection,
+) -> tuple[pd.Series, pd.Series]:
+    """Populations of untagged settlements from the buildings nearest to them.
+
+    Returns the populations and which settlements took theirs from buildings.
+    """
+    xy = np.column_stack([places.geometry.x, places.geometry.y])
+    bxy = np.column_stack([buildings.geometry.x, buildings.geometry.y])
+    dist, nearest = cKDTree(xy).query(bxy, distance_upper_bound=params.building_radius_m)
+    near = np.isfinite(dist)
+    counts = np.bincount(nearest[near], minlength=len(places))
+    far = int((~near).sum())
+    if far:
+        logger.info(
+            "%d of %d buildings are more than %.0f m from any settlement and count for none",
+            far,
+            len(bxy),
+            params.building_radius_m,
+        )
+    ppb = params.people_per_building
+    if ppb is None:
+        t = tagged.to_numpy()
+        if t.any() and counts[t].sum() > 0:
+            ppb = float(pop[t].sum()) / float(counts[t].sum())
+        else:
+            ppb = 3.0
+        logger.info("people per building estimated at %.2f from tagged settlements", ppb)
+    from_buildings = pd.Series(counts * ppb, index=pop.index)
+    use = ~tagged & (from_buildings > 0)
+    logger.info(
+        "%d settlements take their population from %d buildings",
+        int(use.sum()),
+        int(counts[use.to_numpy()].sum()),
+    )
+    return pop.where(~use, from_buildings), use

@@ -802,7 +802,7 @@ def build_demo(
         Folder to write (replaced atomically).
     scale
         Multiplies area, townships, villages, people and roads; 1 gives ~300,000 people
-        and ~3,400 road nodes, 33 about 100,000 road nodes.
+        and ~4,300 road nodes, 20 about 100,000 road nodes.
     seed
         Random seed; the same seed and scale give the same files.
     overwrite

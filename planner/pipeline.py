@@ -105,7 +105,11 @@ def run_county(
             )
         else:
             demand = demand_from_settlements(
-                county.places, county.county, county.townships, params=config.demand
+                county.places,
+                county.county,
+                county.townships,
+                params=config.demand,
+                buildings=county.buildings,
             )
     with stage("candidates"):
         candidates = build_candidates(

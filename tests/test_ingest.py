@@ -267,3 +267,13 @@ def test_substation_table_joined_by_position(tmp_path):
     assert out["headroom_kw"].tolist() == pytest.approx([3000, 500, 6200])
     assert out.geometry.iloc[0].x == pytest.approx(117.30)  # keeps the substation's place
     assert out.crs.to_epsg() == 4326
+
+
+def test_disk_index_reads_the_same(demo_dir):
+    pbf = demo_dir / "qingxi.osm.pbf"
+    mem = read_osm(pbf)
+    disk = read_osm(pbf, disk_index_bytes=0)  # force the province-size path
+    assert np.array_equal(mem.roads.node_ids, disk.roads.node_ids)
+    assert np.array_equal(mem.roads.lon, disk.roads.lon)
+    assert mem.roads.highway == disk.roads.highway
+    assert len(mem.pois) == len(disk.pois) and len(mem.places) == len(disk.places)

@@ -86,7 +86,11 @@ def load_county(config: Config) -> CountyData:
         roads = osm.roads
     else:
         assert inp.osm.path is not None  # checked by the config
-        osm = read_osm(inp.osm.path, bbox=(w - pad * 2, s - pad, e + pad * 2, n + pad))
+        osm = read_osm(
+            inp.osm.path,
+            bbox=(w - pad * 2, s - pad, e + pad * 2, n + pad),
+            buildings=config.demand.weight_by_buildings,
+        )
         roads = clip_ways(osm.roads, area)
         inputs.append(input_file("osm", inp.osm.path))
     table = None
@@ -164,6 +168,7 @@ def load_county(config: Config) -> CountyData:
         power_lines=lines.to_crs(crs),
         chargers=chargers.to_crs(crs),
         population=population,
+        buildings=osm.buildings.to_crs(crs) if osm.buildings is not None else None,
         inputs=inputs,
     )
 

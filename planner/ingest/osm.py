@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -84,10 +86,16 @@ def _parse_int(value: str | None) -> float | None:
     return float(digits) if digits else None
 
 
+#: Extracts larger than this keep node locations in a disk-backed index, not in memory.
+DISK_INDEX_BYTES = 150 * 1024 * 1024
+
+
 def read_osm(
     path: str | Path,
     *,
     bbox: tuple[float, float, float, float] | None = None,
+    buildings: bool = False,
+    disk_index_bytes: int = DISK_INDEX_BYTES,
 ) -> OsmData:
     """Read roads, POIs, settlements, power assets and chargers from an OSM file.
 
@@ -97,6 +105,11 @@ def read_osm(
         The extract: ``.osm.pbf``, ``.osm`` (XML) or ``.osm.bz2``.
     bbox
         ``(west, south, east, north)`` in degrees; objects wholly outside are skipped.
+    buildings
+        Also collect building centroids (``building=*``), for demand weighting.
+    disk_index_bytes
+        From this file size on, node locations go to a temporary disk-backed index, so
+        that a province-size extract (hundreds of MB) is read in bounded memory.
 
     Returns
     -------
@@ -113,107 +126,133 @@ def read_osm(
     def inside(lon: float, lat: float) -> bool:
         return w <= lon <= e and s <= lat <= n
 
-    road_ways: list[tuple[list[int], list[float], list[float], dict[str, str | None]]] = []
-    pois: list[dict] = []
-    places: list[dict] = []
-    substations: list[dict] = []
-    lines: list[dict] = []
-    chargers: list[dict] = []
-    bad_locations = 0
-
-    processor = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.KeyFilter("highway", "amenity", "shop", "place", "power"))
-    )
-    try:
-        for obj in processor:
-            tags = obj.tags
-            if obj.is_node():
-                loc = obj.location
-                if not loc.valid():
-                    continue
-                lon, lat = loc.lon, loc.lat
-                if not inside(lon, lat):
-                    continue
-                _collect_point(f"n{obj.id}", tags, lon, lat, pois, places, substations, chargers)
-                continue
-            # ways
-            try:
-                coords = [(nd.ref, nd.lon, nd.lat) for nd in obj.nodes]
-            except osmium.InvalidLocationError:
-                bad_locations += 1
-                continue
-            if len(coords) < 2 or not any(inside(c[1], c[2]) for c in coords):
-                continue
-            highway = tags.get("highway")
-            power = tags.get("power")
-            if highway in DRIVABLE and tags.get("area") != "yes":
-                ids, lons, lats = zip(*coords, strict=True)
-                road_ways.append(
-                    (
-                        list(ids),
-                        list(lons),
-                        list(lats),
-                        {
-                            "highway": highway,
-                            "maxspeed": tags.get("maxspeed"),
-                            "oneway": tags.get("oneway"),
-                            "junction": tags.get("junction"),
-                            "name": tags.get("name"),
-                        },
-                    )
-                )
-            elif power in POWER_LINES:
-                lines.append(
-                    {
-                        "osm_id": f"w{obj.id}",
-                        "power": power,
-                        "voltage_kv": parse_voltage_kv(tags.get("voltage")),
-                        "name": tags.get("name"),
-                        "geometry": shapely.LineString([(c[1], c[2]) for c in coords]),
-                    }
-                )
-            elif coords[0][0] == coords[-1][0]:
-                ring = np.array([(c[1], c[2]) for c in coords[:-1]])
-                lon, lat = ring.mean(axis=0)
-                _collect_point(f"w{obj.id}", tags, lon, lat, pois, places, substations, chargers)
-    except RuntimeError as err:
-        raise data_error(path, f"cannot read OSM data ({err})") from None
-    if bad_locations:
-        logger.warning("%s: %d ways skipped: node locations missing", path, bad_locations)
-    if not road_ways:
+    acc = _Collected()
+    keys = ["highway", "amenity", "shop", "place", "power"] + (["building"] if buildings else [])
+    with tempfile.TemporaryDirectory(prefix="planner-osm-") as tmp:
+        if path.stat().st_size >= disk_index_bytes:
+            storage = f"sparse_file_array,{Path(tmp) / 'locations.idx'}"
+            logger.info("%s: large extract, node locations kept in a disk index", path)
+        else:
+            storage = "flex_mem"
+        processor = (
+            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations(storage)
+            .with_filter(osmium.filter.KeyFilter(*keys))
+        )
+        try:
+            for obj in processor:
+                _take(obj, acc, (w, s, e, n), buildings)
+        except RuntimeError as err:
+            raise data_error(path, f"cannot read OSM data ({err})") from None
+    if acc.bad_locations:
+        logger.warning("%s: %d ways skipped: node locations missing", path, acc.bad_locations)
+    if not acc.road_ways:
         raise data_error(
             path,
             "no drivable roads inside the county's bounding box",
             hint="is this the right extract for the county?",
         )
     return OsmData(
-        roads=_road_ways(road_ways),
-        pois=_frame(pois, ["osm_id", "name", "amenity", "shop", "public_transport", "parking"]),
-        places=_frame(places, ["osm_id", "name", "place", "population"]),
-        substations=_frame(substations, ["osm_id", "ref", "name", "voltage_kv"]),
-        power_lines=_frame(lines, ["osm_id", "power", "voltage_kv", "name"]),
-        chargers=_frame(chargers, ["osm_id", "name", "operator", "sockets"]),
+        roads=_road_ways(acc.road_ways),
+        pois=_frame(acc.pois, ["osm_id", "name", "amenity", "shop", "public_transport", "parking"]),
+        places=_frame(acc.places, ["osm_id", "name", "place", "population"]),
+        substations=_frame(acc.substations, ["osm_id", "ref", "name", "voltage_kv"]),
+        power_lines=_frame(acc.lines, ["osm_id", "power", "voltage_kv", "name"]),
+        chargers=_frame(acc.chargers, ["osm_id", "name", "operator", "sockets"]),
+        buildings=gpd.GeoDataFrame(
+            geometry=gpd.points_from_xy(*np.array(acc.buildings).reshape(-1, 2).T), crs=4326
+        )
+        if buildings
+        else None,
     )
 
 
+@dataclass
+class _Collected:
+    road_ways: list = field(default_factory=list)
+    pois: list[dict] = field(default_factory=list)
+    places: list[dict] = field(default_factory=list)
+    substations: list[dict] = field(default_factory=list)
+    lines: list[dict] = field(default_factory=list)
+    chargers: list[dict] = field(default_factory=list)
+    buildings: list[tuple[float, float]] = field(default_factory=list)
+    bad_locations: int = 0
+
+
+def _take(
+    obj: osmium.osm.OSMObject,
+    acc: _Collected,
+    bbox: tuple[float, float, float, float],
+    buildings: bool,
+) -> None:
+    """Sort one OSM object into the collected layers."""
+    w, s, e, n = bbox
+    tags = obj.tags
+    if obj.is_node():
+        loc = obj.location
+        if not loc.valid():
+            return
+        lon, lat = loc.lon, loc.lat
+        if w <= lon <= e and s <= lat <= n:
+            _collect_point(f"n{obj.id}", tags, lon, lat, acc)
+        return
+    try:
+        coords = [(nd.ref, nd.lon, nd.lat) for nd in obj.nodes]
+    except osmium.InvalidLocationError:
+        acc.bad_locations += 1
+        return
+    if len(coords) < 2 or not any(w <= c[1] <= e and s <= c[2] <= n for c in coords):
+        return
+    highway = tags.get("highway")
+    power = tags.get("power")
+    if highway in DRIVABLE and tags.get("area") != "yes":
+        ids, lons, lats = zip(*coords, strict=True)
+        acc.road_ways.append(
+            (
+                list(ids),
+                list(lons),
+                list(lats),
+                {
+                    "highway": highway,
+                    "maxspeed": tags.get("maxspeed"),
+                    "oneway": tags.get("oneway"),
+                    "junction": tags.get("junction"),
+                    "name": tags.get("name"),
+                },
+            )
+        )
+    elif power in POWER_LINES:
+        acc.lines.append(
+            {
+                "osm_id": f"w{obj.id}",
+                "power": power,
+                "voltage_kv": parse_voltage_kv(tags.get("voltage")),
+                "name": tags.get("name"),
+                "geometry": shapely.LineString([(c[1], c[2]) for c in coords]),
+            }
+        )
+    elif coords[0][0] == coords[-1][0]:
+        ring = np.array([(c[1], c[2]) for c in coords[:-1]])
+        lon, lat = ring.mean(axis=0)
+        if (
+            buildings
+            and "building" in tags
+            and not ("amenity" in tags or "shop" in tags or "power" in tags)
+        ):
+            acc.buildings.append((float(lon), float(lat)))
+        else:
+            _collect_point(f"w{obj.id}", tags, lon, lat, acc)
+
+
 def _collect_point(
-    osm_id: str,
-    tags: osmium.osm.TagList,
-    lon: float,
-    lat: float,
-    pois: list[dict],
-    places: list[dict],
-    substations: list[dict],
-    chargers: list[dict],
+    osm_id: str, tags: osmium.osm.TagList, lon: float, lat: float, acc: _Collected
 ) -> None:
     geom = shapely.Point(lon, lat)
     name = tags.get("name")
     amenity = tags.get("amenity")
     place = tags.get("place")
     if amenity == "charging_station":
-        chargers.append(
+        acc.chargers.append(
             {
                 "osm_id": osm_id,
                 "name": name,
@@ -223,7 +262,7 @@ def _collect_point(
             }
         )
     elif tags.get("power") == "substation":
-        substations.append(
+        acc.substations.append(
             {
                 "osm_id": osm_id,
                 "ref": tags.get("ref"),
@@ -233,7 +272,7 @@ def _collect_point(
             }
         )
     elif place in PLACE_TYPES and osm_id.startswith("n"):
-        places.append(
+        acc.places.append(
             {
                 "osm_id": osm_id,
                 "name": name,
@@ -243,7 +282,7 @@ def _collect_point(
             }
         )
     elif amenity or tags.get("shop"):
-        pois.append(
+        acc.pois.append(
             {
                 "osm_id": osm_id,
                 "name": name,

@@ -15,7 +15,14 @@ import shapely
 
 from planner.datatypes import OsmData, RoadWays
 from planner.errors import DataError
-from planner.ingest.osm import DRIVABLE, POWER_LINES, _collect_point, _frame, parse_voltage_kv
+from planner.ingest.osm import (
+    DRIVABLE,
+    POWER_LINES,
+    _collect_point,
+    _Collected,
+    _frame,
+    parse_voltage_kv,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,18 +99,14 @@ def read_overpass(
     # a large area is fetched in several queries, whose answers can overlap
     features = features[~features.index.duplicated(keep="first")]
     roads = _graph_ways(graph)
-    pois: list[dict] = []
-    places: list[dict] = []
-    substations: list[dict] = []
-    lines: list[dict] = []
-    chargers: list[dict] = []
+    acc = _Collected()
     tag_cols = [c for c in features.columns if c != "geometry"]
     for (element, osm_id), row in features.iterrows():
         tags = {k: str(row[k]) for k in tag_cols if isinstance(row[k], str)}
         geom = row.geometry
         key = f"{element[0]}{osm_id}"
         if tags.get("power") in POWER_LINES and geom.geom_type == "LineString":
-            lines.append(
+            acc.lines.append(
                 {
                     "osm_id": key,
                     "power": tags["power"],
@@ -114,23 +117,23 @@ def read_overpass(
             )
             continue
         point = geom if geom.geom_type == "Point" else geom.representative_point()
-        _collect_point(key, tags, point.x, point.y, pois, places, substations, chargers)
+        _collect_point(key, tags, point.x, point.y, acc)
     logger.info(
         "Overpass: %d road ways, %d POIs, %d places, %d substations, %d lines, %d chargers",
         len(roads.highway),
-        len(pois),
-        len(places),
-        len(substations),
-        len(lines),
-        len(chargers),
+        len(acc.pois),
+        len(acc.places),
+        len(acc.substations),
+        len(acc.lines),
+        len(acc.chargers),
     )
     return OsmData(
         roads=roads,
-        pois=_frame(pois, ["osm_id", "name", "amenity", "shop", "public_transport", "parking"]),
-        places=_frame(places, ["osm_id", "name", "place", "population"]),
-        substations=_frame(substations, ["osm_id", "ref", "name", "voltage_kv"]),
-        power_lines=_frame(lines, ["osm_id", "power", "voltage_kv", "name"]),
-        chargers=_frame(chargers, ["osm_id", "name", "operator", "sockets"]),
+        pois=_frame(acc.pois, ["osm_id", "name", "amenity", "shop", "public_transport", "parking"]),
+        places=_frame(acc.places, ["osm_id", "name", "place", "population"]),
+        substations=_frame(acc.substations, ["osm_id", "ref", "name", "voltage_kv"]),
+        power_lines=_frame(acc.lines, ["osm_id", "power", "voltage_kv", "name"]),
+        chargers=_frame(acc.chargers, ["osm_id", "name", "operator", "sockets"]),
     )
 
 
