@@ -277,3 +277,33 @@ def test_disk_index_reads_the_same(demo_dir):
     assert np.array_equal(mem.roads.lon, disk.roads.lon)
     assert mem.roads.highway == disk.roads.highway
     assert len(mem.pois) == len(disk.pois) and len(mem.places) == len(disk.places)
+
+
+def test_wrong_or_missing_crs_gets_a_hint(tmp_path):
+    # GK zone 39 metres with the zone prefix, but the file claims CGCS2000 degrees
+    box = shapely.box(39_500_000, 3_130_000, 39_510_000, 3_140_000)
+    wrong = tmp_path / "wrong.gpkg"
+    gpd.GeoDataFrame({"code": ["1"], "name": ["镇"]}, geometry=[box], crs=4490).to_file(
+        wrong, layer="townships"
+    )
+    gpd.GeoDataFrame({"name": ["县"]}, geometry=[box], crs=4490).to_file(wrong, layer="county")
+    with pytest.raises(
+        DataError,
+        match=r"wrong\.gpkg, layer 'county': coordinates do not fit "
+        r".*zone 39 with the zone prefix \(EPSG:4527\)",
+    ):
+        read_boundaries(
+            wrong,
+            county_layer="county",
+            township_layer="townships",
+            id_field="code",
+            name_field="name",
+        )
+    nocrs = tmp_path / "towns.shp"
+    gpd.GeoDataFrame({"a": [1]}, geometry=[box]).to_file(nocrs)
+    with pytest.raises(
+        DataError,
+        match=r"has no CRS \(coordinates look like CGCS2000 "
+        r"3-degree Gauss-Kruger zone 39",
+    ):
+        read_layer(nocrs)
