@@ -58,6 +58,7 @@ def build_candidates(
     *,
     rules: CandidatesSection,
     costs: CostsSection,
+    power_points: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Candidate sites with policy class, township, grid connection and capex.
 
@@ -71,6 +72,8 @@ def build_candidates(
         With ``substation_id`` and ``headroom_kw``.
     power_lines
         With ``power`` and ``voltage_kv``.
+    power_points
+        Transformers and poles: medium-voltage taps too (unless tagged above 20 kV).
     rules
         Which classes, and the merge distance.
     costs
@@ -107,7 +110,7 @@ def build_candidates(
     cand = cand.drop(columns=["amenity", "shop"]).reset_index(drop=True)
     cand.insert(0, C.CANDIDATE_ID, [f"c{i:04d}" for i in range(len(cand))])
     cand[C.TOWNSHIP_ID] = assign_townships(cand, townships, label="candidates")
-    _attach_grid(cand, substations, power_lines, costs)
+    _attach_grid(cand, substations, power_lines, costs, power_points)
     cand[C.STATION_CAPEX] = costs.station_capex + cand[C.CONNECTION_COST]
     counts = cand[C.POLICY_CLASS].value_counts().to_dict()
     logger.info("%d candidates: %s", len(cand), counts)
@@ -141,12 +144,16 @@ def _attach_grid(
     substations: gpd.GeoDataFrame,
     power_lines: gpd.GeoDataFrame,
     costs: CostsSection,
+    power_points: gpd.GeoDataFrame | None,
 ) -> None:
     pts = cand.geometry.to_numpy()
     mv = power_lines[
         (power_lines["power"] == "minor_line") | (power_lines["voltage_kv"].fillna(0) <= MV_MAX_KV)
     ]
     targets = list(mv.geometry.to_numpy()) + list(substations.geometry.to_numpy())
+    if power_points is not None and len(power_points):
+        taps = power_points[power_points["voltage_kv"].fillna(0) <= MV_MAX_KV]
+        targets += list(taps.geometry.to_numpy())
     if targets and len(pts):
         tree = shapely.STRtree(targets)
         idx = tree.nearest(pts)

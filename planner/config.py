@@ -374,6 +374,11 @@ class NetworkSection(_Section):
         "their base class); rural China defaults, merged with what the config gives",
     )
     use_maxspeed: bool = Field(default=True, description="Use OSM maxspeed tags where present")
+    extra_highways: list[str] = Field(
+        default_factory=list,
+        description="Highway classes to drive on besides the usual ones (e.g. track); give "
+        "their speeds in speeds_kmh",
+    )
     access_speed_kmh: float = Field(
         default=15, gt=0, description="Speed of the off-road leg from a point to its node"
     )

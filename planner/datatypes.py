@@ -46,6 +46,7 @@ class OsmData:
     substations: gpd.GeoDataFrame  # osm_id, ref, name, voltage_kv
     power_lines: gpd.GeoDataFrame  # osm_id, power, voltage_kv
     chargers: gpd.GeoDataFrame  # osm_id, name, operator, sockets
+    power_points: gpd.GeoDataFrame | None = None  # transformers and poles (MV taps)
     buildings: gpd.GeoDataFrame | None = None  # building centroids, when asked for
 
 
@@ -76,6 +77,7 @@ class CountyData:
     chargers: gpd.GeoDataFrame
     population: PopulationGrid | None  # None: demand comes from settlements
     buildings: gpd.GeoDataFrame | None = None  # building centroids (demand weighting)
+    power_points: gpd.GeoDataFrame | None = None  # transformers and poles (MV taps)
     inputs: list[InputFile] = field(default_factory=list)
 
 

@@ -120,6 +120,7 @@ def run_county(
             county.power_lines,
             rules=config.candidates,
             costs=config.costs,
+            power_points=county.power_points,
         )
     with stage("network"):
         graph = build_graph(

@@ -36,6 +36,11 @@ def write_osm(path):
         12: ((117.301, 28.304), {}),
         13: ((117.300, 28.304), {}),
         14: ((117.40, 28.31), {}),
+        15: ((117.311, 28.302), {"power": "transformer", "voltage": "10000;400"}),
+        16: (
+            (117.312, 28.302),
+            {"amenity": "charging_station", "socket:gb_dc": "2", "socket:gb_ac": "4"},
+        ),
     }
     for nid, (loc, tags) in nodes.items():
         w.add_node(mutable.Node(id=nid, location=loc, tags=tags, version=1))
@@ -61,7 +66,9 @@ def test_read_osm_formats(tmp_path, suffix):
     assert set(osm.pois["name"]) == {"加油站", "停车场"}  # shop outside the box is skipped
     park = osm.pois[osm.pois["name"] == "停车场"].geometry.iloc[0]
     assert park.x == pytest.approx(117.3005) and park.y == pytest.approx(28.3035)
-    assert osm.chargers["sockets"].tolist() == [6]
+    assert osm.chargers["sockets"].tolist() == [6, 6]  # capacity; else the socket counts
+    assert osm.power_points["power"].tolist() == ["transformer"]
+    assert osm.power_points["voltage_kv"].tolist() == [10]
     assert osm.places["population"].tolist() == [1200]
     assert osm.substations["voltage_kv"].tolist() == [35]
     assert osm.power_lines["voltage_kv"].tolist() == [10]
@@ -113,6 +120,7 @@ def test_read_boundaries(tmp_path):
     assert towns["township_name"].tolist() == ["城关镇", "青山乡"]
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_boundary_errors(tmp_path, caplog):
     path = township_layers(tmp_path / "b.gpkg")
     kw = {"county_layer": "county", "township_layer": "townships", "name_field": "name"}
@@ -279,6 +287,7 @@ def test_disk_index_reads_the_same(demo_dir):
     assert len(mem.pois) == len(disk.pois) and len(mem.places) == len(disk.places)
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_wrong_or_missing_crs_gets_a_hint(tmp_path):
     # GK zone 39 metres with the zone prefix, but the file claims CGCS2000 degrees
     box = shapely.box(39_500_000, 3_130_000, 39_510_000, 3_140_000)
@@ -307,3 +316,9 @@ def test_wrong_or_missing_crs_gets_a_hint(tmp_path):
         r"3-degree Gauss-Kruger zone 39",
     ):
         read_layer(nocrs)
+
+
+def test_extra_highway_classes(tmp_path):
+    path = write_osm(tmp_path / "t.osm.pbf")
+    osm = read_osm(path, bbox=(117.2, 28.2, 117.45, 28.4), extra_highways=("track",))
+    assert sorted(osm.roads.highway) == ["primary", "residential", "track"]

@@ -82,6 +82,7 @@ def load_county(config: Config) -> CountyData:
             url=inp.osm.overpass_url,
             cache_dir=inp.osm.cache_dir,
             rate_limit=inp.osm.overpass_rate_limit,
+            extra_highways=tuple(config.network.extra_highways),
         )
         roads = osm.roads
     else:
@@ -90,6 +91,7 @@ def load_county(config: Config) -> CountyData:
             inp.osm.path,
             bbox=(w - pad * 2, s - pad, e + pad * 2, n + pad),
             buildings=config.demand.weight_by_buildings,
+            extra_highways=tuple(config.network.extra_highways),
         )
         roads = clip_ways(osm.roads, area)
         inputs.append(input_file("osm", inp.osm.path))
@@ -169,6 +171,7 @@ def load_county(config: Config) -> CountyData:
         chargers=chargers.to_crs(crs),
         population=population,
         buildings=osm.buildings.to_crs(crs) if osm.buildings is not None else None,
+        power_points=osm.power_points.to_crs(crs) if osm.power_points is not None else None,
         inputs=inputs,
     )
 

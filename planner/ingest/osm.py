@@ -90,11 +90,26 @@ def _parse_int(value: str | None) -> float | None:
 DISK_INDEX_BYTES = 150 * 1024 * 1024
 
 
+def _sockets(tags: osmium.osm.TagList | dict[str, str]) -> float | None:
+    """Charging points: the ``capacity`` tag, else the sum of ``socket:<type>`` counts."""
+    capacity = _parse_int(tags.get("capacity"))
+    if capacity is not None:
+        return capacity
+    counts = [
+        _parse_int(v)
+        for k, v in (tags.items() if isinstance(tags, dict) else ((t.k, t.v) for t in tags))
+        if k.startswith("socket:") and k.count(":") == 1
+    ]
+    counts = [c for c in counts if c is not None]
+    return float(sum(counts)) if counts else None
+
+
 def read_osm(
     path: str | Path,
     *,
     bbox: tuple[float, float, float, float] | None = None,
     buildings: bool = False,
+    extra_highways: tuple[str, ...] = (),
     disk_index_bytes: int = DISK_INDEX_BYTES,
 ) -> OsmData:
     """Read roads, POIs, settlements, power assets and chargers from an OSM file.
@@ -107,6 +122,8 @@ def read_osm(
         ``(west, south, east, north)`` in degrees; objects wholly outside are skipped.
     buildings
         Also collect building centroids (``building=*``), for demand weighting.
+    extra_highways
+        Highway classes to keep besides :data:`DRIVABLE` (e.g. ``track``).
     disk_index_bytes
         From this file size on, node locations go to a temporary disk-backed index, so
         that a province-size extract (hundreds of MB) is read in bounded memory.
@@ -127,6 +144,7 @@ def read_osm(
         return w <= lon <= e and s <= lat <= n
 
     acc = _Collected()
+    drivable = DRIVABLE | frozenset(extra_highways)
     keys = ["highway", "amenity", "shop", "place", "power"] + (["building"] if buildings else [])
     with tempfile.TemporaryDirectory(prefix="planner-osm-") as tmp:
         if path.stat().st_size >= disk_index_bytes:
@@ -141,7 +159,7 @@ def read_osm(
         )
         try:
             for obj in processor:
-                _take(obj, acc, (w, s, e, n), buildings)
+                _take(obj, acc, (w, s, e, n), buildings, drivable)
         except RuntimeError as err:
             raise data_error(path, f"cannot read OSM data ({err})") from None
     if acc.bad_locations:
@@ -159,6 +177,7 @@ def read_osm(
         substations=_frame(acc.substations, ["osm_id", "ref", "name", "voltage_kv"]),
         power_lines=_frame(acc.lines, ["osm_id", "power", "voltage_kv", "name"]),
         chargers=_frame(acc.chargers, ["osm_id", "name", "operator", "sockets"]),
+        power_points=_frame(acc.power_points, ["osm_id", "power", "voltage_kv"]),
         buildings=gpd.GeoDataFrame(
             geometry=gpd.points_from_xy(*np.array(acc.buildings).reshape(-1, 2).T), crs=4326
         )
@@ -176,6 +195,7 @@ class _Collected:
     lines: list[dict] = field(default_factory=list)
     chargers: list[dict] = field(default_factory=list)
     buildings: list[tuple[float, float]] = field(default_factory=list)
+    power_points: list[dict] = field(default_factory=list)
     bad_locations: int = 0
 
 
@@ -184,6 +204,7 @@ def _take(
     acc: _Collected,
     bbox: tuple[float, float, float, float],
     buildings: bool,
+    drivable: frozenset[str],
 ) -> None:
     """Sort one OSM object into the collected layers."""
     w, s, e, n = bbox
@@ -205,7 +226,7 @@ def _take(
         return
     highway = tags.get("highway")
     power = tags.get("power")
-    if highway in DRIVABLE and tags.get("area") != "yes":
+    if highway in drivable and tags.get("area") != "yes":
         ids, lons, lats = zip(*coords, strict=True)
         acc.road_ways.append(
             (
@@ -257,7 +278,16 @@ def _collect_point(
                 "osm_id": osm_id,
                 "name": name,
                 "operator": tags.get("operator"),
-                "sockets": _parse_int(tags.get("capacity")),
+                "sockets": _sockets(tags),
+                "geometry": geom,
+            }
+        )
+    elif tags.get("power") in ("transformer", "pole") and osm_id.startswith("n"):
+        acc.power_points.append(
+            {
+                "osm_id": osm_id,
+                "power": tags.get("power"),
+                "voltage_kv": parse_voltage_kv(tags.get("voltage")),
                 "geometry": geom,
             }
         )

@@ -30,7 +30,7 @@ _FEATURE_TAGS: dict[str, bool | list[str]] = {
     "amenity": True,
     "shop": True,
     "place": True,
-    "power": ["substation", *sorted(POWER_LINES)],
+    "power": ["substation", "transformer", "pole", *sorted(POWER_LINES)],
 }
 
 
@@ -53,6 +53,7 @@ def read_overpass(
     cache_dir: str | Path,
     rate_limit: bool = True,
     timeout_s: int = 180,
+    extra_highways: tuple[str, ...] = (),
 ) -> OsmData:
     """Fetch roads, POIs, settlements, power assets and chargers inside ``area``.
 
@@ -68,6 +69,8 @@ def read_overpass(
         Ask the server's ``/status`` before each query (public servers want it).
     timeout_s
         HTTP timeout.
+    extra_highways
+        Highway classes to keep besides the drivable ones.
 
     Returns
     -------
@@ -80,7 +83,7 @@ def read_overpass(
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     _configure(url, Path(cache_dir), rate_limit, timeout_s)
     where = url or ox.settings.overpass_url
-    drivable = "|".join(sorted(DRIVABLE))
+    drivable = "|".join(sorted(DRIVABLE | frozenset(extra_highways)))
     try:
         graph = ox.graph_from_polygon(
             area,
@@ -134,6 +137,7 @@ def read_overpass(
         substations=_frame(acc.substations, ["osm_id", "ref", "name", "voltage_kv"]),
         power_lines=_frame(acc.lines, ["osm_id", "power", "voltage_kv", "name"]),
         chargers=_frame(acc.chargers, ["osm_id", "name", "operator", "sockets"]),
+        power_points=_frame(acc.power_points, ["osm_id", "power", "voltage_kv"]),
     )
 
 
