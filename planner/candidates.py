@@ -147,12 +147,14 @@ def _attach_grid(
     power_points: gpd.GeoDataFrame | None,
 ) -> None:
     pts = cand.geometry.to_numpy()
+    # a line counts as a medium-voltage tap when it is a minor_line or its voltage is
+    # known to be at most 20 kV; untagged power=line ways are usually high voltage
     mv = power_lines[
-        (power_lines["power"] == "minor_line") | (power_lines["voltage_kv"].fillna(0) <= MV_MAX_KV)
+        (power_lines["power"] == "minor_line") | (power_lines["voltage_kv"] <= MV_MAX_KV)
     ]
     targets = list(mv.geometry.to_numpy()) + list(substations.geometry.to_numpy())
     if power_points is not None and len(power_points):
-        taps = power_points[power_points["voltage_kv"].fillna(0) <= MV_MAX_KV]
+        taps = power_points[~(power_points["voltage_kv"] > MV_MAX_KV)]
         targets += list(taps.geometry.to_numpy())
     if targets and len(pts):
         tree = shapely.STRtree(targets)

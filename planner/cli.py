@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from planner import __version__
@@ -32,9 +34,11 @@ def _setup_logging(verbose: int) -> None:
 
 
 def _demo_dir() -> Path:
+    """Where ``site --demo`` finds the demo: data/raw/demo, or $PLANNER_DEMO_DIR."""
     from planner.pipeline import project_root
 
-    return project_root() / "data" / "raw" / "demo"
+    override = os.environ.get("PLANNER_DEMO_DIR")
+    return Path(override) if override else project_root() / "data" / "raw" / "demo"
 
 
 class _PlannerGroup(click.Group):
@@ -48,7 +52,7 @@ class _PlannerGroup(click.Group):
         except PlannerError as err:
             if _PlannerGroup.debug:
                 raise
-            _err.print(f"[bold red]error:[/] {err}", markup=True, highlight=False, soft_wrap=True)
+            _err.print(f"[bold red]error:[/] {_line(err)}", highlight=False, soft_wrap=True)
             ctx.exit(err.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -59,9 +63,8 @@ class _PlannerGroup(click.Group):
             if _PlannerGroup.debug:
                 raise
             _err.print(
-                f"[bold red]unexpected error:[/] {type(err).__name__}: {err} "
+                f"[bold red]unexpected error:[/] {type(err).__name__}: {_line(err)} "
                 "(run with --debug for the traceback)",
-                markup=True,
                 highlight=False,
                 soft_wrap=True,
             )
@@ -176,7 +179,7 @@ def site(
         ("repair points", str(s["repair_points"])),
         ("sessions/day covered", f"{s['demand_covered_share']:.1%} of {s['sessions_day']:,.0f}"),
         ("townships with a station", f"{s['townships_with_station']} of {s['townships_total']}"),
-        ("mean drive time", f"{s['mean_travel_min']:.1f} min"),
+        ("mean drive time", f"{_num(s['mean_travel_min'], '.1f')} min"),
         ("capex", f"{s['capex_total']:,.0f} CNY"),
         ("solver", f"{s['solver']} {s['status']}, gap {_pct(s['gap'])}"),
         ("time", f"{time.perf_counter() - t0:.1f} s"),
@@ -185,6 +188,15 @@ def site(
     for k, v in rows:
         table.add_row(k, v)
     _out.print(table)
+
+
+def _line(err: BaseException) -> str:
+    """The error as one line of text, safe from Rich markup."""
+    return escape(" ".join(str(err).split()))
+
+
+def _num(x: float | None, fmt: str) -> str:
+    return "n/a" if x is None else format(x, fmt)
 
 
 def _pct(x: float | None) -> str:

@@ -643,7 +643,11 @@ def load_config(path: str | Path, *, overrides: list[str] | None = None) -> Conf
     except UnicodeDecodeError:
         msg = f"config {path}: not UTF-8 text"
         raise ConfigError(msg) from None
-    raw = apply_overrides(raw or {}, overrides or [])
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        msg = f"config {path}: expected a mapping of sections at the top level"
+        raise ConfigError(msg)
+    raw = apply_overrides(raw, overrides or [])
     slug = _slugify(path.name.split(".")[0])
     return config_from_dict(raw, base_dir=path.parent.resolve(), source=str(path), slug=slug)
 

@@ -871,7 +871,7 @@ def build_demo(
     county_gdf.geometry = shapely.set_precision(county_gdf.geometry.to_numpy(), 1e-7)
     to_lonlat = Transformer.from_crs(_METRIC_EPSG, 4326, always_xy=True)
     to_raster = Transformer.from_crs(_METRIC_EPSG, _RASTER_EPSG, always_xy=True)
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, marker=f"{DEMO_SLUG}.yaml") as tmp:
         gpkg = tmp / f"{DEMO_SLUG}_boundaries.gpkg"
         county_gdf.to_file(gpkg, layer="county", engine="pyogrio")
         town_gdf.to_file(gpkg, layer="townships", engine="pyogrio")

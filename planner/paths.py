@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from planner.datatypes import InputFile
+from planner.errors import ConfigError
 
 
 def sha256_file(path: str | Path, *, chunk: int = 1 << 20) -> str:
@@ -27,8 +28,47 @@ def input_file(role: str, path: str | Path) -> InputFile:
     return InputFile(role=role, path=p, sha256=sha256_file(p), size_bytes=p.stat().st_size)
 
 
+def check_out_dir(target: str | Path, *, marker: str | None) -> Path:
+    """The resolved output folder, if it is safe to replace.
+
+    A folder is replaced only when it is new, empty, or holds ``marker`` (the file
+    every output of this kind has, e.g. ``run.json``): never a folder of other files.
+
+    Parameters
+    ----------
+    target
+        The output folder.
+    marker
+        File name that marks a folder as one the planner wrote; None skips the check.
+
+    Returns
+    -------
+    Path
+        The absolute folder path.
+    """
+    target = Path(target).expanduser().resolve()
+    if target.exists() and not target.is_dir():
+        msg = f"output {target}: is a file, not a folder"
+        raise ConfigError(msg)
+    if (
+        marker is not None
+        and target.is_dir()
+        and any(target.iterdir())
+        and not (target / marker).exists()
+    ):
+        msg = (
+            f"output {target}: the folder holds other files and no {marker}, so it is not a "
+            "planner output; choose a new or empty folder"
+        )
+        raise ConfigError(msg)
+    if target.parent == target:
+        msg = f"output {target}: cannot write to the file system root"
+        raise ConfigError(msg)
+    return target
+
+
 @contextmanager
-def atomic_dir(target: str | Path) -> Iterator[Path]:
+def atomic_dir(target: str | Path, *, marker: str | None = None) -> Iterator[Path]:
     """Write into a temporary sibling folder, then move it into place.
 
     The previous folder, if any, is replaced only when the block finishes without an
@@ -38,13 +78,15 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
     ----------
     target
         The final folder.
+    marker
+        See :func:`check_out_dir`.
 
     Yields
     ------
     Path
         The temporary folder to write into.
     """
-    target = Path(target)
+    target = check_out_dir(target, marker=marker)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     tmp.chmod(0o755)

@@ -18,7 +18,7 @@ from planner.demand import demand_from_raster, demand_from_settlements
 from planner.ingest import load_county
 from planner.network import build_graph, compute_travel_times
 from planner.optimize.plan import plan_sites
-from planner.paths import atomic_dir
+from planner.paths import atomic_dir, check_out_dir
 from planner.report import (
     build_manifest,
     build_map,
@@ -84,7 +84,9 @@ def run_county(
     RunResult
         The output folder, the summary and the plan.
     """
-    out = Path(out_dir) if out_dir is not None else default_out_dir(config)
+    out = check_out_dir(
+        Path(out_dir) if out_dir is not None else default_out_dir(config), marker="run.json"
+    )
     timings: dict[str, float] = {}
 
     @contextmanager
@@ -145,7 +147,7 @@ def run_county(
     if on_stage is not None:
         on_stage("report")
     t_report = time.perf_counter()
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, marker="run.json") as tmp:
         demand_out = demand_outcome(demand, plan)
         townships_out = township_outcome(county.townships, demand_out, plan)
         names = townships_out.set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]
@@ -181,6 +183,13 @@ def run_county(
             timings=timings,
             graph={"nodes": times.graph_nodes, "edges": times.graph_edges},
         )
+        for item in summary["substations_over_headroom"]:
+            logger.warning(
+                "substation %s: planned chargers draw %.0f kW, above its %.0f kW headroom",
+                item["substation_id"],
+                item["charger_kw"],
+                item["headroom_kw"],
+            )
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "run.json", build_manifest(county, config, summary, argv=argv))
         files += ["summary.json", "run.json"]

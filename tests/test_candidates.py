@@ -95,3 +95,20 @@ def test_class_filter():
         costs=CostsSection(),
     )
     assert cand["name"].tolist() == ["加油站"]
+
+
+def test_untagged_power_line_is_not_a_10kv_tap():
+    county, towns, pois, subs, lines = layers()
+    lines = lines.assign(voltage_kv=[10.0, None], power=["minor_line", "line"])
+    cand = build_candidates(
+        pois,
+        county,
+        towns,
+        subs.iloc[0:0],
+        lines,
+        rules=CandidatesSection(merge_within_m=50),
+        costs=CostsSection(),
+    )
+    # the school sits by the untagged 'line' (likely high voltage): its tap is the 10 kV line
+    school = cand[cand["name"] == "学校"].iloc[0]
+    assert school["grid_distance_m"] == pytest.approx(7500)

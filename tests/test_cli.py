@@ -206,6 +206,7 @@ def test_missing_input_exits_2(tmp_path, demo_config):
 def test_infeasible_exits_3_and_keeps_the_old_outputs(tmp_path, demo_config):
     out = tmp_path / "o"
     out.mkdir()
+    (out / "run.json").write_text("{}")  # an earlier run's folder
     (out / "keep.txt").write_text("previous run")
     r = run_cli(
         "site", "--config", str(demo_config), "--out", str(out), "--set", "stations.budget=2e6"
@@ -244,14 +245,16 @@ def test_usage_errors():
     assert r.returncode == 2 and "exactly one of --config FILE or --demo" in r.stderr
 
 
-def test_demo_command_and_site_demo(tmp_path):
+def test_demo_command_and_site_demo(tmp_path, monkeypatch):
     r = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "d"), "--scale", "0.3"])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "d" / "qingxi.yaml").is_file()
-    # the README's command: builds data/raw/demo if missing, runs it
+    # the README's command builds the demo where it is missing, then runs it
+    monkeypatch.setenv("PLANNER_DEMO_DIR", str(tmp_path / "demo"))
     r = CliRunner().invoke(main, ["site", "--demo", "--out", str(tmp_path / "o"), "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["county"] == "青溪县"
+    assert (tmp_path / "demo" / "qingxi.osm.pbf").is_file()
 
 
 def test_bad_outlet_table_exits_2_naming_the_row(tmp_path, demo_config):
@@ -313,3 +316,88 @@ def test_unreachable_villages_error_or_warn(tmp_path, demo_config):
     assert r.exit_code == 0, r.output
     s = json.loads(r.stdout)
     assert s["villages_unreached_by_repair"] > 0 and s["repair_points"] > 0
+
+
+def test_out_never_replaces_a_foreign_folder(tmp_path, demo_config):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    r = run_cli("site", "--config", str(demo_config), "--out", str(precious))
+    assert r.returncode == 2 and "is not a planner output" in r.stderr
+    assert (precious / "notes.txt").read_text() == "keep me"
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    r = run_cli("site", "--config", str(demo_config), "--out", str(afile))
+    assert r.returncode == 2 and "is a file, not a folder" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "precious"]
+
+
+def test_outlet_tables_become_candidates(tmp_path, demo_config, demo_dir):
+    osm_only = run_cli("site", "--config", str(demo_config), "--out", str(tmp_path / "a"), "--json")
+    assert osm_only.returncode == 0, osm_only.stderr
+    n0 = json.loads(osm_only.stdout)["candidates"]
+    towns = gpd.read_file(demo_dir / "qingxi_boundaries.gpkg", layer="townships")
+    seat = towns.geometry.iloc[4].representative_point()
+    sheet = tmp_path / "网点.xlsx"
+    pd.DataFrame(
+        {
+            "名称": ["物流园", "农机站", "饭店"],
+            "类型": ["物流", "农机", "餐饮"],
+            "X": [seat.x, seat.x + 0.01, seat.x - 0.01],
+            "Y": [seat.y] * 3,
+        }
+    ).to_excel(sheet, index=False)
+    outlets = (
+        f"inputs.outlets=[{{path: '{sheet}', lon_field: X, lat_field: Y, "
+        "name_field: 名称, category_field: 类型}]"
+    )
+    r = run_cli(
+        "site",
+        "--config",
+        str(demo_config),
+        "--out",
+        str(tmp_path / "b"),
+        "--json",
+        "--set",
+        outlets,
+        "--set",
+        "candidates.category_classes={物流: transport_hub, 农机: commercial_outlet}",
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["candidates"] == n0 + 2  # the restaurant is not mapped
+    assert "1 outlets left out" in r.stderr
+    cand = gpd.read_file(tmp_path / "b" / "sites.gpkg", layer="candidates")
+    added = cand[cand["source"].str.startswith("网点.xlsx#")]
+    assert sorted(added["name"]) == ["农机站", "物流园"]
+    assert set(added["policy_class"]) == {"transport_hub", "commercial_outlet"}
+
+
+def test_error_text_is_not_rich_markup(tmp_path, demo_config):
+    table = tmp_path / "subs.csv"
+    table.write_text("id[/x],rated[kva],peak_load_kw\nS1,100,50\n")
+    r = run_cli(
+        "site",
+        "--config",
+        str(demo_config),
+        "--out",
+        str(tmp_path / "o"),
+        "--set",
+        f"inputs.substations={{path: '{table}'}}",
+    )
+    assert r.returncode == 2, r.stderr
+    assert "columns are: id[/x], rated[kva], peak_load_kw" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_nothing_to_cover_still_exits_0(tmp_path, demo_config):
+    r = run_cli(
+        "site",
+        "--config",
+        str(demo_config),
+        "--out",
+        str(tmp_path / "o"),
+        "--set",
+        "demand.ev_adoption=0",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "n/a" in r.stdout

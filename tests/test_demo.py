@@ -138,4 +138,4 @@ def test_operator_charger_list_is_gbk_gcj02(demo_dir):
     pts = gpd.GeoSeries(gpd.points_from_xy(table["经度"], table["纬度"]), crs=4326)
     # GCJ-02 puts them hundreds of metres off their true places (read them as gcj02)
     seats = towns.to_crs(4548).geometry.iloc[1:3].centroid
-    assert len(pts) == 2 and (pts.to_crs(4548).distance(seats, align=False) > 0).all()
+    assert len(pts) == 2 and (pts.to_crs(4548).distance(seats, align=False) > 100).all()

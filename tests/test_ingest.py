@@ -322,3 +322,75 @@ def test_extra_highway_classes(tmp_path):
     path = write_osm(tmp_path / "t.osm.pbf")
     osm = read_osm(path, bbox=(117.2, 28.2, 117.45, 28.4), extra_highways=("track",))
     assert sorted(osm.roads.highway) == ["primary", "residential", "track"]
+
+
+def test_blank_township_id_is_an_error(tmp_path):
+    path = township_layers(tmp_path / "b.gpkg")
+    t = gpd.read_file(path, layer="townships")
+    t.loc[1, "code"] = None
+    t.to_file(path, layer="townships")
+    with pytest.raises(DataError, match=r"field 'code', row 2: empty township id \(1 features\)"):
+        read_boundaries(
+            path,
+            county_layer="county",
+            township_layer="townships",
+            id_field="code",
+            name_field="name",
+        )
+
+
+def test_point_layer_is_not_a_boundary(tmp_path):
+    path = township_layers(tmp_path / "b.gpkg")
+    gpd.GeoDataFrame({"name": ["县"]}, geometry=[shapely.Point(117.1, 28.1)], crs=4490).to_file(
+        path, layer="county"
+    )
+    with pytest.raises(DataError, match="boundaries must be polygons, found Point"):
+        read_boundaries(
+            path,
+            county_layer="county",
+            township_layer="townships",
+            id_field="code",
+            name_field="name",
+        )
+
+
+def test_substation_table_duplicates_and_empty(tmp_path):
+    csv = tmp_path / "subs.csv"
+    kw = {
+        "id_field": "substation_id",
+        "rated_kva_field": "rated_kva",
+        "peak_load_kw_field": "peak_load_kw",
+    }
+    csv.write_text("substation_id,rated_kva,peak_load_kw\nS1,100,50\nS2,100,50\nS1,90,10\n")
+    with pytest.raises(DataError, match=r"row 4: duplicate substation id 'S1'"):
+        read_substation_table(csv, **kw)
+    csv.write_text("substation_id,rated_kva,peak_load_kw\n")
+    with pytest.raises(DataError, match="table has no rows"):
+        read_substation_table(csv, **kw)
+
+
+def test_population_window_takes_every_touched_cell(tmp_path):
+    path = write_raster(tmp_path / "pop.tif", np.ones((20, 20)))
+    # a county whose edges fall a quarter into cells: x 500125..500975, y 3130475..3130875
+    box = shapely.box(500_125, 3_130_475, 500_975, 3_130_875)
+    grid = read_population(path, reproject(box, 32650, 4326))
+    # cell centres inside: columns 1..9 (500150..500950) and rows 1..4: 9 x 4 = 36 cells;
+    # a window that rounds its width (8.5 cells) down to 8 misses column 9
+    assert grid.values.sum() == 36
+
+
+def test_extra_poi_keys_and_untagged_power_lines(tmp_path):
+    path = tmp_path / "t.osm.pbf"
+    w = osmium.SimpleWriter(str(path), overwrite=True)
+    w.add_node(mutable.Node(id=1, location=(117.30, 28.30), version=1))
+    w.add_node(mutable.Node(id=2, location=(117.31, 28.30), version=1))
+    w.add_node(
+        mutable.Node(
+            id=3, location=(117.305, 28.301), version=1, tags={"tourism": "hotel", "name": "宾馆"}
+        )
+    )
+    w.add_way(mutable.Way(id=1, nodes=[1, 2], tags={"highway": "primary"}, version=1))
+    w.close()
+    assert read_osm(path).pois.empty
+    pois = read_osm(path, poi_keys=("tourism",)).pois
+    assert pois["tourism"].tolist() == ["hotel"]

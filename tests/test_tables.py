@@ -147,3 +147,13 @@ def test_grid_lines(tmp_path):
     lines = read_lines(LineLayerInput(path=path, voltage_field="电压"))
     assert lines["power"].tolist() == ["minor_line", "line"]
     assert lines["voltage_kv"].tolist() == [10, 35]
+
+
+def test_multi_part_grid_lines_are_exploded(tmp_path):
+    path = tmp_path / "feeders.gpkg"
+    multi = shapely.MultiLineString(
+        [[(117.3, 28.3), (117.4, 28.3)], [(117.5, 28.3), (117.6, 28.3)]]
+    )
+    gpd.GeoDataFrame({"kv": [10]}, geometry=[multi], crs=4490).to_file(path)
+    lines = read_lines(LineLayerInput(path=path, voltage_field="kv"))
+    assert len(lines) == 2 and (lines.geom_type == "LineString").all()

@@ -76,6 +76,7 @@ def load_county(config: Config) -> CountyData:
     pad = inp.osm.clip_buffer_m / 111_000.0
     w, s, e, n = geom.bounds
     area = reproject(reproject(geom, 4326, crs).buffer(inp.osm.clip_buffer_m), crs, 4326)
+    poi_keys = tuple(dict.fromkeys(k.split("=", 1)[0] for k in config.candidates.osm_classes))
     if inp.osm.source == "overpass":
         osm = read_overpass(
             area,
@@ -83,6 +84,7 @@ def load_county(config: Config) -> CountyData:
             cache_dir=inp.osm.cache_dir,
             rate_limit=inp.osm.overpass_rate_limit,
             extra_highways=tuple(config.network.extra_highways),
+            poi_keys=poi_keys,
         )
         roads = osm.roads
     else:
@@ -92,6 +94,7 @@ def load_county(config: Config) -> CountyData:
             bbox=(w - pad * 2, s - pad, e + pad * 2, n + pad),
             buildings=config.demand.weight_by_buildings,
             extra_highways=tuple(config.network.extra_highways),
+            poi_keys=poi_keys,
         )
         roads = clip_ways(osm.roads, area)
         inputs.append(input_file("osm", inp.osm.path))
@@ -177,13 +180,12 @@ def load_county(config: Config) -> CountyData:
 
 
 def _concat(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rows of ``b`` below ``a`` (EPSG:4326), keeping ``a``'s columns."""
+    """Rows of ``b`` below ``a``, in ``a``'s CRS, with the columns of both."""
     b = b.to_crs(a.crs)
-    cols = [c for c in a.columns if c != a.geometry.name]
-    b = b.reindex(columns=[*cols, b.geometry.name])
     if b.geometry.name != a.geometry.name:
         b = b.rename_geometry(a.geometry.name)
-    return gpd.GeoDataFrame(pd.concat([a, b], ignore_index=True), crs=a.crs)
+    both = pd.concat([a, b], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry=a.geometry.name, crs=a.crs)
 
 
 def _field(table: gpd.GeoDataFrame, spec: PointTableInput, field: str | None) -> pd.Series:

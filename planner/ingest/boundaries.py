@@ -134,8 +134,14 @@ def read_layer(
         )
     missing = gdf.geometry.isna() | gdf.geometry.is_empty
     if missing.any():
-        row = int(missing.to_numpy().nonzero()[0][0])
-        raise data_error(path, "feature without geometry", layer=layer, row=row)
+        row = int(missing.to_numpy().nonzero()[0][0]) + 1
+        raise data_error(
+            path,
+            "feature without geometry",
+            layer=layer,
+            row=row,
+            hint="features are counted from 1",
+        )
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
         logger.warning(
@@ -173,9 +179,15 @@ def read_boundaries(
         The county as one row; townships with ``township_id``, ``township_name`` and the
         file's other fields, both in EPSG:4326.
     """
-    county = _to_wgs84(read_layer(path, layer=county_layer, encoding=encoding), path, county_layer)
-    townships = _to_wgs84(
-        read_layer(path, layer=township_layer, encoding=encoding), path, township_layer
+    county = _polygons(
+        _to_wgs84(read_layer(path, layer=county_layer, encoding=encoding), path, county_layer),
+        path,
+        county_layer,
+    )
+    townships = _polygons(
+        _to_wgs84(read_layer(path, layer=township_layer, encoding=encoding), path, township_layer),
+        path,
+        township_layer,
     )
     for field in (id_field, name_field):
         if field not in townships.columns:
@@ -186,16 +198,28 @@ def read_boundaries(
                 field=field,
                 hint=f"fields are: {', '.join(map(str, townships.columns.drop('geometry')))}",
             )
-    ids = townships[id_field].astype(str)
+    raw_ids = townships[id_field]
+    blank = raw_ids.isna() | (raw_ids.astype(str).str.strip() == "")
+    if blank.any():
+        row = int(blank.to_numpy().nonzero()[0][0]) + 1
+        raise data_error(
+            path,
+            f"empty township id ({int(blank.sum())} features)",
+            layer=township_layer,
+            field=id_field,
+            row=row,
+            hint="features are counted from 1",
+        )
+    ids = raw_ids.astype(str).str.strip()
     dup = ids.duplicated()
     if dup.any():
         row = int(dup.to_numpy().nonzero()[0][0])
         raise data_error(
             path,
-            f"duplicate township id {ids.iloc[row]!r}",
+            f"duplicate township id {ids.iloc[row]!r} (features counted from 1)",
             layer=township_layer,
             field=id_field,
-            row=row,
+            row=row + 1,
         )
     townships = townships.rename(columns={id_field: C.TOWNSHIP_ID, name_field: C.TOWNSHIP_NAME})
     townships[C.TOWNSHIP_ID] = ids.to_numpy()
@@ -210,3 +234,17 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, layer: str | None) -> gpd.GeoDa
     if hint:
         raise data_error(path, "coordinates do not fit the layer's CRS", layer=layer, hint=hint)
     return gdf.to_crs(4326)
+
+
+def _polygons(gdf: gpd.GeoDataFrame, path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    """Refuse layers that are not (multi)polygons: boundaries must be areas."""
+    kinds = set(gdf.geom_type)
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        bad = sorted(kinds - {"Polygon", "MultiPolygon"})
+        raise data_error(
+            path,
+            f"boundaries must be polygons, found {', '.join(bad)}",
+            layer=layer,
+            hint="is this the right layer?",
+        )
+    return gdf

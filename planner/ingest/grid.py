@@ -59,7 +59,19 @@ def read_substation_table(
                 field=field,
                 hint=f"columns are: {', '.join(table.columns)}",
             )
+    if table.empty:
+        raise data_error(path, "table has no rows")
     out = pd.DataFrame({C.SUBSTATION_ID: table[id_field].astype(str).str.strip()})
+    dup = out[C.SUBSTATION_ID].duplicated()
+    if dup.any():
+        row = int(dup.to_numpy().nonzero()[0][0])
+        raise data_error(
+            path,
+            f"duplicate substation id {out[C.SUBSTATION_ID].iloc[row]!r}",
+            field=id_field,
+            row=row + 2,
+            hint="row numbers count the header as row 1",
+        )
     for field, col in ((rated_kva_field, C.RATED_KVA), (peak_load_kw_field, C.PEAK_LOAD_KW)):
         values = pd.to_numeric(table[field], errors="coerce")
         bad = values.isna() | (values < 0)

@@ -49,6 +49,8 @@ PLACE_TYPES = frozenset(
     {"city", "town", "village", "hamlet", "isolated_dwelling", "suburb", "quarter"}
 )
 POWER_LINES = frozenset({"line", "minor_line", "cable"})
+#: Keys that make a node or area a point of interest (more come from the class mapping).
+POI_KEYS = ("amenity", "shop", "public_transport")
 _SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
 
 
@@ -104,12 +106,17 @@ def _sockets(tags: osmium.osm.TagList | dict[str, str]) -> float | None:
     return float(sum(counts)) if counts else None
 
 
+def _poi_keys(extra: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*POI_KEYS, *extra)))
+
+
 def read_osm(
     path: str | Path,
     *,
     bbox: tuple[float, float, float, float] | None = None,
     buildings: bool = False,
     extra_highways: tuple[str, ...] = (),
+    poi_keys: tuple[str, ...] = (),
     disk_index_bytes: int = DISK_INDEX_BYTES,
 ) -> OsmData:
     """Read roads, POIs, settlements, power assets and chargers from an OSM file.
@@ -124,6 +131,9 @@ def read_osm(
         Also collect building centroids (``building=*``), for demand weighting.
     extra_highways
         Highway classes to keep besides :data:`DRIVABLE` (e.g. ``track``).
+    poi_keys
+        Tag keys that make a point of interest, besides :data:`POI_KEYS` (the keys the
+        outlet class mapping uses, e.g. ``tourism``).
     disk_index_bytes
         From this file size on, node locations go to a temporary disk-backed index, so
         that a province-size extract (hundreds of MB) is read in bounded memory.
@@ -143,9 +153,9 @@ def read_osm(
     def inside(lon: float, lat: float) -> bool:
         return w <= lon <= e and s <= lat <= n
 
-    acc = _Collected()
+    acc = _Collected(poi_keys=_poi_keys(poi_keys))
     drivable = DRIVABLE | frozenset(extra_highways)
-    keys = ["highway", "amenity", "shop", "place", "power"] + (["building"] if buildings else [])
+    keys = ["highway", "place", "power", *acc.poi_keys] + (["building"] if buildings else [])
     with tempfile.TemporaryDirectory(prefix="planner-osm-") as tmp:
         if path.stat().st_size >= disk_index_bytes:
             storage = f"sparse_file_array,{Path(tmp) / 'locations.idx'}"
@@ -172,7 +182,7 @@ def read_osm(
         )
     return OsmData(
         roads=_road_ways(acc.road_ways),
-        pois=_frame(acc.pois, ["osm_id", "name", "amenity", "shop", "public_transport", "parking"]),
+        pois=_frame(acc.pois, ["osm_id", "name", *acc.poi_keys]),
         places=_frame(acc.places, ["osm_id", "name", "place", "population"]),
         substations=_frame(acc.substations, ["osm_id", "ref", "name", "voltage_kv"]),
         power_lines=_frame(acc.lines, ["osm_id", "power", "voltage_kv", "name"]),
@@ -196,6 +206,7 @@ class _Collected:
     chargers: list[dict] = field(default_factory=list)
     buildings: list[tuple[float, float]] = field(default_factory=list)
     power_points: list[dict] = field(default_factory=list)
+    poi_keys: tuple[str, ...] = POI_KEYS
     bad_locations: int = 0
 
 
@@ -311,18 +322,11 @@ def _collect_point(
                 "geometry": geom,
             }
         )
-    elif amenity or tags.get("shop"):
-        acc.pois.append(
-            {
-                "osm_id": osm_id,
-                "name": name,
-                "amenity": amenity,
-                "shop": tags.get("shop"),
-                "public_transport": tags.get("public_transport"),
-                "parking": tags.get("parking"),
-                "geometry": geom,
-            }
-        )
+    elif any(tags.get(k) for k in acc.poi_keys):
+        row = {"osm_id": osm_id, "name": name}
+        row.update({k: tags.get(k) for k in acc.poi_keys})
+        row["geometry"] = geom
+        acc.pois.append(row)
 
 
 def _frame(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:

@@ -21,6 +21,7 @@ from planner.ingest.osm import (
     _collect_point,
     _Collected,
     _frame,
+    _poi_keys,
     parse_voltage_kv,
 )
 
@@ -54,6 +55,7 @@ def read_overpass(
     rate_limit: bool = True,
     timeout_s: int = 180,
     extra_highways: tuple[str, ...] = (),
+    poi_keys: tuple[str, ...] = (),
 ) -> OsmData:
     """Fetch roads, POIs, settlements, power assets and chargers inside ``area``.
 
@@ -71,6 +73,8 @@ def read_overpass(
         HTTP timeout.
     extra_highways
         Highway classes to keep besides the drivable ones.
+    poi_keys
+        Further tag keys that make a point of interest.
 
     Returns
     -------
@@ -102,7 +106,7 @@ def read_overpass(
     # a large area is fetched in several queries, whose answers can overlap
     features = features[~features.index.duplicated(keep="first")]
     roads = _graph_ways(graph)
-    acc = _Collected()
+    acc = _Collected(poi_keys=_poi_keys(poi_keys))
     tag_cols = [c for c in features.columns if c != "geometry"]
     for (element, osm_id), row in features.iterrows():
         tags = {k: str(row[k]) for k in tag_cols if isinstance(row[k], str)}
@@ -132,7 +136,7 @@ def read_overpass(
     )
     return OsmData(
         roads=roads,
-        pois=_frame(acc.pois, ["osm_id", "name", "amenity", "shop", "public_transport", "parking"]),
+        pois=_frame(acc.pois, ["osm_id", "name", *acc.poi_keys]),
         places=_frame(acc.places, ["osm_id", "name", "place", "population"]),
         substations=_frame(acc.substations, ["osm_id", "ref", "name", "voltage_kv"]),
         power_lines=_frame(acc.lines, ["osm_id", "power", "voltage_kv", "name"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -47,18 +48,19 @@ def read_population(path: str | Path, county: shapely.Geometry, *, band: int = 1
             raise data_error(path, f"band {band} requested, the raster has {src.count}")
         crs = CRS.from_user_input(src.crs.to_wkt())
         poly = reproject(county, 4326, crs)
-        window = rasterio.windows.from_bounds(*poly.bounds, transform=src.transform)
-        try:
-            window = (
-                window.round_offsets()
-                .round_lengths()
-                .intersection(rasterio.windows.Window(0, 0, src.width, src.height))
-            )
-        except rasterio.errors.WindowError:
-            window = None
-        if window is None or window.width <= 0 or window.height <= 0:
+        exact = rasterio.windows.from_bounds(*poly.bounds, transform=src.transform)
+        # every cell the county touches: floor the start, ceil the end, clip to the raster
+        col0 = max(0, math.floor(exact.col_off))
+        row0 = max(0, math.floor(exact.row_off))
+        col1 = min(src.width, math.ceil(exact.col_off + exact.width))
+        row1 = min(src.height, math.ceil(exact.row_off + exact.height))
+        if col1 <= col0 or row1 <= row0:
             raise data_error(path, "raster does not overlap the county", hint="is its CRS right?")
-        data = src.read(band, window=window, masked=True).astype("float64")
+        window = rasterio.windows.Window(col0, row0, col1 - col0, row1 - row0)
+        try:
+            data = src.read(band, window=window, masked=True).astype("float64")
+        except rasterio.errors.RasterioIOError as err:
+            raise data_error(path, f"cannot read the raster ({err})") from None
         transform = src.window_transform(window)
     values = data.filled(0.0)
     if not np.isfinite(values).all():

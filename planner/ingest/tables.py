@@ -178,6 +178,10 @@ def read_points(spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
 def read_lines(spec: LineLayerInput) -> gpd.GeoDataFrame:
     """MV lines from a vector file, in EPSG:4326, with ``voltage_kv`` and ``power``."""
     gdf = read_layer(spec.path, layer=spec.layer, encoding=spec.encoding).to_crs(4326)
+    gdf = gdf.explode(index_parts=False).reset_index(drop=True)  # one line per part
+    if not (gdf.geom_type == "LineString").all():
+        kinds = ", ".join(sorted(set(gdf.geom_type) - {"LineString"}))
+        raise data_error(spec.path, f"grid lines must be lines, found {kinds}", layer=spec.layer)
     if spec.voltage_field:
         if spec.voltage_field not in gdf.columns:
             raise data_error(

@@ -195,7 +195,8 @@ def build_map(
     fg.add_to(m)
 
     fg = folium.FeatureGroup(name="Grid (substations, lines)", show=False)
-    for _, r in county.power_lines.to_crs(4326).iterrows():
+    lines = county.power_lines.to_crs(4326).explode(index_parts=False)
+    for _, r in lines[lines.geom_type == "LineString"].iterrows():
         kv = r[C.VOLTAGE_KV]
         folium.PolyLine(
             [(y, x) for x, y in np.asarray(r.geometry.coords)],

@@ -64,6 +64,24 @@ def township_outcome(
     return t
 
 
+def headroom_overloads(stations: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Substations whose stations' charger power exceeds the known headroom.
+
+    The siting model does not yet limit the power per substation; this check reports
+    where the plan would need grid reinforcement.
+    """
+    if len(stations) == 0:
+        return []
+    load = stations.groupby(C.SUBSTATION_ID).agg(
+        kw=(C.CHARGER_KW, "sum"), headroom=(C.HEADROOM_KW, "first")
+    )
+    over = load[load["headroom"].notna() & (load["kw"] > load["headroom"])]
+    return [
+        {"substation_id": str(k), "charger_kw": float(r["kw"]), "headroom_kw": float(r["headroom"])}
+        for k, r in over.iterrows()
+    ]
+
+
 def _solve_dict(info: SolveInfo | None) -> dict[str, Any] | None:
     if info is None:
         return None
@@ -139,6 +157,7 @@ def build_summary(
         "chargers": int(st[C.CHARGERS].sum()) if len(st) else 0,
         "charger_kw_total": float(st[C.CHARGER_KW].sum()) if len(st) else 0.0,
         "repair_points": len(rp),
+        "substations_over_headroom": headroom_overloads(st),
         "villages_unreached_by_repair": len(plan.villages_unreached),
         "demand_covered_share": round(served / sessions, 6) if sessions > 0 else 0.0,
         "sessions_served_day": round(served, 2),
