@@ -9,7 +9,11 @@ times. A point reaches its graph node by an off-road leg at ``access_speed_kmh``
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import re
+import sys
+from concurrent.futures import ProcessPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -242,15 +246,25 @@ def travel_times(
     src_nodes, src_inverse = np.unique(sources.node, return_inverse=True)
     tgt_nodes = targets.node
     batch = max(1, _BATCH_CELLS // max(graph.n_nodes, 1))
-    rows_s, cols_t, secs = [], [], []
-    for start in range(0, len(src_nodes), batch):
-        chunk = src_nodes[start : start + batch]
-        dist = csgraph.dijkstra(mat, directed=True, indices=chunk, limit=cutoff_s)
-        sub = dist[:, tgt_nodes]  # (chunk, n_targets)
-        r, c = np.nonzero(np.isfinite(sub))
-        rows_s.append(r + start)
-        cols_t.append(c)
-        secs.append(sub[r, c])
+    starts = list(range(0, len(src_nodes), batch))
+    workers = _workers(len(src_nodes) * graph.n_nodes)
+    if workers > 1:
+        # Dijkstra holds the GIL: spread the sources over processes
+        batch = min(batch, -(-len(src_nodes) // workers))  # memory stays bounded per batch
+        starts = list(range(0, len(src_nodes), batch))
+        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(mat, tgt_nodes, cutoff_s),
+        ) as pool:
+            parts = list(pool.map(_dijkstra_part, [src_nodes[s : s + batch] for s in starts]))
+    else:
+        parts = [_reach(mat, src_nodes[s : s + batch], tgt_nodes, cutoff_s) for s in starts]
+    rows_s = [r + s for (r, _, _), s in zip(parts, starts, strict=True)]
+    cols_t = [c for _, c, _ in parts]
+    secs = [v for _, _, v in parts]
     node_rows = np.concatenate(rows_s)
     tgt_cols = np.concatenate(cols_t)
     node_secs = np.concatenate(secs)
@@ -267,6 +281,36 @@ def travel_times(
     if to_sources:
         return SparseTimes(tgt_idx, src_idx, minutes, (len(targets.node), len(sources.node)))
     return SparseTimes(src_idx, tgt_idx, minutes, (len(sources.node), len(targets.node)))
+
+
+#: Sources x nodes from which Dijkstra runs in several processes.
+_PARALLEL_CELLS = 10_000_000
+_worker_state: dict[str, object] = {}
+
+
+def _workers(cells: int) -> int:
+    if cells < _PARALLEL_CELLS:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _reach(
+    mat: sparse.csr_matrix, chunk: np.ndarray, tgt_nodes: np.ndarray, cutoff_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Finite (row, target, seconds) triplets of one batch of sources."""
+    dist = csgraph.dijkstra(mat, directed=True, indices=chunk, limit=cutoff_s)
+    sub = dist[:, tgt_nodes]  # (chunk, n_targets)
+    r, c = np.nonzero(np.isfinite(sub))
+    return r, c, sub[r, c]
+
+
+def _init_worker(mat: sparse.csr_matrix, tgt_nodes: np.ndarray, cutoff_s: float) -> None:
+    _worker_state.update(mat=mat, tgt=tgt_nodes, cutoff=cutoff_s)
+
+
+def _dijkstra_part(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    s = _worker_state
+    return _reach(s["mat"], chunk, s["tgt"], s["cutoff"])  # type: ignore[arg-type]
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:

@@ -139,3 +139,28 @@ def test_matches_networkx_on_a_random_graph():
     assert got.keys() == expected.keys()
     for key, val in expected.items():
         assert got[key] == pytest.approx(val, abs=1e-9)
+
+
+def test_parallel_dijkstra_matches_serial(monkeypatch):
+    import planner.network as net
+
+    rng = np.random.default_rng(2)
+    pos = rng.uniform(0, 10_000, size=(120, 2))
+    tri = shapely.delaunay_triangles(shapely.MultiPoint(pos), only_edges=True)
+    index = {tuple(np.round(p, 6)): i + 1 for i, p in enumerate(pos)}
+    spec = [
+        ([index[tuple(np.round(c, 6))] for c in line.coords], {"highway": "tertiary"})
+        for line in shapely.get_parts(tri)
+    ]
+    g = build_graph(
+        ways({i + 1: tuple(p) for i, p in enumerate(pos)}, spec), CRS_M, speeds_kmh=SPEEDS
+    )
+    pts = gpd.GeoSeries(gpd.points_from_xy(g.x, g.y), crs=CRS_M)
+    snap = snap_points(g, pts, access_speed_kmh=15)
+    serial = travel_times(g, snap, snap, cutoff_min=8, to_sources=True)
+    monkeypatch.setattr(net, "_PARALLEL_CELLS", 0)
+    monkeypatch.setattr(net.os, "cpu_count", lambda: 2)
+    parallel = travel_times(g, snap, snap, cutoff_min=8, to_sources=True)
+    a = sorted(zip(serial.rows, serial.cols, serial.minutes, strict=True))
+    b = sorted(zip(parallel.rows, parallel.cols, parallel.minutes, strict=True))
+    assert a == b and len(a) > 0

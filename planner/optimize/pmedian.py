@@ -29,6 +29,7 @@ import highspy
 import numpy as np
 
 from planner.datatypes import SolveInfo
+from planner.optimize.solve import silence_highs_banner
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +141,7 @@ def p_median(
         Open facilities, assignment, objective, and status/bound/gap/timings.
     """
     t0 = time.perf_counter()
+    silence_highs_banner()
     d = np.asarray(d, dtype=float)
     w = np.asarray(weights, dtype=float)
     m, n = d.shape

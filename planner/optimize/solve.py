@@ -98,7 +98,7 @@ def solve(
 
 
 @functools.cache
-def _silence_highs_banner() -> None:
+def silence_highs_banner() -> None:
     """HiGHS prints a banner on stdout when the first instance is made; swallow it."""
     import highspy
 
@@ -116,7 +116,7 @@ def _solve_highs(
     prob: pulp.LpProblem, cfg: SolverSection
 ) -> tuple[str, float | None, float | None]:
     if not cfg.msg:
-        _silence_highs_banner()
+        silence_highs_banner()
     backend = pulp.HiGHS(
         msg=cfg.msg, timeLimit=cfg.time_limit_s, gapRel=cfg.mip_gap, threads=cfg.threads
     )

@@ -1,0 +1,45 @@
+"""Benchmarks against baselines in the same run (logic in planner.benchmark).
+
+python scripts/benchmark.py pmed ../shared/bench/pmed/pmed*.txt [--methods planner,dense]
+python scripts/benchmark.py matrix --nodes 50000 --origins 200 --destinations 2000
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from planner import benchmark
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="what", required=True)
+    pm = sub.add_parser("pmed", help="OR-Library p-median files")
+    pm.add_argument("files", nargs="+", type=Path)
+    pm.add_argument("--methods", default="planner,spopt,dense")
+    pm.add_argument("--time-limit", type=float, default=300.0, help="seconds per solve")
+    mx = sub.add_parser("matrix", help="travel-time matrix vs networkx")
+    mx.add_argument("--nodes", type=int, default=50_000)
+    mx.add_argument("--origins", type=int, default=200)
+    mx.add_argument("--destinations", type=int, default=2000)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    if args.what == "pmed":
+        methods = benchmark.available(args.methods.split(","))
+        benchmark.run_pmed(sorted(args.files, key=_natural), methods, time_limit_s=args.time_limit)
+    else:
+        benchmark.run_matrix(args.nodes, args.origins, args.destinations)
+    return 0
+
+
+def _natural(path: Path) -> tuple[str, int]:
+    stem = path.stem.rstrip("0123456789")
+    digits = path.stem[len(stem) :]
+    return stem, int(digits) if digits else -1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
