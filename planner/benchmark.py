@@ -150,13 +150,15 @@ def run_pmed(
     writer = csv.writer(out)
     writer.writerow(HEADER)
     for f in files:
-        d, p = read_pmed(f)
+        try:
+            d, p = read_pmed(f)
+        except DataError as err:
+            logger.warning("skipped: %s", err)
+            continue
         for method in methods:
             t0 = time.perf_counter()
             try:
                 obj, bound, status = PMED_METHODS[method](d, p, time_limit_s)
-            except DataError:
-                raise
             except Exception as err:  # a baseline that fails is reported, not fatal
                 logger.warning("%s on %s failed: %s", method, f.name, err)
                 obj, bound, status = None, None, "error"

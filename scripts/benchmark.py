@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from planner import benchmark
+from planner.errors import PlannerError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,12 +28,20 @@ def main(argv: list[str] | None = None) -> int:
     mx.add_argument("--destinations", type=int, default=2000)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        _run(args)
+    except PlannerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    return 0
+
+
+def _run(args: argparse.Namespace) -> None:
     if args.what == "pmed":
         methods = benchmark.available(args.methods.split(","))
         benchmark.run_pmed(sorted(args.files, key=_natural), methods, time_limit_s=args.time_limit)
     else:
         benchmark.run_matrix(args.nodes, args.origins, args.destinations)
-    return 0
 
 
 def _natural(path: Path) -> tuple[str, int]:
