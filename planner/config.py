@@ -34,6 +34,11 @@ POLICY_CLASSES = (
 )
 
 
+def _with_defaults(defaults: dict[str, Any], value: object) -> object:
+    """A mapping from the config laid over its defaults (anything else passes through)."""
+    return {**defaults, **value} if isinstance(value, dict) else value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -285,9 +290,7 @@ class DemandSection(_Section):
     @field_validator("place_population", mode="before")
     @classmethod
     def _merge_places(cls, value: object) -> object:
-        if isinstance(value, dict):
-            return {**DEFAULT_PLACE_POPULATION, **value}
-        return value
+        return _with_defaults(DEFAULT_PLACE_POPULATION, value)
 
 
 PolicyClass = Literal[POLICY_CLASSES]  # type: ignore[valid-type]
@@ -346,8 +349,7 @@ class CandidatesSection(_Section):
             if bad:
                 msg = f"osm_classes keys are 'key=value' tags, got {bad[0]!r}"
                 raise ValueError(msg)
-            return {**DEFAULT_OSM_CLASSES, **value}
-        return value
+        return _with_defaults(DEFAULT_OSM_CLASSES, value)
 
 
 #: Rural China road speeds (km/h) by OSM highway class, where maxspeed is missing.
@@ -389,9 +391,7 @@ class NetworkSection(_Section):
     @field_validator("speeds_kmh", mode="before")
     @classmethod
     def _merge_speeds(cls, value: object) -> object:
-        if isinstance(value, dict):
-            return {**DEFAULT_SPEEDS_KMH, **value}
-        return value
+        return _with_defaults(DEFAULT_SPEEDS_KMH, value)
 
     @field_validator("speeds_kmh")
     @classmethod

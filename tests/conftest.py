@@ -33,3 +33,19 @@ def demo_run(demo_config: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     )
     assert result.exit_code == 0, result.output
     return out
+
+
+def site_json(config: Path, out: Path, *options: str) -> dict:
+    """Run `planner site --json` in-process; assert success; return the summary."""
+    import json
+
+    r = CliRunner().invoke(
+        main, ["site", "--config", str(config), "--out", str(out), "--json", *options]
+    )
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+def sets(*pairs: str) -> list[str]:
+    """``--set`` options for each ``key=value``."""
+    return [opt for pair in pairs for opt in ("--set", pair)]

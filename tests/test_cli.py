@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from planner.cli import main
+from tests.conftest import sets, site_json
 
 SUMMARY_KEYS = {
     "county",
@@ -218,24 +219,9 @@ def test_infeasible_exits_3_and_keeps_the_old_outputs(tmp_path, demo_config):
 
 
 def test_overrides_change_the_plan(tmp_path, demo_config):
-    out = tmp_path / "o"
-    r = CliRunner().invoke(
-        main,
-        [
-            "site",
-            "--config",
-            str(demo_config),
-            "--out",
-            str(out),
-            "--set",
-            "stations.budget=null",
-            "--set",
-            "stations.max_stations=16",
-            "--json",
-        ],
+    s = site_json(
+        demo_config, tmp_path / "o", *sets("stations.budget=null", "stations.max_stations=16")
     )
-    assert r.exit_code == 0, r.output
-    s = json.loads(r.stdout)
     assert s["stations"] <= 16 and s["budget"] is None
     assert s["townships_with_station"] == s["townships_total"]
 
@@ -298,23 +284,9 @@ def test_unreachable_villages_error_or_warn(tmp_path, demo_config):
     )
     assert r.returncode == 3
     assert "repair model infeasible" in r.stderr and "villages have no candidate" in r.stderr
-    r = CliRunner().invoke(
-        main,
-        [
-            "site",
-            "--config",
-            str(demo_config),
-            "--out",
-            str(tmp_path / "o"),
-            "--set",
-            "repair.response_min=4",
-            "--set",
-            "repair.unreachable=warn",
-            "--json",
-        ],
+    s = site_json(
+        demo_config, tmp_path / "o", *sets("repair.response_min=4", "repair.unreachable=warn")
     )
-    assert r.exit_code == 0, r.output
-    s = json.loads(r.stdout)
     assert s["villages_unreached_by_repair"] > 0 and s["repair_points"] > 0
 
 

@@ -18,6 +18,13 @@ from planner.ingest.grid import join_headroom, read_substation_table
 from planner.ingest.osm import parse_voltage_kv, read_osm
 from planner.ingest.population import read_population
 
+LAYERS = {
+    "county_layer": "county",
+    "township_layer": "townships",
+    "id_field": "code",
+    "name_field": "name",
+}
+
 
 def write_osm(path):
     w = osmium.SimpleWriter(str(path), overwrite=True)
@@ -239,13 +246,7 @@ def test_township_table_dup_ids(tmp_path):
     t["code"] = ["1", "1"]
     t.to_file(path, layer="townships")
     with pytest.raises(DataError, match="duplicate township id '1'"):
-        read_boundaries(
-            path,
-            county_layer="county",
-            township_layer="townships",
-            id_field="code",
-            name_field="name",
-        )
+        read_boundaries(path, **LAYERS)
 
 
 def test_substation_table_joined_by_position(tmp_path):
@@ -330,13 +331,7 @@ def test_blank_township_id_is_an_error(tmp_path):
     t.loc[1, "code"] = None
     t.to_file(path, layer="townships")
     with pytest.raises(DataError, match=r"field 'code', row 2: empty township id \(1 features\)"):
-        read_boundaries(
-            path,
-            county_layer="county",
-            township_layer="townships",
-            id_field="code",
-            name_field="name",
-        )
+        read_boundaries(path, **LAYERS)
 
 
 def test_point_layer_is_not_a_boundary(tmp_path):
@@ -345,13 +340,7 @@ def test_point_layer_is_not_a_boundary(tmp_path):
         path, layer="county"
     )
     with pytest.raises(DataError, match="boundaries must be polygons, found Point"):
-        read_boundaries(
-            path,
-            county_layer="county",
-            township_layer="townships",
-            id_field="code",
-            name_field="name",
-        )
+        read_boundaries(path, **LAYERS)
 
 
 def test_substation_table_duplicates_and_empty(tmp_path):

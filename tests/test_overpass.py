@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
+from tests.conftest import sets, site_json
 
 
 def overpass_json(pbf):
@@ -69,28 +70,16 @@ def stand_in(demo_dir):
     server.shutdown()
 
 
-def run(config, out, *extra):
-    r = CliRunner().invoke(
-        main, ["site", "--config", str(config), "--out", str(out), "--json", *extra]
-    )
-    assert r.exit_code == 0, r.output
-    return json.loads(r.stdout)
-
-
 def test_overpass_matches_the_file(tmp_path, demo_config, stand_in):
     url, queries = stand_in
-    from_file = run(demo_config, tmp_path / "file")
-    online = [
-        "--set",
+    from_file = site_json(demo_config, tmp_path / "file")
+    online = sets(
         "inputs.osm.source=overpass",
-        "--set",
         f"inputs.osm.overpass_url={url}",
-        "--set",
         "inputs.osm.overpass_rate_limit=false",
-        "--set",
         f"inputs.osm.cache_dir={tmp_path / 'cache'}",
-    ]
-    from_overpass = run(demo_config, tmp_path / "overpass", *online)
+    )
+    from_overpass = site_json(demo_config, tmp_path / "overpass", *online)
     assert queries, "the stand-in was never asked"
     for key in (
         "graph_nodes",
@@ -106,7 +95,7 @@ def test_overpass_matches_the_file(tmp_path, demo_config, stand_in):
     )
     # a second run is answered from the cache: no new queries
     asked = len(queries)
-    run(demo_config, tmp_path / "again", *online)
+    site_json(demo_config, tmp_path / "again", *online)
     assert len(queries) == asked
 
 

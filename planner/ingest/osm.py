@@ -180,20 +180,7 @@ def read_osm(
             "no drivable roads inside the county's bounding box",
             hint="is this the right extract for the county?",
         )
-    return OsmData(
-        roads=_road_ways(acc.road_ways),
-        pois=_frame(acc.pois, ["osm_id", "name", *acc.poi_keys]),
-        places=_frame(acc.places, ["osm_id", "name", "place", "population"]),
-        substations=_frame(acc.substations, ["osm_id", "ref", "name", "voltage_kv"]),
-        power_lines=_frame(acc.lines, ["osm_id", "power", "voltage_kv", "name"]),
-        chargers=_frame(acc.chargers, ["osm_id", "name", "operator", "sockets"]),
-        power_points=_frame(acc.power_points, ["osm_id", "power", "voltage_kv"]),
-        buildings=gpd.GeoDataFrame(
-            geometry=gpd.points_from_xy(*np.array(acc.buildings).reshape(-1, 2).T), crs=4326
-        )
-        if buildings
-        else None,
-    )
+    return acc.data(_road_ways(acc.road_ways), buildings=buildings)
 
 
 @dataclass
@@ -208,6 +195,24 @@ class _Collected:
     power_points: list[dict] = field(default_factory=list)
     poi_keys: tuple[str, ...] = POI_KEYS
     bad_locations: int = 0
+
+    def data(self, roads: RoadWays, *, buildings: bool) -> OsmData:
+        """The collected layers as :class:`OsmData` (EPSG:4326)."""
+        return OsmData(
+            roads=roads,
+            pois=_frame(self.pois, ["osm_id", "name", *self.poi_keys]),
+            places=_frame(self.places, ["osm_id", "name", "place", "population"]),
+            substations=_frame(self.substations, ["osm_id", "ref", "name", "voltage_kv"]),
+            power_lines=_frame(self.lines, ["osm_id", "power", "voltage_kv", "name"]),
+            chargers=_frame(self.chargers, ["osm_id", "name", "operator", "sockets"]),
+            power_points=_frame(self.power_points, ["osm_id", "power", "voltage_kv"]),
+            buildings=gpd.GeoDataFrame(
+                geometry=gpd.points_from_xy(*np.array(self.buildings).reshape(-1, 2).T),
+                crs=4326,
+            )
+            if buildings
+            else None,
+        )
 
 
 def _take(

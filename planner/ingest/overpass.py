@@ -20,7 +20,6 @@ from planner.ingest.osm import (
     POWER_LINES,
     _collect_point,
     _Collected,
-    _frame,
     _poi_keys,
     parse_voltage_kv,
 )
@@ -134,15 +133,7 @@ def read_overpass(
         len(acc.lines),
         len(acc.chargers),
     )
-    return OsmData(
-        roads=roads,
-        pois=_frame(acc.pois, ["osm_id", "name", *acc.poi_keys]),
-        places=_frame(acc.places, ["osm_id", "name", "place", "population"]),
-        substations=_frame(acc.substations, ["osm_id", "ref", "name", "voltage_kv"]),
-        power_lines=_frame(acc.lines, ["osm_id", "power", "voltage_kv", "name"]),
-        chargers=_frame(acc.chargers, ["osm_id", "name", "operator", "sockets"]),
-        power_points=_frame(acc.power_points, ["osm_id", "power", "voltage_kv"]),
-    )
+    return acc.data(roads, buildings=False)
 
 
 def _first(value: object) -> str | None:
