@@ -430,6 +430,19 @@ class StationsSection(_Section):
     )
     min_chargers: int = Field(default=2, ge=1, description="Chargers per station, at least")
     max_chargers: int = Field(default=12, ge=1, description="Chargers per station, at most")
+    respect_headroom: bool = Field(
+        default=True,
+        description="The chargers fed by one substation may not draw more than its known "
+        "headroom (substations without a headroom figure are not limited)",
+    )
+    required: list[str] = Field(
+        default_factory=list,
+        description="Candidates that must be stations, by osm_id (n123, w456) or table "
+        "source (file.xlsx#3)",
+    )
+    excluded: list[str] = Field(
+        default_factory=list, description="Candidates that must not be stations (same ids)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> StationsSection:

@@ -373,3 +373,37 @@ def test_nothing_to_cover_still_exits_0(tmp_path, demo_config):
     )
     assert r.returncode == 0, r.stderr
     assert "n/a" in r.stdout
+
+
+def test_headroom_holds_and_required_sites(tmp_path, outputs, demo_dir):
+    _, s, lay = outputs
+    assert s["substations_over_headroom"] == []
+    table = pd.read_csv(demo_dir / "qingxi_substations.csv").set_index("substation_id")
+    headroom = table["rated_kva"] * 0.9 - table["peak_load_kw"]
+    kw = lay["stations"].groupby("substation_id")["charger_kw"].sum()
+    for sub_id, load in kw.items():
+        assert load <= headroom[sub_id] + 1e-6, sub_id
+    # the nearly full substation limits its stations to 300 kW
+    assert kw.get("QX-35-01", 0) <= 300
+    cand = lay["candidates"]
+    pick = cand[~cand["candidate_id"].isin(lay["stations"]["candidate_id"])].iloc[0]
+    planned = site_json(
+        Path(demo_dir / "qingxi.yaml"),
+        tmp_path / "req",
+        *sets(f"stations.required=[{pick['osm_id']}]"),
+    )
+    st = gpd.read_file(tmp_path / "req" / "sites.gpkg", layer="stations")
+    assert pick["osm_id"] in set(st["osm_id"]) and planned["stations"] == len(st)
+
+
+def test_required_errors(tmp_path, demo_config):
+    r = run_cli(
+        "site",
+        "--config",
+        str(demo_config),
+        "--out",
+        str(tmp_path / "o"),
+        "--set",
+        "stations.required=[n999999999]",
+    )
+    assert r.returncode == 2 and "n999999999 are not candidate sites" in r.stderr

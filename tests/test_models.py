@@ -134,3 +134,35 @@ def test_highs_and_cbc_agree_on_a_random_instance():
     b = mclp(r, w, site_cost=np.full(n_site, 2.0), budget=20, sizing=sizing, solver=CBC)
     assert a.info.objective == pytest.approx(b.info.objective, rel=1e-6)
     assert b.info.bound == pytest.approx(b.info.objective, rel=1e-6)
+
+
+def test_sized_headroom_binds():
+    # both sites are fed by one substation with headroom for 3 chargers of 50 kW
+    r = SparseTimes(np.array([0, 1]), np.array([0, 1]), np.ones(2), (2, 2))
+    s = np.array([30.0, 30.0])
+    free = Sizing(
+        sessions=s, per_charger=10, min_chargers=1, max_chargers=3, charger_cost=0, charger_kw=50
+    )
+    res = mclp(r, s, site_cost=np.zeros(2), max_sites=2, sizing=free, solver=HIGHS)
+    assert res.info.objective == pytest.approx(60) and res.chargers.sum() == 6
+    limited = Sizing(
+        sessions=s,
+        per_charger=10,
+        min_chargers=1,
+        max_chargers=3,
+        charger_cost=0,
+        charger_kw=50,
+        headroom=((np.array([0, 1]), 150.0),),
+    )
+    res = mclp(r, s, site_cost=np.zeros(2), max_sites=2, sizing=limited, solver=HIGHS)
+    assert res.info.objective == pytest.approx(30)
+    assert res.chargers.sum() * 50 <= 150
+
+
+def test_required_and_excluded_sites():
+    # p=1 would pick site 0 (15); requiring site 2 gives 7; excluding 0 gives 13 (site 1)
+    cost = np.ones(4)
+    res = mclp(reach(), W, site_cost=cost, max_sites=1, required=np.array([2]), solver=HIGHS)
+    assert sorted(np.flatnonzero(res.open)) == [2] and res.info.objective == pytest.approx(7)
+    res = mclp(reach(), W, site_cost=cost, max_sites=1, excluded=np.array([0]), solver=HIGHS)
+    assert sorted(np.flatnonzero(res.open)) == [1] and res.info.objective == pytest.approx(13)

@@ -10,7 +10,13 @@ import pulp
 
 from planner.config import SolverSection
 from planner.datatypes import SolveInfo, SparseTimes
-from planner.optimize.problem import add_budget, add_count_limit, add_group_minimum, site_vars
+from planner.optimize.problem import (
+    add_budget,
+    add_count_limit,
+    add_fixed,
+    add_group_minimum,
+    site_vars,
+)
 from planner.optimize.solve import solve
 
 _ON = 0.5
@@ -30,6 +36,11 @@ class Sizing:
         Chargers at an open station.
     charger_cost
         Capex per charger.
+    charger_kw
+        Power per charger, for the grid headroom limits.
+    headroom
+        ``(sites, kW)`` pairs: the chargers of these sites together may draw at most
+        this much (the available headroom of the substation that feeds them).
     """
 
     sessions: np.ndarray
@@ -37,6 +48,8 @@ class Sizing:
     min_chargers: int
     max_chargers: int
     charger_cost: float
+    charger_kw: float = 0.0
+    headroom: tuple[tuple[np.ndarray, float], ...] = ()
 
 
 @dataclass
@@ -74,6 +87,8 @@ def mclp(
     max_sites: int | None = None,
     budget: float | None = None,
     groups: dict[str, np.ndarray] | None = None,
+    required: np.ndarray | None = None,
+    excluded: np.ndarray | None = None,
     sizing: Sizing | None = None,
     solver: SolverSection,
 ) -> CoverageResult:
@@ -97,6 +112,8 @@ def mclp(
              sum_i s_i y_ij <= q n_j            for every site j
              n_min x_j <= n_j <= n_max x_j
              sum_j (f_j x_j + c n_j) <= B       (budget)
+             sum_{j in S} k n_j <= H_S          for every substation S with known
+                                                headroom H_S (k: kW per charger)
              the count and group constraints above
              x_j in {0,1}, n_j integer, y_ij >= 0
 
@@ -119,6 +136,8 @@ def mclp(
         Limits; at least one should be given.
     groups
         Site index arrays that must each get at least one open site.
+    required, excluded
+        Site indices fixed open (x_j = 1) or closed (x_j = 0).
     sizing
         Charger sizing; None for the classic model.
     solver
@@ -148,6 +167,7 @@ def mclp(
     x = site_vars(prob, n_site)
     add_count_limit(prob, x, max_sites)
     add_group_minimum(prob, x, groups)
+    add_fixed(prob, x, required=required, excluded=excluded)
     if sizing is None:
         z = [prob.add_variable(f"z_{g}", lowBound=0, upBound=1) for g in range(n_grp)]
         by_grp = SparseTimes(g_rows, g_cols, np.zeros(len(g_rows)), (n_grp, n_site)).neighbours()
@@ -179,6 +199,11 @@ def mclp(
             )
             prob += n[j] - sizing.min_chargers * x[j] >= 0, f"min_chargers_{j}"
             prob += n[j] - sizing.max_chargers * x[j] <= 0, f"max_chargers_{j}"
+        for k, (sites, limit_kw) in enumerate(sizing.headroom):
+            prob += (
+                pulp.lpSum(sizing.charger_kw * n[j] for j in sites) <= max(limit_kw, 0.0),
+                f"headroom_{k}",
+            )
         cost_terms = list(zip(x, site_cost, strict=True)) + [
             (n[j], sizing.charger_cost) for j in range(n_site)
         ]

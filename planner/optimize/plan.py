@@ -18,7 +18,7 @@ import pandas as pd
 from planner import columns as C
 from planner.config import Config
 from planner.datatypes import Plan, SolveInfo, SparseTimes, TravelTimes
-from planner.errors import InfeasibleError
+from planner.errors import ConfigError, InfeasibleError
 from planner.optimize.models import CoverageResult, Sizing, lscp, mclp
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,35 @@ def station_problems(
     st = config.stations
     min_station = candidates[C.STATION_CAPEX] + st.min_chargers * config.costs.charger_capex
     causes = []
+    required, excluded = (
+        site_indices(candidates, st.required),
+        site_indices(candidates, st.excluded),
+    )
+    both = np.intersect1d(required, excluded)
+    if len(both):
+        ids = candidates[C.OSM_ID].to_numpy()[both].tolist()
+        causes.append(f"stations.required and stations.excluded share {_names(ids)}")
+    if st.max_stations is not None and len(required) > st.max_stations:
+        causes.append(
+            f"{len(required)} required stations exceed stations.max_stations={st.max_stations}"
+        )
+    if st.budget is not None and len(required):
+        need = float(min_station.iloc[required].sum())
+        if need > st.budget:
+            causes.append(
+                f"the required stations cost at least {need:,.0f} CNY, above stations.budget "
+                f"{st.budget:,.0f}"
+            )
+    if st.respect_headroom:
+        too_small = candidates[C.HEADROOM_KW] < st.min_chargers * st.charger_kw
+        if too_small.iloc[required].any() if len(required) else False:
+            ids = candidates[C.OSM_ID].to_numpy()[required][too_small.iloc[required].to_numpy()]
+            causes.append(
+                f"required stations {_names(ids.tolist())} are fed by substations without "
+                f"headroom for {st.min_chargers} chargers"
+            )
+    else:
+        too_small = pd.Series(False, index=candidates.index)
     if st.budget is not None and len(candidates) and st.budget < float(min_station.min()):
         causes.append(
             f"stations.budget {st.budget:,.0f} is below the cheapest station "
@@ -69,6 +98,18 @@ def station_problems(
             causes.append(
                 f"{len(empty)} townships have no candidate site but stations.township_min "
                 f"is on: {_names(names)}"
+            )
+        usable = ~too_small
+        usable.iloc[excluded] = False
+        blocked = townships[
+            townships[C.TOWNSHIP_ID].isin(has)
+            & ~townships[C.TOWNSHIP_ID].isin(set(candidates.loc[usable, C.TOWNSHIP_ID]))
+        ]
+        if len(blocked):
+            names = [f"{r[C.TOWNSHIP_NAME]} ({r[C.TOWNSHIP_ID]})" for _, r in blocked.iterrows()]
+            causes.append(
+                f"in {len(blocked)} townships every candidate is excluded or fed by a "
+                f"substation without headroom for {st.min_chargers} chargers: {_names(names)}"
             )
         n_needed = len(townships) - len(empty)
         if st.max_stations is not None and st.max_stations < n_needed:
@@ -84,6 +125,34 @@ def station_problems(
                     "CNY needed for the cheapest station in every township"
                 )
     return causes
+
+
+def site_indices(candidates: gpd.GeoDataFrame, ids: list[str]) -> np.ndarray:
+    """Positions of candidates named by ``osm_id`` or ``source``; unknown ids are errors."""
+    if not ids:
+        return np.zeros(0, dtype=np.int64)
+    keys = {str(v): k for k, v in enumerate(candidates[C.OSM_ID])}
+    keys.update({str(v): k for k, v in enumerate(candidates[C.SOURCE]) if str(v) not in keys})
+    missing = [i for i in ids if i not in keys]
+    if missing:
+        msg = (
+            f"stations.required/excluded: {_names(missing)} are not candidate sites "
+            "(use the osm_id or source column of candidates in sites.gpkg)"
+        )
+        raise ConfigError(msg)
+    return np.array(sorted({keys[i] for i in ids}), dtype=np.int64)
+
+
+def headroom_limits(
+    candidates: gpd.GeoDataFrame,
+) -> tuple[tuple[np.ndarray, float], ...]:
+    """``(sites, kW)`` per substation with a known headroom figure."""
+    known = candidates[candidates[C.HEADROOM_KW].notna()]
+    out = []
+    for _, group in known.groupby(C.SUBSTATION_ID):
+        sites = candidates.index.get_indexer(group.index)
+        out.append((sites, float(group[C.HEADROOM_KW].iloc[0])))
+    return tuple(out)
 
 
 def _covers(times: SparseTimes) -> list[np.ndarray]:
@@ -134,6 +203,8 @@ def plan_sites(
         min_chargers=st.min_chargers,
         max_chargers=st.max_chargers,
         charger_cost=config.costs.charger_capex,
+        charger_kw=st.charger_kw,
+        headroom=headroom_limits(candidates) if st.respect_headroom else (),
     )
     reach = times.demand_to_candidate
     try:
@@ -144,6 +215,8 @@ def plan_sites(
             max_sites=st.max_stations,
             budget=st.budget,
             groups=groups,
+            required=site_indices(candidates, st.required),
+            excluded=site_indices(candidates, st.excluded),
             sizing=sizing,
             solver=config.solver,
         )

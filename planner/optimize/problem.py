@@ -54,5 +54,19 @@ def add_group_minimum(
             )
 
 
+def add_fixed(
+    prob: pulp.LpProblem,
+    x: Sequence[pulp.LpVariable],
+    *,
+    required: Sequence[int] | np.ndarray | None = None,
+    excluded: Sequence[int] | np.ndarray | None = None,
+) -> None:
+    """Fix sites open (``required``) or closed (``excluded``) through their bounds."""
+    for j in required if required is not None else ():
+        x[int(j)].lowBound = 1
+    for j in excluded if excluded is not None else ():
+        x[int(j)].upBound = 0
+
+
 def _safe(name: str) -> str:
     return "".join(c if c.isascii() and c.isalnum() else "_" for c in str(name))[:40]
