@@ -1,6 +1,7 @@
 """Benchmarks against baselines in the same run (logic in planner.benchmark).
 
 python scripts/benchmark.py pmed ../shared/bench/pmed/pmed*.txt [--methods planner,dense]
+python scripts/benchmark.py cap ../shared/bench/cflp/cap*.txt
 python scripts/benchmark.py matrix --nodes 50000 --origins 200 --destinations 2000
 """
 
@@ -22,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     pm.add_argument("files", nargs="+", type=Path)
     pm.add_argument("--methods", default="planner,spopt,dense")
     pm.add_argument("--time-limit", type=float, default=300.0, help="seconds per solve")
+    cp = sub.add_parser("cap", help="OR-Library capacitated warehouse location files")
+    cp.add_argument("files", nargs="+", type=Path)
+    cp.add_argument("--time-limit", type=float, default=300.0, help="seconds per solve")
     mx = sub.add_parser("matrix", help="travel-time matrix vs networkx")
     mx.add_argument("--nodes", type=int, default=50_000)
     mx.add_argument("--origins", type=int, default=200)
@@ -40,6 +44,8 @@ def _run(args: argparse.Namespace) -> None:
     if args.what == "pmed":
         methods = benchmark.available(args.methods.split(","))
         benchmark.run_pmed(sorted(args.files, key=_natural), methods, time_limit_s=args.time_limit)
+    elif args.what == "cap":
+        benchmark.run_cap(sorted(args.files, key=_natural), time_limit_s=args.time_limit)
     else:
         benchmark.run_matrix(args.nodes, args.origins, args.destinations)
 

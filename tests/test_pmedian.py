@@ -51,3 +51,41 @@ def test_ratio_lines():
     assert out.getvalue().strip() == (
         "ratio_vs_dense: 5.00 (on 1 instances both solved; dense did not finish 1)"
     )
+
+
+CFLP = PMED.parent / "cflp"
+
+
+@pytest.mark.skipif(not CFLP.is_dir(), reason=f"benchmark instances not found at {CFLP}")
+@pytest.mark.parametrize(
+    ("name", "optimum"), [("cap41", 1040444.375), ("cap71", 932615.75), ("cap134", 928941.75)]
+)
+def test_cflp_published_optima(name, optimum):
+    from planner.benchmark import read_cap
+    from planner.optimize.cflp import capacitated_fl
+
+    r = capacitated_fl(*read_cap(CFLP / f"{name}.txt"))
+    assert r.info.objective == pytest.approx(optimum, abs=1e-3)
+    assert r.info.status == "optimal"
+    _, caps, demand, _ = read_cap(CFLP / f"{name}.txt")
+    load = (r.share * demand[:, None]).sum(axis=0)
+    assert (load <= caps * r.open + 1e-6).all()  # capacities hold, closed sites serve none
+    assert np.allclose(r.share.sum(axis=1), 1)
+
+
+def test_cflp_single_source_hand_case():
+    # two clients of demand 6, facilities of capacity 10 costing 10 each; serving a whole
+    # client costs 1 from facility 0 and 5 from facility 1. Both must open (12 > 10).
+    # Single source: 10 + 10 + 1 + 5 = 26. Splittable: facility 0 fills up with one client
+    # and 4/6 of the other, the last 2/6 goes to facility 1: 20 + 1 + 4/6 + 10/6.
+    fixed = np.array([10.0, 10.0])
+    caps = np.array([10.0, 10.0])
+    demand = np.array([6.0, 6.0])
+    cost = np.array([[1.0, 5.0], [1.0, 5.0]])
+    from planner.optimize.cflp import capacitated_fl
+
+    split = capacitated_fl(fixed, caps, demand, cost)
+    single = capacitated_fl(fixed, caps, demand, cost, single_source=True)
+    assert single.info.objective == pytest.approx(26)
+    assert split.info.objective == pytest.approx(20 + 1 + 4 / 6 + 10 / 6)
+    assert set(np.unique(np.round(single.share, 6))) <= {0.0, 1.0}
