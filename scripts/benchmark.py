@@ -2,6 +2,8 @@
 
 python scripts/benchmark.py pmed ../shared/bench/pmed/pmed*.txt [--methods planner,dense]
 python scripts/benchmark.py cap ../shared/bench/cflp/cap*.txt
+python scripts/benchmark.py points --n 1500 > pts.csv
+python scripts/benchmark.py mclp pts.csv --p 20 --radius 5
 python scripts/benchmark.py matrix --nodes 50000 --origins 200 --destinations 2000
 """
 
@@ -26,6 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     cp = sub.add_parser("cap", help="OR-Library capacitated warehouse location files")
     cp.add_argument("files", nargs="+", type=Path)
     cp.add_argument("--time-limit", type=float, default=300.0, help="seconds per solve")
+    mc = sub.add_parser("mclp", help="maximal covering on a CSV of x, y, weight")
+    mc.add_argument("points", type=Path)
+    mc.add_argument("--p", type=int, required=True)
+    mc.add_argument("--radius", type=float, required=True)
+    mc.add_argument("--methods", default="planner,spopt")
+    mc.add_argument("--time-limit", type=float, default=300.0)
+    pt = sub.add_parser("points", help="write a random x, y, weight CSV to stdout")
+    pt.add_argument("--n", type=int, default=1000)
+    pt.add_argument("--seed", type=int, default=1)
     mx = sub.add_parser("matrix", help="travel-time matrix vs networkx")
     mx.add_argument("--nodes", type=int, default=50_000)
     mx.add_argument("--origins", type=int, default=200)
@@ -44,6 +55,13 @@ def _run(args: argparse.Namespace) -> None:
     if args.what == "pmed":
         methods = benchmark.available(args.methods.split(","))
         benchmark.run_pmed(sorted(args.files, key=_natural), methods, time_limit_s=args.time_limit)
+    elif args.what == "mclp":
+        methods = benchmark.available(args.methods.split(","))
+        benchmark.run_mclp(
+            args.points, p=args.p, radius=args.radius, methods=methods, time_limit_s=args.time_limit
+        )
+    elif args.what == "points":
+        benchmark.random_points(args.n, seed=args.seed).to_csv(sys.stdout, index=False)
     elif args.what == "cap":
         benchmark.run_cap(sorted(args.files, key=_natural), time_limit_s=args.time_limit)
     else:
