@@ -467,6 +467,29 @@ class RepairSection(_Section):
     )
 
 
+class ReportSection(_Section):
+    """Outputs."""
+
+    extra_crs: list[str] = Field(
+        default_factory=list,
+        description="Also write sites.gpkg in these CRSs, e.g. ['EPSG:4490'] (CGCS2000) or "
+        "['EPSG:4548'] (CGCS2000 GK zone, metres): one sites_<EPSGnnnn>.gpkg each",
+    )
+
+    @field_validator("extra_crs")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        from pyproj import CRS
+
+        for item in value:
+            try:
+                CRS.from_user_input(item)
+            except Exception:
+                msg = f"{item!r} is not a CRS pyproj knows (use e.g. EPSG:4490)"
+                raise ValueError(msg) from None
+        return value
+
+
 class SolverSection(_Section):
     """MIP solver."""
 
@@ -496,6 +519,7 @@ class Config(_Section):
     stations: StationsSection
     repair: RepairSection = Field(default_factory=RepairSection)
     solver: SolverSection = Field(default_factory=SolverSection)
+    report: ReportSection = Field(default_factory=ReportSection)
 
     @model_validator(mode="after")
     def _check(self) -> Config:

@@ -670,16 +670,31 @@ def _build_grid(
             _road_nodes(osm, rng, a, b, wiggle=400),
             {"power": "line", "voltage": "35000", "name": f"35kV青{t.name[:1]}线"},
         )
-    # 10 kV feeders from each substation along the roads to nearby township seats
+    # 10 kV feeders from each substation along the county roads to nearby township seats
+    # (poles 15 m beside the road), or cross-country where no road links the two seats
+    roads_between = {
+        frozenset((w[0], w[-1])): w
+        for w, tags in osm.ways
+        if tags.get("highway") in ("secondary", "trunk")
+    }
     town_xy = np.array([[t.x, t.y] for t in towns])
     tree = cKDTree(town_xy)
     for hub, (x, y) in hubs:
         _, near = tree.query((hub.x, hub.y), k=min(4, len(towns)))
         for j in np.atleast_1d(near)[1:]:
-            a = osm.node(x, y)
-            b = osm.node(towns[j].x + 60, towns[j].y + 60)
+            road = roads_between.get(frozenset((hub.node, towns[j].node)))
+            if road is not None:
+                if road[0] != hub.node:
+                    road = road[::-1]
+                nodes = [osm.node(x, y)] + [
+                    osm.node(osm.xy[n][0] + 15.0, osm.xy[n][1] + 15.0) for n in road[::2]
+                ]
+            else:
+                a = osm.node(x, y)
+                b = osm.node(towns[j].x + 60, towns[j].y + 60)
+                nodes = _road_nodes(osm, rng, a, b, wiggle=500)
             osm.way(
-                _road_nodes(osm, rng, a, b, wiggle=500),
+                nodes,
                 {
                     "power": "minor_line",
                     "voltage": "10000",

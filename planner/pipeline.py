@@ -168,6 +168,7 @@ def run_county(
                 "existing_chargers": county.chargers,
             },
             plan.assignments,
+            extra_crs=config.report.extra_crs,
         )
         build_map(county, townships_out, demand_out, candidates, plan).save(tmp / "map.html")
         files.append("map.html")

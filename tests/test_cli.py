@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -407,3 +408,27 @@ def test_required_errors(tmp_path, demo_config):
         "stations.required=[n999999999]",
     )
     assert r.returncode == 2 and "n999999999 are not candidate sites" in r.stderr
+
+
+def test_exports_in_cgcs2000(tmp_path, demo_config):
+    out = tmp_path / "o"
+    site_json(demo_config, out, *sets("report.extra_crs=[EPSG:4490, EPSG:4548]"))
+    wgs = gpd.read_file(out / "sites.gpkg", layer="stations")
+    cgcs = gpd.read_file(out / "sites_EPSG4490.gpkg", layer="stations")
+    gk = gpd.read_file(out / "sites_EPSG4548.gpkg", layer="stations")
+    assert cgcs.crs.to_epsg() == 4490 and gk.crs.to_epsg() == 4548
+    assert gk.geometry.x.between(300_000, 700_000).all()  # GK metres, no zone prefix
+    back = gk.to_crs(4326)
+    assert np.allclose(back.geometry.x, wgs.geometry.x, atol=1e-8)
+    assert np.allclose(back.geometry.y, wgs.geometry.y, atol=1e-8)
+    assert cgcs["name"].tolist() == wgs["name"].tolist()
+    r = run_cli(
+        "site",
+        "--config",
+        str(demo_config),
+        "--out",
+        str(tmp_path / "x"),
+        "--set",
+        "report.extra_crs=[EPSG:123456]",
+    )
+    assert r.returncode == 2 and "'report.extra_crs'" in r.stderr

@@ -8,6 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+from pyproj import CRS
 
 from planner import columns as C
 
@@ -24,7 +25,11 @@ def _with_lonlat(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def write_exports(
-    out_dir: Path, layers: dict[str, gpd.GeoDataFrame], assignments: pd.DataFrame
+    out_dir: Path,
+    layers: dict[str, gpd.GeoDataFrame],
+    assignments: pd.DataFrame,
+    *,
+    extra_crs: list[str] | None = None,
 ) -> list[str]:
     """Write ``sites.gpkg``, the CSV tables and ``data_dictionary.csv``.
 
@@ -36,15 +41,21 @@ def write_exports(
         GeoDataFrames keyed by the names in :data:`LAYERS`, any CRS.
     assignments
         Demand-to-station assignments.
+    extra_crs
+        Further CRSs to write the GeoPackage in (``sites_EPSG4490.gpkg`` ...).
 
     Returns
     -------
     list of str
         The files written.
     """
-    gpkg = out_dir / "sites.gpkg"
-    for name in LAYERS:
-        layers[name].to_crs(4326).to_file(gpkg, layer=name, engine="pyogrio")
+    files = []
+    for crs in ["EPSG:4326", *(extra_crs or [])]:
+        code = CRS.from_user_input(crs).to_string().replace(":", "")
+        gpkg = out_dir / ("sites.gpkg" if crs == "EPSG:4326" else f"sites_{code}.gpkg")
+        for name in LAYERS:
+            layers[name].to_crs(crs).to_file(gpkg, layer=name, engine="pyogrio")
+        files.append(gpkg.name)
     _with_lonlat(layers["stations"]).to_csv(out_dir / "stations.csv", index=False)
     _with_lonlat(layers["repair_points"]).to_csv(out_dir / "repair_points.csv", index=False)
     assignments.to_csv(out_dir / "assignments.csv", index=False)
@@ -61,13 +72,7 @@ def write_exports(
     missing = sorted(c for c in used if c not in C.DICTIONARY)
     rows += [{"column": c, "description": "(not documented)", "unit": ""} for c in missing]
     pd.DataFrame(rows).to_csv(out_dir / "data_dictionary.csv", index=False)
-    return [
-        "sites.gpkg",
-        "stations.csv",
-        "repair_points.csv",
-        "assignments.csv",
-        "data_dictionary.csv",
-    ]
+    return [*files, "stations.csv", "repair_points.csv", "assignments.csv", "data_dictionary.csv"]
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
