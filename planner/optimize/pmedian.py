@@ -53,8 +53,7 @@ def _cost(d: np.ndarray, w: np.ndarray, open_idx: np.ndarray) -> tuple[float, np
 
 
 def _greedy(d: np.ndarray, w: np.ndarray, p: int) -> np.ndarray:
-    """Greedy add, then one pass of best-improvement swaps (Teitz & Bart)."""
-    n_fac = d.shape[1]
+    """Greedy add, then best-improvement swaps until none improves (Teitz & Bart)."""
     best = np.full(d.shape[0], np.inf)
     chosen: list[int] = []
     for _ in range(p):
@@ -77,7 +76,6 @@ def _greedy(d: np.ndarray, w: np.ndarray, p: int) -> np.ndarray:
                 chosen[pos] = j
                 current = float(totals[j])
                 improved = True
-    del n_fac
     return np.array(sorted(chosen))
 
 
