@@ -114,6 +114,7 @@ def p_median(
     time_limit_s: float = 60.0,
     mip_gap: float = 0.0,
     threads: int | None = None,
+    highs_options: dict[str, object] | None = None,
 ) -> PMedianResult:
     """Solve the p-median problem exactly by Benders decomposition in HiGHS.
 
@@ -132,6 +133,8 @@ def p_median(
         Relative gap at which to stop (0: proven optimal).
     threads
         HiGHS threads.
+    highs_options
+        Further HiGHS options for the master problem.
 
     Returns
     -------
@@ -154,6 +157,8 @@ def p_median(
     h.setOptionValue("output_flag", False)
     if threads:
         h.setOptionValue("threads", threads)
+    for key, value in (highs_options or {}).items():
+        h.setOptionValue(key, value)
     inf = highspy.kHighsInf
     # columns: y_0..y_{n-1}, theta_0..theta_{m-1}
     h.addCols(
