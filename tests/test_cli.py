@@ -178,6 +178,11 @@ def run_cli(*args, cwd=None):
     )
 
 
+def site_proc(config, out, *options):
+    """`planner site --config CONFIG --out OUT OPTIONS...` in a subprocess."""
+    return run_cli("site", "--config", str(config), "--out", str(out), *options)
+
+
 def test_bad_config_exits_2_with_one_line(tmp_path, demo_config):
     raw = yaml.safe_load(demo_config.read_text(encoding="utf-8"))
     raw["stations"]["cuttof_min"] = 10
@@ -191,12 +196,9 @@ def test_bad_config_exits_2_with_one_line(tmp_path, demo_config):
 
 
 def test_missing_input_exits_2(tmp_path, demo_config):
-    r = run_cli(
-        "site",
-        "--config",
-        str(demo_config),
-        "--out",
-        str(tmp_path / "o"),
+    r = site_proc(
+        demo_config,
+        tmp_path / "o",
         "--set",
         "inputs.osm.path=/nonexistent/county.osm.pbf",
     )
@@ -210,9 +212,7 @@ def test_infeasible_exits_3_and_keeps_the_old_outputs(tmp_path, demo_config):
     out.mkdir()
     (out / "run.json").write_text("{}")  # an earlier run's folder
     (out / "keep.txt").write_text("previous run")
-    r = run_cli(
-        "site", "--config", str(demo_config), "--out", str(out), "--set", "stations.budget=2e6"
-    )
+    r = site_proc(demo_config, out, "--set", "stations.budget=2e6")
     assert r.returncode == 3
     assert "infeasible" in r.stderr and "cheapest station in every township" in r.stderr
     assert (out / "keep.txt").read_text() == "previous run"
@@ -251,21 +251,16 @@ def test_bad_outlet_table_exits_2_naming_the_row(tmp_path, demo_config):
         f"inputs.outlets=[{{path: '{bad}', lon_field: 经度, lat_field: 纬度, "
         "name_field: 名称, policy_class: commercial_outlet}]"
     )
-    r = run_cli(
-        "site", "--config", str(demo_config), "--out", str(tmp_path / "o"), "--set", outlets
-    )
+    r = site_proc(demo_config, tmp_path / "o", "--set", outlets)
     assert r.returncode == 2, r.stderr
     assert "网点.csv, field '经度', row 3: not a number: '117.3O'" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "o").exists()
 
 
 def test_osm_boundaries_by_unknown_name_exits_2(tmp_path, demo_config):
-    r = run_cli(
-        "site",
-        "--config",
-        str(demo_config),
-        "--out",
-        str(tmp_path / "o"),
+    r = site_proc(
+        demo_config,
+        tmp_path / "o",
         "--set",
         "inputs.boundaries={source: osm, county_name: Atlantis}",
     )
@@ -274,12 +269,9 @@ def test_osm_boundaries_by_unknown_name_exits_2(tmp_path, demo_config):
 
 
 def test_unreachable_villages_error_or_warn(tmp_path, demo_config):
-    r = run_cli(
-        "site",
-        "--config",
-        str(demo_config),
-        "--out",
-        str(tmp_path / "o"),
+    r = site_proc(
+        demo_config,
+        tmp_path / "o",
         "--set",
         "repair.response_min=4",
     )
@@ -306,7 +298,7 @@ def test_out_never_replaces_a_foreign_folder(tmp_path, demo_config):
 
 
 def test_outlet_tables_become_candidates(tmp_path, demo_config, demo_dir):
-    osm_only = run_cli("site", "--config", str(demo_config), "--out", str(tmp_path / "a"), "--json")
+    osm_only = site_proc(demo_config, tmp_path / "a", "--json")
     assert osm_only.returncode == 0, osm_only.stderr
     n0 = json.loads(osm_only.stdout)["candidates"]
     towns = gpd.read_file(demo_dir / "qingxi_boundaries.gpkg", layer="townships")
@@ -324,12 +316,9 @@ def test_outlet_tables_become_candidates(tmp_path, demo_config, demo_dir):
         f"inputs.outlets=[{{path: '{sheet}', lon_field: X, lat_field: Y, "
         "name_field: 名称, category_field: 类型}]"
     )
-    r = run_cli(
-        "site",
-        "--config",
-        str(demo_config),
-        "--out",
-        str(tmp_path / "b"),
+    r = site_proc(
+        demo_config,
+        tmp_path / "b",
         "--json",
         "--set",
         outlets,
@@ -348,12 +337,9 @@ def test_outlet_tables_become_candidates(tmp_path, demo_config, demo_dir):
 def test_error_text_is_not_rich_markup(tmp_path, demo_config):
     table = tmp_path / "subs.csv"
     table.write_text("id[/x],rated[kva],peak_load_kw\nS1,100,50\n")
-    r = run_cli(
-        "site",
-        "--config",
-        str(demo_config),
-        "--out",
-        str(tmp_path / "o"),
+    r = site_proc(
+        demo_config,
+        tmp_path / "o",
         "--set",
         f"inputs.substations={{path: '{table}'}}",
     )
@@ -363,12 +349,9 @@ def test_error_text_is_not_rich_markup(tmp_path, demo_config):
 
 
 def test_nothing_to_cover_still_exits_0(tmp_path, demo_config):
-    r = run_cli(
-        "site",
-        "--config",
-        str(demo_config),
-        "--out",
-        str(tmp_path / "o"),
+    r = site_proc(
+        demo_config,
+        tmp_path / "o",
         "--set",
         "demand.ev_adoption=0",
     )
@@ -398,12 +381,9 @@ def test_headroom_holds_and_required_sites(tmp_path, outputs, demo_dir):
 
 
 def test_required_errors(tmp_path, demo_config):
-    r = run_cli(
-        "site",
-        "--config",
-        str(demo_config),
-        "--out",
-        str(tmp_path / "o"),
+    r = site_proc(
+        demo_config,
+        tmp_path / "o",
         "--set",
         "stations.required=[n999999999]",
     )
@@ -422,12 +402,9 @@ def test_exports_in_cgcs2000(tmp_path, demo_config):
     assert np.allclose(back.geometry.x, wgs.geometry.x, atol=1e-8)
     assert np.allclose(back.geometry.y, wgs.geometry.y, atol=1e-8)
     assert cgcs["name"].tolist() == wgs["name"].tolist()
-    r = run_cli(
-        "site",
-        "--config",
-        str(demo_config),
-        "--out",
-        str(tmp_path / "x"),
+    r = site_proc(
+        demo_config,
+        tmp_path / "x",
         "--set",
         "report.extra_crs=[EPSG:123456]",
     )
