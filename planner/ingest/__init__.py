@@ -18,7 +18,7 @@ from planner.ingest.osm import clip_ways, read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
 from planner.ingest.overpass import read_overpass
 from planner.ingest.population import read_population
-from planner.ingest.tables import read_lines, read_points
+from planner.ingest.tables import read_lines, read_points, require_columns
 from planner.paths import input_file
 
 __all__ = [
@@ -191,13 +191,7 @@ def _concat(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _field(table: gpd.GeoDataFrame, spec: PointTableInput, field: str | None) -> pd.Series:
     if field is None:
         return pd.Series([None] * len(table), index=table.index, dtype=object)
-    if field not in table.columns:
-        raise data_error(
-            spec.path,
-            "column not found",
-            field=field,
-            hint=f"columns are: {', '.join(map(str, table.columns))}",
-        )
+    require_columns(table, spec.path, (field,))
     return table[field].replace("", None)
 
 

@@ -12,7 +12,7 @@ import shapely
 
 from planner import columns as C
 from planner.errors import data_error
-from planner.ingest.tables import read_csv_text
+from planner.ingest.tables import numeric_column, read_csv_text, require_columns
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +51,7 @@ def read_substation_table(
     if not path.is_file():
         raise data_error(path, "substation table not found", hint="check inputs.substations")
     table = read_csv_text(path, encoding)
-    for field in (id_field, rated_kva_field, peak_load_kw_field, *keep):
-        if field not in table.columns:
-            raise data_error(
-                path,
-                "column not found",
-                field=field,
-                hint=f"columns are: {', '.join(table.columns)}",
-            )
+    require_columns(table, path, (id_field, rated_kva_field, peak_load_kw_field, *keep))
     if table.empty:
         raise data_error(path, "table has no rows")
     out = pd.DataFrame({C.SUBSTATION_ID: table[id_field].astype(str).str.strip()})
@@ -73,18 +66,7 @@ def read_substation_table(
             hint="row numbers count the header as row 1",
         )
     for field, col in ((rated_kva_field, C.RATED_KVA), (peak_load_kw_field, C.PEAK_LOAD_KW)):
-        values = pd.to_numeric(table[field], errors="coerce")
-        bad = values.isna() | (values < 0)
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
-            raise data_error(
-                path,
-                f"not a non-negative number: {table[field].iloc[row]!r}",
-                field=field,
-                row=row + 2,
-                hint="row numbers count the header as row 1",
-            )
-        out[col] = values.to_numpy(dtype=float)
+        out[col] = numeric_column(table, path, field, non_negative=True)
     for field in keep:
         out[field] = table[field].to_numpy()
     return out

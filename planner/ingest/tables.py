@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -47,9 +48,9 @@ def read_csv_text(path: Path, encoding: str | None) -> pd.DataFrame:
     )
 
 
-def _coordinates(table: pd.DataFrame, spec: PointTableInput) -> tuple[np.ndarray, np.ndarray]:
-    path = spec.path
-    for field in (spec.lon_field, spec.lat_field):
+def require_columns(table: pd.DataFrame, path: Path, fields: Iterable[str]) -> None:
+    """Raise a one-line error naming the first missing column and the ones there are."""
+    for field in fields:
         if field not in table.columns:
             raise data_error(
                 path,
@@ -57,22 +58,35 @@ def _coordinates(table: pd.DataFrame, spec: PointTableInput) -> tuple[np.ndarray
                 field=field,
                 hint=f"columns are: {', '.join(map(str, table.columns))}",
             )
-    values = {}
-    for field in (spec.lon_field, spec.lat_field):
-        raw = table[field].astype(str).str.strip()
-        num = pd.to_numeric(raw, errors="coerce")
-        bad = num.isna() | ~np.isfinite(num)
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
-            raise data_error(
-                path,
-                f"not a number: {table[field].iloc[row]!r} ({int(bad.sum())} rows like it)",
-                field=field,
-                row=row + 2,
-                hint="row numbers count the header as row 1",
-            )
-        values[field] = num.to_numpy(dtype=float)
-    return values[spec.lon_field], values[spec.lat_field]
+
+
+def numeric_column(
+    table: pd.DataFrame, path: Path, field: str, *, non_negative: bool = False
+) -> np.ndarray:
+    """A column as floats; the first bad row is an error (rows count the header as 1)."""
+    num = pd.to_numeric(table[field].astype(str).str.strip(), errors="coerce")
+    bad = num.isna() | ~np.isfinite(num)
+    if non_negative:
+        bad |= num < 0
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        kind = "a non-negative number" if non_negative else "a number"
+        raise data_error(
+            path,
+            f"not {kind}: {table[field].iloc[row]!r} ({int(bad.sum())} rows like it)",
+            field=field,
+            row=row + 2,
+            hint="row numbers count the header as row 1",
+        )
+    return num.to_numpy(dtype=float)
+
+
+def _coordinates(table: pd.DataFrame, spec: PointTableInput) -> tuple[np.ndarray, np.ndarray]:
+    require_columns(table, spec.path, (spec.lon_field, spec.lat_field))
+    return (
+        numeric_column(table, spec.path, spec.lon_field),
+        numeric_column(table, spec.path, spec.lat_field),
+    )
 
 
 def _check_degrees(lon: np.ndarray, lat: np.ndarray, spec: PointTableInput) -> None:
