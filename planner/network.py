@@ -60,11 +60,10 @@ def parse_maxspeed(value: str | None) -> float | None:
     return min(speeds) if speeds else None
 
 
-def _class_speed(highway: str, speeds_kmh: dict[str, float]) -> float:
+def _class_speed(highway: str, speeds_kmh: dict[str, float]) -> float | None:
     if highway in speeds_kmh:
         return speeds_kmh[highway]
-    base = highway.removesuffix("_link")
-    return speeds_kmh.get(base, _DEFAULT_SPEED)
+    return speeds_kmh.get(highway.removesuffix("_link"))
 
 
 def build_graph(
@@ -94,12 +93,16 @@ def build_graph(
     x, y = to_metric.transform(roads.lon, roads.lat)
     x, y = np.asarray(x), np.asarray(y)
     tails, heads, speeds, fwd_ok, bwd_ok = [], [], [], [], []
+    unknown: dict[str, int] = {}
     for nodes, hw, ms, ow in zip(
         roads.way_nodes, roads.highway, roads.maxspeed, roads.oneway, strict=True
     ):
         if len(nodes) < 2:
             continue
         speed = (parse_maxspeed(ms) if use_maxspeed else None) or _class_speed(hw, speeds_kmh)
+        if speed is None:
+            unknown[hw] = unknown.get(hw, 0) + 1
+            speed = _DEFAULT_SPEED
         ow = (ow or "").strip().lower()
         forward = ow != "-1"
         backward = ow not in ("yes", "true", "1") and not (
@@ -113,6 +116,13 @@ def build_graph(
         speeds.append(np.full(k, speed))
         fwd_ok.append(np.full(k, forward))
         bwd_ok.append(np.full(k, backward))
+    if unknown:
+        logger.warning(
+            "no speed for highway classes %s (%d ways): %.0f km/h used; set network.speeds_kmh",
+            sorted(unknown),
+            sum(unknown.values()),
+            _DEFAULT_SPEED,
+        )
     t = np.concatenate(tails)
     h = np.concatenate(heads)
     sp = np.concatenate(speeds)

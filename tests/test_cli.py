@@ -409,3 +409,17 @@ def test_exports_in_cgcs2000(tmp_path, demo_config):
         "report.extra_crs=[EPSG:123456]",
     )
     assert r.returncode == 2 and "'report.extra_crs'" in r.stderr
+
+
+def test_required_and_excluded_overlap_exits_2(tmp_path, outputs, demo_config):
+    _, _, lay = outputs
+    site = lay["candidates"]["osm_id"].iloc[0]
+    r = site_proc(
+        demo_config,
+        tmp_path / "o",
+        "--set",
+        f"stations.required=[{site}]",
+        "--set",
+        f"stations.excluded=[{site}]",
+    )
+    assert r.returncode == 2 and f"both name {site}" in r.stderr

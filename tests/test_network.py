@@ -164,3 +164,10 @@ def test_parallel_dijkstra_matches_serial(monkeypatch):
     a = sorted(zip(serial.rows, serial.cols, serial.minutes, strict=True))
     b = sorted(zip(parallel.rows, parallel.cols, parallel.minutes, strict=True))
     assert a == b and len(a) > 0
+
+
+def test_unknown_class_speed_is_reported(caplog):
+    nodes = {1: (0, 0), 2: (1000, 0)}
+    g = build_graph(ways(nodes, [([1, 2], {"highway": "track"})]), CRS_M, speeds_kmh=SPEEDS)
+    assert g.time_s[0] == pytest.approx(1000 / (30 / 3.6))
+    assert "no speed for highway classes ['track'] (1 ways)" in caplog.text

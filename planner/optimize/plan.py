@@ -63,7 +63,8 @@ def station_problems(
     both = np.intersect1d(required, excluded)
     if len(both):
         ids = candidates[C.OSM_ID].to_numpy()[both].tolist()
-        causes.append(f"stations.required and stations.excluded share {_names(ids)}")
+        msg = f"stations.required and stations.excluded both name {_names(ids)}"
+        raise ConfigError(msg)
     if st.max_stations is not None and len(required) > st.max_stations:
         causes.append(
             f"{len(required)} required stations exceed stations.max_stations={st.max_stations}"
