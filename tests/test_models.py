@@ -1,14 +1,17 @@
 """Small facility-location cases with hand-computed optima."""
 
 import itertools
+import time
 
 import numpy as np
+import pulp
 import pytest
 
 from planner.config import SolverSection
 from planner.datatypes import SparseTimes
-from planner.errors import InfeasibleError
-from planner.optimize import Sizing, lscp, mclp
+from planner.errors import InfeasibleError, SolverError
+from planner.optimize import Sizing, lscp, mclp, pcenter, two_tier
+from planner.optimize.solve import _solve_cbc
 
 HIGHS = SolverSection(name="highs", mip_gap=0.0)
 CBC = SolverSection(name="cbc", mip_gap=0.0)
@@ -166,3 +169,196 @@ def test_required_and_excluded_sites():
     assert sorted(np.flatnonzero(res.open)) == [2] and res.info.objective == pytest.approx(7)
     res = mclp(reach(), W, site_cost=cost, max_sites=1, excluded=np.array([0]), solver=HIGHS)
     assert sorted(np.flatnonzero(res.open)) == [1] and res.info.objective == pytest.approx(13)
+
+
+@pytest.mark.parametrize("solver", [HIGHS, CBC], ids=["highs", "cbc"])
+def test_min_cost_cover_share(solver):
+    # cheapest sites covering at least 26 of the 30: {0, 3} at 9 ({0, 1, 2} costs 10)
+    cost = np.array([5.0, 3.0, 2.0, 4.0])
+    res = mclp(reach(), W, site_cost=cost, min_cover=26, objective="cost", solver=solver)
+    assert sorted(np.flatnonzero(res.open)) == [0, 3]
+    assert res.info.objective == pytest.approx(9)
+    assert (W * res.covered).sum() >= 26 - 1e-6
+
+
+def test_min_cover_is_a_constraint_in_coverage_mode():
+    with pytest.raises(InfeasibleError):
+        mclp(reach(), W, site_cost=np.ones(4), max_sites=1, min_cover=16, solver=HIGHS)
+    res = mclp(reach(), W, site_cost=np.ones(4), max_sites=2, min_cover=26, solver=HIGHS)
+    assert res.info.objective == pytest.approx(26)
+
+
+def test_existing_sites_are_open_free_and_outside_the_count():
+    # site 2 exists (covers D, E = 7); one new site: site 0 adds A, B = 15
+    res = mclp(reach(), W, site_cost=np.ones(4), max_sites=1, existing=np.array([2]), solver=HIGHS)
+    assert sorted(np.flatnonzero(res.open)) == [0, 2]
+    assert res.info.objective == pytest.approx(22)
+
+
+def test_existing_chargers_are_capacity():
+    # A (30 sessions) reaches only the existing site 0 with 2 chargers (20 sessions);
+    # B (10) reaches 0 and the candidate 1. The existing site serves 20 of A; B needs
+    # a new station; nothing is paid for site 0.
+    r = SparseTimes(np.array([0, 1, 1]), np.array([0, 0, 1]), np.ones(3), (2, 2))
+    s = np.array([30.0, 10.0])
+    sizing = Sizing(
+        sessions=s,
+        per_charger=10,
+        min_chargers=1,
+        max_chargers=4,
+        charger_cost=5,
+        installed=np.array([2, 0]),
+    )
+    res = mclp(
+        r,
+        s,
+        site_cost=np.full(2, 10.0),
+        budget=15,
+        existing=np.array([0]),
+        sizing=sizing,
+        solver=HIGHS,
+    )
+    assert res.info.objective == pytest.approx(30)
+    assert list(res.chargers) == [2, 1]
+    assert res.covered == pytest.approx([2 / 3, 1.0])
+
+
+# Two tiers: A (10) reaches site 0, B (6) site 1; the one village reaches site 2 only.
+# Repair reach: 0 <-> 2, 1 alone. Stations cost 10, repair points 5, or 2 at a station.
+TT_REACH = SparseTimes(np.array([0, 1]), np.array([0, 1]), np.ones(2), (2, 3))
+TT_W = np.array([10.0, 6.0])
+TT_VILLAGES = [np.array([2])]
+TT_SITES = [np.array([0, 2]), np.array([1]), np.array([2, 0])]
+
+
+@pytest.mark.parametrize("solver", [HIGHS, CBC], ids=["highs", "cbc"])
+@pytest.mark.parametrize(
+    ("budget", "at_station", "covered", "stations", "repair"),
+    [
+        (20.0, 2.0, 10.0, [0], [2]),  # {0} + r2 = 15; {1} + r2 + r1 = 17 covers less
+        (27.0, 2.0, 16.0, [0, 1], [1, 2]),  # 20 + 5 + 2 (the shared repair point) = 27
+        (27.0, 5.0, 10.0, [0], [2]),  # without the discount both cost 30
+    ],
+)
+def test_two_tier_joint_budget(solver, budget, at_station, covered, stations, repair):
+    res = two_tier(
+        TT_REACH,
+        TT_W,
+        TT_VILLAGES,
+        TT_SITES,
+        site_cost=np.full(3, 10.0),
+        repair_cost=5.0,
+        repair_cost_at_station=at_station,
+        budget=budget,
+        solver=solver,
+    )
+    assert res.info.objective == pytest.approx(covered)
+    assert sorted(np.flatnonzero(res.stations.open)) == stations
+    assert sorted(np.flatnonzero(res.repair_open)) == repair
+    assert 10 * res.stations.open.sum() + res.repair_cost.sum() <= budget + 1e-9
+
+
+@pytest.mark.parametrize(("min_cover", "cost"), [(10.0, 15.0), (16.0, 27.0)])
+def test_two_tier_least_cost(min_cover, cost):
+    res = two_tier(
+        TT_REACH,
+        TT_W,
+        TT_VILLAGES,
+        TT_SITES,
+        site_cost=np.full(3, 10.0),
+        repair_cost=5.0,
+        repair_cost_at_station=2.0,
+        objective="cost",
+        min_cover=min_cover,
+        solver=HIGHS,
+    )
+    assert res.info.objective == pytest.approx(cost)
+    assert 10 * res.stations.open.sum() + res.repair_cost.sum() == pytest.approx(cost)
+
+
+def _random_times(seed, n_dem=25, n_site=8):
+    rng = np.random.default_rng(seed)
+    d = np.round(rng.uniform(1, 60, (n_dem, n_site)))
+    r, c = np.nonzero(d < 45)
+    return d, SparseTimes(r, c, d[r, c], (n_dem, n_site))
+
+
+@pytest.mark.parametrize("solver", [HIGHS, CBC], ids=["highs", "cbc"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_pcenter_matches_brute_force(solver, seed):
+    d, times = _random_times(seed)
+    masked = np.where(d < 45, d, np.inf)
+    p = 3
+    brute = min(
+        masked[:, list(combo)].min(axis=1).max()
+        for combo in itertools.combinations(range(d.shape[1]), p)
+    )
+    res = pcenter(times, p, solver=solver)
+    assert res.radius == pytest.approx(brute)
+    assert res.open.sum() <= p
+    assert masked[np.arange(len(d)), res.assign].max() == pytest.approx(brute)
+    assert res.info.status == "optimal" and res.info.gap == 0.0
+
+
+def test_pcenter_on_a_line_and_its_options():
+    # demand at 0, 4, 10 on a line; sites at the same places; times = distances
+    pos = np.array([0.0, 4.0, 10.0])
+    d = np.abs(pos[:, None] - pos[None, :])
+    r, c = np.nonzero(np.ones_like(d))
+    times = SparseTimes(r, c, d[r, c], d.shape)
+    assert pcenter(times, 1, solver=HIGHS).radius == pytest.approx(6)  # site at 4
+    assert pcenter(times, 2, solver=HIGHS).radius == pytest.approx(4)
+    assert pcenter(times, 1, excluded=np.array([1]), solver=HIGHS).radius == pytest.approx(10)
+    assert pcenter(times, 1, required=np.array([2]), solver=HIGHS).radius == pytest.approx(10)
+    with pytest.raises(InfeasibleError):
+        far = SparseTimes(np.array([0, 1]), np.array([0, 0]), np.ones(2), (3, 3))
+        pcenter(far, 1, solver=HIGHS)
+
+
+@pytest.mark.parametrize("solver", [HIGHS, CBC], ids=["highs", "cbc"])
+def test_warm_start_from_a_smaller_budget(solver):
+    rng = np.random.default_rng(5)
+    n_dem, n_site = 80, 20
+    pairs = sorted(
+        {
+            (int(i), int(j))
+            for i, j in zip(rng.integers(0, n_dem, 300), rng.integers(0, n_site, 300), strict=True)
+        }
+    )
+    w = rng.uniform(1, 5, n_dem)
+    r = reach(pairs, (n_dem, n_site))
+    sizing = Sizing(sessions=w, per_charger=4, min_chargers=1, max_chargers=3, charger_cost=1)
+    cost = np.full(n_site, 2.0)
+    small = mclp(r, w, site_cost=cost, budget=12, sizing=sizing, solver=solver)
+    cold = mclp(r, w, site_cost=cost, budget=20, sizing=sizing, solver=solver)
+    warm = mclp(r, w, site_cost=cost, budget=20, sizing=sizing, solver=solver, start=small)
+    assert warm.info.objective == pytest.approx(cold.info.objective, rel=1e-6)
+    assert warm.info.objective >= small.info.objective
+
+
+def test_cbc_watchdog_stops_an_overrunning_solve(caplog):
+    # a dense p-median CBC cannot finish in 0.5 s; the watchdog interrupts it long
+    # before its 100 s limit, and the best plan so far (or a clear error) comes back
+    n = 180
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 100, (n, 2))
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)).round()
+    prob = pulp.LpProblem("pmedian", pulp.LpMinimize)
+    y = [prob.add_variable(f"y{j}", cat=pulp.LpBinary) for j in range(n)]
+    a = [[prob.add_variable(f"a{i}_{j}", lowBound=0) for j in range(n)] for i in range(n)]
+    prob += pulp.LpAffineExpression([(a[i][j], d[i, j]) for i in range(n) for j in range(n)])
+    prob += pulp.lpSum(y) == 5
+    for i in range(n):
+        prob += pulp.lpSum(a[i]) == 1
+        for j in range(n):
+            prob += a[i][j] - y[j] <= 0
+    t0 = time.perf_counter()
+    cfg = SolverSection(name="cbc", mip_gap=0.0, time_limit_s=100)
+    try:
+        status, objective, _ = _solve_cbc(prob, cfg, watchdog_s=0.5)
+    except SolverError as err:
+        assert "watchdog" in str(err)
+    else:
+        assert status == "time_limit" and objective is not None
+    assert time.perf_counter() - t0 < 15
+    assert "interrupting it" in caplog.text

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pulp
 
 from planner.config import SolverSection
 from planner.datatypes import SolveInfo, SparseTimes
+from planner.errors import InfeasibleError
 from planner.optimize.problem import (
     add_budget,
     add_count_limit,
+    add_cover_rows,
     add_fixed,
     add_group_minimum,
+    add_min_cover,
     site_vars,
 )
 from planner.optimize.solve import solve
+
+logger = logging.getLogger(__name__)
 
 _ON = 0.5
 
@@ -41,6 +48,9 @@ class Sizing:
     headroom
         ``(sites, kW)`` pairs: the chargers of these sites together may draw at most
         this much (the available headroom of the substation that feeds them).
+    installed
+        Chargers already in place per site (used with ``existing`` sites: their count is
+        fixed, costs nothing and is outside the min/max per station); None: none.
     """
 
     sessions: np.ndarray
@@ -50,18 +60,20 @@ class Sizing:
     charger_cost: float
     charger_kw: float = 0.0
     headroom: tuple[tuple[np.ndarray, float], ...] = ()
+    installed: np.ndarray | None = None
 
 
 @dataclass
 class CoverageResult:
-    """Result of :func:`mclp`.
+    """Result of :func:`mclp` (and the station tier of :func:`two_tier`).
 
     Attributes
     ----------
     open
-        Boolean per site.
+        Boolean per site (existing sites included).
     chargers
-        Chargers per site (0 where closed; the load rounded up, at least the minimum).
+        Chargers per site (0 where closed; the load rounded up, at least the minimum;
+        the installed count at existing sites).
     flow_rows, flow_cols, flow_share
         Share of demand ``row`` served by site ``col`` (pairs with a positive share).
     covered
@@ -79,6 +91,177 @@ class CoverageResult:
     info: SolveInfo
 
 
+class _StationBlock:
+    """Station variables and coverage constraints shared by the covering models.
+
+    Adds to ``prob`` the open variables ``x_j``, the coverage variables (``z_g`` per
+    aggregated demand group without sizing; ``y_gj`` and integer chargers ``n_j`` with
+    it) and their linking constraints; exposes the covered weight and the cost terms
+    for the caller's objective and budget, and turns the solved values into a
+    :class:`CoverageResult`.
+    """
+
+    def __init__(
+        self,
+        prob: pulp.LpProblem,
+        reach: SparseTimes,
+        weight: np.ndarray,
+        site_cost: np.ndarray,
+        sizing: Sizing | None,
+        existing: np.ndarray,
+    ) -> None:
+        self.reach, self.sizing = reach, sizing
+        n_dem, n_site = reach.shape
+        self.weight = np.asarray(weight, dtype=float)
+        self.is_existing = np.zeros(n_site, dtype=bool)
+        self.is_existing[existing] = True
+        if sizing is None:
+            ratio = np.zeros(n_dem)
+        else:
+            self.sessions = np.asarray(sizing.sessions, dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(self.sessions > 0, self.weight / self.sessions, np.nan)
+        # demand points with the same sites in reach (and value per session) are one point
+        self.group, self.g_rows, self.g_cols = _aggregate(reach, ratio)
+        n_grp = int(self.group.max()) + 1 if len(self.group) else 0
+        self.n_grp = n_grp
+        member = self.group >= 0
+        self.member = member
+        g_weight = np.bincount(self.group[member], weights=self.weight[member], minlength=n_grp)
+        self.x = site_vars(prob, n_site)
+        for j in existing:
+            self.x[int(j)].lowBound = 1
+        self.new_x = [v for v, e in zip(self.x, self.is_existing, strict=True) if not e]
+        cost = np.where(self.is_existing, 0.0, np.asarray(site_cost, dtype=float))
+        self.cost_terms: list[tuple[pulp.LpVariable, float]] = [
+            (v, float(c)) for v, c in zip(self.x, cost, strict=True) if c
+        ]
+        if sizing is None:
+            self.z = [prob.add_variable(f"z_{g}", lowBound=0, upBound=1) for g in range(n_grp)]
+            shape = (n_grp, n_site)
+            by_grp = SparseTimes(self.g_rows, self.g_cols, np.zeros(len(self.g_rows)), shape)
+            for g, sites in enumerate(by_grp.neighbours()):
+                prob += self.z[g] <= pulp.lpSum(self.x[j] for j in sites), f"cover_{g}"
+            self.cover = pulp.LpAffineExpression(
+                [(self.z[g], float(g_weight[g])) for g in range(n_grp) if g_weight[g] > 0]
+            )
+            return
+        g_sessions = np.bincount(self.group[member], weights=self.sessions[member], minlength=n_grp)
+        installed = (
+            np.zeros(n_site, dtype=int)
+            if sizing.installed is None
+            else np.asarray(sizing.installed, dtype=int)
+        )
+        self.n = []
+        for j in range(n_site):
+            if self.is_existing[j]:
+                k = int(installed[j])
+                self.n.append(prob.add_variable(f"n_{j}", lowBound=k, upBound=k))
+            else:
+                self.n.append(
+                    prob.add_variable(
+                        f"n_{j}", lowBound=0, upBound=sizing.max_chargers, cat=pulp.LpInteger
+                    )
+                )
+        self.y = [prob.add_variable(f"y_{k}", lowBound=0) for k in range(len(self.g_rows))]
+        served: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in range(n_grp)]
+        load: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in range(n_site)]
+        for k, (g, j) in enumerate(zip(self.g_rows.tolist(), self.g_cols.tolist(), strict=True)):
+            served[g].append((self.y[k], 1.0))
+            load[j].append((self.y[k], float(g_sessions[g])))
+            if not self.is_existing[j]:
+                prob += self.y[k] <= self.x[j], f"open_{k}"
+        for g in range(n_grp):
+            prob += pulp.LpAffineExpression(served[g]) <= 1, f"serve_{g}"
+        for j in range(n_site):
+            if load[j]:
+                prob += (
+                    pulp.LpAffineExpression(load[j]) - sizing.per_charger * self.n[j] <= 0,
+                    f"capacity_{j}",
+                )
+            if not self.is_existing[j]:
+                prob += self.n[j] - sizing.min_chargers * self.x[j] >= 0, f"min_chargers_{j}"
+                prob += self.n[j] - sizing.max_chargers * self.x[j] <= 0, f"max_chargers_{j}"
+        for k, (sites, limit_kw) in enumerate(sizing.headroom):
+            new = [int(j) for j in sites if not self.is_existing[int(j)]]
+            prob += (
+                pulp.lpSum(sizing.charger_kw * self.n[j] for j in new) <= max(limit_kw, 0.0),
+                f"headroom_{k}",
+            )
+        if sizing.charger_cost:
+            self.cost_terms += [
+                (self.n[j], sizing.charger_cost) for j in range(n_site) if not self.is_existing[j]
+            ]
+        self.cover = pulp.LpAffineExpression(
+            [
+                (self.y[k], float(g_weight[g]))
+                for k, g in enumerate(self.g_rows.tolist())
+                if g_weight[g] > 0
+            ]
+        )
+
+    def values(self) -> list[pulp.LpVariable]:
+        """The decision variables, for warm starts."""
+        return self.x + (self.n + self.y if self.sizing is not None else self.z)
+
+    def result(self, info: SolveInfo) -> CoverageResult:
+        """The solved plan."""
+        reach, sizing = self.reach, self.sizing
+        n_dem, n_site = reach.shape
+        # existing sites may be in no row at all, and then PuLP does not pass them on
+        is_open = np.array([(v.value() or 0) > _ON for v in self.x]) | self.is_existing
+        rows, cols = reach.rows, reach.cols
+        group, member = self.group, self.member
+        if sizing is None:
+            zg = np.array([min(1.0, max(0.0, v.value() or 0)) for v in self.z])
+            covered = np.where(member, zg[np.maximum(group, 0)] if self.n_grp else 0.0, 0.0)
+            # each covered point is served by its nearest open site
+            ok = is_open[cols]
+            r, c, m = rows[ok], cols[ok], reach.minutes[ok]
+            order = np.lexsort((m, r))
+            r, c = r[order], c[order]
+            first = np.unique(r, return_index=True)[1]
+            fr, fc = r[first], c[first]
+            share = covered[fr]
+            keep = share > 0
+            fr, fc, share = fr[keep], fc[keep], share[keep]
+            chargers = np.zeros(n_site, dtype=int)
+        else:
+            yg = np.array([max(0.0, v.value() or 0.0) for v in self.y])
+            yg[~is_open[self.g_cols]] = 0.0
+            pairs = zip(self.g_rows.tolist(), self.g_cols.tolist(), strict=True)
+            flow = dict(zip(pairs, yg.tolist(), strict=True))
+            share_all = np.array(
+                [
+                    flow.get((g, j), 0.0) if g >= 0 else 0.0
+                    for g, j in zip(group[rows].tolist(), cols.tolist(), strict=True)
+                ]
+            )
+            keep = share_all > 1e-7
+            fr, fc, share = rows[keep], cols[keep], share_all[keep]
+            covered = np.minimum(1.0, np.bincount(fr, weights=share, minlength=n_dem))
+            site_load = np.bincount(fc, weights=self.sessions[fr] * share, minlength=n_site)
+            need = np.ceil(site_load / sizing.per_charger - 1e-6).astype(int)
+            chargers = np.where(is_open, np.clip(need, sizing.min_chargers, sizing.max_chargers), 0)
+            installed = (
+                np.zeros(n_site, dtype=int) if sizing.installed is None else sizing.installed
+            )
+            chargers = np.where(self.is_existing, installed, chargers)
+        return CoverageResult(
+            open=is_open,
+            chargers=chargers,
+            flow_rows=fr,
+            flow_cols=fc,
+            flow_share=share,
+            covered=covered,
+            info=info,
+        )
+
+
+def _indices(values: np.ndarray | None) -> np.ndarray:
+    return np.zeros(0, dtype=np.int64) if values is None else np.asarray(values, dtype=np.int64)
+
+
 def mclp(
     reach: SparseTimes,
     weight: np.ndarray,
@@ -89,8 +272,12 @@ def mclp(
     groups: dict[str, np.ndarray] | None = None,
     required: np.ndarray | None = None,
     excluded: np.ndarray | None = None,
+    existing: np.ndarray | None = None,
+    min_cover: float | None = None,
+    objective: Literal["coverage", "cost"] = "coverage",
     sizing: Sizing | None = None,
     solver: SolverSection,
+    start: CoverageResult | None = None,
 ) -> CoverageResult:
     r"""Maximal covering location, optionally with stations sized by chargers.
 
@@ -98,9 +285,10 @@ def mclp(
 
         max  sum_i w_i z_i
         s.t. z_i <= sum_{j in N_i} x_j          for every demand i
-             sum_j x_j <= p                     (max_sites)
+             sum_{j new} x_j <= p               (max_sites)
              sum_j f_j x_j <= B                 (budget)
              sum_{j in T} x_j >= 1              for every group T (township minimum)
+             sum_i w_i z_i >= W_min             (min_cover)
              x_j in {0,1},  0 <= z_i <= 1
 
     With sizing, demand is served by stations with integer chargers ``n_j``, each
@@ -114,15 +302,21 @@ def mclp(
              sum_j (f_j x_j + c n_j) <= B       (budget)
              sum_{j in S} k n_j <= H_S          for every substation S with known
                                                 headroom H_S (k: kW per charger)
-             the count and group constraints above
+             the count, group and coverage constraints above
              x_j in {0,1}, n_j integer, y_ij >= 0
 
+    With ``objective="cost"`` the same constraints hold and the model minimises
+    ``sum_j (f_j x_j + c n_j)`` instead (the least capex that covers ``W_min``).
+
     ``N_i`` is the set of sites within the cutoff of demand ``i`` (the pairs in
-    ``reach``). Demand points with the same ``N_i`` (and, with sizing, the same value per
-    session ``w_i / s_i``) are merged into one before the model is built: an exact
-    reduction, undone in the result. After solving, each open station gets the fewest
-    chargers that carry its assigned load (at least ``n_min``): never more than the
-    model's ``n_j``, so the budget still holds.
+    ``reach``). Existing sites (public chargers in place) are open with their
+    installed chargers fixed (``n_j = k_j``, outside ``n_min..n_max``), cost nothing,
+    do not count against ``p`` and are not in the headroom rows (the substation's load
+    figure already holds them). Demand points with the same ``N_i`` (and, with sizing,
+    the same value per session ``w_i / s_i``) are merged into one before the model is
+    built: an exact reduction, undone in the result. After solving, each open station
+    gets the fewest chargers that carry its assigned load (at least ``n_min``): never
+    more than the model's ``n_j``, so the budget still holds.
 
     Parameters
     ----------
@@ -133,15 +327,23 @@ def mclp(
     site_cost
         ``f_j``, fixed cost of opening site ``j``.
     max_sites, budget
-        Limits; at least one should be given.
+        Limits (``p`` counts new sites only).
     groups
         Site index arrays that must each get at least one open site.
     required, excluded
         Site indices fixed open (x_j = 1) or closed (x_j = 0).
+    existing
+        Site indices already open (see above).
+    min_cover
+        ``W_min``: the covered weight must reach it; required with ``objective="cost"``.
+    objective
+        ``"coverage"`` (most weight covered) or ``"cost"`` (least capex).
     sizing
         Charger sizing; None for the classic model.
     solver
         Backend settings.
+    start
+        A plan feasible for this model (e.g. from a smaller budget) to warm-start from.
 
     Returns
     -------
@@ -149,113 +351,182 @@ def mclp(
         The plan and the solver report.
     """
     t0 = time.perf_counter()
-    n_dem, n_site = reach.shape
-    weight = np.asarray(weight, dtype=float)
-    site_cost = np.asarray(site_cost, dtype=float)
-    if sizing is None:
-        ratio = np.zeros(n_dem)
-    else:
-        sessions = np.asarray(sizing.sessions, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(sessions > 0, weight / sessions, np.nan)
-    # demand points with the same sites in reach (and value per session) are one point
-    group, g_rows, g_cols = _aggregate(reach, ratio)
-    n_grp = int(group.max()) + 1 if len(group) else 0
-    member = group >= 0
-    g_weight = np.bincount(group[member], weights=weight[member], minlength=n_grp)
-    prob = pulp.LpProblem("mclp", pulp.LpMaximize)
-    x = site_vars(prob, n_site)
-    add_count_limit(prob, x, max_sites)
+    if objective == "cost" and min_cover is None:
+        msg = "mclp: objective='cost' needs min_cover"
+        raise ValueError(msg)
+    sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
+    prob = pulp.LpProblem("mclp", sense)
+    block = _StationBlock(prob, reach, weight, site_cost, sizing, _indices(existing))
+    add_count_limit(prob, block.new_x, max_sites)
+    add_group_minimum(prob, block.x, groups)
+    add_fixed(prob, block.x, required=required, excluded=excluded)
+    add_min_cover(prob, block.cover, min_cover)
+    add_budget(prob, block.cost_terms, budget)
+    prob += block.cover if objective == "coverage" else pulp.LpAffineExpression(block.cost_terms)
+    if start is not None:
+        _set_start(block, start)
+    build = time.perf_counter() - t0
+    info = solve(
+        prob,
+        solver=solver,
+        model="stations_mclp" if objective == "coverage" else "stations_min_cost",
+        build_seconds=build,
+        warm_start=start is not None,
+    )
+    return block.result(info)
+
+
+def _set_start(block: _StationBlock, start: CoverageResult) -> None:
+    """Put a previous plan into the block's variables (a MIP start)."""
+    for v, on in zip(block.x, start.open, strict=True):
+        v.setInitialValue(1.0 if on else 0.0)
+    if block.sizing is None:
+        group = block.group
+        for g, v in enumerate(block.z):
+            rows = np.flatnonzero(group == g)
+            v.setInitialValue(float(start.covered[rows].min()) if len(rows) else 0.0)
+        return
+    for v, n in zip(block.n, start.chargers, strict=True):
+        v.setInitialValue(float(n))
+    flow: dict[tuple[int, int], float] = {}
+    for i, j, share in zip(
+        start.flow_rows.tolist(), start.flow_cols.tolist(), start.flow_share.tolist(), strict=True
+    ):
+        g = int(block.group[i])
+        flow[(g, j)] = min(flow.get((g, j), 1.0), share)
+    for k, (g, j) in enumerate(zip(block.g_rows.tolist(), block.g_cols.tolist(), strict=True)):
+        block.y[k].setInitialValue(flow.get((g, j), 0.0))
+
+
+@dataclass
+class TwoTierResult:
+    """Result of :func:`two_tier`.
+
+    Attributes
+    ----------
+    stations
+        The station tier, as from :func:`mclp`.
+    repair_open
+        Boolean per site: a repair point there.
+    repair_cost
+        Cost of each chosen repair point (the reduced price at a station).
+    info
+        Solver report of the joint model.
+    """
+
+    stations: CoverageResult
+    repair_open: np.ndarray
+    repair_cost: np.ndarray
+    info: SolveInfo
+
+
+def two_tier(
+    reach: SparseTimes,
+    weight: np.ndarray,
+    village_cover: list[np.ndarray],
+    site_cover: list[np.ndarray],
+    *,
+    site_cost: np.ndarray,
+    repair_cost: float,
+    repair_cost_at_station: float,
+    objective: Literal["coverage", "cost"] = "coverage",
+    budget: float | None = None,
+    max_sites: int | None = None,
+    min_cover: float | None = None,
+    groups: dict[str, np.ndarray] | None = None,
+    required: np.ndarray | None = None,
+    excluded: np.ndarray | None = None,
+    existing: np.ndarray | None = None,
+    sizing: Sizing | None = None,
+    solver: SolverSection,
+) -> TwoTierResult:
+    r"""Charging stations and repair points in one model.
+
+    The station tier is the model of :func:`mclp`. Repair points ``r_k`` may open at
+    any candidate site; every village and every open station (existing ones included)
+    must have one within the repair response time; a repair point at an open station
+    costs ``c_s`` instead of ``c_r`` (shared land, power and staff)::
+
+        r_k, u_k in {0,1};  u_k <= r_k,  u_k <= x_k      (u: repair point at a station)
+        sum_{k in V_v} r_k >= 1                          for every village v
+        x_j <= sum_{k in M_j} r_k                        for every site j
+        C = sum_j (f_j x_j + c n_j) + sum_k (c_r r_k - (c_r - c_s) u_k)
+
+    ``objective="coverage"``: maximise covered demand ``sum_i w_i cover_i`` subject to
+    ``C <= B`` (one joint budget) and the other station limits; the repair points are
+    then re-chosen at least cost for the chosen stations (never dearer than the joint
+    model's, so the budget holds). ``objective="cost"``: minimise ``C`` subject to the
+    covered demand reaching ``W_min`` (and ``C <= B`` when a budget is given).
+
+    Parameters
+    ----------
+    reach, weight
+        As in :func:`mclp`.
+    village_cover
+        ``V_v``: sites within the response time of each village (non-empty).
+    site_cover
+        ``M_j``: sites within the response time of each site ``j`` (``j`` itself
+        included).
+    site_cost
+        ``f_j``.
+    repair_cost, repair_cost_at_station
+        ``c_r`` and ``c_s``.
+    objective, budget, max_sites, min_cover, groups, required, excluded, existing, sizing
+        As in :func:`mclp`; ``budget`` covers stations and repair points together.
+    solver
+        Backend settings.
+
+    Returns
+    -------
+    TwoTierResult
+        Stations, repair points and the solver report.
+    """
+    t0 = time.perf_counter()
+    if objective == "cost" and min_cover is None:
+        msg = "two_tier: objective='cost' needs min_cover"
+        raise ValueError(msg)
+    n_site = reach.shape[1]
+    if len(site_cover) != n_site:
+        msg = "two_tier: site_cover needs one entry per site"
+        raise ValueError(msg)
+    sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
+    prob = pulp.LpProblem("two_tier", sense)
+    block = _StationBlock(prob, reach, weight, site_cost, sizing, _indices(existing))
+    x = block.x
+    add_count_limit(prob, block.new_x, max_sites)
     add_group_minimum(prob, x, groups)
     add_fixed(prob, x, required=required, excluded=excluded)
-    if sizing is None:
-        z = [prob.add_variable(f"z_{g}", lowBound=0, upBound=1) for g in range(n_grp)]
-        by_grp = SparseTimes(g_rows, g_cols, np.zeros(len(g_rows)), (n_grp, n_site)).neighbours()
-        for g in range(n_grp):
-            prob += z[g] <= pulp.lpSum(x[j] for j in by_grp[g]), f"cover_{g}"
-        prob += pulp.LpAffineExpression(
-            [(z[g], float(g_weight[g])) for g in range(n_grp) if g_weight[g] > 0]
-        )
-        add_budget(prob, list(zip(x, site_cost, strict=True)), budget)
-    else:
-        g_sessions = np.bincount(group[member], weights=sessions[member], minlength=n_grp)
-        n = [
-            prob.add_variable(f"n_{j}", lowBound=0, upBound=sizing.max_chargers, cat=pulp.LpInteger)
-            for j in range(n_site)
-        ]
-        y = [prob.add_variable(f"y_{k}", lowBound=0) for k in range(len(g_rows))]
-        served: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in range(n_grp)]
-        load: list[list[tuple[pulp.LpVariable, float]]] = [[] for _ in range(n_site)]
-        for k, (g, j) in enumerate(zip(g_rows.tolist(), g_cols.tolist(), strict=True)):
-            served[g].append((y[k], 1.0))
-            load[j].append((y[k], float(g_sessions[g])))
-            prob += y[k] <= x[j], f"open_{k}"
-        for g in range(n_grp):
-            prob += pulp.LpAffineExpression(served[g]) <= 1, f"serve_{g}"
+    add_min_cover(prob, block.cover, min_cover)
+    r = site_vars(prob, n_site, prefix="r")
+    add_cover_rows(prob, r, village_cover, prefix="village")
+    for j, members in enumerate(site_cover):
+        if len(members) == 0:
+            msg = f"two_tier: site {j} has no repair site in reach (not even itself)"
+            raise ValueError(msg)
+        prob += pulp.lpSum(r[k] for k in np.unique(members)) - x[j] >= 0, f"repair_station_{j}"
+    saving = repair_cost - repair_cost_at_station
+    u = []
+    if saving > 0:
+        u = [prob.add_variable(f"u_{j}", lowBound=0, upBound=1) for j in range(n_site)]
         for j in range(n_site):
-            prob += (
-                pulp.LpAffineExpression(load[j]) - sizing.per_charger * n[j] <= 0,
-                f"capacity_{j}",
-            )
-            prob += n[j] - sizing.min_chargers * x[j] >= 0, f"min_chargers_{j}"
-            prob += n[j] - sizing.max_chargers * x[j] <= 0, f"max_chargers_{j}"
-        for k, (sites, limit_kw) in enumerate(sizing.headroom):
-            prob += (
-                pulp.lpSum(sizing.charger_kw * n[j] for j in sites) <= max(limit_kw, 0.0),
-                f"headroom_{k}",
-            )
-        cost_terms = list(zip(x, site_cost, strict=True)) + [
-            (n[j], sizing.charger_cost) for j in range(n_site)
-        ]
-        prob += pulp.LpAffineExpression(
-            [(y[k], float(g_weight[g])) for k, g in enumerate(g_rows.tolist()) if g_weight[g] > 0]
-        )
-        add_budget(prob, cost_terms, budget)
+            prob += u[j] - r[j] <= 0, f"shared_r_{j}"
+            prob += u[j] - x[j] <= 0, f"shared_x_{j}"
+    cost_terms = block.cost_terms + [(v, repair_cost) for v in r] + [(v, -saving) for v in u]
+    add_budget(prob, cost_terms, budget)
+    prob += block.cover if objective == "coverage" else pulp.LpAffineExpression(cost_terms)
     build = time.perf_counter() - t0
-    info = solve(prob, solver=solver, model="stations_mclp", build_seconds=build)
-    is_open = np.array([(v.value() or 0) > _ON for v in x])
-    rows, cols = reach.rows, reach.cols
-    if sizing is None:
-        zg = np.array([min(1.0, max(0.0, v.value() or 0)) for v in z])
-        covered = np.where(member, zg[np.maximum(group, 0)] if n_grp else 0.0, 0.0)
-        # each covered point is served by its nearest open site
-        ok = is_open[cols]
-        r, c, m = rows[ok], cols[ok], reach.minutes[ok]
-        order = np.lexsort((m, r))
-        r, c = r[order], c[order]
-        first = np.unique(r, return_index=True)[1]
-        fr, fc = r[first], c[first]
-        share = covered[fr]
-        keep = share > 0
-        fr, fc, share = fr[keep], fc[keep], share[keep]
-        chargers = np.zeros(n_site, dtype=int)
-    else:
-        yg = np.array([max(0.0, v.value() or 0.0) for v in y])
-        yg[~is_open[g_cols]] = 0.0
-        flow = dict(
-            zip(zip(g_rows.tolist(), g_cols.tolist(), strict=True), yg.tolist(), strict=True)
-        )
-        share_all = np.array(
-            [
-                flow.get((g, j), 0.0) if g >= 0 else 0.0
-                for g, j in zip(group[rows].tolist(), cols.tolist(), strict=True)
-            ]
-        )
-        keep = share_all > 1e-7
-        fr, fc, share = rows[keep], cols[keep], share_all[keep]
-        covered = np.minimum(1.0, np.bincount(fr, weights=share, minlength=n_dem))
-        site_load = np.bincount(fc, weights=sizing.sessions[fr] * share, minlength=n_site)
-        need = np.ceil(site_load / sizing.per_charger - 1e-6).astype(int)
-        chargers = np.where(is_open, np.clip(need, sizing.min_chargers, sizing.max_chargers), 0)
-    return CoverageResult(
-        open=is_open,
-        chargers=chargers,
-        flow_rows=fr,
-        flow_cols=fc,
-        flow_share=share,
-        covered=covered,
-        info=info,
-    )
+    info = solve(prob, solver=solver, model=f"two_tier_{objective}", build_seconds=build)
+    stations = block.result(info)
+    repair_open = np.array([(v.value() or 0) > _ON for v in r])
+    if objective == "coverage":
+        # the coverage objective is indifferent to repair cost: re-choose them at least cost
+        cost = np.where(stations.open, repair_cost_at_station, repair_cost)
+        sets = [m for m in village_cover] + [site_cover[j] for j in np.flatnonzero(stations.open)]
+        again = lscp(sets, n_site, site_cost=cost, solver=solver, model="repair_polish")
+        if cost[again.open].sum() <= cost[repair_open].sum() + 1e-6:
+            repair_open = again.open
+    paid = np.where(stations.open, repair_cost_at_station, repair_cost) * repair_open
+    return TwoTierResult(stations=stations, repair_open=repair_open, repair_cost=paid, info=info)
 
 
 def _aggregate(reach: SparseTimes, ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -297,6 +568,9 @@ def lscp(
     n_sites: int,
     *,
     site_cost: np.ndarray | None = None,
+    required: np.ndarray | None = None,
+    excluded: np.ndarray | None = None,
+    groups: dict[str, np.ndarray] | None = None,
     solver: SolverSection,
     model: str = "lscp",
 ) -> CoverResult:
@@ -320,6 +594,10 @@ def lscp(
         Number of candidate sites.
     site_cost
         ``c_j``; ones when None.
+    required, excluded
+        Site indices fixed open or closed.
+    groups
+        Site index arrays that must each get at least one open site.
     solver
         Backend settings.
     model
@@ -335,11 +613,160 @@ def lscp(
     prob = pulp.LpProblem(model, pulp.LpMinimize)
     x = site_vars(prob, n_sites, prefix="r")
     prob += pulp.LpAffineExpression(list(zip(x, cost.tolist(), strict=True)))
-    for k, members in enumerate(cover_sets):
-        if len(members) == 0:
-            msg = f"target {k} has no covering site"
-            raise ValueError(msg)
-        prob += pulp.lpSum(x[j] for j in np.unique(members)) >= 1, f"cover_{k}"
+    add_cover_rows(prob, x, cover_sets)
+    add_group_minimum(prob, x, groups)
+    add_fixed(prob, x, required=required, excluded=excluded)
     build = time.perf_counter() - t0
     info = solve(prob, solver=solver, model=model, build_seconds=build)
     return CoverResult(open=np.array([(v.value() or 0) > _ON for v in x]), info=info)
+
+
+@dataclass
+class CenterResult:
+    """Result of :func:`pcenter`.
+
+    Attributes
+    ----------
+    open
+        Boolean per site.
+    radius
+        The worst travel time from a demand point to its nearest open site.
+    assign
+        Nearest open site of each demand point.
+    info
+        Solver report: objective is the radius; bound the proven lower bound.
+    """
+
+    open: np.ndarray
+    radius: float
+    assign: np.ndarray
+    info: SolveInfo
+
+
+def pcenter(
+    times: SparseTimes,
+    p: int,
+    *,
+    required: np.ndarray | None = None,
+    excluded: np.ndarray | None = None,
+    groups: dict[str, np.ndarray] | None = None,
+    solver: SolverSection,
+) -> CenterResult:
+    r"""p-center: ``p`` sites that minimise the worst travel time to the nearest one.
+
+    The model (Hakimi 1965)::
+
+        min  r
+        s.t. sum_j x_j = p
+             sum_j a_ij = 1                for every demand i
+             a_ij <= x_j
+             r >= sum_j d_ij a_ij          for every demand i
+             x_j, a_ij in {0,1}
+
+    is solved exactly as a sequence of set-covering problems (Minieka 1970): a radius
+    ``R`` is achievable with ``p`` sites if and only if the fewest sites covering every
+    demand point within ``R`` (with the required, excluded and group rules) number at
+    most ``p``. The optimal radius is one of the distinct times in ``times``; a binary
+    search over them, from the lower bound ``max_i min_j d_ij``, finds the least
+    achievable one. Each covering problem is solved to proven optimality.
+
+    Parameters
+    ----------
+    times
+        Demand x site travel times (pairs beyond any cutoff left out: a demand point
+        is never served from a site missing from its row).
+    p
+        Number of sites (the plan may use fewer when they already reach the radius).
+    required, excluded, groups
+        As in :func:`mclp`.
+    solver
+        Backend settings (the MIP gap is set to 0 for the covering problems).
+
+    Returns
+    -------
+    CenterResult
+        The sites, the radius and the solver report.
+
+    Raises
+    ------
+    InfeasibleError
+        When ``p`` sites cannot reach every demand point within the times given.
+    """
+    t0 = time.perf_counter()
+    n_dem, n_site = times.shape
+    usable = np.ones(n_site, dtype=bool)
+    usable[_indices(excluded)] = False
+    keep = usable[times.cols]
+    rows, cols, minutes = times.rows[keep], times.cols[keep], times.minutes[keep]
+    nearest = np.full(n_dem, np.inf)
+    np.minimum.at(nearest, rows, minutes)
+    if not np.isfinite(nearest).all():
+        missing = int((~np.isfinite(nearest)).sum())
+        msg = f"pcenter: {missing} demand points have no usable site in the matrix"
+        raise InfeasibleError(msg)
+    radii = np.unique(minutes)
+    lo = int(np.searchsorted(radii, nearest.max()))
+    hi = len(radii) - 1
+    exact = solver.model_copy(update={"mip_gap": 0.0})
+    solves: list[SolveInfo] = []
+
+    def fits(k: int) -> np.ndarray | None:
+        ok = minutes <= radii[k]
+        sets = SparseTimes(rows[ok], cols[ok], minutes[ok], (n_dem, n_site)).neighbours()
+        try:
+            res = lscp(
+                sets,
+                n_site,
+                required=required,
+                excluded=excluded,
+                groups=groups,
+                solver=exact,
+                model="pcenter_cover",
+            )
+        except InfeasibleError:
+            return None
+        solves.append(res.info)
+        return res.open if res.open.sum() <= p else None
+
+    best = fits(hi)
+    if best is None:
+        msg = (
+            f"pcenter: {p} sites cannot reach every demand point within the largest time "
+            f"given ({radii[hi]:g})"
+        )
+        raise InfeasibleError(msg)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        found = fits(mid)
+        if found is None:
+            lo = mid + 1
+        else:
+            best, hi = found, mid
+    radius = float(radii[hi])
+    open_idx = np.flatnonzero(best)
+    d = np.full((n_dem, len(open_idx)), np.inf)
+    pos = {j: k for k, j in enumerate(open_idx.tolist())}
+    for i, j, m in zip(rows.tolist(), cols.tolist(), minutes.tolist(), strict=True):
+        if j in pos:
+            d[i, pos[j]] = min(d[i, pos[j]], m)
+    assign = open_idx[d.argmin(axis=1)]
+    proven = all(s.status == "optimal" for s in solves)
+    info = SolveInfo(
+        model="pcenter",
+        solver=solver.name,
+        status="optimal" if proven else "time_limit",
+        objective=radius,
+        bound=radius if proven else None,
+        gap=0.0 if proven else None,
+        seconds=time.perf_counter() - t0,
+        build_seconds=sum(s.build_seconds for s in solves),
+        n_variables=max((s.n_variables for s in solves), default=0),
+        n_constraints=max((s.n_constraints for s in solves), default=0),
+    )
+    logger.info(
+        "pcenter: radius %g with %d sites after %d covering solves",
+        radius,
+        len(open_idx),
+        len(solves),
+    )
+    return CenterResult(open=best, radius=radius, assign=assign, info=info)

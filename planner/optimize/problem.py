@@ -68,5 +68,28 @@ def add_fixed(
         x[int(j)].upBound = 0
 
 
+def add_cover_rows(
+    prob: pulp.LpProblem,
+    x: Sequence[pulp.LpVariable],
+    cover_sets: Sequence[np.ndarray],
+    *,
+    prefix: str = "cover",
+) -> None:
+    """``sum_{j in M_k} x_j >= 1`` for every target ``k`` (``M_k`` must be non-empty)."""
+    for k, members in enumerate(cover_sets):
+        if len(members) == 0:
+            msg = f"{prefix} target {k} has no covering site"
+            raise ValueError(msg)
+        prob += pulp.lpSum(x[j] for j in np.unique(members)) >= 1, f"{prefix}_{k}"
+
+
+def add_min_cover(
+    prob: pulp.LpProblem, cover: pulp.LpAffineExpression, minimum: float | None
+) -> None:
+    """``covered weight >= minimum`` (nothing when None)."""
+    if minimum is not None and minimum > 0:
+        prob += cover >= minimum, "min_cover"
+
+
 def _safe(name: str) -> str:
     return "".join(c if c.isascii() and c.isalnum() else "_" for c in str(name))[:40]

@@ -6,6 +6,8 @@ import functools
 import logging
 import os
 import re
+import signal
+import subprocess
 import tempfile
 import time
 import warnings
@@ -32,7 +34,12 @@ _HIGHS_STATUS = {
 
 
 def solve(
-    prob: pulp.LpProblem, *, solver: SolverSection, model: str, build_seconds: float = 0.0
+    prob: pulp.LpProblem,
+    *,
+    solver: SolverSection,
+    model: str,
+    build_seconds: float = 0.0,
+    warm_start: bool = False,
 ) -> SolveInfo:
     """Solve a PuLP problem and report status, objective, bound and gap.
 
@@ -46,6 +53,9 @@ def solve(
         Model name for the report.
     build_seconds
         Time spent building the model, reported alongside.
+    warm_start
+        Start from the values the variables hold (a previous plan); both backends
+        take it as their first incumbent when it is feasible.
 
     Returns
     -------
@@ -56,9 +66,9 @@ def solve(
     """
     start = time.perf_counter()
     if solver.name == "highs":
-        status, objective, bound = _solve_highs(prob, solver)
+        status, objective, bound = _solve_highs(prob, solver, warm_start=warm_start)
     else:
-        status, objective, bound = _solve_cbc(prob, solver)
+        status, objective, bound = _solve_cbc(prob, solver, warm_start=warm_start)
     seconds = time.perf_counter() - start
     if status == "infeasible":
         msg = f"{model}: the solver proved the model infeasible"
@@ -112,13 +122,33 @@ def silence_highs_banner() -> None:
         os.close(null)
 
 
+class _HighsWithStart(pulp.HiGHS):
+    """PuLP's HiGHS interface, handing HiGHS the variables' values as a start."""
+
+    def __init__(self, *args: object, start: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._start = start
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
+        if self._start:
+            cols = [(v.index, v.varValue) for v in lp.variables() if v.varValue is not None]
+            if cols:
+                index, value = zip(*cols, strict=True)
+                lp.solverModel.setSolution(len(index), list(index), list(value))
+        super().callSolver(lp)
+
+
 def _solve_highs(
-    prob: pulp.LpProblem, cfg: SolverSection
+    prob: pulp.LpProblem, cfg: SolverSection, *, warm_start: bool = False
 ) -> tuple[str, float | None, float | None]:
     if not cfg.msg:
         silence_highs_banner()
-    backend = pulp.HiGHS(
-        msg=cfg.msg, timeLimit=cfg.time_limit_s, gapRel=cfg.mip_gap, threads=cfg.threads
+    backend = _HighsWithStart(
+        msg=cfg.msg,
+        timeLimit=cfg.time_limit_s,
+        gapRel=cfg.mip_gap,
+        threads=cfg.threads,
+        start=warm_start,
     )
     if not backend.available():
         msg = "HiGHS is not available: install highspy (pip install highspy)"
@@ -149,41 +179,86 @@ def _solve_highs(
     return status, objective, bound
 
 
-_CBC_OBJ = re.compile(r"^Objective value:\s+(\S+)", re.MULTILINE)
 _CBC_BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.MULTILINE)
 
+#: Seconds the watchdog allows CBC beyond its time limit before interrupting it, and
+#: after an interrupt before killing it: ``max(_GRACE_MIN_S, _GRACE_SHARE * limit)``.
+_GRACE_MIN_S = 10.0
+_GRACE_SHARE = 0.1
 
-def _solve_cbc(prob: pulp.LpProblem, cfg: SolverSection) -> tuple[str, float | None, float | None]:
+
+def _grace(limit_s: float) -> float:
+    return max(_GRACE_MIN_S, _GRACE_SHARE * limit_s)
+
+
+def _solve_cbc(
+    prob: pulp.LpProblem,
+    cfg: SolverSection,
+    *,
+    warm_start: bool = False,
+    watchdog_s: float | None = None,
+) -> tuple[str, float | None, float | None]:
+    """Run PuLP's CBC binary on the model as MPS, under a watchdog.
+
+    CBC can overrun its ``-sec`` limit on large models (it checks the clock between
+    phases, not inside its root LP). The watchdog interrupts it (SIGINT: CBC then stops
+    and writes its best plan) ``watchdog_s`` seconds after the start (default: the time
+    limit plus a grace of 10 s or 10%), and kills it if it still runs after another grace.
+    """
+    with warnings.catch_warnings():
+        # PuLP 3.x warns that its bundled CBC goes in 4.0; the project pins pulp<4
+        warnings.simplefilter("ignore", DeprecationWarning)
+        backend = pulp.PULP_CBC_CMD(msg=False)
+    if not backend.available():
+        msg = "CBC is not available in this PuLP installation"
+        raise SolverError(msg)
+    limit = float(cfg.time_limit_s)
+    watchdog = limit + _grace(limit) if watchdog_s is None else watchdog_s
     with tempfile.TemporaryDirectory(prefix="planner-cbc-") as tmp:
-        log = Path(tmp) / "cbc.log"
-        with warnings.catch_warnings():
-            # PuLP 3.x warns that its bundled CBC goes in 4.0; the project pins pulp<4
-            warnings.simplefilter("ignore", DeprecationWarning)
-            backend = pulp.PULP_CBC_CMD(
-                msg=cfg.msg,
-                timeLimit=cfg.time_limit_s,
-                gapRel=cfg.mip_gap,
-                threads=cfg.threads,
-                logPath=str(log),
-            )
-        if not backend.available():
-            msg = "CBC is not available in this PuLP installation"
-            raise SolverError(msg)
-        try:
-            prob.solve(backend)
-        except pulp.PulpSolverError as err:
-            msg = f"CBC failed: {err}"
-            raise SolverError(msg) from None
+        folder = Path(tmp)
+        mps, sol, log, start = (folder / n for n in ("model.mps", "sol.txt", "cbc.log", "mst"))
+        vs, var_names, con_names, _ = prob.writeMPS(str(mps), rename=1)
+        args = [backend.path, str(mps)]
+        if prob.sense == pulp.LpMaximize:
+            args.append("-max")
+        if warm_start:
+            backend.writesol(str(start), prob, vs, var_names, con_names)
+            args += ["-mips", str(start)]
+        args += ["-sec", f"{limit:g}", "-timeMode", "elapsed", "-ratio", f"{cfg.mip_gap:g}"]
+        if cfg.threads:
+            args += ["-threads", str(cfg.threads)]
+        args += ["-solve", "-printingOptions", "all", "-solution", str(sol)]
+        interrupted = _run_watched(args, log, watchdog, echo=cfg.msg)
         text = log.read_text(errors="replace") if log.exists() else ""
-    if prob.status == pulp.LpStatusInfeasible or "Result - Problem proven infeasible" in text:
+        if cfg.msg:
+            logger.info("CBC log:\n%s", text)
+        if not sol.exists() or sol.stat().st_size == 0:
+            if interrupted:
+                msg = (
+                    f"CBC did not stop at its {limit:g} s time limit and was stopped by the "
+                    f"watchdog after {watchdog:g} s without a plan: raise solver.time_limit_s "
+                    "or use solver.name: highs"
+                )
+                raise SolverError(msg)
+            if "infeasible" in text.lower():
+                return "infeasible", None, None
+            msg = "CBC ended without writing a solution (set solver.msg: true to see its log)"
+            raise SolverError(msg)
+        status_code, values, _, _, _, sol_status = backend.readsol_MPS(
+            str(sol), prob, vs, var_names, con_names
+        )
+    prob.assignVarsVals(values)
+    prob.assignStatus(status_code, sol_status)
+    if status_code == pulp.LpStatusInfeasible or "Result - Problem proven infeasible" in text:
         return "infeasible", None, None
-    if "Stopped on time" in text:
+    stopped = interrupted or "Stopped on time" in text or "Result - Stopped" in text
+    if stopped:
         status = "time_limit"
-    elif prob.status == pulp.LpStatusOptimal:
+    elif status_code == pulp.LpStatusOptimal:
         status = "optimal"
     else:
-        status = pulp.LpStatus[prob.status].lower()
-    has_solution = prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+        status = pulp.LpStatus[status_code].lower()
+    has_solution = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     objective = float(pulp.value(prob.objective)) if has_solution else None
     bound = None
     m = _CBC_BOUND.search(text)
@@ -195,3 +270,38 @@ def _solve_cbc(prob: pulp.LpProblem, cfg: SolverSection) -> tuple[str, float | N
     elif objective is not None and status == "optimal":
         bound = objective
     return status, objective, bound
+
+
+def _run_watched(args: list[str], log: Path, watchdog_s: float, *, echo: bool) -> bool:
+    """Run a solver process; interrupt it at ``watchdog_s``, kill it a grace later.
+
+    Returns True when the watchdog had to step in.
+    """
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        try:
+            code = proc.wait(timeout=watchdog_s)
+        except subprocess.TimeoutExpired:
+            logger.warning(
+                "CBC is still running %.1f s after its start, past its time limit: interrupting it",
+                watchdog_s,
+            )
+            if os.name == "posix":
+                proc.send_signal(signal.SIGINT)
+            else:
+                proc.terminate()
+            try:
+                proc.wait(timeout=_grace(watchdog_s))
+            except subprocess.TimeoutExpired:
+                logger.warning("CBC ignored the interrupt: killing it")
+                proc.kill()
+                proc.wait()
+            return True
+    if code != 0:
+        msg = f"CBC failed with exit code {code} (set solver.msg: true to see its log)"
+        if echo:
+            logger.error(log.read_text(errors="replace"))
+        raise SolverError(msg)
+    return False
