@@ -173,3 +173,64 @@ def _attach_grid(
     else:
         cand[C.SUBSTATION_ID] = None
         cand[C.HEADROOM_KW] = np.nan
+
+
+#: Policy class of existing public chargers used as open sites.
+EXISTING_CLASS = "existing_charger"
+
+
+def existing_sites(chargers: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Existing public chargers as open sites, in the candidates' columns.
+
+    Parameters
+    ----------
+    chargers
+        With ``osm_id``, ``name`` and ``sockets`` (charging points; NaN: unknown), in the
+        townships' CRS.
+    townships
+        With ``township_id``.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``candidate_id`` ``e000``..., ``policy_class`` ``existing_charger``, zero capex,
+        and ``existing_chargers``: the charging points in place. A charger without a
+        point count is counted as 1 point, with a warning giving how many.
+    """
+    cols = [C.CANDIDATE_ID, C.NAME, C.POLICY_CLASS, C.OSM_ID, C.SOURCE, C.TOWNSHIP_ID]
+    if len(chargers) == 0:
+        out = gpd.GeoDataFrame(columns=[*cols, C.EXISTING_CHARGERS], geometry=[], crs=townships.crs)
+        return out.astype({C.EXISTING_CHARGERS: int})
+    sockets = pd.to_numeric(chargers[C.SOCKETS], errors="coerce")
+    unknown = int((sockets.isna() | (sockets < 1)).sum())
+    if unknown:
+        logger.warning(
+            "%d existing chargers have no charging-point count (capacity / socket:* tags or "
+            "the sockets column): each is counted as 1 charging point",
+            unknown,
+        )
+    out = gpd.GeoDataFrame(
+        {
+            C.CANDIDATE_ID: [f"e{i:03d}" for i in range(len(chargers))],
+            C.NAME: chargers[C.NAME].to_numpy(),
+            C.POLICY_CLASS: EXISTING_CLASS,
+            C.OSM_ID: chargers[C.OSM_ID].astype(str).to_numpy(),
+            C.SOURCE: "existing charger",
+        },
+        geometry=chargers.geometry.to_numpy(),
+        crs=chargers.crs,
+    )
+    out[C.TOWNSHIP_ID] = assign_townships(out, townships, label="existing chargers")
+    out[C.EXISTING_CHARGERS] = sockets.where(sockets >= 1, 1).round().astype(int).to_numpy()
+    out[C.STATION_CAPEX] = 0.0
+    out[C.CONNECTION_COST] = 0.0
+    return out
+
+
+def with_existing(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Candidates followed by the existing sites, with ``existing_chargers`` (0: new)."""
+    cand = candidates.assign(**{C.EXISTING_CHARGERS: 0})
+    if len(existing) == 0:
+        return cand
+    both = pd.concat([cand, existing.to_crs(cand.crs)], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry=cand.geometry.name, crs=cand.crs)

@@ -43,6 +43,9 @@ PEAK_LOAD_KW = "peak_load_kw"
 SOCKETS = "sockets"
 STATIONS = "stations"
 OPERATOR = "operator"
+EXISTING_CHARGERS = "existing_chargers"
+AT_STATION = "at_station"
+EXISTING_SITES = "existing_sites"
 
 DICTIONARY: dict[str, tuple[str, str]] = {
     TOWNSHIP_ID: ("Township code (9 digits in China)", "-"),
@@ -82,4 +85,7 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     SOCKETS: ("Charging sockets (OSM capacity tag)", "count"),
     STATIONS: ("Chosen charging stations in the township", "count"),
     OPERATOR: ("Operator of an existing charging station", "-"),
+    EXISTING_CHARGERS: ("Charging points already in place at the site (0: a new site)", "count"),
+    AT_STATION: ("The repair point shares its site with a charging station", "true/false"),
+    EXISTING_SITES: ("Existing public charging sites in the township", "count"),
 }

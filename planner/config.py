@@ -412,14 +412,52 @@ class CostsSection(_Section):
         default=250_000, ge=0, description="10 kV connection cost per km of line"
     )
     repair_point_capex: float = Field(default=150_000, ge=0, description="Cost per repair point")
+    repair_at_station_capex: float = Field(
+        default=60_000,
+        ge=0,
+        description="Cost of a repair point at an open charging station (shared land, power "
+        "and staff); at most repair_point_capex",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> CostsSection:
+        if self.repair_at_station_capex > self.repair_point_capex:
+            msg = "costs: repair_at_station_capex is above repair_point_capex"
+            raise ValueError(msg)
+        return self
 
 
 class StationsSection(_Section):
     """Charging-station model: maximal covering with sizing."""
 
+    objective: Literal["coverage", "cost"] = Field(
+        default="coverage",
+        description="'coverage': most charging sessions covered within the budget / station "
+        "count; 'cost': least capex that covers min_coverage_share",
+    )
     cutoff_min: float = Field(default=15, gt=0, description="Drive time that counts as covered")
-    max_stations: int | None = Field(default=None, ge=1, description="At most this many")
-    budget: float | None = Field(default=None, gt=0, description="Total capex cap (CNY)")
+    max_stations: int | None = Field(
+        default=None, ge=1, description="At most this many new stations"
+    )
+    budget: float | None = Field(
+        default=None,
+        gt=0,
+        description="Total capex cap (CNY); with repair.mode 'joint' it covers the repair "
+        "points too",
+    )
+    min_coverage_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Share of all sessions/day that must be covered (the target of objective "
+        "'cost'; a constraint with 'coverage')",
+    )
+    use_existing: bool = Field(
+        default=True,
+        description="Existing public chargers serve the demand in their reach with their "
+        "charging points (capacity, tag or table column); they cost nothing, count for "
+        "township_min and not for max_stations",
+    )
     township_min: bool = Field(default=True, description="Every township gets a station")
     charger_kw: float = Field(default=60, gt=0, description="Power per charger (kW)")
     sessions_per_charger_per_day: float = Field(
@@ -446,8 +484,11 @@ class StationsSection(_Section):
 
     @model_validator(mode="after")
     def _check(self) -> StationsSection:
-        if self.max_stations is None and self.budget is None:
+        if self.objective == "coverage" and self.max_stations is None and self.budget is None:
             msg = "stations: give max_stations or budget (or both)"
+            raise ValueError(msg)
+        if self.objective == "cost" and self.min_coverage_share is None:
+            msg = "stations: objective 'cost' needs min_coverage_share"
             raise ValueError(msg)
         if self.min_chargers > self.max_chargers:
             msg = "stations: min_chargers is above max_chargers"
@@ -456,9 +497,15 @@ class StationsSection(_Section):
 
 
 class RepairSection(_Section):
-    """Repair-point model: fewest points covering villages and stations."""
+    """Repair points: every village and every station within the response time of one."""
 
     enabled: bool = True
+    mode: Literal["joint", "after"] = Field(
+        default="joint",
+        description="'joint': stations and repair points in one model (one budget, a repair "
+        "point at a station is cheaper); 'after': stations first, then the cheapest repair "
+        "points for them",
+    )
     response_min: float = Field(default=30, gt=0, description="Repair response drive time")
     unreachable: Literal["error", "warn"] = Field(
         default="error",
@@ -490,6 +537,29 @@ class ReportSection(_Section):
         return value
 
 
+class CurveSection(_Section):
+    """Coverage-vs-budget curve: the plan re-solved for a series of budgets."""
+
+    budgets: list[float] = Field(
+        default_factory=list, description="Budgets to solve (CNY); empty: see steps"
+    )
+    steps: int = Field(
+        default=0,
+        ge=0,
+        le=50,
+        description="Without budgets: this many budgets evenly spaced up to stations.budget "
+        "(0: no curve)",
+    )
+
+    @field_validator("budgets")
+    @classmethod
+    def _positive(cls, value: list[float]) -> list[float]:
+        if any(b <= 0 for b in value):
+            msg = "budgets must be positive"
+            raise ValueError(msg)
+        return sorted(value)
+
+
 class SolverSection(_Section):
     """MIP solver."""
 
@@ -518,6 +588,7 @@ class Config(_Section):
     costs: CostsSection = Field(default_factory=CostsSection)
     stations: StationsSection
     repair: RepairSection = Field(default_factory=RepairSection)
+    curve: CurveSection = Field(default_factory=CurveSection)
     solver: SolverSection = Field(default_factory=SolverSection)
     report: ReportSection = Field(default_factory=ReportSection)
 
@@ -531,6 +602,12 @@ class Config(_Section):
                 "boundaries from OSM relations need an OSM file; with Overpass give the "
                 "boundaries as a file (inputs.boundaries.path)"
             )
+            raise ValueError(msg)
+        if (self.curve.budgets or self.curve.steps) and self.stations.objective != "coverage":
+            msg = "curve: a coverage-vs-budget curve needs stations.objective 'coverage'"
+            raise ValueError(msg)
+        if self.curve.steps and not self.curve.budgets and self.stations.budget is None:
+            msg = "curve.steps needs stations.budget (the top of the curve) or curve.budgets"
             raise ValueError(msg)
         return self
 

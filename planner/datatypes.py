@@ -170,3 +170,4 @@ class Plan:
     station_solve: SolveInfo
     repair_solve: SolveInfo | None
     villages_unreached: list[str] = field(default_factory=list)  # beyond the response time
+    existing_sites: pd.DataFrame | None = None  # existing chargers used: chargers, sessions

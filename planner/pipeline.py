@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from planner import columns as C
-from planner.candidates import build_candidates
+from planner.candidates import build_candidates, existing_sites, with_existing
 from planner.config import Config
 from planner.datatypes import Plan
 from planner.demand import demand_from_raster, demand_from_settlements
 from planner.ingest import load_county
 from planner.network import build_graph, compute_travel_times
-from planner.optimize.plan import plan_sites
+from planner.optimize.plan import coverage_curve, plan_sites
 from planner.paths import atomic_dir, check_out_dir
 from planner.report import (
     build_manifest,
@@ -124,6 +124,9 @@ def run_county(
             costs=config.costs,
             power_points=county.power_points,
         )
+        sites = candidates
+        if config.stations.use_existing:
+            sites = with_existing(candidates, existing_sites(county.chargers, county.townships))
     with stage("network"):
         graph = build_graph(
             county.roads,
@@ -136,14 +139,15 @@ def run_county(
         times = compute_travel_times(
             graph,
             demand,
-            candidates,
+            sites,
             villages,
             network=config.network,
             station_cutoff_min=config.stations.cutoff_min,
             repair_response_min=config.repair.response_min,
         )
     with stage("optimize"):
-        plan = plan_sites(demand, candidates, county.townships, times, config)
+        plan = plan_sites(demand, sites, county.townships, times, config)
+        curve = coverage_curve(demand, sites, county.townships, times, config)
     if on_stage is not None:
         on_stage("report")
     t_report = time.perf_counter()
@@ -184,6 +188,8 @@ def run_county(
             timings=timings,
             graph={"nodes": times.graph_nodes, "edges": times.graph_edges},
         )
+        if curve:
+            summary["coverage_curve"] = curve
         for item in summary["substations_over_headroom"]:
             logger.warning(
                 "substation %s: planned chargers draw %.0f kW, above its %.0f kW headroom",

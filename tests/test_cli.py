@@ -93,12 +93,20 @@ def test_plan_figures_agree(outputs, demo_config):
     # coverage recomputed from the demand layer
     share = (d["sessions_day"] * d["covered_share"]).sum() / d["sessions_day"].sum()
     assert s["demand_covered_share"] == pytest.approx(share, abs=1e-5)
-    assert s["objective"] == pytest.approx(st["sessions_served"].sum(), rel=1e-4)
+    # the objective counts the sessions the existing chargers serve too
+    assert s["existing_sessions_served_day"] > 0
+    served_all = st["sessions_served"].sum() + s["existing_sessions_served_day"]
+    assert s["objective"] == pytest.approx(served_all, rel=1e-4)
     assert 0.5 < s["demand_covered_share"] <= 1
     # every township gets a station; the budget holds; chargers carry their load
     assert s["townships_total"] == len(t) == s["townships_with_station"]
-    assert (t["stations"] >= 1).all()
-    assert st["capex"].sum() <= cfg["stations"]["budget"]
+    assert ((t["stations"] + t["existing_sites"]) >= 1).all()
+    # one joint budget for stations and repair points; repair points at stations are cheaper
+    rp = lay["repair_points"]
+    assert s["repair_mode"] == "joint"
+    assert st["capex"].sum() + rp["capex"].sum() <= cfg["stations"]["budget"]
+    price = np.where(rp["at_station"], 60_000, 150_000)  # the default costs
+    assert (rp["capex"] == price).all() and s["repair_points_at_stations"] == rp["at_station"].sum()
     per_charger = 10  # the default service-level rule
     assert (st["sessions_served"] <= st["chargers"] * per_charger + 1e-6).all()
     assert st["chargers"].between(2, 12).all()

@@ -412,12 +412,15 @@ class TwoTierResult:
         Cost of each chosen repair point (the reduced price at a station).
     info
         Solver report of the joint model.
+    polish
+        Report of the least-cost re-choice of repair points (coverage objective).
     """
 
     stations: CoverageResult
     repair_open: np.ndarray
     repair_cost: np.ndarray
     info: SolveInfo
+    polish: SolveInfo | None = None
 
 
 def two_tier(
@@ -439,6 +442,7 @@ def two_tier(
     existing: np.ndarray | None = None,
     sizing: Sizing | None = None,
     solver: SolverSection,
+    start: TwoTierResult | None = None,
 ) -> TwoTierResult:
     r"""Charging stations and repair points in one model.
 
@@ -475,6 +479,8 @@ def two_tier(
         As in :func:`mclp`; ``budget`` covers stations and repair points together.
     solver
         Backend settings.
+    start
+        A plan feasible for this model (e.g. from a smaller budget) to warm-start from.
 
     Returns
     -------
@@ -514,19 +520,36 @@ def two_tier(
     cost_terms = block.cost_terms + [(v, repair_cost) for v in r] + [(v, -saving) for v in u]
     add_budget(prob, cost_terms, budget)
     prob += block.cover if objective == "coverage" else pulp.LpAffineExpression(cost_terms)
+    if start is not None:
+        _set_start(block, start.stations)
+        both = start.stations.open & start.repair_open
+        for j in range(n_site):
+            r[j].setInitialValue(1.0 if start.repair_open[j] else 0.0)
+            if u:
+                u[j].setInitialValue(1.0 if both[j] else 0.0)
     build = time.perf_counter() - t0
-    info = solve(prob, solver=solver, model=f"two_tier_{objective}", build_seconds=build)
+    info = solve(
+        prob,
+        solver=solver,
+        model=f"two_tier_{objective}",
+        build_seconds=build,
+        warm_start=start is not None,
+    )
     stations = block.result(info)
     repair_open = np.array([(v.value() or 0) > _ON for v in r])
+    polish = None
     if objective == "coverage":
         # the coverage objective is indifferent to repair cost: re-choose them at least cost
         cost = np.where(stations.open, repair_cost_at_station, repair_cost)
         sets = [m for m in village_cover] + [site_cover[j] for j in np.flatnonzero(stations.open)]
         again = lscp(sets, n_site, site_cost=cost, solver=solver, model="repair_polish")
+        polish = again.info
         if cost[again.open].sum() <= cost[repair_open].sum() + 1e-6:
             repair_open = again.open
     paid = np.where(stations.open, repair_cost_at_station, repair_cost) * repair_open
-    return TwoTierResult(stations=stations, repair_open=repair_open, repair_cost=paid, info=info)
+    return TwoTierResult(
+        stations=stations, repair_open=repair_open, repair_cost=paid, info=info, polish=polish
+    )
 
 
 def _aggregate(reach: SparseTimes, ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ their causes.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +20,14 @@ from planner import columns as C
 from planner.config import Config
 from planner.datatypes import Plan, SolveInfo, SparseTimes, TravelTimes
 from planner.errors import ConfigError, InfeasibleError
-from planner.optimize.models import CoverageResult, Sizing, lscp, mclp
+from planner.optimize.models import (
+    CoverageResult,
+    Sizing,
+    TwoTierResult,
+    lscp,
+    mclp,
+    two_tier,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +44,9 @@ def station_problems(
     candidates: gpd.GeoDataFrame,
     townships: gpd.GeoDataFrame,
     config: Config,
+    *,
+    demand: gpd.GeoDataFrame | None = None,
+    times: TravelTimes | None = None,
 ) -> list[str]:
     """Reasons the station model cannot be feasible, found before solving.
 
@@ -47,6 +58,8 @@ def station_problems(
         With ``township_id`` and ``township_name``.
     config
         Station limits and costs.
+    demand, times
+        When given, a coverage target above the demand in reach of any site is found.
 
     Returns
     -------
@@ -86,10 +99,27 @@ def station_problems(
             )
     else:
         too_small = pd.Series(False, index=candidates.index)
-    if st.budget is not None and len(candidates) and st.budget < float(min_station.min()):
+    if demand is not None and times is not None and st.min_coverage_share is not None:
+        sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
+        reachable = np.zeros(len(sessions), dtype=bool)
+        reachable[times.demand_to_candidate.rows] = True
+        total = float(sessions.sum())
+        share = float(sessions[reachable].sum()) / total if total > 0 else 0.0
+        if share + 1e-9 < st.min_coverage_share:
+            causes.append(
+                f"stations.min_coverage_share={st.min_coverage_share:g} but only {share:.1%} "
+                f"of the sessions are within {st.cutoff_min:g} min of any candidate site"
+            )
+    new = (
+        candidates[C.EXISTING_CHARGERS].fillna(0).to_numpy() == 0
+        if C.EXISTING_CHARGERS in candidates.columns
+        else np.ones(len(candidates), dtype=bool)
+    )
+    min_station = min_station.where(new, 0.0)
+    if st.budget is not None and new.any() and st.budget < float(min_station[new].min()):
         causes.append(
             f"stations.budget {st.budget:,.0f} is below the cheapest station "
-            f"({float(min_station.min()):,.0f} CNY with {st.min_chargers} chargers)"
+            f"({float(min_station[new].min()):,.0f} CNY with {st.min_chargers} chargers)"
         )
     if st.township_min:
         has = set(candidates[C.TOWNSHIP_ID])
@@ -162,25 +192,110 @@ def _covers(times: SparseTimes) -> list[np.ndarray]:
     return t.neighbours()
 
 
+def _existing(sites: gpd.GeoDataFrame) -> np.ndarray:
+    """Boolean per site: an existing public charger (``existing_chargers`` > 0)."""
+    if C.EXISTING_CHARGERS not in sites.columns:
+        return np.zeros(len(sites), dtype=bool)
+    return sites[C.EXISTING_CHARGERS].fillna(0).to_numpy() > 0
+
+
+def _village_cover(times: TravelTimes, config: Config) -> tuple[list[np.ndarray], list[str]]:
+    """Sites within the response time of each reachable village, and the unreachable ones.
+
+    Raises :class:`InfeasibleError` for unreachable villages unless
+    ``repair.unreachable`` is ``warn``.
+    """
+    villages = times.villages
+    by_village = _covers(times.candidate_to_village)
+    unreachable = [k for k, m in enumerate(by_village) if len(m) == 0]
+    names = [str(villages.iloc[k][C.NAME] or villages.iloc[k][C.OSM_ID]) for k in unreachable]
+    if unreachable:
+        what = (
+            f"{len(unreachable)} villages have no candidate site within "
+            f"repair.response_min={config.repair.response_min:g} min: {_names(names)}"
+        )
+        if config.repair.unreachable == "error":
+            msg = f"repair model infeasible: {what} (repair.unreachable: warn plans the rest)"
+            raise InfeasibleError(msg)
+        logger.warning("repair points: %s; they are left out of the repair plan", what)
+    return [m for m in by_village if len(m)], names
+
+
+def _site_cover(times: TravelTimes) -> list[np.ndarray]:
+    """Sites within the response time of each site, the site itself always included."""
+    return [
+        np.union1d(m, [j]).astype(np.int64)
+        for j, m in enumerate(_covers(times.candidate_to_candidate))
+    ]
+
+
+def _station_args(
+    demand: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame,
+    config: Config,
+) -> dict[str, Any]:
+    """Keyword arguments of the station tier shared by :func:`mclp` and :func:`two_tier`."""
+    st = config.stations
+    sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
+    is_existing = _existing(sites)
+    groups = None
+    if st.township_min:
+        tid = sites[C.TOWNSHIP_ID].to_numpy()
+        groups = {t: np.flatnonzero(tid == t) for t in townships[C.TOWNSHIP_ID]}
+    installed = (
+        sites[C.EXISTING_CHARGERS].fillna(0).to_numpy(dtype=int) if is_existing.any() else None
+    )
+    sizing = Sizing(
+        sessions=sessions,
+        per_charger=st.sessions_per_charger_per_day,
+        min_chargers=st.min_chargers,
+        max_chargers=st.max_chargers,
+        charger_cost=config.costs.charger_capex,
+        charger_kw=st.charger_kw,
+        headroom=headroom_limits(sites) if st.respect_headroom else (),
+        installed=installed,
+    )
+    share = st.min_coverage_share
+    return {
+        "site_cost": sites[C.STATION_CAPEX].to_numpy(dtype=float),
+        "max_sites": st.max_stations,
+        "groups": groups,
+        "required": site_indices(sites, st.required),
+        "excluded": site_indices(sites, st.excluded),
+        "existing": np.flatnonzero(is_existing),
+        "min_cover": None if share is None else share * float(sessions.sum()),
+        "objective": st.objective,
+        "sizing": sizing,
+        "solver": config.solver,
+    }
+
+
 def plan_sites(
     demand: gpd.GeoDataFrame,
-    candidates: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
     townships: gpd.GeoDataFrame,
     times: TravelTimes,
     config: Config,
 ) -> Plan:
-    """Site stations, size them, then cover villages and stations with repair points.
+    """Site and size stations, and place repair points for villages and stations.
+
+    With ``repair.mode: joint`` (the default) stations and repair points come from one
+    model (:func:`~planner.optimize.models.two_tier`); with ``after`` the stations are
+    chosen first (:func:`~planner.optimize.models.mclp`), then the cheapest repair points
+    that reach every village and station (:func:`~planner.optimize.models.lscp`).
 
     Parameters
     ----------
     demand
         Demand points with ``sessions_day`` and ``township_id``.
-    candidates
-        Candidate sites.
+    sites
+        Candidate sites, followed by the existing chargers' sites when they are used
+        (``existing_chargers`` > 0; see :func:`~planner.candidates.with_existing`).
     townships
         Township polygons.
     times
-        Travel-time matrices.
+        Travel-time matrices over ``sites``.
     config
         The run config.
 
@@ -189,59 +304,177 @@ def plan_sites(
     Plan
         Stations, assignments, repair points and the solver reports.
     """
-    causes = station_problems(candidates, townships, config)
+    causes = station_problems(sites, townships, config, demand=demand, times=times)
     if causes:
         raise InfeasibleError("station model infeasible: " + "; ".join(causes))
     st = config.stations
     sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
-    groups = None
-    if st.township_min:
-        tid = candidates[C.TOWNSHIP_ID].to_numpy()
-        groups = {t: np.flatnonzero(tid == t) for t in townships[C.TOWNSHIP_ID]}
-    sizing = Sizing(
-        sessions=sessions,
-        per_charger=st.sessions_per_charger_per_day,
-        min_chargers=st.min_chargers,
-        max_chargers=st.max_chargers,
-        charger_cost=config.costs.charger_capex,
-        charger_kw=st.charger_kw,
-        headroom=headroom_limits(candidates) if st.respect_headroom else (),
-    )
     reach = times.demand_to_candidate
+    args = _station_args(demand, sites, townships, config)
+    joint = config.repair.enabled and config.repair.mode == "joint"
+    costs = config.costs
     try:
-        res = mclp(
-            reach,
-            sessions,
-            site_cost=candidates[C.STATION_CAPEX].to_numpy(dtype=float),
-            max_sites=st.max_stations,
-            budget=st.budget,
-            groups=groups,
-            required=site_indices(candidates, st.required),
-            excluded=site_indices(candidates, st.excluded),
-            sizing=sizing,
-            solver=config.solver,
-        )
+        if joint:
+            village_cover, unreached = _village_cover(times, config)
+            both = two_tier(
+                reach,
+                sessions,
+                village_cover,
+                _site_cover(times),
+                budget=st.budget,
+                repair_cost=costs.repair_point_capex,
+                repair_cost_at_station=costs.repair_at_station_capex,
+                **args,
+            )
+            res = both.stations
+        else:
+            res = mclp(reach, sessions, budget=st.budget, **args)
     except InfeasibleError as err:
         msg = f"{err}; no single cause was found: check budget, max_stations and township_min"
         raise InfeasibleError(msg) from None
-    stations = _stations_table(candidates, res, sessions, config)
-    assignments = _assignments(demand, candidates, reach, res)
-    repair_points, repair_info, unreached = _repair(candidates, times, res.open, config)
+    is_existing = _existing(sites)
+    stations = _stations_table(sites, res, sessions, config, keep=res.open & ~is_existing)
+    existing_use = _stations_table(sites, res, sessions, config, keep=res.open & is_existing)
+    assignments = _assignments(demand, sites, reach, res)
+    if joint:
+        repair_points = _repair_table(sites, times, res.open, both.repair_open, config)
+        repair_info = both.polish
+    else:
+        repair_points, repair_info, unreached = _repair(sites, times, res.open, config)
     return Plan(
         stations=stations,
         assignments=assignments,
-        service=_service(demand, candidates, reach, res),
+        service=_service(demand, sites, reach, res),
         repair_points=repair_points,
         station_solve=res.info,
         repair_solve=repair_info,
         villages_unreached=unreached,
+        existing_sites=existing_use,
     )
 
 
+def coverage_curve(
+    demand: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame,
+    times: TravelTimes,
+    config: Config,
+) -> list[dict[str, Any]]:
+    """Coverage against budget: the station model re-solved for a series of budgets.
+
+    The budgets are ``curve.budgets``, or ``curve.steps`` budgets evenly spaced from the
+    cost of the cheapest feasible plan's floor (the required and township-minimum
+    stations) up to ``stations.budget``. They are solved in increasing order, each
+    warm-started from the plan of the previous one (feasible for a larger budget). With
+    ``repair.mode: joint`` the budget covers repair points too.
+
+    Parameters
+    ----------
+    demand, sites, townships, times, config
+        As for :func:`plan_sites`.
+
+    Returns
+    -------
+    list of dict
+        One point per budget with ``budget``, ``stations``, ``chargers``, ``repair_points``,
+        ``capex``, ``covered_share``, ``sessions_covered``, ``status``, ``gap``,
+        ``seconds`` and ``pareto`` (False for a point that covers no more than a cheaper
+        one, or could not be solved: ``status`` says why).
+    """
+    budgets = curve_budgets(sites, townships, config)
+    if not budgets:
+        return []
+    sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
+    total = float(sessions.sum())
+    reach = times.demand_to_candidate
+    args = _station_args(demand, sites, townships, config)
+    joint = config.repair.enabled and config.repair.mode == "joint"
+    if joint:
+        village_cover, _ = _village_cover(times, config)
+        site_cover = _site_cover(times)
+    costs = config.costs
+    is_existing = _existing(sites)
+    points: list[dict[str, Any]] = []
+    start_mclp: CoverageResult | None = None
+    start_joint: TwoTierResult | None = None
+    best = -1.0
+    for budget in budgets:
+        try:
+            if joint:
+                both = two_tier(
+                    reach,
+                    sessions,
+                    village_cover,
+                    site_cover,
+                    budget=budget,
+                    repair_cost=costs.repair_point_capex,
+                    repair_cost_at_station=costs.repair_at_station_capex,
+                    start=start_joint,
+                    **args,
+                )
+                res, start_joint = both.stations, both
+                repair = int(both.repair_open.sum())
+                repair_capex = float(both.repair_cost.sum())
+            else:
+                res = mclp(reach, sessions, budget=budget, start=start_mclp, **args)
+                start_mclp, repair, repair_capex = res, 0, 0.0
+        except InfeasibleError:
+            points.append({"budget": budget, "status": "infeasible", "pareto": False})
+            continue
+        new = res.open & ~is_existing
+        st_capex = float(
+            sites[C.STATION_CAPEX].to_numpy()[new].sum()
+            + res.chargers[new].sum() * costs.charger_capex
+        )
+        covered = float((sessions * res.covered).sum())
+        points.append(
+            {
+                "budget": budget,
+                "stations": int(new.sum()),
+                "chargers": int(res.chargers[new].sum()),
+                "repair_points": repair,
+                "capex": round(st_capex + repair_capex),
+                "covered_share": round(covered / total, 6) if total > 0 else 0.0,
+                "sessions_covered": round(covered, 3),
+                "status": res.info.status,
+                "gap": res.info.gap,
+                "seconds": round(res.info.seconds + res.info.build_seconds, 3),
+                "pareto": covered > best + 1e-9,
+            }
+        )
+        best = max(best, covered)
+    return points
+
+
+def curve_budgets(
+    sites: gpd.GeoDataFrame, townships: gpd.GeoDataFrame, config: Config
+) -> list[float]:
+    """The budgets of the coverage curve (see :func:`coverage_curve`)."""
+    cv, st = config.curve, config.stations
+    if cv.budgets:
+        return list(cv.budgets)
+    if not cv.steps or st.budget is None:
+        return []
+    min_station = sites[C.STATION_CAPEX] + st.min_chargers * config.costs.charger_capex
+    new = ~_existing(sites)
+    floor = float(min_station[new].min()) if new.any() else 0.0
+    if st.township_min:
+        has_existing = set(sites.loc[~new, C.TOWNSHIP_ID])
+        need = min_station[new].groupby(sites.loc[new, C.TOWNSHIP_ID]).min()
+        floor = float(need[~need.index.isin(has_existing)].sum())
+    floor = min(floor, st.budget)
+    return [float(b) for b in np.linspace(floor, st.budget, cv.steps + 1)[1:]]
+
+
 def _stations_table(
-    candidates: gpd.GeoDataFrame, res: CoverageResult, sessions: np.ndarray, config: Config
+    candidates: gpd.GeoDataFrame,
+    res: CoverageResult,
+    sessions: np.ndarray,
+    config: Config,
+    *,
+    keep: np.ndarray,
 ) -> gpd.GeoDataFrame:
-    is_open = res.open
+    is_open = keep
     load = np.bincount(
         res.flow_cols,
         weights=sessions[res.flow_rows] * res.flow_share,
@@ -252,7 +485,8 @@ def _stations_table(
     st[C.CHARGERS] = n
     st[C.CHARGER_KW] = n * config.stations.charger_kw
     st[C.SESSIONS_SERVED] = np.round(load[is_open], 3)
-    st[C.CAPEX] = st[C.STATION_CAPEX] + n * config.costs.charger_capex
+    new = st[C.EXISTING_CHARGERS].fillna(0).to_numpy() == 0 if C.EXISTING_CHARGERS in st else True
+    st[C.CAPEX] = np.where(new, st[C.STATION_CAPEX] + n * config.costs.charger_capex, 0.0)
     return st.reset_index(drop=True)
 
 
@@ -312,42 +546,44 @@ def _service(
 
 
 def _repair(
-    candidates: gpd.GeoDataFrame, times: TravelTimes, stations_open: np.ndarray, config: Config
+    sites: gpd.GeoDataFrame, times: TravelTimes, stations_open: np.ndarray, config: Config
 ) -> tuple[gpd.GeoDataFrame, SolveInfo | None, list[str]]:
+    """Stage (b) of ``repair.mode: after``: the cheapest repair points for the stations."""
     if not config.repair.enabled:
-        empty = candidates.iloc[0:0].assign(**{C.REPAIR_ID: [], C.TARGETS_COVERED: []})
-        return empty, None, []
-    villages = times.villages
-    by_village = _covers(times.candidate_to_village)
-    by_candidate = _covers(times.candidate_to_candidate)
-    station_idx = np.flatnonzero(stations_open)
-    unreachable = [k for k, m in enumerate(by_village) if len(m) == 0]
-    names = [str(villages.iloc[k][C.NAME] or villages.iloc[k][C.OSM_ID]) for k in unreachable]
-    if unreachable:
-        what = (
-            f"{len(unreachable)} villages have no candidate site within "
-            f"repair.response_min={config.repair.response_min:g} min: {_names(names)}"
+        empty = sites.iloc[0:0].assign(
+            **{C.REPAIR_ID: [], C.TARGETS_COVERED: [], C.AT_STATION: [], C.CAPEX: []}
         )
-        if config.repair.unreachable == "error":
-            msg = f"repair model infeasible: {what} (repair.unreachable: warn plans the rest)"
-            raise InfeasibleError(msg)
-        logger.warning("repair points: %s; they are left out of the repair plan", what)
-    cover_sets = [m for m in by_village if len(m)] + [by_candidate[j] for j in station_idx]
+        return empty, None, []
+    village_cover, names = _village_cover(times, config)
+    site_cover = _site_cover(times)
+    cover_sets = village_cover + [site_cover[j] for j in np.flatnonzero(stations_open)]
+    costs = config.costs
     res = lscp(
         cover_sets,
-        len(candidates),
-        site_cost=np.full(len(candidates), config.costs.repair_point_capex),
+        len(sites),
+        site_cost=np.where(stations_open, costs.repair_at_station_capex, costs.repair_point_capex),
         solver=config.solver,
         model="repair_lscp",
     )
-    chosen = np.flatnonzero(res.open)
-    covers_v = np.bincount(times.candidate_to_village.rows, minlength=len(candidates))
-    is_station = np.zeros(len(candidates), dtype=bool)
-    is_station[station_idx] = True
+    return _repair_table(sites, times, stations_open, res.open, config), res.info, names
+
+
+def _repair_table(
+    sites: gpd.GeoDataFrame,
+    times: TravelTimes,
+    stations_open: np.ndarray,
+    repair_open: np.ndarray,
+    config: Config,
+) -> gpd.GeoDataFrame:
+    chosen = np.flatnonzero(repair_open)
+    covers_v = np.bincount(times.candidate_to_village.rows, minlength=len(sites))
     cc = times.candidate_to_candidate
-    covers_s = np.bincount(cc.rows[is_station[cc.cols]], minlength=len(candidates))
-    rp = candidates.iloc[chosen].copy()
+    covers_s = np.bincount(cc.rows[stations_open[cc.cols]], minlength=len(sites))
+    rp = sites.iloc[chosen].copy()
     rp.insert(0, C.REPAIR_ID, [f"r{k:03d}" for k in range(len(rp))])
     rp[C.TARGETS_COVERED] = covers_v[chosen] + covers_s[chosen]
-    rp[C.CAPEX] = config.costs.repair_point_capex
-    return rp.reset_index(drop=True), res.info, names
+    at_station = stations_open[chosen]
+    rp[C.AT_STATION] = at_station
+    costs = config.costs
+    rp[C.CAPEX] = np.where(at_station, costs.repair_at_station_capex, costs.repair_point_capex)
+    return rp.reset_index(drop=True)

@@ -61,6 +61,9 @@ def township_outcome(
     s = plan.stations.groupby(C.TOWNSHIP_ID)
     t[C.STATIONS] = t[C.TOWNSHIP_ID].map(s.size()).fillna(0).astype(int).to_numpy()
     t[C.CHARGERS] = t[C.TOWNSHIP_ID].map(s[C.CHARGERS].sum()).fillna(0).astype(int).to_numpy()
+    ex = plan.existing_sites
+    per = ex.groupby(C.TOWNSHIP_ID).size() if ex is not None and len(ex) else {}
+    t[C.EXISTING_SITES] = t[C.TOWNSHIP_ID].map(per).fillna(0).astype(int).to_numpy()
     return t
 
 
@@ -153,6 +156,14 @@ def build_summary(
         "demand_points": len(demand_out),
         "candidates": len(candidates),
         "existing_chargers": len(county.chargers),
+        "existing_sessions_served_day": (
+            round(float(plan.existing_sites[C.SESSIONS_SERVED].sum()), 2)
+            if plan.existing_sites is not None and len(plan.existing_sites)
+            else 0.0
+        ),
+        "objective_kind": config.stations.objective,
+        "repair_mode": config.repair.mode if config.repair.enabled else None,
+        "repair_points_at_stations": int(rp[C.AT_STATION].sum()) if len(rp) else 0,
         "stations": len(st),
         "chargers": int(st[C.CHARGERS].sum()) if len(st) else 0,
         "charger_kw_total": float(st[C.CHARGER_KW].sum()) if len(st) else 0.0,
@@ -162,7 +173,10 @@ def build_summary(
         "demand_covered_share": round(served / sessions, 6) if sessions > 0 else 0.0,
         "sessions_served_day": round(served, 2),
         "townships_total": len(townships_out),
-        "townships_with_station": int((townships_out[C.STATIONS] > 0).sum()),
+        # a township is served by a new station or an existing public charger in use
+        "townships_with_station": int(
+            ((townships_out[C.STATIONS] + townships_out[C.EXISTING_SITES]) > 0).sum()
+        ),
         "mean_travel_min": round(mean_min, 3) if mean_min is not None else None,
         "max_travel_min": round(float(a.loc[w > 0, C.MINUTES].max()), 3) if len(a) else None,
         "capex_stations": round(capex_st),

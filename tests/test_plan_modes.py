@@ -1,0 +1,70 @@
+"""Plan modes on the demo county: least cost, coverage curve, staged repair, diagnostics."""
+
+import itertools
+import json
+
+import geopandas as gpd
+import pytest
+
+from tests.conftest import sets, site_json
+from tests.test_cli import site_proc
+
+
+def test_coverage_curve_is_monotone_and_ends_at_the_plan(tmp_path, demo_config):
+    s = site_json(demo_config, tmp_path / "out", *sets("curve.steps=3"))
+    curve = s["coverage_curve"]
+    assert [round(p["budget"]) for p in curve][-1] == round(s["budget"])
+    assert len(curve) == 3
+    solved = [p for p in curve if p["status"] != "infeasible"]
+    assert solved, curve
+    shares = [p["covered_share"] for p in solved]
+    # more budget never covers less (each point is solved to the configured gap)
+    gap = 0.005
+    assert all(b >= a * (1 - gap) for a, b in itertools.pairwise(shares))
+    assert all(p["capex"] <= p["budget"] + 1 for p in solved)
+    assert curve[-1]["covered_share"] == pytest.approx(s["demand_covered_share"], rel=gap)
+
+
+def test_least_cost_meets_the_coverage_target(tmp_path, demo_config):
+    full = site_json(demo_config, tmp_path / "a")
+    target = round(0.8 * full["demand_covered_share"], 3)
+    s = site_json(
+        demo_config,
+        tmp_path / "b",
+        *sets("stations.objective=cost", f"stations.min_coverage_share={target}"),
+    )
+    assert s["objective_kind"] == "cost"
+    assert s["demand_covered_share"] >= target - 1e-6
+    # the least-cost plan for less coverage is cheaper than the full-budget plan
+    assert s["capex_total"] < full["capex_total"]
+    assert s["objective"] == pytest.approx(s["capex_total"], rel=1e-6, abs=1)
+
+
+def test_unreachable_coverage_target_is_diagnosed(tmp_path, demo_config):
+    r = site_proc(
+        demo_config,
+        tmp_path / "out",
+        *sets("stations.cutoff_min=2", "stations.min_coverage_share=0.99"),
+    )
+    assert r.returncode == 3, r.stderr
+    assert "min_coverage_share=0.99" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_repair_after_stations(tmp_path, demo_config):
+    out = tmp_path / "out"
+    s = site_json(demo_config, out, *sets("repair.mode=after"))
+    assert s["repair_mode"] == "after"
+    rp = gpd.read_file(out / "sites.gpkg", layer="repair_points")
+    st = gpd.read_file(out / "sites.gpkg", layer="stations")
+    # the budget is for stations alone here; repair points at stations get the lower price
+    assert st["capex"].sum() <= s["budget"]
+    assert set(rp.loc[rp["at_station"], "candidate_id"]) <= set(st["candidate_id"]) | {
+        c for c in rp["candidate_id"] if c.startswith("e")
+    }
+    solves = json.loads((out / "summary.json").read_text(encoding="utf-8"))["solves"]
+    assert [x["model"] for x in solves] == ["stations_mclp", "repair_lscp"]
+
+
+def test_existing_chargers_can_be_ignored(tmp_path, demo_config):
+    s = site_json(demo_config, tmp_path / "out", *sets("stations.use_existing=false"))
+    assert s["existing_sessions_served_day"] == 0
