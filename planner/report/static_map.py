@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -98,7 +99,7 @@ def chinese_font() -> str | None:
             return font_manager.FontProperties(fname=path).get_name()
         except (OSError, RuntimeError, ValueError):
             continue
-    names = {f.name for f in font_manager.fontManager.ttflist}
+    names = {f.name for f in font_manager.fontManager.ttflist if Path(f.fname).is_file()}
     for family in CJK_FAMILIES:
         if family in names:
             return family
