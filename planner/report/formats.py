@@ -25,7 +25,6 @@ import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -39,7 +38,6 @@ from planner.ingest.crs import gk3_zone_crs
 
 logger = logging.getLogger(__name__)
 
-Format = Literal["gpkg", "shp", "geojson", "csv", "kml"]
 #: Layers of a run, in order; any other layer given (service_areas ...) is written after.
 LAYERS = (
     "stations",
@@ -57,7 +55,6 @@ SHAPEFILE_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK"}
 #: Longest text a DBF field holds, in bytes.
 DBF_TEXT_BYTES = 254
 
-_EXT = {"gpkg": "gpkg", "shp": "shp", "geojson": "geojson", "csv": "csv", "kml": "kml"}
 _DRIVER = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON"}
 _POLYGON_LAYERS = ("townships", "service_areas")
 
@@ -332,7 +329,7 @@ def write_layers(
             points = _geometry_type(gdf, n) in ("Point", "MultiPoint")
             csv_frame(gdf, points=points).to_csv(path, index=False, encoding="utf-8-sig")
         elif fmt in ("gpkg", "kml"):
-            path = folder / f"{name}.{_EXT[fmt]}"
+            path = folder / f"{name}.{fmt}"
             driver = _DRIVER.get(fmt) or kml_driver()
             pyogrio.write_dataframe(
                 gdf,

@@ -31,6 +31,7 @@ _PACKAGES = (
     "pulp",
     "highspy",
     "folium",
+    "matplotlib",
     "pydantic",
     "PyYAML",
 )
