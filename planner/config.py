@@ -500,6 +500,14 @@ class ReportSection(_Section):
         "second with matplotlib)",
     )
 
+    @field_validator("extra_crs", mode="before")
+    @classmethod
+    def _codes_as_text(cls, value: object) -> object:
+        # YAML reads a bare EPSG code (4490) as a number
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        return value
+
     @field_validator("extra_crs")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
