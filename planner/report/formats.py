@@ -293,7 +293,7 @@ def write_layers(
     layers
         GeoDataFrames keyed by layer name, any CRS (empty layers are written too).
     folder
-        Existing folder to write into.
+        Existing folder to write into; files of the same names are replaced.
     fmt
         One of :data:`FORMATS`.
     crs
@@ -330,6 +330,8 @@ def write_layers(
             csv_frame(gdf, points=points).to_csv(path, index=False, encoding="utf-8-sig")
         elif fmt in ("gpkg", "kml"):
             path = folder / f"{name}.{fmt}"
+            if n == names[0]:
+                path.unlink(missing_ok=True)  # a new file, not layers added to an old one
             driver = _DRIVER.get(fmt) or kml_driver()
             pyogrio.write_dataframe(
                 gdf,

@@ -238,7 +238,9 @@ def plot_plan(
             )  # fmt: skip
             handles += [
                 Line2D([], [], ls="", marker="o", ms=4, color="#27ae60", label="demand, covered"),
-                Line2D([], [], ls="", marker="o", ms=4, color="#c0392b", label="demand, not"),
+                Line2D(
+                    [], [], ls="", marker="o", ms=4, color="#c0392b", label="demand, not covered"
+                ),
             ]
         existing = g.get("existing_chargers")
         if existing is not None and len(existing):
