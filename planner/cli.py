@@ -185,6 +185,8 @@ def site(
         ("time", f"{time.perf_counter() - t0:.1f} s"),
         ("outputs", str(result.out_dir)),
     ]
+    if "report.html" in result.files:
+        rows.append(("report", str(result.out_dir / "report.html")))
     for k, v in rows:
         table.add_row(k, v)
     _out.print(table)

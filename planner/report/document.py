@@ -317,7 +317,12 @@ def build_html(
         t = pd.DataFrame(
             {"Stage": [str(k) for k in timings], "Seconds": [_num(v, 2) for v in timings.values()]}
         )
-        parts += ["<h2>Run time</h2>", _html_table(t)]
+        parts += [
+            "<h2>Run time</h2>",
+            '<p class="muted">Seconds per stage; "report" covers the GIS files and map.html, '
+            "before this page was written.</p>",
+            _html_table(t),
+        ]
     parts += [
         "<h2>Data dictionary</h2>",
         '<p class="muted">Every column of the exported layers and tables, with its unit and '
