@@ -78,6 +78,7 @@ def test_key_figures_match_the_summary(run):
     assert number(figure(page, "gap")) == pytest.approx(100 * s["gap"], abs=0.005)
     assert figure(page, "status") == f"{s['solver']} {s['status']}"
     assert figure(page, "county") == s["county"]
+    assert number(figure(page, "existing_chargers")) == s["existing_chargers"]
     assert figure(page, "townships_with_station") == (
         f"{s['townships_with_station']} of {s['townships_total']}"
     )
@@ -153,6 +154,22 @@ def test_malicious_names_are_escaped(layers):
     md = build_markdown(summary, towns, data_dictionary({"townships": towns}))
     assert "<script>" not in md and "<img" not in md
     assert '&lt;script&gt;alert\\("x"\\)&lt;/script&gt;' in md
+
+
+def test_curve_table_with_repair_points_and_an_infeasible_budget():
+    from planner.report.charts import plot_coverage_curve
+    from planner.report.document import curve_table
+
+    points = [
+        {"budget": 4e6, "status": "infeasible", "pareto": False},
+        *({**p, "repair_points": 5} for p in CURVE),
+    ]
+    t = curve_table(points)
+    assert list(t.columns)[3] == "Repair points" and len(t) == 4
+    assert t.iloc[0].tolist()[1:6] == ["n/a", "n/a", "n/a", "n/a", "n/a"]
+    assert t.iloc[0]["Status"] == "infeasible"
+    ax = plot_coverage_curve(points).axes[0]
+    assert [len(line.get_xdata()) for line in ax.lines] == [3, 1]  # solved, infeasible
 
 
 def test_coverage_curve_when_present(tmp_path, layers, run):

@@ -17,7 +17,8 @@ def plot_coverage_curve(curve: list[dict[str, Any]], *, size_in: float = 7.0) ->
     ----------
     curve
         Points with the keys of :data:`CURVE_KEYS` (``budget`` in CNY; a point without a
-        budget is placed at its capex).
+        budget is placed at its capex). Points without ``covered_share`` (no feasible
+        plan for the budget) are marked on the axis.
     size_in
         Figure width in inches.
 
@@ -27,16 +28,19 @@ def plot_coverage_curve(curve: list[dict[str, Any]], *, size_in: float = 7.0) ->
     """
     from matplotlib.figure import Figure
 
-    pts = sorted(
-        (_x(p), float(p.get("covered_share") or 0.0), p) for p in curve if _x(p) is not None
+    solved = sorted(
+        (_x(p), float(p["covered_share"]), p)
+        for p in curve
+        if _x(p) is not None and isinstance(p.get("covered_share"), int | float)
     )
+    failed = sorted(_x(p) for p in curve if _x(p) is not None and p.get("covered_share") is None)
     with figure_style():
         fig = Figure(figsize=(size_in, size_in * 0.55), layout="constrained")
         ax = fig.add_subplot()
-        xs = [x / 1e6 for x, _, _ in pts]
-        ys = [100 * y for _, y, _ in pts]
-        ax.plot(xs, ys, color="#2e86de", lw=1.8, marker="o", ms=5)
-        for x, y, (_, _, p) in zip(xs, ys, pts, strict=True):
+        xs = [x / 1e6 for x, _, _ in solved]
+        ys = [100 * y for _, y, _ in solved]
+        ax.plot(xs, ys, color="#2e86de", lw=1.8, marker="o", ms=5, label="solved")
+        for x, y, (_, _, p) in zip(xs, ys, solved, strict=True):
             ok = str(p.get("status")) == "optimal"
             ax.annotate(
                 f"{p.get('stations', '')}",
@@ -47,6 +51,12 @@ def plot_coverage_curve(curve: list[dict[str, Any]], *, size_in: float = 7.0) ->
                 fontsize=7,
                 color="#1e272e" if ok else "#c0392b",
             )
+        if failed:
+            ax.plot(
+                [x / 1e6 for x in failed], [0] * len(failed), ls="", marker="x", ms=7,
+                color="#c0392b", label="no feasible plan",
+            )  # fmt: skip
+            ax.legend(loc="lower right", fontsize=8)
         ax.set_xlabel("budget (million CNY)")
         ax.set_ylabel("sessions covered (%)")
         ax.set_ylim(0, 105)

@@ -122,6 +122,11 @@ def key_figures(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
             ", ".join(str(o.get("substation_id")) for o in over) if over else "none",
         ),
     ]  # fmt: skip
+    optional = [
+        ("existing_chargers", "Existing public chargers (sites)", _num),
+        ("repair_points_at_stations", "Repair points at a charging station", _num),
+    ]
+    rows += [(key, label, fmt(s[key])) for key, label, fmt in optional if key in s]
     return rows
 
 
@@ -168,19 +173,23 @@ def township_table(townships: pd.DataFrame, *, cutoff_min: float | None) -> pd.D
 
 def curve_table(curve: list[dict[str, Any]]) -> pd.DataFrame:
     """The coverage-vs-budget points as display texts, by budget."""
+    repair = any("repair_points" in p for p in curve)
     rows = []
     for p in sorted(curve, key=lambda p: (p.get("budget") is None, p.get("budget") or 0)):
-        rows.append(
-            {
-                "Budget (CNY)": "none" if p.get("budget") is None else _num(p.get("budget")),
-                "Stations": _num(p.get("stations")),
-                "Chargers": _num(p.get("chargers")),
-                "Capex (CNY)": _num(p.get("capex")),
-                "Sessions covered": _pct(p.get("covered_share")),
-                "Status": str(p.get("status", "")),
-                "Gap": _pct(p.get("gap"), 2),
-            }
-        )
+        row = {
+            "Budget (CNY)": "none" if p.get("budget") is None else _num(p.get("budget")),
+            "Stations": _num(p.get("stations")),
+            "Chargers": _num(p.get("chargers")),
+        }
+        if repair:
+            row["Repair points"] = _num(p.get("repair_points"))
+        row |= {
+            "Capex (CNY)": _num(p.get("capex")),
+            "Sessions covered": _pct(p.get("covered_share")),
+            "Status": str(p.get("status", "")),
+            "Gap": _pct(p.get("gap"), 2),
+        }
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
