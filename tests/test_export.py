@@ -45,8 +45,12 @@ ROUND_TRIPS = [
 
 @pytest.fixture(scope="module")
 def layers(demo_run):
-    """The demo run's layers as `planner export` reads them (sites.gpkg, EPSG:4326)."""
-    return read_run_layers(demo_run)
+    """The demo run's layers as `planner export` reads them (sites.gpkg, EPSG:4326), with
+    a true/false column added to the repair points (as a flag column would be)."""
+    out = read_run_layers(demo_run)
+    rp = out["repair_points"]
+    out["repair_points"] = rp.assign(flag=np.arange(len(rp)) % 2 == 0)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +63,12 @@ def _same(a: pd.Series, b: pd.Series) -> None:
     """Same values: numbers to 1e-9, texts exactly; null and empty text are one value
     (CSV and DBF cannot tell them apart)."""
     assert len(a) == len(b)
-    if pd.api.types.is_numeric_dtype(a) and not pd.api.types.is_bool_dtype(a):
+    if pd.api.types.is_bool_dtype(a):
+        truth = {"true": True, "1": True, "false": False, "0": False}
+        got = [v if isinstance(v, bool) else truth.get(str(v).lower(), v) for v in b.tolist()]
+        assert a.tolist() == [bool(v) for v in got], a.name
+        return
+    if pd.api.types.is_numeric_dtype(a):
         x = a.to_numpy(dtype=float)
         y = pd.to_numeric(b).to_numpy(dtype=float)
         assert np.allclose(x, y, rtol=1e-9, atol=1e-9, equal_nan=True), a.name
@@ -124,7 +133,8 @@ def test_round_trip(tmp_path, layers, centre, fmt, crs_spec, encoding):
                 continue
             have = {"shp": fields.get(col), "kml": "Name" if col == "name" else col}.get(fmt, col)
             assert have in got.columns, (name, col, have)
-            if fmt == "csv" and pd.api.types.is_numeric_dtype(source[col]):
+            numeric = pd.api.types.is_numeric_dtype(source[col])
+            if fmt == "csv" and numeric and not pd.api.types.is_bool_dtype(source[col]):
                 _same(source[col], got[have].replace("", np.nan).astype(float))
             else:
                 _same(source[col], got[have])
@@ -253,6 +263,7 @@ def test_export_targets_layout():
 
 
 def test_data_dictionary_lists_every_column(layers):
+    layers = {n: g.drop(columns=["flag"], errors="ignore") for n, g in layers.items()}
     d = data_dictionary(layers)
     for name, g in layers.items():
         assert set(g.columns) - {"geometry"} <= set(d["column"]), name
