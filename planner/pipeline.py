@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+
 from planner import columns as C
 from planner.candidates import build_candidates, existing_sites, with_existing
 from planner.config import Config
-from planner.datatypes import Plan
+from planner.datatypes import CountyData, Plan, RoadGraph, TravelTimes
 from planner.demand import demand_from_raster, demand_from_settlements
 from planner.ingest import load_county
 from planner.network import build_graph, compute_travel_times
@@ -61,46 +63,39 @@ def project_root() -> Path:
     return Path.cwd()
 
 
-def run_county(
-    config: Config,
-    *,
-    out_dir: str | Path | None = None,
-    on_stage: Callable[[str], None] | None = None,
-    argv: list[str] | None = None,
-) -> RunResult:
-    """Run the whole pipeline for one county and write its outputs.
+@dataclass
+class ModelInputs:
+    """What the models take: the county's data, demand, sites and travel times."""
+
+    county: CountyData
+    demand: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame  # new sites only
+    sites: gpd.GeoDataFrame  # candidates, then existing chargers' sites when used
+    graph: RoadGraph
+    times: TravelTimes
+
+
+def _no_stage(name: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+def prepare(
+    config: Config, *, stage: Callable[[str], AbstractContextManager[None]] = _no_stage
+) -> ModelInputs:
+    """Ingest, demand, candidates and network: everything up to the models.
 
     Parameters
     ----------
     config
         The validated config.
-    out_dir
-        Output folder, replaced atomically when the run succeeds; default
-        ``data/processed/<slug>``.
-    on_stage
-        Called with each stage name as it starts (for progress displays).
-    argv
-        The command line, for the manifest.
+    stage
+        Context manager factory wrapped around each stage (for timings and progress).
 
     Returns
     -------
-    RunResult
-        The output folder, the summary and the plan.
+    ModelInputs
+        The inputs of :func:`~planner.optimize.plan.plan_sites`.
     """
-    out = check_out_dir(
-        Path(out_dir) if out_dir is not None else default_out_dir(config), marker="run.json"
-    )
-    timings: dict[str, float] = {}
-
-    @contextmanager
-    def stage(name: str) -> Iterator[None]:
-        if on_stage is not None:
-            on_stage(name)
-        logger.info("stage %s", name)
-        t0 = time.perf_counter()
-        yield
-        timings[name] = time.perf_counter() - t0
-
     with stage("ingest"):
         county = load_county(config)
     with stage("demand"):
@@ -148,6 +143,57 @@ def run_county(
             station_cutoff_min=config.stations.cutoff_min,
             repair_response_min=config.repair.response_min,
         )
+    return ModelInputs(county, demand, candidates, sites, graph, times)
+
+
+def run_county(
+    config: Config,
+    *,
+    out_dir: str | Path | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    argv: list[str] | None = None,
+) -> RunResult:
+    """Run the whole pipeline for one county and write its outputs.
+
+    Parameters
+    ----------
+    config
+        The validated config.
+    out_dir
+        Output folder, replaced atomically when the run succeeds; default
+        ``data/processed/<slug>``.
+    on_stage
+        Called with each stage name as it starts (for progress displays).
+    argv
+        The command line, for the manifest.
+
+    Returns
+    -------
+    RunResult
+        The output folder, the summary and the plan.
+    """
+    out = check_out_dir(
+        Path(out_dir) if out_dir is not None else default_out_dir(config), marker="run.json"
+    )
+    timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        if on_stage is not None:
+            on_stage(name)
+        logger.info("stage %s", name)
+        t0 = time.perf_counter()
+        yield
+        timings[name] = time.perf_counter() - t0
+
+    inp = prepare(config, stage=stage)
+    county, demand, candidates, sites, times = (
+        inp.county,
+        inp.demand,
+        inp.candidates,
+        inp.sites,
+        inp.times,
+    )
     with stage("optimize"):
         plan = plan_sites(demand, sites, county.townships, times, config)
         curve = coverage_curve(demand, sites, county.townships, times, config)

@@ -5,6 +5,8 @@ python scripts/benchmark.py cap ../shared/bench/cflp/cap*.txt
 python scripts/benchmark.py points --n 1500 > pts.csv
 python scripts/benchmark.py mclp pts.csv --p 20 --radius 5
 python scripts/benchmark.py matrix --nodes 50000 --origins 200 --destinations 2000
+python scripts/benchmark.py county --demo-scale 20 --gap 0.001 --time-limit 60
+python scripts/benchmark.py county --config data/raw/liechtenstein.yaml --methods stations
 """
 
 import argparse
@@ -12,7 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
-from planner import benchmark
+from planner import benchmark, benchmark_county
 from planner.errors import PlannerError
 
 
@@ -41,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     mx.add_argument("--nodes", type=int, default=50_000)
     mx.add_argument("--origins", type=int, default=200)
     mx.add_argument("--destinations", type=int, default=2000)
+    co = sub.add_parser("county", help="station models on a whole county, to a MIP gap")
+    src = co.add_mutually_exclusive_group()
+    src.add_argument("--config", type=Path, help="a county config")
+    src.add_argument("--demo-scale", type=int, default=20, help="the demo county at this scale")
+    co.add_argument("--methods", default=",".join(benchmark_county.METHODS))
+    co.add_argument("--gap", type=float, default=0.001, help="relative MIP gap to stop at")
+    co.add_argument("--time-limit", type=float, default=60.0, help="seconds per model")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
@@ -62,6 +71,14 @@ def _run(args: argparse.Namespace) -> None:
         )
     elif args.what == "points":
         benchmark.random_points(args.n, seed=args.seed).to_csv(sys.stdout, index=False)
+    elif args.what == "county":
+        benchmark_county.run_county(
+            config_path=args.config,
+            demo_scale=None if args.config else args.demo_scale,
+            methods=args.methods.split(","),
+            gap=args.gap,
+            time_limit_s=args.time_limit,
+        )
     elif args.what == "cap":
         benchmark.run_cap(sorted(args.files, key=_natural), time_limit_s=args.time_limit)
     else:

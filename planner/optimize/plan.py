@@ -199,7 +199,7 @@ def _existing(sites: gpd.GeoDataFrame) -> np.ndarray:
     return sites[C.EXISTING_CHARGERS].fillna(0).to_numpy() > 0
 
 
-def _village_cover(times: TravelTimes, config: Config) -> tuple[list[np.ndarray], list[str]]:
+def village_cover(times: TravelTimes, config: Config) -> tuple[list[np.ndarray], list[str]]:
     """Sites within the response time of each reachable village, and the unreachable ones.
 
     Raises :class:`InfeasibleError` for unreachable villages unless
@@ -221,7 +221,7 @@ def _village_cover(times: TravelTimes, config: Config) -> tuple[list[np.ndarray]
     return [m for m in by_village if len(m)], names
 
 
-def _site_cover(times: TravelTimes) -> list[np.ndarray]:
+def site_cover(times: TravelTimes) -> list[np.ndarray]:
     """Sites within the response time of each site, the site itself always included."""
     return [
         np.union1d(m, [j]).astype(np.int64)
@@ -229,7 +229,7 @@ def _site_cover(times: TravelTimes) -> list[np.ndarray]:
     ]
 
 
-def _station_args(
+def station_args(
     demand: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
     townships: gpd.GeoDataFrame,
@@ -310,17 +310,17 @@ def plan_sites(
     st = config.stations
     sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
     reach = times.demand_to_candidate
-    args = _station_args(demand, sites, townships, config)
+    args = station_args(demand, sites, townships, config)
     joint = config.repair.enabled and config.repair.mode == "joint"
     costs = config.costs
     try:
         if joint:
-            village_cover, unreached = _village_cover(times, config)
+            v_cover, unreached = village_cover(times, config)
             both = two_tier(
                 reach,
                 sessions,
-                village_cover,
-                _site_cover(times),
+                v_cover,
+                site_cover(times),
                 budget=st.budget,
                 repair_cost=costs.repair_point_capex,
                 repair_cost_at_station=costs.repair_at_station_capex,
@@ -387,11 +387,11 @@ def coverage_curve(
     sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
     total = float(sessions.sum())
     reach = times.demand_to_candidate
-    args = _station_args(demand, sites, townships, config)
+    args = station_args(demand, sites, townships, config)
     joint = config.repair.enabled and config.repair.mode == "joint"
     if joint:
-        village_cover, _ = _village_cover(times, config)
-        site_cover = _site_cover(times)
+        v_cover, _ = village_cover(times, config)
+        s_cover = site_cover(times)
     costs = config.costs
     is_existing = _existing(sites)
     points: list[dict[str, Any]] = []
@@ -404,8 +404,8 @@ def coverage_curve(
                 both = two_tier(
                     reach,
                     sessions,
-                    village_cover,
-                    site_cover,
+                    v_cover,
+                    s_cover,
                     budget=budget,
                     repair_cost=costs.repair_point_capex,
                     repair_cost_at_station=costs.repair_at_station_capex,
@@ -554,9 +554,9 @@ def _repair(
             **{C.REPAIR_ID: [], C.TARGETS_COVERED: [], C.AT_STATION: [], C.CAPEX: []}
         )
         return empty, None, []
-    village_cover, names = _village_cover(times, config)
-    site_cover = _site_cover(times)
-    cover_sets = village_cover + [site_cover[j] for j in np.flatnonzero(stations_open)]
+    v_cover, names = village_cover(times, config)
+    s_cover = site_cover(times)
+    cover_sets = v_cover + [s_cover[j] for j in np.flatnonzero(stations_open)]
     costs = config.costs
     res = lscp(
         cover_sets,
