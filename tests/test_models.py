@@ -362,3 +362,38 @@ def test_cbc_watchdog_stops_an_overrunning_solve(caplog):
         assert status == "time_limit" and objective is not None
     assert time.perf_counter() - t0 < 15
     assert "interrupting it" in caplog.text
+
+
+@pytest.mark.parametrize("objective", ["coverage", "cost"])
+def test_highs_and_cbc_agree_on_random_two_tier(objective):
+    rng = np.random.default_rng(21)
+    n_dem, n_site, n_vil = 50, 12, 15
+    pairs = sorted(
+        {
+            (int(i), int(j))
+            for i, j in zip(rng.integers(0, n_dem, 160), rng.integers(0, n_site, 160), strict=True)
+        }
+    )
+    r = reach(pairs, (n_dem, n_site))
+    w = rng.uniform(1, 5, n_dem)
+    sizing = Sizing(sessions=w, per_charger=4, min_chargers=1, max_chargers=3, charger_cost=1)
+    villages = [rng.choice(n_site, size=3, replace=False) for _ in range(n_vil)]
+    sites = [np.union1d(rng.choice(n_site, size=2, replace=False), [j]) for j in range(n_site)]
+    kw = {
+        "site_cost": np.full(n_site, 2.0),
+        "repair_cost": 3.0,
+        "repair_cost_at_station": 1.0,
+        "objective": objective,
+        "sizing": sizing,
+    }
+    if objective == "coverage":
+        kw["budget"] = 30.0
+    else:
+        kw["min_cover"] = 0.6 * w.sum()
+    a = two_tier(r, w, villages, sites, solver=HIGHS, **kw)
+    b = two_tier(r, w, villages, sites, solver=CBC, **kw)
+    assert a.info.objective == pytest.approx(b.info.objective, rel=1e-6)
+    assert a.info.status == b.info.status == "optimal"
+    for res in (a, b):  # every village and open station has a repair point in reach
+        assert all(res.repair_open[v].any() for v in villages)
+        assert all(res.repair_open[sites[j]].any() for j in np.flatnonzero(res.stations.open))
