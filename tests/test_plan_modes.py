@@ -68,3 +68,20 @@ def test_repair_after_stations(tmp_path, demo_config):
 def test_existing_chargers_can_be_ignored(tmp_path, demo_config):
     s = site_json(demo_config, tmp_path / "out", *sets("stations.use_existing=false"))
     assert s["existing_sessions_served_day"] == 0
+
+
+def test_coverage_target_above_capacity_is_diagnosed(tmp_path, demo_config):
+    r = site_proc(
+        demo_config,
+        tmp_path / "out",
+        *sets(
+            "stations.objective=cost",
+            "stations.min_coverage_share=0.9",
+            "stations.max_stations=2",
+            "stations.budget=null",
+            "stations.township_min=false",
+            "stations.use_existing=false",
+        ),
+    )
+    assert r.returncode == 3, r.stderr
+    assert "needs 1,069 sessions/day but the stations can serve at most 240 (2 stations" in r.stderr

@@ -110,6 +110,25 @@ def station_problems(
                 f"stations.min_coverage_share={st.min_coverage_share:g} but only {share:.1%} "
                 f"of the sessions are within {st.cutoff_min:g} min of any candidate site"
             )
+        # the most every site could serve: max chargers at new sites (fewer where the
+        # station count caps them), the installed points at existing ones
+        installed = (
+            candidates[C.EXISTING_CHARGERS].fillna(0).to_numpy()
+            if C.EXISTING_CHARGERS in candidates.columns
+            else np.zeros(len(candidates))
+        )
+        n_new = int((installed == 0).sum())
+        if st.max_stations is not None:
+            n_new = min(n_new, st.max_stations + len(required))
+        capacity = st.sessions_per_charger_per_day * (n_new * st.max_chargers + installed.sum())
+        need = st.min_coverage_share * total
+        if capacity + 1e-9 < need:
+            causes.append(
+                f"stations.min_coverage_share={st.min_coverage_share:g} needs {need:,.0f} "
+                f"sessions/day but the stations can serve at most {capacity:,.0f} "
+                f"({n_new} stations x {st.max_chargers} chargers x "
+                f"{st.sessions_per_charger_per_day:g} sessions, plus existing chargers)"
+            )
     new = (
         candidates[C.EXISTING_CHARGERS].fillna(0).to_numpy() == 0
         if C.EXISTING_CHARGERS in candidates.columns
