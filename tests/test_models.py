@@ -21,6 +21,12 @@ W = np.array([10.0, 5.0, 8.0, 3.0, 4.0])
 PAIRS = [(0, 0), (1, 0), (1, 1), (2, 1), (3, 2), (4, 2), (2, 3), (3, 3)]
 
 
+def _random_pairs(rng, n_dem, n_site, k):
+    """Up to ``k`` distinct random (demand, site) pairs, sorted."""
+    draws = zip(rng.integers(0, n_dem, k), rng.integers(0, n_site, k), strict=True)
+    return sorted({(int(i), int(j)) for i, j in draws})
+
+
 def reach(pairs=PAIRS, shape=(5, 4)) -> SparseTimes:
     r, c = np.array(pairs).T
     return SparseTimes(r, c, np.ones(len(pairs)), shape)
@@ -48,12 +54,7 @@ def test_mclp_hand_computed(solver, kwargs, best, sites):
 def test_mclp_matches_brute_force():
     rng = np.random.default_rng(3)
     n_dem, n_site, p = 40, 10, 3
-    pairs = sorted(
-        {
-            (int(i), int(j))
-            for i, j in zip(rng.integers(0, n_dem, 90), rng.integers(0, n_site, 90), strict=True)
-        }
-    )
+    pairs = _random_pairs(rng, n_dem, n_site, 90)
     w = rng.uniform(1, 10, n_dem)
     r = reach(pairs, (n_dem, n_site))
     cover = [set() for _ in range(n_site)]
@@ -123,12 +124,7 @@ def test_lscp_hand_computed(solver):
 def test_highs_and_cbc_agree_on_a_random_instance():
     rng = np.random.default_rng(11)
     n_dem, n_site = 60, 15
-    pairs = sorted(
-        {
-            (int(i), int(j))
-            for i, j in zip(rng.integers(0, n_dem, 200), rng.integers(0, n_site, 200), strict=True)
-        }
-    )
+    pairs = _random_pairs(rng, n_dem, n_site, 200)
     w = rng.uniform(1, 5, n_dem)
     r = reach(pairs, (n_dem, n_site))
     s = w.copy()
@@ -319,12 +315,7 @@ def test_pcenter_on_a_line_and_its_options():
 def test_warm_start_from_a_smaller_budget(solver):
     rng = np.random.default_rng(5)
     n_dem, n_site = 80, 20
-    pairs = sorted(
-        {
-            (int(i), int(j))
-            for i, j in zip(rng.integers(0, n_dem, 300), rng.integers(0, n_site, 300), strict=True)
-        }
-    )
+    pairs = _random_pairs(rng, n_dem, n_site, 300)
     w = rng.uniform(1, 5, n_dem)
     r = reach(pairs, (n_dem, n_site))
     sizing = Sizing(sessions=w, per_charger=4, min_chargers=1, max_chargers=3, charger_cost=1)
@@ -368,12 +359,7 @@ def test_cbc_watchdog_stops_an_overrunning_solve(caplog):
 def test_highs_and_cbc_agree_on_random_two_tier(objective):
     rng = np.random.default_rng(21)
     n_dem, n_site, n_vil = 50, 12, 15
-    pairs = sorted(
-        {
-            (int(i), int(j))
-            for i, j in zip(rng.integers(0, n_dem, 160), rng.integers(0, n_site, 160), strict=True)
-        }
-    )
+    pairs = _random_pairs(rng, n_dem, n_site, 160)
     r = reach(pairs, (n_dem, n_site))
     w = rng.uniform(1, 5, n_dem)
     sizing = Sizing(sessions=w, per_charger=4, min_chargers=1, max_chargers=3, charger_cost=1)

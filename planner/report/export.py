@@ -22,7 +22,7 @@ from planner.paths import atomic_dir, check_out_dir
 from planner.report.dictionary import data_dictionary
 from planner.report.formats import (
     FORMATS,
-    SHAPEFILE_ENCODINGS,
+    check_format,
     crs_label,
     resolve_crs,
     write_layers,
@@ -253,12 +253,7 @@ def export_run(
     (Path, list of str)
         The output folder and the files in it.
     """
-    if fmt not in FORMATS:
-        msg = f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})"
-        raise ConfigError(msg)
-    if encoding not in SHAPEFILE_ENCODINGS:
-        msg = f"unknown Shapefile encoding {encoding!r} (choose utf-8 or gbk)"
-        raise ConfigError(msg)
+    check_format(fmt, encoding)
     layers = read_run_layers(run_dir)
     lonlat = _centre(layers)
     target = resolve_crs(crs, lonlat=lonlat)

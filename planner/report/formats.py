@@ -308,12 +308,7 @@ def write_layers(
     list of Path
         The files written (for a Shapefile, its ``.shp``).
     """
-    if fmt not in FORMATS:
-        msg = f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})"
-        raise ConfigError(msg)
-    if encoding not in SHAPEFILE_ENCODINGS:
-        msg = f"unknown Shapefile encoding {encoding!r} (choose utf-8 or gbk)"
-        raise ConfigError(msg)
+    check_format(fmt, encoding)
     names = layer_order(layers)
     written: list[Path] = []
     if fmt == "shp":
@@ -361,3 +356,13 @@ def write_layers(
             written.append(path)
     logger.debug("wrote %s in %s: %s", fmt, crs.to_string(), [p.name for p in written])
     return written
+
+
+def check_format(fmt: str, encoding: str) -> None:
+    """Raise :class:`ConfigError` for an unknown format or Shapefile encoding."""
+    if fmt not in FORMATS:
+        msg = f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})"
+        raise ConfigError(msg)
+    if encoding not in SHAPEFILE_ENCODINGS:
+        msg = f"unknown Shapefile encoding {encoding!r} (choose utf-8 or gbk)"
+        raise ConfigError(msg)
