@@ -1,6 +1,7 @@
 """The ``planner`` command.
 
-Exit codes: 0 done; 2 bad input or config; 3 model infeasible; 1 anything unexpected.
+Exit codes: 0 done; 2 bad input or config; 3 model infeasible; 4 some counties of a
+batch failed; 1 anything unexpected.
 Errors print one line on stderr, without a traceback (``--debug`` shows it).
 """
 
@@ -30,7 +31,8 @@ def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = RichHandler(console=_err, show_path=False, show_time=False, markup=False)
     logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
-    logging.getLogger("pyogrio").setLevel(max(level, logging.WARNING))
+    for noisy in ("pyogrio", "distributed", "tornado", "bokeh"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
 def _demo_dir() -> Path:
@@ -98,15 +100,92 @@ def main(verbose: int, debug: bool) -> None:
     help="Multiply area, villages and roads (1: about 4,300 road nodes; 20: about 100,000).",
 )
 @click.option("--seed", type=int, default=None, help="Random seed (default: fixed).")
-def demo(out_dir: Path | None, scale: float, seed: int | None) -> None:
+@click.option(
+    "--province",
+    type=click.IntRange(1, 10),
+    default=None,
+    help="Build this many different demo counties and a batch config for `planner batch` "
+    "(default folder: data/raw/province).",
+)
+def demo(out_dir: Path | None, scale: float, seed: int | None, province: int | None) -> None:
     """Build the synthetic demo county's input files and config."""
-    from planner.demo import DEFAULT_SEED, build_demo
+    from planner.demo import DEFAULT_SEED, build_demo, build_province
 
-    out_dir = out_dir or _demo_dir()
     t0 = time.perf_counter()
-    cfg = build_demo(out_dir, scale=scale, seed=DEFAULT_SEED if seed is None else seed)
+    seed = DEFAULT_SEED if seed is None else seed
+    if province is not None:
+        from planner.pipeline import project_root
+
+        out_dir = out_dir or project_root() / "data" / "raw" / "province"
+        cfg = build_province(out_dir, province, scale=scale, seed=seed)
+        _out.print(
+            f"{province} demo counties written to {out_dir} in {time.perf_counter() - t0:.1f} s"
+        )
+        _out.print(f"batch config: {cfg}")
+        return
+    out_dir = out_dir or _demo_dir()
+    cfg = build_demo(out_dir, scale=scale, seed=seed)
     _out.print(f"demo county written to {out_dir} in {time.perf_counter() - t0:.1f} s")
     _out.print(f"config: {cfg}")
+
+
+@main.command()
+@click.argument("batch_path", metavar="BATCH", type=click.Path(path_type=Path))
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=2,
+    show_default=True,
+    help="Worker processes of the local dask cluster.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="Use the workers of a running dask scheduler instead.",
+)
+@click.option("--force", is_flag=True, help="Run counties again even when complete.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Results folder (default: the batch config's output).",
+)
+def batch(
+    batch_path: Path, workers: int, scheduler: str | None, force: bool, out_dir: Path | None
+) -> None:
+    """Run every county (and scenario) of a batch config on dask.
+
+    Exit code 0 when every county is done or already complete, 4 when some failed (their
+    errors are in index.html and batch_summary.csv).
+    """
+    import distributed  # noqa: F401 - it sets its loggers' levels on import; quieten them after
+
+    from planner.batch import run_batch
+
+    quiet = logging.getLogger().level
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] in ("distributed", "tornado", "bokeh"):
+            logging.getLogger(name).setLevel(max(quiet, logging.WARNING))
+    res = run_batch(
+        batch_path,
+        workers=workers,
+        scheduler=scheduler,
+        force=force,
+        output=out_dir,
+        on_progress=lambda line: _err.print(line, highlight=False, markup=False),
+    )
+    counts = {s: sum(r.status == s for r in res.results) for s in ("done", "skipped", "failed")}
+    _out.print(
+        f"{len(res.results)} runs: {counts['done']} done, {counts['skipped']} skipped "
+        f"(already complete), {counts['failed']} failed; index: {res.out_dir / 'index.html'}",
+        highlight=False,
+    )
+    for r in res.failed:
+        _err.print(f"failed: {r.county}/{r.scenario}: {r.error}", highlight=False, markup=False)
+    if res.failed:
+        sys.exit(4)
 
 
 @main.command()

@@ -48,11 +48,37 @@ logger = logging.getLogger(__name__)
 
 DEMO_SLUG = "qingxi"
 DEMO_NAME = "青溪县"
+
+
+@dataclass(frozen=True)
+class DemoIdentity:
+    """Name, codes and place of a demo county."""
+
+    slug: str
+    name: str
+    pinyin: str
+    code: str  # 6-digit county code; townships append 3 digits
+    center: tuple[float, float]  # lon, lat
+
+
+QINGXI = DemoIdentity(DEMO_SLUG, DEMO_NAME, "Qingxi Xian", "361199", (117.3, 28.3))
+
+#: Fictional counties for ``planner demo --province N`` (the first is the usual demo).
+PROVINCE_NAMES = (
+    ("qingxi", "青溪县", "Qingxi Xian"),
+    ("shimen", "石门县", "Shimen Xian"),
+    ("yunling", "云岭县", "Yunling Xian"),
+    ("taojiang", "桃江县", "Taojiang Xian"),
+    ("baihe", "白河县", "Baihe Xian"),
+    ("songyang", "松阳县", "Songyang Xian"),
+    ("lianhua", "莲花县", "Lianhua Xian"),
+    ("zhuxi", "竹溪县", "Zhuxi Xian"),
+    ("jinping", "锦屏县", "Jinping Xian"),
+    ("anyuan", "安远县", "Anyuan Xian"),
+)
 DEFAULT_SEED = 20261127
-_CENTER_LONLAT = (117.3, 28.3)
 _METRIC_EPSG = 4548  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 _RASTER_EPSG = 32650  # WGS 84 / UTM zone 50N
-_COUNTY_CODE = "361199"
 _NODE_SPACING_M = 200.0
 _MAX_CHAIN_M = 5000.0
 _TRUNK_FUEL_EVERY_M = 12_000.0
@@ -718,18 +744,18 @@ def _operator_chargers(towns: list[_Settlement], to_lonlat: Transformer) -> pd.D
     return pd.DataFrame(rows, columns=["名称", "运营商", "经度", "纬度", "枪数"])
 
 
-def _township_codes(towns: list[_Settlement]) -> list[str]:
+def _township_codes(towns: list[_Settlement], county_code: str) -> list[str]:
     """9-digit codes: county code + 1xx for towns (镇), 2xx for townships (乡).
 
     Large synthetic counties (``--scale``) with 100 or more of a kind number on from 100.
     """
     is_zhen = [t.name.endswith("镇") for t in towns]
     if max(sum(is_zhen), len(towns) - sum(is_zhen)) >= 100:
-        return [f"{_COUNTY_CODE}{100 + i:03d}" for i in range(len(towns))]
+        return [f"{county_code}{100 + i:03d}" for i in range(len(towns))]
     counters = {True: 100, False: 200}
     codes = []
     for zhen in is_zhen:
-        codes.append(f"{_COUNTY_CODE}{counters[zhen]:03d}")
+        codes.append(f"{county_code}{counters[zhen]:03d}")
         counters[zhen] += 1
     return codes
 
@@ -809,7 +835,12 @@ def _write_population(
 
 
 def build_demo(
-    out_dir: str | Path, *, scale: float = 1.0, seed: int = DEFAULT_SEED, overwrite: bool = True
+    out_dir: str | Path,
+    *,
+    scale: float = 1.0,
+    seed: int = DEFAULT_SEED,
+    overwrite: bool = True,
+    identity: DemoIdentity = QINGXI,
 ) -> Path:
     """Generate the demo county's input files and config.
 
@@ -824,23 +855,27 @@ def build_demo(
         Random seed; the same seed and scale give the same files.
     overwrite
         Replace an existing folder.
+    identity
+        Name, codes and place of the county (default: 青溪县).
 
     Returns
     -------
     Path
         The config file.
     """
+    ident = identity
+    slug = ident.slug
     if scale <= 0 or scale > 50:
         msg = f"--scale must be in (0, 50], got {scale}"
         raise ValueError(msg)
     out_dir = Path(out_dir)
-    cfg_path = out_dir / f"{DEMO_SLUG}.yaml"
+    cfg_path = out_dir / f"{slug}.yaml"
     if cfg_path.exists() and not overwrite:
         return cfg_path
     rng = np.random.default_rng(seed)
     radius = 24_000 * math.sqrt(scale)
     to_metric = Transformer.from_crs(4490, _METRIC_EPSG, always_xy=True)
-    ox, oy = to_metric.transform(*_CENTER_LONLAT)
+    ox, oy = to_metric.transform(*ident.center)
     county = _county_polygon(rng, radius)
     settlements, seats = _settlements(rng, county, scale, radius)
     towns = [s for s in settlements if s.kind != "village"]
@@ -868,7 +903,7 @@ def build_demo(
     county_m = shift(county)
     town_gdf = gpd.GeoDataFrame(
         {
-            "code": _township_codes(towns),
+            "code": _township_codes(towns, ident.code),
             "name": [t.name for t in towns],
             "name_pinyin": [t.pinyin for t in towns],
             "kind": ["镇" if t.name.endswith("镇") else "乡" for t in towns],
@@ -881,27 +916,27 @@ def build_demo(
         shapely.make_valid(town_gdf.geometry.to_numpy()), 1e-7
     )
     county_gdf = gpd.GeoDataFrame(
-        {"code": [_COUNTY_CODE], "name": [DEMO_NAME], "name_pinyin": ["Qingxi Xian"]},
+        {"code": [ident.code], "name": [ident.name], "name_pinyin": [ident.pinyin]},
         geometry=[county_m],
         crs=_METRIC_EPSG,
     ).to_crs(4490)
     county_gdf.geometry = shapely.set_precision(county_gdf.geometry.to_numpy(), 1e-7)
     to_lonlat = Transformer.from_crs(_METRIC_EPSG, 4326, always_xy=True)
     to_raster = Transformer.from_crs(_METRIC_EPSG, _RASTER_EPSG, always_xy=True)
-    with atomic_dir(out_dir, marker=f"{DEMO_SLUG}.yaml") as tmp:
-        gpkg = tmp / f"{DEMO_SLUG}_boundaries.gpkg"
+    with atomic_dir(out_dir, marker=f"{slug}.yaml") as tmp:
+        gpkg = tmp / f"{slug}_boundaries.gpkg"
         county_gdf.to_file(gpkg, layer="county", engine="pyogrio")
         town_gdf.to_file(gpkg, layer="townships", engine="pyogrio")
-        _write_osm(tmp / f"{DEMO_SLUG}.osm.pbf", osm, to_lonlat)
-        grid_table.to_csv(tmp / f"{DEMO_SLUG}_substations.csv", index=False)
+        _write_osm(tmp / f"{slug}.osm.pbf", osm, to_lonlat)
+        grid_table.to_csv(tmp / f"{slug}_substations.csv", index=False)
         # an operator's charger list as such lists arrive: GBK text, GCJ-02 coordinates
         _operator_chargers(towns, to_lonlat).to_csv(
-            tmp / f"{DEMO_SLUG}_operator_chargers.csv", index=False, encoding="gbk"
+            tmp / f"{slug}_operator_chargers.csv", index=False, encoding="gbk"
         )
-        _write_population(
-            tmp / f"{DEMO_SLUG}_population.tif", county_m, settlements, outside, to_raster
+        _write_population(tmp / f"{slug}_population.tif", county_m, settlements, outside, to_raster)
+        (tmp / f"{slug}.yaml").write_text(
+            demo_config_text(scale=scale, identity=ident), encoding="utf-8"
         )
-        (tmp / f"{DEMO_SLUG}.yaml").write_text(demo_config_text(scale=scale), encoding="utf-8")
     logger.info(
         "demo county written to %s: %d townships, %d villages, %d OSM nodes, %d ways",
         out_dir,
@@ -913,24 +948,25 @@ def build_demo(
     return cfg_path
 
 
-def demo_config_text(*, scale: float = 1.0) -> str:
+def demo_config_text(*, scale: float = 1.0, identity: DemoIdentity = QINGXI) -> str:
     """The demo county's YAML config."""
+    slug = identity.slug
     cfg = {
-        "county": {"name": DEMO_NAME, "slug": DEMO_SLUG},
+        "county": {"name": identity.name, "slug": slug},
         "inputs": {
             "boundaries": {
-                "path": f"{DEMO_SLUG}_boundaries.gpkg",
+                "path": f"{slug}_boundaries.gpkg",
                 "county_layer": "county",
                 "township_layer": "townships",
                 "township_id_field": "code",
                 "township_name_field": "name",
             },
-            "osm": {"path": f"{DEMO_SLUG}.osm.pbf"},
-            "population": {"path": f"{DEMO_SLUG}_population.tif"},
-            "substations": {"path": f"{DEMO_SLUG}_substations.csv"},
+            "osm": {"path": f"{slug}.osm.pbf"},
+            "population": {"path": f"{slug}_population.tif"},
+            "substations": {"path": f"{slug}_substations.csv"},
             "chargers": [
                 {
-                    "path": f"{DEMO_SLUG}_operator_chargers.csv",
+                    "path": f"{slug}_operator_chargers.csv",
                     "crs": "gcj02",
                     "lon_field": "经度",
                     "lat_field": "纬度",
@@ -951,3 +987,45 @@ def demo_config_text(*, scale: float = 1.0) -> str:
         "# planner/config.py; paths are relative to this file.\n"
     )
     return head + yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False)
+
+
+def build_province(
+    out_dir: str | Path, n: int, *, scale: float = 1.0, seed: int = DEFAULT_SEED
+) -> Path:
+    """Generate ``n`` different demo counties side by side, and a batch config for them.
+
+    Parameters
+    ----------
+    out_dir
+        Folder to write: one sub-folder per county and ``batch.yaml``.
+    n
+        Number of counties (1 to 10).
+    scale
+        Scale of each county (see :func:`build_demo`).
+    seed
+        Base seed; county ``k`` uses ``seed + k``.
+
+    Returns
+    -------
+    Path
+        The batch config (see :mod:`planner.batch`).
+    """
+    if not 1 <= n <= len(PROVINCE_NAMES):
+        msg = f"--province must be between 1 and {len(PROVINCE_NAMES)}, got {n}"
+        raise ValueError(msg)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    step = 0.7 * math.sqrt(scale)  # degrees between county centres, about 70 km
+    counties = []
+    for k in range(n):
+        slug, name, pinyin = PROVINCE_NAMES[k]
+        row, col = divmod(k, 4)
+        centre = (QINGXI.center[0] + col * step, QINGXI.center[1] - row * step)
+        ident = DemoIdentity(slug, name, pinyin, f"3611{99 - k:02d}", centre)
+        build_demo(out_dir / slug, scale=scale, seed=seed + k, identity=ident)
+        counties.append({"config": f"{slug}/{slug}.yaml"})
+    batch = {"output": "runs", "counties": counties}
+    path = out_dir / "batch.yaml"
+    head = "# Batch config (generated by `planner demo --province N`); see planner/batch.py.\n"
+    path.write_text(head + yaml.safe_dump(batch, allow_unicode=True, sort_keys=False), "utf-8")
+    return path

@@ -1,0 +1,338 @@
+"""Many counties (and scenarios) at once, on dask.distributed.
+
+A batch config (YAML) lists county configs, each with optional overrides, and optional
+scenarios (named sets of overrides applied to every county)::
+
+    output: runs                  # folder for the results, relative to this file
+    counties:
+      - config: qingxi/qingxi.yaml
+      - config: shimen/shimen.yaml
+        set: {stations.budget: 12000000}
+    scenarios:                    # optional; default one scenario, "base", no overrides
+      - name: base
+      - name: tight
+        set: {stations.budget: 8000000, stations.cutoff_min: 20}
+
+Each county and scenario is one task, run by :func:`planner.pipeline.run_county` on a
+dask worker: a LocalCluster on this machine by default, or the workers of an existing
+scheduler. A task that fails records its error and the others go on; a task whose worker
+dies is run again elsewhere (the scheduler's ``allowed-failures``); a task whose output
+folder already holds a run with the same config and input hashes is skipped unless
+``force``. The batch folder gets ``batch_summary.csv``, ``index.html`` and
+``province_map.png``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from planner.errors import ConfigError, PlannerError
+
+logger = logging.getLogger(__name__)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BatchCounty(_Strict):
+    """One county of the batch."""
+
+    config: Path = Field(description="County config, relative to the batch file")
+    set: dict[str, Any] = Field(
+        default_factory=dict, description="Overrides for this county, e.g. stations.budget"
+    )
+
+
+class Scenario(_Strict):
+    """A named set of overrides applied to every county."""
+
+    name: str = Field(description="Folder-safe name: letters, digits, - and _")
+    set: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _safe(cls, value: str) -> str:
+        if not value or not all(c.isascii() and (c.isalnum() or c in "-_") for c in value):
+            msg = f"scenario name {value!r}: use letters, digits, - and _"
+            raise ValueError(msg)
+        return value
+
+
+class BatchConfig(_Strict):
+    """A batch: counties, scenarios and where the results go."""
+
+    output: Path = Field(default=Path("runs"), description="Results folder")
+    counties: list[BatchCounty] = Field(min_length=1)
+    scenarios: list[Scenario] = Field(default_factory=lambda: [Scenario(name="base")])
+
+    @field_validator("scenarios")
+    @classmethod
+    def _unique(cls, value: list[Scenario]) -> list[Scenario]:
+        names = [s.name for s in value]
+        if len(set(names)) != len(names) or not names:
+            msg = "scenario names must be unique (and at least one scenario given)"
+            raise ValueError(msg)
+        return value
+
+
+@dataclass(frozen=True)
+class Task:
+    """One county under one scenario."""
+
+    county: str  # slug (or the config's file stem when the config cannot be read)
+    scenario: str
+    config: str  # absolute path of the county config
+    overrides: tuple[str, ...]
+    out_dir: str
+
+
+@dataclass
+class TaskResult:
+    """What one task gave: its status and key figures, or its error."""
+
+    county: str
+    scenario: str
+    status: str  # done | skipped | failed
+    out_dir: str
+    seconds: float = 0.0
+    error: str = ""
+    exit_code: int = 0
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+#: Key figures from summary.json copied into batch_summary.csv and index.html.
+FIGURES = (
+    "county",
+    "stations",
+    "chargers",
+    "repair_points",
+    "demand_covered_share",
+    "capex_total",
+    "mean_travel_min",
+    "status",
+    "gap",
+)
+
+
+def load_batch(path: str | Path) -> tuple[BatchConfig, Path]:
+    """Read and validate a batch config; returns it and the folder paths are relative to."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        msg = f"{path}: batch config not found"
+        raise ConfigError(msg) from None
+    except yaml.YAMLError as err:
+        msg = f"{path}: not valid YAML ({str(err).splitlines()[0]})"
+        raise ConfigError(msg) from None
+    try:
+        return BatchConfig.model_validate(raw or {}), path.resolve().parent
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        msg = f"{path}: {where}: {first['msg']}"
+        raise ConfigError(msg) from None
+
+
+def _overrides(values: dict[str, Any]) -> list[str]:
+    return [f"{k}={yaml.safe_dump(v, default_flow_style=True).strip()}" for k, v in values.items()]
+
+
+def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) -> list[Task]:
+    """One task per county and scenario, with its output folder.
+
+    The folder is ``<output>/<county-slug>`` with one scenario, else
+    ``<output>/<county-slug>/<scenario>``.
+    """
+    from planner.config import load_config
+
+    root = (output or (base / batch.output)).resolve()
+    tasks = []
+    seen: dict[str, str] = {}
+    for item in batch.counties:
+        cfg_path = (base / item.config).resolve()
+        try:
+            slug = load_config(cfg_path).slug
+        except PlannerError:
+            slug = cfg_path.stem  # the task fails with the config's own error
+        if slug in seen and seen[slug] != str(cfg_path):
+            msg = f"two counties of the batch share the slug {slug!r}: {seen[slug]} and {cfg_path}"
+            raise ConfigError(msg)
+        seen[slug] = str(cfg_path)
+        for sc in batch.scenarios:
+            out = root / slug if len(batch.scenarios) == 1 else root / slug / sc.name
+            tasks.append(
+                Task(
+                    county=slug,
+                    scenario=sc.name,
+                    config=str(cfg_path),
+                    overrides=tuple(_overrides(item.set) + _overrides(sc.set)),
+                    out_dir=str(out),
+                )
+            )
+    return tasks
+
+
+def is_complete(out_dir: str | Path, config: Any) -> bool:
+    """True when ``out_dir`` holds a run of this config on inputs with the same hashes."""
+    import json
+
+    from planner.paths import sha256_file
+
+    run = Path(out_dir) / "run.json"
+    if not run.is_file() or not (Path(out_dir) / "summary.json").is_file():
+        return False
+    try:
+        manifest = json.loads(run.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if manifest.get("config") != config.model_dump(mode="json"):
+        return False
+    for item in manifest.get("inputs", []):
+        path = Path(item["path"])
+        if not path.is_file() or sha256_file(path) != item["sha256"]:
+            return False
+    return True
+
+
+def run_task(task: Task, force: bool = False) -> TaskResult:
+    """Run one county (on a worker). Never raises for a county's own failure."""
+    import json
+
+    from planner.config import load_config
+    from planner.pipeline import run_county
+
+    t0 = time.perf_counter()
+    result = TaskResult(task.county, task.scenario, "failed", task.out_dir)
+    try:
+        config = load_config(task.config, overrides=list(task.overrides))
+        if not force and is_complete(task.out_dir, config):
+            summary = json.loads((Path(task.out_dir) / "summary.json").read_text("utf-8"))
+            result.status = "skipped"
+        else:
+            summary = run_county(config, out_dir=task.out_dir).summary
+            result.status = "done"
+        result.figures = {k: summary.get(k) for k in FIGURES}
+    except PlannerError as err:
+        result.error, result.exit_code = str(err).splitlines()[0], err.exit_code
+    except Exception as err:  # a county's unexpected failure is recorded, not fatal
+        result.error, result.exit_code = f"{type(err).__name__}: {err}".splitlines()[0], 1
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+@dataclass
+class BatchResult:
+    """All tasks' results and the files written."""
+
+    results: list[TaskResult]
+    out_dir: Path
+    files: list[str]
+
+    @property
+    def failed(self) -> list[TaskResult]:
+        """The tasks that failed."""
+        return [r for r in self.results if r.status == "failed"]
+
+
+def run_batch(
+    path: str | Path,
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    force: bool = False,
+    output: Path | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> BatchResult:
+    """Run every county and scenario of a batch config on dask.distributed.
+
+    Parameters
+    ----------
+    path
+        The batch config.
+    workers
+        Worker processes of the LocalCluster (ignored with ``scheduler``).
+    scheduler
+        Address of a running scheduler (``tcp://host:port``) whose workers run the tasks;
+        they must have this package and see the same input and output paths.
+    force
+        Run counties again even when their outputs are complete.
+    output
+        Results folder instead of the config's ``output``.
+    on_progress
+        Called with a progress line after each task.
+
+    Returns
+    -------
+    BatchResult
+        Every task's result; the summary files are written.
+    """
+    from distributed import Client, LocalCluster, as_completed
+
+    batch, base = load_batch(path)
+    tasks = plan_tasks(batch, base, output=output)
+    root = (output or (base / batch.output)).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as err:
+            msg = f"cannot reach the dask scheduler at {scheduler}: {err}"
+            raise ConfigError(msg) from None
+        cluster = None
+    else:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    results: list[TaskResult] = []
+    t0 = time.perf_counter()
+    try:
+        futures = [
+            client.submit(run_task, t, force, key=f"county-{t.county}-{t.scenario}", pure=False)
+            for t in tasks
+        ]
+        n_slots = max(1, len(client.scheduler_info()["workers"]))
+        for fut in as_completed(futures):
+            res = fut.result()
+            results.append(res)
+            done = len(results)
+            failed = sum(r.status == "failed" for r in results)
+            left = (time.perf_counter() - t0) / done * (len(tasks) - done)
+            line = (
+                f"{done}/{len(tasks)} counties done ({failed} failed); {res.county}/"
+                f"{res.scenario} {res.status} in {res.seconds:.1f} s; about "
+                f"{left / min(n_slots, max(1, len(tasks) - done)) if done < len(tasks) else 0:.0f}"
+                " s left"
+            )
+            logger.info(line)
+            if on_progress is not None:
+                on_progress(line)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    order = {(t.county, t.scenario): k for k, t in enumerate(tasks)}
+    results.sort(key=lambda r: order[(r.county, r.scenario)])
+    from planner.report.province import write_batch_outputs
+
+    files = write_batch_outputs(root, results)
+    return BatchResult(results=results, out_dir=root, files=files)
+
+
+def results_table(results: list[TaskResult]) -> list[dict[str, Any]]:
+    """Plain dicts of the results (for JSON output)."""
+    return [asdict(r) for r in results]
