@@ -977,7 +977,12 @@ def demo_config_text(*, scale: float = 1.0, identity: DemoIdentity = QINGXI) -> 
             ],
         },
         "demand": {"ev_adoption": 0.12},
-        "stations": {"cutoff_min": 15, "budget": round(16_000_000 * scale), "township_min": True},
+        "stations": {
+            "cutoff_min": 15,
+            # small counties keep enough for a station in every township
+            "budget": round(16_000_000 * max(scale, 1.0)),
+            "township_min": True,
+        },
         # large synthetic counties have a few remote villages beyond 30 min of any site
         "repair": {"response_min": 30, "unreachable": "error" if scale <= 1 else "warn"},
         "solver": {"name": "highs", "time_limit_s": 40, "mip_gap": 0.005},

@@ -1,0 +1,186 @@
+"""Batch runs on dask: a small demo province with one broken county."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from planner.batch import is_complete, load_batch, plan_tasks, run_batch
+from planner.config import load_config
+from planner.demo import build_province
+from planner.errors import ConfigError
+from tests.test_cli import run_cli
+
+SCALE = 0.3  # small counties: a run takes a few seconds
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three demo counties; yunling's population raster is missing (a broken county)."""
+    root = tmp_path_factory.mktemp("province")
+    cfg = build_province(root, 3, scale=SCALE)
+    (root / "yunling" / "yunling_population.tif").unlink()
+    return cfg
+
+
+def _status(res) -> dict[str, str]:
+    return {r.county: r.status for r in res.results}
+
+
+def test_local_cluster_records_the_failure_writes_the_index_and_resumes(province):
+    res = run_batch(province, workers=2)
+    assert _status(res) == {"qingxi": "done", "shimen": "done", "yunling": "failed"}
+    broken = res.failed[0]
+    assert "yunling_population.tif" in broken.error and broken.exit_code == 2
+    root = res.out_dir
+    with (root / "batch_summary.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["county"] for r in rows] == ["qingxi", "shimen", "yunling"]
+    for r in rows[:2]:  # the figures are the county's own summary
+        summary = json.loads((root / r["folder"] / "summary.json").read_text("utf-8"))
+        assert int(r["stations"]) == summary["stations"] > 0
+        assert float(r["demand_covered_share"]) == summary["demand_covered_share"]
+        assert r["name"] == summary["county"]
+    index = (root / "index.html").read_text("utf-8")
+    assert "3 runs, 1 failed" in index and 'href="qingxi/map.html"' in index
+    assert "yunling_population.tif" in index and "石门县" in index
+    assert (root / "province_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a second run skips the complete counties and tries the broken one again
+    again = run_batch(province, workers=2)
+    assert _status(again) == {"qingxi": "skipped", "shimen": "skipped", "yunling": "failed"}
+    assert again.results[0].figures == res.results[0].figures
+
+
+def test_complete_means_same_config_and_inputs(province, tmp_path):
+    batch, base = load_batch(province)
+    tasks = plan_tasks(batch, base)
+    qingxi = tasks[0]
+    cfg = load_config(qingxi.config)
+    if not is_complete(qingxi.out_dir, cfg):  # the runs of the test above, if it ran first
+        pytest.skip("needs the runs of the previous test")
+    changed = load_config(qingxi.config, overrides=["stations.cutoff_min=20"])
+    assert not is_complete(qingxi.out_dir, changed)
+
+
+def test_scenarios_and_overrides_make_one_task_each(province, tmp_path):
+    spec = yaml.safe_load(province.read_text("utf-8"))
+    spec["counties"][1]["set"] = {"stations.budget": 9_000_000}
+    spec["scenarios"] = [{"name": "base"}, {"name": "far", "set": {"stations.cutoff_min": 25}}]
+    path = province.parent / "two_scenarios.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), "utf-8")
+    batch, base = load_batch(path)
+    tasks = plan_tasks(batch, base, output=tmp_path)
+    assert len(tasks) == 6
+    shimen_far = next(t for t in tasks if t.county == "shimen" and t.scenario == "far")
+    assert shimen_far.out_dir == str(tmp_path / "shimen" / "far")
+    cfg = load_config(shimen_far.config, overrides=list(shimen_far.overrides))
+    assert cfg.stations.budget == 9_000_000 and cfg.stations.cutoff_min == 25
+    bad = province.parent / "bad.yaml"
+    bad.write_text("counties: []\n", "utf-8")
+    with pytest.raises(ConfigError, match="counties"):
+        load_batch(bad)
+
+
+def test_a_killed_worker_is_replaced_and_its_county_run_again(province, tmp_path):
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        pids = client.run(os.getpid)
+        out: dict = {}
+        runner = threading.Thread(
+            target=lambda: out.update(
+                res=run_batch(province, scheduler=cluster.scheduler_address, output=tmp_path)
+            )
+        )
+        runner.start()
+        killed = None
+        deadline = time.monotonic() + 60
+        while killed is None and time.monotonic() < deadline:
+            for addr, keys in client.processing().items():
+                if any(str(k).startswith(("county-qingxi", "county-shimen")) for k in keys):
+                    time.sleep(1.0)  # let it get into the run
+                    os.kill(pids[addr], signal.SIGKILL)
+                    killed = addr
+                    break
+            time.sleep(0.1)
+        runner.join(timeout=300)
+    assert killed is not None, "no county task was seen running"
+    assert _status(out["res"]) == {"qingxi": "done", "shimen": "done", "yunling": "failed"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_against_a_scheduler_and_two_worker_processes(province, tmp_path):
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    bin_dir = Path(sys.executable).parent
+    procs = [
+        subprocess.Popen(
+            [
+                bin_dir / "dask",
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        for _ in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [bin_dir / "dask", "worker", address, "--nthreads", "1", "--no-dashboard"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        from distributed import Client
+
+        for _ in range(50):  # wait for the scheduler to listen
+            try:
+                with Client(address, timeout="2s") as c:
+                    c.wait_for_workers(2, timeout=60)
+                break
+            except OSError:
+                time.sleep(0.5)
+        r = run_cli("batch", str(province), "--scheduler", address, "--out", str(tmp_path))
+        assert r.returncode == 4, r.stderr  # one county is broken
+        assert "2 done, 0 skipped (already complete), 1 failed" in r.stdout
+        assert "failed: yunling/base" in r.stderr and "Traceback" not in r.stderr
+        assert (tmp_path / "qingxi" / "map.html").is_file()
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+
+
+def test_unreachable_scheduler_is_a_one_line_error(province, tmp_path):
+    port = _free_port()
+    r = run_cli("batch", str(province), "--scheduler", f"tcp://127.0.0.1:{port}")
+    assert r.returncode == 2 and "cannot reach the dask scheduler" in r.stderr
+    assert "Traceback" not in r.stderr
