@@ -329,3 +329,115 @@ def _pct(x: float | None) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+def _default_folder(config_path: Path, overrides: list[str], suffix: str) -> Path:
+    from planner.config import load_config
+    from planner.pipeline import default_out_dir
+
+    base = default_out_dir(load_config(config_path, overrides=overrides))
+    return base.with_name(f"{base.name}-{suffix}")
+
+
+def _print_rows(rows: list[dict], keys: list[str]) -> None:
+    table = Table(*keys)
+    for r in rows:
+        table.add_row(*(escape(_cell(r.get(k))) for k in keys))
+    _out.print(table)
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+    return "" if v is None else str(v)
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), required=True)
+@click.option(
+    "--vary",
+    multiple=True,
+    required=True,
+    metavar="FIELD=V1,V2,...",
+    help="A config field and its values, e.g. stations.budget=8e6,12e6,16e6 (once or twice).",
+)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="For every run.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Sweep folder (default: data/processed/<slug>-sweep).",
+)
+def sweep(
+    config_path: Path, vary: tuple[str, ...], overrides: tuple[str, ...], out_dir: Path | None
+) -> None:
+    """Solve one county for every combination of one or two fields' values."""
+    from planner.sweep import parse_vary
+    from planner.sweep import sweep as run_sweep
+
+    pairs = [parse_vary(v) for v in vary]
+    out = out_dir or _default_folder(config_path, list(overrides), "sweep")
+    res = run_sweep(config_path, pairs, out, overrides=list(overrides))
+    keys = [f for f, _ in pairs] + [
+        "status",
+        "stations",
+        "chargers",
+        "capex_total",
+        "demand_covered_share",
+        "capex_per_covered_ev",
+    ]
+    _print_rows(res.rows, keys)
+    _out.print(f"sweep: {res.out_dir / 'sweep.html'}", highlight=False)
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), required=True)
+@click.option(
+    "--year",
+    "years",
+    multiple=True,
+    required=True,
+    metavar="YEAR:BUDGET:ADOPTION",
+    help="A year's budget (CNY, new spending) and EV adoption, e.g. 2025:8e6:0.08 (repeat).",
+)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="For every year.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Rollout folder (default: data/processed/<slug>-rollout).",
+)
+def rollout(
+    config_path: Path, years: tuple[str, ...], overrides: tuple[str, ...], out_dir: Path | None
+) -> None:
+    """Plan stations year by year; stations opened earlier stay open."""
+    from planner.sweep import YearPlan
+    from planner.sweep import rollout as run_rollout
+
+    plans = []
+    for item in years:
+        try:
+            year, budget, adoption = item.split(":")
+            plans.append(YearPlan(int(year), float(budget), float(adoption)))
+        except ValueError:
+            msg = f"--year {item!r}: use YEAR:BUDGET:ADOPTION, e.g. 2025:8e6:0.08"
+            raise ConfigError(msg) from None
+    out = out_dir or _default_folder(config_path, list(overrides), "rollout")
+    res = run_rollout(config_path, plans, out, overrides=list(overrides))
+    _print_rows(
+        res.rows,
+        [
+            "year",
+            "status",
+            "new_stations",
+            "stations_open",
+            "capex_total",
+            "demand_covered_share",
+            "error",
+        ],
+    )
+    _out.print(f"rollout: {res.out_dir / 'rollout.html'}", highlight=False)
+    if any(r.get("status") == "failed" for r in res.rows):
+        sys.exit(3)

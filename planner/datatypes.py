@@ -171,3 +171,4 @@ class Plan:
     repair_solve: SolveInfo | None
     villages_unreached: list[str] = field(default_factory=list)  # beyond the response time
     existing_sites: pd.DataFrame | None = None  # existing chargers used: chargers, sessions
+    model_result: object | None = None  # the model's raw result, to warm-start a next solve

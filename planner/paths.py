@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -102,3 +103,17 @@ def atomic_dir(target: str | Path, *, marker: str | None = None) -> Iterator[Pat
     tmp.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def replace_file(target: Path, write: Callable[[Path], object]) -> None:
+    """Write a file through a temporary sibling, then move it into place.
+
+    ``write`` is called with the temporary path; ``target`` is replaced only when it
+    returns, so a reader never sees a half-written file.
+    """
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -152,6 +152,8 @@ def run_county(
     out_dir: str | Path | None = None,
     on_stage: Callable[[str], None] | None = None,
     argv: list[str] | None = None,
+    inputs: ModelInputs | None = None,
+    start: Plan | None = None,
 ) -> RunResult:
     """Run the whole pipeline for one county and write its outputs.
 
@@ -166,6 +168,10 @@ def run_county(
         Called with each stage name as it starts (for progress displays).
     argv
         The command line, for the manifest.
+    inputs
+        Prepared model inputs (from :func:`prepare` with this config) to reuse.
+    start
+        A previous plan on the same inputs to warm-start the solver from.
 
     Returns
     -------
@@ -186,7 +192,7 @@ def run_county(
         yield
         timings[name] = time.perf_counter() - t0
 
-    inp = prepare(config, stage=stage)
+    inp = inputs if inputs is not None else prepare(config, stage=stage)
     county, demand, candidates, sites, times = (
         inp.county,
         inp.demand,
@@ -195,7 +201,7 @@ def run_county(
         inp.times,
     )
     with stage("optimize"):
-        plan = plan_sites(demand, sites, county.townships, times, config)
+        plan = plan_sites(demand, sites, county.townships, times, config, start=start)
         curve = coverage_curve(demand, sites, county.townships, times, config)
     if on_stage is not None:
         on_stage("report")

@@ -296,6 +296,8 @@ def plan_sites(
     townships: gpd.GeoDataFrame,
     times: TravelTimes,
     config: Config,
+    *,
+    start: Plan | None = None,
 ) -> Plan:
     """Site and size stations, and place repair points for villages and stations.
 
@@ -317,6 +319,9 @@ def plan_sites(
         Travel-time matrices over ``sites``.
     config
         The run config.
+    start
+        A previous plan of the same model on the same inputs (e.g. a smaller budget),
+        handed to the solver as a start.
 
     Returns
     -------
@@ -343,11 +348,14 @@ def plan_sites(
                 budget=st.budget,
                 repair_cost=costs.repair_point_capex,
                 repair_cost_at_station=costs.repair_at_station_capex,
+                start=_start(start, TwoTierResult),
                 **args,
             )
             res = both.stations
         else:
-            res = mclp(reach, sessions, budget=st.budget, **args)
+            res = mclp(
+                reach, sessions, budget=st.budget, start=_start(start, CoverageResult), **args
+            )
     except InfeasibleError as err:
         msg = f"{err}; no single cause was found: check budget, max_stations and township_min"
         raise InfeasibleError(msg) from None
@@ -369,7 +377,14 @@ def plan_sites(
         repair_solve=repair_info,
         villages_unreached=unreached,
         existing_sites=existing_use,
+        model_result=both if joint else res,
     )
+
+
+def _start(plan: Plan | None, kind: type) -> Any:
+    """The previous plan's model result when it is of the model's kind."""
+    result = plan.model_result if plan is not None else None
+    return result if isinstance(result, kind) else None
 
 
 def coverage_curve(

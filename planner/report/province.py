@@ -6,7 +6,6 @@ import csv
 import html
 import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,8 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from planner.batch import TaskResult
+
+from planner.paths import replace_file
 
 logger = logging.getLogger(__name__)
 
@@ -63,23 +64,14 @@ def province_map(run_dirs: list[Path], target: Path) -> None:
 def write_batch_outputs(root: Path, results: list[TaskResult]) -> list[str]:
     """``batch_summary.csv``, ``index.html`` and ``province_map.png`` in ``root``."""
     rows = [_row(r, root) for r in results]
-    _replace(root / "batch_summary.csv", lambda p: _write_csv(p, rows))
-    _replace(root / "index.html", lambda p: p.write_text(_index_html(rows), encoding="utf-8"))
+    replace_file(root / "batch_summary.csv", lambda p: _write_csv(p, rows))
+    replace_file(root / "index.html", lambda p: p.write_text(_index_html(rows), encoding="utf-8"))
     files = ["batch_summary.csv", "index.html"]
     done = [Path(r.out_dir) for r in results if r.status != "failed"]
     if done:
-        _replace(root / "province_map.png", lambda p: province_map(done, p))
+        replace_file(root / "province_map.png", lambda p: province_map(done, p))
         files.append("province_map.png")
     return files
-
-
-def _replace(target: Path, write: Callable[[Path], object]) -> None:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 _COLUMNS = (

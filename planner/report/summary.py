@@ -172,6 +172,7 @@ def build_summary(
         "crs_metric": county.crs.to_string(),
         "population": round(float(demand_out[C.POPULATION].sum())),
         "evs": round(float(demand_out[C.EVS].sum()), 1),
+        "evs_covered": round(float((demand_out[C.EVS] * demand_out[C.COVERED_SHARE]).sum()), 1),
         "sessions_day": round(sessions, 2),
         "demand_points": len(demand_out),
         "candidates": len(candidates),

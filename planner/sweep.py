@@ -1,0 +1,273 @@
+"""Scenario sweeps and multi-year rollouts for one county.
+
+:func:`sweep` solves the county for every combination of values of one or two config
+fields (e.g. ``stations.budget`` and ``demand.ev_adoption``). Scenarios whose inputs
+are the same (only model fields change) share one ingest and travel-time stage, and each
+is warm-started from the previous plan. :func:`rollout` plans year by year: the stations
+opened in earlier years stay open (they serve demand for free with their chargers) and
+each year has its own budget and EV adoption.
+
+Each scenario or year gets its usual run folder; the sweep or rollout folder gets a
+table (CSV) and a page (HTML) with the chart.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from planner import columns as C
+from planner.config import Config, load_config
+from planner.errors import ConfigError, PlannerError
+from planner.pipeline import ModelInputs, prepare, run_county
+
+logger = logging.getLogger(__name__)
+
+#: Config sections that change the model inputs (ingest, demand, candidates, network).
+_INPUT_KEYS = ("county", "inputs", "crs", "demand", "candidates", "network")
+
+
+@dataclass
+class SweepResult:
+    """One row per scenario, and the folder of the sweep."""
+
+    rows: list[dict[str, Any]]
+    out_dir: Path
+
+
+def parse_vary(spec: str) -> tuple[str, list[Any]]:
+    """``field=v1,v2,...`` to the field and its values (each read as YAML)."""
+    if "=" not in spec:
+        msg = f"--vary {spec!r}: use FIELD=V1,V2,... e.g. stations.budget=8e6,12e6"
+        raise ConfigError(msg)
+    name, values = spec.split("=", 1)
+    items = [_scalar(v.strip()) for v in values.split(",") if v.strip()]
+    if not name.strip() or not items:
+        msg = f"--vary {spec!r}: give a field and at least one value"
+        raise ConfigError(msg)
+    return name.strip(), items
+
+
+def _scalar(text: str) -> Any:
+    """A number when the text is one (``8e6`` too, which YAML reads as text), else YAML."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return yaml.safe_load(text)
+
+
+def _input_key(config: Config) -> str:
+    dump = config.model_dump(mode="json")
+    key = {k: dump[k] for k in _INPUT_KEYS}
+    key["cutoffs"] = [config.stations.cutoff_min, config.repair.response_min]
+    key["use_existing"] = config.stations.use_existing
+    return yaml.safe_dump(key, sort_keys=True)
+
+
+def _changes_inputs(name: str) -> bool:
+    return name.split(".")[0] in _INPUT_KEYS or name in (
+        "stations.cutoff_min",
+        "repair.response_min",
+        "stations.use_existing",
+    )
+
+
+def _label(fields: list[str], values: tuple[Any, ...]) -> str:
+    parts = []
+    for f, v in zip(fields, values, strict=True):
+        text = f"{v:g}" if isinstance(v, float) else str(v)
+        parts.append(f"{f.rsplit('.', 1)[-1]}-{text}")
+    return "_".join(parts).replace("/", "-")
+
+
+def sweep(
+    config_path: str | Path,
+    vary: list[tuple[str, list[Any]]],
+    out_dir: str | Path,
+    *,
+    overrides: list[str] | None = None,
+) -> SweepResult:
+    """Solve the county for every combination of the varied fields' values.
+
+    Parameters
+    ----------
+    config_path
+        The county config.
+    vary
+        One or two ``(field, values)`` pairs, e.g. ``("stations.budget", [8e6, 12e6])``.
+    out_dir
+        The sweep folder: one run folder per scenario, ``sweep.csv`` and ``sweep.html``.
+    overrides
+        ``--set`` overrides applied to every scenario.
+
+    Returns
+    -------
+    SweepResult
+        One row per scenario: the varied values, stations, chargers, repair points, capex,
+        covered share, EVs covered, capex per covered EV, solver status and gap, or the
+        error of a scenario that could not be planned.
+    """
+    if not 1 <= len(vary) <= 2:
+        msg = "a sweep varies one or two fields"
+        raise ConfigError(msg)
+    out = Path(out_dir)
+    # fields that change the inputs vary slowest, so scenarios share their inputs
+    vary = sorted(vary, key=lambda fv: not _changes_inputs(fv[0]))
+    fields = [f for f, _ in vary]
+    rows: list[dict[str, Any]] = []
+    prepared: tuple[str, ModelInputs] | None = None
+    previous = None
+    for values in itertools.product(*(sorted(v, key=_sort_key) for _, v in vary)):
+        sets = [*(overrides or []), *(f"{f}={v}" for f, v in zip(fields, values, strict=True))]
+        config = load_config(config_path, overrides=sets)
+        label = _label(fields, values)
+        row: dict[str, Any] = dict(zip(fields, values, strict=True))
+        row["scenario"] = label
+        key = _input_key(config)
+        reuse = prepared is not None and prepared[0] == key
+        if not reuse:
+            prepared, previous = (key, prepare(config)), None
+        try:
+            res = run_county(config, out_dir=out / label, inputs=prepared[1], start=previous)
+        except PlannerError as err:
+            row.update(status="failed", error=str(err).splitlines()[0])
+            rows.append(row)
+            logger.warning("scenario %s: %s", label, row["error"])
+            continue
+        previous = res.plan
+        s = res.summary
+        covered_evs = s["evs_covered"]
+        row.update(
+            status=s["status"],
+            gap=s["gap"],
+            stations=s["stations"],
+            chargers=s["chargers"],
+            repair_points=s["repair_points"],
+            capex_total=s["capex_total"],
+            demand_covered_share=s["demand_covered_share"],
+            evs_covered=covered_evs,
+            capex_per_covered_ev=round(s["capex_total"] / covered_evs, 1) if covered_evs else None,
+            warm_start=reuse,
+            error="",
+        )
+        rows.append(row)
+        logger.info("scenario %s: %s", label, row["status"])
+    from planner.report.sweep_page import write_sweep_page
+
+    write_sweep_page(out, rows, fields)
+    return SweepResult(rows=rows, out_dir=out)
+
+
+def _sort_key(v: Any) -> tuple[int, Any]:
+    return (0, v) if isinstance(v, int | float) else (1, str(v))
+
+
+@dataclass
+class YearPlan:
+    """One year of a rollout."""
+
+    year: int
+    budget: float
+    ev_adoption: float
+
+
+def rollout(
+    config_path: str | Path,
+    years: list[YearPlan],
+    out_dir: str | Path,
+    *,
+    overrides: list[str] | None = None,
+) -> SweepResult:
+    """Plan year by year; stations opened in earlier years stay open.
+
+    Each year is solved with its own budget (new spending that year) and EV adoption
+    (demand grows along the adoption path). The stations opened before are sites with
+    their chargers in place: they serve the demand in reach at no cost, count for the
+    township minimum and are not re-sited. The rollout plans stations only (the
+    budget is all theirs); plan the repair points on the final network with
+    ``planner site``.
+
+    Parameters
+    ----------
+    config_path
+        The county config.
+    years
+        Budget and EV adoption per year, in order.
+    out_dir
+        The rollout folder: one run folder per year, ``rollout.csv`` (one row per
+        station with the year it opens) and ``rollout.html``.
+    overrides
+        ``--set`` overrides for every year.
+
+    Returns
+    -------
+    SweepResult
+        One row per year.
+    """
+    out = Path(out_dir)
+    opened: dict[str, tuple[int, int]] = {}  # candidate id -> (year, chargers)
+    rows: list[dict[str, Any]] = []
+    stations_rows: list[dict[str, Any]] = []
+    for y in sorted(years, key=lambda item: item.year):
+        sets = [
+            *(overrides or []),
+            f"stations.budget={y.budget}",
+            f"demand.ev_adoption={y.ev_adoption}",
+            "repair.enabled=false",
+        ]
+        config = load_config(config_path, overrides=sets)
+        inputs = prepare(config)
+        sites = inputs.sites.copy()
+        if C.EXISTING_CHARGERS not in sites.columns:
+            sites[C.EXISTING_CHARGERS] = 0
+        for cid, (_, n) in opened.items():
+            sites.loc[sites[C.CANDIDATE_ID] == cid, C.EXISTING_CHARGERS] = n
+        inputs = ModelInputs(
+            inputs.county, inputs.demand, inputs.candidates, sites, inputs.graph, inputs.times
+        )
+        row: dict[str, Any] = {"year": y.year, "budget": y.budget, "ev_adoption": y.ev_adoption}
+        try:
+            res = run_county(config, out_dir=out / str(y.year), inputs=inputs)
+        except PlannerError as err:
+            row.update(status="failed", error=str(err).splitlines()[0])
+            rows.append(row)
+            logger.warning("rollout %d: %s", y.year, row["error"])
+            break  # later years build on this one
+        st = res.plan.stations
+        for _, r in st.iterrows():
+            opened[str(r[C.CANDIDATE_ID])] = (y.year, int(r[C.CHARGERS]))
+            stations_rows.append(
+                {
+                    "year": y.year,
+                    C.CANDIDATE_ID: r[C.CANDIDATE_ID],
+                    C.NAME: r[C.NAME],
+                    C.TOWNSHIP_ID: r[C.TOWNSHIP_ID],
+                    C.CHARGERS: int(r[C.CHARGERS]),
+                    C.CAPEX: float(r[C.CAPEX]),
+                }
+            )
+        s = res.summary
+        row.update(
+            status=s["status"],
+            gap=s["gap"],
+            new_stations=s["stations"],
+            stations_open=len(opened),
+            chargers_new=s["chargers"],
+            capex_total=s["capex_total"],
+            demand_covered_share=s["demand_covered_share"],
+            evs=s["evs"],
+            evs_covered=s["evs_covered"],
+            error="",
+        )
+        rows.append(row)
+    from planner.report.sweep_page import write_rollout_page
+
+    write_rollout_page(out, rows, stations_rows)
+    return SweepResult(rows=rows, out_dir=out)

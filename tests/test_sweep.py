@@ -1,0 +1,82 @@
+"""Scenario sweeps and the multi-year rollout on a small demo county."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from planner.demo import build_demo
+from planner.errors import ConfigError
+from planner.sweep import YearPlan, parse_vary, rollout, sweep
+from tests.test_cli import run_cli
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo(tmp_path_factory.mktemp("small") / "qingxi", scale=0.3)
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_parse_vary():
+    assert parse_vary("stations.budget=8e6,12e6") == ("stations.budget", [8e6, 12e6])
+    assert parse_vary("demand.ev_adoption=0.1, 0.2") == ("demand.ev_adoption", [0.1, 0.2])
+    with pytest.raises(ConfigError):
+        parse_vary("stations.budget")
+
+
+def test_budget_sweep_shares_inputs_and_warm_starts(small, tmp_path):
+    res = sweep(
+        small,
+        [("stations.budget", [11e6, 8e6]), ("stations.max_stations", [16, 20])],
+        tmp_path / "sw",
+    )
+    rows = res.rows
+    assert [(r["stations.budget"], r["stations.max_stations"]) for r in rows] == [
+        (8e6, 16),
+        (8e6, 20),
+        (11e6, 16),
+        (11e6, 20),
+    ]
+    assert [r["warm_start"] for r in rows] == [False, True, True, True]
+    for r in rows:
+        assert r["status"] in ("optimal", "time_limit")
+        assert r["capex_total"] <= r["stations.budget"]
+        assert r["stations"] <= r["stations.max_stations"]
+        assert (tmp_path / "sw" / r["scenario"] / "map.html").is_file()
+    # more stations allowed or more budget never covers less (to the 0.5% gap)
+    share = {
+        (r["stations.budget"], r["stations.max_stations"]): r["demand_covered_share"] for r in rows
+    }
+    assert share[(11e6, 20)] >= share[(8e6, 16)] * 0.995
+    table = _csv(tmp_path / "sw" / "sweep.csv")
+    assert len(table) == 4 and float(table[0]["capex_per_covered_ev"]) > 0
+    page = (tmp_path / "sw" / "sweep.html").read_text("utf-8")
+    assert "data:image/png;base64," in page and "capex_per_covered_ev" in page
+
+
+def test_rollout_keeps_earlier_stations_open(small, tmp_path):
+    years = [YearPlan(2025, 8e6, 0.08), YearPlan(2026, 3e6, 0.12), YearPlan(2027, 3e6, 0.2)]
+    res = rollout(small, years, tmp_path / "ro")
+    ok = [r for r in res.rows if r["status"] != "failed"]
+    assert [r["year"] for r in ok] == [2025, 2026, 2027]
+    opened = [r["stations_open"] for r in ok]
+    assert opened == sorted(opened) and opened[0] == ok[0]["new_stations"]
+    for r in ok:
+        assert r["capex_total"] <= r["budget"]  # each year's budget is new spending only
+    assert ok[2]["evs"] > ok[0]["evs"]  # demand grows along the adoption path
+    stations = _csv(tmp_path / "ro" / "rollout.csv")
+    assert len(stations) == opened[-1]
+    assert len({s["candidate_id"] for s in stations}) == len(stations)  # none sited twice
+    assert {int(s["year"]) for s in stations} <= {2025, 2026, 2027}
+    assert (tmp_path / "ro" / "rollout.html").is_file()
+
+
+def test_cli_rollout_bad_year(small, tmp_path):
+    r = run_cli("rollout", "--config", str(small), "--year", "2025-8e6", "--out", str(tmp_path))
+    assert r.returncode == 2 and "YEAR:BUDGET:ADOPTION" in r.stderr
