@@ -11,10 +11,10 @@ Method (one polygon per point, in the graph's metric CRS):
    all of it when ``t(u) + time(u, v) <= T``, else its first
    ``(T - t(u)) / time(u, v)`` (edges are straight segments between OSM nodes, as the
    graph stores them). The start node itself is kept as a point.
-4. These segments are buffered by ``buffer_m`` (the strip along the roads that a short
-   off-road leg reaches) and unioned; holes smaller than ``min_hole_m2`` (blocks
-   enclosed by reachable roads) are filled; the polygon is simplified with a tolerance
-   of ``simplify_m``.
+4. These segments are merged into lines, thinned with the tolerance ``simplify_m``,
+   buffered by ``buffer_m`` (the strip along the roads that a short off-road leg
+   reaches) and unioned; holes smaller than ``min_hole_m2`` (blocks enclosed by
+   reachable roads) are filled; the polygon is simplified with the same tolerance.
 
 The polygon therefore follows the road network: a valley road reached in 25 minutes is
 in, the ridge next to it that no road climbs is out. It slightly over-states reach near

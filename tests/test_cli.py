@@ -165,11 +165,13 @@ def test_map_has_the_plan(outputs):
     assert html.count("station: ") == s["stations"]
     assert html.count("repair point: ") == s["repair_points"]
     for layer in (
-        "Townships (coverage share)",
-        "Charging stations (planned)",
+        "Townships (shaded by coverage share)",
+        "Charging stations (planned, sized by chargers)",
         "Repair points",
+        "Repair service areas (30 min by road)",
         "Existing chargers",
-        "Demand (red: not covered)",
+        "Demand (sized by sessions/day)",
+        "Uncovered demand (highlighted)",
     ):
         assert layer in html
     first = lay["stations"]["name"].iloc[0]

@@ -483,14 +483,15 @@ def build_map(
         )
     )
     gap = d[d[C.COVERED_SHARE] < 0.999]
+    missed = (1 - gap[C.COVERED_SHARE].clip(0, 1)) * gap[C.SESSIONS_DAY].clip(lower=0)
     props = [
         {
-            "t": f"not covered: {_fmt((1 - r[C.COVERED_SHARE]) * r[C.SESSIONS_DAY], 1)} "
-            f"sessions/day beyond the drive-time cutoff "
+            "t": f"not covered: {_fmt(x, 1)} sessions/day beyond the drive-time cutoff "
             f"({_text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID]))})",
-            "s": {"radius": round(min(5 + 1.5 * math.sqrt(max(r[C.SESSIONS_DAY], 0)), 18), 1)},
+            # sized by the sessions missed, so that a point 95% covered stays small
+            "s": {"radius": round(min(4 + 2 * math.sqrt(x), 18), 1)},
         }
-        for _, r in gap.iterrows()
+        for x, (_, r) in zip(missed, gap.iterrows(), strict=True)
     ]
     m.add_child(
         _Overlay(
@@ -513,7 +514,7 @@ def build_map(
                 },
                 {"label": "not covered", "symbol": {"shape": "circle", "fill": _demand_colour(0)}},
                 {
-                    "label": "uncovered, highlighted",
+                    "label": "uncovered (ring size: sessions missed)",
                     "symbol": {"shape": "circle", "color": "#c0392b"},
                 },
             ],
