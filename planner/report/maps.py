@@ -659,6 +659,7 @@ def build_map(
                         ["class", _text(r[C.POLICY_CLASS])],
                         ["township", _text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID]))],
                         ["villages and stations in reach", str(int(r[C.TARGETS_COVERED]))],
+                        ["at a charging station", "yes" if r.get(C.AT_STATION) else "no"],
                         ["capex (CNY)", _fmt(r[C.CAPEX])],
                     ],
                 },
