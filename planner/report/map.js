@@ -165,7 +165,9 @@ var plannerMap = (function () {
   function legend(map, sections) {
     var Legend = L.Control.extend({
       onAdd: function () {
-        var box = el("div", null, "pl-legend leaflet-control");
+        var box = el("details", null, "pl-legend leaflet-control");
+        box.open = true;
+        box.appendChild(el("summary", "Legend", "pl-legend-summary"));
         sections.forEach(function (sec) {
           box.appendChild(el("div", sec.title, "pl-legend-title"));
           sec.items.forEach(function (item) {
