@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -302,6 +303,7 @@ def build_map(
     AssetError
         Leaflet or the planner's map script is not installed.
     """
+    t0 = time.perf_counter()
     settings = settings or ReportSection()
     leaflet_css, leaflet_js = leaflet_assets()
     own_css, own_js = planner_assets()
@@ -700,6 +702,7 @@ def build_map(
     m.add_child(_Call("legend", legend))
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    logger.info("map: layers built in %.1f s", time.perf_counter() - t0)
     return m
 
 
@@ -734,6 +737,7 @@ def write_map(m: folium.Map, path: str | Path) -> int:
         The page would load a script, stylesheet or image from the network (a Folium
         default that was not removed): it would render blank offline.
     """
+    t0 = time.perf_counter()
     text = m.get_root().render()
     bad = _EXTERNAL.search(text)
     if bad:
@@ -741,4 +745,8 @@ def write_map(m: folium.Map, path: str | Path) -> int:
         raise AssetError(msg)
     path = Path(path)
     path.write_text(text, encoding="utf-8")
-    return path.stat().st_size
+    size = path.stat().st_size
+    logger.info(
+        "map: %s, %.1f MB, rendered in %.1f s", path.name, size / 1e6, time.perf_counter() - t0
+    )
+    return size
