@@ -1,7 +1,7 @@
 /* Behaviour of the planner's map.html (rural charging planner, MIT). Needs Leaflet.
  *
  * Overlays arrive as GeoJSON with display properties per feature:
- *   t  tooltip text,  p  popup {title, rows: [[label, value], ...]},  s  style overrides.
+ *   t  tooltip text,  p  popup {title, v: values of the layer's row labels},  s  style.
  * Every text is put in the page with textContent, never parsed as HTML.
  * On a basemap whose options say plannerGcj, every overlay is drawn shifted to GCJ-02
  * (display only: the data stay WGS84 and the shift is undone on other basemaps).
@@ -17,14 +17,14 @@ var plannerMap = (function () {
     return node;
   }
 
-  function popupContent(p) {
+  function popupContent(p, labels) {
     var box = el("div", null, "pl-popup");
     box.appendChild(el("div", p.title, "pl-popup-title"));
     var table = el("table");
-    p.rows.forEach(function (row) {
+    labels.forEach(function (label, i) {
       var tr = el("tr");
-      tr.appendChild(el("th", row[0]));
-      tr.appendChild(el("td", row[1]));
+      tr.appendChild(el("th", label));
+      tr.appendChild(el("td", p.v[i]));
       table.appendChild(tr);
     });
     box.appendChild(table);
@@ -121,9 +121,23 @@ var plannerMap = (function () {
     }
   }
 
-  /** An overlay layer from a spec {key, cls, marker, style, data}. */
+  function pointFeatures(rows) {
+    return {
+      type: "FeatureCollection",
+      features: rows.map(function (row) {
+        return {
+          type: "Feature",
+          geometry: { type: "Point", coordinates: [row[0], row[1]] },
+          properties: row[2]
+        };
+      })
+    };
+  }
+
+  /** An overlay from a spec {key, style, data (GeoJSON) or points ([lon, lat, props] rows),
+   *  rows (popup labels), marker, cls}. */
   function overlay(spec) {
-    var layer = L.geoJSON(spec.data, {
+    var layer = L.geoJSON(spec.data || pointFeatures(spec.points), {
       style: function (f) { return L.extend({}, spec.style, f.properties.s); },
       pointToLayer: function (f, latlng) {
         return marker(spec, L.extend({}, spec.style, f.properties.s), latlng);
@@ -134,7 +148,7 @@ var plannerMap = (function () {
           layer.bindTooltip(function () { return el("span", p.t); }, { sticky: !spec.marker });
         }
         if (p.p) {
-          layer.bindPopup(function () { return popupContent(p.p); }, { maxWidth: 340 });
+          layer.bindPopup(function () { return popupContent(p.p, spec.rows); }, { maxWidth: 340 });
         }
       }
     });

@@ -132,7 +132,6 @@ class _Overlay(Layer):
         super().__init__(name=html.escape(name), overlay=True, control=True, show=show)
         self._name = "PlannerOverlay"
         self.key = spec["key"]
-        self.n_features = len(spec["data"]["features"])
         self.spec_json = _js_json(spec)
 
 
@@ -198,6 +197,14 @@ def _collection(
         if g is not None and not g.is_empty
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def _points(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> list[list[Any]]:
+    """Point features as compact ``[lon, lat, properties]`` rows (WGS84, ~0.1 m)."""
+    g = gdf.to_crs(4326).geometry
+    ok = (~g.is_empty & g.notna()).to_numpy()
+    lon, lat = np.round(g.x.to_numpy(), 6), np.round(g.y.to_numpy(), 6)
+    return [[float(x), float(y), p] for x, y, p, k in zip(lon, lat, props, ok, strict=True) if k]
 
 
 def _simplified(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
@@ -339,8 +346,33 @@ def build_map(
     simplify_m = settings.map_simplify_m
     names = dict(zip(townships_out[C.TOWNSHIP_ID], townships_out[C.TOWNSHIP_NAME], strict=True))
     legend: list[dict[str, Any]] = []
+    # polygons first, then lines, then points: each is drawn above the one before
+    overlays = [_township_layer(townships_out, simplify_m, legend)]
+    if service_areas is not None:
+        overlays.append(
+            _service_area_layer(service_areas, plan.repair_points, response_min, simplify_m)
+        )
+    overlays += [
+        _county_layer(county, simplify_m),
+        _grid_layer(county, simplify_m, legend),
+        *_demand_layers(demand_out, names, legend),
+        _candidate_layer(candidates, names, legend),
+        _existing_layer(county.chargers),
+        _station_layer(plan.stations, names, legend),
+        _repair_layer(plan.repair_points, names, legend),
+    ]
+    for overlay in overlays:
+        m.add_child(overlay)
+    m.add_child(_Call("legend", legend))
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    logger.info("map: layers built in %.1f s", time.perf_counter() - t0)
+    return m
 
-    # --- polygons first, so that lines and points are drawn above them
+
+def _township_layer(
+    townships_out: gpd.GeoDataFrame, simplify_m: float, legend: list[dict[str, Any]]
+) -> _Overlay:
     t = _simplified(townships_out, simplify_m)
     props = []
     for _, r in t.iterrows():
@@ -352,16 +384,6 @@ def build_map(
                 "s": {"fillColor": _share_colour(share)},
             }
         )
-    m.add_child(
-        _Overlay(
-            "Townships (shaded by coverage share)",
-            {
-                "key": "townships",
-                "style": {"color": "#555", "weight": 1, "fillOpacity": 0.35},
-                "data": _collection(t, props, digits=5),
-            },
-        )
-    )
     legend.append(
         {
             "title": "Townships: sessions covered",
@@ -371,51 +393,63 @@ def build_map(
             ],
         }
     )
-
-    if service_areas is not None:
-        sa = _simplified(service_areas, simplify_m)
-        rp_names = dict(
-            zip(plan.repair_points[C.REPAIR_ID], plan.repair_points[C.NAME], strict=True)
-        )
-        minutes = f"{response_min:g} min" if response_min is not None else "response time"
-        props = [
-            {
-                "t": f"reached by road within {minutes} from repair point "
-                f"{_text(rp_names.get(rid)) or rid}"
-            }
-            for rid in sa[C.REPAIR_ID]
-        ]
-        m.add_child(
-            _Overlay(
-                f"Repair service areas ({minutes} by road)",
-                {
-                    "key": "service_areas",
-                    "style": {
-                        "color": "#8e44ad",
-                        "weight": 1,
-                        "opacity": 0.6,
-                        "fillColor": "#8e44ad",
-                        "fillOpacity": 0.1,
-                    },
-                    "data": _collection(sa, props, digits=5),
-                },
-            )
-        )
-
-    m.add_child(
-        _Overlay(
-            "County boundary",
-            {
-                "key": "county",
-                "style": {"color": "#222", "weight": 3, "fill": False},
-                "data": _collection(
-                    _simplified(county.county, simplify_m), [{"t": county.name}], digits=5
-                ),
-            },
-        )
+    return _Overlay(
+        "Townships (shaded by coverage share)",
+        {
+            "key": "townships",
+            "style": {"color": "#555", "weight": 1, "fillOpacity": 0.35},
+            "data": _collection(t, props, digits=5),
+        },
     )
 
-    # --- grid: 10 kV lines and substations
+
+def _service_area_layer(
+    service_areas: gpd.GeoDataFrame,
+    repair_points: gpd.GeoDataFrame,
+    response_min: float | None,
+    simplify_m: float,
+) -> _Overlay:
+    sa = _simplified(service_areas, simplify_m)
+    rp_names = dict(zip(repair_points[C.REPAIR_ID], repair_points[C.NAME], strict=True))
+    minutes = f"{response_min:g} min" if response_min is not None else "response time"
+    props = [
+        {
+            "t": f"reached by road within {minutes} from repair point "
+            f"{_text(rp_names.get(rid)) or rid}"
+        }
+        for rid in sa[C.REPAIR_ID]
+    ]
+    return _Overlay(
+        f"Repair service areas ({minutes} by road)",
+        {
+            "key": "service_areas",
+            "style": {
+                "color": "#8e44ad",
+                "weight": 1,
+                "opacity": 0.6,
+                "fillColor": "#8e44ad",
+                "fillOpacity": 0.1,
+            },
+            # 4 decimals (~10 m): finer than the strips' simplification
+            "data": _collection(sa, props, digits=4),
+        },
+    )
+
+
+def _county_layer(county: CountyData, simplify_m: float) -> _Overlay:
+    return _Overlay(
+        "County boundary",
+        {
+            "key": "county",
+            "style": {"color": "#222", "weight": 3, "fill": False},
+            "data": _collection(
+                _simplified(county.county, simplify_m), [{"t": county.name}], digits=5
+            ),
+        },
+    )
+
+
+def _grid_layer(county: CountyData, simplify_m: float, legend: list[dict[str, Any]]) -> _Overlay:
     lines = county.power_lines.explode(index_parts=False)
     lines = _simplified(lines[lines.geom_type == "LineString"], simplify_m)
     props = []
@@ -438,13 +472,6 @@ def build_map(
         for _, r in county.substations.iterrows()
     ]
     grid["features"] += _collection(county.substations, props)["features"]
-    m.add_child(
-        _Overlay(
-            "Grid (substations, 10 kV lines)",
-            {"key": "grid", "style": {"weight": 2}, "data": grid},
-            show=False,
-        )
-    )
     legend.append(
         {
             "title": "Grid",
@@ -458,9 +485,17 @@ def build_map(
             ],
         }
     )
+    return _Overlay(
+        "Grid (substations, 10 kV lines)",
+        {"key": "grid", "style": {"weight": 2}, "data": grid},
+        show=False,
+    )
 
-    # --- points
-    d = demand_out
+
+def _demand_layers(
+    d: gpd.GeoDataFrame, names: dict[str, str], legend: list[dict[str, Any]]
+) -> list[_Overlay]:
+    """Demand sized by sessions and coloured by coverage, and the uncovered part ringed."""
     props = []
     for _, r in d.iterrows():
         share = float(r[C.COVERED_SHARE])
@@ -474,15 +509,13 @@ def build_map(
                 },
             }
         )
-    m.add_child(
-        _Overlay(
-            "Demand (sized by sessions/day)",
-            {
-                "key": "demand",
-                "style": {"stroke": False, "fillOpacity": 0.55},
-                "data": _collection(d, props),
-            },
-        )
+    demand = _Overlay(
+        "Demand (sized by sessions/day)",
+        {
+            "key": "demand",
+            "style": {"stroke": False, "fillOpacity": 0.55},
+            "points": _points(d, props),
+        },
     )
     gap = d[d[C.COVERED_SHARE] < 0.999]
     missed = (1 - gap[C.COVERED_SHARE].clip(0, 1)) * gap[C.SESSIONS_DAY].clip(lower=0)
@@ -495,15 +528,13 @@ def build_map(
         }
         for x, (_, r) in zip(missed, gap.iterrows(), strict=True)
     ]
-    m.add_child(
-        _Overlay(
-            "Uncovered demand (highlighted)",
-            {
-                "key": "uncovered",
-                "style": {"color": "#c0392b", "weight": 2, "fill": False, "dashArray": "3 2"},
-                "data": _collection(gap, props),
-            },
-        )
+    uncovered = _Overlay(
+        "Uncovered demand (highlighted)",
+        {
+            "key": "uncovered",
+            "style": {"color": "#c0392b", "weight": 2, "fill": False, "dashArray": "3 2"},
+            "points": _points(gap, props),
+        },
     )
     legend.append(
         {
@@ -522,37 +553,31 @@ def build_map(
             ],
         }
     )
+    return [demand, uncovered]
 
+
+def _candidate_layer(
+    candidates: gpd.GeoDataFrame, names: dict[str, str], legend: list[dict[str, Any]]
+) -> _Overlay:
     props = [
         {
             "t": f"candidate: {_text(r[C.NAME]) or r[C.CANDIDATE_ID]} [{r[C.POLICY_CLASS]}]",
             "p": {
                 "title": _text(r[C.NAME]) or _text(r[C.CANDIDATE_ID]),
-                "rows": [
-                    ["candidate", _text(r[C.CANDIDATE_ID])],
-                    ["class", _text(r[C.POLICY_CLASS])],
-                    ["township", _text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID]))],
-                    ["station capex (CNY)", _fmt(r[C.STATION_CAPEX])],
-                    ["connection cost (CNY)", _fmt(r[C.CONNECTION_COST])],
-                    ["grid distance (m)", _fmt(r[C.GRID_DISTANCE_M])],
-                    ["substation", _text(r[C.SUBSTATION_ID])],
+                "v": [
+                    _text(r[C.CANDIDATE_ID]),
+                    _text(r[C.POLICY_CLASS]),
+                    _text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID])),
+                    _fmt(r[C.STATION_CAPEX]),
+                    _fmt(r[C.CONNECTION_COST]),
+                    _fmt(r[C.GRID_DISTANCE_M]),
+                    _text(r[C.SUBSTATION_ID]),
                 ],
             },
             "s": {"color": CLASS_COLOURS.get(r[C.POLICY_CLASS], "#333")},
         }
         for _, r in candidates.iterrows()
     ]
-    m.add_child(
-        _Overlay(
-            "Candidates by policy class",
-            {
-                "key": "candidates",
-                "style": {"radius": 3.5, "weight": 2, "fillColor": "#fff", "fillOpacity": 0.8},
-                "data": _collection(candidates, props),
-            },
-            show=False,
-        )
-    )
     present = [k for k in CLASS_COLOURS if k in set(candidates[C.POLICY_CLASS])]
     legend.append(
         {
@@ -566,31 +591,54 @@ def build_map(
             ],
         }
     )
-
-    props = [
+    return _Overlay(
+        "Candidates by policy class",
         {
-            "t": f"existing charger: {_text(r[C.NAME])} ({_text(r.get(C.OPERATOR))})",
-        }
-        for _, r in county.chargers.iterrows()
-    ]
-    m.add_child(
-        _Overlay(
-            "Existing chargers",
-            {
-                "key": "existing_chargers",
-                "style": {
-                    "radius": 5,
-                    "color": "#2d3436",
-                    "weight": 1.5,
-                    "fillColor": "#fdcb6e",
-                    "fillOpacity": 1,
-                },
-                "data": _collection(county.chargers, props),
-            },
-        )
+            "key": "candidates",
+            "style": {"radius": 3.5, "weight": 2, "fillColor": "#fff", "fillOpacity": 0.8},
+            "rows": [
+                "candidate",
+                "class",
+                "township",
+                "station capex (CNY)",
+                "connection cost (CNY)",
+                "grid distance (m)",
+                "substation",
+            ],
+            "points": _points(candidates, props),
+        },
+        show=False,
     )
 
-    stations = plan.stations
+
+def _existing_layer(chargers: gpd.GeoDataFrame) -> _Overlay:
+    props = [
+        {"t": f"existing charger: {_text(r[C.NAME])} ({_text(r.get(C.OPERATOR))})"}
+        for _, r in chargers.iterrows()
+    ]
+    return _Overlay(
+        "Existing chargers",
+        {
+            "key": "existing_chargers",
+            "style": {
+                "radius": 5,
+                "color": "#2d3436",
+                "weight": 1.5,
+                "fillColor": "#fdcb6e",
+                "fillOpacity": 1,
+            },
+            "points": _points(chargers, props),
+        },
+    )
+
+
+def _station_radius(chargers: float) -> float:
+    return round(5 + 2.4 * math.sqrt(chargers), 1)
+
+
+def _station_layer(
+    stations: gpd.GeoDataFrame, names: dict[str, str], legend: list[dict[str, Any]]
+) -> _Overlay:
     props = []
     for _, r in stations.iterrows():
         title = _text(r[C.NAME]) or _text(r[C.CANDIDATE_ID])
@@ -599,35 +647,20 @@ def build_map(
                 "t": f"station: {title} ({int(r[C.CHARGERS])} chargers)",
                 "p": {
                     "title": title,
-                    "rows": [
-                        ["class", _text(r[C.POLICY_CLASS])],
-                        ["township", _text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID]))],
-                        ["chargers", str(int(r[C.CHARGERS]))],
-                        ["kW", _fmt(r[C.CHARGER_KW])],
-                        ["sessions/day served", _fmt(r[C.SESSIONS_SERVED], 1)],
-                        ["capex (CNY)", _fmt(r[C.CAPEX])],
-                        ["connection cost (CNY)", _fmt(r[C.CONNECTION_COST])],
-                        ["substation", _text(r[C.SUBSTATION_ID])],
+                    "v": [
+                        _text(r[C.POLICY_CLASS]),
+                        _text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID])),
+                        str(int(r[C.CHARGERS])),
+                        _fmt(r[C.CHARGER_KW]),
+                        _fmt(r[C.SESSIONS_SERVED], 1),
+                        _fmt(r[C.CAPEX]),
+                        _fmt(r[C.CONNECTION_COST]),
+                        _text(r[C.SUBSTATION_ID]),
                     ],
                 },
-                "s": {"radius": round(5 + 2.4 * math.sqrt(r[C.CHARGERS]), 1)},
+                "s": {"radius": _station_radius(r[C.CHARGERS])},
             }
         )
-    m.add_child(
-        _Overlay(
-            "Charging stations (planned, sized by chargers)",
-            {
-                "key": "stations",
-                "style": {
-                    "color": "#0b3d91",
-                    "weight": 2,
-                    "fillColor": "#2e86de",
-                    "fillOpacity": 0.9,
-                },
-                "data": _collection(stations, props),
-            },
-        )
-    )
     sizes = sorted({int(x) for x in stations[C.CHARGERS]}) or [0]
     legend.append(
         {
@@ -639,15 +672,36 @@ def build_map(
                         "shape": "circle",
                         "color": "#0b3d91",
                         "fill": "#2e86de",
-                        "size": round(2 * (5 + 2.4 * math.sqrt(n))),
+                        "size": round(2 * _station_radius(n)),
                     },
                 }
                 for n in dict.fromkeys([sizes[0], sizes[-1]])
             ],
         }
     )
+    return _Overlay(
+        "Charging stations (planned, sized by chargers)",
+        {
+            "key": "stations",
+            "style": {"color": "#0b3d91", "weight": 2, "fillColor": "#2e86de", "fillOpacity": 0.9},
+            "rows": [
+                "class",
+                "township",
+                "chargers",
+                "kW",
+                "sessions/day served",
+                "capex (CNY)",
+                "connection cost (CNY)",
+                "substation",
+            ],
+            "points": _points(stations, props),
+        },
+    )
 
-    rp = plan.repair_points
+
+def _repair_layer(
+    rp: gpd.GeoDataFrame, names: dict[str, str], legend: list[dict[str, Any]]
+) -> _Overlay:
     props = []
     for _, r in rp.iterrows():
         title = _text(r[C.NAME]) or _text(r[C.REPAIR_ID])
@@ -656,29 +710,17 @@ def build_map(
                 "t": f"repair point: {title}",
                 "p": {
                     "title": title,
-                    "rows": [
-                        ["repair point", _text(r[C.REPAIR_ID])],
-                        ["class", _text(r[C.POLICY_CLASS])],
-                        ["township", _text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID]))],
-                        ["villages and stations in reach", str(int(r[C.TARGETS_COVERED]))],
-                        ["at a charging station", "yes" if r.get(C.AT_STATION) else "no"],
-                        ["capex (CNY)", _fmt(r[C.CAPEX])],
+                    "v": [
+                        _text(r[C.REPAIR_ID]),
+                        _text(r[C.POLICY_CLASS]),
+                        _text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID])),
+                        str(int(r[C.TARGETS_COVERED])),
+                        "yes" if r.get(C.AT_STATION) else "no",
+                        _fmt(r[C.CAPEX]),
                     ],
                 },
             }
         )
-    m.add_child(
-        _Overlay(
-            "Repair points",
-            {
-                "key": "repair_points",
-                "marker": "diamond",
-                "cls": "pl-repair",
-                "style": {"radius": 9, "color": "#6d214f", "fillColor": "#b33771"},
-                "data": _collection(rp, props),
-            },
-        )
-    )
     legend.append(
         {
             "title": "Repair",
@@ -698,12 +740,24 @@ def build_map(
             ],
         }
     )
-
-    m.add_child(_Call("legend", legend))
-    folium.LayerControl(collapsed=False).add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    logger.info("map: layers built in %.1f s", time.perf_counter() - t0)
-    return m
+    return _Overlay(
+        "Repair points",
+        {
+            "key": "repair_points",
+            "marker": "diamond",
+            "cls": "pl-repair",
+            "style": {"radius": 9, "color": "#6d214f", "fillColor": "#b33771"},
+            "rows": [
+                "repair point",
+                "class",
+                "township",
+                "villages and stations in reach",
+                "at a charging station",
+                "capex (CNY)",
+            ],
+            "points": _points(rp, props),
+        },
+    )
 
 
 def _script_safe(code: str) -> str:
