@@ -131,7 +131,6 @@ class _Overlay(Layer):
         # Leaflet's layer control shows names as HTML: escape them
         super().__init__(name=html.escape(name), overlay=True, control=True, show=show)
         self._name = "PlannerOverlay"
-        self.key = spec["key"]
         self.spec_json = _js_json(spec)
 
 
@@ -171,7 +170,10 @@ class _Call(MacroElement):
 
 
 def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A cell as display text; missing values (None, NaN, NA) as ''."""
+    if value is None or (
+        not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
+    ):
         return ""
     return str(value)
 
