@@ -35,7 +35,7 @@ from planner import columns as C
 from planner.config import ReportSection
 from planner.datatypes import CountyData, Plan
 from planner.errors import AssetError
-from planner.report.assets import leaflet_assets, planner_assets
+from planner.report.assets import leaflet_assets, leaflet_version, planner_assets
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,10 @@ _SUBDOMAINS = {"osm": "", "tianditu": "01234567", "gaode": "1234"}
 
 #: Label of the default basemap: no tiles at all (works offline).
 NO_BASEMAP = "No basemap (offline)"
+_LEAFLET_NOTICE = (
+    "Leaflet {version}, inlined: (c) 2010-2022 Vladimir Agafonkin, (c) 2010-2011 CloudMade; "
+    "BSD 2-Clause licence, see https://github.com/Leaflet/Leaflet/blob/main/LICENSE"
+)
 _GCJ_NOTICE = "Overlays shifted to GCJ-02 to match Gaode tiles (display only)"
 
 
@@ -334,6 +338,7 @@ def build_map(
     for name, code in (
         ("leaflet_css", f"<style>{leaflet_css}</style>"),
         ("planner_css", f"<style>{own_css}</style>"),
+        ("leaflet_notice", f"<!-- {_LEAFLET_NOTICE.format(version=leaflet_version())} -->"),
         ("leaflet_js", f"<script>{_script_safe(leaflet_js)}</script>"),
         ("planner_js", f"<script>{_script_safe(own_js)}</script>"),
     ):
