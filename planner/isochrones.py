@@ -24,6 +24,8 @@ its edge, since a place there still needs its own off-road leg.
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -107,14 +109,17 @@ def service_areas(
     nodes, inverse = np.unique(snap.node, return_inverse=True)
     limit = float(max(budget.max(), 0.0))
     batch = max(1, _BATCH_CELLS // max(graph.n_nodes, 1))
-    out = []
-    for start in range(0, len(nodes), batch):
-        dist = csgraph.dijkstra(
-            mat, directed=True, indices=nodes[start : start + batch], limit=limit
-        )
-        for i in np.flatnonzero((inverse >= start) & (inverse < start + batch)):
-            out.append(
-                _area(
+    out: list[shapely.Geometry | None] = [None] * len(geoms)
+    # the geometry work (GEOS) releases the GIL: threads share it out over the cores
+    with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+        for start in range(0, len(nodes), batch):
+            dist = csgraph.dijkstra(
+                mat, directed=True, indices=nodes[start : start + batch], limit=limit
+            )
+            idx = np.flatnonzero((inverse >= start) & (inverse < start + batch))
+
+            def one(i: int, dist: np.ndarray = dist, start: int = start) -> shapely.Geometry:
+                return _area(
                     graph,
                     dist[inverse[i] - start],
                     int(snap.node[i]),
@@ -123,7 +128,9 @@ def service_areas(
                     min_hole_m2=min_hole_m2,
                     simplify_m=simplify_m,
                 )
-            )
+
+            for i, area in zip(idx, pool.map(one, idx), strict=True):
+                out[i] = area
     unreached = int((budget < 0).sum())
     if unreached:
         logger.warning(
