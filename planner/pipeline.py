@@ -181,8 +181,9 @@ def run_county(
                 "demand": demand_out,
                 "townships": townships_out,
                 "existing_chargers": county.chargers,
-                # TODO(report): add "service_areas": areas (repair_id, minutes, area_km2,
-                # polygon) once write_exports writes layers beyond LAYERS
+                # TODO(report): add "service_areas": areas (repair_id; minutes, here the
+                # response time; area_km2; polygons) once write_exports writes layers
+                # beyond LAYERS and columns.DICTIONARY documents area_km2
             },
             plan.assignments,
             extra_crs=config.report.extra_crs,
