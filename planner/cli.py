@@ -185,9 +185,54 @@ def site(
         ("time", f"{time.perf_counter() - t0:.1f} s"),
         ("outputs", str(result.out_dir)),
     ]
+    if "report.html" in result.files:
+        rows.append(("report", str(result.out_dir / "report.html")))
     for k, v in rows:
         table.add_row(k, v)
     _out.print(table)
+
+
+@main.command(name="export")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["gpkg", "shp", "geojson", "csv", "kml"]),
+    required=True,
+    help="GeoPackage, Shapefile, GeoJSON, CSV (lon/lat; polygons as WKT) or KML.",
+)
+@click.option(
+    "--crs",
+    default="4326",
+    show_default=True,
+    help="4326 (WGS84), 4490 (CGCS2000), any EPSG code, or gk (the county's CGCS2000 "
+    "3-degree Gauss-Kruger zone).",
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(["utf-8", "gbk"], case_sensitive=False),
+    default="utf-8",
+    show_default=True,
+    help="Text encoding of Shapefiles (written in the .cpg).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder to write (default: RUN_DIR/exports/<format>_EPSG<code>).",
+)
+def export_cmd(run_dir: Path, fmt: str, crs: str, encoding: str, out_dir: Path | None) -> None:
+    """Export the layers of a finished run again (reads its sites.gpkg; no solving)."""
+    from planner.report.export import export_run
+
+    t0 = time.perf_counter()
+    folder, files = export_run(run_dir, fmt=fmt, crs=crs, encoding=encoding.lower(), out=out_dir)
+    _out.print(
+        f"{fmt} written to {escape(str(folder))} in {time.perf_counter() - t0:.1f} s "
+        f"({len(files)} files)",
+        highlight=False,
+    )
 
 
 def _line(err: BaseException) -> str:

@@ -1,7 +1,8 @@
 """Column names used across the pipeline, each with a description and unit.
 
 :data:`DICTIONARY` feeds the exported data dictionary; every column written to an
-output file must appear in it (a test checks this).
+output file must appear in it (a test checks this). :data:`SHAPEFILE_NAMES` gives the
+10-character Shapefile field names of the longer columns.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ OPERATOR = "operator"
 EXISTING_CHARGERS = "existing_chargers"
 AT_STATION = "at_station"
 EXISTING_SITES = "existing_sites"
+MEAN_STATION_MIN = "mean_station_min"
+WORST_STATION_MIN = "worst_station_min"
+POINTS_UNREACHED = "points_unreached"
+X = "x"
+Y = "y"
+WKT = "wkt"
+SERVICE_MIN = "service_min"
+AREA_KM2 = "area_km2"
 
 DICTIONARY: dict[str, tuple[str, str]] = {
     TOWNSHIP_ID: ("Township code (9 digits in China)", "-"),
@@ -88,4 +97,51 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     EXISTING_CHARGERS: ("Charging points already in place at the site (0: a new site)", "count"),
     AT_STATION: ("The repair point shares its site with a charging station", "true/false"),
     EXISTING_SITES: ("Existing public charging sites in the township", "count"),
+    MEAN_STATION_MIN: (
+        "Session-weighted mean drive time from the township's demand points to their nearest "
+        "chosen station, over the points with one in reach",
+        "min",
+    ),
+    WORST_STATION_MIN: (
+        "Longest drive time from a populated demand point (village) of the township to its "
+        "nearest chosen station, over the points with one in reach",
+        "min",
+    ),
+    POINTS_UNREACHED: (
+        "Populated demand points of the township with no chosen station within the cutoff",
+        "count",
+    ),
+    X: ("Easting in the export CRS (CSV of a projected CRS)", "m"),
+    Y: ("Northing in the export CRS (CSV of a projected CRS)", "m"),
+    WKT: ("Geometry as WKT in the export CRS (CSV of polygon layers)", "-"),
+    SERVICE_MIN: ("Drive time the service area is drawn for (the repair response time)", "min"),
+    AREA_KM2: ("Area of the polygon", "km2"),
+}
+
+#: Shapefile (DBF) field names for columns longer than 10 characters. Other long
+#: columns are cut to 10 characters (made unique with a number); the data dictionary
+#: records the names used.
+SHAPEFILE_NAMES: dict[str, str] = {
+    TOWNSHIP_ID: "twp_id",
+    TOWNSHIP_NAME: "twp_name",
+    NAME_PINYIN: "name_py",
+    SESSIONS_DAY: "sess_day",
+    CANDIDATE_ID: "cand_id",
+    POLICY_CLASS: "pol_class",
+    GRID_DISTANCE_M: "grid_dist",
+    CONNECTION_COST: "conn_cost",
+    SUBSTATION_ID: "subst_id",
+    HEADROOM_KW: "headrm_kw",
+    STATION_CAPEX: "st_capex",
+    SESSIONS_SERVED: "sess_serv",
+    COVERED_SHARE: "cov_share",
+    NEAREST_STATION_MIN: "near_st_mn",
+    TARGETS_COVERED: "targets",
+    PEAK_LOAD_KW: "peak_kw",
+    MEAN_STATION_MIN: "mean_st_mn",
+    WORST_STATION_MIN: "wrst_st_mn",
+    POINTS_UNREACHED: "unreached",
+    EXISTING_CHARGERS: "exist_chg",
+    EXISTING_SITES: "exist_site",
+    SERVICE_MIN: "serv_min",
 }

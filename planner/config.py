@@ -520,8 +520,20 @@ Basemap = Literal[BASEMAP_NAMES]  # type: ignore[valid-type]
 
 
 class ReportSection(_Section):
-    """Outputs."""
+    """Outputs.
 
+    A run always writes ``sites.gpkg`` (EPSG:4326; the run's record, which ``planner
+    export`` reads), ``assignments.csv``, ``data_dictionary.csv``, ``map.html``,
+    ``summary.json`` and ``run.json``. The defaults keep a run fast; the other formats
+    can be written later from the run with ``planner export`` as well.
+    """
+
+    formats: list[Literal["gpkg", "shp", "geojson", "csv", "kml"]] = Field(
+        default_factory=lambda: ["gpkg", "csv"],
+        description="GIS formats to write: gpkg (sites.gpkg, always), csv (one table per "
+        "layer with lon/lat; polygons also as WKT), shp (shp/, field names cut to 10 "
+        "characters as data_dictionary.csv lists), geojson (geojson/), kml (sites.kml, WGS84)",
+    )
     basemaps: list[Basemap] = Field(
         default_factory=lambda: list(BASEMAP_NAMES),
         description="Tile basemaps map.html offers (online; none is loaded until picked): "
@@ -548,9 +560,29 @@ class ReportSection(_Section):
     )
     extra_crs: list[str] = Field(
         default_factory=list,
-        description="Also write sites.gpkg in these CRSs, e.g. ['EPSG:4490'] (CGCS2000) or "
-        "['EPSG:4548'] (CGCS2000 GK zone, metres): one sites_<EPSGnnnn>.gpkg each",
+        description="Also write each format in these CRSs: 'EPSG:4490' (CGCS2000), an EPSG "
+        "code, or 'gk' (the county's CGCS2000 3-degree Gauss-Kruger zone, metres): "
+        "sites_EPSG4490.gpkg, csv_EPSG4490/, shp_EPSG4490/ ... (KML stays WGS84)",
     )
+    shapefile_encoding: Literal["utf-8", "gbk"] = Field(
+        default="utf-8",
+        description="Text encoding of Shapefiles, written in their .cpg: utf-8, or gbk for "
+        "older ArcGIS/Chinese GIS software (a name GBK cannot encode is an error naming "
+        "its layer, row and field)",
+    )
+    document: bool = Field(
+        default=True,
+        description="Write report.html (self-contained), report.md and map.png (about one "
+        "second with matplotlib)",
+    )
+
+    @field_validator("extra_crs", mode="before")
+    @classmethod
+    def _codes_as_text(cls, value: object) -> object:
+        # YAML reads a bare EPSG code (4490) as a number
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        return value
 
     @field_validator("extra_crs")
     @classmethod
@@ -558,10 +590,13 @@ class ReportSection(_Section):
         from pyproj import CRS
 
         for item in value:
+            text = str(item).strip()
+            if text.lower() == "gk":
+                continue
             try:
-                CRS.from_user_input(item)
+                CRS.from_user_input(f"EPSG:{text}" if text.isdigit() else text)
             except Exception:
-                msg = f"{item!r} is not a CRS pyproj knows (use e.g. EPSG:4490)"
+                msg = f"{item!r} is not a CRS pyproj knows (use e.g. EPSG:4490 or gk)"
                 raise ValueError(msg) from None
         return value
 

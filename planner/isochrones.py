@@ -33,6 +33,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from planner import columns as C
 from planner.datatypes import RoadGraph
 from planner.errors import DataError
 from planner.network import snap_points
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 _BATCH_CELLS = 20_000_000
 
 #: Columns of the result besides the geometry.
-AREA_COLUMNS = ("minutes", "area_km2")
+AREA_COLUMNS = (C.SERVICE_MIN, C.AREA_KM2)
 
 
 def service_areas(
@@ -80,7 +81,8 @@ def service_areas(
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per point, same index and CRS: ``minutes``, ``area_km2`` and the
+        One row per point, same index and CRS: ``service_min`` (the budget),
+        ``area_km2`` and the
         (Multi)Polygon; an empty polygon where the access leg alone exceeds the budget.
 
     Raises
@@ -97,7 +99,7 @@ def service_areas(
         raise DataError(msg)
     if len(geoms) == 0:
         return gpd.GeoDataFrame(
-            {"minutes": [], "area_km2": []}, geometry=gpd.GeoSeries([], crs=geoms.crs)
+            {C.SERVICE_MIN: [], C.AREA_KM2: []}, geometry=gpd.GeoSeries([], crs=geoms.crs)
         )
     if simplify_m is None:
         simplify_m = buffer_m / 8
@@ -138,7 +140,7 @@ def service_areas(
         )
     areas = gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs)
     return gpd.GeoDataFrame(
-        {"minutes": float(minutes), "area_km2": areas.area / 1e6}, geometry=areas
+        {C.SERVICE_MIN: float(minutes), C.AREA_KM2: areas.area / 1e6}, geometry=areas
     )
 
 

@@ -25,7 +25,10 @@ from planner.report import (
     build_map,
     build_summary,
     demand_outcome,
+    export_crss,
+    run_dictionary,
     township_outcome,
+    write_document,
     write_exports,
     write_json,
     write_map,
@@ -172,21 +175,22 @@ def run_county(
         repair = plan.repair_points.assign(
             **{C.TOWNSHIP_NAME: plan.repair_points[C.TOWNSHIP_ID].map(names)}
         )
+        layers = {
+            "stations": stations,
+            "repair_points": repair,
+            "candidates": candidates,
+            "demand": demand_out,
+            "townships": townships_out,
+            "existing_chargers": county.chargers,
+            "service_areas": areas,
+        }
         files = write_exports(
             tmp,
-            {
-                "stations": stations,
-                "repair_points": repair,
-                "candidates": candidates,
-                "demand": demand_out,
-                "townships": townships_out,
-                "existing_chargers": county.chargers,
-                # TODO(report): add "service_areas": areas (repair_id; minutes, here the
-                # response time; area_km2; polygons) once write_exports writes layers
-                # beyond LAYERS and columns.DICTIONARY documents area_km2
-            },
+            layers,
             plan.assignments,
-            extra_crs=config.report.extra_crs,
+            formats=config.report.formats,
+            extra_crs=export_crss(config.report.extra_crs, county.county),
+            shapefile_encoding=config.report.shapefile_encoding,
         )
         m = build_map(
             county,
@@ -220,6 +224,16 @@ def run_county(
                 item["substation_id"],
                 item["charger_kw"],
                 item["headroom_kw"],
+            )
+        if config.report.document:
+            dictionary = run_dictionary(
+                layers,
+                plan.assignments,
+                formats=config.report.formats,
+                extra_crs=export_crss(config.report.extra_crs, county.county),
+            )
+            files += write_document(
+                tmp, summary, layers, dictionary, files=[*files, "summary.json", "run.json"]
             )
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "run.json", build_manifest(county, config, summary, argv=argv))

@@ -76,3 +76,26 @@ def test_bad_yaml_and_missing_file(tmp_path):
 def test_solver_name_is_checked(tmp_path):
     with pytest.raises(ConfigError, match=r"'solver\.name'"):
         load_config(write(tmp_path, MINIMAL), overrides=["solver.name=gurobi"])
+
+
+def test_report_section(tmp_path):
+    cfg = load_config(write(tmp_path, MINIMAL))
+    assert cfg.report.formats == ["gpkg", "csv"] and cfg.report.extra_crs == []
+    assert cfg.report.shapefile_encoding == "utf-8" and cfg.report.document is True
+    cfg = load_config(
+        write(tmp_path, MINIMAL),
+        overrides=[
+            "report.formats=[shp, kml]",
+            "report.extra_crs=[gk, 4490, 'EPSG:4548']",
+            "report.shapefile_encoding=gbk",
+        ],
+    )
+    assert cfg.report.formats == ["shp", "kml"] and cfg.report.shapefile_encoding == "gbk"
+    assert cfg.report.extra_crs == ["gk", "4490", "EPSG:4548"]
+    for bad, where in [
+        ("report.formats=[dxf]", "'report.formats.0'"),
+        ("report.shapefile_encoding=latin1", "'report.shapefile_encoding'"),
+        ("report.extra_crs=[GK9]", "'report.extra_crs'"),
+    ]:
+        with pytest.raises(ConfigError, match=where):
+            load_config(write(tmp_path, MINIMAL), overrides=[bad])

@@ -52,7 +52,7 @@ def test_reach_follows_the_roads_and_cuts_the_last_edge():
     assert miny == pytest.approx(-50, abs=1)
     # a strip of width 100 m along 2500 m + 500 m of road, plus round ends
     assert area.area == pytest.approx(100 * 3000, rel=0.03)
-    assert out["minutes"].iloc[0] == 2.5
+    assert out["service_min"].iloc[0] == 2.5
     assert out["area_km2"].iloc[0] == pytest.approx(area.area / 1e6)
     # nothing off the roads: the middle of the block north of the line is out
     assert not area.contains(shapely.Point(1000, 500))

@@ -43,11 +43,30 @@ def metric_crs(county: shapely.Geometry, spec: str = "auto") -> CRS:
         return crs
     c = county.centroid
     lon, lat = c.x, c.y
-    if 73.5 <= lon <= 136.5 and 15.0 <= lat <= 54.0:
-        zone_cm = int(round(lon / 3.0) * 3)
-        return CRS.from_epsg(_GK3_FIRST_EPSG + (zone_cm - _GK3_FIRST_CM) // 3)
+    gk = gk3_zone_crs(lon, lat)
+    if gk is not None:
+        return gk
     zone = math.floor((lon + 180) / 6) % 60 + 1
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def gk3_zone_crs(lon: float, lat: float) -> CRS | None:
+    """The CGCS2000 3-degree Gauss-Kruger zone (EPSG:4534-4554, no zone prefix) of a point.
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees.
+
+    Returns
+    -------
+    CRS or None
+        None outside China's longitudes and latitudes (73.5-136.5 E, 15-54 N).
+    """
+    if not (73.5 <= lon <= 136.5 and 15.0 <= lat <= 54.0):
+        return None
+    zone_cm = int(round(lon / 3.0) * 3)
+    return CRS.from_epsg(_GK3_FIRST_EPSG + (zone_cm - _GK3_FIRST_CM) // 3)
 
 
 def reproject(geom: shapely.Geometry, src: object, dst: object) -> shapely.Geometry:

@@ -1,17 +1,36 @@
 """Report: the map, GIS exports, summary and manifest of a run."""
 
-from planner.report.export import LAYERS, write_exports, write_json
+from planner.report.dictionary import data_dictionary
+from planner.report.document import write_document
+from planner.report.export import (
+    export_crss,
+    export_run,
+    read_run_layers,
+    run_dictionary,
+    write_exports,
+    write_json,
+)
+from planner.report.formats import FORMATS, LAYERS, resolve_crs, write_layers
 from planner.report.maps import build_map, write_map
 from planner.report.summary import build_manifest, build_summary, demand_outcome, township_outcome
 
 __all__ = [
+    "FORMATS",
     "LAYERS",
     "build_manifest",
     "build_map",
     "build_summary",
+    "data_dictionary",
     "demand_outcome",
+    "export_crss",
+    "export_run",
+    "read_run_layers",
+    "resolve_crs",
+    "run_dictionary",
     "township_outcome",
+    "write_document",
     "write_exports",
     "write_json",
+    "write_layers",
     "write_map",
 ]

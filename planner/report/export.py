@@ -1,27 +1,122 @@
-"""GIS hand-off: GeoPackage layers and CSV tables in WGS84, plus the data dictionary."""
+"""GIS hand-off of a run: its layers in the formats and CRSs asked for, the assignments
+table and the data dictionary."""
 
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
+import pyogrio.errors
 from pyproj import CRS
 
 from planner import columns as C
+from planner.errors import ConfigError, DataError
+from planner.paths import atomic_dir, check_out_dir
+from planner.report.dictionary import data_dictionary
+from planner.report.formats import (
+    FORMATS,
+    SHAPEFILE_ENCODINGS,
+    crs_label,
+    resolve_crs,
+    write_layers,
+)
 
-#: Layers of sites.gpkg, in order.
-LAYERS = ("stations", "repair_points", "candidates", "demand", "townships", "existing_chargers")
+logger = logging.getLogger(__name__)
+
+#: The run's own record of its layers, read back by ``planner export``.
+RUN_GPKG = "sites.gpkg"
+#: The file that marks a folder written by ``planner export``.
+EXPORT_MARKER = "export.json"
 
 
-def _with_lonlat(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
-    g = gdf.to_crs(4326)
-    out = pd.DataFrame(g.drop(columns=g.geometry.name))
-    out[C.LON] = g.geometry.x.round(7)
-    out[C.LAT] = g.geometry.y.round(7)
+def _wgs84() -> CRS:
+    return CRS.from_epsg(4326)
+
+
+def export_targets(formats: Iterable[str], crss: Iterable[CRS]) -> list[tuple[str, CRS, str, str]]:
+    """Where each format and CRS of a run goes.
+
+    Parameters
+    ----------
+    formats
+        Formats asked for (``gpkg`` is always written in EPSG:4326).
+    crss
+        Further CRSs besides EPSG:4326.
+
+    Returns
+    -------
+    list of (format, crs, folder, name)
+        ``folder`` relative to the run folder (``""``: the run folder itself) and ``name``
+        the file name of the one-file formats: ``sites.gpkg`` and ``sites_EPSG4490.gpkg``,
+        CSVs in the run folder (WGS84) or ``csv_EPSG4490/``, ``shp/`` or ``shp_EPSG4490/``,
+        ``geojson/`` or ``geojson_EPSG4490/``, ``sites.kml`` (WGS84 only).
+    """
+    wanted = ["gpkg", *(f for f in FORMATS if f in set(formats) and f != "gpkg")]
+    wgs84 = _wgs84()
+    extra = [c for c in dict.fromkeys(crss) if c != wgs84]
+    out = []
+    for fmt in wanted:
+        for crs in [wgs84, *([] if fmt == "kml" else extra)]:
+            label = crs_label(crs)
+            if fmt in ("gpkg", "kml"):
+                out.append((fmt, crs, "", "sites" if crs == wgs84 else f"sites_{label}"))
+            elif fmt == "csv":
+                out.append((fmt, crs, "" if crs == wgs84 else f"csv_{label}", "sites"))
+            else:
+                out.append((fmt, crs, fmt if crs == wgs84 else f"{fmt}_{label}", "sites"))
     return out
+
+
+def coordinate_columns(formats: Iterable[str], crss: Iterable[CRS], *, polygons: bool) -> list[str]:
+    """The columns the exports add: lon/lat always, x/y and wkt where CSVs carry them."""
+    cols = [C.LON, C.LAT]
+    if "csv" in set(formats):
+        if any(c.is_projected for c in crss):
+            cols += [C.X, C.Y]
+        if polygons:
+            cols.append(C.WKT)
+    return cols
+
+
+def export_crss(specs: Iterable[str], county: gpd.GeoDataFrame) -> list[CRS]:
+    """The run's further export CRSs (``report.extra_crs``), ``gk`` resolved for the county.
+
+    Parameters
+    ----------
+    specs
+        CRS texts (see :func:`planner.report.formats.resolve_crs`).
+    county
+        The county polygon, any CRS.
+
+    Returns
+    -------
+    list of CRS
+    """
+    c = county.to_crs(4326).union_all().centroid
+    return [resolve_crs(s, lonlat=(c.x, c.y)) for s in specs]
+
+
+def run_dictionary(
+    layers: dict[str, gpd.GeoDataFrame],
+    assignments: pd.DataFrame,
+    *,
+    formats: Iterable[str],
+    extra_crs: Iterable[CRS],
+) -> pd.DataFrame:
+    """The data dictionary of a run's exports (layers, assignments, CSV coordinates)."""
+    polygons = any(not g.empty and not g.geom_type.isin(["Point"]).all() for g in layers.values())
+    crss = [_wgs84(), *extra_crs]
+    return data_dictionary(
+        {**layers, "assignments": assignments},
+        extra=coordinate_columns(formats, crss, polygons=polygons),
+    )
 
 
 def write_exports(
@@ -29,50 +124,51 @@ def write_exports(
     layers: dict[str, gpd.GeoDataFrame],
     assignments: pd.DataFrame,
     *,
-    extra_crs: list[str] | None = None,
+    formats: Iterable[str] = ("gpkg", "csv"),
+    extra_crs: Iterable[CRS | str] = (),
+    shapefile_encoding: str = "utf-8",
 ) -> list[str]:
-    """Write ``sites.gpkg``, the CSV tables and ``data_dictionary.csv``.
+    """Write the GIS layers in every format and CRS asked for, ``assignments.csv`` and
+    ``data_dictionary.csv``.
 
     Parameters
     ----------
     out_dir
         The run folder (being written).
     layers
-        GeoDataFrames keyed by the names in :data:`LAYERS`, any CRS.
+        GeoDataFrames keyed by layer name (:data:`LAYERS`, and any other), any CRS.
     assignments
         Demand-to-station assignments.
+    formats
+        Formats from :data:`planner.report.formats.FORMATS`; ``sites.gpkg`` (EPSG:4326) is
+        always written: it is the run's record that ``planner export`` reads.
     extra_crs
-        Further CRSs to write the GeoPackage in (``sites_EPSG4490.gpkg`` ...).
+        Further CRSs (resolved, or text pyproj reads): each format is also written in each
+        (see :func:`export_targets`).
+    shapefile_encoding
+        ``utf-8`` or ``gbk``.
 
     Returns
     -------
     list of str
-        The files written.
+        The files written, relative to ``out_dir``.
     """
-    files = []
-    for crs in ["EPSG:4326", *(extra_crs or [])]:
-        code = CRS.from_user_input(crs).to_string().replace(":", "")
-        gpkg = out_dir / ("sites.gpkg" if crs == "EPSG:4326" else f"sites_{code}.gpkg")
-        for name in LAYERS:
-            layers[name].to_crs(crs).to_file(gpkg, layer=name, engine="pyogrio")
-        files.append(gpkg.name)
-    _with_lonlat(layers["stations"]).to_csv(out_dir / "stations.csv", index=False)
-    _with_lonlat(layers["repair_points"]).to_csv(out_dir / "repair_points.csv", index=False)
-    assignments.to_csv(out_dir / "assignments.csv", index=False)
-    used = set()
-    for gdf in layers.values():
-        used.update(c for c in gdf.columns if c != gdf.geometry.name)
-    used.update(assignments.columns)
-    used.update((C.LON, C.LAT))
-    rows = [
-        {"column": c, "description": C.DICTIONARY[c][0], "unit": C.DICTIONARY[c][1]}
-        for c in sorted(used)
-        if c in C.DICTIONARY
-    ]
-    missing = sorted(c for c in used if c not in C.DICTIONARY)
-    rows += [{"column": c, "description": "(not documented)", "unit": ""} for c in missing]
-    pd.DataFrame(rows).to_csv(out_dir / "data_dictionary.csv", index=False)
-    return [*files, "stations.csv", "repair_points.csv", "assignments.csv", "data_dictionary.csv"]
+    formats = list(formats)
+    crss = [c if isinstance(c, CRS) else resolve_crs(c) for c in extra_crs]
+    files: list[str] = []
+    for fmt, crs, folder, name in export_targets(formats, crss):
+        where = out_dir / folder
+        where.mkdir(exist_ok=True)
+        t0 = time.perf_counter()
+        paths = write_layers(
+            layers, where, fmt=fmt, crs=crs, encoding=shapefile_encoding, name=name
+        )
+        logger.info("%s in %s: %.2f s", fmt, crs.to_string(), time.perf_counter() - t0)
+        files += [p.relative_to(out_dir).as_posix() for p in paths]
+    assignments.to_csv(out_dir / "assignments.csv", index=False, encoding="utf-8-sig")
+    dictionary = run_dictionary(layers, assignments, formats=formats, extra_crs=crss)
+    dictionary.to_csv(out_dir / "data_dictionary.csv", index=False, encoding="utf-8-sig")
+    return [*files, "assignments.csv", "data_dictionary.csv"]
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
@@ -86,3 +182,127 @@ def _default(obj: Any) -> Any:
     if hasattr(obj, "item"):
         return obj.item()
     return str(obj)
+
+
+def read_run_layers(run_dir: str | Path) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of a finished run, from its ``sites.gpkg``.
+
+    Parameters
+    ----------
+    run_dir
+        A run folder (holds ``run.json`` and ``sites.gpkg``).
+
+    Returns
+    -------
+    dict
+        GeoDataFrames (EPSG:4326) keyed by layer name, in the file's order.
+
+    Raises
+    ------
+    DataError
+        When the folder is missing or not a planner run.
+    """
+    run = Path(run_dir)
+    if not run.is_dir():
+        msg = f"{run}: no such run folder"
+        raise DataError(msg)
+    missing = [f for f in ("run.json", RUN_GPKG) if not (run / f).is_file()]
+    if missing:
+        msg = f"{run}: not a planner run (no {' or '.join(missing)}); give a `planner site` output"
+        raise DataError(msg)
+    path = run / RUN_GPKG
+    try:
+        names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        return {n: pyogrio.read_dataframe(path, layer=n) for n in names}
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
+        msg = f"{path}: cannot read the run's layers ({' '.join(str(err).split())})"
+        raise DataError(msg) from None
+
+
+def export_run(
+    run_dir: str | Path,
+    *,
+    fmt: str,
+    crs: str | int = 4326,
+    encoding: str = "utf-8",
+    out: str | Path | None = None,
+) -> tuple[Path, list[str]]:
+    """Export a finished run's layers again, in one format and CRS, without solving.
+
+    The folder is written atomically: into a temporary sibling, moved into place when
+    complete. It holds the layers, ``data_dictionary.csv`` and ``export.json`` (what was
+    exported, from where).
+
+    Parameters
+    ----------
+    run_dir
+        The run folder.
+    fmt
+        One of :data:`planner.report.formats.FORMATS`.
+    crs
+        ``4326``, ``4490``, an EPSG code or ``gk`` (see
+        :func:`planner.report.formats.resolve_crs`). KML is always EPSG:4326.
+    encoding
+        Shapefile text encoding, ``utf-8`` or ``gbk``.
+    out
+        Output folder; default ``<run_dir>/exports/<fmt>_<EPSGnnnn>`` (``_gbk`` added for
+        GBK Shapefiles). An existing folder is replaced only if it is an earlier export.
+
+    Returns
+    -------
+    (Path, list of str)
+        The output folder and the files in it.
+    """
+    if fmt not in FORMATS:
+        msg = f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})"
+        raise ConfigError(msg)
+    if encoding not in SHAPEFILE_ENCODINGS:
+        msg = f"unknown Shapefile encoding {encoding!r} (choose utf-8 or gbk)"
+        raise ConfigError(msg)
+    layers = read_run_layers(run_dir)
+    lonlat = _centre(layers)
+    target = resolve_crs(crs, lonlat=lonlat)
+    if fmt == "kml" and target != _wgs84():
+        msg = f"KML is always WGS84 (EPSG:4326); cannot write it in {target.to_string()}"
+        raise ConfigError(msg)
+    suffix = "_gbk" if fmt == "shp" and encoding == "gbk" else ""
+    folder = (
+        Path(out)
+        if out is not None
+        else (Path(run_dir) / "exports" / f"{fmt}_{crs_label(target)}{suffix}")
+    )
+    t0 = time.perf_counter()
+    with atomic_dir(folder, marker=EXPORT_MARKER) as tmp:
+        paths = write_layers(layers, tmp, fmt=fmt, crs=target, encoding=encoding)
+        files = [p.relative_to(tmp).as_posix() for p in paths]
+        polygons = any(
+            not g.empty and not g.geom_type.isin(["Point"]).all() for g in layers.values()
+        )
+        extra = coordinate_columns([fmt], [target], polygons=polygons) if fmt == "csv" else []
+        data_dictionary(layers, extra=extra).to_csv(
+            tmp / "data_dictionary.csv", index=False, encoding="utf-8-sig"
+        )
+        files.append("data_dictionary.csv")
+        write_json(
+            tmp / EXPORT_MARKER,
+            {
+                "run": str(Path(run_dir).resolve()),
+                "format": fmt,
+                "crs": target.to_string(),
+                "encoding": encoding if fmt == "shp" else "utf-8",
+                "layers": {n: len(g) for n, g in layers.items()},
+                "files": files,
+                "seconds": round(time.perf_counter() - t0, 3),
+            },
+        )
+    return check_out_dir(folder, marker=None), [*files, EXPORT_MARKER]
+
+
+def _centre(layers: dict[str, gpd.GeoDataFrame]) -> tuple[float, float] | None:
+    """Longitude and latitude of the middle of the run's area (townships, else all)."""
+    pick = [layers["townships"]] if "townships" in layers else list(layers.values())
+    frames = [g.to_crs(4326) for g in pick if len(g) and g.crs is not None]
+    if not frames:
+        return None
+    bounds = pd.concat([f.geometry for f in frames]).total_bounds
+    return (float(bounds[0] + bounds[2]) / 2, float(bounds[1] + bounds[3]) / 2)

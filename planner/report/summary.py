@@ -31,6 +31,7 @@ _PACKAGES = (
     "pulp",
     "highspy",
     "folium",
+    "matplotlib",
     "pydantic",
     "PyYAML",
 )
@@ -48,7 +49,12 @@ def demand_outcome(demand: gpd.GeoDataFrame, plan: Plan) -> gpd.GeoDataFrame:
 def township_outcome(
     townships: gpd.GeoDataFrame, demand_out: gpd.GeoDataFrame, plan: Plan
 ) -> gpd.GeoDataFrame:
-    """Townships with population, sessions, covered share, stations and chargers."""
+    """Townships with population, sessions, covered share, stations, chargers and drive times.
+
+    The drive times are those of the township's populated demand points to their nearest
+    chosen station: the session-weighted mean and the worst over the points with a station
+    within the cutoff, and the count of points without one.
+    """
     t = townships[[C.TOWNSHIP_ID, C.TOWNSHIP_NAME, townships.geometry.name]].copy()
     d = demand_out.assign(_served=demand_out[C.SESSIONS_DAY] * demand_out[C.COVERED_SHARE])
     g = d.groupby(C.TOWNSHIP_ID)
@@ -64,6 +70,20 @@ def township_outcome(
     ex = plan.existing_sites
     per = ex.groupby(C.TOWNSHIP_ID).size() if ex is not None and len(ex) else {}
     t[C.EXISTING_SITES] = t[C.TOWNSHIP_ID].map(per).fillna(0).astype(int).to_numpy()
+    # drive times of the populated points (villages) to their nearest chosen station
+    lived = d[d[C.POPULATION] > 0]
+    near = lived[C.NEAREST_STATION_MIN]
+    reach = lived[near.notna()]
+    w = reach[C.SESSIONS_DAY] * reach[C.NEAREST_STATION_MIN]
+    g = reach.assign(_w=w).groupby(C.TOWNSHIP_ID)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = g["_w"].sum() / g[C.SESSIONS_DAY].sum()
+    t[C.MEAN_STATION_MIN] = t[C.TOWNSHIP_ID].map(mean).to_numpy(dtype=float)
+    t[C.WORST_STATION_MIN] = (
+        t[C.TOWNSHIP_ID].map(g[C.NEAREST_STATION_MIN].max()).to_numpy(dtype=float)
+    )
+    unreached = lived[near.isna()].groupby(C.TOWNSHIP_ID).size()
+    t[C.POINTS_UNREACHED] = t[C.TOWNSHIP_ID].map(unreached).fillna(0).astype(int).to_numpy()
     return t
 
 

@@ -1,0 +1,363 @@
+"""GIS file formats: one writer for GeoPackage, Shapefile, GeoJSON, CSV and KML.
+
+Every format receives the same layers (GeoDataFrames keyed by name) and writes them in
+one target CRS. The pure helpers (:func:`resolve_crs`, :func:`shapefile_names`,
+:func:`check_encodable`, :func:`csv_frame`, :func:`kml_frame`) do the choices; only
+:func:`write_layers` touches the disk.
+
+Layout of one format written into a folder:
+
+========  =============================================================================
+gpkg      ``<name>.gpkg``, one layer per input layer
+shp       ``<layer>.shp`` (+ .shx .dbf .prj .cpg), field names of at most 10 characters
+          (:func:`shapefile_names`), text in UTF-8 or GBK as the ``.cpg`` says
+geojson   ``<layer>.geojson``
+csv       ``<layer>.csv`` (UTF-8 with BOM, so Excel shows Chinese): points as ``lon``/``lat``
+          (geographic CRS) or ``x``/``y`` (projected CRS); polygons as ``wkt`` plus the
+          ``lon``/``lat`` (or ``x``/``y``) of a point inside the polygon
+kml       ``<name>.kml``, one folder per layer; always WGS84 (EPSG:4326), as KML requires
+========  =============================================================================
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from planner import columns as C
+from planner.errors import ConfigError, DataError
+from planner.ingest.crs import gk3_zone_crs
+
+logger = logging.getLogger(__name__)
+
+#: Layers of a run, in order; any other layer given (service_areas ...) is written after.
+LAYERS = (
+    "stations",
+    "repair_points",
+    "candidates",
+    "demand",
+    "townships",
+    "existing_chargers",
+    "service_areas",
+)
+#: The formats, in the order a run writes them.
+FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "csv", "kml")
+#: Shapefile text encodings: config value -> GDAL/.cpg name.
+SHAPEFILE_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK"}
+#: Longest text a DBF field holds, in bytes.
+DBF_TEXT_BYTES = 254
+
+_DRIVER = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON"}
+_POLYGON_LAYERS = ("townships", "service_areas")
+
+
+def resolve_crs(spec: str | int, *, lonlat: tuple[float, float] | None = None) -> CRS:
+    """The CRS an export is written in.
+
+    Parameters
+    ----------
+    spec
+        ``4326``, ``4490``, any EPSG code (``"4548"``, ``"EPSG:4548"``), any CRS text pyproj
+        reads, or ``"gk"``: the county's CGCS2000 3-degree Gauss-Kruger zone.
+    lonlat
+        A point of the county (longitude, latitude), needed for ``"gk"``.
+
+    Returns
+    -------
+    CRS
+    """
+    text = str(spec).strip()
+    if text.lower() == "gk":
+        if lonlat is None:
+            msg = "crs 'gk' needs the county's position"
+            raise ConfigError(msg)
+        crs = gk3_zone_crs(*lonlat)
+        if crs is None:
+            msg = (
+                f"crs 'gk': the county (lon {lonlat[0]:.2f}, lat {lonlat[1]:.2f}) lies outside "
+                "China's CGCS2000 Gauss-Kruger zones; give an EPSG code instead"
+            )
+            raise ConfigError(msg)
+        return crs
+    if text.isdigit():
+        text = f"EPSG:{text}"
+    try:
+        return CRS.from_user_input(text)
+    except Exception:
+        msg = f"crs {spec!r} is not a CRS pyproj knows (use 4326, 4490, an EPSG code or gk)"
+        raise ConfigError(msg) from None
+
+
+def crs_label(crs: CRS) -> str:
+    """``EPSG4490`` for an EPSG CRS, else a short name safe in file names."""
+    epsg = crs.to_epsg()
+    if epsg is not None:
+        return f"EPSG{epsg}"
+    return re.sub(r"[^A-Za-z0-9]+", "_", crs.name).strip("_")[:40] or "crs"
+
+
+def layer_order(names: Iterable[str]) -> list[str]:
+    """The known layers in their usual order, then any others in the order given."""
+    names = list(names)
+    return [n for n in LAYERS if n in names] + [n for n in names if n not in LAYERS]
+
+
+def shapefile_names(columns: Iterable[str]) -> dict[str, str]:
+    """Shapefile field names (at most 10 ASCII bytes, unique ignoring case) per column.
+
+    Columns of 10 characters or fewer keep their names; longer ones take their name from
+    :data:`planner.columns.SHAPEFILE_NAMES`, else their first 10 characters, made unique
+    with ``_1``, ``_2`` ... The result is the same for a column whatever layer holds it.
+
+    Parameters
+    ----------
+    columns
+        Column names, in the order they should claim names.
+
+    Returns
+    -------
+    dict
+        Column -> field name.
+    """
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    ordered = list(dict.fromkeys(columns))
+    # short names and curated names claim first, so cut names never take theirs
+    for col in ordered:
+        short = col if _fits(col) else C.SHAPEFILE_NAMES.get(col)
+        if short is not None and short.lower() not in taken:
+            out[col] = short
+            taken.add(short.lower())
+    for col in ordered:
+        if col in out:
+            continue
+        base = _ascii_cut(col, 10)
+        name, k = base, 0
+        while name.lower() in taken:
+            k += 1
+            suffix = f"_{k}"
+            name = _ascii_cut(col, 10 - len(suffix)) + suffix
+        out[col] = name
+        taken.add(name.lower())
+    return out
+
+
+def _fits(name: str) -> bool:
+    return name.isascii() and len(name) <= 10
+
+
+def _ascii_cut(name: str, n: int) -> str:
+    clean = re.sub(r"[^A-Za-z0-9_]", "_", name) if not name.isascii() else name
+    return clean[:n] or "field"
+
+
+def check_encodable(gdf: pd.DataFrame, *, layer: str, encoding: str) -> None:
+    """Raise if a text value cannot be written to a Shapefile in ``encoding``.
+
+    Parameters
+    ----------
+    gdf
+        The layer's table.
+    layer
+        Its name, for the message.
+    encoding
+        ``utf-8`` or ``gbk``.
+
+    Raises
+    ------
+    DataError
+        Naming the layer, the row (1-based, as in the file) and the field, for a character
+        the encoding has no code for or a text longer than a DBF field holds.
+    """
+    for col in gdf.columns:
+        if col == getattr(gdf, "_geometry_column_name", None):
+            continue
+        values = gdf[col]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        for row, value in enumerate(values, start=1):
+            if not isinstance(value, str):
+                continue
+            try:
+                size = len(value.encode(encoding))
+            except UnicodeEncodeError as err:
+                bad = value[err.start : err.end]
+                msg = (
+                    f"layer '{layer}', row {row}, field '{col}': {value!r} has "
+                    f"{bad!r} (U+{ord(bad[0]):04X}), which {encoding.upper()} cannot encode; "
+                    "write the Shapefile in UTF-8 (--encoding utf-8 or "
+                    "report.shapefile_encoding: utf-8) or correct the name"
+                )
+                raise DataError(msg) from None
+            if size > DBF_TEXT_BYTES:
+                msg = (
+                    f"layer '{layer}', row {row}, field '{col}': the text is {size} bytes in "
+                    f"{encoding.upper()}, more than the {DBF_TEXT_BYTES} a Shapefile field "
+                    "holds; use GeoPackage or GeoJSON"
+                )
+                raise DataError(msg)
+
+
+def csv_frame(gdf: gpd.GeoDataFrame, *, points: bool | None = None) -> pd.DataFrame:
+    """A layer as a plain table: coordinates as columns, polygons also as WKT.
+
+    Parameters
+    ----------
+    gdf
+        The layer, already in the target CRS.
+    points
+        Whether it is a point layer; default: all its geometries are points (an empty
+        layer counts as points).
+
+    Returns
+    -------
+    DataFrame
+        Attributes, then ``lon``/``lat`` (geographic CRS) or ``x``/``y`` (projected), of
+        the point itself or, for other geometries, of a point inside it (GEOS
+        ``PointOnSurface``); non-point layers also get ``wkt``.
+    """
+    geo = gdf.crs is None or gdf.crs.is_geographic
+    xname, yname = (C.LON, C.LAT) if geo else (C.X, C.Y)
+    digits = 7 if geo else 3
+    geom = gdf.geometry
+    out = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    if points is None:
+        points = bool((geom.geom_type == "Point").all())
+    anchor = geom if points else geom.representative_point()
+    out[xname] = anchor.x.round(digits).to_numpy()
+    out[yname] = anchor.y.round(digits).to_numpy()
+    if not points:
+        out[C.WKT] = shapely.to_wkt(geom.to_numpy(), rounding_precision=digits)
+    return out
+
+
+def kml_frame(gdf: gpd.GeoDataFrame, *, layer: str) -> gpd.GeoDataFrame:
+    """A layer ready for KML: WGS84 and a ``name`` for each placemark.
+
+    Layers without a ``name`` column label their placemarks with the township name or
+    the layer's id column (``<layer> <n>`` as a last resort); an empty ``name`` falls
+    back the same way.
+    """
+    g = gdf.to_crs(4326)
+    label = pd.Series([f"{layer} {i + 1}" for i in range(len(g))], index=g.index, dtype=object)
+    for col in (C.TOWNSHIP_NAME, C.REPAIR_ID, C.CANDIDATE_ID, C.DEMAND_ID, C.TOWNSHIP_ID):
+        if col in g.columns:
+            label = g[col].where(g[col].notna() & (g[col].astype(str) != ""), label)
+            break
+    if C.NAME in g.columns:
+        name = g[C.NAME]
+        g[C.NAME] = name.where(name.notna() & (name.astype(str) != ""), label)
+    else:
+        g.insert(0, C.NAME, label)
+    return g
+
+
+def _geometry_type(gdf: gpd.GeoDataFrame, layer: str) -> str:
+    types = set(gdf.geom_type.dropna())
+    if not types:
+        return "MultiPolygon" if layer in _POLYGON_LAYERS else "Point"
+    if types <= {"Polygon", "MultiPolygon"}:
+        return "MultiPolygon" if "MultiPolygon" in types else "Polygon"
+    if len(types) == 1:
+        return types.pop()
+    return "Unknown"
+
+
+def kml_driver() -> str:
+    """``LIBKML`` where GDAL has it (richer schema support), else ``KML``."""
+    drivers = pyogrio.list_drivers(write=True)
+    return "LIBKML" if "LIBKML" in drivers else "KML"
+
+
+def write_layers(
+    layers: dict[str, gpd.GeoDataFrame],
+    folder: Path,
+    *,
+    fmt: str,
+    crs: CRS,
+    encoding: str = "utf-8",
+    name: str = "sites",
+) -> list[Path]:
+    """Write every layer in one format and CRS into ``folder``.
+
+    Parameters
+    ----------
+    layers
+        GeoDataFrames keyed by layer name, any CRS (empty layers are written too).
+    folder
+        Existing folder to write into; files of the same names are replaced.
+    fmt
+        One of :data:`FORMATS`.
+    crs
+        Target CRS (KML is always written in EPSG:4326).
+    encoding
+        Shapefile text encoding: ``utf-8`` or ``gbk`` (other formats are UTF-8).
+    name
+        File name (without extension) of the one-file formats, gpkg and kml.
+
+    Returns
+    -------
+    list of Path
+        The files written (for a Shapefile, its ``.shp``).
+    """
+    if fmt not in FORMATS:
+        msg = f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})"
+        raise ConfigError(msg)
+    if encoding not in SHAPEFILE_ENCODINGS:
+        msg = f"unknown Shapefile encoding {encoding!r} (choose utf-8 or gbk)"
+        raise ConfigError(msg)
+    names = layer_order(layers)
+    written: list[Path] = []
+    if fmt == "shp":
+        fields = shapefile_names(
+            c for n in names for c in layers[n].columns if c != layers[n].geometry.name
+        )
+        for n in names:  # check all before writing any
+            check_encodable(layers[n], layer=n, encoding=encoding)
+    for n in names:
+        gdf = layers[n].to_crs(crs) if fmt != "kml" else kml_frame(layers[n], layer=n)
+        if fmt == "csv":
+            path = folder / f"{n}.csv"
+            points = _geometry_type(gdf, n) in ("Point", "MultiPoint")
+            csv_frame(gdf, points=points).to_csv(path, index=False, encoding="utf-8-sig")
+        elif fmt in ("gpkg", "kml"):
+            path = folder / f"{name}.{fmt}"
+            if n == names[0]:
+                path.unlink(missing_ok=True)  # a new file, not layers added to an old one
+            driver = _DRIVER.get(fmt) or kml_driver()
+            pyogrio.write_dataframe(
+                gdf,
+                path,
+                layer=n,
+                driver=driver,
+                append=path.exists(),
+                geometry_type=_geometry_type(gdf, n),
+            )
+        elif fmt == "shp":
+            path = folder / f"{n}.shp"
+            renamed = gdf.rename(columns={c: fields[c] for c in gdf.columns if c in fields})
+            renamed = renamed.set_geometry(gdf.geometry.name)
+            pyogrio.write_dataframe(
+                renamed,
+                path,
+                driver=_DRIVER[fmt],
+                encoding=SHAPEFILE_ENCODINGS[encoding],
+                geometry_type=_geometry_type(gdf, n),
+            )
+        else:
+            path = folder / f"{n}.geojson"
+            pyogrio.write_dataframe(
+                gdf, path, driver=_DRIVER[fmt], geometry_type=_geometry_type(gdf, n)
+            )
+        if path not in written:
+            written.append(path)
+    logger.debug("wrote %s in %s: %s", fmt, crs.to_string(), [p.name for p in written])
+    return written

@@ -1,0 +1,308 @@
+"""The static map of a plan (map.png, also embedded in report.html), with matplotlib.
+
+Figures are drawn on matplotlib's Agg canvas directly (no pyplot, no global backend
+state). Township names are drawn in a font with Chinese glyphs when the machine has
+one (fontconfig's ``fc-list :lang=zh``, else a known family in matplotlib's font list);
+without one, a warning is logged once and townships with non-Latin names are labelled by
+their code instead (never with empty boxes).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+
+from planner import columns as C
+
+logger = logging.getLogger(__name__)
+
+#: Font families with Chinese glyphs, tried in order in matplotlib's font list.
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "DengXian",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Heiti SC",
+    "STHeiti",
+    "Noto Serif CJK SC",
+    "SimSun",
+    "AR PL UMing CN",
+    "AR PL UKai CN",
+    "Droid Sans Fallback",
+)
+
+_STATION = "#2e86de"
+_REPAIR = "#b33771"
+_EXISTING = "#fdcb6e"
+
+
+def parse_fc_list(text: str) -> list[tuple[str, str]]:
+    """(family, file) pairs from ``fc-list --format '%{family[0]}|%{file}\\n'`` output."""
+    out = []
+    for line in text.splitlines():
+        family, sep, path = line.partition("|")
+        if sep and family.strip() and path.strip():
+            out.append((family.strip(), path.strip()))
+    return out
+
+
+def _fontconfig_zh() -> list[tuple[str, str]]:
+    exe = shutil.which("fc-list")
+    if exe is None:
+        return []
+    try:
+        res = subprocess.run(
+            [exe, ":lang=zh", "--format", "%{family[0]}|%{file}\n"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return parse_fc_list(res.stdout)
+
+
+@functools.cache
+def chinese_font() -> str | None:
+    """The family name of a font with Chinese glyphs, registered with matplotlib.
+
+    Returns
+    -------
+    str or None
+        None when the machine has none; a warning is then logged (once per process).
+    """
+    from matplotlib import font_manager
+
+    # prefer the well-known families among what fontconfig lists, then any it lists
+    found = _fontconfig_zh()
+    rank = {f: i for i, f in enumerate(CJK_FAMILIES)}
+    for _family, path in sorted(found, key=lambda fp: rank.get(fp[0], len(rank))):
+        try:
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
+        except (OSError, RuntimeError, ValueError):
+            continue
+    names = {f.name for f in font_manager.fontManager.ttflist if Path(f.fname).is_file()}
+    for family in CJK_FAMILIES:
+        if family in names:
+            return family
+    logger.warning(
+        "no font with Chinese glyphs found (fc-list :lang=zh lists none): map.png labels "
+        "townships with non-Latin names by their code; install one, e.g. Debian's "
+        "fonts-noto-cjk or fonts-wqy-zenhei"
+    )
+    return None
+
+
+@contextmanager
+def figure_style() -> Iterator[None]:
+    """Matplotlib settings for the report's figures: the Chinese font when there is one."""
+    import matplotlib as mpl
+
+    family = chinese_font()
+    sans = [family, "DejaVu Sans"] if family else ["DejaVu Sans"]
+    quiet = logging.getLogger("matplotlib.font_manager")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # not "weight normal not found" for each CJK label
+    try:
+        with mpl.rc_context(
+            {"font.family": "sans-serif", "font.sans-serif": sans, "axes.unicode_minus": False}
+        ):
+            yield
+    finally:
+        quiet.setLevel(level)
+
+
+def township_label(name: object, code: object, *, cjk_font: bool) -> str:
+    """A township's label: its name, or its code where the name needs a missing font."""
+    text = "" if name is None or (isinstance(name, float) and np.isnan(name)) else str(name)
+    if text and (cjk_font or text.isascii()):
+        return text
+    return str(code)
+
+
+def _png(fig: object, *, dpi: int) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)  # attaches the Agg canvas to the figure
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def _metric(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    towns = layers["townships"]
+    crs = towns.crs if towns.crs is not None and towns.crs.is_projected else None
+    if crs is None:
+        crs = towns.to_crs(4326).estimate_utm_crs()
+    return {k: g.to_crs(crs) for k, g in layers.items() if g.crs is not None}
+
+
+def _scale_bar(ax: object, extent: tuple[float, float, float, float]) -> None:
+    minx, miny, maxx, _ = extent
+    width = maxx - minx
+    target = width / 5
+    step = 10 ** np.floor(np.log10(target))
+    length = max(s * step for s in (1, 2, 5) if s * step <= target)
+    x0, y0 = minx + width * 0.04, miny + (extent[3] - miny) * 0.04
+    ax.plot([x0, x0 + length], [y0, y0], color="black", lw=3, solid_capstyle="butt")
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(x0 + length / 2, y0, label, ha="center", va="bottom", fontsize=8)
+
+
+def plot_plan(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    title: str,
+    title_latin: str | None = None,
+    size_in: float = 8.0,
+) -> object:
+    """Draw the plan: townships shaded by coverage, demand, stations, repair points.
+
+    Parameters
+    ----------
+    layers
+        ``townships`` (with ``covered_share``), ``demand``, ``stations`` (with
+        ``chargers``), ``repair_points``; optional ``existing_chargers`` and
+        ``service_areas`` (outlined). Any CRS; drawn in a metric one.
+    title
+        Figure title.
+    title_latin
+        Title used instead when it needs Chinese glyphs and no font has them.
+    size_in
+        Width and height in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib import patheffects
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    g = _metric(layers)
+    towns = g["townships"]
+    with figure_style():
+        cjk = chinese_font() is not None
+        minx, miny, maxx, maxy = towns.total_bounds
+        aspect = float(np.clip((maxy - miny) / max(maxx - minx, 1e-9), 0.5, 1.5))
+        fig = Figure(figsize=(size_in, size_in * aspect * 0.85 + 0.8), layout="constrained")
+        ax = fig.add_subplot()
+        towns.plot(
+            ax=ax,
+            column=C.COVERED_SHARE,
+            cmap="RdYlGn",
+            vmin=0,
+            vmax=1,
+            edgecolor="#666666",
+            linewidth=0.6,
+            alpha=0.55,
+            legend=True,
+            legend_kwds={"label": "share of charging sessions covered", "shrink": 0.7},
+        )
+        county = gpd.GeoSeries([towns.union_all()], crs=towns.crs)
+        county.boundary.plot(ax=ax, color="#222222", linewidth=1.6)
+        handles = []
+        areas = g.get("service_areas")
+        if areas is not None and len(areas):
+            areas.boundary.plot(ax=ax, color=_STATION, linewidth=0.8, linestyle="--")
+            handles.append(Line2D([], [], color=_STATION, ls="--", label="service areas"))
+        demand = g.get("demand")
+        if demand is not None and len(demand):
+            served = demand[C.COVERED_SHARE].fillna(0) >= 0.999
+            size = 3 + 6 * np.sqrt(demand[C.SESSIONS_DAY].clip(lower=0))
+            ax.scatter(
+                demand.geometry.x[served], demand.geometry.y[served], s=size[served],
+                c="#27ae60", alpha=0.5, linewidths=0,
+            )  # fmt: skip
+            ax.scatter(
+                demand.geometry.x[~served], demand.geometry.y[~served], s=size[~served],
+                c="#c0392b", alpha=0.7, linewidths=0,
+            )  # fmt: skip
+            handles += [
+                Line2D([], [], ls="", marker="o", ms=4, color="#27ae60", label="demand, covered"),
+                Line2D(
+                    [], [], ls="", marker="o", ms=4, color="#c0392b", label="demand, not covered"
+                ),
+            ]
+        existing = g.get("existing_chargers")
+        if existing is not None and len(existing):
+            ax.scatter(
+                existing.geometry.x, existing.geometry.y, s=40, marker="^", c=_EXISTING,
+                edgecolors="#2d3436", linewidths=0.8, zorder=4,
+            )  # fmt: skip
+            handles.append(
+                Line2D([], [], ls="", marker="^", ms=7, mfc=_EXISTING, mec="#2d3436",
+                       label="existing chargers")
+            )  # fmt: skip
+        st = g["stations"]
+        if len(st):
+            ax.scatter(
+                st.geometry.x, st.geometry.y, s=30 + 12 * st[C.CHARGERS].astype(float),
+                c=_STATION, edgecolors="#0b3d91", linewidths=1.2, zorder=5,
+            )  # fmt: skip
+        handles.append(
+            Line2D([], [], ls="", marker="o", ms=9, mfc=_STATION, mec="#0b3d91",
+                   label=f"charging stations ({len(st)}; size: chargers)")
+        )  # fmt: skip
+        rp = g.get("repair_points")
+        if rp is not None and len(rp):
+            ax.scatter(
+                rp.geometry.x, rp.geometry.y, s=70, marker="D", c=_REPAIR,
+                edgecolors="#6d214f", linewidths=1, zorder=6,
+            )  # fmt: skip
+            handles.append(
+                Line2D([], [], ls="", marker="D", ms=7, mfc=_REPAIR, mec="#6d214f",
+                       label=f"repair points ({len(rp)})")
+            )  # fmt: skip
+        halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+        for _, t in towns.iterrows():
+            p = t.geometry.representative_point()
+            ax.annotate(
+                township_label(t[C.TOWNSHIP_NAME], t[C.TOWNSHIP_ID], cjk_font=cjk),
+                (p.x, p.y),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="#1e272e",
+                zorder=7,
+                path_effects=halo,
+            )
+        pad = 0.03 * max(maxx - minx, maxy - miny)
+        ax.set_xlim(minx - pad, maxx + pad)
+        ax.set_ylim(miny - pad, maxy + pad)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        _scale_bar(ax, (minx, miny, maxx, maxy))
+        ax.annotate(
+            "N", xy=(0.96, 0.97), xytext=(0.96, 0.90), xycoords="axes fraction",
+            ha="center", fontsize=10, arrowprops={"arrowstyle": "-|>", "color": "black"},
+        )  # fmt: skip
+        ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.85)
+        if not cjk and not title.isascii() and title_latin is not None:
+            title = title_latin
+        ax.set_title(title, fontsize=12)
+    return fig
+
+
+def render_png(fig: object, *, dpi: int = 130) -> bytes:
+    """The figure as PNG bytes (Agg), in the same font setting it was drawn with."""
+    with figure_style():
+        return _png(fig, dpi=dpi)

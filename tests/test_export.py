@@ -1,0 +1,391 @@
+"""GIS exports: every format written and read back with pyogrio, and `planner export`.
+
+The layers come from the demo run (the session's `demo_run` fixture); the CLI tests run
+`planner export` on that run in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from planner.errors import ConfigError, DataError
+from planner.report.dictionary import data_dictionary
+from planner.report.export import export_targets, read_run_layers
+from planner.report.formats import (
+    check_encodable,
+    csv_frame,
+    kml_frame,
+    resolve_crs,
+    shapefile_names,
+    write_layers,
+)
+from tests.conftest import sets, site_json
+from tests.test_cli import run_cli
+
+ROUND_TRIPS = [
+    ("gpkg", "4490", "utf-8"),
+    ("shp", "4326", "utf-8"),
+    ("shp", "4490", "gbk"),
+    ("shp", "gk", "gbk"),
+    ("geojson", "4326", "utf-8"),
+    ("geojson", "gk", "utf-8"),
+    ("csv", "4326", "utf-8"),
+    ("csv", "gk", "utf-8"),
+    ("kml", "4326", "utf-8"),
+]
+
+
+@pytest.fixture(scope="module")
+def layers(demo_run):
+    """The demo run's layers as `planner export` reads them (sites.gpkg, EPSG:4326), with
+    a true/false column added to the repair points (as a flag column would be)."""
+    out = read_run_layers(demo_run)
+    rp = out["repair_points"]
+    out["repair_points"] = rp.assign(flag=np.arange(len(rp)) % 2 == 0)
+    return out
+
+
+@pytest.fixture(scope="module")
+def centre(layers):
+    c = layers["townships"].union_all().centroid
+    return (c.x, c.y)
+
+
+def _same(a: pd.Series, b: pd.Series) -> None:
+    """Same values: numbers to 1e-9, texts exactly; null and empty text are one value
+    (CSV and DBF cannot tell them apart)."""
+    assert len(a) == len(b)
+    if pd.api.types.is_bool_dtype(a):
+        truth = {"true": True, "1": True, "false": False, "0": False}
+        got = [v if isinstance(v, bool) else truth.get(str(v).lower(), v) for v in b.tolist()]
+        assert a.tolist() == [bool(v) for v in got], a.name
+        return
+    if pd.api.types.is_numeric_dtype(a):
+        x = a.to_numpy(dtype=float)
+        y = pd.to_numeric(b).to_numpy(dtype=float)
+        assert np.allclose(x, y, rtol=1e-9, atol=1e-9, equal_nan=True), a.name
+        return
+
+    def norm(s: pd.Series) -> list:
+        return [None if (v is None or v != v or v == "") else str(v) for v in s.tolist()]
+
+    assert norm(a) == norm(b), a.name
+
+
+def _read_back(folder, fmt, name, crs):
+    """Each layer of an export as a GeoDataFrame, with the export's own column names."""
+    out = {}
+    if fmt in ("gpkg", "kml"):
+        path = folder / f"sites.{fmt}"
+        for layer, _ in pyogrio.list_layers(path):
+            out[str(layer)] = pyogrio.read_dataframe(path, layer=layer)
+        return out
+    for path in sorted(folder.glob(f"*.{fmt}")):
+        if fmt != "csv":
+            out[path.stem] = pyogrio.read_dataframe(path)
+            continue
+        if path.stem == "data_dictionary":
+            continue
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        geo = crs.is_geographic
+        x, y = ("lon", "lat") if geo else ("x", "y")
+        if "wkt" in table:
+            geom = shapely.from_wkt(table.pop("wkt").to_numpy())
+        else:
+            geom = shapely.points(table[x].astype(float), table[y].astype(float))
+        out[path.stem] = gpd.GeoDataFrame(table, geometry=geom, crs=crs)
+    return out
+
+
+@pytest.mark.parametrize(("fmt", "crs_spec", "encoding"), ROUND_TRIPS)
+def test_round_trip(tmp_path, layers, centre, fmt, crs_spec, encoding):
+    crs = resolve_crs(crs_spec, lonlat=centre)
+    written = write_layers(layers, tmp_path, fmt=fmt, crs=crs, encoding=encoding)
+    assert written and all(p.exists() for p in written)
+    back = _read_back(tmp_path, fmt, "sites", crs)
+    if fmt in ("gpkg", "kml"):
+        assert list(back) == list(layers)  # every layer, in order
+    else:
+        assert sorted(back) == sorted(layers)  # a file per layer
+    fields = shapefile_names(c for g in layers.values() for c in g.columns if c != "geometry")
+    geographic = crs.is_geographic or fmt == "kml"
+    tol = 2e-7 if geographic else 2e-3  # 7 decimals of a degree; millimetres
+    for name, src in layers.items():
+        got = back[name]
+        assert len(got) == len(src), name
+        target = 4326 if fmt == "kml" else crs
+        if fmt != "csv":
+            assert got.crs is not None and got.crs.equals(pyogrio_crs(target)), (name, got.crs)
+        expected = src.to_crs(target).geometry.to_numpy()
+        gotgeom = shapely.force_2d(got.geometry.to_numpy())
+        assert (shapely.hausdorff_distance(expected, gotgeom) < tol).all(), name
+        source = kml_frame(src, layer=name) if fmt == "kml" else src
+        for col in source.columns:
+            if col == "geometry":
+                continue
+            have = {"shp": fields.get(col), "kml": "Name" if col == "name" else col}.get(fmt, col)
+            assert have in got.columns, (name, col, have)
+            numeric = pd.api.types.is_numeric_dtype(source[col])
+            if fmt == "csv" and numeric and not pd.api.types.is_bool_dtype(source[col]):
+                _same(source[col], got[have].replace("", np.nan).astype(float))
+            else:
+                _same(source[col], got[have])
+    if fmt == "shp":
+        for name in layers:
+            assert len({c.lower() for c in back[name].columns}) == len(back[name].columns)
+            assert all(len(c) <= 10 for c in back[name].columns)
+            cpg = (tmp_path / f"{name}.cpg").read_text()
+            assert cpg == {"utf-8": "UTF-8", "gbk": "GBK"}[encoding]
+        # the bytes in the .dbf are the encoding the .cpg names: no mojibake
+        town = layers["townships"]["township_name"].iloc[0]
+        dbf = (tmp_path / "townships.dbf").read_bytes()
+        assert town.encode(encoding) in dbf
+        other = "gbk" if encoding == "utf-8" else "utf-8"
+        assert town.encode(other) not in dbf
+
+
+def pyogrio_crs(spec):
+    from pyproj import CRS
+
+    return CRS.from_user_input(spec)
+
+
+def test_kml_is_read_by_gdal(tmp_path, layers):
+    from planner.report.formats import kml_driver
+
+    write_layers(layers, tmp_path, fmt="kml", crs=pyogrio_crs(4326))
+    info = pyogrio.read_info(tmp_path / "sites.kml", layer="stations")
+    assert info["driver"] in ("LIBKML", "KML")
+    assert kml_driver() in pyogrio.list_drivers(write=True)
+    st = pyogrio.read_dataframe(tmp_path / "sites.kml", layer="stations")
+    assert set(st["Name"]) == set(kml_frame(layers["stations"], layer="stations")["name"])
+    text = (tmp_path / "sites.kml").read_text(encoding="utf-8")
+    assert layers["townships"]["township_name"].iloc[0] in text  # UTF-8 Chinese
+
+
+def test_empty_layer_keeps_its_geometry_type(tmp_path, layers):
+    some = {"stations": layers["stations"].iloc[:0], "townships": layers["townships"].iloc[:0]}
+    for fmt in ("gpkg", "shp", "geojson"):
+        folder = tmp_path / fmt
+        folder.mkdir()
+        write_layers(some, folder, fmt=fmt, crs=pyogrio_crs(4326))
+    assert pyogrio.read_info(tmp_path / "shp" / "stations.shp")["geometry_type"] == "Point"
+    info = pyogrio.read_info(tmp_path / "gpkg" / "sites.gpkg", layer="townships")
+    assert info["features"] == 0 and "Polygon" in info["geometry_type"]
+
+
+def test_polygon_layers_are_accepted_and_csv_has_wkt(tmp_path, layers):
+    """A service_areas layer (added by the map work) is written like any other."""
+    towns = layers["townships"]
+    areas = gpd.GeoDataFrame(
+        {"station_id": ["s1", "s2"], "minutes": [15.0, 15.0]},
+        geometry=[towns.geometry.iloc[0], towns.geometry.iloc[1].buffer(0.001)],
+        crs=towns.crs,
+    )
+    some = {"service_areas": areas, "stations": layers["stations"]}
+    write_layers(some, tmp_path, fmt="gpkg", crs=pyogrio_crs(4490))
+    assert [n for n, _ in pyogrio.list_layers(tmp_path / "sites.gpkg")] == [
+        "stations",
+        "service_areas",
+    ]
+    table = csv_frame(areas)
+    assert list(table.columns) == ["station_id", "minutes", "lon", "lat", "wkt"]
+    for lon, lat, geom in zip(table["lon"], table["lat"], areas.geometry, strict=True):
+        assert geom.contains(shapely.Point(lon, lat))  # the anchor lies inside
+    back = shapely.from_wkt(table["wkt"].to_numpy())
+    assert (shapely.hausdorff_distance(back, areas.geometry.to_numpy()) < 1e-6).all()
+
+
+def test_gbk_cannot_encode_is_an_error_naming_the_place(tmp_path, layers):
+    st = layers["stations"].copy()
+    st.loc[st.index[2], "name"] = "⚡快充站"
+    with pytest.raises(DataError, match=r"layer 'stations', row 3, field 'name'.*U\+26A1.*GBK"):
+        write_layers({"stations": st}, tmp_path, fmt="shp", crs=pyogrio_crs(4326), encoding="gbk")
+    assert list(tmp_path.iterdir()) == []  # checked before anything is written
+    rare = st.assign(name="𠮷野家")  # CJK extension B: in UTF-8 and GB18030, not in GBK
+    with pytest.raises(DataError, match="row 1, field 'name'"):
+        check_encodable(rare, layer="stations", encoding="gbk")
+    check_encodable(rare, layer="stations", encoding="utf-8")
+    write_layers({"stations": rare}, tmp_path, fmt="shp", crs=pyogrio_crs(4326))
+    assert set(pyogrio.read_dataframe(tmp_path / "stations.shp")["name"]) == {"𠮷野家"}
+    long = st.assign(name="长" * 100)
+    with pytest.raises(DataError, match="300 bytes in UTF-8, more than the 254"):
+        check_encodable(long, layer="stations", encoding="utf-8")
+
+
+def test_shapefile_names():
+    cols = ["township_id", "name", "nearest_station_min", "averylongcolumn_a"]
+    cols += ["averylongcolumn_b", "AVERYLONGC", "名称字段很长很长很长"]
+    names = shapefile_names(cols)
+    assert names["township_id"] == "twp_id" and names["name"] == "name"
+    assert names["nearest_station_min"] == "near_st_mn"
+    assert all(len(v.encode()) <= 10 and v.isascii() for v in names.values())
+    assert len({v.lower() for v in names.values()}) == len(cols)
+    assert names["AVERYLONGC"] == "AVERYLONGC"  # short names keep theirs
+    assert names["averylongcolumn_a"] == "averylon_1"
+    assert names["averylongcolumn_b"] == "averylon_2"
+
+
+def test_resolve_crs():
+    assert resolve_crs(4326).to_epsg() == 4326
+    assert resolve_crs("4490").to_epsg() == 4490
+    assert resolve_crs("EPSG:4548").to_epsg() == 4548
+    assert resolve_crs("gk", lonlat=(117.3, 28.3)).to_epsg() == 4548  # CM 117 E
+    assert resolve_crs("GK", lonlat=(100.2, 26.9)).to_epsg() == 4542  # CM 99 E
+    with pytest.raises(ConfigError, match="outside China"):
+        resolve_crs("gk", lonlat=(9.5, 47.1))
+    with pytest.raises(ConfigError, match="not a CRS pyproj knows"):
+        resolve_crs("EPSG:123456")
+
+
+def test_export_targets_layout():
+    from pyproj import CRS
+
+    targets = export_targets(["csv", "shp", "kml"], [CRS.from_epsg(4490)])
+    got = [(f, c.to_epsg(), folder, name) for f, c, folder, name in targets]
+    assert got == [
+        ("gpkg", 4326, "", "sites"),
+        ("gpkg", 4490, "", "sites_EPSG4490"),
+        ("shp", 4326, "shp", "sites"),
+        ("shp", 4490, "shp_EPSG4490", "sites"),
+        ("csv", 4326, "", "sites"),
+        ("csv", 4490, "csv_EPSG4490", "sites"),
+        ("kml", 4326, "", "sites"),
+    ]
+
+
+def test_data_dictionary_lists_every_column(layers):
+    layers = {n: g.drop(columns=["flag"], errors="ignore") for n, g in layers.items()}
+    d = data_dictionary(layers)
+    for name, g in layers.items():
+        assert set(g.columns) - {"geometry"} <= set(d["column"]), name
+    assert "(not documented)" not in set(d["description"])
+    assert (d["unit"] != "").all()
+    fields = d.set_index("column")["shapefile_field"]
+    assert fields["township_name"] == "twp_name" and fields["lon"] == ""
+
+
+def test_run_writes_every_format_asked_for(tmp_path, demo_config):
+    out = tmp_path / "o"
+    s = site_json(
+        demo_config,
+        out,
+        *sets(
+            "report.formats=[gpkg, shp, geojson, csv, kml]",
+            "report.extra_crs=[gk]",
+            "report.shapefile_encoding=gbk",
+            "report.document=false",
+        ),
+    )
+    names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert {
+        "sites.gpkg",
+        "sites_EPSG4548.gpkg",
+        "sites.kml",
+        "stations.csv",
+        "townships.csv",
+        "csv_EPSG4548/stations.csv",
+        "shp/stations.shp",
+        "shp_EPSG4548/townships.cpg",
+        "geojson/demand.geojson",
+        "geojson_EPSG4548/candidates.geojson",
+        "data_dictionary.csv",
+        "assignments.csv",
+    } <= names
+    assert not {"report.html", "map.png", "report.md"} & names
+    assert (out / "shp" / "stations.cpg").read_text() == "GBK"
+    gk = pyogrio.read_dataframe(out / "shp_EPSG4548" / "stations.shp")
+    assert gk.crs.to_epsg() == 4548 and len(gk) == s["stations"]
+    xy = pd.read_csv(out / "csv_EPSG4548" / "stations.csv")
+    assert {"x", "y"} <= set(xy.columns) and xy["x"].between(300_000, 700_000).all()
+    d = pd.read_csv(out / "data_dictionary.csv", keep_default_na=False)
+    assert {"x", "y", "wkt", "lon", "lat"} <= set(d["column"])
+
+
+# `planner export` through the command line
+
+
+def test_export_cli(tmp_path, demo_run, layers):
+    out = tmp_path / "gbk"
+    r = run_cli(
+        "export", str(demo_run), "--format", "shp", "--crs", "4490", "--encoding", "gbk",
+        "--out", str(out),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "shp written to" in r.stdout
+    st = pyogrio.read_dataframe(out / "stations.shp")
+    assert st.crs.to_epsg() == 4490 and len(st) == len(layers["stations"])
+    assert st["twp_name"].tolist() == layers["stations"]["township_name"].tolist()
+    assert (out / "stations.cpg").read_text() == "GBK"
+    manifest = json.loads((out / "export.json").read_text(encoding="utf-8"))
+    assert manifest["crs"] == "EPSG:4490" and manifest["encoding"] == "gbk"
+    assert manifest["layers"]["townships"] == len(layers["townships"])
+    d = pd.read_csv(out / "data_dictionary.csv", keep_default_na=False)
+    assert d.set_index("column").loc["nearest_station_min", "shapefile_field"] == "near_st_mn"
+    # again into the same folder: an earlier export is replaced; default folder; gk
+    assert run_cli("export", str(demo_run), "--format", "shp", "--out", str(out)).returncode == 0
+    assert (out / "stations.cpg").read_text() == "UTF-8"
+    run = shutil.copytree(demo_run, tmp_path / "run")  # the default folder is in the run
+    r = run_cli("export", str(run), "--format", "geojson", "--crs", "gk")
+    assert r.returncode == 0, r.stderr
+    g = pyogrio.read_dataframe(run / "exports" / "geojson_EPSG4548" / "townships.geojson")
+    assert g.crs.to_epsg() == 4548
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{missing}", "--format", "shp"], "no such run folder"),
+        (["{notrun}", "--format", "shp"], "not a planner run (no run.json)"),
+        (["{broken}", "--format", "shp"], "sites.gpkg: cannot read the run's layers"),
+        (["{run}", "--format", "kml", "--crs", "4490"], "KML is always WGS84"),
+        (["{run}", "--format", "csv", "--crs", "EPSG:123456"], "not a CRS pyproj knows"),
+        (["{run}", "--format", "shp", "--out", "{foreign}"], "is not a planner output"),
+    ],
+)
+def test_export_cli_errors(tmp_path, demo_run, args, message):
+    (tmp_path / "notrun").mkdir()
+    (tmp_path / "notrun" / "sites.gpkg").write_bytes(b"")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "run.json").write_text("{}")
+    (tmp_path / "broken" / "sites.gpkg").write_bytes(b"not a geopackage")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "notes.txt").write_text("keep me")
+    paths = {
+        "missing": tmp_path / "nope",
+        "notrun": tmp_path / "notrun",
+        "broken": tmp_path / "broken",
+        "run": demo_run,
+        "foreign": tmp_path / "foreign",
+    }
+    r = run_cli("export", *(a.format(**paths) for a in args))
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "foreign" / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "foreign", "notrun"]
+
+
+def test_export_cli_gbk_error_leaves_nothing(tmp_path, demo_run, layers):
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(demo_run / "run.json", run / "run.json")
+    st = layers["stations"].copy()
+    st.loc[st.index[1], "township_name"] = "青溪镇·𠮷"
+    for name, g in {**layers, "stations": st}.items():
+        pyogrio.write_dataframe(g, run / "sites.gpkg", layer=name, append=name != "stations")
+    out = tmp_path / "shp"
+    r = run_cli("export", str(run), "--format", "shp", "--encoding", "gbk", "--out", str(out))
+    assert r.returncode == 2
+    assert "layer 'stations', row 2, field 'township_name'" in r.stderr
+    assert "GBK cannot encode" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["run"]

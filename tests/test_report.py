@@ -1,0 +1,221 @@
+"""report.html, report.md and map.png of a run, and the builders behind them."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import re
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from planner.report import static_map
+from planner.report.dictionary import data_dictionary
+from planner.report.document import build_html, build_markdown, write_document
+from planner.report.export import read_run_layers
+
+CURVE = [
+    {"budget": 8e6, "stations": 9, "chargers": 50, "capex": 7.9e6, "covered_share": 0.61,
+     "status": "optimal", "gap": 0.001},
+    {"budget": 12e6, "stations": 12, "chargers": 80, "capex": 11.8e6, "covered_share": 0.8,
+     "status": "optimal", "gap": 0.004},
+    {"budget": 16e6, "stations": 15, "chargers": 110, "capex": 15.99e6, "covered_share": 0.92,
+     "status": "time_limit", "gap": 0.02},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def run(demo_run):
+    summary = json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
+    page = (demo_run / "report.html").read_text(encoding="utf-8")
+    return demo_run, summary, page
+
+
+@pytest.fixture(scope="module")
+def layers(demo_run):
+    return read_run_layers(demo_run)
+
+
+@pytest.fixture
+def no_cjk_font(monkeypatch):
+    """No font with Chinese glyphs, whatever the machine has; the font cache is reset."""
+    static_map.chinese_font.cache_clear()
+    monkeypatch.setattr(static_map, "_fontconfig_zh", list)
+    monkeypatch.setattr(static_map, "CJK_FAMILIES", ())
+    yield
+    static_map.chinese_font.cache_clear()
+
+
+def figure(page: str, key: str) -> str:
+    m = re.search(rf'<td id="fig-{key}">([^<]*)</td>', page)
+    assert m, key
+    return m.group(1)
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", "").rstrip("%"))
+
+
+def test_report_files(run):
+    out, _, _ = run
+    names = {p.name for p in out.iterdir()}
+    assert {"report.html", "report.md", "map.png"} <= names
+    assert "coverage_curve.png" not in names  # the run computed no curve
+
+
+def test_key_figures_match_the_summary(run):
+    _, s, page = run
+    for key in ("stations", "chargers", "repair_points", "capex_total", "capex_stations"):
+        assert number(figure(page, key)) == s[key], key
+    assert number(figure(page, "demand_covered_share")) == pytest.approx(
+        100 * s["demand_covered_share"], abs=0.05
+    )
+    assert number(figure(page, "mean_travel_min")) == pytest.approx(s["mean_travel_min"], abs=0.05)
+    assert number(figure(page, "max_travel_min")) == pytest.approx(s["max_travel_min"], abs=0.05)
+    assert number(figure(page, "gap")) == pytest.approx(100 * s["gap"], abs=0.005)
+    assert figure(page, "status") == f"{s['solver']} {s['status']}"
+    assert figure(page, "county") == s["county"]
+    assert number(figure(page, "existing_chargers")) == s["existing_chargers"]
+    assert figure(page, "townships_with_station") == (
+        f"{s['townships_with_station']} of {s['townships_total']}"
+    )
+
+
+def test_township_table(run, layers):
+    _, s, page = run
+    rows = re.findall(r'<tr class="township">(.*?)</tr>', page)
+    assert len(rows) == s["townships_total"] == len(layers["townships"])
+    towns = layers["townships"].sort_values("township_id")
+    for row, (_, t) in zip(rows, towns.iterrows(), strict=True):
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+        assert cells[0] == t["township_name"] and cells[1] == t["township_id"]
+        assert number(cells[2]) == round(t["population"])
+        assert int(cells[6]) == t["stations"] and int(cells[7]) == t["chargers"]
+        assert number(cells[5]) == pytest.approx(100 * t["covered_share"], abs=0.05)
+        if t["points_unreached"]:
+            assert cells[9].startswith("&gt; 15 (") and f"{t['points_unreached']} vil" in cells[9]
+        else:
+            assert number(cells[9]) == pytest.approx(t["worst_station_min"], abs=0.05)
+
+
+def test_township_drive_times_agree_with_the_demand_layer(layers):
+    d, t = layers["demand"], layers["townships"].set_index("township_id")
+    lived = d[d["population"] > 0]
+    for tid, g in lived.groupby("township_id"):
+        reach = g[g["nearest_station_min"].notna()]
+        assert t.loc[tid, "points_unreached"] == len(g) - len(reach)
+        assert t.loc[tid, "worst_station_min"] == pytest.approx(reach["nearest_station_min"].max())
+        mean = (reach["sessions_day"] * reach["nearest_station_min"]).sum() / reach[
+            "sessions_day"
+        ].sum()
+        assert t.loc[tid, "mean_station_min"] == pytest.approx(mean)
+        assert t.loc[tid, "mean_station_min"] <= t.loc[tid, "worst_station_min"] + 1e-9
+
+
+def test_report_is_self_contained_with_a_real_picture(run):
+    out, _, page = run
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    srcs = re.findall(r'<img src="([^"]+)"', page)
+    assert len(srcs) == 1 and srcs[0].startswith("data:image/png;base64,")
+    png = base64.b64decode(srcs[0].split(",", 1)[1])
+    assert png == (out / "map.png").read_bytes()
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.width >= 800 and image.height >= 500
+    assert 30_000 < len(png) < 3_000_000
+    assert len(image.convert("RGB").getcolors(maxcolors=1 << 20)) > 50  # not a blank
+
+
+def test_data_dictionary_is_in_the_report(run):
+    out, _, page = run
+    d = pd.read_csv(out / "data_dictionary.csv", keep_default_na=False)
+    cell = r"<td[^>]*>([^<]*)</td>"
+    rows = re.findall(rf'<tr class="column">{cell}{cell}{cell}', page)
+    assert [r[0] for r in rows] == d["column"].tolist()
+    import html
+
+    assert [html.unescape(r[2]) for r in rows] == d["unit"].tolist()
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Data dictionary" in md and "near\\_st\\_mn" in md
+
+
+def test_malicious_names_are_escaped(layers):
+    evil = '<script>alert("x")</script>'
+    towns = layers["townships"].copy()
+    towns.loc[towns.index[0], "township_name"] = evil
+    summary = {"county": '"><img src=x onerror=alert(1)>', "stations": 1, "status": "optimal"}
+    page = build_html(summary, towns, data_dictionary({"townships": towns}))
+    assert "<script>" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    md = build_markdown(summary, towns, data_dictionary({"townships": towns}))
+    assert "<script>" not in md and "<img" not in md
+    assert '&lt;script&gt;alert\\("x"\\)&lt;/script&gt;' in md
+
+
+def test_curve_table_with_repair_points_and_an_infeasible_budget():
+    from planner.report.charts import plot_coverage_curve
+    from planner.report.document import curve_table
+
+    points = [
+        {"budget": 4e6, "status": "infeasible", "pareto": False},
+        *({**p, "repair_points": 5} for p in CURVE),
+    ]
+    t = curve_table(points)
+    assert list(t.columns)[3] == "Repair points" and len(t) == 4
+    assert t.iloc[0].tolist()[1:6] == ["n/a", "n/a", "n/a", "n/a", "n/a"]
+    assert t.iloc[0]["Status"] == "infeasible"
+    ax = plot_coverage_curve(points).axes[0]
+    assert [len(line.get_xdata()) for line in ax.lines] == [3, 1]  # solved, infeasible
+
+
+def test_coverage_curve_when_present(tmp_path, layers, run):
+    _, s, page = run
+    assert "Coverage against budget" not in page
+    summary = {**s, "coverage_curve": CURVE}
+    d = data_dictionary(layers)
+    files = write_document(tmp_path, summary, layers, d)
+    assert files == ["map.png", "coverage_curve.png", "report.html", "report.md"]
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr class="curve">(.*?)</tr>', page)
+    assert len(rows) == len(CURVE)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", rows[-1])
+    assert cells[:5] == ["16,000,000", "15", "110", "15,990,000", "92.0%"]
+    assert cells[5] == "time_limit" and cells[6] == "2.00%"
+    pngs = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
+    assert len(pngs) == 2
+    chart = Image.open(io.BytesIO(base64.b64decode(pngs[1])))
+    assert chart.format == "PNG" and chart.width >= 600
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "![coverage against budget](coverage_curve.png)" in md
+
+
+def test_without_a_chinese_font_warns_once_and_labels_by_code(no_cjk_font, layers, caplog):
+    with caplog.at_level(logging.WARNING, logger="planner.report.static_map"):
+        assert static_map.chinese_font() is None
+        assert static_map.chinese_font() is None
+        fig = static_map.plot_plan(layers, title="青溪县", title_latin="qingxi")
+        png = static_map.render_png(fig, dpi=40)
+    warnings = [r for r in caplog.records if "no font with Chinese glyphs" in r.message]
+    assert len(warnings) == 1
+    labels = {t.get_text() for t in fig.axes[0].texts}
+    assert set(layers["townships"]["township_id"]) <= labels
+    assert fig.axes[0].get_title() == "qingxi"
+    assert png.startswith(b"\x89PNG")
+    assert static_map.township_label("Vaduz", "LI-11", cjk_font=False) == "Vaduz"
+    assert static_map.township_label("城关镇", "361199100", cjk_font=True) == "城关镇"
+
+
+def test_fc_list_parsing():
+    text = (
+        "WenQuanYi Zen Hei|/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc\n"
+        "Noto Sans CJK SC|/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc\n"
+        "broken line without a separator\n"
+    )
+    assert static_map.parse_fc_list(text) == [
+        ("WenQuanYi Zen Hei", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+        ("Noto Sans CJK SC", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    ]
