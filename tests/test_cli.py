@@ -66,7 +66,12 @@ def test_output_files(outputs):
         "demand",
         "townships",
         "existing_chargers",
+        "service_areas",
     ]
+    areas = gpd.read_file(out / "sites.gpkg", layer="service_areas")
+    assert list(areas["repair_id"]) == list(layers["repair_points"]["repair_id"])
+    assert (areas["service_min"] == summary["repair_response_min"]).all()
+    assert (areas["area_km2"] > 0).all() and areas.geom_type.isin(["Polygon", "MultiPolygon"]).all()
     for gdf in layers.values():
         assert gdf.crs.to_epsg() == 4326
     assert summary.keys() >= SUMMARY_KEYS
