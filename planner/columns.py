@@ -53,6 +53,8 @@ POINTS_UNREACHED = "points_unreached"
 X = "x"
 Y = "y"
 WKT = "wkt"
+SERVICE_MIN = "service_min"
+AREA_KM2 = "area_km2"
 
 DICTIONARY: dict[str, tuple[str, str]] = {
     TOWNSHIP_ID: ("Township code (9 digits in China)", "-"),
@@ -112,6 +114,8 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     X: ("Easting in the export CRS (CSV of a projected CRS)", "m"),
     Y: ("Northing in the export CRS (CSV of a projected CRS)", "m"),
     WKT: ("Geometry as WKT in the export CRS (CSV of polygon layers)", "-"),
+    SERVICE_MIN: ("Drive time the service area is drawn for (the repair response time)", "min"),
+    AREA_KM2: ("Area of the polygon", "km2"),
 }
 
 #: Shapefile (DBF) field names for columns longer than 10 characters. Other long
@@ -139,4 +143,5 @@ SHAPEFILE_NAMES: dict[str, str] = {
     POINTS_UNREACHED: "unreached",
     EXISTING_CHARGERS: "exist_chg",
     EXISTING_SITES: "exist_site",
+    SERVICE_MIN: "serv_min",
 }

@@ -514,6 +514,11 @@ class RepairSection(_Section):
     )
 
 
+#: Basemaps map.html can offer besides "none" (offline, the default view).
+BASEMAP_NAMES = ("osm", "tianditu_vector", "tianditu_imagery", "gaode_vector", "gaode_imagery")
+Basemap = Literal[BASEMAP_NAMES]  # type: ignore[valid-type]
+
+
 class ReportSection(_Section):
     """Outputs.
 
@@ -528,6 +533,30 @@ class ReportSection(_Section):
         description="GIS formats to write: gpkg (sites.gpkg, always), csv (one table per "
         "layer with lon/lat; polygons also as WKT), shp (shp/, field names cut to 10 "
         "characters as data_dictionary.csv lists), geojson (geojson/), kml (sites.kml, WGS84)",
+    )
+    basemaps: list[Basemap] = Field(
+        default_factory=lambda: list(BASEMAP_NAMES),
+        description="Tile basemaps map.html offers (online; none is loaded until picked): "
+        "osm (OpenStreetMap), tianditu_vector / tianditu_imagery (天地图, needs "
+        "tianditu_key), gaode_vector / gaode_imagery (高德, GCJ-02: overlays are shifted "
+        "for display on them). The map opens on no basemap, which works offline",
+    )
+    tianditu_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9]{8,64}$",
+        description="Tianditu browser key (tk); default: the TIANDITU_KEY environment "
+        "variable. Without one the Tianditu basemaps are left out. The key is written "
+        "into map.html and run.json",
+    )
+    map_simplify_m: float = Field(
+        default=5.0,
+        ge=0,
+        description="Polygons and lines of map.html are simplified with this tolerance (m)",
+    )
+    service_area_buffer_m: float = Field(
+        default=200.0,
+        gt=0,
+        description="Repair service areas: half-width of the strip drawn along reachable roads",
     )
     extra_crs: list[str] = Field(
         default_factory=list,

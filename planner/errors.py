@@ -73,3 +73,9 @@ def data_error(
     if hint:
         msg += f" ({hint})"
     return DataError(msg)
+
+
+class AssetError(PlannerError, FileNotFoundError):
+    """A file the outputs embed (e.g. Leaflet for map.html) is not installed (exit code 1)."""
+
+    exit_code = 1

@@ -18,6 +18,7 @@ from planner.config import Config
 from planner.datatypes import CountyData, Plan, RoadGraph, TravelTimes
 from planner.demand import demand_from_raster, demand_from_settlements
 from planner.ingest import load_county
+from planner.isochrones import service_areas
 from planner.network import build_graph, compute_travel_times
 from planner.optimize.plan import coverage_curve, plan_sites
 from planner.paths import atomic_dir, check_out_dir
@@ -32,6 +33,7 @@ from planner.report import (
     write_document,
     write_exports,
     write_json,
+    write_map,
 )
 
 logger = logging.getLogger(__name__)
@@ -193,11 +195,12 @@ def run_county(
         timings[name] = time.perf_counter() - t0
 
     inp = inputs if inputs is not None else prepare(config, stage=stage)
-    county, demand, candidates, sites, times = (
+    county, demand, candidates, sites, graph, times = (
         inp.county,
         inp.demand,
         inp.candidates,
         inp.sites,
+        inp.graph,
         inp.times,
     )
     with stage("optimize"):
@@ -206,6 +209,15 @@ def run_county(
     if on_stage is not None:
         on_stage("report")
     t_report = time.perf_counter()
+    areas = service_areas(
+        graph,
+        plan.repair_points,
+        config.repair.response_min,
+        access_speed_kmh=config.network.access_speed_kmh,
+        buffer_m=config.report.service_area_buffer_m,
+    )
+    areas.insert(0, C.REPAIR_ID, plan.repair_points[C.REPAIR_ID].to_numpy())
+    logger.info("service areas: %.1f s", time.perf_counter() - t_report)
     with atomic_dir(out, marker="run.json") as tmp:
         demand_out = demand_outcome(demand, plan)
         townships_out = township_outcome(county.townships, demand_out, plan)
@@ -223,6 +235,7 @@ def run_county(
             "demand": demand_out,
             "townships": townships_out,
             "existing_chargers": county.chargers,
+            "service_areas": areas,
         }
         files = write_exports(
             tmp,
@@ -232,7 +245,17 @@ def run_county(
             extra_crs=export_crss(config.report.extra_crs, county.county),
             shapefile_encoding=config.report.shapefile_encoding,
         )
-        build_map(county, townships_out, demand_out, candidates, plan).save(tmp / "map.html")
+        m = build_map(
+            county,
+            townships_out,
+            demand_out,
+            candidates,
+            plan,
+            service_areas=areas,
+            response_min=config.repair.response_min,
+            settings=config.report,
+        )
+        write_map(m, tmp / "map.html")
         files.append("map.html")
         # the report time covers all but writing the two small JSON files themselves
         timings["report"] = time.perf_counter() - t_report

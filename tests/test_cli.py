@@ -66,7 +66,12 @@ def test_output_files(outputs):
         "demand",
         "townships",
         "existing_chargers",
+        "service_areas",
     ]
+    areas = gpd.read_file(out / "sites.gpkg", layer="service_areas")
+    assert list(areas["repair_id"]) == list(layers["repair_points"]["repair_id"])
+    assert (areas["service_min"] == summary["repair_response_min"]).all()
+    assert (areas["area_km2"] > 0).all() and areas.geom_type.isin(["Polygon", "MultiPolygon"]).all()
     for gdf in layers.values():
         assert gdf.crs.to_epsg() == 4326
     assert summary.keys() >= SUMMARY_KEYS
@@ -165,11 +170,13 @@ def test_map_has_the_plan(outputs):
     assert html.count("station: ") == s["stations"]
     assert html.count("repair point: ") == s["repair_points"]
     for layer in (
-        "Townships (coverage share)",
-        "Charging stations (planned)",
+        "Townships (shaded by coverage share)",
+        "Charging stations (planned, sized by chargers)",
         "Repair points",
+        "Repair service areas (30 min by road)",
         "Existing chargers",
-        "Demand (red: not covered)",
+        "Demand (sized by sessions/day)",
+        "Uncovered demand (highlighted)",
     ):
         assert layer in html
     first = lay["stations"]["name"].iloc[0]
