@@ -7,6 +7,7 @@ python scripts/benchmark.py mclp pts.csv --p 20 --radius 5
 python scripts/benchmark.py matrix --nodes 50000 --origins 200 --destinations 2000
 python scripts/benchmark.py county --demo-scale 20 --gap 0.001 --time-limit 60
 python scripts/benchmark.py county --config data/raw/liechtenstein.yaml --methods stations
+python scripts/benchmark.py batch --counties 6 --scale 0.5 --workers 1,2
 """
 
 import argparse
@@ -50,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     co.add_argument("--methods", default=",".join(benchmark_county.METHODS))
     co.add_argument("--gap", type=float, default=0.001, help="relative MIP gap to stop at")
     co.add_argument("--time-limit", type=float, default=60.0, help="seconds per model")
+    bt = sub.add_parser("batch", help="planner batch: counties per minute per worker count")
+    bt.add_argument("--counties", type=int, default=6)
+    bt.add_argument("--scale", type=float, default=0.5)
+    bt.add_argument("--workers", default="1,2", help="worker counts to compare")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
@@ -71,6 +76,12 @@ def _run(args: argparse.Namespace) -> None:
         )
     elif args.what == "points":
         benchmark.random_points(args.n, seed=args.seed).to_csv(sys.stdout, index=False)
+    elif args.what == "batch":
+        benchmark_county.run_batch_speed(
+            counties=args.counties,
+            scale=args.scale,
+            workers=[int(w) for w in args.workers.split(",")],
+        )
     elif args.what == "county":
         benchmark_county.run_county(
             config_path=args.config,
