@@ -136,9 +136,10 @@ def run_batch_speed(
     ``workers,counties,seconds,counties_per_minute`` then ``ratio_vs_1_worker: X`` lines
     (the speed-up of each worker count over the first).
     """
-    from planner.batch import run_batch
+    from planner.batch import quiet_dask_logs, run_batch
     from planner.demo import build_province
 
+    quiet_dask_logs()
     rows = []
     writer = csv.writer(out)
     writer.writerow(("workers", "counties", "seconds", "counties_per_minute"))

@@ -160,14 +160,9 @@ def batch(
     Exit code 0 when every county is done or already complete, 4 when some failed (their
     errors are in index.html and batch_summary.csv).
     """
-    import distributed  # noqa: F401 - it sets its loggers' levels on import; quieten them after
+    from planner.batch import quiet_dask_logs, run_batch
 
-    from planner.batch import run_batch
-
-    quiet = logging.getLogger().level
-    for name in list(logging.root.manager.loggerDict):
-        if name.split(".")[0] in ("distributed", "tornado", "bokeh"):
-            logging.getLogger(name).setLevel(max(quiet, logging.WARNING))
+    quiet_dask_logs(max(logging.getLogger().level, logging.WARNING))
     res = run_batch(
         batch_path,
         workers=workers,

@@ -172,3 +172,4 @@ class Plan:
     villages_unreached: list[str] = field(default_factory=list)  # beyond the response time
     existing_sites: pd.DataFrame | None = None  # existing chargers used: chargers, sessions
     model_result: object | None = None  # the model's raw result, to warm-start a next solve
+    extra_solves: list[SolveInfo] = field(default_factory=list)  # e.g. the least-cost pass

@@ -62,7 +62,8 @@ def test_repair_after_stations(tmp_path, demo_config):
         c for c in rp["candidate_id"] if c.startswith("e")
     }
     solves = json.loads((out / "summary.json").read_text(encoding="utf-8"))["solves"]
-    assert [x["model"] for x in solves] == ["stations_mclp", "repair_lscp"]
+    models = [x["model"] for x in solves]
+    assert models[0] == "stations_mclp" and models[-1] == "repair_lscp"
 
 
 def test_existing_chargers_can_be_ignored(tmp_path, demo_config):

@@ -213,7 +213,15 @@ def build_summary(
         "solver": info.solver,
         "status": info.status,
         "repair_status": plan.repair_solve.status if plan.repair_solve else None,
-        "solves": [s for s in (_solve_dict(info), _solve_dict(plan.repair_solve)) if s],
+        "solves": [
+            s
+            for s in (
+                _solve_dict(info),
+                *(_solve_dict(x) for x in plan.extra_solves),
+                _solve_dict(plan.repair_solve),
+            )
+            if s
+        ],
         "graph_nodes": graph["nodes"],
         "graph_edges": graph["edges"],
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
