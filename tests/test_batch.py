@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from planner.batch import is_complete, load_batch, plan_tasks, run_batch
+from planner.batch import is_complete, load_batch, plan_tasks, run_batch, run_task, task_config
 from planner.config import load_config
 from planner.demo import build_province
 from planner.errors import ConfigError
@@ -66,11 +67,20 @@ def test_complete_means_same_config_and_inputs(province, tmp_path):
     batch, base = load_batch(province)
     tasks = plan_tasks(batch, base)
     qingxi = tasks[0]
-    cfg = load_config(qingxi.config)
-    if not is_complete(qingxi.out_dir, cfg):  # the runs of the test above, if it ran first
-        pytest.skip("needs the runs of the previous test")
+    cfg = task_config(qingxi)
+    if not (Path(qingxi.out_dir) / "run.json").is_file():
+        run_task(qingxi)
+    assert is_complete(qingxi.out_dir, cfg)
     changed = load_config(qingxi.config, overrides=["stations.cutoff_min=20"])
     assert not is_complete(qingxi.out_dir, changed)
+    # an input whose hash no longer matches the manifest's
+    copy = tmp_path / "copy"
+    shutil.copytree(qingxi.out_dir, copy)
+    manifest = json.loads((copy / "run.json").read_text("utf-8"))
+    assert is_complete(copy, cfg)
+    manifest["inputs"][0]["sha256"] = "0" * 64
+    (copy / "run.json").write_text(json.dumps(manifest), "utf-8")
+    assert not is_complete(copy, cfg)
 
 
 def test_scenarios_and_overrides_make_one_task_each(province, tmp_path):
