@@ -8,6 +8,8 @@ scenarios (named sets of overrides applied to every county)::
       - config: qingxi/qingxi.yaml
       - config: shimen/shimen.yaml
         set: {stations.budget: 12000000}
+      - config: shared.yaml               # one shared config, per-county overrides
+        set: {county.slug: a, county.name: A县, inputs.osm.path: a.osm.pbf}
     scenarios:                    # optional; default one scenario, "base", no overrides
       - name: base
       - name: tight
@@ -170,11 +172,14 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
     for item in batch.counties:
         cfg_path = (base / item.config).resolve()
         try:
-            slug = load_config(cfg_path).slug
+            slug = load_config(cfg_path, overrides=_overrides(item.set)).slug
         except PlannerError:
             slug = cfg_path.stem  # the task fails with the config's own error
-        if slug in seen and seen[slug] != str(cfg_path):
-            msg = f"two counties of the batch share the slug {slug!r}: {seen[slug]} and {cfg_path}"
+        if slug in seen:
+            msg = (
+                f"two counties of the batch share the slug {slug!r} ({seen[slug]} and "
+                f"{cfg_path}): give each its own county.slug in `set`"
+            )
             raise ConfigError(msg)
         seen[slug] = str(cfg_path)
         for sc in batch.scenarios:

@@ -96,6 +96,25 @@ def test_scenarios_and_overrides_make_one_task_each(province, tmp_path):
     assert shimen_far.out_dir == str(tmp_path / "shimen" / "far")
     cfg = load_config(shimen_far.config, overrides=list(shimen_far.overrides))
     assert cfg.stations.budget == 9_000_000 and cfg.stations.cutoff_min == 25
+    # one shared config with per-county overrides: the slug comes from the overrides
+    shared = {
+        "counties": [
+            {"config": "qingxi/qingxi.yaml", "set": {"county.slug": "east"}},
+            {"config": "qingxi/qingxi.yaml", "set": {"county.slug": "west"}},
+        ]
+    }
+    path.write_text(yaml.safe_dump(shared), "utf-8")
+    batch, base = load_batch(path)
+    assert [t.county for t in plan_tasks(batch, base, output=tmp_path)] == ["east", "west"]
+    shared["counties"][1]["set"] = {}
+    path.write_text(yaml.safe_dump(shared), "utf-8")
+    batch, base = load_batch(path)
+    plan_tasks(batch, base, output=tmp_path)  # east and qingxi: fine
+    shared["counties"][0]["set"] = {}
+    path.write_text(yaml.safe_dump(shared), "utf-8")
+    batch, base = load_batch(path)
+    with pytest.raises(ConfigError, match="share the slug 'qingxi'"):
+        plan_tasks(batch, base, output=tmp_path)
     bad = province.parent / "bad.yaml"
     bad.write_text("counties: []\n", "utf-8")
     with pytest.raises(ConfigError, match="counties"):
