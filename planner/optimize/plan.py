@@ -336,18 +336,16 @@ def plan_sites(
     reach = times.demand_to_candidate
     args = station_args(demand, sites, townships, config)
     joint = config.repair.enabled and config.repair.mode == "joint"
-    costs = config.costs
     try:
         if joint:
             v_cover, unreached = village_cover(times, config)
-            both = two_tier(
+            both = _joint(
                 reach,
                 sessions,
                 v_cover,
                 site_cover(times),
+                config,
                 budget=st.budget,
-                repair_cost=costs.repair_point_capex,
-                repair_cost_at_station=costs.repair_at_station_capex,
                 start=_start(start, TwoTierResult),
                 **args,
             )
@@ -375,14 +373,13 @@ def plan_sites(
             }
             try:
                 if joint:
-                    cheaper = two_tier(
+                    cheaper = _joint(
                         reach,
                         sessions,
                         v_cover,
                         site_cover(times),
+                        config,
                         budget=st.budget,
-                        repair_cost=costs.repair_point_capex,
-                        repair_cost_at_station=costs.repair_at_station_capex,
                         start=both,
                         **trim,
                     )
@@ -431,6 +428,31 @@ def _capex(sites: gpd.GeoDataFrame, res: CoverageResult, config: Config) -> floa
     new = res.open & ~_existing(sites)
     fixed = float(sites[C.STATION_CAPEX].to_numpy(dtype=float)[new].sum())
     return fixed + float(res.chargers[new].sum()) * config.costs.charger_capex
+
+
+def _joint(
+    reach: SparseTimes,
+    sessions: np.ndarray,
+    v_cover: list[np.ndarray],
+    s_cover: list[np.ndarray],
+    config: Config,
+    *,
+    budget: float | None,
+    start: TwoTierResult | None,
+    **args: Any,
+) -> TwoTierResult:
+    """:func:`two_tier` with the repair costs of the config."""
+    return two_tier(
+        reach,
+        sessions,
+        v_cover,
+        s_cover,
+        budget=budget,
+        repair_cost=config.costs.repair_point_capex,
+        repair_cost_at_station=config.costs.repair_at_station_capex,
+        start=start,
+        **args,
+    )
 
 
 def _start(plan: Plan | None, kind: type) -> Any:
@@ -487,14 +509,13 @@ def coverage_curve(
     for budget in budgets:
         try:
             if joint:
-                both = two_tier(
+                both = _joint(
                     reach,
                     sessions,
                     v_cover,
                     s_cover,
+                    config,
                     budget=budget,
-                    repair_cost=costs.repair_point_capex,
-                    repair_cost_at_station=costs.repair_at_station_capex,
                     start=start_joint,
                     **args,
                 )
