@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 
 _TOL = 1e-7
 #: Candidates examined by strong branching at each node.
-_STRONG_CANDIDATES = 8
+_STRONG_CANDIDATES = 4
 #: Simplex iterations allowed to each strong-branching probe.
 _STRONG_ITERATIONS = 500
 
@@ -138,6 +138,7 @@ class _Node:
     lo: np.ndarray = field(compare=False)
     hi: np.ndarray = field(compare=False)
     depth: int = field(compare=False, default=0)
+    basis: highspy.HighsBasis | None = field(compare=False, default=None)  # the parent's
 
 
 class _Relaxation:
@@ -154,6 +155,7 @@ class _Relaxation:
         self.n = n
         self.n_cuts = 0
         self.n_lp = 0
+        self.n_iter = 0
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         if threads:
@@ -193,17 +195,38 @@ class _Relaxation:
         """Bounds of every ``y``."""
         self.h.changeColsBounds(self.n, self.all_y, lo, hi)
 
-    def run(self) -> tuple[bool, float]:
-        """Solve; ``(feasible and solved to optimality, objective)``."""
+    def run(self, cutoff: float) -> tuple[bool, float]:
+        """Solve; ``(solved to optimality, objective)``.
+
+        The objective is ``inf`` when the bounds leave no solution, and at least
+        ``cutoff`` when the dual simplex proves the optimum exceeds ``cutoff`` and stops.
+        """
+        self.h.setOptionValue("objective_bound", cutoff)
         self.h.run()
         self.n_lp += 1
+        self.n_iter += self.h.getInfo().simplex_iteration_count
         status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return False, np.inf
-        return (
-            status == highspy.HighsModelStatus.kOptimal,
-            self.h.getInfo().objective_function_value,
-        )
+        z = self.h.getInfo().objective_function_value
+        if status == highspy.HighsModelStatus.kObjectiveBound:
+            return False, max(cutoff, z)
+        return status == highspy.HighsModelStatus.kOptimal, z
+
+    def basis(self) -> highspy.HighsBasis:
+        """The current basis."""
+        return self.h.getBasis()
+
+    def restore(self, basis: highspy.HighsBasis) -> None:
+        """Start from ``basis``; cuts added since it was taken start basic."""
+        extra = self.h.getNumRow() - len(basis.row_status)
+        if extra > 0:
+            start = highspy.HighsBasis()
+            start.col_status = basis.col_status
+            start.row_status = list(basis.row_status) + [highspy.HighsBasisStatus.kBasic] * extra
+            start.valid = True
+            basis = start
+        self.h.setBasis(basis)
 
     def solution(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``y``, ``theta`` and the reduced costs of ``y``."""
@@ -269,7 +292,8 @@ def p_median(
         lb, gap = objective, 0.0  # closed to the search's tolerance
     seconds = time.perf_counter() - t0
     logger.info(
-        "p-median n=%d p=%d: %s, objective %.6g, bound %.6g, %d cuts, %d nodes, %d LPs, %.2f s",
+        "p-median n=%d p=%d: %s, objective %.6g, bound %.6g, %d cuts, %d nodes, %d LPs "
+        "(%d simplex iterations, %d in strong branching), %.2f s",
         n,
         p,
         status,
@@ -278,6 +302,8 @@ def p_median(
         search.lp.n_cuts,
         search.n_nodes,
         search.lp.n_lp,
+        search.lp.n_iter,
+        search.strong_iter,
         seconds,
     )
     info = SolveInfo(
@@ -321,6 +347,7 @@ class _Search:
         self.incumbent = _greedy(d, w, p)
         self.ub, _ = _cost(d, w, self.incumbent)
         self.n_nodes = 0
+        self.strong_iter = 0
         self.pruned_bound = np.inf  # least bound of the nodes pruned so far
 
     def cutoff(self) -> float:
@@ -338,7 +365,10 @@ class _Search:
         return bound
 
     def prune(self, bound: float) -> None:
-        self.pruned_bound = min(self.pruned_bound, self.proven(bound))
+        """Record what pruning a node of this bound proves about its plans."""
+        # integer costs: bound > cutoff = best - 1 (+ tolerance) leaves nothing below best
+        proven = self.ub if self.integral and self.mip_gap == 0.0 else bound
+        self.pruned_bound = min(self.pruned_bound, proven)
 
     def try_plan(self, open_idx: np.ndarray) -> None:
         cost, _ = _cost(self.d, self.w, open_idx)
@@ -347,14 +377,16 @@ class _Search:
             logger.debug("better plan: %.6g", cost)
 
     def solve_node(
-        self, lo: np.ndarray, hi: np.ndarray
+        self, lo: np.ndarray, hi: np.ndarray, basis: highspy.HighsBasis | None
     ) -> tuple[float, np.ndarray, np.ndarray] | str | None:
         """Cut loop; ``(bound, y, reduced costs)``, None when pruned, "time" at the limit."""
         self.lp.set_bounds(lo, hi)
+        if basis is not None:
+            self.lp.restore(basis)
         while True:
             if time.perf_counter() > self.deadline:
                 return "time"
-            optimal, z = self.lp.run()
+            optimal, z = self.lp.run(self.cutoff())
             if z > self.cutoff():
                 self.prune(z)
                 return None
@@ -367,7 +399,13 @@ class _Search:
             self.lp.add(cuts)
 
     def strong_branch(
-        self, z: float, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, frac: np.ndarray
+        self,
+        z: float,
+        y: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        frac: np.ndarray,
+        basis: highspy.HighsBasis,
     ) -> tuple[int, float, float] | None:
         """Pick the facility to branch on; fix those with a branch that cannot win.
 
@@ -376,9 +414,9 @@ class _Search:
         bound if open)``, or None when both branches of a facility are pruned.
         """
         h = self.lp.h
-        basis = h.getBasis()
         cut = self.cutoff()
         h.setOptionValue("simplex_iteration_limit", _STRONG_ITERATIONS)
+        iter0 = self.lp.n_iter
         best, best_score = (-1, z, z), -1.0
         try:
             cand = frac[np.argsort(-np.minimum(y[frac], 1 - y[frac]))[:_STRONG_CANDIDATES]]
@@ -386,8 +424,8 @@ class _Search:
                 bounds = []
                 for v in (0.0, 1.0):
                     h.changeColBounds(j, v, v)
-                    optimal, zj = self.lp.run()
-                    bounds.append(zj if optimal or zj == np.inf else z)
+                    optimal, zj = self.lp.run(cut)
+                    bounds.append(zj if optimal or zj >= cut else z)
                     h.changeColBounds(j, lo[j], hi[j])
                     h.setBasis(basis)
                 down, up = bounds
@@ -405,6 +443,7 @@ class _Search:
                     best, best_score = (j, down, up), score
         finally:
             h.setOptionValue("simplex_iteration_limit", 2**31 - 1)
+            self.strong_iter += self.lp.n_iter - iter0
         if best[0] < 0:  # every candidate was fixed: branch on the most fractional
             free = frac[lo[frac] != hi[frac]]
             if not len(free):
@@ -426,7 +465,7 @@ class _Search:
                 self.prune(node.bound)
                 continue
             lo, hi = node.lo.copy(), node.hi.copy()
-            res = self.solve_node(lo, hi)
+            res = self.solve_node(lo, hi, node.basis)
             if res == "time":
                 heapq.heappush(heap, node)
                 break
@@ -434,6 +473,7 @@ class _Search:
             if res is None:
                 continue
             z, y, rc = res
+            basis = self.lp.basis()
             cut = self.cutoff()
             free = (lo < 0.5) & (hi > 0.5)
             shut = free & (y < 1e-9) & (z + rc > cut)
@@ -456,13 +496,13 @@ class _Search:
                 self.try_plan(np.flatnonzero(y > 0.5))
                 self.prune(z)
                 continue
-            choice = self.strong_branch(z, y, lo, hi, frac)
+            choice = self.strong_branch(z, y, lo, hi, frac, basis)
             if choice is None:
                 continue
             j, down, up = choice
             if j < 0:  # all fractional facilities got fixed: solve the node again
                 seq += 1
-                heapq.heappush(heap, _Node(z, seq, lo, hi, node.depth))
+                heapq.heappush(heap, _Node(z, seq, lo, hi, node.depth, basis))
                 continue
             for v, child_bound in ((1.0, up), (0.0, down)):
                 clo, chi = lo.copy(), hi.copy()
@@ -474,7 +514,8 @@ class _Search:
                     self.try_plan(np.flatnonzero((clo if n_open == p else chi) > 0.5))
                     continue
                 seq += 1
-                heapq.heappush(heap, _Node(max(z, child_bound), seq, clo, chi, node.depth + 1))
+                child = _Node(max(z, child_bound), seq, clo, chi, node.depth + 1, basis)
+                heapq.heappush(heap, child)
         if not heap:
             return "optimal", min(self.ub, self.pruned_bound)
         open_bound = min(nd.bound for nd in heap)
