@@ -457,7 +457,8 @@ class _Search:
         y0 = np.zeros(n)
         y0[self.incumbent] = 1.0
         self.lp.add(self.sep.cuts(y0, None))
-        heap = [_Node(-np.inf, 0, np.zeros(n), np.ones(n))]
+        every_nearest = float(self.w @ self.d.min(axis=1))  # a bound before any LP
+        heap = [_Node(every_nearest, 0, np.zeros(n), np.ones(n))]
         seq = 0
         while heap:
             node = heapq.heappop(heap)
