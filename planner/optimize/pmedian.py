@@ -198,8 +198,9 @@ class _Relaxation:
     def run(self, cutoff: float) -> tuple[bool, float]:
         """Solve; ``(solved to optimality, objective)``.
 
-        The objective is ``inf`` when the bounds leave no solution, and at least
-        ``cutoff`` when the dual simplex proves the optimum exceeds ``cutoff`` and stops.
+        The objective is ``inf`` when the bounds leave no solution, and above ``cutoff``
+        when the dual simplex proves the optimum exceeds ``cutoff`` and stops there
+        (HiGHS checks that bound with the exact, unperturbed costs).
         """
         self.h.setOptionValue("objective_bound", cutoff)
         self.h.run()
@@ -210,7 +211,7 @@ class _Relaxation:
             return False, np.inf
         z = self.h.getInfo().objective_function_value
         if status == highspy.HighsModelStatus.kObjectiveBound:
-            return False, max(cutoff, z)
+            return False, max(np.nextafter(cutoff, np.inf), z)
         return status == highspy.HighsModelStatus.kOptimal, z
 
     def basis(self) -> highspy.HighsBasis:
@@ -290,6 +291,8 @@ def p_median(
     gap = max(0.0, (objective - lb) / max(abs(objective), 1e-9))
     if status == "optimal" and gap <= 1e-9:
         lb, gap = objective, 0.0  # closed to the search's tolerance
+    elif status == "optimal" and gap > mip_gap:
+        status = "not_optimal"  # not expected: the search ended with the gap open
     seconds = time.perf_counter() - t0
     logger.info(
         "p-median n=%d p=%d: %s, objective %.6g, bound %.6g, %d cuts, %d nodes, %d LPs "
