@@ -46,9 +46,9 @@ from planner.optimize.solve import silence_highs_banner
 logger = logging.getLogger(__name__)
 
 #: Share of the time limit that the Lagrangian phase and the local search may use.
-_HEURISTIC_SHARE = 0.25
+_HEURISTIC_SHARE = 0.3
 #: Subgradient steps at most; the step halves after this many without a better bound.
-_MAX_STEPS = 1000
+_MAX_STEPS = 400
 _STALL = 20
 #: Price the subproblem's open facilities as a plan every this many steps.
 _PRICE_EVERY = 10
@@ -156,6 +156,9 @@ class _Plans:
         if res is not None:
             value = float(self.fixed[open_idx].sum()) + res[0]
             if value < self.best - 1e-9 * max(1.0, abs(value)):
+                logger.debug(
+                    "plan %.10g (%d open, %d priced)", value, len(open_idx), len(self.seen)
+                )
                 self.best, self.best_open = value, is_open.copy()
                 share = np.zeros_like(self.cost)
                 share[:, open_idx] = res[1]
@@ -240,22 +243,26 @@ def _lagrangian(
 
 
 def _local_search(plans: _Plans, g: np.ndarray, deadline: float) -> None:
-    """Close, open, then swap facilities while the best plan improves."""
-    improved = True
-    while improved and plans.best_open is not None:
-        improved = False
+    """First-improvement search over closing, opening and swapping one facility.
+
+    Moves are tried in a promising order: the least-used open facilities first, the shut
+    ones by their Lagrangian value ``g``, and swaps by the sum of the two ranks.
+    """
+    while plans.best_open is not None and time.perf_counter() < deadline:
         current = plans.best_open.copy()
-        load = plans.best_share.T @ plans.demand  # per facility
+        before = plans.best
+        load = plans.best_share.T @ plans.demand
         opened = np.flatnonzero(current)
+        opened = opened[np.argsort(load[opened] / plans.capacity[opened])]
         shut = np.flatnonzero(~current)
-        # least used first; then the most attractive shut facilities by g
-        moves = [(j, None) for j in opened[np.argsort(load[opened] / plans.capacity[opened])]]
-        moves += [(None, k) for k in shut[np.argsort(g[shut])][:10]]
-        moves += [
-            (j, k)
-            for j in opened[np.argsort(load[opened] / plans.capacity[opened])][:5]
-            for k in shut[np.argsort(g[shut])][:5]
-        ]
+        shut = shut[np.argsort(g[shut])]
+        moves: list[tuple[int | None, int | None]] = [(j, None) for j in opened]
+        moves += [(None, k) for k in shut]
+        pairs = sorted(
+            ((a + b, j, k) for a, j in enumerate(opened) for b, k in enumerate(shut)),
+            key=lambda t: t[0],
+        )
+        moves += [(j, k) for _, j, k in pairs]
         for close, open_ in moves:
             if time.perf_counter() > deadline:
                 return
@@ -264,11 +271,11 @@ def _local_search(plans: _Plans, g: np.ndarray, deadline: float) -> None:
                 trial[close] = False
             if open_ is not None:
                 trial[open_] = True
-            before = plans.best
             plans.price(trial)
             if plans.best < before:
-                improved = True
                 break
+        else:
+            return  # no move improves: a local optimum
 
 
 def capacitated_fl(
