@@ -68,14 +68,15 @@ def test_matches_enumeration_of_open_sets(seed):
     demand = rng.integers(1, 8, n).astype(float)
     cost = rng.integers(1, 30, (n, m)) * demand[:, None]
     best = _enumerate(fixed, capacity, demand, cost)
-    r = capacitated_fl(fixed, capacity, demand, cost)
-    assert r.info.status == "optimal"
-    assert r.info.objective == pytest.approx(best)
-    assert r.info.bound == pytest.approx(best)
-    load = (r.share * demand[:, None]).sum(axis=0)
-    assert (load <= capacity * r.open + 1e-6).all() and np.allclose(r.share.sum(axis=1), 1)
-    plan = fixed[r.open].sum() + (r.share * cost).sum()
-    assert plan == pytest.approx(r.info.objective)
+    for heuristic in (True, False):  # with the Lagrangian phase and fixing, and without
+        r = capacitated_fl(fixed, capacity, demand, cost, heuristic=heuristic)
+        assert r.info.status == "optimal"
+        assert r.info.objective == pytest.approx(best)
+        assert r.info.bound == pytest.approx(best)
+        load = (r.share * demand[:, None]).sum(axis=0)
+        assert (load <= capacity * r.open + 1e-6).all() and np.allclose(r.share.sum(axis=1), 1)
+        plan = fixed[r.open].sum() + (r.share * cost).sum()
+        assert plan == pytest.approx(r.info.objective)
 
 
 def test_lagrangian_bound_below_and_plans_above_the_optimum():
