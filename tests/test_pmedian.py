@@ -30,7 +30,8 @@ def test_matches_brute_force():
 
 @pytest.mark.skipif(not PMED.is_dir(), reason=f"benchmark instances not found at {PMED}")
 @pytest.mark.parametrize(
-    ("name", "optimum"), [("pmed1", 5819), ("pmed2", 4093), ("pmed5", 1355), ("pmed10", 1255)]
+    ("name", "optimum"),
+    [("pmed1", 5819), ("pmed2", 4093), ("pmed5", 1355), ("pmed6", 7824), ("pmed10", 1255)],
 )
 def test_published_optima(name, optimum):
     # pmed1's 5819 also checks the repeated-edge rule: keeping the minimum gives 5718
@@ -89,3 +90,50 @@ def test_cflp_single_source_hand_case():
     assert single.info.objective == pytest.approx(26)
     assert split.info.objective == pytest.approx(20 + 1 + 4 / 6 + 10 / 6)
     assert set(np.unique(np.round(single.share, 6))) <= {0.0, 1.0}
+
+
+def _brute_force(d, w, p):
+    return min(
+        (w * d[:, list(c)].min(axis=1)).sum() for c in itertools.combinations(range(d.shape[1]), p)
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_integer_costs_match_brute_force(seed):
+    # integer costs take the "bound > best - 1" pruning; rectangular: 30 clients, 14 sites
+    rng = np.random.default_rng(seed)
+    d = rng.integers(1, 60, size=(30, 14)).astype(float)
+    w = rng.integers(1, 5, 30).astype(float)
+    for p in (2, 3, 4):
+        r = p_median(d, w, p)
+        assert r.objective == _brute_force(d, w, p)
+        assert r.info.status == "optimal" and r.info.bound == r.objective
+        assert r.open.sum() == p
+        # every client goes to its nearest open site, and the objective is that cost
+        assert r.open[r.assign].all()
+        assert np.allclose(d[np.arange(30), r.assign], d[:, r.open].min(axis=1))
+        assert (w * d[np.arange(30), r.assign]).sum() == r.objective
+
+
+def test_fractional_weights_match_brute_force():
+    rng = np.random.default_rng(7)
+    d = rng.uniform(0, 10, size=(20, 10))
+    w = rng.uniform(0.1, 3.0, 20)
+    r = p_median(d, w, 3)
+    assert r.objective == pytest.approx(_brute_force(d, w, 3))
+    assert r.info.status == "optimal" and r.info.gap == 0.0
+
+
+def test_time_limit_keeps_a_plan_and_a_valid_bound():
+    rng = np.random.default_rng(1)
+    d = rng.integers(1, 100, size=(30, 30)).astype(float)
+    r = p_median(d, np.ones(30), 3, time_limit_s=0.0)
+    assert r.info.status == "time_limit"
+    assert r.open.sum() == 3
+    # the bound is at least every client at its nearest site, and at most the optimum
+    assert d.min(axis=1).sum() <= r.info.bound <= _brute_force(d, np.ones(30), 3) <= r.objective
+
+
+def test_p_out_of_range():
+    with pytest.raises(ValueError, match="p must be between"):
+        p_median(np.ones((3, 3)), np.ones(3), 4)

@@ -9,18 +9,51 @@ serving all of client ``i`` from ``j`` (Cornuejols, Sridharan & Thizy 1991)::
          x_ij <= y_j                    (strengthens the relaxation)
          sum_j s_j y_j >= sum_i d_i     (a valid cut: enough capacity opens)
          y_j in {0, 1};  0 <= x_ij <= 1 (splittable), or x_ij in {0, 1} (single source)
+
+With splittable demand, the model goes to HiGHS after a Lagrangian phase that relaxes the
+assignment rows with multipliers ``u_i``. For fixed ``u`` the problem splits by
+facility: facility ``j``'s best use is the continuous knapsack
+
+    g_j(u) = f_j + min { sum_i (c_ij - u_i) x_ij : sum_i d_i x_ij <= s_j, 0 <= x <= 1 }
+
+(filled greedily by ``(c_ij - u_i) / d_i``), and the facilities open to minimise
+``sum_j g_j y_j`` subject to the capacity cut, taken in its linear relaxation. This gives
+the lower bound ``L(u) = sum_i u_i + min_y sum_j g_j y_j``, improved by subgradient steps
+(Held, Wolfe & Crowder 1974). It serves three ends:
+
+* plans: each subproblem's open facilities, with their optimal splittable assignment (a
+  transportation LP), then local search by closing, opening and swapping facilities;
+* fixing: ``L0(u) = sum_i u_i + sum_j min(0, g_j)`` bounds every plan, and ``L0 + |g_j|``
+  every plan that flips facility ``j``'s state, so a facility whose flip costs more than
+  the best plan keeps its state, and a shut facility's columns leave the model;
+* the best plan starts HiGHS, which proves optimality or reports its gap.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 from scipy import sparse
 
 from planner.datatypes import SolveInfo
-from planner.optimize.arrays import solve_arrays
+from planner.errors import InfeasibleError, SolverError
+from planner.optimize.solve import silence_highs_banner
+
+logger = logging.getLogger(__name__)
+
+#: Share of the time limit that the Lagrangian phase and the local search may use.
+_HEURISTIC_SHARE = 0.3
+#: Subgradient steps at most; the step halves after this many without a better bound.
+_MAX_STEPS = 400
+_STALL = 20
+#: Price the subproblem's open facilities as a plan every this many steps.
+_PRICE_EVERY = 10
+#: Below this many assignment columns HiGHS alone is fast: no Lagrangian phase by default.
+_SMALL = 20_000
 
 
 @dataclass
@@ -30,6 +63,221 @@ class CflpResult:
     open: np.ndarray
     share: np.ndarray  # (clients, facilities)
     info: SolveInfo
+
+
+def _highs(time_limit_s: float, threads: int | None) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", max(float(time_limit_s), 0.0))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    return h
+
+
+def _pass(
+    h: highspy.Highs,
+    c: np.ndarray,
+    a: sparse.spmatrix,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    integer: np.ndarray | None = None,
+) -> None:
+    csc = sparse.csc_matrix(a)
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = csc.shape[1], csc.shape[0]
+    lp.col_cost_ = np.asarray(c, dtype=float)
+    lp.col_lower_ = np.asarray(col_lower, dtype=float)
+    lp.col_upper_ = np.asarray(col_upper, dtype=float)
+    lp.row_lower_ = np.where(np.isfinite(row_lower), row_lower, -inf)
+    lp.row_upper_ = np.where(np.isfinite(row_upper), row_upper, inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(float)
+    if integer is not None:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+            for flag in integer
+        ]
+    h.passModel(lp)
+
+
+def _transport(
+    cost: np.ndarray, demand: np.ndarray, capacity: np.ndarray, open_idx: np.ndarray
+) -> tuple[float, np.ndarray] | None:
+    """The cheapest splittable assignment to the open facilities (a transportation LP).
+
+    Returns ``(cost, share)`` with ``share`` of shape (clients, open facilities), or None
+    when their capacity falls short.
+    """
+    n, k = len(demand), len(open_idx)
+    if capacity[open_idx].sum() < demand.sum() * (1 - 1e-12):
+        return None
+    col = np.arange(n * k)  # x_ij at i * k + j
+    rows = np.concatenate([col // k, n + col % k])
+    vals = np.concatenate([np.ones(n * k), np.repeat(demand, k)])
+    a = sparse.coo_matrix((vals, (rows, np.tile(col, 2))), shape=(n + k, n * k))
+    h = _highs(np.inf, None)
+    _pass(
+        h,
+        cost[:, open_idx].ravel(),
+        a,
+        np.concatenate([np.ones(n), np.full(k, -np.inf)]),
+        np.concatenate([np.ones(n), capacity[open_idx]]),
+        np.zeros(n * k),
+        np.ones(n * k),
+    )
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    share = np.asarray(h.getSolution().col_value).reshape(n, k)
+    return float(h.getInfo().objective_function_value), share
+
+
+class _Plans:
+    """The best plan found so far; plans are open sets priced by the transportation LP."""
+
+    def __init__(self, fixed: np.ndarray, capacity: np.ndarray, demand: np.ndarray, cost):
+        self.fixed, self.capacity, self.demand, self.cost = fixed, capacity, demand, cost
+        self.seen: dict[bytes, float] = {}
+        self.best = np.inf
+        self.best_open: np.ndarray | None = None
+        self.best_share: np.ndarray | None = None
+
+    def price(self, is_open: np.ndarray) -> float:
+        """Cost of the plan opening ``is_open`` (inf when it lacks capacity)."""
+        key = np.packbits(is_open).tobytes()
+        if key in self.seen:
+            return self.seen[key]
+        open_idx = np.flatnonzero(is_open)
+        res = _transport(self.cost, self.demand, self.capacity, open_idx)
+        value = np.inf
+        if res is not None:
+            value = float(self.fixed[open_idx].sum()) + res[0]
+            if value < self.best - 1e-9 * max(1.0, abs(value)):
+                logger.debug(
+                    "plan %.10g (%d open, %d priced)", value, len(open_idx), len(self.seen)
+                )
+                self.best, self.best_open = value, is_open.copy()
+                share = np.zeros_like(self.cost)
+                share[:, open_idx] = res[1]
+                self.best_share = share
+        self.seen[key] = value
+        return value
+
+
+def _knapsacks(
+    fixed: np.ndarray, capacity: np.ndarray, demand: np.ndarray, cost: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every facility's continuous knapsack: ``g_j(u)`` and its shares ``x`` (clients x j)."""
+    red = cost - u[:, None]
+    order = np.argsort(red / demand[:, None], axis=0, kind="stable")
+    cols = np.arange(cost.shape[1])
+    rs = red[order, cols]
+    ds = demand[order]
+    take = rs < 0
+    before = np.cumsum(ds * take, axis=0) - ds * take
+    frac = np.clip((capacity[None, :] - before) / ds, 0.0, 1.0) * take
+    g = fixed + (rs * frac).sum(axis=0)
+    x = np.zeros_like(cost)
+    x[order, cols] = frac
+    return g, x
+
+
+def _cover(g: np.ndarray, capacity: np.ndarray, total: float) -> np.ndarray:
+    """``y`` minimising ``g y`` with ``capacity y >= total``, ``0 <= y <= 1`` (greedy)."""
+    y = (g < 0).astype(float)
+    short = total - capacity @ y
+    if short > 0:
+        for j in np.argsort(np.where(y > 0, np.inf, g / capacity)):
+            if y[j] > 0 or short <= 0:
+                break
+            y[j] = min(1.0, short / capacity[j])
+            short -= capacity[j] * y[j]
+    return y
+
+
+def _lagrangian(
+    fixed: np.ndarray,
+    capacity: np.ndarray,
+    demand: np.ndarray,
+    cost: np.ndarray,
+    plans: _Plans,
+    deadline: float,
+) -> tuple[float, np.ndarray]:
+    """Subgradient ascent on ``L(u)``, pricing the subproblems' open sets as plans.
+
+    Returns the best bound and the multipliers ``u`` that gave it.
+    """
+    total = float(demand.sum())
+    # start: each client at its cheapest facility, with that facility's fixed cost
+    # spread over its capacity
+    u = (cost + fixed[None, :] * demand[:, None] / capacity[None, :]).min(axis=1)
+    best_l, best_u = -np.inf, u.copy()
+    step, stall = 2.0, 0
+    for it in range(_MAX_STEPS):
+        if time.perf_counter() > deadline:
+            break
+        g, x = _knapsacks(fixed, capacity, demand, cost, u)
+        y = _cover(g, capacity, total)
+        value = float(u.sum() + g @ y)
+        if value > best_l + 1e-9 * abs(value):
+            best_l, best_u, stall = value, u.copy(), 0
+        else:
+            stall += 1
+            if stall >= _STALL:
+                step, stall = step / 2, 0
+        if it % _PRICE_EVERY == 0:
+            plans.price(y > 0)
+        if step < 1e-4 or plans.best - best_l <= 1e-9 * abs(plans.best):
+            break
+        sub = 1.0 - x @ y
+        norm = float(sub @ sub)
+        if norm < 1e-12:
+            break
+        target = plans.best if np.isfinite(plans.best) else value + 0.05 * abs(value)
+        u = u + step * (target - value) / norm * sub
+    logger.debug("Lagrangian: bound %.10g after %d steps, best plan %.10g", best_l, it, plans.best)
+    return best_l, best_u
+
+
+def _local_search(plans: _Plans, g: np.ndarray, deadline: float) -> None:
+    """First-improvement search over closing, opening and swapping one facility.
+
+    Moves are tried in a promising order: the least-used open facilities first, the shut
+    ones by their Lagrangian value ``g``, and swaps by the sum of the two ranks.
+    """
+    while plans.best_open is not None and time.perf_counter() < deadline:
+        current = plans.best_open.copy()
+        before = plans.best
+        load = plans.best_share.T @ plans.demand
+        opened = np.flatnonzero(current)
+        opened = opened[np.argsort(load[opened] / plans.capacity[opened])]
+        shut = np.flatnonzero(~current)
+        shut = shut[np.argsort(g[shut])]
+        moves: list[tuple[int | None, int | None]] = [(j, None) for j in opened]
+        moves += [(None, k) for k in shut]
+        pairs = sorted(
+            ((a + b, j, k) for a, j in enumerate(opened) for b, k in enumerate(shut)),
+            key=lambda t: t[0],
+        )
+        moves += [(j, k) for _, j, k in pairs]
+        for close, open_ in moves:
+            if time.perf_counter() > deadline:
+                return
+            trial = current.copy()
+            if close is not None:
+                trial[close] = False
+            if open_ is not None:
+                trial[open_] = True
+            plans.price(trial)
+            if plans.best < before:
+                break
+        else:
+            return  # no move improves: a local optimum
 
 
 def capacitated_fl(
@@ -42,6 +290,7 @@ def capacitated_fl(
     time_limit_s: float = 60.0,
     mip_gap: float = 0.0,
     threads: int | None = None,
+    heuristic: bool | None = None,
 ) -> CflpResult:
     """Solve the capacitated facility location problem.
 
@@ -50,13 +299,18 @@ def capacitated_fl(
     fixed, capacity
         Per facility.
     demand
-        Per client.
+        Per client (positive).
     cost
         ``(clients, facilities)``: cost of serving the whole of a client from a facility.
     single_source
-        Each client served by one facility (binary assignment).
+        Each client served by one facility (binary assignment); the Lagrangian phase is
+        for splittable demand and is skipped.
     time_limit_s, mip_gap, threads
         Solver settings.
+    heuristic
+        Run the Lagrangian phase before HiGHS (splittable demand only). By default only
+        for models of at least 20,000 assignment columns: HiGHS alone solves smaller ones
+        in well under a second.
 
     Returns
     -------
@@ -64,61 +318,162 @@ def capacitated_fl(
         The plan and the solver report (status, objective, bound, gap).
     """
     t0 = time.perf_counter()
-    m = len(fixed)
-    n = len(demand)
+    silence_highs_banner()
+    fixed = np.asarray(fixed, dtype=float)
+    capacity = np.asarray(capacity, dtype=float)
+    demand = np.asarray(demand, dtype=float)
     cost = np.asarray(cost, dtype=float)
+    if heuristic is None:
+        heuristic = cost.size >= _SMALL
+    if single_source or not heuristic:
+        return _solve_model(
+            fixed, capacity, demand, cost, single_source, time_limit_s, mip_gap, threads
+        )
+    if capacity.sum() < demand.sum():
+        msg = "cflp: total capacity is below total demand"
+        raise InfeasibleError(msg)
+    deadline = t0 + _HEURISTIC_SHARE * time_limit_s
+    plans = _Plans(fixed, capacity, demand, cost)
+    lbound, u = _lagrangian(fixed, capacity, demand, cost, plans, deadline)
+    g, _ = _knapsacks(fixed, capacity, demand, cost, u)
+    plans.price(_cover(g, capacity, float(demand.sum())) > 0)  # the best multipliers' plan
+    _local_search(plans, g, deadline)
+    if plans.best_open is None:  # no plan priced in time: HiGHS starts from scratch
+        remaining = time_limit_s - (time.perf_counter() - t0)
+        return _solve_model(fixed, capacity, demand, cost, False, remaining, mip_gap, threads)
+    ub = plans.best
+    # fixing: flipping facility j costs at least L0 + |g_j|
+    l0 = float(u.sum() + np.minimum(g, 0.0).sum())
+    margin = 1e-7 * max(1.0, abs(ub))
+    flip = l0 + np.abs(g) > ub + margin
+    keep_shut = flip & (g >= 0) & ~plans.best_open
+    keep_open = flip & (g < 0) & plans.best_open
+    logger.debug(
+        "heuristic %.10g, Lagrangian bound %.10g, %d facilities kept shut, %d kept open, %.1f s",
+        ub,
+        lbound,
+        keep_shut.sum(),
+        keep_open.sum(),
+        time.perf_counter() - t0,
+    )
+    remaining = time_limit_s - (time.perf_counter() - t0)
+    return _solve_model(
+        fixed,
+        capacity,
+        demand,
+        cost,
+        False,
+        remaining,
+        mip_gap,
+        threads,
+        shut=keep_shut,
+        keep=keep_open,
+        start=(plans.best_open, plans.best_share),
+        lagrangian_bound=lbound,
+        t0=t0,
+    )
+
+
+def _solve_model(
+    fixed: np.ndarray,
+    capacity: np.ndarray,
+    demand: np.ndarray,
+    cost: np.ndarray,
+    single_source: bool,
+    time_limit_s: float,
+    mip_gap: float,
+    threads: int | None,
+    *,
+    shut: np.ndarray | None = None,
+    keep: np.ndarray | None = None,
+    start: tuple[np.ndarray, np.ndarray] | None = None,
+    lagrangian_bound: float = -np.inf,
+    t0: float | None = None,
+) -> CflpResult:
+    """The MIP over the facilities not kept shut, in HiGHS, from a starting plan."""
+    t0 = time.perf_counter() if t0 is None else t0
+    m_all = len(fixed)
+    alive = np.ones(m_all, dtype=bool) if shut is None else ~shut
+    cols = np.flatnonzero(alive)
+    m, n = len(cols), len(demand)
+    fixed_a, cap_a, cost_a = fixed[cols], capacity[cols], cost[:, cols]
     # columns: y (m), then x row-major (client i, facility j) -> m + i*m + j
     n_col = m + n * m
     xi = np.repeat(np.arange(n), m)
     xj = np.tile(np.arange(m), n)
     xcol = m + np.arange(n * m)
-    rows, cols, vals = [], [], []
-    # assignment: sum_j x_ij = 1
-    rows.append(xi)
-    cols.append(xcol)
-    vals.append(np.ones(n * m))
-    # capacity: sum_i d_i x_ij - s_j y_j <= 0
-    rows.append(n + xj)
-    cols.append(xcol)
-    vals.append(np.asarray(demand, dtype=float)[xi])
-    rows.append(n + np.arange(m))
-    cols.append(np.arange(m))
-    vals.append(-np.asarray(capacity, dtype=float))
-    # linking: x_ij - y_j <= 0
     link = n + m + np.arange(n * m)
-    rows += [link, link]
-    cols += [xcol, xj]
-    vals += [np.ones(n * m), -np.ones(n * m)]
-    # total capacity cut
     total = n + m + n * m
-    rows.append(np.full(m, total))
-    cols.append(np.arange(m))
-    vals.append(np.asarray(capacity, dtype=float))
-    n_row = total + 1
+    rows = [xi, n + xj, n + np.arange(m), link, link, np.full(m, total)]
+    cols_ = [xcol, xcol, np.arange(m), xcol, xj, np.arange(m)]
+    vals = [np.ones(n * m), demand[xi], -cap_a, np.ones(n * m), -np.ones(n * m), cap_a]
     a = sparse.coo_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(n_row, n_col),
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols_))),
+        shape=(total + 1, n_col),
     )
-    lower = np.concatenate([np.ones(n), np.full(m + n * m, -np.inf), [float(np.sum(demand))]])
-    upper = np.concatenate([np.ones(n), np.zeros(m + n * m), [np.inf]])
-    c = np.concatenate([np.asarray(fixed, dtype=float), cost.ravel()])
+    row_lower = np.concatenate([np.ones(n), np.full(m + n * m, -np.inf), [demand.sum()]])
+    row_upper = np.concatenate([np.ones(n), np.zeros(m + n * m), [np.inf]])
     integer = np.zeros(n_col, dtype=bool)
     integer[:m] = True
     if single_source:
         integer[m:] = True
+    col_lower = np.zeros(n_col)
+    if keep is not None:
+        col_lower[:m] = keep[cols]
     build = time.perf_counter() - t0
-    sol = solve_arrays(
-        c,
+    h = _highs(time_limit_s, threads)
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    _pass(
+        h,
+        np.concatenate([fixed_a, cost_a.ravel()]),
         a,
-        lower,
-        upper,
-        col_lower=np.zeros(n_col),
-        col_upper=np.ones(n_col),
-        integer=integer,
-        model="cflp_single" if single_source else "cflp",
-        time_limit_s=time_limit_s,
-        mip_gap=mip_gap,
-        threads=threads,
-        build_seconds=build,
+        row_lower,
+        row_upper,
+        col_lower,
+        np.ones(n_col),
+        integer,
     )
-    return CflpResult(open=sol.x[:m] > 0.5, share=sol.x[m:].reshape(n, m), info=sol.info)
+    if start is not None:
+        guess = highspy.HighsSolution()
+        guess.col_value = np.concatenate([start[0][cols], start[1][:, cols].ravel()]).tolist()
+        guess.value_valid = True
+        h.setSolution(guess)
+    h.run()
+    status_code = h.getModelStatus()
+    info = h.getInfo()
+    status = {
+        highspy.HighsModelStatus.kOptimal: "optimal",
+        highspy.HighsModelStatus.kTimeLimit: "time_limit",
+        highspy.HighsModelStatus.kInfeasible: "infeasible",
+    }.get(status_code, h.modelStatusToString(status_code).lower())
+    if status == "infeasible":
+        msg = "cflp: HiGHS proved the model infeasible"
+        raise InfeasibleError(msg)
+    if info.primal_solution_status != 2:
+        msg = f"cflp: HiGHS ended with status {status} and no solution"
+        raise SolverError(msg)
+    x = np.asarray(h.getSolution().col_value)
+    objective = float(info.objective_function_value)
+    # a plan better than the start obeys the fixings, so the reduced model's bound holds
+    bound = min(objective, max(float(info.mip_dual_bound), lagrangian_bound))
+    gap = abs(objective - bound) / max(abs(objective), 1e-9)
+    is_open = np.zeros(m_all, dtype=bool)
+    is_open[cols] = x[:m] > 0.5
+    share = np.zeros((n, m_all))
+    share[:, cols] = x[m:].reshape(n, m)
+    return CflpResult(
+        open=is_open,
+        share=share,
+        info=SolveInfo(
+            model="cflp_single" if single_source else "cflp",
+            solver="highs",
+            status=status,
+            objective=objective,
+            bound=bound,
+            gap=0.0 if gap < 1e-12 else gap,
+            seconds=time.perf_counter() - t0,
+            build_seconds=build,
+            n_variables=n_col,
+            n_constraints=total + 1,
+        ),
+    )
