@@ -393,8 +393,9 @@ def sweep(
     "years",
     multiple=True,
     required=True,
-    metavar="YEAR:BUDGET:ADOPTION",
-    help="A year's budget (CNY, new spending) and EV adoption, e.g. 2025:8e6:0.08 (repeat).",
+    metavar="YEAR:BUDGET:ADOPTION[:TARGET]",
+    help="A year's budget (CNY, new spending), EV adoption and optional coverage target "
+    "(share of sessions), e.g. 2025:8e6:0.08 or 2026:4e6:0.12:0.95 (repeat).",
 )
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="For every year.")
 @click.option(
@@ -414,10 +415,22 @@ def rollout(
     plans = []
     for item in years:
         try:
-            year, budget, adoption = item.split(":")
-            plans.append(YearPlan(int(year), float(budget), float(adoption)))
+            year, budget, adoption, *target = item.split(":")
+            if len(target) > 1:
+                raise ValueError(item)
+            plans.append(
+                YearPlan(
+                    int(year),
+                    float(budget),
+                    float(adoption),
+                    float(target[0]) if target else None,
+                )
+            )
         except ValueError:
-            msg = f"--year {item!r}: use YEAR:BUDGET:ADOPTION, e.g. 2025:8e6:0.08"
+            msg = (
+                f"--year {item!r}: use YEAR:BUDGET:ADOPTION[:TARGET], e.g. 2025:8e6:0.08 or "
+                "2026:4e6:0.12:0.9"
+            )
             raise ConfigError(msg) from None
     out = out_dir or _default_folder(config_path, list(overrides), "rollout")
     res = run_rollout(config_path, plans, out, overrides=list(overrides))

@@ -176,6 +176,7 @@ class YearPlan:
     year: int
     budget: float
     ev_adoption: float
+    target: float | None = None  # share of sessions to cover that year (a constraint)
 
 
 def rollout(
@@ -187,8 +188,10 @@ def rollout(
 ) -> SweepResult:
     """Plan year by year; stations opened in earlier years stay open.
 
-    Each year is solved with its own budget (new spending that year) and EV adoption
-    (demand grows along the adoption path). The stations opened before are sites with
+    Each year is solved with its own budget (new spending that year), EV adoption
+    (demand grows along the adoption path) and optional coverage target (the share of
+    that year's sessions that must be covered; a year that cannot reach it stops the
+    rollout with the diagnosis). The stations opened before are sites with
     their chargers in place: they serve the demand in reach at no cost, count for the
     township minimum and are not re-sited. The rollout plans stations only (the
     budget is all theirs); plan the repair points on the final network with
@@ -222,6 +225,8 @@ def rollout(
             f"demand.ev_adoption={y.ev_adoption}",
             "repair.enabled=false",
         ]
+        if y.target is not None:
+            sets.append(f"stations.min_coverage_share={y.target}")
         config = load_config(config_path, overrides=sets)
         inputs = prepare(config)
         sites = inputs.sites.copy()
@@ -232,7 +237,12 @@ def rollout(
         inputs = ModelInputs(
             inputs.county, inputs.demand, inputs.candidates, sites, inputs.graph, inputs.times
         )
-        row: dict[str, Any] = {"year": y.year, "budget": y.budget, "ev_adoption": y.ev_adoption}
+        row: dict[str, Any] = {
+            "year": y.year,
+            "budget": y.budget,
+            "ev_adoption": y.ev_adoption,
+            "target": y.target,
+        }
         try:
             res = run_county(config, out_dir=out / str(y.year), inputs=inputs)
         except PlannerError as err:

@@ -61,7 +61,11 @@ def test_budget_sweep_shares_inputs_and_warm_starts(small, tmp_path):
 
 
 def test_rollout_keeps_earlier_stations_open(small, tmp_path):
-    years = [YearPlan(2025, 8e6, 0.08), YearPlan(2026, 3e6, 0.12), YearPlan(2027, 3e6, 0.2)]
+    years = [
+        YearPlan(2025, 8e6, 0.08, target=0.9),
+        YearPlan(2026, 3e6, 0.12),
+        YearPlan(2027, 3e6, 0.2, target=0.95),
+    ]
     res = rollout(small, years, tmp_path / "ro")
     ok = [r for r in res.rows if r["status"] != "failed"]
     assert [r["year"] for r in ok] == [2025, 2026, 2027]
@@ -69,6 +73,7 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
     assert opened == sorted(opened) and opened[0] == ok[0]["new_stations"]
     for r in ok:
         assert r["capex_total"] <= r["budget"]  # each year's budget is new spending only
+        assert r["demand_covered_share"] >= (r["target"] or 0) - 1e-6
     assert ok[2]["evs"] > ok[0]["evs"]  # demand grows along the adoption path
     stations = _csv(tmp_path / "ro" / "rollout.csv")
     assert len(stations) == opened[-1]
@@ -79,4 +84,4 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
 
 def test_cli_rollout_bad_year(small, tmp_path):
     r = run_cli("rollout", "--config", str(small), "--year", "2025-8e6", "--out", str(tmp_path))
-    assert r.returncode == 2 and "YEAR:BUDGET:ADOPTION" in r.stderr
+    assert r.returncode == 2 and "YEAR:BUDGET:ADOPTION[:TARGET]" in r.stderr
