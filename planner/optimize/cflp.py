@@ -41,6 +41,7 @@ from scipy import sparse
 
 from planner.datatypes import SolveInfo
 from planner.errors import InfeasibleError, SolverError
+from planner.optimize.arrays import new_highs, pass_model
 from planner.optimize.solve import silence_highs_banner
 
 logger = logging.getLogger(__name__)
@@ -65,46 +66,6 @@ class CflpResult:
     info: SolveInfo
 
 
-def _highs(time_limit_s: float, threads: int | None) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(float(time_limit_s), 0.0))
-    if threads:
-        h.setOptionValue("threads", int(threads))
-    return h
-
-
-def _pass(
-    h: highspy.Highs,
-    c: np.ndarray,
-    a: sparse.spmatrix,
-    row_lower: np.ndarray,
-    row_upper: np.ndarray,
-    col_lower: np.ndarray,
-    col_upper: np.ndarray,
-    integer: np.ndarray | None = None,
-) -> None:
-    csc = sparse.csc_matrix(a)
-    inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = csc.shape[1], csc.shape[0]
-    lp.col_cost_ = np.asarray(c, dtype=float)
-    lp.col_lower_ = np.asarray(col_lower, dtype=float)
-    lp.col_upper_ = np.asarray(col_upper, dtype=float)
-    lp.row_lower_ = np.where(np.isfinite(row_lower), row_lower, -inf)
-    lp.row_upper_ = np.where(np.isfinite(row_upper), row_upper, inf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
-    lp.a_matrix_.value_ = csc.data.astype(float)
-    if integer is not None:
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
-            for flag in integer
-        ]
-    h.passModel(lp)
-
-
 def _transport(
     cost: np.ndarray, demand: np.ndarray, capacity: np.ndarray, open_idx: np.ndarray
 ) -> tuple[float, np.ndarray] | None:
@@ -120,8 +81,8 @@ def _transport(
     rows = np.concatenate([col // k, n + col % k])
     vals = np.concatenate([np.ones(n * k), np.repeat(demand, k)])
     a = sparse.coo_matrix((vals, (rows, np.tile(col, 2))), shape=(n + k, n * k))
-    h = _highs(np.inf, None)
-    _pass(
+    h = new_highs(np.inf)
+    pass_model(
         h,
         cost[:, open_idx].ravel(),
         a,
@@ -421,9 +382,9 @@ def _solve_model(
     if keep is not None:
         col_lower[:m] = keep[cols]
     build = time.perf_counter() - t0
-    h = _highs(time_limit_s, threads)
+    h = new_highs(time_limit_s, threads)
     h.setOptionValue("mip_rel_gap", float(mip_gap))
-    _pass(
+    pass_model(
         h,
         np.concatenate([fixed_a, cost_a.ravel()]),
         a,

@@ -45,6 +45,7 @@ import highspy
 import numpy as np
 
 from planner.datatypes import SolveInfo
+from planner.optimize.arrays import new_highs
 from planner.optimize.solve import silence_highs_banner
 
 logger = logging.getLogger(__name__)
@@ -156,10 +157,7 @@ class _Relaxation:
         self.n_cuts = 0
         self.n_lp = 0
         self.n_iter = 0
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        if threads:
-            h.setOptionValue("threads", threads)
+        h = new_highs(np.inf, threads)
         for key, value in (highs_options or {}).items():
             h.setOptionValue(key, value)
         none_i = np.array([], dtype=np.int32)
