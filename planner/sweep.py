@@ -124,9 +124,21 @@ def sweep(
     rows: list[dict[str, Any]] = []
     prepared: tuple[str, ModelInputs] | None = None
     previous = None
-    for values in itertools.product(*(sorted(v, key=_sort_key) for _, v in vary)):
-        sets = [*(overrides or []), *(f"{f}={v}" for f, v in zip(fields, values, strict=True))]
-        config = load_config(config_path, overrides=sets)
+    # every scenario's config is checked before anything runs or is written
+    scenarios = [
+        (
+            values,
+            load_config(
+                config_path,
+                overrides=[
+                    *(overrides or []),
+                    *(f"{f}={v}" for f, v in zip(fields, values, strict=True)),
+                ],
+            ),
+        )
+        for values in itertools.product(*(sorted(v, key=_sort_key) for _, v in vary))
+    ]
+    for values, config in scenarios:
         label = _label(fields, values)
         row: dict[str, Any] = dict(zip(fields, values, strict=True))
         row["scenario"] = label
@@ -179,6 +191,18 @@ class YearPlan:
     target: float | None = None  # share of sessions to cover that year (a constraint)
 
 
+def _year_overrides(y: YearPlan, overrides: list[str] | None) -> list[str]:
+    sets = [
+        *(overrides or []),
+        f"stations.budget={y.budget}",
+        f"demand.ev_adoption={y.ev_adoption}",
+        "repair.enabled=false",
+    ]
+    if y.target is not None:
+        sets.append(f"stations.min_coverage_share={y.target}")
+    return sets
+
+
 def rollout(
     config_path: str | Path,
     years: list[YearPlan],
@@ -218,16 +242,9 @@ def rollout(
     opened: dict[str, tuple[int, int]] = {}  # candidate id -> (year, chargers)
     rows: list[dict[str, Any]] = []
     stations_rows: list[dict[str, Any]] = []
-    for y in sorted(years, key=lambda item: item.year):
-        sets = [
-            *(overrides or []),
-            f"stations.budget={y.budget}",
-            f"demand.ev_adoption={y.ev_adoption}",
-            "repair.enabled=false",
-        ]
-        if y.target is not None:
-            sets.append(f"stations.min_coverage_share={y.target}")
-        config = load_config(config_path, overrides=sets)
+    # every year's config is checked before anything runs or is written
+    plans = [(y, load_config(config_path, overrides=_year_overrides(y, overrides))) for y in years]
+    for y, config in sorted(plans, key=lambda item: item[0].year):
         inputs = prepare(config)
         sites = inputs.sites.copy()
         if C.EXISTING_CHARGERS not in sites.columns:

@@ -85,3 +85,24 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
 def test_cli_rollout_bad_year(small, tmp_path):
     r = run_cli("rollout", "--config", str(small), "--year", "2025-8e6", "--out", str(tmp_path))
     assert r.returncode == 2 and "YEAR:BUDGET:ADOPTION[:TARGET]" in r.stderr
+
+
+def test_a_bad_value_stops_the_sweep_before_anything_is_written(small, tmp_path):
+    out = tmp_path / "sw"
+    r = run_cli(
+        "sweep", "--config", str(small), "--vary", "stations.budget=9e6,abc", "--out", str(out)
+    )
+    assert r.returncode == 2 and "stations.budget" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+    r = run_cli(
+        "rollout",
+        "--config",
+        str(small),
+        "--year",
+        "2025:8e6:0.1",
+        "--year",
+        "2026:4e6:-3",
+        "--out",
+        str(out),
+    )
+    assert r.returncode == 2 and "ev_adoption" in r.stderr and not out.exists()
