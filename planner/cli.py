@@ -253,17 +253,42 @@ def site(
         ("repair points", str(s["repair_points"])),
         ("sessions/day covered", f"{s['demand_covered_share']:.1%} of {s['sessions_day']:,.0f}"),
         ("townships with a station", f"{s['townships_with_station']} of {s['townships_total']}"),
-        ("mean drive time", f"{_num(s['mean_travel_min'], '.1f')} min"),
+        (
+            "mean drive time",
+            f"{_num(s['mean_travel_min'], '.1f')} min to the assigned station, "
+            f"{_num(s['mean_nearest_min'], '.1f')} min to the nearest",
+        ),
         ("capex", f"{s['capex_total']:,.0f} CNY"),
-        ("solver", f"{s['solver']} {s['status']}, gap {_pct(s['gap'])}"),
+        (
+            "solver",
+            f"{s['solver']} {s['status']} (worst gap of {len(s['solves'])} passes: "
+            f"{_pct(s['gap'])})",
+        ),
+        ("passes", _passes_line(s)),
         ("time", f"{time.perf_counter() - t0:.1f} s"),
         ("outputs", str(result.out_dir)),
     ]
+    if s["safety_net"]:
+        rows.insert(0, ("WARNING", _safety_net_text(s)))
     if "report.html" in result.files:
         rows.append(("report", str(result.out_dir / "report.html")))
     for k, v in rows:
         table.add_row(k, v)
     _out.print(table)
+
+
+def _passes_line(s: dict) -> str:
+    """``coverage optimal 0.02% · capex optimal 0.48% · ...`` from a summary."""
+    return " · ".join(
+        f"{p.get('pass') or p['model']} {p['status']} {_pct(p['gap'])}" for p in s["solves"]
+    )
+
+
+def _safety_net_text(s: dict) -> str:
+    return (
+        f"the {', '.join(s['safety_net'])} pass stopped at solver.time_limit_s before proving "
+        "its gap: this plan depends on the machine's speed and load (raise the limit)"
+    )
 
 
 @main.command(name="export")

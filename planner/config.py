@@ -628,15 +628,32 @@ class SolverSection(_Section):
     """MIP solver."""
 
     name: Literal["highs", "cbc"] = Field(default="highs", description="HiGHS or CBC")
-    time_limit_s: float = Field(default=120, gt=0)
+    time_limit_s: float = Field(
+        default=600,
+        gt=0,
+        description="Safety net per solve (s): solves stop on mip_gap or node_limit; a solve "
+        "stopped by the clock is reported as 'time_limit' everywhere (its plan depends on "
+        "the machine's speed and load)",
+    )
     mip_gap: float = Field(
         default=0.005,
         ge=0,
         lt=1,
-        description="Relative MIP gap to stop at (0.5%: well inside the uncertainty of demand "
-        "estimates)",
+        description="Relative MIP gap each pass must prove (0.5%: well inside the "
+        "uncertainty of demand estimates)",
     )
-    threads: int | None = Field(default=None, ge=1)
+    node_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="Deterministic work limit: branch-and-bound nodes per solve (None: "
+        "none); a solve that reaches it is reported as 'node_limit'",
+    )
+    threads: int | None = Field(
+        default=1,
+        ge=1,
+        description="Solver threads; the same inputs and threads give the same plan "
+        "(None: the solver's own choice, which depends on the machine)",
+    )
     msg: bool = Field(default=False, description="Show the solver log")
 
 

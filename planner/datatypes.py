@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -157,6 +157,26 @@ class SolveInfo:
     build_seconds: float
     n_variables: int
     n_constraints: int
+    stage: str = ""  # the pass of a lexicographic plan: coverage | capex | drive_time | repair
+
+    @property
+    def proven(self) -> bool:
+        """The solve proved its gap (it did not stop on a limit)."""
+        return self.status == "optimal"
+
+
+def worst_status(passes: list[SolveInfo]) -> tuple[str, float | None]:
+    """The status of a plan from its solves, and the largest gap among them.
+
+    ``optimal`` only when every solve proved its gap; otherwise the first status that is
+    not (``time_limit``, ``node_limit``, ``no_plan``, ...). The gap is None when a solve
+    has none.
+    """
+    status = next((p.status for p in passes if not p.proven), "optimal")
+    gaps = [p.gap for p in passes]
+    if not gaps or any(g is None for g in gaps):
+        return status, None
+    return status, max(g for g in gaps if g is not None)
 
 
 @dataclass
@@ -172,4 +192,13 @@ class Plan:
     villages_unreached: list[str] = field(default_factory=list)  # beyond the response time
     existing_sites: pd.DataFrame | None = None  # existing chargers used: chargers, sessions
     model_result: object | None = None  # the model's raw result, to warm-start a next solve
-    extra_solves: list[SolveInfo] = field(default_factory=list)  # e.g. the least-cost pass
+    extra_solves: list[SolveInfo] = field(default_factory=list)  # the passes after the first
+
+    @property
+    def passes(self) -> list[SolveInfo]:
+        """Every solve behind the plan, in order: the station passes, then the repair pass."""
+        passes = [self.station_solve, *self.extra_solves]
+        if self.repair_solve is not None:
+            stage = self.repair_solve.stage or "repair"
+            passes.append(replace(self.repair_solve, stage=stage))
+        return passes

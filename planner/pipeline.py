@@ -28,6 +28,7 @@ from planner.report import (
     build_summary,
     demand_outcome,
     export_crss,
+    plan_warnings,
     run_dictionary,
     township_outcome,
     write_document,
@@ -271,6 +272,8 @@ def run_county(
         )
         if curve:
             summary["coverage_curve"] = curve
+        for warning in plan_warnings(summary):
+            logger.warning("%s", warning)
         for item in summary["substations_over_headroom"]:
             logger.warning(
                 "substation %s: planned chargers draw %.0f kW, above its %.0f kW headroom",

@@ -2,10 +2,11 @@
 
 :func:`sweep` solves the county for every combination of values of one or two config
 fields (e.g. ``stations.budget`` and ``demand.ev_adoption``). Scenarios whose inputs
-are the same (only model fields change) share one ingest and travel-time stage, and each
-is warm-started from the previous plan. :func:`rollout` plans year by year: the stations
-opened in earlier years stay open (they serve demand for free with their chargers) and
-each year has its own budget and EV adoption.
+are the same (only model fields change) share one ingest and travel-time stage. Each is
+solved from scratch, exactly as `planner site` would solve it (a warm start could pick
+another plan within the MIP gap), so a scenario's plan is that of the same config run alone.
+:func:`rollout` plans year by year: the stations opened in earlier years stay open (they
+serve demand for free with their chargers) and each year has its own budget and EV adoption.
 
 Each scenario or year gets its usual run folder; the sweep or rollout folder gets a
 table (CSV) and a page (HTML) with the chart.
@@ -123,7 +124,6 @@ def sweep(
     fields = [f for f, _ in vary]
     rows: list[dict[str, Any]] = []
     prepared: tuple[str, ModelInputs] | None = None
-    previous = None
     # every scenario's config is checked before anything runs or is written
     scenarios = [
         (
@@ -145,15 +145,14 @@ def sweep(
         key = _input_key(config)
         reuse = prepared is not None and prepared[0] == key
         if not reuse:
-            prepared, previous = (key, prepare(config)), None
+            prepared = (key, prepare(config))
         try:
-            res = run_county(config, out_dir=out / label, inputs=prepared[1], start=previous)
+            res = run_county(config, out_dir=out / label, inputs=prepared[1])
         except PlannerError as err:
             row.update(status="failed", error=str(err).splitlines()[0])
             rows.append(row)
             logger.warning("scenario %s: %s", label, row["error"])
             continue
-        previous = res.plan
         s = res.summary
         covered_evs = s["evs_covered"]
         row.update(
@@ -166,7 +165,7 @@ def sweep(
             demand_covered_share=s["demand_covered_share"],
             evs_covered=covered_evs,
             capex_per_covered_ev=round(s["capex_total"] / covered_evs, 1) if covered_evs else None,
-            warm_start=reuse,
+            shared_inputs=reuse,
             error="",
         )
         rows.append(row)

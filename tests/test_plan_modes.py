@@ -68,7 +68,8 @@ def test_repair_after_stations(tmp_path, demo_config):
     }
     solves = json.loads((out / "summary.json").read_text(encoding="utf-8"))["solves"]
     models = [x["model"] for x in solves]
-    assert models[0] == "stations_mclp" and models[-1] == "repair_lscp"
+    assert models == ["stations_coverage", "stations_cost", "stations_time", "repair_lscp"]
+    assert [x["pass"] for x in solves] == ["coverage", "capex", "drive_time", "repair"]
 
 
 def test_existing_chargers_can_be_ignored(tmp_path, demo_config):

@@ -43,7 +43,7 @@ def test_budget_sweep_shares_inputs_and_warm_starts(small, tmp_path):
         (11e6, 16),
         (11e6, 20),
     ]
-    assert [r["warm_start"] for r in rows] == [False, True, True, True]
+    assert [r["shared_inputs"] for r in rows] == [False, True, True, True]
     for r in rows:
         assert r["status"] in ("optimal", "time_limit")
         assert r["capex_total"] <= r["stations.budget"]

@@ -80,6 +80,8 @@ class CoverageResult:
         Share of each demand point served within the cutoff.
     info
         Solver report.
+    flow_minutes
+        Drive time of each flow pair.
     """
 
     open: np.ndarray
@@ -89,6 +91,7 @@ class CoverageResult:
     flow_share: np.ndarray
     covered: np.ndarray
     info: SolveInfo
+    flow_minutes: np.ndarray
 
 
 class _StationBlock:
@@ -109,6 +112,8 @@ class _StationBlock:
         site_cost: np.ndarray,
         sizing: Sizing | None,
         existing: np.ndarray,
+        *,
+        link: bool = False,
     ) -> None:
         self.reach, self.sizing = reach, sizing
         n_dem, n_site = reach.shape
@@ -169,7 +174,7 @@ class _StationBlock:
         for k, (g, j) in enumerate(zip(self.g_rows.tolist(), self.g_cols.tolist(), strict=True)):
             served[g].append((self.y[k], 1.0))
             load[j].append((self.y[k], float(g_sessions[g])))
-            if not self.is_existing[j] and g_sessions[g] <= 0:
+            if not self.is_existing[j] and (g_sessions[g] <= 0 or link):
                 # implied by the capacity row for demand with sessions (see mclp)
                 prob += self.y[k] <= self.x[j], f"open_{k}"
         for g in range(n_grp):
@@ -200,6 +205,35 @@ class _StationBlock:
                 if g_weight[g] > 0
             ]
         )
+        drive = self._drive_minutes()
+        self.drive_time = pulp.LpAffineExpression(
+            [(self.y[k], float(c)) for k, c in enumerate(drive.tolist()) if c > 0]
+        )
+
+    def _drive_minutes(self) -> np.ndarray:
+        """Session-minutes of each (group, site) pair at full share: ``sum_i s_i t_ij``.
+
+        The members of a group share its flows in proportion to their sessions, so this
+        is the exact drive time of the model's flows.
+        """
+        reach = self.reach
+        g = self.group[reach.rows]
+        keep = g >= 0
+        n_site = reach.shape[1]
+        keys = self.g_rows * n_site + self.g_cols  # ascending: groups in order, sites sorted
+        pos = np.searchsorted(keys, g[keep] * n_site + reach.cols[keep])
+        weights = self.sessions[reach.rows[keep]] * reach.minutes[keep]
+        return np.bincount(pos, weights=weights, minlength=len(keys))
+
+    def objective(
+        self, kind: str, cost_terms: list[tuple[pulp.LpVariable, float]]
+    ) -> pulp.LpAffineExpression:
+        """The objective row: covered demand, capex (``cost_terms``) or drive time."""
+        if kind == "coverage":
+            return self.cover
+        if kind == "time":
+            return self.drive_time
+        return pulp.LpAffineExpression(cost_terms)
 
     def values(self) -> list[pulp.LpVariable]:
         """The decision variables, for warm starts."""
@@ -220,12 +254,12 @@ class _StationBlock:
             ok = is_open[cols]
             r, c, m = rows[ok], cols[ok], reach.minutes[ok]
             order = np.lexsort((m, r))
-            r, c = r[order], c[order]
+            r, c, m = r[order], c[order], m[order]
             first = np.unique(r, return_index=True)[1]
-            fr, fc = r[first], c[first]
+            fr, fc, fm = r[first], c[first], m[first]
             share = covered[fr]
             keep = share > 0
-            fr, fc, share = fr[keep], fc[keep], share[keep]
+            fr, fc, fm, share = fr[keep], fc[keep], fm[keep], share[keep]
             chargers = np.zeros(n_site, dtype=int)
         else:
             yg = np.array([max(0.0, v.value() or 0.0) for v in self.y])
@@ -240,6 +274,7 @@ class _StationBlock:
             )
             keep = share_all > 1e-7
             fr, fc, share = rows[keep], cols[keep], share_all[keep]
+            fm = reach.minutes[keep]
             covered = np.minimum(1.0, np.bincount(fr, weights=share, minlength=n_dem))
             site_load = np.bincount(fc, weights=self.sessions[fr] * share, minlength=n_site)
             need = np.ceil(site_load / sizing.per_charger - 1e-6).astype(int)
@@ -256,6 +291,7 @@ class _StationBlock:
             flow_share=share,
             covered=covered,
             info=info,
+            flow_minutes=fm,
         )
 
 
@@ -275,7 +311,7 @@ def mclp(
     excluded: np.ndarray | None = None,
     existing: np.ndarray | None = None,
     min_cover: float | None = None,
-    objective: Literal["coverage", "cost"] = "coverage",
+    objective: Objective = "coverage",
     sizing: Sizing | None = None,
     solver: SolverSection,
     start: CoverageResult | None = None,
@@ -307,15 +343,21 @@ def mclp(
              x_j in {0,1}, n_j integer, y_ij >= 0
 
     With ``objective="cost"`` the same constraints hold and the model minimises
-    ``sum_j (f_j x_j + c n_j)`` instead (the least capex that covers ``W_min``).
+    ``sum_j (f_j x_j + c n_j)`` instead (the least capex that covers ``W_min``). With
+    ``objective="time"`` (sizing only) it minimises the session-weighted drive time of
+    the flows, ``sum_ij s_i t_ij y_ij`` (the third pass of a lexicographic plan: the
+    coverage held by ``W_min``, the capex by ``B``).
 
     ``N_i`` is the set of sites within the cutoff of demand ``i`` (the pairs in
-    ``reach``). The linking rows ``y_ij <= x_j`` of demand with sessions are left out:
-    a closed site has no chargers, so its capacity row already keeps ``y_ij`` at 0.
-    They would tighten the linear relaxation, but at county scale (tens of thousands of
-    pairs) they slow every LP more than they help: measured on the demo county at
-    ``--scale 20`` (56,000 pairs), HiGHS proves a 0.09% gap in 27 s without them and is
-    at 0.24% after 150 s with them. Existing sites (public chargers in place) are open with their
+    ``reach``). With the coverage objective the linking rows ``y_ij <= x_j`` of demand
+    with sessions are left out: a closed site has no chargers, so its capacity row
+    already keeps ``y_ij`` at 0. They would tighten the linear relaxation, but at county
+    scale (tens of thousands of pairs) they slow every LP more than they help: measured
+    on the demo county at ``--scale 20`` (56,000 pairs), HiGHS proves a 0.09% gap in 27 s
+    without them and is at 0.24% after 150 s with them. The cost and time objectives
+    keep them: with the coverage held by ``W_min`` their relaxations are otherwise too
+    weak (on the demo county the least-capex pass proves its gap in 0.4 s with them,
+    7 s without). Existing sites (public chargers in place) are open with their
     installed chargers fixed (``n_j = k_j``, outside ``n_min..n_max``), cost nothing,
     do not count against ``p`` and are not in the headroom rows (the substation's load
     figure already holds them). Demand points with the same ``N_i`` (and, with sizing,
@@ -343,7 +385,8 @@ def mclp(
     min_cover
         ``W_min``: the covered weight must reach it; required with ``objective="cost"``.
     objective
-        ``"coverage"`` (most weight covered) or ``"cost"`` (least capex).
+        ``"coverage"`` (most weight covered), ``"cost"`` (least capex) or ``"time"``
+        (least session-weighted drive time).
     sizing
         Charger sizing; None for the classic model.
     solver
@@ -357,29 +400,43 @@ def mclp(
         The plan and the solver report.
     """
     t0 = time.perf_counter()
-    if objective == "cost" and min_cover is None:
-        msg = "mclp: objective='cost' needs min_cover"
-        raise ValueError(msg)
+    _check_objective("mclp", objective, min_cover, sizing)
     sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
     prob = pulp.LpProblem("mclp", sense)
-    block = _StationBlock(prob, reach, weight, site_cost, sizing, _indices(existing))
+    block = _StationBlock(prob, reach, weight, site_cost, sizing, _indices(existing), link=True)
     add_count_limit(prob, block.new_x, max_sites)
     add_group_minimum(prob, block.x, groups)
     add_fixed(prob, block.x, required=required, excluded=excluded)
     add_min_cover(prob, block.cover, min_cover)
     add_budget(prob, block.cost_terms, budget)
-    prob += block.cover if objective == "coverage" else pulp.LpAffineExpression(block.cost_terms)
+    prob += block.objective(objective, block.cost_terms)
     if start is not None:
         _set_start(block, start)
     build = time.perf_counter() - t0
     info = solve(
         prob,
         solver=solver,
-        model="stations_mclp" if objective == "coverage" else "stations_min_cost",
+        model=f"stations_{objective}",
         build_seconds=build,
         warm_start=start is not None,
     )
     return block.result(info)
+
+
+#: What a covering model optimises: covered demand (max), capex (min), or the
+#: session-weighted drive time of the flows (min; needs sizing).
+Objective = Literal["coverage", "cost", "time"]
+
+
+def _check_objective(
+    model: str, objective: str, min_cover: float | None, sizing: Sizing | None
+) -> None:
+    if objective in ("cost", "time") and min_cover is None:
+        msg = f"{model}: objective={objective!r} needs min_cover"
+        raise ValueError(msg)
+    if objective == "time" and sizing is None:
+        msg = f"{model}: objective='time' needs sizing (flows to weigh by drive time)"
+        raise ValueError(msg)
 
 
 def _set_start(block: _StationBlock, start: CoverageResult) -> None:
@@ -438,7 +495,7 @@ def two_tier(
     site_cost: np.ndarray,
     repair_cost: float,
     repair_cost_at_station: float,
-    objective: Literal["coverage", "cost"] = "coverage",
+    objective: Objective = "coverage",
     budget: float | None = None,
     max_sites: int | None = None,
     min_cover: float | None = None,
@@ -449,6 +506,7 @@ def two_tier(
     sizing: Sizing | None = None,
     solver: SolverSection,
     start: TwoTierResult | None = None,
+    polish: bool = True,
 ) -> TwoTierResult:
     r"""Charging stations and repair points in one model.
 
@@ -463,10 +521,12 @@ def two_tier(
         C = sum_j (f_j x_j + c n_j) + sum_k (c_r r_k - (c_r - c_s) u_k)
 
     ``objective="coverage"``: maximise covered demand ``sum_i w_i cover_i`` subject to
-    ``C <= B`` (one joint budget) and the other station limits; the repair points are
-    then re-chosen at least cost for the chosen stations (never dearer than the joint
-    model's, so the budget holds). ``objective="cost"``: minimise ``C`` subject to the
+    ``C <= B`` (one joint budget) and the other station limits; with ``polish`` the repair
+    points are then re-chosen at least cost for the chosen stations (never dearer than the
+    joint model's, so the budget holds). ``objective="cost"``: minimise ``C`` subject to the
     covered demand reaching ``W_min`` (and ``C <= B`` when a budget is given).
+    ``objective="time"``: minimise the stations' session-weighted drive time (as in
+    :func:`mclp`) subject to ``W_min`` and ``C <= B``.
 
     Parameters
     ----------
@@ -487,6 +547,8 @@ def two_tier(
         Backend settings.
     start
         A plan feasible for this model (e.g. from a smaller budget) to warm-start from.
+    polish
+        With the coverage objective, re-choose the repair points at least cost afterwards.
 
     Returns
     -------
@@ -494,9 +556,7 @@ def two_tier(
         Stations, repair points and the solver report.
     """
     t0 = time.perf_counter()
-    if objective == "cost" and min_cover is None:
-        msg = "two_tier: objective='cost' needs min_cover"
-        raise ValueError(msg)
+    _check_objective("two_tier", objective, min_cover, sizing)
     n_site = reach.shape[1]
     if len(site_cover) != n_site:
         msg = "two_tier: site_cover needs one entry per site"
@@ -525,7 +585,7 @@ def two_tier(
         t0 = time.perf_counter()  # the start's own solves are reported on their own
     sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
     prob = pulp.LpProblem("two_tier", sense)
-    block = _StationBlock(prob, reach, weight, site_cost, sizing, _indices(existing))
+    block = _StationBlock(prob, reach, weight, site_cost, sizing, _indices(existing), link=True)
     x = block.x
     add_count_limit(prob, block.new_x, max_sites)
     add_group_minimum(prob, x, groups)
@@ -547,7 +607,7 @@ def two_tier(
             prob += u[j] - x[j] <= 0, f"shared_x_{j}"
     cost_terms = block.cost_terms + [(v, repair_cost) for v in r] + [(v, -saving) for v in u]
     add_budget(prob, cost_terms, budget)
-    prob += block.cover if objective == "coverage" else pulp.LpAffineExpression(cost_terms)
+    prob += block.objective(objective, cost_terms)
     if start is not None:
         _set_start(block, start.stations)
         both = start.stations.open & start.repair_open
@@ -565,18 +625,18 @@ def two_tier(
     )
     stations = block.result(info)
     repair_open = np.array([(v.value() or 0) > _ON for v in r])
-    polish = None
-    if objective == "coverage":
+    report = None
+    if polish and objective == "coverage":
         # the coverage objective is indifferent to repair cost: re-choose them at least cost
         cost = np.where(stations.open, repair_cost_at_station, repair_cost)
         sets = [m for m in village_cover] + [site_cover[j] for j in np.flatnonzero(stations.open)]
         again = lscp(sets, n_site, site_cost=cost, solver=solver, model="repair_polish")
-        polish = again.info
+        report = again.info
         if cost[again.open].sum() <= cost[repair_open].sum() + 1e-6:
             repair_open = again.open
     paid = np.where(stations.open, repair_cost_at_station, repair_cost) * repair_open
     return TwoTierResult(
-        stations=stations, repair_open=repair_open, repair_cost=paid, info=info, polish=polish
+        stations=stations, repair_open=repair_open, repair_cost=paid, info=info, polish=report
     )
 
 
@@ -672,10 +732,8 @@ def lscp(
     return CoverResult(open=np.array([(v.value() or 0) > _ON for v in x]), info=info)
 
 
-#: Rounds of the staged start's budget split, and the share of the time limit that each
-#: round after the first gets (the first gets all of it).
+#: Rounds of the staged start's budget split.
 _STAGED_ROUNDS = 4
-_STAGED_TIME_SHARE = 0.3
 
 
 def _staged_start(
@@ -700,17 +758,16 @@ def _staged_start(
     stages run again (a few rounds at most). Returns None when no round fits.
     """
     n_site = reach.shape[1]
-    quick = solver.model_copy(update={"time_limit_s": solver.time_limit_s * _STAGED_TIME_SHARE})
     full = np.full(n_site, float(repair_cost))
     try:
-        villages_only = lscp(village_cover, n_site, site_cost=full, solver=quick, model="start")
+        villages_only = lscp(village_cover, n_site, site_cost=full, solver=solver, model="start")
     except InfeasibleError:
         return None
     station_budget = budget - float(full[villages_only.open].sum())
     sizing = station_args.get("sizing")
     is_existing = np.zeros(n_site, dtype=bool)
     is_existing[_indices(station_args.get("existing"))] = True
-    for round_ in range(_STAGED_ROUNDS):
+    for _ in range(_STAGED_ROUNDS):
         if station_budget <= 0:
             return None
         try:
@@ -719,7 +776,7 @@ def _staged_start(
                 weight,
                 site_cost=site_cost,
                 budget=station_budget,
-                solver=solver if round_ == 0 else quick,
+                solver=solver,
                 **station_args,
             )
         except InfeasibleError:
@@ -730,7 +787,7 @@ def _staged_start(
             capex += float(sizing.charger_cost * st.chargers[new].sum())
         cost = np.where(st.open, repair_cost_at_station, repair_cost)
         sets = list(village_cover) + [site_cover[j] for j in np.flatnonzero(st.open)]
-        rp = lscp(sets, n_site, site_cost=cost, solver=quick, model="start")
+        rp = lscp(sets, n_site, site_cost=cost, solver=solver, model="start")
         total = capex + float(cost[rp.open].sum())
         if total <= budget * (1 + 1e-9):
             logger.info("two_tier: start from the staged plan, %.6g covered", st.info.objective)

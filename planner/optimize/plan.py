@@ -19,7 +19,8 @@ import pandas as pd
 from planner import columns as C
 from planner.config import Config
 from planner.datatypes import Plan, SolveInfo, SparseTimes, TravelTimes
-from planner.errors import ConfigError, InfeasibleError, SolverError
+from planner.errors import ConfigError, InfeasibleError
+from planner.optimize.assign import reassign
 from planner.optimize.models import (
     CoverageResult,
     Sizing,
@@ -28,6 +29,7 @@ from planner.optimize.models import (
     mclp,
     two_tier,
 )
+from planner.optimize.passes import pass_order, solve_lexicographic
 
 logger = logging.getLogger(__name__)
 
@@ -335,73 +337,54 @@ def plan_sites(
     sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
     reach = times.demand_to_candidate
     args = station_args(demand, sites, townships, config)
+    min_cover = args.pop("min_cover")
+    args.pop("objective")
+    sizing = args["sizing"]
     joint = config.repair.enabled and config.repair.mode == "joint"
+    order = pass_order(st.objective)
     try:
         if joint:
             v_cover, unreached = village_cover(times, config)
-            both = _joint(
-                reach,
-                sessions,
-                v_cover,
-                site_cover(times),
-                config,
+            s_cover = site_cover(times)
+
+            def joint_pass(**kw: Any) -> TwoTierResult:
+                return _joint(reach, sessions, v_cover, s_cover, config, polish=False, **kw, **args)
+
+            lex = solve_lexicographic(
+                joint_pass,
+                lambda r: r.info,
+                order,
+                min_cover=min_cover,
                 budget=st.budget,
                 start=_start(start, TwoTierResult),
-                **args,
             )
+            both = lex.result
             res = both.stations
         else:
-            res = mclp(
-                reach, sessions, budget=st.budget, start=_start(start, CoverageResult), **args
+
+            def station_pass(**kw: Any) -> CoverageResult:
+                return mclp(reach, sessions, **kw, **args)
+
+            lex = solve_lexicographic(
+                station_pass,
+                lambda r: r.info,
+                order,
+                min_cover=min_cover,
+                budget=st.budget,
+                start=_start(start, CoverageResult),
             )
+            res = lex.result
     except InfeasibleError as err:
         msg = f"{err}; no single cause was found: check budget, max_stations and township_min"
         raise InfeasibleError(msg) from None
-    extra: list[SolveInfo] = []
-    if st.objective == "coverage":
-        # the coverage objective is indifferent to cost: when the budget is not what
-        # limits the plan, find the least capex that covers as much (from this plan)
-        spent = _capex(sites, res, config) + (float(both.repair_cost.sum()) if joint else 0.0)
-        if st.budget is None or spent < (1 - _TRIM_SLACK) * st.budget:
-            # a tie-break, so it gets a share of the time: twice the first solve, 5 s or more
-            limit = min(config.solver.time_limit_s, max(_TRIM_MIN_S, 2 * res.info.seconds))
-            trim = {
-                **args,
-                "objective": "cost",
-                "min_cover": res.info.objective * (1 - 1e-7),
-                "solver": config.solver.model_copy(update={"time_limit_s": limit}),
-            }
-            try:
-                if joint:
-                    cheaper = _joint(
-                        reach,
-                        sessions,
-                        v_cover,
-                        site_cover(times),
-                        config,
-                        budget=st.budget,
-                        start=both,
-                        **trim,
-                    )
-                    extra.append(cheaper.info)
-                    if cheaper.info.objective < spent - 1e-6:
-                        info, polish = res.info, both.polish
-                        both, res = cheaper, cheaper.stations
-                        res.info, both.polish = info, polish
-                else:
-                    again = mclp(reach, sessions, budget=st.budget, start=res, **trim)
-                    extra.append(again.info)
-                    if again.info.objective < spent - 1e-6:
-                        again.info, res = res.info, again
-            except (InfeasibleError, SolverError) as err:  # keep the plan found
-                logger.warning("least-cost pass skipped: %s", err)
+    res = reassign(res, reach, sizing)
     is_existing = _existing(sites)
     stations = _stations_table(sites, res, sessions, config, keep=res.open & ~is_existing)
     existing_use = _stations_table(sites, res, sessions, config, keep=res.open & is_existing)
-    assignments = _assignments(demand, sites, reach, res)
+    assignments = _assignments(demand, sites, res)
     if joint:
         repair_points = _repair_table(sites, times, res.open, both.repair_open, config)
-        repair_info = both.polish
+        repair_info = None
     else:
         repair_points, repair_info, unreached = _repair(sites, times, res.open, config)
     return Plan(
@@ -409,25 +392,13 @@ def plan_sites(
         assignments=assignments,
         service=_service(demand, sites, reach, res),
         repair_points=repair_points,
-        station_solve=res.info,
+        station_solve=lex.passes[0],
         repair_solve=repair_info,
         villages_unreached=unreached,
         existing_sites=existing_use,
-        model_result=both if joint else res,
-        extra_solves=extra,
+        model_result=both if joint else lex.result,
+        extra_solves=lex.passes[1:],
     )
-
-
-#: Unspent share of the budget above which the least-cost pass runs, and its least time.
-_TRIM_SLACK = 0.02
-_TRIM_MIN_S = 5.0
-
-
-def _capex(sites: gpd.GeoDataFrame, res: CoverageResult, config: Config) -> float:
-    """Capex of the new stations of a plan (fixed costs and chargers)."""
-    new = res.open & ~_existing(sites)
-    fixed = float(sites[C.STATION_CAPEX].to_numpy(dtype=float)[new].sum())
-    return fixed + float(res.chargers[new].sum()) * config.costs.charger_capex
 
 
 def _joint(
@@ -439,6 +410,7 @@ def _joint(
     *,
     budget: float | None,
     start: TwoTierResult | None,
+    polish: bool = True,
     **args: Any,
 ) -> TwoTierResult:
     """:func:`two_tier` with the repair costs of the config."""
@@ -451,6 +423,7 @@ def _joint(
         repair_cost=config.costs.repair_point_capex,
         repair_cost_at_station=config.costs.repair_at_station_capex,
         start=start,
+        polish=polish,
         **args,
     )
 
@@ -600,22 +573,9 @@ def _stations_table(
 def _assignments(
     demand: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame,
-    reach: SparseTimes,
     res: CoverageResult,
 ) -> pd.DataFrame:
-    minutes = dict(
-        zip(
-            zip(reach.rows.tolist(), reach.cols.tolist(), strict=True),
-            reach.minutes.tolist(),
-            strict=True,
-        )
-    )
-    flow_min = np.array(
-        [
-            minutes[(i, j)]
-            for i, j in zip(res.flow_rows.tolist(), res.flow_cols.tolist(), strict=True)
-        ]
-    )
+    flow_min = res.flow_minutes
     assignments = pd.DataFrame(
         {
             C.DEMAND_ID: demand[C.DEMAND_ID].to_numpy()[res.flow_rows],

@@ -61,8 +61,10 @@ def solve(
     -------
     SolveInfo
         Status is ``optimal`` (within the MIP gap), ``time_limit`` (best plan found
-        when the limit struck), or raises: :class:`InfeasibleError` when the model has no
-        solution, :class:`SolverError` when the solver fails or finds none in time.
+        when the safety-net time limit struck: the plan depends on the clock),
+        ``node_limit`` (best plan at the deterministic node limit), or raises:
+        :class:`InfeasibleError` when the model has no solution, :class:`SolverError`
+        when the solver fails or finds none in time.
     """
     start = time.perf_counter()
     if solver.name == "highs":
@@ -143,12 +145,14 @@ def _solve_highs(
 ) -> tuple[str, float | None, float | None]:
     if not cfg.msg:
         silence_highs_banner()
+    extra = {} if cfg.node_limit is None else {"mip_max_nodes": int(cfg.node_limit)}
     backend = _HighsWithStart(
         msg=cfg.msg,
         timeLimit=cfg.time_limit_s,
         gapRel=cfg.mip_gap,
         threads=cfg.threads,
         start=warm_start,
+        **extra,
     )
     if not backend.available():
         msg = "HiGHS is not available: install highspy (pip install highspy)"
@@ -158,6 +162,8 @@ def _solve_highs(
     raw = h.modelStatusToString(h.getModelStatus())
     name = str(h.getModelStatus()).split(".")[-1]
     status = _HIGHS_STATUS.get(name, raw.lower().replace(" ", "_"))
+    if status == "solution_limit" and cfg.node_limit is not None:
+        status = "node_limit"  # HiGHS reports its node limit as a solution limit
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
     objective = pulp.value(prob.objective) if has_solution else None
@@ -227,6 +233,8 @@ def _solve_cbc(
         args += ["-sec", f"{limit:g}", "-timeMode", "elapsed", "-ratio", f"{cfg.mip_gap:g}"]
         if cfg.threads:
             args += ["-threads", str(cfg.threads)]
+        if cfg.node_limit is not None:
+            args += ["-maxNodes", str(cfg.node_limit)]
         args += ["-solve", "-printingOptions", "all", "-solution", str(sol)]
         interrupted = _run_watched(args, log, watchdog, echo=cfg.msg)
         text = log.read_text(errors="replace") if log.exists() else ""
@@ -252,7 +260,9 @@ def _solve_cbc(
     if status_code == pulp.LpStatusInfeasible or "Result - Problem proven infeasible" in text:
         return "infeasible", None, None
     stopped = interrupted or "Stopped on time" in text or "Result - Stopped" in text
-    if stopped:
+    if "Stopped on node" in text or "Result - Stopped on iterations" in text:
+        status = "node_limit"
+    elif stopped:
         status = "time_limit"
     elif status_code == pulp.LpStatusOptimal:
         status = "optimal"

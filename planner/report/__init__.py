@@ -1,7 +1,7 @@
 """Report: the map, GIS exports, summary and manifest of a run."""
 
 from planner.report.dictionary import data_dictionary
-from planner.report.document import write_document
+from planner.report.document import plan_warnings, write_document
 from planner.report.export import (
     export_crss,
     export_run,
@@ -24,6 +24,7 @@ __all__ = [
     "demand_outcome",
     "export_crss",
     "export_run",
+    "plan_warnings",
     "read_run_layers",
     "resolve_crs",
     "run_dictionary",

@@ -47,6 +47,7 @@ th,td{border:1px solid #d0d0d0;padding:.25em .6em;text-align:left;vertical-align
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f5f7}
 table.glance th{width:16em}img{max-width:100%;height:auto;border:1px solid #ddd}
 .muted{color:#666;font-size:.9em}
+.warning{border:2px solid #c23616;background:#fdecea;padding:.5em;font-weight:bold}
 @media print{body{margin:0;max-width:none}h2{page-break-after:avoid}}
 """
 
@@ -101,15 +102,18 @@ def key_figures(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
             "Townships with a station",
             f"{_num(s.get('townships_with_station'))} of {_num(s.get('townships_total'))}",
         ),
-        ("mean_travel_min", "Mean drive time to the station (min)",
+        ("mean_travel_min", "Mean drive time to the assigned station (min)",
          _num(s.get("mean_travel_min"), 1)),
+        ("mean_nearest_min", "Mean drive time to the nearest station (min)",
+         _num(s.get("mean_nearest_min"), 1)),
         ("max_travel_min", "Worst drive time of a covered point (min)",
          _num(s.get("max_travel_min"), 1)),
         ("station_cutoff_min", "Coverage cutoff (min)", _num(s.get("station_cutoff_min"), 1)),
         ("repair_response_min", "Repair response time (min)",
          _num(s.get("repair_response_min"), 1)),
-        ("status", "Solver status", f"{s.get('solver', '')} {s.get('status', '')}".strip()),
-        ("gap", "MIP gap", _pct(s.get("gap"), 2)),
+        ("status", "Plan status (every pass)",
+         f"{s.get('solver', '')} {s.get('status', '')}".strip()),
+        ("gap", "Largest MIP gap of the passes", _pct(s.get("gap"), 2)),
         ("repair_status", "Repair model status", str(s.get("repair_status") or "n/a")),
         (
             "villages_unreached_by_repair",
@@ -220,9 +224,33 @@ def _headed(df: pd.DataFrame, headings: tuple[tuple[str, str], ...]) -> pd.DataF
     return df.rename(columns=dict(headings))
 
 
+#: What the solver table means, for the report.
+PASSES_TEXT = (
+    "The plan is solved in passes: the most sessions covered (coverage); the least capex "
+    "that covers as many (capex); the least drive time at that coverage and capex "
+    "(drive_time); with repair.mode 'after', the cheapest repair points (repair). Each pass "
+    "holds the optima of the ones before and stops when it has proved its MIP gap. The plan "
+    "is 'optimal' only when every pass is; 'time_limit' means a pass was stopped by the "
+    "safety-net time limit, and its plan may differ on another machine or at another load."
+)
+
+
+def plan_warnings(summary: dict[str, Any]) -> list[str]:
+    """Warnings a reader of the plan must see first."""
+    stopped = summary.get("safety_net") or []
+    if not stopped:
+        return []
+    return [
+        f"The {', '.join(stopped)} pass was stopped by the time limit "
+        f"(solver.time_limit_s) before it proved its gap: this plan is not proven and may "
+        "differ on another machine or at another load. Raise the limit and run again."
+    ]
+
+
 def _solves(summary: dict[str, Any]) -> pd.DataFrame:
     rows = [
         {
+            "Pass": str(s.get("pass") or ""),
             "Model": str(s.get("model", "")),
             "Solver": str(s.get("solver", "")),
             "Status": str(s.get("status", "")),
@@ -300,6 +328,7 @@ def build_html(
         f'<p class="muted">Run {e(str(summary.get("slug", "")))}, metric CRS '
         f"{e(str(summary.get('crs_metric', '')))}. The interactive map is map.html; the GIS "
         "layers are in sites.gpkg.</p>",
+        *[f'<p class="warning">{e(w)}</p>' for w in plan_warnings(summary)],
         "<h2>The plan at a glance</h2>",
         f'<table class="glance">{glance}</table>',
     ]
@@ -320,7 +349,7 @@ def build_html(
         parts.append(_html_table(curve_table(curve), row_class="curve"))
     solves = _solves(summary)
     if len(solves):
-        parts += ["<h2>Solver</h2>", _html_table(solves)]
+        parts += ["<h2>Solver</h2>", f"<p>{e(PASSES_TEXT)}</p>", _html_table(solves)]
     timings = summary.get("timings_s") or {}
     if timings:
         t = pd.DataFrame(
@@ -393,6 +422,7 @@ def build_markdown(
     parts = [
         f"# {county}: public charging and repair plan",
         "",
+        *[f"> **Warning:** {w}\n" for w in plan_warnings(summary)],
         "## The plan at a glance",
         "",
         _md_table(glance),
@@ -409,7 +439,7 @@ def build_markdown(
         parts += [_md_table(curve_table(curve)), ""]
     solves = _solves(summary)
     if len(solves):
-        parts += ["## Solver", "", _md_table(solves), ""]
+        parts += ["## Solver", "", PASSES_TEXT, "", _md_table(solves), ""]
     parts += ["## Data dictionary", "", _md_table(_dictionary_view(dictionary)), ""]
     return "\n".join(parts)
 

@@ -14,7 +14,7 @@ import numpy as np
 from planner import __version__
 from planner import columns as C
 from planner.config import Config
-from planner.datatypes import CountyData, Plan, SolveInfo
+from planner.datatypes import CountyData, Plan, SolveInfo, worst_status
 
 _PACKAGES = (
     "numpy",
@@ -109,6 +109,7 @@ def _solve_dict(info: SolveInfo | None) -> dict[str, Any] | None:
     if info is None:
         return None
     return {
+        "pass": info.stage or None,
         "model": info.model,
         "solver": info.solver,
         "status": info.status,
@@ -120,6 +121,16 @@ def _solve_dict(info: SolveInfo | None) -> dict[str, Any] | None:
         "variables": info.n_variables,
         "constraints": info.n_constraints,
     }
+
+
+def _mean_nearest(demand_out: gpd.GeoDataFrame) -> float | None:
+    """Session-weighted mean drive time to the nearest open station (points in reach)."""
+    near = demand_out[C.NEAREST_STATION_MIN]
+    ok = near.notna() & (demand_out[C.SESSIONS_DAY] > 0)
+    w = demand_out.loc[ok, C.SESSIONS_DAY]
+    if not ok.any() or float(w.sum()) <= 0:
+        return None
+    return round(float((w * near[ok]).sum() / w.sum()), 3)
 
 
 def build_summary(
@@ -165,6 +176,8 @@ def build_summary(
     st, rp = plan.stations, plan.repair_points
     capex_st = float(st[C.CAPEX].sum()) if len(st) else 0.0
     capex_rp = float(rp[C.CAPEX].sum()) if len(rp) else 0.0
+    passes = plan.passes
+    status, gap = worst_status(passes)
     info = plan.station_solve
     return {
         "county": county.name,
@@ -200,6 +213,7 @@ def build_summary(
         ),
         "mean_travel_min": round(mean_min, 3) if mean_min is not None else None,
         "max_travel_min": round(float(a.loc[w > 0, C.MINUTES].max()), 3) if len(a) else None,
+        "mean_nearest_min": _mean_nearest(demand_out),
         "capex_stations": round(capex_st),
         "capex_repair": round(capex_rp),
         "capex_total": round(capex_st + capex_rp),
@@ -209,19 +223,12 @@ def build_summary(
         "repair_response_min": config.repair.response_min,
         "objective": info.objective,
         "bound": info.bound,
-        "gap": info.gap,
+        "gap": gap,
         "solver": info.solver,
-        "status": info.status,
+        "status": status,
+        "safety_net": [p.stage for p in passes if p.status == "time_limit"],
         "repair_status": plan.repair_solve.status if plan.repair_solve else None,
-        "solves": [
-            s
-            for s in (
-                _solve_dict(info),
-                *(_solve_dict(x) for x in plan.extra_solves),
-                _solve_dict(plan.repair_solve),
-            )
-            if s
-        ],
+        "solves": [d for d in (_solve_dict(p) for p in passes) if d],
         "graph_nodes": graph["nodes"],
         "graph_edges": graph["edges"],
         "timings_s": {k: round(v, 3) for k, v in timings.items()},

@@ -1,0 +1,130 @@
+"""Lexicographic plans: most coverage, then least capex at it, then least drive time.
+
+A covering model has many optimal plans: the coverage objective is indifferent to cost, and
+two plans of the same coverage and capex can send drivers very different distances. A plan
+a county signs must not be an arbitrary one of them, so it is solved in passes, each with
+the optimum of the earlier ones held as a constraint:
+
+1. ``coverage``: maximise the sessions covered within the cutoff (``W*``);
+2. ``capex``: minimise capex subject to covering ``W*``;
+3. ``drive_time``: minimise the session-weighted drive time of the flows subject to
+   covering ``W*`` at no more than the capex of pass 2.
+
+With ``stations.objective: cost`` the first two swap: the least capex that covers the
+target, then the most coverage that capex buys, then the drive time. Every pass stops on
+the configured MIP gap (or a deterministic node limit); the time limit is a safety net only,
+and a pass that hit it is reported as such. Each pass starts from the plan of the one before.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
+
+from planner.datatypes import SolveInfo
+from planner.errors import InfeasibleError, SolverError
+
+logger = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+#: The model objective behind each pass.
+OBJECTIVES = {"coverage": "coverage", "capex": "cost", "drive_time": "time"}
+
+#: Slack on the optimum carried into the next pass: relative and absolute (sessions/day
+#: for coverage; CNY for capex, whose figures are whole yuan).
+_REL_TOL = 1e-7
+_COVER_ABS = 1e-6
+_CAPEX_ABS = 0.5
+
+
+def pass_order(objective: str, *, drive_time: bool = True) -> tuple[str, ...]:
+    """The passes for a station objective (``coverage`` or ``cost``)."""
+    first = ("coverage", "capex") if objective == "coverage" else ("capex", "coverage")
+    return (*first, "drive_time") if drive_time else first
+
+
+@dataclass
+class Lexicographic(Generic[R]):
+    """The plan of the last pass that found one, and the report of every pass."""
+
+    result: R
+    passes: list[SolveInfo]
+
+
+def solve_lexicographic(
+    solve_pass: Callable[..., R],
+    info_of: Callable[[R], SolveInfo],
+    order: tuple[str, ...],
+    *,
+    min_cover: float | None,
+    budget: float | None,
+    start: R | None = None,
+) -> Lexicographic[R]:
+    """Run the passes in ``order``, each holding the earlier optima.
+
+    Parameters
+    ----------
+    solve_pass
+        Solves the model once: called with keywords ``objective`` (a model objective),
+        ``min_cover``, ``budget`` and ``start``; returns the model's result.
+    info_of
+        The solver report of a result.
+    order
+        Pass names (see :func:`pass_order`).
+    min_cover, budget
+        The configured coverage floor and budget (None: none).
+    start
+        A plan to start the first pass from.
+
+    Returns
+    -------
+    Lexicographic
+        The final plan and one report per pass. A later pass that fails (the solver finds
+        no plan within its limits, or round-off makes the held optimum infeasible) keeps
+        the plan before it, and its report says so.
+    """
+    passes: list[SolveInfo] = []
+    result = start
+    for k, stage in enumerate(order):
+        try:
+            res = solve_pass(
+                objective=OBJECTIVES[stage], min_cover=min_cover, budget=budget, start=result
+            )
+        except (SolverError, InfeasibleError) as err:
+            if k == 0:
+                raise
+            logger.warning(
+                "%s pass found no plan, the %s plan stands: %s", stage, order[k - 1], err
+            )
+            passes.append(_failed(passes[-1], stage, err))
+            break
+        info = replace(info_of(res), stage=stage)
+        passes.append(info)
+        result = res
+        value = float(info.objective or 0.0)
+        if stage == "coverage":
+            floor = value - max(_COVER_ABS, _REL_TOL * abs(value))
+            min_cover = floor if min_cover is None else max(min_cover, floor)
+        elif stage == "capex":
+            cap = value + max(_CAPEX_ABS, _REL_TOL * abs(value))
+            budget = cap if budget is None else min(budget, cap)
+    assert result is not None
+    return Lexicographic(result, passes)
+
+
+def _failed(before: SolveInfo, stage: str, err: Exception) -> SolveInfo:
+    status = "infeasible" if isinstance(err, InfeasibleError) else "no_plan"
+    return replace(
+        before,
+        model=f"{before.model}:{stage}",
+        stage=stage,
+        status=status,
+        objective=None,
+        bound=None,
+        gap=None,
+        seconds=0.0,
+        build_seconds=0.0,
+    )
