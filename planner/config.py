@@ -251,6 +251,14 @@ class DemandSection(_Section):
         "'auto': the raster when one is given",
     )
     cell_size_m: float = Field(default=1000, gt=0, description="Demand aggregation cell")
+    min_raster_coverage: float = Field(
+        default=0.95,
+        ge=0,
+        le=1,
+        description="Raster: least share of the county's area its extent must cover; less "
+        "stops the run (exit 2) naming the file and the share. Nodata cells inside the "
+        "extent count as 0 people (a warning gives their share)",
+    )
     population_total: float | None = Field(
         default=None,
         gt=0,

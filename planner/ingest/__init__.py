@@ -146,7 +146,12 @@ def load_county(config: Config) -> CountyData:
     )
     if use_raster:
         assert inp.population is not None  # checked by the config
-        population = read_population(inp.population.path, geom, band=inp.population.band)
+        population = read_population(
+            inp.population.path,
+            geom,
+            band=inp.population.band,
+            min_coverage=config.demand.min_raster_coverage,
+        )
         inputs.append(input_file("population", inp.population.path))
     logger.info(
         "ingested %s: %d townships, %d road ways, %d POIs, %d places, %d substations, "
