@@ -101,7 +101,49 @@ def _finish(
     pts[C.EVS] = pts[C.POPULATION] * params.vehicles_per_1000 / 1000.0 * params.ev_adoption
     pts[C.SESSIONS_DAY] = pts[C.POPULATION] * per_person
     pts[C.KWH_DAY] = pts[C.SESSIONS_DAY] * params.kwh_per_session
+    warn_townships_without_demand(pts, townships)
     return pts
+
+
+def townships_without_demand(
+    demand: gpd.GeoDataFrame, townships: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """The townships none of whose demand points has a charging session.
+
+    Parameters
+    ----------
+    demand
+        Demand points with ``township_id`` and ``sessions_day``.
+    townships
+        With ``township_id`` (and ``township_name`` when known).
+
+    Returns
+    -------
+    GeoDataFrame
+        The rows of ``townships`` without demand, in their order.
+    """
+    with_demand = demand.loc[demand[C.SESSIONS_DAY] > 0, C.TOWNSHIP_ID]
+    return townships[~townships[C.TOWNSHIP_ID].isin(set(with_demand))]
+
+
+def warn_townships_without_demand(
+    demand: gpd.GeoDataFrame, townships: gpd.GeoDataFrame, *, shown: int = 10
+) -> None:
+    """Log a warning counting and naming the townships without demand (if any)."""
+    empty = townships_without_demand(demand, townships)
+    if empty.empty:
+        return
+    names = empty[C.TOWNSHIP_NAME] if C.TOWNSHIP_NAME in empty else empty[C.TOWNSHIP_ID]
+    labels = [f"{n} ({i})" for n, i in zip(names, empty[C.TOWNSHIP_ID], strict=True)]
+    more = f" and {len(labels) - shown} more" if len(labels) > shown else ""
+    logger.warning(
+        "%d of %d townships have no demand (population 0 or no charging sessions): %s%s; "
+        "check that the population data covers them",
+        len(empty),
+        len(townships),
+        ", ".join(labels[:shown]),
+        more,
+    )
 
 
 def demand_from_settlements(

@@ -104,3 +104,104 @@ def test_demo_raster_covers_the_demo_county(demo_dir):
         demo_dir / "qingxi_population.tif", county.union_all(), min_coverage=0.95
     )
     assert grid.values.sum() > 0
+
+
+# -- 2. townships without demand ---------------------------------------------------------
+
+
+def test_townships_without_demand_are_named_in_a_warning(caplog):
+    import geopandas as gpd
+    from rasterio.transform import from_origin
+
+    from planner.config import DemandSection
+    from planner.datatypes import PopulationGrid
+    from planner.demand import demand_from_raster
+
+    values = np.zeros((10, 30))
+    values[:, :10] = 5.0  # people in the western third only
+    grid = PopulationGrid(
+        values=values,
+        transform=from_origin(500_000, 3_131_000, 100, 100),
+        crs=rasterio.crs.CRS.from_epsg(32650),
+        source_total=float(values.sum()),
+    )
+    towns = gpd.GeoDataFrame(
+        {"township_id": ["A", "B", "C"], "township_name": ["城关镇", "青山乡", "白水乡"]},
+        geometry=[
+            shapely.box(500_000 + k * 1000, 3_130_000, 501_000 + k * 1000, 3_131_000)
+            for k in range(3)
+        ],
+        crs=32650,
+    )
+    d = demand_from_raster(grid, towns, towns.crs, params=DemandSection(cell_size_m=500))
+    assert set(d["township_id"]) == {"A"}
+    assert "2 of 3 townships have no demand" in caplog.text
+    assert "青山乡 (B), 白水乡 (C)" in caplog.text
+
+
+def _raster_without(township_code, demo_dir, dst):
+    """The demo raster with no people in one township."""
+    import geopandas as gpd
+    import rasterio.features
+
+    towns = gpd.read_file(demo_dir / "qingxi_boundaries.gpkg", layer="townships")
+    with rasterio.open(demo_dir / "qingxi_population.tif") as src:
+        profile = src.profile | {"driver": "GTiff"}
+        data = src.read(1)
+        shape = towns[towns["code"] == township_code].to_crs(src.crs).geometry.iloc[0]
+        inside = rasterio.features.geometry_mask(
+            [shape], data.shape, src.transform, invert=True, all_touched=True
+        )
+    data[inside] = 0.0
+    with rasterio.open(dst, "w", **profile) as out:
+        out.write(data, 1)
+    return towns[towns["code"] == township_code]["name"].iloc[0]
+
+
+@pytest.fixture(scope="module")
+def empty_township_run(demo_dir, demo_config, tmp_path_factory):
+    """A demo run whose raster has no people in one township: (output folder, code, name)."""
+    import geopandas as gpd
+
+    tmp = tmp_path_factory.mktemp("empty")
+    code = gpd.read_file(demo_dir / "qingxi_boundaries.gpkg", layer="townships")["code"].iloc[-1]
+    name = _raster_without(code, demo_dir, tmp / "pop.tif")
+    r = run_site(demo_config, tmp / "o", "--set", f"inputs.population.path={tmp / 'pop.tif'}")
+    assert r.returncode == 0, r.stderr
+    assert (
+        f"1 of 15 townships have no demand (population 0 or no charging sessions): {name}"
+        in " ".join(r.stderr.split())  # rich wraps log lines
+    )
+    return tmp / "o", code, name
+
+
+def test_township_without_demand_in_summary_report_and_maps(empty_township_run):
+    import json
+
+    out, code, name = empty_township_run
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["townships_without_demand"] == [{"township_id": code, "township_name": name}]
+    sentence = f"1 of 15 townships have no demand (population 0): {name}"
+    assert sentence in (out / "report.html").read_text(encoding="utf-8")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert sentence.replace("(", "\\(").replace(")", "\\)") in md  # Markdown-escaped
+    text = (out / "map.html").read_text(encoding="utf-8")
+    assert f"{name} ({code}): no demand (population 0)" in text
+    assert f"{name} ({code}): 0% of sessions covered" not in text
+
+
+def test_static_map_draws_townships_without_demand_grey(empty_township_run):
+    import geopandas as gpd
+    from matplotlib.colors import to_rgba
+
+    from planner.report.static_map import _NO_DEMAND, plot_plan
+
+    gpkg = empty_township_run[0] / "sites.gpkg"
+    layers = {k: gpd.read_file(gpkg, layer=k) for k in ("townships", "demand", "stations")}
+    fig = plot_plan(layers, title="qingxi")
+    ax = fig.axes[0]
+    grey = to_rgba(_NO_DEMAND, 0.55)
+    faces = [tuple(np.round(f, 3)) for c in ax.collections for f in c.get_facecolor()]
+    assert faces.count(tuple(np.round(grey, 3))) == 1  # the one empty township
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "township: no demand" in labels

@@ -47,6 +47,7 @@ th,td{border:1px solid #d0d0d0;padding:.25em .6em;text-align:left;vertical-align
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f5f7}
 table.glance th{width:16em}img{max-width:100%;height:auto;border:1px solid #ddd}
 .muted{color:#666;font-size:.9em}
+.note{background:#fff8e1;border-left:3px solid #e1b12c;padding:.3em .6em}
 @media print{body{margin:0;max-width:none}h2{page-break-after:avoid}}
 """
 
@@ -128,6 +129,34 @@ def key_figures(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
     rows += [(key, label, fmt(s[key])) for key, label, fmt in optional if key in s]
     return rows
+
+
+def data_notes(summary: dict[str, Any], *, shown: int = 20) -> list[str]:
+    """Sentences on gaps in the input data that the reader must know of.
+
+    Parameters
+    ----------
+    summary
+        The run's summary (summary.json).
+    shown
+        At most this many township names are listed.
+
+    Returns
+    -------
+    list of str
+        Plain sentences (not yet escaped), empty when the data has no such gap.
+    """
+    notes = []
+    empty = summary.get("townships_without_demand") or []
+    if empty:
+        names = [f"{t.get('township_name') or t.get('township_id')}" for t in empty]
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        notes.append(
+            f"{len(empty)} of {_num(summary.get('townships_total'))} townships have no "
+            f"demand (population 0): {', '.join(names[:shown])}{more}; they are grey on "
+            "the maps."
+        )
+    return notes
 
 
 def township_table(townships: pd.DataFrame, *, cutoff_min: float | None) -> pd.DataFrame:
@@ -302,6 +331,7 @@ def build_html(
         "layers are in sites.gpkg.</p>",
         "<h2>The plan at a glance</h2>",
         f'<table class="glance">{glance}</table>',
+        *(f'<p class="note">{e(note)}</p>' for note in data_notes(summary)),
     ]
     if map_png is not None:
         parts += ["<h2>Map</h2>", _img(map_png, f"{county}: map of the plan")]
@@ -397,6 +427,7 @@ def build_markdown(
         "",
         _md_table(glance),
         "",
+        *(f"{_md(note)}\n" for note in data_notes(summary)),
     ]
     if map_file:
         parts += ["## Map", "", f"![map of the plan]({map_file})", ""]

@@ -221,6 +221,10 @@ def _simplified(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
     return out
 
 
+#: Fill of townships without demand (population 0): grey, not the red of "0% covered".
+NO_DEMAND_COLOUR = "#b2b2b2"
+
+
 def _share_colour(share: float) -> str:
     """Red (0) through yellow to green (1)."""
     share = min(max(share, 0.0), 1.0)
@@ -384,22 +388,20 @@ def _township_layer(
     props = []
     for _, r in t.iterrows():
         share = float(r[C.COVERED_SHARE])
-        props.append(
-            {
-                "t": f"{_text(r[C.TOWNSHIP_NAME])} ({_text(r[C.TOWNSHIP_ID])}): "
-                f"{share:.0%} of sessions covered, {int(r[C.STATIONS])} stations",
-                "s": {"fillColor": _share_colour(share)},
-            }
-        )
-    legend.append(
-        {
-            "title": "Townships: sessions covered",
-            "items": [
-                {"label": f"{p:.0%}", "symbol": {"shape": "box", "fill": _share_colour(p)}}
-                for p in (0.0, 0.5, 1.0)
-            ],
-        }
-    )
+        label = f"{_text(r[C.TOWNSHIP_NAME])} ({_text(r[C.TOWNSHIP_ID])}): "
+        if not r[C.SESSIONS_DAY] > 0:  # nothing to cover: not "0% covered"
+            label += f"no demand (population {_fmt(r[C.POPULATION])}), "
+            colour = NO_DEMAND_COLOUR
+        else:
+            label += f"{share:.0%} of sessions covered, "
+            colour = _share_colour(share)
+        props.append({"t": f"{label}{int(r[C.STATIONS])} stations", "s": {"fillColor": colour}})
+    items = [
+        {"label": f"{p:.0%}", "symbol": {"shape": "box", "fill": _share_colour(p)}}
+        for p in (0.0, 0.5, 1.0)
+    ]
+    items.append({"label": "no demand", "symbol": {"shape": "box", "fill": NO_DEMAND_COLOUR}})
+    legend.append({"title": "Townships: sessions covered", "items": items})
     return _Overlay(
         "Townships (shaded by coverage share)",
         {
