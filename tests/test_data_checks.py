@@ -205,3 +205,68 @@ def test_static_map_draws_townships_without_demand_grey(empty_township_run):
     assert faces.count(tuple(np.round(grey, 3))) == 1  # the one empty township
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "township: no demand" in labels
+
+
+# -- 3. substation tags ------------------------------------------------------------------
+
+_OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6" generator="test">
+ <node id="1" lat="28.30" lon="117.30" version="1"/>
+ <node id="2" lat="28.30" lon="117.32" version="1"/>
+ <node id="3" lat="28.301" lon="117.301" version="1">
+  <tag k="power" v="sub_station"/><tag k="name" v="老变电站"/><tag k="voltage" v="35000"/>
+ </node>
+ <node id="4" lat="28.302" lon="117.302" version="1"><tag k="power" v="substation"/></node>
+ <node id="5" lat="28.303" lon="117.303" version="1">
+  <tag k="power" v="station"/><tag k="voltage" v="110000;10000"/>
+ </node>
+ <node id="6" lat="28.304" lon="117.304" version="1">
+  <tag k="power" v="station"/><tag k="plant:source" v="hydro"/><tag k="name" v="水电站"/>
+ </node>
+ <node id="7" lat="28.305" lon="117.305" version="1">
+  <tag k="power" v="transformer"/><tag k="transformer" v="distribution"/>
+ </node>
+ <node id="10" lat="28.310" lon="117.310" version="1"/>
+ <node id="11" lat="28.310" lon="117.311" version="1"/>
+ <node id="12" lat="28.311" lon="117.311" version="1"/>
+ <node id="13" lat="28.311" lon="117.310" version="1"/>
+ <node id="20" lat="28.320" lon="117.320" version="1"/>
+ <node id="21" lat="28.320" lon="117.321" version="1"/>
+ <node id="22" lat="28.321" lon="117.321" version="1"/>
+ <node id="23" lat="28.321" lon="117.320" version="1"/>
+ <way id="1" version="1"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/></way>
+ <way id="2" version="1">
+  <nd ref="10"/><nd ref="11"/><nd ref="12"/><nd ref="13"/><nd ref="10"/>
+  <tag k="power" v="substation"/><tag k="name" v="城关变"/><tag k="ref" v="S9"/>
+ </way>
+ <way id="3" version="1">
+  <nd ref="20"/><nd ref="21"/><nd ref="22"/><nd ref="23"/><nd ref="20"/>
+  <tag k="power" v="sub_station"/>
+ </way>
+ <way id="4" version="1"><nd ref="1"/><nd ref="10"/><tag k="power" v="line"/></way>
+ <way id="5" version="1"><nd ref="2"/><nd ref="20"/><tag k="power" v="minor_line"/></way>
+ <way id="6" version="1">
+  <nd ref="11"/><nd ref="21"/><tag k="power" v="cable"/><tag k="voltage" v="10000"/>
+ </way>
+</osm>
+"""
+
+
+def test_substations_from_current_legacy_and_area_tags(tmp_path):
+    from planner.ingest.osm import read_osm
+
+    path = tmp_path / "grid.osm"
+    path.write_text(_OSM_XML, encoding="utf-8")
+    osm = read_osm(path)
+    subs = osm.substations.set_index("osm_id")
+    # nodes and areas, power=substation, the legacy sub_station and the old station;
+    # the hydro plant tagged power=station is not a substation
+    assert sorted(subs.index) == ["n3", "n4", "n5", "w2", "w3"]
+    assert subs.loc["n3", "name"] == "老变电站" and subs.loc["n3", "voltage_kv"] == 35
+    assert subs.loc["n5", "voltage_kv"] == 110
+    assert subs.loc["w2", "ref"] == "S9"
+    area = subs.loc["w2", "geometry"]
+    assert area.x == pytest.approx(117.3105) and area.y == pytest.approx(28.3105)
+    assert osm.power_points["osm_id"].tolist() == ["n7"]
+    lines = osm.power_lines.set_index("osm_id")
+    assert lines["power"].to_dict() == {"w4": "line", "w5": "minor_line", "w6": "cable"}
