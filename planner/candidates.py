@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
 from planner import columns as C
@@ -26,6 +27,33 @@ _PRIORITY = {
 }
 #: Lines at or below this voltage (kV) count as medium-voltage lines a site can tap.
 MV_MAX_KV = 20.0
+
+
+def is_medium_voltage(power: ArrayLike, voltage_kv: ArrayLike) -> np.ndarray:
+    """Whether each line is medium voltage (a 10 kV tap for a site) or high voltage.
+
+    The one rule the model's connection cost and the map both use: a tagged voltage
+    decides (at most :data:`MV_MAX_KV`); without one, ``power=minor_line`` is
+    distribution (medium voltage) and ``power=line`` or ``cable`` counts as high voltage,
+    as untagged ``power=line`` ways in OSM are mostly transmission lines. Grid-company
+    lines without a voltage come in as ``minor_line`` (see
+    :func:`planner.ingest.tables.read_lines`).
+
+    Parameters
+    ----------
+    power
+        The OSM ``power`` value of each line.
+    voltage_kv
+        Its highest voltage in kV (NaN or None: not tagged).
+
+    Returns
+    -------
+    ndarray of bool
+        True for medium voltage.
+    """
+    kv = pd.to_numeric(pd.Series(np.asarray(voltage_kv, dtype=object)), errors="coerce")
+    kinds = pd.Series(np.asarray(power, dtype=object))
+    return np.where(kv.notna(), kv <= MV_MAX_KV, kinds == "minor_line").astype(bool)
 
 
 def classify(pois: gpd.GeoDataFrame, osm_classes: dict[str, str | None]) -> pd.Series:
@@ -147,11 +175,7 @@ def _attach_grid(
     power_points: gpd.GeoDataFrame | None,
 ) -> None:
     pts = cand.geometry.to_numpy()
-    # a line counts as a medium-voltage tap when it is a minor_line or its voltage is
-    # known to be at most 20 kV; untagged power=line ways are usually high voltage
-    mv = power_lines[
-        (power_lines["power"] == "minor_line") | (power_lines["voltage_kv"] <= MV_MAX_KV)
-    ]
+    mv = power_lines[is_medium_voltage(power_lines["power"], power_lines[C.VOLTAGE_KV])]
     targets = list(mv.geometry.to_numpy()) + list(substations.geometry.to_numpy())
     if power_points is not None and len(power_points):
         taps = power_points[~(power_points["voltage_kv"] > MV_MAX_KV)]

@@ -270,3 +270,63 @@ def test_substations_from_current_legacy_and_area_tags(tmp_path):
     assert osm.power_points["osm_id"].tolist() == ["n7"]
     lines = osm.power_lines.set_index("osm_id")
     assert lines["power"].to_dict() == {"w4": "line", "w5": "minor_line", "w6": "cable"}
+
+
+# -- 4. one voltage class for the map and the model --------------------------------------
+
+_LINES = [  # (power, voltage_kv, medium voltage?)
+    ("line", None, False),  # untagged power=line: transmission
+    ("minor_line", None, True),
+    ("cable", None, False),
+    ("line", 10.0, True),
+    ("line", 20.0, True),
+    ("minor_line", 35.0, False),  # the voltage tag wins
+    ("cable", 10.0, True),
+    ("line", 110.0, False),
+]
+
+
+def test_is_medium_voltage():
+    from planner.candidates import is_medium_voltage
+
+    power, kv, expected = zip(*_LINES, strict=True)
+    assert is_medium_voltage(list(power), list(kv)).tolist() == list(expected)
+
+
+def test_map_and_model_agree_on_every_line_voltage(tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    import geopandas as gpd
+
+    from planner.candidates import build_candidates
+    from planner.config import CandidatesSection, CostsSection
+    from planner.report.maps import _grid_layer
+
+    crs = 4548
+    county = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10_000, 10_000)], crs=crs)
+    towns = gpd.GeoDataFrame({"township_id": ["A"]}, geometry=county.geometry, crs=crs)
+    pois = gpd.GeoDataFrame(
+        {"osm_id": ["n1"], "name": ["加油站"], "amenity": ["fuel"], "shop": [None]},
+        geometry=[shapely.Point(5000, 5100)],
+        crs=crs,
+    )
+    no_subs = gpd.GeoDataFrame({"substation_id": [], "headroom_kw": []}, geometry=[], crs=crs)
+    for power, kv, _ in _LINES:
+        lines = gpd.GeoDataFrame(
+            {"osm_id": ["w1"], "power": [power], "voltage_kv": [kv], "name": [None]},
+            geometry=[shapely.LineString([(0, 5000), (10_000, 5000)])],
+            crs=crs,
+        )
+        cand = build_candidates(
+            pois, county, towns, no_subs, lines, rules=CandidatesSection(), costs=CostsSection()
+        )
+        model_mv = bool(cand["grid_distance_m"].iloc[0] == pytest.approx(100))
+        county_data = SimpleNamespace(
+            power_lines=lines, substations=no_subs.assign(name=[], voltage_kv=[])
+        )
+        spec = json.loads(_grid_layer(county_data, 0, []).spec_json)
+        feature = spec["data"]["features"][0]["properties"]
+        map_mv = feature["s"]["color"] == "#e1b12c"
+        assert map_mv == model_mv, (power, kv, feature["t"])
+        assert ("10 kV line" in feature["t"]) == model_mv

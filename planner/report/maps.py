@@ -32,6 +32,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from planner import columns as C
+from planner.candidates import is_medium_voltage
 from planner.config import ReportSection
 from planner.datatypes import CountyData, Plan
 from planner.errors import AssetError
@@ -462,12 +463,14 @@ def _grid_layer(county: CountyData, simplify_m: float, legend: list[dict[str, An
     lines = county.power_lines.explode(index_parts=False)
     lines = _simplified(lines[lines.geom_type == "LineString"], simplify_m)
     props = []
-    for _, r in lines.iterrows():
+    medium = is_medium_voltage(lines["power"], lines[C.VOLTAGE_KV])  # as the model does
+    for mv, (_, r) in zip(medium, lines.iterrows(), strict=True):
         kv = r[C.VOLTAGE_KV]
-        mv = pd.isna(kv) or kv <= 20
+        tag = f"{_fmt(kv)} kV" if pd.notna(kv) else "voltage not tagged"
+        kind = "10 kV line: a site can connect" if mv else "high voltage: no site connection"
         props.append(
             {
-                "t": f"{_text(r.get('power'))} {_fmt(kv)} kV",
+                "t": f"{_text(r.get('power'))}, {tag} ({kind})",
                 "s": {"color": "#e1b12c" if mv else "#c23616", "weight": 1.5 if mv else 2.5},
             }
         )
@@ -490,7 +493,10 @@ def _grid_layer(county: CountyData, simplify_m: float, legend: list[dict[str, An
                     "symbol": {"shape": "circle", "color": "#7f1d1d", "fill": "#c23616"},
                 },
                 {"label": "10 kV line", "symbol": {"shape": "line", "color": "#e1b12c"}},
-                {"label": "higher voltage", "symbol": {"shape": "line", "color": "#c23616"}},
+                {
+                    "label": "higher voltage (and power=line without a voltage tag)",
+                    "symbol": {"shape": "line", "color": "#c23616"},
+                },
             ],
         }
     )
