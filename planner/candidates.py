@@ -25,6 +25,13 @@ _PRIORITY = {
     "commercial_outlet": 4,
     "institution": 5,
 }
+#: How a site's connection cost was found (the ``connection_basis`` column).
+BASIS_DISTANCE, BASIS_DEFAULT, BASIS_NONE, BASIS_EXISTING = (
+    "grid distance",
+    "default",
+    "not included",
+    "existing site",
+)
 #: Lines at or below this voltage (kV) count as medium-voltage lines a site can tap.
 MV_MAX_KV = 20.0
 
@@ -111,8 +118,8 @@ def build_candidates(
     -------
     GeoDataFrame
         ``candidate_id``, ``name``, ``policy_class``, ``osm_id``, ``source``,
-        ``township_id``, ``grid_distance_m``, ``connection_cost``, ``substation_id``,
-        ``headroom_kw``, ``station_capex``.
+        ``township_id``, ``grid_distance_m``, ``connection_cost`` (NaN: not included),
+        ``connection_basis``, ``substation_id``, ``headroom_kw``, ``station_capex``.
     """
     cls = classify(pois, rules.osm_classes)
     sel = cls.notna() & cls.isin(rules.classes)
@@ -139,7 +146,8 @@ def build_candidates(
     cand.insert(0, C.CANDIDATE_ID, [f"c{i:04d}" for i in range(len(cand))])
     cand[C.TOWNSHIP_ID] = assign_townships(cand, townships, label="candidates")
     _attach_grid(cand, substations, power_lines, costs, power_points)
-    cand[C.STATION_CAPEX] = costs.station_capex + cand[C.CONNECTION_COST]
+    # a connection cost that is not included adds nothing (the summary says so)
+    cand[C.STATION_CAPEX] = costs.station_capex + cand[C.CONNECTION_COST].fillna(0.0)
     counts = cand[C.POLICY_CLASS].value_counts().to_dict()
     logger.info("%d candidates: %s", len(cand), counts)
     return cand
@@ -184,11 +192,12 @@ def _attach_grid(
         tree = shapely.STRtree(targets)
         idx = tree.nearest(pts)
         dist = shapely.distance(pts, np.asarray(targets, dtype=object)[idx])
+        cand[C.CONNECTION_COST] = np.round(dist / 1000.0 * costs.connection_per_km)
+        cand[C.CONNECTION_BASIS] = BASIS_DISTANCE
     else:
-        logger.warning("no 10 kV lines or substations: grid connection cost is unknown (NaN)")
         dist = np.full(len(pts), np.nan)
+        _without_grid(cand, costs)
     cand[C.GRID_DISTANCE_M] = np.round(dist, 1)
-    cand[C.CONNECTION_COST] = np.round(np.nan_to_num(dist / 1000.0 * costs.connection_per_km))
     if len(substations) and len(pts):
         s_tree = shapely.STRtree(substations.geometry.to_numpy())
         s_idx = s_tree.nearest(pts)
@@ -197,6 +206,52 @@ def _attach_grid(
     else:
         cand[C.SUBSTATION_ID] = None
         cand[C.HEADROOM_KW] = np.nan
+
+
+def _without_grid(cand: gpd.GeoDataFrame, costs: CostsSection) -> None:
+    """Connection costs when no 10 kV line or substation is known: the default, or none."""
+    default = costs.connection_default
+    if default is None:
+        cand[C.CONNECTION_COST] = np.nan
+        cand[C.CONNECTION_BASIS] = BASIS_NONE
+        logger.warning(
+            "no 10 kV lines or substations in the grid data: the connection costs of the %d "
+            "candidates are not included (empty in the exports; set costs.connection_default "
+            "for a cost per site)",
+            len(cand),
+        )
+    else:
+        cand[C.CONNECTION_COST] = float(default)
+        cand[C.CONNECTION_BASIS] = BASIS_DEFAULT
+        logger.warning(
+            "no 10 kV lines or substations in the grid data: the %d candidates take "
+            "costs.connection_default=%g CNY as their connection cost",
+            len(cand),
+            default,
+        )
+
+
+def connection_costs_note(candidates: gpd.GeoDataFrame) -> str:
+    """Whether the plan's costs include grid connections, for summary.json and the report.
+
+    Parameters
+    ----------
+    candidates
+        New candidate sites with ``connection_cost`` and ``connection_basis``.
+
+    Returns
+    -------
+    str
+        ``"included"`` (from the distance to the grid), ``"default N CNY per site"``
+        (``costs.connection_default``) or ``"not included"``.
+    """
+    basis = set(candidates[C.CONNECTION_BASIS]) if len(candidates) else {BASIS_DISTANCE}
+    if BASIS_NONE in basis:
+        return "not included"
+    if BASIS_DEFAULT in basis:
+        cost = candidates.loc[candidates[C.CONNECTION_BASIS] == BASIS_DEFAULT, C.CONNECTION_COST]
+        return f"default {float(cost.iloc[0]):,.0f} CNY per site"
+    return "included"
 
 
 #: Policy class of existing public chargers used as open sites.
@@ -248,6 +303,7 @@ def existing_sites(chargers: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> g
     out[C.EXISTING_CHARGERS] = sockets.where(sockets >= 1, 1).round().astype(int).to_numpy()
     out[C.STATION_CAPEX] = 0.0
     out[C.CONNECTION_COST] = 0.0
+    out[C.CONNECTION_BASIS] = BASIS_EXISTING
     return out
 
 

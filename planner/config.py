@@ -419,6 +419,13 @@ class CostsSection(_Section):
     connection_per_km: float = Field(
         default=250_000, ge=0, description="10 kV connection cost per km of line"
     )
+    connection_default: float | None = Field(
+        default=None,
+        ge=0,
+        description="Connection cost per site (CNY) when the inputs hold no 10 kV line or "
+        "substation to measure from; None: connection costs are 'not included' (left "
+        "empty in the exports, said so in summary.json and the report)",
+    )
     repair_point_capex: float = Field(default=150_000, ge=0, description="Cost per repair point")
     repair_at_station_capex: float = Field(
         default=60_000,

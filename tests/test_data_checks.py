@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -330,3 +331,95 @@ def test_map_and_model_agree_on_every_line_voltage(tmp_path):
         map_mv = feature["s"]["color"] == "#e1b12c"
         assert map_mv == model_mv, (power, kv, feature["t"])
         assert ("10 kV line" in feature["t"]) == model_mv
+
+
+# -- 5. connection costs without grid data -----------------------------------------------
+
+
+def _no_grid_layers():
+    import geopandas as gpd
+
+    crs = 4548
+    county = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10_000, 10_000)], crs=crs)
+    towns = gpd.GeoDataFrame({"township_id": ["A"]}, geometry=county.geometry, crs=crs)
+    pois = gpd.GeoDataFrame(
+        {"osm_id": ["n1", "n2"], "name": ["加油站", "超市"], "amenity": ["fuel", None]}
+        | {"shop": [None, "supermarket"]},
+        geometry=[shapely.Point(2000, 2000), shapely.Point(7000, 7000)],
+        crs=crs,
+    )
+    subs = gpd.GeoDataFrame({"substation_id": [], "headroom_kw": []}, geometry=[], crs=crs)
+    lines = gpd.GeoDataFrame({"power": [], "voltage_kv": []}, geometry=[], crs=crs)
+    return pois, county, towns, subs, lines
+
+
+def test_without_grid_data_connection_costs_are_not_included(caplog):
+    from planner.candidates import build_candidates, connection_costs_note
+    from planner.config import CandidatesSection, CostsSection
+
+    costs = CostsSection(station_capex=100_000)
+    cand = build_candidates(*_no_grid_layers(), rules=CandidatesSection(), costs=costs)
+    assert cand["connection_cost"].isna().all()
+    assert (cand["connection_basis"] == "not included").all()
+    assert cand["station_capex"].tolist() == [100_000, 100_000]
+    assert connection_costs_note(cand) == "not included"
+    assert "the connection costs of the 2 candidates are not included" in caplog.text
+
+
+def test_without_grid_data_a_default_connection_cost(caplog):
+    from planner.candidates import build_candidates, connection_costs_note
+    from planner.config import CandidatesSection, CostsSection
+
+    costs = CostsSection(station_capex=100_000, connection_default=50_000)
+    cand = build_candidates(*_no_grid_layers(), rules=CandidatesSection(), costs=costs)
+    assert cand["connection_cost"].tolist() == [50_000, 50_000]
+    assert (cand["connection_basis"] == "default").all()
+    assert cand["station_capex"].tolist() == [150_000, 150_000]
+    assert connection_costs_note(cand) == "default 50,000 CNY per site"
+    assert "the 2 candidates take costs.connection_default=50000 CNY" in caplog.text
+
+
+def test_cli_without_grid_data_says_connection_costs_are_not_included(
+    tmp_path, demo_dir, demo_config
+):
+    import csv
+    import json
+
+    import osmium
+
+    pbf = tmp_path / "no_grid.osm.pbf"
+    writer = osmium.SimpleWriter(str(pbf))
+    for obj in osmium.FileProcessor(str(demo_dir / "qingxi.osm.pbf")):
+        if "power" not in obj.tags:
+            writer.add(obj)
+    writer.close()
+    out = tmp_path / "o"
+    r = run_site(
+        demo_config, out, "--set", f"inputs.osm.path={pbf}", "--set", "inputs.substations="
+    )
+    assert r.returncode == 0, r.stderr
+    log = " ".join(r.stderr.split())  # rich wraps log lines
+    assert re.search(r"the connection costs of the \d+ candidates are not included", log)
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["connection_costs"] == "not included"
+    with open(out / "stations.csv", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    new = [row for row in rows if row["existing_chargers"] == "0"]
+    assert new and all(row["connection_cost"] == "" for row in new)
+    assert all(row["connection_basis"] == "not included" for row in new)
+    assert "Grid connection costs are not included" in (out / "report.html").read_text(
+        encoding="utf-8"
+    )
+    assert "Grid connection costs are not included" in (out / "report.md").read_text(
+        encoding="utf-8"
+    )
+    assert "not included" in (out / "map.html").read_text(encoding="utf-8")
+    with open(out / "data_dictionary.csv", encoding="utf-8-sig") as f:
+        assert "connection_basis" in {row["column"] for row in csv.DictReader(f)}
+
+
+def test_demo_connection_costs_are_included(demo_run):
+    import json
+
+    s = json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
+    assert s["connection_costs"] == "included"

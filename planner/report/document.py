@@ -156,6 +156,18 @@ def data_notes(summary: dict[str, Any], *, shown: int = 20) -> list[str]:
             f"demand (population 0): {', '.join(names[:shown])}{more}; they are grey on "
             "the maps."
         )
+    connection = summary.get("connection_costs")
+    if connection == "not included":
+        notes.append(
+            "Grid connection costs are not included: the inputs hold no 10 kV lines or "
+            "substations, so the capital costs leave out the connection of each site "
+            "(costs.connection_default sets a cost per site)."
+        )
+    elif connection and connection != "included":
+        notes.append(
+            f"Grid connection costs are a {connection} (costs.connection_default): the "
+            "inputs hold no 10 kV lines or substations to measure from."
+        )
     return notes
 
 

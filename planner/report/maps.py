@@ -189,6 +189,11 @@ def _fmt(x: object, digits: int = 0) -> str:
     return f"{float(x):,.{digits}f}"  # type: ignore[arg-type]
 
 
+def _connection_text(cost: object) -> str:
+    """A connection cost for a popup: empty in the data means it is not included."""
+    return "not included" if cost is None or pd.isna(cost) else _fmt(cost)
+
+
 def _rounded(geoms: gpd.GeoSeries, digits: int) -> np.ndarray:
     return shapely.transform(geoms.to_numpy(), lambda xy: np.round(xy, digits))
 
@@ -584,7 +589,7 @@ def _candidate_layer(
                     _text(r[C.POLICY_CLASS]),
                     _text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID])),
                     _fmt(r[C.STATION_CAPEX]),
-                    _fmt(r[C.CONNECTION_COST]),
+                    _connection_text(r[C.CONNECTION_COST]),
                     _fmt(r[C.GRID_DISTANCE_M]),
                     _text(r[C.SUBSTATION_ID]),
                 ],
@@ -669,7 +674,7 @@ def _station_layer(
                         _fmt(r[C.CHARGER_KW]),
                         _fmt(r[C.SESSIONS_SERVED], 1),
                         _fmt(r[C.CAPEX]),
-                        _fmt(r[C.CONNECTION_COST]),
+                        _connection_text(r[C.CONNECTION_COST]),
                         _text(r[C.SUBSTATION_ID]),
                     ],
                 },

@@ -14,6 +14,7 @@ import pandas as pd
 
 from planner import __version__
 from planner import columns as C
+from planner.candidates import connection_costs_note
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, SolveInfo
 
@@ -186,6 +187,7 @@ def build_summary(
         "sessions_day": round(sessions, 2),
         "demand_points": len(demand_out),
         "candidates": len(candidates),
+        "connection_costs": connection_costs_note(candidates),
         "existing_chargers": len(county.chargers),
         "existing_sessions_served_day": (
             round(float(plan.existing_sites[C.SESSIONS_SERVED].sum()), 2)
