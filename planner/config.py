@@ -230,16 +230,42 @@ class CrsSection(_Section):
     )
 
 
-#: People per settlement by OSM place type, where the population tag is missing.
-DEFAULT_PLACE_POPULATION = {
-    "city": 100_000.0,
-    "town": 8_000.0,
-    "suburb": 5_000.0,
-    "quarter": 2_000.0,
-    "village": 600.0,
-    "hamlet": 80.0,
-    "isolated_dwelling": 8.0,
-}
+class PlacePopulation(_Section):
+    """People per OSM ``place=*`` settlement without a ``population`` tag, by place value.
+
+    Defaults for rural China. Suburbs and quarters are parts of a town or city whose
+    people its own ``place=town``/``city`` node already stands for: by default they
+    count 0 people and are left out of demand (the log counts them), so that a
+    ``place=suburb`` node does not make a small town look like a big one.
+    """
+
+    city: float = Field(
+        default=100_000, ge=0, description="place=city: a city (a county seat of that size)"
+    )
+    town: float = Field(
+        default=8_000, ge=0, description="place=town: a town (镇), e.g. a township seat"
+    )
+    village: float = Field(
+        default=600, ge=0, description="place=village: a village (行政村 or a large 自然村)"
+    )
+    hamlet: float = Field(default=80, ge=0, description="place=hamlet: a hamlet (自然村, 屯, 组)")
+    isolated_dwelling: float = Field(
+        default=8, ge=0, description="place=isolated_dwelling: one or two farmsteads"
+    )
+    suburb: float = Field(
+        default=0,
+        ge=0,
+        description="place=suburb: a district of a town or city, counted in it (0: left out)",
+    )
+    quarter: float = Field(
+        default=0,
+        ge=0,
+        description="place=quarter: a part of a town or suburb, counted in it (0: left out)",
+    )
+
+    def as_dict(self) -> dict[str, float]:
+        """Place value -> people."""
+        return {k: float(v) for k, v in self.model_dump().items()}
 
 
 class DemandSection(_Section):
@@ -264,10 +290,10 @@ class DemandSection(_Section):
         gt=0,
         description="Settlements: scale populations so the county totals this (e.g. census)",
     )
-    place_population: dict[str, float] = Field(
-        default_factory=lambda: dict(DEFAULT_PLACE_POPULATION),
+    place_population: PlacePopulation = Field(
+        default_factory=PlacePopulation,
         description="Settlements: people per place type where the population tag is missing "
-        "(merged with the defaults)",
+        "(one field per OSM place value; unlisted ones keep their defaults)",
     )
     weight_by_buildings: bool = Field(
         default=False,
@@ -294,11 +320,6 @@ class DemandSection(_Section):
     min_population: float = Field(
         default=1.0, ge=0, description="Cells with fewer people are not demand points"
     )
-
-    @field_validator("place_population", mode="before")
-    @classmethod
-    def _merge_places(cls, value: object) -> object:
-        return _with_defaults(DEFAULT_PLACE_POPULATION, value)
 
 
 PolicyClass = Literal[POLICY_CLASSES]  # type: ignore[valid-type]

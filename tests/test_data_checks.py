@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -423,3 +424,97 @@ def test_demo_connection_costs_are_included(demo_run):
 
     s = json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
     assert s["connection_costs"] == "included"
+
+
+# -- 6. settlement sizes per place value -------------------------------------------------
+
+
+def _settlements(rows):
+    import geopandas as gpd
+
+    crs = 32650
+    county = gpd.GeoDataFrame(
+        geometry=[shapely.box(500_000, 3_129_000, 504_000, 3_131_000)], crs=crs
+    )
+    towns = gpd.GeoDataFrame(
+        {"township_id": ["W", "E"], "township_name": ["甲镇", "乙镇"]},
+        geometry=[
+            shapely.box(500_000, 3_129_000, 502_000, 3_131_000),
+            shapely.box(502_000, 3_129_000, 504_000, 3_131_000),
+        ],
+        crs=crs,
+    )
+    places = gpd.GeoDataFrame(
+        {
+            "name": [r[0] for r in rows],
+            "place": [r[1] for r in rows],
+            "population": [r[2] for r in rows],
+        },
+        geometry=[shapely.Point(r[3], r[4]) for r in rows],
+        crs=crs,
+    )
+    return places, county, towns
+
+
+def test_suburbs_do_not_make_a_small_town_big(caplog):
+    from planner.config import DemandSection
+    from planner.demand import demand_from_settlements
+
+    places, county, towns = _settlements(
+        [
+            ("甲镇", "town", 430.0, 501_000, 3_130_000),  # a 430-person town, tagged
+            ("甲镇新区", "suburb", None, 501_200, 3_130_200),  # no tag: part of the town
+            ("老街", "quarter", None, 501_100, 3_130_100),
+            ("乙镇", "town", 3000.0, 503_000, 3_130_000),
+            ("乙村", "village", None, 503_500, 3_129_500),
+        ]
+    )
+    d = demand_from_settlements(places, county, towns, params=DemandSection(population_total=4_030))
+    assert d["name"].tolist() == ["甲镇", "乙镇", "乙村"]
+    assert d["population"].tolist() == pytest.approx([430, 3000, 600])
+    assert "2 settlements without a population tag are left out" in caplog.text
+    assert "{'suburb': 1, 'quarter': 1}" in caplog.text
+    # a planner who wants suburbs counted says how many people each holds
+    d = demand_from_settlements(
+        places, county, towns, params=DemandSection(place_population={"suburb": 500})
+    )
+    assert d.set_index("name").loc["甲镇新区", "population"] == 500
+
+
+def test_an_estimate_above_the_county_total_is_a_warning(caplog):
+    from planner.config import DemandSection
+    from planner.demand import demand_from_settlements
+
+    places, county, towns = _settlements(
+        [
+            ("甲镇", "town", None, 501_000, 3_130_000),
+            ("乙镇", "town", None, 503_000, 3_130_000),
+        ]
+    )
+    d = demand_from_settlements(
+        places, county, towns, params=DemandSection(population_total=10_000)
+    )
+    assert d["population"].sum() == pytest.approx(10_000)
+    assert (
+        "the settlement estimate of 16000 people is above the county's total "
+        "demand.population_total=10000" in caplog.text
+    )
+    assert [r.levelname for r in caplog.records if "16000" in r.getMessage()] == ["WARNING"]
+
+
+def test_every_place_value_read_is_a_documented_config_field():
+    from planner.config import ConfigError, PlacePopulation, config_from_dict
+    from planner.ingest.osm import PLACE_TYPES
+
+    fields = PlacePopulation.model_fields
+    assert set(fields) == set(PLACE_TYPES)
+    assert all(f.description for f in fields.values())
+    assert PlacePopulation().suburb == 0 and PlacePopulation().quarter == 0
+    raw = {
+        "county": {"name": "x"},
+        "inputs": {"boundaries": {"path": "b.gpkg"}, "osm": {"path": "x.osm.pbf"}},
+        "stations": {"budget": 1e6},
+        "demand": {"place_population": {"suburbb": 100}},
+    }
+    with pytest.raises(ConfigError, match=r"unknown key 'demand\.place_population\.suburbb'"):
+        config_from_dict(raw, base_dir=Path("."))
