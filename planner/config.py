@@ -23,6 +23,9 @@ from pydantic import (
 
 from planner.errors import ConfigError
 
+#: Chinese web-map coordinate systems (not in PROJ), converted to WGS84 at ingest.
+CHINA_SYSTEMS = ("gcj02", "bd09")
+
 #: Policy classes of candidate sites.
 POLICY_CLASSES = (
     "commercial_outlet",
@@ -70,6 +73,12 @@ class BoundariesInput(_Section):
     encoding: str | None = Field(
         default=None, description="Text encoding of a Shapefile's .dbf (e.g. gbk); auto if None"
     )
+    crs: str | None = Field(
+        default=None,
+        description="CRS of the file's coordinates: None (the CRS the file states), an EPSG "
+        "code (replaces what the file states, or supplies a missing .prj), or 'gcj02' "
+        "(Gaode/AMap) / 'bd09' (Baidu) degrees, converted to WGS84 at ingest",
+    )
     county_name: str | None = Field(
         default=None, description="source osm: the county's name in any language tag"
     )
@@ -83,8 +92,34 @@ class BoundariesInput(_Section):
         default=8, ge=1, le=12, description="source osm: admin_level of townships (8 in China)"
     )
 
+    @field_validator("crs", mode="before")
+    @classmethod
+    def _crs_text(cls, value: object) -> object:
+        # YAML reads a bare EPSG code (4490) as a number
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"EPSG:{value}"
+        return value
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        if value is None or value.lower() in CHINA_SYSTEMS:
+            return value.lower() if value is not None else None
+        from pyproj import CRS
+
+        text = f"EPSG:{value}" if value.strip().isdigit() else value
+        try:
+            CRS.from_user_input(text)
+        except Exception:
+            msg = f"{value!r} is not a CRS (use e.g. EPSG:4490, gcj02 or bd09)"
+            raise ValueError(msg) from None
+        return text
+
     @model_validator(mode="after")
     def _check(self) -> BoundariesInput:
+        if self.source == "osm" and self.crs is not None:
+            msg = "boundaries: crs applies to a boundaries file (source 'file'), not to OSM"
+            raise ValueError(msg)
         if self.source == "file" and self.path is None:
             msg = "boundaries: source 'file' needs a path"
             raise ValueError(msg)

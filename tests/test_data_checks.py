@@ -518,3 +518,115 @@ def test_every_place_value_read_is_a_documented_config_field():
     }
     with pytest.raises(ConfigError, match=r"unknown key 'demand\.place_population\.suburbb'"):
         config_from_dict(raw, base_dir=Path("."))
+
+
+# -- 7. boundaries in GCJ-02 (or any declared CRS) ---------------------------------------
+
+
+def _shifted(gdf, forward):
+    """The layer with every coordinate passed through ``forward(lon, lat)``."""
+    return gdf.set_geometry(
+        shapely.transform(
+            gdf.geometry.to_numpy(), lambda xy: np.column_stack(forward(xy[:, 0], xy[:, 1]))
+        )
+    )
+
+
+def _worst_gap_m(a, b):
+    """The largest Hausdorff distance (m) between matching polygons of two layers."""
+    crs = 4548  # CGCS2000 GK zone 39, around the demo county
+    ga, gb = a.to_crs(crs).geometry.to_numpy(), b.to_crs(crs).geometry.to_numpy()
+    return float(shapely.hausdorff_distance(ga, gb).max())
+
+
+@pytest.mark.parametrize("system", ["gcj02", "bd09"])
+def test_boundaries_in_gcj02_or_bd09_come_back_within_a_metre(tmp_path, demo_dir, system):
+    import geopandas as gpd
+
+    from planner.ingest.boundaries import read_boundaries
+    from planner.ingest.china import wgs84_to_bd09, wgs84_to_gcj02
+
+    forward = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}[system]
+    src = demo_dir / "qingxi_boundaries.gpkg"
+    county = gpd.read_file(src, layer="county").to_crs(4326)
+    towns = gpd.read_file(src, layer="townships").to_crs(4326)
+    path = tmp_path / f"towns_{system}.gpkg"
+    _shifted(county, forward).to_file(path, layer="county")
+    _shifted(towns, forward).to_file(path, layer="townships")
+    kw = {"county_layer": "county", "township_layer": "townships"}
+    kw |= {"id_field": "code", "name_field": "name"}
+    _, as_is = read_boundaries(path, **kw)
+    assert _worst_gap_m(as_is, towns) > 100  # undeclared, the offset stays (hundreds of m)
+    c, t = read_boundaries(path, crs=system, **kw)
+    assert t["township_id"].tolist() == towns["code"].tolist()
+    assert _worst_gap_m(t, towns) < 1.0
+    assert _worst_gap_m(c, county) < 1.0
+
+
+def test_boundaries_crs_supplies_a_missing_prj(tmp_path, caplog):
+    import geopandas as gpd
+
+    from planner.ingest.boundaries import read_boundaries
+
+    box = shapely.box(117.0, 28.0, 117.2, 28.2)
+    metres = gpd.GeoDataFrame({"code": ["1"], "name": ["乡"]}, geometry=[box], crs=4326)
+    metres = metres.to_crs(4548)
+    path = tmp_path / "towns.shp"
+    metres.to_file(path, encoding="utf-8")
+    path.with_suffix(".prj").unlink()
+    kw = {"county_layer": None, "township_layer": None, "id_field": "code", "name_field": "name"}
+    with pytest.raises(DataError, match="layer has no CRS"):
+        read_boundaries(path, **kw)
+    _, t = read_boundaries(path, crs="EPSG:4548", **kw)
+    assert shapely.hausdorff_distance(t.geometry.iloc[0], box) < 1e-6
+    # a declared CRS that contradicts the file's own wins, with a warning naming both
+    metres.to_file(tmp_path / "stated.gpkg", layer="t")
+    _, t = read_boundaries(tmp_path / "stated.gpkg", crs="EPSG:4549", **kw | {"county_layer": "t"})
+    assert "the config's crs EPSG:4549 is used instead" in caplog.text
+
+
+def test_boundaries_crs_in_the_config(tmp_path):
+    from planner.config import ConfigError, config_from_dict
+
+    def cfg(boundaries):
+        raw = {
+            "county": {"name": "x"},
+            "inputs": {"boundaries": boundaries, "osm": {"path": "x.osm.pbf"}},
+            "stations": {"budget": 1e6},
+        }
+        return config_from_dict(raw, base_dir=tmp_path)
+
+    assert cfg({"path": "b.gpkg", "crs": "GCJ02"}).inputs.boundaries.crs == "gcj02"
+    assert cfg({"path": "b.gpkg", "crs": 4490}).inputs.boundaries.crs == "EPSG:4490"
+    with pytest.raises(ConfigError, match=r"inputs\.boundaries\.crs.*'wgs'.*is not a CRS"):
+        cfg({"path": "b.gpkg", "crs": "wgs"})
+    with pytest.raises(ConfigError, match="crs applies to a boundaries file"):
+        cfg({"source": "osm", "county_name": "x", "crs": "gcj02"})
+
+
+def test_cli_runs_on_gcj02_boundaries_as_on_the_originals(tmp_path, demo_dir, demo_config):
+    import json
+
+    import geopandas as gpd
+
+    from planner.ingest.china import wgs84_to_gcj02
+
+    src = demo_dir / "qingxi_boundaries.gpkg"
+    path = tmp_path / "gcj.gpkg"
+    for layer in ("county", "townships"):
+        _shifted(gpd.read_file(src, layer=layer).to_crs(4326), wgs84_to_gcj02).to_file(
+            path, layer=layer
+        )
+    out = tmp_path / "o"
+    r = run_site(
+        demo_config,
+        out,
+        *("--set", f"inputs.boundaries.path={path}", "--set", "inputs.boundaries.crs=gcj02"),
+        *("--set", "repair.enabled=false"),
+    )
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["townships_total"] == 15 and s["townships_without_demand"] == []
+    towns = gpd.read_file(out / "sites.gpkg", layer="townships")
+    original = gpd.read_file(src, layer="townships")
+    assert _worst_gap_m(towns.sort_values("township_id"), original.sort_values("code")) < 1.0

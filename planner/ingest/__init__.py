@@ -67,6 +67,7 @@ def load_county(config: Config) -> CountyData:
             id_field=b.township_id_field,
             name_field=b.township_name_field,
             encoding=b.encoding,
+            crs=b.crs,
         )
         inputs.append(input_file("boundaries", b.path))
     county.loc[0, C.NAME] = config.county.name
