@@ -188,10 +188,11 @@ def _attach_grid(
     if power_points is not None and len(power_points):
         taps = power_points[~(power_points["voltage_kv"] > MV_MAX_KV)]
         targets += list(taps.geometry.to_numpy())
-    if targets and len(pts):
-        tree = shapely.STRtree(targets)
-        idx = tree.nearest(pts)
-        dist = shapely.distance(pts, np.asarray(targets, dtype=object)[idx])
+    if targets:
+        dist = np.zeros(0)
+        if len(pts):
+            idx = shapely.STRtree(targets).nearest(pts)
+            dist = shapely.distance(pts, np.asarray(targets, dtype=object)[idx])
         cand[C.CONNECTION_COST] = np.round(dist / 1000.0 * costs.connection_per_km)
         cand[C.CONNECTION_BASIS] = BASIS_DISTANCE
     else:
