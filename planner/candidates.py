@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
 from planner import columns as C
@@ -24,8 +25,42 @@ _PRIORITY = {
     "commercial_outlet": 4,
     "institution": 5,
 }
+#: How a site's connection cost was found (the ``connection_basis`` column).
+BASIS_DISTANCE, BASIS_DEFAULT, BASIS_NONE, BASIS_EXISTING = (
+    "grid distance",
+    "default",
+    "not included",
+    "existing site",
+)
 #: Lines at or below this voltage (kV) count as medium-voltage lines a site can tap.
 MV_MAX_KV = 20.0
+
+
+def is_medium_voltage(power: ArrayLike, voltage_kv: ArrayLike) -> np.ndarray:
+    """Whether each line is medium voltage (a 10 kV tap for a site) or high voltage.
+
+    The one rule the model's connection cost and the map both use: a tagged voltage
+    decides (at most :data:`MV_MAX_KV`); without one, ``power=minor_line`` is
+    distribution (medium voltage) and ``power=line`` or ``cable`` counts as high voltage,
+    as untagged ``power=line`` ways in OSM are mostly transmission lines. Grid-company
+    lines without a voltage come in as ``minor_line`` (see
+    :func:`planner.ingest.tables.read_lines`).
+
+    Parameters
+    ----------
+    power
+        The OSM ``power`` value of each line.
+    voltage_kv
+        Its highest voltage in kV (NaN or None: not tagged).
+
+    Returns
+    -------
+    ndarray of bool
+        True for medium voltage.
+    """
+    kv = pd.to_numeric(pd.Series(np.asarray(voltage_kv, dtype=object)), errors="coerce")
+    kinds = pd.Series(np.asarray(power, dtype=object))
+    return np.where(kv.notna(), kv <= MV_MAX_KV, kinds == "minor_line").astype(bool)
 
 
 def classify(pois: gpd.GeoDataFrame, osm_classes: dict[str, str | None]) -> pd.Series:
@@ -83,8 +118,8 @@ def build_candidates(
     -------
     GeoDataFrame
         ``candidate_id``, ``name``, ``policy_class``, ``osm_id``, ``source``,
-        ``township_id``, ``grid_distance_m``, ``connection_cost``, ``substation_id``,
-        ``headroom_kw``, ``station_capex``.
+        ``township_id``, ``grid_distance_m``, ``connection_cost`` (NaN: not included),
+        ``connection_basis``, ``substation_id``, ``headroom_kw``, ``station_capex``.
     """
     cls = classify(pois, rules.osm_classes)
     sel = cls.notna() & cls.isin(rules.classes)
@@ -111,7 +146,8 @@ def build_candidates(
     cand.insert(0, C.CANDIDATE_ID, [f"c{i:04d}" for i in range(len(cand))])
     cand[C.TOWNSHIP_ID] = assign_townships(cand, townships, label="candidates")
     _attach_grid(cand, substations, power_lines, costs, power_points)
-    cand[C.STATION_CAPEX] = costs.station_capex + cand[C.CONNECTION_COST]
+    # a connection cost that is not included adds nothing (the summary says so)
+    cand[C.STATION_CAPEX] = costs.station_capex + cand[C.CONNECTION_COST].fillna(0.0)
     counts = cand[C.POLICY_CLASS].value_counts().to_dict()
     logger.info("%d candidates: %s", len(cand), counts)
     return cand
@@ -147,24 +183,22 @@ def _attach_grid(
     power_points: gpd.GeoDataFrame | None,
 ) -> None:
     pts = cand.geometry.to_numpy()
-    # a line counts as a medium-voltage tap when it is a minor_line or its voltage is
-    # known to be at most 20 kV; untagged power=line ways are usually high voltage
-    mv = power_lines[
-        (power_lines["power"] == "minor_line") | (power_lines["voltage_kv"] <= MV_MAX_KV)
-    ]
+    mv = power_lines[is_medium_voltage(power_lines["power"], power_lines[C.VOLTAGE_KV])]
     targets = list(mv.geometry.to_numpy()) + list(substations.geometry.to_numpy())
     if power_points is not None and len(power_points):
         taps = power_points[~(power_points["voltage_kv"] > MV_MAX_KV)]
         targets += list(taps.geometry.to_numpy())
-    if targets and len(pts):
-        tree = shapely.STRtree(targets)
-        idx = tree.nearest(pts)
-        dist = shapely.distance(pts, np.asarray(targets, dtype=object)[idx])
+    if targets:
+        dist = np.zeros(0)
+        if len(pts):
+            idx = shapely.STRtree(targets).nearest(pts)
+            dist = shapely.distance(pts, np.asarray(targets, dtype=object)[idx])
+        cand[C.CONNECTION_COST] = np.round(dist / 1000.0 * costs.connection_per_km)
+        cand[C.CONNECTION_BASIS] = BASIS_DISTANCE
     else:
-        logger.warning("no 10 kV lines or substations: grid connection cost is unknown (NaN)")
         dist = np.full(len(pts), np.nan)
+        _without_grid(cand, costs)
     cand[C.GRID_DISTANCE_M] = np.round(dist, 1)
-    cand[C.CONNECTION_COST] = np.round(np.nan_to_num(dist / 1000.0 * costs.connection_per_km))
     if len(substations) and len(pts):
         s_tree = shapely.STRtree(substations.geometry.to_numpy())
         s_idx = s_tree.nearest(pts)
@@ -173,6 +207,52 @@ def _attach_grid(
     else:
         cand[C.SUBSTATION_ID] = None
         cand[C.HEADROOM_KW] = np.nan
+
+
+def _without_grid(cand: gpd.GeoDataFrame, costs: CostsSection) -> None:
+    """Connection costs when no 10 kV line or substation is known: the default, or none."""
+    default = costs.connection_default
+    if default is None:
+        cand[C.CONNECTION_COST] = np.nan
+        cand[C.CONNECTION_BASIS] = BASIS_NONE
+        logger.warning(
+            "no 10 kV lines or substations in the grid data: the connection costs of the %d "
+            "candidates are not included (empty in the exports; set costs.connection_default "
+            "for a cost per site)",
+            len(cand),
+        )
+    else:
+        cand[C.CONNECTION_COST] = float(default)
+        cand[C.CONNECTION_BASIS] = BASIS_DEFAULT
+        logger.warning(
+            "no 10 kV lines or substations in the grid data: the %d candidates take "
+            "costs.connection_default=%g CNY as their connection cost",
+            len(cand),
+            default,
+        )
+
+
+def connection_costs_note(candidates: gpd.GeoDataFrame) -> str:
+    """Whether the plan's costs include grid connections, for summary.json and the report.
+
+    Parameters
+    ----------
+    candidates
+        New candidate sites with ``connection_cost`` and ``connection_basis``.
+
+    Returns
+    -------
+    str
+        ``"included"`` (from the distance to the grid), ``"default N CNY per site"``
+        (``costs.connection_default``) or ``"not included"``.
+    """
+    basis = set(candidates[C.CONNECTION_BASIS]) if len(candidates) else {BASIS_DISTANCE}
+    if BASIS_NONE in basis:
+        return "not included"
+    if BASIS_DEFAULT in basis:
+        cost = candidates.loc[candidates[C.CONNECTION_BASIS] == BASIS_DEFAULT, C.CONNECTION_COST]
+        return f"default {float(cost.iloc[0]):,.0f} CNY per site"
+    return "included"
 
 
 #: Policy class of existing public chargers used as open sites.
@@ -224,6 +304,7 @@ def existing_sites(chargers: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> g
     out[C.EXISTING_CHARGERS] = sockets.where(sockets >= 1, 1).round().astype(int).to_numpy()
     out[C.STATION_CAPEX] = 0.0
     out[C.CONNECTION_COST] = 0.0
+    out[C.CONNECTION_BASIS] = BASIS_EXISTING
     return out
 
 

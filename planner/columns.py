@@ -22,6 +22,7 @@ OSM_ID = "osm_id"
 SOURCE = "source"
 GRID_DISTANCE_M = "grid_distance_m"
 CONNECTION_COST = "connection_cost"
+CONNECTION_BASIS = "connection_basis"
 SUBSTATION_ID = "substation_id"
 HEADROOM_KW = "headroom_kw"
 STATION_CAPEX = "station_capex"
@@ -71,7 +72,16 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     OSM_ID: ("OpenStreetMap element, as n123 / w456", "-"),
     SOURCE: ("Where the site comes from (osm tag or table)", "-"),
     GRID_DISTANCE_M: ("Straight-line distance to the nearest 10 kV line or substation", "m"),
-    CONNECTION_COST: ("Cost of the 10 kV connection (distance x cost per km)", "CNY"),
+    CONNECTION_COST: (
+        "Cost of the 10 kV connection (distance x cost per km); empty: not included, the "
+        "inputs hold no grid data",
+        "CNY",
+    ),
+    CONNECTION_BASIS: (
+        "How connection_cost was found: 'grid distance', 'default' (costs.connection_default, "
+        "no grid data), 'not included' (no grid data, no default) or 'existing site'",
+        "-",
+    ),
     SUBSTATION_ID: ("Substation that would feed the site (nearest)", "-"),
     HEADROOM_KW: ("Available headroom of that substation", "kW"),
     STATION_CAPEX: ("Fixed cost of a station at the site, connection included", "CNY"),
@@ -130,6 +140,7 @@ SHAPEFILE_NAMES: dict[str, str] = {
     POLICY_CLASS: "pol_class",
     GRID_DISTANCE_M: "grid_dist",
     CONNECTION_COST: "conn_cost",
+    CONNECTION_BASIS: "conn_basis",
     SUBSTATION_ID: "subst_id",
     HEADROOM_KW: "headrm_kw",
     STATION_CAPEX: "st_capex",

@@ -23,6 +23,9 @@ from pydantic import (
 
 from planner.errors import ConfigError
 
+#: Chinese web-map coordinate systems (not in PROJ), converted to WGS84 at ingest.
+CHINA_SYSTEMS = ("gcj02", "bd09")
+
 #: Policy classes of candidate sites.
 POLICY_CLASSES = (
     "commercial_outlet",
@@ -70,6 +73,12 @@ class BoundariesInput(_Section):
     encoding: str | None = Field(
         default=None, description="Text encoding of a Shapefile's .dbf (e.g. gbk); auto if None"
     )
+    crs: str | None = Field(
+        default=None,
+        description="CRS of the file's coordinates: None (the CRS the file states), an EPSG "
+        "code (replaces what the file states, or supplies a missing .prj), or 'gcj02' "
+        "(Gaode/AMap) / 'bd09' (Baidu) degrees, converted to WGS84 at ingest",
+    )
     county_name: str | None = Field(
         default=None, description="source osm: the county's name in any language tag"
     )
@@ -83,8 +92,34 @@ class BoundariesInput(_Section):
         default=8, ge=1, le=12, description="source osm: admin_level of townships (8 in China)"
     )
 
+    @field_validator("crs", mode="before")
+    @classmethod
+    def _crs_text(cls, value: object) -> object:
+        # YAML reads a bare EPSG code (4490) as a number
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"EPSG:{value}"
+        return value
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        if value is None or value.lower() in CHINA_SYSTEMS:
+            return value.lower() if value is not None else None
+        from pyproj import CRS
+
+        text = f"EPSG:{value}" if value.strip().isdigit() else value
+        try:
+            CRS.from_user_input(text)
+        except Exception:
+            msg = f"{value!r} is not a CRS (use e.g. EPSG:4490, gcj02 or bd09)"
+            raise ValueError(msg) from None
+        return text
+
     @model_validator(mode="after")
     def _check(self) -> BoundariesInput:
+        if self.source == "osm" and self.crs is not None:
+            msg = "boundaries: crs applies to a boundaries file (source 'file'), not to OSM"
+            raise ValueError(msg)
         if self.source == "file" and self.path is None:
             msg = "boundaries: source 'file' needs a path"
             raise ValueError(msg)
@@ -230,16 +265,42 @@ class CrsSection(_Section):
     )
 
 
-#: People per settlement by OSM place type, where the population tag is missing.
-DEFAULT_PLACE_POPULATION = {
-    "city": 100_000.0,
-    "town": 8_000.0,
-    "suburb": 5_000.0,
-    "quarter": 2_000.0,
-    "village": 600.0,
-    "hamlet": 80.0,
-    "isolated_dwelling": 8.0,
-}
+class PlacePopulation(_Section):
+    """People per OSM ``place=*`` settlement without a ``population`` tag, by place value.
+
+    Defaults for rural China. Suburbs and quarters are parts of a town or city whose
+    people its own ``place=town``/``city`` node already stands for: by default they
+    count 0 people and are left out of demand (the log counts them), so that a
+    ``place=suburb`` node does not make a small town look like a big one.
+    """
+
+    city: float = Field(
+        default=100_000, ge=0, description="place=city: a city (a county seat of that size)"
+    )
+    town: float = Field(
+        default=8_000, ge=0, description="place=town: a town (镇), e.g. a township seat"
+    )
+    village: float = Field(
+        default=600, ge=0, description="place=village: a village (行政村 or a large 自然村)"
+    )
+    hamlet: float = Field(default=80, ge=0, description="place=hamlet: a hamlet (自然村, 屯, 组)")
+    isolated_dwelling: float = Field(
+        default=8, ge=0, description="place=isolated_dwelling: one or two farmsteads"
+    )
+    suburb: float = Field(
+        default=0,
+        ge=0,
+        description="place=suburb: a district of a town or city, counted in it (0: left out)",
+    )
+    quarter: float = Field(
+        default=0,
+        ge=0,
+        description="place=quarter: a part of a town or suburb, counted in it (0: left out)",
+    )
+
+    def as_dict(self) -> dict[str, float]:
+        """Place value -> people."""
+        return {k: float(v) for k, v in self.model_dump().items()}
 
 
 class DemandSection(_Section):
@@ -251,15 +312,23 @@ class DemandSection(_Section):
         "'auto': the raster when one is given",
     )
     cell_size_m: float = Field(default=1000, gt=0, description="Demand aggregation cell")
+    min_raster_coverage: float = Field(
+        default=0.95,
+        ge=0,
+        le=1,
+        description="Raster: least share of the county's area its extent must cover; less "
+        "stops the run (exit 2) naming the file and the share. Nodata cells inside the "
+        "extent count as 0 people (a warning gives their share)",
+    )
     population_total: float | None = Field(
         default=None,
         gt=0,
         description="Settlements: scale populations so the county totals this (e.g. census)",
     )
-    place_population: dict[str, float] = Field(
-        default_factory=lambda: dict(DEFAULT_PLACE_POPULATION),
+    place_population: PlacePopulation = Field(
+        default_factory=PlacePopulation,
         description="Settlements: people per place type where the population tag is missing "
-        "(merged with the defaults)",
+        "(one field per OSM place value; unlisted ones keep their defaults)",
     )
     weight_by_buildings: bool = Field(
         default=False,
@@ -286,11 +355,6 @@ class DemandSection(_Section):
     min_population: float = Field(
         default=1.0, ge=0, description="Cells with fewer people are not demand points"
     )
-
-    @field_validator("place_population", mode="before")
-    @classmethod
-    def _merge_places(cls, value: object) -> object:
-        return _with_defaults(DEFAULT_PLACE_POPULATION, value)
 
 
 PolicyClass = Literal[POLICY_CLASSES]  # type: ignore[valid-type]
@@ -410,6 +474,13 @@ class CostsSection(_Section):
     charger_capex: float = Field(default=80_000, ge=0, description="Cost per charger")
     connection_per_km: float = Field(
         default=250_000, ge=0, description="10 kV connection cost per km of line"
+    )
+    connection_default: float | None = Field(
+        default=None,
+        ge=0,
+        description="Connection cost per site (CNY) when the inputs hold no 10 kV line or "
+        "substation to measure from; None: connection costs are 'not included' (left "
+        "empty in the exports, said so in summary.json and the report)",
     )
     repair_point_capex: float = Field(default=150_000, ge=0, description="Cost per repair point")
     repair_at_station_capex: float = Field(

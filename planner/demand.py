@@ -101,7 +101,49 @@ def _finish(
     pts[C.EVS] = pts[C.POPULATION] * params.vehicles_per_1000 / 1000.0 * params.ev_adoption
     pts[C.SESSIONS_DAY] = pts[C.POPULATION] * per_person
     pts[C.KWH_DAY] = pts[C.SESSIONS_DAY] * params.kwh_per_session
+    warn_townships_without_demand(pts, townships)
     return pts
+
+
+def townships_without_demand(
+    demand: gpd.GeoDataFrame, townships: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """The townships none of whose demand points has a charging session.
+
+    Parameters
+    ----------
+    demand
+        Demand points with ``township_id`` and ``sessions_day``.
+    townships
+        With ``township_id`` (and ``township_name`` when known).
+
+    Returns
+    -------
+    GeoDataFrame
+        The rows of ``townships`` without demand, in their order.
+    """
+    with_demand = demand.loc[demand[C.SESSIONS_DAY] > 0, C.TOWNSHIP_ID]
+    return townships[~townships[C.TOWNSHIP_ID].isin(set(with_demand))]
+
+
+def warn_townships_without_demand(
+    demand: gpd.GeoDataFrame, townships: gpd.GeoDataFrame, *, shown: int = 10
+) -> None:
+    """Log a warning counting and naming the townships without demand (if any)."""
+    empty = townships_without_demand(demand, townships)
+    if empty.empty:
+        return
+    names = empty[C.TOWNSHIP_NAME] if C.TOWNSHIP_NAME in empty else empty[C.TOWNSHIP_ID]
+    labels = [f"{n} ({i})" for n, i in zip(names, empty[C.TOWNSHIP_ID], strict=True)]
+    more = f" and {len(labels) - shown} more" if len(labels) > shown else ""
+    logger.warning(
+        "%d of %d townships have no demand (population 0 or no charging sessions): %s%s; "
+        "check that the population data covers them",
+        len(empty),
+        len(townships),
+        ", ".join(labels[:shown]),
+        more,
+    )
 
 
 def demand_from_settlements(
@@ -135,12 +177,13 @@ def demand_from_settlements(
     GeoDataFrame
         As :func:`demand_from_raster` returns, plus ``name`` and ``place``.
     """
-    inside = places[places.within(county.geometry.iloc[0])].copy()
+    sizes = params.place_population.as_dict()
+    inside = _counted_places(places[places.within(county.geometry.iloc[0])], sizes)
     if inside.empty:
         msg = "no OSM place=* settlements inside the county: give a population raster"
         raise DataError(msg)
     tagged = inside[C.POPULATION].notna()
-    defaults = inside[C.PLACE].map(params.place_population)
+    defaults = inside[C.PLACE].map(sizes)
     unknown = ~tagged & defaults.isna()
     if unknown.any():
         kinds = ", ".join(sorted(set(inside.loc[unknown, C.PLACE])))
@@ -166,15 +209,7 @@ def demand_from_settlements(
             filled,
         )
     if params.population_total is not None:
-        factor = params.population_total / float(pop.sum())
-        log = logger.warning if not 0.5 <= factor <= 2.0 else logger.info
-        log(
-            "settlement populations (%.0f) scaled by %.3f to demand.population_total=%.0f",
-            float(pop.sum()),
-            factor,
-            params.population_total,
-        )
-        pop = pop * factor
+        pop = _scale_to_total(pop, params.population_total)
     pts = gpd.GeoDataFrame(
         {
             C.POPULATION: np.round(pop.to_numpy(), 2),
@@ -186,6 +221,52 @@ def demand_from_settlements(
     )
     pts = pts[pts[C.POPULATION] > 0].reset_index(drop=True)
     return _finish(pts, townships, params)
+
+
+def _counted_places(places: gpd.GeoDataFrame, sizes: dict[str, float]) -> gpd.GeoDataFrame:
+    """The settlements that count: untagged ones whose type default is 0 are left out.
+
+    Suburbs and quarters are parts of a town whose own node stands for its people
+    (see :class:`~planner.config.PlacePopulation`); the log counts those left out.
+    """
+    zero = places[C.POPULATION].isna() & (places[C.PLACE].map(sizes) == 0)
+    if zero.any():
+        kinds = places.loc[zero, C.PLACE].value_counts().to_dict()
+        logger.warning(
+            "%d settlements without a population tag are left out, their type counts 0 "
+            "people in demand.place_population (parts of a town counted in it): %s",
+            int(zero.sum()),
+            kinds,
+        )
+    return places[~zero].copy()
+
+
+def _scale_to_total(pop: pd.Series, total: float) -> pd.Series:
+    """Settlement populations scaled to the county's total, with a warning when far off.
+
+    An estimate above the total (the defaults or tags overcount) or below half of it
+    is a warning naming both figures.
+    """
+    estimate = float(pop.sum())
+    factor = total / estimate
+    if estimate > total:
+        logger.warning(
+            "the settlement estimate of %.0f people is above the county's total "
+            "demand.population_total=%.0f: settlements scaled down by %.3f (check "
+            "demand.place_population and the population tags)",
+            estimate,
+            total,
+            factor,
+        )
+    else:
+        log = logger.warning if factor > 2.0 else logger.info
+        log(
+            "settlement populations (%.0f) scaled by %.3f to demand.population_total=%.0f",
+            estimate,
+            factor,
+            total,
+        )
+    return pop * factor
 
 
 def assign_townships(

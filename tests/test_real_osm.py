@@ -30,7 +30,9 @@ def test_ingest_liechtenstein():
     assert len(county.townships) == 11
     assert set(county.townships["township_name"]) >= {"Vaduz", "Schaan", "Balzers", "Planken"}
     assert len(county.chargers) == 3
-    assert len(county.substations) == 2
+    # two power=substation and the Umspannwerk Schaan, tagged with the old power=station
+    assert len(county.substations) == 3
+    assert "Umspannwerk Schaan" in set(county.substations["name"])
     assert (county.power_lines["power"] == "line").sum() == 11
     assert (county.power_lines["power"] == "minor_line").sum() == 4
     assert county.crs.to_epsg() == 32632  # UTM 32N outside China

@@ -67,6 +67,7 @@ def load_county(config: Config) -> CountyData:
             id_field=b.township_id_field,
             name_field=b.township_name_field,
             encoding=b.encoding,
+            crs=b.crs,
         )
         inputs.append(input_file("boundaries", b.path))
     county.loc[0, C.NAME] = config.county.name
@@ -146,7 +147,12 @@ def load_county(config: Config) -> CountyData:
     )
     if use_raster:
         assert inp.population is not None  # checked by the config
-        population = read_population(inp.population.path, geom, band=inp.population.band)
+        population = read_population(
+            inp.population.path,
+            geom,
+            band=inp.population.band,
+            min_coverage=config.demand.min_raster_coverage,
+        )
         inputs.append(input_file("population", inp.population.path))
     logger.info(
         "ingested %s: %d townships, %d road ways, %d POIs, %d places, %d substations, "

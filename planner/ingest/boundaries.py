@@ -6,11 +6,15 @@ import logging
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import shapely
+from pyproj import CRS
 
 from planner import columns as C
+from planner.config import CHINA_SYSTEMS
 from planner.errors import data_error
+from planner.ingest.china import to_wgs84
 from planner.ingest.crs import crs_hint, guess_crs
 
 logger = logging.getLogger(__name__)
@@ -83,7 +87,11 @@ def shapefile_encoding(path: str | Path, declared: str | None = None) -> str | N
 
 
 def read_layer(
-    path: str | Path, *, layer: str | None = None, encoding: str | None = None
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read one vector layer, with errors that name the file and layer.
 
@@ -96,6 +104,9 @@ def read_layer(
     encoding
         Text encoding of a Shapefile's attributes; detected when None
         (see :func:`shapefile_encoding`).
+    crs
+        The CRS the coordinates are in (any pyproj input): supplies a missing one, or
+        replaces the file's own with a warning naming both.
 
     Returns
     -------
@@ -124,6 +135,8 @@ def read_layer(
         raise data_error(path, f"cannot read ({err})", layer=layer) from None
     if len(gdf) == 0:
         raise data_error(path, "layer is empty", layer=layer or layers[0])
+    if crs is not None:
+        gdf = _declare_crs(gdf, crs, path, layer or layers[0])
     if gdf.crs is None:
         guess = guess_crs(gdf.total_bounds) if gdf.geometry.notna().any() else None
         raise data_error(
@@ -151,6 +164,20 @@ def read_layer(
     return gdf
 
 
+def _declare_crs(gdf: gpd.GeoDataFrame, crs: str, path: Path, layer: str) -> gpd.GeoDataFrame:
+    """The layer in the CRS the config declares (a warning when the file states another)."""
+    declared = CRS.from_user_input(crs)
+    if gdf.crs is not None and not gdf.crs.equals(declared):
+        logger.warning(
+            "%s layer %s: the file states %s; the config's crs %s is used instead",
+            path,
+            layer,
+            gdf.crs.to_string(),
+            crs,
+        )
+    return gdf.set_crs(declared, allow_override=True)
+
+
 def read_boundaries(
     path: str | Path,
     *,
@@ -159,6 +186,7 @@ def read_boundaries(
     id_field: str,
     name_field: str,
     encoding: str | None = None,
+    crs: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Read the county polygon and its townships.
 
@@ -172,6 +200,10 @@ def read_boundaries(
         Township code and name fields.
     encoding
         Shapefile text encoding; detected when None.
+    crs
+        The CRS of the coordinates: None (the file's), an EPSG code, or ``gcj02`` /
+        ``bd09`` (degrees, EPSG:4326 assumed when the file states no CRS), converted to
+        WGS84 here.
 
     Returns
     -------
@@ -179,16 +211,8 @@ def read_boundaries(
         The county as one row; townships with ``township_id``, ``township_name`` and the
         file's other fields, both in EPSG:4326.
     """
-    county = _polygons(
-        _to_wgs84(read_layer(path, layer=county_layer, encoding=encoding), path, county_layer),
-        path,
-        county_layer,
-    )
-    townships = _polygons(
-        _to_wgs84(read_layer(path, layer=township_layer, encoding=encoding), path, township_layer),
-        path,
-        township_layer,
-    )
+    county = _polygons(_read_wgs84(path, county_layer, encoding, crs), path, county_layer)
+    townships = _polygons(_read_wgs84(path, township_layer, encoding, crs), path, township_layer)
     for field in (id_field, name_field):
         if field not in townships.columns:
             raise data_error(
@@ -226,6 +250,26 @@ def read_boundaries(
     geom = shapely.union_all(county.geometry.to_numpy())
     county_one = gpd.GeoDataFrame({C.NAME: [None]}, geometry=[geom], crs=4326)
     return county_one, townships.reset_index(drop=True)
+
+
+def _read_wgs84(
+    path: str | Path, layer: str | None, encoding: str | None, crs: str | None
+) -> gpd.GeoDataFrame:
+    """A layer in WGS84, GCJ-02 and BD-09 coordinates converted."""
+    system = crs.lower() if crs is not None and crs.lower() in CHINA_SYSTEMS else None
+    stated = None if system is not None else crs
+    gdf = read_layer(path, layer=layer, encoding=encoding, crs=stated)
+    if system is not None and gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    gdf = _to_wgs84(gdf, Path(path), layer)
+    if system is None:
+        return gdf
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], system))
+
+    logger.info("%s layer %s: %s coordinates converted to WGS84", path, layer, system)
+    return gdf.set_geometry(shapely.transform(gdf.geometry.to_numpy(), shift), crs=4326)
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, layer: str | None) -> gpd.GeoDataFrame:

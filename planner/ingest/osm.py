@@ -49,6 +49,11 @@ PLACE_TYPES = frozenset(
     {"city", "town", "village", "hamlet", "isolated_dwelling", "suburb", "quarter"}
 )
 POWER_LINES = frozenset({"line", "minor_line", "cable"})
+#: ``power=*`` values of substations: the current tag, the legacy misspelling
+#: ``sub_station`` and the deprecated ``station`` (unless it is a power plant).
+SUBSTATION_VALUES = frozenset({"substation", "sub_station", "station"})
+#: Tags that make a ``power=station`` a power plant, not a substation.
+_PLANT_KEYS = ("generator:source", "plant:source", "plant:output:electricity")
 #: Keys that make a node or area a point of interest (more come from the class mapping).
 POI_KEYS = ("amenity", "shop", "public_transport")
 _SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
@@ -76,6 +81,27 @@ def parse_voltage_kv(value: str | None) -> float | None:
             v = float(m.group(1))
             volts.append(v * 1000 if m.group(2) else v)
     return max(volts) / 1000 if volts else None
+
+
+def is_substation(tags: osmium.osm.TagList | dict[str, str]) -> bool:
+    """Whether an OSM node or area is a substation.
+
+    Parameters
+    ----------
+    tags
+        The object's tags.
+
+    Returns
+    -------
+    bool
+        True for ``power=substation``, the legacy ``power=sub_station``, and the
+        deprecated ``power=station`` unless plant tags (``generator:source``,
+        ``plant:source``, ``plant:output:electricity``) make it a power plant.
+    """
+    power = tags.get("power")
+    if power not in SUBSTATION_VALUES:
+        return False
+    return power != "station" or not any(tags.get(k) for k in _PLANT_KEYS)
 
 
 def _parse_int(value: str | None) -> float | None:
@@ -307,7 +333,7 @@ def _collect_point(
                 "geometry": geom,
             }
         )
-    elif tags.get("power") == "substation":
+    elif is_substation(tags):
         acc.substations.append(
             {
                 "osm_id": osm_id,

@@ -18,6 +18,7 @@ from planner.errors import DataError
 from planner.ingest.osm import (
     DRIVABLE,
     POWER_LINES,
+    SUBSTATION_VALUES,
     _collect_point,
     _Collected,
     _poi_keys,
@@ -30,7 +31,7 @@ _FEATURE_TAGS: dict[str, bool | list[str]] = {
     "amenity": True,
     "shop": True,
     "place": True,
-    "power": ["substation", "transformer", "pole", *sorted(POWER_LINES)],
+    "power": [*sorted(SUBSTATION_VALUES), "transformer", "pole", *sorted(POWER_LINES)],
 }
 
 

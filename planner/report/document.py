@@ -48,6 +48,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f5f7}
 table.glance th{width:16em}img{max-width:100%;height:auto;border:1px solid #ddd}
 .muted{color:#666;font-size:.9em}
 .warning{border:2px solid #c23616;background:#fdecea;padding:.5em;font-weight:bold}
+.note{background:#fff8e1;border-left:3px solid #e1b12c;padding:.3em .6em}
 @media print{body{margin:0;max-width:none}h2{page-break-after:avoid}}
 """
 
@@ -132,6 +133,46 @@ def key_figures(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
     rows += [(key, label, fmt(s[key])) for key, label, fmt in optional if key in s]
     return rows
+
+
+def data_notes(summary: dict[str, Any], *, shown: int = 20) -> list[str]:
+    """Sentences on gaps in the input data that the reader must know of.
+
+    Parameters
+    ----------
+    summary
+        The run's summary (summary.json).
+    shown
+        At most this many township names are listed.
+
+    Returns
+    -------
+    list of str
+        Plain sentences (not yet escaped), empty when the data has no such gap.
+    """
+    notes = []
+    empty = summary.get("townships_without_demand") or []
+    if empty:
+        names = [f"{t.get('township_name') or t.get('township_id')}" for t in empty]
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        notes.append(
+            f"{len(empty)} of {_num(summary.get('townships_total'))} townships have no "
+            f"demand (population 0): {', '.join(names[:shown])}{more}; they are grey on "
+            "the maps."
+        )
+    connection = summary.get("connection_costs")
+    if connection == "not included":
+        notes.append(
+            "Grid connection costs are not included: the inputs hold no 10 kV lines or "
+            "substations, so the capital costs leave out the connection of each site "
+            "(costs.connection_default sets a cost per site)."
+        )
+    elif connection and connection != "included":
+        notes.append(
+            f"Grid connection costs are a {connection} (costs.connection_default): the "
+            "inputs hold no 10 kV lines or substations to measure from."
+        )
+    return notes
 
 
 def township_table(townships: pd.DataFrame, *, cutoff_min: float | None) -> pd.DataFrame:
@@ -331,6 +372,7 @@ def build_html(
         *[f'<p class="warning">{e(w)}</p>' for w in plan_warnings(summary)],
         "<h2>The plan at a glance</h2>",
         f'<table class="glance">{glance}</table>',
+        *(f'<p class="note">{e(note)}</p>' for note in data_notes(summary)),
     ]
     if map_png is not None:
         parts += ["<h2>Map</h2>", _img(map_png, f"{county}: map of the plan")]
@@ -427,6 +469,7 @@ def build_markdown(
         "",
         _md_table(glance),
         "",
+        *(f"{_md(note)}\n" for note in data_notes(summary)),
     ]
     if map_file:
         parts += ["## Map", "", f"![map of the plan]({map_file})", ""]

@@ -32,6 +32,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from planner import columns as C
+from planner.candidates import is_medium_voltage
 from planner.config import ReportSection
 from planner.datatypes import CountyData, Plan
 from planner.errors import AssetError
@@ -188,6 +189,11 @@ def _fmt(x: object, digits: int = 0) -> str:
     return f"{float(x):,.{digits}f}"  # type: ignore[arg-type]
 
 
+def _connection_text(cost: object) -> str:
+    """A connection cost for a popup: empty in the data means it is not included."""
+    return "not included" if cost is None or pd.isna(cost) else _fmt(cost)
+
+
 def _rounded(geoms: gpd.GeoSeries, digits: int) -> np.ndarray:
     return shapely.transform(geoms.to_numpy(), lambda xy: np.round(xy, digits))
 
@@ -219,6 +225,10 @@ def _simplified(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
     out = gdf.copy()
     out[out.geometry.name] = out.geometry.simplify(tolerance_m, preserve_topology=True)
     return out
+
+
+#: Fill of townships without demand (population 0): grey, not the red of "0% covered".
+NO_DEMAND_COLOUR = "#b2b2b2"
 
 
 def _share_colour(share: float) -> str:
@@ -384,22 +394,20 @@ def _township_layer(
     props = []
     for _, r in t.iterrows():
         share = float(r[C.COVERED_SHARE])
-        props.append(
-            {
-                "t": f"{_text(r[C.TOWNSHIP_NAME])} ({_text(r[C.TOWNSHIP_ID])}): "
-                f"{share:.0%} of sessions covered, {int(r[C.STATIONS])} stations",
-                "s": {"fillColor": _share_colour(share)},
-            }
-        )
-    legend.append(
-        {
-            "title": "Townships: sessions covered",
-            "items": [
-                {"label": f"{p:.0%}", "symbol": {"shape": "box", "fill": _share_colour(p)}}
-                for p in (0.0, 0.5, 1.0)
-            ],
-        }
-    )
+        label = f"{_text(r[C.TOWNSHIP_NAME])} ({_text(r[C.TOWNSHIP_ID])}): "
+        if not r[C.SESSIONS_DAY] > 0:  # nothing to cover: not "0% covered"
+            label += f"no demand (population {_fmt(r[C.POPULATION])}), "
+            colour = NO_DEMAND_COLOUR
+        else:
+            label += f"{share:.0%} of sessions covered, "
+            colour = _share_colour(share)
+        props.append({"t": f"{label}{int(r[C.STATIONS])} stations", "s": {"fillColor": colour}})
+    items = [
+        {"label": f"{p:.0%}", "symbol": {"shape": "box", "fill": _share_colour(p)}}
+        for p in (0.0, 0.5, 1.0)
+    ]
+    items.append({"label": "no demand", "symbol": {"shape": "box", "fill": NO_DEMAND_COLOUR}})
+    legend.append({"title": "Townships: sessions covered", "items": items})
     return _Overlay(
         "Townships (shaded by coverage share)",
         {
@@ -460,12 +468,14 @@ def _grid_layer(county: CountyData, simplify_m: float, legend: list[dict[str, An
     lines = county.power_lines.explode(index_parts=False)
     lines = _simplified(lines[lines.geom_type == "LineString"], simplify_m)
     props = []
-    for _, r in lines.iterrows():
+    medium = is_medium_voltage(lines["power"], lines[C.VOLTAGE_KV])  # as the model does
+    for mv, (_, r) in zip(medium, lines.iterrows(), strict=True):
         kv = r[C.VOLTAGE_KV]
-        mv = pd.isna(kv) or kv <= 20
+        tag = f"{_fmt(kv)} kV" if pd.notna(kv) else "voltage not tagged"
+        kind = "10 kV line: a site can connect" if mv else "high voltage: no site connection"
         props.append(
             {
-                "t": f"{_text(r.get('power'))} {_fmt(kv)} kV",
+                "t": f"{_text(r.get('power'))}, {tag} ({kind})",
                 "s": {"color": "#e1b12c" if mv else "#c23616", "weight": 1.5 if mv else 2.5},
             }
         )
@@ -488,7 +498,10 @@ def _grid_layer(county: CountyData, simplify_m: float, legend: list[dict[str, An
                     "symbol": {"shape": "circle", "color": "#7f1d1d", "fill": "#c23616"},
                 },
                 {"label": "10 kV line", "symbol": {"shape": "line", "color": "#e1b12c"}},
-                {"label": "higher voltage", "symbol": {"shape": "line", "color": "#c23616"}},
+                {
+                    "label": "higher voltage (and power=line without a voltage tag)",
+                    "symbol": {"shape": "line", "color": "#c23616"},
+                },
             ],
         }
     )
@@ -576,7 +589,7 @@ def _candidate_layer(
                     _text(r[C.POLICY_CLASS]),
                     _text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID])),
                     _fmt(r[C.STATION_CAPEX]),
-                    _fmt(r[C.CONNECTION_COST]),
+                    _connection_text(r[C.CONNECTION_COST]),
                     _fmt(r[C.GRID_DISTANCE_M]),
                     _text(r[C.SUBSTATION_ID]),
                 ],
@@ -661,7 +674,7 @@ def _station_layer(
                         _fmt(r[C.CHARGER_KW]),
                         _fmt(r[C.SESSIONS_SERVED], 1),
                         _fmt(r[C.CAPEX]),
-                        _fmt(r[C.CONNECTION_COST]),
+                        _connection_text(r[C.CONNECTION_COST]),
                         _text(r[C.SUBSTATION_ID]),
                     ],
                 },

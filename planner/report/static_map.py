@@ -50,6 +50,7 @@ CJK_FAMILIES = (
 _STATION = "#2e86de"
 _REPAIR = "#b33771"
 _EXISTING = "#fdcb6e"
+_NO_DEMAND = "#b2b2b2"  # townships without demand: grey, not "0% covered" red
 
 
 def parse_fc_list(text: str) -> list[tuple[str, str]]:
@@ -179,9 +180,10 @@ def plot_plan(
     Parameters
     ----------
     layers
-        ``townships`` (with ``covered_share``), ``demand``, ``stations`` (with
-        ``chargers``), ``repair_points``; optional ``existing_chargers`` and
-        ``service_areas`` (outlined). Any CRS; drawn in a metric one.
+        ``townships`` (with ``covered_share`` and ``sessions_day``; those without
+        sessions are grey, "no demand"), ``demand``, ``stations`` (with ``chargers``),
+        ``repair_points``; optional ``existing_chargers`` and ``service_areas``
+        (outlined). Any CRS; drawn in a metric one.
     title
         Figure title.
     title_latin
@@ -205,21 +207,9 @@ def plot_plan(
         aspect = float(np.clip((maxy - miny) / max(maxx - minx, 1e-9), 0.5, 1.5))
         fig = Figure(figsize=(size_in, size_in * aspect * 0.85 + 0.8), layout="constrained")
         ax = fig.add_subplot()
-        towns.plot(
-            ax=ax,
-            column=C.COVERED_SHARE,
-            cmap="RdYlGn",
-            vmin=0,
-            vmax=1,
-            edgecolor="#666666",
-            linewidth=0.6,
-            alpha=0.55,
-            legend=True,
-            legend_kwds={"label": "share of charging sessions covered", "shrink": 0.7},
-        )
+        handles = _shade_townships(ax, towns)
         county = gpd.GeoSeries([towns.union_all()], crs=towns.crs)
         county.boundary.plot(ax=ax, color="#222222", linewidth=1.6)
-        handles = []
         areas = g.get("service_areas")
         if areas is not None and len(areas):
             areas.boundary.plot(ax=ax, color=_STATION, linewidth=0.8, linestyle="--")
@@ -300,6 +290,29 @@ def plot_plan(
             title = title_latin
         ax.set_title(title, fontsize=12)
     return fig
+
+
+def _shade_townships(ax: object, towns: gpd.GeoDataFrame) -> list[object]:
+    """Townships shaded by covered share; those without demand grey. Returns legend handles."""
+    from matplotlib.patches import Patch
+
+    empty = ~(towns[C.SESSIONS_DAY] > 0).to_numpy()
+    style = {"edgecolor": "#666666", "linewidth": 0.6, "alpha": 0.55}
+    if (~empty).any():
+        towns[~empty].plot(
+            ax=ax,
+            column=C.COVERED_SHARE,
+            cmap="RdYlGn",
+            vmin=0,
+            vmax=1,
+            legend=True,
+            legend_kwds={"label": "share of charging sessions covered", "shrink": 0.7},
+            **style,
+        )
+    if not empty.any():
+        return []
+    towns[empty].plot(ax=ax, color=_NO_DEMAND, **style)
+    return [Patch(facecolor=_NO_DEMAND, edgecolor="#666666", label="township: no demand")]
 
 
 def render_png(fig: object, *, dpi: int = 130) -> bytes:

@@ -10,9 +10,11 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from planner import __version__
 from planner import columns as C
+from planner.candidates import connection_costs_note
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, SolveInfo, worst_status
 
@@ -133,6 +135,15 @@ def _mean_nearest(demand_out: gpd.GeoDataFrame) -> float | None:
     return round(float((w * near[ok]).sum() / w.sum()), 3)
 
 
+def _without_demand(townships_out: gpd.GeoDataFrame) -> list[dict[str, str]]:
+    """Id and name of each township without charging sessions (population 0)."""
+    empty = townships_out[~(townships_out[C.SESSIONS_DAY] > 0)]
+    return [
+        {"township_id": str(i), "township_name": "" if pd.isna(n) else str(n)}
+        for i, n in zip(empty[C.TOWNSHIP_ID], empty[C.TOWNSHIP_NAME], strict=True)
+    ]
+
+
 def build_summary(
     county: CountyData,
     demand_out: gpd.GeoDataFrame,
@@ -189,6 +200,7 @@ def build_summary(
         "sessions_day": round(sessions, 2),
         "demand_points": len(demand_out),
         "candidates": len(candidates),
+        "connection_costs": connection_costs_note(candidates),
         "existing_chargers": len(county.chargers),
         "existing_sessions_served_day": (
             round(float(plan.existing_sites[C.SESSIONS_SERVED].sum()), 2)
@@ -207,6 +219,7 @@ def build_summary(
         "demand_covered_share": round(served / sessions, 6) if sessions > 0 else 0.0,
         "sessions_served_day": round(served, 2),
         "townships_total": len(townships_out),
+        "townships_without_demand": _without_demand(townships_out),
         # a township is served by a new station or an existing public charger in use
         "townships_with_station": int(
             ((townships_out[C.STATIONS] + townships_out[C.EXISTING_SITES]) > 0).sum()
