@@ -65,7 +65,11 @@ def test_site_liechtenstein(tmp_path, extract):
     assert s["townships_total"] == 11
     assert s["townships_with_station"] == 11  # every township covered
     assert s["population"] == pytest.approx(39_680, abs=2)
-    assert s["status"] == "optimal"
+    assert s["status"] == "optimal" and s["safety_net"] == []
+    assert [x["pass"] for x in s["solves"]] == ["coverage", "capex", "drive_time"]
+    assert all(x["status"] == "optimal" for x in s["solves"])
+    assert s["gap"] == max(x["gap"] for x in s["solves"]) <= 0.005 + 1e-9
+    assert s["mean_nearest_min"] <= s["mean_travel_min"]
     assert s["demand_covered_share"] > 0.9
     assert s["repair_points"] >= 1
     if extract == PBF:

@@ -1,0 +1,89 @@
+"""The assignment of demand to open stations: nearest first, spilling over when full."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from planner.datatypes import SparseTimes
+from planner.optimize.assign import assign_demand
+
+
+def _reach(triples: list[tuple[int, int, float]], shape: tuple[int, int]) -> SparseTimes:
+    r, c, m = (np.array(v) for v in zip(*triples, strict=True))
+    return SparseTimes(r.astype(int), c.astype(int), m.astype(float), shape)
+
+
+def test_each_point_goes_to_its_nearest_open_station():
+    # demand 0 is 2 min from site 0, 9 min from site 1; demand 1 the other way round
+    reach = _reach([(0, 0, 2.0), (0, 1, 9.0), (1, 0, 8.0), (1, 1, 3.0)], (2, 2))
+    a = assign_demand(reach, np.array([5.0, 5.0]), np.array([100.0, 100.0]))
+    assert list(zip(a.rows, a.cols, strict=True)) == [(0, 0), (1, 1)]
+    assert a.share.tolist() == pytest.approx([1.0, 1.0])
+    assert a.minutes.tolist() == [2.0, 3.0]
+    assert a.load.tolist() == pytest.approx([5.0, 5.0])
+
+
+def test_a_full_station_sends_the_rest_to_the_next():
+    # both points prefer site 0, which takes 6 sessions: the one that loses least moves
+    reach = _reach([(0, 0, 1.0), (0, 1, 10.0), (1, 0, 2.0), (1, 1, 4.0)], (2, 2))
+    a = assign_demand(reach, np.array([4.0, 4.0]), np.array([6.0, 50.0]))
+    flow = {(int(i), int(j)): s for i, j, s in zip(a.rows, a.cols, a.share, strict=True)}
+    assert flow[(0, 0)] == pytest.approx(1.0)  # point 0 would lose 9 min, point 1 only 2
+    assert flow[(1, 0)] == pytest.approx(0.5)
+    assert flow[(1, 1)] == pytest.approx(0.5)
+    assert a.load.tolist() == pytest.approx([6.0, 2.0])
+    assert a.covered.tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_closed_sites_serve_nobody_and_overflow_is_uncovered():
+    reach = _reach([(0, 0, 1.0), (0, 1, 2.0), (1, 1, 1.0)], (2, 2))
+    a = assign_demand(reach, np.array([10.0, 10.0]), np.array([0.0, 15.0]))
+    assert set(a.cols.tolist()) == {1}
+    assert a.load[1] == pytest.approx(15.0)
+    assert (a.covered * 10).sum() == pytest.approx(15.0)
+
+
+def test_points_without_sessions_go_to_the_nearest_open_site():
+    reach = _reach([(0, 0, 5.0), (0, 1, 1.0), (1, 0, 1.0)], (2, 2))
+    a = assign_demand(reach, np.array([0.0, 3.0]), np.array([10.0, 10.0]))
+    flow = {(int(i), int(j)): s for i, j, s in zip(a.rows, a.cols, a.share, strict=True)}
+    assert flow == {(0, 1): pytest.approx(1.0), (1, 0): pytest.approx(1.0)}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_matches_a_min_cost_flow_on_random_cases(seed):
+    """Served sessions and session-minutes equal networkx's max-flow min-cost answer."""
+    rng = np.random.default_rng(seed)
+    n_dem, n_site = 25, 6
+    triples = sorted(
+        {
+            (int(i), int(j), float(rng.integers(1, 15)))
+            for i, j in zip(rng.integers(0, n_dem, 70), rng.integers(0, n_site, 70), strict=True)
+        }
+    )
+    seen: set[tuple[int, int]] = set()
+    triples = [t for t in triples if not ((t[0], t[1]) in seen or seen.add((t[0], t[1])))]
+    reach = _reach(triples, (n_dem, n_site))
+    sessions = rng.integers(0, 8, n_dem).astype(float)
+    capacity = rng.integers(0, 25, n_site).astype(float)
+    a = assign_demand(reach, sessions, capacity)
+
+    g = nx.DiGraph()
+    for i in range(n_dem):
+        g.add_edge("s", ("d", i), capacity=int(sessions[i]), weight=0)
+    for j in range(n_site):
+        g.add_edge(("c", j), "t", capacity=int(capacity[j]), weight=0)
+    for i, j, m in triples:
+        g.add_edge(("d", i), ("c", j), capacity=int(sessions[i]), weight=int(m))
+    flow = nx.max_flow_min_cost(g, "s", "t")
+    served = sum(flow["s"][("d", i)] for i in range(n_dem))
+    minutes = nx.cost_of_flow(g, flow)
+
+    busy = sessions[a.rows] > 0
+    w = sessions[a.rows][busy] * a.share[busy]
+    assert w.sum() == pytest.approx(served, abs=1e-6)
+    assert (w * a.minutes[busy]).sum() == pytest.approx(minutes, abs=1e-5)
+    assert np.all(a.load <= capacity + 1e-6)
+    assert np.all(a.covered <= 1 + 1e-9)

@@ -1,0 +1,98 @@
+"""A plan a county can sign: the same at any machine load, and honestly labelled."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import planner.optimize.models as models
+from planner.cli import main
+from planner.demo import build_demo
+from planner.sweep import sweep
+from tests.test_cli import site_proc
+
+#: Files that must be byte-identical between two runs of the same config.
+PLAN_FILES = ("stations.csv", "repair_points.csv", "assignments.csv")
+
+
+def _untimed(summary: dict) -> dict:
+    """summary.json without its timings (the only figures allowed to differ)."""
+    out = {k: v for k, v in summary.items() if k != "timings_s"}
+    out["solves"] = [
+        {k: v for k, v in s.items() if k not in ("solve_s", "build_s")} for s in out["solves"]
+    ]
+    return out
+
+
+def _busy(n: int) -> list[subprocess.Popen]:
+    """``n`` processes that keep a core each busy until killed."""
+    code = "while True:\n    pass\n"
+    return [
+        subprocess.Popen([sys.executable, "-c", code], start_new_session=True) for _ in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo(tmp_path_factory.mktemp("small") / "qingxi", scale=0.3)
+
+
+def test_the_same_plan_at_any_machine_load(demo_config, demo_run, tmp_path):
+    """A run while both cores are busy gives the plan of a run on an idle machine."""
+    hogs = _busy(os.cpu_count() or 2)
+    try:
+        r = site_proc(demo_config, tmp_path / "loaded")
+    finally:
+        for p in hogs:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert r.returncode == 0, r.stderr
+    for name in PLAN_FILES:
+        assert (tmp_path / "loaded" / name).read_bytes() == (demo_run / name).read_bytes(), name
+    loaded, idle = (
+        json.loads((d / "summary.json").read_text("utf-8")) for d in (tmp_path / "loaded", demo_run)
+    )
+    assert _untimed(loaded) == _untimed(idle)
+    assert idle["status"] == "optimal"
+
+
+def test_a_pass_stopped_by_the_clock_is_a_warning_everywhere(small, tmp_path, monkeypatch):
+    """The safety net fires in the drive-time pass: summary, CLI and report all say so."""
+    solve = models.solve
+
+    def hurried(prob, *, solver, model, **kw):
+        if model.endswith("_time"):
+            solver = solver.model_copy(update={"time_limit_s": 1e-3})
+        return solve(prob, solver=solver, model=model, **kw)
+
+    monkeypatch.setattr(models, "solve", hurried)
+    out = tmp_path / "run"
+    r = CliRunner().invoke(main, ["site", "--config", str(small), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text("utf-8"))
+    assert s["status"] == "time_limit"
+    assert s["safety_net"] == ["drive_time"]
+    assert [x["status"] for x in s["solves"]][:2] == ["optimal", "optimal"]
+    assert "WARNING" in r.output and "drive_time pass stopped" in r.output
+    html = (out / "report.html").read_text("utf-8")
+    assert '<p class="warning">The drive_time pass was stopped by the time limit' in html
+    assert "**Warning:** The drive_time pass" in (out / "report.md").read_text("utf-8")
+    assert json.loads((out / "run.json").read_text("utf-8"))["status"] == "time_limit"
+
+
+def test_site_and_sweep_give_the_same_plan(small, tmp_path):
+    res = sweep(small, [("stations.budget", [8e6, 10e6])], tmp_path / "sw")
+    assert [r["status"] for r in res.rows] == ["optimal", "optimal"]
+    r = site_proc(small, tmp_path / "site", "--set", "stations.budget=10e6")
+    assert r.returncode == 0, r.stderr
+    label = res.rows[1]["scenario"]
+    for name in PLAN_FILES:
+        swept = (tmp_path / "sw" / label / name).read_bytes()
+        assert swept == (tmp_path / "site" / name).read_bytes(), name
