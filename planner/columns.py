@@ -108,13 +108,13 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     AT_STATION: ("The repair point shares its site with a charging station", "true/false"),
     EXISTING_SITES: ("Existing public charging sites in the township", "count"),
     MEAN_STATION_MIN: (
-        "Session-weighted mean drive time from the township's demand points to their nearest "
-        "chosen station, over the points with one in reach",
+        "Session-weighted mean drive time from the township's demand points to the stations "
+        "they are assigned to (nearest open one; the next where it is full), sessions served",
         "min",
     ),
     WORST_STATION_MIN: (
-        "Longest drive time from a populated demand point (village) of the township to its "
-        "nearest chosen station, over the points with one in reach",
+        "Longest drive time from a populated demand point (village) of the township to a "
+        "station it is assigned to",
         "min",
     ),
     POINTS_UNREACHED: (

@@ -114,6 +114,7 @@ class _StationBlock:
         existing: np.ndarray,
         *,
         link: bool = False,
+        by_time: bool = False,
     ) -> None:
         self.reach, self.sizing = reach, sizing
         n_dem, n_site = reach.shape
@@ -127,7 +128,7 @@ class _StationBlock:
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(self.sessions > 0, self.weight / self.sessions, np.nan)
         # demand points with the same sites in reach (and value per session) are one point
-        self.group, self.g_rows, self.g_cols = _aggregate(reach, ratio)
+        self.group, self.g_rows, self.g_cols = _aggregate(reach, ratio, by_time=by_time)
         n_grp = int(self.group.max()) + 1 if len(self.group) else 0
         self.n_grp = n_grp
         member = self.group >= 0
@@ -346,7 +347,9 @@ def mclp(
     ``sum_j (f_j x_j + c n_j)`` instead (the least capex that covers ``W_min``). With
     ``objective="time"`` (sizing only) it minimises the session-weighted drive time of
     the flows, ``sum_ij s_i t_ij y_ij`` (the third pass of a lexicographic plan: the
-    coverage held by ``W_min``, the capex by ``B``).
+    coverage held by ``W_min``, the capex by ``B``, the sites by ``required`` and
+    ``excluded``); demand rows are then merged only when their times agree too, so the
+    objective is exact.
 
     ``N_i`` is the set of sites within the cutoff of demand ``i`` (the pairs in
     ``reach``). With the coverage objective the linking rows ``y_ij <= x_j`` of demand
@@ -403,7 +406,16 @@ def mclp(
     _check_objective("mclp", objective, min_cover, sizing)
     sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
     prob = pulp.LpProblem("mclp", sense)
-    block = _StationBlock(prob, reach, weight, site_cost, sizing, _indices(existing), link=True)
+    block = _StationBlock(
+        prob,
+        reach,
+        weight,
+        site_cost,
+        sizing,
+        _indices(existing),
+        link=True,
+        by_time=objective == "time",
+    )
     add_count_limit(prob, block.new_x, max_sites)
     add_group_minimum(prob, block.x, groups)
     add_fixed(prob, block.x, required=required, excluded=excluded)
@@ -507,6 +519,7 @@ def two_tier(
     solver: SolverSection,
     start: TwoTierResult | None = None,
     polish: bool = True,
+    fixed_repair: np.ndarray | None = None,
 ) -> TwoTierResult:
     r"""Charging stations and repair points in one model.
 
@@ -549,6 +562,8 @@ def two_tier(
         A plan feasible for this model (e.g. from a smaller budget) to warm-start from.
     polish
         With the coverage objective, re-choose the repair points at least cost afterwards.
+    fixed_repair
+        Boolean per site: the repair points are fixed to these (None: chosen).
 
     Returns
     -------
@@ -585,13 +600,25 @@ def two_tier(
         t0 = time.perf_counter()  # the start's own solves are reported on their own
     sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
     prob = pulp.LpProblem("two_tier", sense)
-    block = _StationBlock(prob, reach, weight, site_cost, sizing, _indices(existing), link=True)
+    block = _StationBlock(
+        prob,
+        reach,
+        weight,
+        site_cost,
+        sizing,
+        _indices(existing),
+        link=True,
+        by_time=objective == "time",
+    )
     x = block.x
     add_count_limit(prob, block.new_x, max_sites)
     add_group_minimum(prob, x, groups)
     add_fixed(prob, x, required=required, excluded=excluded)
     add_min_cover(prob, block.cover, min_cover)
     r = site_vars(prob, n_site, prefix="r")
+    if fixed_repair is not None:
+        for v, on in zip(r, fixed_repair, strict=True):
+            v.lowBound = v.upBound = 1 if on else 0
     add_cover_rows(prob, r, village_cover, prefix="village")
     for j, members in enumerate(site_cover):
         if len(members) == 0:
@@ -640,9 +667,12 @@ def two_tier(
     )
 
 
-def _aggregate(reach: SparseTimes, ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _aggregate(
+    reach: SparseTimes, ratio: np.ndarray, *, by_time: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group demand rows that have the same sites in reach and the same ``ratio``.
 
+    With ``by_time`` the rows must also have the same drive times to those sites.
     Returns the group of each row (-1 for rows with no site in reach) and the pairs
     (group, site) of the aggregated reach. Rows with a NaN ratio stay on their own.
     """
@@ -650,11 +680,18 @@ def _aggregate(reach: SparseTimes, ratio: np.ndarray) -> tuple[np.ndarray, np.nd
     group = np.full(reach.shape[0], -1, dtype=np.int64)
     g_rows: list[np.ndarray] = []
     g_cols: list[np.ndarray] = []
-    for i, sites in enumerate(reach.neighbours()):
+    order = np.lexsort((reach.cols, reach.rows))
+    bounds = np.cumsum(np.bincount(reach.rows, minlength=reach.shape[0]))[:-1]
+    by_row = np.split(reach.cols[order], bounds)
+    minutes = np.split(reach.minutes[order], bounds)
+    for i, sites in enumerate(by_row):
         if len(sites) == 0:
             continue
-        sites = np.sort(sites)
-        key = (float(ratio[i]), sites.tobytes()) if np.isfinite(ratio[i]) else ("row", i)
+        key: tuple = (float(ratio[i]), sites.tobytes())
+        if by_time:
+            key += (minutes[i].tobytes(),)
+        if not np.isfinite(ratio[i]):
+            key = ("row", i)
         g = groups.get(key)
         if g is None:
             g = groups[key] = len(groups)

@@ -29,7 +29,7 @@ from planner.optimize.models import (
     mclp,
     two_tier,
 )
-from planner.optimize.passes import pass_order, solve_lexicographic
+from planner.optimize.passes import held_sites, pass_order, solve_lexicographic
 
 logger = logging.getLogger(__name__)
 
@@ -348,7 +348,13 @@ def plan_sites(
             s_cover = site_cover(times)
 
             def joint_pass(**kw: Any) -> TwoTierResult:
-                return _joint(reach, sessions, v_cover, s_cover, config, polish=False, **kw, **args)
+                held: dict[str, Any] = {}
+                if kw["objective"] == "time":
+                    prev = kw["start"]
+                    held = held_sites(prev.stations.open, args["existing"])
+                    held["fixed_repair"] = prev.repair_open
+                run = {**args, **held}
+                return _joint(reach, sessions, v_cover, s_cover, config, polish=False, **kw, **run)
 
             lex = solve_lexicographic(
                 joint_pass,
@@ -363,7 +369,10 @@ def plan_sites(
         else:
 
             def station_pass(**kw: Any) -> CoverageResult:
-                return mclp(reach, sessions, **kw, **args)
+                held: dict[str, Any] = {}
+                if kw["objective"] == "time":
+                    held = held_sites(kw["start"].open, args["existing"])
+                return mclp(reach, sessions, **kw, **{**args, **held})
 
             lex = solve_lexicographic(
                 station_pass,

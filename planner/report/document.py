@@ -34,7 +34,7 @@ TOWNSHIP_COLUMNS = (
     ("covered", "Sessions covered"),
     ("stations", "Stations"),
     ("chargers", "Chargers"),
-    ("mean_min", "Nearest station, mean (min)"),
+    ("mean_min", "Assigned station, mean (min)"),
     ("worst_min", "Worst village (min)"),
 )
 
@@ -378,9 +378,9 @@ def build_html(
         parts += ["<h2>Map</h2>", _img(map_png, f"{county}: map of the plan")]
     parts += [
         "<h2>Townships</h2>",
-        '<p class="muted">Drive times of the populated demand points (villages) to their '
-        "nearest chosen station; villages beyond the coverage cutoff are counted, not "
-        "timed.</p>",
+        '<p class="muted">Drive times of the populated demand points (villages) to the '
+        "stations they are assigned to (the nearest open one, or the next where its chargers "
+        "are full); villages beyond the coverage cutoff are counted, not timed.</p>",
         _html_table(towns, row_class="township"),
     ]
     curve = summary.get("coverage_curve")

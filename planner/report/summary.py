@@ -53,9 +53,10 @@ def township_outcome(
 ) -> gpd.GeoDataFrame:
     """Townships with population, sessions, covered share, stations, chargers and drive times.
 
-    The drive times are those of the township's populated demand points to their nearest
-    chosen station: the session-weighted mean and the worst over the points with a station
-    within the cutoff, and the count of points without one.
+    The drive times are those of the township's populated demand points to the stations
+    the assignment sends them to (the nearest open one, or the next where it is full): the
+    session-weighted mean and the worst over the sessions served, and the count of points
+    with no station within the cutoff.
     """
     t = townships[[C.TOWNSHIP_ID, C.TOWNSHIP_NAME, townships.geometry.name]].copy()
     d = demand_out.assign(_served=demand_out[C.SESSIONS_DAY] * demand_out[C.COVERED_SHARE])
@@ -72,18 +73,18 @@ def township_outcome(
     ex = plan.existing_sites
     per = ex.groupby(C.TOWNSHIP_ID).size() if ex is not None and len(ex) else {}
     t[C.EXISTING_SITES] = t[C.TOWNSHIP_ID].map(per).fillna(0).astype(int).to_numpy()
-    # drive times of the populated points (villages) to their nearest chosen station
+    # drive times of the populated points (villages) to the stations they are assigned to
     lived = d[d[C.POPULATION] > 0]
     near = lived[C.NEAREST_STATION_MIN]
-    reach = lived[near.notna()]
-    w = reach[C.SESSIONS_DAY] * reach[C.NEAREST_STATION_MIN]
-    g = reach.assign(_w=w).groupby(C.TOWNSHIP_ID)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = g["_w"].sum() / g[C.SESSIONS_DAY].sum()
-    t[C.MEAN_STATION_MIN] = t[C.TOWNSHIP_ID].map(mean).to_numpy(dtype=float)
-    t[C.WORST_STATION_MIN] = (
-        t[C.TOWNSHIP_ID].map(g[C.NEAREST_STATION_MIN].max()).to_numpy(dtype=float)
+    a = plan.assignments.merge(
+        lived[[C.DEMAND_ID, C.TOWNSHIP_ID, C.SESSIONS_DAY]], on=C.DEMAND_ID, how="inner"
     )
+    a = a[a[C.COVERED_SHARE] > 0].assign(_s=a[C.SESSIONS_DAY] * a[C.COVERED_SHARE])
+    g = a.assign(_w=a["_s"] * a[C.MINUTES]).groupby(C.TOWNSHIP_ID)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = g["_w"].sum() / g["_s"].sum()
+    t[C.MEAN_STATION_MIN] = t[C.TOWNSHIP_ID].map(mean).to_numpy(dtype=float)
+    t[C.WORST_STATION_MIN] = t[C.TOWNSHIP_ID].map(g[C.MINUTES].max()).to_numpy(dtype=float)
     unreached = lived[near.isna()].groupby(C.TOWNSHIP_ID).size()
     t[C.POINTS_UNREACHED] = t[C.TOWNSHIP_ID].map(unreached).fillna(0).astype(int).to_numpy()
     return t
