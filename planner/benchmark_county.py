@@ -9,7 +9,10 @@ is the model's build and solve time, and the methods are
 - ``classic``: maximal covering without sizing (a station costs its fixed cost plus
   ``min_chargers`` chargers; ``stations.budget``);
 - ``stations``: the sized station model (integer chargers, capacity, headroom);
-- ``joint``: stations and repair points in one model under one budget.
+- ``joint``: stations and repair points in one model under one budget;
+- ``plan``: what ``planner site`` solves: the lexicographic passes (coverage, capex, drive
+  time) of the configured model; its status and gap are the worst of the passes, and a
+  line ``pass: NAME status gap seconds`` follows for each.
 
 A line ``target_met: METHOD yes|no`` follows for each method: solved to the gap asked
 for, within the time.
@@ -21,21 +24,24 @@ import csv
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from planner import columns as C
 from planner.config import Config, load_config
-from planner.datatypes import SolveInfo
+from planner.datatypes import SolveInfo, worst_status
 from planner.demo import build_demo
 from planner.optimize.models import mclp, two_tier
-from planner.optimize.plan import site_cover, station_args, village_cover
+from planner.optimize.plan import plan_sites, site_cover, station_args, village_cover
 from planner.pipeline import ModelInputs, prepare
 
 HEADER = ("instance", "method", "objective", "bound", "status", "seconds", "gap", "build_seconds")
-METHODS = ("classic", "stations", "joint")
+METHODS = ("classic", "stations", "joint", "plan")
 
 
-def solve_county(inputs: ModelInputs, config: Config, method: str) -> SolveInfo:
+def solve_county(
+    inputs: ModelInputs, config: Config, method: str, *, out: object = sys.stdout
+) -> SolveInfo:
     """Solve one model on prepared inputs; returns its solver report."""
     demand, sites, times = inputs.demand, inputs.sites, inputs.times
     sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
@@ -48,6 +54,8 @@ def solve_county(inputs: ModelInputs, config: Config, method: str) -> SolveInfo:
         return res.info
     if method == "stations":
         return mclp(times.demand_to_candidate, sessions, budget=budget, **args).info
+    if method == "plan":
+        return _plan(inputs, config, out=out)
     v_cover, _ = village_cover(times, config)
     res = two_tier(
         times.demand_to_candidate,
@@ -60,6 +68,24 @@ def solve_county(inputs: ModelInputs, config: Config, method: str) -> SolveInfo:
         **args,
     )
     return res.info
+
+
+def _plan(inputs: ModelInputs, config: Config, *, out: object) -> SolveInfo:
+    """The passes of :func:`plan_sites`, summed up in one report (the worst status, gap)."""
+    plan = plan_sites(inputs.demand, inputs.sites, inputs.county.townships, inputs.times, config)
+    for p in plan.passes:
+        gap = "" if p.gap is None else f"{p.gap:.6f}"
+        print(f"pass: {p.stage} {p.status} {gap} {p.seconds + p.build_seconds:.3f}", file=out)
+    status, gap = worst_status(plan.passes)
+    first = plan.passes[0]
+    return replace(
+        first,
+        model="plan",
+        status=status,
+        gap=gap,
+        seconds=sum(p.seconds for p in plan.passes),
+        build_seconds=sum(p.build_seconds for p in plan.passes),
+    )
 
 
 def run_county(
@@ -92,7 +118,7 @@ def run_county(
     rows = []
     for method in methods:
         t0 = time.perf_counter()
-        info = solve_county(inputs, config, method)
+        info = solve_county(inputs, config, method, out=out)
         seconds = time.perf_counter() - t0
         row = {
             "instance": name,

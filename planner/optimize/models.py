@@ -413,7 +413,7 @@ def mclp(
         site_cost,
         sizing,
         _indices(existing),
-        link=True,
+        link=objective != "coverage",
         by_time=objective == "time",
     )
     add_count_limit(prob, block.new_x, max_sites)
@@ -607,7 +607,7 @@ def two_tier(
         site_cost,
         sizing,
         _indices(existing),
-        link=True,
+        link=objective != "coverage",
         by_time=objective == "time",
     )
     x = block.x
