@@ -10,6 +10,7 @@ their causes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -29,7 +30,12 @@ from planner.optimize.models import (
     mclp,
     two_tier,
 )
-from planner.optimize.passes import held_sites, pass_order, solve_lexicographic
+from planner.optimize.passes import (
+    Lexicographic,
+    held_sites,
+    pass_order,
+    solve_lexicographic,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -306,7 +312,12 @@ def plan_sites(
     With ``repair.mode: joint`` (the default) stations and repair points come from one
     model (:func:`~planner.optimize.models.two_tier`); with ``after`` the stations are
     chosen first (:func:`~planner.optimize.models.mclp`), then the cheapest repair points
-    that reach every village and station (:func:`~planner.optimize.models.lscp`).
+    that reach every village and station (:func:`~planner.optimize.models.lscp`). The
+    model is solved in lexicographic passes (coverage, capex, drive time; see
+    :mod:`planner.optimize.passes`), and the demand is then assigned to the chosen
+    stations by drive time under their capacity
+    (:func:`~planner.optimize.assign.assign_demand`): the assignments, sessions served and
+    drive times of the plan come from that assignment.
 
     Parameters
     ----------
@@ -333,55 +344,22 @@ def plan_sites(
     causes = station_problems(sites, townships, config, demand=demand, times=times)
     if causes:
         raise InfeasibleError("station model infeasible: " + "; ".join(causes))
-    st = config.stations
     sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
     reach = times.demand_to_candidate
     args = station_args(demand, sites, townships, config)
-    min_cover = args.pop("min_cover")
-    args.pop("objective")
     sizing = args["sizing"]
     joint = config.repair.enabled and config.repair.mode == "joint"
-    order = pass_order(st.objective)
+    unreached: list[str] = []
     try:
         if joint:
             v_cover, unreached = village_cover(times, config)
-            s_cover = site_cover(times)
-
-            def joint_pass(**kw: Any) -> TwoTierResult:
-                held: dict[str, Any] = {}
-                if kw["objective"] == "time":
-                    prev = kw["start"]
-                    held = held_sites(prev.stations.open, args["existing"])
-                    held["fixed_repair"] = prev.repair_open
-                run = {**args, **held}
-                return _joint(reach, sessions, v_cover, s_cover, config, polish=False, **kw, **run)
-
-            lex = solve_lexicographic(
-                joint_pass,
-                lambda r: r.info,
-                order,
-                min_cover=min_cover,
-                budget=st.budget,
-                start=_start(start, TwoTierResult),
-            )
+            run = _joint_pass(reach, sessions, v_cover, site_cover(times), config, args)
+            lex = _passes(run, config, args, start=_start(start, TwoTierResult))
             both = lex.result
             res = both.stations
         else:
-
-            def station_pass(**kw: Any) -> CoverageResult:
-                held: dict[str, Any] = {}
-                if kw["objective"] == "time":
-                    held = held_sites(kw["start"].open, args["existing"])
-                return mclp(reach, sessions, **kw, **{**args, **held})
-
-            lex = solve_lexicographic(
-                station_pass,
-                lambda r: r.info,
-                order,
-                min_cover=min_cover,
-                budget=st.budget,
-                start=_start(start, CoverageResult),
-            )
+            run = _station_pass(reach, sessions, args)
+            lex = _passes(run, config, args, start=_start(start, CoverageResult))
             res = lex.result
     except InfeasibleError as err:
         msg = f"{err}; no single cause was found: check budget, max_stations and township_min"
@@ -408,6 +386,59 @@ def plan_sites(
         model_result=both if joint else lex.result,
         extra_solves=lex.passes[1:],
     )
+
+
+def _passes(
+    run: Callable[..., Any], config: Config, args: dict[str, Any], *, start: Any
+) -> Lexicographic[Any]:
+    """The lexicographic passes of the configured objective (see :mod:`.passes`)."""
+    return solve_lexicographic(
+        run,
+        lambda r: r.info,
+        pass_order(config.stations.objective),
+        min_cover=args["min_cover"],
+        budget=config.stations.budget,
+        start=start,
+    )
+
+
+def _station_pass(
+    reach: SparseTimes, sessions: np.ndarray, args: dict[str, Any]
+) -> Callable[..., CoverageResult]:
+    """One pass of :func:`mclp`; the drive-time pass holds the sites of its start."""
+    fixed = {k: v for k, v in args.items() if k not in ("min_cover", "objective")}
+
+    def run(**kw: Any) -> CoverageResult:
+        held = held_sites(kw["start"].open, args["existing"]) if kw["objective"] == "time" else {}
+        return mclp(reach, sessions, **kw, **{**fixed, **held})
+
+    return run
+
+
+def _joint_pass(
+    reach: SparseTimes,
+    sessions: np.ndarray,
+    v_cover: list[np.ndarray],
+    s_cover: list[np.ndarray],
+    config: Config,
+    args: dict[str, Any],
+) -> Callable[..., TwoTierResult]:
+    """One pass of :func:`two_tier`; the drive-time pass holds the sites of its start."""
+    fixed = {k: v for k, v in args.items() if k not in ("min_cover", "objective")}
+
+    def run(**kw: Any) -> TwoTierResult:
+        held: dict[str, Any] = {}
+        if kw["objective"] == "time":
+            prev = kw["start"]
+            held = {
+                **held_sites(prev.stations.open, args["existing"]),
+                "fixed_repair": prev.repair_open,
+            }
+        return _joint(
+            reach, sessions, v_cover, s_cover, config, polish=False, **kw, **{**fixed, **held}
+        )
+
+    return run
 
 
 def _joint(
