@@ -269,9 +269,10 @@ def _headed(df: pd.DataFrame, headings: tuple[tuple[str, str], ...]) -> pd.DataF
 PASSES_TEXT = (
     "The plan is solved in passes: the most sessions covered (coverage); the least capex "
     "that covers as many (capex); at that coverage and capex, the least drive time, the "
-    "sites of the capex pass kept and their chargers re-chosen (drive_time); with repair.mode 'after', the cheapest repair points (repair). Each pass "
-    "holds the optima of the ones before and stops when it has proved its MIP gap. The plan "
-    "is 'optimal' only when every pass is; 'time_limit' means a pass was stopped by the "
+    "sites of the capex pass kept and their chargers re-chosen (drive_time); with "
+    "repair.mode 'after', the cheapest repair points (repair). Each pass holds the optima "
+    "of the ones before and stops when it has proved its MIP gap. The plan is 'optimal' only "
+    "when every pass is; 'time_limit' means a pass was stopped by the "
     "safety-net time limit, and its plan may differ on another machine or at another load."
 )
 
