@@ -103,10 +103,12 @@ def test_plan_figures_agree(outputs, demo_config):
     # coverage recomputed from the demand layer
     share = (d["sessions_day"] * d["covered_share"]).sum() / d["sessions_day"].sum()
     assert s["demand_covered_share"] == pytest.approx(share, abs=1e-5)
-    # the objective counts the sessions the existing chargers serve too
+    # the coverage objective counts the sessions the existing chargers serve too; the
+    # assignment of the final plan serves at least as many (the model is within its gap)
     assert s["existing_sessions_served_day"] > 0
     served_all = st["sessions_served"].sum() + s["existing_sessions_served_day"]
-    assert s["objective"] == pytest.approx(served_all, rel=1e-4)
+    assert served_all == pytest.approx(s["sessions_served_day"], abs=0.02)
+    assert s["objective"] * (1 - 1e-6) <= served_all <= s["bound"] * (1 + 1e-6)
     assert 0.5 < s["demand_covered_share"] <= 1
     # every township gets a station; the budget holds; chargers carry their load
     assert s["townships_total"] == len(t) == s["townships_with_station"]

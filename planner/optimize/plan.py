@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -409,7 +410,11 @@ def _station_pass(
     fixed = {k: v for k, v in args.items() if k not in ("min_cover", "objective")}
 
     def run(**kw: Any) -> CoverageResult:
-        held = held_sites(kw["start"].open, args["existing"]) if kw["objective"] == "time" else {}
+        held: dict[str, Any] = {}
+        if kw["objective"] == "time":
+            held = held_sites(kw["start"].open, args["existing"])
+            # start from the start's own sites with their demand routed by drive time
+            kw["start"] = reassign(kw["start"], reach, args["sizing"])
         return mclp(reach, sessions, **kw, **{**fixed, **held})
 
     return run
@@ -434,6 +439,8 @@ def _joint_pass(
                 **held_sites(prev.stations.open, args["existing"]),
                 "fixed_repair": prev.repair_open,
             }
+            stations = reassign(prev.stations, reach, args["sizing"])
+            kw["start"] = replace(prev, stations=stations)
         return _joint(
             reach, sessions, v_cover, s_cover, config, polish=False, **kw, **{**fixed, **held}
         )
