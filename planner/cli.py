@@ -17,14 +17,21 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from planner import __version__
 from planner.errors import ConfigError, PlannerError
 
-_err = Console(stderr=True)
-_out = Console()
+# user text (paths, names, --year values) goes into these messages: never read it as
+# Rich markup ("[/x]") or emoji codes (":abc:"); styles are given as Text objects
+_err = Console(stderr=True, markup=False, emoji=False)
+_out = Console(markup=False, emoji=False)
+
+
+def _styled(label: str, text: str) -> Text:
+    """``label`` in bold red, then ``text`` exactly as given."""
+    return Text.assemble((label, "bold red"), " ", text)
 
 
 def _setup_logging(verbose: int) -> None:
@@ -54,7 +61,7 @@ class _PlannerGroup(click.Group):
         except PlannerError as err:
             if _PlannerGroup.debug:
                 raise
-            _err.print(f"[bold red]error:[/] {_line(err)}", highlight=False, soft_wrap=True)
+            _err.print(_styled("error:", _line(err)), highlight=False, soft_wrap=True)
             ctx.exit(err.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -65,8 +72,10 @@ class _PlannerGroup(click.Group):
             if _PlannerGroup.debug:
                 raise
             _err.print(
-                f"[bold red]unexpected error:[/] {type(err).__name__}: {_line(err)} "
-                "(run with --debug for the traceback)",
+                _styled(
+                    "unexpected error:",
+                    f"{type(err).__name__}: {_line(err)} (run with --debug for the traceback)",
+                ),
                 highlight=False,
                 soft_wrap=True,
             )
@@ -328,15 +337,14 @@ def export_cmd(run_dir: Path, fmt: str, crs: str, encoding: str, out_dir: Path |
     t0 = time.perf_counter()
     folder, files = export_run(run_dir, fmt=fmt, crs=crs, encoding=encoding.lower(), out=out_dir)
     _out.print(
-        f"{fmt} written to {escape(str(folder))} in {time.perf_counter() - t0:.1f} s "
-        f"({len(files)} files)",
+        f"{fmt} written to {folder} in {time.perf_counter() - t0:.1f} s ({len(files)} files)",
         highlight=False,
     )
 
 
 def _line(err: BaseException) -> str:
-    """The error as one line of text, safe from Rich markup."""
-    return escape(" ".join(str(err).split()))
+    """The error as one line of text."""
+    return " ".join(str(err).split())
 
 
 def _num(x: float | None, fmt: str) -> str:
@@ -345,10 +353,6 @@ def _num(x: float | None, fmt: str) -> str:
 
 def _pct(x: float | None) -> str:
     return "unknown" if x is None else f"{x:.2%}"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
 
 
 def _default_folder(config_path: Path, overrides: list[str], suffix: str) -> Path:
@@ -362,7 +366,7 @@ def _default_folder(config_path: Path, overrides: list[str], suffix: str) -> Pat
 def _print_rows(rows: list[dict], keys: list[str]) -> None:
     table = Table(*keys)
     for r in rows:
-        table.add_row(*(escape(_cell(r.get(k))) for k in keys))
+        table.add_row(*(_cell(r.get(k)) for k in keys))
     _out.print(table)
 
 
@@ -474,3 +478,7 @@ def rollout(
     _out.print(f"rollout: {res.out_dir / 'rollout.html'}", highlight=False)
     if any(r.get("status") == "failed" for r in res.rows):
         sys.exit(3)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
