@@ -1,7 +1,8 @@
 """The ``planner`` command.
 
-Exit codes: 0 done; 2 bad input or config; 3 model infeasible; 4 some counties of a
-batch failed; 1 anything unexpected.
+Exit codes: 0 done; 2 bad input or config; 3 model infeasible; 1 anything unexpected.
+Commands that run several plans (sweep, rollout, batch) exit 0 when all are done, 4 when
+some failed (listed on stderr), and the single-run code when all failed the same way.
 Errors print one line on stderr, without a traceback (``--debug`` shows it).
 """
 
@@ -21,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planner import __version__
-from planner.errors import ConfigError, PlannerError
+from planner.errors import ConfigError, PlannerError, multi_run_exit_code
 
 # user text (paths, names, --year values) goes into these messages: never read it as
 # Rich markup ("[/x]") or emoji codes (":abc:"); styles are given as Text objects
@@ -167,7 +168,8 @@ def batch(
     """Run every county (and scenario) of a batch config on dask.
 
     Exit code 0 when every county is done or already complete, 4 when some failed (their
-    errors are in index.html and batch_summary.csv).
+    errors are in index.html and batch_summary.csv), the counties' own code when all
+    failed the same way.
     """
     from planner.batch import quiet_dask_logs, run_batch
 
@@ -186,10 +188,36 @@ def batch(
         f"(already complete), {counts['failed']} failed; index: {res.out_dir / 'index.html'}",
         highlight=False,
     )
-    for r in res.failed:
-        _err.print(f"failed: {r.county}/{r.scenario}: {r.error}", highlight=False, markup=False)
-    if res.failed:
-        sys.exit(4)
+    _exit_multi(
+        sum(r.status != "failed" for r in res.results),
+        [(f"{r.county}/{r.scenario}", r.error, r.exit_code) for r in res.failed],
+    )
+
+
+def _exit_multi(done: int, failed: list[tuple[str, str, int]]) -> None:
+    """List the failed runs on stderr and exit by the multi-run rule.
+
+    Parameters
+    ----------
+    done
+        Runs that finished.
+    failed
+        ``(run, error, exit code)`` of each failed run.
+    """
+    for name, error, _ in failed:
+        _err.print(f"failed: {name}: {error}", highlight=False, soft_wrap=True)
+    code = multi_run_exit_code(done, [c for _, _, c in failed])
+    if code:
+        sys.exit(code)
+
+
+def _exit_rows(rows: list[dict], name_key: str) -> None:
+    """:func:`_exit_multi` for the rows of a sweep or rollout."""
+    failed = [r for r in rows if r.get("status") == "failed"]
+    _exit_multi(
+        len(rows) - len(failed),
+        [(str(r[name_key]), r.get("error", ""), r.get("exit_code", 1)) for r in failed],
+    )
 
 
 @main.command()
@@ -413,6 +441,7 @@ def sweep(
     ]
     _print_rows(res.rows, keys)
     _out.print(f"sweep: {res.out_dir / 'sweep.html'}", highlight=False)
+    _exit_rows(res.rows, "scenario")
 
 
 @main.command()
@@ -476,8 +505,7 @@ def rollout(
         ],
     )
     _out.print(f"rollout: {res.out_dir / 'rollout.html'}", highlight=False)
-    if any(r.get("status") == "failed" for r in res.rows):
-        sys.exit(3)
+    _exit_rows(res.rows, "year")
 
 
 if __name__ == "__main__":  # pragma: no cover

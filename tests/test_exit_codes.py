@@ -1,0 +1,73 @@
+"""One exit-code rule for the commands that run several plans (issue 11, item 10)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.demo import build_demo
+from planner.errors import multi_run_exit_code
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo(tmp_path_factory.mktemp("small") / "qingxi", scale=0.3)
+
+
+def test_the_rule():
+    assert multi_run_exit_code(3, []) == 0
+    assert multi_run_exit_code(2, [3]) == 4
+    assert multi_run_exit_code(0, [3, 3]) == 3
+    assert multi_run_exit_code(0, [2]) == 2
+    assert multi_run_exit_code(0, [2, 3]) == 4
+
+
+def _cli(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_sweep_all_infeasible_exits_3(small, tmp_path):
+    r = _cli(
+        "sweep",
+        "--config",
+        str(small),
+        "--vary",
+        "stations.budget=1000,2000",
+        "--out",
+        str(tmp_path / "sw"),
+    )
+    assert r.exit_code == 3, r.output
+    assert "failed: budget-1000: " in r.stderr and "failed: budget-2000: " in r.stderr
+
+
+def test_sweep_some_failed_exits_4_listing_them(small, tmp_path):
+    r = _cli(
+        "sweep",
+        "--config",
+        str(small),
+        "--vary",
+        "stations.budget=1000,16e6",
+        "--out",
+        str(tmp_path / "sw"),
+    )
+    assert r.exit_code == 4, r.output
+    assert "failed: budget-1000: " in r.stderr and "budget-1.6e+07" not in r.stderr
+
+
+def test_rollout_with_one_failed_year_exits_4(small, tmp_path):
+    r = _cli(
+        "rollout",
+        "--config",
+        str(small),
+        "--year",
+        "2025:8e6:0.08",
+        "--year",
+        "2026:1000:0.12:1.0",
+        "--out",
+        str(tmp_path / "ro"),
+    )
+    assert r.exit_code == 4, r.output
+    assert "failed: 2026: " in r.stderr and "failed: 2025" not in r.stderr
