@@ -37,6 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from planner.errors import ConfigError, PlannerError
+from planner.paths import check_out_dir
 
 logger = logging.getLogger(__name__)
 
@@ -308,7 +309,7 @@ def run_batch(
 
     batch, base = load_batch(path)
     tasks = plan_tasks(batch, base, output=output)
-    root = (output or (base / batch.output)).resolve()
+    root = check_out_dir(output or (base / batch.output), marker=None)
     root.mkdir(parents=True, exist_ok=True)
     if scheduler:
         try:

@@ -25,6 +25,7 @@ import yaml
 from planner import columns as C
 from planner.config import Config, load_config
 from planner.errors import ConfigError, PlannerError
+from planner.paths import check_out_dir
 from planner.pipeline import ModelInputs, prepare, run_county
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def sweep(
     if not 1 <= len(vary) <= 2:
         msg = "a sweep varies one or two fields"
         raise ConfigError(msg)
-    out = Path(out_dir)
+    out = check_out_dir(out_dir, marker=None)  # writable, before any ingest or solve
     # fields that change the inputs vary slowest, so scenarios share their inputs
     vary = sorted(vary, key=lambda fv: not _changes_inputs(fv[0]))
     fields = [f for f, _ in vary]
@@ -254,7 +255,7 @@ def rollout(
     SweepResult
         One row per year.
     """
-    out = Path(out_dir)
+    out = check_out_dir(out_dir, marker=None)  # writable, before any ingest or solve
     opened: dict[str, tuple[int, int]] = {}  # candidate id -> (year, chargers)
     rows: list[dict[str, Any]] = []
     stations_rows: list[dict[str, Any]] = []

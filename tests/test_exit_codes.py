@@ -71,3 +71,43 @@ def test_rollout_with_one_failed_year_exits_4(small, tmp_path):
     )
     assert r.exit_code == 4, r.output
     assert "failed: 2026: " in r.stderr and "failed: 2025" not in r.stderr
+
+
+def _no_ingest(*args, **kwargs):
+    raise AssertionError("ingest ran before the output folder was checked")
+
+
+@pytest.mark.parametrize("command", ["site", "sweep", "rollout", "batch"])
+def test_unwritable_out_exits_2_before_ingest(small, tmp_path, monkeypatch, command):
+    import planner.pipeline
+
+    monkeypatch.setattr(planner.pipeline, "load_county", _no_ingest)
+    monkeypatch.setattr("distributed.LocalCluster", _no_ingest)
+    blocker = tmp_path / "file.txt"  # a file: no one, root included, can write below it
+    blocker.write_text("x")
+    out = blocker / "sub"
+    batch = tmp_path / "batch.yaml"
+    batch.write_text(f"counties:\n  - config: {small}\n", encoding="utf-8")
+    args = {
+        "site": ["site", "--config", str(small)],
+        "sweep": ["sweep", "--config", str(small), "--vary", "stations.budget=8e6"],
+        "rollout": ["rollout", "--config", str(small), "--year", "2025:8e6:0.1"],
+        "batch": ["batch", str(batch)],
+    }[command]
+    r = _cli(*args, "--out", str(out))
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip() == f"error: output {out}: {blocker} is a file, not a folder; " + (
+        "choose another --out"
+    )
+
+
+def test_a_folder_that_refuses_new_entries_is_named(tmp_path, monkeypatch):
+    from planner import paths
+    from planner.errors import ConfigError
+
+    def refuse(**kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(paths.tempfile, "mkdtemp", refuse)
+    with pytest.raises(ConfigError, match=r"cannot write in .* \(Permission denied\)"):
+        paths.check_out_dir(tmp_path / "a" / "b", marker="run.json")
