@@ -897,7 +897,8 @@ def load_config(path: str | Path, *, overrides: list[str] | None = None) -> Conf
     """
     path = Path(path)
     if not path.is_file():
-        msg = f"config {path}: file not found"
+        problem = "is a folder, not a file" if path.is_dir() else "file not found"
+        msg = f"config {path}: {problem}"
         raise ConfigError(msg)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -107,3 +107,27 @@ def multi_run_exit_code(done: int, failed_codes: list[int]) -> int:
     if done == 0 and len(set(failed_codes)) == 1:
         return failed_codes[0]
     return SOME_FAILED
+
+
+def check_input_file(path: str | Path, what: str, *, hint: str | None = None) -> None:
+    """Raise a :class:`DataError` unless ``path`` is an existing file.
+
+    Parameters
+    ----------
+    path
+        The input file.
+    what
+        What the file is, for the message (e.g. ``"OSM file"``).
+    hint
+        What the user can do (e.g. the config field to check).
+
+    Raises
+    ------
+    DataError
+        ``path`` is a folder ("is a folder, not a file") or does not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise data_error(path, "is a folder, not a file", hint=hint or f"give the {what}'s path")
+    if not path.is_file():
+        raise data_error(path, f"{what} not found", hint=hint)

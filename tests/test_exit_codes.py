@@ -111,3 +111,34 @@ def test_a_folder_that_refuses_new_entries_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(paths.tempfile, "mkdtemp", refuse)
     with pytest.raises(ConfigError, match=r"cannot write in .* \(Permission denied\)"):
         paths.check_out_dir(tmp_path / "a" / "b", marker="run.json")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "hint"),
+    [
+        ("inputs.outlets", "[{{path: '{d}', lon_field: x, lat_field: y}}]", "outlets table"),
+        ("inputs.substations", "{{path: '{d}'}}", "check inputs.substations"),
+        ("inputs.population", "{{path: '{d}'}}", "check inputs.population"),
+    ],
+)
+def test_an_input_that_is_a_folder_exits_2_with_one_line(small, tmp_path, key, value, hint):
+    folder = tmp_path / "网点.csv"
+    folder.mkdir()
+    r = _cli(
+        "site",
+        "--config",
+        str(small),
+        "--out",
+        str(tmp_path / "o"),
+        "--set",
+        f"{key}={value.format(d=folder)}",
+    )
+    assert r.exit_code == 2, r.output
+    assert r.stderr.startswith(f"error: {folder}: is a folder, not a file (")
+    assert hint in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_config_that_is_a_folder_exits_2(tmp_path):
+    r = _cli("site", "--config", str(tmp_path), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2
+    assert r.stderr.strip() == f"error: config {tmp_path}: is a folder, not a file"
