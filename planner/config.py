@@ -451,6 +451,17 @@ class NetworkSection(_Section):
     max_snap_m: float = Field(
         default=3000, gt=0, description="Points farther than this from a road are reported"
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Processes for the travel-time Dijkstra and threads for the service "
+        "areas (1 inside `planner batch`, whose workers run one county each)",
+    )
+    parallel_min_cells: int = Field(
+        default=10_000_000,
+        ge=0,
+        description="Sources x road nodes from which the Dijkstra uses the workers",
+    )
 
     @field_validator("speeds_kmh", mode="before")
     @classmethod

@@ -96,7 +96,7 @@ _COLUMNS = (
 def _row(r: TaskResult, root: Path) -> dict[str, Any]:
     f = r.figures
     try:
-        folder = os.path.relpath(r.out_dir, root)
+        folder = os.path.relpath(r.out_dir, root) if r.out_dir else ""
     except ValueError:  # another drive
         folder = r.out_dir
     return {
