@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
+import yaml
 from click.testing import CliRunner
 
 from planner.cli import main
@@ -142,3 +146,47 @@ def test_a_config_that_is_a_folder_exits_2(tmp_path):
     r = _cli("site", "--config", str(tmp_path), "--out", str(tmp_path / "o"))
     assert r.exit_code == 2
     assert r.stderr.strip() == f"error: config {tmp_path}: is a folder, not a file"
+
+
+def _with_towns(small: Path, tmp_path: Path, change) -> Path:
+    """A copy of the small county whose township polygons ``change`` edits."""
+    folder = shutil.copytree(small.parent, tmp_path / "county")
+    config = folder / small.name
+    spec = yaml.safe_load(config.read_text("utf-8"))["inputs"]["boundaries"]
+    gpkg = folder / spec["path"]
+    towns = gpd.read_file(gpkg, layer=spec["township_layer"])
+    change(towns, spec)
+    towns.to_file(gpkg, layer=spec["township_layer"], driver="GPKG")
+    return config
+
+
+def test_overlapping_townships_exit_2_naming_both(small, tmp_path):
+    names = {}
+
+    def overlap(towns, spec):
+        metric = towns.to_crs(towns.estimate_utm_crs())
+        grown = metric.geometry.iloc[0].buffer(1500)  # well into its neighbours
+        towns.loc[0, "geometry"] = gpd.GeoSeries([grown], crs=metric.crs).to_crs(towns.crs)[0]
+        names["first"] = towns.loc[0, spec["township_name_field"]]
+
+    config = _with_towns(small, tmp_path, overlap)
+    r = _cli("site", "--config", str(config), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2, r.output
+    assert f"townships {names['first']} (" in r.stderr and "overlap by" in r.stderr
+    assert "of the smaller one" in r.stderr and "township_min" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_sliver_of_overlap_is_a_warning(caplog):
+    from planner.ingest.boundaries import check_overlaps
+
+    towns = gpd.GeoDataFrame(
+        {"township_id": ["1", "2"], "township_name": ["东乡", "西乡"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(999.5, 0, 2000, 1000)],
+        crs=3857,
+    )
+    check_overlaps(towns, "towns.gpkg")  # 0.05% of the smaller one
+    assert "1 pairs of townships overlap slightly (largest: 东乡 (1) and 西乡 (2)" in caplog.text
+    towns.geometry = [shapely.box(0, 0, 1000, 1000), shapely.box(900, 0, 2000, 1000)]
+    with pytest.raises(ValueError, match=r"东乡 \(1\) and 西乡 \(2\) overlap by 0.10 km2"):
+        check_overlaps(towns, "towns.gpkg")
