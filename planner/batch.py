@@ -37,6 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from planner.errors import ConfigError, PlannerError
+from planner.paths import check_out_dir
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +91,13 @@ class BatchConfig(_Strict):
 class Task:
     """One county under one scenario."""
 
-    county: str  # slug (or the config's file stem when the config cannot be read)
+    county: str  # slug (or ``<config stem>#<position>`` when the config cannot be read)
     scenario: str
     config: str  # absolute path of the county config
     overrides: tuple[str, ...]
-    out_dir: str
+    out_dir: str  # empty when the config cannot be read
+    error: str = ""  # the config's own error: the task fails without running
+    exit_code: int = 0
 
 
 @dataclass
@@ -169,12 +172,13 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
     root = (output or (base / batch.output)).resolve()
     tasks = []
     seen: dict[str, str] = {}
-    for item in batch.counties:
+    for position, item in enumerate(batch.counties, start=1):
         cfg_path = (base / item.config).resolve()
         try:
             slug = load_config(cfg_path, overrides=_overrides(item.set)).slug
-        except PlannerError:
-            slug = cfg_path.stem  # the task fails with the config's own error
+        except PlannerError as err:
+            tasks += _broken_tasks(batch, cfg_path, position, item, err)
+            continue
         if slug in seen:
             msg = (
                 f"two counties of the batch share the slug {slug!r} ({seen[slug]} and "
@@ -194,6 +198,22 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
                 )
             )
     return tasks
+
+
+def _broken_tasks(
+    batch: BatchConfig, cfg_path: Path, position: int, item: BatchCounty, err: PlannerError
+) -> list[Task]:
+    """Failed tasks of a county whose config (with its overrides) cannot be read.
+
+    They are labelled ``<config stem>#<position in the batch>``, so two such counties of
+    one shared config never collide, and carry the config's error instead of running.
+    """
+    label = f"{cfg_path.stem}#{position}"
+    message = f"{cfg_path} (county {position} of the batch): {str(err).splitlines()[0]}"
+    return [
+        Task(label, sc.name, str(cfg_path), tuple(_overrides(item.set)), "", message, err.exit_code)
+        for sc in batch.scenarios
+    ]
 
 
 def is_complete(out_dir: str | Path, config: Any) -> bool:
@@ -222,7 +242,9 @@ def task_config(task: Task) -> Any:
     """The task's config: the county's, its overrides, one solver thread unless set.
 
     One county runs per worker process: multi-threaded solvers in each would fight the
-    others for the cores (measured: 6x slower with 2 workers on 2 cores).
+    others for the cores (measured: 6x slower with 2 workers on 2 cores). The road
+    network's ``workers`` is always 1: a dask worker is a daemonic process, which cannot
+    start the Dijkstra's processes.
     """
     from planner.config import load_config
 
@@ -230,6 +252,10 @@ def task_config(task: Task) -> Any:
     if config.solver.threads is None:
         solver = config.solver.model_copy(update={"threads": 1})
         config = config.model_copy(update={"solver": solver})
+    if config.network.workers != 1:
+        logger.info("%s: network.workers %d -> 1 in a batch", task.county, config.network.workers)
+        network = config.network.model_copy(update={"workers": 1})
+        config = config.model_copy(update={"network": network})
     return config
 
 
@@ -241,6 +267,9 @@ def run_task(task: Task, force: bool = False) -> TaskResult:
 
     t0 = time.perf_counter()
     result = TaskResult(task.county, task.scenario, "failed", task.out_dir)
+    if task.error:
+        result.error, result.exit_code = task.error, task.exit_code
+        return result
     try:
         config = task_config(task)
         if not force and is_complete(task.out_dir, config):
@@ -308,7 +337,7 @@ def run_batch(
 
     batch, base = load_batch(path)
     tasks = plan_tasks(batch, base, output=output)
-    root = (output or (base / batch.output)).resolve()
+    root = check_out_dir(output or (base / batch.output), marker=None)
     root.mkdir(parents=True, exist_ok=True)
     if scheduler:
         try:

@@ -1,7 +1,8 @@
 """The ``planner`` command.
 
-Exit codes: 0 done; 2 bad input or config; 3 model infeasible; 4 some counties of a
-batch failed; 1 anything unexpected.
+Exit codes: 0 done; 2 bad input or config; 3 model infeasible; 1 anything unexpected.
+Commands that run several plans (sweep, rollout, batch) exit 0 when all are done, 4 when
+some failed (listed on stderr), and the single-run code when all failed the same way.
 Errors print one line on stderr, without a traceback (``--debug`` shows it).
 """
 
@@ -17,14 +18,21 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from planner import __version__
-from planner.errors import ConfigError, PlannerError
+from planner.errors import ConfigError, PlannerError, multi_run_exit_code
 
-_err = Console(stderr=True)
-_out = Console()
+# user text (paths, names, --year values) goes into these messages: never read it as
+# Rich markup ("[/x]") or emoji codes (":abc:"); styles are given as Text objects
+_err = Console(stderr=True, markup=False, emoji=False)
+_out = Console(markup=False, emoji=False)
+
+
+def _styled(label: str, text: str) -> Text:
+    """``label`` in bold red, then ``text`` exactly as given."""
+    return Text.assemble((label, "bold red"), " ", text)
 
 
 def _setup_logging(verbose: int) -> None:
@@ -54,7 +62,7 @@ class _PlannerGroup(click.Group):
         except PlannerError as err:
             if _PlannerGroup.debug:
                 raise
-            _err.print(f"[bold red]error:[/] {_line(err)}", highlight=False, soft_wrap=True)
+            _err.print(_styled("error:", _line(err)), highlight=False, soft_wrap=True)
             ctx.exit(err.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -65,8 +73,10 @@ class _PlannerGroup(click.Group):
             if _PlannerGroup.debug:
                 raise
             _err.print(
-                f"[bold red]unexpected error:[/] {type(err).__name__}: {_line(err)} "
-                "(run with --debug for the traceback)",
+                _styled(
+                    "unexpected error:",
+                    f"{type(err).__name__}: {_line(err)} (run with --debug for the traceback)",
+                ),
                 highlight=False,
                 soft_wrap=True,
             )
@@ -158,7 +168,8 @@ def batch(
     """Run every county (and scenario) of a batch config on dask.
 
     Exit code 0 when every county is done or already complete, 4 when some failed (their
-    errors are in index.html and batch_summary.csv).
+    errors are in index.html and batch_summary.csv), the counties' own code when all
+    failed the same way.
     """
     from planner.batch import quiet_dask_logs, run_batch
 
@@ -177,10 +188,36 @@ def batch(
         f"(already complete), {counts['failed']} failed; index: {res.out_dir / 'index.html'}",
         highlight=False,
     )
-    for r in res.failed:
-        _err.print(f"failed: {r.county}/{r.scenario}: {r.error}", highlight=False, markup=False)
-    if res.failed:
-        sys.exit(4)
+    _exit_multi(
+        sum(r.status != "failed" for r in res.results),
+        [(f"{r.county}/{r.scenario}", r.error, r.exit_code) for r in res.failed],
+    )
+
+
+def _exit_multi(done: int, failed: list[tuple[str, str, int]]) -> None:
+    """List the failed runs on stderr and exit by the multi-run rule.
+
+    Parameters
+    ----------
+    done
+        Runs that finished.
+    failed
+        ``(run, error, exit code)`` of each failed run.
+    """
+    for name, error, _ in failed:
+        _err.print(f"failed: {name}: {error}", highlight=False, soft_wrap=True)
+    code = multi_run_exit_code(done, [c for _, _, c in failed])
+    if code:
+        sys.exit(code)
+
+
+def _exit_rows(rows: list[dict], name_key: str) -> None:
+    """:func:`_exit_multi` for the rows of a sweep or rollout."""
+    failed = [r for r in rows if r.get("status") == "failed"]
+    _exit_multi(
+        len(rows) - len(failed),
+        [(str(r[name_key]), r.get("error", ""), r.get("exit_code", 1)) for r in failed],
+    )
 
 
 @main.command()
@@ -328,15 +365,14 @@ def export_cmd(run_dir: Path, fmt: str, crs: str, encoding: str, out_dir: Path |
     t0 = time.perf_counter()
     folder, files = export_run(run_dir, fmt=fmt, crs=crs, encoding=encoding.lower(), out=out_dir)
     _out.print(
-        f"{fmt} written to {escape(str(folder))} in {time.perf_counter() - t0:.1f} s "
-        f"({len(files)} files)",
+        f"{fmt} written to {folder} in {time.perf_counter() - t0:.1f} s ({len(files)} files)",
         highlight=False,
     )
 
 
 def _line(err: BaseException) -> str:
-    """The error as one line of text, safe from Rich markup."""
-    return escape(" ".join(str(err).split()))
+    """The error as one line of text."""
+    return " ".join(str(err).split())
 
 
 def _num(x: float | None, fmt: str) -> str:
@@ -345,10 +381,6 @@ def _num(x: float | None, fmt: str) -> str:
 
 def _pct(x: float | None) -> str:
     return "unknown" if x is None else f"{x:.2%}"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
 
 
 def _default_folder(config_path: Path, overrides: list[str], suffix: str) -> Path:
@@ -362,7 +394,7 @@ def _default_folder(config_path: Path, overrides: list[str], suffix: str) -> Pat
 def _print_rows(rows: list[dict], keys: list[str]) -> None:
     table = Table(*keys)
     for r in rows:
-        table.add_row(*(escape(_cell(r.get(k))) for k in keys))
+        table.add_row(*(_cell(r.get(k)) for k in keys))
     _out.print(table)
 
 
@@ -409,6 +441,7 @@ def sweep(
     ]
     _print_rows(res.rows, keys)
     _out.print(f"sweep: {res.out_dir / 'sweep.html'}", highlight=False)
+    _exit_rows(res.rows, "scenario")
 
 
 @main.command()
@@ -472,5 +505,8 @@ def rollout(
         ],
     )
     _out.print(f"rollout: {res.out_dir / 'rollout.html'}", highlight=False)
-    if any(r.get("status") == "failed" for r in res.rows):
-        sys.exit(3)
+    _exit_rows(res.rows, "year")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

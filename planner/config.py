@@ -451,6 +451,17 @@ class NetworkSection(_Section):
     max_snap_m: float = Field(
         default=3000, gt=0, description="Points farther than this from a road are reported"
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Processes for the travel-time Dijkstra and threads for the service "
+        "areas (1 inside `planner batch`, whose workers run one county each)",
+    )
+    parallel_min_cells: int = Field(
+        default=10_000_000,
+        ge=0,
+        description="Sources x road nodes from which the Dijkstra uses the workers",
+    )
 
     @field_validator("speeds_kmh", mode="before")
     @classmethod
@@ -897,7 +908,8 @@ def load_config(path: str | Path, *, overrides: list[str] | None = None) -> Conf
     """
     path = Path(path)
     if not path.is_file():
-        msg = f"config {path}: file not found"
+        problem = "is a folder, not a file" if path.is_dir() else "file not found"
+        msg = f"config {path}: {problem}"
         raise ConfigError(msg)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))

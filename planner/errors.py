@@ -79,3 +79,55 @@ class AssetError(PlannerError, FileNotFoundError):
     """A file the outputs embed (e.g. Leaflet for map.html) is not installed (exit code 1)."""
 
     exit_code = 1
+
+
+#: Exit code of a multi-run command (sweep, rollout, batch) when some runs failed.
+SOME_FAILED = 4
+
+
+def multi_run_exit_code(done: int, failed_codes: list[int]) -> int:
+    """The exit code of a command that runs several plans (sweep, rollout, batch).
+
+    Parameters
+    ----------
+    done
+        Runs that finished (or were already complete).
+    failed_codes
+        The single-run exit code of each failed run (2 bad input, 3 infeasible,
+        1 unexpected).
+
+    Returns
+    -------
+    int
+        0 when none failed; the failed runs' code when every run failed the same way;
+        :data:`SOME_FAILED` (4) otherwise.
+    """
+    if not failed_codes:
+        return 0
+    if done == 0 and len(set(failed_codes)) == 1:
+        return failed_codes[0]
+    return SOME_FAILED
+
+
+def check_input_file(path: str | Path, what: str, *, hint: str | None = None) -> None:
+    """Raise a :class:`DataError` unless ``path`` is an existing file.
+
+    Parameters
+    ----------
+    path
+        The input file.
+    what
+        What the file is, for the message (e.g. ``"OSM file"``).
+    hint
+        What the user can do (e.g. the config field to check).
+
+    Raises
+    ------
+    DataError
+        ``path`` is a folder ("is a folder, not a file") or does not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise data_error(path, "is a folder, not a file", hint=hint or f"give the {what}'s path")
+    if not path.is_file():
+        raise data_error(path, f"{what} not found", hint=hint)

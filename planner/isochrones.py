@@ -24,7 +24,6 @@ its edge, since a place there still needs its own off-road leg.
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
@@ -56,6 +55,7 @@ def service_areas(
     buffer_m: float = 200.0,
     min_hole_m2: float = 1_000_000.0,
     simplify_m: float | None = None,
+    workers: int = 1,
 ) -> gpd.GeoDataFrame:
     """Polygons of the road network reachable from each point within a drive time.
 
@@ -77,6 +77,8 @@ def service_areas(
     simplify_m
         Simplification tolerance (0: none); default an eighth of ``buffer_m``, which
         keeps the strips' shape and cuts the vertices of their rounded ends.
+    workers
+        Threads for the geometry work (GEOS releases the GIL); 1 runs it in this thread.
 
     Returns
     -------
@@ -113,7 +115,7 @@ def service_areas(
     batch = max(1, _BATCH_CELLS // max(graph.n_nodes, 1))
     out: list[shapely.Geometry | None] = [None] * len(geoms)
     # the geometry work (GEOS) releases the GIL: threads share it out over the cores
-    with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+    with ThreadPoolExecutor(max(1, workers)) as pool:
         for start in range(0, len(nodes), batch):
             dist = csgraph.dijkstra(
                 mat, directed=True, indices=nodes[start : start + batch], limit=limit

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +32,8 @@ _MPH = 1.609344
 _DEFAULT_SPEED = 30.0
 #: Cells of a Dijkstra batch (sources x nodes) kept in memory at once.
 _BATCH_CELLS = 20_000_000
+#: Sources x nodes from which the Dijkstra uses several processes (when given).
+PARALLEL_MIN_CELLS = 10_000_000
 
 
 def parse_maxspeed(value: str | None) -> float | None:
@@ -228,6 +229,8 @@ def travel_times(
     *,
     cutoff_min: float,
     to_sources: bool,
+    workers: int = 1,
+    parallel_min_cells: int = PARALLEL_MIN_CELLS,
 ) -> SparseTimes:
     """Drive times between sources and targets within a cutoff.
 
@@ -244,6 +247,11 @@ def travel_times(
     to_sources
         True: time from each target to each source (run on the reversed graph).
         False: time from each source to each target.
+    workers
+        Processes that share out the sources (as osmnx's ``cpus``); 1 runs in this
+        process, as it must inside a daemonic worker (a dask or multiprocessing pool).
+    parallel_min_cells
+        The workers are used only from this many sources x road nodes on.
 
     Returns
     -------
@@ -257,7 +265,7 @@ def travel_times(
     tgt_nodes = targets.node
     batch = max(1, _BATCH_CELLS // max(graph.n_nodes, 1))
     starts = list(range(0, len(src_nodes), batch))
-    workers = _workers(len(src_nodes) * graph.n_nodes)
+    workers = _workers(workers, len(src_nodes) * graph.n_nodes, parallel_min_cells)
     if workers > 1:
         # Dijkstra holds the GIL: spread the sources over processes
         batch = min(batch, -(-len(src_nodes) // workers))  # memory stays bounded per batch
@@ -293,15 +301,21 @@ def travel_times(
     return SparseTimes(src_idx, tgt_idx, minutes, (len(sources.node), len(targets.node)))
 
 
-#: Sources x nodes from which Dijkstra runs in several processes.
-_PARALLEL_CELLS = 10_000_000
 _worker_state: dict[str, object] = {}
 
 
-def _workers(cells: int) -> int:
-    if cells < _PARALLEL_CELLS:
+def _workers(workers: int, cells: int, min_cells: int) -> int:
+    """Processes for a Dijkstra of ``cells`` sources x nodes: 1 when small or daemonic."""
+    if workers <= 1 or cells < min_cells:
         return 1
-    return max(1, min(4, os.cpu_count() or 1))
+    if multiprocessing.current_process().daemon:
+        logger.warning(
+            "travel times: %d workers asked for in a daemonic process, which cannot start "
+            "processes; running with 1",
+            workers,
+        )
+        return 1
+    return workers
 
 
 def _reach(
@@ -350,7 +364,7 @@ def compute_travel_times(
     demand, candidates, villages
         Points in the graph's CRS.
     network
-        Access speed and snapping limits.
+        Access speed, snapping limits and the Dijkstra's ``workers``.
     station_cutoff_min
         Cutoff of the demand-to-candidate matrix.
     repair_response_min
@@ -371,15 +385,16 @@ def compute_travel_times(
     far = int((d_snap.distance_m > network.max_snap_m).sum())
     far += int((c_snap.distance_m > network.max_snap_m).sum())
     far += int((v_snap.distance_m > network.max_snap_m).sum())
+    par = {"workers": network.workers, "parallel_min_cells": network.parallel_min_cells}
     return TravelTimes(
         demand_to_candidate=travel_times(
-            graph, c_snap, d_snap, cutoff_min=station_cutoff_min, to_sources=True
+            graph, c_snap, d_snap, cutoff_min=station_cutoff_min, to_sources=True, **par
         ),
         candidate_to_village=travel_times(
-            graph, c_snap, v_snap, cutoff_min=repair_response_min, to_sources=False
+            graph, c_snap, v_snap, cutoff_min=repair_response_min, to_sources=False, **par
         ),
         candidate_to_candidate=travel_times(
-            graph, c_snap, c_snap, cutoff_min=repair_response_min, to_sources=False
+            graph, c_snap, c_snap, cutoff_min=repair_response_min, to_sources=False, **par
         ),
         villages=villages,
         graph_nodes=graph.n_nodes,

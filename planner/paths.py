@@ -65,7 +65,41 @@ def check_out_dir(target: str | Path, *, marker: str | None) -> Path:
     if target.parent == target:
         msg = f"output {target}: cannot write to the file system root"
         raise ConfigError(msg)
+    check_writable(target)
     return target
+
+
+def check_writable(target: Path) -> None:
+    """Fail early, with one line, when the folder ``target`` could not be written.
+
+    The output is written in a sibling of ``target``, so the nearest existing folder
+    above it must take a new entry: this is tried for real (permissions alone do not
+    tell, e.g. for root or on a read-only mount).
+
+    Parameters
+    ----------
+    target
+        The absolute output folder.
+
+    Raises
+    ------
+    ConfigError
+        A parent is a file, or the nearest existing folder refuses a new entry.
+    """
+    base = target.parent
+    while not base.exists() and base.parent != base:
+        base = base.parent
+    if not base.is_dir():
+        msg = f"output {target}: {base} is a file, not a folder; choose another --out"
+        raise ConfigError(msg)
+    try:
+        Path(tempfile.mkdtemp(prefix=".planner-write-test-", dir=base)).rmdir()
+    except OSError as err:
+        msg = (
+            f"output {target}: cannot write in {base} ({err.strerror or err}); choose a "
+            "folder you can write to"
+        )
+        raise ConfigError(msg) from None
 
 
 @contextmanager

@@ -216,6 +216,7 @@ def run_county(
         config.repair.response_min,
         access_speed_kmh=config.network.access_speed_kmh,
         buffer_m=config.report.service_area_buffer_m,
+        workers=config.network.workers,
     )
     areas.insert(0, C.REPAIR_ID, plan.repair_points[C.REPAIR_ID].to_numpy())
     logger.info("service areas: %.1f s", time.perf_counter() - t_report)

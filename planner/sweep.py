@@ -25,6 +25,7 @@ import yaml
 from planner import columns as C
 from planner.config import Config, load_config
 from planner.errors import ConfigError, PlannerError
+from planner.paths import check_out_dir
 from planner.pipeline import ModelInputs, prepare, run_county
 
 logger = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def sweep(
     if not 1 <= len(vary) <= 2:
         msg = "a sweep varies one or two fields"
         raise ConfigError(msg)
-    out = Path(out_dir)
+    out = check_out_dir(out_dir, marker=None)  # writable, before any ingest or solve
     # fields that change the inputs vary slowest, so scenarios share their inputs
     vary = sorted(vary, key=lambda fv: not _changes_inputs(fv[0]))
     fields = [f for f, _ in vary]
@@ -144,12 +145,12 @@ def sweep(
         row["scenario"] = label
         key = _input_key(config)
         reuse = prepared is not None and prepared[0] == key
-        if not reuse:
-            prepared = (key, prepare(config))
         try:
+            if not reuse:
+                prepared = (key, prepare(config))
             res = run_county(config, out_dir=out / label, inputs=prepared[1])
         except PlannerError as err:
-            row.update(status="failed", error=str(err).splitlines()[0])
+            row.update(_failure(err))
             rows.append(row)
             logger.warning("scenario %s: %s", label, row["error"])
             continue
@@ -176,8 +177,25 @@ def sweep(
     return SweepResult(rows=rows, out_dir=out)
 
 
+def _failure(err: PlannerError) -> dict[str, Any]:
+    """The row fields of a scenario or year that failed."""
+    return {"status": "failed", "error": str(err).splitlines()[0], "exit_code": err.exit_code}
+
+
 def _sort_key(v: Any) -> tuple[int, Any]:
     return (0, v) if isinstance(v, int | float) else (1, str(v))
+
+
+def _with_opened(inputs: ModelInputs, opened: dict[str, tuple[int, int]]) -> ModelInputs:
+    """The inputs with the stations opened in earlier years as existing chargers."""
+    sites = inputs.sites.copy()
+    if C.EXISTING_CHARGERS not in sites.columns:
+        sites[C.EXISTING_CHARGERS] = 0
+    for cid, (_, n) in opened.items():
+        sites.loc[sites[C.CANDIDATE_ID] == cid, C.EXISTING_CHARGERS] = n
+    return ModelInputs(
+        inputs.county, inputs.demand, inputs.candidates, sites, inputs.graph, inputs.times
+    )
 
 
 @dataclass
@@ -237,22 +255,13 @@ def rollout(
     SweepResult
         One row per year.
     """
-    out = Path(out_dir)
+    out = check_out_dir(out_dir, marker=None)  # writable, before any ingest or solve
     opened: dict[str, tuple[int, int]] = {}  # candidate id -> (year, chargers)
     rows: list[dict[str, Any]] = []
     stations_rows: list[dict[str, Any]] = []
     # every year's config is checked before anything runs or is written
     plans = [(y, load_config(config_path, overrides=_year_overrides(y, overrides))) for y in years]
     for y, config in sorted(plans, key=lambda item: item[0].year):
-        inputs = prepare(config)
-        sites = inputs.sites.copy()
-        if C.EXISTING_CHARGERS not in sites.columns:
-            sites[C.EXISTING_CHARGERS] = 0
-        for cid, (_, n) in opened.items():
-            sites.loc[sites[C.CANDIDATE_ID] == cid, C.EXISTING_CHARGERS] = n
-        inputs = ModelInputs(
-            inputs.county, inputs.demand, inputs.candidates, sites, inputs.graph, inputs.times
-        )
         row: dict[str, Any] = {
             "year": y.year,
             "budget": y.budget,
@@ -260,9 +269,10 @@ def rollout(
             "target": y.target,
         }
         try:
+            inputs = _with_opened(prepare(config), opened)
             res = run_county(config, out_dir=out / str(y.year), inputs=inputs)
         except PlannerError as err:
-            row.update(status="failed", error=str(err).splitlines()[0])
+            row.update(_failure(err))
             rows.append(row)
             logger.warning("rollout %d: %s", y.year, row["error"])
             break  # later years build on this one

@@ -141,9 +141,7 @@ def test_matches_networkx_on_a_random_graph():
         assert got[key] == pytest.approx(val, abs=1e-9)
 
 
-def test_parallel_dijkstra_matches_serial(monkeypatch):
-    import planner.network as net
-
+def test_parallel_dijkstra_matches_serial():
     rng = np.random.default_rng(2)
     pos = rng.uniform(0, 10_000, size=(120, 2))
     tri = shapely.delaunay_triangles(shapely.MultiPoint(pos), only_edges=True)
@@ -157,10 +155,10 @@ def test_parallel_dijkstra_matches_serial(monkeypatch):
     )
     pts = gpd.GeoSeries(gpd.points_from_xy(g.x, g.y), crs=CRS_M)
     snap = snap_points(g, pts, access_speed_kmh=15)
-    serial = travel_times(g, snap, snap, cutoff_min=8, to_sources=True)
-    monkeypatch.setattr(net, "_PARALLEL_CELLS", 0)
-    monkeypatch.setattr(net.os, "cpu_count", lambda: 2)
-    parallel = travel_times(g, snap, snap, cutoff_min=8, to_sources=True)
+    serial = travel_times(g, snap, snap, cutoff_min=8, to_sources=True, workers=1)
+    parallel = travel_times(
+        g, snap, snap, cutoff_min=8, to_sources=True, workers=2, parallel_min_cells=0
+    )
     a = sorted(zip(serial.rows, serial.cols, serial.minutes, strict=True))
     b = sorted(zip(parallel.rows, parallel.cols, parallel.minutes, strict=True))
     assert a == b and len(a) > 0
@@ -171,3 +169,16 @@ def test_unknown_class_speed_is_reported(caplog):
     g = build_graph(ways(nodes, [([1, 2], {"highway": "track"})]), CRS_M, speeds_kmh=SPEEDS)
     assert g.time_s[0] == pytest.approx(1000 / (30 / 3.6))
     assert "no speed for highway classes ['track'] (1 ways)" in caplog.text
+
+
+def test_a_daemonic_process_runs_the_dijkstra_in_itself(monkeypatch, caplog):
+    import planner.network as net
+
+    class Daemon:
+        daemon = True
+
+    assert net._workers(2, 100, 0) == 2
+    assert net._workers(2, 100, 101) == 1  # below the threshold
+    monkeypatch.setattr(net.multiprocessing, "current_process", Daemon)
+    assert net._workers(2, 100, 0) == 1
+    assert "daemonic process" in caplog.text

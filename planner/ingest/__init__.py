@@ -11,7 +11,7 @@ from planner import columns as C
 from planner.config import Config, PointTableInput
 from planner.datatypes import CountyData
 from planner.errors import data_error
-from planner.ingest.boundaries import read_boundaries, read_layer
+from planner.ingest.boundaries import check_overlaps, read_boundaries, read_layer
 from planner.ingest.crs import metric_crs, reproject
 from planner.ingest.grid import join_headroom, join_headroom_nearest, read_substation_table
 from planner.ingest.osm import clip_ways, read_osm
@@ -73,6 +73,10 @@ def load_county(config: Config) -> CountyData:
     county.loc[0, C.NAME] = config.county.name
     geom = county.geometry.iloc[0]
     crs = metric_crs(geom, config.crs.metric)
+    if b.source == "osm":
+        check_overlaps(townships.to_crs(crs), inp.osm.path or "OSM boundaries")
+    else:
+        check_overlaps(townships.to_crs(crs), b.path or "boundaries", layer=b.township_layer)
     # a degree of latitude is ~111 km; widen the box by the clip buffer
     pad = inp.osm.clip_buffer_m / 111_000.0
     w, s, e, n = geom.bounds

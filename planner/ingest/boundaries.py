@@ -292,3 +292,71 @@ def _polygons(gdf: gpd.GeoDataFrame, path: Path, layer: str | None) -> gpd.GeoDa
             hint="is this the right layer?",
         )
     return gdf
+
+
+#: Overlap of two townships, as a share of the smaller one's area, that stops the run.
+OVERLAP_ERROR_SHARE = 0.01
+#: Overlaps below this share are digitising slivers and pass silently.
+OVERLAP_WARN_SHARE = 1e-4
+
+
+def check_overlaps(
+    townships: gpd.GeoDataFrame, source: str | Path, *, layer: str | None = None
+) -> None:
+    """Stop on townships whose polygons overlap, warn on small overlaps.
+
+    Every place must lie in one township (for the township minimum and the outcomes),
+    so two townships sharing more than :data:`OVERLAP_ERROR_SHARE` of the smaller one's
+    area are an error naming both; smaller overlaps above :data:`OVERLAP_WARN_SHARE`
+    are a warning.
+
+    Parameters
+    ----------
+    townships
+        ``township_id``, ``township_name`` and polygons in a metric CRS.
+    source, layer
+        The boundary file and layer, for the message.
+
+    Raises
+    ------
+    DataError
+        The largest overlap exceeds :data:`OVERLAP_ERROR_SHARE`.
+    """
+    geoms = townships.geometry.to_numpy()
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if len(left) == 0:
+        return
+    shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
+    share = shared / np.maximum(smaller, 1e-9)
+    pairs = [
+        (f"{_town(townships, i)} and {_town(townships, j)}", a / 1e6, s)
+        for i, j, a, s in zip(left, right, shared, share, strict=True)
+        if s > OVERLAP_WARN_SHARE
+    ]
+    if not pairs:
+        return
+    pairs.sort(key=lambda p: -p[2])
+    names, km2, worst = pairs[0]
+    if worst > OVERLAP_ERROR_SHARE:
+        raise data_error(
+            source,
+            f"townships {names} overlap by {km2:.2f} km2 ({worst:.1%} of the smaller one)"
+            + (f", and {len(pairs) - 1} more pairs" if len(pairs) > 1 else ""),
+            layer=layer,
+            hint="fix the polygons so that each place lies in one township",
+        )
+    logger.warning(
+        "%s: %d pairs of townships overlap slightly (largest: %s, %.2f%% of the smaller)",
+        source,
+        len(pairs),
+        names,
+        100 * worst,
+    )
+
+
+def _town(townships: gpd.GeoDataFrame, i: int) -> str:
+    row = townships.iloc[int(i)]
+    return f"{row[C.TOWNSHIP_NAME]} ({row[C.TOWNSHIP_ID]})"

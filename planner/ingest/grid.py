@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 
 from planner import columns as C
-from planner.errors import data_error
+from planner.errors import check_input_file, data_error
 from planner.ingest.tables import numeric_column, read_csv_text, require_columns
 
 logger = logging.getLogger(__name__)
@@ -48,8 +48,7 @@ def read_substation_table(
         ``substation_id``, ``rated_kva``, ``peak_load_kw``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise data_error(path, "substation table not found", hint="check inputs.substations")
+    check_input_file(path, "substation table", hint="check inputs.substations")
     table = read_csv_text(path, encoding)
     require_columns(table, path, (id_field, rated_kva_field, peak_load_kw_field, *keep))
     if table.empty:

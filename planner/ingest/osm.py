@@ -20,7 +20,7 @@ import osmium
 import shapely
 
 from planner.datatypes import OsmData, RoadWays
-from planner.errors import data_error
+from planner.errors import check_input_file, data_error
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +170,7 @@ def read_osm(
         The collected layers in EPSG:4326.
     """
     path = Path(path)
-    if not path.is_file():
-        raise data_error(path, "OSM file not found", hint="check inputs.osm.path")
+    check_input_file(path, "OSM file", hint="check inputs.osm.path")
     if not path.name.lower().endswith(_SUFFIXES):
         raise data_error(path, "not an OSM extract", hint="expected .osm.pbf, .osm or .osm.bz2")
     w, s, e, n = bbox if bbox is not None else (-180.0, -90.0, 180.0, 90.0)

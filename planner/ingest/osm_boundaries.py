@@ -10,7 +10,7 @@ import osmium
 import shapely
 
 from planner import columns as C
-from planner.errors import data_error
+from planner.errors import check_input_file, data_error
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +42,7 @@ def read_admin_areas(path: str | Path) -> gpd.GeoDataFrame:
         left out.
     """
     path = Path(path)
-    if not path.is_file():
-        raise data_error(path, "OSM file not found", hint="check inputs.osm.path")
+    check_input_file(path, "OSM file", hint="check inputs.osm.path")
     admin = osmium.filter.TagFilter(("boundary", "administrative"))
     processor = (
         osmium.FileProcessor(str(path))

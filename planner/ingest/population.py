@@ -14,7 +14,7 @@ import shapely
 from pyproj import CRS
 
 from planner.datatypes import PopulationGrid
-from planner.errors import data_error
+from planner.errors import check_input_file, data_error
 from planner.ingest.crs import metric_crs, reproject
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,7 @@ def read_population(
         county, or holds negative or non-finite values.
     """
     path = Path(path)
-    if not path.is_file():
-        raise data_error(path, "population raster not found", hint="check inputs.population")
+    check_input_file(path, "population raster", hint="check inputs.population")
     try:
         src = rasterio.open(path)
     except rasterio.errors.RasterioIOError as err:

@@ -13,7 +13,7 @@ from pyproj import CRS
 
 from planner import columns as C
 from planner.config import LineLayerInput, PointTableInput
-from planner.errors import data_error
+from planner.errors import check_input_file, data_error
 from planner.ingest.boundaries import read_layer
 from planner.ingest.china import to_wgs84
 from planner.ingest.crs import guess_crs
@@ -139,6 +139,7 @@ def read_points(spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
     system = spec.crs.lower()
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".xlsx", ".xls"):
+        check_input_file(path, f"{role} table")
         if suffix in (".xlsx", ".xls"):
             try:
                 table = pd.read_excel(path, sheet_name=spec.layer or 0, dtype=str)

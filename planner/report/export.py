@@ -25,6 +25,7 @@ from planner.report.formats import (
     check_format,
     crs_label,
     resolve_crs,
+    safe_table,
     write_layers,
 )
 
@@ -165,9 +166,11 @@ def write_exports(
         )
         logger.info("%s in %s: %.2f s", fmt, crs.to_string(), time.perf_counter() - t0)
         files += [p.relative_to(out_dir).as_posix() for p in paths]
-    assignments.to_csv(out_dir / "assignments.csv", index=False, encoding="utf-8-sig")
+    safe_table(assignments).to_csv(out_dir / "assignments.csv", index=False, encoding="utf-8-sig")
     dictionary = run_dictionary(layers, assignments, formats=formats, extra_crs=crss)
-    dictionary.to_csv(out_dir / "data_dictionary.csv", index=False, encoding="utf-8-sig")
+    safe_table(dictionary).to_csv(
+        out_dir / "data_dictionary.csv", index=False, encoding="utf-8-sig"
+    )
     return [*files, "assignments.csv", "data_dictionary.csv"]
 
 
@@ -274,7 +277,7 @@ def export_run(
             not g.empty and not g.geom_type.isin(["Point"]).all() for g in layers.values()
         )
         extra = coordinate_columns([fmt], [target], polygons=polygons) if fmt == "csv" else []
-        data_dictionary(layers, extra=extra).to_csv(
+        safe_table(data_dictionary(layers, extra=extra)).to_csv(
             tmp / "data_dictionary.csv", index=False, encoding="utf-8-sig"
         )
         files.append("data_dictionary.csv")

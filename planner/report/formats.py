@@ -25,6 +25,7 @@ import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -206,6 +207,41 @@ def check_encodable(gdf: pd.DataFrame, *, layer: str, encoding: str) -> None:
                 raise DataError(msg)
 
 
+#: First characters that make a spreadsheet read a text cell as a formula.
+FORMULA_STARTS = ("=", "@", "+", "-", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text value that Excel would run as a formula, neutralised; others unchanged.
+
+    Text starting with ``=``, ``@``, ``+``, ``-`` (or a tab or carriage return) gets a
+    leading single quote, as OWASP advises against CSV injection (e.g. a township named
+    ``=HYPERLINK(...)``). Numbers, and text that is just a number (``-12.5``), are kept.
+
+    Parameters
+    ----------
+    value
+        A cell or header.
+
+    Returns
+    -------
+    Any
+        ``value``, or ``"'" + value`` for formula-like text.
+    """
+    formula = isinstance(value, str) and value.startswith(FORMULA_STARTS)
+    return "'" + value if formula and not _NUMBER.fullmatch(value) else value
+
+
+def safe_table(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and headers pass :func:`safe_cell`."""
+    out = df.rename(columns=lambda c: safe_cell(c) if isinstance(c, str) else c)
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(safe_cell)
+    return out
+
+
 def csv_frame(gdf: gpd.GeoDataFrame, *, points: bool | None = None) -> pd.DataFrame:
     """A layer as a plain table: coordinates as columns, polygons also as WKT.
 
@@ -236,7 +272,7 @@ def csv_frame(gdf: gpd.GeoDataFrame, *, points: bool | None = None) -> pd.DataFr
     out[yname] = anchor.y.round(digits).to_numpy()
     if not points:
         out[C.WKT] = shapely.to_wkt(geom.to_numpy(), rounding_precision=digits)
-    return out
+    return safe_table(out)
 
 
 def kml_frame(gdf: gpd.GeoDataFrame, *, layer: str) -> gpd.GeoDataFrame:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from planner.batch import TaskResult
 
 from planner.paths import replace_file
+from planner.report.formats import safe_cell
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ _COLUMNS = (
 def _row(r: TaskResult, root: Path) -> dict[str, Any]:
     f = r.figures
     try:
-        folder = os.path.relpath(r.out_dir, root)
+        folder = os.path.relpath(r.out_dir, root) if r.out_dir else ""
     except ValueError:  # another drive
         folder = r.out_dir
     return {
@@ -122,7 +123,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8-sig") as fh:
         w = csv.DictWriter(fh, fieldnames=_COLUMNS)
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({k: safe_cell(v) for k, v in r.items()} for r in rows)
 
 
 def _index_html(rows: list[dict[str, Any]]) -> str:

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from planner.paths import replace_file
+from planner.report.formats import safe_cell
 
 
 def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -24,9 +25,9 @@ def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
     def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8-sig") as fh:
-            w = csv.DictWriter(fh, fieldnames=names)
-            w.writeheader()
-            w.writerows(rows)
+            w = csv.writer(fh)
+            w.writerow([safe_cell(n) for n in names])
+            w.writerows([safe_cell(r.get(n, "")) for n in names] for r in rows)
 
     replace_file(path, write)
 

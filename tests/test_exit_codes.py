@@ -1,0 +1,192 @@
+"""One exit-code rule for the commands that run several plans (issue 11, item 10)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+import yaml
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.demo import build_demo
+from planner.errors import multi_run_exit_code
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo(tmp_path_factory.mktemp("small") / "qingxi", scale=0.3)
+
+
+def test_the_rule():
+    assert multi_run_exit_code(3, []) == 0
+    assert multi_run_exit_code(2, [3]) == 4
+    assert multi_run_exit_code(0, [3, 3]) == 3
+    assert multi_run_exit_code(0, [2]) == 2
+    assert multi_run_exit_code(0, [2, 3]) == 4
+
+
+def _cli(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_sweep_all_infeasible_exits_3(small, tmp_path):
+    r = _cli(
+        "sweep",
+        "--config",
+        str(small),
+        "--vary",
+        "stations.budget=1000,2000",
+        "--out",
+        str(tmp_path / "sw"),
+    )
+    assert r.exit_code == 3, r.output
+    assert "failed: budget-1000: " in r.stderr and "failed: budget-2000: " in r.stderr
+
+
+def test_sweep_some_failed_exits_4_listing_them(small, tmp_path):
+    r = _cli(
+        "sweep",
+        "--config",
+        str(small),
+        "--vary",
+        "stations.budget=1000,16e6",
+        "--out",
+        str(tmp_path / "sw"),
+    )
+    assert r.exit_code == 4, r.output
+    assert "failed: budget-1000: " in r.stderr and "budget-1.6e+07" not in r.stderr
+
+
+def test_rollout_with_one_failed_year_exits_4(small, tmp_path):
+    r = _cli(
+        "rollout",
+        "--config",
+        str(small),
+        "--year",
+        "2025:8e6:0.08",
+        "--year",
+        "2026:1000:0.12:1.0",
+        "--out",
+        str(tmp_path / "ro"),
+    )
+    assert r.exit_code == 4, r.output
+    assert "failed: 2026: " in r.stderr and "failed: 2025" not in r.stderr
+
+
+def _no_ingest(*args, **kwargs):
+    raise AssertionError("ingest ran before the output folder was checked")
+
+
+@pytest.mark.parametrize("command", ["site", "sweep", "rollout", "batch"])
+def test_unwritable_out_exits_2_before_ingest(small, tmp_path, monkeypatch, command):
+    import planner.pipeline
+
+    monkeypatch.setattr(planner.pipeline, "load_county", _no_ingest)
+    monkeypatch.setattr("distributed.LocalCluster", _no_ingest)
+    blocker = tmp_path / "file.txt"  # a file: no one, root included, can write below it
+    blocker.write_text("x")
+    out = blocker / "sub"
+    batch = tmp_path / "batch.yaml"
+    batch.write_text(f"counties:\n  - config: {small}\n", encoding="utf-8")
+    args = {
+        "site": ["site", "--config", str(small)],
+        "sweep": ["sweep", "--config", str(small), "--vary", "stations.budget=8e6"],
+        "rollout": ["rollout", "--config", str(small), "--year", "2025:8e6:0.1"],
+        "batch": ["batch", str(batch)],
+    }[command]
+    r = _cli(*args, "--out", str(out))
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip() == f"error: output {out}: {blocker} is a file, not a folder; " + (
+        "choose another --out"
+    )
+
+
+def test_a_folder_that_refuses_new_entries_is_named(tmp_path, monkeypatch):
+    from planner import paths
+    from planner.errors import ConfigError
+
+    def refuse(**kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(paths.tempfile, "mkdtemp", refuse)
+    with pytest.raises(ConfigError, match=r"cannot write in .* \(Permission denied\)"):
+        paths.check_out_dir(tmp_path / "a" / "b", marker="run.json")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "hint"),
+    [
+        ("inputs.outlets", "[{{path: '{d}', lon_field: x, lat_field: y}}]", "outlets table"),
+        ("inputs.substations", "{{path: '{d}'}}", "check inputs.substations"),
+        ("inputs.population", "{{path: '{d}'}}", "check inputs.population"),
+    ],
+)
+def test_an_input_that_is_a_folder_exits_2_with_one_line(small, tmp_path, key, value, hint):
+    folder = tmp_path / "网点.csv"
+    folder.mkdir()
+    r = _cli(
+        "site",
+        "--config",
+        str(small),
+        "--out",
+        str(tmp_path / "o"),
+        "--set",
+        f"{key}={value.format(d=folder)}",
+    )
+    assert r.exit_code == 2, r.output
+    assert r.stderr.startswith(f"error: {folder}: is a folder, not a file (")
+    assert hint in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_config_that_is_a_folder_exits_2(tmp_path):
+    r = _cli("site", "--config", str(tmp_path), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2
+    assert r.stderr.strip() == f"error: config {tmp_path}: is a folder, not a file"
+
+
+def _with_towns(small: Path, tmp_path: Path, change) -> Path:
+    """A copy of the small county whose township polygons ``change`` edits."""
+    folder = shutil.copytree(small.parent, tmp_path / "county")
+    config = folder / small.name
+    spec = yaml.safe_load(config.read_text("utf-8"))["inputs"]["boundaries"]
+    gpkg = folder / spec["path"]
+    towns = gpd.read_file(gpkg, layer=spec["township_layer"])
+    change(towns, spec)
+    towns.to_file(gpkg, layer=spec["township_layer"], driver="GPKG")
+    return config
+
+
+def test_overlapping_townships_exit_2_naming_both(small, tmp_path):
+    names = {}
+
+    def overlap(towns, spec):
+        metric = towns.to_crs(towns.estimate_utm_crs())
+        grown = metric.geometry.iloc[0].buffer(1500)  # well into its neighbours
+        towns.loc[0, "geometry"] = gpd.GeoSeries([grown], crs=metric.crs).to_crs(towns.crs)[0]
+        names["first"] = towns.loc[0, spec["township_name_field"]]
+
+    config = _with_towns(small, tmp_path, overlap)
+    r = _cli("site", "--config", str(config), "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2, r.output
+    assert f"townships {names['first']} (" in r.stderr and "overlap by" in r.stderr
+    assert "of the smaller one" in r.stderr and "township_min" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_sliver_of_overlap_is_a_warning(caplog):
+    from planner.ingest.boundaries import check_overlaps
+
+    towns = gpd.GeoDataFrame(
+        {"township_id": ["1", "2"], "township_name": ["东乡", "西乡"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(999.5, 0, 2000, 1000)],
+        crs=3857,
+    )
+    check_overlaps(towns, "towns.gpkg")  # 0.05% of the smaller one
+    assert "1 pairs of townships overlap slightly (largest: 东乡 (1) and 西乡 (2)" in caplog.text
+    towns.geometry = [shapely.box(0, 0, 1000, 1000), shapely.box(900, 0, 2000, 1000)]
+    with pytest.raises(ValueError, match=r"东乡 \(1\) and 西乡 \(2\) overlap by 0.10 km2"):
+        check_overlaps(towns, "towns.gpkg")
