@@ -316,9 +316,9 @@ def site(
 
 def _passes_line(s: dict) -> str:
     """``coverage optimal 0.02% · capex optimal 0.48% · ...`` from a summary."""
-    return " · ".join(
-        f"{p.get('pass') or p['model']} {p['status']} {_pct(p['gap'])}" for p in s["solves"]
-    )
+    done = [f"{p.get('pass') or p['model']} {p['status']} {_pct(p['gap'])}" for p in s["solves"]]
+    skipped = [f"{name} skipped (solver.drive_time_max_pairs)" for name in s["skipped_passes"]]
+    return " · ".join(done + skipped)
 
 
 def _safety_net_text(s: dict) -> str:

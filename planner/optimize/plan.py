@@ -351,16 +351,17 @@ def plan_sites(
     sizing = args["sizing"]
     joint = config.repair.enabled and config.repair.mode == "joint"
     unreached: list[str] = []
+    pairs = len(reach.rows)
     try:
         if joint:
             v_cover, unreached = village_cover(times, config)
             run = _joint_pass(reach, sessions, v_cover, site_cover(times), config, args)
-            lex = _passes(run, config, args, start=_start(start, TwoTierResult))
+            lex = _passes(run, config, args, start=_start(start, TwoTierResult), pairs=pairs)
             both = lex.result
             res = both.stations
         else:
             run = _station_pass(reach, sessions, args)
-            lex = _passes(run, config, args, start=_start(start, CoverageResult))
+            lex = _passes(run, config, args, start=_start(start, CoverageResult), pairs=pairs)
             res = lex.result
     except InfeasibleError as err:
         msg = f"{err}; no single cause was found: check budget, max_stations and township_min"
@@ -390,13 +391,27 @@ def plan_sites(
 
 
 def _passes(
-    run: Callable[..., Any], config: Config, args: dict[str, Any], *, start: Any
+    run: Callable[..., Any],
+    config: Config,
+    args: dict[str, Any],
+    *,
+    start: Any,
+    pairs: int,
 ) -> Lexicographic[Any]:
     """The lexicographic passes of the configured objective (see :mod:`.passes`)."""
+    limit = config.solver.drive_time_max_pairs
+    drive_time = limit is None or pairs <= limit
+    if not drive_time:
+        logger.warning(
+            "drive-time pass skipped: %d demand-site pairs, above solver.drive_time_max_pairs="
+            "%d; the chargers of the capex pass stay (demand is still routed by drive time)",
+            pairs,
+            limit,
+        )
     return solve_lexicographic(
         run,
         lambda r: r.info,
-        pass_order(config.stations.objective),
+        pass_order(config.stations.objective, drive_time=drive_time),
         min_cover=args["min_cover"],
         budget=config.stations.budget,
         start=start,

@@ -115,6 +115,8 @@ def key_figures(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("status", "Plan status (every pass)",
          f"{s.get('solver', '')} {s.get('status', '')}".strip()),
         ("gap", "Largest MIP gap of the passes", _pct(s.get("gap"), 2)),
+        ("skipped_passes", "Passes not run (model size)",
+         ", ".join(s.get("skipped_passes") or []) or "none"),
         ("repair_status", "Repair model status", str(s.get("repair_status") or "n/a")),
         (
             "villages_unreached_by_repair",

@@ -241,6 +241,8 @@ def build_summary(
         "solver": info.solver,
         "status": status,
         "safety_net": [p.stage for p in passes if p.status == "time_limit"],
+        # above solver.drive_time_max_pairs the drive-time pass does not run
+        "skipped_passes": [] if any(p.stage == "drive_time" for p in passes) else ["drive_time"],
         "repair_status": plan.repair_solve.status if plan.repair_solve else None,
         "solves": [d for d in (_solve_dict(p) for p in passes) if d],
         "graph_nodes": graph["nodes"],
