@@ -217,7 +217,8 @@ def safe_cell(value: Any) -> Any:
 
     Text starting with ``=``, ``@``, ``+``, ``-`` (or a tab or carriage return) gets a
     leading single quote, as OWASP advises against CSV injection (e.g. a township named
-    ``=HYPERLINK(...)``). Numbers, and text that is just a number (``-12.5``), are kept.
+    ``=HYPERLINK(...)``). Numbers, text that is just a number (``-12.5``) and a lone sign
+    (``-`` as "no unit" in the data dictionary) are kept: none of them is a formula.
 
     Parameters
     ----------
@@ -229,7 +230,7 @@ def safe_cell(value: Any) -> Any:
     Any
         ``value``, or ``"'" + value`` for formula-like text.
     """
-    formula = isinstance(value, str) and value.startswith(FORMULA_STARTS)
+    formula = isinstance(value, str) and len(value) > 1 and value.startswith(FORMULA_STARTS)
     return "'" + value if formula and not _NUMBER.fullmatch(value) else value
 
 

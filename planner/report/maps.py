@@ -499,7 +499,7 @@ def _grid_layer(county: CountyData, simplify_m: float, legend: list[dict[str, An
                 },
                 {"label": "10 kV line", "symbol": {"shape": "line", "color": "#e1b12c"}},
                 {
-                    "label": "higher voltage (and power=line without a voltage tag)",
+                    "label": "higher voltage, untagged line",
                     "symbol": {"shape": "line", "color": "#c23616"},
                 },
             ],

@@ -127,10 +127,15 @@ def _solve_dict(info: SolveInfo | None) -> dict[str, Any] | None:
 
 
 def _mean_nearest(demand_out: gpd.GeoDataFrame) -> float | None:
-    """Session-weighted mean drive time to the nearest open station (points in reach)."""
+    """Mean drive time to the nearest open station, over the sessions served.
+
+    Weighted like the mean drive time to the assigned stations (sessions served), so the
+    two compare: the assigned mean is never below this one.
+    """
     near = demand_out[C.NEAREST_STATION_MIN]
-    ok = near.notna() & (demand_out[C.SESSIONS_DAY] > 0)
-    w = demand_out.loc[ok, C.SESSIONS_DAY]
+    served = demand_out[C.SESSIONS_DAY] * demand_out[C.COVERED_SHARE]
+    ok = near.notna() & (served > 0)
+    w = served[ok]
     if not ok.any() or float(w.sum()) <= 0:
         return None
     return round(float((w * near[ok]).sum() / w.sum()), 3)
