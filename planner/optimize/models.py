@@ -296,6 +296,29 @@ class _StationBlock:
         )
 
 
+def _block(
+    prob: pulp.LpProblem,
+    reach: SparseTimes,
+    weight: np.ndarray,
+    site_cost: np.ndarray,
+    sizing: Sizing | None,
+    existing: np.ndarray | None,
+    objective: str,
+) -> _StationBlock:
+    """The station block for an objective: linking rows for cost and time, exact times
+    for time (see :func:`mclp`)."""
+    return _StationBlock(
+        prob,
+        reach,
+        weight,
+        site_cost,
+        sizing,
+        _indices(existing),
+        link=objective != "coverage",
+        by_time=objective == "time",
+    )
+
+
 def _indices(values: np.ndarray | None) -> np.ndarray:
     return np.zeros(0, dtype=np.int64) if values is None else np.asarray(values, dtype=np.int64)
 
@@ -406,16 +429,7 @@ def mclp(
     _check_objective("mclp", objective, min_cover, sizing)
     sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
     prob = pulp.LpProblem("mclp", sense)
-    block = _StationBlock(
-        prob,
-        reach,
-        weight,
-        site_cost,
-        sizing,
-        _indices(existing),
-        link=objective != "coverage",
-        by_time=objective == "time",
-    )
+    block = _block(prob, reach, weight, site_cost, sizing, existing, objective)
     add_count_limit(prob, block.new_x, max_sites)
     add_group_minimum(prob, block.x, groups)
     add_fixed(prob, block.x, required=required, excluded=excluded)
@@ -600,16 +614,7 @@ def two_tier(
         t0 = time.perf_counter()  # the start's own solves are reported on their own
     sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
     prob = pulp.LpProblem("two_tier", sense)
-    block = _StationBlock(
-        prob,
-        reach,
-        weight,
-        site_cost,
-        sizing,
-        _indices(existing),
-        link=objective != "coverage",
-        by_time=objective == "time",
-    )
+    block = _block(prob, reach, weight, site_cost, sizing, existing, objective)
     x = block.x
     add_count_limit(prob, block.new_x, max_sites)
     add_group_minimum(prob, x, groups)
