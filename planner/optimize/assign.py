@@ -92,7 +92,7 @@ def assign_demand(
         share[busy] = _transport(
             rows[busy], cols[busy], minutes[busy], sessions, capacity, n_dem, n_site
         )
-    share[~busy] = _nearest(rows[~busy], minutes[~busy], n_dem)
+    share[~busy] = _nearest(rows[~busy], minutes[~busy])
     keep = share > _TINY
     rows, cols, share, minutes = rows[keep], cols[keep], share[keep], minutes[keep]
     order = np.lexsort((cols, rows))
@@ -102,7 +102,7 @@ def assign_demand(
     return Assignment(rows, cols, share, minutes, covered, load)
 
 
-def _nearest(rows: np.ndarray, minutes: np.ndarray, n_dem: int) -> np.ndarray:
+def _nearest(rows: np.ndarray, minutes: np.ndarray) -> np.ndarray:
     """1 on the nearest pair of each row (ties: the first), 0 elsewhere."""
     out = np.zeros(len(rows))
     if len(rows) == 0:
