@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from planner.datatypes import InputFile
 from planner.errors import ConfigError
 
@@ -67,6 +69,37 @@ def check_out_dir(target: str | Path, *, marker: str | None) -> Path:
         raise ConfigError(msg)
     check_writable(target)
     return target
+
+
+@contextmanager
+def out_lock(target: Path) -> Iterator[None]:
+    """One run at a time per output folder: hold a lock on it, or fail at once.
+
+    The lock file lives in the system's temporary folder (named by a hash of the folder's
+    path), so nothing is left beside the user's folders. The operating system releases it
+    when the process ends, however it ends.
+
+    Raises
+    ------
+    ConfigError
+        When another run holds the lock (exit 2).
+    """
+    folder = Path(tempfile.gettempdir()) / "planner-locks"
+    folder.mkdir(exist_ok=True)
+    key = hashlib.sha256(str(target).encode("utf-8")).hexdigest()[:24]
+    lock = FileLock(str(folder / f"{key}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        msg = (
+            f"output {target}: another planner run is writing this folder; wait for it to "
+            "finish or choose another output folder"
+        )
+        raise ConfigError(msg) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def check_writable(target: Path) -> None:

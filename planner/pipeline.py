@@ -21,7 +21,7 @@ from planner.ingest import load_county
 from planner.isochrones import service_areas
 from planner.network import build_graph, compute_travel_times
 from planner.optimize.plan import coverage_curve, plan_sites
-from planner.paths import atomic_dir, check_out_dir
+from planner.paths import atomic_dir, check_out_dir, out_lock
 from planner.report import (
     build_manifest,
     build_map,
@@ -184,6 +184,20 @@ def run_county(
     out = check_out_dir(
         Path(out_dir) if out_dir is not None else default_out_dir(config), marker="run.json"
     )
+    with out_lock(out):  # a second run into the same folder is exit 2, not a silent replace
+        return _run(config, out, on_stage=on_stage, argv=argv, inputs=inputs, start=start)
+
+
+def _run(
+    config: Config,
+    out: Path,
+    *,
+    on_stage: Callable[[str], None] | None,
+    argv: list[str] | None,
+    inputs: ModelInputs | None,
+    start: Plan | None,
+) -> RunResult:
+    """:func:`run_county` into a checked and locked output folder."""
     timings: dict[str, float] = {}
 
     @contextmanager
