@@ -32,4 +32,4 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) data/raw/demo data/processed/*/
+	rm -rf $(VENV) data/raw/demo data/processed/qingxi/

@@ -26,6 +26,7 @@ folder already holds a run with the same config and input hashes is skipped unle
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -37,7 +38,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from planner.errors import ConfigError, PlannerError
-from planner.paths import check_out_dir
+from planner.paths import out_lock
+from planner.runs import check_home, content_key, latest_run, new_run
 
 logger = logging.getLogger(__name__)
 
@@ -216,26 +218,29 @@ def _broken_tasks(
     ]
 
 
-def is_complete(out_dir: str | Path, config: Any) -> bool:
-    """True when ``out_dir`` holds a run of this config on inputs with the same hashes."""
+def is_complete(home: str | Path, config: Any) -> Path | None:
+    """The ``latest`` run of ``home`` when it is of this config on inputs with the same hashes."""
     import json
 
     from planner.paths import sha256_file
 
-    run = Path(out_dir) / "run.json"
-    if not run.is_file() or not (Path(out_dir) / "summary.json").is_file():
-        return False
+    folder = latest_run(Path(home))
+    if folder is None:
+        return None
+    run = folder / "run.json"
+    if not run.is_file() or not (folder / "summary.json").is_file():
+        return None
     try:
         manifest = json.loads(run.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
+        return None
     if manifest.get("config") != config.model_dump(mode="json"):
-        return False
+        return None
     for item in manifest.get("inputs", []):
         path = Path(item["path"])
         if not path.is_file() or sha256_file(path) != item["sha256"]:
-            return False
-    return True
+            return None
+    return folder
 
 
 def task_config(task: Task) -> Any:
@@ -272,11 +277,13 @@ def run_task(task: Task, force: bool = False) -> TaskResult:
         return result
     try:
         config = task_config(task)
-        if not force and is_complete(task.out_dir, config):
-            summary = json.loads((Path(task.out_dir) / "summary.json").read_text("utf-8"))
-            result.status = "skipped"
+        previous = None if force else is_complete(task.out_dir, config)
+        if previous is not None:
+            summary = json.loads((previous / "summary.json").read_text("utf-8"))
+            result.status, result.out_dir = "skipped", str(previous)
         else:
-            summary = run_county(config, out_dir=task.out_dir).summary
+            res = run_county(config, out_dir=task.out_dir)
+            summary, result.out_dir = res.summary, str(res.out_dir)
             result.status = "done"
         result.figures = {k: summary.get(k) for k in FIGURES}
     except PlannerError as err:
@@ -292,8 +299,9 @@ class BatchResult:
     """All tasks' results and the files written."""
 
     results: list[TaskResult]
-    out_dir: Path
+    out_dir: Path  # this batch's run folder (index.html, batch_summary.csv)
     files: list[str]
+    home: Path | None = None  # the results folder: county folders and the batch's runs
 
     @property
     def failed(self) -> list[TaskResult]:
@@ -333,12 +341,37 @@ def run_batch(
     BatchResult
         Every task's result; the summary files are written.
     """
-    from distributed import Client, LocalCluster, as_completed
 
     batch, base = load_batch(path)
     tasks = plan_tasks(batch, base, output=output)
-    root = check_out_dir(output or (base / batch.output), marker=None)
-    root.mkdir(parents=True, exist_ok=True)
+    root = check_home(output or (base / batch.output))
+    started = dt.datetime.now(dt.UTC)
+    with out_lock(root):
+        results = _run_tasks(
+            tasks, workers=workers, scheduler=scheduler, force=force, on_progress=on_progress
+        )
+        from planner.report.province import write_batch_outputs
+
+        key = content_key(*(repr(t) for t in tasks))
+        with new_run(root, started=started, key=key, kind="batch") as run:
+            files = write_batch_outputs(run.tmp, results)
+            failed = sum(r.status == "failed" for r in results)
+            run.publish = not failed
+            run.manifest.update(status="some_failed" if failed else "done", failed=failed)
+    return BatchResult(results=results, out_dir=run.path, files=files, home=root)
+
+
+def _run_tasks(
+    tasks: list[Task],
+    *,
+    workers: int,
+    scheduler: str | None,
+    force: bool,
+    on_progress: Callable[[str], None] | None,
+) -> list[TaskResult]:
+    """Run the tasks on a LocalCluster or a scheduler's workers; results in task order."""
+    from distributed import Client, LocalCluster, as_completed
+
     if scheduler:
         try:
             client = Client(scheduler, timeout="10s")
@@ -384,10 +417,7 @@ def run_batch(
             cluster.close()
     order = {(t.county, t.scenario): k for k, t in enumerate(tasks)}
     results.sort(key=lambda r: order[(r.county, r.scenario)])
-    from planner.report.province import write_batch_outputs
-
-    files = write_batch_outputs(root, results)
-    return BatchResult(results=results, out_dir=root, files=files)
+    return results
 
 
 def results_table(results: list[TaskResult]) -> list[dict[str, Any]]:

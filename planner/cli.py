@@ -304,6 +304,7 @@ def site(
         ("passes", _passes_line(s)),
         ("time", f"{time.perf_counter() - t0:.1f} s"),
         ("outputs", str(result.out_dir)),
+        ("latest", f"{result.home / 'latest'} (earlier runs kept in {result.home / 'runs'})"),
     ]
     if s["safety_net"]:
         rows.insert(0, ("WARNING", _safety_net_text(s)))
@@ -330,6 +331,13 @@ def _safety_net_text(s: dict) -> str:
 
 @main.command(name="export")
 @click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--run",
+    "run_id",
+    default=None,
+    help="With a county's output folder as RUN_DIR: a run id from its runs/ folder, or "
+    "latest (the default).",
+)
 @click.option(
     "--format",
     "fmt",
@@ -358,15 +366,45 @@ def _safety_net_text(s: dict) -> str:
     default=None,
     help="Folder to write (default: RUN_DIR/exports/<format>_EPSG<code>).",
 )
-def export_cmd(run_dir: Path, fmt: str, crs: str, encoding: str, out_dir: Path | None) -> None:
-    """Export the layers of a finished run again (reads its sites.gpkg; no solving)."""
+def export_cmd(
+    run_dir: Path, run_id: str | None, fmt: str, crs: str, encoding: str, out_dir: Path | None
+) -> None:
+    """Export the layers of a finished run again (reads its sites.gpkg; no solving).
+
+    RUN_DIR is a run folder, or a county's output folder (its latest run, or --run ID).
+    """
     from planner.report.export import export_run
+    from planner.runs import resolve_run
 
     t0 = time.perf_counter()
-    folder, files = export_run(run_dir, fmt=fmt, crs=crs, encoding=encoding.lower(), out=out_dir)
+    run = resolve_run(run_dir, run_id)
+    folder, files = export_run(run, fmt=fmt, crs=crs, encoding=encoding.lower(), out=out_dir)
     _out.print(
         f"{fmt} written to {folder} in {time.perf_counter() - t0:.1f} s ({len(files)} files)",
         highlight=False,
+    )
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--keep", type=int, required=True, help="How many of the newest runs to keep.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def clean(folder: Path, keep: int, dry_run: bool) -> None:
+    """Remove old runs from an output folder, keeping the newest KEEP and latest.
+
+    A run holding a file the planner did not write (e.g. your notes), or made read-only,
+    is kept and listed.
+    """
+    from planner.runs import clean as clean_runs
+
+    res = clean_runs(folder, keep=keep, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for run in res.removed:
+        _out.print(f"{verb}: {run}", highlight=False, markup=False, soft_wrap=True)
+    for run, why in res.kept:
+        _err.print(f"kept: {run}: {why}", highlight=False, markup=False, soft_wrap=True)
+    _out.print(
+        f"{verb} {len(res.removed)} run(s); {len(res.kept)} old run(s) kept", highlight=False
     )
 
 
@@ -440,7 +478,7 @@ def sweep(
         "capex_per_covered_ev",
     ]
     _print_rows(res.rows, keys)
-    _out.print(f"sweep: {res.out_dir / 'sweep.html'}", highlight=False)
+    _out.print(f"sweep: {res.out_dir / 'sweep.html'}", highlight=False, markup=False)
     _exit_rows(res.rows, "scenario")
 
 
@@ -504,7 +542,7 @@ def rollout(
             "error",
         ],
     )
-    _out.print(f"rollout: {res.out_dir / 'rollout.html'}", highlight=False)
+    _out.print(f"rollout: {res.out_dir / 'rollout.html'}", highlight=False, markup=False)
     _exit_rows(res.rows, "year")
 
 

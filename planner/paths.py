@@ -102,7 +102,7 @@ def out_lock(target: Path) -> Iterator[None]:
         lock.release()
 
 
-def check_writable(target: Path) -> None:
+def check_writable(target: Path, *, shown: Path | None = None) -> None:
     """Fail early, with one line, when the folder ``target`` could not be written.
 
     The output is written in a sibling of ``target``, so the nearest existing folder
@@ -113,6 +113,8 @@ def check_writable(target: Path) -> None:
     ----------
     target
         The absolute output folder.
+    shown
+        The folder named in messages (default ``target``).
 
     Raises
     ------
@@ -120,6 +122,7 @@ def check_writable(target: Path) -> None:
         A parent is a file, or the nearest existing folder refuses a new entry.
     """
     base = target.parent
+    target = shown or target
     while not base.exists() and base.parent != base:
         base = base.parent
     if not base.is_dir():

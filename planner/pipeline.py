@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +23,7 @@ from planner.ingest import load_county
 from planner.isochrones import service_areas
 from planner.network import build_graph, compute_travel_times
 from planner.optimize.plan import coverage_curve, plan_sites
-from planner.paths import atomic_dir, check_out_dir, out_lock
+from planner.paths import atomic_dir, out_lock
 from planner.report import (
     build_manifest,
     build_map,
@@ -36,6 +38,7 @@ from planner.report import (
     write_json,
     write_map,
 )
+from planner.runs import check_home, content_key, new_run
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +50,16 @@ STAGES = ("ingest", "demand", "candidates", "network", "optimize", "report")
 class RunResult:
     """What a county run produced."""
 
-    out_dir: Path
+    out_dir: Path  # the run's folder
     summary: dict[str, Any]
     plan: Plan
     files: list[str]
+    home: Path | None = None  # the folder holding the run history, when there is one
+
+
+#: Where a run writes: called with the county's data, gives a context manager that
+#: yields ``(temporary folder to write, final folder)``.
+Output = Callable[[CountyData, Config], AbstractContextManager[tuple[Path, Path]]]
 
 
 def default_out_dir(config: Config, root: Path | None = None) -> Path:
@@ -158,15 +167,17 @@ def run_county(
     inputs: ModelInputs | None = None,
     start: Plan | None = None,
 ) -> RunResult:
-    """Run the whole pipeline for one county and write its outputs.
+    """Run the whole pipeline for one county and add the run to its output folder.
+
+    The run is written to ``<out_dir>/runs/<run id>/`` and ``<out_dir>/latest`` is
+    moved to it when it is complete (:mod:`planner.runs`); earlier runs stay.
 
     Parameters
     ----------
     config
         The validated config.
     out_dir
-        Output folder, replaced atomically when the run succeeds; default
-        ``data/processed/<slug>``.
+        The county's output folder; default ``data/processed/<slug>``.
     on_stage
         Called with each stage name as it starts (for progress displays).
     argv
@@ -179,25 +190,58 @@ def run_county(
     Returns
     -------
     RunResult
-        The output folder, the summary and the plan.
+        The run's folder, the summary and the plan.
     """
-    out = check_out_dir(
-        Path(out_dir) if out_dir is not None else default_out_dir(config), marker="run.json"
-    )
-    with out_lock(out):  # a second run into the same folder is exit 2, not a silent replace
-        return _run(config, out, on_stage=on_stage, argv=argv, inputs=inputs, start=start)
+    home = check_home(Path(out_dir) if out_dir is not None else default_out_dir(config))
+    started = dt.datetime.now(dt.UTC)
+
+    @contextmanager
+    def output(county: CountyData, cfg: Config) -> Iterator[tuple[Path, Path]]:
+        with new_run(home, started=started, key=run_key(county, cfg), kind="site") as run:
+            yield run.tmp, run.path
+
+    with out_lock(home):  # a second run into the same folder is exit 2, not a race
+        res = _run(config, output, on_stage=on_stage, argv=argv, inputs=inputs, start=start)
+    res.home = home
+    return res
+
+
+def write_run(
+    config: Config,
+    folder: Path,
+    *,
+    inputs: ModelInputs | None = None,
+    argv: list[str] | None = None,
+) -> RunResult:
+    """Run the pipeline into the new folder ``folder`` (a scenario or a year of a run).
+
+    The folder appears only when the run is complete; no history, no ``latest``.
+    """
+
+    @contextmanager
+    def output(county: CountyData, cfg: Config) -> Iterator[tuple[Path, Path]]:
+        with atomic_dir(folder, marker=None) as tmp:
+            yield tmp, Path(folder).resolve()
+
+    return _run(config, output, on_stage=None, argv=argv, inputs=inputs, start=None)
+
+
+def run_key(county: CountyData, config: Config) -> str:
+    """Short hash of the config and the input files' hashes (part of the run id)."""
+    dump = json.dumps(config.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return content_key(dump, *(f.sha256 for f in county.inputs))
 
 
 def _run(
     config: Config,
-    out: Path,
+    output: Output,
     *,
     on_stage: Callable[[str], None] | None,
     argv: list[str] | None,
     inputs: ModelInputs | None,
     start: Plan | None,
 ) -> RunResult:
-    """:func:`run_county` into a checked and locked output folder."""
+    """The pipeline, writing through ``output``."""
     timings: dict[str, float] = {}
 
     @contextmanager
@@ -234,7 +278,7 @@ def _run(
     )
     areas.insert(0, C.REPAIR_ID, plan.repair_points[C.REPAIR_ID].to_numpy())
     logger.info("service areas: %.1f s", time.perf_counter() - t_report)
-    with atomic_dir(out, marker="run.json") as tmp:
+    with output(county, config) as (tmp, out):
         demand_out = demand_outcome(demand, plan)
         townships_out = township_outcome(county.townships, demand_out, plan)
         names = townships_out.set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]

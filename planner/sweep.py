@@ -14,6 +14,7 @@ table (CSV) and a page (HTML) with the chart.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ import yaml
 from planner import columns as C
 from planner.config import Config, load_config
 from planner.errors import ConfigError, PlannerError
-from planner.paths import check_out_dir
-from planner.pipeline import ModelInputs, prepare, run_county
+from planner.paths import out_lock
+from planner.pipeline import ModelInputs, prepare, write_run
+from planner.runs import check_home, content_key, new_run
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +38,11 @@ _INPUT_KEYS = ("county", "inputs", "crs", "demand", "candidates", "network")
 
 @dataclass
 class SweepResult:
-    """One row per scenario, and the folder of the sweep."""
+    """One row per scenario (or year), and the run's folder."""
 
     rows: list[dict[str, Any]]
-    out_dir: Path
+    out_dir: Path  # this sweep's (rollout's) run folder
+    home: Path | None = None  # the folder holding the runs
 
 
 def parse_vary(spec: str) -> tuple[str, list[Any]]:
@@ -119,12 +122,11 @@ def sweep(
     if not 1 <= len(vary) <= 2:
         msg = "a sweep varies one or two fields"
         raise ConfigError(msg)
-    out = check_out_dir(out_dir, marker=None)  # writable, before any ingest or solve
+    home = check_home(out_dir)  # writable, before any ingest or solve
+    started = dt.datetime.now(dt.UTC)
     # fields that change the inputs vary slowest, so scenarios share their inputs
     vary = sorted(vary, key=lambda fv: not _changes_inputs(fv[0]))
     fields = [f for f, _ in vary]
-    rows: list[dict[str, Any]] = []
-    prepared: tuple[str, ModelInputs] | None = None
     # every scenario's config is checked before anything runs or is written
     scenarios = [
         (
@@ -139,6 +141,22 @@ def sweep(
         )
         for values in itertools.product(*(sorted(v, key=_sort_key) for _, v in vary))
     ]
+    key = content_key(*(c.model_dump_json() for _, c in scenarios))
+    with out_lock(home), new_run(home, started=started, key=key, kind="sweep") as run:
+        rows = _run_scenarios(scenarios, fields, run.tmp)
+        from planner.report.sweep_page import write_sweep_page
+
+        write_sweep_page(run.tmp, rows, fields)
+        _settle(run, rows)
+    return SweepResult(rows=rows, out_dir=run.path, home=home)
+
+
+def _run_scenarios(
+    scenarios: list[tuple[tuple[Any, ...], Config]], fields: list[str], folder: Path
+) -> list[dict[str, Any]]:
+    """Solve each scenario into ``folder/<label>``; one row each."""
+    rows: list[dict[str, Any]] = []
+    prepared: tuple[str, ModelInputs] | None = None
     for values, config in scenarios:
         label = _label(fields, values)
         row: dict[str, Any] = dict(zip(fields, values, strict=True))
@@ -148,7 +166,8 @@ def sweep(
         try:
             if not reuse:
                 prepared = (key, prepare(config))
-            res = run_county(config, out_dir=out / label, inputs=prepared[1])
+            assert prepared is not None
+            res = write_run(config, folder / label, inputs=prepared[1])
         except PlannerError as err:
             row.update(_failure(err))
             rows.append(row)
@@ -171,10 +190,15 @@ def sweep(
         )
         rows.append(row)
         logger.info("scenario %s: %s", label, row["status"])
-    from planner.report.sweep_page import write_sweep_page
+    return rows
 
-    write_sweep_page(out, rows, fields)
-    return SweepResult(rows=rows, out_dir=out)
+
+def _settle(run: Any, rows: list[dict[str, Any]]) -> None:
+    """A run with a failed scenario or year is kept, but ``latest`` stays where it was."""
+    failed = [r for r in rows if r.get("status") == "failed"]
+    run.publish = not failed
+    run.manifest["status"] = "some_failed" if failed else "done"
+    run.manifest["failed"] = len(failed)
 
 
 def _failure(err: PlannerError) -> dict[str, Any]:
@@ -255,13 +279,35 @@ def rollout(
     SweepResult
         One row per year.
     """
-    out = check_out_dir(out_dir, marker=None)  # writable, before any ingest or solve
+    seen: set[int] = set()
+    for y in years:
+        if y.year in seen:
+            msg = f"--year {y.year} is given twice: give each year once"
+            raise ConfigError(msg)
+        seen.add(y.year)
+    home = check_home(out_dir)  # writable, before any ingest or solve
+    started = dt.datetime.now(dt.UTC)
+    # every year's config is checked before anything runs or is written
+    plans = [(y, load_config(config_path, overrides=_year_overrides(y, overrides))) for y in years]
+    plans.sort(key=lambda item: item[0].year)
+    key = content_key(*(c.model_dump_json() for _, c in plans))
+    with out_lock(home), new_run(home, started=started, key=key, kind="rollout") as run:
+        rows, stations_rows = _run_years(plans, run.tmp)
+        from planner.report.sweep_page import write_rollout_page
+
+        write_rollout_page(run.tmp, rows, stations_rows)
+        _settle(run, rows)
+    return SweepResult(rows=rows, out_dir=run.path, home=home)
+
+
+def _run_years(
+    plans: list[tuple[YearPlan, Config]], folder: Path
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Solve year after year into ``folder/<year>``; the rows per year and per station."""
     opened: dict[str, tuple[int, int]] = {}  # candidate id -> (year, chargers)
     rows: list[dict[str, Any]] = []
     stations_rows: list[dict[str, Any]] = []
-    # every year's config is checked before anything runs or is written
-    plans = [(y, load_config(config_path, overrides=_year_overrides(y, overrides))) for y in years]
-    for y, config in sorted(plans, key=lambda item: item[0].year):
+    for y, config in plans:
         row: dict[str, Any] = {
             "year": y.year,
             "budget": y.budget,
@@ -270,7 +316,7 @@ def rollout(
         }
         try:
             inputs = _with_opened(prepare(config), opened)
-            res = run_county(config, out_dir=out / str(y.year), inputs=inputs)
+            res = write_run(config, folder / str(y.year), inputs=inputs)
         except PlannerError as err:
             row.update(_failure(err))
             rows.append(row)
@@ -303,7 +349,4 @@ def rollout(
             error="",
         )
         rows.append(row)
-    from planner.report.sweep_page import write_rollout_page
-
-    write_rollout_page(out, rows, stations_rows)
-    return SweepResult(rows=rows, out_dir=out)
+    return rows, stations_rows

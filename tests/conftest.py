@@ -26,13 +26,22 @@ def demo_config(demo_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_run(demo_config: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`planner site` on the demo county through the CLI; returns the output folder."""
+    """`planner site` on the demo county through the CLI; returns the run's folder."""
     out = tmp_path_factory.mktemp("run") / "qingxi"
     result = CliRunner().invoke(
         main, ["site", "--config", str(demo_config), "--out", str(out)], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
-    return out
+    return latest(out)
+
+
+def latest(home: Path) -> Path:
+    """The run folder ``latest`` points at in an output folder (asserts there is one)."""
+    from planner.runs import latest_run
+
+    run = latest_run(home)
+    assert run is not None, f"no latest run in {home}"
+    return run
 
 
 def site_json(config: Path, out: Path, *options: str) -> dict:

@@ -21,6 +21,8 @@ from planner.batch import is_complete, load_batch, plan_tasks, run_batch, run_ta
 from planner.config import load_config
 from planner.demo import build_province
 from planner.errors import ConfigError
+from planner.runs import latest_run
+from tests.conftest import latest
 from tests.test_cli import run_cli
 
 SCALE = 0.3  # small counties: a run takes a few seconds
@@ -54,7 +56,10 @@ def test_local_cluster_records_the_failure_writes_the_index_and_resumes(province
         assert float(r["demand_covered_share"]) == summary["demand_covered_share"]
         assert r["name"] == summary["county"]
     index = (root / "index.html").read_text("utf-8")
-    assert "3 runs, 1 failed" in index and 'href="qingxi/map.html"' in index
+    qingxi_run = Path(res.results[0].out_dir)
+    assert qingxi_run.parent.parent == Path(res.home) / "qingxi"
+    assert "3 runs, 1 failed" in index
+    assert f'href="../../qingxi/runs/{qingxi_run.name}/map.html"' in index
     assert "yunling_population.tif" in index and "石门县" in index
     assert (root / "province_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a second run skips the complete counties and tries the broken one again
@@ -68,18 +73,18 @@ def test_complete_means_same_config_and_inputs(province, tmp_path):
     tasks = plan_tasks(batch, base)
     qingxi = tasks[0]
     cfg = task_config(qingxi)
-    if not (Path(qingxi.out_dir) / "run.json").is_file():
+    if latest_run(Path(qingxi.out_dir)) is None:
         run_task(qingxi)
     assert is_complete(qingxi.out_dir, cfg)
     changed = load_config(qingxi.config, overrides=["stations.cutoff_min=20"])
     assert not is_complete(qingxi.out_dir, changed)
     # an input whose hash no longer matches the manifest's
     copy = tmp_path / "copy"
-    shutil.copytree(qingxi.out_dir, copy)
-    manifest = json.loads((copy / "run.json").read_text("utf-8"))
-    assert is_complete(copy, cfg)
+    shutil.copytree(qingxi.out_dir, copy, symlinks=True)
+    manifest = json.loads((latest(copy) / "run.json").read_text("utf-8"))
+    assert is_complete(copy, cfg) == latest(copy)
     manifest["inputs"][0]["sha256"] = "0" * 64
-    (copy / "run.json").write_text(json.dumps(manifest), "utf-8")
+    (latest(copy) / "run.json").write_text(json.dumps(manifest), "utf-8")
     assert not is_complete(copy, cfg)
 
 
@@ -200,7 +205,7 @@ def test_against_a_scheduler_and_two_worker_processes(province, tmp_path):
         assert r.returncode == 4, r.stderr  # one county is broken
         assert "2 done, 0 skipped (already complete), 1 failed" in r.stdout
         assert "failed: yunling/base" in r.stderr and "Traceback" not in r.stderr
-        assert (tmp_path / "qingxi" / "map.html").is_file()
+        assert (latest(tmp_path / "qingxi") / "map.html").is_file()
     finally:
         for p in procs:
             p.terminate()

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from planner.batch import load_batch, plan_tasks, task_config
 from planner.cli import main
 from planner.demo import build_demo
+from tests.conftest import latest
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,7 @@ def test_batch_on_a_dask_worker_runs_the_parallel_path_with_one_process(shared, 
     assert failed[0].startswith("failed: qingxi#1/base: ") and "stations.budget" in failed[0]
     assert failed[1].startswith("failed: qingxi#3/base: ") and "cutoff_min" in failed[1]
     assert "share the slug" not in r.output
-    run = json.loads((tmp_path / "runs" / "good" / "run.json").read_text("utf-8"))
+    run = json.loads((latest(tmp_path / "runs" / "good") / "run.json").read_text("utf-8"))
     assert run["config"]["network"]["workers"] == 1
     assert run["config"]["network"]["parallel_min_cells"] == 0
 

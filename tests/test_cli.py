@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from planner.cli import main
-from tests.conftest import sets, site_json
+from tests.conftest import latest, sets, site_json
 
 SUMMARY_KEYS = {
     "county",
@@ -353,7 +353,7 @@ def test_outlet_tables_become_candidates(tmp_path, demo_config, demo_dir):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["candidates"] == n0 + 2  # the restaurant is not mapped
     assert "1 outlets left out" in r.stderr
-    cand = gpd.read_file(tmp_path / "b" / "sites.gpkg", layer="candidates")
+    cand = gpd.read_file(latest(tmp_path / "b") / "sites.gpkg", layer="candidates")
     added = cand[cand["source"].str.startswith("网点.xlsx#")]
     assert sorted(added["name"]) == ["农机站", "物流园"]
     assert set(added["policy_class"]) == {"transport_hub", "commercial_outlet"}
@@ -401,7 +401,7 @@ def test_headroom_holds_and_required_sites(tmp_path, outputs, demo_dir):
         tmp_path / "req",
         *sets(f"stations.required=[{pick['osm_id']}]"),
     )
-    st = gpd.read_file(tmp_path / "req" / "sites.gpkg", layer="stations")
+    st = gpd.read_file(latest(tmp_path / "req") / "sites.gpkg", layer="stations")
     assert pick["osm_id"] in set(st["osm_id"]) and planned["stations"] == len(st)
 
 
@@ -416,8 +416,8 @@ def test_required_errors(tmp_path, demo_config):
 
 
 def test_exports_in_cgcs2000(tmp_path, demo_config):
-    out = tmp_path / "o"
-    site_json(demo_config, out, *sets("report.extra_crs=[EPSG:4490, EPSG:4548]"))
+    site_json(demo_config, tmp_path / "o", *sets("report.extra_crs=[EPSG:4490, EPSG:4548]"))
+    out = latest(tmp_path / "o")
     wgs = gpd.read_file(out / "sites.gpkg", layer="stations")
     cgcs = gpd.read_file(out / "sites_EPSG4490.gpkg", layer="stations")
     gk = gpd.read_file(out / "sites_EPSG4548.gpkg", layer="stations")

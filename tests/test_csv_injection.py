@@ -17,6 +17,7 @@ from planner.demo import build_demo
 from planner.report.formats import safe_cell
 from planner.report.province import write_batch_outputs
 from planner.report.sweep_page import write_rollout_page
+from tests.conftest import latest
 
 EVIL = '=HYPERLINK("http://x","y")'
 
@@ -57,6 +58,7 @@ def test_a_formula_township_name_is_neutralised_in_the_run_csvs(evil_county, tmp
     out = tmp_path / "o"
     r = CliRunner().invoke(main, ["site", "--config", str(evil_county), "--out", str(out)])
     assert r.exit_code == 0, r.output
+    out = latest(out)
     towns = _cells(out / "townships.csv")
     assert "'" + EVIL in towns and EVIL not in towns
     for path in out.glob("*.csv"):

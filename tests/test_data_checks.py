@@ -16,6 +16,7 @@ import shapely
 from planner.errors import DataError
 from planner.ingest.crs import reproject
 from planner.ingest.population import read_population
+from tests.conftest import latest
 from tests.test_ingest import write_raster
 
 
@@ -174,7 +175,7 @@ def empty_township_run(demo_dir, demo_config, tmp_path_factory):
         f"1 of 15 townships have no demand (population 0 or no charging sessions): {name}"
         in " ".join(r.stderr.split())  # rich wraps log lines
     )
-    return tmp / "o", code, name
+    return latest(tmp / "o"), code, name
 
 
 def test_township_without_demand_in_summary_report_and_maps(empty_township_run):
@@ -399,6 +400,7 @@ def test_cli_without_grid_data_says_connection_costs_are_not_included(
         demo_config, out, "--set", f"inputs.osm.path={pbf}", "--set", "inputs.substations="
     )
     assert r.returncode == 0, r.stderr
+    out = latest(out)
     log = " ".join(r.stderr.split())  # rich wraps log lines
     assert re.search(r"the connection costs of the \d+ candidates are not included", log)
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -625,6 +627,7 @@ def test_cli_runs_on_gcj02_boundaries_as_on_the_originals(tmp_path, demo_dir, de
         *("--set", "repair.enabled=false"),
     )
     assert r.returncode == 0, r.stderr
+    out = latest(out)
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["townships_total"] == 15 and s["townships_without_demand"] == []
     towns = gpd.read_file(out / "sites.gpkg", layer="townships")

@@ -27,7 +27,7 @@ from planner.report.formats import (
     shapefile_names,
     write_layers,
 )
-from tests.conftest import sets, site_json
+from tests.conftest import latest, sets, site_json
 from tests.test_cli import run_cli
 
 ROUND_TRIPS = [
@@ -285,6 +285,7 @@ def test_run_writes_every_format_asked_for(tmp_path, demo_config):
             "report.document=false",
         ),
     )
+    out = latest(out)
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert {
         "sites.gpkg",

@@ -6,7 +6,7 @@ import json
 import geopandas as gpd
 import pytest
 
-from tests.conftest import sets, site_json
+from tests.conftest import latest, sets, site_json
 from tests.test_cli import site_proc
 
 
@@ -58,6 +58,7 @@ def test_unreachable_coverage_target_is_diagnosed(tmp_path, demo_config):
 def test_repair_after_stations(tmp_path, demo_config):
     out = tmp_path / "out"
     s = site_json(demo_config, out, *sets("repair.mode=after"))
+    out = latest(out)
     assert s["repair_mode"] == "after"
     rp = gpd.read_file(out / "sites.gpkg", layer="repair_points")
     st = gpd.read_file(out / "sites.gpkg", layer="stations")

@@ -48,15 +48,15 @@ def test_budget_sweep_shares_inputs_and_warm_starts(small, tmp_path):
         assert r["status"] in ("optimal", "time_limit")
         assert r["capex_total"] <= r["stations.budget"]
         assert r["stations"] <= r["stations.max_stations"]
-        assert (tmp_path / "sw" / r["scenario"] / "map.html").is_file()
+        assert (res.out_dir / r["scenario"] / "map.html").is_file()
     # more stations allowed or more budget never covers less (to the 0.5% gap)
     share = {
         (r["stations.budget"], r["stations.max_stations"]): r["demand_covered_share"] for r in rows
     }
     assert share[(11e6, 20)] >= share[(8e6, 16)] * 0.995
-    table = _csv(tmp_path / "sw" / "sweep.csv")
+    table = _csv(res.out_dir / "sweep.csv")
     assert len(table) == 4 and float(table[0]["capex_per_covered_ev"]) > 0
-    page = (tmp_path / "sw" / "sweep.html").read_text("utf-8")
+    page = (res.out_dir / "sweep.html").read_text("utf-8")
     assert "data:image/png;base64," in page and "capex_per_covered_ev" in page
 
 
@@ -75,11 +75,11 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
         assert r["capex_total"] <= r["budget"]  # each year's budget is new spending only
         assert r["demand_covered_share"] >= (r["target"] or 0) - 1e-6
     assert ok[2]["evs"] > ok[0]["evs"]  # demand grows along the adoption path
-    stations = _csv(tmp_path / "ro" / "rollout.csv")
+    stations = _csv(res.out_dir / "rollout.csv")
     assert len(stations) == opened[-1]
     assert len({s["candidate_id"] for s in stations}) == len(stations)  # none sited twice
     assert {int(s["year"]) for s in stations} <= {2025, 2026, 2027}
-    assert (tmp_path / "ro" / "rollout.html").is_file()
+    assert (res.out_dir / "rollout.html").is_file()
 
 
 def test_cli_rollout_bad_year(small, tmp_path):

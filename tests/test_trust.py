@@ -17,6 +17,7 @@ from planner.cli import main
 from planner.demo import build_demo
 from planner.paths import out_lock
 from planner.sweep import sweep
+from tests.conftest import latest
 from tests.test_cli import site_proc
 
 #: Files that must be byte-identical between two runs of the same config.
@@ -55,11 +56,10 @@ def test_the_same_plan_at_any_machine_load(demo_config, demo_run, tmp_path):
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
     assert r.returncode == 0, r.stderr
+    run = latest(tmp_path / "loaded")
     for name in PLAN_FILES:
-        assert (tmp_path / "loaded" / name).read_bytes() == (demo_run / name).read_bytes(), name
-    loaded, idle = (
-        json.loads((d / "summary.json").read_text("utf-8")) for d in (tmp_path / "loaded", demo_run)
-    )
+        assert (run / name).read_bytes() == (demo_run / name).read_bytes(), name
+    loaded, idle = (json.loads((d / "summary.json").read_text("utf-8")) for d in (run, demo_run))
     assert _untimed(loaded) == _untimed(idle)
     assert idle["status"] == "optimal"
 
@@ -77,6 +77,7 @@ def test_a_pass_stopped_by_the_clock_is_a_warning_everywhere(small, tmp_path, mo
     out = tmp_path / "run"
     r = CliRunner().invoke(main, ["site", "--config", str(small), "--out", str(out)])
     assert r.exit_code == 0, r.output
+    out = latest(out)
     s = json.loads((out / "summary.json").read_text("utf-8"))
     assert s["status"] == "time_limit"
     assert s["safety_net"] == ["drive_time"]
@@ -95,8 +96,8 @@ def test_site_and_sweep_give_the_same_plan(small, tmp_path):
     assert r.returncode == 0, r.stderr
     label = res.rows[1]["scenario"]
     for name in PLAN_FILES:
-        swept = (tmp_path / "sw" / label / name).read_bytes()
-        assert swept == (tmp_path / "site" / name).read_bytes(), name
+        swept = (res.out_dir / label / name).read_bytes()
+        assert swept == (latest(tmp_path / "site") / name).read_bytes(), name
 
 
 def test_a_second_run_into_the_same_folder_is_refused(small, tmp_path):

@@ -1,0 +1,103 @@
+"""Nothing lost, ever: re-runs of site, sweep and rollout keep every earlier run."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from planner.demo import build_demo
+from planner.runs import list_runs
+from tests.conftest import latest
+from tests.test_cli import run_cli, site_proc
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo(tmp_path_factory.mktemp("small") / "qingxi", scale=0.3)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_site_reruns_keep_earlier_runs_and_the_users_files(small, tmp_path):
+    home = tmp_path / "county"
+    assert site_proc(small, home).returncode == 0
+    first = latest(home)
+    (first / "notes.txt").write_text("call the grid office", encoding="utf-8")
+    first.chmod(0o555)  # the user froze the signed plan
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    try:
+        r = site_proc(small, home, "--set", "stations.budget=12e6")
+        assert r.returncode == 0, r.stderr
+        second = latest(home)
+        assert second != first and list_runs(home) == [first, second]
+        assert {p.name: p.read_bytes() for p in first.iterdir()} == before  # untouched
+        assert not [p for p in home.rglob("*") if p.name.startswith(".") and "tmp" in p.name]
+        # a failing re-run adds nothing and moves nothing
+        r = site_proc(small, home, "--set", "stations.budget=2e6")
+        assert r.returncode == 3
+        assert list_runs(home) == [first, second] and latest(home) == second
+        # export takes the county folder (its latest run) or a run id
+        r = run_cli("export", str(home), "--format", "csv")
+        assert r.returncode == 0, r.stderr
+        assert (second / "exports" / "csv_EPSG4326" / "stations.csv").is_file()
+        r = run_cli("export", str(home), "--run", "20990101T000000Z-x", "--format", "csv")
+        assert r.returncode == 2 and f"(latest runs: {first.name}, {second.name})" in r.stderr
+        # clean keeps latest and the run the user froze or wrote notes into
+        r = run_cli("clean", str(home), "--keep", "1")
+        assert r.returncode == 0, r.stderr
+        assert f"kept: {first}: the folder is read-only" in r.stderr
+        first.chmod(0o755)
+        r = run_cli("clean", str(home), "--keep", "1")
+        assert f"kept: {first}: it holds files the planner did not write (notes.txt)" in r.stderr
+        assert list_runs(home) == [first, second]
+    finally:
+        first.chmod(0o755)
+
+
+def test_a_failing_sweep_rerun_keeps_the_previous_tables(small, tmp_path):
+    home = tmp_path / "sweep"
+    r = run_cli(
+        "sweep", "--config", str(small), "--vary", "stations.budget=12e6", "--out", str(home)
+    )
+    assert r.returncode == 0, r.stderr
+    good = latest(home)
+    table = (good / "sweep.csv").read_bytes()
+    r = run_cli(
+        "sweep", "--config", str(small), "--vary", "stations.budget=2e6", "--out", str(home)
+    )
+    assert r.returncode == 3 and "failed: budget-2e+06" in r.stderr
+    assert latest(home) == good and (good / "sweep.csv").read_bytes() == table
+    failed = [p for p in list_runs(home) if p != good]
+    assert len(failed) == 1  # kept for the record, not shown as latest
+    manifest = json.loads((failed[0] / "run.json").read_text("utf-8"))
+    assert manifest["kind"] == "sweep" and manifest["status"] == "some_failed"
+    assert _rows(failed[0] / "sweep.csv")[0]["status"] == "failed"
+
+
+def test_a_failing_rollout_rerun_keeps_the_previous_tables(small, tmp_path):
+    home = tmp_path / "rollout"
+    args = ["rollout", "--config", str(small), "--out", str(home)]
+    r = run_cli(*args, "--year", "2025:12e6:0.08")
+    assert r.returncode == 0, r.stderr
+    good = latest(home)
+    stations = _rows(good / "rollout.csv")
+    assert stations
+    r = run_cli(*args, "--year", "2025:2e6:0.08")
+    assert r.returncode == 3
+    assert latest(home) == good and _rows(good / "rollout.csv") == stations
+
+
+def test_rollout_refuses_a_year_given_twice(small, tmp_path):
+    out = tmp_path / "rollout"
+    r = run_cli(
+        "rollout", "--config", str(small), "--out", str(out),
+        "--year", "2025:8e6:0.08", "--year", "2025:4e6:0.1",
+    )  # fmt: skip
+    assert r.returncode == 2 and "--year 2025 is given twice" in r.stderr
+    assert not out.exists()
