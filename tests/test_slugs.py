@@ -133,3 +133,18 @@ def test_a_batch_of_chinese_named_configs_without_slugs_does_not_collide(tmp_pat
         tmp_path / "runs" / "wuyuanxian",
         tmp_path / "runs" / "dexingshi",
     ]
+
+
+def test_a_batch_slug_collision_names_both_configs_and_the_fix(tmp_path):
+    first = write(tmp_path / "wuyuan", "婺源县.yaml", county("婺源县", slug="jx"))
+    second = write(tmp_path / "dexing", "德兴市.yaml", county("德兴市"))
+    counties = [
+        {"config": "wuyuan/婺源县.yaml"},
+        {"config": "dexing/德兴市.yaml", "set": {"county.slug": "jx"}},
+    ]
+    with pytest.raises(ConfigError) as err:
+        batch_of(tmp_path, counties)
+    msg = str(err.value)
+    assert "share the slug 'jx'" in msg and str(tmp_path / "runs" / "jx") in msg
+    assert f"county 1 ({first.resolve()})" in msg and f"county 2 ({second.resolve()})" in msg
+    assert "set: {county.slug: jx-2}" in msg
