@@ -173,7 +173,7 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
 
     root = (output or (base / batch.output)).resolve()
     tasks = []
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[int, Path]] = {}
     for position, item in enumerate(batch.counties, start=1):
         cfg_path = (base / item.config).resolve()
         try:
@@ -182,12 +182,8 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
             tasks += _broken_tasks(batch, cfg_path, position, item, err)
             continue
         if slug in seen:
-            msg = (
-                f"two counties of the batch share the slug {slug!r} ({seen[slug]} and "
-                f"{cfg_path}): give each its own county.slug in `set`"
-            )
-            raise ConfigError(msg)
-        seen[slug] = str(cfg_path)
+            raise ConfigError(_shared_slug_message(slug, root, seen[slug], (position, cfg_path)))
+        seen[slug] = (position, cfg_path)
         for sc in batch.scenarios:
             out = root / slug if len(batch.scenarios) == 1 else root / slug / sc.name
             tasks.append(
@@ -200,6 +196,20 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
                 )
             )
     return tasks
+
+
+def _shared_slug_message(
+    slug: str, root: Path, first: tuple[int, Path], second: tuple[int, Path]
+) -> str:
+    """Two counties of a batch would write into one folder: which, and what to do."""
+    return (
+        f"two counties of the batch share the slug {slug!r}, so both would write to "
+        f"{root / slug}: county {first[0]} ({first[1]}) and county {second[0]} "
+        f"({second[1]}). Give each its own county.slug, in its config or in the batch "
+        f"file, e.g. `set: {{county.slug: {slug}-{second[0]}}}` under county {second[0]}; "
+        "without county.slug the slug is county.code, else the county name in pinyin "
+        "with the config file's name"
+    )
 
 
 def _broken_tasks(

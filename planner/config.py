@@ -8,6 +8,7 @@ as YAML, so ``--set stations.budget=8e6`` gives a number).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,9 @@ from pydantic import (
 )
 
 from planner.errors import ConfigError
+from planner.slugs import default_slug
+
+logger = logging.getLogger(__name__)
 
 #: Chinese web-map coordinate systems (not in PROJ), converted to WGS84 at ingest.
 CHINA_SYSTEMS = ("gcj02", "bd09")
@@ -50,11 +54,38 @@ class CountySection(_Section):
     """Which county this is."""
 
     name: str = Field(description="County name as shown in reports, e.g. 青溪县")
+    code: str | None = Field(
+        default=None,
+        description="The county's 6-digit administrative division code (GB/T 2260), e.g. "
+        "361130 for 婺源县; the default slug when it is given",
+    )
     slug: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
-        description="Folder-safe id; default: from the config file name",
+        description="Folder-safe id, the name of the default output folder; default: "
+        "county.code, else the name in pinyin followed by the config file's name unless "
+        "one contains the other (婺源县 in jiangxi.yaml: wuyuanxian-jiangxi; in 婺源县.yaml: "
+        "wuyuanxian), see planner.slugs",
     )
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_text(cls, value: object) -> object:
+        # YAML reads a bare code (361130) as a number
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("code")
+    @classmethod
+    def _six_digits(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip()
+        if len(text) != 6 or not text.isascii() or not text.isdigit() or text[0] == "0":
+            msg = "a county code is 6 digits, not starting with 0 (GB/T 2260, e.g. 361130)"
+            raise ValueError(msg)
+        return text
 
 
 class BoundariesInput(_Section):
@@ -785,8 +816,19 @@ class Config(_Section):
 
     @property
     def slug(self) -> str:
-        """The county's folder-safe id."""
-        return self.county.slug or "county"
+        """The county's folder-safe id: ``county.slug``, else from its code or name.
+
+        Raises
+        ------
+        ConfigError
+            Neither ``county.slug``, ``county.code`` nor the name gives one.
+        """
+        if self.county.slug:
+            return self.county.slug
+        slug = default_slug(self.county.name, code=self.county.code)
+        if slug is None:
+            raise ConfigError(_no_slug_message("config", self.county.name))
+        return slug
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -854,7 +896,7 @@ def _format_validation(err: ValidationError, source: str) -> str:
 
 
 def config_from_dict(
-    raw: dict[str, Any], *, base_dir: Path, source: str = "<dict>", slug: str | None = None
+    raw: dict[str, Any], *, base_dir: Path, source: str = "<dict>", stem: str | None = None
 ) -> Config:
     """Validate a raw mapping into a :class:`Config`.
 
@@ -866,13 +908,21 @@ def config_from_dict(
         Folder that relative input paths are resolved against.
     source
         Name used in error messages.
-    slug
-        Default county slug when the mapping gives none.
+    stem
+        The config file's name without its suffixes: with the county's name it makes
+        the slug when the mapping gives neither ``county.slug`` nor ``county.code`` (see
+        :func:`planner.slugs.default_slug`).
 
     Returns
     -------
     Config
-        The validated config with absolute input paths.
+        The validated config with absolute input paths and ``county.slug`` set.
+
+    Raises
+    ------
+    ConfigError
+        The mapping is not a valid config, or it gives no slug and none can be made
+        from its code, name or ``stem``.
     """
     if not isinstance(raw, dict):
         msg = f"config {source}: expected a mapping of sections at the top level"
@@ -881,7 +931,11 @@ def config_from_dict(
         cfg = Config.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(_format_validation(err, source)) from None
-    if cfg.county.slug is None and slug:
+    if cfg.county.slug is None:
+        slug = default_slug(cfg.county.name, code=cfg.county.code, stem=stem)
+        if slug is None:
+            raise ConfigError(_no_slug_message(f"config {source}", cfg.county.name, stem))
+        logger.debug("county %s: slug %r (no county.slug given)", cfg.county.name, slug)
         cfg.county.slug = slug
     for section in (
         cfg.inputs.boundaries,
@@ -935,10 +989,15 @@ def load_config(path: str | Path, *, overrides: list[str] | None = None) -> Conf
         msg = f"config {path}: expected a mapping of sections at the top level"
         raise ConfigError(msg)
     raw = apply_overrides(raw, overrides or [])
-    slug = _slugify(path.name.split(".")[0])
-    return config_from_dict(raw, base_dir=path.parent.resolve(), source=str(path), slug=slug)
+    stem = path.name.split(".")[0]
+    return config_from_dict(raw, base_dir=path.parent.resolve(), source=str(path), stem=stem)
 
 
-def _slugify(text: str) -> str:
-    out = "".join(c.lower() if c.isascii() and c.isalnum() else "-" for c in text).strip("-")
-    return out or "county"
+def _no_slug_message(source: str, name: str, stem: str | None = None) -> str:
+    """Why a config has no slug, and what to set."""
+    whence = f"county.name {name!r}" + (f" or the file name {stem!r}" if stem else "")
+    return (
+        f"{source}: no folder name (slug) can be made from {whence}: they have no Chinese "
+        "or Latin letters or digits; set county.slug (lower-case letters, digits, - and _) "
+        "or county.code (the 6-digit GB/T 2260 code)"
+    )

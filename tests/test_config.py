@@ -25,7 +25,7 @@ def write(tmp_path: Path, data: dict, name: str = "test-county.yaml") -> Path:
 
 def test_defaults_and_relative_paths(tmp_path):
     cfg = load_config(write(tmp_path, MINIMAL))
-    assert cfg.slug == "test-county"  # from the file name
+    assert cfg.slug == "ceshixian-test-county"  # the name in pinyin and the file name
     assert cfg.inputs.osm.path == (tmp_path / "roads.osm.pbf").resolve()
     assert cfg.solver.name == "highs"
     assert cfg.stations.cutoff_min == 15
