@@ -190,3 +190,18 @@ def test_a_sliver_of_overlap_is_a_warning(caplog):
     towns.geometry = [shapely.box(0, 0, 1000, 1000), shapely.box(900, 0, 2000, 1000)]
     with pytest.raises(ValueError, match=r"东乡 \(1\) and 西乡 \(2\) overlap by 0.10 km2"):
         check_overlaps(towns, "towns.gpkg")
+
+
+def test_a_polygon_invalid_once_projected_does_not_break_the_check(caplog):
+    """A self-touching polygon (as reprojection can make one) is checked, not a GEOS error."""
+    from planner.ingest.boundaries import check_overlaps
+
+    bow_tie = shapely.Polygon([(0, 0), (1000, 1000), (1000, 0), (0, 1000), (0, 0)])
+    assert not bow_tie.is_valid
+    towns = gpd.GeoDataFrame(
+        {"township_id": ["1", "2"], "township_name": ["东乡", "西乡"]},
+        geometry=[bow_tie, shapely.box(999.9, 0, 2000, 1000)],
+        crs=3857,
+    )
+    check_overlaps(towns, "towns.gpkg")  # raised GEOSException: TopologyException before
+    assert "overlap slightly (largest: 东乡 (1) and 西乡 (2)" in caplog.text

@@ -322,7 +322,9 @@ def check_overlaps(
     DataError
         The largest overlap exceeds :data:`OVERLAP_ERROR_SHARE`.
     """
-    geoms = townships.geometry.to_numpy()
+    # a polygon valid in its file can turn invalid when projected (vertices that nearly
+    # touch): repaired here, for the check only, as GEOS cannot intersect it otherwise
+    geoms = shapely.make_valid(townships.geometry.to_numpy())
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     keep = left < right
     left, right = left[keep], right[keep]
