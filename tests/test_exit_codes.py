@@ -205,3 +205,15 @@ def test_a_polygon_invalid_once_projected_does_not_break_the_check(caplog):
     )
     check_overlaps(towns, "towns.gpkg")  # raised GEOSException: TopologyException before
     assert "overlap slightly (largest: 东乡 (1) and 西乡 (2)" in caplog.text
+
+
+def test_polygons_made_invalid_by_projection_are_repaired():
+    from planner.ingest.crs import to_crs_valid
+
+    bow_tie = shapely.Polygon([(0, 0), (1000, 1000), (1000, 0), (0, 1000), (0, 0)])
+    towns = gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=[bow_tie, shapely.box(0, 0, 1, 1)])
+    towns = towns.set_crs(3857)
+    out = to_crs_valid(towns, 3857)
+    assert out.is_valid.all() and out.geometry.iloc[1].equals(towns.geometry.iloc[1])
+    assert abs(out.geometry.iloc[0].area - 500_000) < 1e-6  # both triangles kept
+    out.union_all()  # GEOS TopologyException before the repair

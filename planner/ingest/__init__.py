@@ -12,7 +12,7 @@ from planner.config import Config, PointTableInput
 from planner.datatypes import CountyData
 from planner.errors import data_error
 from planner.ingest.boundaries import check_overlaps, read_boundaries, read_layer
-from planner.ingest.crs import metric_crs, reproject
+from planner.ingest.crs import metric_crs, reproject, to_crs_valid
 from planner.ingest.grid import join_headroom, join_headroom_nearest, read_substation_table
 from planner.ingest.osm import clip_ways, read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
@@ -74,9 +74,9 @@ def load_county(config: Config) -> CountyData:
     geom = county.geometry.iloc[0]
     crs = metric_crs(geom, config.crs.metric)
     if b.source == "osm":
-        check_overlaps(townships.to_crs(crs), inp.osm.path or "OSM boundaries")
+        check_overlaps(to_crs_valid(townships, crs), inp.osm.path or "OSM boundaries")
     else:
-        check_overlaps(townships.to_crs(crs), b.path or "boundaries", layer=b.township_layer)
+        check_overlaps(to_crs_valid(townships, crs), b.path or "boundaries", layer=b.township_layer)
     # a degree of latitude is ~111 km; widen the box by the clip buffer
     pad = inp.osm.clip_buffer_m / 111_000.0
     w, s, e, n = geom.bounds
@@ -174,8 +174,8 @@ def load_county(config: Config) -> CountyData:
         name=config.county.name,
         slug=config.slug,
         crs=crs,
-        county=county.to_crs(crs),
-        townships=townships.to_crs(crs),
+        county=to_crs_valid(county, crs),
+        townships=to_crs_valid(townships, crs),
         roads=roads,
         pois=pois.to_crs(crs),
         places=osm.places.to_crs(crs),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
 from planner.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 #: EPSG code of the CGCS2000 3-degree Gauss-Kruger zone with central meridian 75 E.
 _GK3_FIRST_EPSG = 4534
@@ -67,6 +71,34 @@ def gk3_zone_crs(lon: float, lat: float) -> CRS | None:
         return None
     zone_cm = int(round(lon / 3.0) * 3)
     return CRS.from_epsg(_GK3_FIRST_EPSG + (zone_cm - _GK3_FIRST_CM) // 3)
+
+
+def to_crs_valid(gdf: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
+    """``gdf`` in ``crs``, with polygons that the projection made invalid repaired.
+
+    A polygon valid in its own CRS can turn invalid in another (vertices that nearly
+    touch move onto each other); GEOS then refuses unions and intersections with it.
+
+    Parameters
+    ----------
+    gdf
+        Any layer with a CRS.
+    crs
+        The target CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy in ``crs``; only geometries invalid after projecting are changed.
+    """
+    out = gdf.to_crs(crs)
+    invalid = ~out.geometry.is_valid.to_numpy()
+    if invalid.any():
+        logger.debug("%d geometries repaired after projecting to %s", int(invalid.sum()), crs)
+        geoms = out.geometry.to_numpy().copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
+    return out
 
 
 def reproject(geom: shapely.Geometry, src: object, dst: object) -> shapely.Geometry:

@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 
 from planner import columns as C
+from planner.ingest.crs import to_crs_valid
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def _metric(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
     crs = towns.crs if towns.crs is not None and towns.crs.is_projected else None
     if crs is None:
         crs = towns.to_crs(4326).estimate_utm_crs()
-    return {k: g.to_crs(crs) for k, g in layers.items() if g.crs is not None}
+    return {k: to_crs_valid(g, crs) for k, g in layers.items() if g.crs is not None}
 
 
 def _scale_bar(ax: object, extent: tuple[float, float, float, float]) -> None:
