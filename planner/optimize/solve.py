@@ -164,6 +164,7 @@ def _run_highs(h: object) -> None:
     """
     h.HandleUserInterrupt = True
     h.startSolve()
+    logger.debug("HiGHS solve started")
     try:
         while not h.wait(_POLL_S)[0]:
             check_stop()
@@ -335,6 +336,7 @@ def _run_watched(args: list[str], log: Path, watchdog_s: float, *, echo: bool) -
         proc = subprocess.Popen(
             args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **group
         )
+        logger.debug("CBC started, pid %d", proc.pid)
         try:
             code = _wait(proc, watchdog_s)
             watched = code is None
