@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import logging
 import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pulp
@@ -325,16 +328,19 @@ def _solve_cbc(
 def _run_watched(args: list[str], log: Path, watchdog_s: float, *, echo: bool) -> bool:
     """Run a solver process; interrupt it at ``watchdog_s``, kill it a grace later.
 
-    The process gets its own process group, so a Ctrl-C in the terminal reaches only the
-    planner, which ends the process (and its group) on any exception, e.g. a signal's
-    :class:`~planner.errors.Interrupted`: nothing keeps running after the planner.
+    The planner ends the process (and its group) on any exception, e.g. a signal's
+    :class:`~planner.errors.Interrupted`: nothing keeps running after the planner (see
+    :func:`_child_options` for a planner killed outright).
 
     Returns True when the watchdog had to step in.
     """
-    group = {"process_group": 0} if os.name == "posix" else {}
     with log.open("w") as out:
         proc = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **group
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            **_child_options(),
         )
         logger.debug("CBC started, pid %d", proc.pid)
         try:
@@ -353,6 +359,42 @@ def _run_watched(args: list[str], log: Path, watchdog_s: float, *, echo: bool) -
             logger.error(log.read_text(errors="replace"))
         raise SolverError(msg)
     return False
+
+
+def _child_options() -> dict[str, object]:
+    """Popen options that tie the solver's process to the planner's.
+
+    On POSIX the process gets its own process group, so a Ctrl-C in the terminal reaches
+    only the planner, which then ends it. On Linux it also gets SIGKILL when the planner
+    thread that started it ends, however it ends (even by SIGKILL, which runs no cleanup).
+    """
+    if os.name != "posix":
+        return {}
+    options: dict[str, object] = {"process_group": 0}
+    if sys.platform.startswith("linux"):
+        options["preexec_fn"] = _die_with(os.getpid())
+    return options
+
+
+#: ``prctl`` option: the signal a process gets when its parent thread ends (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """What the child runs before ``exec``: SIGKILL when the planner ends (Linux)."""
+    prctl = _libc().prctl
+
+    def in_child() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        if os.getppid() != parent:  # the planner ended before the call
+            os._exit(1)
+
+    return in_child
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _interrupt(proc: subprocess.Popen, watchdog_s: float) -> int:
