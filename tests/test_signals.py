@@ -204,6 +204,39 @@ def test_the_stop_flag_ends_a_solver_process(tmp_path):
         os.kill(pid, 0)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux prctl")
+def test_a_solver_process_dies_with_a_killed_planner(tmp_path):
+    pid_file = tmp_path / "pid"
+    code = (
+        "from pathlib import Path; from planner.optimize.solve import _run_watched; "
+        f"_run_watched(['sh', '-c', 'echo $$ > {pid_file}; exec sleep 60'], "
+        f"Path({str(tmp_path / 'log')!r}), 60, echo=False)"
+    )
+    planner = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.is_file() or not pid_file.read_text().strip():
+            assert planner.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        planner.kill()  # SIGKILL: no cleanup runs in the planner
+        planner.wait()
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + EXIT_WITHIN_S
+    while _running(pid):
+        assert time.monotonic() < deadline, f"process {pid} outlived the planner"
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, ended but not yet reaped, does not count)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def _facility_model(n: int, seed: int = 1) -> pulp.LpProblem:
     """An uncapacitated facility location on ``n`` x ``n`` random costs (HiGHS needs a
     while for n = 60 at gap 0)."""
