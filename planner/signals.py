@@ -14,6 +14,7 @@ the system's temporary folder.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -25,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from planner.errors import Interrupted
 
@@ -180,3 +182,45 @@ def _last_change(path: str) -> float:
     except OSError:
         return time.time()
     return max(times)
+
+
+#: Seconds a batch worker lives on after a SIGTERM, for ``planner`` to close it cleanly.
+WORKER_GRACE_S = 1.0
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask worker preload of ``planner batch``: the planner process handles the signals.
+
+    A Ctrl-C in the terminal reaches every process of the group: the workers ignore it,
+    and ``planner`` closes them, which stops their solves cleanly (:func:`dask_teardown`).
+    A SIGTERM ends the worker :data:`WORKER_GRACE_S` later, as SIGTERM did before (its
+    nanny starts another and the task runs again); when ``planner`` got it too, it
+    closes the worker cleanly within that time.
+
+    Parameters
+    ----------
+    worker
+        The ``distributed.Worker``, set up in its process's main thread.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(
+        signal.SIGTERM, loop.call_later, WORKER_GRACE_S, _end_by, signal.SIGTERM
+    )
+
+
+def _end_by(signum: int) -> None:
+    """End this process by ``signum``'s default action."""
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def dask_teardown(worker: Any) -> None:
+    """Dask worker preload: a closing worker's solve stops and cleans up (its folders, CBC).
+
+    Parameters
+    ----------
+    worker
+        The ``distributed.Worker``.
+    """
+    request_stop(signal.SIGTERM)
