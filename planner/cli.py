@@ -196,17 +196,23 @@ def batch(
     errors are in index.html and batch_summary.csv), the counties' own code when all
     failed the same way.
     """
+    import dask
+
     from planner.batch import quiet_dask_logs, run_batch
 
     quiet_dask_logs(max(logging.getLogger().level, logging.WARNING))
-    res = run_batch(
-        batch_path,
-        workers=workers,
-        scheduler=scheduler,
-        force=force,
-        output=out_dir,
-        on_progress=lambda line: _err.print(line, highlight=False, markup=False),
-    )
+    preload = dask.config.get("distributed.worker.preload", None) or []
+    preload = [preload] if isinstance(preload, str) else list(preload)
+    # the local workers leave signals to this process, which closes them cleanly
+    with dask.config.set({"distributed.worker.preload": [*preload, "planner.signals"]}):
+        res = run_batch(
+            batch_path,
+            workers=workers,
+            scheduler=scheduler,
+            force=force,
+            output=out_dir,
+            on_progress=lambda line: _err.print(line, highlight=False, markup=False),
+        )
     counts = {s: sum(r.status == s for r in res.results) for s in ("done", "skipped", "failed")}
     _out.print(
         f"{len(res.results)} runs: {counts['done']} done, {counts['skipped']} skipped "
