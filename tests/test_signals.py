@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pulp
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from planner.cli import main
@@ -44,7 +45,7 @@ EXIT_WITHIN_S = 5.0
 class _Child:
     """``python -m planner -vv ARGS`` with a private temporary folder; reads its stderr."""
 
-    def __init__(self, args: list[str], tmpdir: Path) -> None:
+    def __init__(self, args: list[str], tmpdir: Path, *, session: bool = False) -> None:
         env = {**os.environ, "TMPDIR": str(tmpdir), "COLUMNS": "200"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "planner", "-vv", *args],
@@ -53,6 +54,7 @@ class _Child:
             stderr=subprocess.PIPE,
             text=True,
             env=env,
+            start_new_session=session,  # its own process group, for a Ctrl-C to all of it
         )
         self.lines: list[str] = []
         self._new = threading.Condition()
@@ -79,11 +81,15 @@ class _Child:
                     pytest.fail(f"no {text!r} on stderr:\n{self.stderr}")
                 self._new.wait(0.2)
 
-    def stop(self, sig: int) -> tuple[int, float]:
-        """Send ``sig``; the exit code and the seconds from the signal to the exit."""
+    def stop(self, sig: int, *, group: bool = False) -> tuple[int, float]:
+        """Send ``sig`` (to the process group: as a terminal does); the exit code and the
+        seconds from the signal to the exit."""
         assert self.proc.poll() is None, self.stderr
         t0 = time.monotonic()
-        self.proc.send_signal(sig)
+        if group:
+            os.killpg(self.proc.pid, sig)
+        else:
+            self.proc.send_signal(sig)
         code = self.proc.wait(timeout=60)
         seconds = time.monotonic() - t0
         self._reader.join(10)
@@ -159,6 +165,44 @@ def test_a_signal_mid_solve_stops_the_run_at_once(demo_config, tmp_path, solver,
     assert not _processes_mentioning(str(tmpdir)), f"left running after: {line}"
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_ctrl_c_stops_a_batch_and_its_workers(demo_config, tmp_path):
+    batch = tmp_path / "batch.yaml"
+    hard = {k: yaml.safe_load(v) for k, v in (pair.split("=") for pair in HARD[1::2])}
+    batch.write_text(
+        yaml.safe_dump(
+            {
+                "counties": [{"config": str(demo_config)}],
+                "scenarios": [{"name": "hard", "set": {**hard, "solver.name": "cbc"}}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    args = ["batch", str(batch), "--workers", "1", "--out", str(tmp_path / "runs")]
+    child = _Child(args, tmpdir, session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _processes_mentioning(f"{tmpdir}/{CBC_TMP_PREFIX}"):
+            assert child.proc.poll() is None and time.monotonic() < deadline, child.stderr
+            time.sleep(0.1)
+        time.sleep(0.5)
+        code, seconds = child.stop(signal.SIGINT, group=True)  # as Ctrl-C in a terminal
+    finally:
+        if child.proc.poll() is None:
+            os.killpg(child.proc.pid, signal.SIGKILL)
+    print(f"batch SIGINT: exit {code} {seconds:.2f} s after the signal")
+    assert code == 130, child.stderr
+    assert seconds < EXIT_WITHIN_S
+    assert "Traceback" not in child.stderr
+    assert child.stderr.strip().splitlines()[-1].startswith("interrupted (SIGINT): the run in")
+    assert not [p for p in tmpdir.iterdir() if p.name.startswith(CBC_TMP_PREFIX)]
+    assert not _processes_mentioning(str(tmpdir))
+    assert not _group_running(child.proc.pid), "a worker process outlived the batch"
+    assert not list((tmp_path / "runs").glob(".*"))
+
+
 def test_a_signal_inside_atomic_dir_removes_the_temporary_folder(tmp_path):
     target = tmp_path / "out"
     target.mkdir()
@@ -226,6 +270,19 @@ def test_a_solver_process_dies_with_a_killed_planner(tmp_path):
     while _running(pid):
         assert time.monotonic() < deadline, f"process {pid} outlived the planner"
         time.sleep(0.05)
+
+
+def _group_running(pgid: int) -> list[int]:
+    """The running processes of the process group ``pgid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if int(group) == pgid and state != "Z":
+            found.append(int(stat.parent.name))
+    return found
 
 
 def _running(pid: int) -> bool:
