@@ -4,6 +4,8 @@ Exit codes: 0 done; 2 bad input or config; 3 model infeasible; 1 anything unexpe
 Commands that run several plans (sweep, rollout, batch) exit 0 when all are done, 4 when
 some failed (listed on stderr), and the single-run code when all failed the same way.
 Errors print one line on stderr, without a traceback (``--debug`` shows it).
+SIGINT (Ctrl-C) and SIGTERM stop any command within about a second, even mid-solve: the
+temporary folders and the solver's process are removed, and the exit code is 130 or 143.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from rich.table import Table
 from rich.text import Text
 
 from planner import __version__
-from planner.errors import ConfigError, PlannerError, multi_run_exit_code
+from planner.errors import ConfigError, Interrupted, PlannerError, multi_run_exit_code
+from planner.signals import check_stop, handle_signals, remove_stale_temp
 
 # user text (paths, names, --year values) goes into these messages: never read it as
 # Rich markup ("[/x]") or emoji codes (":abc:"); styles are given as Text objects
@@ -51,14 +54,35 @@ def _demo_dir() -> Path:
     return Path(override) if override else project_root() / "data" / "raw" / "demo"
 
 
+#: Commands that write several runs: a signal keeps the runs they finished before it.
+_MULTI_RUN = ("sweep", "rollout", "batch")
+
+
+def _interrupted(ctx: click.Context, err: Interrupted) -> None:
+    """One line on what a signal left, then exit 130 (SIGINT) or 143 (SIGTERM)."""
+    if ctx.invoked_subcommand in _MULTI_RUN:
+        left = "the run in progress was not written; finished runs and previous outputs are intact"
+    else:
+        left = "nothing was written; the previous outputs are intact"
+    _err.print(_styled("interrupted", f"({err.signame}): {left}"), highlight=False, soft_wrap=True)
+    ctx.exit(err.exit_code)
+
+
 class _PlannerGroup(click.Group):
-    """Turns planner errors into one line and an exit code."""
+    """Turns planner errors and signals into one line and an exit code."""
 
     debug = False
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            with handle_signals():
+                try:
+                    return super().invoke(ctx)
+                except Exception:
+                    check_stop()  # an error the signal caused (e.g. a worker it ended)
+                    raise
+        except Interrupted as err:
+            _interrupted(ctx, err)
         except PlannerError as err:
             if _PlannerGroup.debug:
                 raise
@@ -92,6 +116,7 @@ def main(verbose: int, debug: bool) -> None:
     """Site public EV charging stations and repair points for a rural county."""
     _PlannerGroup.debug = debug
     _setup_logging(verbose)
+    remove_stale_temp()  # what runs killed outright (SIGKILL) left in the temporary folder
 
 
 @main.command()
@@ -171,17 +196,23 @@ def batch(
     errors are in index.html and batch_summary.csv), the counties' own code when all
     failed the same way.
     """
+    import dask
+
     from planner.batch import quiet_dask_logs, run_batch
 
     quiet_dask_logs(max(logging.getLogger().level, logging.WARNING))
-    res = run_batch(
-        batch_path,
-        workers=workers,
-        scheduler=scheduler,
-        force=force,
-        output=out_dir,
-        on_progress=lambda line: _err.print(line, highlight=False, markup=False),
-    )
+    preload = dask.config.get("distributed.worker.preload", None) or []
+    preload = [preload] if isinstance(preload, str) else list(preload)
+    # the local workers leave signals to this process, which closes them cleanly
+    with dask.config.set({"distributed.worker.preload": [*preload, "planner.signals"]}):
+        res = run_batch(
+            batch_path,
+            workers=workers,
+            scheduler=scheduler,
+            force=force,
+            output=out_dir,
+            on_progress=lambda line: _err.print(line, highlight=False, markup=False),
+        )
     counts = {s: sum(r.status == s for r in res.results) for s in ("done", "skipped", "failed")}
     _out.print(
         f"{len(res.results)} runs: {counts['done']} done, {counts['skipped']} skipped "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 
@@ -79,6 +80,26 @@ class AssetError(PlannerError, FileNotFoundError):
     """A file the outputs embed (e.g. Leaflet for map.html) is not installed (exit code 1)."""
 
     exit_code = 1
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM stopped the run (exit code 130 or 143: 128 + the signal number).
+
+    A :class:`BaseException`, like :class:`KeyboardInterrupt` but not one: ``except
+    Exception`` blocks let it through, and every ``finally`` and cleanup runs on its way
+    out. Raised by :func:`planner.signals.handle_signals`' handler.
+
+    Parameters
+    ----------
+    signum
+        The signal received.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = int(signum)
+        self.signame = signal.Signals(signum).name
+        self.exit_code = 128 + self.signum
+        super().__init__(self.signame)
 
 
 #: Exit code of a multi-run command (sweep, rollout, batch) when some runs failed.

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import logging
 import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pulp
@@ -18,6 +21,7 @@ import pulp
 from planner.config import SolverSection
 from planner.datatypes import SolveInfo
 from planner.errors import InfeasibleError, SolverError
+from planner.signals import CBC_TMP_PREFIX, check_stop
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +35,12 @@ _HIGHS_STATUS = {
     "kSolutionLimit": "solution_limit",
     "kInterrupt": "interrupted",
 }
+
+#: Seconds between two looks at the stop flag while a solver runs.
+_POLL_S = 0.1
+
+#: Seconds a cancelled solver gets to stop before it is left (HiGHS) or killed (CBC).
+_STOP_WAIT_S = 1.0
 
 
 def solve(
@@ -137,7 +147,40 @@ class _HighsWithStart(pulp.HiGHS):
             if cols:
                 index, value = zip(*cols, strict=True)
                 lp.solverModel.setSolution(len(index), list(index), list(value))
-        super().callSolver(lp)
+        _run_highs(lp.solverModel)
+
+
+def _run_highs(h: object) -> None:
+    """``h.run()``, stopped at once by a signal (what PuLP's ``callSolver`` does, plus that).
+
+    The solve runs in highspy's solver thread while this thread waits in slices of
+    :data:`_POLL_S`, so a signal's handler runs at once. On any exception (a signal's
+    :class:`~planner.errors.Interrupted`, or Ctrl-C's KeyboardInterrupt outside the CLI)
+    the solve is cancelled through HiGHS' interrupt callbacks and given
+    :data:`_STOP_WAIT_S` to stop. The callbacks only read a flag: without a signal the
+    solve is the same as ``run()``'s, node for node.
+
+    Parameters
+    ----------
+    h
+        The ``highspy.Highs`` holding the model.
+    """
+    h.HandleUserInterrupt = True
+    h.startSolve()
+    logger.debug("HiGHS solve started")
+    try:
+        while not h.wait(_POLL_S)[0]:
+            check_stop()
+    except BaseException:
+        h.cancelSolve()
+        t0 = time.monotonic()
+        while not h.wait(_POLL_S)[0]:
+            if time.monotonic() - t0 > _STOP_WAIT_S:
+                logger.warning("HiGHS did not stop within %.0f s of the cancel", _STOP_WAIT_S)
+                break
+        else:
+            logger.debug("HiGHS stopped %.2f s after the cancel", time.monotonic() - t0)
+        raise
 
 
 def _solve_highs(
@@ -220,7 +263,7 @@ def _solve_cbc(
         raise SolverError(msg)
     limit = float(cfg.time_limit_s)
     watchdog = limit + _grace(limit) if watchdog_s is None else watchdog_s
-    with tempfile.TemporaryDirectory(prefix="planner-cbc-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=CBC_TMP_PREFIX) as tmp:
         folder = Path(tmp)
         mps, sol, log, start = (folder / n for n in ("model.mps", "sol.txt", "cbc.log", "mst"))
         vs, var_names, con_names, _ = prob.writeMPS(str(mps), rename=1)
@@ -285,33 +328,131 @@ def _solve_cbc(
 def _run_watched(args: list[str], log: Path, watchdog_s: float, *, echo: bool) -> bool:
     """Run a solver process; interrupt it at ``watchdog_s``, kill it a grace later.
 
+    The planner ends the process (and its group) on any exception, e.g. a signal's
+    :class:`~planner.errors.Interrupted`: nothing keeps running after the planner (see
+    :func:`_child_options` for a planner killed outright).
+
     Returns True when the watchdog had to step in.
     """
     with log.open("w") as out:
         proc = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            **_child_options(),
         )
+        logger.debug("CBC started, pid %d", proc.pid)
         try:
-            code = proc.wait(timeout=watchdog_s)
-        except subprocess.TimeoutExpired:
-            logger.warning(
-                "CBC is still running %.1f s after its start, past its time limit: interrupting it",
-                watchdog_s,
-            )
-            if os.name == "posix":
-                proc.send_signal(signal.SIGINT)
-            else:
-                proc.terminate()
-            try:
-                proc.wait(timeout=_grace(watchdog_s))
-            except subprocess.TimeoutExpired:
-                logger.warning("CBC ignored the interrupt: killing it")
-                proc.kill()
-                proc.wait()
-            return True
+            code = _wait(proc, watchdog_s)
+            watched = code is None
+            if watched:
+                code = _interrupt(proc, watchdog_s)
+        except BaseException:
+            _end(proc)
+            raise
+    if watched:
+        return True
     if code != 0:
         msg = f"CBC failed with exit code {code} (set solver.msg: true to see its log)"
         if echo:
             logger.error(log.read_text(errors="replace"))
         raise SolverError(msg)
     return False
+
+
+def _child_options() -> dict[str, object]:
+    """Popen options that tie the solver's process to the planner's.
+
+    On POSIX the process gets its own process group, so a Ctrl-C in the terminal reaches
+    only the planner, which then ends it. On Linux it also gets SIGKILL when the planner
+    thread that started it ends, however it ends (even by SIGKILL, which runs no cleanup).
+    """
+    if os.name != "posix":
+        return {}
+    options: dict[str, object] = {"process_group": 0}
+    if sys.platform.startswith("linux"):
+        options["preexec_fn"] = _die_with(os.getpid())
+    return options
+
+
+#: ``prctl`` option: the signal a process gets when its parent thread ends (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """What the child runs before ``exec``: SIGKILL when the planner ends (Linux)."""
+    prctl = _libc().prctl
+
+    def in_child() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        if os.getppid() != parent:  # the planner ended before the call
+            os._exit(1)
+
+    return in_child
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _interrupt(proc: subprocess.Popen, watchdog_s: float) -> int:
+    """The watchdog: interrupt CBC (it then writes its best plan), kill it a grace later."""
+    logger.warning(
+        "CBC is still running %.1f s after its start, past its time limit: interrupting it",
+        watchdog_s,
+    )
+    if os.name == "posix":
+        proc.send_signal(signal.SIGINT)
+    else:
+        proc.terminate()
+    code = _wait(proc, _grace(watchdog_s))
+    if code is None:
+        logger.warning("CBC ignored the interrupt: killing it")
+        proc.kill()
+        code = proc.wait()
+    return code
+
+
+def _wait(proc: subprocess.Popen, timeout_s: float) -> int | None:
+    """``proc``'s exit code, or None after ``timeout_s``; looks at the stop flag meanwhile.
+
+    Raises
+    ------
+    Interrupted
+        When a stop was requested.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        check_stop()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        try:
+            return proc.wait(timeout=min(_POLL_S, left))
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def _end(proc: subprocess.Popen) -> None:
+    """Terminate ``proc`` and its process group, kill them if they linger, reap ``proc``."""
+    if proc.poll() is not None:
+        return
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        proc.wait(timeout=_STOP_WAIT_S)
+    except subprocess.TimeoutExpired:
+        _signal_group(proc, signal.SIGKILL if os.name == "posix" else signal.SIGTERM)
+        proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Send ``sig`` to ``proc``'s process group (POSIX; the process alone elsewhere)."""
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+    except ProcessLookupError:
+        pass
