@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +16,9 @@ from filelock import FileLock, Timeout
 
 from planner.datatypes import InputFile
 from planner.errors import ConfigError
+from planner.signals import signals_deferred
+
+logger = logging.getLogger(__name__)
 
 
 def sha256_file(path: str | Path, *, chunk: int = 1 << 20) -> str:
@@ -159,6 +164,7 @@ def atomic_dir(target: str | Path, *, marker: str | None = None) -> Iterator[Pat
     """
     target = check_out_dir(target, marker=marker)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_siblings(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     tmp.chmod(0o755)
     try:
@@ -167,12 +173,31 @@ def atomic_dir(target: str | Path, *, marker: str | None = None) -> Iterator[Pat
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{tmp.name.rsplit('-', 1)[-1]}")
-        target.rename(old)
-    tmp.rename(target)
+    with signals_deferred():  # a signal never falls between the two renames
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{tmp.name.rsplit('-', 1)[-1]}")
+            target.rename(old)
+        tmp.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+#: Hidden siblings older than this (seconds) were left by a killed run: removed.
+STALE_SIBLING_S = 24 * 3600
+
+
+def _remove_stale_siblings(target: Path) -> None:
+    """Remove ``.<name>.tmp-*`` / ``.<name>.old-*`` folders a killed run left a day ago."""
+    now = time.time()
+    for pattern in (f".{target.name}.tmp-*", f".{target.name}.old-*"):
+        for p in target.parent.glob(pattern):
+            try:
+                stale = p.is_dir() and now - p.stat().st_mtime > STALE_SIBLING_S
+            except OSError:
+                continue
+            if stale:
+                logger.info("removing %s, left by a run that was killed", p)
+                shutil.rmtree(p, ignore_errors=True)
 
 
 def replace_file(target: Path, write: Callable[[Path], object]) -> None:

@@ -39,6 +39,7 @@ from planner.report import (
     write_map,
 )
 from planner.runs import check_home, content_key, new_run
+from planner.signals import check_stop
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +247,7 @@ def _run(
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
+        check_stop()  # a batch worker being closed stops between stages too
         if on_stage is not None:
             on_stage(name)
         logger.info("stage %s", name)

@@ -34,6 +34,7 @@ from typing import Any
 
 from planner.errors import ConfigError
 from planner.paths import check_writable, replace_file
+from planner.signals import signals_deferred
 
 logger = logging.getLogger(__name__)
 
@@ -157,13 +158,18 @@ def new_run(home: Path, *, started: dt.datetime, key: str, kind: str) -> Iterato
     try:
         yield run
         _write_inventory(run)
-        run.tmp.rename(run.path)
     except BaseException:
         shutil.rmtree(run.tmp, ignore_errors=True)
         raise
-    if run.publish:
-        point_latest(home, rid)
-    else:
+    with signals_deferred():  # a complete run is put in place and shown, or not at all
+        try:
+            run.tmp.rename(run.path)
+        except BaseException:
+            shutil.rmtree(run.tmp, ignore_errors=True)
+            raise
+        if run.publish:
+            point_latest(home, rid)
+    if not run.publish:
         logger.warning("run %s has failures: %s still points at the previous run", rid, LATEST)
 
 

@@ -42,6 +42,8 @@ CBC_TMP_PREFIX = "planner-cbc-"
 STALE_AFTER_S = 24 * 3600.0
 
 _stop = threading.Event()
+_deferred = threading.Event()  # a signal came inside signals_deferred()
+_defer_depth = 0
 _signum = signal.SIGINT
 
 
@@ -102,6 +104,9 @@ def handle_signals() -> Iterator[None]:
         if _stop.is_set():
             return
         request_stop(signum)
+        if _defer_depth:  # raised when the deferring block ends
+            _deferred.set()
+            return
         raise Interrupted(signum)
 
     _stop.clear()
@@ -112,6 +117,30 @@ def handle_signals() -> Iterator[None]:
         for s, handler in previous.items():
             signal.signal(s, handler)
         _stop.clear()
+        _deferred.clear()
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """A signal inside the block stops the run when the block ends, not inside it.
+
+    For steps that must not be split (the renames that put a run in place). Under
+    :func:`handle_signals` the handler only records the signal while a block is open;
+    :class:`~planner.errors.Interrupted` is raised when the outermost block ends.
+
+    Yields
+    ------
+    None
+    """
+    global _defer_depth
+    _defer_depth += 1
+    try:
+        yield
+    finally:
+        _defer_depth -= 1
+    if _defer_depth == 0 and _deferred.is_set():
+        _deferred.clear()
+        raise Interrupted(_signum)
 
 
 def remove_stale_temp(

@@ -164,3 +164,28 @@ def test_stale_temporary_folders_are_swept(tmp_path):
     os.utime(old, (day_ago, day_ago))
     assert sweep_stale(folder) == 1
     assert not old.exists() and young.is_dir()
+
+
+def test_a_signal_during_the_final_renames_waits_for_them(tmp_path):
+    """SIGTERM while the run is put in place is delivered after, not between, the renames."""
+    import signal
+
+    from planner.errors import Interrupted
+    from planner.signals import handle_signals
+
+    home = check_home(tmp_path / "county")
+    real = Path.rename
+
+    def rename_then_signal(self: Path, target: Path) -> Path:
+        out = real(self, target)
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives between the rename and latest
+        return out
+
+    with pytest.raises(Interrupted), handle_signals():
+        Path.rename = rename_then_signal  # type: ignore[method-assign]
+        try:
+            _run(home, "one")
+        finally:
+            Path.rename = real  # type: ignore[method-assign]
+    run = list_runs(home)
+    assert len(run) == 1 and latest_run(home) == run[0]  # placed and shown: whole
