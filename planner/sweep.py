@@ -25,7 +25,7 @@ import yaml
 
 from planner import columns as C
 from planner.config import Config, load_config
-from planner.errors import ConfigError, PlannerError
+from planner.errors import ConfigError, Interrupted, PlannerError
 from planner.paths import out_lock
 from planner.pipeline import ModelInputs, prepare, write_run
 from planner.runs import check_home, content_key, new_run
@@ -142,20 +142,29 @@ def sweep(
         for values in itertools.product(*(sorted(v, key=_sort_key) for _, v in vary))
     ]
     key = content_key(*(c.model_dump_json() for _, c in scenarios))
+    rows: list[dict[str, Any]] = []
+    stopped: Interrupted | None = None
     with out_lock(home), new_run(home, started=started, key=key, kind="sweep") as run:
-        rows = _run_scenarios(scenarios, fields, run.tmp)
+        try:
+            _run_scenarios(scenarios, fields, run.tmp, rows)
+        except Interrupted as err:  # the scenarios done so far are kept
+            stopped = err
         from planner.report.sweep_page import write_sweep_page
 
         write_sweep_page(run.tmp, rows, fields)
-        _settle(run, rows)
+        _settle(run, rows, stopped)
+    if stopped is not None:
+        raise stopped
     return SweepResult(rows=rows, out_dir=run.path, home=home)
 
 
 def _run_scenarios(
-    scenarios: list[tuple[tuple[Any, ...], Config]], fields: list[str], folder: Path
-) -> list[dict[str, Any]]:
-    """Solve each scenario into ``folder/<label>``; one row each."""
-    rows: list[dict[str, Any]] = []
+    scenarios: list[tuple[tuple[Any, ...], Config]],
+    fields: list[str],
+    folder: Path,
+    rows: list[dict[str, Any]],
+) -> None:
+    """Solve each scenario into ``folder/<label>``, adding one row each to ``rows``."""
     prepared: tuple[str, ModelInputs] | None = None
     for values, config in scenarios:
         label = _label(fields, values)
@@ -190,14 +199,15 @@ def _run_scenarios(
         )
         rows.append(row)
         logger.info("scenario %s: %s", label, row["status"])
-    return rows
 
 
-def _settle(run: Any, rows: list[dict[str, Any]]) -> None:
-    """A run with a failed scenario or year is kept, but ``latest`` stays where it was."""
+def _settle(run: Any, rows: list[dict[str, Any]], stopped: Interrupted | None) -> None:
+    """A run with a failed scenario or year, or stopped by a signal, is kept, but
+    ``latest`` stays where it was."""
     failed = [r for r in rows if r.get("status") == "failed"]
-    run.publish = not failed
-    run.manifest["status"] = "some_failed" if failed else "done"
+    run.publish = not failed and stopped is None
+    status = "some_failed" if failed else "done"
+    run.manifest["status"] = "interrupted" if stopped is not None else status
     run.manifest["failed"] = len(failed)
 
 
@@ -291,22 +301,31 @@ def rollout(
     plans = [(y, load_config(config_path, overrides=_year_overrides(y, overrides))) for y in years]
     plans.sort(key=lambda item: item[0].year)
     key = content_key(*(c.model_dump_json() for _, c in plans))
+    rows: list[dict[str, Any]] = []
+    stations_rows: list[dict[str, Any]] = []
+    stopped: Interrupted | None = None
     with out_lock(home), new_run(home, started=started, key=key, kind="rollout") as run:
-        rows, stations_rows = _run_years(plans, run.tmp)
+        try:
+            _run_years(plans, run.tmp, rows, stations_rows)
+        except Interrupted as err:  # the years done so far are kept
+            stopped = err
         from planner.report.sweep_page import write_rollout_page
 
         write_rollout_page(run.tmp, rows, stations_rows)
-        _settle(run, rows)
+        _settle(run, rows, stopped)
+    if stopped is not None:
+        raise stopped
     return SweepResult(rows=rows, out_dir=run.path, home=home)
 
 
 def _run_years(
-    plans: list[tuple[YearPlan, Config]], folder: Path
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Solve year after year into ``folder/<year>``; the rows per year and per station."""
+    plans: list[tuple[YearPlan, Config]],
+    folder: Path,
+    rows: list[dict[str, Any]],
+    stations_rows: list[dict[str, Any]],
+) -> None:
+    """Solve year after year into ``folder/<year>``, adding rows per year and per station."""
     opened: dict[str, tuple[int, int]] = {}  # candidate id -> (year, chargers)
-    rows: list[dict[str, Any]] = []
-    stations_rows: list[dict[str, Any]] = []
     for y, config in plans:
         row: dict[str, Any] = {
             "year": y.year,
@@ -349,4 +368,3 @@ def _run_years(
             error="",
         )
         rows.append(row)
-    return rows, stations_rows

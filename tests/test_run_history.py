@@ -132,3 +132,35 @@ def test_sweep_rollout_and_batch_lock_their_folder(small, tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_an_interrupted_sweep_keeps_the_scenarios_done(small, tmp_path, monkeypatch):
+    """SIGINT in the second scenario: the first stays, in a run that latest does not show."""
+    import signal
+    from types import SimpleNamespace
+
+    from planner import sweep as sweep_module
+    from planner.errors import Interrupted
+
+    figures = dict.fromkeys(
+        ("gap", "stations", "chargers", "repair_points", "capex_total", "evs_covered"), 1
+    )
+    figures.update(status="optimal", demand_covered_share=0.5)
+
+    def fake_run(config, folder, *, inputs):
+        if config.stations.budget > 9e6:
+            raise Interrupted(signal.SIGINT)
+        folder.mkdir()
+        (folder / "stations.csv").write_text("x")
+        return SimpleNamespace(summary=figures)
+
+    monkeypatch.setattr(sweep_module, "prepare", lambda config: None)
+    monkeypatch.setattr(sweep_module, "write_run", fake_run)
+    home = tmp_path / "sweep"
+    with pytest.raises(Interrupted):
+        sweep_module.sweep(small, [("stations.budget", [8e6, 10e6])], home)
+    (run,) = list_runs(home)
+    assert (run / "budget-8e+06" / "stations.csv").is_file()
+    assert [r["scenario"] for r in _rows(run / "sweep.csv")] == ["budget-8e+06"]
+    assert json.loads((run / "run.json").read_text("utf-8"))["status"] == "interrupted"
+    assert not (home / "latest").exists()
