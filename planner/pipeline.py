@@ -242,8 +242,46 @@ def _run(
     inputs: ModelInputs | None,
     start: Plan | None,
 ) -> RunResult:
-    """The pipeline, writing through ``output``."""
+    """The pipeline, writing through ``output``: prepare, optimize, report."""
     timings: dict[str, float] = {}
+    stage = _stage_timer(timings, on_stage)
+    inp = inputs if inputs is not None else prepare(config, stage=stage)
+    with stage("optimize"):
+        plan = plan_sites(
+            inp.demand, inp.sites, inp.county.townships, inp.times, config, start=start
+        )
+        curve = coverage_curve(inp.demand, inp.sites, inp.county.townships, inp.times, config)
+    if on_stage is not None:
+        on_stage("report")
+    t_report = time.perf_counter()
+    areas = _service_areas(inp.graph, plan, config)
+    with output(inp.county, config) as (tmp, out):
+        layers = _layers(inp, plan, areas)
+        files = _write_layers_and_map(tmp, inp.county, layers, plan, config)
+        # the report time covers all but writing the two small JSON files themselves
+        timings["report"] = time.perf_counter() - t_report
+        summary = build_summary(
+            inp.county,
+            layers["demand"],
+            inp.candidates,
+            layers["townships"],
+            plan,
+            config,
+            timings=timings,
+            graph={"nodes": inp.times.graph_nodes, "edges": inp.times.graph_edges},
+        )
+        if curve:
+            summary["coverage_curve"] = curve
+        _log_warnings(summary)
+        files += _write_record(tmp, inp.county, layers, plan, summary, config, argv, files)
+    logger.info("wrote %s", out)
+    return RunResult(out_dir=out, summary=summary, plan=plan, files=files)
+
+
+def _stage_timer(
+    timings: dict[str, float], on_stage: Callable[[str], None] | None
+) -> Callable[[str], AbstractContextManager[None]]:
+    """A context manager per stage: checks for a stop, reports and times the stage."""
 
     @contextmanager
     def stage(name: str) -> Iterator[None]:
@@ -255,21 +293,12 @@ def _run(
         yield
         timings[name] = time.perf_counter() - t0
 
-    inp = inputs if inputs is not None else prepare(config, stage=stage)
-    county, demand, candidates, sites, graph, times = (
-        inp.county,
-        inp.demand,
-        inp.candidates,
-        inp.sites,
-        inp.graph,
-        inp.times,
-    )
-    with stage("optimize"):
-        plan = plan_sites(demand, sites, county.townships, times, config, start=start)
-        curve = coverage_curve(demand, sites, county.townships, times, config)
-    if on_stage is not None:
-        on_stage("report")
-    t_report = time.perf_counter()
+    return stage
+
+
+def _service_areas(graph: RoadGraph, plan: Plan, config: Config) -> gpd.GeoDataFrame:
+    """The repair points' service areas along the roads, with their ids."""
+    t0 = time.perf_counter()
     areas = service_areas(
         graph,
         plan.repair_points,
@@ -279,81 +308,95 @@ def _run(
         workers=config.network.workers,
     )
     areas.insert(0, C.REPAIR_ID, plan.repair_points[C.REPAIR_ID].to_numpy())
-    logger.info("service areas: %.1f s", time.perf_counter() - t_report)
-    with output(county, config) as (tmp, out):
-        demand_out = demand_outcome(demand, plan)
-        townships_out = township_outcome(county.townships, demand_out, plan)
-        names = townships_out.set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]
-        stations = plan.stations.assign(
+    logger.info("service areas: %.1f s", time.perf_counter() - t0)
+    return areas
+
+
+def _layers(inp: ModelInputs, plan: Plan, areas: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """The output layers: the plan's sites with township names, and the outcomes."""
+    demand_out = demand_outcome(inp.demand, plan)
+    townships_out = township_outcome(inp.county.townships, demand_out, plan)
+    names = townships_out.set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]
+    return {
+        "stations": plan.stations.assign(
             **{C.TOWNSHIP_NAME: plan.stations[C.TOWNSHIP_ID].map(names)}
-        )
-        repair = plan.repair_points.assign(
+        ),
+        "repair_points": plan.repair_points.assign(
             **{C.TOWNSHIP_NAME: plan.repair_points[C.TOWNSHIP_ID].map(names)}
+        ),
+        "candidates": inp.candidates,
+        "demand": demand_out,
+        "townships": townships_out,
+        "existing_chargers": inp.county.chargers,
+        "service_areas": areas,
+    }
+
+
+def _write_layers_and_map(
+    tmp: Path,
+    county: CountyData,
+    layers: dict[str, gpd.GeoDataFrame],
+    plan: Plan,
+    config: Config,
+) -> list[str]:
+    """The GIS files in every format asked for, and map.html; returns their names."""
+    files = write_exports(
+        tmp,
+        layers,
+        plan.assignments,
+        formats=config.report.formats,
+        extra_crs=export_crss(config.report.extra_crs, county.county),
+        shapefile_encoding=config.report.shapefile_encoding,
+    )
+    m = build_map(
+        county,
+        layers["townships"],
+        layers["demand"],
+        layers["candidates"],
+        plan,
+        service_areas=layers["service_areas"],
+        response_min=config.repair.response_min,
+        settings=config.report,
+    )
+    write_map(m, tmp / "map.html")
+    return [*files, "map.html"]
+
+
+def _log_warnings(summary: dict[str, Any]) -> None:
+    """The plan's warnings and the substations above their headroom, in the log."""
+    for warning in plan_warnings(summary):
+        logger.warning("%s", warning)
+    for item in summary["substations_over_headroom"]:
+        logger.warning(
+            "substation %s: planned chargers draw %.0f kW, above its %.0f kW headroom",
+            item["substation_id"],
+            item["charger_kw"],
+            item["headroom_kw"],
         )
-        layers = {
-            "stations": stations,
-            "repair_points": repair,
-            "candidates": candidates,
-            "demand": demand_out,
-            "townships": townships_out,
-            "existing_chargers": county.chargers,
-            "service_areas": areas,
-        }
-        files = write_exports(
-            tmp,
+
+
+def _write_record(
+    tmp: Path,
+    county: CountyData,
+    layers: dict[str, gpd.GeoDataFrame],
+    plan: Plan,
+    summary: dict[str, Any],
+    config: Config,
+    argv: list[str] | None,
+    files: list[str],
+) -> list[str]:
+    """The report (when asked for), summary.json and run.json; returns their names."""
+    written = []
+    if config.report.document:
+        dictionary = run_dictionary(
             layers,
             plan.assignments,
             formats=config.report.formats,
             extra_crs=export_crss(config.report.extra_crs, county.county),
-            shapefile_encoding=config.report.shapefile_encoding,
         )
-        m = build_map(
-            county,
-            townships_out,
-            demand_out,
-            candidates,
-            plan,
-            service_areas=areas,
-            response_min=config.repair.response_min,
-            settings=config.report,
+        written += write_document(
+            tmp, summary, layers, dictionary, files=[*files, "summary.json", "run.json"]
         )
-        write_map(m, tmp / "map.html")
-        files.append("map.html")
-        # the report time covers all but writing the two small JSON files themselves
-        timings["report"] = time.perf_counter() - t_report
-        summary = build_summary(
-            county,
-            demand_out,
-            candidates,
-            townships_out,
-            plan,
-            config,
-            timings=timings,
-            graph={"nodes": times.graph_nodes, "edges": times.graph_edges},
-        )
-        if curve:
-            summary["coverage_curve"] = curve
-        for warning in plan_warnings(summary):
-            logger.warning("%s", warning)
-        for item in summary["substations_over_headroom"]:
-            logger.warning(
-                "substation %s: planned chargers draw %.0f kW, above its %.0f kW headroom",
-                item["substation_id"],
-                item["charger_kw"],
-                item["headroom_kw"],
-            )
-        if config.report.document:
-            dictionary = run_dictionary(
-                layers,
-                plan.assignments,
-                formats=config.report.formats,
-                extra_crs=export_crss(config.report.extra_crs, county.county),
-            )
-            files += write_document(
-                tmp, summary, layers, dictionary, files=[*files, "summary.json", "run.json"]
-            )
-        write_json(tmp / "summary.json", summary)
-        write_json(tmp / "run.json", build_manifest(county, config, summary, argv=argv))
-        files += ["summary.json", "run.json"]
-    logger.info("wrote %s", out)
-    return RunResult(out_dir=out, summary=summary, plan=plan, files=files)
+    write_json(tmp / "summary.json", summary)
+    write_json(tmp / "run.json", build_manifest(county, config, summary, argv=argv))
+    return [*written, "summary.json", "run.json"]

@@ -1,0 +1,247 @@
+"""The county's inputs, read step by step into a :class:`~planner.datatypes.CountyData`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from planner.config import Config, PointTableInput
+from planner.datatypes import CountyData, InputFile, OsmData, PopulationGrid, RoadWays
+from planner.ingest.boundaries import check_overlaps, read_boundaries
+from planner.ingest.crs import metric_crs, reproject, to_crs_valid
+from planner.ingest.grid import join_headroom, join_headroom_nearest, read_substation_table
+from planner.ingest.osm import clip_ways, read_osm
+from planner.ingest.osm_boundaries import read_osm_boundaries
+from planner.ingest.overpass import read_overpass
+from planner.ingest.points import as_chargers, as_outlets, as_substations
+from planner.ingest.population import read_population
+from planner.ingest.tables import read_lines, read_points
+from planner.paths import input_file
+
+logger = logging.getLogger(__name__)
+
+
+def load_county(config: Config) -> CountyData:
+    """Read every input named in the config.
+
+    Parameters
+    ----------
+    config
+        The validated run config.
+
+    Returns
+    -------
+    CountyData
+        Boundaries, OSM layers, grid and population, vector layers in the metric CRS.
+    """
+    inputs: list[InputFile] = []
+    county, townships = _boundaries(config, inputs)
+    geom = county.geometry.iloc[0]
+    crs = metric_crs(geom, config.crs.metric)
+    b = config.inputs.boundaries
+    source = (config.inputs.osm.path or "OSM boundaries") if b.source == "osm" else b.path
+    check_overlaps(
+        to_crs_valid(townships, crs),
+        source or "boundaries",
+        layer=None if b.source == "osm" else b.township_layer,
+    )
+    osm, roads = _osm(config, geom, crs, inputs)
+    table = _substation_table(config, inputs)
+    layers = _point_layers(config, osm, inputs)
+    substations = _substations(config, layers.substations, table, crs)
+    population = _population(config, geom, inputs)
+    logger.info(
+        "ingested %s: %d townships, %d road ways, %d POIs, %d places, %d substations, "
+        "%d power lines, %d existing chargers",
+        config.county.name,
+        len(townships),
+        len(roads.highway),
+        len(layers.pois),
+        len(osm.places),
+        len(substations),
+        len(layers.lines),
+        len(layers.chargers),
+    )
+    return CountyData(
+        name=config.county.name,
+        slug=config.slug,
+        crs=crs,
+        county=to_crs_valid(county, crs),
+        townships=to_crs_valid(townships, crs),
+        roads=roads,
+        pois=layers.pois.to_crs(crs),
+        places=osm.places.to_crs(crs),
+        substations=substations.to_crs(crs),
+        power_lines=layers.lines.to_crs(crs),
+        chargers=layers.chargers.to_crs(crs),
+        population=population,
+        buildings=osm.buildings.to_crs(crs) if osm.buildings is not None else None,
+        power_points=osm.power_points.to_crs(crs) if osm.power_points is not None else None,
+        inputs=inputs,
+    )
+
+
+def _boundaries(
+    config: Config, inputs: list[InputFile]
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The county polygon (named as in the config) and the township polygons."""
+    inp = config.inputs
+    b = inp.boundaries
+    if b.source == "osm":
+        assert inp.osm.path is not None  # checked by the config
+        county, townships = read_osm_boundaries(
+            inp.osm.path,
+            county_name=b.county_name,
+            county_osm_id=b.county_osm_id,
+            county_admin_level=b.county_admin_level,
+            township_admin_level=b.township_admin_level,
+        )
+    else:
+        assert b.path is not None  # checked by the config
+        county, townships = read_boundaries(
+            b.path,
+            county_layer=b.county_layer,
+            township_layer=b.township_layer,
+            id_field=b.township_id_field,
+            name_field=b.township_name_field,
+            encoding=b.encoding,
+            crs=b.crs,
+        )
+        inputs.append(input_file("boundaries", b.path))
+    county.loc[0, "name"] = config.county.name
+    return county, townships
+
+
+def _osm(
+    config: Config, geom: shapely.Geometry, crs: CRS, inputs: list[InputFile]
+) -> tuple[OsmData, RoadWays]:
+    """The OSM layers around the county (file or Overpass), roads clipped to it."""
+    inp = config.inputs
+    # a degree of latitude is ~111 km; widen the box by the clip buffer
+    pad = inp.osm.clip_buffer_m / 111_000.0
+    w, s, e, n = geom.bounds
+    area = reproject(reproject(geom, 4326, crs).buffer(inp.osm.clip_buffer_m), crs, 4326)
+    poi_keys = tuple(dict.fromkeys(k.split("=", 1)[0] for k in config.candidates.osm_classes))
+    if inp.osm.source == "overpass":
+        osm = read_overpass(
+            area,
+            url=inp.osm.overpass_url,
+            cache_dir=inp.osm.cache_dir,
+            rate_limit=inp.osm.overpass_rate_limit,
+            extra_highways=tuple(config.network.extra_highways),
+            poi_keys=poi_keys,
+        )
+        return osm, osm.roads
+    assert inp.osm.path is not None  # checked by the config
+    osm = read_osm(
+        inp.osm.path,
+        bbox=(w - pad * 2, s - pad, e + pad * 2, n + pad),
+        buildings=config.demand.weight_by_buildings,
+        extra_highways=tuple(config.network.extra_highways),
+        poi_keys=poi_keys,
+    )
+    inputs.append(input_file("osm", inp.osm.path))
+    return osm, clip_ways(osm.roads, area)
+
+
+@dataclass
+class _PointLayers:
+    """OSM's point and line layers with the rows of the config's tables added."""
+
+    pois: gpd.GeoDataFrame
+    chargers: gpd.GeoDataFrame
+    substations: gpd.GeoDataFrame
+    lines: gpd.GeoDataFrame
+
+
+def _point_layers(config: Config, osm: OsmData, inputs: list[InputFile]) -> _PointLayers:
+    """Outlets, chargers, substations and lines from OSM plus the config's tables."""
+    inp = config.inputs
+    out = _PointLayers(osm.pois, osm.chargers, osm.substations, osm.power_lines)
+    for spec in inp.outlets:
+        out.pois = _concat(out.pois, as_outlets(read_points(spec, role="outlets"), spec, config))
+        inputs.append(input_file("outlets", spec.path))
+    for spec in inp.chargers:
+        out.chargers = _concat(out.chargers, as_chargers(read_points(spec, role="chargers"), spec))
+        inputs.append(input_file("chargers", spec.path))
+    for spec in inp.grid_substations:
+        table = read_points(spec, role="substations")
+        out.substations = _concat(out.substations, as_substations(table, spec))
+        inputs.append(input_file("grid_substations", spec.path))
+    for spec in inp.grid_lines:
+        out.lines = _concat(out.lines, read_lines(spec))
+        inputs.append(input_file("grid_lines", spec.path))
+    return out
+
+
+def _substation_table(config: Config, inputs: list[InputFile]) -> pd.DataFrame | None:
+    """The substation table (rated kVA, peak load) of the config, if any."""
+    s_in = config.inputs.substations
+    if s_in is None:
+        return None
+    table = read_substation_table(
+        s_in.path,
+        id_field=s_in.id_field,
+        rated_kva_field=s_in.rated_kva_field,
+        peak_load_kw_field=s_in.peak_load_kw_field,
+        encoding=s_in.encoding,
+    )
+    inputs.append(input_file("substations", s_in.path))
+    return table
+
+
+def _substations(
+    config: Config, subs: gpd.GeoDataFrame, table: pd.DataFrame | None, crs: CRS
+) -> gpd.GeoDataFrame:
+    """The substations with the table's headroom joined by id, or by location."""
+    s_in = config.inputs.substations
+    if s_in is None or s_in.lon_field is None:
+        return join_headroom(subs, table)
+    where = read_points(
+        PointTableInput(
+            path=s_in.path,
+            lon_field=s_in.lon_field,
+            lat_field=s_in.lat_field,
+            crs=s_in.crs,
+            encoding=s_in.encoding,
+            name_field=None,
+        ),
+        role="substation table",
+    )
+    located = gpd.GeoDataFrame(table, geometry=where.geometry.to_numpy(), crs=4326)
+    return join_headroom_nearest(subs, located, crs, max_distance_m=s_in.max_distance_m)
+
+
+def _population(
+    config: Config, geom: shapely.Geometry, inputs: list[InputFile]
+) -> PopulationGrid | None:
+    """The population raster clipped to the county, when demand comes from one."""
+    inp = config.inputs
+    use_raster = config.demand.source == "raster" or (
+        config.demand.source == "auto" and inp.population is not None
+    )
+    if not use_raster:
+        return None
+    assert inp.population is not None  # checked by the config
+    population = read_population(
+        inp.population.path,
+        geom,
+        band=inp.population.band,
+        min_coverage=config.demand.min_raster_coverage,
+    )
+    inputs.append(input_file("population", inp.population.path))
+    return population
+
+
+def _concat(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rows of ``b`` below ``a``, in ``a``'s CRS, with the columns of both."""
+    b = b.to_crs(a.crs)
+    if b.geometry.name != a.geometry.name:
+        b = b.rename_geometry(a.geometry.name)
+    both = pd.concat([a, b], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry=a.geometry.name, crs=a.crs)

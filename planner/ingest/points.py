@@ -1,0 +1,84 @@
+"""Rows of the config's point tables (outlets, chargers, substations) as OSM-like layers."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import pandas as pd
+
+from planner import columns as C
+from planner.config import Config, PointTableInput
+from planner.errors import data_error
+from planner.ingest.tables import require_columns
+
+logger = logging.getLogger(__name__)
+
+
+def _field(table: gpd.GeoDataFrame, spec: PointTableInput, field: str | None) -> pd.Series:
+    if field is None:
+        return pd.Series([None] * len(table), index=table.index, dtype=object)
+    require_columns(table, spec.path, (field,))
+    return table[field].replace("", None)
+
+
+def as_outlets(table: gpd.GeoDataFrame, spec: PointTableInput, config: Config) -> gpd.GeoDataFrame:
+    """Table outlets as POIs with their policy class set."""
+    if spec.policy_class is not None:
+        cls = pd.Series(spec.policy_class, index=table.index, dtype=object)
+    elif spec.category_field is not None:
+        cat = _field(table, spec, spec.category_field).astype(str).str.strip()
+        mapping = config.candidates.category_classes
+        cls = cat.map(lambda c: mapping.get(c))
+        unmapped = cat[~cat.isin(mapping.keys())]
+        if len(unmapped):
+            counts = unmapped.value_counts().head(8).to_dict()
+            logger.warning(
+                "%s: %d outlets left out, their category is not in candidates.category_classes: %s",
+                spec.path,
+                len(unmapped),
+                counts,
+            )
+    else:
+        raise data_error(spec.path, "outlets need a policy_class or a category_field in the config")
+    out = gpd.GeoDataFrame(
+        {
+            C.OSM_ID: table[C.SOURCE].to_numpy(),
+            C.NAME: table[C.NAME].to_numpy(),
+            C.POLICY_CLASS: cls.to_numpy(),
+            C.SOURCE: table[C.SOURCE].to_numpy(),
+        },
+        geometry=table.geometry.to_numpy(),
+        crs=table.crs,
+    )
+    return out[out[C.POLICY_CLASS].notna()]
+
+
+def as_chargers(table: gpd.GeoDataFrame, spec: PointTableInput) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            C.OSM_ID: table[C.SOURCE].to_numpy(),
+            C.NAME: table[C.NAME].to_numpy(),
+            "operator": _field(table, spec, spec.operator_field).to_numpy(),
+            C.SOCKETS: pd.to_numeric(
+                _field(table, spec, spec.sockets_field), errors="coerce"
+            ).to_numpy(),
+        },
+        geometry=table.geometry.to_numpy(),
+        crs=table.crs,
+    )
+
+
+def as_substations(table: gpd.GeoDataFrame, spec: PointTableInput) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            C.OSM_ID: table[C.SOURCE].to_numpy(),
+            "ref": _field(table, spec, spec.id_field).to_numpy(),
+            C.NAME: table[C.NAME].to_numpy(),
+            C.VOLTAGE_KV: pd.to_numeric(
+                _field(table, spec, spec.voltage_field), errors="coerce"
+            ).to_numpy(),
+        },
+        geometry=table.geometry.to_numpy(),
+        crs=table.crs,
+    )
