@@ -30,13 +30,14 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from planner.datatypes import TaskResult  # re-exported: planner.batch.TaskResult
 from planner.errors import ConfigError, PlannerError
 from planner.paths import out_lock
 from planner.runs import check_home, content_key, latest_run, new_run
@@ -100,20 +101,6 @@ class Task:
     out_dir: str  # empty when the config cannot be read
     error: str = ""  # the config's own error: the task fails without running
     exit_code: int = 0
-
-
-@dataclass
-class TaskResult:
-    """What one task gave: its status and key figures, or its error."""
-
-    county: str
-    scenario: str
-    status: str  # done | skipped | failed
-    out_dir: str
-    seconds: float = 0.0
-    error: str = ""
-    exit_code: int = 0
-    figures: dict[str, Any] = field(default_factory=dict)
 
 
 #: Key figures from summary.json copied into batch_summary.csv and index.html.

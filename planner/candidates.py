@@ -13,7 +13,7 @@ from scipy.spatial import cKDTree
 
 from planner import columns as C
 from planner.config import CandidatesSection, CostsSection
-from planner.demand import assign_townships
+from planner.spatial import assign_townships
 
 logger = logging.getLogger(__name__)
 

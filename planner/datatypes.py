@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -202,3 +203,17 @@ class Plan:
             stage = self.repair_solve.stage or "repair"
             passes.append(replace(self.repair_solve, stage=stage))
         return passes
+
+
+@dataclass
+class TaskResult:
+    """What one task gave: its status and key figures, or its error."""
+
+    county: str
+    scenario: str
+    status: str  # done | skipped | failed
+    out_dir: str
+    seconds: float = 0.0
+    error: str = ""
+    exit_code: int = 0
+    figures: dict[str, Any] = field(default_factory=dict)

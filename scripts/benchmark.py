@@ -1,4 +1,7 @@
-"""Benchmarks against baselines in the same run (logic in planner.benchmark).
+"""Benchmarks against baselines in the same run (logic in the benchmarks/ folder).
+
+The paths below are relative to the repository root; the script puts the root on sys.path
+to import benchmarks/, which is not installed with the package.
 
 python scripts/benchmark.py pmed ../shared/bench/pmed/pmed*.txt [--methods planner,dense]
 python scripts/benchmark.py cap ../shared/bench/cflp/cap*.txt
@@ -15,8 +18,13 @@ import logging
 import sys
 from pathlib import Path
 
-from planner import benchmark, benchmark_county
-from planner.errors import PlannerError
+# benchmarks/ sits beside scripts/ and is not installed with the package
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import batch, county, instances, locate, matrix  # noqa: E402
+from planner.errors import PlannerError  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     src = co.add_mutually_exclusive_group()
     src.add_argument("--config", type=Path, help="a county config")
     src.add_argument("--demo-scale", type=int, default=20, help="the demo county at this scale")
-    co.add_argument("--methods", default=",".join(benchmark_county.METHODS))
+    co.add_argument("--methods", default=",".join(county.METHODS))
     co.add_argument("--gap", type=float, default=0.001, help="relative MIP gap to stop at")
     co.add_argument("--time-limit", type=float, default=60.0, help="seconds per model")
     bt = sub.add_parser("batch", help="planner batch: counties per minute per worker count")
@@ -67,23 +75,23 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> None:
     if args.what == "pmed":
-        methods = benchmark.available(args.methods.split(","))
-        benchmark.run_pmed(sorted(args.files, key=_natural), methods, time_limit_s=args.time_limit)
+        methods = locate.available(args.methods.split(","))
+        locate.run_pmed(sorted(args.files, key=_natural), methods, time_limit_s=args.time_limit)
     elif args.what == "mclp":
-        methods = benchmark.available(args.methods.split(","))
-        benchmark.run_mclp(
+        methods = locate.available(args.methods.split(","))
+        locate.run_mclp(
             args.points, p=args.p, radius=args.radius, methods=methods, time_limit_s=args.time_limit
         )
     elif args.what == "points":
-        benchmark.random_points(args.n, seed=args.seed).to_csv(sys.stdout, index=False)
+        instances.random_points(args.n, seed=args.seed).to_csv(sys.stdout, index=False)
     elif args.what == "batch":
-        benchmark_county.run_batch_speed(
+        batch.run_batch_speed(
             counties=args.counties,
             scale=args.scale,
             workers=[int(w) for w in args.workers.split(",")],
         )
     elif args.what == "county":
-        benchmark_county.run_county(
+        county.run_county(
             config_path=args.config,
             demo_scale=None if args.config else args.demo_scale,
             methods=args.methods.split(","),
@@ -91,9 +99,9 @@ def _run(args: argparse.Namespace) -> None:
             time_limit_s=args.time_limit,
         )
     elif args.what == "cap":
-        benchmark.run_cap(sorted(args.files, key=_natural), time_limit_s=args.time_limit)
+        locate.run_cap(sorted(args.files, key=_natural), time_limit_s=args.time_limit)
     else:
-        benchmark.run_matrix(args.nodes, args.origins, args.destinations)
+        matrix.run_matrix(args.nodes, args.origins, args.destinations)
 
 
 def _natural(path: Path) -> tuple[str, int]:

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from planner.benchmark_county import HEADER, run_county
+from benchmarks.county import HEADER, run_county
 
 
 def test_county_benchmark_prints_csv_and_targets(demo_config):

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planner.benchmark import Row, print_ratios, read_pmed
+from benchmarks.instances import read_pmed
+from benchmarks.locate import Row, print_ratios
 from planner.optimize.pmedian import p_median
 
 PMED = Path(__file__).resolve().parents[2] / "shared" / "bench" / "pmed"
@@ -62,7 +63,7 @@ CFLP = PMED.parent / "cflp"
     ("name", "optimum"), [("cap41", 1040444.375), ("cap71", 932615.75), ("cap134", 928941.75)]
 )
 def test_cflp_published_optima(name, optimum):
-    from planner.benchmark import read_cap
+    from benchmarks.instances import read_cap
     from planner.optimize.cflp import capacitated_fl
 
     r = capacitated_fl(*read_cap(CFLP / f"{name}.txt"))

@@ -13,9 +13,9 @@ from pyproj import CRS
 
 from planner import columns as C
 from planner.config import CHINA_SYSTEMS
+from planner.crs import crs_hint, guess_crs
 from planner.errors import data_error
 from planner.ingest.china import to_wgs84
-from planner.ingest.crs import crs_hint, guess_crs
 
 logger = logging.getLogger(__name__)
 

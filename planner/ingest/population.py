@@ -13,9 +13,9 @@ import rasterio.windows
 import shapely
 from pyproj import CRS
 
+from planner.crs import metric_crs, reproject
 from planner.datatypes import PopulationGrid
 from planner.errors import check_input_file, data_error
-from planner.ingest.crs import metric_crs, reproject
 
 logger = logging.getLogger(__name__)
 

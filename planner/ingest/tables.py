@@ -13,10 +13,10 @@ from pyproj import CRS
 
 from planner import columns as C
 from planner.config import LineLayerInput, PointTableInput
+from planner.crs import guess_crs
 from planner.errors import check_input_file, data_error
 from planner.ingest.boundaries import read_layer
 from planner.ingest.china import to_wgs84
-from planner.ingest.crs import guess_crs
 
 logger = logging.getLogger(__name__)
 

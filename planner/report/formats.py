@@ -34,8 +34,8 @@ import shapely
 from pyproj import CRS
 
 from planner import columns as C
+from planner.crs import gk3_zone_crs
 from planner.errors import ConfigError, DataError
-from planner.ingest.crs import gk3_zone_crs
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import html
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import matplotlib
@@ -16,9 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-if TYPE_CHECKING:
-    from planner.batch import TaskResult
-
+from planner.datatypes import TaskResult
 from planner.paths import replace_file
 from planner.report.formats import safe_cell
 

@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 
 from planner import columns as C
-from planner.ingest.crs import to_crs_valid
+from planner.crs import to_crs_valid
 
 logger = logging.getLogger(__name__)
 

@@ -42,7 +42,24 @@ METHODS = ("classic", "stations", "joint", "plan")
 def solve_county(
     inputs: ModelInputs, config: Config, method: str, *, out: object = sys.stdout
 ) -> SolveInfo:
-    """Solve one model on prepared inputs; returns its solver report."""
+    """Solve one model on prepared inputs.
+
+    Parameters
+    ----------
+    inputs
+        The model inputs of :func:`planner.pipeline.prepare`.
+    config
+        The county config (its solver section sets the gap and time limit).
+    method
+        One of :data:`METHODS` (see the module docstring).
+    out
+        Where ``plan`` prints its ``pass:`` lines.
+
+    Returns
+    -------
+    SolveInfo
+        The solver's report of the model.
+    """
     demand, sites, times = inputs.demand, inputs.sites, inputs.times
     sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
     args = station_args(demand, sites, inputs.county.townships, config)
@@ -97,7 +114,28 @@ def run_county(
     time_limit_s: float,
     out: object = sys.stdout,
 ) -> list[dict]:
-    """Run the county benchmark and print its CSV (see the module docstring)."""
+    """Run the county benchmark and print its CSV (see the module docstring).
+
+    Parameters
+    ----------
+    config_path
+        A county config; ``None`` builds the demo county at ``demo_scale``.
+    demo_scale
+        Scale of the demo county (``None``: 1).
+    methods
+        Models to solve, from :data:`METHODS`.
+    gap
+        Relative MIP gap to stop at.
+    time_limit_s
+        Seconds per model.
+    out
+        Where the CSV and the ``target_met`` lines go.
+
+    Returns
+    -------
+    list of dict
+        One row per method, the CSV's columns as keys.
+    """
     with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmp:
         if config_path is None:
             folder = Path(tmp) / "demo"
@@ -149,37 +187,4 @@ def run_county(
             row["gap"] is not None and row["gap"] <= gap + 1e-12 and row["seconds"] <= time_limit_s
         )
         print(f"target_met: {row['method']} {'yes' if met else 'no'}", file=out)
-    return rows
-
-
-def run_batch_speed(
-    *, counties: int, scale: float, workers: list[int], out: object = sys.stdout
-) -> list[dict]:
-    """Counties per minute of ``planner batch`` on a demo province, per worker count.
-
-    Builds ``counties`` demo counties at ``scale`` in a temporary folder, runs the whole
-    batch once per worker count (``force``: nothing is skipped) and prints CSV
-    ``workers,counties,seconds,counties_per_minute`` then ``ratio_vs_1_worker: X`` lines
-    (the speed-up of each worker count over the first).
-    """
-    from planner.batch import quiet_dask_logs, run_batch
-    from planner.demo import build_province
-
-    quiet_dask_logs()
-    rows = []
-    writer = csv.writer(out)
-    writer.writerow(("workers", "counties", "seconds", "counties_per_minute"))
-    with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmp:
-        batch = build_province(Path(tmp) / "province", counties, scale=scale)
-        for n in workers:
-            t0 = time.perf_counter()
-            res = run_batch(batch, workers=n, force=True, output=Path(tmp) / f"runs{n}")
-            seconds = time.perf_counter() - t0
-            done = sum(r.status == "done" for r in res.results)
-            rows.append({"workers": n, "counties": done, "seconds": seconds})
-            writer.writerow((n, done, f"{seconds:.2f}", f"{60 * done / seconds:.2f}"))
-            out.flush()
-    base = rows[0]["seconds"]
-    for r in rows[1:]:
-        print(f"ratio_vs_{rows[0]['workers']}_worker: {base / r['seconds']:.2f}", file=out)
     return rows

@@ -1,4 +1,5 @@
-"""Benchmarks: published instances against baselines, timed in the same run.
+"""Location benchmarks: p-median, capacitated facility location and maximal covering on
+published or generated instances, against baselines timed in the same run.
 
 Each benchmark prints CSV to stdout: ``instance,method,objective,bound,status,seconds``
 (status ``optimal`` only when the gap is proven 0), then one ``ratio_vs_<method>: X``
@@ -18,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import shortest_path
 
-from planner.errors import DataError, data_error
+from benchmarks.instances import CAP_CAPACITIES, read_cap, read_pmed, read_points_csv
+from planner.errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -38,38 +38,6 @@ class Row:
     bound: float | None
     status: str
     seconds: float
-
-
-def read_pmed(path: str | Path) -> tuple[np.ndarray, int]:
-    """An OR-Library p-median file as a shortest-path cost matrix and p.
-
-    Edges are read in order and a repeated edge keeps its last cost (the OR-Library
-    convention, which the published optima assume); then all-pairs shortest paths.
-
-    Parameters
-    ----------
-    path
-        ``pmedN.txt``: ``n edges p`` then ``i j cost`` per edge, 1-based, undirected.
-
-    Returns
-    -------
-    d, p
-        The n x n cost matrix and the number of medians.
-    """
-    path = Path(path)
-    try:
-        tokens = path.read_text().split()
-        n, e, p = int(tokens[0]), int(tokens[1]), int(tokens[2])
-        edges = np.array(tokens[3 : 3 + 3 * e], dtype=np.int64).reshape(-1, 3)
-    except (OSError, ValueError, IndexError) as err:
-        raise data_error(path, f"not an OR-Library p-median file ({err})") from None
-    if len(edges) != e:
-        raise data_error(path, f"header says {e} edges, the file has {len(edges)}")
-    i = np.minimum(edges[:, 0], edges[:, 1]) - 1
-    j = np.maximum(edges[:, 0], edges[:, 1]) - 1
-    last = pd.DataFrame({"i": i, "j": j, "c": edges[:, 2]}).drop_duplicates(["i", "j"], keep="last")
-    graph = csr_matrix((last["c"], (last["i"], last["j"])), shape=(n, n))
-    return shortest_path(graph, directed=False), p
 
 
 def _pmed_planner(d: np.ndarray, p: int, time_limit_s: float) -> tuple[float, float, str]:
@@ -129,7 +97,18 @@ PMED_METHODS: dict[str, Callable[[np.ndarray, int, float], tuple[float, float, s
 
 
 def available(methods: Iterable[str]) -> list[str]:
-    """The methods that can run here (spopt is an optional extra)."""
+    """The methods that can run here (spopt is an optional extra).
+
+    Parameters
+    ----------
+    methods
+        Method names, e.g. ``planner``, ``dense``, ``spopt``.
+
+    Returns
+    -------
+    list of str
+        ``methods`` without those whose package is not installed (each logged).
+    """
     out = []
     for m in methods:
         if m == "spopt":
@@ -145,7 +124,24 @@ def available(methods: Iterable[str]) -> list[str]:
 def run_pmed(
     files: list[Path], methods: list[str], *, time_limit_s: float, out: object = sys.stdout
 ) -> list[Row]:
-    """Run the p-median benchmark and print its CSV and ratios."""
+    """Run the p-median benchmark and print its CSV and ratios.
+
+    Parameters
+    ----------
+    files
+        OR-Library ``pmedN.txt`` files; one that cannot be read is logged and skipped.
+    methods
+        Keys of :data:`PMED_METHODS`; a method that fails gives a row of status ``error``.
+    time_limit_s
+        Seconds per solve.
+    out
+        Where the CSV goes.
+
+    Returns
+    -------
+    list of Row
+        One row per file and method.
+    """
     rows: list[Row] = []
     writer = csv.writer(out)
     writer.writerow(HEADER)
@@ -185,7 +181,17 @@ def _fmt(row: Row) -> list[str]:
 
 
 def print_ratios(rows: list[Row], *, out: object = sys.stdout, ours: str = "planner") -> None:
-    """``ratio_vs_<method>``: baseline seconds / ours, where both proved optimality."""
+    """Print ``ratio_vs_<method>``: baseline seconds / ours, where both proved optimality.
+
+    Parameters
+    ----------
+    rows
+        The rows of one benchmark.
+    out
+        Where the lines go.
+    ours
+        The method the baselines are compared with.
+    """
     table = pd.DataFrame([r.__dict__ for r in rows])
     if table.empty:
         return
@@ -211,127 +217,23 @@ def print_ratios(rows: list[Row], *, out: object = sys.stdout, ours: str = "plan
             print(f"ratio_vs_{method}: n/a ({method} solved none of these to optimality)", file=out)
 
 
-def run_matrix(
-    nodes: int, origins: int, destinations: int, *, seed: int = 1, out: object = sys.stdout
-) -> float:
-    """Travel-time matrix on a demo county graph of about ``nodes`` nodes vs networkx.
-
-    Both compute the drive times from ``origins`` to ``destinations`` graph nodes on the
-    same directed graph (no cutoff); the results must agree. Returns networkx's time
-    over ours, also printed as ``ratio_vs_networkx``.
-    """
-    import tempfile
-
-    import networkx as nx
-
-    from planner.datatypes import Snap
-    from planner.demo import build_demo
-    from planner.ingest.crs import metric_crs
-    from planner.ingest.osm import read_osm
-    from planner.network import build_graph, travel_times
-
-    with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmp:
-        build_demo(Path(tmp) / "demo", scale=max(0.2, nodes / 5400), seed=seed)
-        roads = read_osm(Path(tmp) / "demo" / "qingxi.osm.pbf").roads
-    crs = metric_crs(__import__("shapely").Point(117.3, 28.3))
-    graph = build_graph(roads, crs, speeds_kmh={})
-    rng = np.random.default_rng(seed)
-    src = rng.choice(graph.n_nodes, size=min(origins, graph.n_nodes), replace=False)
-    dst = rng.choice(graph.n_nodes, size=min(destinations, graph.n_nodes), replace=False)
-    zero_s, zero_d = np.zeros(len(src)), np.zeros(len(dst))
-    t0 = time.perf_counter()
-    ours = travel_times(
-        graph,
-        Snap(src, zero_s, zero_s),
-        Snap(dst, zero_d, zero_d),
-        cutoff_min=1e9,
-        to_sources=False,
-    )
-    t_ours = time.perf_counter() - t0
-    g = nx.DiGraph()
-    g.add_weighted_edges_from(
-        zip(graph.tail.tolist(), graph.head.tolist(), graph.time_s.tolist(), strict=True)
-    )
-    t0 = time.perf_counter()
-    ref = np.full((len(src), len(dst)), np.inf)
-    for k, s in enumerate(src.tolist()):
-        dist = nx.single_source_dijkstra_path_length(g, s, weight="weight")
-        ref[k] = [dist.get(t, np.inf) for t in dst.tolist()]
-    t_nx = time.perf_counter() - t0
-    mine = np.full((len(src), len(dst)), np.inf)
-    mine[ours.rows, ours.cols] = ours.minutes * 60.0
-    if not np.allclose(mine, ref, rtol=1e-9, atol=1e-6):
-        msg = "travel times differ from networkx's"
-        raise AssertionError(msg)
-    writer = csv.writer(out)
-    writer.writerow(("graph_nodes", "graph_edges", "origins", "destinations", "method", "seconds"))
-    for method, secs in (("planner", t_ours), ("networkx", t_nx)):
-        writer.writerow((graph.n_nodes, graph.n_edges, len(src), len(dst), method, f"{secs:.3f}"))
-    ratio = t_nx / max(t_ours, 1e-9)
-    print("results equal: yes", file=out)
-    print(f"ratio_vs_networkx: {ratio:.1f}", file=out)
-    return ratio
-
-
-#: Capacities at which capa/capb/capc have published optima (OR-Library capopt).
-CAP_CAPACITIES = {
-    "capa": (8000, 10000, 12000, 14000),
-    "capb": (5000, 6000, 7000, 8000),
-    "capc": (5000, 5750, 6500, 7250),
-}
-
-
-def read_cap(
-    path: str | Path, *, capacity: float | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """An OR-Library capacitated warehouse location file.
+def run_cap(files: list[Path], *, time_limit_s: float, out: object = sys.stdout) -> list[Row]:
+    """Capacitated facility location (splittable demand) on OR-Library files.
 
     Parameters
     ----------
-    path
-        ``capN.txt``: ``m n``; m lines ``capacity fixed_cost``; per customer its demand
-        and m costs of serving all its demand from each warehouse (lines may wrap).
-    capacity
-        For capa/capb/capc, whose files say ``capacity`` instead of a number.
+    files
+        ``capN.txt`` files; capa/capb/capc run once per capacity of :data:`CAP_CAPACITIES`.
+    time_limit_s
+        Seconds per solve.
+    out
+        Where the CSV goes.
 
     Returns
     -------
-    fixed, capacities, demand, cost
-        ``cost`` is (customers, warehouses).
+    list of Row
+        One row per instance (method ``planner``).
     """
-    path = Path(path)
-    tokens = path.read_text().split()
-    try:
-        m, n = int(tokens[0]), int(tokens[1])
-        pos = 2
-        caps, fixed = [], []
-        for _ in range(m):
-            word = tokens[pos]
-            if word == "capacity":
-                if capacity is None:
-                    raise data_error(
-                        path,
-                        "capacities are given as the word 'capacity'",
-                        hint="pass the capacity to use",
-                    )
-                caps.append(float(capacity))
-            else:
-                caps.append(float(word))
-            fixed.append(float(tokens[pos + 1]))
-            pos += 2
-        demand = np.empty(n)
-        cost = np.empty((n, m))
-        for i in range(n):
-            demand[i] = float(tokens[pos])
-            cost[i] = np.array(tokens[pos + 1 : pos + 1 + m], dtype=float)
-            pos += 1 + m
-    except (ValueError, IndexError) as err:
-        raise data_error(path, f"not an OR-Library capacitated location file ({err})") from None
-    return np.array(fixed), np.array(caps), demand, cost
-
-
-def run_cap(files: list[Path], *, time_limit_s: float, out: object = sys.stdout) -> list[Row]:
-    """Capacitated facility location (splittable demand) on OR-Library files."""
     from planner.optimize.cflp import capacitated_fl
 
     rows: list[Row] = []
@@ -360,32 +262,6 @@ def run_cap(files: list[Path], *, time_limit_s: float, out: object = sys.stdout)
     return rows
 
 
-def read_points_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """``x, y, weight`` columns of a CSV as coordinates and weights."""
-    path = Path(path)
-    try:
-        table = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise data_error(path, f"cannot read ({err})") from None
-    for col in ("x", "y", "weight"):
-        if col not in table.columns:
-            raise data_error(
-                path, "column not found", field=col, hint="the MCLP benchmark wants x, y, weight"
-            )
-    return table[["x", "y"]].to_numpy(dtype=float), table["weight"].to_numpy(dtype=float)
-
-
-def random_points(n: int, *, seed: int = 1) -> pd.DataFrame:
-    """Clustered random points with integer weights, for the MCLP benchmark."""
-    rng = np.random.default_rng(seed)
-    centres = rng.uniform(0, 100, size=(max(1, n // 50), 2))
-    which = rng.integers(len(centres), size=n)
-    xy = centres[which] + rng.normal(0, 4, size=(n, 2))
-    return pd.DataFrame(
-        {"x": xy[:, 0].round(3), "y": xy[:, 1].round(3), "weight": rng.integers(1, 100, n)}
-    )
-
-
 def run_mclp(
     path: Path,
     *,
@@ -395,7 +271,28 @@ def run_mclp(
     time_limit_s: float,
     out: object = sys.stdout,
 ) -> list[Row]:
-    """Maximal covering: every point is demand and candidate, Euclidean distances."""
+    """Maximal covering: every point is demand and candidate, Euclidean distances.
+
+    Parameters
+    ----------
+    path
+        CSV of ``x, y, weight``.
+    p
+        Number of sites to open.
+    radius
+        Covering distance, in the units of ``x`` and ``y``.
+    methods
+        ``planner`` and/or ``spopt``; others are ignored.
+    time_limit_s
+        Seconds per solve.
+    out
+        Where the CSV and ratios go.
+
+    Returns
+    -------
+    list of Row
+        One row per method.
+    """
     from scipy.spatial import cKDTree
 
     from planner.config import SolverSection
