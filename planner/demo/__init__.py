@@ -20,14 +20,17 @@ The county is fictional (青溪县, placed around 117.3 E, 28.3 N in hilly south
 nothing in it is real data.
 
 Modules, one job each: :mod:`~planner.demo.names` (name tables and invented names),
+:mod:`~planner.demo.params` (:class:`DemoParams`, the generator's knobs),
 :mod:`~planner.demo.layout` (county outline, settlements, townships, codes),
 :mod:`~planner.demo.roads` (road generator and the OSM elements under construction),
-:mod:`~planner.demo.assets` (places, outlets, chargers, grid, population values) and
+:mod:`~planner.demo.assets` (places, outlets, chargers, population values),
+:mod:`~planner.demo.power` (substations, lines and the substation table) and
 :mod:`~planner.demo.writers` (file writers, :func:`build_demo`, :func:`build_province`).
 """
 
 from planner.demo.names import DEMO_NAME, DEMO_SLUG, PROVINCE_NAMES, QINGXI, DemoIdentity
-from planner.demo.writers import DEFAULT_SEED, build_demo, build_province, demo_config_text
+from planner.demo.params import DEFAULT_SEED, DemoParams
+from planner.demo.writers import build_demo, build_province, demo_config_text
 
 __all__ = [
     "DEFAULT_SEED",
@@ -36,6 +39,7 @@ __all__ = [
     "PROVINCE_NAMES",
     "QINGXI",
     "DemoIdentity",
+    "DemoParams",
     "build_demo",
     "build_province",
     "demo_config_text",

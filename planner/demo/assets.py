@@ -1,8 +1,9 @@
-"""What stands in the demo county: places, outlets, chargers, the grid and its people.
+"""What stands in the demo county: places, outlets, chargers and its people.
 
-Outlets, chargers and substations become OSM nodes and ways beside the roads of
-:mod:`planner.demo.roads`; the operator's charger list, the substation table and the
-population raster's values are returned for :mod:`planner.demo.writers` to write.
+Places, outlets and chargers become OSM nodes and ways beside the roads of
+:mod:`planner.demo.roads` (the grid is in :mod:`planner.demo.power`); the operator's
+charger list and the population raster's values are returned for
+:mod:`planner.demo.writers` to write.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from rasterio.transform import Affine, from_origin
 from scipy.spatial import cKDTree
 
 from planner.demo.layout import Settlement
-from planner.demo.roads import Osm, road_nodes
+from planner.demo.params import DemoParams
+from planner.demo.roads import Osm
 from planner.ingest.china import wgs84_to_gcj02
 
-_TRUNK_FUEL_EVERY_M = 12_000.0
+_OPERATOR_CHARGER_AT = (120.0, -90.0)  # metres east and north of its township seat
 
 #: The county seat's outlets and services: (spread around the seat in metres, OSM tags),
 #: in the order they are drawn; the trunk road's fuel stations come between the two lists.
@@ -76,7 +78,12 @@ _TOWNSHIP_SOME = [
 
 
 def build_places(
-    osm: Osm, towns: list[Settlement], villages: list[Settlement], rng: np.random.Generator
+    osm: Osm,
+    towns: list[Settlement],
+    villages: list[Settlement],
+    rng: np.random.Generator,
+    *,
+    params: DemoParams,
 ) -> None:
     """Tag the settlements' nodes as ``place=*`` with names, pinyin and (mostly) people."""
     for s in towns:
@@ -89,11 +96,11 @@ def build_places(
         osm.node_tags[s.node] = tags
     for v in villages:
         tags = {
-            "place": "village" if v.population >= 300 else "hamlet",
+            "place": "village" if v.population >= params.village_place_min_pop else "hamlet",
             "name": v.name,
             "name:zh-Latn-pinyin": v.pinyin,
         }
-        if rng.random() > 0.1:
+        if rng.random() > params.untagged_population_share:
             tags["population"] = str(v.population)
         osm.node_tags[v.node] = tags
 
@@ -106,13 +113,18 @@ def _near_road(
     tree: cKDTree,
     road_nodes: np.ndarray,
     spread: float,
+    offset_m: tuple[float, float],
 ) -> tuple[float, float]:
-    """A point near a road node close to (x, y): where an outlet would stand."""
+    """A point near a road node close to (x, y): where an outlet would stand.
+
+    The node is the nearest to a point ``spread`` (normal) around (x, y); the outlet
+    stands ``offset_m`` (uniform range) from it in a random direction.
+    """
     px, py = x + rng.normal(0, spread), y + rng.normal(0, spread)
     k = road_nodes[tree.query((px, py))[1]]
     rx, ry = osm.xy[k]
     ang = rng.uniform(0, 2 * np.pi)
-    off = rng.uniform(15, 45)
+    off = rng.uniform(*offset_m)
     return rx + off * math.cos(ang), ry + off * math.sin(ang)
 
 
@@ -134,6 +146,8 @@ def build_pois(
     rng: np.random.Generator,
     towns: list[Settlement],
     villages: list[Settlement],
+    *,
+    params: DemoParams,
 ) -> None:
     """Outlets, services and existing chargers near the roads, as tagged OSM nodes.
 
@@ -147,20 +161,23 @@ def build_pois(
         County seat, then township seats.
     villages
         Villages.
+    params
+        Generator knobs.
     """
+    p = params
     road_nodes = np.array(sorted({n for w, _ in osm.ways for n in w}))
     tree = cKDTree(np.array([osm.xy[n] for n in road_nodes]))
 
     def put(s: Settlement, spread: float, tags: dict[str, str]) -> None:
-        x, y = _near_road(osm, rng, s.x, s.y, tree, road_nodes, spread)
+        x, y = _near_road(osm, rng, s.x, s.y, tree, road_nodes, spread, p.outlet_offset_m)
         osm.node(x, y, dict(tags))
 
     seat = towns[0]
     for spread, tags in _SEAT_SHOPS:
         put(seat, spread, tags)
     # service-area fuel stations along the trunk road
-    for k, (x, y) in enumerate(_along_trunk(osm, _TRUNK_FUEL_EVERY_M)):
-        fx, fy = x + rng.uniform(20, 50), y + rng.uniform(20, 50)
+    for k, (x, y) in enumerate(_along_trunk(osm, p.trunk_fuel_every_m)):
+        fx, fy = x + rng.uniform(*p.trunk_fuel_offset_m), y + rng.uniform(*p.trunk_fuel_offset_m)
         osm.node(
             fx,
             fy,
@@ -169,7 +186,7 @@ def build_pois(
     for spread, tags in _SEAT_SERVICES:
         put(seat, spread, tags)
     # a car park drawn as an area (closed way), as OSM often has them
-    x, y = _near_road(osm, rng, seat.x, seat.y, tree, road_nodes, 400)
+    x, y = _near_road(osm, rng, seat.x, seat.y, tree, road_nodes, 400, p.outlet_offset_m)
     ring = [osm.node(x + dx, y + dy) for dx, dy in ((-40, -30), (40, -30), (40, 30), (-40, 30))]
     osm.way(
         [*ring, ring[0]], {"amenity": "parking", "parking": "surface", "name": "青溪广场停车场"}
@@ -188,119 +205,17 @@ def build_pois(
             if rng.random() < share:
                 put(t, spread, {k: v.format(stem=stem) for k, v in tags.items()})
     for v in villages:
-        if v.population > 1100 and rng.random() < 0.5:
+        if v.population > p.shop_min_pop and rng.random() < p.shop_share:
             put(v, 100, {"shop": "convenience", "name": f"{v.name[:-1]}便民店"})
-        elif v.population > 1600 and rng.random() < 0.3:
+        elif v.population > p.repair_min_pop and rng.random() < p.repair_share:
             put(v, 100, {"shop": "car_repair", "name": f"{v.name[:-1]}汽修店"})
-
-
-def build_grid(osm: Osm, rng: np.random.Generator, towns: list[Settlement]) -> pd.DataFrame:
-    """Substations (110 kV at the seat, 35 kV in some townships) and their lines.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The substation headroom table: ``substation_id``, ``name``, ``voltage_kv``,
-        ``rated_kva``, ``peak_load_kw``.
-    """
-    seat = towns[0]
-    sx, sy = seat.x + 350, seat.y - 250
-    ring = [osm.node(sx + dx, sy + dy) for dx, dy in ((-50, -40), (50, -40), (50, 40), (-50, 40))]
-    osm.way(
-        [*ring, ring[0]],
-        {
-            "power": "substation",
-            "voltage": "110000;35000;10000",
-            "ref": "QX-110-01",
-            "name": "青溪110kV变电站",
-        },
-    )
-    rows = [("QX-110-01", "青溪110kV变电站", 110, 100_000, 61_000)]
-    hubs = [(seat, (sx, sy))]
-    picks = [t for t in towns[1:] if rng.random() < 0.55] or towns[1:3]
-    for k, t in enumerate(picks):
-        rows.append(_substation_35kv(osm, rng, k, t, (sx, sy)))
-        hubs.append((t, (t.x - 200, t.y + 180)))
-    _feeders(osm, rng, towns, hubs)
-    return pd.DataFrame(
-        rows, columns=["substation_id", "name", "voltage_kv", "rated_kva", "peak_load_kw"]
-    )
-
-
-def _substation_35kv(
-    osm: Osm, rng: np.random.Generator, k: int, t: Settlement, source: tuple[float, float]
-) -> tuple[str, str, int, int, int]:
-    """The ``k``-th 35 kV substation, beside township seat ``t``, with its line from the
-    110 kV substation at ``source``; returns its row of the headroom table."""
-    ref = f"QX-35-{k + 1:02d}"
-    x, y = t.x - 200, t.y + 180
-    osm.node(
-        x,
-        y,
-        {
-            "power": "substation",
-            "voltage": "35000;10000",
-            "ref": ref,
-            "name": f"{t.name[:-1]}35kV变电站",
-        },
-    )
-    rated = 10_000 if rng.random() < 0.6 else 6_300
-    # the power factor 0.9 leaves rated x 0.9 - peak: most have megawatts to spare,
-    # the first is nearly full (300 kW: five 60 kW chargers), so the limit binds
-    peak = rated * 0.9 - 300 if k == 0 else rated * rng.uniform(0.5, 0.8)
-    a = osm.node(*source)
-    b = osm.node(x, y)
-    osm.way(
-        road_nodes(osm, rng, a, b, wiggle=400),
-        {"power": "line", "voltage": "35000", "name": f"35kV青{t.name[:1]}线"},
-    )
-    return (ref, f"{t.name[:-1]}35kV变电站", 35, rated, round(peak))
-
-
-def _feeders(
-    osm: Osm,
-    rng: np.random.Generator,
-    towns: list[Settlement],
-    hubs: list[tuple[Settlement, tuple[float, float]]],
-) -> None:
-    """10 kV feeders from each substation along the county roads to nearby township seats
-    (poles 15 m beside the road), or cross-country where no road links the two seats."""
-    roads_between = {
-        frozenset((w[0], w[-1])): w
-        for w, tags in osm.ways
-        if tags.get("highway") in ("secondary", "trunk")
-    }
-    town_xy = np.array([[t.x, t.y] for t in towns])
-    tree = cKDTree(town_xy)
-    for hub, (x, y) in hubs:
-        _, near = tree.query((hub.x, hub.y), k=min(4, len(towns)))
-        for j in np.atleast_1d(near)[1:]:
-            road = roads_between.get(frozenset((hub.node, towns[j].node)))
-            if road is not None:
-                if road[0] != hub.node:
-                    road = road[::-1]
-                nodes = [osm.node(x, y)] + [
-                    osm.node(osm.xy[n][0] + 15.0, osm.xy[n][1] + 15.0) for n in road[::2]
-                ]
-            else:
-                a = osm.node(x, y)
-                b = osm.node(towns[j].x + 60, towns[j].y + 60)
-                nodes = road_nodes(osm, rng, a, b, wiggle=500)
-            osm.way(
-                nodes,
-                {
-                    "power": "minor_line",
-                    "voltage": "10000",
-                    "name": f"10kV{hub.name[:1]}{towns[j].name[:1]}线",
-                },
-            )
 
 
 def operator_chargers(towns: list[Settlement], to_lonlat: Transformer) -> pd.DataFrame:
     """Two chargers of a private operator in township seats, listed in GCJ-02."""
     rows = []
     for k, t in enumerate(towns[1:3]):
-        lon, lat = to_lonlat.transform(t.x + 120.0, t.y - 90.0)
+        lon, lat = to_lonlat.transform(t.x + _OPERATOR_CHARGER_AT[0], t.y + _OPERATOR_CHARGER_AT[1])
         glon, glat = wgs84_to_gcj02(lon, lat)
         rows.append(
             (f"{t.name}充电站", "小桔充电", round(float(glon), 6), round(float(glat), 6), 4 + 2 * k)
@@ -313,17 +228,19 @@ def population_grid(
     settlements: list[Settlement],
     outside: list[tuple[float, float, float]],
     to_raster: Transformer,
+    *,
+    params: DemoParams,
 ) -> tuple[np.ndarray, Affine]:
-    """People per 100 m cell in the raster CRS, and the grid's transform.
+    """People per cell (100 m by default) in the raster CRS, and the grid's transform.
 
     Each settlement's people spread as a Gaussian blob over the cells inside the county;
     each outside village's over the cells outside it.
     """
-    cell = 100.0
+    cell = params.raster_cell_m
     poly = shapely.transform(
         county, lambda a: np.column_stack(to_raster.transform(a[:, 0], a[:, 1]))
     )
-    minx, miny, maxx, maxy = poly.buffer(3000).bounds
+    minx, miny, maxx, maxy = poly.buffer(params.raster_margin_m).bounds
     minx, miny = math.floor(minx / cell) * cell, math.floor(miny / cell) * cell
     width, height = math.ceil((maxx - minx) / cell), math.ceil((maxy - miny) / cell)
     transform = from_origin(minx, miny + height * cell, cell, cell)
@@ -331,13 +248,17 @@ def population_grid(
     grid = np.zeros((height, width), dtype=np.float64)
     cx = minx + (np.arange(width) + 0.5) * cell
     cy = miny + height * cell - (np.arange(height) + 0.5) * cell
-    sigma = {"county_seat": 1100.0, "township_seat": 320.0, "village": 110.0}
+    sigma = {
+        "county_seat": params.spread_county_seat_m,
+        "township_seat": params.spread_township_seat_m,
+        "village": params.spread_village_m,
+    }
     blobs = [(s.x, s.y, s.population, sigma[s.kind], True) for s in settlements]
-    blobs += [(x, y, p, 110.0, False) for x, y, p in outside]
+    blobs += [(x, y, p, params.spread_village_m, False) for x, y, p in outside]
     allowed = {True: inside, False: ~inside}
     for x, y, pop, sg, in_county in blobs:
         rx, ry = to_raster.transform(x, y)
-        _add_blob(grid, allowed[in_county], cx, cy, (rx, ry, pop, sg))
+        _add_blob(grid, allowed[in_county], cx, cy, (rx, ry, pop, sg), cutoff=params.spread_cutoff)
     return grid, transform
 
 
@@ -347,13 +268,16 @@ def _add_blob(
     cx: np.ndarray,
     cy: np.ndarray,
     blob: tuple[float, float, float, float],
+    *,
+    cutoff: float,
 ) -> None:
-    """Add ``pop`` people around (rx, ry), Gaussian with ``sigma`` cut at 4 sigma, over the
-    ``allowed`` cells; nothing if none is allowed near it."""
+    """Add ``pop`` people around (rx, ry), Gaussian with ``sigma`` cut at ``cutoff`` sigma,
+    over the ``allowed`` cells (``blob`` is rx, ry, pop, sigma); none if none is allowed."""
     rx, ry, pop, sg = blob
     height, width = grid.shape
-    c0, c1 = np.searchsorted(cx, [rx - 4 * sg, rx + 4 * sg])
-    r0, r1 = np.searchsorted(-cy, [-(ry + 4 * sg), -(ry - 4 * sg)])
+    reach = cutoff * sg
+    c0, c1 = np.searchsorted(cx, [rx - reach, rx + reach])
+    r0, r1 = np.searchsorted(-cy, [-(ry + reach), -(ry - reach)])
     c0, r0 = max(c0, 0), max(r0, 0)
     c1, r1 = min(max(c1, c0 + 1), width), min(max(r1, r0 + 1), height)
     wx = np.exp(-0.5 * ((cx[c0:c1] - rx) / sg) ** 2)

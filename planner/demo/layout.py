@@ -14,6 +14,11 @@ import shapely
 from scipy.spatial import cKDTree
 
 from planner.demo.names import township_names, village_name
+from planner.demo.params import DemoParams
+
+_SHRINK = 0.85  # sample_spaced: spacing shrinks by this ...
+_TRIES_PER_POINT = 50  # ... after this many draws per point
+_VORONOI_MARGIN_M = 5000.0  # township cells reach this far beyond the county before clipping
 
 
 @dataclass
@@ -30,15 +35,18 @@ class Settlement:
     node: int = -1  # its OSM node, once roads are built
 
 
-def county_polygon(rng: np.random.Generator, radius: float) -> shapely.Polygon:
+def county_polygon(
+    rng: np.random.Generator, radius: float, *, params: DemoParams
+) -> shapely.Polygon:
     """An irregular outline about ``radius`` metres around (0, 0), wider east-west."""
-    theta = np.linspace(0, 2 * np.pi, 96, endpoint=False)
+    theta = np.linspace(0, 2 * np.pi, params.outline_vertices, endpoint=False)
     r = np.ones_like(theta)
-    for k, amp in ((2, 0.16), (3, 0.10), (5, 0.06), (8, 0.03)):
+    for k, amp in params.outline_harmonics:
         r += amp * np.sin(k * theta + rng.uniform(0, 2 * np.pi))
-    r += rng.normal(0, 0.012, size=theta.size)
+    r += rng.normal(0, params.outline_noise, size=theta.size)
     r *= radius
-    return shapely.Polygon(np.column_stack([r * np.cos(theta) * 1.15, r * np.sin(theta)]))
+    x = r * np.cos(theta) * params.outline_stretch
+    return shapely.Polygon(np.column_stack([x, r * np.sin(theta)]))
 
 
 def sample_spaced(
@@ -85,8 +93,8 @@ def sample_spaced(
     avoid_tree = cKDTree(avoid) if avoid is not None and len(avoid) else None
     while len(pts) < n:
         tries += 1
-        if tries % (50 * n) == 0:
-            spacing *= 0.85
+        if tries % (_TRIES_PER_POINT * n) == 0:
+            spacing *= _SHRINK
         if attract is not None and rng.random() < attract_share:
             cx, cy = attract[rng.integers(len(attract))]
             x, y = rng.normal(cx, attract_sigma), rng.normal(cy, attract_sigma)
@@ -111,7 +119,12 @@ def sample_spaced(
 
 
 def settlements(
-    rng: np.random.Generator, county: shapely.Polygon, scale: float, radius: float
+    rng: np.random.Generator,
+    county: shapely.Polygon,
+    scale: float,
+    radius: float,
+    *,
+    params: DemoParams,
 ) -> tuple[list[Settlement], np.ndarray]:
     """The county seat, township seats and villages, with names and population.
 
@@ -125,22 +138,25 @@ def settlements(
         Multiplies townships, villages and people.
     radius
         The county's radius in metres.
+    params
+        Generator knobs.
 
     Returns
     -------
     tuple of (list of Settlement, numpy.ndarray)
         Settlements (seats first, the county seat at 0) and the seats' coordinates.
     """
-    n_town = int(rng.integers(12, 17))
+    p = params
+    n_town = int(rng.integers(*p.townships))
     n_town = max(n_town, round(n_town * scale))
-    seats = _township_seats(rng, county, n_town, radius)
-    total = 300_000 * scale
-    seat_pop = total * 0.25
-    town_pops = rng.lognormal(0, 0.35, n_town - 1)
-    town_pops = town_pops / town_pops.sum() * total * 0.17
-    n_vil = round(int(rng.integers(220, 281)) * scale)
-    villages = _village_points(rng, county, seats, n_vil, radius)
-    vil_pops = rng.lognormal(0, 0.55, n_vil)
+    seats = _township_seats(rng, county, n_town, radius, params=p)
+    total = p.population * scale
+    seat_pop = total * p.county_seat_share
+    town_pops = rng.lognormal(0, p.township_pop_sigma, n_town - 1)
+    town_pops = town_pops / town_pops.sum() * total * p.township_seats_share
+    n_vil = round(int(rng.integers(*p.villages)) * scale)
+    villages = _village_points(rng, county, seats, n_vil, radius, params=p)
+    vil_pops = rng.lognormal(0, p.village_pop_sigma, n_vil)
     vil_pops = vil_pops / vil_pops.sum() * (total - seat_pop - town_pops.sum())
     town_of = cKDTree(seats).query(villages)[1]
     out = []
@@ -166,7 +182,7 @@ def settlements(
                 kind="village",
                 x=villages[k, 0],
                 y=villages[k, 1],
-                population=max(40, round(vil_pops[k])),
+                population=max(p.village_min_pop, round(vil_pops[k])),
                 township=int(town_of[k]),
             )
         )
@@ -174,17 +190,22 @@ def settlements(
 
 
 def _township_seats(
-    rng: np.random.Generator, county: shapely.Polygon, n_town: int, radius: float
+    rng: np.random.Generator,
+    county: shapely.Polygon,
+    n_town: int,
+    radius: float,
+    *,
+    params: DemoParams,
 ) -> np.ndarray:
     """The county seat at the origin, then township seats spread away from it."""
-    inner = county.buffer(-0.12 * radius)
+    inner = county.buffer(-params.seat_margin * radius)
     seats = sample_spaced(
         rng,
         n_town - 1,
         inner,
-        0.42 * radius / math.sqrt(n_town / 14),
+        params.seat_spacing * radius / math.sqrt(n_town / params.seat_spacing_townships),
         avoid=np.array([[0.0, 0.0]]),
-        avoid_m=0.3 * radius,
+        avoid_m=params.seat_clearance * radius,
     )
     return np.vstack([[0.0, 0.0], seats])
 
@@ -195,25 +216,29 @@ def _village_points(
     seats: np.ndarray,
     n_vil: int,
     radius: float,
+    *,
+    params: DemoParams,
 ) -> np.ndarray:
     """Villages: spread out, some clustered around the seats, none right beside one."""
     return sample_spaced(
         rng,
         n_vil,
-        county.buffer(-300),
-        650,
+        county.buffer(-params.village_margin_m),
+        params.village_spacing_m,
         avoid=seats,
-        avoid_m=1500,
+        avoid_m=params.village_clearance_m,
         attract=seats,
-        attract_sigma=0.18 * radius,
-        attract_share=0.35,
+        attract_sigma=params.village_cluster_sigma * radius,
+        attract_share=params.village_cluster_share,
     )
 
 
-def townships(county: shapely.Polygon, seats: np.ndarray) -> list[shapely.Polygon]:
+def townships(
+    county: shapely.Polygon, seats: np.ndarray, *, params: DemoParams
+) -> list[shapely.Polygon]:
     """Township polygons tiling the county: the Voronoi cells of their seats."""
     cells = shapely.voronoi_polygons(
-        shapely.MultiPoint(seats), extend_to=county.buffer(5000), ordered=True
+        shapely.MultiPoint(seats), extend_to=county.buffer(_VORONOI_MARGIN_M), ordered=True
     )
     polys = []
     for cell in shapely.get_parts(cells):
@@ -228,7 +253,7 @@ def townships(county: shapely.Polygon, seats: np.ndarray) -> list[shapely.Polygo
             k = int(np.argmin([p.distance(piece.centroid) for p in polys]))
             polys[k] = polys[k].union(piece)
     # drop near-duplicate vertices (Voronoi edges meet the boundary at sharp angles)
-    return [shapely.make_valid(p.simplify(1.0)) for p in polys]
+    return [shapely.make_valid(p.simplify(params.township_simplify_m)) for p in polys]
 
 
 def township_codes(towns: list[Settlement], county_code: str) -> list[str]:
@@ -248,15 +273,15 @@ def township_codes(towns: list[Settlement], county_code: str) -> list[str]:
 
 
 def outside_villages(
-    rng: np.random.Generator, county: shapely.Polygon, scale: float
+    rng: np.random.Generator, county: shapely.Polygon, scale: float, *, params: DemoParams
 ) -> list[tuple[float, float, float]]:
     """Villages of the neighbouring counties just beyond the border: x, y, people.
 
     They are in the population raster only, so reading it must clip them away.
     """
-    ring_out = county.buffer(2500).exterior
+    ring_out = county.buffer(params.outside_ring_m).exterior
     outside = []
-    for _ in range(int(25 * math.sqrt(scale))):
+    for _ in range(int(params.outside_villages * math.sqrt(scale))):
         p = ring_out.interpolate(rng.uniform(0, ring_out.length))
-        outside.append((p.x, p.y, float(rng.integers(200, 1500))))
+        outside.append((p.x, p.y, float(rng.integers(*params.outside_pop))))
     return outside

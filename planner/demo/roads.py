@@ -16,9 +16,9 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import cKDTree, distance_matrix
 
 from planner.demo.layout import Settlement
+from planner.demo.params import DemoParams
 
-_NODE_SPACING_M = 200.0
-_MAX_CHAIN_M = 5000.0
+_MAX_BEND = 0.35  # a road's sideways offset stays below this share of its length
 
 
 @dataclass
@@ -42,17 +42,23 @@ class Osm:
         self.ways.append((nodes, tags))
 
 
-def road_nodes(osm: Osm, rng: np.random.Generator, a: int, b: int, *, wiggle: float) -> list[int]:
-    """Nodes of a road from node ``a`` to node ``b`` along a smooth, irregular curve."""
+def road_nodes(
+    osm: Osm, rng: np.random.Generator, a: int, b: int, *, wiggle: float, spacing: float
+) -> list[int]:
+    """Nodes of a road from node ``a`` to node ``b`` along a smooth, irregular curve.
+
+    Nodes are about ``spacing`` metres apart; the curve bends sideways by about
+    ``wiggle`` metres (three random harmonics).
+    """
     (ax, ay), (bx, by) = osm.xy[a], osm.xy[b]
     length = math.hypot(bx - ax, by - ay)
-    k = max(1, int(length // _NODE_SPACING_M))
+    k = max(1, int(length // spacing))
     t = np.linspace(0, 1, k + 1)[1:-1]
     nx, ny = -(by - ay) / max(length, 1e-9), (bx - ax) / max(length, 1e-9)
     offset = np.zeros_like(t)
     for harmonic in (1, 2, 3):
         offset += rng.normal(0, wiggle / harmonic) * np.sin(harmonic * np.pi * t)
-    offset = np.clip(offset, -0.35 * length, 0.35 * length)
+    offset = np.clip(offset, -_MAX_BEND * length, _MAX_BEND * length)
     nodes = [a]
     for ti, oi in zip(t, offset, strict=True):
         nodes.append(osm.node(ax + (bx - ax) * ti + nx * oi, ay + (by - ay) * ti + ny * oi))
@@ -67,6 +73,8 @@ def build_roads(
     towns: list[Settlement],
     villages: list[Settlement],
     radius: float,
+    *,
+    params: DemoParams,
 ) -> None:
     """All roads of the county, in ``osm``; sets the settlements' ``node``.
 
@@ -84,18 +92,26 @@ def build_roads(
         Villages.
     radius
         The county's radius in metres.
+    params
+        Generator knobs.
     """
     for s in towns:
         s.node = osm.node(s.x, s.y)
-    _trunk_road(osm, rng, county, towns[0], radius)
+    _trunk_road(osm, rng, county, towns[0], radius, params=params)
     major = [n for w, _ in osm.ways for n in w]
-    major.extend(_county_roads(osm, rng, towns))
-    seat_streets(osm, rng, towns[0])
-    _village_roads(osm, rng, towns, villages, major)
+    major.extend(_county_roads(osm, rng, towns, params=params))
+    seat_streets(osm, rng, towns[0], params=params)
+    _village_roads(osm, rng, towns, villages, major, params=params)
 
 
 def _trunk_road(
-    osm: Osm, rng: np.random.Generator, county: shapely.Polygon, seat: Settlement, radius: float
+    osm: Osm,
+    rng: np.random.Generator,
+    county: shapely.Polygon,
+    seat: Settlement,
+    radius: float,
+    *,
+    params: DemoParams,
 ) -> None:
     """A trunk road across the county through the seat, ending beyond the border."""
     angle = rng.uniform(0, np.pi)
@@ -105,16 +121,21 @@ def _trunk_road(
         far = shapely.LineString([(0, 0), tuple(d * radius * 3)])
         hit = far.intersection(county.exterior)
         p = shapely.get_parts(hit)[0] if not hit.is_empty else shapely.Point(d * radius)
-        ends.append(osm.node(p.x + d[0] * 3000, p.y + d[1] * 3000))
+        beyond = params.trunk_overshoot_m
+        ends.append(osm.node(p.x + d[0] * beyond, p.y + d[1] * beyond))
     for k, end in enumerate(ends):
-        nodes = road_nodes(osm, rng, seat.node, end, wiggle=900)
+        nodes = road_nodes(
+            osm, rng, seat.node, end, wiggle=params.trunk_wiggle_m, spacing=params.node_spacing_m
+        )
         tags = {"highway": "trunk", "ref": "G320", "name": "G320国道"}
         if k == 0:
             tags["maxspeed"] = "80"
         osm.way(nodes, tags)
 
 
-def _county_roads(osm: Osm, rng: np.random.Generator, towns: list[Settlement]) -> list[int]:
+def _county_roads(
+    osm: Osm, rng: np.random.Generator, towns: list[Settlement], *, params: DemoParams
+) -> list[int]:
     """Secondary county roads: a spanning tree of the seats plus a few loops; their nodes."""
     xy = np.array([[s.x, s.y] for s in towns])
     dist = distance_matrix(xy, xy)
@@ -128,11 +149,18 @@ def _county_roads(osm: Osm, rng: np.random.Generator, towns: list[Settlement]) -
             if (i, j) not in pairs
         ),
     )
-    for _, i, j in extra[: max(2, len(towns) // 6)]:
+    for _, i, j in extra[: max(params.min_loops, len(towns) // params.towns_per_loop)]:
         pairs.add((i, j))
     out = []
     for k, (i, j) in enumerate(sorted(pairs)):
-        nodes = road_nodes(osm, rng, towns[i].node, towns[j].node, wiggle=700)
+        nodes = road_nodes(
+            osm,
+            rng,
+            towns[i].node,
+            towns[j].node,
+            wiggle=params.county_road_wiggle_m,
+            spacing=params.node_spacing_m,
+        )
         tags = {"highway": "secondary", "ref": f"X{101 + k}", "name": f"县道X{101 + k}"}
         if k % 3 == 0:
             tags["maxspeed"] = "60"
@@ -141,16 +169,18 @@ def _county_roads(osm: Osm, rng: np.random.Generator, towns: list[Settlement]) -
     return out
 
 
-def seat_streets(osm: Osm, rng: np.random.Generator, seat: Settlement) -> None:
+def seat_streets(
+    osm: Osm, rng: np.random.Generator, seat: Settlement, *, params: DemoParams
+) -> None:
     """An irregular street mesh in the county seat, with a one-way ring."""
-    n, step = 7, 320.0
+    n, step = params.seat_streets, params.seat_block_m
     grid = np.empty((n, n), dtype=int)
     for i in range(n):
         for j in range(n):
             if i == n // 2 and j == n // 2:
                 grid[i, j] = seat.node
                 continue
-            jitter = rng.normal(0, 40, 2)
+            jitter = rng.normal(0, params.seat_jitter_m, 2)
             grid[i, j] = osm.node(
                 seat.x + (i - n // 2) * step + jitter[0], seat.y + (j - n // 2) * step + jitter[1]
             )
@@ -158,7 +188,7 @@ def seat_streets(osm: Osm, rng: np.random.Generator, seat: Settlement) -> None:
     for i in range(n):
         for j in range(n):
             for di, dj in ((1, 0), (0, 1)):
-                if i + di < n and j + dj < n and rng.random() > 0.12:
+                if i + di < n and j + dj < n and rng.random() > params.street_gap_share:
                     street += 1
                     osm.way(
                         [int(grid[i, j]), int(grid[i + di, j + dj])],
@@ -177,6 +207,8 @@ def _village_roads(
     towns: list[Settlement],
     villages: list[Settlement],
     major: list[int],
+    *,
+    params: DemoParams,
 ) -> None:
     """Each village joins the nearest node of the ``major`` roads or a village already
     joined, working outwards from the township seats."""
@@ -194,25 +226,37 @@ def _village_roads(
         v = villages[idx]
         d_major, k_major = major_tree.query((v.x, v.y))
         target, kind = major[k_major], "tertiary"
-        dists, near = vtree.query((v.x, v.y), k=min(9, len(villages)))
+        k_near = min(params.village_neighbours + 1, len(villages))  # itself first
+        dists, near = vtree.query((v.x, v.y), k=k_near)
         dists, near = np.atleast_1d(dists), np.atleast_1d(near)
         reach_m = d_major
         for d, j in zip(dists[1:], near[1:], strict=True):
             # chains of village roads stay short, so every village is near a main road
-            if connected[j] and d < d_major * 0.8 and depth[j] + d < _MAX_CHAIN_M:
+            if (
+                connected[j]
+                and d < d_major * params.chain_shortcut
+                and depth[j] + d < params.max_chain_m
+            ):
                 target, kind, reach_m = villages[j].node, "unclassified", depth[j] + d
                 break
         depth[idx] = reach_m
-        nodes = road_nodes(osm, rng, v.node, target, wiggle=150)
+        nodes = road_nodes(
+            osm,
+            rng,
+            v.node,
+            target,
+            wiggle=params.village_road_wiggle_m,
+            spacing=params.node_spacing_m,
+        )
         tags = {"highway": kind, "name": f"{v.name}村道".replace("村村", "村")}
-        if kind == "tertiary" and rng.random() < 0.3:
+        if kind == "tertiary" and rng.random() < params.tertiary_maxspeed_share:
             tags["maxspeed"] = "40"
         osm.way(nodes, tags)
         connected[idx] = True
         joined = [
             (d, villages[j]) for d, j in zip(dists[2:], near[2:], strict=True) if connected[j]
         ]
-        _loop_or_spur(osm, rng, v, joined)
+        _loop_or_spur(osm, rng, v, joined, params=params)
 
 
 def _loop_or_spur(
@@ -220,23 +264,28 @@ def _loop_or_spur(
     rng: np.random.Generator,
     v: Settlement,
     joined: list[tuple[float, Settlement]],
+    *,
+    params: DemoParams,
 ) -> None:
     """Sometimes a second link from village ``v`` to a neighbour already joined (nearest
     first, with its distance), making a loop; sometimes a dead-end spur into the fields."""
     roll = rng.random()
-    if roll < 0.15:  # a second link makes loops
+    if roll < params.village_loop_share:  # a second link makes loops
         for d, w in joined:
-            if d < 3000:
-                osm.way(
-                    road_nodes(osm, rng, v.node, w.node, wiggle=120),
-                    {"highway": "unclassified"},
+            if d < params.village_loop_max_m:
+                wiggle = params.village_loop_wiggle_m
+                nodes = road_nodes(
+                    osm, rng, v.node, w.node, wiggle=wiggle, spacing=params.node_spacing_m
                 )
+                osm.way(nodes, {"highway": "unclassified"})
                 break
-    elif roll > 0.94:  # a dead-end spur into the fields
+    elif roll > 1 - params.spur_share:  # a dead-end spur into the fields
         ang = rng.uniform(0, 2 * np.pi)
-        length = rng.uniform(500, 1500)
+        length = rng.uniform(*params.spur_length_m)
         end = osm.node(v.x + length * math.cos(ang), v.y + length * math.sin(ang))
         osm.way(
-            road_nodes(osm, rng, v.node, end, wiggle=60),
+            road_nodes(
+                osm, rng, v.node, end, wiggle=params.spur_wiggle_m, spacing=params.node_spacing_m
+            ),
             {"highway": "unclassified", "surface": "unpaved"},
         )

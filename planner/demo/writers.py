@@ -1,8 +1,9 @@
 """Building the demo county and writing its files, as real data arrives.
 
 :func:`build_demo` generates one county (:mod:`planner.demo.layout`,
-:mod:`planner.demo.roads`, :mod:`planner.demo.assets`) around the origin, moves it to its
-real place and writes its files; :func:`build_province` writes several side by side.
+:mod:`planner.demo.roads`, :mod:`planner.demo.assets`, :mod:`planner.demo.power`) around
+the origin, moves it to its real place and writes its files; :func:`build_province`
+writes several side by side.
 """
 
 from __future__ import annotations
@@ -23,13 +24,7 @@ from osmium.osm import mutable
 from pyproj import Transformer
 from rasterio.transform import Affine
 
-from planner.demo.assets import (
-    build_grid,
-    build_places,
-    build_pois,
-    operator_chargers,
-    population_grid,
-)
+from planner.demo.assets import build_places, build_pois, operator_chargers, population_grid
 from planner.demo.layout import (
     Settlement,
     county_polygon,
@@ -39,14 +34,15 @@ from planner.demo.layout import (
     townships,
 )
 from planner.demo.names import PROVINCE_NAMES, QINGXI, DemoIdentity
+from planner.demo.params import DEFAULT_PARAMS, DEFAULT_SEED, DemoParams
+from planner.demo.power import build_grid
 from planner.demo.roads import Osm, build_roads
 from planner.paths import atomic_dir
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SEED = 20261127
-_METRIC_EPSG = 4548  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
-_RASTER_EPSG = 32650  # WGS 84 / UTM zone 50N
+_OSM_EPSG = 4326  # OSM files are in WGS 84
+_PRECISION_DEG = 1e-7  # ~1 cm: the precision GIS and OSM files carry
 
 
 @dataclass
@@ -76,6 +72,7 @@ def build_demo(
     seed: int = DEFAULT_SEED,
     overwrite: bool = True,
     identity: DemoIdentity = QINGXI,
+    params: DemoParams = DEFAULT_PARAMS,
 ) -> Path:
     """Generate the demo county's input files and config.
 
@@ -92,6 +89,8 @@ def build_demo(
         Replace an existing folder.
     identity
         Name, codes and place of the county (default: 青溪县).
+    params
+        Generator knobs (default: the usual demo county's).
 
     Returns
     -------
@@ -106,12 +105,12 @@ def build_demo(
     cfg_path = out_dir / f"{slug}.yaml"
     if cfg_path.exists() and not overwrite:
         return cfg_path
-    to_metric = Transformer.from_crs(4490, _METRIC_EPSG, always_xy=True)
+    to_metric = Transformer.from_crs(params.geographic_epsg, params.metric_epsg, always_xy=True)
     origin = to_metric.transform(*identity.center)
-    gen = _generate(np.random.default_rng(seed), scale)
+    gen = _generate(np.random.default_rng(seed), scale, params=params)
     _move(gen, origin)
     with atomic_dir(out_dir, marker=f"{slug}.yaml") as tmp:
-        _write_files(tmp, gen, identity, scale)
+        _write_files(tmp, gen, identity, scale=scale, params=params)
     logger.info(
         "demo county written to %s: %d townships, %d villages, %d OSM nodes, %d ways",
         out_dir,
@@ -123,20 +122,20 @@ def build_demo(
     return cfg_path
 
 
-def _generate(rng: np.random.Generator, scale: float) -> _County:
+def _generate(rng: np.random.Generator, scale: float, *, params: DemoParams) -> _County:
     """A county around the origin, in metres (the order of the steps fixes the draws)."""
-    radius = 24_000 * math.sqrt(scale)
-    county = county_polygon(rng, radius)
-    people, seats = settlements(rng, county, scale, radius)
+    radius = params.radius_m * math.sqrt(scale)
+    county = county_polygon(rng, radius, params=params)
+    people, seats = settlements(rng, county, scale, radius, params=params)
     towns = [s for s in people if s.kind != "village"]
     villages = [s for s in people if s.kind == "village"]
-    town_polys = townships(county, seats)
+    town_polys = townships(county, seats, params=params)
     osm = Osm()
-    build_roads(osm, rng, county, towns, villages, radius)
-    build_places(osm, towns, villages, rng)
-    build_pois(osm, rng, towns, villages)
-    grid_table = build_grid(osm, rng, towns)
-    outside = outside_villages(rng, county, scale)
+    build_roads(osm, rng, county, towns, villages, radius, params=params)
+    build_places(osm, towns, villages, rng, params=params)
+    build_pois(osm, rng, towns, villages, params=params)
+    grid_table = build_grid(osm, rng, towns, params=params)
+    outside = outside_villages(rng, county, scale, params=params)
     return _County(county, town_polys, people, osm, grid_table, outside)
 
 
@@ -155,26 +154,32 @@ def _move(gen: _County, origin: tuple[float, float]) -> None:
     gen.town_polys = [shift(p) for p in gen.town_polys]
 
 
-def _write_files(folder: Path, gen: _County, identity: DemoIdentity, scale: float) -> None:
+def _write_files(
+    folder: Path, gen: _County, identity: DemoIdentity, *, scale: float, params: DemoParams
+) -> None:
     """All the county's files, in ``folder``."""
     slug = identity.slug
-    to_lonlat = Transformer.from_crs(_METRIC_EPSG, 4326, always_xy=True)
-    to_raster = Transformer.from_crs(_METRIC_EPSG, _RASTER_EPSG, always_xy=True)
-    _write_boundaries(folder / f"{slug}_boundaries.gpkg", gen, identity)
+    to_lonlat = Transformer.from_crs(params.metric_epsg, _OSM_EPSG, always_xy=True)
+    to_raster = Transformer.from_crs(params.metric_epsg, params.raster_epsg, always_xy=True)
+    _write_boundaries(folder / f"{slug}_boundaries.gpkg", gen, identity, params=params)
     _write_osm(folder / f"{slug}.osm.pbf", gen.osm, to_lonlat)
     gen.grid_table.to_csv(folder / f"{slug}_substations.csv", index=False)
     # an operator's charger list as such lists arrive: GBK text, GCJ-02 coordinates
     operator_chargers(gen.towns, to_lonlat).to_csv(
         folder / f"{slug}_operator_chargers.csv", index=False, encoding="gbk"
     )
-    values, transform = population_grid(gen.county, gen.settlements, gen.outside, to_raster)
-    _write_population(folder / f"{slug}_population.tif", values, transform)
+    values, transform = population_grid(
+        gen.county, gen.settlements, gen.outside, to_raster, params=params
+    )
+    _write_population(folder / f"{slug}_population.tif", values, transform, params=params)
     (folder / f"{slug}.yaml").write_text(
         demo_config_text(scale=scale, identity=identity), encoding="utf-8"
     )
 
 
-def _write_boundaries(path: Path, gen: _County, identity: DemoIdentity) -> None:
+def _write_boundaries(
+    path: Path, gen: _County, identity: DemoIdentity, *, params: DemoParams
+) -> None:
     """Layers ``county`` and ``townships`` in EPSG:4490, snapped to 1e-7 degree."""
     towns = gen.towns
     town_gdf = gpd.GeoDataFrame(
@@ -185,24 +190,24 @@ def _write_boundaries(path: Path, gen: _County, identity: DemoIdentity) -> None:
             "kind": ["镇" if t.name.endswith("镇") else "乡" for t in towns],
         },
         geometry=gen.town_polys,
-        crs=_METRIC_EPSG,
-    ).to_crs(4490)
+        crs=params.metric_epsg,
+    ).to_crs(params.geographic_epsg)
     # snap to 1e-7 degree (~1 cm): the precision GIS files carry, and valid polygons
     town_gdf.geometry = shapely.set_precision(
-        shapely.make_valid(town_gdf.geometry.to_numpy()), 1e-7
+        shapely.make_valid(town_gdf.geometry.to_numpy()), _PRECISION_DEG
     )
     county_gdf = gpd.GeoDataFrame(
         {"code": [identity.code], "name": [identity.name], "name_pinyin": [identity.pinyin]},
         geometry=[gen.county],
-        crs=_METRIC_EPSG,
-    ).to_crs(4490)
-    county_gdf.geometry = shapely.set_precision(county_gdf.geometry.to_numpy(), 1e-7)
+        crs=params.metric_epsg,
+    ).to_crs(params.geographic_epsg)
+    county_gdf.geometry = shapely.set_precision(county_gdf.geometry.to_numpy(), _PRECISION_DEG)
     county_gdf.to_file(path, layer="county", engine="pyogrio")
     town_gdf.to_file(path, layer="townships", engine="pyogrio")
 
 
 def _write_osm(path: Path, osm: Osm, to_lonlat: Transformer) -> None:
-    """The OSM elements as ``.osm.pbf``, in WGS 84 to 1e-7 degree."""
+    """The OSM elements as ``.osm.pbf``, in WGS 84 to 1e-7 degree (7 decimals)."""
     xy = np.array(osm.xy)
     lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
     writer = osmium.SimpleWriter(str(path), overwrite=True)
@@ -224,7 +229,9 @@ def _write_osm(path: Path, osm: Osm, to_lonlat: Transformer) -> None:
         writer.close()
 
 
-def _write_population(path: Path, values: np.ndarray, transform: Affine) -> None:
+def _write_population(
+    path: Path, values: np.ndarray, transform: Affine, *, params: DemoParams
+) -> None:
     """People per cell as a Cloud-Optimised GeoTIFF (float32, deflate)."""
     height, width = values.shape
     profile = {
@@ -233,9 +240,9 @@ def _write_population(path: Path, values: np.ndarray, transform: Affine) -> None
         "height": height,
         "count": 1,
         "dtype": "float32",
-        "crs": f"EPSG:{_RASTER_EPSG}",
+        "crs": f"EPSG:{params.raster_epsg}",
         "transform": transform,
-        "nodata": -9999.0,
+        "nodata": params.raster_nodata,
         "compress": "deflate",
     }
     with rasterio.open(path, "w", **profile) as dst:
@@ -291,7 +298,12 @@ def demo_config_text(*, scale: float = 1.0, identity: DemoIdentity = QINGXI) -> 
 
 
 def build_province(
-    out_dir: str | Path, n: int, *, scale: float = 1.0, seed: int = DEFAULT_SEED
+    out_dir: str | Path,
+    n: int,
+    *,
+    scale: float = 1.0,
+    seed: int = DEFAULT_SEED,
+    params: DemoParams = DEFAULT_PARAMS,
 ) -> Path:
     """Generate ``n`` different demo counties side by side, and a batch config for them.
 
@@ -305,6 +317,8 @@ def build_province(
         Scale of each county (see :func:`build_demo`).
     seed
         Base seed; county ``k`` uses ``seed + k``.
+    params
+        Generator knobs of every county (default: the usual demo county's).
 
     Returns
     -------
@@ -316,14 +330,14 @@ def build_province(
         raise ValueError(msg)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    step = 0.7 * math.sqrt(scale)  # degrees between county centres, about 70 km
+    step = params.province_step_deg * math.sqrt(scale)  # between county centres, ~70 km
     counties = []
     for k in range(n):
         slug, name, pinyin = PROVINCE_NAMES[k]
         row, col = divmod(k, 4)
         centre = (QINGXI.center[0] + col * step, QINGXI.center[1] - row * step)
         ident = DemoIdentity(slug, name, pinyin, f"3611{99 - k:02d}", centre)
-        build_demo(out_dir / slug, scale=scale, seed=seed + k, identity=ident)
+        build_demo(out_dir / slug, scale=scale, seed=seed + k, identity=ident, params=params)
         counties.append({"config": f"{slug}/{slug}.yaml"})
     batch = {"output": "runs", "counties": counties}
     path = out_dir / "batch.yaml"
