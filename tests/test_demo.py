@@ -1,5 +1,6 @@
 """The demo county: deterministic, realistic, in real formats."""
 
+import dataclasses
 import re
 
 import geopandas as gpd
@@ -9,7 +10,7 @@ import pytest
 import rasterio
 import shapely
 
-from planner.demo import build_demo
+from planner.demo import DemoParams, build_demo
 from planner.ingest.osm import read_osm
 from planner.network import build_graph
 
@@ -139,3 +140,17 @@ def test_operator_charger_list_is_gbk_gcj02(demo_dir):
     # GCJ-02 puts them hundreds of metres off their true places (read them as gcj02)
     seats = towns.to_crs(4548).geometry.iloc[1:3].centroid
     assert len(pts) == 2 and (pts.to_crs(4548).distance(seats, align=False) > 100).all()
+
+
+def test_params_are_knobs(tmp_path):
+    params = DemoParams()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        params.node_spacing_m = 100.0
+    usual = build_demo(tmp_path / "usual", scale=0.3, seed=7)
+    sparse = build_demo(
+        tmp_path / "sparse", scale=0.3, seed=7, params=DemoParams(node_spacing_m=400.0)
+    )
+    a, b = read_osm(usual.with_suffix(".osm.pbf")), read_osm(sparse.with_suffix(".osm.pbf"))
+    assert len(b.roads.node_ids) < 0.8 * len(a.roads.node_ids)
+    # the knob changes only the roads' nodes: the same settlements, in the same places
+    assert a.places["name"].tolist() == b.places["name"].tolist()

@@ -1,0 +1,140 @@
+"""The demo county's power grid: substations, 35 kV lines and 10 kV feeders.
+
+A 110 kV substation stands at the county seat and 35 kV substations at some township
+seats, linked by 35 kV lines; 10 kV feeders run from each to nearby township seats,
+beside the county roads where one links the two. They become OSM nodes and ways; the
+substation headroom table is returned for :mod:`planner.demo.writers` to write.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from planner.demo.layout import Settlement
+from planner.demo.params import DemoParams
+from planner.demo.roads import Osm, road_nodes
+
+# where things stand, in metres east and north of their seat
+_SUBSTATION_110KV_AT = (350, -250)  # its fence is 100 m x 80 m around this
+_SUBSTATION_35KV_AT = (-200, 180)
+_FEEDER_END_AT = 60  # cross-country feeders end this far east and north of the seat
+
+
+def build_grid(
+    osm: Osm, rng: np.random.Generator, towns: list[Settlement], *, params: DemoParams
+) -> pd.DataFrame:
+    """Substations (110 kV at the seat, 35 kV in some townships) and their lines.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The substation headroom table: ``substation_id``, ``name``, ``voltage_kv``,
+        ``rated_kva``, ``peak_load_kw``.
+    """
+    seat = towns[0]
+    sx, sy = seat.x + _SUBSTATION_110KV_AT[0], seat.y + _SUBSTATION_110KV_AT[1]
+    ring = [osm.node(sx + dx, sy + dy) for dx, dy in ((-50, -40), (50, -40), (50, 40), (-50, 40))]
+    osm.way(
+        [*ring, ring[0]],
+        {
+            "power": "substation",
+            "voltage": "110000;35000;10000",
+            "ref": "QX-110-01",
+            "name": "青溪110kV变电站",
+        },
+    )
+    rows = [("QX-110-01", "青溪110kV变电站", 110, *params.substation_110kv)]
+    hubs = [(seat, (sx, sy))]
+    picks = [t for t in towns[1:] if rng.random() < params.substation_35kv_share] or towns[1:3]
+    for k, t in enumerate(picks):
+        rows.append(_substation_35kv(osm, rng, k, t, (sx, sy), params=params))
+        hubs.append((t, (t.x + _SUBSTATION_35KV_AT[0], t.y + _SUBSTATION_35KV_AT[1])))
+    _feeders(osm, rng, towns, hubs, params=params)
+    return pd.DataFrame(
+        rows, columns=["substation_id", "name", "voltage_kv", "rated_kva", "peak_load_kw"]
+    )
+
+
+def _substation_35kv(
+    osm: Osm,
+    rng: np.random.Generator,
+    k: int,
+    t: Settlement,
+    source: tuple[float, float],
+    *,
+    params: DemoParams,
+) -> tuple[str, str, int, int, int]:
+    """The ``k``-th 35 kV substation, beside township seat ``t``, with its line from the
+    110 kV substation at ``source``; returns its row of the headroom table."""
+    ref = f"QX-35-{k + 1:02d}"
+    x, y = t.x + _SUBSTATION_35KV_AT[0], t.y + _SUBSTATION_35KV_AT[1]
+    osm.node(
+        x,
+        y,
+        {
+            "power": "substation",
+            "voltage": "35000;10000",
+            "ref": ref,
+            "name": f"{t.name[:-1]}35kV变电站",
+        },
+    )
+    large, small = params.rated_35kv_kva
+    rated = large if rng.random() < params.large_35kv_share else small
+    # the power factor 0.9 leaves rated x 0.9 - peak: most have megawatts to spare,
+    # the first is nearly full (300 kW: five 60 kW chargers), so the limit binds
+    if k == 0:
+        peak = rated * params.power_factor - params.first_35kv_spare_kw
+    else:
+        peak = rated * rng.uniform(*params.peak_share)
+    a = osm.node(*source)
+    b = osm.node(x, y)
+    osm.way(
+        road_nodes(osm, rng, a, b, wiggle=params.line_35kv_wiggle_m, spacing=params.node_spacing_m),
+        {"power": "line", "voltage": "35000", "name": f"35kV青{t.name[:1]}线"},
+    )
+    return (ref, f"{t.name[:-1]}35kV变电站", 35, rated, round(peak))
+
+
+def _feeders(
+    osm: Osm,
+    rng: np.random.Generator,
+    towns: list[Settlement],
+    hubs: list[tuple[Settlement, tuple[float, float]]],
+    *,
+    params: DemoParams,
+) -> None:
+    """10 kV feeders from each substation along the county roads to nearby township seats
+    (poles 15 m beside the road), or cross-country where no road links the two seats."""
+    roads_between = {
+        frozenset((w[0], w[-1])): w
+        for w, tags in osm.ways
+        if tags.get("highway") in ("secondary", "trunk")
+    }
+    town_xy = np.array([[t.x, t.y] for t in towns])
+    tree = cKDTree(town_xy)
+    for hub, (x, y) in hubs:
+        _, near = tree.query((hub.x, hub.y), k=min(params.feeder_neighbours + 1, len(towns)))
+        for j in np.atleast_1d(near)[1:]:
+            road = roads_between.get(frozenset((hub.node, towns[j].node)))
+            if road is not None:
+                if road[0] != hub.node:
+                    road = road[::-1]
+                pole = params.pole_offset_m
+                nodes = [osm.node(x, y)] + [
+                    osm.node(osm.xy[n][0] + pole, osm.xy[n][1] + pole) for n in road[::2]
+                ]
+            else:
+                a = osm.node(x, y)
+                b = osm.node(towns[j].x + _FEEDER_END_AT, towns[j].y + _FEEDER_END_AT)
+                wiggle, spacing = params.feeder_wiggle_m, params.node_spacing_m
+                nodes = road_nodes(osm, rng, a, b, wiggle=wiggle, spacing=spacing)
+            osm.way(
+                nodes,
+                {
+                    "power": "minor_line",
+                    "voltage": "10000",
+                    "name": f"10kV{hub.name[:1]}{towns[j].name[:1]}线",
+                },
+            )

@@ -1,0 +1,346 @@
+"""Building the demo county and writing its files, as real data arrives.
+
+:func:`build_demo` generates one county (:mod:`planner.demo.layout`,
+:mod:`planner.demo.roads`, :mod:`planner.demo.assets`, :mod:`planner.demo.power`) around
+the origin, moves it to its real place and writes its files; :func:`build_province`
+writes several side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pandas as pd
+import rasterio
+import shapely
+import yaml
+from osmium.osm import mutable
+from pyproj import Transformer
+from rasterio.transform import Affine
+
+from planner.demo.assets import build_places, build_pois, operator_chargers, population_grid
+from planner.demo.layout import (
+    Settlement,
+    county_polygon,
+    outside_villages,
+    settlements,
+    township_codes,
+    townships,
+)
+from planner.demo.names import PROVINCE_NAMES, QINGXI, DemoIdentity
+from planner.demo.params import DEFAULT_PARAMS, DEFAULT_SEED, DemoParams
+from planner.demo.power import build_grid
+from planner.demo.roads import Osm, build_roads
+from planner.paths import atomic_dir
+
+logger = logging.getLogger(__name__)
+
+_OSM_EPSG = 4326  # OSM files are in WGS 84
+_PRECISION_DEG = 1e-7  # ~1 cm: the precision GIS and OSM files carry
+
+
+@dataclass
+class _County:
+    """A generated county: outline, townships, settlements, OSM elements, tables."""
+
+    county: shapely.Polygon
+    town_polys: list[shapely.Polygon]
+    settlements: list[Settlement]
+    osm: Osm
+    grid_table: pd.DataFrame
+    outside: list[tuple[float, float, float]]
+
+    @property
+    def towns(self) -> list[Settlement]:
+        return [s for s in self.settlements if s.kind != "village"]
+
+    @property
+    def villages(self) -> list[Settlement]:
+        return [s for s in self.settlements if s.kind == "village"]
+
+
+def build_demo(
+    out_dir: str | Path,
+    *,
+    scale: float = 1.0,
+    seed: int = DEFAULT_SEED,
+    overwrite: bool = True,
+    identity: DemoIdentity = QINGXI,
+    params: DemoParams = DEFAULT_PARAMS,
+) -> Path:
+    """Generate the demo county's input files and config.
+
+    Parameters
+    ----------
+    out_dir
+        Folder to write (replaced atomically).
+    scale
+        Multiplies area, townships, villages, people and roads; 1 gives ~300,000 people
+        and ~4,300 road nodes, 20 about 100,000 road nodes.
+    seed
+        Random seed; the same seed and scale give the same files.
+    overwrite
+        Replace an existing folder.
+    identity
+        Name, codes and place of the county (default: 青溪县).
+    params
+        Generator knobs (default: the usual demo county's).
+
+    Returns
+    -------
+    Path
+        The config file.
+    """
+    slug = identity.slug
+    if scale <= 0 or scale > 50:
+        msg = f"--scale must be in (0, 50], got {scale}"
+        raise ValueError(msg)
+    out_dir = Path(out_dir)
+    cfg_path = out_dir / f"{slug}.yaml"
+    if cfg_path.exists() and not overwrite:
+        return cfg_path
+    to_metric = Transformer.from_crs(params.geographic_epsg, params.metric_epsg, always_xy=True)
+    origin = to_metric.transform(*identity.center)
+    gen = _generate(np.random.default_rng(seed), scale, params=params)
+    _move(gen, origin)
+    with atomic_dir(out_dir, marker=f"{slug}.yaml") as tmp:
+        _write_files(tmp, gen, identity, scale=scale, params=params)
+    logger.info(
+        "demo county written to %s: %d townships, %d villages, %d OSM nodes, %d ways",
+        out_dir,
+        len(gen.towns),
+        len(gen.villages),
+        len(gen.osm.xy),
+        len(gen.osm.ways),
+    )
+    return cfg_path
+
+
+def _generate(rng: np.random.Generator, scale: float, *, params: DemoParams) -> _County:
+    """A county around the origin, in metres (the order of the steps fixes the draws)."""
+    radius = params.radius_m * math.sqrt(scale)
+    county = county_polygon(rng, radius, params=params)
+    people, seats = settlements(rng, county, scale, radius, params=params)
+    towns = [s for s in people if s.kind != "village"]
+    villages = [s for s in people if s.kind == "village"]
+    town_polys = townships(county, seats, params=params)
+    osm = Osm()
+    build_roads(osm, rng, county, towns, villages, radius, params=params)
+    build_places(osm, towns, villages, rng, params=params)
+    build_pois(osm, rng, towns, villages, params=params)
+    grid_table = build_grid(osm, rng, towns, params=params)
+    outside = outside_villages(rng, county, scale, params=params)
+    return _County(county, town_polys, people, osm, grid_table, outside)
+
+
+def _move(gen: _County, origin: tuple[float, float]) -> None:
+    """Shift everything from around (0, 0) to the county's real place."""
+    ox, oy = origin
+
+    def shift(geom: shapely.Geometry) -> shapely.Geometry:
+        return shapely.transform(geom, lambda a: a + np.array([ox, oy]))
+
+    gen.osm.xy = [(x + ox, y + oy) for x, y in gen.osm.xy]
+    for s in gen.settlements:
+        s.x, s.y = s.x + ox, s.y + oy
+    gen.outside = [(x + ox, y + oy, p) for x, y, p in gen.outside]
+    gen.county = shift(gen.county)
+    gen.town_polys = [shift(p) for p in gen.town_polys]
+
+
+def _write_files(
+    folder: Path, gen: _County, identity: DemoIdentity, *, scale: float, params: DemoParams
+) -> None:
+    """All the county's files, in ``folder``."""
+    slug = identity.slug
+    to_lonlat = Transformer.from_crs(params.metric_epsg, _OSM_EPSG, always_xy=True)
+    to_raster = Transformer.from_crs(params.metric_epsg, params.raster_epsg, always_xy=True)
+    _write_boundaries(folder / f"{slug}_boundaries.gpkg", gen, identity, params=params)
+    _write_osm(folder / f"{slug}.osm.pbf", gen.osm, to_lonlat)
+    gen.grid_table.to_csv(folder / f"{slug}_substations.csv", index=False)
+    # an operator's charger list as such lists arrive: GBK text, GCJ-02 coordinates
+    operator_chargers(gen.towns, to_lonlat).to_csv(
+        folder / f"{slug}_operator_chargers.csv", index=False, encoding="gbk"
+    )
+    values, transform = population_grid(
+        gen.county, gen.settlements, gen.outside, to_raster, params=params
+    )
+    _write_population(folder / f"{slug}_population.tif", values, transform, params=params)
+    (folder / f"{slug}.yaml").write_text(
+        demo_config_text(scale=scale, identity=identity), encoding="utf-8"
+    )
+
+
+def _write_boundaries(
+    path: Path, gen: _County, identity: DemoIdentity, *, params: DemoParams
+) -> None:
+    """Layers ``county`` and ``townships`` in EPSG:4490, snapped to 1e-7 degree."""
+    towns = gen.towns
+    town_gdf = gpd.GeoDataFrame(
+        {
+            "code": township_codes(towns, identity.code),
+            "name": [t.name for t in towns],
+            "name_pinyin": [t.pinyin for t in towns],
+            "kind": ["镇" if t.name.endswith("镇") else "乡" for t in towns],
+        },
+        geometry=gen.town_polys,
+        crs=params.metric_epsg,
+    ).to_crs(params.geographic_epsg)
+    # snap to 1e-7 degree (~1 cm): the precision GIS files carry, and valid polygons
+    town_gdf.geometry = shapely.set_precision(
+        shapely.make_valid(town_gdf.geometry.to_numpy()), _PRECISION_DEG
+    )
+    county_gdf = gpd.GeoDataFrame(
+        {"code": [identity.code], "name": [identity.name], "name_pinyin": [identity.pinyin]},
+        geometry=[gen.county],
+        crs=params.metric_epsg,
+    ).to_crs(params.geographic_epsg)
+    county_gdf.geometry = shapely.set_precision(county_gdf.geometry.to_numpy(), _PRECISION_DEG)
+    county_gdf.to_file(path, layer="county", engine="pyogrio")
+    town_gdf.to_file(path, layer="townships", engine="pyogrio")
+
+
+def _write_osm(path: Path, osm: Osm, to_lonlat: Transformer) -> None:
+    """The OSM elements as ``.osm.pbf``, in WGS 84 to 1e-7 degree (7 decimals)."""
+    xy = np.array(osm.xy)
+    lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+    writer = osmium.SimpleWriter(str(path), overwrite=True)
+    try:
+        for i in range(len(xy)):
+            writer.add_node(
+                mutable.Node(
+                    id=i + 1,
+                    location=(round(float(lon[i]), 7), round(float(lat[i]), 7)),
+                    tags=osm.node_tags.get(i, {}),
+                    version=1,
+                )
+            )
+        for k, (nodes, tags) in enumerate(osm.ways):
+            writer.add_way(
+                mutable.Way(id=k + 1, nodes=[n + 1 for n in nodes], tags=tags, version=1)
+            )
+    finally:
+        writer.close()
+
+
+def _write_population(
+    path: Path, values: np.ndarray, transform: Affine, *, params: DemoParams
+) -> None:
+    """People per cell as a Cloud-Optimised GeoTIFF (float32, deflate)."""
+    height, width = values.shape
+    profile = {
+        "driver": "COG",
+        "width": width,
+        "height": height,
+        "count": 1,
+        "dtype": "float32",
+        "crs": f"EPSG:{params.raster_epsg}",
+        "transform": transform,
+        "nodata": params.raster_nodata,
+        "compress": "deflate",
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(values.astype(np.float32), 1)
+        dst.update_tags(units="people per cell", source="planner demo (synthetic)")
+
+
+def demo_config_text(*, scale: float = 1.0, identity: DemoIdentity = QINGXI) -> str:
+    """The demo county's YAML config."""
+    slug = identity.slug
+    cfg = {
+        "county": {"name": identity.name, "slug": slug},
+        "inputs": {
+            "boundaries": {
+                "path": f"{slug}_boundaries.gpkg",
+                "county_layer": "county",
+                "township_layer": "townships",
+                "township_id_field": "code",
+                "township_name_field": "name",
+            },
+            "osm": {"path": f"{slug}.osm.pbf"},
+            "population": {"path": f"{slug}_population.tif"},
+            "substations": {"path": f"{slug}_substations.csv"},
+            "chargers": [
+                {
+                    "path": f"{slug}_operator_chargers.csv",
+                    "crs": "gcj02",
+                    "lon_field": "经度",
+                    "lat_field": "纬度",
+                    "name_field": "名称",
+                    "operator_field": "运营商",
+                    "sockets_field": "枪数",
+                }
+            ],
+        },
+        "demand": {"ev_adoption": 0.12},
+        "stations": {
+            "cutoff_min": 15,
+            # small counties keep enough for a station in every township
+            "budget": round(16_000_000 * max(scale, 1.0)),
+            "township_min": True,
+        },
+        # large synthetic counties have a few remote villages beyond 30 min of any site
+        "repair": {"response_min": 30, "unreachable": "error" if scale <= 1 else "warn"},
+        # the time limit is a safety net: every pass stops on its gap, deterministically
+        "solver": {"name": "highs", "time_limit_s": 300, "mip_gap": 0.005, "threads": 1},
+    }
+    head = (
+        "# Demo county config (generated by `planner demo`). Every key is documented in\n"
+        "# planner/config.py; paths are relative to this file.\n"
+    )
+    return head + yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False)
+
+
+def build_province(
+    out_dir: str | Path,
+    n: int,
+    *,
+    scale: float = 1.0,
+    seed: int = DEFAULT_SEED,
+    params: DemoParams = DEFAULT_PARAMS,
+) -> Path:
+    """Generate ``n`` different demo counties side by side, and a batch config for them.
+
+    Parameters
+    ----------
+    out_dir
+        Folder to write: one sub-folder per county and ``batch.yaml``.
+    n
+        Number of counties (1 to 10).
+    scale
+        Scale of each county (see :func:`build_demo`).
+    seed
+        Base seed; county ``k`` uses ``seed + k``.
+    params
+        Generator knobs of every county (default: the usual demo county's).
+
+    Returns
+    -------
+    Path
+        The batch config (see :mod:`planner.batch`).
+    """
+    if not 1 <= n <= len(PROVINCE_NAMES):
+        msg = f"--province must be between 1 and {len(PROVINCE_NAMES)}, got {n}"
+        raise ValueError(msg)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    step = params.province_step_deg * math.sqrt(scale)  # between county centres, ~70 km
+    counties = []
+    for k in range(n):
+        slug, name, pinyin = PROVINCE_NAMES[k]
+        row, col = divmod(k, 4)
+        centre = (QINGXI.center[0] + col * step, QINGXI.center[1] - row * step)
+        ident = DemoIdentity(slug, name, pinyin, f"3611{99 - k:02d}", centre)
+        build_demo(out_dir / slug, scale=scale, seed=seed + k, identity=ident, params=params)
+        counties.append({"config": f"{slug}/{slug}.yaml"})
+    batch = {"output": "runs", "counties": counties}
+    path = out_dir / "batch.yaml"
+    head = "# Batch config (generated by `planner demo --province N`); see planner/batch.py.\n"
+    path.write_text(head + yaml.safe_dump(batch, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
