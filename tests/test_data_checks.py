@@ -13,8 +13,8 @@ import rasterio
 import rasterio.windows
 import shapely
 
+from planner.crs import reproject
 from planner.errors import DataError
-from planner.ingest.crs import reproject
 from planner.ingest.population import read_population
 from tests.conftest import latest
 from tests.test_ingest import write_raster

@@ -208,7 +208,7 @@ def test_a_polygon_invalid_once_projected_does_not_break_the_check(caplog):
 
 
 def test_polygons_made_invalid_by_projection_are_repaired():
-    from planner.ingest.crs import to_crs_valid
+    from planner.crs import to_crs_valid
 
     bow_tie = shapely.Polygon([(0, 0), (1000, 1000), (1000, 0), (0, 1000), (0, 0)])
     towns = gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=[bow_tie, shapely.box(0, 0, 1, 1)])

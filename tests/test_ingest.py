@@ -11,9 +11,9 @@ import shapely
 from osmium.osm import mutable
 from rasterio.transform import from_origin
 
+from planner.crs import reproject
 from planner.errors import DataError
 from planner.ingest.boundaries import read_boundaries, read_layer
-from planner.ingest.crs import reproject
 from planner.ingest.grid import join_headroom, read_substation_table
 from planner.ingest.osm import parse_voltage_kv, read_osm
 from planner.ingest.population import read_population

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from planner.crs import metric_crs
 from planner.ingest.boundaries import read_boundaries, read_layer
 from planner.ingest.county import load_county
-from planner.ingest.crs import metric_crs
 from planner.ingest.osm import read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
 

@@ -11,9 +11,9 @@ import shapely
 from pyproj import CRS
 
 from planner.config import Config, PointTableInput
+from planner.crs import metric_crs, reproject, to_crs_valid
 from planner.datatypes import CountyData, InputFile, OsmData, PopulationGrid, RoadWays
 from planner.ingest.boundaries import check_overlaps, read_boundaries
-from planner.ingest.crs import metric_crs, reproject, to_crs_valid
 from planner.ingest.grid import join_headroom, join_headroom_nearest, read_substation_table
 from planner.ingest.osm import clip_ways, read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
