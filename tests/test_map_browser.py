@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from planner.cli import main
 from planner.ingest.china import wgs84_to_gcj02
+from tests.conftest import latest
 
 CHROMIUM = Path("/usr/bin/chromium")
 PAYLOAD = "<img src=x onerror=alert(1)>"
@@ -35,7 +36,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not ins
 
 @pytest.fixture(scope="module")
 def injected_run(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo run with township 1 named ``PAYLOAD``; returns the output folder."""
+    """The demo run with township 1 named ``PAYLOAD``; returns the run folder."""
     src = tmp_path_factory.mktemp("inject") / "qingxi"
     shutil.copytree(demo_dir, src)
     gpkg = src / "qingxi_boundaries.gpkg"
@@ -52,7 +53,7 @@ def injected_run(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    return out
+    return latest(out)
 
 
 @pytest.fixture(scope="module")
