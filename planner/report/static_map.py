@@ -10,7 +10,6 @@ their code instead (never with empty boxes).
 from __future__ import annotations
 
 import functools
-import io
 import logging
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ import numpy as np
 
 from planner import columns as C
 from planner.ingest.crs import to_crs_valid
+from planner.report.figures import figure_png
 
 logger = logging.getLogger(__name__)
 
@@ -138,15 +138,6 @@ def township_label(name: object, code: object, *, cjk_font: bool) -> str:
     if text and (cjk_font or text.isascii()):
         return text
     return str(code)
-
-
-def _png(fig: object, *, dpi: int) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)  # attaches the Agg canvas to the figure
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
 
 
 def _metric(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
@@ -319,4 +310,4 @@ def _shade_townships(ax: object, towns: gpd.GeoDataFrame) -> list[object]:
 def render_png(fig: object, *, dpi: int = 130) -> bytes:
     """The figure as PNG bytes (Agg), in the same font setting it was drawn with."""
     with figure_style():
-        return _png(fig, dpi=dpi)
+        return figure_png(fig, dpi=dpi)
