@@ -14,17 +14,10 @@ from scipy.spatial import cKDTree
 from planner import columns as C
 from planner.config import CandidatesSection, CostsSection
 from planner.spatial import assign_townships
+from planner.vocab import CLASS_PRIORITY, EXISTING_CLASS
 
 logger = logging.getLogger(__name__)
 
-_PRIORITY = {
-    "township_government": 0,
-    "fuel_station": 1,
-    "transport_hub": 2,
-    "car_park": 3,
-    "commercial_outlet": 4,
-    "institution": 5,
-}
 #: How a site's connection cost was found (the ``connection_basis`` column).
 BASIS_DISTANCE, BASIS_DEFAULT, BASIS_NONE, BASIS_EXISTING = (
     "grid distance",
@@ -157,7 +150,7 @@ def _merge_close(cand: gpd.GeoDataFrame, within_m: float) -> gpd.GeoDataFrame:
     """Keep one site of each group closer than ``within_m`` (the highest-priority class)."""
     if within_m <= 0 or len(cand) < 2:
         return cand
-    cand = cand.assign(_p=cand[C.POLICY_CLASS].map(_PRIORITY)).sort_values(
+    cand = cand.assign(_p=cand[C.POLICY_CLASS].map(CLASS_PRIORITY)).sort_values(
         ["_p", C.OSM_ID], kind="stable"
     )
     xy = np.column_stack([cand.geometry.x, cand.geometry.y])
@@ -253,10 +246,6 @@ def connection_costs_note(candidates: gpd.GeoDataFrame) -> str:
         cost = candidates.loc[candidates[C.CONNECTION_BASIS] == BASIS_DEFAULT, C.CONNECTION_COST]
         return f"default {float(cost.iloc[0]):,.0f} CNY per site"
     return "included"
-
-
-#: Policy class of existing public chargers used as open sites.
-EXISTING_CLASS = "existing_charger"
 
 
 def existing_sites(chargers: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -24,21 +24,12 @@ from pydantic import (
 
 from planner.errors import ConfigError
 from planner.slugs import default_slug
+from planner.vocab import POLICY_CLASSES  # the policy classes of candidate sites
 
 logger = logging.getLogger(__name__)
 
 #: Chinese web-map coordinate systems (not in PROJ), converted to WGS84 at ingest.
 CHINA_SYSTEMS = ("gcj02", "bd09")
-
-#: Policy classes of candidate sites.
-POLICY_CLASSES = (
-    "commercial_outlet",
-    "township_government",
-    "fuel_station",
-    "car_park",
-    "transport_hub",
-    "institution",
-)
 
 
 def _with_defaults(defaults: dict[str, Any], value: object) -> object:

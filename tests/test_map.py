@@ -12,8 +12,10 @@ from pydantic import ValidationError
 
 from planner.config import ReportSection
 from planner.errors import AssetError
-from planner.report import assets, maps
-from planner.report.maps import _basemap_specs, _js_json, write_map
+from planner.report import assets
+from planner.report.map import basemaps, encode, write_map
+from planner.report.map.basemaps import basemap_specs as _basemap_specs
+from planner.report.map.encode import js_json as _js_json
 
 
 def test_demo_map_is_self_contained(demo_run: Path):
@@ -55,14 +57,14 @@ def test_write_map_refuses_cdn_links(tmp_path):
 def test_script_text_cannot_close_its_element():
     text = _js_json({"t": "</script><img src=x onerror=alert(1)> & 'q'"})
     assert "<" not in text and ">" not in text and "&" not in text
-    assert maps._script_safe("a</SCRIPT>b") == "a<\\/SCRIPT>b"
+    assert encode.script_safe("a</SCRIPT>b") == "a<\\/SCRIPT>b"
 
 
 def test_basemaps_default_and_tianditu_key(monkeypatch, caplog):
-    monkeypatch.delenv(maps.TIANDITU_KEY_ENV, raising=False)
-    caplog.set_level(logging.INFO, logger="planner.report.maps")
+    monkeypatch.delenv(basemaps.TIANDITU_KEY_ENV, raising=False)
+    caplog.set_level(logging.INFO, logger="planner.report.map.basemaps")
     labels = [label for label, _ in _basemap_specs(ReportSection())]
-    assert labels[0] == maps.NO_BASEMAP  # offline first: the one shown
+    assert labels[0] == basemaps.NO_BASEMAP  # offline first: the one shown
     assert "OpenStreetMap" in labels
     assert not any("Tianditu" in x for x in labels)  # no key: left out, with a log line
     assert "Tianditu basemaps left out" in caplog.text
@@ -73,14 +75,14 @@ def test_basemaps_default_and_tianditu_key(monkeypatch, caplog):
     assert not specs["天地图 Tianditu (vector)"]["gcj02"]
     assert specs["高德 Gaode/AMap (vector, GCJ-02)"]["gcj02"]
 
-    monkeypatch.setenv(maps.TIANDITU_KEY_ENV, "fromtheenv1234")
+    monkeypatch.setenv(basemaps.TIANDITU_KEY_ENV, "fromtheenv1234")
     specs = dict(_basemap_specs(ReportSection(basemaps=["tianditu_imagery"])))
-    assert list(specs) == [maps.NO_BASEMAP, "天地图 Tianditu (imagery)"]
+    assert list(specs) == [basemaps.NO_BASEMAP, "天地图 Tianditu (imagery)"]
     assert specs["天地图 Tianditu (imagery)"]["tiles"][0]["url"].endswith("tk=fromtheenv1234")
 
-    monkeypatch.setenv(maps.TIANDITU_KEY_ENV, "bad'key\"<x>")
+    monkeypatch.setenv(basemaps.TIANDITU_KEY_ENV, "bad'key\"<x>")
     assert len(_basemap_specs(ReportSection(basemaps=["tianditu_vector"]))) == 1
-    assert list(dict(_basemap_specs(ReportSection(basemaps=[])))) == [maps.NO_BASEMAP]
+    assert list(dict(_basemap_specs(ReportSection(basemaps=[])))) == [basemaps.NO_BASEMAP]
 
 
 def test_report_settings_are_validated():

@@ -18,6 +18,7 @@ import pandas as pd
 
 from planner.datatypes import TaskResult
 from planner.paths import replace_file
+from planner.report.figures import save_png
 from planner.report.formats import safe_cell
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def province_map(run_dirs: list[Path], target: Path) -> None:
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     fig.tight_layout()
-    fig.savefig(target, format="png")
+    save_png(fig, target)
     plt.close(fig)
 
 

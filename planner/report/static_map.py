@@ -10,7 +10,6 @@ their code instead (never with empty boxes).
 from __future__ import annotations
 
 import functools
-import io
 import logging
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ import numpy as np
 
 from planner import columns as C
 from planner.crs import to_crs_valid
+from planner.report.figures import figure_png
 
 logger = logging.getLogger(__name__)
 
@@ -140,15 +140,6 @@ def township_label(name: object, code: object, *, cjk_font: bool) -> str:
     return str(code)
 
 
-def _png(fig: object, *, dpi: int) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)  # attaches the Agg canvas to the figure
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
-
-
 def _metric(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
     towns = layers["townships"]
     crs = towns.crs if towns.crs is not None and towns.crs.is_projected else None
@@ -196,9 +187,7 @@ def plot_plan(
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib import patheffects
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
 
     g = _metric(layers)
     towns = g["townships"]
@@ -211,86 +200,120 @@ def plot_plan(
         handles = _shade_townships(ax, towns)
         county = gpd.GeoSeries([towns.union_all()], crs=towns.crs)
         county.boundary.plot(ax=ax, color="#222222", linewidth=1.6)
-        areas = g.get("service_areas")
-        if areas is not None and len(areas):
-            areas.boundary.plot(ax=ax, color=_STATION, linewidth=0.8, linestyle="--")
-            handles.append(Line2D([], [], color=_STATION, ls="--", label="service areas"))
-        demand = g.get("demand")
-        if demand is not None and len(demand):
-            served = demand[C.COVERED_SHARE].fillna(0) >= 0.999
-            size = 3 + 6 * np.sqrt(demand[C.SESSIONS_DAY].clip(lower=0))
-            ax.scatter(
-                demand.geometry.x[served], demand.geometry.y[served], s=size[served],
-                c="#27ae60", alpha=0.5, linewidths=0,
-            )  # fmt: skip
-            ax.scatter(
-                demand.geometry.x[~served], demand.geometry.y[~served], s=size[~served],
-                c="#c0392b", alpha=0.7, linewidths=0,
-            )  # fmt: skip
-            handles += [
-                Line2D([], [], ls="", marker="o", ms=4, color="#27ae60", label="demand, covered"),
-                Line2D(
-                    [], [], ls="", marker="o", ms=4, color="#c0392b", label="demand, not covered"
-                ),
-            ]
-        existing = g.get("existing_chargers")
-        if existing is not None and len(existing):
-            ax.scatter(
-                existing.geometry.x, existing.geometry.y, s=40, marker="^", c=_EXISTING,
-                edgecolors="#2d3436", linewidths=0.8, zorder=4,
-            )  # fmt: skip
-            handles.append(
-                Line2D([], [], ls="", marker="^", ms=7, mfc=_EXISTING, mec="#2d3436",
-                       label="existing chargers")
-            )  # fmt: skip
-        st = g["stations"]
-        if len(st):
-            ax.scatter(
-                st.geometry.x, st.geometry.y, s=30 + 12 * st[C.CHARGERS].astype(float),
-                c=_STATION, edgecolors="#0b3d91", linewidths=1.2, zorder=5,
-            )  # fmt: skip
-        handles.append(
-            Line2D([], [], ls="", marker="o", ms=9, mfc=_STATION, mec="#0b3d91",
-                   label=f"charging stations ({len(st)}; size: chargers)")
-        )  # fmt: skip
-        rp = g.get("repair_points")
-        if rp is not None and len(rp):
-            ax.scatter(
-                rp.geometry.x, rp.geometry.y, s=70, marker="D", c=_REPAIR,
-                edgecolors="#6d214f", linewidths=1, zorder=6,
-            )  # fmt: skip
-            handles.append(
-                Line2D([], [], ls="", marker="D", ms=7, mfc=_REPAIR, mec="#6d214f",
-                       label=f"repair points ({len(rp)})")
-            )  # fmt: skip
-        halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-        for _, t in towns.iterrows():
-            p = t.geometry.representative_point()
-            ax.annotate(
-                township_label(t[C.TOWNSHIP_NAME], t[C.TOWNSHIP_ID], cjk_font=cjk),
-                (p.x, p.y),
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="#1e272e",
-                zorder=7,
-                path_effects=halo,
-            )
-        pad = 0.03 * max(maxx - minx, maxy - miny)
-        ax.set_xlim(minx - pad, maxx + pad)
-        ax.set_ylim(miny - pad, maxy + pad)
-        ax.set_aspect("equal")
-        ax.set_axis_off()
-        _scale_bar(ax, (minx, miny, maxx, maxy))
-        ax.annotate(
-            "N", xy=(0.96, 0.97), xytext=(0.96, 0.90), xycoords="axes fraction",
-            ha="center", fontsize=10, arrowprops={"arrowstyle": "-|>", "color": "black"},
-        )  # fmt: skip
+        handles += _draw_service_areas(ax, g.get("service_areas"))
+        handles += _draw_demand(ax, g.get("demand"))
+        handles += _draw_sites(ax, g)
+        _label_townships(ax, towns, cjk_font=cjk)
+        _frame(ax, (minx, miny, maxx, maxy))
         ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.85)
         if not cjk and not title.isascii() and title_latin is not None:
             title = title_latin
         ax.set_title(title, fontsize=12)
     return fig
+
+
+def _draw_service_areas(ax: object, areas: gpd.GeoDataFrame | None) -> list[object]:
+    """Outline the repair service areas; returns legend handles."""
+    from matplotlib.lines import Line2D
+
+    if areas is None or not len(areas):
+        return []
+    areas.boundary.plot(ax=ax, color=_STATION, linewidth=0.8, linestyle="--")
+    return [Line2D([], [], color=_STATION, ls="--", label="service areas")]
+
+
+def _draw_demand(ax: object, demand: gpd.GeoDataFrame | None) -> list[object]:
+    """Demand points sized by sessions, covered green and not covered red; legend handles."""
+    from matplotlib.lines import Line2D
+
+    if demand is None or not len(demand):
+        return []
+    served = demand[C.COVERED_SHARE].fillna(0) >= 0.999
+    size = 3 + 6 * np.sqrt(demand[C.SESSIONS_DAY].clip(lower=0))
+    ax.scatter(
+        demand.geometry.x[served], demand.geometry.y[served], s=size[served],
+        c="#27ae60", alpha=0.5, linewidths=0,
+    )  # fmt: skip
+    ax.scatter(
+        demand.geometry.x[~served], demand.geometry.y[~served], s=size[~served],
+        c="#c0392b", alpha=0.7, linewidths=0,
+    )  # fmt: skip
+    return [
+        Line2D([], [], ls="", marker="o", ms=4, color="#27ae60", label="demand, covered"),
+        Line2D([], [], ls="", marker="o", ms=4, color="#c0392b", label="demand, not covered"),
+    ]
+
+
+def _draw_sites(ax: object, g: dict[str, gpd.GeoDataFrame]) -> list[object]:
+    """Existing chargers, stations (sized by chargers) and repair points; legend handles."""
+    from matplotlib.lines import Line2D
+
+    handles = []
+    existing = g.get("existing_chargers")
+    if existing is not None and len(existing):
+        ax.scatter(
+            existing.geometry.x, existing.geometry.y, s=40, marker="^", c=_EXISTING,
+            edgecolors="#2d3436", linewidths=0.8, zorder=4,
+        )  # fmt: skip
+        handles.append(
+            Line2D([], [], ls="", marker="^", ms=7, mfc=_EXISTING, mec="#2d3436",
+                   label="existing chargers")
+        )  # fmt: skip
+    st = g["stations"]
+    if len(st):
+        ax.scatter(
+            st.geometry.x, st.geometry.y, s=30 + 12 * st[C.CHARGERS].astype(float),
+            c=_STATION, edgecolors="#0b3d91", linewidths=1.2, zorder=5,
+        )  # fmt: skip
+    handles.append(
+        Line2D([], [], ls="", marker="o", ms=9, mfc=_STATION, mec="#0b3d91",
+               label=f"charging stations ({len(st)}; size: chargers)")
+    )  # fmt: skip
+    rp = g.get("repair_points")
+    if rp is not None and len(rp):
+        ax.scatter(
+            rp.geometry.x, rp.geometry.y, s=70, marker="D", c=_REPAIR,
+            edgecolors="#6d214f", linewidths=1, zorder=6,
+        )  # fmt: skip
+        handles.append(
+            Line2D([], [], ls="", marker="D", ms=7, mfc=_REPAIR, mec="#6d214f",
+                   label=f"repair points ({len(rp)})")
+        )  # fmt: skip
+    return handles
+
+
+def _label_townships(ax: object, towns: gpd.GeoDataFrame, *, cjk_font: bool) -> None:
+    """Each township's name (or code, see :func:`township_label`) on a white halo."""
+    from matplotlib import patheffects
+
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    for _, t in towns.iterrows():
+        p = t.geometry.representative_point()
+        ax.annotate(
+            township_label(t[C.TOWNSHIP_NAME], t[C.TOWNSHIP_ID], cjk_font=cjk_font),
+            (p.x, p.y),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="#1e272e",
+            zorder=7,
+            path_effects=halo,
+        )
+
+
+def _frame(ax: object, extent: tuple[float, float, float, float]) -> None:
+    """Limits with a margin, equal aspect, no axes; a scale bar and a north arrow."""
+    minx, miny, maxx, maxy = extent
+    pad = 0.03 * max(maxx - minx, maxy - miny)
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    _scale_bar(ax, extent)
+    ax.annotate(
+        "N", xy=(0.96, 0.97), xytext=(0.96, 0.90), xycoords="axes fraction",
+        ha="center", fontsize=10, arrowprops={"arrowstyle": "-|>", "color": "black"},
+    )  # fmt: skip
 
 
 def _shade_townships(ax: object, towns: gpd.GeoDataFrame) -> list[object]:
@@ -319,4 +342,4 @@ def _shade_townships(ax: object, towns: gpd.GeoDataFrame) -> list[object]:
 def render_png(fig: object, *, dpi: int = 130) -> bytes:
     """The figure as PNG bytes (Agg), in the same font setting it was drawn with."""
     with figure_style():
-        return _png(fig, dpi=dpi)
+        return figure_png(fig, dpi=dpi)

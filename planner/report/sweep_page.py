@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import csv
 import html
-import io
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from planner.paths import replace_file
+from planner.report.figures import figure_png
 from planner.report.formats import safe_cell
 
 
@@ -33,10 +33,10 @@ def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _png(fig: plt.Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    """The chart as PNG, its pyplot figure closed."""
+    png = figure_png(fig, dpi=100)
     plt.close(fig)
-    return buf.getvalue()
+    return png
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

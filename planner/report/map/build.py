@@ -1,0 +1,215 @@
+"""Build map.html: the page, its inlined assets, basemaps and overlays; and write it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+from branca.element import Element
+
+from planner import columns as C
+from planner.config import ReportSection
+from planner.datatypes import CountyData, Plan
+from planner.errors import AssetError
+from planner.report.assets import leaflet_assets, leaflet_version, planner_assets
+from planner.report.map.basemaps import GCJ_NOTICE, basemap_specs
+from planner.report.map.elements import Basemap, Call, Overlay
+from planner.report.map.encode import html_text, script_safe
+from planner.report.map.layers import (
+    county_layer,
+    demand_layers,
+    grid_layer,
+    service_area_layer,
+    township_layer,
+)
+from planner.report.map.sites import candidate_layer, existing_layer, repair_layer, station_layer
+
+logger = logging.getLogger(__name__)
+
+_LEAFLET_NOTICE = (
+    "Leaflet {version}, inlined: (c) 2010-2022 Vladimir Agafonkin, (c) 2010-2011 CloudMade; "
+    "BSD 2-Clause licence, see https://github.com/Leaflet/Leaflet/blob/main/LICENSE"
+)
+
+_EXTERNAL = re.compile(
+    r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE
+)
+
+
+def build_map(
+    county: CountyData,
+    townships_out: gpd.GeoDataFrame,
+    demand_out: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    plan: Plan,
+    *,
+    service_areas: gpd.GeoDataFrame | None = None,
+    response_min: float | None = None,
+    settings: ReportSection | None = None,
+) -> folium.Map:
+    """A self-contained Folium map of the plan with one toggleable layer per theme.
+
+    Parameters
+    ----------
+    county
+        Ingested data (boundaries, chargers, grid).
+    townships_out
+        Townships with ``covered_share`` and ``stations``.
+    demand_out
+        Demand points with ``covered_share``.
+    candidates
+        Candidate sites.
+    plan
+        The plan.
+    service_areas
+        Road-network service areas of the repair points (``repair_id`` and polygons, see
+        :func:`planner.isochrones.service_areas`); None leaves the layer out.
+    response_min
+        The repair response time, for the service-area layer's name.
+    settings
+        Basemaps, Tianditu key and simplification (the config's ``report`` section).
+
+    Returns
+    -------
+    folium.Map
+        With Leaflet inlined and no external script or stylesheet; save it with
+        :func:`write_map`, which checks that.
+
+    Raises
+    ------
+    AssetError
+        Leaflet or the planner's map script is not installed.
+    """
+    t0 = time.perf_counter()
+    settings = settings or ReportSection()
+    assets = {"leaflet": leaflet_assets(), "planner": planner_assets()}
+    m, bounds = _blank_map(county)
+    _inline_assets(m, assets, title=f"{county.name}: charging and repair plan")
+    m.add_child(
+        Call("init", {"title": f"{county.name} · charging and repair plan", "notice": GCJ_NOTICE})
+    )
+    for i, (label, spec) in enumerate(basemap_specs(settings)):
+        m.add_child(Basemap(label, spec, show=i == 0))
+    legend: list[dict[str, Any]] = []
+    overlays = _overlays(
+        county,
+        townships_out,
+        demand_out,
+        candidates,
+        plan,
+        service_areas=service_areas,
+        response_min=response_min,
+        simplify_m=settings.map_simplify_m,
+        legend=legend,
+    )
+    for overlay in overlays:
+        m.add_child(overlay)
+    m.add_child(Call("legend", legend))
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.fit_bounds(bounds)
+    logger.info("map: layers built in %.1f s", time.perf_counter() - t0)
+    return m
+
+
+def _blank_map(county: CountyData) -> tuple[folium.Map, list[list[float]]]:
+    """A map without tiles centred on the county, and the county's bounds (lat, lon)."""
+    minx, miny, maxx, maxy = county.county.to_crs(4326).total_bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=10,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+    )
+    return m, [[miny, minx], [maxy, maxx]]
+
+
+def _inline_assets(m: folium.Map, assets: dict[str, tuple[str, str]], *, title: str) -> None:
+    """Title the page and inline the stylesheets and scripts (Leaflet's, the planner's)."""
+    (leaflet_css, leaflet_js), (own_css, own_js) = assets["leaflet"], assets["planner"]
+    # no CDN: Folium's default links go, Leaflet and the planner's script come inline
+    m.default_js = []
+    m.default_css = []
+    fig = m.get_root()
+    fig.title = html_text(title)
+    for name, code in (
+        ("leaflet_css", f"<style>{leaflet_css}</style>"),
+        ("planner_css", f"<style>{own_css}</style>"),
+        ("leaflet_notice", f"<!-- {_LEAFLET_NOTICE.format(version=leaflet_version())} -->"),
+        ("leaflet_js", f"<script>{script_safe(leaflet_js)}</script>"),
+        ("planner_js", f"<script>{script_safe(own_js)}</script>"),
+    ):
+        fig.header.add_child(Element(code), name=name)
+
+
+def _overlays(
+    county: CountyData,
+    townships_out: gpd.GeoDataFrame,
+    demand_out: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    plan: Plan,
+    *,
+    service_areas: gpd.GeoDataFrame | None,
+    response_min: float | None,
+    simplify_m: float,
+    legend: list[dict[str, Any]],
+) -> list[Overlay]:
+    """The overlays in drawing order; their legend entries are appended to ``legend``."""
+    names = dict(zip(townships_out[C.TOWNSHIP_ID], townships_out[C.TOWNSHIP_NAME], strict=True))
+    # polygons first, then lines, then points: each is drawn above the one before
+    overlays = [township_layer(townships_out, simplify_m, legend)]
+    if service_areas is not None:
+        overlays.append(
+            service_area_layer(service_areas, plan.repair_points, response_min, simplify_m)
+        )
+    overlays += [
+        county_layer(county, simplify_m),
+        grid_layer(county, simplify_m, legend),
+        *demand_layers(demand_out, names, legend),
+        candidate_layer(candidates, names, legend),
+        existing_layer(county.chargers),
+        station_layer(plan.stations, names, legend),
+        repair_layer(plan.repair_points, names, legend),
+    ]
+    return overlays
+
+
+def write_map(m: folium.Map, path: str | Path) -> int:
+    """Save the map as one self-contained HTML file.
+
+    Parameters
+    ----------
+    m
+        A map from :func:`build_map`.
+    path
+        The file to write (UTF-8).
+
+    Returns
+    -------
+    int
+        The file's size in bytes.
+
+    Raises
+    ------
+    AssetError
+        The page would load a script, stylesheet or image from the network (a Folium
+        default that was not removed): it would render blank offline.
+    """
+    t0 = time.perf_counter()
+    text = m.get_root().render()
+    bad = _EXTERNAL.search(text)
+    if bad:
+        msg = f"map.html would load {bad.group(0)!r}... from the network; it must be self-contained"
+        raise AssetError(msg)
+    path = Path(path)
+    path.write_text(text, encoding="utf-8")
+    size = path.stat().st_size
+    logger.info(
+        "map: %s, %.1f MB, rendered in %.1f s", path.name, size / 1e6, time.perf_counter() - t0
+    )
+    return size

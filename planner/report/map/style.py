@@ -1,0 +1,191 @@
+"""How map.html looks: colours, marker sizes, Leaflet styles and legend entries.
+
+Policy-class colours and labels come from :mod:`planner.vocab`. Styles are Leaflet
+path options (``color``, ``weight``, ``fillColor``, ...); a legend entry is a title and
+items of a label and a symbol (``shape``, ``color``, ``fill``, ``size``) that ``map.js``
+draws.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from planner.vocab import CLASS_COLOURS, CLASS_LABELS
+
+#: Fill of townships without demand (population 0): grey, not the red of "0% covered".
+NO_DEMAND_COLOUR = "#b2b2b2"
+#: Candidates of a class without a colour of its own.
+OTHER_CLASS_COLOUR = "#333"
+
+_MEDIUM_VOLTAGE = "#e1b12c"
+_HIGH_VOLTAGE = "#c23616"
+_SUBSTATION_EDGE, _SUBSTATION_FILL = "#7f1d1d", "#c23616"
+_UNCOVERED = "#c0392b"
+_SERVICE_AREA = "#8e44ad"
+_STATION_EDGE, _STATION_FILL = "#0b3d91", "#2e86de"
+_REPAIR_EDGE, _REPAIR_FILL = "#6d214f", "#b33771"
+_EXISTING_EDGE, _EXISTING_FILL = "#2d3436", "#fdcb6e"
+
+# -- Leaflet styles of the overlays --------------------------------------------------------
+
+TOWNSHIPS = {"color": "#555", "weight": 1, "fillOpacity": 0.35}
+SERVICE_AREAS = {
+    "color": _SERVICE_AREA,
+    "weight": 1,
+    "opacity": 0.6,
+    "fillColor": _SERVICE_AREA,
+    "fillOpacity": 0.1,
+}
+COUNTY = {"color": "#222", "weight": 3, "fill": False}
+GRID = {"weight": 2}
+SUBSTATION = {
+    "radius": 6,
+    "color": _SUBSTATION_EDGE,
+    "fillColor": _SUBSTATION_FILL,
+    "fillOpacity": 0.9,
+}
+DEMAND = {"stroke": False, "fillOpacity": 0.55}
+UNCOVERED = {"color": _UNCOVERED, "weight": 2, "fill": False, "dashArray": "3 2"}
+CANDIDATES = {"radius": 3.5, "weight": 2, "fillColor": "#fff", "fillOpacity": 0.8}
+EXISTING_CHARGERS = {
+    "radius": 5,
+    "color": _EXISTING_EDGE,
+    "weight": 1.5,
+    "fillColor": _EXISTING_FILL,
+    "fillOpacity": 1,
+}
+STATIONS = {"color": _STATION_EDGE, "weight": 2, "fillColor": _STATION_FILL, "fillOpacity": 0.9}
+REPAIR_POINTS = {"radius": 9, "color": _REPAIR_EDGE, "fillColor": _REPAIR_FILL}
+
+# -- colours and sizes of features ---------------------------------------------------------
+
+
+def share_colour(share: float) -> str:
+    """Red (0) through yellow to green (1)."""
+    share = min(max(share, 0.0), 1.0)
+    if share < 0.5:
+        r, g = 215, int(48 + (215 - 48) * share * 2)
+    else:
+        r, g = int(215 - (215 - 26) * (share - 0.5) * 2), int(215 - (215 - 150) * (share - 0.5) * 2)
+    return f"#{r:02x}{g:02x}40"
+
+
+def demand_colour(share: float) -> str:
+    """Green when covered, orange when partly, red when not."""
+    if share >= 0.999:
+        return "#27ae60"
+    return "#e67e22" if share > 0.001 else "#c0392b"
+
+
+def demand_radius(sessions: float) -> float:
+    """Radius of a demand point of ``sessions`` a day."""
+    return round(min(2 + 1.5 * math.sqrt(max(sessions, 0)), 14), 1)
+
+
+def uncovered_radius(missed: float) -> float:
+    """Radius of the ring of a demand point that misses ``missed`` sessions a day."""
+    # sized by the sessions missed, so that a point 95% covered stays small
+    return round(min(4 + 2 * math.sqrt(missed), 18), 1)
+
+
+def station_radius(chargers: float) -> float:
+    """Radius of a station of ``chargers`` chargers."""
+    return round(5 + 2.4 * math.sqrt(chargers), 1)
+
+
+def line_style(medium_voltage: bool) -> dict[str, Any]:
+    """Style of a power line: one a site can connect to (10 kV) or not."""
+    if medium_voltage:
+        return {"color": _MEDIUM_VOLTAGE, "weight": 1.5}
+    return {"color": _HIGH_VOLTAGE, "weight": 2.5}
+
+
+def class_colour(policy_class: object) -> str:
+    """Colour of a candidate site of ``policy_class``."""
+    return CLASS_COLOURS.get(policy_class, OTHER_CLASS_COLOUR)  # type: ignore[call-overload]
+
+
+# -- legend entries ------------------------------------------------------------------------
+
+
+def _item(label: str, shape: str, **symbol: Any) -> dict[str, Any]:
+    return {"label": label, "symbol": {"shape": shape, **symbol}}
+
+
+def township_legend() -> dict[str, Any]:
+    """Legend of the townships: coverage shares, and no demand."""
+    items = [_item(f"{p:.0%}", "box", fill=share_colour(p)) for p in (0.0, 0.5, 1.0)]
+    items.append(_item("no demand", "box", fill=NO_DEMAND_COLOUR))
+    return {"title": "Townships: sessions covered", "items": items}
+
+
+def grid_legend() -> dict[str, Any]:
+    """Legend of the grid: substations, 10 kV lines and the others."""
+    return {
+        "title": "Grid",
+        "items": [
+            _item("substation", "circle", color=_SUBSTATION_EDGE, fill=_SUBSTATION_FILL),
+            _item("10 kV line", "line", color=_MEDIUM_VOLTAGE),
+            _item("higher voltage, untagged line", "line", color=_HIGH_VOLTAGE),
+        ],
+    }
+
+
+def demand_legend() -> dict[str, Any]:
+    """Legend of demand and uncovered demand."""
+    return {
+        "title": "Demand (size: sessions/day)",
+        "items": [
+            _item("covered", "circle", fill=demand_colour(1)),
+            _item("partly covered", "circle", fill=demand_colour(0.5)),
+            _item("not covered", "circle", fill=demand_colour(0)),
+            _item("uncovered (ring size: sessions missed)", "circle", color=_UNCOVERED),
+        ],
+    }
+
+
+def candidate_legend(classes: Iterable[object]) -> dict[str, Any]:
+    """Legend of the candidates: the policy classes among ``classes``, in vocabulary order."""
+    present = set(classes)
+    return {
+        "title": "Candidates by policy class",
+        "items": [
+            _item(CLASS_LABELS[k], "circle", color=colour, fill="#fff")
+            for k, colour in CLASS_COLOURS.items()
+            if k in present
+        ],
+    }
+
+
+def station_legend(chargers: Iterable[object]) -> dict[str, Any]:
+    """Legend of the stations: the smallest and largest of ``chargers`` (chargers each)."""
+    sizes = sorted({int(x) for x in chargers}) or [0]  # type: ignore[call-overload]
+    return {
+        "title": "Charging stations (size: chargers)",
+        "items": [
+            _item(
+                f"{n} chargers",
+                "circle",
+                color=_STATION_EDGE,
+                fill=_STATION_FILL,
+                size=round(2 * station_radius(n)),
+            )
+            for n in dict.fromkeys([sizes[0], sizes[-1]])
+        ],
+    }
+
+
+def repair_legend() -> dict[str, Any]:
+    """Legend of repair points, their service areas and existing chargers."""
+    return {
+        "title": "Repair",
+        "items": [
+            _item("repair point", "diamond", color=_REPAIR_EDGE, fill=_REPAIR_FILL),
+            _item(
+                "service area (by road)", "box", color=_SERVICE_AREA, fill="rgba(142,68,173,0.15)"
+            ),
+            _item("existing charger", "circle", color=_EXISTING_EDGE, fill=_EXISTING_FILL),
+        ],
+    }
