@@ -29,10 +29,11 @@ from pathlib import Path
 
 from planner import columns as C
 from planner.config import Config, load_config
+from planner.costs import site_capex
 from planner.datatypes import SolveInfo, worst_status
 from planner.demo import build_demo
 from planner.optimize.models import mclp, two_tier
-from planner.optimize.plan import plan_sites, site_cover, station_args, village_cover
+from planner.optimize.plan import plan_sites, site_cover, station_rules, village_cover
 from planner.pipeline import ModelInputs, prepare
 
 HEADER = ("instance", "method", "objective", "bound", "status", "seconds", "gap", "build_seconds")
@@ -62,15 +63,25 @@ def solve_county(
     """
     demand, sites, times = inputs.demand, inputs.sites, inputs.times
     sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
-    args = station_args(demand, sites, inputs.county.townships, config)
+    rules = station_rules(demand, sites, inputs.county.townships, config)
     budget = config.stations.budget
     if method == "classic":
-        sizing = args.pop("sizing")
-        cost = args.pop("site_cost") + sizing.min_chargers * sizing.charger_cost
-        res = mclp(times.demand_to_candidate, sessions, site_cost=cost, budget=budget, **args)
+        sizing = rules.sizing
+        cost = site_capex(rules.site_cost, sizing.min_chargers, sizing.charger_cost)
+        res = mclp(
+            times.demand_to_candidate,
+            sessions,
+            rules,
+            site_cost=cost,
+            sizing=None,
+            budget=budget,
+            solver=config.solver,
+        )
         return res.info
     if method == "stations":
-        return mclp(times.demand_to_candidate, sessions, budget=budget, **args).info
+        return mclp(
+            times.demand_to_candidate, sessions, rules, budget=budget, solver=config.solver
+        ).info
     if method == "plan":
         return _plan(inputs, config, out=out)
     v_cover, _ = village_cover(times, config)
@@ -82,7 +93,8 @@ def solve_county(
         budget=budget,
         repair_cost=config.costs.repair_point_capex,
         repair_cost_at_station=config.costs.repair_at_station_capex,
-        **args,
+        rules=rules,
+        solver=config.solver,
     )
     return res.info
 

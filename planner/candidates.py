@@ -13,6 +13,7 @@ from scipy.spatial import cKDTree
 
 from planner import columns as C
 from planner.config import CandidatesSection, CostsSection
+from planner.costs import fixed_capex
 from planner.spatial import assign_townships
 from planner.vocab import CLASS_PRIORITY, EXISTING_CLASS
 
@@ -140,7 +141,7 @@ def build_candidates(
     cand[C.TOWNSHIP_ID] = assign_townships(cand, townships, label="candidates")
     _attach_grid(cand, substations, power_lines, costs, power_points)
     # a connection cost that is not included adds nothing (the summary says so)
-    cand[C.STATION_CAPEX] = costs.station_capex + cand[C.CONNECTION_COST].fillna(0.0)
+    cand[C.STATION_CAPEX] = fixed_capex(cand[C.CONNECTION_COST], costs)
     counts = cand[C.POLICY_CLASS].value_counts().to_dict()
     logger.info("%d candidates: %s", len(cand), counts)
     return cand

@@ -8,9 +8,10 @@ import pulp
 import pytest
 
 from planner.config import SolverSection
+from planner.costs import site_capex
 from planner.datatypes import SparseTimes
 from planner.errors import InfeasibleError, SolverError
-from planner.optimize import Sizing, lscp, mclp, pcenter, two_tier
+from planner.optimize import Sizing, StationRules, lscp, mclp, pcenter, two_tier
 from planner.optimize.solve import _solve_cbc
 
 HIGHS = SolverSection(name="highs", mip_gap=0.0)
@@ -383,3 +384,43 @@ def test_highs_and_cbc_agree_on_random_two_tier(objective):
     for res in (a, b):  # every village and open station has a repair point in reach
         assert all(res.repair_open[v].any() for v in villages)
         assert all(res.repair_open[sites[j]].any() for j in np.flatnonzero(res.stations.open))
+
+
+def test_station_rules_and_their_keywords_give_the_same_model():
+    # one StationRules argument, keywords overriding its fields, or keywords alone
+    cost = np.array([5.0, 3.0, 2.0, 4.0])
+    rules = StationRules(site_cost=cost, max_sites=2, groups={"T": np.array([1, 2])})
+    by_rules = mclp(reach(), W, rules, solver=HIGHS)
+    by_keywords = mclp(reach(), W, site_cost=cost, max_sites=2, groups=rules.groups, solver=HIGHS)
+    assert by_rules.info.objective == by_keywords.info.objective == pytest.approx(23.0)
+    assert list(by_rules.open) == list(by_keywords.open)
+    assert mclp(reach(), W, rules, groups=None, solver=HIGHS).info.objective == pytest.approx(26)
+    assert rules.max_sites == 2 and rules.groups is not None  # overrides leave it unchanged
+    joint = StationRules(site_cost=np.full(3, 10.0), budget=27.0)
+    res = two_tier(
+        TT_REACH,
+        TT_W,
+        TT_VILLAGES,
+        TT_SITES,
+        joint,
+        repair_cost=5.0,
+        repair_cost_at_station=2.0,
+        solver=HIGHS,
+    )
+    assert res.info.objective == pytest.approx(16.0)
+
+
+def test_station_rules_reject_unknown_fields_and_missing_costs():
+    with pytest.raises(TypeError):
+        mclp(reach(), W, site_cost=np.ones(4), max_site=1, solver=HIGHS)
+    with pytest.raises(TypeError):
+        mclp(reach(), W, max_sites=1, solver=HIGHS)
+    with pytest.raises(ValueError, match="needs min_cover"):
+        mclp(reach(), W, StationRules(site_cost=np.ones(4), objective="cost"), solver=HIGHS)
+
+
+def test_site_capex_is_fixed_cost_plus_chargers_and_nothing_at_existing_sites():
+    fixed = np.array([300_000.0, 350_000.0, 0.0])
+    capex = site_capex(fixed, np.array([2, 3, 4]), 80_000.0, existing=np.array([0, 0, 1]))
+    assert list(capex) == [460_000.0, 590_000.0, 0.0]
+    assert list(site_capex(fixed[:2], 1, 80_000.0)) == [380_000.0, 430_000.0]

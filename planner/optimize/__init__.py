@@ -1,23 +1,29 @@
-"""Optimisation: facility-location models and their solver backends."""
+"""Optimisation: facility-location models and their solver backends.
 
-from planner.optimize.models import (
-    CenterResult,
-    CoverageResult,
-    CoverResult,
-    Sizing,
-    TwoTierResult,
-    lscp,
-    mclp,
-    pcenter,
-    two_tier,
-)
+One module per model family, each with its formulation in its docstring:
+:mod:`~planner.optimize.mclp` (maximal covering, sized stations),
+:mod:`~planner.optimize.two_tier` (stations and repair points under one budget),
+:mod:`~planner.optimize.lscp` (set covering), :mod:`~planner.optimize.pcenter`; the shared
+station block is :mod:`~planner.optimize.station`, the station rules and results
+:mod:`~planner.optimize.rules`. Planning a county from its tables is
+:mod:`~planner.optimize.plan` (with :mod:`~planner.optimize.diagnose`,
+:mod:`~planner.optimize.inputs`, :mod:`~planner.optimize.curve` and
+:mod:`~planner.optimize.tables`).
+"""
+
+from planner.optimize.lscp import CoverResult, lscp
+from planner.optimize.mclp import mclp
+from planner.optimize.pcenter import CenterResult, pcenter
+from planner.optimize.rules import CoverageResult, Sizing, StationRules
 from planner.optimize.solve import solve
+from planner.optimize.two_tier import TwoTierResult, two_tier
 
 __all__ = [
     "CenterResult",
     "CoverResult",
     "CoverageResult",
     "Sizing",
+    "StationRules",
     "TwoTierResult",
     "lscp",
     "mclp",

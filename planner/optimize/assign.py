@@ -17,7 +17,7 @@ from scipy.optimize import linprog
 
 from planner.datatypes import SparseTimes
 from planner.errors import SolverError
-from planner.optimize.models import CoverageResult, Sizing
+from planner.optimize.rules import CoverageResult, Sizing
 
 #: Shares below this are dropped from the assignment (LP round-off).
 _TINY = 1e-7

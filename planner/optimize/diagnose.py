@@ -1,0 +1,217 @@
+"""Why a station model cannot be feasible, found before solving.
+
+:func:`station_problems` checks the configured limits against the candidate sites (and,
+when given, the demand in reach) and names every cause it finds, so that
+:func:`~planner.optimize.plan.plan_sites` can refuse an infeasible set-up with a message
+that says what to change instead of a solver's bare "infeasible".
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner import columns as C
+from planner.config import Config
+from planner.costs import site_capex
+from planner.datatypes import TravelTimes
+from planner.errors import ConfigError
+from planner.optimize.inputs import names_list, site_indices
+
+
+def station_problems(
+    candidates: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame,
+    config: Config,
+    *,
+    demand: gpd.GeoDataFrame | None = None,
+    times: TravelTimes | None = None,
+) -> list[str]:
+    """Reasons the station model cannot be feasible, found before solving.
+
+    Parameters
+    ----------
+    candidates
+        With ``township_id`` and ``station_capex``.
+    townships
+        With ``township_id`` and ``township_name``.
+    config
+        Station limits and costs.
+    demand, times
+        When given, a coverage target above the demand in reach of any site is found.
+
+    Returns
+    -------
+    list of str
+        Empty when nothing is wrong.
+
+    Raises
+    ------
+    ConfigError
+        When a site is both required and excluded.
+    """
+    st = config.stations
+    # the cheapest station at each site: its fixed cost and the fewest chargers
+    fixed = candidates[C.STATION_CAPEX]
+    min_station = pd.Series(
+        site_capex(fixed, st.min_chargers, config.costs.charger_capex), index=candidates.index
+    )
+    required = site_indices(candidates, st.required)
+    excluded = site_indices(candidates, st.excluded)
+    both = np.intersect1d(required, excluded)
+    if len(both):
+        ids = candidates[C.OSM_ID].to_numpy()[both].tolist()
+        msg = f"stations.required and stations.excluded both name {names_list(ids)}"
+        raise ConfigError(msg)
+    causes, too_small = _required_problems(candidates, required, min_station, config)
+    if demand is not None and times is not None and st.min_coverage_share is not None:
+        causes += _coverage_problems(candidates, demand, times, required, config)
+    new = (
+        candidates[C.EXISTING_CHARGERS].fillna(0).to_numpy() == 0
+        if C.EXISTING_CHARGERS in candidates.columns
+        else np.ones(len(candidates), dtype=bool)
+    )
+    # existing chargers cost nothing
+    min_station = pd.Series(
+        site_capex(fixed, st.min_chargers, config.costs.charger_capex, existing=~new),
+        index=candidates.index,
+    )
+    if st.budget is not None and new.any() and st.budget < float(min_station[new].min()):
+        causes.append(
+            f"stations.budget {st.budget:,.0f} is below the cheapest station "
+            f"({float(min_station[new].min()):,.0f} CNY with {st.min_chargers} chargers)"
+        )
+    if st.township_min:
+        causes += _township_problems(
+            candidates, townships, config, usable=~too_small, excluded=excluded, cost=min_station
+        )
+    return causes
+
+
+def _required_problems(
+    candidates: gpd.GeoDataFrame, required: np.ndarray, min_station: pd.Series, config: Config
+) -> tuple[list[str], pd.Series]:
+    """Required stations beyond the count, the budget or their substations' headroom.
+
+    Also returns which sites are fed by a substation without headroom for a station
+    (all False when headroom is not respected).
+    """
+    st = config.stations
+    causes = []
+    if st.max_stations is not None and len(required) > st.max_stations:
+        causes.append(
+            f"{len(required)} required stations exceed stations.max_stations={st.max_stations}"
+        )
+    if st.budget is not None and len(required):
+        need = float(min_station.iloc[required].sum())
+        if need > st.budget:
+            causes.append(
+                f"the required stations cost at least {need:,.0f} CNY, above stations.budget "
+                f"{st.budget:,.0f}"
+            )
+    if not st.respect_headroom:
+        return causes, pd.Series(False, index=candidates.index)
+    too_small = candidates[C.HEADROOM_KW] < st.min_chargers * st.charger_kw
+    if too_small.iloc[required].any() if len(required) else False:
+        ids = candidates[C.OSM_ID].to_numpy()[required][too_small.iloc[required].to_numpy()]
+        causes.append(
+            f"required stations {names_list(ids.tolist())} are fed by substations without "
+            f"headroom for {st.min_chargers} chargers"
+        )
+    return causes, too_small
+
+
+def _coverage_problems(
+    candidates: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    times: TravelTimes,
+    required: np.ndarray,
+    config: Config,
+) -> list[str]:
+    """A coverage target above the sessions in reach, or above what stations can serve."""
+    st = config.stations
+    assert st.min_coverage_share is not None
+    causes = []
+    sessions = demand[C.SESSIONS_DAY].to_numpy(dtype=float)
+    reachable = np.zeros(len(sessions), dtype=bool)
+    reachable[times.demand_to_candidate.rows] = True
+    total = float(sessions.sum())
+    share = float(sessions[reachable].sum()) / total if total > 0 else 0.0
+    if share + 1e-9 < st.min_coverage_share:
+        causes.append(
+            f"stations.min_coverage_share={st.min_coverage_share:g} but only {share:.1%} "
+            f"of the sessions are within {st.cutoff_min:g} min of any candidate site"
+        )
+    # the most every site could serve: max chargers at new sites (fewer where the
+    # station count caps them), the installed points at existing ones
+    installed = (
+        candidates[C.EXISTING_CHARGERS].fillna(0).to_numpy()
+        if C.EXISTING_CHARGERS in candidates.columns
+        else np.zeros(len(candidates))
+    )
+    n_new = int((installed == 0).sum())
+    if st.max_stations is not None:
+        n_new = min(n_new, st.max_stations + len(required))
+    capacity = st.sessions_per_charger_per_day * (n_new * st.max_chargers + installed.sum())
+    need = st.min_coverage_share * total
+    if capacity + 1e-9 < need:
+        causes.append(
+            f"stations.min_coverage_share={st.min_coverage_share:g} needs {need:,.0f} "
+            f"sessions/day but the stations can serve at most {capacity:,.0f} "
+            f"({n_new} stations x {st.max_chargers} chargers x "
+            f"{st.sessions_per_charger_per_day:g} sessions, plus existing chargers)"
+        )
+    return causes
+
+
+def _township_problems(
+    candidates: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame,
+    config: Config,
+    *,
+    usable: pd.Series,
+    excluded: np.ndarray,
+    cost: pd.Series,
+) -> list[str]:
+    """Townships the township minimum cannot serve: no site, no usable site, no money.
+
+    ``usable`` marks the sites with headroom for a station, ``cost`` is the cheapest
+    station at each site (0 at existing chargers).
+    """
+    st = config.stations
+    causes = []
+    has = set(candidates[C.TOWNSHIP_ID])
+    empty = townships[~townships[C.TOWNSHIP_ID].isin(has)]
+    if len(empty):
+        names = [f"{r[C.TOWNSHIP_NAME]} ({r[C.TOWNSHIP_ID]})" for _, r in empty.iterrows()]
+        causes.append(
+            f"{len(empty)} townships have no candidate site but stations.township_min "
+            f"is on: {names_list(names)}"
+        )
+    usable = usable.copy()
+    usable.iloc[excluded] = False
+    blocked = townships[
+        townships[C.TOWNSHIP_ID].isin(has)
+        & ~townships[C.TOWNSHIP_ID].isin(set(candidates.loc[usable, C.TOWNSHIP_ID]))
+    ]
+    if len(blocked):
+        names = [f"{r[C.TOWNSHIP_NAME]} ({r[C.TOWNSHIP_ID]})" for _, r in blocked.iterrows()]
+        causes.append(
+            f"in {len(blocked)} townships every candidate is excluded or fed by a "
+            f"substation without headroom for {st.min_chargers} chargers: {names_list(names)}"
+        )
+    n_needed = len(townships) - len(empty)
+    if st.max_stations is not None and st.max_stations < n_needed:
+        causes.append(
+            f"stations.max_stations={st.max_stations} is below the {n_needed} townships "
+            "that each need a station"
+        )
+    if st.budget is not None and len(candidates):
+        cheapest = cost.groupby(candidates[C.TOWNSHIP_ID]).min()
+        if st.budget < float(cheapest.sum()):
+            causes.append(
+                f"stations.budget {st.budget:,.0f} is below the {float(cheapest.sum()):,.0f} "
+                "CNY needed for the cheapest station in every township"
+            )
+    return causes

@@ -1,0 +1,378 @@
+r"""The station block shared by the covering models: open sites, chargers, served demand.
+
+:func:`~planner.optimize.mclp.mclp` and :func:`~planner.optimize.two_tier.two_tier` build
+their station tier here (:func:`station_block`), from the station-side data and rules of a
+plan (:class:`StationRules`), and read their plan back as a :class:`CoverageResult`.
+
+Sets
+    ``I`` demand points, ``J`` candidate sites, ``E`` (subset of ``J``) existing public
+    chargers, ``N_i`` the sites within the cutoff of demand ``i``; demand points with the
+    same ``N_i`` (and, with sizing, the same value per session ``w_i / s_i``; with the time
+    objective the same drive times too) are merged into one group ``g`` beforehand, an
+    exact reduction undone in the result (:func:`aggregate`).
+
+Data
+    ``w_g`` value of covering a group (the sum of its ``w_i``), ``s_g`` its sessions/day,
+    ``f_j`` fixed cost of a station (0 for ``j`` in ``E``), ``c`` cost per charger, ``q``
+    sessions/day a charger serves, ``n_min``, ``n_max`` chargers at a new station, ``k_j``
+    chargers installed at ``j`` in ``E``, ``K`` kW per charger, ``H_S`` headroom of
+    substation ``S``.
+
+Variables
+    ``x_j`` in {0,1} station open (fixed to 1 on ``E``); without sizing ``0 <= z_g <= 1``
+    share of group ``g`` covered; with sizing ``y_gj >= 0`` share of ``g`` served by ``j``
+    and ``n_j`` integer chargers.
+
+Constraints without sizing::
+
+    z_g <= sum_{j in N_g} x_j                     for every group g
+
+Constraints with sizing::
+
+    sum_{j in N_g} y_gj <= 1                      for every group g
+    y_gj <= x_j                                   j new, and s_g = 0 or ``link``
+    sum_g s_g y_gj - q n_j <= 0                   for every site j
+    n_min x_j <= n_j <= n_max x_j                 for every new site j
+    n_j = k_j                                     for every j in E
+    sum_{j in S, j new} K n_j <= H_S              for every substation S with headroom
+
+Expressions handed to the model
+    covered weight ``sum_g w_g z_g`` (or ``sum_gj w_g y_gj``); capex
+    ``sum_j f_j x_j + c sum_{j new} n_j``; drive time ``sum_gj (sum_{i in g} s_i t_ij) y_gj``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pulp
+
+from planner.datatypes import SolveInfo, SparseTimes
+from planner.optimize.problem import (
+    add_count_limit,
+    add_fixed,
+    add_group_minimum,
+    add_min_cover,
+    site_vars,
+)
+from planner.optimize.rules import CoverageResult, Objective, Sizing, StationRules, indices
+
+#: A binary variable above this is on.
+ON = 0.5
+
+Terms = list[tuple[pulp.LpVariable, float]]
+
+
+class StationBlock:
+    """Station variables and coverage constraints shared by the covering models.
+
+    Adds to ``prob`` the open variables ``x_j``, the coverage variables (``z_g`` per
+    aggregated demand group without sizing; ``y_gj`` and integer chargers ``n_j`` with
+    it) and their linking constraints (see the module docstring); exposes the covered
+    weight and the cost terms for the caller's objective and budget, and turns the solved
+    values into a :class:`~planner.optimize.rules.CoverageResult`.
+    """
+
+    def __init__(
+        self,
+        prob: pulp.LpProblem,
+        reach: SparseTimes,
+        weight: np.ndarray,
+        site_cost: np.ndarray,
+        sizing: Sizing | None,
+        existing: np.ndarray,
+        *,
+        link: bool = False,
+        by_time: bool = False,
+    ) -> None:
+        self.reach, self.sizing = reach, sizing
+        n_dem, n_site = reach.shape
+        self.weight = np.asarray(weight, dtype=float)
+        self.is_existing = np.zeros(n_site, dtype=bool)
+        self.is_existing[existing] = True
+        if sizing is None:
+            ratio = np.zeros(n_dem)
+        else:
+            self.sessions = np.asarray(sizing.sessions, dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(self.sessions > 0, self.weight / self.sessions, np.nan)
+        # demand points with the same sites in reach (and value per session) are one point
+        self.group, self.g_rows, self.g_cols = aggregate(reach, ratio, by_time=by_time)
+        self.n_grp = int(self.group.max()) + 1 if len(self.group) else 0
+        self.member = self.group >= 0
+        g_weight = self._by_group(self.weight)
+        self.x = site_vars(prob, n_site)
+        for j in existing:
+            self.x[int(j)].lowBound = 1
+        self.new_x = [v for v, e in zip(self.x, self.is_existing, strict=True) if not e]
+        cost = np.where(self.is_existing, 0.0, np.asarray(site_cost, dtype=float))
+        self.cost_terms: Terms = [(v, float(c)) for v, c in zip(self.x, cost, strict=True) if c]
+        if sizing is None:
+            self._add_coverage(prob, g_weight)
+        else:
+            self._add_sizing(prob, sizing, g_weight, link=link)
+
+    def _by_group(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` over the members of each group."""
+        member = self.member
+        return np.bincount(self.group[member], weights=values[member], minlength=self.n_grp)
+
+    def _add_coverage(self, prob: pulp.LpProblem, g_weight: np.ndarray) -> None:
+        """Without sizing: ``z_g <= sum_{j in N_g} x_j``."""
+        n_grp, n_site = self.n_grp, self.reach.shape[1]
+        self.z = [prob.add_variable(f"z_{g}", lowBound=0, upBound=1) for g in range(n_grp)]
+        by_grp = SparseTimes(self.g_rows, self.g_cols, np.zeros(len(self.g_rows)), (n_grp, n_site))
+        for g, sites in enumerate(by_grp.neighbours()):
+            prob += self.z[g] <= pulp.lpSum(self.x[j] for j in sites), f"cover_{g}"
+        self.cover = pulp.LpAffineExpression(
+            [(self.z[g], float(g_weight[g])) for g in range(n_grp) if g_weight[g] > 0]
+        )
+
+    def _add_chargers(self, prob: pulp.LpProblem, sizing: Sizing) -> None:
+        """``n_j``: integer up to ``n_max`` at new sites, the installed count at existing."""
+        installed = (
+            np.zeros(len(self.x), dtype=int)
+            if sizing.installed is None
+            else np.asarray(sizing.installed, dtype=int)
+        )
+        self.n = []
+        for j in range(len(self.x)):
+            if self.is_existing[j]:
+                k = int(installed[j])
+                self.n.append(prob.add_variable(f"n_{j}", lowBound=k, upBound=k))
+            else:
+                self.n.append(
+                    prob.add_variable(
+                        f"n_{j}", lowBound=0, upBound=sizing.max_chargers, cat=pulp.LpInteger
+                    )
+                )
+
+    def _add_sizing(
+        self, prob: pulp.LpProblem, sizing: Sizing, g_weight: np.ndarray, *, link: bool
+    ) -> None:
+        """With sizing: flows ``y_gj``, chargers ``n_j`` and their rows."""
+        n_grp, n_site = self.n_grp, len(self.x)
+        g_sessions = self._by_group(self.sessions)
+        self._add_chargers(prob, sizing)
+        self.y = [prob.add_variable(f"y_{k}", lowBound=0) for k in range(len(self.g_rows))]
+        served: list[Terms] = [[] for _ in range(n_grp)]
+        load: list[Terms] = [[] for _ in range(n_site)]
+        for k, (g, j) in enumerate(zip(self.g_rows.tolist(), self.g_cols.tolist(), strict=True)):
+            served[g].append((self.y[k], 1.0))
+            load[j].append((self.y[k], float(g_sessions[g])))
+            if not self.is_existing[j] and (g_sessions[g] <= 0 or link):
+                # implied by the capacity row for demand with sessions (see mclp)
+                prob += self.y[k] <= self.x[j], f"open_{k}"
+        for g in range(n_grp):
+            prob += pulp.LpAffineExpression(served[g]) <= 1, f"serve_{g}"
+        for j in range(n_site):
+            if load[j]:
+                prob += (
+                    pulp.LpAffineExpression(load[j]) - sizing.per_charger * self.n[j] <= 0,
+                    f"capacity_{j}",
+                )
+            if not self.is_existing[j]:
+                prob += self.n[j] - sizing.min_chargers * self.x[j] >= 0, f"min_chargers_{j}"
+                prob += self.n[j] - sizing.max_chargers * self.x[j] <= 0, f"max_chargers_{j}"
+        for k, (sites, limit_kw) in enumerate(sizing.headroom):
+            new = [int(j) for j in sites if not self.is_existing[int(j)]]
+            prob += (
+                pulp.lpSum(sizing.charger_kw * self.n[j] for j in new) <= max(limit_kw, 0.0),
+                f"headroom_{k}",
+            )
+        if sizing.charger_cost:
+            self.cost_terms += [
+                (self.n[j], sizing.charger_cost) for j in range(n_site) if not self.is_existing[j]
+            ]
+        self.cover = pulp.LpAffineExpression(
+            [
+                (self.y[k], float(g_weight[g]))
+                for k, g in enumerate(self.g_rows.tolist())
+                if g_weight[g] > 0
+            ]
+        )
+        drive = self._drive_minutes()
+        self.drive_time = pulp.LpAffineExpression(
+            [(self.y[k], float(c)) for k, c in enumerate(drive.tolist()) if c > 0]
+        )
+
+    def _drive_minutes(self) -> np.ndarray:
+        """Session-minutes of each (group, site) pair at full share: ``sum_i s_i t_ij``.
+
+        The members of a group share its flows in proportion to their sessions, so this
+        is the exact drive time of the model's flows.
+        """
+        reach = self.reach
+        g = self.group[reach.rows]
+        keep = g >= 0
+        n_site = reach.shape[1]
+        keys = self.g_rows * n_site + self.g_cols  # ascending: groups in order, sites sorted
+        pos = np.searchsorted(keys, g[keep] * n_site + reach.cols[keep])
+        weights = self.sessions[reach.rows[keep]] * reach.minutes[keep]
+        return np.bincount(pos, weights=weights, minlength=len(keys))
+
+    def objective(self, kind: str, cost_terms: Terms) -> pulp.LpAffineExpression:
+        """The objective row: covered demand, capex (``cost_terms``) or drive time."""
+        if kind == "coverage":
+            return self.cover
+        if kind == "time":
+            return self.drive_time
+        return pulp.LpAffineExpression(cost_terms)
+
+    def values(self) -> list[pulp.LpVariable]:
+        """The decision variables, for warm starts."""
+        return self.x + (self.n + self.y if self.sizing is not None else self.z)
+
+    def result(self, info: SolveInfo) -> CoverageResult:
+        """The solved plan."""
+        # existing sites may be in no row at all, and then PuLP does not pass them on
+        is_open = np.array([(v.value() or 0) > ON for v in self.x]) | self.is_existing
+        flows = self._nearest_flows(is_open) if self.sizing is None else self._flows(is_open)
+        fr, fc, fm, share, covered, chargers = flows
+        return CoverageResult(
+            open=is_open,
+            chargers=chargers,
+            flow_rows=fr,
+            flow_cols=fc,
+            flow_share=share,
+            covered=covered,
+            info=info,
+            flow_minutes=fm,
+        )
+
+    def _nearest_flows(self, is_open: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Without sizing: each covered point served by its nearest open site."""
+        reach, group = self.reach, self.group
+        rows, cols = reach.rows, reach.cols
+        zg = np.array([min(1.0, max(0.0, v.value() or 0)) for v in self.z])
+        covered = np.where(self.member, zg[np.maximum(group, 0)] if self.n_grp else 0.0, 0.0)
+        ok = is_open[cols]
+        r, c, m = rows[ok], cols[ok], reach.minutes[ok]
+        order = np.lexsort((m, r))
+        r, c, m = r[order], c[order], m[order]
+        first = np.unique(r, return_index=True)[1]
+        fr, fc, fm = r[first], c[first], m[first]
+        share = covered[fr]
+        keep = share > 0
+        chargers = np.zeros(reach.shape[1], dtype=int)
+        return fr[keep], fc[keep], fm[keep], share[keep], covered, chargers
+
+    def _flows(self, is_open: np.ndarray) -> tuple[np.ndarray, ...]:
+        """With sizing: the model's flows per demand point, chargers for their load."""
+        reach, sizing, group = self.reach, self.sizing, self.group
+        assert sizing is not None
+        n_dem, n_site = reach.shape
+        rows, cols = reach.rows, reach.cols
+        yg = np.array([max(0.0, v.value() or 0.0) for v in self.y])
+        yg[~is_open[self.g_cols]] = 0.0
+        pairs = zip(self.g_rows.tolist(), self.g_cols.tolist(), strict=True)
+        flow = dict(zip(pairs, yg.tolist(), strict=True))
+        share_all = np.array(
+            [
+                flow.get((g, j), 0.0) if g >= 0 else 0.0
+                for g, j in zip(group[rows].tolist(), cols.tolist(), strict=True)
+            ]
+        )
+        keep = share_all > 1e-7
+        fr, fc, share = rows[keep], cols[keep], share_all[keep]
+        fm = reach.minutes[keep]
+        covered = np.minimum(1.0, np.bincount(fr, weights=share, minlength=n_dem))
+        site_load = np.bincount(fc, weights=self.sessions[fr] * share, minlength=n_site)
+        need = np.ceil(site_load / sizing.per_charger - 1e-6).astype(int)
+        chargers = np.where(is_open, np.clip(need, sizing.min_chargers, sizing.max_chargers), 0)
+        installed = np.zeros(n_site, dtype=int) if sizing.installed is None else sizing.installed
+        chargers = np.where(self.is_existing, installed, chargers)
+        return fr, fc, fm, share, covered, chargers
+
+
+def station_block(
+    prob: pulp.LpProblem,
+    reach: SparseTimes,
+    weight: np.ndarray,
+    site_cost: np.ndarray,
+    sizing: Sizing | None,
+    existing: np.ndarray | None,
+    objective: Objective | str,
+) -> StationBlock:
+    """The station block for an objective: linking rows for cost and time, exact times
+    for time (see :func:`~planner.optimize.mclp.mclp`)."""
+    return StationBlock(
+        prob,
+        reach,
+        weight,
+        site_cost,
+        sizing,
+        indices(existing),
+        link=objective != "coverage",
+        by_time=objective == "time",
+    )
+
+
+def set_start(block: StationBlock, start: CoverageResult) -> None:
+    """Put a previous plan into the block's variables (a MIP start)."""
+    for v, on in zip(block.x, start.open, strict=True):
+        v.setInitialValue(1.0 if on else 0.0)
+    if block.sizing is None:
+        group = block.group
+        for g, v in enumerate(block.z):
+            rows = np.flatnonzero(group == g)
+            v.setInitialValue(float(start.covered[rows].min()) if len(rows) else 0.0)
+        return
+    for v, n in zip(block.n, start.chargers, strict=True):
+        v.setInitialValue(float(n))
+    flow: dict[tuple[int, int], float] = {}
+    for i, j, share in zip(
+        start.flow_rows.tolist(), start.flow_cols.tolist(), start.flow_share.tolist(), strict=True
+    ):
+        g = int(block.group[i])
+        flow[(g, j)] = min(flow.get((g, j), 1.0), share)
+    for k, (g, j) in enumerate(zip(block.g_rows.tolist(), block.g_cols.tolist(), strict=True)):
+        block.y[k].setInitialValue(flow.get((g, j), 0.0))
+
+
+def aggregate(
+    reach: SparseTimes, ratio: np.ndarray, *, by_time: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group demand rows that have the same sites in reach and the same ``ratio``.
+
+    With ``by_time`` the rows must also have the same drive times to those sites.
+    Returns the group of each row (-1 for rows with no site in reach) and the pairs
+    (group, site) of the aggregated reach. Rows with a NaN ratio stay on their own.
+    """
+    groups: dict[tuple, int] = {}
+    group = np.full(reach.shape[0], -1, dtype=np.int64)
+    g_rows: list[np.ndarray] = []
+    g_cols: list[np.ndarray] = []
+    order = np.lexsort((reach.cols, reach.rows))
+    bounds = np.cumsum(np.bincount(reach.rows, minlength=reach.shape[0]))[:-1]
+    by_row = np.split(reach.cols[order], bounds)
+    minutes = np.split(reach.minutes[order], bounds)
+    for i, sites in enumerate(by_row):
+        if len(sites) == 0:
+            continue
+        key: tuple = (float(ratio[i]), sites.tobytes())
+        if by_time:
+            key += (minutes[i].tobytes(),)
+        if not np.isfinite(ratio[i]):
+            key = ("row", i)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = len(groups)
+            g_rows.append(np.full(len(sites), g, dtype=np.int64))
+            g_cols.append(sites)
+        group[i] = g
+    if not g_rows:
+        return group, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return group, np.concatenate(g_rows), np.concatenate(g_cols)
+
+
+def add_station_rules(prob: pulp.LpProblem, block: StationBlock, rules: StationRules) -> None:
+    """The rules every covering model takes on its stations, in one place.
+
+    ``sum_{j new} x_j <= p`` (``max_sites``), ``sum_{j in T} x_j >= 1`` for every group
+    ``T`` (township minimum), the required and excluded sites, and ``covered >= W_min``
+    (``min_cover``). The budget is the caller's: its cost terms differ by model.
+    """
+    add_count_limit(prob, block.new_x, rules.max_sites)
+    add_group_minimum(prob, block.x, rules.groups)
+    add_fixed(prob, block.x, required=rules.required, excluded=rules.excluded)
+    add_min_cover(prob, block.cover, rules.min_cover)

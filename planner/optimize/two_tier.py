@@ -1,0 +1,328 @@
+r"""Charging stations and repair points in one model, under one budget.
+
+Sets: the station tier of :mod:`~planner.optimize.mclp` (``I`` demand, ``J`` sites,
+``N_i``), ``V`` villages, ``V_v`` the sites within the repair response time of village
+``v``, ``M_j`` those within it of site ``j`` (``j`` itself included). Data: the station
+data of :mod:`~planner.optimize.station`, ``c_r`` the cost of a repair point, ``c_s`` (at
+most ``c_r``) its cost at an open station (shared land, power and staff). Variables: the
+station variables ``x_j``, ``n_j``, ``y_ij`` (or ``z_i``), ``r_k`` in {0,1} a repair point
+at site ``k``, ``0 <= u_k <= 1`` a repair point at a station (only when ``c_s < c_r``)::
+
+    u_k <= r_k,  u_k <= x_k
+    sum_{k in V_v} r_k >= 1                          for every village v
+    x_j <= sum_{k in M_j} r_k                        for every site j
+    C = sum_j (f_j x_j + c n_j) + sum_k (c_r r_k - (c_r - c_s) u_k)
+    the station rows and rules of mclp
+
+``objective="coverage"``: maximise the covered demand ``sum_i w_i cover_i`` subject to
+``C <= B`` (one joint budget) and the other station limits; the repair points are then
+re-chosen at least cost for the chosen stations (the polish, never dearer than the joint
+model's, so the budget holds). ``objective="cost"``: minimise ``C`` subject to the covered
+demand reaching ``W_min`` (and ``C <= B`` when a budget is given). ``objective="time"``:
+minimise the stations' session-weighted drive time (as in mclp) subject to ``W_min`` and
+``C <= B``.
+
+With the coverage objective and a budget, the model starts from a feasible plan of the
+two stages (:func:`_staged_start`): stations from :func:`~planner.optimize.mclp.mclp` with
+the budget left after the villages' repair points, then the cheapest repair points for
+villages and stations (:func:`~planner.optimize.lscp.lscp`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pulp
+
+from planner.config import SolverSection
+from planner.costs import site_capex
+from planner.datatypes import SolveInfo, SparseTimes
+from planner.errors import InfeasibleError
+from planner.optimize.lscp import lscp
+from planner.optimize.mclp import mclp
+from planner.optimize.problem import add_budget, add_cover_rows, site_vars
+from planner.optimize.rules import CoverageResult, StationRules, indices, resolve_rules
+from planner.optimize.solve import solve
+from planner.optimize.station import (
+    ON,
+    StationBlock,
+    Terms,
+    add_station_rules,
+    set_start,
+    station_block,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Rounds of the staged start's budget split.
+_STAGED_ROUNDS = 4
+
+
+@dataclass
+class TwoTierResult:
+    """Result of :func:`two_tier`.
+
+    Attributes
+    ----------
+    stations
+        The station tier, as from :func:`~planner.optimize.mclp.mclp`.
+    repair_open
+        Boolean per site: a repair point there.
+    repair_cost
+        Cost of each chosen repair point (the reduced price at a station).
+    info
+        Solver report of the joint model.
+    polish
+        Report of the least-cost re-choice of repair points (coverage objective).
+    """
+
+    stations: CoverageResult
+    repair_open: np.ndarray
+    repair_cost: np.ndarray
+    info: SolveInfo
+    polish: SolveInfo | None = None
+
+
+@dataclass(frozen=True)
+class _Repair:
+    """The repair tier's data: cover sets, prices, fixed choice."""
+
+    village_cover: list[np.ndarray]
+    site_cover: list[np.ndarray]
+    cost: float
+    cost_at_station: float
+    fixed: np.ndarray | None = None
+
+    def prices(self, stations_open: np.ndarray) -> np.ndarray:
+        """The price of a repair point at each site (the lower one at open stations)."""
+        return np.where(stations_open, self.cost_at_station, self.cost)
+
+    def cover_sets(self, stations_open: np.ndarray) -> list[np.ndarray]:
+        """``V_v`` of every village and ``M_j`` of every open station."""
+        return list(self.village_cover) + [
+            self.site_cover[j] for j in np.flatnonzero(stations_open)
+        ]
+
+
+def two_tier(
+    reach: SparseTimes,
+    weight: np.ndarray,
+    village_cover: list[np.ndarray],
+    site_cover: list[np.ndarray],
+    rules: StationRules | None = None,
+    *,
+    repair_cost: float,
+    repair_cost_at_station: float,
+    solver: SolverSection,
+    start: TwoTierResult | None = None,
+    polish: bool = True,
+    fixed_repair: np.ndarray | None = None,
+    **overrides: Any,
+) -> TwoTierResult:
+    """Charging stations and repair points in one model.
+
+    The model is in the module docstring.
+
+    Parameters
+    ----------
+    reach, weight
+        As in :func:`~planner.optimize.mclp.mclp`.
+    village_cover
+        ``V_v``: sites within the response time of each village (non-empty).
+    site_cover
+        ``M_j``: sites within the response time of each site ``j`` (``j`` itself
+        included).
+    rules
+        The station side, as in :func:`~planner.optimize.mclp.mclp`; its ``budget``
+        covers stations and repair points together.
+    repair_cost, repair_cost_at_station
+        ``c_r`` and ``c_s``.
+    solver
+        Backend settings.
+    start
+        A plan feasible for this model (e.g. from a smaller budget) to warm-start from.
+    polish
+        With the coverage objective, re-choose the repair points at least cost afterwards.
+    fixed_repair
+        Boolean per site: the repair points are fixed to these (None: chosen).
+    **overrides
+        Fields of :class:`~planner.optimize.rules.StationRules` that replace those of
+        ``rules`` (without ``rules`` they are the rules).
+
+    Returns
+    -------
+    TwoTierResult
+        Stations, repair points and the solver report.
+    """
+    t0 = time.perf_counter()
+    rules = resolve_rules("two_tier", rules, overrides)
+    if len(site_cover) != reach.shape[1]:
+        msg = "two_tier: site_cover needs one entry per site"
+        raise ValueError(msg)
+    repair = _Repair(village_cover, site_cover, repair_cost, repair_cost_at_station, fixed_repair)
+    if start is None and rules.objective == "coverage" and rules.budget is not None:
+        start = _staged_start(reach, weight, rules, repair, solver=solver)
+        t0 = time.perf_counter()  # the start's own solves are reported on their own
+    prob, block, r, u = _build(reach, weight, rules, repair)
+    if start is not None:
+        _set_joint_start(block, r, u, start)
+    build = time.perf_counter() - t0
+    info = solve(
+        prob,
+        solver=solver,
+        model=f"two_tier_{rules.objective}",
+        build_seconds=build,
+        warm_start=start is not None,
+    )
+    stations = block.result(info)
+    repair_open = np.array([(v.value() or 0) > ON for v in r])
+    report = None
+    if polish and rules.objective == "coverage":
+        repair_open, report = _polish(stations.open, repair_open, repair, solver)
+    paid = repair.prices(stations.open) * repair_open
+    return TwoTierResult(
+        stations=stations, repair_open=repair_open, repair_cost=paid, info=info, polish=report
+    )
+
+
+def _build(
+    reach: SparseTimes, weight: np.ndarray, rules: StationRules, repair: _Repair
+) -> tuple[pulp.LpProblem, StationBlock, list[pulp.LpVariable], list[pulp.LpVariable]]:
+    """The joint model: the station block and rules, the repair tier, budget, objective."""
+    objective = rules.objective
+    sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
+    prob = pulp.LpProblem("two_tier", sense)
+    block = station_block(
+        prob, reach, weight, rules.site_cost, rules.sizing, rules.existing, objective
+    )
+    add_station_rules(prob, block, rules)
+    r, u, repair_terms = _add_repair_tier(prob, block.x, repair)
+    cost_terms = block.cost_terms + repair_terms
+    add_budget(prob, cost_terms, rules.budget)
+    prob += block.objective(objective, cost_terms)
+    return prob, block, r, u
+
+
+def _add_repair_tier(
+    prob: pulp.LpProblem, x: list[pulp.LpVariable], repair: _Repair
+) -> tuple[list[pulp.LpVariable], list[pulp.LpVariable], Terms]:
+    """``r_k``, ``u_k``, the village and station cover rows; the repair cost terms."""
+    n_site = len(x)
+    r = site_vars(prob, n_site, prefix="r")
+    if repair.fixed is not None:
+        for v, on in zip(r, repair.fixed, strict=True):
+            v.lowBound = v.upBound = 1 if on else 0
+    add_cover_rows(prob, r, repair.village_cover, prefix="village")
+    for j, members in enumerate(repair.site_cover):
+        if len(members) == 0:
+            msg = f"two_tier: site {j} has no repair site in reach (not even itself)"
+            raise ValueError(msg)
+        prob += pulp.lpSum(r[k] for k in np.unique(members)) - x[j] >= 0, f"repair_station_{j}"
+    saving = repair.cost - repair.cost_at_station
+    u = []
+    if saving > 0:
+        u = [prob.add_variable(f"u_{j}", lowBound=0, upBound=1) for j in range(n_site)]
+        for j in range(n_site):
+            prob += u[j] - r[j] <= 0, f"shared_r_{j}"
+            prob += u[j] - x[j] <= 0, f"shared_x_{j}"
+    terms: Terms = [(v, repair.cost) for v in r] + [(v, -saving) for v in u]
+    return r, u, terms
+
+
+def _set_joint_start(
+    block: StationBlock,
+    r: list[pulp.LpVariable],
+    u: list[pulp.LpVariable],
+    start: TwoTierResult,
+) -> None:
+    """Put a previous joint plan into the variables (a MIP start)."""
+    set_start(block, start.stations)
+    both = start.stations.open & start.repair_open
+    for j in range(len(r)):
+        r[j].setInitialValue(1.0 if start.repair_open[j] else 0.0)
+        if u:
+            u[j].setInitialValue(1.0 if both[j] else 0.0)
+
+
+def _polish(
+    stations_open: np.ndarray, repair_open: np.ndarray, repair: _Repair, solver: SolverSection
+) -> tuple[np.ndarray, SolveInfo]:
+    """Re-choose the repair points at least cost for the stations; the cheaper set stays.
+
+    The coverage objective is indifferent to repair cost.
+    """
+    cost = repair.prices(stations_open)
+    again = lscp(
+        repair.cover_sets(stations_open),
+        len(stations_open),
+        site_cost=cost,
+        solver=solver,
+        model="repair_polish",
+    )
+    if cost[again.open].sum() <= cost[repair_open].sum() + 1e-6:
+        repair_open = again.open
+    return repair_open, again.info
+
+
+def _staged_start(
+    reach: SparseTimes,
+    weight: np.ndarray,
+    rules: StationRules,
+    repair: _Repair,
+    *,
+    solver: SolverSection,
+) -> TwoTierResult | None:
+    """A feasible joint plan from the two stages, to warm-start :func:`two_tier`.
+
+    The repair points the villages alone need (at full price) are set aside from the
+    budget (``rules.budget``, which must be set); stations are chosen with the rest
+    (:func:`~planner.optimize.mclp.mclp`, the coverage objective), then the cheapest repair
+    points for villages and stations (:func:`~planner.optimize.lscp.lscp`, the lower
+    price at stations). When the total overruns the budget, the station budget shrinks by
+    the overrun and the stages run again (a few rounds at most). Returns None when no
+    round fits.
+    """
+    assert rules.budget is not None
+    budget = rules.budget
+    n_site = reach.shape[1]
+    full = np.full(n_site, float(repair.cost))
+    try:
+        villages_only = lscp(
+            repair.village_cover, n_site, site_cost=full, solver=solver, model="start"
+        )
+    except InfeasibleError:
+        return None
+    station_budget = budget - float(full[villages_only.open].sum())
+    is_existing = np.zeros(n_site, dtype=bool)
+    is_existing[indices(rules.existing)] = True
+    charger_cost = rules.sizing.charger_cost if rules.sizing is not None else 0.0
+    site_cost = np.asarray(rules.site_cost, dtype=float)
+    for _ in range(_STAGED_ROUNDS):
+        if station_budget <= 0:
+            return None
+        try:
+            st = mclp(
+                reach,
+                weight,
+                replace(rules, budget=station_budget, objective="coverage"),
+                solver=solver,
+            )
+        except InfeasibleError:
+            return None
+        on = st.open
+        capex = float(
+            site_capex(site_cost[on], st.chargers[on], charger_cost, existing=is_existing[on]).sum()
+        )
+        cost = repair.prices(st.open)
+        rp = lscp(repair.cover_sets(st.open), n_site, site_cost=cost, solver=solver, model="start")
+        total = capex + float(cost[rp.open].sum())
+        if total <= budget * (1 + 1e-9):
+            logger.info("two_tier: start from the staged plan, %.6g covered", st.info.objective)
+            paid = cost * rp.open
+            return TwoTierResult(stations=st, repair_open=rp.open, repair_cost=paid, info=st.info)
+        station_budget -= (total - budget) * 1.01
+    return None
