@@ -32,7 +32,7 @@ from planner.config import Config, load_config
 from planner.costs import site_capex
 from planner.datatypes import SolveInfo, worst_status
 from planner.demo import build_demo
-from planner.optimize.models import mclp, two_tier
+from planner.optimize import mclp, two_tier
 from planner.optimize.plan import plan_sites, site_cover, station_rules, village_cover
 from planner.pipeline import ModelInputs, prepare
 

@@ -297,7 +297,7 @@ def run_mclp(
 
     from planner.config import SolverSection
     from planner.datatypes import SparseTimes
-    from planner.optimize.models import mclp
+    from planner.optimize import mclp
 
     xy, w = read_points_csv(path)
     n = len(xy)

@@ -304,7 +304,7 @@ def test_map_and_model_agree_on_every_line_voltage(tmp_path):
 
     from planner.candidates import build_candidates
     from planner.config import CandidatesSection, CostsSection
-    from planner.report.maps import _grid_layer
+    from planner.report.map.layers import grid_layer as _grid_layer
 
     crs = 4548
     county = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10_000, 10_000)], crs=crs)
