@@ -338,7 +338,11 @@ def test_an_uninterrupted_highs_solve_is_the_same_as_run():
     def solved(run: bool) -> tuple:
         h = _highs(_facility_model(35))
         if run:
-            h.run()
+            # in a fresh thread, as _run_highs solves: a thread whose HiGHS scheduler an
+            # earlier solve started with other threads refuses threads=1 (kError)
+            worker = threading.Thread(target=h.run)
+            worker.start()
+            worker.join()
         else:
             _run_highs(h)
         info = h.getInfo()
