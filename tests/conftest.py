@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,15 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "qingxi"
     build_demo(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo county's config (scale 0.3: a run takes a few seconds), built once.
+
+    Tests must not change its files: copy the folder first (``shutil.copytree``).
+    """
+    return build_demo(tmp_path_factory.mktemp("small") / "qingxi", scale=0.3)
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +69,29 @@ def site_json(config: Path, out: Path, *options: str) -> dict:
 def sets(*pairs: str) -> list[str]:
     """``--set`` options for each ``key=value``."""
     return [opt for pair in pairs for opt in ("--set", pair)]
+
+
+def run_cli(*args: str, process: bool = False) -> subprocess.CompletedProcess:
+    """`planner ARGS` with its exit code, stdout and stderr.
+
+    In this process (click's CliRunner) by default: the same command, error handling and
+    exit codes, without a new interpreter per call. ``process=True`` runs
+    ``python -m planner`` in a new process, for what only a process shows (signals,
+    the module entry point, a clean import).
+    """
+    if process:
+        return subprocess.run(
+            [sys.executable, "-m", "planner", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    r = CliRunner().invoke(main, list(args))
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception  # a bug in the test set-up, not a CLI outcome
+    return subprocess.CompletedProcess(["planner", *args], r.exit_code, r.stdout, r.stderr)
+
+
+def site_proc(config: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
+    """`planner site --config CONFIG --out OUT OPTIONS...` (see :func:`run_cli`)."""
+    return run_cli("site", "--config", str(config), "--out", str(out), *options)

@@ -22,8 +22,7 @@ from planner.config import load_config
 from planner.demo import build_province
 from planner.errors import ConfigError
 from planner.runs import latest_run
-from tests.conftest import latest
-from tests.test_cli import run_cli
+from tests.conftest import latest, run_cli
 
 SCALE = 0.3  # small counties: a run takes a few seconds
 
@@ -41,6 +40,7 @@ def _status(res) -> dict[str, str]:
     return {r.county: r.status for r in res.results}
 
 
+@pytest.mark.slow
 def test_local_cluster_records_the_failure_writes_the_index_and_resumes(province):
     res = run_batch(province, workers=2)
     assert _status(res) == {"qingxi": "done", "shimen": "done", "yunling": "failed"}
@@ -68,6 +68,7 @@ def test_local_cluster_records_the_failure_writes_the_index_and_resumes(province
     assert again.results[0].figures == res.results[0].figures
 
 
+@pytest.mark.slow
 def test_complete_means_same_config_and_inputs(province, tmp_path):
     batch, base = load_batch(province)
     tasks = plan_tasks(batch, base)
@@ -88,6 +89,7 @@ def test_complete_means_same_config_and_inputs(province, tmp_path):
     assert not is_complete(copy, cfg)
 
 
+@pytest.mark.slow
 def test_scenarios_and_overrides_make_one_task_each(province, tmp_path):
     spec = yaml.safe_load(province.read_text("utf-8"))
     spec["counties"][1]["set"] = {"stations.budget": 9_000_000}
@@ -126,6 +128,7 @@ def test_scenarios_and_overrides_make_one_task_each(province, tmp_path):
         load_batch(bad)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_replaced_and_its_county_run_again(province, tmp_path):
     from distributed import Client, LocalCluster
 
@@ -164,6 +167,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_against_a_scheduler_and_two_worker_processes(province, tmp_path):
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -213,6 +217,7 @@ def test_against_a_scheduler_and_two_worker_processes(province, tmp_path):
             p.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_a_one_line_error(province, tmp_path):
     port = _free_port()
     r = run_cli("batch", str(province), "--scheduler", f"tcp://127.0.0.1:{port}")

@@ -12,14 +12,7 @@ from click.testing import CliRunner
 
 from planner.batch import load_batch, plan_tasks, task_config
 from planner.cli import main
-from planner.demo import build_demo
 from tests.conftest import latest
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One small demo county's config, shared by the counties of the batches below."""
-    return build_demo(tmp_path_factory.mktemp("shared") / "qingxi", scale=0.3)
 
 
 def _batch(path: Path, config: Path, *sets: dict) -> Path:
@@ -33,8 +26,8 @@ BAD_BUDGET = {"county.slug": "a", "stations.budget": "abc"}
 BAD_CUTOFF = {"county.slug": "b", "stations.cutoff_min": -5}
 
 
-def test_bad_overrides_of_a_shared_config_are_failed_tasks(shared, tmp_path):
-    path = _batch(tmp_path / "batch.yaml", shared, BAD_BUDGET, GOOD, BAD_CUTOFF)
+def test_bad_overrides_of_a_shared_config_are_failed_tasks(small, tmp_path):
+    path = _batch(tmp_path / "batch.yaml", small, BAD_BUDGET, GOOD, BAD_CUTOFF)
     tasks = plan_tasks(*load_batch(path))
     assert [t.county for t in tasks] == ["qingxi#1", "good", "qingxi#3"]
     assert "county 1 of the batch" in tasks[0].error and "stations.budget" in tasks[0].error
@@ -43,11 +36,12 @@ def test_bad_overrides_of_a_shared_config_are_failed_tasks(shared, tmp_path):
     assert task_config(tasks[1]).network.workers == 1  # a batch worker starts no processes
 
 
-def test_batch_on_a_dask_worker_runs_the_parallel_path_with_one_process(shared, tmp_path):
+@pytest.mark.slow
+def test_batch_on_a_dask_worker_runs_the_parallel_path_with_one_process(small, tmp_path):
     """A real LocalCluster (processes=True, 1 worker): the good county, which asks for
     2 workers with the parallel Dijkstra forced on, runs with 1 and succeeds; the two
     bad overrides are recorded as failed with their messages (exit 4)."""
-    path = _batch(tmp_path / "batch.yaml", shared, BAD_BUDGET, GOOD, BAD_CUTOFF)
+    path = _batch(tmp_path / "batch.yaml", small, BAD_BUDGET, GOOD, BAD_CUTOFF)
     r = CliRunner().invoke(main, ["batch", str(path), "--workers", "1"])
     assert r.exit_code == 4, r.output
     assert "3 runs: 1 done, 0 skipped (already complete), 2 failed" in r.stdout
@@ -61,8 +55,9 @@ def test_batch_on_a_dask_worker_runs_the_parallel_path_with_one_process(shared, 
     assert run["config"]["network"]["parallel_min_cells"] == 0
 
 
-def test_a_batch_whose_counties_all_fail_alike_exits_with_their_code(shared, tmp_path):
-    path = _batch(tmp_path / "batch.yaml", shared, BAD_BUDGET, BAD_CUTOFF)
+@pytest.mark.slow
+def test_a_batch_whose_counties_all_fail_alike_exits_with_their_code(small, tmp_path):
+    path = _batch(tmp_path / "batch.yaml", small, BAD_BUDGET, BAD_CUTOFF)
     r = CliRunner().invoke(main, ["batch", str(path), "--workers", "1"])
     assert r.exit_code == 2, r.output
     assert r.stderr.count("failed: qingxi#") == 2

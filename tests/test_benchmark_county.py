@@ -8,6 +8,7 @@ import pytest
 from benchmarks.county import HEADER, run_county
 
 
+@pytest.mark.slow
 def test_county_benchmark_prints_csv_and_targets(demo_config):
     out = io.StringIO()
     rows = run_county(

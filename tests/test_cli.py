@@ -2,8 +2,6 @@
 
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from planner.cli import main
-from tests.conftest import latest, sets, site_json
+from tests.conftest import latest, run_cli, sets, site_json, site_proc
 
 SUMMARY_KEYS = {
     "county",
@@ -190,21 +188,7 @@ def test_map_has_the_plan(outputs):
     assert first in html
 
 
-def run_cli(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "planner", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
-
-
-def site_proc(config, out, *options):
-    """`planner site --config CONFIG --out OUT OPTIONS...` in a subprocess."""
-    return run_cli("site", "--config", str(config), "--out", str(out), *options)
-
-
+@pytest.mark.slow
 def test_bad_config_exits_2_with_one_line(tmp_path, demo_config):
     raw = yaml.safe_load(demo_config.read_text(encoding="utf-8"))
     raw["stations"]["cuttof_min"] = 10
@@ -217,6 +201,7 @@ def test_bad_config_exits_2_with_one_line(tmp_path, demo_config):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_missing_input_exits_2(tmp_path, demo_config):
     r = site_proc(
         demo_config,
@@ -229,6 +214,7 @@ def test_missing_input_exits_2(tmp_path, demo_config):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_infeasible_exits_3_and_keeps_the_old_outputs(tmp_path, demo_config):
     out = tmp_path / "o"
     out.mkdir()
@@ -241,6 +227,7 @@ def test_infeasible_exits_3_and_keeps_the_old_outputs(tmp_path, demo_config):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
 
 
+@pytest.mark.slow
 def test_overrides_change_the_plan(tmp_path, demo_config):
     s = site_json(
         demo_config, tmp_path / "o", *sets("stations.budget=null", "stations.max_stations=16")
@@ -249,11 +236,13 @@ def test_overrides_change_the_plan(tmp_path, demo_config):
     assert s["townships_with_station"] == s["townships_total"]
 
 
+@pytest.mark.slow
 def test_usage_errors():
     r = run_cli("site")
     assert r.returncode == 2 and "exactly one of --config FILE or --demo" in r.stderr
 
 
+@pytest.mark.slow
 def test_demo_command_and_site_demo(tmp_path, monkeypatch):
     r = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "d"), "--scale", "0.3"])
     assert r.exit_code == 0, r.output
@@ -266,6 +255,7 @@ def test_demo_command_and_site_demo(tmp_path, monkeypatch):
     assert (tmp_path / "demo" / "qingxi.osm.pbf").is_file()
 
 
+@pytest.mark.slow
 def test_bad_outlet_table_exits_2_naming_the_row(tmp_path, demo_config):
     bad = tmp_path / "网点.csv"
     bad.write_text("名称,经度,纬度\n超市,117.30,28.30\n市场,117.3O,28.31\n", encoding="gbk")
@@ -279,6 +269,7 @@ def test_bad_outlet_table_exits_2_naming_the_row(tmp_path, demo_config):
     assert "Traceback" not in r.stderr and not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_osm_boundaries_by_unknown_name_exits_2(tmp_path, demo_config):
     r = site_proc(
         demo_config,
@@ -290,6 +281,7 @@ def test_osm_boundaries_by_unknown_name_exits_2(tmp_path, demo_config):
     assert "no complete administrative boundary with name 'Atlantis'" in r.stderr
 
 
+@pytest.mark.slow
 def test_unreachable_villages_error_or_warn(tmp_path, demo_config):
     r = site_proc(
         demo_config,
@@ -308,6 +300,7 @@ def test_unreachable_villages_error_or_warn(tmp_path, demo_config):
     assert s["villages_unreached_by_repair"] > 0 and s["repair_points"] > 0
 
 
+@pytest.mark.slow
 def test_out_never_replaces_a_foreign_folder(tmp_path, demo_config):
     precious = tmp_path / "precious"
     precious.mkdir()
@@ -322,6 +315,7 @@ def test_out_never_replaces_a_foreign_folder(tmp_path, demo_config):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "precious"]
 
 
+@pytest.mark.slow
 def test_outlet_tables_become_candidates(tmp_path, demo_config, demo_dir):
     osm_only = site_proc(demo_config, tmp_path / "a", "--json")
     assert osm_only.returncode == 0, osm_only.stderr
@@ -359,6 +353,7 @@ def test_outlet_tables_become_candidates(tmp_path, demo_config, demo_dir):
     assert set(added["policy_class"]) == {"transport_hub", "commercial_outlet"}
 
 
+@pytest.mark.slow
 def test_error_text_is_not_rich_markup(tmp_path, demo_config):
     table = tmp_path / "subs.csv"
     table.write_text("id[/x],rated[kva],peak_load_kw\nS1,100,50\n")
@@ -373,6 +368,7 @@ def test_error_text_is_not_rich_markup(tmp_path, demo_config):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_nothing_to_cover_still_exits_0(tmp_path, demo_config):
     r = site_proc(
         demo_config,
@@ -384,6 +380,7 @@ def test_nothing_to_cover_still_exits_0(tmp_path, demo_config):
     assert "n/a" in r.stdout
 
 
+@pytest.mark.slow
 def test_headroom_holds_and_required_sites(tmp_path, outputs, demo_dir):
     _, s, lay = outputs
     assert s["substations_over_headroom"] == []
@@ -405,6 +402,7 @@ def test_headroom_holds_and_required_sites(tmp_path, outputs, demo_dir):
     assert pick["osm_id"] in set(st["osm_id"]) and planned["stations"] == len(st)
 
 
+@pytest.mark.slow
 def test_required_errors(tmp_path, demo_config):
     r = site_proc(
         demo_config,
@@ -415,6 +413,7 @@ def test_required_errors(tmp_path, demo_config):
     assert r.returncode == 2 and "n999999999 are not candidate sites" in r.stderr
 
 
+@pytest.mark.slow
 def test_exports_in_cgcs2000(tmp_path, demo_config):
     site_json(demo_config, tmp_path / "o", *sets("report.extra_crs=[EPSG:4490, EPSG:4548]"))
     out = latest(tmp_path / "o")
@@ -436,6 +435,7 @@ def test_exports_in_cgcs2000(tmp_path, demo_config):
     assert r.returncode == 2 and "'report.extra_crs'" in r.stderr
 
 
+@pytest.mark.slow
 def test_required_and_excluded_overlap_exits_2(tmp_path, outputs, demo_config):
     _, _, lay = outputs
     site = lay["candidates"]["osm_id"].iloc[0]

@@ -22,6 +22,7 @@ def test_python_m_planner_cli_has_every_command(monkeypatch, capsys):
         assert f"  {command} " in out, out
 
 
+@pytest.mark.slow
 def test_year_text_is_not_read_as_emoji_or_markup(tmp_path):
     r = CliRunner().invoke(
         main,
@@ -32,6 +33,7 @@ def test_year_text_is_not_read_as_emoji_or_markup(tmp_path):
     assert r.stderr.startswith("error: ")
 
 
+@pytest.mark.slow
 def test_vary_text_is_shown_as_typed(tmp_path):
     r = CliRunner().invoke(
         main,

@@ -54,6 +54,7 @@ def evil_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return config
 
 
+@pytest.mark.slow
 def test_a_formula_township_name_is_neutralised_in_the_run_csvs(evil_county, tmp_path):
     out = tmp_path / "o"
     r = CliRunner().invoke(main, ["site", "--config", str(evil_county), "--out", str(out)])

@@ -86,6 +86,7 @@ def _crop_quarter(src_path, dst_path):
         dst.write(data, 1)
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_partial_raster_with_one_line(tmp_path, demo_dir, demo_config):
     part = tmp_path / "quarter.tif"
     _crop_quarter(demo_dir / "qingxi_population.tif", part)
@@ -178,6 +179,7 @@ def empty_township_run(demo_dir, demo_config, tmp_path_factory):
     return latest(tmp / "o"), code, name
 
 
+@pytest.mark.slow
 def test_township_without_demand_in_summary_report_and_maps(empty_township_run):
     import json
 
@@ -193,6 +195,7 @@ def test_township_without_demand_in_summary_report_and_maps(empty_township_run):
     assert f"{name} ({code}): 0% of sessions covered" not in text
 
 
+@pytest.mark.slow
 def test_static_map_draws_townships_without_demand_grey(empty_township_run):
     import geopandas as gpd
     from matplotlib.colors import to_rgba
@@ -381,6 +384,7 @@ def test_without_grid_data_a_default_connection_cost(caplog):
     assert "the 2 candidates take costs.connection_default=50000 CNY" in caplog.text
 
 
+@pytest.mark.slow
 def test_cli_without_grid_data_says_connection_costs_are_not_included(
     tmp_path, demo_dir, demo_config
 ):
@@ -606,6 +610,7 @@ def test_boundaries_crs_in_the_config(tmp_path):
         cfg({"source": "osm", "county_name": "x", "crs": "gcj02"})
 
 
+@pytest.mark.slow
 def test_cli_runs_on_gcj02_boundaries_as_on_the_originals(tmp_path, demo_dir, demo_config):
     import json
 

@@ -12,13 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from planner.cli import main
-from planner.demo import build_demo
 from planner.errors import multi_run_exit_code
-
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("small") / "qingxi", scale=0.3)
 
 
 def test_the_rule():
@@ -33,6 +27,7 @@ def _cli(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
+@pytest.mark.slow
 def test_sweep_all_infeasible_exits_3(small, tmp_path):
     r = _cli(
         "sweep",
@@ -47,6 +42,7 @@ def test_sweep_all_infeasible_exits_3(small, tmp_path):
     assert "failed: budget-1000: " in r.stderr and "failed: budget-2000: " in r.stderr
 
 
+@pytest.mark.slow
 def test_sweep_some_failed_exits_4_listing_them(small, tmp_path):
     r = _cli(
         "sweep",
@@ -61,6 +57,7 @@ def test_sweep_some_failed_exits_4_listing_them(small, tmp_path):
     assert "failed: budget-1000: " in r.stderr and "budget-1.6e+07" not in r.stderr
 
 
+@pytest.mark.slow
 def test_rollout_with_one_failed_year_exits_4(small, tmp_path):
     r = _cli(
         "rollout",

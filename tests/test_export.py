@@ -27,8 +27,7 @@ from planner.report.formats import (
     shapefile_names,
     write_layers,
 )
-from tests.conftest import latest, sets, site_json
-from tests.test_cli import run_cli
+from tests.conftest import latest, run_cli, sets, site_json
 
 ROUND_TRIPS = [
     ("gpkg", "4490", "utf-8"),
@@ -273,6 +272,7 @@ def test_data_dictionary_lists_every_column(layers):
     assert fields["township_name"] == "twp_name" and fields["lon"] == ""
 
 
+@pytest.mark.slow
 def test_run_writes_every_format_asked_for(tmp_path, demo_config):
     out = tmp_path / "o"
     s = site_json(

@@ -22,6 +22,8 @@ from planner.cli import main
 from planner.ingest.china import wgs84_to_gcj02
 from tests.conftest import latest
 
+pytestmark = pytest.mark.slow  # every test here runs the pipeline or a long solve
+
 CHROMIUM = Path("/usr/bin/chromium")
 PAYLOAD = "<img src=x onerror=alert(1)>"
 FAKE_KEY = "0123456789abcdef0123456789abcdef"

@@ -70,6 +70,7 @@ def stand_in(demo_dir):
     server.shutdown()
 
 
+@pytest.mark.slow
 def test_overpass_matches_the_file(tmp_path, demo_config, stand_in):
     url, queries = stand_in
     from_file = site_json(demo_config, tmp_path / "file")
@@ -99,6 +100,7 @@ def test_overpass_matches_the_file(tmp_path, demo_config, stand_in):
     assert len(queries) == asked
 
 
+@pytest.mark.slow
 def test_overpass_unreachable_is_a_clear_error(tmp_path, demo_config):
     r = CliRunner().invoke(
         main,

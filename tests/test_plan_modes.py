@@ -6,10 +6,10 @@ import json
 import geopandas as gpd
 import pytest
 
-from tests.conftest import latest, sets, site_json
-from tests.test_cli import site_proc
+from tests.conftest import latest, sets, site_json, site_proc
 
 
+@pytest.mark.slow
 def test_coverage_curve_is_monotone_and_ends_at_the_plan(tmp_path, demo_config):
     s = site_json(demo_config, tmp_path / "out", *sets("curve.steps=3"))
     curve = s["coverage_curve"]
@@ -25,6 +25,7 @@ def test_coverage_curve_is_monotone_and_ends_at_the_plan(tmp_path, demo_config):
     assert curve[-1]["covered_share"] == pytest.approx(s["demand_covered_share"], rel=gap)
 
 
+@pytest.mark.slow
 def test_least_cost_meets_the_coverage_target(tmp_path, demo_config):
     full = site_json(demo_config, tmp_path / "a")
     target = round(0.8 * full["demand_covered_share"], 3)
@@ -45,6 +46,7 @@ def test_least_cost_meets_the_coverage_target(tmp_path, demo_config):
     assert s["objective"] == pytest.approx(s["capex_total"], rel=1e-6, abs=1)
 
 
+@pytest.mark.slow
 def test_unreachable_coverage_target_is_diagnosed(tmp_path, demo_config):
     r = site_proc(
         demo_config,
@@ -55,6 +57,7 @@ def test_unreachable_coverage_target_is_diagnosed(tmp_path, demo_config):
     assert "min_coverage_share=0.99" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_repair_after_stations(tmp_path, demo_config):
     out = tmp_path / "out"
     s = site_json(demo_config, out, *sets("repair.mode=after"))
@@ -73,6 +76,7 @@ def test_repair_after_stations(tmp_path, demo_config):
     assert [x["pass"] for x in solves] == ["coverage", "capex", "drive_time", "repair"]
 
 
+@pytest.mark.slow
 def test_existing_chargers_can_be_ignored(tmp_path, demo_config):
     s = site_json(
         demo_config,
@@ -82,6 +86,7 @@ def test_existing_chargers_can_be_ignored(tmp_path, demo_config):
     assert s["existing_sessions_served_day"] == 0
 
 
+@pytest.mark.slow
 def test_coverage_target_above_capacity_is_diagnosed(tmp_path, demo_config):
     r = site_proc(
         demo_config,

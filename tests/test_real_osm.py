@@ -19,9 +19,12 @@ PBF = OSM / "liechtenstein-2021-10.osm.pbf"
 BZ2 = OSM / "liechtenstein-2013-08-03.osm.bz2"
 CONFIG = REPO / "data" / "raw" / "liechtenstein.yaml"
 
-pytestmark = pytest.mark.skipif(
-    not PBF.is_file(), reason=f"real OSM extracts not found at {OSM} (../shared is absent)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not PBF.is_file(), reason=f"real OSM extracts not found at {OSM} (../shared is absent)"
+    ),
+    pytest.mark.slow,  # real extracts through the whole pipeline
+]
 
 
 def test_ingest_liechtenstein():

@@ -8,15 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from planner.demo import build_demo
 from planner.runs import list_runs
-from tests.conftest import latest
-from tests.test_cli import run_cli, site_proc
-
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("small") / "qingxi", scale=0.3)
+from tests.conftest import latest, run_cli, site_proc
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -24,6 +17,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.slow
 def test_site_reruns_keep_earlier_runs_and_the_users_files(small, tmp_path):
     home = tmp_path / "county"
     assert site_proc(small, home).returncode == 0
@@ -60,6 +54,7 @@ def test_site_reruns_keep_earlier_runs_and_the_users_files(small, tmp_path):
         first.chmod(0o755)
 
 
+@pytest.mark.slow
 def test_a_failing_sweep_rerun_keeps_the_previous_tables(small, tmp_path):
     home = tmp_path / "sweep"
     r = run_cli(
@@ -93,6 +88,7 @@ def test_a_failing_rollout_rerun_keeps_the_previous_tables(small, tmp_path):
     assert latest(home) == good and _rows(good / "rollout.csv") == stations
 
 
+@pytest.mark.slow
 def test_rollout_refuses_a_year_given_twice(small, tmp_path):
     out = tmp_path / "rollout"
     r = run_cli(
@@ -134,6 +130,7 @@ def test_sweep_rollout_and_batch_lock_their_folder(small, tmp_path):
         holder.wait()
 
 
+@pytest.mark.slow
 def test_an_interrupted_sweep_keeps_the_scenarios_done(small, tmp_path, monkeypatch):
     """SIGINT in the second scenario: the first stays, in a run that latest does not show."""
     import signal

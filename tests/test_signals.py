@@ -29,6 +29,8 @@ from planner.signals import (
 )
 from tests.conftest import sets
 
+pytestmark = pytest.mark.slow  # every test here runs the pipeline or a long solve
+
 #: The demo county's capex pass proved to optimality: its first solve takes 20 s (HiGHS)
 #: or runs to the time limit (CBC), and it starts about 2 s after the command.
 HARD = sets(

@@ -7,15 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from planner.demo import build_demo
 from planner.errors import ConfigError
 from planner.sweep import YearPlan, parse_vary, rollout, sweep
-from tests.test_cli import run_cli
-
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("small") / "qingxi", scale=0.3)
+from tests.conftest import run_cli
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -30,6 +24,7 @@ def test_parse_vary():
         parse_vary("stations.budget")
 
 
+@pytest.mark.slow
 def test_budget_sweep_shares_inputs_and_warm_starts(small, tmp_path):
     res = sweep(
         small,
@@ -60,6 +55,7 @@ def test_budget_sweep_shares_inputs_and_warm_starts(small, tmp_path):
     assert "data:image/png;base64," in page and "capex_per_covered_ev" in page
 
 
+@pytest.mark.slow
 def test_rollout_keeps_earlier_stations_open(small, tmp_path):
     years = [
         YearPlan(2025, 8e6, 0.08, target=0.9),
@@ -82,11 +78,13 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
     assert (res.out_dir / "rollout.html").is_file()
 
 
+@pytest.mark.slow
 def test_cli_rollout_bad_year(small, tmp_path):
     r = run_cli("rollout", "--config", str(small), "--year", "2025-8e6", "--out", str(tmp_path))
     assert r.returncode == 2 and "YEAR:BUDGET:ADOPTION[:TARGET]" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_bad_value_stops_the_sweep_before_anything_is_written(small, tmp_path):
     out = tmp_path / "sw"
     r = run_cli(

@@ -8,17 +8,14 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
-from planner.demo import build_demo
 from planner.paths import out_lock
 from planner.sweep import sweep
-from tests.conftest import latest
-from tests.test_cli import site_proc
+from tests.conftest import latest, site_proc
 
 #: Files that must be byte-identical between two runs of the same config.
 PLAN_FILES = ("stations.csv", "repair_points.csv", "assignments.csv")
@@ -41,11 +38,7 @@ def _busy(n: int) -> list[subprocess.Popen]:
     ]
 
 
-@pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("small") / "qingxi", scale=0.3)
-
-
+@pytest.mark.slow
 def test_the_same_plan_at_any_machine_load(demo_config, demo_run, tmp_path):
     """A run while both cores are busy gives the plan of a run on an idle machine."""
     hogs = _busy(os.cpu_count() or 2)
@@ -64,6 +57,7 @@ def test_the_same_plan_at_any_machine_load(demo_config, demo_run, tmp_path):
     assert idle["status"] == "optimal"
 
 
+@pytest.mark.slow
 def test_a_pass_stopped_by_the_clock_is_a_warning_everywhere(small, tmp_path, monkeypatch):
     """The safety net fires in the drive-time pass: summary, CLI and report all say so."""
     # the joint model looks `solve` up in its own module (the package exports a function
@@ -92,6 +86,7 @@ def test_a_pass_stopped_by_the_clock_is_a_warning_everywhere(small, tmp_path, mo
     assert json.loads((out / "run.json").read_text("utf-8"))["status"] == "time_limit"
 
 
+@pytest.mark.slow
 def test_site_and_sweep_give_the_same_plan(small, tmp_path):
     res = sweep(small, [("stations.budget", [8e6, 10e6])], tmp_path / "sw")
     assert [r["status"] for r in res.rows] == ["optimal", "optimal"]
@@ -103,6 +98,7 @@ def test_site_and_sweep_give_the_same_plan(small, tmp_path):
         assert swept == (latest(tmp_path / "site") / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_a_second_run_into_the_same_folder_is_refused(small, tmp_path):
     """While one process holds an output folder, `planner site` into it is exit 2."""
     out = (tmp_path / "run").resolve()
