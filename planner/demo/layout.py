@@ -49,7 +49,7 @@ def county_polygon(
     return shapely.Polygon(np.column_stack([x, r * np.sin(theta)]))
 
 
-def sample_spaced(
+def sample_spaced(  # noqa: PLR0913 - the sampler's options, keyword-only
     rng: np.random.Generator,
     n: int,
     region: shapely.Polygon,

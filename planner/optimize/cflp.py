@@ -245,7 +245,7 @@ def _local_search(plans: _Plans, g: np.ndarray, deadline: float) -> None:
             return  # no move improves: a local optimum
 
 
-def capacitated_fl(
+def capacitated_fl(  # noqa: PLR0913 - the CFLP's data arrays, then keyword-only options
     fixed: np.ndarray,
     capacity: np.ndarray,
     demand: np.ndarray,
@@ -340,7 +340,7 @@ def capacitated_fl(
     )
 
 
-def _solve_model(
+def _solve_model(  # noqa: PLR0913 - the MIP's data and settings, then the heuristic's fixings
     fixed: np.ndarray,
     capacity: np.ndarray,
     demand: np.ndarray,

@@ -304,6 +304,13 @@ def _solve_cbc(
         )
     prob.assignVarsVals(values)
     prob.assignStatus(status_code, sol_status)
+    return _cbc_result(prob, text, status_code, sol_status, interrupted=interrupted)
+
+
+def _cbc_result(
+    prob: pulp.LpProblem, text: str, status_code: int, sol_status: int, *, interrupted: bool
+) -> tuple[str, float | None, float | None]:
+    """Status, objective and bound of a CBC run, from PuLP's reading of it and CBC's log."""
     if status_code == pulp.LpStatusInfeasible or "Result - Problem proven infeasible" in text:
         return "infeasible", None, None
     stopped = interrupted or "Stopped on time" in text or "Result - Stopped" in text

@@ -148,7 +148,7 @@ def _inline_assets(m: folium.Map, assets: dict[str, tuple[str, str]], *, title: 
         fig.header.add_child(Element(code), name=name)
 
 
-def _overlays(
+def _overlays(  # noqa: PLR0913 - the layers' data, then keyword-only display options
     county: CountyData,
     townships_out: gpd.GeoDataFrame,
     demand_out: gpd.GeoDataFrame,
