@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine (Python 3.11+):
 #   make demo   - create .venv, install, build the demo county, run the siting job on it
-#   make test   - create .venv if needed, install, lint and run the whole test suite
+#   make test   - create .venv if needed, install, lint (ruff, mypy) and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
@@ -18,9 +18,7 @@ demo: $(STAMP)
 	$(VENV)/bin/planner demo
 	$(VENV)/bin/planner site --demo
 
-test: $(STAMP)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+test: lint
 	$(VENV)/bin/python -m pytest
 
 test-fast: $(STAMP)
@@ -29,6 +27,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -7,10 +7,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TextIO
 
 
 def run_batch_speed(
-    *, counties: int, scale: float, workers: list[int], out: object = sys.stdout
+    *, counties: int, scale: float, workers: list[int], out: TextIO = sys.stdout
 ) -> list[dict]:
     """Counties per minute of ``planner batch`` on a demo province, per worker count.
 

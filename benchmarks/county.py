@@ -26,6 +26,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, TextIO
 
 from planner import columns as C
 from planner.config import Config, load_config
@@ -41,7 +42,7 @@ METHODS = ("classic", "stations", "joint", "plan")
 
 
 def solve_county(
-    inputs: ModelInputs, config: Config, method: str, *, out: object = sys.stdout
+    inputs: ModelInputs, config: Config, method: str, *, out: TextIO = sys.stdout
 ) -> SolveInfo:
     """Solve one model on prepared inputs.
 
@@ -67,6 +68,7 @@ def solve_county(
     budget = config.stations.budget
     if method == "classic":
         sizing = rules.sizing
+        assert sizing is not None  # station_rules always sizes the stations
         cost = site_capex(rules.site_cost, sizing.min_chargers, sizing.charger_cost)
         res = mclp(
             times.demand_to_candidate,
@@ -85,7 +87,7 @@ def solve_county(
     if method == "plan":
         return _plan(inputs, config, out=out)
     v_cover, _ = village_cover(times, config)
-    res = two_tier(
+    joint = two_tier(
         times.demand_to_candidate,
         sessions,
         v_cover,
@@ -96,15 +98,15 @@ def solve_county(
         rules=rules,
         solver=config.solver,
     )
-    return res.info
+    return joint.info
 
 
-def _plan(inputs: ModelInputs, config: Config, *, out: object) -> SolveInfo:
+def _plan(inputs: ModelInputs, config: Config, *, out: TextIO) -> SolveInfo:
     """The passes of :func:`plan_sites`, summed up in one report (the worst status, gap)."""
     plan = plan_sites(inputs.demand, inputs.sites, inputs.county.townships, inputs.times, config)
     for p in plan.passes:
-        gap = "" if p.gap is None else f"{p.gap:.6f}"
-        print(f"pass: {p.stage} {p.status} {gap} {p.seconds + p.build_seconds:.3f}", file=out)
+        gap_text = "" if p.gap is None else f"{p.gap:.6f}"
+        print(f"pass: {p.stage} {p.status} {gap_text} {p.seconds + p.build_seconds:.3f}", file=out)
     status, gap = worst_status(plan.passes)
     first = plan.passes[0]
     return replace(
@@ -124,7 +126,7 @@ def run_county(
     methods: list[str],
     gap: float,
     time_limit_s: float,
-    out: object = sys.stdout,
+    out: TextIO = sys.stdout,
 ) -> list[dict]:
     """Run the county benchmark and print its CSV (see the module docstring).
 
@@ -165,12 +167,12 @@ def run_county(
     name = f"{config.slug}-{inputs.times.graph_nodes}n"
     writer = csv.writer(out)
     writer.writerow(HEADER)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for method in methods:
         t0 = time.perf_counter()
         info = solve_county(inputs, config, method, out=out)
         seconds = time.perf_counter() - t0
-        row = {
+        row: dict[str, Any] = {
             "instance": name,
             "method": method,
             "objective": info.objective,

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -40,14 +41,18 @@ class Row:
     seconds: float
 
 
-def _pmed_planner(d: np.ndarray, p: int, time_limit_s: float) -> tuple[float, float, str]:
+def _pmed_planner(
+    d: np.ndarray, p: int, time_limit_s: float
+) -> tuple[float | None, float | None, str]:
     from planner.optimize.pmedian import p_median
 
     r = p_median(d, np.ones(len(d)), p, time_limit_s=time_limit_s, mip_gap=0.0)
     return r.objective, r.info.bound, r.info.status
 
 
-def _pmed_dense(d: np.ndarray, p: int, time_limit_s: float) -> tuple[float, float, str]:
+def _pmed_dense(
+    d: np.ndarray, p: int, time_limit_s: float
+) -> tuple[float | None, float | None, str]:
     """The textbook model (ReVelle & Swain) through PuLP with HiGHS: n^2 assignments."""
     import pulp
 
@@ -70,7 +75,9 @@ def _pmed_dense(d: np.ndarray, p: int, time_limit_s: float) -> tuple[float, floa
     return info.objective, info.bound, _status(info.objective, info.bound, info.status)
 
 
-def _pmed_spopt(d: np.ndarray, p: int, time_limit_s: float) -> tuple[float, float, str]:
+def _pmed_spopt(
+    d: np.ndarray, p: int, time_limit_s: float
+) -> tuple[float | None, float | None, str]:
     """PySAL spopt's PMedian with CBC (the open-source reference)."""
     import pulp
     from spopt.locate import PMedian
@@ -89,7 +96,9 @@ def _status(objective: float | None, bound: float | None, status: str) -> str:
     return "optimal" if gap <= 1e-9 else ("time_limit" if status == "time_limit" else status)
 
 
-PMED_METHODS: dict[str, Callable[[np.ndarray, int, float], tuple[float, float, str]]] = {
+PMED_METHODS: dict[
+    str, Callable[[np.ndarray, int, float], tuple[float | None, float | None, str]]
+] = {
     "planner": _pmed_planner,
     "dense": _pmed_dense,
     "spopt": _pmed_spopt,
@@ -122,7 +131,7 @@ def available(methods: Iterable[str]) -> list[str]:
 
 
 def run_pmed(
-    files: list[Path], methods: list[str], *, time_limit_s: float, out: object = sys.stdout
+    files: list[Path], methods: list[str], *, time_limit_s: float, out: TextIO = sys.stdout
 ) -> list[Row]:
     """Run the p-median benchmark and print its CSV and ratios.
 
@@ -180,7 +189,7 @@ def _fmt(row: Row) -> list[str]:
     ]
 
 
-def print_ratios(rows: list[Row], *, out: object = sys.stdout, ours: str = "planner") -> None:
+def print_ratios(rows: list[Row], *, out: TextIO = sys.stdout, ours: str = "planner") -> None:
     """Print ``ratio_vs_<method>``: baseline seconds / ours, where both proved optimality.
 
     Parameters
@@ -217,7 +226,7 @@ def print_ratios(rows: list[Row], *, out: object = sys.stdout, ours: str = "plan
             print(f"ratio_vs_{method}: n/a ({method} solved none of these to optimality)", file=out)
 
 
-def run_cap(files: list[Path], *, time_limit_s: float, out: object = sys.stdout) -> list[Row]:
+def run_cap(files: list[Path], *, time_limit_s: float, out: TextIO = sys.stdout) -> list[Row]:
     """Capacitated facility location (splittable demand) on OR-Library files.
 
     Parameters
@@ -241,7 +250,7 @@ def run_cap(files: list[Path], *, time_limit_s: float, out: object = sys.stdout)
     writer.writerow(HEADER)
     for f in files:
         stem = Path(f).stem
-        runs = [(stem, None)]
+        runs: list[tuple[str, int | None]] = [(stem, None)]
         if stem in CAP_CAPACITIES:
             runs = [(f"{stem}-{c}", c) for c in CAP_CAPACITIES[stem]]
         for name, cap in runs:
@@ -269,7 +278,7 @@ def run_mclp(
     radius: float,
     methods: list[str],
     time_limit_s: float,
-    out: object = sys.stdout,
+    out: TextIO = sys.stdout,
 ) -> list[Row]:
     """Maximal covering: every point is demand and candidate, Euclidean distances.
 

@@ -6,12 +6,13 @@ import csv
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
 
 def run_matrix(
-    nodes: int, origins: int, destinations: int, *, seed: int = 1, out: object = sys.stdout
+    nodes: int, origins: int, destinations: int, *, seed: int = 1, out: TextIO = sys.stdout
 ) -> float:
     """Travel-time matrix on a demo county graph of about ``nodes`` nodes vs networkx.
 
@@ -63,7 +64,7 @@ def run_matrix(
         to_sources=False,
     )
     t_ours = time.perf_counter() - t0
-    g = nx.DiGraph()
+    g: nx.DiGraph[int] = nx.DiGraph()
     g.add_weighted_edges_from(
         zip(graph.tail.tolist(), graph.head.tolist(), graph.time_s.tolist(), strict=True)
     )

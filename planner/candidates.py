@@ -303,5 +303,6 @@ def with_existing(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame) -> g
     cand = candidates.assign(**{C.EXISTING_CHARGERS: 0})
     if len(existing) == 0:
         return cand
+    assert cand.crs is not None  # candidates always have one (to_crs(None) would raise)
     both = pd.concat([cand, existing.to_crs(cand.crs)], ignore_index=True)
     return gpd.GeoDataFrame(both, geometry=cand.geometry.name, crs=cand.crs)

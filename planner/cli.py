@@ -312,6 +312,8 @@ def site(
     if as_json:
         click.echo(json.dumps(s, ensure_ascii=False, indent=2))
         return
+    home = result.home
+    assert home is not None  # run_county keeps its runs in a home folder
     table = Table(title=f"{s['county']}: plan", show_header=False)
     rows = [
         (
@@ -335,7 +337,7 @@ def site(
         ("passes", _passes_line(s)),
         ("time", f"{time.perf_counter() - t0:.1f} s"),
         ("outputs", str(result.out_dir)),
-        ("latest", f"{result.home / 'latest'} (earlier runs kept in {result.home / 'runs'})"),
+        ("latest", f"{home / 'latest'} (earlier runs kept in {home / 'runs'})"),
     ]
     if s["safety_net"]:
         rows.insert(0, ("WARNING", _safety_net_text(s)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -379,10 +379,11 @@ class DemandSection(_Section):
     )
 
 
+#: Built from vocab's table at run time: mypy cannot read it, and takes it as Any
 PolicyClass = Literal[POLICY_CLASSES]  # type: ignore[valid-type]
 
 #: OSM tag -> policy class. When several tags of one site match, the first here wins.
-DEFAULT_OSM_CLASSES: dict[str, str] = {
+DEFAULT_OSM_CLASSES: dict[str, PolicyClass | None] = {
     "amenity=townhall": "township_government",
     "amenity=fuel": "fuel_station",
     "amenity=bus_station": "transport_hub",
@@ -619,8 +620,12 @@ class RepairSection(_Section):
 
 
 #: Basemaps map.html can offer besides "none" (offline, the default view).
-BASEMAP_NAMES = ("osm", "tianditu_vector", "tianditu_imagery", "gaode_vector", "gaode_imagery")
-Basemap = Literal[BASEMAP_NAMES]  # type: ignore[valid-type]
+Basemap = Literal["osm", "tianditu_vector", "tianditu_imagery", "gaode_vector", "gaode_imagery"]
+BASEMAP_NAMES: tuple[Basemap, ...] = get_args(Basemap)
+
+#: GIS formats a run can write, and the ones it writes by default.
+ExportFormat = Literal["gpkg", "shp", "geojson", "csv", "kml"]
+DEFAULT_FORMATS: tuple[ExportFormat, ...] = ("gpkg", "csv")
 
 
 class ReportSection(_Section):
@@ -632,8 +637,8 @@ class ReportSection(_Section):
     can be written later from the run with ``planner export`` as well.
     """
 
-    formats: list[Literal["gpkg", "shp", "geojson", "csv", "kml"]] = Field(
-        default_factory=lambda: ["gpkg", "csv"],
+    formats: list[ExportFormat] = Field(
+        default_factory=lambda: list(DEFAULT_FORMATS),
         description="GIS formats to write: gpkg (sites.gpkg, always), csv (one table per "
         "layer with lon/lat; polygons also as WKT), shp (shp/, field names cut to 10 "
         "characters as data_dictionary.csv lists), geojson (geojson/), kml (sites.kml, WGS84)",
@@ -837,7 +842,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     dict
         A new mapping with the overrides set.
     """
-    out = _deep_copy(raw)
+    out: dict[str, Any] = _deep_copy(raw)
     for item in overrides:
         if "=" not in item:
             msg = f"--set {item!r}: expected key=value, e.g. stations.budget=8e6"

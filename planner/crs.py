@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
 
 from planner.errors import ConfigError
 
 logger = logging.getLogger(__name__)
+
+#: Any shapely geometry type: :func:`reproject` gives back the type it was given.
+GeomT = TypeVar("GeomT", bound=BaseGeometry)
+
+#: A CRS as the planner passes one: a pyproj CRS, a string such as "EPSG:4326", or an EPSG code.
+CrsLike = CRS | str | int
 
 #: EPSG code of the CGCS2000 3-degree Gauss-Kruger zone with central meridian 75 E.
 _GK3_FIRST_EPSG = 4534
 _GK3_FIRST_CM = 75
 
 
-def metric_crs(county: shapely.Geometry, spec: str = "auto") -> CRS:
+def metric_crs(county: BaseGeometry, spec: str = "auto") -> CRS:
     """The CRS used for distances in a county.
 
     Parameters
@@ -73,7 +81,7 @@ def gk3_zone_crs(lon: float, lat: float) -> CRS | None:
     return CRS.from_epsg(_GK3_FIRST_EPSG + (zone_cm - _GK3_FIRST_CM) // 3)
 
 
-def to_crs_valid(gdf: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
+def to_crs_valid(gdf: gpd.GeoDataFrame, crs: CrsLike) -> gpd.GeoDataFrame:
     """``gdf`` in ``crs``, with polygons that the projection made invalid repaired.
 
     A polygon valid in its own CRS can turn invalid in another (vertices that nearly
@@ -101,7 +109,7 @@ def to_crs_valid(gdf: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
     return out
 
 
-def reproject(geom: shapely.Geometry, src: object, dst: object) -> shapely.Geometry:
+def reproject(geom: GeomT, src: CrsLike, dst: CrsLike) -> GeomT:
     """A geometry's coordinates transformed from ``src`` to ``dst`` (any pyproj CRS input)."""
     tr = Transformer.from_crs(src, dst, always_xy=True)
     return shapely.transform(geom, lambda a: np.column_stack(tr.transform(a[:, 0], a[:, 1])))

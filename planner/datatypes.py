@@ -184,14 +184,14 @@ def worst_status(passes: list[SolveInfo]) -> tuple[str, float | None]:
 class Plan:
     """The optimisation result."""
 
-    stations: pd.DataFrame  # candidate_id, chargers, sessions_served, capex, ...
+    stations: gpd.GeoDataFrame  # candidate_id, chargers, sessions_served, capex, ...
     assignments: pd.DataFrame  # demand_id, station_id, minutes, covered_share
     service: pd.DataFrame  # per demand: demand_id, covered_share, station_id, nearest_station_min
-    repair_points: pd.DataFrame  # candidate_id, targets_covered, capex
+    repair_points: gpd.GeoDataFrame  # candidate_id, targets_covered, capex
     station_solve: SolveInfo
     repair_solve: SolveInfo | None
     villages_unreached: list[str] = field(default_factory=list)  # beyond the response time
-    existing_sites: pd.DataFrame | None = None  # existing chargers used: chargers, sessions
+    existing_sites: gpd.GeoDataFrame | None = None  # existing chargers used: chargers, sessions
     model_result: object | None = None  # the model's raw result, to warm-start a next solve
     extra_solves: list[SolveInfo] = field(default_factory=list)  # the passes after the first
 

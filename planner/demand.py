@@ -283,7 +283,8 @@ def _building_weighted(
     """
     xy = np.column_stack([places.geometry.x, places.geometry.y])
     bxy = np.column_stack([buildings.geometry.x, buildings.geometry.y])
-    dist, nearest = cKDTree(xy).query(bxy, distance_upper_bound=params.building_radius_m)
+    dist, found = cKDTree(xy).query(bxy, distance_upper_bound=params.building_radius_m)
+    nearest = np.asarray(found)  # an array for a 2-D query (the stubs allow a scalar)
     near = np.isfinite(dist)
     counts = np.bincount(nearest[near], minlength=len(places))
     far = int((~near).sum())

@@ -31,6 +31,7 @@ import numpy as np
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
+from shapely.geometry.base import BaseGeometry
 
 from planner import columns as C
 from planner.datatypes import RoadGraph
@@ -113,7 +114,7 @@ def service_areas(
     nodes, inverse = np.unique(snap.node, return_inverse=True)
     limit = float(max(budget.max(), 0.0))
     batch = max(1, _BATCH_CELLS // max(graph.n_nodes, 1))
-    out: list[shapely.Geometry | None] = [None] * len(geoms)
+    out: list[BaseGeometry | None] = [None] * len(geoms)
     # the geometry work (GEOS) releases the GIL: threads share it out over the cores
     with ThreadPoolExecutor(max(1, workers)) as pool:
         for start in range(0, len(nodes), batch):
@@ -122,7 +123,7 @@ def service_areas(
             )
             idx = np.flatnonzero((inverse >= start) & (inverse < start + batch))
 
-            def one(i: int, dist: np.ndarray = dist, start: int = start) -> shapely.Geometry:
+            def one(i: int, dist: np.ndarray = dist, start: int = start) -> BaseGeometry:
                 return _area(
                     graph,
                     dist[inverse[i] - start],
@@ -140,7 +141,8 @@ def service_areas(
         logger.warning(
             "service areas: %d points are farther off-road than %.0f min allow", unreached, minutes
         )
-    areas = gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs)
+    # types-geopandas: a sequence of geometries without None; geopandas takes None as missing
+    areas = gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs)  # type: ignore[arg-type]
     return gpd.GeoDataFrame(
         {C.SERVICE_MIN: float(minutes), C.AREA_KM2: areas.area / 1e6}, geometry=areas
     )
@@ -155,7 +157,7 @@ def _area(
     buffer_m: float,
     min_hole_m2: float,
     simplify_m: float,
-) -> shapely.Geometry:
+) -> BaseGeometry:
     """The service polygon of one start node from its Dijkstra times."""
     if budget_s < 0:
         return shapely.Polygon()
@@ -171,7 +173,9 @@ def _area(
     whole = frac >= 1
     dup = whole & (tail > head) & _has_whole_reverse(tail, head, whole)
     segments = np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)[~dup]
-    area = shapely.buffer(shapely.Point(graph.x[node], graph.y[node]), buffer_m, quad_segs=4)
+    area: BaseGeometry = shapely.buffer(
+        shapely.Point(graph.x[node], graph.y[node]), buffer_m, quad_segs=4
+    )
     if len(segments):
         # merged into long lines (and thinned), the buffer is several times faster
         roads = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(segments)))
@@ -181,7 +185,7 @@ def _area(
         # roads (Liechtenstein, 5,000 lines) 0.2 s, against 24 s for buffering the
         # MultiLineString as one geometry
         strips = shapely.buffer(shapely.get_parts(roads), buffer_m, quad_segs=3)
-        area = shapely.union_all(np.append(strips, area))
+        area = shapely.union_all(np.append(strips, [area]))
     area = _fill_holes(area, min_hole_m2)
     if simplify_m > 0:
         area = shapely.simplify(area, simplify_m, preserve_topology=True)
@@ -196,7 +200,7 @@ def _has_whole_reverse(tail: np.ndarray, head: np.ndarray, whole: np.ndarray) ->
     return np.isin(rev, fwd)
 
 
-def _fill_holes(area: shapely.Geometry, min_hole_m2: float) -> shapely.Geometry:
+def _fill_holes(area: BaseGeometry, min_hole_m2: float) -> BaseGeometry:
     """The polygon with its holes smaller than ``min_hole_m2`` filled."""
     if min_hole_m2 <= 0 or area.is_empty:
         return area

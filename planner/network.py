@@ -13,6 +13,7 @@ import multiprocessing
 import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -100,10 +101,10 @@ def build_graph(
     ):
         if len(nodes) < 2:
             continue
-        speed = (parse_maxspeed(ms) if use_maxspeed else None) or _class_speed(hw, speeds_kmh)
-        if speed is None:
+        kmh = (parse_maxspeed(ms) if use_maxspeed else None) or _class_speed(hw, speeds_kmh)
+        if kmh is None:
             unknown[hw] = unknown.get(hw, 0) + 1
-            speed = _DEFAULT_SPEED
+            kmh = _DEFAULT_SPEED
         ow = (ow or "").strip().lower()
         forward = ow != "-1"
         backward = ow not in ("yes", "true", "1") and not (
@@ -114,7 +115,7 @@ def build_graph(
         k = len(nodes) - 1
         tails.append(nodes[:-1])
         heads.append(nodes[1:])
-        speeds.append(np.full(k, speed))
+        speeds.append(np.full(k, kmh))
         fwd_ok.append(np.full(k, forward))
         bwd_ok.append(np.full(k, backward))
     if unknown:
@@ -204,7 +205,8 @@ def snap_points(
     """
     tree = cKDTree(np.column_stack([graph.x, graph.y]))
     xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
-    dist, node = tree.query(xy)
+    found = tree.query(xy)
+    dist, node = np.asarray(found[0]), np.asarray(found[1])  # arrays for a 2-D query
     if max_snap_m is not None:
         far = int((dist > max_snap_m).sum())
         if far:
@@ -289,9 +291,9 @@ def travel_times(
     # expand distinct source nodes back to the sources that sit on them
     order = np.argsort(src_inverse, kind="stable")
     per_node = np.bincount(src_inverse, minlength=len(src_nodes))
-    starts = np.concatenate([[0], np.cumsum(per_node)[:-1]])
+    first = np.concatenate([[0], np.cumsum(per_node)[:-1]])
     reps = per_node[node_rows]
-    src_idx = order[np.repeat(starts[node_rows], reps) + _ranges(reps)]
+    src_idx = order[np.repeat(first[node_rows], reps) + _ranges(reps)]
     tgt_idx = np.repeat(tgt_cols, reps)
     total = np.repeat(node_secs, reps) + sources.access_s[src_idx] + targets.access_s[tgt_idx]
     ok = total <= cutoff_s
@@ -301,7 +303,15 @@ def travel_times(
     return SparseTimes(src_idx, tgt_idx, minutes, (len(sources.node), len(targets.node)))
 
 
-_worker_state: dict[str, object] = {}
+class _WorkerState(TypedDict, total=False):
+    """What :func:`_init_worker` hands each worker process."""
+
+    mat: sparse.csr_matrix
+    tgt: np.ndarray
+    cutoff: float
+
+
+_worker_state: _WorkerState = {}
 
 
 def _workers(workers: int, cells: int, min_cells: int) -> int:
@@ -329,12 +339,12 @@ def _reach(
 
 
 def _init_worker(mat: sparse.csr_matrix, tgt_nodes: np.ndarray, cutoff_s: float) -> None:
-    _worker_state.update(mat=mat, tgt=tgt_nodes, cutoff=cutoff_s)
+    _worker_state.update({"mat": mat, "tgt": tgt_nodes, "cutoff": cutoff_s})
 
 
 def _dijkstra_part(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     s = _worker_state
-    return _reach(s["mat"], chunk, s["tgt"], s["cutoff"])  # type: ignore[arg-type]
+    return _reach(s["mat"], chunk, s["tgt"], s["cutoff"])
 
 
 def _ranges(counts: np.ndarray) -> np.ndarray:

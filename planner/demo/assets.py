@@ -253,7 +253,9 @@ def population_grid(
         "township_seat": params.spread_township_seat_m,
         "village": params.spread_village_m,
     }
-    blobs = [(s.x, s.y, s.population, sigma[s.kind], True) for s in settlements]
+    blobs: list[tuple[float, float, float, float, bool]] = [
+        (s.x, s.y, s.population, sigma[s.kind], True) for s in settlements
+    ]
     blobs += [(x, y, p, params.spread_village_m, False) for x, y, p in outside]
     allowed = {True: inside, False: ~inside}
     for x, y, pop, sg, in_county in blobs:

@@ -49,7 +49,7 @@ def county_polygon(
     return shapely.Polygon(np.column_stack([x, r * np.sin(theta)]))
 
 
-def sample_spaced(
+def sample_spaced(  # noqa: PLR0913 - the sampler's options, keyword-only
     rng: np.random.Generator,
     n: int,
     region: shapely.Polygon,
@@ -158,7 +158,7 @@ def settlements(
     villages = _village_points(rng, county, seats, n_vil, radius, params=p)
     vil_pops = rng.lognormal(0, p.village_pop_sigma, n_vil)
     vil_pops = vil_pops / vil_pops.sum() * (total - seat_pop - town_pops.sum())
-    town_of = cKDTree(seats).query(villages)[1]
+    town_of = np.asarray(cKDTree(seats).query(villages)[1])
     out = []
     for i, (name, pinyin) in enumerate(township_names(n_town)):
         out.append(

@@ -140,7 +140,8 @@ def _county_roads(
     xy = np.array([[s.x, s.y] for s in towns])
     dist = distance_matrix(xy, xy)
     mst = minimum_spanning_tree(dist).tocoo()
-    pairs = {(min(i, j), max(i, j)) for i, j in zip(mst.row, mst.col, strict=True)}
+    edges = zip(mst.row.tolist(), mst.col.tolist(), strict=True)
+    pairs: set[tuple[int, int]] = {(min(i, j), max(i, j)) for i, j in edges}
     extra = sorted(
         (
             (dist[i, j], i, j)

@@ -24,6 +24,7 @@ from osmium.osm import mutable
 from pyproj import Transformer
 from rasterio.transform import Affine
 
+from planner.crs import GeomT
 from planner.demo.assets import build_places, build_pois, operator_chargers, population_grid
 from planner.demo.layout import (
     Settlement,
@@ -143,7 +144,7 @@ def _move(gen: _County, origin: tuple[float, float]) -> None:
     """Shift everything from around (0, 0) to the county's real place."""
     ox, oy = origin
 
-    def shift(geom: shapely.Geometry) -> shapely.Geometry:
+    def shift(geom: GeomT) -> GeomT:
         return shapely.transform(geom, lambda a: a + np.array([ox, oy]))
 
     gen.osm.xy = [(x + ox, y + oy) for x, y in gen.osm.xy]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -124,7 +125,7 @@ def read_layer(
         raise data_error(
             path, "layer not found", layer=layer, hint=f"layers are: {', '.join(layers)}"
         )
-    kwargs = {}
+    kwargs: dict[str, Any] = {}  # read_file's options, passed on to pyogrio
     if path.suffix.lower() == ".shp":
         enc = shapefile_encoding(path, encoding)
         if enc:
@@ -280,7 +281,7 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, layer: str | None) -> gpd.GeoDa
     return gdf.to_crs(4326)
 
 
-def _polygons(gdf: gpd.GeoDataFrame, path: Path, layer: str | None) -> gpd.GeoDataFrame:
+def _polygons(gdf: gpd.GeoDataFrame, path: str | Path, layer: str | None) -> gpd.GeoDataFrame:
     """Refuse layers that are not (multi)polygons: boundaries must be areas."""
     kinds = set(gdf.geom_type)
     if not kinds <= {"Polygon", "MultiPolygon"}:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
 
 from planner.config import Config, PointTableInput
 from planner.crs import metric_crs, reproject, to_crs_valid
@@ -118,7 +118,7 @@ def _boundaries(
 
 
 def _osm(
-    config: Config, geom: shapely.Geometry, crs: CRS, inputs: list[InputFile]
+    config: Config, geom: BaseGeometry, crs: CRS, inputs: list[InputFile]
 ) -> tuple[OsmData, RoadWays]:
     """The OSM layers around the county (file or Overpass), roads clipped to it."""
     inp = config.inputs
@@ -173,9 +173,9 @@ def _point_layers(config: Config, osm: OsmData, inputs: list[InputFile]) -> _Poi
         table = read_points(spec, role="substations")
         out.substations = _concat(out.substations, as_substations(table, spec))
         inputs.append(input_file("grid_substations", spec.path))
-    for spec in inp.grid_lines:
-        out.lines = _concat(out.lines, read_lines(spec))
-        inputs.append(input_file("grid_lines", spec.path))
+    for line_spec in inp.grid_lines:
+        out.lines = _concat(out.lines, read_lines(line_spec))
+        inputs.append(input_file("grid_lines", line_spec.path))
     return out
 
 
@@ -200,7 +200,7 @@ def _substations(
 ) -> gpd.GeoDataFrame:
     """The substations with the table's headroom joined by id, or by location."""
     s_in = config.inputs.substations
-    if s_in is None or s_in.lon_field is None:
+    if s_in is None or s_in.lon_field is None or s_in.lat_field is None:  # both or neither
         return join_headroom(subs, table)
     where = read_points(
         PointTableInput(
@@ -218,7 +218,7 @@ def _substations(
 
 
 def _population(
-    config: Config, geom: shapely.Geometry, inputs: list[InputFile]
+    config: Config, geom: BaseGeometry, inputs: list[InputFile]
 ) -> PopulationGrid | None:
     """The population raster clipped to the county, when demand comes from one."""
     inp = config.inputs
@@ -240,6 +240,7 @@ def _population(
 
 def _concat(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Rows of ``b`` below ``a``, in ``a``'s CRS, with the columns of both."""
+    assert a.crs is not None  # every layer is read with a CRS (to_crs(None) would raise)
     b = b.to_crs(a.crs)
     if b.geometry.name != a.geometry.name:
         b = b.rename_geometry(a.geometry.name)

@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from planner import columns as C
+from planner.crs import CrsLike
 from planner.errors import check_input_file, data_error
 from planner.ingest.tables import numeric_column, read_csv_text, require_columns
 
@@ -107,7 +108,7 @@ def join_headroom(substations: gpd.GeoDataFrame, table: pd.DataFrame | None) -> 
 def join_headroom_nearest(
     substations: gpd.GeoDataFrame,
     table: gpd.GeoDataFrame,
-    crs: object,
+    crs: CrsLike,
     *,
     max_distance_m: float,
 ) -> gpd.GeoDataFrame:
@@ -168,4 +169,5 @@ def join_headroom_nearest(
     if unmatched:
         logger.warning("%d substations have no row in the headroom table", unmatched)
     subs[C.HEADROOM_KW] = subs[C.RATED_KVA] * POWER_FACTOR - subs[C.PEAK_LOAD_KW]
+    assert substations.crs is not None  # the to_crs(crs) above needs it
     return subs.to_crs(substations.crs)

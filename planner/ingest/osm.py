@@ -13,11 +13,13 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import osmium
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from planner.datatypes import OsmData, RoadWays
 from planner.errors import check_input_file, data_error
@@ -57,6 +59,9 @@ _PLANT_KEYS = ("generator:source", "plant:source", "plant:output:electricity")
 #: Keys that make a node or area a point of interest (more come from the class mapping).
 POI_KEYS = ("amenity", "shop", "public_transport")
 _SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
+
+#: One drivable way as read: node ids, lons, lats, and the tags the network uses.
+_RoadWay = tuple[list[int], list[float], list[float], dict[str, str | None]]
 
 
 def parse_voltage_kv(value: str | None) -> float | None:
@@ -123,12 +128,12 @@ def _sockets(tags: osmium.osm.TagList | dict[str, str]) -> float | None:
     capacity = _parse_int(tags.get("capacity"))
     if capacity is not None:
         return capacity
-    counts = [
+    parsed = [
         _parse_int(v)
         for k, v in (tags.items() if isinstance(tags, dict) else ((t.k, t.v) for t in tags))
         if k.startswith("socket:") and k.count(":") == 1
     ]
-    counts = [c for c in counts if c is not None]
+    counts = [c for c in parsed if c is not None]
     return float(sum(counts)) if counts else None
 
 
@@ -194,7 +199,9 @@ def read_osm(
         )
         try:
             for obj in processor:
-                _take(obj, acc, (w, s, e, n), buildings, drivable)
+                # the processor reads nodes and ways only; the check tells the type checker
+                if isinstance(obj, osmium.osm.Node | osmium.osm.Way):
+                    _take(obj, acc, (w, s, e, n), buildings, drivable)
         except RuntimeError as err:
             raise data_error(path, f"cannot read OSM data ({err})") from None
     if acc.bad_locations:
@@ -210,14 +217,14 @@ def read_osm(
 
 @dataclass
 class _Collected:
-    road_ways: list = field(default_factory=list)
-    pois: list[dict] = field(default_factory=list)
-    places: list[dict] = field(default_factory=list)
-    substations: list[dict] = field(default_factory=list)
-    lines: list[dict] = field(default_factory=list)
-    chargers: list[dict] = field(default_factory=list)
+    road_ways: list[_RoadWay] = field(default_factory=list)
+    pois: list[dict[str, Any]] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
+    substations: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    chargers: list[dict[str, Any]] = field(default_factory=list)
     buildings: list[tuple[float, float]] = field(default_factory=list)
-    power_points: list[dict] = field(default_factory=list)
+    power_points: list[dict[str, Any]] = field(default_factory=list)
     poi_keys: tuple[str, ...] = POI_KEYS
     bad_locations: int = 0
 
@@ -241,7 +248,7 @@ class _Collected:
 
 
 def _take(
-    obj: osmium.osm.OSMObject,
+    obj: osmium.osm.Node | osmium.osm.Way,
     acc: _Collected,
     bbox: tuple[float, float, float, float],
     buildings: bool,
@@ -250,7 +257,7 @@ def _take(
     """Sort one OSM object into the collected layers."""
     w, s, e, n = bbox
     tags = obj.tags
-    if obj.is_node():
+    if isinstance(obj, osmium.osm.Node):
         loc = obj.location
         if not loc.valid():
             return
@@ -307,7 +314,11 @@ def _take(
 
 
 def _collect_point(
-    osm_id: str, tags: osmium.osm.TagList, lon: float, lat: float, acc: _Collected
+    osm_id: str,
+    tags: osmium.osm.TagList | dict[str, str],
+    lon: float,
+    lat: float,
+    acc: _Collected,
 ) -> None:
     geom = shapely.Point(lon, lat)
     name = tags.get("name")
@@ -353,13 +364,13 @@ def _collect_point(
             }
         )
     elif any(tags.get(k) for k in acc.poi_keys):
-        row = {"osm_id": osm_id, "name": name}
+        row: dict[str, Any] = {"osm_id": osm_id, "name": name}
         row.update({k: tags.get(k) for k in acc.poi_keys})
         row["geometry"] = geom
         acc.pois.append(row)
 
 
-def _frame(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
     if not rows:
         return gpd.GeoDataFrame(
             {c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=4326), crs=4326
@@ -367,9 +378,7 @@ def _frame(rows: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, columns=[*columns, "geometry"], geometry="geometry", crs=4326)
 
 
-def _road_ways(
-    ways: list[tuple[list[int], list[float], list[float], dict[str, str | None]]],
-) -> RoadWays:
+def _road_ways(ways: list[_RoadWay]) -> RoadWays:
     all_ids = np.concatenate([np.asarray(w[0], dtype=np.int64) for w in ways])
     all_lon = np.concatenate([np.asarray(w[1], dtype=float) for w in ways])
     all_lat = np.concatenate([np.asarray(w[2], dtype=float) for w in ways])
@@ -392,7 +401,7 @@ def _road_ways(
     )
 
 
-def clip_ways(roads: RoadWays, area: shapely.Geometry) -> RoadWays:
+def clip_ways(roads: RoadWays, area: BaseGeometry) -> RoadWays:
     """Keep the ways with at least one node inside ``area`` (EPSG:4326), and their nodes.
 
     Parameters

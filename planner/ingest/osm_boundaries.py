@@ -54,7 +54,8 @@ def read_admin_areas(path: str | Path) -> gpd.GeoDataFrame:
     rows = []
     try:
         for area in processor:
-            if area.from_way():
+            # the entity filter passes areas only; the check tells the type checker
+            if not isinstance(area, osmium.osm.Area) or area.from_way():
                 continue
             tags = dict(area.tags)
             try:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-import shapely
+from shapely import MultiPolygon, Polygon
 
 from planner.datatypes import OsmData, RoadWays
 from planner.errors import DataError
@@ -25,9 +26,12 @@ from planner.ingest.osm import (
     parse_voltage_kv,
 )
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 logger = logging.getLogger(__name__)
 
-_FEATURE_TAGS: dict[str, bool | list[str]] = {
+_FEATURE_TAGS: dict[str, bool | str | list[str]] = {
     "amenity": True,
     "shop": True,
     "place": True,
@@ -48,7 +52,7 @@ def _configure(url: str | None, cache_dir: Path, rate_limit: bool, timeout_s: in
 
 
 def read_overpass(
-    area: shapely.Geometry,
+    area: Polygon | MultiPolygon,
     *,
     url: str | None = None,
     cache_dir: str | Path,
@@ -108,7 +112,8 @@ def read_overpass(
     roads = _graph_ways(graph)
     acc = _Collected(poi_keys=_poi_keys(poi_keys))
     tag_cols = [c for c in features.columns if c != "geometry"]
-    for (element, osm_id), row in features.iterrows():
+    for index, row in features.iterrows():
+        element, osm_id = cast(tuple[str, int], index)  # osmnx's index: (element, id)
         tags = {k: str(row[k]) for k in tag_cols if isinstance(row[k], str)}
         geom = row.geometry
         key = f"{element[0]}{osm_id}"
@@ -146,7 +151,7 @@ def _first(value: object) -> str | None:
     return str(value)
 
 
-def _graph_ways(graph: object) -> RoadWays:
+def _graph_ways(graph: nx.MultiDiGraph) -> RoadWays:
     """osmnx's directed graph as one-way two-node ways (it holds both directions)."""
     nodes = np.array(sorted(graph.nodes), dtype=np.int64)
     if len(nodes) == 0:

@@ -12,6 +12,7 @@ import rasterio.features
 import rasterio.windows
 import shapely
 from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
 
 from planner.crs import metric_crs, reproject
 from planner.datatypes import PopulationGrid
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 def read_population(
     path: str | Path,
-    county: shapely.Geometry,
+    county: BaseGeometry,
     *,
     band: int = 1,
     min_coverage: float = 0.0,
@@ -98,7 +99,7 @@ def read_population(
 
 
 def raster_coverage(
-    county: shapely.Geometry, poly: shapely.Geometry, crs: CRS, bounds: tuple[float, ...]
+    county: BaseGeometry, poly: BaseGeometry, crs: CRS, bounds: tuple[float, float, float, float]
 ) -> float:
     """Share (0-1) of the county's area that lies inside a raster's extent.
 
@@ -129,10 +130,10 @@ def raster_coverage(
 
 def _check_coverage(
     path: Path,
-    county: shapely.Geometry,
-    poly: shapely.Geometry,
+    county: BaseGeometry,
+    poly: BaseGeometry,
     crs: CRS,
-    bounds: tuple[float, ...],
+    bounds: tuple[float, float, float, float],
     min_coverage: float,
 ) -> None:
     """Refuse a raster whose extent covers less than ``min_coverage`` of the county."""

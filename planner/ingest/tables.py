@@ -136,44 +136,11 @@ def read_points(spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
     path = Path(spec.path)
     if not path.exists():
         raise data_error(path, f"{role} file not found")
-    system = spec.crs.lower()
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".xlsx", ".xls"):
-        check_input_file(path, f"{role} table")
-        if suffix in (".xlsx", ".xls"):
-            try:
-                table = pd.read_excel(path, sheet_name=spec.layer or 0, dtype=str)
-            except ValueError as err:
-                raise data_error(path, f"cannot read the sheet ({err})", layer=spec.layer) from None
-            except Exception as err:
-                raise data_error(path, f"not a readable Excel file ({err})") from None
-            table = table.fillna("")
-        else:
-            table = read_csv_text(path, spec.encoding)
-        if table.empty:
-            raise data_error(path, "table has no rows", layer=spec.layer)
-        x, y = _coordinates(table, spec)
-        if system in _CHINA_SYSTEMS:
-            _check_degrees(x, y, spec)
-            x, y = to_wgs84(x, y, system)
-            crs: CRS = CRS.from_epsg(4326)
-        else:
-            try:
-                crs = CRS.from_user_input(spec.crs)
-            except Exception:
-                msg = f"crs {spec.crs!r} is not a CRS (use e.g. EPSG:4490, gcj02 or bd09)"
-                raise data_error(path, msg) from None
-            if crs.is_geographic:
-                _check_degrees(x, y, spec)
-        gdf = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=crs)
+        gdf = _table_points(path, spec, role=role)
     elif suffix in _VECTOR_SUFFIXES:
-        gdf = read_layer(path, layer=spec.layer, encoding=spec.encoding)
-        if not (gdf.geom_type == "Point").all():
-            gdf = gdf.set_geometry(gdf.geometry.representative_point())
-        if system in _CHINA_SYSTEMS:
-            ll = gdf.to_crs(4326)
-            x, y = to_wgs84(ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy(), system)
-            gdf = ll.set_geometry(gpd.points_from_xy(x, y, crs=4326))
+        gdf = _layer_points(path, spec)
     else:
         raise data_error(
             path,
@@ -188,6 +155,51 @@ def read_points(spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
     out[C.SOURCE] = [f"{path.name}#{i + 1}" for i in range(len(out))]
     logger.info("%s: %d %s read", path, len(out), role)
     return out
+
+
+def _table_points(path: Path, spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
+    """Points of a CSV or Excel table, in the table's CRS (GCJ-02, BD-09: WGS84)."""
+    check_input_file(path, f"{role} table")
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        try:
+            table = pd.read_excel(path, sheet_name=spec.layer or 0, dtype=str)
+        except ValueError as err:
+            raise data_error(path, f"cannot read the sheet ({err})", layer=spec.layer) from None
+        except Exception as err:
+            raise data_error(path, f"not a readable Excel file ({err})") from None
+        table = table.fillna("")
+    else:
+        table = read_csv_text(path, spec.encoding)
+    if table.empty:
+        raise data_error(path, "table has no rows", layer=spec.layer)
+    x, y = _coordinates(table, spec)
+    system = spec.crs.lower()
+    if system in _CHINA_SYSTEMS:
+        _check_degrees(x, y, spec)
+        x, y = to_wgs84(x, y, system)
+        crs: CRS = CRS.from_epsg(4326)
+    else:
+        try:
+            crs = CRS.from_user_input(spec.crs)
+        except Exception:
+            msg = f"crs {spec.crs!r} is not a CRS (use e.g. EPSG:4490, gcj02 or bd09)"
+            raise data_error(path, msg) from None
+        if crs.is_geographic:
+            _check_degrees(x, y, spec)
+    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=crs)
+
+
+def _layer_points(path: Path, spec: PointTableInput) -> gpd.GeoDataFrame:
+    """Points of a GIS layer (other geometries: a point inside each; GCJ-02, BD-09: WGS84)."""
+    gdf = read_layer(path, layer=spec.layer, encoding=spec.encoding)
+    if not (gdf.geom_type == "Point").all():
+        gdf = gdf.set_geometry(gdf.geometry.representative_point())
+    system = spec.crs.lower()
+    if system in _CHINA_SYSTEMS:
+        ll = gdf.to_crs(4326)
+        x, y = to_wgs84(ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy(), system)
+        gdf = ll.set_geometry(gpd.points_from_xy(x, y, crs=4326))
+    return gdf
 
 
 def read_lines(spec: LineLayerInput) -> gpd.GeoDataFrame:

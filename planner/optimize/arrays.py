@@ -8,6 +8,9 @@ from scipy import sparse
 
 from planner.optimize.solve import silence_highs_banner
 
+#: HiGHS option name -> value, as ``Highs.setOptionValue`` takes them.
+HighsOptions = dict[str, bool | int | float | str]
+
 
 def new_highs(time_limit_s: float, threads: int | None = None) -> highspy.Highs:
     """A silent HiGHS instance with a time limit (``inf``: none) and thread count."""

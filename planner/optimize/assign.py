@@ -138,11 +138,13 @@ def _transport(
 
 
 def _lp(c: np.ndarray, a_ub: sparse.csr_array, b_ub: np.ndarray) -> np.ndarray:
-    res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs-ds")
+    # scipy-stubs type A_ub as dense only; SciPy's HiGHS methods take sparse arrays
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs-ds")  # type: ignore[call-overload]
     if res.status != 0 or res.x is None:
         msg = f"the assignment of demand to stations failed: {res.message}"
         raise SolverError(msg)
-    return np.clip(res.x, 0.0, 1.0)
+    x: np.ndarray = np.clip(res.x, 0.0, 1.0)
+    return x
 
 
 def reassign(result: CoverageResult, reach: SparseTimes, sizing: Sizing | None) -> CoverageResult:

@@ -101,12 +101,14 @@ def _transport(
 class _Plans:
     """The best plan found so far; plans are open sets priced by the transportation LP."""
 
-    def __init__(self, fixed: np.ndarray, capacity: np.ndarray, demand: np.ndarray, cost):
+    def __init__(
+        self, fixed: np.ndarray, capacity: np.ndarray, demand: np.ndarray, cost: np.ndarray
+    ) -> None:
         self.fixed, self.capacity, self.demand, self.cost = fixed, capacity, demand, cost
         self.seen: dict[bytes, float] = {}
         self.best = np.inf
-        self.best_open: np.ndarray | None = None
-        self.best_share: np.ndarray | None = None
+        #: The best plan: which facilities are open, and the clients' shares of each
+        self.best_plan: tuple[np.ndarray, np.ndarray] | None = None
 
     def price(self, is_open: np.ndarray) -> float:
         """Cost of the plan opening ``is_open`` (inf when it lacks capacity)."""
@@ -122,10 +124,9 @@ class _Plans:
                 logger.debug(
                     "plan %.10g (%d open, %d priced)", value, len(open_idx), len(self.seen)
                 )
-                self.best, self.best_open = value, is_open.copy()
                 share = np.zeros_like(self.cost)
                 share[:, open_idx] = res[1]
-                self.best_share = share
+                self.best, self.best_plan = value, (is_open.copy(), share)
         self.seen[key] = value
         return value
 
@@ -211,18 +212,21 @@ def _local_search(plans: _Plans, g: np.ndarray, deadline: float) -> None:
     Moves are tried in a promising order: the least-used open facilities first, the shut
     ones by their Lagrangian value ``g``, and swaps by the sum of the two ranks.
     """
-    while plans.best_open is not None and time.perf_counter() < deadline:
-        current = plans.best_open.copy()
+    while plans.best_plan is not None and time.perf_counter() < deadline:
+        best_open, best_share = plans.best_plan
+        current = best_open.copy()
         before = plans.best
-        load = plans.best_share.T @ plans.demand
+        load = best_share.T @ plans.demand
         opened = np.flatnonzero(current)
         opened = opened[np.argsort(load[opened] / plans.capacity[opened])]
         shut = np.flatnonzero(~current)
         shut = shut[np.argsort(g[shut])]
-        moves: list[tuple[int | None, int | None]] = [(j, None) for j in opened]
-        moves += [(None, k) for k in shut]
+        open_ids: list[int] = opened.tolist()
+        shut_ids: list[int] = shut.tolist()
+        moves: list[tuple[int | None, int | None]] = [(j, None) for j in open_ids]
+        moves += [(None, k) for k in shut_ids]
         pairs = sorted(
-            ((a + b, j, k) for a, j in enumerate(opened) for b, k in enumerate(shut)),
+            ((a + b, j, k) for a, j in enumerate(open_ids) for b, k in enumerate(shut_ids)),
             key=lambda t: t[0],
         )
         moves += [(j, k) for _, j, k in pairs]
@@ -241,7 +245,7 @@ def _local_search(plans: _Plans, g: np.ndarray, deadline: float) -> None:
             return  # no move improves: a local optimum
 
 
-def capacitated_fl(
+def capacitated_fl(  # noqa: PLR0913 - the CFLP's data arrays, then keyword-only options
     fixed: np.ndarray,
     capacity: np.ndarray,
     demand: np.ndarray,
@@ -299,16 +303,17 @@ def capacitated_fl(
     g, _ = _knapsacks(fixed, capacity, demand, cost, u)
     plans.price(_cover(g, capacity, float(demand.sum())) > 0)  # the best multipliers' plan
     _local_search(plans, g, deadline)
-    if plans.best_open is None:  # no plan priced in time: HiGHS starts from scratch
+    if plans.best_plan is None:  # no plan priced in time: HiGHS starts from scratch
         remaining = time_limit_s - (time.perf_counter() - t0)
         return _solve_model(fixed, capacity, demand, cost, False, remaining, mip_gap, threads)
+    best_open, best_share = plans.best_plan
     ub = plans.best
     # fixing: flipping facility j costs at least L0 + |g_j|
     l0 = float(u.sum() + np.minimum(g, 0.0).sum())
     margin = 1e-7 * max(1.0, abs(ub))
     flip = l0 + np.abs(g) > ub + margin
-    keep_shut = flip & (g >= 0) & ~plans.best_open
-    keep_open = flip & (g < 0) & plans.best_open
+    keep_shut = flip & (g >= 0) & ~best_open
+    keep_open = flip & (g < 0) & best_open
     logger.debug(
         "heuristic %.10g, Lagrangian bound %.10g, %d facilities kept shut, %d kept open, %.1f s",
         ub,
@@ -329,13 +334,13 @@ def capacitated_fl(
         threads,
         shut=keep_shut,
         keep=keep_open,
-        start=(plans.best_open, plans.best_share),
+        start=(best_open, best_share),
         lagrangian_bound=lbound,
         t0=t0,
     )
 
 
-def _solve_model(
+def _solve_model(  # noqa: PLR0913 - the MIP's data and settings, then the heuristic's fixings
     fixed: np.ndarray,
     capacity: np.ndarray,
     demand: np.ndarray,

@@ -170,7 +170,8 @@ def _nearest_open(times: SparseTimes, is_open: np.ndarray) -> np.ndarray:
     for i, j, m in triplets:
         if j in pos:
             d[i, pos[j]] = min(d[i, pos[j]], m)
-    return open_idx[d.argmin(axis=1)]
+    nearest: np.ndarray = open_idx[d.argmin(axis=1)]
+    return nearest
 
 
 def _report(

@@ -154,6 +154,7 @@ def _solve(
     """The passes of the configured model, and the villages no repair point can reach."""
     unreached: list[str] = []
     pairs = len(reach.rows)
+    run: Callable[..., TwoTierResult | CoverageResult]
     try:
         if config.repair.enabled and config.repair.mode == "joint":
             v_cover, unreached = village_cover(times, config)

@@ -40,12 +40,13 @@ import heapq
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import highspy
 import numpy as np
 
 from planner.datatypes import SolveInfo
-from planner.optimize.arrays import new_highs
+from planner.optimize.arrays import HighsOptions, new_highs
 from planner.optimize.solve import silence_highs_banner
 
 logger = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ class _Relaxation:
         p: int,
         n: int,
         threads: int | None,
-        highs_options: dict[str, object] | None,
+        highs_options: HighsOptions | None,
     ) -> None:
         self.n = n
         self.n_cuts = 0
@@ -242,7 +243,7 @@ def p_median(
     time_limit_s: float = 60.0,
     mip_gap: float = 0.0,
     threads: int | None = None,
-    highs_options: dict[str, object] | None = None,
+    highs_options: HighsOptions | None = None,
 ) -> PMedianResult:
     """Solve the p-median problem exactly by branch-and-Benders-cut.
 
@@ -333,7 +334,7 @@ class _Search:
         deadline: float,
         mip_gap: float,
         threads: int | None,
-        highs_options: dict[str, object] | None,
+        highs_options: HighsOptions | None,
     ) -> None:
         self.d, self.w, self.p = d, w, p
         self.n = d.shape[1]
@@ -379,7 +380,7 @@ class _Search:
 
     def solve_node(
         self, lo: np.ndarray, hi: np.ndarray, basis: highspy.HighsBasis | None
-    ) -> tuple[float, np.ndarray, np.ndarray] | str | None:
+    ) -> tuple[float, np.ndarray, np.ndarray] | Literal["time"] | None:
         """Cut loop; ``(bound, y, reduced costs)``, None when pruned, "time" at the limit."""
         self.lp.set_bounds(lo, hi)
         if basis is not None:

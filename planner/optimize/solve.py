@@ -15,6 +15,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 import pulp
 
@@ -22,6 +23,9 @@ from planner.config import SolverSection
 from planner.datatypes import SolveInfo
 from planner.errors import InfeasibleError, SolverError
 from planner.signals import CBC_TMP_PREFIX, check_stop
+
+if TYPE_CHECKING:
+    import highspy
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +138,7 @@ def silence_highs_banner() -> None:
         os.close(null)
 
 
-class _HighsWithStart(pulp.HiGHS):
+class _HighsWithStart(pulp.HiGHS):  # type: ignore[misc]  # PuLP is untyped: Any
     """PuLP's HiGHS interface, handing HiGHS the variables' values as a start."""
 
     def __init__(self, *args: object, start: bool = False, **kwargs: object) -> None:
@@ -150,7 +154,7 @@ class _HighsWithStart(pulp.HiGHS):
         _run_highs(lp.solverModel)
 
 
-def _run_highs(h: object) -> None:
+def _run_highs(h: highspy.Highs) -> None:
     """``h.run()``, stopped at once by a signal (what PuLP's ``callSolver`` does, plus that).
 
     The solve runs in highspy's solver thread while this thread waits in slices of
@@ -213,7 +217,7 @@ def _solve_highs(
     if objective is not None:
         objective = float(objective)
     bound = None
-    if has_solution and info.mip_node_count >= 0:
+    if objective is not None and info.mip_node_count >= 0:
         # PuLP hands HiGHS a minimisation; read the bound back in the model's sense
         constant = float(prob.objective.constant or 0.0)
         internal = float(info.objective_function_value)
@@ -300,6 +304,13 @@ def _solve_cbc(
         )
     prob.assignVarsVals(values)
     prob.assignStatus(status_code, sol_status)
+    return _cbc_result(prob, text, status_code, sol_status, interrupted=interrupted)
+
+
+def _cbc_result(
+    prob: pulp.LpProblem, text: str, status_code: int, sol_status: int, *, interrupted: bool
+) -> tuple[str, float | None, float | None]:
+    """Status, objective and bound of a CBC run, from PuLP's reading of it and CBC's log."""
     if status_code == pulp.LpStatusInfeasible or "Result - Problem proven infeasible" in text:
         return "infeasible", None, None
     stopped = interrupted or "Stopped on time" in text or "Result - Stopped" in text
@@ -361,7 +372,14 @@ def _run_watched(args: list[str], log: Path, watchdog_s: float, *, echo: bool) -
     return False
 
 
-def _child_options() -> dict[str, object]:
+class _ChildOptions(TypedDict, total=False):
+    """The options of :func:`_child_options`, typed for ``subprocess.Popen``."""
+
+    process_group: int
+    preexec_fn: Callable[[], None]
+
+
+def _child_options() -> _ChildOptions:
     """Popen options that tie the solver's process to the planner's.
 
     On POSIX the process gets its own process group, so a Ctrl-C in the terminal reaches
@@ -370,7 +388,7 @@ def _child_options() -> dict[str, object]:
     """
     if os.name != "posix":
         return {}
-    options: dict[str, object] = {"process_group": 0}
+    options: _ChildOptions = {"process_group": 0}
     if sys.platform.startswith("linux"):
         options["preexec_fn"] = _die_with(os.getpid())
     return options
@@ -397,7 +415,7 @@ def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def _interrupt(proc: subprocess.Popen, watchdog_s: float) -> int:
+def _interrupt(proc: subprocess.Popen[bytes], watchdog_s: float) -> int:
     """The watchdog: interrupt CBC (it then writes its best plan), kill it a grace later."""
     logger.warning(
         "CBC is still running %.1f s after its start, past its time limit: interrupting it",
@@ -415,7 +433,7 @@ def _interrupt(proc: subprocess.Popen, watchdog_s: float) -> int:
     return code
 
 
-def _wait(proc: subprocess.Popen, timeout_s: float) -> int | None:
+def _wait(proc: subprocess.Popen[bytes], timeout_s: float) -> int | None:
     """``proc``'s exit code, or None after ``timeout_s``; looks at the stop flag meanwhile.
 
     Raises
@@ -435,7 +453,7 @@ def _wait(proc: subprocess.Popen, timeout_s: float) -> int | None:
             pass
 
 
-def _end(proc: subprocess.Popen) -> None:
+def _end(proc: subprocess.Popen[bytes]) -> None:
     """Terminate ``proc`` and its process group, kill them if they linger, reap ``proc``."""
     if proc.poll() is not None:
         return
@@ -447,7 +465,7 @@ def _end(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
     """Send ``sig`` to ``proc``'s process group (POSIX; the process alone elsewhere)."""
     try:
         if os.name == "posix":

@@ -338,7 +338,7 @@ def aggregate(
     Returns the group of each row (-1 for rows with no site in reach) and the pairs
     (group, site) of the aggregated reach. Rows with a NaN ratio stay on their own.
     """
-    groups: dict[tuple, int] = {}
+    groups: dict[tuple[float | str | bytes, ...], int] = {}
     group = np.full(reach.shape[0], -1, dtype=np.int64)
     g_rows: list[np.ndarray] = []
     g_cols: list[np.ndarray] = []
@@ -349,7 +349,7 @@ def aggregate(
     for i, sites in enumerate(by_row):
         if len(sites) == 0:
             continue
-        key: tuple = (float(ratio[i]), sites.tobytes())
+        key: tuple[float | str | bytes, ...] = (float(ratio[i]), sites.tobytes())
         if by_time:
             key += (minutes[i].tobytes(),)
         if not np.isfinite(ratio[i]):

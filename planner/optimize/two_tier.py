@@ -108,7 +108,7 @@ class _Repair:
         ]
 
 
-def two_tier(
+def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and rules
     reach: SparseTimes,
     weight: np.ndarray,
     village_cover: list[np.ndarray],

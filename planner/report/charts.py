@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.report.static_map import figure_style
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn
+    from matplotlib.figure import Figure
 
 #: Keys of one point of ``summary["coverage_curve"]``.
 CURVE_KEYS = ("budget", "stations", "chargers", "capex", "covered_share", "status", "gap")
 
 
-def plot_coverage_curve(curve: list[dict[str, Any]], *, size_in: float = 7.0) -> object:
+def plot_coverage_curve(curve: list[dict[str, Any]], *, size_in: float = 7.0) -> Figure:
     """Share of sessions covered against the budget, one marker per solved budget.
 
     Parameters
@@ -29,11 +32,11 @@ def plot_coverage_curve(curve: list[dict[str, Any]], *, size_in: float = 7.0) ->
     from matplotlib.figure import Figure
 
     solved = sorted(
-        (_x(p), float(p["covered_share"]), p)
+        (x, float(p["covered_share"]), p)
         for p in curve
-        if _x(p) is not None and isinstance(p.get("covered_share"), int | float)
+        if (x := _x(p)) is not None and isinstance(p.get("covered_share"), int | float)
     )
-    failed = sorted(_x(p) for p in curve if _x(p) is not None and p.get("covered_share") is None)
+    failed = sorted(x for p in curve if (x := _x(p)) is not None and p.get("covered_share") is None)
     with figure_style():
         fig = Figure(figsize=(size_in, size_in * 0.55), layout="constrained")
         ax = fig.add_subplot()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import geopandas as gpd
 import pandas as pd
@@ -15,7 +15,7 @@ DICTIONARY_COLUMNS = ("column", "description", "unit", "shapefile_field", "layer
 
 
 def data_dictionary(
-    tables: dict[str, pd.DataFrame], *, extra: Iterable[str] = (C.LON, C.LAT)
+    tables: Mapping[str, pd.DataFrame], *, extra: Iterable[str] = (C.LON, C.LAT)
 ) -> pd.DataFrame:
     """Describe every column of the given tables.
 

@@ -53,13 +53,13 @@ table.glance th{width:16em}img{max-width:100%;height:auto;border:1px solid #ddd}
 """
 
 
-def _num(x: object, digits: int = 0) -> str:
+def _num(x: float | None, digits: int = 0) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     return f"{float(x):,.{digits}f}"
 
 
-def _pct(x: object, digits: int = 1) -> str:
+def _pct(x: float | None, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     return f"{100 * float(x):.{digits}f}%"

@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +24,11 @@ import numpy as np
 from planner import columns as C
 from planner.crs import to_crs_valid
 from planner.report.figures import figure_png
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +154,7 @@ def _metric(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
     return {k: to_crs_valid(g, crs) for k, g in layers.items() if g.crs is not None}
 
 
-def _scale_bar(ax: object, extent: tuple[float, float, float, float]) -> None:
+def _scale_bar(ax: Axes, extent: tuple[float, float, float, float]) -> None:
     minx, miny, maxx, _ = extent
     width = maxx - minx
     target = width / 5
@@ -166,7 +172,7 @@ def plot_plan(
     title: str,
     title_latin: str | None = None,
     size_in: float = 8.0,
-) -> object:
+) -> Figure:
     """Draw the plan: townships shaded by coverage, demand, stations, repair points.
 
     Parameters
@@ -212,7 +218,7 @@ def plot_plan(
     return fig
 
 
-def _draw_service_areas(ax: object, areas: gpd.GeoDataFrame | None) -> list[object]:
+def _draw_service_areas(ax: Axes, areas: gpd.GeoDataFrame | None) -> list[Artist]:
     """Outline the repair service areas; returns legend handles."""
     from matplotlib.lines import Line2D
 
@@ -222,7 +228,7 @@ def _draw_service_areas(ax: object, areas: gpd.GeoDataFrame | None) -> list[obje
     return [Line2D([], [], color=_STATION, ls="--", label="service areas")]
 
 
-def _draw_demand(ax: object, demand: gpd.GeoDataFrame | None) -> list[object]:
+def _draw_demand(ax: Axes, demand: gpd.GeoDataFrame | None) -> list[Artist]:
     """Demand points sized by sessions, covered green and not covered red; legend handles."""
     from matplotlib.lines import Line2D
 
@@ -244,11 +250,11 @@ def _draw_demand(ax: object, demand: gpd.GeoDataFrame | None) -> list[object]:
     ]
 
 
-def _draw_sites(ax: object, g: dict[str, gpd.GeoDataFrame]) -> list[object]:
+def _draw_sites(ax: Axes, g: dict[str, gpd.GeoDataFrame]) -> list[Artist]:
     """Existing chargers, stations (sized by chargers) and repair points; legend handles."""
     from matplotlib.lines import Line2D
 
-    handles = []
+    handles: list[Artist] = []
     existing = g.get("existing_chargers")
     if existing is not None and len(existing):
         ax.scatter(
@@ -282,7 +288,7 @@ def _draw_sites(ax: object, g: dict[str, gpd.GeoDataFrame]) -> list[object]:
     return handles
 
 
-def _label_townships(ax: object, towns: gpd.GeoDataFrame, *, cjk_font: bool) -> None:
+def _label_townships(ax: Axes, towns: gpd.GeoDataFrame, *, cjk_font: bool) -> None:
     """Each township's name (or code, see :func:`township_label`) on a white halo."""
     from matplotlib import patheffects
 
@@ -301,7 +307,7 @@ def _label_townships(ax: object, towns: gpd.GeoDataFrame, *, cjk_font: bool) -> 
         )
 
 
-def _frame(ax: object, extent: tuple[float, float, float, float]) -> None:
+def _frame(ax: Axes, extent: tuple[float, float, float, float]) -> None:
     """Limits with a margin, equal aspect, no axes; a scale bar and a north arrow."""
     minx, miny, maxx, maxy = extent
     pad = 0.03 * max(maxx - minx, maxy - miny)
@@ -316,12 +322,12 @@ def _frame(ax: object, extent: tuple[float, float, float, float]) -> None:
     )  # fmt: skip
 
 
-def _shade_townships(ax: object, towns: gpd.GeoDataFrame) -> list[object]:
+def _shade_townships(ax: Axes, towns: gpd.GeoDataFrame) -> list[Artist]:
     """Townships shaded by covered share; those without demand grey. Returns legend handles."""
     from matplotlib.patches import Patch
 
     empty = ~(towns[C.SESSIONS_DAY] > 0).to_numpy()
-    style = {"edgecolor": "#666666", "linewidth": 0.6, "alpha": 0.55}
+    style: dict[str, Any] = {"edgecolor": "#666666", "linewidth": 0.6, "alpha": 0.55}
     if (~empty).any():
         towns[~empty].plot(
             ax=ax,
@@ -339,7 +345,7 @@ def _shade_townships(ax: object, towns: gpd.GeoDataFrame) -> list[object]:
     return [Patch(facecolor=_NO_DEMAND, edgecolor="#666666", label="township: no demand")]
 
 
-def render_png(fig: object, *, dpi: int = 130) -> bytes:
+def render_png(fig: Figure, *, dpi: int = 130) -> bytes:
     """The figure as PNG bytes (Agg), in the same font setting it was drawn with."""
     with figure_style():
         return figure_png(fig, dpi=dpi)

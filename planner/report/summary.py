@@ -71,7 +71,9 @@ def township_outcome(
     t[C.STATIONS] = t[C.TOWNSHIP_ID].map(s.size()).fillna(0).astype(int).to_numpy()
     t[C.CHARGERS] = t[C.TOWNSHIP_ID].map(s[C.CHARGERS].sum()).fillna(0).astype(int).to_numpy()
     ex = plan.existing_sites
-    per = ex.groupby(C.TOWNSHIP_ID).size() if ex is not None and len(ex) else {}
+    per: pd.Series[int] | dict[str, int] = (
+        ex.groupby(C.TOWNSHIP_ID).size() if ex is not None and len(ex) else {}
+    )
     t[C.EXISTING_SITES] = t[C.TOWNSHIP_ID].map(per).fillna(0).astype(int).to_numpy()
     # drive times of the populated points (villages) to the stations they are assigned to
     lived = d[d[C.POPULATION] > 0]
@@ -260,7 +262,7 @@ def build_manifest(
     county: CountyData, config: Config, summary: dict[str, Any], *, argv: list[str] | None
 ) -> dict[str, Any]:
     """The run manifest (run.json): inputs with hashes, versions, config, solver, timings."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in _PACKAGES:
         try:
             versions[name] = importlib.metadata.version(name)

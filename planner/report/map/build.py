@@ -10,7 +10,7 @@ from typing import Any
 
 import folium
 import geopandas as gpd
-from branca.element import Element
+from branca.element import Element, Figure
 
 from planner import columns as C
 from planner.config import ReportSection
@@ -136,6 +136,7 @@ def _inline_assets(m: folium.Map, assets: dict[str, tuple[str, str]], *, title: 
     m.default_js = []
     m.default_css = []
     fig = m.get_root()
+    assert isinstance(fig, Figure)  # folium puts every Map in a branca Figure
     fig.title = html_text(title)
     for name, code in (
         ("leaflet_css", f"<style>{leaflet_css}</style>"),
@@ -147,7 +148,7 @@ def _inline_assets(m: folium.Map, assets: dict[str, tuple[str, str]], *, title: 
         fig.header.add_child(Element(code), name=name)
 
 
-def _overlays(
+def _overlays(  # noqa: PLR0913 - the layers' data, then keyword-only display options
     county: CountyData,
     townships_out: gpd.GeoDataFrame,
     demand_out: gpd.GeoDataFrame,

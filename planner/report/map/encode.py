@@ -76,21 +76,21 @@ def script_safe(code: str) -> str:
 
 def display_text(value: object) -> str:
     """A cell as display text; missing values (None, NaN, NA) as ''."""
-    if value is None or (
-        not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
-    ):
+    scalar = not isinstance(value, str) and pd.api.types.is_scalar(value)
+    # pandas-stubs type pd.isna for named scalar types only; a cell may hold any scalar
+    if value is None or (scalar and pd.isna(value)):  # type: ignore[call-overload]
         return ""
     return str(value)
 
 
-def number_text(x: object, digits: int = 0) -> str:
+def number_text(x: float | None, digits: int = 0) -> str:
     """A number with thousands separators and ``digits`` decimals; missing as ''."""
-    if x is None or pd.isna(x):  # type: ignore[arg-type]
+    if x is None or pd.isna(x):
         return ""
-    return f"{float(x):,.{digits}f}"  # type: ignore[arg-type]
+    return f"{float(x):,.{digits}f}"
 
 
-def connection_text(cost: object) -> str:
+def connection_text(cost: float | None) -> str:
     """A connection cost for a popup: empty in the data means it is not included."""
     return "not included" if cost is None or pd.isna(cost) else number_text(cost)
 

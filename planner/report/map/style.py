@@ -104,7 +104,9 @@ def line_style(medium_voltage: bool) -> dict[str, Any]:
 
 def class_colour(policy_class: object) -> str:
     """Colour of a candidate site of ``policy_class``."""
-    return CLASS_COLOURS.get(policy_class, OTHER_CLASS_COLOUR)  # type: ignore[call-overload]
+    if not isinstance(policy_class, str):  # a missing class (NaN, None)
+        return OTHER_CLASS_COLOUR
+    return CLASS_COLOURS.get(policy_class, OTHER_CLASS_COLOUR)
 
 
 # -- legend entries ------------------------------------------------------------------------
@@ -159,9 +161,9 @@ def candidate_legend(classes: Iterable[object]) -> dict[str, Any]:
     }
 
 
-def station_legend(chargers: Iterable[object]) -> dict[str, Any]:
+def station_legend(chargers: Iterable[float]) -> dict[str, Any]:
     """Legend of the stations: the smallest and largest of ``chargers`` (chargers each)."""
-    sizes = sorted({int(x) for x in chargers}) or [0]  # type: ignore[call-overload]
+    sizes = sorted({int(x) for x in chargers}) or [0]
     return {
         "title": "Charging stations (size: chargers)",
         "items": [
