@@ -1,0 +1,51 @@
+"""What every config section shares: the strict base class and a few checks.
+
+The values here are the config's own vocabulary: the Chinese web-map coordinate
+systems and the policy classes of candidate sites.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeGuard
+
+from pydantic import BaseModel, ConfigDict
+
+from planner.vocab import POLICY_CLASSES  # the policy classes of candidate sites
+
+#: Chinese web-map coordinate systems (not in PROJ), converted to WGS84 at ingest.
+CHINA_SYSTEMS = ("gcj02", "bd09")
+
+#: Built from vocab's table at run time: mypy cannot read it, and takes it as Any
+PolicyClass = Literal[POLICY_CLASSES]  # type: ignore[valid-type]
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are errors, and assignments are validated too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def with_defaults(defaults: dict[str, Any], value: object) -> object:
+    """A mapping from the config laid over its defaults (anything else passes through)."""
+    return {**defaults, **value} if isinstance(value, dict) else value
+
+
+def is_bare_int(value: object) -> TypeGuard[int]:
+    """Whether YAML read a value as a whole number (a bare 361130 or 4490), not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def crs_text(value: str) -> str:
+    """An EPSG number written alone (``4490``) as ``EPSG:4490``; other text as it is."""
+    return f"EPSG:{value}" if value.strip().isdigit() else value
+
+
+def is_crs(text: str) -> bool:
+    """Whether pyproj reads ``text`` as a CRS (e.g. ``EPSG:4490``)."""
+    from pyproj import CRS
+
+    try:
+        CRS.from_user_input(text)
+    except Exception:
+        return False
+    return True

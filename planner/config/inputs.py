@@ -1,0 +1,206 @@
+"""The input files of a run: boundaries, OSM, population, and the GIS teams' tables.
+
+Paths are relative to the config file until :func:`planner.config.config_from_dict`
+resolves them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from planner.config.base import CHINA_SYSTEMS, PolicyClass, Section, crs_text, is_bare_int, is_crs
+
+
+class BoundariesInput(Section):
+    """County and township polygons: from a GIS file, or from OSM admin relations."""
+
+    source: Literal["file", "osm"] = Field(
+        default="file",
+        description="'file': a GeoPackage/Shapefile/GeoJSON; 'osm': boundary relations in "
+        "inputs.osm.path",
+    )
+    path: Path | None = Field(default=None, description="The boundaries file (source: file)")
+    county_layer: str | None = Field(default=None, description="Layer of the county polygon")
+    township_layer: str | None = Field(default=None, description="Layer of township polygons")
+    township_id_field: str = Field(default="code", description="Township code field")
+    township_name_field: str = Field(default="name", description="Township name field")
+    encoding: str | None = Field(
+        default=None, description="Text encoding of a Shapefile's .dbf (e.g. gbk); auto if None"
+    )
+    crs: str | None = Field(
+        default=None,
+        description="CRS of the file's coordinates: None (the CRS the file states), an EPSG "
+        "code (replaces what the file states, or supplies a missing .prj), or 'gcj02' "
+        "(Gaode/AMap) / 'bd09' (Baidu) degrees, converted to WGS84 at ingest",
+    )
+    county_name: str | None = Field(
+        default=None, description="source osm: the county's name in any language tag"
+    )
+    county_osm_id: int | None = Field(
+        default=None, description="source osm: the county's relation id (wins over the name)"
+    )
+    county_admin_level: int | None = Field(
+        default=None, description="source osm: only match the county at this admin_level"
+    )
+    township_admin_level: int = Field(
+        default=8, ge=1, le=12, description="source osm: admin_level of townships (8 in China)"
+    )
+
+    @field_validator("crs", mode="before")
+    @classmethod
+    def _crs_text(cls, value: object) -> object:
+        # YAML reads a bare EPSG code (4490) as a number
+        if is_bare_int(value):
+            return f"EPSG:{value}"
+        return value
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        if value is None or value.lower() in CHINA_SYSTEMS:
+            return value.lower() if value is not None else None
+        text = crs_text(value)
+        if not is_crs(text):
+            msg = f"{value!r} is not a CRS (use e.g. EPSG:4490, gcj02 or bd09)"
+            raise ValueError(msg)
+        return text
+
+    @model_validator(mode="after")
+    def _check(self) -> BoundariesInput:
+        if self.source == "osm" and self.crs is not None:
+            msg = "boundaries: crs applies to a boundaries file (source 'file'), not to OSM"
+            raise ValueError(msg)
+        if self.source == "file" and self.path is None:
+            msg = "boundaries: source 'file' needs a path"
+            raise ValueError(msg)
+        if self.source == "osm" and self.county_name is None and self.county_osm_id is None:
+            msg = "boundaries: source 'osm' needs county_name or county_osm_id"
+            raise ValueError(msg)
+        return self
+
+
+class OsmInput(Section):
+    """OpenStreetMap data: an extract file (.osm.pbf, .osm, .osm.bz2), or Overpass online."""
+
+    source: Literal["file", "overpass"] = Field(
+        default="file", description="'file' (offline, the default) or 'overpass' (online)"
+    )
+    path: Path | None = Field(default=None, description="The extract (source: file)")
+    clip_buffer_m: float = Field(
+        default=5000, ge=0, description="Roads this far outside the county are kept"
+    )
+    overpass_url: str | None = Field(
+        default=None, description="Overpass API base URL (source: overpass); osmnx's default"
+    )
+    cache_dir: Path = Field(
+        default=Path("overpass-cache"),
+        description="Overpass responses are cached here (relative to the config file)",
+    )
+    overpass_rate_limit: bool = Field(
+        default=True, description="Ask the server's /status before each query"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> OsmInput:
+        if self.source == "file" and self.path is None:
+            msg = "osm: source 'file' needs a path"
+            raise ValueError(msg)
+        return self
+
+
+class PopulationInput(Section):
+    """Population raster (GeoTIFF/COG, people per cell, any CRS)."""
+
+    path: Path
+    band: int = Field(default=1, ge=1)
+
+
+class SubstationTableInput(Section):
+    """Substation headroom table (CSV) joined to substations by id or by position.
+
+    By id, the id matches the substation's OSM ``ref`` (or its id in a grid file). With
+    ``lon_field``/``lat_field`` the table's rows join the nearest substation within
+    ``max_distance_m``; rows with no substation that near are added as substations.
+    """
+
+    path: Path
+    id_field: str = "substation_id"
+    rated_kva_field: str = "rated_kva"
+    peak_load_kw_field: str = "peak_load_kw"
+    lon_field: str | None = Field(default=None, description="Join by position: x column")
+    lat_field: str | None = Field(default=None, description="Join by position: y column")
+    crs: str = Field(default="EPSG:4326", description="CRS of lon/lat (EPSG, gcj02, bd09)")
+    max_distance_m: float = Field(default=1000, gt=0, description="Join by position: radius")
+    encoding: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> SubstationTableInput:
+        if (self.lon_field is None) != (self.lat_field is None):
+            msg = "substations: give both lon_field and lat_field, or neither"
+            raise ValueError(msg)
+        return self
+
+
+class PointTableInput(Section):
+    """Points from a GIS team's file: CSV/XLSX with lon/lat columns, or a vector layer."""
+
+    path: Path
+    layer: str | None = Field(default=None, description="Layer (GPKG) or sheet (XLSX)")
+    lon_field: str = Field(default="lon", description="Longitude / x column (CSV, XLSX)")
+    lat_field: str = Field(default="lat", description="Latitude / y column (CSV, XLSX)")
+    crs: str = Field(
+        default="EPSG:4326",
+        description="CRS of the coordinates: an EPSG code, or 'gcj02' (Gaode/AMap, Tencent) "
+        "or 'bd09' (Baidu), converted to WGS84 at ingest. For a vector layer that states "
+        "its own CRS, only gcj02/bd09 matter here",
+    )
+    encoding: str | None = Field(default=None, description="Text encoding; detected if None")
+    name_field: str | None = Field(default="name", description="Name column")
+    category_field: str | None = Field(
+        default=None, description="Outlets: category column, mapped by category_classes"
+    )
+    policy_class: PolicyClass | None = Field(
+        default=None, description="Outlets: one class for every row (wins over categories)"
+    )
+    operator_field: str | None = Field(default=None, description="Chargers: operator column")
+    sockets_field: str | None = Field(default=None, description="Chargers: sockets column")
+    id_field: str | None = Field(default=None, description="Substations: id column")
+    voltage_field: str | None = Field(default=None, description="Grid assets: voltage (kV)")
+
+
+class LineLayerInput(Section):
+    """Lines from a GIS team's vector file (e.g. 10 kV feeders)."""
+
+    path: Path
+    layer: str | None = None
+    encoding: str | None = None
+    voltage_field: str | None = Field(default=None, description="Voltage column (kV)")
+    voltage_kv: float | None = Field(
+        default=None, gt=0, description="Voltage of every line when there is no column"
+    )
+
+
+class Inputs(Section):
+    """Input files. Paths are relative to the config file."""
+
+    boundaries: BoundariesInput
+    osm: OsmInput
+    population: PopulationInput | None = Field(
+        default=None, description="Population raster; without it demand comes from settlements"
+    )
+    substations: SubstationTableInput | None = None
+    outlets: list[PointTableInput] = Field(
+        default_factory=list, description="Candidate outlets from tables (added to OSM's)"
+    )
+    chargers: list[PointTableInput] = Field(
+        default_factory=list, description="Existing chargers from operator tables"
+    )
+    grid_substations: list[PointTableInput] = Field(
+        default_factory=list, description="Substations from the grid company's files"
+    )
+    grid_lines: list[LineLayerInput] = Field(
+        default_factory=list, description="MV lines from the grid company's files"
+    )

@@ -1,0 +1,190 @@
+"""The load of a config: reading the YAML, ``--set`` overrides, validation, paths.
+
+The messages of a bad config name the key (``'stations.budget': ...``), an unknown key
+(``unknown key 'stations.max_station'``) or a missing one, for the command line to print.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from planner.config.schema import Config, no_slug_message
+from planner.errors import ConfigError
+from planner.slugs import default_slug
+
+logger = logging.getLogger(__name__)
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key.path=value`` overrides to a raw config mapping.
+
+    Parameters
+    ----------
+    raw
+        The parsed YAML mapping; not modified.
+    overrides
+        Strings ``section.field=value``; the value is parsed as YAML.
+
+    Returns
+    -------
+    dict
+        A new mapping with the overrides set.
+    """
+    out: dict[str, Any] = _deep_copy(raw)
+    for item in overrides:
+        if "=" not in item:
+            msg = f"--set {item!r}: expected key=value, e.g. stations.budget=8e6"
+            raise ConfigError(msg)
+        key, value = item.split("=", 1)
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            msg = f"--set {item!r}: empty key"
+            raise ConfigError(msg)
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = {}
+                node[part] = child
+            if not isinstance(child, dict):
+                msg = f"--set {item!r}: '{part}' is not a section"
+                raise ConfigError(msg)
+            node = child
+        try:
+            node[parts[-1]] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            node[parts[-1]] = value
+    return out
+
+
+def _deep_copy(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _deep_copy(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_deep_copy(v) for v in obj]
+    return obj
+
+
+def _format_validation(err: ValidationError, source: str) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            parts.append(f"unknown key '{loc}'")
+        elif e["type"] == "missing":
+            parts.append(f"'{loc}' is required")
+        else:
+            text = e["msg"].removeprefix("Value error, ")
+            parts.append(f"'{loc}': {text} (got {e.get('input')!r})")
+    return f"config {source}: " + "; ".join(parts)
+
+
+def config_from_dict(
+    raw: dict[str, Any], *, base_dir: Path, source: str = "<dict>", stem: str | None = None
+) -> Config:
+    """Validate a raw mapping into a :class:`Config`.
+
+    Parameters
+    ----------
+    raw
+        The mapping (as parsed from YAML).
+    base_dir
+        Folder that relative input paths are resolved against.
+    source
+        Name used in error messages.
+    stem
+        The config file's name without its suffixes: with the county's name it makes
+        the slug when the mapping gives neither ``county.slug`` nor ``county.code`` (see
+        :func:`planner.slugs.default_slug`).
+
+    Returns
+    -------
+    Config
+        The validated config with absolute input paths and ``county.slug`` set.
+
+    Raises
+    ------
+    ConfigError
+        The mapping is not a valid config, or it gives no slug and none can be made
+        from its code, name or ``stem``.
+    """
+    _check_mapping(raw, source)
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_validation(err, source)) from None
+    if cfg.county.slug is None:
+        slug = default_slug(cfg.county.name, code=cfg.county.code, stem=stem)
+        if slug is None:
+            raise ConfigError(no_slug_message(f"config {source}", cfg.county.name, stem))
+        logger.debug("county %s: slug %r (no county.slug given)", cfg.county.name, slug)
+        cfg.county.slug = slug
+    _resolve_paths(cfg, base_dir)
+    return cfg
+
+
+def _check_mapping(raw: object, source: str) -> None:
+    """Stop unless the YAML's top level is a mapping (of sections)."""
+    if not isinstance(raw, dict):
+        msg = f"config {source}: expected a mapping of sections at the top level"
+        raise ConfigError(msg)
+
+
+def _resolve_paths(cfg: Config, base_dir: Path) -> None:
+    """Make the relative paths of the inputs, and the Overpass cache, absolute."""
+    for section in (
+        cfg.inputs.boundaries,
+        cfg.inputs.osm,
+        cfg.inputs.population,
+        cfg.inputs.substations,
+        *cfg.inputs.outlets,
+        *cfg.inputs.chargers,
+        *cfg.inputs.grid_substations,
+        *cfg.inputs.grid_lines,
+    ):
+        if section is not None and section.path is not None and not section.path.is_absolute():
+            section.path = (base_dir / section.path).resolve()
+    if not cfg.inputs.osm.cache_dir.is_absolute():
+        cfg.inputs.osm.cache_dir = (base_dir / cfg.inputs.osm.cache_dir).resolve()
+
+
+def load_config(path: str | Path, *, overrides: list[str] | None = None) -> Config:
+    """Read, override and validate a county config file.
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+    overrides
+        ``section.field=value`` strings applied before validation.
+
+    Returns
+    -------
+    Config
+        The validated config.
+    """
+    path = Path(path)
+    if not path.is_file():
+        problem = "is a folder, not a file" if path.is_dir() else "file not found"
+        msg = f"config {path}: {problem}"
+        raise ConfigError(msg)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        msg = f"config {path}:{where} not valid YAML ({getattr(err, 'problem', err)})"
+        raise ConfigError(msg) from None
+    except UnicodeDecodeError:
+        msg = f"config {path}: not UTF-8 text"
+        raise ConfigError(msg) from None
+    raw = raw or {}
+    _check_mapping(raw, str(path))
+    raw = apply_overrides(raw, overrides or [])
+    stem = path.name.split(".")[0]
+    return config_from_dict(raw, base_dir=path.parent.resolve(), source=str(path), stem=stem)
