@@ -12,7 +12,7 @@ import pandas as pd
 from pyproj import CRS
 
 from planner import columns as C
-from planner.config import LineLayerInput, PointTableInput
+from planner.config import CHINA_SYSTEMS, LineLayerInput, PointTableInput
 from planner.crs import guess_crs
 from planner.errors import check_input_file, data_error
 from planner.ingest.boundaries import read_layer
@@ -20,7 +20,7 @@ from planner.ingest.china import to_wgs84
 
 logger = logging.getLogger(__name__)
 
-_CHINA_SYSTEMS = ("gcj02", "bd09")
+
 _VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml", ".gml")
 
 
@@ -174,7 +174,7 @@ def _table_points(path: Path, spec: PointTableInput, *, role: str) -> gpd.GeoDat
         raise data_error(path, "table has no rows", layer=spec.layer)
     x, y = _coordinates(table, spec)
     system = spec.crs.lower()
-    if system in _CHINA_SYSTEMS:
+    if system in CHINA_SYSTEMS:
         _check_degrees(x, y, spec)
         x, y = to_wgs84(x, y, system)
         crs: CRS = CRS.from_epsg(4326)
@@ -195,7 +195,7 @@ def _layer_points(path: Path, spec: PointTableInput) -> gpd.GeoDataFrame:
     if not (gdf.geom_type == "Point").all():
         gdf = gdf.set_geometry(gdf.geometry.representative_point())
     system = spec.crs.lower()
-    if system in _CHINA_SYSTEMS:
+    if system in CHINA_SYSTEMS:
         ll = gdf.to_crs(4326)
         x, y = to_wgs84(ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy(), system)
         gdf = ll.set_geometry(gpd.points_from_xy(x, y, crs=4326))
