@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,17 +142,43 @@ def sweep(
         )
         for values in itertools.product(*(sorted(v, key=_sort_key) for _, v in vary))
     ]
-    key = content_key(*(c.model_dump_json() for _, c in scenarios))
-    rows: list[dict[str, Any]] = []
-    stopped: Interrupted | None = None
-    with out_lock(home), new_run(home, started=started, key=key, kind="sweep") as run:
-        try:
-            _run_scenarios(scenarios, fields, run.tmp, rows)
-        except Interrupted as err:  # the scenarios done so far are kept
-            stopped = err
-        from planner.report.sweep_page import write_sweep_page
+    from planner.report.sweep_page import write_sweep_page
 
-        write_sweep_page(run.tmp, rows, fields)
+    rows: list[dict[str, Any]] = []
+    return _in_new_run(
+        home,
+        rows,
+        kind="sweep",
+        started=started,
+        key=content_key(*(c.model_dump_json() for _, c in scenarios)),
+        solve=lambda folder: _run_scenarios(scenarios, fields, folder, rows),
+        page=lambda folder: write_sweep_page(folder, rows, fields),
+    )
+
+
+def _in_new_run(
+    home: Path,
+    rows: list[dict[str, Any]],
+    *,
+    kind: str,
+    started: dt.datetime,
+    key: str,
+    solve: Callable[[Path], None],
+    page: Callable[[Path], None],
+) -> SweepResult:
+    """Solve into a new run of ``home`` and write its page, under the folder's lock.
+
+    ``solve`` adds a row per scenario (year) to ``rows``; a signal stops it, and the rows
+    done so far are kept in the run (which does not become ``latest``) before the
+    :class:`Interrupted` goes on.
+    """
+    stopped: Interrupted | None = None
+    with out_lock(home), new_run(home, started=started, key=key, kind=kind) as run:
+        try:
+            solve(run.tmp)
+        except Interrupted as err:  # the scenarios (years) done so far are kept
+            stopped = err
+        page(run.tmp)
         _settle(run, rows, stopped)
     if stopped is not None:
         raise stopped
@@ -300,22 +327,19 @@ def rollout(
     # every year's config is checked before anything runs or is written
     plans = [(y, load_config(config_path, overrides=_year_overrides(y, overrides))) for y in years]
     plans.sort(key=lambda item: item[0].year)
-    key = content_key(*(c.model_dump_json() for _, c in plans))
+    from planner.report.sweep_page import write_rollout_page
+
     rows: list[dict[str, Any]] = []
     stations_rows: list[dict[str, Any]] = []
-    stopped: Interrupted | None = None
-    with out_lock(home), new_run(home, started=started, key=key, kind="rollout") as run:
-        try:
-            _run_years(plans, run.tmp, rows, stations_rows)
-        except Interrupted as err:  # the years done so far are kept
-            stopped = err
-        from planner.report.sweep_page import write_rollout_page
-
-        write_rollout_page(run.tmp, rows, stations_rows)
-        _settle(run, rows, stopped)
-    if stopped is not None:
-        raise stopped
-    return SweepResult(rows=rows, out_dir=run.path, home=home)
+    return _in_new_run(
+        home,
+        rows,
+        kind="rollout",
+        started=started,
+        key=content_key(*(c.model_dump_json() for _, c in plans)),
+        solve=lambda folder: _run_years(plans, folder, rows, stations_rows),
+        page=lambda folder: write_rollout_page(folder, rows, stations_rows),
+    )
 
 
 def _run_years(

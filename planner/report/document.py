@@ -3,7 +3,8 @@
 The builders are pure (summary, tables and PNG bytes in, text out); :func:`write_document`
 renders the figures and writes the files. Every text that comes from data is escaped
 (HTML in report.html; HTML and Markdown in report.md), and report.html loads nothing:
-the pictures are embedded as ``data:`` URIs and the style is inline.
+the pictures are embedded as ``data:`` URIs and the style is inline. What the pages say
+(key figures, notes, tables) is built in :mod:`planner.report.sections`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import logging
-import math
 import re
 import time
 from pathlib import Path
@@ -20,23 +20,34 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from planner import columns as C
+from planner.report.sections import (  # re-exported: planner.report.document.key_figures, ...
+    PASSES_TEXT,
+    TOWNSHIP_COLUMNS,
+    curve_table,
+    data_notes,
+    dictionary_table,
+    key_figures,
+    plan_warnings,
+    solves_table,
+    timings_table,
+    township_table,
+    township_view,
+)
 
 logger = logging.getLogger(__name__)
 
-#: Columns of the per-township table: (key, heading).
-TOWNSHIP_COLUMNS = (
-    ("township", "Township"),
-    ("code", "Code"),
-    ("population", "Population"),
-    ("evs", "EVs"),
-    ("sessions", "Sessions/day"),
-    ("covered", "Sessions covered"),
-    ("stations", "Stations"),
-    ("chargers", "Chargers"),
-    ("mean_min", "Assigned station, mean (min)"),
-    ("worst_min", "Worst village (min)"),
-)
+__all__ = [
+    "PASSES_TEXT",
+    "TOWNSHIP_COLUMNS",
+    "build_html",
+    "build_markdown",
+    "curve_table",
+    "data_notes",
+    "key_figures",
+    "plan_warnings",
+    "township_table",
+    "write_document",
+]
 
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;
@@ -51,193 +62,6 @@ table.glance th{width:16em}img{max-width:100%;height:auto;border:1px solid #ddd}
 .note{background:#fff8e1;border-left:3px solid #e1b12c;padding:.3em .6em}
 @media print{body{margin:0;max-width:none}h2{page-break-after:avoid}}
 """
-
-
-def _num(x: float | None, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{float(x):,.{digits}f}"
-
-
-def _pct(x: float | None, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{100 * float(x):.{digits}f}%"
-
-
-def key_figures(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """The plan at a glance as (id, label, text) rows.
-
-    Parameters
-    ----------
-    summary
-        The run's summary (summary.json).
-
-    Returns
-    -------
-    list of (str, str, str)
-        The id names the summary key a row shows (tests and readers can find it in the
-        HTML as ``id="fig-<id>"``); texts are not yet escaped.
-    """
-    s = summary
-    over = s.get("substations_over_headroom") or []
-    budget = s.get("budget")
-    rows = [
-        ("county", "County", str(s.get("county", ""))),
-        ("stations", "Charging stations", _num(s.get("stations"))),
-        ("chargers", "Chargers", _num(s.get("chargers"))),
-        ("charger_kw_total", "Charging power (kW)", _num(s.get("charger_kw_total"))),
-        ("repair_points", "Repair points", _num(s.get("repair_points"))),
-        ("capex_total", "Capital cost (CNY)", _num(s.get("capex_total"))),
-        ("capex_stations", "of which stations (CNY)", _num(s.get("capex_stations"))),
-        ("capex_repair", "of which repair points (CNY)", _num(s.get("capex_repair"))),
-        ("budget", "Station budget (CNY)", "none" if budget is None else _num(budget)),
-        ("demand_covered_share", "Sessions covered", _pct(s.get("demand_covered_share"))),
-        (
-            "sessions_served_day",
-            "Sessions/day covered",
-            f"{_num(s.get('sessions_served_day'), 1)} of {_num(s.get('sessions_day'), 1)}",
-        ),
-        (
-            "townships_with_station",
-            "Townships with a station",
-            f"{_num(s.get('townships_with_station'))} of {_num(s.get('townships_total'))}",
-        ),
-        ("mean_travel_min", "Mean drive time to the assigned station (min)",
-         _num(s.get("mean_travel_min"), 1)),
-        ("mean_nearest_min", "Mean drive time to the nearest station (min)",
-         _num(s.get("mean_nearest_min"), 1)),
-        ("max_travel_min", "Worst drive time of a covered point (min)",
-         _num(s.get("max_travel_min"), 1)),
-        ("station_cutoff_min", "Coverage cutoff (min)", _num(s.get("station_cutoff_min"), 1)),
-        ("repair_response_min", "Repair response time (min)",
-         _num(s.get("repair_response_min"), 1)),
-        ("status", "Plan status (every pass)",
-         f"{s.get('solver', '')} {s.get('status', '')}".strip()),
-        ("gap", "Largest MIP gap of the passes", _pct(s.get("gap"), 2)),
-        ("skipped_passes", "Passes not run (model size)",
-         ", ".join(s.get("skipped_passes") or []) or "none"),
-        ("repair_status", "Repair model status", str(s.get("repair_status") or "n/a")),
-        (
-            "villages_unreached_by_repair",
-            "Villages beyond the repair response time",
-            _num(s.get("villages_unreached_by_repair")),
-        ),
-        (
-            "substations_over_headroom",
-            "Substations over their headroom",
-            ", ".join(str(o.get("substation_id")) for o in over) if over else "none",
-        ),
-    ]  # fmt: skip
-    optional = [
-        ("existing_chargers", "Existing public chargers (sites)", _num),
-        ("repair_points_at_stations", "Repair points at a charging station", _num),
-    ]
-    rows += [(key, label, fmt(s[key])) for key, label, fmt in optional if key in s]
-    return rows
-
-
-def data_notes(summary: dict[str, Any], *, shown: int = 20) -> list[str]:
-    """Sentences on gaps in the input data that the reader must know of.
-
-    Parameters
-    ----------
-    summary
-        The run's summary (summary.json).
-    shown
-        At most this many township names are listed.
-
-    Returns
-    -------
-    list of str
-        Plain sentences (not yet escaped), empty when the data has no such gap.
-    """
-    notes = []
-    empty = summary.get("townships_without_demand") or []
-    if empty:
-        names = [f"{t.get('township_name') or t.get('township_id')}" for t in empty]
-        more = f" and {len(names) - shown} more" if len(names) > shown else ""
-        notes.append(
-            f"{len(empty)} of {_num(summary.get('townships_total'))} townships have no "
-            f"demand (population 0): {', '.join(names[:shown])}{more}; they are grey on "
-            "the maps."
-        )
-    connection = summary.get("connection_costs")
-    if connection == "not included":
-        notes.append(
-            "Grid connection costs are not included: the inputs hold no 10 kV lines or "
-            "substations, so the capital costs leave out the connection of each site "
-            "(costs.connection_default sets a cost per site)."
-        )
-    elif connection and connection != "included":
-        notes.append(
-            f"Grid connection costs are a {connection} (costs.connection_default): the "
-            "inputs hold no 10 kV lines or substations to measure from."
-        )
-    return notes
-
-
-def township_table(townships: pd.DataFrame, *, cutoff_min: float | None) -> pd.DataFrame:
-    """The per-township table of the report, as display texts.
-
-    Parameters
-    ----------
-    townships
-        The townships layer (from :func:`planner.report.summary.township_outcome`).
-    cutoff_min
-        The coverage cutoff, to say "beyond" for townships with unreached villages.
-
-    Returns
-    -------
-    DataFrame
-        One row per township, the columns of :data:`TOWNSHIP_COLUMNS`.
-    """
-    t = pd.DataFrame(townships.drop(columns=getattr(townships, "_geometry_column_name", [])))
-    t = t.sort_values(C.TOWNSHIP_ID, kind="stable")
-    rows = []
-    beyond = f"> {_num(cutoff_min, 0)}" if cutoff_min is not None else "beyond cutoff"
-    for _, r in t.iterrows():
-        unreached = int(r.get(C.POINTS_UNREACHED, 0) or 0)
-        worst = _num(r.get(C.WORST_STATION_MIN), 1)
-        if unreached:
-            worst = f"{beyond} ({unreached} villages)"
-        rows.append(
-            {
-                "township": str(r[C.TOWNSHIP_NAME]),
-                "code": str(r[C.TOWNSHIP_ID]),
-                "population": _num(r[C.POPULATION]),
-                "evs": _num(r[C.EVS]),
-                "sessions": _num(r[C.SESSIONS_DAY], 1),
-                "covered": _pct(r[C.COVERED_SHARE]),
-                "stations": _num(r[C.STATIONS]),
-                "chargers": _num(r[C.CHARGERS]),
-                "mean_min": _num(r.get(C.MEAN_STATION_MIN), 1),
-                "worst_min": worst,
-            }
-        )
-    return pd.DataFrame(rows, columns=[k for k, _ in TOWNSHIP_COLUMNS])
-
-
-def curve_table(curve: list[dict[str, Any]]) -> pd.DataFrame:
-    """The coverage-vs-budget points as display texts, by budget."""
-    repair = any("repair_points" in p for p in curve)
-    rows = []
-    for p in sorted(curve, key=lambda p: (p.get("budget") is None, p.get("budget") or 0)):
-        row = {
-            "Budget (CNY)": "none" if p.get("budget") is None else _num(p.get("budget")),
-            "Stations": _num(p.get("stations")),
-            "Chargers": _num(p.get("chargers")),
-        }
-        if repair:
-            row["Repair points"] = _num(p.get("repair_points"))
-        row |= {
-            "Capex (CNY)": _num(p.get("capex")),
-            "Sessions covered": _pct(p.get("covered_share")),
-            "Status": str(p.get("status", "")),
-            "Gap": _pct(p.get("gap"), 2),
-        }
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 _NUMERIC = re.compile(r"^(?:[\s\d,.%>()-]+|n/a)$")
@@ -261,66 +85,6 @@ def _html_table(df: pd.DataFrame, *, row_class: str | None = None) -> str:
 def _img(png: bytes, alt: str) -> str:
     data = base64.b64encode(png).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
-
-
-def _headed(df: pd.DataFrame, headings: tuple[tuple[str, str], ...]) -> pd.DataFrame:
-    return df.rename(columns=dict(headings))
-
-
-#: What the solver table means, for the report.
-PASSES_TEXT = (
-    "The plan is solved in passes: the most sessions covered (coverage); the least capex "
-    "that covers as many (capex); at that coverage and capex, the least drive time, the "
-    "sites of the capex pass kept and their chargers re-chosen (drive_time); with "
-    "repair.mode 'after', the cheapest repair points (repair). Each pass holds the optima "
-    "of the ones before and stops when it has proved its MIP gap. The plan is 'optimal' only "
-    "when every pass is; 'time_limit' means a pass was stopped by the "
-    "safety-net time limit, and its plan may differ on another machine or at another load."
-)
-
-
-def plan_warnings(summary: dict[str, Any]) -> list[str]:
-    """Warnings a reader of the plan must see first."""
-    stopped = summary.get("safety_net") or []
-    if not stopped:
-        return []
-    return [
-        f"The {', '.join(stopped)} pass was stopped by the time limit "
-        f"(solver.time_limit_s) before it proved its gap: this plan is not proven and may "
-        "differ on another machine or at another load. Raise the limit and run again."
-    ]
-
-
-def _solves(summary: dict[str, Any]) -> pd.DataFrame:
-    rows = [
-        {
-            "Pass": str(s.get("pass") or ""),
-            "Model": str(s.get("model", "")),
-            "Solver": str(s.get("solver", "")),
-            "Status": str(s.get("status", "")),
-            "Objective": _num(s.get("objective"), 2),
-            "Bound": _num(s.get("bound"), 2),
-            "Gap": _pct(s.get("gap"), 2),
-            "Variables": _num(s.get("variables")),
-            "Constraints": _num(s.get("constraints")),
-            "Solve (s)": _num(s.get("solve_s"), 2),
-        }
-        for s in summary.get("solves") or []
-    ]
-    return pd.DataFrame(rows)
-
-
-def _dictionary_view(dictionary: pd.DataFrame) -> pd.DataFrame:
-    d = dictionary.fillna("")
-    return pd.DataFrame(
-        {
-            "Column": d["column"].astype(str),
-            "Description": d["description"].astype(str),
-            "Unit": d["unit"].astype(str),
-            "Shapefile field": d["shapefile_field"].astype(str) if "shapefile_field" in d else "",
-            "Layers": d["layers"].astype(str) if "layers" in d else "",
-        }
-    )
 
 
 def build_html(
@@ -353,17 +117,30 @@ def build_html(
     str
         The page; every text from data is HTML-escaped.
     """
+    county = str(summary.get("county", ""))
+    parts = [
+        *_html_top(summary),
+        *_html_map(county, map_png),
+        *_html_townships(summary, townships),
+        *_html_curve(summary.get("coverage_curve"), curve_png),
+        *_html_solver(summary),
+        *_html_timings(summary.get("timings_s") or {}),
+        *_html_dictionary(dictionary),
+        *_html_files(files),
+        "</body></html>\n",
+    ]
+    return "\n".join(parts)
+
+
+def _html_top(summary: dict[str, Any]) -> list[str]:
+    """The page's head, title, warnings, the plan at a glance and the data notes."""
     e = html.escape
     county = str(summary.get("county", ""))
     glance = "".join(
         f'<tr><th>{e(label)}</th><td id="fig-{e(key)}">{e(text)}</td></tr>'
         for key, label, text in key_figures(summary)
     )
-    towns = _headed(
-        township_table(townships, cutoff_min=summary.get("station_cutoff_min")),
-        TOWNSHIP_COLUMNS,
-    )
-    parts = [
+    return [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -377,46 +154,66 @@ def build_html(
         f'<table class="glance">{glance}</table>',
         *(f'<p class="note">{e(note)}</p>' for note in data_notes(summary)),
     ]
-    if map_png is not None:
-        parts += ["<h2>Map</h2>", _img(map_png, f"{county}: map of the plan")]
-    parts += [
+
+
+def _html_map(county: str, map_png: bytes | None) -> list[str]:
+    if map_png is None:
+        return []
+    return ["<h2>Map</h2>", _img(map_png, f"{county}: map of the plan")]
+
+
+def _html_townships(summary: dict[str, Any], townships: pd.DataFrame) -> list[str]:
+    return [
         "<h2>Townships</h2>",
         '<p class="muted">Drive times of the populated demand points (villages) to the '
         "stations they are assigned to (the nearest open one, or the next where its chargers "
         "are full); villages beyond the coverage cutoff are counted, not timed.</p>",
-        _html_table(towns, row_class="township"),
+        _html_table(township_view(summary, townships), row_class="township"),
     ]
-    curve = summary.get("coverage_curve")
-    if curve:
-        parts.append("<h2>Coverage against budget</h2>")
-        if curve_png is not None:
-            parts.append(_img(curve_png, "coverage against budget"))
-        parts.append(_html_table(curve_table(curve), row_class="curve"))
-    solves = _solves(summary)
-    if len(solves):
-        parts += ["<h2>Solver</h2>", f"<p>{e(PASSES_TEXT)}</p>", _html_table(solves)]
-    timings = summary.get("timings_s") or {}
-    if timings:
-        t = pd.DataFrame(
-            {"Stage": [str(k) for k in timings], "Seconds": [_num(v, 2) for v in timings.values()]}
-        )
-        parts += [
-            "<h2>Run time</h2>",
-            '<p class="muted">Seconds per stage; "report" covers the GIS files and map.html, '
-            "before this page was written.</p>",
-            _html_table(t),
-        ]
-    parts += [
+
+
+def _html_curve(curve: list[dict[str, Any]] | None, curve_png: bytes | None) -> list[str]:
+    if not curve:
+        return []
+    parts = ["<h2>Coverage against budget</h2>"]
+    if curve_png is not None:
+        parts.append(_img(curve_png, "coverage against budget"))
+    parts.append(_html_table(curve_table(curve), row_class="curve"))
+    return parts
+
+
+def _html_solver(summary: dict[str, Any]) -> list[str]:
+    solves = solves_table(summary)
+    if not len(solves):
+        return []
+    return ["<h2>Solver</h2>", f"<p>{html.escape(PASSES_TEXT)}</p>", _html_table(solves)]
+
+
+def _html_timings(timings: dict[str, float]) -> list[str]:
+    if not timings:
+        return []
+    return [
+        "<h2>Run time</h2>",
+        '<p class="muted">Seconds per stage; "report" covers the GIS files and map.html, '
+        "before this page was written.</p>",
+        _html_table(timings_table(timings)),
+    ]
+
+
+def _html_dictionary(dictionary: pd.DataFrame) -> list[str]:
+    return [
         "<h2>Data dictionary</h2>",
         '<p class="muted">Every column of the exported layers and tables, with its unit and '
         "its field name in Shapefiles (at most 10 characters).</p>",
-        _html_table(_dictionary_view(dictionary), row_class="column"),
+        _html_table(dictionary_table(dictionary), row_class="column"),
     ]
-    if files:
-        items = "".join(f"<li>{e(f)}</li>" for f in files)
-        parts += ["<h2>Files</h2>", f"<ul>{items}</ul>"]
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+
+
+def _html_files(files: list[str] | None) -> list[str]:
+    if not files:
+        return []
+    items = "".join(f"<li>{html.escape(f)}</li>" for f in files)
+    return ["<h2>Files</h2>", f"<ul>{items}</ul>"]
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
@@ -460,10 +257,7 @@ def build_markdown(
     glance = pd.DataFrame(
         [(label, text) for _, label, text in key_figures(summary)], columns=["", "value"]
     )
-    towns = _headed(
-        township_table(townships, cutoff_min=summary.get("station_cutoff_min")),
-        TOWNSHIP_COLUMNS,
-    )
+    towns = township_view(summary, townships)
     parts = [
         f"# {county}: public charging and repair plan",
         "",
@@ -483,10 +277,10 @@ def build_markdown(
         if curve_file:
             parts += [f"![coverage against budget]({curve_file})", ""]
         parts += [_md_table(curve_table(curve)), ""]
-    solves = _solves(summary)
+    solves = solves_table(summary)
     if len(solves):
         parts += ["## Solver", "", PASSES_TEXT, "", _md_table(solves), ""]
-    parts += ["## Data dictionary", "", _md_table(_dictionary_view(dictionary)), ""]
+    parts += ["## Data dictionary", "", _md_table(dictionary_table(dictionary)), ""]
     return "\n".join(parts)
 
 

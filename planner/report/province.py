@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from planner.batch_config import FIGURES
 from planner.datatypes import TaskResult
 from planner.paths import replace_file
 from planner.report.figures import save_png
@@ -74,19 +75,15 @@ def write_batch_outputs(root: Path, results: list[TaskResult]) -> list[str]:
     return files
 
 
+#: The summary figures (:data:`planner.batch_config.FIGURES`) under the names of their
+#: columns: the county's name and the solver's status are not the run's county and status.
+_FIGURE_COLUMNS = {k: {"county": "name", "status": "solver_status"}.get(k, k) for k in FIGURES}
+
 _COLUMNS = (
     "county",
     "scenario",
     "status",
-    "name",
-    "stations",
-    "chargers",
-    "repair_points",
-    "demand_covered_share",
-    "capex_total",
-    "mean_travel_min",
-    "solver_status",
-    "gap",
+    *_FIGURE_COLUMNS.values(),
     "seconds",
     "error",
     "folder",
@@ -94,24 +91,16 @@ _COLUMNS = (
 
 
 def _row(r: TaskResult, root: Path) -> dict[str, Any]:
-    f = r.figures
     try:
         folder = os.path.relpath(r.out_dir, root) if r.out_dir else ""
     except ValueError:  # another drive
         folder = r.out_dir
+    figures = {column: r.figures.get(k, "") for k, column in _FIGURE_COLUMNS.items()}
     return {
         "county": r.county,
         "scenario": r.scenario,
         "status": r.status,
-        "name": f.get("county", ""),
-        "stations": f.get("stations", ""),
-        "chargers": f.get("chargers", ""),
-        "repair_points": f.get("repair_points", ""),
-        "demand_covered_share": f.get("demand_covered_share", ""),
-        "capex_total": f.get("capex_total", ""),
-        "mean_travel_min": f.get("mean_travel_min", ""),
-        "solver_status": f.get("status", ""),
-        "gap": f.get("gap", ""),
+        **figures,
         "seconds": round(r.seconds, 2),
         "error": r.error,
         "folder": folder,

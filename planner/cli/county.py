@@ -1,0 +1,204 @@
+"""Commands on one county: ``site`` (run the job), ``export`` and ``clean`` (its runs)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.table import Table
+
+from planner.cli import (
+    _config_option,
+    _demo_dir,
+    _err,
+    _num,
+    _out,
+    _out_option,
+    _pct,
+    _set_option,
+)
+from planner.errors import ConfigError
+
+if TYPE_CHECKING:
+    from planner.pipeline import RunResult
+
+
+@click.command()
+@_config_option(required=False, help_text="County config (YAML).")
+@click.option(
+    "--demo", "use_demo", is_flag=True, help="Run the demo county (built first if missing)."
+)
+@_out_option("Output folder (default: data/processed/<county-slug>).")
+@_set_option("Override a config field, e.g. --set stations.budget=8e6 (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def site(
+    config_path: Path | None,
+    use_demo: bool,
+    out_dir: Path | None,
+    overrides: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Run the siting job for one county."""
+    from planner.config import load_config
+    from planner.pipeline import STAGES, run_county
+
+    config_path = _site_config(config_path, use_demo=use_demo)
+    config = load_config(config_path, overrides=list(overrides))
+    t0 = time.perf_counter()
+    with _err.status("starting ...") as status:
+
+        def on_stage(name: str) -> None:
+            k = STAGES.index(name) + 1
+            status.update(f"[{k}/{len(STAGES)}] {name} ...")
+
+        result = run_county(config, out_dir=out_dir, on_stage=on_stage, argv=sys.argv)
+    if as_json:
+        click.echo(json.dumps(result.summary, ensure_ascii=False, indent=2))
+        return
+    _out.print(_plan_table(result, time.perf_counter() - t0))
+
+
+def _site_config(config_path: Path | None, *, use_demo: bool) -> Path:
+    """The config ``site`` runs: ``--config``, or the demo's (built first if missing)."""
+    if use_demo == (config_path is not None):
+        msg = "give exactly one of --config FILE or --demo"
+        raise ConfigError(msg)
+    if use_demo:
+        from planner.demo import DEMO_SLUG, build_demo
+
+        config_path = _demo_dir() / f"{DEMO_SLUG}.yaml"
+        if not config_path.is_file():
+            _err.print(f"building the demo county in {config_path.parent} ...")
+            build_demo(config_path.parent)
+    assert config_path is not None
+    return config_path
+
+
+def _plan_table(result: RunResult, seconds: float) -> Table:
+    """The plan of a ``site`` run at a glance, with where its files are."""
+    s = result.summary
+    home = result.home
+    assert home is not None  # run_county keeps its runs in a home folder
+    table = Table(title=f"{s['county']}: plan", show_header=False)
+    rows = [
+        (
+            "stations / chargers",
+            f"{s['stations']} / {s['chargers']} ({s['charger_kw_total']:,.0f} kW)",
+        ),
+        ("repair points", str(s["repair_points"])),
+        ("sessions/day covered", f"{s['demand_covered_share']:.1%} of {s['sessions_day']:,.0f}"),
+        ("townships with a station", f"{s['townships_with_station']} of {s['townships_total']}"),
+        (
+            "mean drive time",
+            f"{_num(s['mean_travel_min'], '.1f')} min to the assigned station, "
+            f"{_num(s['mean_nearest_min'], '.1f')} min to the nearest",
+        ),
+        ("capex", f"{s['capex_total']:,.0f} CNY"),
+        (
+            "solver",
+            f"{s['solver']} {s['status']} (worst gap of {len(s['solves'])} passes: "
+            f"{_pct(s['gap'])})",
+        ),
+        ("passes", _passes_line(s)),
+        ("time", f"{seconds:.1f} s"),
+        ("outputs", str(result.out_dir)),
+        ("latest", f"{home / 'latest'} (earlier runs kept in {home / 'runs'})"),
+    ]
+    if s["safety_net"]:
+        rows.insert(0, ("WARNING", _safety_net_text(s)))
+    if "report.html" in result.files:
+        rows.append(("report", str(result.out_dir / "report.html")))
+    for k, v in rows:
+        table.add_row(k, v)
+    return table
+
+
+def _passes_line(s: dict[str, Any]) -> str:
+    """``coverage optimal 0.02% · capex optimal 0.48% · ...`` from a summary."""
+    done = [f"{p.get('pass') or p['model']} {p['status']} {_pct(p['gap'])}" for p in s["solves"]]
+    skipped = [f"{name} skipped (solver.drive_time_max_pairs)" for name in s["skipped_passes"]]
+    return " · ".join(done + skipped)
+
+
+def _safety_net_text(s: dict[str, Any]) -> str:
+    return (
+        f"the {', '.join(s['safety_net'])} pass stopped at solver.time_limit_s before proving "
+        "its gap: this plan depends on the machine's speed and load (raise the limit)"
+    )
+
+
+@click.command(name="export")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--run",
+    "run_id",
+    default=None,
+    help="With a county's output folder as RUN_DIR: a run id from its runs/ folder, or "
+    "latest (the default).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["gpkg", "shp", "geojson", "csv", "kml"]),
+    required=True,
+    help="GeoPackage, Shapefile, GeoJSON, CSV (lon/lat; polygons as WKT) or KML.",
+)
+@click.option(
+    "--crs",
+    default="4326",
+    show_default=True,
+    help="4326 (WGS84), 4490 (CGCS2000), any EPSG code, or gk (the county's CGCS2000 "
+    "3-degree Gauss-Kruger zone).",
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(["utf-8", "gbk"], case_sensitive=False),
+    default="utf-8",
+    show_default=True,
+    help="Text encoding of Shapefiles (written in the .cpg).",
+)
+@_out_option("Folder to write (default: RUN_DIR/exports/<format>_EPSG<code>).")
+def export_cmd(
+    run_dir: Path, run_id: str | None, fmt: str, crs: str, encoding: str, out_dir: Path | None
+) -> None:
+    """Export the layers of a finished run again (reads its sites.gpkg; no solving).
+
+    RUN_DIR is a run folder, or a county's output folder (its latest run, or --run ID).
+    """
+    from planner.report.export import export_run
+    from planner.runs import resolve_run
+
+    t0 = time.perf_counter()
+    run = resolve_run(run_dir, run_id)
+    folder, files = export_run(run, fmt=fmt, crs=crs, encoding=encoding.lower(), out=out_dir)
+    _out.print(
+        f"{fmt} written to {folder} in {time.perf_counter() - t0:.1f} s ({len(files)} files)",
+        highlight=False,
+    )
+
+
+@click.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--keep", type=int, required=True, help="How many of the newest runs to keep.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def clean(folder: Path, keep: int, dry_run: bool) -> None:
+    """Remove old runs from an output folder, keeping the newest KEEP and latest.
+
+    A run holding a file the planner did not write (e.g. your notes), or made read-only,
+    is kept and listed.
+    """
+    from planner.runs import clean as clean_runs
+
+    res = clean_runs(folder, keep=keep, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for run in res.removed:
+        _out.print(f"{verb}: {run}", highlight=False, markup=False, soft_wrap=True)
+    for run, why in res.kept:
+        _err.print(f"kept: {run}: {why}", highlight=False, markup=False, soft_wrap=True)
+    _out.print(
+        f"{verb} {len(res.removed)} run(s); {len(res.kept)} old run(s) kept", highlight=False
+    )
