@@ -65,7 +65,14 @@ def run_id(started: dt.datetime, key: str) -> str:
 
 
 def is_home(folder: Path) -> bool:
-    """True when ``folder`` holds runs (or an output of the layout before run history)."""
+    """True when ``folder`` holds runs, an output of the layout before run history, or
+    output folders of counties (a batch's results folder before its first batch run)."""
+    return _holds_runs(folder) or any(
+        child.is_dir() and _holds_runs(child) for child in folder.iterdir()
+    )
+
+
+def _holds_runs(folder: Path) -> bool:
     return (
         (folder / RUNS).is_dir()
         or (folder / LATEST_JSON).is_file()

@@ -189,3 +189,10 @@ def test_a_signal_during_the_final_renames_waits_for_them(tmp_path):
             Path.rename = real  # type: ignore[method-assign]
     run = list_runs(home)
     assert len(run) == 1 and latest_run(home) == run[0]  # placed and shown: whole
+
+
+def test_a_folder_of_county_outputs_takes_a_batch_run(tmp_path):
+    """A batch's results folder whose counties ran before any batch run finished."""
+    root = tmp_path / "results"
+    _run(check_home(root / "qingxi"), "one")
+    assert check_home(root) == root.resolve()
