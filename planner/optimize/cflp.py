@@ -42,7 +42,7 @@ from scipy import sparse
 from planner.datatypes import SolveInfo
 from planner.errors import InfeasibleError, SolverError
 from planner.optimize.arrays import new_highs, pass_model
-from planner.optimize.solve import silence_highs_banner
+from planner.optimize.highs import silence_highs_banner
 
 logger = logging.getLogger(__name__)
 

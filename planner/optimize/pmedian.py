@@ -47,7 +47,7 @@ import numpy as np
 
 from planner.datatypes import SolveInfo
 from planner.optimize.arrays import HighsOptions, new_highs
-from planner.optimize.solve import silence_highs_banner
+from planner.optimize.highs import silence_highs_banner
 
 logger = logging.getLogger(__name__)
 
