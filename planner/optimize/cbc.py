@@ -37,11 +37,11 @@ def solve_cbc(
     Parameters
     ----------
     prob
-        The model; its variables hold the solution afterwards.
+        The model, written to CBC as MPS; its variables get CBC's solution back.
     cfg
-        Time limit, MIP gap, threads, node limit, log echo.
+        CBC's ``-sec``, ``-ratio``, ``-threads`` and ``-maxNodes``; ``msg`` logs CBC's log.
     warm_start
-        Hand CBC the variables' values as its first incumbent.
+        Hand CBC the variables' values as its first incumbent (``-mips``).
     watchdog_s
         Seconds after which the watchdog interrupts CBC.
 
