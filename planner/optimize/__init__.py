@@ -8,7 +8,13 @@ station block is :mod:`~planner.optimize.station`, the station rules and results
 :mod:`~planner.optimize.rules`. Planning a county from its tables is
 :mod:`~planner.optimize.plan` (with :mod:`~planner.optimize.diagnose`,
 :mod:`~planner.optimize.inputs`, :mod:`~planner.optimize.curve` and
-:mod:`~planner.optimize.tables`).
+:mod:`~planner.optimize.tables`). The exact solvers for the benchmarks' p-median and
+capacitated facility location are :mod:`~planner.optimize.pmedian` (with
+:mod:`~planner.optimize.benders` and :mod:`~planner.optimize.pmedian_search`) and
+:mod:`~planner.optimize.cflp` (with :mod:`~planner.optimize.cflp_lagrangian`). PuLP models
+are solved by :func:`~planner.optimize.solve.solve`, through the backends
+:mod:`~planner.optimize.highs` and :mod:`~planner.optimize.cbc` (the latter under
+:mod:`~planner.optimize.watchdog`).
 """
 
 from planner.optimize.lscp import CoverResult, lscp

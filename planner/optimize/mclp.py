@@ -63,7 +63,7 @@ from planner.datatypes import SparseTimes
 from planner.optimize.problem import add_budget
 from planner.optimize.rules import CoverageResult, StationRules, resolve_rules
 from planner.optimize.solve import solve
-from planner.optimize.station import add_station_rules, set_start, station_block
+from planner.optimize.station import StationBlock, add_station_rules, set_start, station_block
 
 
 def mclp(
@@ -105,12 +105,7 @@ def mclp(
     t0 = time.perf_counter()
     rules = resolve_rules("mclp", rules, overrides)
     objective = rules.objective
-    sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
-    prob = pulp.LpProblem("mclp", sense)
-    block = station_block(
-        prob, reach, weight, rules.site_cost, rules.sizing, rules.existing, objective
-    )
-    add_station_rules(prob, block, rules)
+    prob, block = station_problem("mclp", reach, weight, rules)
     add_budget(prob, block.cost_terms, rules.budget)
     prob += block.objective(objective, block.cost_terms)
     if start is not None:
@@ -124,3 +119,31 @@ def mclp(
         warm_start=start is not None,
     )
     return block.result(info)
+
+
+def station_problem(
+    name: str, reach: SparseTimes, weight: np.ndarray, rules: StationRules
+) -> tuple[pulp.LpProblem, StationBlock]:
+    """A model of the stations under their rules, in the sense of ``rules.objective``.
+
+    Parameters
+    ----------
+    name
+        The model's name.
+    reach, weight
+        Demand-to-site times within the cutoff, and the demand's weights.
+    rules
+        The station rules, resolved.
+
+    Returns
+    -------
+    tuple
+        The problem, without budget or objective yet, and its station block.
+    """
+    sense = pulp.LpMaximize if rules.objective == "coverage" else pulp.LpMinimize
+    prob = pulp.LpProblem(name, sense)
+    block = station_block(
+        prob, reach, weight, rules.site_cost, rules.sizing, rules.existing, rules.objective
+    )
+    add_station_rules(prob, block, rules)
+    return prob, block

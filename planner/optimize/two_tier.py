@@ -43,7 +43,7 @@ from planner.costs import site_capex
 from planner.datatypes import SolveInfo, SparseTimes
 from planner.errors import InfeasibleError
 from planner.optimize.lscp import lscp
-from planner.optimize.mclp import mclp
+from planner.optimize.mclp import mclp, station_problem
 from planner.optimize.problem import add_budget, add_cover_rows, site_vars
 from planner.optimize.rules import CoverageResult, StationRules, indices, resolve_rules
 from planner.optimize.solve import solve
@@ -51,9 +51,7 @@ from planner.optimize.station import (
     ON,
     StationBlock,
     Terms,
-    add_station_rules,
     set_start,
-    station_block,
 )
 
 logger = logging.getLogger(__name__)
@@ -194,12 +192,7 @@ def _build(
 ) -> tuple[pulp.LpProblem, StationBlock, list[pulp.LpVariable], list[pulp.LpVariable]]:
     """The joint model: the station block and rules, the repair tier, budget, objective."""
     objective = rules.objective
-    sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
-    prob = pulp.LpProblem("two_tier", sense)
-    block = station_block(
-        prob, reach, weight, rules.site_cost, rules.sizing, rules.existing, objective
-    )
-    add_station_rules(prob, block, rules)
+    prob, block = station_problem("two_tier", reach, weight, rules)
     r, u, repair_terms = _add_repair_tier(prob, block.x, repair)
     cost_terms = block.cost_terms + repair_terms
     add_budget(prob, cost_terms, rules.budget)

@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -58,6 +58,21 @@ _STATION = "#2e86de"
 _REPAIR = "#b33771"
 _EXISTING = "#fdcb6e"
 _NO_DEMAND = "#b2b2b2"  # townships without demand: grey, not "0% covered" red
+
+
+class _Mark(NamedTuple):
+    """How a kind of site is drawn: marker, size (points²), fill, edge and its width, z-order."""
+
+    marker: str
+    size: float
+    fill: str
+    edge: str
+    width: float
+    zorder: int
+
+
+_EXISTING_MARK = _Mark("^", 40, _EXISTING, "#2d3436", 0.8, 4)
+_REPAIR_MARK = _Mark("D", 70, _REPAIR, "#6d214f", 1, 6)
 
 
 def parse_fc_list(text: str) -> list[tuple[str, str]]:
@@ -257,14 +272,7 @@ def _draw_sites(ax: Axes, g: dict[str, gpd.GeoDataFrame]) -> list[Artist]:
     handles: list[Artist] = []
     existing = g.get("existing_chargers")
     if existing is not None and len(existing):
-        ax.scatter(
-            existing.geometry.x, existing.geometry.y, s=40, marker="^", c=_EXISTING,
-            edgecolors="#2d3436", linewidths=0.8, zorder=4,
-        )  # fmt: skip
-        handles.append(
-            Line2D([], [], ls="", marker="^", ms=7, mfc=_EXISTING, mec="#2d3436",
-                   label="existing chargers")
-        )  # fmt: skip
+        handles.append(_draw_marks(ax, existing, _EXISTING_MARK, "existing chargers"))
     st = g["stations"]
     if len(st):
         ax.scatter(
@@ -277,15 +285,21 @@ def _draw_sites(ax: Axes, g: dict[str, gpd.GeoDataFrame]) -> list[Artist]:
     )  # fmt: skip
     rp = g.get("repair_points")
     if rp is not None and len(rp):
-        ax.scatter(
-            rp.geometry.x, rp.geometry.y, s=70, marker="D", c=_REPAIR,
-            edgecolors="#6d214f", linewidths=1, zorder=6,
-        )  # fmt: skip
-        handles.append(
-            Line2D([], [], ls="", marker="D", ms=7, mfc=_REPAIR, mec="#6d214f",
-                   label=f"repair points ({len(rp)})")
-        )  # fmt: skip
+        handles.append(_draw_marks(ax, rp, _REPAIR_MARK, f"repair points ({len(rp)})"))
     return handles
+
+
+def _draw_marks(ax: Axes, sites: gpd.GeoDataFrame, mark: _Mark, label: str) -> Artist:
+    """Sites drawn as one kind of marker; their legend handle."""
+    from matplotlib.lines import Line2D
+
+    ax.scatter(
+        sites.geometry.x, sites.geometry.y, s=mark.size, marker=mark.marker, c=mark.fill,
+        edgecolors=mark.edge, linewidths=mark.width, zorder=mark.zorder,
+    )  # fmt: skip
+    return Line2D(
+        [], [], ls="", marker=mark.marker, ms=7, mfc=mark.fill, mec=mark.edge, label=label
+    )
 
 
 def _label_townships(ax: Axes, towns: gpd.GeoDataFrame, *, cjk_font: bool) -> None:

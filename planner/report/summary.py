@@ -187,17 +187,23 @@ def build_summary(
     dict
         JSON-ready figures.
     """
-    sessions = float(demand_out[C.SESSIONS_DAY].sum())
-    served = float((demand_out[C.SESSIONS_DAY] * demand_out[C.COVERED_SHARE]).sum())
-    a = plan.assignments.merge(demand_out[[C.DEMAND_ID, C.SESSIONS_DAY]], on=C.DEMAND_ID)
-    w = a[C.SESSIONS_DAY] * a[C.COVERED_SHARE]
-    mean_min = float((w * a[C.MINUTES]).sum() / w.sum()) if w.sum() > 0 else None
-    st, rp = plan.stations, plan.repair_points
-    capex_st = float(st[C.CAPEX].sum()) if len(st) else 0.0
-    capex_rp = float(rp[C.CAPEX].sum()) if len(rp) else 0.0
-    passes = plan.passes
-    status, gap = worst_status(passes)
-    info = plan.station_solve
+    return {
+        **_demand_figures(county, demand_out, candidates, plan),
+        **_site_figures(plan, config),
+        **_service_figures(demand_out, townships_out, plan),
+        **_budget_figures(plan, config),
+        **_solver_figures(plan),
+        "graph_nodes": graph["nodes"],
+        "graph_edges": graph["edges"],
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def _demand_figures(
+    county: CountyData, demand_out: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, plan: Plan
+) -> dict[str, Any]:
+    """The county, its demand, its candidate sites and its existing chargers."""
+    ex = plan.existing_sites
     return {
         "county": county.name,
         "slug": county.slug,
@@ -205,16 +211,21 @@ def build_summary(
         "population": round(float(demand_out[C.POPULATION].sum())),
         "evs": round(float(demand_out[C.EVS].sum()), 1),
         "evs_covered": round(float((demand_out[C.EVS] * demand_out[C.COVERED_SHARE]).sum()), 1),
-        "sessions_day": round(sessions, 2),
+        "sessions_day": round(float(demand_out[C.SESSIONS_DAY].sum()), 2),
         "demand_points": len(demand_out),
         "candidates": len(candidates),
         "connection_costs": connection_costs_note(candidates),
         "existing_chargers": len(county.chargers),
         "existing_sessions_served_day": (
-            round(float(plan.existing_sites[C.SESSIONS_SERVED].sum()), 2)
-            if plan.existing_sites is not None and len(plan.existing_sites)
-            else 0.0
+            round(float(ex[C.SESSIONS_SERVED].sum()), 2) if ex is not None and len(ex) else 0.0
         ),
+    }
+
+
+def _site_figures(plan: Plan, config: Config) -> dict[str, Any]:
+    """The planned stations and repair points."""
+    st, rp = plan.stations, plan.repair_points
+    return {
         "objective_kind": config.stations.objective,
         "repair_mode": config.repair.mode if config.repair.enabled else None,
         "repair_points_at_stations": int(rp[C.AT_STATION].sum()) if len(rp) else 0,
@@ -224,6 +235,19 @@ def build_summary(
         "repair_points": len(rp),
         "substations_over_headroom": headroom_overloads(st),
         "villages_unreached_by_repair": len(plan.villages_unreached),
+    }
+
+
+def _service_figures(
+    demand_out: gpd.GeoDataFrame, townships_out: gpd.GeoDataFrame, plan: Plan
+) -> dict[str, Any]:
+    """Demand served, townships served and the drive times to the stations."""
+    sessions = float(demand_out[C.SESSIONS_DAY].sum())
+    served = float((demand_out[C.SESSIONS_DAY] * demand_out[C.COVERED_SHARE]).sum())
+    a = plan.assignments.merge(demand_out[[C.DEMAND_ID, C.SESSIONS_DAY]], on=C.DEMAND_ID)
+    w = a[C.SESSIONS_DAY] * a[C.COVERED_SHARE]
+    mean_min = float((w * a[C.MINUTES]).sum() / w.sum()) if w.sum() > 0 else None
+    return {
         "demand_covered_share": round(served / sessions, 6) if sessions > 0 else 0.0,
         "sessions_served_day": round(served, 2),
         "townships_total": len(townships_out),
@@ -235,6 +259,15 @@ def build_summary(
         "mean_travel_min": round(mean_min, 3) if mean_min is not None else None,
         "max_travel_min": round(float(a.loc[w > 0, C.MINUTES].max()), 3) if len(a) else None,
         "mean_nearest_min": _mean_nearest(demand_out),
+    }
+
+
+def _budget_figures(plan: Plan, config: Config) -> dict[str, Any]:
+    """Capex of the plan, and the budget, limits and cutoffs it was planned under."""
+    st, rp = plan.stations, plan.repair_points
+    capex_st = float(st[C.CAPEX].sum()) if len(st) else 0.0
+    capex_rp = float(rp[C.CAPEX].sum()) if len(rp) else 0.0
+    return {
         "capex_stations": round(capex_st),
         "capex_repair": round(capex_rp),
         "capex_total": round(capex_st + capex_rp),
@@ -242,6 +275,15 @@ def build_summary(
         "max_stations": config.stations.max_stations,
         "station_cutoff_min": config.stations.cutoff_min,
         "repair_response_min": config.repair.response_min,
+    }
+
+
+def _solver_figures(plan: Plan) -> dict[str, Any]:
+    """The solver's report: the station solve, the worst status and gap over the passes."""
+    passes = plan.passes
+    status, gap = worst_status(passes)
+    info = plan.station_solve
+    return {
         "objective": info.objective,
         "bound": info.bound,
         "gap": gap,
@@ -252,9 +294,6 @@ def build_summary(
         "skipped_passes": [] if any(p.stage == "drive_time" for p in passes) else ["drive_time"],
         "repair_status": plan.repair_solve.status if plan.repair_solve else None,
         "solves": [d for d in (_solve_dict(p) for p in passes) if d],
-        "graph_nodes": graph["nodes"],
-        "graph_edges": graph["edges"],
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }
 
 

@@ -1,0 +1,162 @@
+"""HiGHS through PuLP and highspy: a warm start, a solve a signal stops, the bound read back."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from typing import TYPE_CHECKING
+
+import pulp
+
+from planner.config import SolverSection
+from planner.errors import SolverError
+from planner.optimize.watchdog import POLL_S, STOP_WAIT_S
+from planner.signals import check_stop
+
+if TYPE_CHECKING:
+    import highspy
+
+logger = logging.getLogger(__name__)
+
+_HIGHS_STATUS = {
+    "kOptimal": "optimal",
+    "kTimeLimit": "time_limit",
+    "kInfeasible": "infeasible",
+    "kUnboundedOrInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kIterationLimit": "iteration_limit",
+    "kSolutionLimit": "solution_limit",
+    "kInterrupt": "interrupted",
+}
+
+
+@functools.cache
+def silence_highs_banner() -> None:
+    """HiGHS prints a banner on stdout when the first instance is made; swallow it."""
+    import highspy
+
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+class _HighsWithStart(pulp.HiGHS):  # type: ignore[misc]  # PuLP is untyped: Any
+    """PuLP's HiGHS interface, handing HiGHS the variables' values as a start."""
+
+    def __init__(self, *args: object, start: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._start = start
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
+        if self._start:
+            cols = [(v.index, v.varValue) for v in lp.variables() if v.varValue is not None]
+            if cols:
+                index, value = zip(*cols, strict=True)
+                lp.solverModel.setSolution(len(index), list(index), list(value))
+        run_highs(lp.solverModel)
+
+
+def run_highs(h: highspy.Highs) -> None:
+    """``h.run()``, stopped at once by a signal (what PuLP's ``callSolver`` does, plus that).
+
+    The solve runs in highspy's solver thread while this thread waits in slices of
+    :data:`~planner.optimize.watchdog.POLL_S`, so a signal's handler runs at once. On any
+    exception (a signal's :class:`~planner.errors.Interrupted`, or Ctrl-C's
+    KeyboardInterrupt outside the CLI) the solve is cancelled through HiGHS' interrupt
+    callbacks and given :data:`~planner.optimize.watchdog.STOP_WAIT_S` to stop. The
+    callbacks only read a flag: without a signal the solve is the same as ``run()``'s,
+    node for node.
+
+    Parameters
+    ----------
+    h
+        The ``highspy.Highs`` holding the model.
+    """
+    h.HandleUserInterrupt = True
+    h.startSolve()
+    logger.debug("HiGHS solve started")
+    try:
+        while not h.wait(POLL_S)[0]:
+            check_stop()
+    except BaseException:
+        h.cancelSolve()
+        t0 = time.monotonic()
+        while not h.wait(POLL_S)[0]:
+            if time.monotonic() - t0 > STOP_WAIT_S:
+                logger.warning("HiGHS did not stop within %.0f s of the cancel", STOP_WAIT_S)
+                break
+        else:
+            logger.debug("HiGHS stopped %.2f s after the cancel", time.monotonic() - t0)
+        raise
+
+
+def solve_highs(
+    prob: pulp.LpProblem, cfg: SolverSection, *, warm_start: bool = False
+) -> tuple[str, float | None, float | None]:
+    """Solve with HiGHS through PuLP, stopped at once by a signal.
+
+    Parameters
+    ----------
+    prob
+        The model; its variables hold the solution afterwards.
+    cfg
+        Time limit, MIP gap, threads, node limit, log echo.
+    warm_start
+        Hand HiGHS the variables' values as a start.
+
+    Returns
+    -------
+    tuple
+        ``(status, objective, bound)``; objective and bound None without a plan.
+    """
+    if not cfg.msg:
+        silence_highs_banner()
+    extra = {} if cfg.node_limit is None else {"mip_max_nodes": int(cfg.node_limit)}
+    backend = _HighsWithStart(
+        msg=cfg.msg,
+        timeLimit=cfg.time_limit_s,
+        gapRel=cfg.mip_gap,
+        threads=cfg.threads,
+        start=warm_start,
+        **extra,
+    )
+    if not backend.available():
+        msg = "HiGHS is not available: install highspy (pip install highspy)"
+        raise SolverError(msg)
+    prob.solve(backend)
+    h = prob.solverModel
+    raw = h.modelStatusToString(h.getModelStatus())
+    name = str(h.getModelStatus()).split(".")[-1]
+    status = _HIGHS_STATUS.get(name, raw.lower().replace(" ", "_"))
+    if status == "solution_limit" and cfg.node_limit is not None:
+        status = "node_limit"  # HiGHS reports its node limit as a solution limit
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    objective = pulp.value(prob.objective) if has_solution else None
+    if objective is not None:
+        objective = float(objective)
+    bound = None
+    if objective is not None and info.mip_node_count >= 0:
+        bound = _model_bound(prob, objective, info)
+    elif has_solution:
+        bound = objective
+    return status, objective, bound
+
+
+def _model_bound(prob: pulp.LpProblem, objective: float, info: highspy.HighsInfo) -> float:
+    """HiGHS' dual bound in the model's sense (PuLP hands HiGHS a minimisation)."""
+    constant = float(prob.objective.constant or 0.0)
+    internal = float(info.objective_function_value)
+    sign = (
+        -1.0
+        if abs(internal + (objective - constant)) < abs(internal - (objective - constant))
+        else 1.0
+    )
+    return sign * float(info.mip_dual_bound) + constant
