@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,21 @@ def run_cli(*args: str, process: bool = False) -> subprocess.CompletedProcess:
 def site_proc(config: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
     """`planner site --config CONFIG --out OUT OPTIONS...` (see :func:`run_cli`)."""
     return run_cli("site", "--config", str(config), "--out", str(out), *options)
+
+
+@contextmanager
+def lock_held_elsewhere(folder: Path) -> Iterator[None]:
+    """Another process holds the output lock of ``folder`` inside the block."""
+    code = (
+        "import sys, time\nfrom pathlib import Path\nfrom planner.paths import out_lock\n"
+        "with out_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(120)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(folder)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from planner.runs import list_runs
-from tests.conftest import latest, run_cli, site_proc
+from tests.conftest import latest, lock_held_elsewhere, run_cli, site_proc
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -101,21 +101,10 @@ def test_rollout_refuses_a_year_given_twice(small, tmp_path):
 
 def test_sweep_rollout_and_batch_lock_their_folder(small, tmp_path):
     """While another process writes the folder, each exits 2 before any work."""
-    import subprocess
-    import sys
-
     out = (tmp_path / "busy").resolve()
-    code = (
-        "import sys, time\nfrom pathlib import Path\nfrom planner.paths import out_lock\n"
-        "with out_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(120)\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True
-    )
     batch = tmp_path / "batch.yaml"
     batch.write_text(f"counties:\n  - config: {small}\n", encoding="utf-8")
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with lock_held_elsewhere(out):
         for args in (
             ["sweep", "--config", str(small), "--vary", "stations.budget=8e6"],
             ["rollout", "--config", str(small), "--year", "2025:8e6:0.1"],
@@ -125,9 +114,6 @@ def test_sweep_rollout_and_batch_lock_their_folder(small, tmp_path):
             assert r.returncode == 2, (args, r.stderr)
             assert "another planner run is writing this folder" in r.stderr
         assert not out.exists()
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from planner.cli import main
 from planner.paths import out_lock
 from planner.sweep import sweep
-from tests.conftest import latest, site_proc
+from tests.conftest import latest, lock_held_elsewhere, site_proc
 
 #: Files that must be byte-identical between two runs of the same config.
 PLAN_FILES = ("stations.csv", "repair_points.csv", "assignments.csv")
@@ -102,22 +102,11 @@ def test_site_and_sweep_give_the_same_plan(small, tmp_path):
 def test_a_second_run_into_the_same_folder_is_refused(small, tmp_path):
     """While one process holds an output folder, `planner site` into it is exit 2."""
     out = (tmp_path / "run").resolve()
-    code = (
-        "import sys, time\nfrom pathlib import Path\nfrom planner.paths import out_lock\n"
-        "with out_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(120)\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with lock_held_elsewhere(out):
         r = CliRunner().invoke(main, ["site", "--config", str(small), "--out", str(out)])
         assert r.exit_code == 2
         assert "another planner run is writing this folder" in r.output
         assert len(r.output.strip().splitlines()) == 1
         assert not out.exists()  # nothing was written
-    finally:
-        holder.kill()
-        holder.wait()
     with out_lock(out):  # released when its holder died
         pass
