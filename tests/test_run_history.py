@@ -30,6 +30,11 @@ def test_site_reruns_keep_earlier_runs_and_the_users_files(small, tmp_path):
         assert r.returncode == 0, r.stderr
         second = latest(home)
         assert second != first and list_runs(home) == [first, second]
+        # the summary table shows the whole run folder (wrapped, never cut short)
+        values = "".join(
+            line.split("│")[2].strip() for line in r.stdout.splitlines() if line.count("│") == 3
+        )
+        assert str(second) in values and "…" not in r.stdout
         assert {p.name: p.read_bytes() for p in first.iterdir()} == before  # untouched
         assert not [p for p in home.rglob("*") if p.name.startswith(".") and "tmp" in p.name]
         # a failing re-run adds nothing and moves nothing

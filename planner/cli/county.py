@@ -84,6 +84,8 @@ def _plan_table(result: RunResult, seconds: float) -> Table:
     home = result.home
     assert home is not None  # run_county keeps its runs in a home folder
     table = Table(title=f"{s['county']}: plan", show_header=False)
+    table.add_column()
+    table.add_column(overflow="fold")  # paths are wrapped, never cut short
     rows = [
         (
             "stations / chargers",
