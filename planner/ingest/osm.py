@@ -9,7 +9,6 @@ the mean of their nodes.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,122 +22,25 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.datatypes import OsmData, RoadWays
 from planner.errors import check_input_file, data_error
+from planner.ingest.osm_tags import (
+    DRIVABLE,
+    PLACE_TYPES,
+    POI_KEYS,
+    POWER_LINES,
+    all_poi_keys,
+    is_substation,
+    parse_int,
+    parse_voltage_kv,
+    sockets,
+)
 
 logger = logging.getLogger(__name__)
 
-#: Highway classes cars use; footways, paths, tracks and the like are excluded.
-DRIVABLE = frozenset(
-    {
-        "motorway",
-        "motorway_link",
-        "trunk",
-        "trunk_link",
-        "primary",
-        "primary_link",
-        "secondary",
-        "secondary_link",
-        "tertiary",
-        "tertiary_link",
-        "unclassified",
-        "residential",
-        "living_street",
-        "service",
-        "road",
-    }
-)
-
-PLACE_TYPES = frozenset(
-    {"city", "town", "village", "hamlet", "isolated_dwelling", "suburb", "quarter"}
-)
-POWER_LINES = frozenset({"line", "minor_line", "cable"})
-#: ``power=*`` values of substations: the current tag, the legacy misspelling
-#: ``sub_station`` and the deprecated ``station`` (unless it is a power plant).
-SUBSTATION_VALUES = frozenset({"substation", "sub_station", "station"})
-#: Tags that make a ``power=station`` a power plant, not a substation.
-_PLANT_KEYS = ("generator:source", "plant:source", "plant:output:electricity")
-#: Keys that make a node or area a point of interest (more come from the class mapping).
-POI_KEYS = ("amenity", "shop", "public_transport")
 _SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
-
-#: One drivable way as read: node ids, lons, lats, and the tags the network uses.
-_RoadWay = tuple[list[int], list[float], list[float], dict[str, str | None]]
-
-
-def parse_voltage_kv(value: str | None) -> float | None:
-    """Highest voltage in kV from an OSM ``voltage`` tag (volts, ``;``-separated).
-
-    Parameters
-    ----------
-    value
-        The tag value, e.g. ``"110000;10000"``.
-
-    Returns
-    -------
-    float or None
-        The highest voltage in kV, or None when no number can be read.
-    """
-    if not value:
-        return None
-    volts = []
-    for part in re.split(r"[;,]", value):
-        m = re.match(r"\s*(\d+(?:\.\d+)?)\s*(kv)?", part.lower())
-        if m:
-            v = float(m.group(1))
-            volts.append(v * 1000 if m.group(2) else v)
-    return max(volts) / 1000 if volts else None
-
-
-def is_substation(tags: osmium.osm.TagList | dict[str, str]) -> bool:
-    """Whether an OSM node or area is a substation.
-
-    Parameters
-    ----------
-    tags
-        The object's tags.
-
-    Returns
-    -------
-    bool
-        True for ``power=substation``, the legacy ``power=sub_station``, and the
-        deprecated ``power=station`` unless plant tags (``generator:source``,
-        ``plant:source``, ``plant:output:electricity``) make it a power plant.
-    """
-    power = tags.get("power")
-    if power not in SUBSTATION_VALUES:
-        return False
-    return power != "station" or not any(tags.get(k) for k in _PLANT_KEYS)
-
-
-def _parse_int(value: str | None) -> float | None:
-    if not value:
-        return None
-    m = re.match(r"\s*(\d[\d,\s]*)", value)
-    if not m:
-        return None
-    digits = re.sub(r"[,\s]", "", m.group(1))
-    return float(digits) if digits else None
 
 
 #: Extracts larger than this keep node locations in a disk-backed index, not in memory.
 DISK_INDEX_BYTES = 150 * 1024 * 1024
-
-
-def _sockets(tags: osmium.osm.TagList | dict[str, str]) -> float | None:
-    """Charging points: the ``capacity`` tag, else the sum of ``socket:<type>`` counts."""
-    capacity = _parse_int(tags.get("capacity"))
-    if capacity is not None:
-        return capacity
-    parsed = [
-        _parse_int(v)
-        for k, v in (tags.items() if isinstance(tags, dict) else ((t.k, t.v) for t in tags))
-        if k.startswith("socket:") and k.count(":") == 1
-    ]
-    counts = [c for c in parsed if c is not None]
-    return float(sum(counts)) if counts else None
-
-
-def _poi_keys(extra: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((*POI_KEYS, *extra)))
 
 
 def read_osm(
@@ -183,7 +85,7 @@ def read_osm(
     def inside(lon: float, lat: float) -> bool:
         return w <= lon <= e and s <= lat <= n
 
-    acc = _Collected(poi_keys=_poi_keys(poi_keys))
+    acc = _Collected(poi_keys=all_poi_keys(poi_keys))
     drivable = DRIVABLE | frozenset(extra_highways)
     keys = ["highway", "place", "power", *acc.poi_keys] + (["building"] if buildings else [])
     with tempfile.TemporaryDirectory(prefix="planner-osm-") as tmp:
@@ -213,6 +115,10 @@ def read_osm(
             hint="is this the right extract for the county?",
         )
     return acc.data(_road_ways(acc.road_ways), buildings=buildings)
+
+
+#: One drivable way as read: node ids, lons, lats, and the tags the network uses.
+_RoadWay = tuple[list[int], list[float], list[float], dict[str, str | None]]
 
 
 @dataclass
@@ -330,7 +236,7 @@ def _collect_point(
                 "osm_id": osm_id,
                 "name": name,
                 "operator": tags.get("operator"),
-                "sockets": _sockets(tags),
+                "sockets": sockets(tags),
                 "geometry": geom,
             }
         )
@@ -359,7 +265,7 @@ def _collect_point(
                 "osm_id": osm_id,
                 "name": name,
                 "place": place,
-                "population": _parse_int(tags.get("population")),
+                "population": parse_int(tags.get("population")),
                 "geometry": geom,
             }
         )

@@ -16,13 +16,12 @@ from shapely import MultiPolygon, Polygon
 
 from planner.datatypes import OsmData, RoadWays
 from planner.errors import DataError
-from planner.ingest.osm import (
+from planner.ingest.osm import _collect_point, _Collected
+from planner.ingest.osm_tags import (
     DRIVABLE,
     POWER_LINES,
     SUBSTATION_VALUES,
-    _collect_point,
-    _Collected,
-    _poi_keys,
+    all_poi_keys,
     parse_voltage_kv,
 )
 
@@ -110,7 +109,7 @@ def read_overpass(
     # a large area is fetched in several queries, whose answers can overlap
     features = features[~features.index.duplicated(keep="first")]
     roads = _graph_ways(graph)
-    acc = _Collected(poi_keys=_poi_keys(poi_keys))
+    acc = _Collected(poi_keys=all_poi_keys(poi_keys))
     tag_cols = [c for c in features.columns if c != "geometry"]
     for index, row in features.iterrows():
         element, osm_id = cast(tuple[str, int], index)  # osmnx's index: (element, id)
