@@ -209,8 +209,20 @@ def _cell(v: object) -> str:
 # the commands, by job: one county's runs, and the commands that make or run several
 from planner.cli.county import clean, export_cmd, site  # noqa: E402
 from planner.cli.multi import batch, demo, rollout, sweep  # noqa: E402
+from planner.cli.setup import init, schema  # noqa: E402
 
-for _command in (site, export_cmd, clean, demo, batch, sweep, rollout):
+for _command in (site, export_cmd, clean, demo, batch, sweep, rollout, init, schema):
     main.add_command(_command)
 
-__all__ = ["batch", "clean", "demo", "export_cmd", "main", "rollout", "site", "sweep"]
+__all__ = [
+    "batch",
+    "clean",
+    "demo",
+    "export_cmd",
+    "init",
+    "main",
+    "rollout",
+    "schema",
+    "site",
+    "sweep",
+]

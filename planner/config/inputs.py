@@ -114,8 +114,8 @@ class OsmInput(Section):
 class PopulationInput(Section):
     """Population raster (GeoTIFF/COG, people per cell, any CRS)."""
 
-    path: Path
-    band: int = Field(default=1, ge=1)
+    path: Path = Field(description="The raster file (relative to the config file)")
+    band: int = Field(default=1, ge=1, description="Band holding people per cell (from 1)")
 
 
 class SubstationTableInput(Section):
@@ -126,15 +126,17 @@ class SubstationTableInput(Section):
     ``max_distance_m``; rows with no substation that near are added as substations.
     """
 
-    path: Path
-    id_field: str = "substation_id"
-    rated_kva_field: str = "rated_kva"
-    peak_load_kw_field: str = "peak_load_kw"
+    path: Path = Field(description="The table (CSV, relative to the config file)")
+    id_field: str = Field(default="substation_id", description="Substation id column")
+    rated_kva_field: str = Field(default="rated_kva", description="Rated capacity column (kVA)")
+    peak_load_kw_field: str = Field(
+        default="peak_load_kw", description="Peak load column (kW); headroom is rated minus peak"
+    )
     lon_field: str | None = Field(default=None, description="Join by position: x column")
     lat_field: str | None = Field(default=None, description="Join by position: y column")
     crs: str = Field(default="EPSG:4326", description="CRS of lon/lat (EPSG, gcj02, bd09)")
     max_distance_m: float = Field(default=1000, gt=0, description="Join by position: radius")
-    encoding: str | None = None
+    encoding: str | None = Field(default=None, description="Text encoding; detected if None")
 
     @model_validator(mode="after")
     def _check(self) -> SubstationTableInput:
@@ -147,7 +149,7 @@ class SubstationTableInput(Section):
 class PointTableInput(Section):
     """Points from a GIS team's file: CSV/XLSX with lon/lat columns, or a vector layer."""
 
-    path: Path
+    path: Path = Field(description="The file (CSV, XLSX or a vector layer; relative to the config)")
     layer: str | None = Field(default=None, description="Layer (GPKG) or sheet (XLSX)")
     lon_field: str = Field(default="lon", description="Longitude / x column (CSV, XLSX)")
     lat_field: str = Field(default="lat", description="Latitude / y column (CSV, XLSX)")
@@ -174,9 +176,9 @@ class PointTableInput(Section):
 class LineLayerInput(Section):
     """Lines from a GIS team's vector file (e.g. 10 kV feeders)."""
 
-    path: Path
-    layer: str | None = None
-    encoding: str | None = None
+    path: Path = Field(description="The vector file (relative to the config file)")
+    layer: str | None = Field(default=None, description="Layer (GPKG); the first if None")
+    encoding: str | None = Field(default=None, description="Text encoding; detected if None")
     voltage_field: str | None = Field(default=None, description="Voltage column (kV)")
     voltage_kv: float | None = Field(
         default=None, gt=0, description="Voltage of every line when there is no column"

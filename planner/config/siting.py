@@ -235,7 +235,7 @@ class StationsSection(Section):
 class RepairSection(Section):
     """Repair points: every village and every station within the response time of one."""
 
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="Plan repair points (false: stations only)")
     mode: Literal["joint", "after"] = Field(
         default="joint",
         description="'joint': stations and repair points in one model (one budget, a repair "
