@@ -94,6 +94,10 @@ def test_schema_is_the_configs_json_schema(tmp_path):
     assert schema["properties"].keys() == Config.model_json_schema()["properties"].keys()
     assert schema["required"] == ["county", "inputs", "stations"]
     assert json.loads(run_cli("schema").stdout) == schema
+    r = run_cli("schema", "--out", str(tmp_path / "no" / "s.json"))
+    assert r.returncode == 2 and "give a file in an existing folder" in r.stderr
+    r = run_cli("init", "婺源县", "--out", str(tmp_path / "s.json"))
+    assert r.returncode == 2 and "is a file, not a folder" in r.stderr
 
 
 @pytest.mark.slow

@@ -52,6 +52,9 @@ def init(name: str, osm: Path | None, admin_level: int | None, out_dir: Path) ->
         msg = f"county name {name!r}: cannot make a file name of it; use a Chinese or Latin name"
         raise ConfigError(msg)
     target = out_dir / f"{slug}.yaml"
+    if out_dir.exists() and not out_dir.is_dir():
+        msg = f"--out {out_dir}: is a file, not a folder"
+        raise ConfigError(msg)
     if target.exists():
         msg = f"{target}: already exists; choose another --out or move it away (never replaced)"
         raise ConfigError(msg)
@@ -79,5 +82,8 @@ def schema(out_file: Path | None) -> None:
     if out_file is None:
         click.echo(text, nl=False)
         return
+    if not out_file.parent.is_dir() or out_file.is_dir():
+        msg = f"--out {out_file}: give a file in an existing folder"
+        raise ConfigError(msg)
     replace_file(out_file, lambda p: p.write_text(text, encoding="utf-8"))
     _out.print(f"wrote {out_file}", highlight=False, markup=False)
