@@ -220,6 +220,32 @@ def test_gbk_cannot_encode_is_an_error_naming_the_place(tmp_path, layers):
         check_encodable(long, layer="stations", encoding="utf-8")
 
 
+def test_gb18030_shapefiles_hold_what_gbk_cannot(tmp_path, layers):
+    rare = layers["stations"].assign(name="𠮷野家")  # CJK extension B: not in GBK
+    check_encodable(rare, layer="stations", encoding="gb18030")
+    write_layers({"stations": rare}, tmp_path, fmt="shp", crs=pyogrio_crs(4326), encoding="gb18030")
+    assert (tmp_path / "stations.cpg").read_text() == "GB18030"
+    assert set(pyogrio.read_dataframe(tmp_path / "stations.shp")["name"]) == {"𠮷野家"}
+
+
+@pytest.mark.slow
+def test_export_encoding_applies_to_shapefiles_and_the_dictionary_names_the_crs(tmp_path, demo_run):
+    run = shutil.copytree(demo_run, tmp_path / "run")
+    r = run_cli("export", str(run), "--format", "csv", "--encoding", "gbk")
+    assert r.returncode == 2 and "--encoding gbk applies to Shapefiles only" in r.stderr
+    assert not (run / "exports").exists()
+    r = run_cli("export", str(run), "--format", "csv", "--crs", "4490")
+    assert r.returncode == 0, r.stderr
+    d = pd.read_csv(run / "exports" / "csv_EPSG4490" / "data_dictionary.csv")
+    lon = d.set_index("column").loc["lon", "description"]
+    assert lon == "Longitude, CGCS2000 (EPSG:4490)" and "WGS84" not in lon
+    r = run_cli("export", str(run), "--format", "shp", "--encoding", "gb18030")
+    assert r.returncode == 0, r.stderr
+    assert (run / "exports" / "shp_EPSG4326_gb18030" / "stations.cpg").read_text() == "GB18030"
+    d = pd.read_csv(demo_run / "data_dictionary.csv").set_index("column")
+    assert d.loc["lat", "description"] == "Latitude, WGS84 (EPSG:4326)"
+
+
 def test_shapefile_names():
     cols = ["township_id", "name", "nearest_station_min", "averylongcolumn_a"]
     cols += ["averylongcolumn_b", "AVERYLONGC", "名称字段很长很长很长"]

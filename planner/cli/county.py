@@ -158,10 +158,10 @@ def _safety_net_text(s: dict[str, Any]) -> str:
 )
 @click.option(
     "--encoding",
-    type=click.Choice(["utf-8", "gbk"], case_sensitive=False),
+    type=click.Choice(["utf-8", "gbk", "gb18030"], case_sensitive=False),
     default="utf-8",
     show_default=True,
-    help="Text encoding of Shapefiles (written in the .cpg).",
+    help="Text encoding of Shapefiles (written in the .cpg); other formats are UTF-8.",
 )
 @_out_option("Folder to write (default: RUN_DIR/exports/<format>_EPSG<code>).")
 def export_cmd(

@@ -62,11 +62,11 @@ class ReportSection(Section):
         "code, or 'gk' (the county's CGCS2000 3-degree Gauss-Kruger zone, metres): "
         "sites_EPSG4490.gpkg, csv_EPSG4490/, shp_EPSG4490/ ... (KML stays WGS84)",
     )
-    shapefile_encoding: Literal["utf-8", "gbk"] = Field(
+    shapefile_encoding: Literal["utf-8", "gbk", "gb18030"] = Field(
         default="utf-8",
-        description="Text encoding of Shapefiles, written in their .cpg: utf-8, or gbk for "
-        "older ArcGIS/Chinese GIS software (a name GBK cannot encode is an error naming "
-        "its layer, row and field)",
+        description="Text encoding of Shapefiles, written in their .cpg: utf-8, or gbk / "
+        "gb18030 for older ArcGIS/Chinese GIS software (a name the encoding cannot encode "
+        "is an error naming its layer, row and field; GB18030 encodes every character)",
     )
     document: bool = Field(
         default=True,

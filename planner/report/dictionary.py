@@ -14,8 +14,15 @@ from planner.report.formats import layer_order, shapefile_names
 DICTIONARY_COLUMNS = ("column", "description", "unit", "shapefile_field", "layers")
 
 
+#: The CRS of ``lon``/``lat`` in the run folder's files.
+WGS84_TEXT = "WGS84 (EPSG:4326)"
+
+
 def data_dictionary(
-    tables: Mapping[str, pd.DataFrame], *, extra: Iterable[str] = (C.LON, C.LAT)
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    extra: Iterable[str] = (C.LON, C.LAT),
+    lonlat_crs: str = WGS84_TEXT,
 ) -> pd.DataFrame:
     """Describe every column of the given tables.
 
@@ -26,6 +33,9 @@ def data_dictionary(
         assignments); geometry columns are left out.
     extra
         Further columns the exports add (coordinates of CSV files, WKT).
+    lonlat_crs
+        The CRS ``lon``/``lat`` are given in, named in their descriptions (e.g.
+        ``CGCS2000 (EPSG:4490)`` for an export in CGCS2000).
 
     Returns
     -------
@@ -55,6 +65,8 @@ def data_dictionary(
     rows = []
     for col in sorted(where):
         description, unit = C.DICTIONARY.get(col, ("(not documented)", ""))
+        if col in (C.LON, C.LAT):
+            description = f"{'Longitude' if col == C.LON else 'Latitude'}, {lonlat_crs}"
         rows.append(
             {
                 "column": col,

@@ -19,7 +19,7 @@ from pyproj import CRS
 from planner import columns as C
 from planner.errors import ConfigError, DataError
 from planner.paths import atomic_dir, check_out_dir
-from planner.report.dictionary import data_dictionary
+from planner.report.dictionary import WGS84_TEXT, data_dictionary
 from planner.report.formats import (
     FORMATS,
     check_format,
@@ -75,6 +75,18 @@ def export_targets(formats: Iterable[str], crss: Iterable[CRS]) -> list[tuple[st
     return out
 
 
+def lonlat_text(crs: CRS) -> str:
+    """How the dictionary names the CRS of ``lon``/``lat`` in files written in ``crs``.
+
+    A projected CRS's files carry ``x``/``y`` and keep ``lon``/``lat`` only in WGS84 layers.
+    """
+    if not crs.is_geographic:
+        return WGS84_TEXT
+    epsg = crs.to_epsg()
+    name = "CGCS2000" if epsg == 4490 else ("WGS84" if epsg == 4326 else crs.name)
+    return f"{name} (EPSG:{epsg})" if epsg else name
+
+
 def coordinate_columns(formats: Iterable[str], crss: Iterable[CRS], *, polygons: bool) -> list[str]:
     """The columns the exports add: lon/lat always, x/y and wkt where CSVs carry them."""
     cols = [C.LON, C.LAT]
@@ -114,9 +126,15 @@ def run_dictionary(
     """The data dictionary of a run's exports (layers, assignments, CSV coordinates)."""
     polygons = any(not g.empty and not g.geom_type.isin(["Point"]).all() for g in layers.values())
     crss = [_wgs84(), *extra_crs]
+    others = [c for c in dict.fromkeys(extra_crs) if c.is_geographic and c != _wgs84()]
+    lonlat = "; ".join(
+        [f"{WGS84_TEXT} in the run folder's files"]
+        + [f"{lonlat_text(c)} in the *_{crs_label(c)} files" for c in others]
+    )
     return data_dictionary(
         {**layers, "assignments": assignments},
         extra=coordinate_columns(formats, crss, polygons=polygons),
+        lonlat_crs=lonlat if others else WGS84_TEXT,
     )
 
 
@@ -248,8 +266,9 @@ def export_run(
     encoding
         Shapefile text encoding, ``utf-8`` or ``gbk``.
     out
-        Output folder; default ``<run_dir>/exports/<fmt>_<EPSGnnnn>`` (``_gbk`` added for
-        GBK Shapefiles). An existing folder is replaced only if it is an earlier export.
+        Output folder; default ``<run_dir>/exports/<fmt>_<EPSGnnnn>`` (``_gbk`` or
+        ``_gb18030`` added for such Shapefiles). An existing folder is replaced only if it
+        is an earlier export.
 
     Returns
     -------
@@ -257,13 +276,19 @@ def export_run(
         The output folder and the files in it.
     """
     check_format(fmt, encoding)
+    if encoding != "utf-8" and fmt != "shp":
+        msg = (
+            f"--encoding {encoding} applies to Shapefiles only: {fmt} files are always "
+            "UTF-8; leave --encoding out"
+        )
+        raise ConfigError(msg)
     layers = read_run_layers(run_dir)
     lonlat = _centre(layers)
     target = resolve_crs(crs, lonlat=lonlat)
     if fmt == "kml" and target != _wgs84():
         msg = f"KML is always WGS84 (EPSG:4326); cannot write it in {target.to_string()}"
         raise ConfigError(msg)
-    suffix = "_gbk" if fmt == "shp" and encoding == "gbk" else ""
+    suffix = f"_{encoding}" if fmt == "shp" and encoding != "utf-8" else ""
     folder = (
         Path(out)
         if out is not None
@@ -277,7 +302,8 @@ def export_run(
             not g.empty and not g.geom_type.isin(["Point"]).all() for g in layers.values()
         )
         extra = coordinate_columns([fmt], [target], polygons=polygons) if fmt == "csv" else []
-        safe_table(data_dictionary(layers, extra=extra)).to_csv(
+        dictionary = data_dictionary(layers, extra=extra, lonlat_crs=lonlat_text(target))
+        safe_table(dictionary).to_csv(
             tmp / "data_dictionary.csv", index=False, encoding="utf-8-sig"
         )
         files.append("data_dictionary.csv")

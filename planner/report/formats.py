@@ -52,7 +52,7 @@ LAYERS = (
 #: The formats, in the order a run writes them.
 FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "csv", "kml")
 #: Shapefile text encodings: config value -> GDAL/.cpg name.
-SHAPEFILE_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK"}
+SHAPEFILE_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
 #: Longest text a DBF field holds, in bytes.
 DBF_TEXT_BYTES = 254
 
@@ -401,5 +401,5 @@ def check_format(fmt: str, encoding: str) -> None:
         msg = f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})"
         raise ConfigError(msg)
     if encoding not in SHAPEFILE_ENCODINGS:
-        msg = f"unknown Shapefile encoding {encoding!r} (choose utf-8 or gbk)"
+        msg = f"unknown Shapefile encoding {encoding!r} (choose utf-8, gbk or gb18030)"
         raise ConfigError(msg)
