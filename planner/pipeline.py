@@ -19,6 +19,7 @@ from planner.candidates import build_candidates, existing_sites, with_existing
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, RoadGraph, TravelTimes
 from planner.demand import demand_from_raster, demand_from_settlements
+from planner.i18n import run_language
 from planner.ingest import load_county
 from planner.isochrones import service_areas
 from planner.network import build_graph, compute_travel_times
@@ -272,6 +273,7 @@ def _run(
         )
         if curve:
             summary["coverage_curve"] = curve
+        summary["language"] = run_language(config.report.language, inp.county.county).code
         _log_warnings(summary)
         files += _write_record(tmp, inp.county, layers, plan, summary, config, argv, files)
     logger.info("wrote %s", out)

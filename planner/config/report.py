@@ -68,6 +68,12 @@ class ReportSection(Section):
         "gb18030 for older ArcGIS/Chinese GIS software (a name the encoding cannot encode "
         "is an error naming its layer, row and field; GB18030 encodes every character)",
     )
+    language: Literal["zh", "en"] | None = Field(
+        default=None,
+        description="Language of the map, report, workbook, data dictionary, GIS field "
+        "aliases and CLI summary: zh (简体中文) or en; default: zh for a county inside "
+        "China, else en",
+    )
     document: bool = Field(
         default=True,
         description="Write report.html (self-contained), report.md and map.png (about one "
