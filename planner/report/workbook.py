@@ -20,6 +20,7 @@ Numbers are stored as numbers, rounded, with a number format; see
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -32,8 +33,11 @@ from openpyxl.workbook import Workbook
 
 from planner import columns as C
 from planner.config import Config
+from planner.errors import DataError
 from planner.i18n import N_, Lang, translator
 from planner.report.assumptions import assumptions_table, data_sources, pass_status
+from planner.report.dictionary import data_dictionary
+from planner.report.export import read_run_layers
 from planner.report.plan_tables import (
     REPAIR_COLUMNS,
     STATION_COLUMNS,
@@ -135,6 +139,55 @@ def write_workbook(
     props.identifier = run_id or summary.get("run_id")
     book.save(Path(path))
     logger.info("wrote %s", path)
+
+
+def write_run_workbook(
+    run_dir: str | Path, out: str | Path | None = None, *, lang: Lang | None = None
+) -> Path:
+    """Write the workbook of a finished run from its files, without solving again.
+
+    Parameters
+    ----------
+    run_dir
+        A run folder (``run.json``, ``summary.json``, ``sites.gpkg``; its
+        ``data_dictionary.csv`` if present).
+    out
+        The ``.xlsx`` file; default ``<run_dir>/plan.xlsx``.
+    lang
+        Language of the workbook; default the run's (``summary["language"]``), else English.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    DataError
+        When the folder is not a finished run or its record cannot be read.
+    """
+    run = Path(run_dir)
+    layers = read_run_layers(run)  # a DataError for a folder that is not a run
+    try:
+        manifest = json.loads((run / "run.json").read_text(encoding="utf-8"))
+        summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+        config = Config.model_validate(manifest["config"])
+    except (OSError, ValueError, KeyError) as err:
+        msg = f"{run}: cannot read the run's record for the workbook ({err})"
+        raise DataError(msg) from None
+    if lang is None:
+        lang = translator(summary.get("language") or "en")
+    csv = run / "data_dictionary.csv"
+    dictionary = (
+        pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        if csv.is_file()
+        else data_dictionary(layers)
+    )
+    path = Path(out) if out is not None else run / WORKBOOK_FILE
+    write_workbook(
+        path, summary, layers, dictionary, config, lang=lang, run_id=manifest.get("run_id")
+    )
+    return path
 
 
 def workbook_sheets(

@@ -25,7 +25,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.i18n import Lang
-from planner.report.formats import safe_cell
+from planner.report.formats import FORMULA_STARTS, safe_cell
 
 #: Most decimals a number without a given format keeps.
 MOST_DECIMALS = 6
@@ -125,9 +125,9 @@ def put_value(cell: Cell, value: Any, fmt: str | None, *, lang: Lang) -> str:
 
     Missing values leave the cell empty, booleans become 是/否 (yes/no), numbers are
     rounded to the decimals of their format (so no float noise is stored), and text is
-    always stored as text: text a spreadsheet would read as a formula (see
-    :func:`planner.report.formats.safe_cell`) is kept as it is, as a string with Excel's
-    quote prefix, so it is shown and edited as text and never run.
+    always stored as text: text a spreadsheet would read as a formula or a signed number
+    (see :func:`planner.report.formats.safe_cell`) is kept as it is, as a string with
+    Excel's quote prefix, so it is shown and edited as text and never run.
     """
     if _missing(value):
         return ""
@@ -143,8 +143,8 @@ def put_value(cell: Cell, value: Any, fmt: str | None, *, lang: Lang) -> str:
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))[:MAX_TEXT]
     cell.value = text
     cell.data_type = "s"  # openpyxl would take text starting with "=" for a formula
-    if safe_cell(text) != text:
-        cell.quotePrefix = True
+    if safe_cell(text) != text or text.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True  # also "+1": edited in Excel, it stays text
     return text
 
 
