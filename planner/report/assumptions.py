@@ -254,6 +254,16 @@ _MODELS = {
 }
 
 
+def pass_name(code: str, *, lang: Lang | None = None) -> str:
+    """A solver pass (``coverage``, ``capex``, ``drive_time``) as printed."""
+    return _lang(lang).gettext(_PASSES.get(code, code))
+
+
+def status_text(status: str, *, lang: Lang | None = None) -> str:
+    """A solve status (``optimal``, ``time_limit``, ...) as printed."""
+    return _lang(lang).gettext(_STATUS.get(status, status))
+
+
 def _model(name: str, lang: Lang) -> str:
     family = name.replace(":", "_").split("_")[0]
     return lang.gettext(_MODELS[family]) if family in _MODELS else name
@@ -268,10 +278,10 @@ def pass_status(summary: dict[str, Any], *, lang: Lang | None = None) -> pd.Data
     lang = _lang(lang)
     rows = [
         (
-            lang.gettext(_PASSES.get(str(solve.get("pass")), str(solve.get("pass", "")))),
+            pass_name(str(solve.get("pass", "")), lang=lang),
             _model(str(solve.get("model", "")), lang),
             str(solve.get("solver", "")).replace("highs", "HiGHS").replace("cbc", "CBC"),
-            lang.gettext(_STATUS.get(str(solve.get("status")), str(solve.get("status")))),
+            status_text(str(solve.get("status")), lang=lang),
             _number(solve.get("objective"), lambda v: f"{v:,.1f}"),
             _number(solve.get("bound"), lambda v: f"{v:,.1f}"),
             _number(solve.get("gap"), lambda v: f"{100 * v:.3f}%"),
