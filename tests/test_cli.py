@@ -375,6 +375,8 @@ def test_nothing_to_cover_still_exits_0(tmp_path, demo_config):
         tmp_path / "o",
         "--set",
         "demand.ev_adoption=0",
+        "--set",
+        "report.language=en",
     )
     assert r.returncode == 0, r.stderr
     assert "n/a" in r.stdout

@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -15,12 +15,11 @@ from planner.cli import (
     _config_option,
     _demo_dir,
     _err,
-    _num,
     _out,
     _out_option,
-    _pct,
     _set_option,
 )
+from planner.cli.plan_table import plan_table
 from planner.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -80,56 +79,13 @@ def _site_config(config_path: Path | None, *, use_demo: bool) -> Path:
 
 def _plan_table(result: RunResult, seconds: float) -> Table:
     """The plan of a ``site`` run at a glance, with where its files are."""
-    s = result.summary
-    home = result.home
-    assert home is not None  # run_county keeps its runs in a home folder
-    table = Table(title=f"{s['county']}: plan", show_header=False)
-    table.add_column()
-    table.add_column(overflow="fold")  # paths are wrapped, never cut short
-    rows = [
-        (
-            "stations / chargers",
-            f"{s['stations']} / {s['chargers']} ({s['charger_kw_total']:,.0f} kW)",
-        ),
-        ("repair points", str(s["repair_points"])),
-        ("sessions/day covered", f"{s['demand_covered_share']:.1%} of {s['sessions_day']:,.0f}"),
-        ("townships with a station", f"{s['townships_with_station']} of {s['townships_total']}"),
-        (
-            "mean drive time",
-            f"{_num(s['mean_travel_min'], '.1f')} min to the assigned station, "
-            f"{_num(s['mean_nearest_min'], '.1f')} min to the nearest",
-        ),
-        ("capex", f"{s['capex_total']:,.0f} CNY"),
-        (
-            "solver",
-            f"{s['solver']} {s['status']} (worst gap of {len(s['solves'])} passes: "
-            f"{_pct(s['gap'])})",
-        ),
-        ("passes", _passes_line(s)),
-        ("time", f"{seconds:.1f} s"),
-        ("outputs", str(result.out_dir)),
-        ("latest", f"{home / 'latest'} (earlier runs kept in {home / 'runs'})"),
-    ]
-    if s["safety_net"]:
-        rows.insert(0, ("WARNING", _safety_net_text(s)))
-    if "report.html" in result.files:
-        rows.append(("report", str(result.out_dir / "report.html")))
-    for k, v in rows:
-        table.add_row(k, v)
-    return table
-
-
-def _passes_line(s: dict[str, Any]) -> str:
-    """``coverage optimal 0.02% · capex optimal 0.48% · ...`` from a summary."""
-    done = [f"{p.get('pass') or p['model']} {p['status']} {_pct(p['gap'])}" for p in s["solves"]]
-    skipped = [f"{name} skipped (solver.drive_time_max_pairs)" for name in s["skipped_passes"]]
-    return " · ".join(done + skipped)
-
-
-def _safety_net_text(s: dict[str, Any]) -> str:
-    return (
-        f"the {', '.join(s['safety_net'])} pass stopped at solver.time_limit_s before proving "
-        "its gap: this plan depends on the machine's speed and load (raise the limit)"
+    assert result.home is not None  # run_county keeps its runs in a home folder
+    return plan_table(
+        result.summary,
+        seconds=seconds,
+        out_dir=result.out_dir,
+        home=result.home,
+        report="report.html" in result.files,
     )
 
 

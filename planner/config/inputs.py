@@ -185,6 +185,19 @@ class LineLayerInput(Section):
     )
 
 
+#: Inputs a config can credit in ``inputs.attribution``.
+INPUT_NAME = Literal[
+    "boundaries",
+    "osm",
+    "population",
+    "substations",
+    "outlets",
+    "chargers",
+    "grid_substations",
+    "grid_lines",
+]
+
+
 class Inputs(Section):
     """Input files. Paths are relative to the config file."""
 
@@ -205,4 +218,10 @@ class Inputs(Section):
     )
     grid_lines: list[LineLayerInput] = Field(
         default_factory=list, description="MV lines from the grid company's files"
+    )
+    attribution: dict[INPUT_NAME, str] = Field(
+        default_factory=dict,
+        description="Who provides each input and under which licence, shown in the report's "
+        "data sources, e.g. {population: 'WorldPop 2020, CC BY 4.0'}; OpenStreetMap data is "
+        "always credited '© OpenStreetMap contributors, ODbL 1.0'",
     )
