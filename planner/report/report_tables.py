@@ -7,17 +7,27 @@ translated headings; :mod:`planner.report.content` puts them in the report.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from planner import columns as C
-from planner.i18n import Lang, N_
+from planner.config import Config
+from planner.i18n import N_, Lang
+from planner.report.assumptions import assumptions_table, data_sources, pass_name, status_text
+from planner.report.plan_tables import (
+    REPAIR_COLUMNS,
+    STATION_COLUMNS,
+    Spec,
+    header,
+    repair_list,
+    station_list,
+)
 from planner.report.sections import (
-    PASS_LABELS,
     SOLVER_NAMES,
     STAGE_LABELS,
-    STATUS_LABELS,
     english,
     label_of,
     num,
@@ -141,7 +151,7 @@ def curve_table(curve: list[dict[str, Any]], *, lang: Lang | None = None) -> pd.
         row |= {
             lang("Capital cost (CNY)"): num(p.get("capex"), lang=lang),
             lang("Sessions covered"): pct(p.get("covered_share"), lang=lang),
-            lang("Status"): label_of(STATUS_LABELS, p.get("status"), lang),
+            lang("Status"): status_text(str(p.get("status", "")), lang=lang),
             lang("Gap"): pct(p.get("gap"), 2, lang=lang),
         }
         rows.append(row)
@@ -167,9 +177,9 @@ def solves_table(summary: dict[str, Any], *, lang: Lang | None = None) -> pd.Dat
     lang = english(lang)
     rows = [
         {
-            lang("Pass"): label_of(PASS_LABELS, s.get("pass"), lang),
+            lang("Pass"): pass_name(str(s.get("pass") or ""), lang=lang),
             lang("Solver"): SOLVER_NAMES.get(str(s.get("solver")), str(s.get("solver", ""))),
-            lang("Status"): label_of(STATUS_LABELS, s.get("status"), lang),
+            lang("Status"): status_text(str(s.get("status", "")), lang=lang),
             lang("Objective"): num(s.get("objective"), 2, lang=lang),
             lang("Bound"): num(s.get("bound"), 2, lang=lang),
             lang("Gap"): pct(s.get("gap"), 2, lang=lang),
@@ -248,4 +258,83 @@ def timings_table(timings: dict[str, float], *, lang: Lang | None = None) -> pd.
             lang("Stage"): [label_of(STAGE_LABELS, k, lang) for k in timings],
             lang("Seconds"): [num(v, 2, lang=lang) for v in timings.values()],
         }
+    )
+
+
+@dataclass(frozen=True)
+class ReportParts:
+    """What the report prints from the layers, the config and the run folder (each
+    optional): the site lists, the assumptions, the data sources and the run's files.
+
+    Built by :func:`report_parts`; the station list comes in
+    parts (each with the station id) that fit the width of a page.
+    """
+
+    stations: list[pd.DataFrame] | None = None
+    repair_points: pd.DataFrame | None = None
+    assumptions: pd.DataFrame | None = None
+    sources: pd.DataFrame | None = None
+    files: list[str] | None = None
+
+
+#: The station list in two parts that each fit the width of an A4 page: where the
+#: stations are, and what they are made of and cost.
+STATION_PARTS = (
+    (C.CANDIDATE_ID, C.NAME, C.TOWNSHIP_NAME, C.POLICY_CLASS, C.SUBSTATION_ID, C.LON, C.LAT),
+    (
+        C.CANDIDATE_ID,
+        C.EXISTING_CHARGERS,
+        C.CHARGERS,
+        C.CHARGER_KW,
+        C.SESSIONS_SERVED,
+        C.STATION_CAPEX,
+        C.CONNECTION_COST,
+        C.CONNECTION_BASIS,
+        C.CAPEX,
+    ),
+)
+
+
+def display_texts(table: pd.DataFrame, spec: Spec, *, lang: Lang) -> pd.DataFrame:
+    """A table of :mod:`planner.report.plan_tables` as texts: numbers with thousands
+    separators and the decimals of ``spec``, missing values empty."""
+    decimals = {header(column, lang): d for column, d in spec}
+    out: dict[str, list[str]] = {}
+    for name in table.columns:
+        digits = decimals.get(name)
+        values = table[name]
+        number = digits is not None and pd.api.types.is_numeric_dtype(values)
+        out[name] = [
+            "" if pd.isna(v) else f"{float(v):,.{digits}f}" if number else str(v)
+            for v in values.astype(object)
+        ]
+    return pd.DataFrame(out, columns=table.columns)
+
+
+def report_parts(
+    layers: dict[str, gpd.GeoDataFrame],
+    config: Config | None,
+    *,
+    files: list[str] | None = None,
+    lang: Lang | None = None,
+) -> ReportParts:
+    """The site lists (stations in :data:`STATION_PARTS`), and with a config the
+    assumptions and data sources, as the report prints them."""
+    lang = english(lang)
+    stations = display_texts(
+        station_list(layers["stations"], lang=lang), STATION_COLUMNS, lang=lang
+    )
+    parts = [
+        stations[[h for c in part if (h := header(c, lang)) in stations.columns]]
+        for part in STATION_PARTS
+    ]
+    repair = layers.get("repair_points")
+    return ReportParts(
+        stations=parts,
+        repair_points=None
+        if repair is None
+        else display_texts(repair_list(repair, lang=lang), REPAIR_COLUMNS, lang=lang),
+        assumptions=None if config is None else assumptions_table(config, lang=lang),
+        sources=None if config is None else data_sources(config, lang=lang),
+        files=files,
     )

@@ -12,32 +12,11 @@ import math
 import re
 from typing import Any
 
-from planner.i18n import Lang, N_, translator
+from planner.i18n import N_, Lang, translator
+from planner.report.assumptions import pass_name, status_text
 
 #: Display names of the solvers.
 SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
-
-#: Labels of the solver statuses a run can report.
-STATUS_LABELS = {
-    "optimal": N_("optimal"),
-    "time_limit": N_("stopped at the time limit"),
-    "node_limit": N_("stopped at the node limit"),
-    "iteration_limit": N_("stopped at the iteration limit"),
-    "solution_limit": N_("stopped at the solution limit"),
-    "interrupted": N_("interrupted"),
-    "infeasible": N_("infeasible"),
-    "unbounded": N_("unbounded"),
-    "not_optimal": N_("not proven optimal"),
-    "no_plan": N_("no plan"),
-}
-
-#: Labels of the solver passes (``summary["solves"][i]["pass"]``).
-PASS_LABELS = {
-    "coverage": N_("most sessions covered"),
-    "capex": N_("least capital cost"),
-    "drive_time": N_("least drive time"),
-    "repair": N_("cheapest repair points"),
-}
 
 #: Labels of the run's stages (``summary["timings_s"]``).
 STAGE_LABELS = {
@@ -78,13 +57,11 @@ def pct(x: float | None, digits: int = 1, *, lang: Lang | None = None) -> str:
 def plan_status(summary: dict[str, Any], *, lang: Lang | None = None) -> str:
     """The solver and the worst status of the passes, e.g. ``HiGHS: optimal``."""
     solver = SOLVER_NAMES.get(str(summary.get("solver", "")), str(summary.get("solver", "")))
-    status = label_of(STATUS_LABELS, summary.get("status", ""), lang)
+    status = status_text(str(summary.get("status", "")), lang=lang)
     return f"{solver}: {status}" if solver else status
 
 
-def key_figures(
-    summary: dict[str, Any], *, lang: Lang | None = None
-) -> list[tuple[str, str, str]]:
+def key_figures(summary: dict[str, Any], *, lang: Lang | None = None) -> list[tuple[str, str, str]]:
     """The plan at a glance as (id, label, text) rows.
 
     Parameters
@@ -136,10 +113,10 @@ def key_figures(
         ("status", lang("Plan status (every pass)"), plan_status(s, lang=lang)),
         ("gap", lang("Largest MIP gap of the passes"), pct(s.get("gap"), 2, lang=lang)),
         ("skipped_passes", lang("Passes not run (model size)"),
-         ", ".join(label_of(PASS_LABELS, p, lang) for p in s.get("skipped_passes") or [])
+         lang.gettext(", ").join(pass_name(p, lang=lang) for p in s.get("skipped_passes") or [])
          or none),
         ("repair_status", lang("Repair model status"),
-         label_of(STATUS_LABELS, s["repair_status"], lang) if s.get("repair_status")
+         status_text(str(s["repair_status"]), lang=lang) if s.get("repair_status")
          else lang("n/a")),
         ("villages_unreached_by_repair", lang("Villages beyond the repair response time"),
          n("villages_unreached_by_repair")),
@@ -154,9 +131,7 @@ def key_figures(
     return rows
 
 
-def data_notes(
-    summary: dict[str, Any], *, shown: int = 20, lang: Lang | None = None
-) -> list[str]:
+def data_notes(summary: dict[str, Any], *, shown: int = 20, lang: Lang | None = None) -> list[str]:
     """Sentences on gaps in the input data that the reader must know of.
 
     Parameters
@@ -237,13 +212,11 @@ def plan_warnings(summary: dict[str, Any], *, lang: Lang | None = None) -> list[
     if not stopped:
         return []
     lang = english(lang)
-    # English names the passes as the CLI's log does (drive_time); other languages label them
-    names = stopped if lang.code == "en" else [label_of(PASS_LABELS, p, lang) for p in stopped]
     return [
         lang(
-            "The {passes} pass was stopped by the time limit (solver.time_limit_s) before "
+            "The pass '{passes}' was stopped by the time limit (solver.time_limit_s) before "
             "it proved its gap: this plan is not proven and may differ on another machine or "
             "at another load. Raise the limit and run again.",
-            passes=lang.gettext(", ").join(names),
+            passes=lang.gettext(", ").join(pass_name(p, lang=lang) for p in stopped),
         )
     ]
