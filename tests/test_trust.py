@@ -105,8 +105,7 @@ def test_a_second_run_into_the_same_folder_is_refused(small, tmp_path):
     """While one process holds an output folder, `planner site` into it is exit 2."""
     out = (tmp_path / "run").resolve()
     with lock_held_elsewhere(out):
-        args = ["site", "--config", str(small), "--out", str(out), "--set", "report.language=en"]
-    r = CliRunner().invoke(main, args)
+        r = CliRunner().invoke(main, ["site", "--config", str(small), "--out", str(out)])
         assert r.exit_code == 2
         assert "another planner run is writing this folder" in r.output
         assert len(r.output.strip().splitlines()) == 1
