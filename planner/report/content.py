@@ -147,7 +147,7 @@ def _townships(summary: dict[str, Any], townships: pd.DataFrame, lang: Lang) -> 
         "villages beyond the coverage cutoff are counted, not timed."
     )
     table = Table(township_view(summary, townships, lang=lang), "township", "townships")
-    return Section("townships", lang("Townships"), [Paragraph(text, "muted"), table])
+    return Section("townships", lang("Outcome by township"), [Paragraph(text, "muted"), table])
 
 
 def _basis(summary: dict[str, Any], tables: ReportParts, lang: Lang) -> list[Section]:
@@ -168,7 +168,7 @@ def _basis(summary: dict[str, Any], tables: ReportParts, lang: Lang) -> list[Sec
             ),
             Table(tables.assumptions, "assumption", "assumptions"),
         ]
-        sections.append(Section("assumptions", lang("Assumptions"), blocks))
+        sections.append(Section("assumptions", lang("Planning assumptions"), blocks))
     blocks = []
     if tables.sources is not None:
         blocks.append(Table(tables.sources, "source", "sources"))

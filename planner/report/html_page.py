@@ -55,7 +55,8 @@ table.signatures{font-size:1em}
 table.signatures td{height:3.2em}
 table.signatures th{width:14%}
 section.signatures{break-inside:avoid}
-img{display:block;max-width:100%;height:auto;border:1px solid #ddd;margin:.3em 0}
+img{display:block;box-sizing:border-box;max-width:100%;height:auto;border:1px solid #ddd;
+margin:.3em 0}
 figure{margin:.5em 0;break-inside:avoid}
 figcaption,.caption{font-size:.85em;color:#555}
 .lead,.muted{color:#555;font-size:.9em}
@@ -69,8 +70,10 @@ section.appendix{break-before:page}h2{margin-top:1.2em}
 
 _NUMERIC = re.compile(r"^(?=.*\d)[\s\d,.%>()+-]+$")
 
-#: Texts up to this long are kept on one line (names, ids, units, words).
+#: Texts up to this long are kept on one line (names, ids, units, words) ...
 SHORT = 12
+#: ... and identifiers (field names, file names) of at most 32 characters.
+IDENTIFIER = re.compile(r"^[\w.:-]{1,32}$", re.ASCII)
 
 
 def _cell(text: str, missing: str) -> str:
@@ -78,7 +81,7 @@ def _cell(text: str, missing: str) -> str:
     e = html.escape(text)
     if text == missing or _NUMERIC.match(text):
         return f'<td class="n">{e}</td>'
-    if len(text) <= SHORT:
+    if len(text) <= SHORT or IDENTIFIER.match(text):
         return f'<td class="s">{e}</td>'
     return f"<td>{e}</td>"
 

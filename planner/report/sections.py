@@ -190,11 +190,11 @@ def data_notes(summary: dict[str, Any], *, shown: int = 20, lang: Lang | None = 
 _PASSES_TEXT = N_(
     "The plan is solved in passes: the most sessions covered; the least capital cost that "
     "covers as many; at that coverage and cost, the least drive time, the sites of the "
-    "cost pass kept and their chargers re-chosen; with repair.mode 'after', the cheapest "
-    "repair points. Each pass holds the optima of the ones before and stops when it has "
-    "proved its MIP gap. The plan is optimal only when every pass is; a pass stopped at "
-    "the time limit (solver.time_limit_s) leaves a plan that may differ on another "
-    "machine or at another load."
+    "cost pass kept and their chargers re-chosen; when repair points are planned after "
+    "the stations, the cheapest repair points. Each pass holds the optima of the ones "
+    "before and stops when it has proved its MIP gap. The plan is optimal only when "
+    "every pass is; a pass stopped at the time limit (solver.time_limit_s) leaves a "
+    "plan that may differ on another machine or at another load."
 )
 
 #: What the solver table means, in English (see :func:`passes_text`).

@@ -335,6 +335,8 @@ def _frame(ax: Axes, extent: tuple[float, float, float, float], *, lang: Lang) -
     ax.set_ylim(miny - pad, maxy + pad)
     ax.set_aspect("equal")
     ax.set_axis_off()
+    ax.set_xlabel("")  # geopandas names the CRS axes (Easting [metre]); they are not drawn
+    ax.set_ylabel("")
     _scale_bar(ax, extent, lang=lang)
     ax.annotate(
         lang("N"), xy=(0.96, 0.97), xytext=(0.96, 0.90), xycoords="axes fraction",
