@@ -56,9 +56,10 @@ def pct(x: float | None, digits: int = 1, *, lang: Lang | None = None) -> str:
 
 def plan_status(summary: dict[str, Any], *, lang: Lang | None = None) -> str:
     """The solver and the worst status of the passes, e.g. ``HiGHS: optimal``."""
+    lang = english(lang)
     solver = SOLVER_NAMES.get(str(summary.get("solver", "")), str(summary.get("solver", "")))
     status = status_text(str(summary.get("status", "")), lang=lang)
-    return f"{solver}: {status}" if solver else status
+    return lang("{solver}: {status}", solver=solver, status=status) if solver else status
 
 
 def key_figures(summary: dict[str, Any], *, lang: Lang | None = None) -> list[tuple[str, str, str]]:
