@@ -400,14 +400,16 @@ def _write_record(  # noqa: PLR0913 - the run's parts, then where it goes
             formats=config.report.formats,
             extra_crs=export_crss(config.report.extra_crs, county.county),
         )
+        lang = translator(summary["language"])
         written += write_document(
             tmp,
             summary,
             layers,
             dictionary,
             files=[*files, WORKBOOK_FILE, "summary.json", "run.json"],
+            config=config,
+            lang=lang,
         )
-        lang = translator(summary["language"])
         write_workbook(
             tmp / WORKBOOK_FILE, summary, layers, dictionary, config, lang=lang, run_id=run_id
         )

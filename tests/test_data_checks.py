@@ -170,7 +170,8 @@ def empty_township_run(demo_dir, demo_config, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("empty")
     code = gpd.read_file(demo_dir / "qingxi_boundaries.gpkg", layer="townships")["code"].iloc[-1]
     name = _raster_without(code, demo_dir, tmp / "pop.tif")
-    r = run_site(demo_config, tmp / "o", "--set", f"inputs.population.path={tmp / 'pop.tif'}")
+    pop = f"inputs.population.path={tmp / 'pop.tif'}"
+    r = run_site(demo_config, tmp / "o", "--set", pop, "--set", "report.language=en")
     assert r.returncode == 0, r.stderr
     assert (
         f"1 of 15 townships have no demand (population 0 or no charging sessions): {name}"
@@ -401,7 +402,14 @@ def test_cli_without_grid_data_says_connection_costs_are_not_included(
     writer.close()
     out = tmp_path / "o"
     r = run_site(
-        demo_config, out, "--set", f"inputs.osm.path={pbf}", "--set", "inputs.substations="
+        demo_config,
+        out,
+        "--set",
+        f"inputs.osm.path={pbf}",
+        "--set",
+        "inputs.substations=",
+        "--set",
+        "report.language=en",
     )
     assert r.returncode == 0, r.stderr
     out = latest(out)

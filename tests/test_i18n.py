@@ -67,3 +67,21 @@ def test_the_default_language_follows_the_county() -> None:
     assert run_language(None, china).code == "zh"
     assert run_language(None, alps).code == "en"
     assert run_language("en", china).code == "en"
+
+
+def test_the_domains_agree_on_every_shared_text() -> None:
+    from babel.messages.pofile import read_po
+
+    from planner.i18n import LOCALE_DIR
+
+    seen: dict[str, tuple[str, str]] = {}
+    for path in sorted((LOCALE_DIR / "zh" / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as fh:
+            for message in read_po(fh):
+                if not message.id or not message.string:
+                    continue
+                first = seen.setdefault(str(message.id), (path.stem, str(message.string)))
+                assert first[1] == message.string, (
+                    f"{message.id!r}: {first[0]}.po says {first[1]!r}, "
+                    f"{path.stem}.po says {message.string!r}"
+                )
