@@ -167,7 +167,7 @@ class ToursSection(Section):
     )
     seed: int = Field(default=1, ge=0, description="Random seed of the VRP search")
     iterations: int = Field(
-        default=2000,
+        default=10_000,
         ge=1,
         description="Iterations of the VRP search (the stopping criterion: the same seed and "
         "iterations give the same tours)",

@@ -20,6 +20,7 @@ Formulation (times in working seconds from Monday 00:00, see :mod:`planner.tours
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,16 +196,60 @@ def build_problem(
     service = service_seconds(stops, tours)
     vans = share_fleet(tours, matrix, n_depots, per_week)
     depots = np.flatnonzero(vans > 0)
-    weekdays = [weekday_index(d) for d in tours.days]
-    locations = [
-        pyvrp.Location(x=float(x), y=float(y)) for x, y in zip(matrix.x, matrix.y, strict=True)
-    ]
     names = depot_names or [str(p) for p in range(n_depots)]
-    model_depots = [pyvrp.Depot(location=p, name=names[p]) for p in range(n_depots)]
-    vehicle_types, vt_meta = [], []
-    for p in depots:
-        for w in weekdays:
-            vehicle_types.append(
+    vehicle_types, vt_meta = _vehicle_types(vans, names, tours.days, shift)
+    finite = matrix.metres[np.isfinite(matrix.metres)]
+    prize = int(10 * (finite.max() if finite.size else 0.0)) + 1_000_000
+    visits = _Visits(prize)
+    weekdays = [weekday_index(d) for d in tours.days]
+    unservable: dict[int, tuple[str, str]] = {}
+    for i in range(len(stops)):
+        point, secs = n_depots + i, int(service[i])
+        windows = shift.service_windows(_hours(tours, str(stops[STOP_KIND].iloc[i])), secs)
+        windows = servable(point, matrix, depots, windows, shift=shift, service=secs)
+        if not windows:
+            unservable[i] = _why_unservable(point, matrix, depots, shift=shift, service=secs)
+            continue
+        blocks = visit_days(len(weekdays), int(per_week[i]), min_gap=tours.min_gap_days)
+        for v, block in enumerate(blocks, start=1):
+            days = [weekdays[d] for d in block]
+            visits.add(Copy(stop=i, visit=v, weekday=-1), point, days, windows, secs)
+    # PyVRP's stubs type a matrix as np.ndarray[int], which no numpy array is
+    distances: Any = _integers(matrix.metres)
+    durations: Any = _integers(matrix.seconds)
+    data = pyvrp.ProblemData(
+        locations=[
+            pyvrp.Location(x=float(x), y=float(y)) for x, y in zip(matrix.x, matrix.y, strict=True)
+        ],
+        clients=visits.clients,
+        depots=[pyvrp.Depot(location=p, name=names[p]) for p in range(n_depots)],
+        vehicle_types=vehicle_types,
+        distance_matrices=[distances],
+        duration_matrices=[durations],
+        groups=visits.groups,
+    )
+    return WeeklyProblem(
+        data=data,
+        copies=visits.copies,
+        vehicle_types=vt_meta,
+        vans=vans,
+        per_week=per_week,
+        unservable=unservable,
+        prize=prize,
+    )
+
+
+def _vehicle_types(
+    vans: np.ndarray, names: list[str], days: Sequence[str], shift: Shift
+) -> tuple[list[Any], list[tuple[int, int]]]:
+    """One vehicle type per (repair point with vans, working day), and what each stands for."""
+    import pyvrp
+
+    types, meta = [], []
+    for p in np.flatnonzero(vans > 0):
+        for day in days:
+            w = weekday_index(day)
+            types.append(
                 pyvrp.VehicleType(
                     num_available=int(vans[p]),
                     start_depot=int(p),
@@ -212,68 +257,45 @@ def build_problem(
                     tw_early=w * DAY_S + shift.start,
                     tw_late=w * DAY_S + shift.work_end,
                     shift_duration=shift.work_seconds,
-                    name=f"{names[p]}/{tours.days[weekdays.index(w)]}",
+                    name=f"{names[p]}/{day}",
                 )
             )
-            vt_meta.append((int(p), w))
-    finite = matrix.metres[np.isfinite(matrix.metres)]
-    prize = int(10 * (finite.max() if finite.size else 0.0)) + 1_000_000
-    clients: list[pyvrp.Client] = []
-    groups: list[pyvrp.ClientGroup] = []
-    copies: list[Copy] = []
-    unservable: dict[int, tuple[str, str]] = {}
-    for i in range(len(stops)):
-        point = n_depots + i
-        kind = str(stops[STOP_KIND].iloc[i])
-        windows = shift.service_windows(_hours(tours, kind), int(service[i]))
-        windows = servable(point, matrix, depots, windows, shift=shift, service=int(service[i]))
-        if not windows:
-            unservable[i] = _why_unservable(
-                point, matrix, depots, shift=shift, service=int(service[i])
-            )
-            continue
-        blocks = visit_days(len(weekdays), int(per_week[i]), min_gap=tours.min_gap_days)
-        for v, block in enumerate(blocks, start=1):
-            members = []
-            for day in block:
-                w = weekdays[day]
-                for lo, hi in windows:
-                    members.append(len(clients))
-                    clients.append(
-                        pyvrp.Client(
-                            location=point,
-                            service_duration=int(service[i]),
-                            tw_early=w * DAY_S + lo,
-                            tw_late=w * DAY_S + hi,
-                            prize=prize,
-                            required=False,
-                            group=len(groups),
-                            name=f"{stops[STOP_ID].iloc[i]}#{v}",
-                        )
+            meta.append((int(p), w))
+    return types, meta
+
+
+class _Visits:
+    """The model's clients and groups: a group of day copies per weekly visit."""
+
+    def __init__(self, prize: int) -> None:
+        self.prize = prize
+        self.clients: list[Any] = []
+        self.groups: list[Any] = []
+        self.copies: list[Copy] = []
+
+    def add(
+        self, visit: Copy, point: int, days: list[int], windows: list[tuple[int, int]], secs: int
+    ) -> None:
+        """One visit: a copy per allowed day and service window, at most one served."""
+        import pyvrp
+
+        members = []
+        for w in days:
+            for lo, hi in windows:
+                members.append(len(self.clients))
+                self.clients.append(
+                    pyvrp.Client(
+                        location=point,
+                        service_duration=secs,
+                        tw_early=w * DAY_S + lo,
+                        tw_late=w * DAY_S + hi,
+                        prize=self.prize,
+                        required=False,
+                        group=len(self.groups),
                     )
-                    copies.append(Copy(stop=i, visit=v, weekday=w))
-            groups.append(pyvrp.ClientGroup(members, required=False))
-    # PyVRP's stubs type a matrix as np.ndarray[int], which no numpy array is
-    distances: Any = _integers(matrix.metres)
-    durations: Any = _integers(matrix.seconds)
-    data = pyvrp.ProblemData(
-        locations=locations,
-        clients=clients,
-        depots=model_depots,
-        vehicle_types=vehicle_types,
-        distance_matrices=[distances],
-        duration_matrices=[durations],
-        groups=groups,
-    )
-    return WeeklyProblem(
-        data=data,
-        copies=copies,
-        vehicle_types=vt_meta,
-        vans=vans,
-        per_week=per_week,
-        unservable=unservable,
-        prize=prize,
-    )
+                )
+                self.copies.append(Copy(stop=visit.stop, visit=visit.visit, weekday=w))
+        self.groups.append(pyvrp.ClientGroup(members, required=False))
 
 
 def _integers(values: np.ndarray) -> np.ndarray:

@@ -74,26 +74,12 @@ def plan_tours(
     SolverError
         PyVRP returned an infeasible plan.
     """
-    import pyvrp
-    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
-
     _check_inputs(stops, matrix, depot_ids)
     t0 = time.perf_counter()
     problem = build_problem(stops, matrix, tours, n_depots=len(depot_ids), depot_names=depot_ids)
     unserved = _unservable(stops, problem, tours)
     build_s = time.perf_counter() - t0
-    data: Any = problem.data
-    stop: Any = MaxIterations(tours.iterations)
-    if tours.time_limit_s is not None:
-        stop = MultipleCriteria([stop, MaxRuntime(tours.time_limit_s)])
-    done, runtime = 0, 0.0
-    routes: list[Any] = []
-    if data.num_clients:
-        res = pyvrp.solve(data, stop, seed=tours.seed, collect_stats=False, display=False)
-        if not res.best.is_feasible():
-            msg = "tours: PyVRP found no feasible weekly plan (time warp in the best routes)"
-            raise SolverError(msg)
-        done, runtime, routes = res.num_iterations, res.runtime, res.best.routes()
+    done, runtime, routes, stopped_by = _search(problem, tours)
     tour_list, served = _decode(routes, stops, matrix, problem, tours, depot_ids)
     unserved += _left_out(stops, problem, served)
     plan = TourPlan(
@@ -108,7 +94,7 @@ def plan_tours(
         iterations=tours.iterations,
         iterations_done=int(done),
         time_limit_s=tours.time_limit_s,
-        stopped_by="time_limit" if data.num_clients and done < tours.iterations else "iterations",
+        stopped_by=stopped_by,
         runtime_s=float(runtime),
         build_s=build_s,
     )
@@ -122,6 +108,26 @@ def plan_tours(
         plan.runtime_s,
     )
     return plan
+
+
+def _search(problem: WeeklyProblem, tours: ToursSection) -> tuple[int, float, list[Any], str]:
+    """PyVRP's search: iterations done, seconds, the best plan's routes, what stopped it."""
+    import pyvrp
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+
+    data: Any = problem.data
+    if not data.num_clients:
+        return 0, 0.0, [], "iterations"
+    stop: Any = MaxIterations(tours.iterations)
+    if tours.time_limit_s is not None:
+        stop = MultipleCriteria([stop, MaxRuntime(tours.time_limit_s)])
+    res = pyvrp.solve(data, stop, seed=tours.seed, collect_stats=False, display=False)
+    if not res.best.is_feasible():
+        msg = "tours: PyVRP found no feasible weekly plan (time warp in the best routes)"
+        raise SolverError(msg)
+    done = int(res.num_iterations)
+    stopped_by = "time_limit" if done < tours.iterations else "iterations"
+    return done, float(res.runtime), list(res.best.routes()), stopped_by
 
 
 def _check_inputs(stops: pd.DataFrame, matrix: TravelMatrix, depot_ids: list[str]) -> None:
