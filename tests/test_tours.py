@@ -368,3 +368,40 @@ def test_the_vrptw_benchmark_prints_its_csv_and_mean_gap():
     assert lines[1].startswith("C101,pyvrp,") and lines[-1].startswith("mean_gap: ")
     assert rows[0]["best_known"] == 828.94 and -1e-4 <= float(rows[0]["gap"]) < 0.05
     assert "feasible: 1/1" in lines
+
+
+def test_stops_from_the_plan_and_the_stage_in_one_call():
+    from planner.config import NetworkSection
+    from planner.tours import stop_table, township_visits, unserved_frame, van_week, weekly_tours
+
+    crs = "EPSG:4547"
+    demand = gpd.GeoDataFrame(
+        {
+            "demand_id": ["d1", "d2", "d3", "d4"],
+            "evs": [12.0, 0.0, 3.0, 40.0],
+            "township_id": ["t1", "t1", "t2", "t2"],
+        },
+        geometry=[Point(2000, 0), Point(3000, 0), Point(6000, 0), Point(9000, 0)],
+        crs=crs,
+    )
+    stations = gpd.GeoDataFrame(
+        {"candidate_id": ["c7"], "name": ["加油站"], "township_id": ["t2"]},
+        geometry=[Point(5000, 0)],
+        crs=crs,
+    )
+    cfg = tours(stops=["villages", "stations"], villages={"min_evs": 2, "per_week_by_evs": {30: 2}})
+    stops = stop_table(cfg, demand=demand, stations=stations)
+    assert stops["stop_id"].tolist() == ["d1", "d3", "d4", "c7"]  # d2 has no EVs
+    assert stops["name"].tolist() == ["d1", "d3", "d4", "加油站"]
+    assert stops["kind"].tolist() == ["villages"] * 3 + ["stations"]
+    repair = gpd.GeoDataFrame({"repair_id": ["r000"]}, geometry=[Point(0, 0)], crs=crs)
+    plan, matrix = weekly_tours(line_graph(10), repair, stops, cfg, network=NetworkSection())
+    assert matrix.n_points == 5 and plan.visits_served == plan.visits_asked == 5
+    per_van = van_week(plan)
+    assert per_van["van"].tolist() == ["r000-1"] and per_van["visits"].tolist() == [5]
+    assert per_van["km"].sum() == pytest.approx(plan.objective_km, abs=0.01)
+    towns = township_visits(plan, stops).set_index("township_id")
+    assert towns.loc["t2", "asked"] == 4 and towns.loc["t2", "visits"] == 4  # d4 twice
+    assert unserved_frame(plan).empty
+    with pytest.raises(ConfigError, match="no repair points"):
+        weekly_tours(line_graph(10), repair.iloc[0:0], stops, cfg, network=NetworkSection())
