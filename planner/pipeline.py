@@ -19,7 +19,7 @@ from planner.candidates import build_candidates, existing_sites, with_existing
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, RoadGraph, TravelTimes
 from planner.demand import demand_from_raster, demand_from_settlements
-from planner.i18n import run_language
+from planner.i18n import run_language, translator
 from planner.ingest import load_county
 from planner.isochrones import service_areas
 from planner.network import build_graph, compute_travel_times
@@ -39,6 +39,7 @@ from planner.report import (
     write_json,
     write_map,
 )
+from planner.report.workbook import WORKBOOK_FILE, write_workbook
 from planner.runs import check_home, content_key, new_run
 from planner.signals import check_stop
 
@@ -275,7 +276,9 @@ def _run(
             summary["coverage_curve"] = curve
         summary["language"] = run_language(config.report.language, inp.county.county).code
         _log_warnings(summary)
-        files += _write_record(tmp, inp.county, layers, plan, summary, config, argv, files)
+        files += _write_record(
+            tmp, inp.county, layers, plan, summary, config, argv, files, run_id=out.name
+        )
     logger.info("wrote %s", out)
     return RunResult(out_dir=out, summary=summary, plan=plan, files=files)
 
@@ -377,7 +380,7 @@ def _log_warnings(summary: dict[str, Any]) -> None:
         )
 
 
-def _write_record(
+def _write_record(  # noqa: PLR0913 - the run's parts, then where it goes
     tmp: Path,
     county: CountyData,
     layers: dict[str, gpd.GeoDataFrame],
@@ -386,8 +389,9 @@ def _write_record(
     config: Config,
     argv: list[str] | None,
     files: list[str],
+    run_id: str | None = None,
 ) -> list[str]:
-    """The report (when asked for), summary.json and run.json; returns their names."""
+    """The report and plan.xlsx (when asked for), summary.json and run.json; their names."""
     written = []
     if config.report.document:
         dictionary = run_dictionary(
@@ -397,8 +401,17 @@ def _write_record(
             extra_crs=export_crss(config.report.extra_crs, county.county),
         )
         written += write_document(
-            tmp, summary, layers, dictionary, files=[*files, "summary.json", "run.json"]
+            tmp,
+            summary,
+            layers,
+            dictionary,
+            files=[*files, WORKBOOK_FILE, "summary.json", "run.json"],
         )
+        lang = translator(summary["language"])
+        write_workbook(
+            tmp / WORKBOOK_FILE, summary, layers, dictionary, config, lang=lang, run_id=run_id
+        )
+        written.append(WORKBOOK_FILE)
     write_json(tmp / "summary.json", summary)
     write_json(tmp / "run.json", build_manifest(county, config, summary, argv=argv))
     return [*written, "summary.json", "run.json"]

@@ -7,11 +7,14 @@ import io
 import json
 import logging
 import re
+import shutil
 
 import pandas as pd
 import pytest
 from PIL import Image
 
+from planner.config import load_config
+from planner.i18n import translator
 from planner.report import static_map
 from planner.report.dictionary import data_dictionary
 from planner.report.document import build_html, build_markdown, write_document
@@ -28,15 +31,21 @@ CURVE = [
 
 
 @pytest.fixture(scope="module")
-def run(demo_run):
-    summary = json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
-    page = (demo_run / "report.html").read_text(encoding="utf-8")
-    return demo_run, summary, page
+def layers(demo_run):
+    return read_run_layers(demo_run)
 
 
 @pytest.fixture(scope="module")
-def layers(demo_run):
-    return read_run_layers(demo_run)
+def run(demo_run, demo_config, layers, tmp_path_factory):
+    """The demo run's report written again in English, beside the run's data dictionary."""
+    summary = json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
+    out = tmp_path_factory.mktemp("report_en")
+    shutil.copy(demo_run / "data_dictionary.csv", out)
+    d = pd.read_csv(out / "data_dictionary.csv", keep_default_na=False, encoding="utf-8-sig")
+    cfg = load_config(demo_config)
+    write_document(out, summary, layers, d, config=cfg, lang=translator("en"))
+    page = (out / "report.html").read_text(encoding="utf-8")
+    return out, summary, page
 
 
 @pytest.fixture
@@ -59,9 +68,8 @@ def number(text: str) -> float:
     return float(text.replace(",", "").rstrip("%"))
 
 
-def test_report_files(run):
-    out, _, _ = run
-    names = {p.name for p in out.iterdir()}
+def test_report_files(demo_run):
+    names = {p.name for p in demo_run.iterdir()}
     assert {"report.html", "report.md", "map.png"} <= names
     assert "coverage_curve.png" not in names  # the run computed no curve
 
@@ -76,12 +84,13 @@ def test_key_figures_match_the_summary(run):
     assert number(figure(page, "mean_travel_min")) == pytest.approx(s["mean_travel_min"], abs=0.05)
     assert number(figure(page, "max_travel_min")) == pytest.approx(s["max_travel_min"], abs=0.05)
     assert number(figure(page, "gap")) == pytest.approx(100 * s["gap"], abs=0.005)
-    assert figure(page, "status") == f"{s['solver']} {s['status']}"
+    assert figure(page, "status") == "HiGHS: optimal (gap proved)" and s["status"] == "optimal"
     assert figure(page, "county") == s["county"]
     assert number(figure(page, "existing_chargers")) == s["existing_chargers"]
     assert figure(page, "townships_with_station") == (
         f"{s['townships_with_station']} of {s['townships_total']}"
     )
+    assert '<html lang="en">' in page and "County" in page
 
 
 def test_township_table(run, layers):
@@ -145,7 +154,7 @@ def test_data_dictionary_is_in_the_report(run):
 
     assert [html.unescape(r[2]) for r in rows] == d["unit"].tolist()
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "## Data dictionary" in md and "near\\_st\\_mn" in md
+    assert re.search(r"^## Appendix [A-Z]: Data dictionary$", md, re.M) and "near\\_st\\_mn" in md
 
 
 def test_malicious_names_are_escaped(layers):
@@ -183,14 +192,14 @@ def test_coverage_curve_when_present(tmp_path, layers, run):
     assert "Coverage against budget" not in page
     summary = {**s, "coverage_curve": CURVE}
     d = data_dictionary(layers)
-    files = write_document(tmp_path, summary, layers, d)
+    files = write_document(tmp_path, summary, layers, d, lang=translator("en"))
     assert files == ["map.png", "coverage_curve.png", "report.html", "report.md"]
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     rows = re.findall(r'<tr class="curve">(.*?)</tr>', page)
     assert len(rows) == len(CURVE)
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", rows[-1])
     assert cells[:5] == ["16,000,000", "15", "110", "15,990,000", "92.0%"]
-    assert cells[5] == "time_limit" and cells[6] == "2.00%"
+    assert cells[5] == "stopped by the time limit" and cells[6] == "2.00%"
     pngs = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
     assert len(pngs) == 2
     chart = Image.open(io.BytesIO(base64.b64decode(pngs[1])))

@@ -82,8 +82,9 @@ def test_a_pass_stopped_by_the_clock_is_a_warning_everywhere(small, tmp_path, mo
     assert [x["status"] for x in s["solves"]][:2] == ["optimal", "optimal"]
     assert "WARNING" in r.output and "pass 'shortest drive times' stopped" in r.output
     html = (out / "report.html").read_text("utf-8")
-    assert '<p class="warning">The drive_time pass was stopped by the time limit' in html
-    assert "**Warning:** The drive_time pass" in (out / "report.md").read_text("utf-8")
+    stopped = "The pass &#x27;shortest drive times&#x27; was stopped by the time limit"
+    assert f'<p class="warning">{stopped}' in html
+    assert "**Warning:** The pass 'shortest drive times'" in (out / "report.md").read_text("utf-8")
     assert json.loads((out / "run.json").read_text("utf-8"))["status"] == "time_limit"
 
 
@@ -104,8 +105,7 @@ def test_a_second_run_into_the_same_folder_is_refused(small, tmp_path):
     """While one process holds an output folder, `planner site` into it is exit 2."""
     out = (tmp_path / "run").resolve()
     with lock_held_elsewhere(out):
-        args = ["site", "--config", str(small), "--out", str(out), "--set", "report.language=en"]
-    r = CliRunner().invoke(main, args)
+        r = CliRunner().invoke(main, ["site", "--config", str(small), "--out", str(out)])
         assert r.exit_code == 2
         assert "another planner run is writing this folder" in r.output
         assert len(r.output.strip().splitlines()) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from planner.i18n import Lang, translator
 from planner.report.static_map import figure_style
 
 if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn
@@ -13,7 +14,9 @@ if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn
 CURVE_KEYS = ("budget", "stations", "chargers", "capex", "covered_share", "status", "gap")
 
 
-def plot_coverage_curve(curve: list[dict[str, Any]], *, size_in: float = 7.0) -> Figure:
+def plot_coverage_curve(
+    curve: list[dict[str, Any]], *, size_in: float = 7.0, lang: Lang | None = None
+) -> Figure:
     """Share of sessions covered against the budget, one marker per solved budget.
 
     Parameters
@@ -24,6 +27,8 @@ def plot_coverage_curve(curve: list[dict[str, Any]], *, size_in: float = 7.0) ->
         plan for the budget) are marked on the axis.
     size_in
         Figure width in inches.
+    lang
+        Language of the title, axes and legend (English when None).
 
     Returns
     -------
@@ -31,6 +36,7 @@ def plot_coverage_curve(curve: list[dict[str, Any]], *, size_in: float = 7.0) ->
     """
     from matplotlib.figure import Figure
 
+    lang = lang if lang is not None else translator("en")
     solved = sorted(
         (x, float(p["covered_share"]), p)
         for p in curve
@@ -42,7 +48,7 @@ def plot_coverage_curve(curve: list[dict[str, Any]], *, size_in: float = 7.0) ->
         ax = fig.add_subplot()
         xs = [x / 1e6 for x, _, _ in solved]
         ys = [100 * y for _, y, _ in solved]
-        ax.plot(xs, ys, color="#2e86de", lw=1.8, marker="o", ms=5, label="solved")
+        ax.plot(xs, ys, color="#2e86de", lw=1.8, marker="o", ms=5, label=lang("solved"))
         for x, y, (_, _, p) in zip(xs, ys, solved, strict=True):
             ok = str(p.get("status")) == "optimal"
             ax.annotate(
@@ -57,14 +63,14 @@ def plot_coverage_curve(curve: list[dict[str, Any]], *, size_in: float = 7.0) ->
         if failed:
             ax.plot(
                 [x / 1e6 for x in failed], [0] * len(failed), ls="", marker="x", ms=7,
-                color="#c0392b", label="no feasible plan",
+                color="#c0392b", label=lang("no feasible plan"),
             )  # fmt: skip
             ax.legend(loc="lower right", fontsize=8)
-        ax.set_xlabel("budget (million CNY)")
-        ax.set_ylabel("sessions covered (%)")
+        ax.set_xlabel(lang("budget (million CNY)"))
+        ax.set_ylabel(lang("sessions covered (%)"))
         ax.set_ylim(0, 105)
         ax.grid(alpha=0.3)
-        ax.set_title("Coverage against budget (labels: stations; red: not proven optimal)")
+        ax.set_title(lang("Coverage against budget (labels: stations; red: not proven optimal)"))
     return fig
 
 

@@ -1,53 +1,76 @@
-"""The contents of the run's report: its key figures, notes, warnings and tables.
+"""The texts of the run's report: its key figures, notes, warnings and solver labels.
 
-Each builder takes the summary (or a layer) and gives plain texts or a table of display
-texts, not yet escaped; :mod:`planner.report.document` lays them out as report.html and
-report.md.
+Each builder takes the summary and a :class:`~planner.i18n.Lang` (English when None) and
+gives plain texts, not yet escaped; :mod:`planner.report.content` puts them in order and
+:mod:`planner.report.html_page` / :mod:`planner.report.markdown_page` lay them out. The
+tables of the report are built in :mod:`planner.report.report_tables`.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
-import pandas as pd
+from planner.i18n import N_, Lang, translator
+from planner.report.assumptions import pass_name, status_text
 
-from planner import columns as C
+#: Display names of the solvers.
+SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
 
-#: Columns of the per-township table: (key, heading).
-TOWNSHIP_COLUMNS = (
-    ("township", "Township"),
-    ("code", "Code"),
-    ("population", "Population"),
-    ("evs", "EVs"),
-    ("sessions", "Sessions/day"),
-    ("covered", "Sessions covered"),
-    ("stations", "Stations"),
-    ("chargers", "Chargers"),
-    ("mean_min", "Assigned station, mean (min)"),
-    ("worst_min", "Worst village (min)"),
-)
+#: Labels of the run's stages (``summary["timings_s"]``).
+STAGE_LABELS = {
+    "ingest": N_("reading the inputs"),
+    "demand": N_("demand"),
+    "candidates": N_("candidate sites"),
+    "network": N_("road network and drive times"),
+    "optimize": N_("optimisation"),
+    "report": N_("GIS files and map.html"),
+}
 
 
-def _num(x: float | None, digits: int = 0) -> str:
+def english(lang: Lang | None) -> Lang:
+    """``lang``, or English when None."""
+    return lang if lang is not None else translator("en")
+
+
+def label_of(labels: dict[str, str], key: object, lang: Lang | None) -> str:
+    """The translated label of ``key`` in ``labels``; the key itself when it has none."""
+    text = str(key or "")
+    return english(lang).gettext(labels[text]) if text in labels else text
+
+
+def num(x: float | None, digits: int = 0, *, lang: Lang | None = None) -> str:
+    """A number with thousands separators; "n/a" (translated) when missing."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
+        return english(lang).gettext("n/a")
     return f"{float(x):,.{digits}f}"
 
 
-def _pct(x: float | None, digits: int = 1) -> str:
+def pct(x: float | None, digits: int = 1, *, lang: Lang | None = None) -> str:
+    """A share as a percentage; "n/a" (translated) when missing."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
+        return english(lang).gettext("n/a")
     return f"{100 * float(x):.{digits}f}%"
 
 
-def key_figures(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+def plan_status(summary: dict[str, Any], *, lang: Lang | None = None) -> str:
+    """The solver and the worst status of the passes, e.g. ``HiGHS: optimal``."""
+    lang = english(lang)
+    solver = SOLVER_NAMES.get(str(summary.get("solver", "")), str(summary.get("solver", "")))
+    status = status_text(str(summary.get("status", "")), lang=lang)
+    return lang("{solver}: {status}", solver=solver, status=status) if solver else status
+
+
+def key_figures(summary: dict[str, Any], *, lang: Lang | None = None) -> list[tuple[str, str, str]]:
     """The plan at a glance as (id, label, text) rows.
 
     Parameters
     ----------
     summary
         The run's summary (summary.json).
+    lang
+        The report's language (English when None).
 
     Returns
     -------
@@ -55,65 +78,61 @@ def key_figures(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
         The id names the summary key a row shows (tests and readers can find it in the
         HTML as ``id="fig-<id>"``); texts are not yet escaped.
     """
+    lang = english(lang)
     s = summary
     over = s.get("substations_over_headroom") or []
     budget = s.get("budget")
+    none = lang("none")
+
+    def n(key: str, digits: int = 0) -> str:
+        return num(s.get(key), digits, lang=lang)
+
     rows = [
-        ("county", "County", str(s.get("county", ""))),
-        ("stations", "Charging stations", _num(s.get("stations"))),
-        ("chargers", "Chargers", _num(s.get("chargers"))),
-        ("charger_kw_total", "Charging power (kW)", _num(s.get("charger_kw_total"))),
-        ("repair_points", "Repair points", _num(s.get("repair_points"))),
-        ("capex_total", "Capital cost (CNY)", _num(s.get("capex_total"))),
-        ("capex_stations", "of which stations (CNY)", _num(s.get("capex_stations"))),
-        ("capex_repair", "of which repair points (CNY)", _num(s.get("capex_repair"))),
-        ("budget", "Station budget (CNY)", "none" if budget is None else _num(budget)),
-        ("demand_covered_share", "Sessions covered", _pct(s.get("demand_covered_share"))),
-        (
-            "sessions_served_day",
-            "Sessions/day covered",
-            f"{_num(s.get('sessions_served_day'), 1)} of {_num(s.get('sessions_day'), 1)}",
-        ),
-        (
-            "townships_with_station",
-            "Townships with a station",
-            f"{_num(s.get('townships_with_station'))} of {_num(s.get('townships_total'))}",
-        ),
-        ("mean_travel_min", "Mean drive time to the assigned station (min)",
-         _num(s.get("mean_travel_min"), 1)),
-        ("mean_nearest_min", "Mean drive time to the nearest station (min)",
-         _num(s.get("mean_nearest_min"), 1)),
-        ("max_travel_min", "Worst drive time of a covered point (min)",
-         _num(s.get("max_travel_min"), 1)),
-        ("station_cutoff_min", "Coverage cutoff (min)", _num(s.get("station_cutoff_min"), 1)),
-        ("repair_response_min", "Repair response time (min)",
-         _num(s.get("repair_response_min"), 1)),
-        ("status", "Plan status (every pass)",
-         f"{s.get('solver', '')} {s.get('status', '')}".strip()),
-        ("gap", "Largest MIP gap of the passes", _pct(s.get("gap"), 2)),
-        ("skipped_passes", "Passes not run (model size)",
-         ", ".join(s.get("skipped_passes") or []) or "none"),
-        ("repair_status", "Repair model status", str(s.get("repair_status") or "n/a")),
-        (
-            "villages_unreached_by_repair",
-            "Villages beyond the repair response time",
-            _num(s.get("villages_unreached_by_repair")),
-        ),
-        (
-            "substations_over_headroom",
-            "Substations over their headroom",
-            ", ".join(str(o.get("substation_id")) for o in over) if over else "none",
-        ),
+        ("county", lang("County"), str(s.get("county", ""))),
+        ("stations", lang("Charging stations"), n("stations")),
+        ("chargers", lang("Chargers"), n("chargers")),
+        ("charger_kw_total", lang("Charging power (kW)"), n("charger_kw_total")),
+        ("repair_points", lang("Repair points"), n("repair_points")),
+        ("capex_total", lang("Capital cost (CNY)"), n("capex_total")),
+        ("capex_stations", lang("of which stations (CNY)"), n("capex_stations")),
+        ("capex_repair", lang("of which repair points (CNY)"), n("capex_repair")),
+        ("budget", lang("Station budget (CNY)"), none if budget is None else n("budget")),
+        ("demand_covered_share", lang("Sessions covered"),
+         pct(s.get("demand_covered_share"), lang=lang)),
+        ("sessions_served_day", lang("Sessions/day covered"),
+         lang("{part} of {whole}", part=n("sessions_served_day", 1), whole=n("sessions_day", 1))),
+        ("townships_with_station", lang("Townships with a station"),
+         lang("{part} of {whole}", part=n("townships_with_station"), whole=n("townships_total"))),
+        ("mean_travel_min", lang("Mean drive time to the assigned station (min)"),
+         n("mean_travel_min", 1)),
+        ("mean_nearest_min", lang("Mean drive time to the nearest station (min)"),
+         n("mean_nearest_min", 1)),
+        ("max_travel_min", lang("Worst drive time of a covered point (min)"),
+         n("max_travel_min", 1)),
+        ("station_cutoff_min", lang("Coverage cutoff (min)"), n("station_cutoff_min", 1)),
+        ("repair_response_min", lang("Repair response time (min)"), n("repair_response_min", 1)),
+        ("status", lang("Plan status (every pass)"), plan_status(s, lang=lang)),
+        ("gap", lang("Largest MIP gap of the passes"), pct(s.get("gap"), 2, lang=lang)),
+        ("skipped_passes", lang("Passes not run (model size)"),
+         lang.gettext(", ").join(pass_name(p, lang=lang) for p in s.get("skipped_passes") or [])
+         or none),
+        ("repair_status", lang("Repair model status"),
+         status_text(str(s["repair_status"]), lang=lang) if s.get("repair_status")
+         else lang("n/a")),
+        ("villages_unreached_by_repair", lang("Villages beyond the repair response time"),
+         n("villages_unreached_by_repair")),
+        ("substations_over_headroom", lang("Substations over their headroom"),
+         ", ".join(str(o.get("substation_id")) for o in over) if over else none),
     ]  # fmt: skip
     optional = [
-        ("existing_chargers", "Existing public chargers (sites)", _num),
-        ("repair_points_at_stations", "Repair points at a charging station", _num),
+        ("existing_chargers", lang("Existing public chargers (sites)")),
+        ("repair_points_at_stations", lang("Repair points at a charging station")),
     ]
-    rows += [(key, label, fmt(s[key])) for key, label, fmt in optional if key in s]
+    rows += [(key, label, n(key)) for key, label in optional if key in s]
     return rows
 
 
-def data_notes(summary: dict[str, Any], *, shown: int = 20) -> list[str]:
+def data_notes(summary: dict[str, Any], *, shown: int = 20, lang: Lang | None = None) -> list[str]:
     """Sentences on gaps in the input data that the reader must know of.
 
     Parameters
@@ -122,213 +141,83 @@ def data_notes(summary: dict[str, Any], *, shown: int = 20) -> list[str]:
         The run's summary (summary.json).
     shown
         At most this many township names are listed.
+    lang
+        The report's language (English when None).
 
     Returns
     -------
     list of str
         Plain sentences (not yet escaped), empty when the data has no such gap.
     """
+    lang = english(lang)
     notes = []
     empty = summary.get("townships_without_demand") or []
     if empty:
         names = [f"{t.get('township_name') or t.get('township_id')}" for t in empty]
-        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        listed = lang.gettext(", ").join(names[:shown])
+        if len(names) > shown:
+            listed = lang("{names} and {n} more", names=listed, n=len(names) - shown)
         notes.append(
-            f"{len(empty)} of {_num(summary.get('townships_total'))} townships have no "
-            f"demand (population 0): {', '.join(names[:shown])}{more}; they are grey on "
-            "the maps."
+            lang(
+                "{n} of {total} townships have no demand (population 0): {names}; they are "
+                "grey on the maps.",
+                n=len(empty),
+                total=num(summary.get("townships_total"), lang=lang),
+                names=listed,
+            )
         )
-    connection = summary.get("connection_costs")
+    connection = str(summary.get("connection_costs") or "")
+    default = re.fullmatch(r"default ([\d,.]+) CNY per site", connection)
     if connection == "not included":
         notes.append(
-            "Grid connection costs are not included: the inputs hold no 10 kV lines or "
-            "substations, so the capital costs leave out the connection of each site "
-            "(costs.connection_default sets a cost per site)."
+            lang(
+                "Grid connection costs are not included: the inputs hold no 10 kV lines or "
+                "substations, so the capital costs leave out the connection of each site "
+                "(costs.connection_default sets a cost per site)."
+            )
         )
-    elif connection and connection != "included":
+    elif default:
         notes.append(
-            f"Grid connection costs are a {connection} (costs.connection_default): the "
-            "inputs hold no 10 kV lines or substations to measure from."
+            lang(
+                "Grid connection costs are a default of {cost} CNY per site "
+                "(costs.connection_default): the inputs hold no 10 kV lines or substations "
+                "to measure from.",
+                cost=default.group(1),
+            )
         )
     return notes
 
 
-def township_table(townships: pd.DataFrame, *, cutoff_min: float | None) -> pd.DataFrame:
-    """The per-township table of the report, as display texts.
-
-    Parameters
-    ----------
-    townships
-        The townships layer (from :func:`planner.report.summary.township_outcome`).
-    cutoff_min
-        The coverage cutoff, to say "beyond" for townships with unreached villages.
-
-    Returns
-    -------
-    DataFrame
-        One row per township, the columns of :data:`TOWNSHIP_COLUMNS`.
-    """
-    t = pd.DataFrame(townships.drop(columns=getattr(townships, "_geometry_column_name", [])))
-    t = t.sort_values(C.TOWNSHIP_ID, kind="stable")
-    rows = []
-    beyond = f"> {_num(cutoff_min, 0)}" if cutoff_min is not None else "beyond cutoff"
-    for _, r in t.iterrows():
-        unreached = int(r.get(C.POINTS_UNREACHED, 0) or 0)
-        worst = _num(r.get(C.WORST_STATION_MIN), 1)
-        if unreached:
-            worst = f"{beyond} ({unreached} villages)"
-        rows.append(
-            {
-                "township": str(r[C.TOWNSHIP_NAME]),
-                "code": str(r[C.TOWNSHIP_ID]),
-                "population": _num(r[C.POPULATION]),
-                "evs": _num(r[C.EVS]),
-                "sessions": _num(r[C.SESSIONS_DAY], 1),
-                "covered": _pct(r[C.COVERED_SHARE]),
-                "stations": _num(r[C.STATIONS]),
-                "chargers": _num(r[C.CHARGERS]),
-                "mean_min": _num(r.get(C.MEAN_STATION_MIN), 1),
-                "worst_min": worst,
-            }
-        )
-    return pd.DataFrame(rows, columns=[k for k, _ in TOWNSHIP_COLUMNS])
-
-
-def curve_table(curve: list[dict[str, Any]]) -> pd.DataFrame:
-    """The coverage-vs-budget points as display texts, by budget."""
-    repair = any("repair_points" in p for p in curve)
-    rows = []
-    for p in sorted(curve, key=lambda p: (p.get("budget") is None, p.get("budget") or 0)):
-        row = {
-            "Budget (CNY)": "none" if p.get("budget") is None else _num(p.get("budget")),
-            "Stations": _num(p.get("stations")),
-            "Chargers": _num(p.get("chargers")),
-        }
-        if repair:
-            row["Repair points"] = _num(p.get("repair_points"))
-        row |= {
-            "Capex (CNY)": _num(p.get("capex")),
-            "Sessions covered": _pct(p.get("covered_share")),
-            "Status": str(p.get("status", "")),
-            "Gap": _pct(p.get("gap"), 2),
-        }
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-#: What the solver table means, for the report.
-PASSES_TEXT = (
-    "The plan is solved in passes: the most sessions covered (coverage); the least capex "
-    "that covers as many (capex); at that coverage and capex, the least drive time, the "
-    "sites of the capex pass kept and their chargers re-chosen (drive_time); with "
-    "repair.mode 'after', the cheapest repair points (repair). Each pass holds the optima "
-    "of the ones before and stops when it has proved its MIP gap. The plan is 'optimal' only "
-    "when every pass is; 'time_limit' means a pass was stopped by the "
-    "safety-net time limit, and its plan may differ on another machine or at another load."
+_PASSES_TEXT = N_(
+    "The plan is solved in passes: the most sessions covered; the least capital cost that "
+    "covers as many; at that coverage and cost, the least drive time, the sites of the "
+    "cost pass kept and their chargers re-chosen; when repair points are planned after "
+    "the stations, the cheapest repair points. Each pass holds the optima of the ones "
+    "before and stops when it has proved its MIP gap. The plan is optimal only when "
+    "every pass is; a pass stopped at the time limit (solver.time_limit_s) leaves a "
+    "plan that may differ on another machine or at another load."
 )
 
+#: What the solver table means, in English (see :func:`passes_text`).
+PASSES_TEXT = _PASSES_TEXT
 
-def plan_warnings(summary: dict[str, Any]) -> list[str]:
+
+def passes_text(*, lang: Lang | None = None) -> str:
+    """What the solver passes are, for the report."""
+    return english(lang).gettext(_PASSES_TEXT)
+
+
+def plan_warnings(summary: dict[str, Any], *, lang: Lang | None = None) -> list[str]:
     """Warnings a reader of the plan must see first."""
     stopped = summary.get("safety_net") or []
     if not stopped:
         return []
+    lang = english(lang)
     return [
-        f"The {', '.join(stopped)} pass was stopped by the time limit "
-        f"(solver.time_limit_s) before it proved its gap: this plan is not proven and may "
-        "differ on another machine or at another load. Raise the limit and run again."
+        lang(
+            "The pass '{passes}' was stopped by the time limit (solver.time_limit_s) before "
+            "it proved its gap: this plan is not proven and may differ on another machine or "
+            "at another load. Raise the limit and run again.",
+            passes=lang.gettext(", ").join(pass_name(p, lang=lang) for p in stopped),
+        )
     ]
-
-
-def solves_table(summary: dict[str, Any]) -> pd.DataFrame:
-    """The solver passes of the run, one row each, as display texts.
-
-    Parameters
-    ----------
-    summary
-        The run's summary (its ``solves``).
-
-    Returns
-    -------
-    DataFrame
-        Pass, model, solver, status, objective, bound, gap, size and solve time; no rows
-        when the summary has no solves.
-    """
-    rows = [
-        {
-            "Pass": str(s.get("pass") or ""),
-            "Model": str(s.get("model", "")),
-            "Solver": str(s.get("solver", "")),
-            "Status": str(s.get("status", "")),
-            "Objective": _num(s.get("objective"), 2),
-            "Bound": _num(s.get("bound"), 2),
-            "Gap": _pct(s.get("gap"), 2),
-            "Variables": _num(s.get("variables")),
-            "Constraints": _num(s.get("constraints")),
-            "Solve (s)": _num(s.get("solve_s"), 2),
-        }
-        for s in summary.get("solves") or []
-    ]
-    return pd.DataFrame(rows)
-
-
-def dictionary_table(dictionary: pd.DataFrame) -> pd.DataFrame:
-    """The data dictionary with the report's headings.
-
-    Parameters
-    ----------
-    dictionary
-        From :func:`planner.report.dictionary.data_dictionary`.
-
-    Returns
-    -------
-    DataFrame
-        Column, description, unit, Shapefile field and layers, as texts.
-    """
-    d = dictionary.fillna("")
-    return pd.DataFrame(
-        {
-            "Column": d["column"].astype(str),
-            "Description": d["description"].astype(str),
-            "Unit": d["unit"].astype(str),
-            "Shapefile field": d["shapefile_field"].astype(str) if "shapefile_field" in d else "",
-            "Layers": d["layers"].astype(str) if "layers" in d else "",
-        }
-    )
-
-
-def timings_table(timings: dict[str, float]) -> pd.DataFrame:
-    """Seconds per stage of the run, as display texts.
-
-    Parameters
-    ----------
-    timings
-        The summary's ``timings_s``.
-
-    Returns
-    -------
-    DataFrame
-        Stage and seconds, one row per stage.
-    """
-    return pd.DataFrame(
-        {"Stage": [str(k) for k in timings], "Seconds": [_num(v, 2) for v in timings.values()]}
-    )
-
-
-def township_view(summary: dict[str, Any], townships: pd.DataFrame) -> pd.DataFrame:
-    """:func:`township_table` under the headings of :data:`TOWNSHIP_COLUMNS`.
-
-    Parameters
-    ----------
-    summary
-        The run's summary (its ``station_cutoff_min``).
-    townships
-        The townships layer.
-
-    Returns
-    -------
-    DataFrame
-        One row per township, as the report shows it.
-    """
-    table = township_table(townships, cutoff_min=summary.get("station_cutoff_min"))
-    return table.rename(columns=dict(TOWNSHIP_COLUMNS))

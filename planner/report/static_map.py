@@ -23,6 +23,7 @@ import numpy as np
 
 from planner import columns as C
 from planner.crs import to_crs_valid
+from planner.i18n import Lang, translator
 from planner.report.figures import figure_png
 
 if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn
@@ -169,7 +170,7 @@ def _metric(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
     return {k: to_crs_valid(g, crs) for k, g in layers.items() if g.crs is not None}
 
 
-def _scale_bar(ax: Axes, extent: tuple[float, float, float, float]) -> None:
+def _scale_bar(ax: Axes, extent: tuple[float, float, float, float], *, lang: Lang) -> None:
     minx, miny, maxx, _ = extent
     width = maxx - minx
     target = width / 5
@@ -177,7 +178,8 @@ def _scale_bar(ax: Axes, extent: tuple[float, float, float, float]) -> None:
     length = max(s * step for s in (1, 2, 5) if s * step <= target)
     x0, y0 = minx + width * 0.04, miny + (extent[3] - miny) * 0.04
     ax.plot([x0, x0 + length], [y0, y0], color="black", lw=3, solid_capstyle="butt")
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    km, m = f"{length / 1000:g}", f"{length:g}"
+    label = lang("{n} km", n=km) if length >= 1000 else lang("{n} m", n=m)
     ax.text(x0 + length / 2, y0, label, ha="center", va="bottom", fontsize=8)
 
 
@@ -187,6 +189,7 @@ def plot_plan(
     title: str,
     title_latin: str | None = None,
     size_in: float = 8.0,
+    lang: Lang | None = None,
 ) -> Figure:
     """Draw the plan: townships shaded by coverage, demand, stations, repair points.
 
@@ -203,6 +206,8 @@ def plot_plan(
         Title used instead when it needs Chinese glyphs and no font has them.
     size_in
         Width and height in inches.
+    lang
+        Language of the legend, scale bar and north arrow (English when None).
 
     Returns
     -------
@@ -210,6 +215,7 @@ def plot_plan(
     """
     from matplotlib.figure import Figure
 
+    lang = lang if lang is not None else translator("en")
     g = _metric(layers)
     towns = g["townships"]
     with figure_style():
@@ -218,14 +224,14 @@ def plot_plan(
         aspect = float(np.clip((maxy - miny) / max(maxx - minx, 1e-9), 0.5, 1.5))
         fig = Figure(figsize=(size_in, size_in * aspect * 0.85 + 0.8), layout="constrained")
         ax = fig.add_subplot()
-        handles = _shade_townships(ax, towns)
+        handles = _shade_townships(ax, towns, lang=lang)
         county = gpd.GeoSeries([towns.union_all()], crs=towns.crs)
         county.boundary.plot(ax=ax, color="#222222", linewidth=1.6)
-        handles += _draw_service_areas(ax, g.get("service_areas"))
-        handles += _draw_demand(ax, g.get("demand"))
-        handles += _draw_sites(ax, g)
+        handles += _draw_service_areas(ax, g.get("service_areas"), lang=lang)
+        handles += _draw_demand(ax, g.get("demand"), lang=lang)
+        handles += _draw_sites(ax, g, lang=lang)
         _label_townships(ax, towns, cjk_font=cjk)
-        _frame(ax, (minx, miny, maxx, maxy))
+        _frame(ax, (minx, miny, maxx, maxy), lang=lang)
         ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.85)
         if not cjk and not title.isascii() and title_latin is not None:
             title = title_latin
@@ -233,17 +239,17 @@ def plot_plan(
     return fig
 
 
-def _draw_service_areas(ax: Axes, areas: gpd.GeoDataFrame | None) -> list[Artist]:
+def _draw_service_areas(ax: Axes, areas: gpd.GeoDataFrame | None, *, lang: Lang) -> list[Artist]:
     """Outline the repair service areas; returns legend handles."""
     from matplotlib.lines import Line2D
 
     if areas is None or not len(areas):
         return []
     areas.boundary.plot(ax=ax, color=_STATION, linewidth=0.8, linestyle="--")
-    return [Line2D([], [], color=_STATION, ls="--", label="service areas")]
+    return [Line2D([], [], color=_STATION, ls="--", label=lang("repair service areas"))]
 
 
-def _draw_demand(ax: Axes, demand: gpd.GeoDataFrame | None) -> list[Artist]:
+def _draw_demand(ax: Axes, demand: gpd.GeoDataFrame | None, *, lang: Lang) -> list[Artist]:
     """Demand points sized by sessions, covered green and not covered red; legend handles."""
     from matplotlib.lines import Line2D
 
@@ -260,19 +266,19 @@ def _draw_demand(ax: Axes, demand: gpd.GeoDataFrame | None) -> list[Artist]:
         c="#c0392b", alpha=0.7, linewidths=0,
     )  # fmt: skip
     return [
-        Line2D([], [], ls="", marker="o", ms=4, color="#27ae60", label="demand, covered"),
-        Line2D([], [], ls="", marker="o", ms=4, color="#c0392b", label="demand, not covered"),
+        Line2D([], [], ls="", marker="o", ms=4, color="#27ae60", label=lang("demand, covered")),
+        Line2D([], [], ls="", marker="o", ms=4, color="#c0392b", label=lang("demand, not covered")),
     ]
 
 
-def _draw_sites(ax: Axes, g: dict[str, gpd.GeoDataFrame]) -> list[Artist]:
+def _draw_sites(ax: Axes, g: dict[str, gpd.GeoDataFrame], *, lang: Lang) -> list[Artist]:
     """Existing chargers, stations (sized by chargers) and repair points; legend handles."""
     from matplotlib.lines import Line2D
 
     handles: list[Artist] = []
     existing = g.get("existing_chargers")
     if existing is not None and len(existing):
-        handles.append(_draw_marks(ax, existing, _EXISTING_MARK, "existing chargers"))
+        handles.append(_draw_marks(ax, existing, _EXISTING_MARK, lang("existing chargers")))
     st = g["stations"]
     if len(st):
         ax.scatter(
@@ -281,11 +287,11 @@ def _draw_sites(ax: Axes, g: dict[str, gpd.GeoDataFrame]) -> list[Artist]:
         )  # fmt: skip
     handles.append(
         Line2D([], [], ls="", marker="o", ms=9, mfc=_STATION, mec="#0b3d91",
-               label=f"charging stations ({len(st)}; size: chargers)")
+               label=lang("charging stations ({n}; size: chargers)", n=len(st)))
     )  # fmt: skip
     rp = g.get("repair_points")
     if rp is not None and len(rp):
-        handles.append(_draw_marks(ax, rp, _REPAIR_MARK, f"repair points ({len(rp)})"))
+        handles.append(_draw_marks(ax, rp, _REPAIR_MARK, lang("repair points ({n})", n=len(rp))))
     return handles
 
 
@@ -321,7 +327,7 @@ def _label_townships(ax: Axes, towns: gpd.GeoDataFrame, *, cjk_font: bool) -> No
         )
 
 
-def _frame(ax: Axes, extent: tuple[float, float, float, float]) -> None:
+def _frame(ax: Axes, extent: tuple[float, float, float, float], *, lang: Lang) -> None:
     """Limits with a margin, equal aspect, no axes; a scale bar and a north arrow."""
     minx, miny, maxx, maxy = extent
     pad = 0.03 * max(maxx - minx, maxy - miny)
@@ -329,14 +335,16 @@ def _frame(ax: Axes, extent: tuple[float, float, float, float]) -> None:
     ax.set_ylim(miny - pad, maxy + pad)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    _scale_bar(ax, extent)
+    ax.set_xlabel("")  # geopandas names the CRS axes (Easting [metre]); they are not drawn
+    ax.set_ylabel("")
+    _scale_bar(ax, extent, lang=lang)
     ax.annotate(
-        "N", xy=(0.96, 0.97), xytext=(0.96, 0.90), xycoords="axes fraction",
+        lang("N"), xy=(0.96, 0.97), xytext=(0.96, 0.90), xycoords="axes fraction",
         ha="center", fontsize=10, arrowprops={"arrowstyle": "-|>", "color": "black"},
     )  # fmt: skip
 
 
-def _shade_townships(ax: Axes, towns: gpd.GeoDataFrame) -> list[Artist]:
+def _shade_townships(ax: Axes, towns: gpd.GeoDataFrame, *, lang: Lang) -> list[Artist]:
     """Townships shaded by covered share; those without demand grey. Returns legend handles."""
     from matplotlib.patches import Patch
 
@@ -350,13 +358,13 @@ def _shade_townships(ax: Axes, towns: gpd.GeoDataFrame) -> list[Artist]:
             vmin=0,
             vmax=1,
             legend=True,
-            legend_kwds={"label": "share of charging sessions covered", "shrink": 0.7},
+            legend_kwds={"label": lang("share of charging sessions covered"), "shrink": 0.7},
             **style,
         )
     if not empty.any():
         return []
     towns[empty].plot(ax=ax, color=_NO_DEMAND, **style)
-    return [Patch(facecolor=_NO_DEMAND, edgecolor="#666666", label="township: no demand")]
+    return [Patch(facecolor=_NO_DEMAND, edgecolor="#666666", label=lang("township: no demand"))]
 
 
 def render_png(fig: Figure, *, dpi: int = 130) -> bytes:
