@@ -129,12 +129,13 @@ def servable(
     """The service windows of a stop that some van can reach and return from in a shift.
 
     A window is kept when a van leaving its point at the shift's start, serving the stop
-    as early as the window allows, is back by the shift's end.
+    as early as the window allows, is back by the shift's end (in whole seconds, as the
+    model counts).
     """
     if len(depots) == 0:
         return []
-    out_s = matrix.seconds[depots, stop]
-    back_s = matrix.seconds[stop, depots]
+    out_s = np.rint(matrix.seconds[depots, stop])
+    back_s = np.rint(matrix.seconds[stop, depots])
     keep = []
     for lo, hi in windows:
         begin = np.maximum(shift.start + out_s, lo)
