@@ -8,5 +8,6 @@ Not part of the installed package: run them from the repository root with
   the ratios against the baselines;
 - :mod:`benchmarks.matrix`: travel-time matrix against networkx;
 - :mod:`benchmarks.county`: the station models on a whole county, to a MIP gap;
-- :mod:`benchmarks.batch`: counties per minute of ``planner batch``.
+- :mod:`benchmarks.batch`: counties per minute of ``planner batch``;
+- :mod:`benchmarks.vrptw`: PyVRP (the engine of the repair tours) on Solomon's VRPTW.
 """

@@ -11,6 +11,7 @@ python scripts/benchmark.py matrix --nodes 50000 --origins 200 --destinations 20
 python scripts/benchmark.py county --demo-scale 20 --gap 0.001 --time-limit 60
 python scripts/benchmark.py county --config data/raw/liechtenstein.yaml --methods stations
 python scripts/benchmark.py batch --counties 6 --scale 0.5 --workers 1,2
+python scripts/benchmark.py vrptw ../shared/bench/vrptw/solomon/*.txt --time-limit 5
 """
 
 import argparse
@@ -23,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import batch, county, instances, locate, matrix  # noqa: E402
+from benchmarks import batch, county, instances, locate, matrix, vrptw  # noqa: E402
 from planner.errors import PlannerError  # noqa: E402
 
 
@@ -63,6 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     bt.add_argument("--counties", type=int, default=6)
     bt.add_argument("--scale", type=float, default=0.5)
     bt.add_argument("--workers", default="1,2", help="worker counts to compare")
+    vr = sub.add_parser("vrptw", help="Solomon VRPTW files with PyVRP (the tours' engine)")
+    vr.add_argument("files", nargs="+", type=Path)
+    vr.add_argument("--time-limit", type=float, default=5.0, help="seconds per instance")
+    vr.add_argument("--seed", type=int, default=1, help="PyVRP's random seed")
+    vr.add_argument(
+        "--best-known",
+        type=Path,
+        help="best-known distances (default: solomon_bks_distance.csv beside the files)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
@@ -97,6 +107,13 @@ def _run(args: argparse.Namespace) -> None:
             methods=args.methods.split(","),
             gap=args.gap,
             time_limit_s=args.time_limit,
+        )
+    elif args.what == "vrptw":
+        vrptw.run_vrptw(
+            sorted(args.files, key=_natural),
+            time_limit_s=args.time_limit,
+            seed=args.seed,
+            best_known=args.best_known,
         )
     elif args.what == "cap":
         locate.run_cap(sorted(args.files, key=_natural), time_limit_s=args.time_limit)

@@ -36,6 +36,7 @@ from planner.config.siting import (
     StationsSection,
 )
 from planner.config.solver import CurveSection, SolverSection
+from planner.config.tours import StopClass, ToursSection
 from planner.errors import ConfigError
 
 __all__ = [
@@ -67,7 +68,9 @@ __all__ = [
     "ReportSection",
     "SolverSection",
     "StationsSection",
+    "StopClass",
     "SubstationTableInput",
+    "ToursSection",
     "apply_overrides",
     "config_from_dict",
     "load_config",

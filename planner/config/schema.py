@@ -16,6 +16,7 @@ from planner.config.siting import (
     StationsSection,
 )
 from planner.config.solver import CurveSection, SolverSection
+from planner.config.tours import ToursSection
 from planner.errors import ConfigError
 from planner.slugs import default_slug
 
@@ -85,6 +86,7 @@ class Config(Section):
     curve: CurveSection = Field(default_factory=CurveSection)
     solver: SolverSection = Field(default_factory=SolverSection)
     report: ReportSection = Field(default_factory=ReportSection)
+    tours: ToursSection = Field(default_factory=ToursSection)
 
     @model_validator(mode="after")
     def _check(self) -> Config:
@@ -102,6 +104,9 @@ class Config(Section):
             raise ValueError(msg)
         if self.curve.steps and not self.curve.budgets and self.stations.budget is None:
             msg = "curve.steps needs stations.budget (the top of the curve) or curve.budgets"
+            raise ValueError(msg)
+        if self.tours.enabled and not self.repair.enabled:
+            msg = "tours: the vans start from the repair points, but repair.enabled is false"
             raise ValueError(msg)
         return self
 

@@ -1,0 +1,183 @@
+"""Tables and map layers of a weekly plan: the schedule, the tours along the roads, the
+stops in order, and the figures per van and per township.
+
+Column names are plain English keys (as the rest of the outputs); the day is a code
+(``mon`` ... ``sun``) whose words are :data:`DAY_NAMES`; times are ``HH:MM`` of the day.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+from shapely import LineString, Point
+
+from planner.datatypes import RoadGraph
+from planner.i18n import N_
+from planner.tours.matrix import TravelMatrix, leg_paths, route_geometry
+from planner.tours.problem import STOP_TOWNSHIP
+from planner.tours.result import TourPlan
+from planner.tours.timing import clock_text
+
+#: Day code -> its name (translated where shown).
+DAY_NAMES = {
+    "mon": N_("Monday"),
+    "tue": N_("Tuesday"),
+    "wed": N_("Wednesday"),
+    "thu": N_("Thursday"),
+    "fri": N_("Friday"),
+    "sat": N_("Saturday"),
+    "sun": N_("Sunday"),
+}
+
+#: Columns of the layers and tables (the lead lists them in planner.columns).
+VAN, REPAIR_ID, DAY, ORDER = "van", "repair_id", "day", "order"
+STOP_ID, NAME, KIND, VISIT, PER_WEEK = "stop_id", "name", "kind", "visit", "per_week"
+ARRIVAL, START, DEPARTURE, WAIT_MIN = "arrival", "start", "departure", "wait_min"
+KM, DRIVE_H, STOPS, SEQUENCE, LUNCH = "km", "drive_h", "stops", "sequence", "lunch"
+END, KM_FROM_PREVIOUS, DAYS, VISITS = "end", "km_from_previous", "days", "visits"
+MISSING, REASON = "missing", "reason"
+
+
+def schedule_frame(plan: TourPlan) -> pd.DataFrame:
+    """The week's schedule (``tours.csv``): one row per visit, by day, van and order."""
+    rows = [
+        {
+            DAY: t.day,
+            VAN: t.van,
+            REPAIR_ID: t.repair_id,
+            ORDER: v.order,
+            STOP_ID: v.stop_id,
+            NAME: v.name,
+            KIND: v.kind,
+            VISIT: v.visit,
+            PER_WEEK: v.per_week,
+            ARRIVAL: clock_text(60 * v.arrival_min),
+            START: clock_text(60 * v.start_min),
+            DEPARTURE: clock_text(60 * v.departure_min),
+            WAIT_MIN: round(v.wait_min, 1),
+            KM_FROM_PREVIOUS: round(v.km_from_previous, 2),
+        }
+        for t in plan.tours
+        for v in t.visits
+    ]
+    columns = [DAY, VAN, REPAIR_ID, ORDER, STOP_ID, NAME, KIND, VISIT, PER_WEEK]
+    columns += [ARRIVAL, START, DEPARTURE, WAIT_MIN, KM_FROM_PREVIOUS]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def tours_frame(plan: TourPlan) -> pd.DataFrame:
+    """One row per tour (van and day): km, drive hours, stops, hours out."""
+    rows = [
+        {
+            DAY: t.day,
+            VAN: t.van,
+            REPAIR_ID: t.repair_id,
+            STOPS: len(t.visits),
+            KM: round(t.km, 2),
+            DRIVE_H: round(t.drive_h, 2),
+            START: clock_text(60 * t.start_min),
+            END: clock_text(60 * t.end_min),
+            LUNCH: "" if t.lunch_min is None else clock_text(60 * t.lunch_min),
+            SEQUENCE: " > ".join(v.stop_id for v in t.visits),
+        }
+        for t in plan.tours
+    ]
+    columns = [DAY, VAN, REPAIR_ID, STOPS, KM, DRIVE_H, START, END, LUNCH, SEQUENCE]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def van_week(plan: TourPlan) -> pd.DataFrame:
+    """Per van: days out, visits, km and drive hours in the week (for the report)."""
+    tours = tours_frame(plan)
+    if tours.empty:
+        return pd.DataFrame(columns=[VAN, REPAIR_ID, DAYS, VISITS, KM, DRIVE_H])
+    out = tours.groupby([VAN, REPAIR_ID], sort=False).agg(
+        **{DAYS: (DAY, "count"), VISITS: (STOPS, "sum"), KM: (KM, "sum"), DRIVE_H: (DRIVE_H, "sum")}
+    )
+    return out.reset_index().sort_values([REPAIR_ID, VAN], ignore_index=True)
+
+
+def township_visits(plan: TourPlan, stops: pd.DataFrame) -> pd.DataFrame:
+    """Per township: stops, weekly visits asked and made (``stops`` has ``township_id``)."""
+    made = np.zeros(len(stops), dtype=np.int64)
+    asked = np.zeros(len(stops), dtype=np.int64)
+    for t in plan.tours:
+        for v in t.visits:
+            made[v.stop] += 1
+            asked[v.stop] = v.per_week
+    for u in plan.unserved:
+        asked[u.stop] = u.per_week
+    table = pd.DataFrame(
+        {STOP_TOWNSHIP: stops[STOP_TOWNSHIP].to_numpy(), "asked": asked, VISITS: made}
+    )
+    out = table.groupby(STOP_TOWNSHIP).agg(
+        **{STOPS: ("asked", "size"), "asked": ("asked", "sum"), VISITS: (VISITS, "sum")}
+    )
+    return out.reset_index()
+
+
+def unserved_frame(plan: TourPlan) -> pd.DataFrame:
+    """The stops with visits left out, and why (reason codes of ``UNSERVED_REASONS``)."""
+    rows = [
+        {
+            STOP_ID: u.stop_id,
+            NAME: u.name,
+            KIND: u.kind,
+            PER_WEEK: u.per_week,
+            MISSING: u.missing,
+            REASON: u.reason,
+        }
+        for u in plan.unserved
+    ]
+    return pd.DataFrame(rows, columns=[STOP_ID, NAME, KIND, PER_WEEK, MISSING, REASON])
+
+
+def tour_layers(
+    plan: TourPlan, graph: RoadGraph, matrix: TravelMatrix, *, crs: CRS | str
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The ``tours`` layer (one line along the roads per van-day) and ``tour_stops``.
+
+    Parameters
+    ----------
+    plan
+        The weekly plan.
+    graph
+        The road graph the matrix was computed on.
+    matrix
+        The plan's travel matrix (its points and their road nodes).
+    crs
+        The graph's metric CRS.
+
+    Returns
+    -------
+    tours, tour_stops
+        LineStrings with the columns of :func:`tours_frame`; points at the stops with
+        the columns of :func:`schedule_frame`.
+    """
+    node = matrix.snap.node
+    wanted = {(int(node[a]), int(node[b])) for t in plan.tours for a, b in pairwise(t.points)}
+    paths = leg_paths(graph, wanted)
+    lines = []
+    for t in plan.tours:
+        coords: list[tuple[float, float]] = []
+        for a, b in pairwise(t.points):
+            leg = route_geometry(
+                graph,
+                paths[(int(node[a]), int(node[b]))],
+                start=(float(matrix.x[a]), float(matrix.y[a])),
+                end=(float(matrix.x[b]), float(matrix.y[b])),
+            )
+            part = [(float(x), float(y)) for x, y in leg.coords]
+            coords += part[1:] if coords and part[0] == coords[-1] else part
+        lines.append(LineString(coords if len(coords) > 1 else coords * 2))
+    tours = gpd.GeoDataFrame(tours_frame(plan), geometry=lines, crs=crs)
+    # a tour's points are its repair point, its stops in order, its repair point
+    points = [
+        Point(float(matrix.x[p]), float(matrix.y[p])) for t in plan.tours for p in t.points[1:-1]
+    ]
+    stops = gpd.GeoDataFrame(schedule_frame(plan), geometry=points, crs=crs)
+    return tours, stops

@@ -1,0 +1,133 @@
+"""What the vans visit, from the plan's tables; and the whole tours stage in one call."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.config import NetworkSection
+from planner.config.tours import ToursSection
+from planner.datatypes import RoadGraph
+from planner.errors import ConfigError
+from planner.tours.matrix import TravelMatrix, travel_matrix
+from planner.tours.problem import STOP_EVS, STOP_ID, STOP_KIND, STOP_NAME, STOP_TOWNSHIP
+from planner.tours.result import TourPlan
+from planner.tours.solve import NO_REPAIR_POINTS, plan_tours
+
+logger = logging.getLogger(__name__)
+
+
+def stop_table(
+    tours: ToursSection,
+    *,
+    demand: gpd.GeoDataFrame | None = None,
+    stations: gpd.GeoDataFrame | None = None,
+    village_id: str = "demand_id",
+    station_id: str = "candidate_id",
+) -> gpd.GeoDataFrame:
+    """The stops of the tours: villages with EVs and/or the stations, per ``tours.stops``.
+
+    Parameters
+    ----------
+    tours
+        The config section (``stops``, and each kind's ``min_evs``).
+    demand
+        The demand points (``evs``, ``township_id``, optionally ``name``): those with at
+        least ``tours.villages.min_evs`` EVs (and more than none) are the villages.
+    stations
+        The plan's stations (``name``, ``township_id``).
+    village_id, station_id
+        The id columns of those tables.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``stop_id``, ``name`` (the id where the name is empty), ``kind``, ``evs``,
+        ``township_id`` and the geometry, villages first.
+    """
+    parts = []
+    if "villages" in tours.stops and demand is not None:
+        evs = pd.to_numeric(demand[STOP_EVS], errors="coerce").fillna(0.0)
+        keep = (evs > 0) & (evs >= tours.villages.min_evs)
+        parts.append(_stops(demand[keep.to_numpy()], village_id, "villages"))
+        logger.info(
+            "tours: %d of %d demand points are villages to visit", int(keep.sum()), len(demand)
+        )
+    if "stations" in tours.stops and stations is not None:
+        parts.append(_stops(stations, station_id, "stations"))
+    if not parts:
+        cols = [STOP_ID, STOP_NAME, STOP_KIND, STOP_EVS, STOP_TOWNSHIP]
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[])
+    crs = next((p.crs for p in parts if p.crs is not None), None)
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
+
+
+def _stops(table: gpd.GeoDataFrame, id_column: str, kind: str) -> gpd.GeoDataFrame:
+    ids = table[id_column].astype(str).to_numpy()
+    names = table["name"] if "name" in table else pd.Series(np.nan, index=table.index)
+    names = names.where(
+        names.notna() & (names.astype(str) != ""), pd.Series(ids, index=table.index)
+    )
+    return gpd.GeoDataFrame(
+        {
+            STOP_ID: ids,
+            STOP_NAME: names.astype(str).to_numpy(),
+            STOP_KIND: kind,
+            STOP_EVS: (
+                pd.to_numeric(table[STOP_EVS], errors="coerce").to_numpy()
+                if STOP_EVS in table
+                else np.nan
+            ),
+            STOP_TOWNSHIP: table[STOP_TOWNSHIP].to_numpy() if STOP_TOWNSHIP in table else None,
+        },
+        geometry=table.geometry.to_numpy(),
+        crs=table.crs,
+    )
+
+
+def weekly_tours(
+    graph: RoadGraph,
+    repair_points: gpd.GeoDataFrame,
+    stops: gpd.GeoDataFrame,
+    tours: ToursSection,
+    *,
+    network: NetworkSection,
+    repair_id: str = "repair_id",
+) -> tuple[TourPlan, TravelMatrix]:
+    """The tours stage: drive times along the roads, then :func:`plan_tours`.
+
+    Parameters
+    ----------
+    graph
+        The road graph.
+    repair_points
+        The plan's repair points (``repair_id`` and points in the graph's CRS).
+    stops
+        From :func:`stop_table`, in the graph's CRS.
+    tours
+        The config section.
+    network
+        Access speed and snapping limit of the off-road legs.
+    repair_id
+        The repair points' id column.
+
+    Returns
+    -------
+    plan, matrix
+        The weekly plan, and the travel matrix its tours index (for
+        :func:`~planner.tours.layers.tour_layers`).
+    """
+    if len(repair_points) == 0:
+        raise ConfigError(NO_REPAIR_POINTS)
+    points = gpd.GeoSeries(
+        [*repair_points.geometry, *stops.geometry], crs=repair_points.crs or stops.crs
+    )
+    matrix = travel_matrix(
+        graph, points, access_speed_kmh=network.access_speed_kmh, max_snap_m=network.max_snap_m
+    )
+    ids = [str(r) for r in repair_points[repair_id]]
+    plan = plan_tours(pd.DataFrame(stops.drop(columns="geometry")), matrix, tours, depot_ids=ids)
+    return plan, matrix
