@@ -17,12 +17,11 @@ from planner import columns as C
 from planner.config import ReportSection
 from planner.datatypes import CountyData, Plan
 from planner.errors import AssetError
-from planner.report.assets import leaflet_assets, leaflet_version, planner_assets
 from planner.i18n import Lang, translator
+from planner.report.assets import leaflet_assets, leaflet_version, planner_assets
 from planner.report.map.basemaps import GCJ_NOTICE, basemap_specs
 from planner.report.map.elements import Basemap, Call, Controls, Overlay
 from planner.report.map.encode import html_text, script_safe
-from planner.report.map.roads import road_layer
 from planner.report.map.layers import (
     county_layer,
     demand_layers,
@@ -30,6 +29,7 @@ from planner.report.map.layers import (
     service_area_layer,
     township_layer,
 )
+from planner.report.map.roads import road_layer
 from planner.report.map.sites import candidate_layer, existing_layer, repair_layer, station_layer
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ _EXTERNAL = re.compile(
 )
 
 
-def build_map(
+def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
     county: CountyData,
     townships_out: gpd.GeoDataFrame,
     demand_out: gpd.GeoDataFrame,
@@ -124,7 +124,17 @@ def build_map(
     m, bounds = _blank_map(county)
     title = lang("{county} · charging and repair plan", county=county.name)
     _inline_assets(m, assets, title=title, language=lang.code)
-    m.add_child(Call("init", {"title": title, "notice": lang(GCJ_NOTICE), "texts": _texts(lang)}))
+    m.add_child(
+        Call(
+            "init",
+            {
+                "title": title,
+                "notice": lang(GCJ_NOTICE),
+                "texts": _texts(lang),
+                "small": SMALL_SCREEN_PX,
+            },
+        )
+    )
     for i, (label, spec) in enumerate(basemap_specs(settings, lang=lang)):
         m.add_child(Basemap(label, spec, show=i == 0))
     legend: list[dict[str, Any]] = []
@@ -145,7 +155,7 @@ def build_map(
     m.add_child(Call("legend", legend))
     control = folium.LayerControl(collapsed=False)
     control.add_to(m)
-    m.add_child(Controls(control, {"small": SMALL_SCREEN_PX}))
+    m.add_child(Controls(control, {}))
     m.fit_bounds(bounds)
     logger.info("map: layers built in %.1f s", time.perf_counter() - t0)
     return m
@@ -220,12 +230,13 @@ def _overlays(  # noqa: PLR0913 - the layers' data, then keyword-only display op
     names = dict(zip(townships_out[C.TOWNSHIP_ID], townships_out[C.TOWNSHIP_NAME], strict=True))
     # polygons first, then lines, then points: each is drawn above the one before
     overlays = [township_layer(townships_out, simplify_m, legend, lang=lang)]
-    if layers.get("roads") is not None:
-        overlays.append(road_layer(layers["roads"], county, simplify_m, legend, lang=lang))
-    if layers.get("service_areas") is not None:
+    roads, areas = layers.get("roads"), layers.get("service_areas")
+    if roads is not None:
+        overlays.append(road_layer(roads, county, simplify_m, legend, lang=lang))
+    if areas is not None:
         overlays.append(
             service_area_layer(
-                layers["service_areas"],
+                areas,
                 plan.repair_points,
                 response_min,
                 simplify_m,

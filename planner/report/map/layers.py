@@ -13,7 +13,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from planner import columns as C
 from planner.candidates import is_medium_voltage
@@ -60,7 +59,8 @@ def label_zoom(townships: gpd.GeoDataFrame, *, spacing_px: float = 90.0) -> int:
     int
         A Leaflet zoom between 8 and 14.
     """
-    t = townships if townships.crs.is_projected else townships.to_crs(townships.estimate_utm_crs())
+    projected = townships.crs is not None and townships.crs.is_projected
+    t = townships if projected else townships.to_crs(townships.estimate_utm_crs())
     spacing_m = math.sqrt(float(t.area.sum()) / max(len(t), 1))
     lat = float(t.to_crs(4326).union_all().centroid.y)
     metres_per_px_wanted = spacing_m / spacing_px
@@ -74,7 +74,7 @@ def _label_points(townships: gpd.GeoDataFrame) -> list[list[float]]:
     centroid = townships.centroid
     inside = centroid.within(townships.geometry)
     at = gpd.GeoSeries(centroid.where(inside, townships.representative_point())).to_crs(4326)
-    return [[round(float(p.x), 6), round(float(p.y), 6)] for p in at]
+    return [[round(float(x), 6), round(float(y), 6)] for x, y in zip(at.x, at.y, strict=True)]
 
 
 def township_layer(
@@ -88,7 +88,7 @@ def township_layer(
     lang = lang or translator("en")
     t = simplified(townships_out, simplify_m)
     anchors = _label_points(townships_out)
-    props = []
+    props: list[dict[str, Any]] = []
     for (_, r), xy in zip(t.iterrows(), anchors, strict=True):
         name = display_text(r[C.TOWNSHIP_NAME]) or display_text(r[C.TOWNSHIP_ID])
         share, n = float(r[C.COVERED_SHARE]), int(r[C.STATIONS])
@@ -103,7 +103,9 @@ def township_layer(
             colour = style.NO_DEMAND_COLOUR
         else:
             pct = f"{share:.0%}"
-            text = lang("{name}: {share} of sessions covered, {n} stations", name=name, share=pct, n=n)
+            text = lang(
+                "{name}: {share} of sessions covered, {n} stations", name=name, share=pct, n=n
+            )
             colour = style.share_colour(share)
         values = [
             display_text(r[C.TOWNSHIP_ID]),
@@ -195,12 +197,15 @@ def county_layer(county: CountyData, simplify_m: float, *, lang: Lang | None = N
     )
 
 
-def _line_text(power: object, kv: object, medium: bool, lang: Lang) -> str:
+def _line_text(power: object, kv: float | None, medium: bool, lang: Lang) -> str:
     """Tooltip of a power line: its kind, voltage and whether a site can connect to it."""
     kind = display_text(power)
     kind = lang.gettext(POWER_KINDS[kind]) if kind in POWER_KINDS else kind
-    volts = unit_text(kv, "kV", lang=lang) if pd.notna(kv) else lang("voltage not tagged")  # type: ignore[arg-type]
-    use = lang("10 kV line: a site can connect") if medium else lang("high voltage: no site connection")
+    volts = unit_text(kv, "kV", lang=lang) or lang("voltage not tagged")
+    if medium:
+        use = lang("10 kV line: a site can connect")
+    else:
+        use = lang("high voltage: no site connection")
     return lang("{kind}, {voltage} ({use})", kind=kind, voltage=volts, use=use)
 
 
@@ -217,7 +222,10 @@ def grid_layer(
     lines = simplified(lines[lines.geom_type == "LineString"], simplify_m)
     medium = np.asarray(is_medium_voltage(lines["power"], lines[C.VOLTAGE_KV]))  # as the model
     props = [
-        {"t": _line_text(r.get("power"), r[C.VOLTAGE_KV], bool(mv), lang), "s": style.line_style(bool(mv))}
+        {
+            "t": _line_text(r.get("power"), r[C.VOLTAGE_KV], bool(mv), lang),
+            "s": style.line_style(bool(mv)),
+        }
         for mv, (_, r) in zip(medium, lines.iterrows(), strict=True)
     ]
     grid = collection(lines, props, digits=5)

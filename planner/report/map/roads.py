@@ -25,15 +25,18 @@ from planner.report.map.encode import collection
 
 logger = logging.getLogger(__name__)
 
-#: Vertices of the road layer at most; the least important road ranks are left out
-#: beyond it (a county of dense village roads would make map.html several MB).
-ROAD_VERTEX_BUDGET = 60_000
+#: Vertices of the road layer at most (about 21 bytes each in map.html); the least
+#: important road ranks are left out beyond it, so that a county of dense village roads
+#: does not make map.html several MB.
+ROAD_VERTEX_BUDGET = 40_000
 
 # graph edges at this speed (km/h) or faster are drawn as major roads
 _MAJOR_SPEED_KMH = (80.0, 60.0, 40.0)
 
 
-def road_lines(roads: RoadWays | RoadGraph, *, crs: CRS | str | int | None = None) -> gpd.GeoDataFrame:
+def road_lines(
+    roads: RoadWays | RoadGraph, *, crs: CRS | str | int | None = None
+) -> gpd.GeoDataFrame:
     """The roads as LineStrings in EPSG:4326, for :func:`~planner.report.map.build_map`.
 
     Parameters
@@ -79,8 +82,8 @@ def _graph_lines(graph: RoadGraph, crs: CRS) -> gpd.GeoDataFrame:
     """One line per road segment of the graph (both directions merged), with its speed."""
     a, b = np.minimum(graph.tail, graph.head), np.maximum(graph.tail, graph.head)
     speed = 3.6 * graph.length_m / np.maximum(graph.time_s, 1e-9)
-    seg = pd.DataFrame({"a": a, "b": b, "speed_kmh": speed}).groupby(["a", "b"], as_index=False)
-    seg = seg["speed_kmh"].max()
+    edges = pd.DataFrame({"a": a, "b": b, "speed_kmh": speed})
+    seg = edges.groupby(["a", "b"], as_index=False)["speed_kmh"].max()
     ia, ib = seg["a"].to_numpy(), seg["b"].to_numpy()
     coords = np.stack(
         [np.column_stack([graph.x[ia], graph.y[ia]]), np.column_stack([graph.x[ib], graph.y[ib]])],
@@ -101,17 +104,31 @@ def road_ranks(roads: gpd.GeoDataFrame) -> np.ndarray:
         return classes.map(style.ROAD_RANKS).fillna(style.OTHER_ROAD_RANK).to_numpy(int)
     if "speed_kmh" in roads.columns:
         speed = roads["speed_kmh"].to_numpy(float)
-        return 3 - sum((speed >= s).astype(int) for s in _MAJOR_SPEED_KMH)
+        faster = np.stack([speed >= s for s in _MAJOR_SPEED_KMH])
+        return 3 - faster.sum(axis=0)
     return np.full(len(roads), 3)
 
 
-def _within_budget(ranks: np.ndarray, vertices: np.ndarray, budget: int) -> int:
-    """The highest rank kept so that the lines of ranks up to it have at most ``budget``
-    vertices (always at least rank 0)."""
+def _fit_budget(
+    geoms: np.ndarray, ranks: np.ndarray, simplify_m: float, budget: int
+) -> tuple[np.ndarray, int]:
+    """The lines simplified, and the highest rank kept, within ``budget`` vertices.
+
+    Simplification first: ``simplify_m``, then up to 4 times coarser (at least 20 m,
+    still under a pixel at zoom 12); then the least important ranks are left out
+    (rank 0 always stays).
+    """
     top = int(ranks.max(initial=0))
+    out = geoms
+    for tolerance in (simplify_m, max(2 * simplify_m, 10.0), max(4 * simplify_m, 20.0)):
+        out = shapely.simplify(geoms, tolerance) if tolerance > 0 else geoms
+        if int(shapely.get_num_coordinates(out).sum()) <= budget:
+            return out, top
+    vertices = shapely.get_num_coordinates(out)
     while top > 0 and int(vertices[ranks <= top].sum()) > budget:
         top -= 1
-    return top
+    logger.info("map: roads of rank above %d left out (over %d vertices)", top, budget)
+    return out, top
 
 
 def road_layer(
@@ -138,19 +155,16 @@ def road_layer(
     lang
         The language (None: English).
     budget
-        Vertices kept at most (the least important ranks go first).
+        Vertices kept at most: the lines are simplified more coarsely, then the least
+        important ranks are left out, until they fit.
     """
     lang = lang or translator("en")
     area = county.county.to_crs(county.crs).union_all().buffer(500)
     lines = roads.to_crs(county.crs)
     lines = lines[lines.intersects(area)]
-    geoms = shapely.intersection(lines.geometry.to_numpy(), area)
-    if simplify_m > 0:
-        geoms = shapely.simplify(geoms, simplify_m, preserve_topology=False)
     ranks = road_ranks(lines)
-    top = _within_budget(ranks, shapely.get_num_coordinates(geoms), budget)
-    if top < int(ranks.max(initial=0)):
-        logger.info("map: roads of rank above %d left out (over %d vertices)", top, budget)
+    geoms = shapely.intersection(lines.geometry.to_numpy(), area)
+    geoms, top = _fit_budget(geoms, ranks, simplify_m, budget)
     features = []
     for rank in range(top + 1):
         parts = shapely.get_parts(geoms[ranks == rank])
