@@ -1,21 +1,34 @@
-"""map.html without a browser: self-contained, assets, basemap settings, escaping."""
+"""map.html without a browser: self-contained, assets, basemap settings, escaping, the
+road layer, money and unit texts in both languages, the zoom of township names."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
 
 import folium
+import geopandas as gpd
+import numpy as np
 import pytest
+import shapely
 from pydantic import ValidationError
+from pyproj import CRS
 
 from planner.config import ReportSection
+from planner.datatypes import RoadWays
 from planner.errors import AssetError
+from planner.i18n import translator
 from planner.report import assets
-from planner.report.map import basemaps, encode, write_map
+from planner.report.map import basemaps, encode, road_lines, write_map
 from planner.report.map.basemaps import basemap_specs as _basemap_specs
 from planner.report.map.encode import js_json as _js_json
+from planner.report.map.layers import label_zoom
+from planner.report.map.roads import road_layer, road_ranks
+from planner.roadgraph import build_graph
+
+EN, ZH = translator("en"), translator("zh")
 
 
 def test_demo_map_is_self_contained(demo_run: Path):
@@ -63,26 +76,38 @@ def test_script_text_cannot_close_its_element():
 def test_basemaps_default_and_tianditu_key(monkeypatch, caplog):
     monkeypatch.delenv(basemaps.TIANDITU_KEY_ENV, raising=False)
     caplog.set_level(logging.INFO, logger="planner.report.map.basemaps")
-    labels = [label for label, _ in _basemap_specs(ReportSection())]
+    labels = [label for label, _ in _basemap_specs(ReportSection(), lang=EN)]
     assert labels[0] == basemaps.NO_BASEMAP  # offline first: the one shown
     assert "OpenStreetMap" in labels
     assert not any("Tianditu" in x for x in labels)  # no key: left out, with a log line
     assert "Tianditu basemaps left out" in caplog.text
 
-    specs = dict(_basemap_specs(ReportSection(tianditu_key="abc123def456")))
+    specs = dict(_basemap_specs(ReportSection(tianditu_key="abc123def456"), lang=EN))
     urls = [t["url"] for t in specs["天地图 Tianditu (vector)"]["tiles"]]
     assert len(urls) == 2 and all(u.endswith("tk=abc123def456") for u in urls)
     assert not specs["天地图 Tianditu (vector)"]["gcj02"]
     assert specs["高德 Gaode/AMap (vector, GCJ-02)"]["gcj02"]
 
     monkeypatch.setenv(basemaps.TIANDITU_KEY_ENV, "fromtheenv1234")
-    specs = dict(_basemap_specs(ReportSection(basemaps=["tianditu_imagery"])))
+    specs = dict(_basemap_specs(ReportSection(basemaps=["tianditu_imagery"]), lang=EN))
     assert list(specs) == [basemaps.NO_BASEMAP, "天地图 Tianditu (imagery)"]
     assert specs["天地图 Tianditu (imagery)"]["tiles"][0]["url"].endswith("tk=fromtheenv1234")
 
     monkeypatch.setenv(basemaps.TIANDITU_KEY_ENV, "bad'key\"<x>")
     assert len(_basemap_specs(ReportSection(basemaps=["tianditu_vector"]))) == 1
     assert list(dict(_basemap_specs(ReportSection(basemaps=[])))) == [basemaps.NO_BASEMAP]
+
+    # in Chinese: the labels and the attributions
+    specs = dict(
+        _basemap_specs(
+            ReportSection(basemaps=["osm", "tianditu_vector"], tianditu_key="abc123def456"),
+            lang=ZH,
+        )
+    )
+    assert list(specs) == ["无底图（离线）", "OpenStreetMap", "天地图（矢量）"]
+    assert specs["OpenStreetMap"]["tiles"][0]["options"]["attribution"] == (
+        "&copy; OpenStreetMap 贡献者"
+    )
 
 
 def test_report_settings_are_validated():
@@ -92,3 +117,99 @@ def test_report_settings_are_validated():
         ReportSection(tianditu_key="x'); alert(1); ('")
     with pytest.raises(ValidationError):
         ReportSection(map_simplify_m=-1)
+
+
+def _ways() -> RoadWays:
+    """A trunk road, a village road and a track across a 2 km square near 28°N."""
+    lon = np.array([117.0, 117.01, 117.02, 117.0, 117.01, 117.01, 117.015])
+    lat = np.array([28.0, 28.0, 28.0, 28.01, 28.01, 28.02, 28.02])
+    return RoadWays(
+        node_ids=np.arange(7, dtype=np.int64),
+        lon=lon,
+        lat=lat,
+        way_nodes=[np.array([0, 1, 2]), np.array([3, 4, 1]), np.array([4, 5, 6]), np.array([6])],
+        highway=["trunk", "residential", "track", "service"],
+        maxspeed=["80", None, None, None],
+        oneway=[None, None, None, None],
+        names=["G320", "村道", None, None],
+    )
+
+
+def test_road_lines_from_ways_and_from_the_graph():
+    ways = _ways()
+    lines = road_lines(ways)
+    assert lines.crs.to_epsg() == 4326
+    assert list(lines["highway"]) == ["trunk", "residential", "track"]  # a 1-node way drops
+    assert list(lines["name"][:2]) == ["G320", "村道"] and lines["name"].isna().iloc[2]
+    assert lines.geometry.iloc[1].coords[:] == [(117.0, 28.01), (117.01, 28.01), (117.01, 28.0)]
+    assert list(road_ranks(lines)) == [0, 3, 4]
+
+    crs = CRS.from_epsg(4548)
+    graph = build_graph(ways, crs, speeds_kmh={"residential": 30, "track": 15})
+    segments = road_lines(graph, crs=crs)
+    assert segments.crs.to_epsg() == 4326
+    assert len(segments) == graph.n_edges // 2  # both directions of a segment: one line
+    assert segments["speed_kmh"].max() == pytest.approx(80)
+    assert sorted(set(road_ranks(segments))) == [0, 3]  # 80 km/h: major; 30 and 15: other
+    # the segments are the ways' pieces: the same length, in metres
+    metres = lambda g: g.to_crs(crs).length.sum()  # noqa: E731
+    assert metres(segments) == pytest.approx(metres(lines), rel=1e-6)
+    with pytest.raises(ValueError, match="crs"):
+        road_lines(graph)
+
+
+def test_road_layer_draws_ranks_clipped_and_within_budget():
+    crs = CRS.from_epsg(4548)
+    lines = road_lines(_ways())
+    # a county covering the western half of the roads: the rest is cut 500 m beyond it
+    box = gpd.GeoSeries([shapely.box(117.0, 27.99, 117.005, 28.03)], crs=4326).to_crs(crs)
+    county = type("County", (), {"county": gpd.GeoDataFrame(geometry=box), "crs": crs})()
+    legend: list[dict] = []
+    layer = road_layer(lines, county, 5.0, legend, lang=ZH)
+    spec = json.loads(layer.spec_json)
+    features = spec["data"]["features"]
+    weights = [f["properties"]["s"]["weight"] for f in features]
+    assert len(features) == 3 and weights == sorted(weights, reverse=True)  # major first
+    assert spec["style"]["interactive"] is False
+    east = max(x for f in features for line in f["geometry"]["coordinates"] for x, _ in line)
+    assert 117.009 < east < 117.0105  # 117.005 + 500 m, not the roads' 117.02
+    assert legend[0]["title"] == "道路" and layer.layer_name == "道路"
+    # over the vertex budget, the least important ranks go first
+    few = json.loads(road_layer(lines, county, 5.0, [], budget=2).spec_json)
+    assert [f["properties"]["s"]["weight"] for f in few["data"]["features"]] == [weights[0]]
+
+
+def test_money_and_units_in_both_languages():
+    assert encode.money_text(1_010_323, lang=EN) == "1,010,000 CNY"
+    assert encode.money_text(1_010_323, lang=ZH) == "101.0 万元"
+    assert encode.money_text(float("nan"), lang=ZH) == ""
+    assert encode.connection_text(None, lang=ZH) == "不计入"
+    assert encode.connection_text(None) == "not included"
+    assert encode.unit_text(180, "kW", lang=ZH) == "180 千瓦"
+    assert encode.unit_text(180, "kW") == "180 kW"
+
+
+def test_township_names_show_where_they_have_room():
+    crs = CRS.from_epsg(4548)
+    centre = gpd.GeoSeries([shapely.Point(117.0, 28.0)], crs=4326).to_crs(crs).iloc[0]
+
+    def towns(side_m: float, n: int = 16) -> gpd.GeoDataFrame:
+        k = int(np.sqrt(n))
+        cell = side_m / k
+        boxes = [
+            shapely.box(
+                centre.x + i * cell,
+                centre.y + j * cell,
+                centre.x + (i + 1) * cell,
+                centre.y + (j + 1) * cell,
+            )
+            for i in range(k)
+            for j in range(k)
+        ]
+        return gpd.GeoDataFrame(geometry=boxes, crs=crs)
+
+    county = label_zoom(towns(60_000))  # 15 km apart: names from about zoom 11
+    assert 10 <= county <= 12
+    assert label_zoom(towns(15_000)) == county + 2  # 4 times closer: 2 zooms further in
+    assert label_zoom(towns(60_000).to_crs(4326)) == county  # any CRS
+    assert label_zoom(towns(500)) == 14 and label_zoom(towns(5_000_000)) == 8  # bounded

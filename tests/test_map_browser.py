@@ -1,127 +1,105 @@
 """map.html in a real browser (headless Debian chromium), with the network blocked.
 
-The demo county is run with one township renamed to a script-injection string and a
-(fake) Tianditu key, then the map is opened from a file:// URL. Every request that is
-not a file is aborted and counted: the page must make none, log no error, show the
-run's stations, repair points and townships, open the right popup, show the injected
-name as text, and shift its overlays to GCJ-02 only while a Gaode basemap is on.
+The demo county's maps (see tests/map_pages.py), in English and in Chinese: they must
+make no request and log no error, show the plan's sites and townships, start with the
+service areas off and show a metric scale only; the English one must name its layers
+and rows in English, show the injected township name as text, and shift its overlays
+to GCJ-02 only while a Gaode basemap is on. The Chinese map: test_map_browser_zh.py.
 """
 
 from __future__ import annotations
 
-import shutil
+import re
 from pathlib import Path
+from typing import Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from planner.cli import main
+from planner.i18n import translator
 from planner.ingest.china import wgs84_to_gcj02
-from tests.conftest import latest
 
-pytestmark = pytest.mark.slow  # every test here runs the pipeline or a long solve
+pytest_plugins = ["tests.map_pages"]  # fixtures: demo, browser, en, zh
 
-CHROMIUM = Path("/usr/bin/chromium")
-PAYLOAD = "<img src=x onerror=alert(1)>"
-FAKE_KEY = "0123456789abcdef0123456789abcdef"
-KEY_OPTION = ("--set", f"report.tianditu_key={FAKE_KEY}")
-
-if not CHROMIUM.is_file():
-    pytest.skip(
-        f"{CHROMIUM} is absent (apt-get install chromium; .ci/run does)", allow_module_level=True
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+if not Path("/usr/bin/chromium").is_file():
+    pytest.skip("/usr/bin/chromium is absent (apt-get install chromium)", allow_module_level=True)
+pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+pytestmark = pytest.mark.slow  # the demo county is prepared and planned
 
 
-@pytest.fixture(scope="module")
-def injected_run(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo run with township 1 named ``PAYLOAD``; returns the run folder."""
-    src = tmp_path_factory.mktemp("inject") / "qingxi"
-    shutil.copytree(demo_dir, src)
-    gpkg = src / "qingxi_boundaries.gpkg"
-    county = gpd.read_file(gpkg, layer="county")
-    towns = gpd.read_file(gpkg, layer="townships")
-    towns.loc[0, "name"] = PAYLOAD
-    gpkg.unlink()
-    county.to_file(gpkg, layer="county")
-    towns.to_file(gpkg, layer="townships")
-    out = src.parent / "out"
-    result = CliRunner().invoke(
-        main,
-        [*("site", "--config", str(src / "qingxi.yaml"), "--out", str(out)), *KEY_OPTION],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
-    return latest(out)
-
-
-@pytest.fixture(scope="module")
-def page(injected_run: Path):
-    """The map open in chromium; ``page.blocked`` lists aborted requests, ``page.problems``
-    console errors, page errors and dialogs."""
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        pg = browser.new_page(viewport={"width": 1400, "height": 900})
-        blocked: list[str] = []
-        problems: list[str] = []
-
-        def route(r):
-            if r.request.url.startswith(("file:", "data:")):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
-
-        pg.route("**/*", route)
-        pg.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
-        pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-
-        def dialog(d):
-            problems.append(f"dialog: {d.message}")
-            d.dismiss()
-
-        pg.on("dialog", dialog)
-        pg.goto((injected_run / "map.html").as_uri())
-        pg.wait_for_function("typeof plannerMap !== 'undefined' && plannerMap.state.map")
-        pg.wait_for_timeout(300)
-        pg.blocked, pg.problems = blocked, problems
-        yield pg
-        browser.close()
-
-
-def count(page, key: str) -> int:
+def count(page: Any, key: str) -> int:
     return page.evaluate(f"plannerMap.layers[{key!r}].getLayers().length")
 
 
-def test_offline_no_requests_no_errors(page):
-    assert page.blocked == []
-    assert page.problems == []
-    assert page.evaluate("typeof L") == "object"
+def on_map(page: Any, key: str) -> bool:
+    return page.evaluate(f"plannerMap.state.map.hasLayer(plannerMap.layers[{key!r}])")
 
 
-def test_markers_and_polygons_match_the_run(page, injected_run):
-    stations = pd.read_csv(injected_run / "stations.csv")
-    repair = pd.read_csv(injected_run / "repair_points.csv")
-    towns = gpd.read_file(injected_run / "sites.gpkg", layer="townships")
-    assert len(stations) > 0 and len(repair) > 0
-    assert count(page, "stations") == len(stations)
-    assert count(page, "repair_points") == len(repair)
-    assert page.locator(".pl-repair").count() == len(repair)  # DOM markers, on the map
-    assert count(page, "townships") == len(towns)
-    assert count(page, "service_areas") == len(repair)
+def click_at(page: Any, lon: float, lat: float) -> None:
+    """Click the map where (lon, lat) is drawn now."""
+    xy = page.evaluate(
+        "([lat, lon]) => { const m = plannerMap.state.map;"
+        " const p = m.latLngToContainerPoint([lat, lon]);"
+        " const r = m.getContainer().getBoundingClientRect();"
+        " return [p.x + r.left, p.y + r.top]; }",
+        [lat, lon],
+    )
+    page.mouse.click(*xy)
+
+
+def close_popup(page: Any) -> None:
+    page.evaluate("void plannerMap.state.map.closePopup()")
+    page.wait_for_timeout(250)  # Leaflet fades it out for 200 ms
+
+
+# -- both languages ----------------------------------------------------------------------
+
+
+def test_offline_no_requests_no_errors(en, zh):
+    for page in (en, zh):
+        assert page.blocked == []
+        assert page.problems == []
+        assert page.evaluate("typeof L") == "object"
+
+
+def test_markers_and_polygons_match_the_plan(en, demo):
+    assert len(demo.stations) > 0 and len(demo.repair) > 0
+    assert count(en, "stations") == len(demo.stations)
+    assert count(en, "repair_points") == len(demo.repair)
+    assert en.locator(".pl-repair").count() == len(demo.repair)  # DOM markers, on the map
+    assert count(en, "townships") == len(demo.townships)
+    assert count(en, "service_areas") == len(demo.repair)
+    assert count(en, "roads") >= 2  # one feature per road rank: major and other roads
     # canvas rendering: the vector overlays draw into a canvas, not thousands of SVG nodes
-    assert page.locator(".leaflet-overlay-pane canvas").count() == 1
-    assert page.locator(".leaflet-overlay-pane svg").count() == 0
+    assert en.locator(".leaflet-overlay-pane canvas").count() == 1
+    assert en.locator(".leaflet-overlay-pane svg").count() == 0
 
 
-def test_layer_control_entries(page):
-    labels = [t.strip() for t in page.locator(".leaflet-control-layers label").all_inner_texts()]
+def test_service_areas_are_off_at_start(en, zh):
+    for page in (en, zh):
+        assert not on_map(page, "service_areas")
+        assert on_map(page, "stations") and on_map(page, "roads")
+        name = page.evaluate(
+            "plannerMap.state.layerControl._layers"
+            ".find(o => o.layer === plannerMap.layers.service_areas).name"
+        )
+        entry = page.locator(".leaflet-control-layers-overlays label", has_text=name)
+        assert not entry.locator("input").is_checked()
+
+
+def test_scale_is_metric_only(en, zh):
+    for page in (en, zh):
+        lines = page.locator(".leaflet-control-scale-line").all_inner_texts()
+        assert len(lines) == 1, lines
+        assert re.fullmatch(r"\d+ (m|km)", lines[0].strip()), lines
+
+
+# -- the English map ---------------------------------------------------------------------
+
+
+def test_layer_control_and_legend_en(en):
+    assert en.evaluate("document.documentElement.lang") == "en"
+    labels = [t.strip() for t in en.locator(".leaflet-control-layers label").all_inner_texts()]
     for name in (
         "No basemap (offline)",
         "OpenStreetMap",
@@ -129,6 +107,7 @@ def test_layer_control_entries(page):
         "天地图 Tianditu (imagery)",
         "高德 Gaode/AMap (vector, GCJ-02)",
         "Townships (shaded by coverage share)",
+        "Roads",
         "Repair service areas (30 min by road)",
         "County boundary",
         "Grid (substations, 10 kV lines)",
@@ -140,103 +119,121 @@ def test_layer_control_entries(page):
         "Repair points",
     ):
         assert name in labels
-    checked = page.locator(".leaflet-control-layers-base input:checked").locator("xpath=..")
+    checked = en.locator(".leaflet-control-layers-base input:checked").locator("xpath=..")
     assert checked.inner_text().strip() == "No basemap (offline)"
-    legend = page.locator(".pl-legend").inner_text()
-    assert "Charging stations" in legend and "service area (by road)" in legend
+    legend = en.locator(".pl-legend")
+    assert "Charging stations" in legend.inner_text() and "major road" in legend.inner_text()
+    # the legend explains the overlays that are on: service areas only once switched on
+    assert "Repair service areas" not in legend.inner_text()
+    areas = en.locator(".leaflet-control-layers label", has_text="Repair service areas")
+    areas.locator("input").check()
+    en.wait_for_timeout(100)
+    assert "Repair service areas" in legend.inner_text()
+    areas.locator("input").uncheck()
+    en.wait_for_timeout(100)
+    assert "Repair service areas" not in legend.inner_text()
 
 
-def test_station_popup_opens_on_click(page, injected_run):
-    stations = pd.read_csv(injected_run / "stations.csv")
+def test_station_popup_opens_on_click_en(en, demo):
     # repair diamonds may sit on stations: switch that layer off in the control first
-    page.locator(".leaflet-control-layers label", has_text="Repair points").locator(
-        "input"
-    ).uncheck()
-    assert page.locator(".pl-repair").count() == 0
+    repair = en.locator(".leaflet-control-layers label", has_text="Repair points").locator("input")
+    repair.uncheck()
+    assert en.locator(".pl-repair").count() == 0
     try:
-        k = 0
-        lon, lat = stations.loc[k, "lon"], stations.loc[k, "lat"]
-        xy = page.evaluate(
-            "([lat, lon]) => { const p = plannerMap.state.map.latLngToContainerPoint([lat, lon]);"
-            " const r = plannerMap.state.map.getContainer().getBoundingClientRect();"
-            " return [p.x + r.left, p.y + r.top]; }",
-            [lat, lon],
-        )
-        page.mouse.click(*xy)
-        title = page.locator(".leaflet-popup-content .pl-popup-title")
+        s = demo.stations.iloc[0]
+        click_at(en, s.geometry.x, s.geometry.y)
+        title = en.locator(".leaflet-popup-content .pl-popup-title")
         title.wait_for(timeout=3000)
-        name = stations.loc[k, "name"]
-        expected = name if isinstance(name, str) and name else stations.loc[k, "candidate_id"]
-        assert title.inner_text() == expected
-        rows = page.locator(".leaflet-popup-content th").all_inner_texts()
+        assert title.inner_text() == (s["name"] or s["candidate_id"])
+        rows = en.locator(".leaflet-popup-content th").all_inner_texts()
         assert rows == [
-            "class",
-            "township",
-            "chargers",
-            "kW",
-            "sessions/day served",
-            "capex (CNY)",
-            "connection cost (CNY)",
-            "substation",
+            "Site id",
+            "Site class",
+            "Township",
+            "Chargers",
+            "Charging power",
+            "Sessions served per day",
+            "Capital cost",
+            "Grid connection cost",
+            "Substation",
+            "Coordinates (lon, lat)",
         ]
-        chargers = page.locator(".leaflet-popup-content td").all_inner_texts()[2]
-        assert int(chargers) == stations.loc[k, "chargers"]
+        values = en.locator(".leaflet-popup-content td").all_inner_texts()
+        assert values[0] == s["candidate_id"]
+        assert values[1] == translator("en").policy_class(s["policy_class"])  # not the code
+        assert int(values[3]) == s["chargers"]
+        assert values[4] == f"{s['charger_kw']:,.0f} kW"
+        assert re.fullmatch(r"[\d,]+000 CNY", values[6])
+        assert values[-1] == f"{s.geometry.x:.6f}, {s.geometry.y:.6f}"
     finally:
-        page.evaluate("void plannerMap.state.map.closePopup()")
-        page.locator(".leaflet-control-layers label", has_text="Repair points").locator(
-            "input"
-        ).check()
+        close_popup(en)
+        repair.check()
 
 
-def test_injected_township_name_is_text(page):
+def test_injected_township_name_is_text(en, demo):
     # its tooltip, opened as on hover, shows the literal string and runs nothing
-    page.evaluate(
+    en.evaluate(
         "(payload) => void plannerMap.layers.townships.eachLayer(l => {"
         " if (l.feature.properties.t.startsWith(payload)) l.openTooltip(); })",
-        PAYLOAD,
+        demo.payload,
     )
-    tip = page.locator(".leaflet-tooltip").filter(has_text="onerror=alert(1)")
+    tip = en.locator(".leaflet-tooltip").filter(has_text="onerror=alert(1)")
     tip.wait_for(timeout=3000)
-    assert tip.inner_text().startswith(PAYLOAD)
-    assert page.locator("img[src='x']").count() == 0
-    page.wait_for_timeout(200)
-    assert not any(p.startswith("dialog") for p in page.problems)
+    assert tip.inner_text().startswith(demo.payload)
+    # and as its name on the map and in the search box's results
+    en.evaluate("void plannerMap.state.map.setZoom(plannerMap.state.labels.minZoom)")
+    en.wait_for_timeout(200)
+    assert demo.payload in en.locator(".pl-town-label").all_inner_texts()
+    en.locator(".pl-search input").fill("onerror")
+    assert en.locator(".pl-search-name").first.inner_text() == demo.payload
+    en.locator(".pl-search input").fill("")
+    assert en.locator("img[src='x']").count() == 0
+    en.wait_for_timeout(200)
+    assert not any(p.startswith("dialog") for p in en.problems)
     # the raw string reaches the page only JSON-escaped inside scripts
-    html = page.content()
-    assert PAYLOAD not in html.split("<body")[0]
-    page.evaluate("void plannerMap.layers.townships.eachLayer(l => l.closeTooltip())")
+    html = en.content()
+    assert demo.payload not in html.split("<body")[0]
+    en.evaluate("void plannerMap.layers.townships.eachLayer(l => l.closeTooltip())")
 
 
-def test_gcj02_shift_reference_values(page):
+def test_gcj02_shift_reference_values(en):
     # the browser's shift against the published reference pair (see tests/test_china.py)
-    lon, lat = page.evaluate("plannerMap.gcj02(116.404, 39.915)")
+    lon, lat = en.evaluate("plannerMap.gcj02(116.404, 39.915)")
     assert lon == pytest.approx(116.41024449916938, abs=1e-9)
     assert lat == pytest.approx(39.91640428150164, abs=1e-9)
     # and against the Python conversion, inside and outside China
     rng = np.random.default_rng(3)
     pts = np.column_stack([rng.uniform(75, 134, 200), rng.uniform(18, 53, 200)])
     pts = np.vstack([pts, [[9.52, 47.14], [-74.0, 40.7]]])
-    js = np.array(page.evaluate("pts => pts.map(p => plannerMap.gcj02(p[0], p[1]))", pts.tolist()))
+    js = np.array(en.evaluate("pts => pts.map(p => plannerMap.gcj02(p[0], p[1]))", pts.tolist()))
     py = np.column_stack(wgs84_to_gcj02(pts[:, 0], pts[:, 1]))
     assert np.abs(js - py).max() < 1e-9
 
 
-def test_gaode_basemap_shifts_overlays_for_display_only(page, injected_run):
-    stations = pd.read_csv(injected_run / "stations.csv")
-    lon, lat = stations.loc[0, "lon"], stations.loc[0, "lat"]
+def test_gaode_basemap_shifts_overlays_for_display_only(en, demo):
+    s = demo.stations.iloc[0]
+    lon, lat = s.geometry.x, s.geometry.y
     where = (
         "(() => { const ll = plannerMap.layers.stations.getLayers()[0].getLatLng();"
         " return [ll.lng, ll.lat]; })()"
     )
-    assert page.evaluate(where) == pytest.approx([lon, lat], abs=1e-6)
-    page.locator(".leaflet-control-layers label", has_text="Gaode/AMap (vector").click()
-    page.wait_for_timeout(300)
+    label = (
+        "(() => { const ll = plannerMap.state.labels.group.getLayers()[0].getLatLng();"
+        " return [ll.lng, ll.lat]; })()"
+    )
+    assert en.evaluate(where) == pytest.approx([lon, lat], abs=1e-6)
+    label_wgs = en.evaluate(label)
+    en.locator(".leaflet-control-layers label", has_text="Gaode/AMap (vector").click()
+    en.wait_for_timeout(300)
     glon, glat = wgs84_to_gcj02(lon, lat)
-    assert page.evaluate(where) == pytest.approx([float(glon), float(glat)], abs=1e-6)
-    assert page.locator(".pl-notice").is_visible()
+    assert en.evaluate(where) == pytest.approx([float(glon), float(glat)], abs=1e-6)
+    llon, llat = wgs84_to_gcj02(*label_wgs)
+    assert en.evaluate(label) == pytest.approx([float(llon), float(llat)], abs=1e-6)
+    assert en.locator(".pl-notice").is_visible()
     # the tiles were requested only now, and from Gaode's servers
-    assert page.blocked and all("autonavi" in u for u in page.blocked)
-    page.locator(".leaflet-control-layers label", has_text="No basemap").click()
-    page.wait_for_timeout(200)
-    assert page.evaluate(where) == pytest.approx([lon, lat], abs=1e-6)
-    assert not page.locator(".pl-notice").is_visible()
+    assert en.blocked and all("autonavi" in u for u in en.blocked)
+    en.locator(".leaflet-control-layers label", has_text="No basemap").click()
+    en.wait_for_timeout(200)
+    assert en.evaluate(where) == pytest.approx([lon, lat], abs=1e-6)
+    assert en.evaluate(label) == pytest.approx(label_wgs, abs=1e-9)
+    assert not en.locator(".pl-notice").is_visible()

@@ -11,7 +11,7 @@ from planner.report.export import (
     write_json,
 )
 from planner.report.formats import FORMATS, LAYERS, resolve_crs, write_layers
-from planner.report.map import build_map, write_map
+from planner.report.map import build_map, road_lines, write_map
 from planner.report.summary import build_manifest, build_summary, demand_outcome, township_outcome
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "plan_warnings",
     "read_run_layers",
     "resolve_crs",
+    "road_lines",
     "run_dictionary",
     "township_outcome",
     "write_document",

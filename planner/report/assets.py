@@ -3,7 +3,7 @@
 Leaflet (BSD-2-Clause, © Vladimir Agafonkin and CloudMade) comes from the
 ``XStatic-Leaflet`` package, a dependency installed by pip; its images (layer-control
 and default-marker icons) are inlined as ``data:`` URIs. The planner's own script and
-styles (``map.js``, ``map.css``) sit next to this module. Nothing is fetched at run
+styles (``map.js``, ``map_ui.js``, ``map.css``) sit next to this module. Nothing is fetched at run
 time, and nothing of Leaflet is copied into this repository.
 """
 
@@ -82,7 +82,7 @@ def leaflet_assets() -> tuple[str, str]:
 
 
 def planner_assets() -> tuple[str, str]:
-    """The planner's own map stylesheet and script (``map.css``, ``map.js``).
+    """The planner's own map stylesheet and script (``map.css``; ``map.js`` then ``map_ui.js``).
 
     Raises
     ------
@@ -91,10 +91,10 @@ def planner_assets() -> tuple[str, str]:
     """
     files = resources.files("planner.report")
     out = []
-    for name in ("map.css", "map.js"):
+    for name in ("map.css", "map.js", "map_ui.js"):
         item = files / name
         if not item.is_file():
             msg = f"planner/report/{name} is missing from the installed package: reinstall it"
             raise AssetError(msg)
         out.append(item.read_text(encoding="utf-8"))
-    return out[0], out[1]
+    return out[0], "\n".join(out[1:])

@@ -1,14 +1,19 @@
 /* Behaviour of the planner's map.html (rural charging planner, MIT). Needs Leaflet.
  *
  * Overlays arrive as GeoJSON with display properties per feature:
- *   t  tooltip text,  p  popup {title, v: values of the layer's row labels},  s  style.
- * Every text is put in the page with textContent, never parsed as HTML.
- * On a basemap whose options say plannerGcj, every overlay is drawn shifted to GCJ-02
- * (display only: the data stay WGS84 and the shift is undone on other basemaps).
+ *   t  tooltip text,  p  popup {title, id, v: values of the layer's row labels, xy},
+ *   s  style.
+ * Every text is put in the page with textContent, never parsed as HTML; the texts come
+ * in the report's language. On a basemap whose options say plannerGcj, every overlay
+ * is drawn shifted to GCJ-02 (display only: the data stay WGS84).
+ * The page's own controls (map_ui.js): township names, legend, search, layer control.
  */
 var plannerMap = (function () {
   "use strict";
-  var state = { map: null, overlays: {}, order: [], gcj: false, notice: null };
+  var state = {
+    map: null, overlays: {}, specs: {}, order: [], gcj: false, notice: null,
+    texts: {}, labels: null, small: false
+  };
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -17,16 +22,27 @@ var plannerMap = (function () {
     return node;
   }
 
-  function popupContent(p, labels) {
-    var box = el("div", null, "pl-popup");
+  function row(table, label, value) {
+    var tr = el("tr");
+    tr.appendChild(el("th", label));
+    tr.appendChild(el("td", value));
+    table.appendChild(tr);
+  }
+
+  /** WGS84 [lon, lat] of a feature's popup: its own point, or the popup's xy. */
+  function where(f) {
+    if (f.properties.p && f.properties.p.xy) return f.properties.p.xy;
+    return f.geometry && f.geometry.type === "Point" ? f.geometry.coordinates : null;
+  }
+
+  function popupContent(f, spec) {
+    var p = f.properties.p, box = el("div", null, "pl-popup");
     box.appendChild(el("div", p.title, "pl-popup-title"));
+    if (spec.kind) box.appendChild(el("div", spec.kind, "pl-popup-kind"));
     var table = el("table");
-    labels.forEach(function (label, i) {
-      var tr = el("tr");
-      tr.appendChild(el("th", label));
-      tr.appendChild(el("td", p.v[i]));
-      table.appendChild(tr);
-    });
+    (spec.rows || []).forEach(function (label, i) { row(table, label, p.v[i]); });
+    var xy = where(f);
+    if (spec.coords && xy) row(table, spec.coords, xy[0].toFixed(6) + ", " + xy[1].toFixed(6));
     box.appendChild(table);
     return box;
   }
@@ -82,7 +98,13 @@ var plannerMap = (function () {
     if (on === state.gcj) return;
     state.gcj = on;
     state.order.forEach(function (key) { shift(state.overlays[key], on); });
+    if (state.labels) shift(state.labels.group, on);
     if (state.notice) state.notice.style.display = on ? "" : "none";
+  }
+
+  /** A WGS84 [lon, lat] where it is drawn now (shifted on a GCJ-02 basemap). */
+  function drawnAt(xy) {
+    return shifted(L.latLng(xy[1], xy[0]), state.gcj);
   }
 
   function marker(spec, style, latlng) {
@@ -99,61 +121,84 @@ var plannerMap = (function () {
     return L.circleMarker(latlng, style);
   }
 
-  /** Register the map: basemap switches drive the GCJ-02 display shift. */
+  function control(position, node) {
+    var Control = L.Control.extend({
+      onAdd: function () {
+        L.DomEvent.disableClickPropagation(node);
+        L.DomEvent.disableScrollPropagation(node);
+        return node;
+      }
+    });
+    return new Control({ position: position }).addTo(state.map);
+  }
+
+  /** Register the map: texts, title, metric scale, GCJ-02 notice, basemap switches. */
   function init(map, options) {
     state.map = map;
+    state.texts = options.texts || {};
+    state.small = map.getSize().x < (options.small || 800);
     map.on("baselayerchange", function (e) { setGcj(!!e.layer.options.plannerGcj); });
-    if (options.notice) {
-      var Notice = L.Control.extend({
-        onAdd: function () {
-          state.notice = el("div", options.notice, "pl-notice leaflet-control");
-          state.notice.style.display = "none";
-          return state.notice;
-        }
-      });
-      new Notice({ position: "bottomright" }).addTo(map);
+    if (map.zoomControl) {
+      map.zoomControl._zoomInButton.title = state.texts.zoomIn || "Zoom in";
+      map.zoomControl._zoomOutButton.title = state.texts.zoomOut || "Zoom out";
+      map.zoomControl._zoomInButton.setAttribute("aria-label", map.zoomControl._zoomInButton.title);
+      map.zoomControl._zoomOutButton.setAttribute("aria-label", map.zoomControl._zoomOutButton.title);
     }
-    if (options.title) {
-      var Title = L.Control.extend({
-        onAdd: function () { return el("div", options.title, "pl-title leaflet-control"); }
-      });
-      new Title({ position: "topleft" }).addTo(map);
+    var credit = map.attributionControl;
+    if (credit && typeof credit.options.prefix === "string") {
+      // Leaflet's own credit stays; its English hover text goes
+      credit.setPrefix(credit.options.prefix.replace(/ title="[^"]*"/, ""));
+    }
+    if (options.title) control("topleft", el("div", options.title, "pl-title leaflet-control"));
+    L.control.scale({ imperial: false, metric: true, position: "bottomleft" }).addTo(map);
+    if (options.notice) {
+      state.notice = el("div", options.notice, "pl-notice leaflet-control");
+      state.notice.style.display = "none";
+      control("bottomright", state.notice);
     }
   }
 
   function pointFeatures(rows) {
     return {
       type: "FeatureCollection",
-      features: rows.map(function (row) {
+      features: rows.map(function (r) {
         return {
           type: "Feature",
-          geometry: { type: "Point", coordinates: [row[0], row[1]] },
-          properties: row[2]
+          geometry: { type: "Point", coordinates: [r[0], r[1]] },
+          properties: r[2]
         };
       })
     };
   }
 
   /** An overlay from a spec {key, style, data (GeoJSON) or points ([lon, lat, props] rows),
-   *  rows (popup labels), marker, cls}. */
+   *  rows (popup labels), coords (label of the coordinates row), kind, search, marker,
+   *  cls, labels ({minZoom, points: [lon, lat, name]})}. */
   function overlay(spec) {
+    var interactive = !spec.style || spec.style.interactive !== false;
     var layer = L.geoJSON(spec.data || pointFeatures(spec.points), {
+      interactive: interactive,
       style: function (f) { return L.extend({}, spec.style, f.properties.s); },
       pointToLayer: function (f, latlng) {
         return marker(spec, L.extend({}, spec.style, f.properties.s), latlng);
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
+        if (!interactive) return;
         if (p.t !== undefined && p.t !== null) {
           layer.bindTooltip(function () { return el("span", p.t); }, { sticky: !spec.marker });
         }
         if (p.p) {
-          layer.bindPopup(function () { return popupContent(p.p, spec.rows); }, { maxWidth: 340 });
+          layer.bindPopup(function () { return popupContent(f, spec); }, {
+            maxWidth: Math.min(340, state.map.getSize().x - 50)
+          });
         }
       }
     });
     state.overlays[spec.key] = layer;
+    state.specs[spec.key] = spec;
     state.order.push(spec.key);
+    if (spec.labels) api.labels(layer, spec.labels);
     if (state.gcj) shift(layer, true);
     return layer;
   }
@@ -164,49 +209,18 @@ var plannerMap = (function () {
     return L.layerGroup(tiles, { plannerGcj: !!spec.gcj02 });
   }
 
-  function swatch(sym) {
-    var box = el("span", null, "pl-swatch pl-swatch-" + sym.shape);
-    box.style.background = sym.fill || "transparent";
-    box.style.borderColor = sym.color || "transparent";
-    if (sym.size) {
-      box.style.width = sym.size + "px";
-      box.style.height = sym.size + "px";
-    }
-    return box;
-  }
-
-  /** The legend: [{title, items: [{label, symbol: {shape, color, fill, size}}]}]. */
-  function legend(map, sections) {
-    var Legend = L.Control.extend({
-      onAdd: function () {
-        var box = el("details", null, "pl-legend leaflet-control");
-        box.open = true;
-        box.appendChild(el("summary", "Legend", "pl-legend-summary"));
-        sections.forEach(function (sec) {
-          box.appendChild(el("div", sec.title, "pl-legend-title"));
-          sec.items.forEach(function (item) {
-            var row = el("div", null, "pl-legend-row");
-            row.appendChild(swatch(item.symbol));
-            row.appendChild(el("span", item.label));
-            box.appendChild(row);
-          });
-        });
-        L.DomEvent.disableClickPropagation(box);
-        L.DomEvent.disableScrollPropagation(box);
-        return box;
-      }
-    });
-    return new Legend({ position: "bottomleft" }).addTo(map);
-  }
-
-  return {
+  var api = {
     init: init,
     overlay: overlay,
     basemap: basemap,
-    legend: legend,
     gcj02: gcj02,
     setGcj: setGcj,
     layers: state.overlays,
     state: state
   };
+  // helpers for map_ui.js
+  api.el = el;
+  api.control = control;
+  api.drawnAt = drawnAt;
+  return api;
 })();

@@ -12,13 +12,20 @@ are drawn shifted to GCJ-02 for display only.
 Modules: :mod:`~planner.report.map.build` (the page, :func:`build_map`,
 :func:`write_map`), :mod:`~planner.report.map.layers` and
 :mod:`~planner.report.map.sites` (the overlays), :mod:`~planner.report.map.style`
-(colours, sizes, legend), :mod:`~planner.report.map.encode` (GeoJSON, display text and
+(colours, sizes, legend), :mod:`~planner.report.map.roads` (the county's roads,
+:func:`road_lines`), :mod:`~planner.report.map.encode` (GeoJSON, display text and
 all escaping), :mod:`~planner.report.map.elements` (the Folium elements) and
 :mod:`~planner.report.map.basemaps`.
+
+Every text is in the run's language (``lang``, from the message catalogs; domain
+``map``). The page also names the townships from a zoom where they have room, has a
+search box over stations, repair points and townships, a metric scale bar, and starts
+with the layer control and the legend collapsed on small screens.
 """
 
 from planner.report.map.basemaps import BASEMAPS, NO_BASEMAP, TIANDITU_KEY_ENV
 from planner.report.map.build import build_map, write_map
+from planner.report.map.roads import road_lines
 from planner.report.map.style import CLASS_COLOURS, NO_DEMAND_COLOUR
 
 __all__ = [
@@ -28,5 +35,6 @@ __all__ = [
     "NO_DEMAND_COLOUR",
     "TIANDITU_KEY_ENV",
     "build_map",
+    "road_lines",
     "write_map",
 ]

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from planner.config import ReportSection
+from planner.i18n import N_, Lang, translator
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +26,12 @@ _TIANDITU = (
     "&TILECOL={x}&tk={key}"
 )
 _GAODE = "https://{host}0{{s}}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style={style}&x={{x}}&y={{y}}&z={{z}}"
-_OSM_ATTR = "&copy; OpenStreetMap contributors"
-_TDT_ATTR = "&copy; 天地图 Tianditu"
-_GAODE_ATTR = "&copy; 高德地图 AutoNavi"
+_OSM_ATTR = N_("&copy; OpenStreetMap contributors")
+_TDT_ATTR = N_("&copy; 天地图 Tianditu")
+_GAODE_ATTR = N_("&copy; 高德地图 AutoNavi")
 
 #: Basemaps: config name -> (label, tile layers (url template, options), GCJ-02 tiles).
+#: Labels and attributions are in English, translated where shown.
 BASEMAPS: dict[str, tuple[str, list[tuple[str, dict[str, Any]]], bool]] = {
     "osm": (
         "OpenStreetMap",
@@ -42,7 +44,7 @@ BASEMAPS: dict[str, tuple[str, list[tuple[str, dict[str, Any]]], bool]] = {
         False,
     ),
     "tianditu_vector": (
-        "天地图 Tianditu (vector)",
+        N_("天地图 Tianditu (vector)"),
         [
             (_TIANDITU.replace("{layer}", "vec"), {"attribution": _TDT_ATTR}),
             (_TIANDITU.replace("{layer}", "cva"), {}),
@@ -50,7 +52,7 @@ BASEMAPS: dict[str, tuple[str, list[tuple[str, dict[str, Any]]], bool]] = {
         False,
     ),
     "tianditu_imagery": (
-        "天地图 Tianditu (imagery)",
+        N_("天地图 Tianditu (imagery)"),
         [
             (_TIANDITU.replace("{layer}", "img"), {"attribution": _TDT_ATTR}),
             (_TIANDITU.replace("{layer}", "cia"), {}),
@@ -58,12 +60,12 @@ BASEMAPS: dict[str, tuple[str, list[tuple[str, dict[str, Any]]], bool]] = {
         False,
     ),
     "gaode_vector": (
-        "高德 Gaode/AMap (vector, GCJ-02)",
+        N_("高德 Gaode/AMap (vector, GCJ-02)"),
         [(_GAODE.format(host="webrd", style=8), {"attribution": _GAODE_ATTR})],
         True,
     ),
     "gaode_imagery": (
-        "高德 Gaode/AMap (imagery, GCJ-02)",
+        N_("高德 Gaode/AMap (imagery, GCJ-02)"),
         [
             (_GAODE.format(host="webst", style=6), {"attribution": _GAODE_ATTR}),
             (_GAODE.format(host="webst", style=8), {}),
@@ -74,10 +76,10 @@ BASEMAPS: dict[str, tuple[str, list[tuple[str, dict[str, Any]]], bool]] = {
 _SUBDOMAINS = {"osm": "", "tianditu": "01234567", "gaode": "1234"}
 
 #: Label of the default basemap: no tiles at all (works offline).
-NO_BASEMAP = "No basemap (offline)"
+NO_BASEMAP = N_("No basemap (offline)")
 
 #: Shown on the map while a GCJ-02 basemap is on.
-GCJ_NOTICE = "Overlays shifted to GCJ-02 to match Gaode tiles (display only)"
+GCJ_NOTICE = N_("Overlays shifted to GCJ-02 to match Gaode tiles (display only)")
 
 
 def tianditu_key(settings: ReportSection) -> str | None:
@@ -100,13 +102,17 @@ def tianditu_key(settings: ReportSection) -> str | None:
     return key
 
 
-def basemap_specs(settings: ReportSection) -> list[tuple[str, dict[str, Any]]]:
+def basemap_specs(
+    settings: ReportSection, *, lang: Lang | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """(label, spec) of each configured basemap, the offline one first.
 
     Parameters
     ----------
     settings
         The config's ``report`` section (``basemaps``, ``tianditu_key``).
+    lang
+        Language of the labels and attributions (None: English).
 
     Returns
     -------
@@ -114,7 +120,10 @@ def basemap_specs(settings: ReportSection) -> list[tuple[str, dict[str, Any]]]:
         Specs for ``plannerMap.basemap`` (``tiles``: url and options; ``gcj02``).
         Tianditu basemaps are left out, with a log line, when there is no key.
     """
-    out: list[tuple[str, dict[str, Any]]] = [(NO_BASEMAP, {"tiles": [], "gcj02": False})]
+    lang = lang or translator("en")
+    out: list[tuple[str, dict[str, Any]]] = [
+        (lang.gettext(NO_BASEMAP), {"tiles": [], "gcj02": False})
+    ]
     key = tianditu_key(settings)
     skipped = []
     for name in settings.basemaps:
@@ -126,10 +135,12 @@ def basemap_specs(settings: ReportSection) -> list[tuple[str, dict[str, Any]]]:
         specs = []
         for url, options in tiles:
             opts = {**options, "maxZoom": options.get("maxZoom", 18)}
+            if "attribution" in opts:
+                opts["attribution"] = lang.gettext(opts["attribution"])
             if sub:
                 opts["subdomains"] = sub
             specs.append({"url": url.replace("{key}", key or ""), "options": opts})
-        out.append((label, {"tiles": specs, "gcj02": gcj}))
+        out.append((lang.gettext(label), {"tiles": specs, "gcj02": gcj}))
     if skipped:
         logger.info(
             "map: Tianditu basemaps left out (%s): no key in report.tianditu_key or $%s",

@@ -11,14 +11,16 @@ from typing import Any
 import folium
 import geopandas as gpd
 from branca.element import Element, Figure
+from folium.template import Template
 
 from planner import columns as C
 from planner.config import ReportSection
 from planner.datatypes import CountyData, Plan
 from planner.errors import AssetError
+from planner.i18n import Lang, translator
 from planner.report.assets import leaflet_assets, leaflet_version, planner_assets
 from planner.report.map.basemaps import GCJ_NOTICE, basemap_specs
-from planner.report.map.elements import Basemap, Call, Overlay
+from planner.report.map.elements import Basemap, Call, Controls, Overlay
 from planner.report.map.encode import html_text, script_safe
 from planner.report.map.layers import (
     county_layer,
@@ -27,6 +29,7 @@ from planner.report.map.layers import (
     service_area_layer,
     township_layer,
 )
+from planner.report.map.roads import road_layer
 from planner.report.map.sites import candidate_layer, existing_layer, repair_layer, station_layer
 
 logger = logging.getLogger(__name__)
@@ -36,12 +39,33 @@ _LEAFLET_NOTICE = (
     "BSD 2-Clause licence, see https://github.com/Leaflet/Leaflet/blob/main/LICENSE"
 )
 
+#: Below this width (px) the layer control and the legend start collapsed.
+SMALL_SCREEN_PX = 800
+
+# branca's page, with the language of its text
+_PAGE = (
+    "<!DOCTYPE html>\n"
+    '<html lang="{lang}">\n'
+    "<head>\n"
+    "{% if this.title %}<title>{{this.title}}</title>{% endif %}"
+    "    {{this.header.render(**kwargs)}}\n"
+    "</head>\n"
+    "<body>\n"
+    "    {{this.html.render(**kwargs)}}\n"
+    "</body>\n"
+    "<script>\n"
+    "    {{this.script.render(**kwargs)}}\n"
+    "</script>\n"
+    "</html>\n"
+)
+_HTML_LANG = {"zh": "zh-CN", "en": "en"}
+
 _EXTERNAL = re.compile(
     r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE
 )
 
 
-def build_map(
+def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
     county: CountyData,
     townships_out: gpd.GeoDataFrame,
     demand_out: gpd.GeoDataFrame,
@@ -51,6 +75,8 @@ def build_map(
     service_areas: gpd.GeoDataFrame | None = None,
     response_min: float | None = None,
     settings: ReportSection | None = None,
+    lang: Lang | None = None,
+    roads: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """A self-contained Folium map of the plan with one toggleable layer per theme.
 
@@ -68,11 +94,17 @@ def build_map(
         The plan.
     service_areas
         Road-network service areas of the repair points (``repair_id`` and polygons, see
-        :func:`planner.isochrones.service_areas`); None leaves the layer out.
+        :func:`planner.isochrones.service_areas`); None leaves the layer out. Off when
+        the page opens.
     response_min
         The repair response time, for the service-area layer's name.
     settings
         Basemaps, Tianditu key and simplification (the config's ``report`` section).
+    lang
+        Language of every text on the map (None: English); the page's ``lang``.
+    roads
+        Roads to draw (LineStrings in EPSG:4326, optional ``highway`` class: see
+        :func:`~planner.report.map.roads.road_lines`); None leaves the layer out.
 
     Returns
     -------
@@ -87,33 +119,59 @@ def build_map(
     """
     t0 = time.perf_counter()
     settings = settings or ReportSection()
+    lang = lang or translator("en")
     assets = {"leaflet": leaflet_assets(), "planner": planner_assets()}
     m, bounds = _blank_map(county)
-    _inline_assets(m, assets, title=f"{county.name}: charging and repair plan")
+    title = lang("{county} · charging and repair plan", county=county.name)
+    _inline_assets(m, assets, title=title, language=lang.code)
     m.add_child(
-        Call("init", {"title": f"{county.name} · charging and repair plan", "notice": GCJ_NOTICE})
+        Call(
+            "init",
+            {
+                "title": title,
+                "notice": lang(GCJ_NOTICE),
+                "texts": _texts(lang),
+                "small": SMALL_SCREEN_PX,
+            },
+        )
     )
-    for i, (label, spec) in enumerate(basemap_specs(settings)):
+    for i, (label, spec) in enumerate(basemap_specs(settings, lang=lang)):
         m.add_child(Basemap(label, spec, show=i == 0))
     legend: list[dict[str, Any]] = []
-    overlays = _overlays(
+    layers = {"service_areas": service_areas, "roads": roads}
+    for overlay in _overlays(
         county,
         townships_out,
         demand_out,
         candidates,
         plan,
-        service_areas=service_areas,
+        layers=layers,
         response_min=response_min,
         simplify_m=settings.map_simplify_m,
         legend=legend,
-    )
-    for overlay in overlays:
+        lang=lang,
+    ):
         m.add_child(overlay)
     m.add_child(Call("legend", legend))
-    folium.LayerControl(collapsed=False).add_to(m)
+    control = folium.LayerControl(collapsed=False)
+    control.add_to(m)
+    m.add_child(Controls(control, {}))
     m.fit_bounds(bounds)
     logger.info("map: layers built in %.1f s", time.perf_counter() - t0)
     return m
+
+
+def _texts(lang: Lang) -> dict[str, str]:
+    """The texts of the page's own controls, in ``lang``."""
+    return {
+        "legend": lang("Legend"),
+        "layers": lang("Layers"),
+        "close": lang("Close"),
+        "search": lang("Search stations, repair points, townships"),
+        "none": lang("No matches"),
+        "zoomIn": lang("Zoom in"),
+        "zoomOut": lang("Zoom out"),
+    }
 
 
 def _blank_map(county: CountyData) -> tuple[folium.Map, list[list[float]]]:
@@ -123,14 +181,17 @@ def _blank_map(county: CountyData) -> tuple[folium.Map, list[list[float]]]:
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=10,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # map.js adds a metric-only one
         prefer_canvas=True,
+        zoom_snap=0.25,  # the county fills the screen better than at whole zooms
     )
     return m, [[miny, minx], [maxy, maxx]]
 
 
-def _inline_assets(m: folium.Map, assets: dict[str, tuple[str, str]], *, title: str) -> None:
-    """Title the page and inline the stylesheets and scripts (Leaflet's, the planner's)."""
+def _inline_assets(
+    m: folium.Map, assets: dict[str, tuple[str, str]], *, title: str, language: str
+) -> None:
+    """Title the page, set its language and inline the stylesheets and scripts."""
     (leaflet_css, leaflet_js), (own_css, own_js) = assets["leaflet"], assets["planner"]
     # no CDN: Folium's default links go, Leaflet and the planner's script come inline
     m.default_js = []
@@ -138,6 +199,7 @@ def _inline_assets(m: folium.Map, assets: dict[str, tuple[str, str]], *, title: 
     fig = m.get_root()
     assert isinstance(fig, Figure)  # folium puts every Map in a branca Figure
     fig.title = html_text(title)
+    fig._template = Template(_PAGE.replace("{lang}", _HTML_LANG.get(language, language)))
     for name, code in (
         ("leaflet_css", f"<style>{leaflet_css}</style>"),
         ("planner_css", f"<style>{own_css}</style>"),
@@ -155,27 +217,41 @@ def _overlays(  # noqa: PLR0913 - the layers' data, then keyword-only display op
     candidates: gpd.GeoDataFrame,
     plan: Plan,
     *,
-    service_areas: gpd.GeoDataFrame | None,
+    layers: dict[str, gpd.GeoDataFrame | None],
     response_min: float | None,
     simplify_m: float,
     legend: list[dict[str, Any]],
+    lang: Lang,
 ) -> list[Overlay]:
-    """The overlays in drawing order; their legend entries are appended to ``legend``."""
+    """The overlays in drawing order; their legend entries are appended to ``legend``.
+
+    ``layers`` holds the optional ones: ``service_areas`` and ``roads``.
+    """
     names = dict(zip(townships_out[C.TOWNSHIP_ID], townships_out[C.TOWNSHIP_NAME], strict=True))
     # polygons first, then lines, then points: each is drawn above the one before
-    overlays = [township_layer(townships_out, simplify_m, legend)]
-    if service_areas is not None:
+    overlays = [township_layer(townships_out, simplify_m, legend, lang=lang)]
+    roads, areas = layers.get("roads"), layers.get("service_areas")
+    if roads is not None:
+        overlays.append(road_layer(roads, county, simplify_m, legend, lang=lang))
+    if areas is not None:
         overlays.append(
-            service_area_layer(service_areas, plan.repair_points, response_min, simplify_m)
+            service_area_layer(
+                areas,
+                plan.repair_points,
+                response_min,
+                simplify_m,
+                lang=lang,
+                legend=legend,
+            )
         )
     overlays += [
-        county_layer(county, simplify_m),
-        grid_layer(county, simplify_m, legend),
-        *demand_layers(demand_out, names, legend),
-        candidate_layer(candidates, names, legend),
-        existing_layer(county.chargers),
-        station_layer(plan.stations, names, legend),
-        repair_layer(plan.repair_points, names, legend),
+        county_layer(county, simplify_m, lang=lang),
+        grid_layer(county, simplify_m, legend, lang=lang),
+        *demand_layers(demand_out, names, legend, lang=lang),
+        candidate_layer(candidates, names, legend, lang=lang),
+        existing_layer(county.chargers, legend, lang=lang),
+        station_layer(plan.stations, names, legend, lang=lang),
+        repair_layer(plan.repair_points, names, legend, lang=lang),
     ]
     return overlays
 

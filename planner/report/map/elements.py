@@ -96,3 +96,33 @@ class Call(MacroElement):
         self._name = "PlannerCall"
         self.method = method
         self.args_json = js_json(args)
+
+
+class Controls(MacroElement):
+    """``plannerMap.controls(map, layerControl, <args>)``: the page's own controls.
+
+    Added after the layer control (whose name it is given): makes that collapsible,
+    and adds the scale bar and the search box (see map.js).
+
+    Parameters
+    ----------
+    layer_control
+        The map's layer control.
+    args
+        Options and texts, passed as JSON.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        plannerMap.controls({{ this._parent.get_name() }}, {{ this.control_name }},
+            {{ this.args_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer_control: MacroElement, args: object) -> None:
+        super().__init__()
+        self._name = "PlannerControls"
+        self.control_name = layer_control.get_name()
+        self.args_json = js_json(args)

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from planner.i18n import Lang, translator
+
 # -- escaping ----------------------------------------------------------------------------
 
 
@@ -90,9 +92,35 @@ def number_text(x: float | None, digits: int = 0) -> str:
     return f"{float(x):,.{digits}f}"
 
 
-def connection_text(cost: float | None) -> str:
+def money_text(x: float | None, *, lang: Lang | None = None) -> str:
+    """An amount of yuan, rounded, with its unit: ``1,010,000 CNY`` or ``101.0 万元``.
+
+    Parameters
+    ----------
+    x
+        Yuan; missing as ''.
+    lang
+        The language (None: English).
+    """
+    if x is None or pd.isna(x):
+        return ""
+    lang = lang or translator("en")
+    if lang.code == "zh":
+        return lang("{amount} 10k CNY", amount=number_text(float(x) / 1e4, 1))
+    return lang("{amount} CNY", amount=number_text(round(float(x), -3)))
+
+
+def connection_text(cost: float | None, *, lang: Lang | None = None) -> str:
     """A connection cost for a popup: empty in the data means it is not included."""
-    return "not included" if cost is None or pd.isna(cost) else number_text(cost)
+    if cost is None or pd.isna(cost):
+        return (lang or translator("en"))("not included")
+    return money_text(cost, lang=lang)
+
+
+def unit_text(x: float | None, unit: str, digits: int = 0, *, lang: Lang | None = None) -> str:
+    """A number with thousands separators and its unit in ``lang`` (``180 kW``, ``180 千瓦``)."""
+    text = number_text(x, digits)
+    return f"{text} {(lang or translator('en')).unit(unit)}" if text else ""
 
 
 # -- geometry ----------------------------------------------------------------------------

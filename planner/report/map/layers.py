@@ -1,20 +1,23 @@
 """Overlays of map.html for the county: townships, service areas, boundary, grid, demand.
 
 Each builder returns an :class:`~planner.report.map.elements.Overlay` and appends its
-legend entry (if any) to ``legend``. The sites (candidates, chargers, stations, repair
-points) are in :mod:`planner.report.map.sites`.
+legend entry (if any) to ``legend``; every text is in the language ``lang`` (None:
+English). The sites (candidates, chargers, stations, repair points) are in
+:mod:`planner.report.map.sites`, the roads in :mod:`planner.report.map.roads`.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
+import numpy as np
 
 from planner import columns as C
 from planner.candidates import is_medium_voltage
 from planner.datatypes import CountyData
+from planner.i18n import N_, Lang, translator
 from planner.report.map import style
 from planner.report.map.elements import Overlay
 from planner.report.map.encode import (
@@ -23,29 +26,118 @@ from planner.report.map.encode import (
     number_text,
     points,
     simplified,
+    unit_text,
 )
+
+#: Row label of a popup's coordinates (map.js fills in the value).
+COORDINATES = N_("Coordinates (lon, lat)")
+
+#: OSM ``power`` values of lines, as shown in tooltips.
+POWER_KINDS = {
+    "line": N_("power line"),
+    "minor_line": N_("minor power line"),
+    "cable": N_("power cable"),
+    "minor_cable": N_("minor power cable"),
+}
+
+# metres per pixel at zoom 0 on the equator (Web Mercator, 256 px tiles)
+_M_PER_PX_Z0 = 156_543.034
+
+
+def label_zoom(townships: gpd.GeoDataFrame, *, spacing_px: float = 90.0) -> int:
+    """The lowest zoom at which township names have room: their typical spacing in pixels.
+
+    Parameters
+    ----------
+    townships
+        Township polygons (any CRS).
+    spacing_px
+        On-screen distance wanted between neighbouring names.
+
+    Returns
+    -------
+    int
+        A Leaflet zoom between 8 and 14.
+    """
+    projected = townships.crs is not None and townships.crs.is_projected
+    t = townships if projected else townships.to_crs(townships.estimate_utm_crs())
+    spacing_m = math.sqrt(float(t.area.sum()) / max(len(t), 1))
+    lat = float(t.to_crs(4326).union_all().centroid.y)
+    metres_per_px_wanted = spacing_m / spacing_px
+    zoom = math.log2(_M_PER_PX_Z0 * math.cos(math.radians(lat)) / max(metres_per_px_wanted, 1e-6))
+    return int(min(max(math.ceil(zoom), 8), 14))
+
+
+def _label_points(townships: gpd.GeoDataFrame) -> list[list[float]]:
+    """Where each township's name goes, as ``[lon, lat]``: its centroid, or a point inside
+    it where the centroid is not."""
+    centroid = townships.centroid
+    inside = centroid.within(townships.geometry)
+    at = gpd.GeoSeries(centroid.where(inside, townships.representative_point())).to_crs(4326)
+    return [[round(float(x), 6), round(float(y), 6)] for x, y in zip(at.x, at.y, strict=True)]
 
 
 def township_layer(
-    townships_out: gpd.GeoDataFrame, simplify_m: float, legend: list[dict[str, Any]]
+    townships_out: gpd.GeoDataFrame,
+    simplify_m: float,
+    legend: list[dict[str, Any]],
+    *,
+    lang: Lang | None = None,
 ) -> Overlay:
-    """Townships shaded by the share of sessions covered (grey: no demand)."""
+    """Townships shaded by the share of sessions covered (grey: no demand), with names."""
+    lang = lang or translator("en")
     t = simplified(townships_out, simplify_m)
-    props = []
-    for _, r in t.iterrows():
-        share = float(r[C.COVERED_SHARE])
-        label = f"{display_text(r[C.TOWNSHIP_NAME])} ({display_text(r[C.TOWNSHIP_ID])}): "
+    anchors = _label_points(townships_out)
+    props: list[dict[str, Any]] = []
+    for (_, r), xy in zip(t.iterrows(), anchors, strict=True):
+        name = display_text(r[C.TOWNSHIP_NAME]) or display_text(r[C.TOWNSHIP_ID])
+        share, n = float(r[C.COVERED_SHARE]), int(r[C.STATIONS])
         if not r[C.SESSIONS_DAY] > 0:  # nothing to cover: not "0% covered"
-            label += f"no demand (population {number_text(r[C.POPULATION])}), "
+            population = unit_text(r[C.POPULATION], "people", lang=lang)
+            text = lang(
+                "{name}: no demand (population {population}), {n} stations",
+                name=name,
+                population=population,
+                n=n,
+            )
             colour = style.NO_DEMAND_COLOUR
         else:
-            label += f"{share:.0%} of sessions covered, "
+            pct = f"{share:.0%}"
+            text = lang(
+                "{name}: {share} of sessions covered, {n} stations", name=name, share=pct, n=n
+            )
             colour = style.share_colour(share)
-        props.append({"t": f"{label}{int(r[C.STATIONS])} stations", "s": {"fillColor": colour}})
-    legend.append(style.township_legend())
+        values = [
+            display_text(r[C.TOWNSHIP_ID]),
+            unit_text(r[C.POPULATION], "people", lang=lang),
+            number_text(r[C.SESSIONS_DAY], 1),
+            f"{share:.0%}",
+            str(n),
+        ]
+        popup = {"title": name, "id": display_text(r[C.TOWNSHIP_ID]), "v": values, "xy": xy}
+        props.append({"t": text, "p": popup, "s": {"fillColor": colour}})
+    legend.append(style.township_legend(lang))
     return Overlay(
-        "Townships (shaded by coverage share)",
-        {"key": "townships", "style": style.TOWNSHIPS, "data": collection(t, props, digits=5)},
+        lang("Townships (shaded by coverage share)"),
+        {
+            "key": "townships",
+            "style": style.TOWNSHIPS,
+            "data": collection(t, props, digits=5),
+            "rows": [
+                lang.label(C.TOWNSHIP_ID),
+                lang.label(C.POPULATION),
+                lang.label(C.SESSIONS_DAY),
+                lang("Share of sessions covered"),
+                lang.label(C.STATIONS),
+            ],
+            "kind": lang("township"),
+            "coords": lang(COORDINATES),
+            "search": lang("township"),
+            "labels": {
+                "minZoom": label_zoom(townships_out),
+                "points": [[*xy, p["p"]["title"]] for xy, p in zip(anchors, props, strict=True)],
+            },
+        },
     )
 
 
@@ -54,33 +146,47 @@ def service_area_layer(
     repair_points: gpd.GeoDataFrame,
     response_min: float | None,
     simplify_m: float,
+    *,
+    lang: Lang | None = None,
+    legend: list[dict[str, Any]] | None = None,
 ) -> Overlay:
-    """The areas each repair point reaches by road within the response time."""
+    """The areas each repair point reaches by road within the response time (off at first)."""
+    lang = lang or translator("en")
     sa = simplified(service_areas, simplify_m)
     rp_names = dict(zip(repair_points[C.REPAIR_ID], repair_points[C.NAME], strict=True))
-    minutes = f"{response_min:g} min" if response_min is not None else "response time"
+    minutes = lang("response time")
+    if response_min is not None:
+        n = f"{response_min:g}"
+        minutes = lang("{n} min", n=n)
     props = [
         {
-            "t": f"reached by road within {minutes} from repair point "
-            f"{display_text(rp_names.get(rid)) or rid}"
+            "t": lang(
+                "reached by road within {minutes} from repair point {name}",
+                minutes=minutes,
+                name=display_text(rp_names.get(rid)) or rid,
+            )
         }
         for rid in sa[C.REPAIR_ID]
     ]
+    if legend is not None:
+        legend.append(style.service_area_legend(lang))
     return Overlay(
-        f"Repair service areas ({minutes} by road)",
+        lang("Repair service areas ({minutes} by road)", minutes=minutes),
         {
             "key": "service_areas",
             "style": style.SERVICE_AREAS,
             # 4 decimals (~10 m): finer than the strips' simplification
             "data": collection(sa, props, digits=4),
         },
+        show=False,
     )
 
 
-def county_layer(county: CountyData, simplify_m: float) -> Overlay:
+def county_layer(county: CountyData, simplify_m: float, *, lang: Lang | None = None) -> Overlay:
     """The county boundary."""
+    lang = lang or translator("en")
     return Overlay(
-        "County boundary",
+        lang("County boundary"),
         {
             "key": "county",
             "style": style.COUNTY,
@@ -91,73 +197,106 @@ def county_layer(county: CountyData, simplify_m: float) -> Overlay:
     )
 
 
-def grid_layer(county: CountyData, simplify_m: float, legend: list[dict[str, Any]]) -> Overlay:
+def _line_text(power: object, kv: float | None, medium: bool, lang: Lang) -> str:
+    """Tooltip of a power line: its kind, voltage and whether a site can connect to it."""
+    kind = display_text(power)
+    kind = lang.gettext(POWER_KINDS[kind]) if kind in POWER_KINDS else kind
+    volts = unit_text(kv, "kV", lang=lang) or lang("voltage not tagged")
+    if medium:
+        use = lang("10 kV line: a site can connect")
+    else:
+        use = lang("high voltage: no site connection")
+    return lang("{kind}, {voltage} ({use})", kind=kind, voltage=volts, use=use)
+
+
+def grid_layer(
+    county: CountyData,
+    simplify_m: float,
+    legend: list[dict[str, Any]],
+    *,
+    lang: Lang | None = None,
+) -> Overlay:
     """Power lines (10 kV ones, where a site can connect, apart) and substations."""
+    lang = lang or translator("en")
     lines = county.power_lines.explode(index_parts=False)
     lines = simplified(lines[lines.geom_type == "LineString"], simplify_m)
-    props = []
-    medium = is_medium_voltage(lines["power"], lines[C.VOLTAGE_KV])  # as the model does
-    for mv, (_, r) in zip(medium, lines.iterrows(), strict=True):
-        kv = r[C.VOLTAGE_KV]
-        tag = f"{number_text(kv)} kV" if pd.notna(kv) else "voltage not tagged"
-        kind = "10 kV line: a site can connect" if mv else "high voltage: no site connection"
-        props.append(
-            {"t": f"{display_text(r.get('power'))}, {tag} ({kind})", "s": style.line_style(mv)}
-        )
+    medium = np.asarray(is_medium_voltage(lines["power"], lines[C.VOLTAGE_KV]))  # as the model
+    props = [
+        {
+            "t": _line_text(r.get("power"), r[C.VOLTAGE_KV], bool(mv), lang),
+            "s": style.line_style(bool(mv)),
+        }
+        for mv, (_, r) in zip(medium, lines.iterrows(), strict=True)
+    ]
     grid = collection(lines, props, digits=5)
     props = [
         {
-            "t": f"substation {display_text(r[C.NAME]) or display_text(r.get(C.SUBSTATION_ID))}: "
-            f"{number_text(r[C.VOLTAGE_KV])} kV, headroom {number_text(r[C.HEADROOM_KW])} kW",
+            "t": lang(
+                "substation {name}: {voltage}, headroom {headroom}",
+                name=display_text(r[C.NAME]) or display_text(r.get(C.SUBSTATION_ID)),
+                voltage=unit_text(r[C.VOLTAGE_KV], "kV", lang=lang),
+                headroom=unit_text(r[C.HEADROOM_KW], "kW", lang=lang),
+            ),
             "s": style.SUBSTATION,
         }
         for _, r in county.substations.iterrows()
     ]
     grid["features"] += collection(county.substations, props)["features"]
-    legend.append(style.grid_legend())
+    legend.append(style.grid_legend(lang))
     return Overlay(
-        "Grid (substations, 10 kV lines)",
+        lang("Grid (substations, 10 kV lines)"),
         {"key": "grid", "style": style.GRID, "data": grid},
         show=False,
     )
 
 
 def demand_layers(
-    d: gpd.GeoDataFrame, names: dict[str, str], legend: list[dict[str, Any]]
+    d: gpd.GeoDataFrame,
+    names: dict[str, str],
+    legend: list[dict[str, Any]],
+    *,
+    lang: Lang | None = None,
 ) -> list[Overlay]:
     """Demand sized by sessions and coloured by coverage, and the uncovered part ringed."""
+    lang = lang or translator("en")
     props = []
     for _, r in d.iterrows():
-        share = float(r[C.COVERED_SHARE])
-        township = display_text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID]))
+        pct = f"{float(r[C.COVERED_SHARE]):.0%}"
         props.append(
             {
-                "t": f"{number_text(r[C.POPULATION])} people, "
-                f"{number_text(r[C.SESSIONS_DAY], 1)} sessions/day, "
-                f"{share:.0%} covered ({township})",
+                "t": lang(
+                    "{people} people, {sessions} sessions/day, {share} covered ({township})",
+                    people=number_text(r[C.POPULATION]),
+                    sessions=number_text(r[C.SESSIONS_DAY], 1),
+                    share=pct,
+                    township=display_text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID])),
+                ),
                 "s": {
                     "radius": style.demand_radius(r[C.SESSIONS_DAY]),
-                    "fillColor": style.demand_colour(share),
+                    "fillColor": style.demand_colour(float(r[C.COVERED_SHARE])),
                 },
             }
         )
     demand = Overlay(
-        "Demand (sized by sessions/day)",
+        lang("Demand (sized by sessions/day)"),
         {"key": "demand", "style": style.DEMAND, "points": points(d, props)},
     )
     gap = d[d[C.COVERED_SHARE] < 0.999]
     missed = (1 - gap[C.COVERED_SHARE].clip(0, 1)) * gap[C.SESSIONS_DAY].clip(lower=0)
     props = [
         {
-            "t": f"not covered: {number_text(x, 1)} sessions/day beyond the drive-time cutoff "
-            f"({display_text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID]))})",
+            "t": lang(
+                "not covered: {sessions} sessions/day beyond the drive-time cutoff ({township})",
+                sessions=number_text(x, 1),
+                township=display_text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID])),
+            ),
             "s": {"radius": style.uncovered_radius(x)},
         }
         for x, (_, r) in zip(missed, gap.iterrows(), strict=True)
     ]
     uncovered = Overlay(
-        "Uncovered demand (highlighted)",
+        lang("Uncovered demand (highlighted)"),
         {"key": "uncovered", "style": style.UNCOVERED, "points": points(gap, props)},
     )
-    legend.append(style.demand_legend())
+    legend += [style.demand_legend(lang), style.uncovered_legend(lang)]
     return [demand, uncovered]

@@ -12,7 +12,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from planner.vocab import CLASS_COLOURS, CLASS_LABELS
+from planner.i18n import Lang
+from planner.vocab import CLASS_COLOURS
 
 #: Fill of townships without demand (population 0): grey, not the red of "0% covered".
 NO_DEMAND_COLOUR = "#b2b2b2"
@@ -58,6 +59,25 @@ EXISTING_CHARGERS = {
 }
 STATIONS = {"color": _STATION_EDGE, "weight": 2, "fillColor": _STATION_FILL, "fillOpacity": 0.9}
 REPAIR_POINTS = {"radius": 9, "color": _REPAIR_EDGE, "fillColor": _REPAIR_FILL}
+ROADS = {"interactive": False, "color": "#8a8a8a", "opacity": 0.9, "fill": False}
+
+#: Road classes by rank (0: most important); other classes rank last.
+ROAD_RANKS: dict[str, int] = {
+    **dict.fromkeys(("motorway", "trunk"), 0),
+    **dict.fromkeys(("primary", "secondary"), 1),
+    "tertiary": 2,
+    **dict.fromkeys(("unclassified", "residential", "living_street", "road"), 3),
+}
+#: Rank of road classes not in :data:`ROAD_RANKS` (service roads, tracks).
+OTHER_ROAD_RANK = 4
+#: Line style per road rank: major roads darker and thicker.
+ROAD_STYLES: tuple[dict[str, Any], ...] = (
+    {"color": "#4d4d4d", "weight": 3.5},
+    {"color": "#5e5e5e", "weight": 2.6},
+    {"color": "#767676", "weight": 1.7},
+    {"color": "#939393", "weight": 1.0},
+    {"color": "#a8a8a8", "weight": 0.8, "dashArray": "3 2"},
+)
 
 # -- colours and sizes of features ---------------------------------------------------------
 
@@ -110,65 +130,92 @@ def class_colour(policy_class: object) -> str:
 
 
 # -- legend entries ------------------------------------------------------------------------
+# Each entry names the overlay it explains (``key``): map.js shows it while that is on. A
+# section of one item with no label shows that item's symbol before its title.
 
 
 def _item(label: str, shape: str, **symbol: Any) -> dict[str, Any]:
     return {"label": label, "symbol": {"shape": shape, **symbol}}
 
 
-def township_legend() -> dict[str, Any]:
+def township_legend(lang: Lang) -> dict[str, Any]:
     """Legend of the townships: coverage shares, and no demand."""
     items = [_item(f"{p:.0%}", "box", fill=share_colour(p)) for p in (0.0, 0.5, 1.0)]
-    items.append(_item("no demand", "box", fill=NO_DEMAND_COLOUR))
-    return {"title": "Townships: sessions covered", "items": items}
+    items.append(_item(lang("no demand"), "box", fill=NO_DEMAND_COLOUR))
+    return {"key": "townships", "title": lang("Townships: sessions covered"), "items": items}
 
 
-def grid_legend() -> dict[str, Any]:
+def road_legend(lang: Lang) -> dict[str, Any]:
+    """Legend of the roads: major and other roads."""
+    major, minor = ROAD_STYLES[0], ROAD_STYLES[3]
+    return {
+        "key": "roads",
+        "title": lang("Roads"),
+        "items": [
+            _item(lang("major road"), "line", color=major["color"], size=major["weight"]),
+            _item(lang("other road"), "line", color=minor["color"], size=minor["weight"]),
+        ],
+    }
+
+
+def grid_legend(lang: Lang) -> dict[str, Any]:
     """Legend of the grid: substations, 10 kV lines and the others."""
     return {
-        "title": "Grid",
+        "key": "grid",
+        "title": lang("Grid"),
         "items": [
-            _item("substation", "circle", color=_SUBSTATION_EDGE, fill=_SUBSTATION_FILL),
-            _item("10 kV line", "line", color=_MEDIUM_VOLTAGE),
-            _item("higher voltage, untagged line", "line", color=_HIGH_VOLTAGE),
+            _item(lang("substation"), "circle", color=_SUBSTATION_EDGE, fill=_SUBSTATION_FILL),
+            _item(lang("10 kV line"), "line", color=_MEDIUM_VOLTAGE),
+            _item(lang("higher voltage, untagged line"), "line", color=_HIGH_VOLTAGE),
         ],
     }
 
 
-def demand_legend() -> dict[str, Any]:
-    """Legend of demand and uncovered demand."""
+def demand_legend(lang: Lang) -> dict[str, Any]:
+    """Legend of demand."""
     return {
-        "title": "Demand (size: sessions/day)",
+        "key": "demand",
+        "title": lang("Demand (size: sessions/day)"),
         "items": [
-            _item("covered", "circle", fill=demand_colour(1)),
-            _item("partly covered", "circle", fill=demand_colour(0.5)),
-            _item("not covered", "circle", fill=demand_colour(0)),
-            _item("uncovered (ring size: sessions missed)", "circle", color=_UNCOVERED),
+            _item(lang("covered"), "circle", fill=demand_colour(1)),
+            _item(lang("partly covered"), "circle", fill=demand_colour(0.5)),
+            _item(lang("not covered"), "circle", fill=demand_colour(0)),
         ],
     }
 
 
-def candidate_legend(classes: Iterable[object]) -> dict[str, Any]:
+def uncovered_legend(lang: Lang) -> dict[str, Any]:
+    """Legend of uncovered demand."""
+    return {
+        "key": "uncovered",
+        "title": lang("Uncovered demand"),
+        "items": [_item(lang("ring size: sessions missed"), "circle", color=_UNCOVERED)],
+    }
+
+
+def candidate_legend(classes: Iterable[object], lang: Lang) -> dict[str, Any]:
     """Legend of the candidates: the policy classes among ``classes``, in vocabulary order."""
     present = set(classes)
     return {
-        "title": "Candidates by policy class",
+        "key": "candidates",
+        "title": lang("Candidates by policy class"),
         "items": [
-            _item(CLASS_LABELS[k], "circle", color=colour, fill="#fff")
+            _item(lang.policy_class(k), "circle", color=colour, fill="#fff")
             for k, colour in CLASS_COLOURS.items()
             if k in present
         ],
     }
 
 
-def station_legend(chargers: Iterable[float]) -> dict[str, Any]:
+def station_legend(chargers: Iterable[float], lang: Lang) -> dict[str, Any]:
     """Legend of the stations: the smallest and largest of ``chargers`` (chargers each)."""
     sizes = sorted({int(x) for x in chargers}) or [0]
     return {
-        "title": "Charging stations (size: chargers)",
+        "key": "stations",
+        "title": lang("Charging stations (size: chargers)"),
         "items": [
             _item(
-                f"{n} chargers",
+                lang("{n} chargers", n=n),
                 "circle",
                 color=_STATION_EDGE,
                 fill=_STATION_FILL,
@@ -179,15 +226,28 @@ def station_legend(chargers: Iterable[float]) -> dict[str, Any]:
     }
 
 
-def repair_legend() -> dict[str, Any]:
-    """Legend of repair points, their service areas and existing chargers."""
+def repair_legend(lang: Lang) -> dict[str, Any]:
+    """Legend of repair points."""
     return {
-        "title": "Repair",
-        "items": [
-            _item("repair point", "diamond", color=_REPAIR_EDGE, fill=_REPAIR_FILL),
-            _item(
-                "service area (by road)", "box", color=_SERVICE_AREA, fill="rgba(142,68,173,0.15)"
-            ),
-            _item("existing charger", "circle", color=_EXISTING_EDGE, fill=_EXISTING_FILL),
-        ],
+        "key": "repair_points",
+        "title": lang("Repair points"),
+        "items": [_item("", "diamond", color=_REPAIR_EDGE, fill=_REPAIR_FILL)],
+    }
+
+
+def service_area_legend(lang: Lang) -> dict[str, Any]:
+    """Legend of the repair points' service areas."""
+    return {
+        "key": "service_areas",
+        "title": lang("Repair service areas"),
+        "items": [_item("", "box", color=_SERVICE_AREA, fill="rgba(142,68,173,0.15)")],
+    }
+
+
+def existing_legend(lang: Lang) -> dict[str, Any]:
+    """Legend of existing chargers."""
+    return {
+        "key": "existing_chargers",
+        "title": lang("Existing chargers"),
+        "items": [_item("", "circle", color=_EXISTING_EDGE, fill=_EXISTING_FILL)],
     }
