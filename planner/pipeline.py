@@ -32,6 +32,7 @@ from planner.report import (
     demand_outcome,
     export_crss,
     plan_warnings,
+    road_lines,
     run_dictionary,
     township_outcome,
     write_document,
@@ -362,6 +363,8 @@ def _write_layers_and_map(
         service_areas=layers["service_areas"],
         response_min=config.repair.response_min,
         settings=config.report,
+        lang=run_language(config.report.language, county.county),
+        roads=road_lines(county.roads),
     )
     write_map(m, tmp / "map.html")
     return [*files, "map.html"]

@@ -172,18 +172,20 @@ def test_manifest(outputs, demo_dir):
 def test_map_has_the_plan(outputs):
     out, s, lay = outputs
     html = (out / "map.html").read_text(encoding="utf-8")
-    assert html.count("station: ") == s["stations"]
-    assert html.count("repair point: ") == s["repair_points"]
+    assert '<html lang="zh-CN">' in html  # the demo county lies in China
+    assert html.count("充电站：") == s["stations"]
+    assert html.count("维修点：") == s["repair_points"]
     for layer in (
-        "Townships (shaded by coverage share)",
-        "Charging stations (planned, sized by chargers)",
-        "Repair points",
-        "Repair service areas (30 min by road)",
-        "Existing chargers",
-        "Demand (sized by sessions/day)",
-        "Uncovered demand (highlighted)",
+        "乡镇（按覆盖比例着色）",
+        "规划充电站（大小表示充电桩数）",
+        "维修点",
+        "维修服务范围（道路30分钟可达）",
+        "现有充电桩",
+        "充电需求（大小表示日充电次数）",
+        "未覆盖需求（突出显示）",
+        "道路",
     ):
-        assert layer in html
+        assert json.dumps(layer) in html  # the layer control's names are JSON-escaped
     first = lay["stations"]["name"].iloc[0]
     assert first in html
 

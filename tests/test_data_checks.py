@@ -192,8 +192,8 @@ def test_township_without_demand_in_summary_report_and_maps(empty_township_run):
     md = (out / "report.md").read_text(encoding="utf-8")
     assert sentence.replace("(", "\\(").replace(")", "\\)") in md  # Markdown-escaped
     text = (out / "map.html").read_text(encoding="utf-8")
-    assert f"{name} ({code}): no demand (population 0)" in text
-    assert f"{name} ({code}): 0% of sessions covered" not in text
+    assert f"{name}: no demand (population 0 people)" in text
+    assert f"{name}: 0% of sessions covered" not in text
 
 
 @pytest.mark.slow
