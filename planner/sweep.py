@@ -86,12 +86,12 @@ def _changes_inputs(name: str) -> bool:
     )
 
 
-def _label(fields: list[str], values: tuple[Any, ...]) -> str:
+def _label(fields: list[str], values: tuple[Any, ...], *, sep: str = "-", join: str = "_") -> str:
     parts = []
     for f, v in zip(fields, values, strict=True):
         text = f"{v:g}" if isinstance(v, float) else str(v)
-        parts.append(f"{f.rsplit('.', 1)[-1]}-{text}")
-    return "_".join(parts).replace("/", "-")
+        parts.append(f"{f.rsplit('.', 1)[-1]}{sep}{text}")
+    return join.join(parts).replace("/", "-")
 
 
 def sweep(
@@ -196,7 +196,7 @@ def _run_scenarios(
     prepared: tuple[str, ModelInputs] | None = None
     for i, (values, config) in enumerate(scenarios, 1):
         label = _label(fields, values)
-        step = Step("scenario", i, len(scenarios), label)
+        step = Step("scenario", i, len(scenarios), _label(fields, values, sep="=", join=" "))
         row: dict[str, Any] = dict(zip(fields, values, strict=True))
         row["scenario"] = label
         key = _input_key(config)

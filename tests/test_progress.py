@@ -202,12 +202,12 @@ def test_live_line_shows_the_stage_the_pass_and_its_figures():
     assert status.shown[-1] == (
         "[5/6] optimize · pass 2/3 capex · 12.3 s · incumbent 1,234 · bound 1,250 · gap 1.30%"
     )
-    live.step(StepEvent("scenario", 3, 8, "budget-2e+06"))
+    live.step(StepEvent("scenario", 3, 8, "budget=2e+06"))
     live.stage("ingest")
-    assert status.shown[-1] == "scenario 3/8 budget-2e+06 · [1/6] ingest ..."
-    live.step(StepEvent("scenario", 3, 8, "budget-2e+06", seconds=4.56, status="optimal"))
+    assert status.shown[-1] == "scenario 3/8 budget=2e+06 · [1/6] ingest ..."
+    live.step(StepEvent("scenario", 3, 8, "budget=2e+06", seconds=4.56, status="optimal"))
     printed = status.console.file.getvalue()  # type: ignore[attr-defined]
-    assert printed == "scenario 3/8 budget-2e+06: done in 4.6 s (optimal)\n"
+    assert printed == "scenario 3/8 budget=2e+06: done in 4.6 s (optimal)\n"
 
 
 def _site_command(config: Path, out: Path) -> list[str]:
@@ -295,7 +295,7 @@ def test_sweep_and_rollout_report_each_run(small, tmp_path):
     )
     assert r.returncode == 0, r.stderr
     text = [STAMP.sub("", line) for line in r.stderr.splitlines() if STAMP.match(line)]
-    first, second = "scenario 1/2 budget-8e+06", "scenario 2/2 budget-1.1e+07"
+    first, second = "scenario 1/2 budget=8e+06", "scenario 2/2 budget=1.1e+07"
     assert text[0] == f"{first}: started"
     assert f"{first}: optimize pass 1/3 coverage: started" in text
     assert any(t.startswith(f"{first}: [4/6] network done in ") for t in text)

@@ -2,7 +2,7 @@
 
 In a terminal the line shows where the run is, e.g.
 ``[5/6] optimize · pass 2/3 capex · 12.3 s · incumbent 1,234 · bound 1,250 · gap 1.30%``
-(with ``scenario 3/8 budget-8e+06 ·`` in front in a sweep), and a sweep's or rollout's
+(with ``scenario 3/8 budget=8e+06 ·`` in front in a sweep), and a sweep's or rollout's
 finished runs stay above it. Elsewhere (a CI log, a batch file's output) each line has
 the time in front and says what ended or moved on: a stage done, a solver pass started,
 every :data:`PLAIN_EVERY_S` while it runs, and its end, a run of a sweep started and
@@ -49,7 +49,7 @@ def _step_name(event: StepEvent) -> str:
 
 
 def _step_end(event: StepEvent) -> str:
-    """``scenario 3/8 budget-8e+06: done in 12.3 s (optimal)``, or ``failed after``."""
+    """``scenario 3/8 budget=8e+06: done in 12.3 s (optimal)``, or ``failed after``."""
     seconds = event.seconds or 0.0
     if event.status == "failed":
         return f"{_step_name(event)}: failed after {seconds:.1f} s"
