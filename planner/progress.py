@@ -104,12 +104,17 @@ def label_for(model: str) -> str:
     return " · ".join(_labels.get()) or model
 
 
-@contextmanager
-def stage_reported(name: str) -> Iterator[None]:
-    """A ``stage`` factory for :func:`planner.pipeline.prepare`: reports each stage."""
+def report_stage(name: str) -> None:
+    """Report that the pipeline stage ``name`` starts (an ``on_stage`` for the pipeline)."""
     progress = current()
     if progress is not None:
         progress.stage(name)
+
+
+@contextmanager
+def stage_reported(name: str) -> Iterator[None]:
+    """A ``stage`` factory for :func:`planner.pipeline.prepare`: reports each stage."""
+    report_stage(name)
     yield
 
 
