@@ -29,6 +29,7 @@ from planner.config import Config, load_config
 from planner.errors import ConfigError, Interrupted, PlannerError
 from planner.paths import out_lock
 from planner.pipeline import ModelInputs, prepare, write_run
+from planner.progress import Step, stage_reported
 from planner.runs import check_home, content_key, new_run
 
 logger = logging.getLogger(__name__)
@@ -85,12 +86,12 @@ def _changes_inputs(name: str) -> bool:
     )
 
 
-def _label(fields: list[str], values: tuple[Any, ...]) -> str:
+def _label(fields: list[str], values: tuple[Any, ...], *, sep: str = "-", join: str = "_") -> str:
     parts = []
     for f, v in zip(fields, values, strict=True):
         text = f"{v:g}" if isinstance(v, float) else str(v)
-        parts.append(f"{f.rsplit('.', 1)[-1]}-{text}")
-    return "_".join(parts).replace("/", "-")
+        parts.append(f"{f.rsplit('.', 1)[-1]}{sep}{text}")
+    return join.join(parts).replace("/", "-")
 
 
 def sweep(
@@ -193,21 +194,23 @@ def _run_scenarios(
 ) -> None:
     """Solve each scenario into ``folder/<label>``, adding one row each to ``rows``."""
     prepared: tuple[str, ModelInputs] | None = None
-    for values, config in scenarios:
+    for i, (values, config) in enumerate(scenarios, 1):
         label = _label(fields, values)
+        step = Step("scenario", i, len(scenarios), _label(fields, values, sep="=", join=" "))
         row: dict[str, Any] = dict(zip(fields, values, strict=True))
         row["scenario"] = label
         key = _input_key(config)
         reuse = prepared is not None and prepared[0] == key
         try:
             if not reuse:
-                prepared = (key, prepare(config))
+                prepared = (key, prepare(config, stage=stage_reported))
             assert prepared is not None
             res = write_run(config, folder / label, inputs=prepared[1])
         except PlannerError as err:
             row.update(_failure(err))
             rows.append(row)
             logger.warning("scenario %s: %s", label, row["error"])
+            step.done("failed")
             continue
         s = res.summary
         covered_evs = s["evs_covered"]
@@ -226,6 +229,7 @@ def _run_scenarios(
         )
         rows.append(row)
         logger.info("scenario %s: %s", label, row["status"])
+        step.done(row["status"])
 
 
 def _settle(run: Any, rows: list[dict[str, Any]], stopped: Interrupted | None) -> None:
@@ -350,7 +354,8 @@ def _run_years(
 ) -> None:
     """Solve year after year into ``folder/<year>``, adding rows per year and per station."""
     opened: dict[str, tuple[int, int]] = {}  # candidate id -> (year, chargers)
-    for y, config in plans:
+    for i, (y, config) in enumerate(plans, 1):
+        step = Step("year", i, len(plans), str(y.year))
         row: dict[str, Any] = {
             "year": y.year,
             "budget": y.budget,
@@ -358,12 +363,13 @@ def _run_years(
             "target": y.target,
         }
         try:
-            inputs = _with_opened(prepare(config), opened)
+            inputs = _with_opened(prepare(config, stage=stage_reported), opened)
             res = write_run(config, folder / str(y.year), inputs=inputs)
         except PlannerError as err:
             row.update(_failure(err))
             rows.append(row)
             logger.warning("rollout %d: %s", y.year, row["error"])
+            step.done("failed")
             break  # later years build on this one
         st = res.plan.stations
         for _, r in st.iterrows():
@@ -392,3 +398,4 @@ def _run_years(
             error="",
         )
         rows.append(row)
+        step.done(row["status"])

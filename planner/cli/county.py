@@ -42,19 +42,16 @@ def site(
     as_json: bool,
 ) -> None:
     """Run the siting job for one county."""
+    from planner.cli.display import progress_display
     from planner.config import load_config
-    from planner.pipeline import STAGES, run_county
+    from planner.pipeline import run_county
 
     config_path = _site_config(config_path, use_demo=use_demo)
     config = load_config(config_path, overrides=list(overrides))
     t0 = time.perf_counter()
-    with _err.status("starting ...") as status:
-
-        def on_stage(name: str) -> None:
-            k = STAGES.index(name) + 1
-            status.update(f"[{k}/{len(STAGES)}] {name} ...")
-
-        result = run_county(config, out_dir=out_dir, on_stage=on_stage, argv=sys.argv)
+    with progress_display(_err) as progress:
+        result = run_county(config, out_dir=out_dir, on_stage=progress.stage, argv=sys.argv)
+        progress.finish()
     if as_json:
         click.echo(json.dumps(result.summary, ensure_ascii=False, indent=2))
         return

@@ -163,9 +163,12 @@ def _run_and_show(
 ) -> None:
     """Run a sweep or rollout (``run``) of ``items``, print its rows and page, and exit by
     the multi-run rule; ``options`` are the command's ``--config``, ``--set`` and ``--out``."""
+    from planner.cli.display import progress_display
+
     config_path, overrides, out_dir = options
     out = _default_out(out_dir, config_path, overrides, kind)
-    res = run(config_path, items, out, overrides=list(overrides))
+    with progress_display(_err):
+        res = run(config_path, items, out, overrides=list(overrides))
     _print_rows(res.rows, keys)
     _out.print(f"{kind}: {res.out_dir / f'{kind}.html'}", highlight=False, markup=False)
     _exit_rows(res.rows, name_key)

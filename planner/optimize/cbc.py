@@ -13,11 +13,18 @@ import pulp
 from planner.config import SolverSection
 from planner.errors import SolverError
 from planner.optimize.watchdog import grace, run_watched
+from planner.progress import SolverWatch
 from planner.signals import CBC_TMP_PREFIX
 
 logger = logging.getLogger(__name__)
 
 _CBC_BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.MULTILINE)
+#: CBC's progress lines: nodes, incumbent and bound; a new incumbent.
+_CBC_NODES = re.compile(
+    r"^Cbc0010I After (\d+) nodes, \d+ on tree, (\S+) best solution, best possible (\S+)",
+    re.MULTILINE,
+)
+_CBC_FOUND = re.compile(r"^Cbc0012I Integer solution of (\S+)", re.MULTILINE)
 
 
 def solve_cbc(
@@ -26,6 +33,7 @@ def solve_cbc(
     *,
     warm_start: bool = False,
     watchdog_s: float | None = None,
+    watch: SolverWatch | None = None,
 ) -> tuple[str, float | None, float | None]:
     """Run PuLP's CBC binary on the model as MPS, under a watchdog.
 
@@ -44,6 +52,9 @@ def solve_cbc(
         Hand CBC the variables' values as its first incumbent (``-mips``).
     watchdog_s
         Seconds after which the watchdog interrupts CBC.
+    watch
+        Where the solve's progress goes (None: nowhere): CBC's log is read as it
+        grows (CBC writes it in blocks of a few kB, so its figures come in steps).
 
     Returns
     -------
@@ -70,7 +81,8 @@ def solve_cbc(
             backend.writesol(str(start), prob, vs, var_names, con_names)
             args += ["-mips", str(start)]
         args += _cbc_options(cfg, limit, sol)
-        interrupted = run_watched(args, log, watchdog, echo=cfg.msg)
+        on_poll = None if watch is None else _LogReader(log, watch)
+        interrupted = run_watched(args, log, watchdog, echo=cfg.msg, on_poll=on_poll)
         text = log.read_text(errors="replace") if log.exists() else ""
         if cfg.msg:
             logger.info("CBC log:\n%s", text)
@@ -142,3 +154,42 @@ def _cbc_result(
     elif objective is not None and status == "optimal":
         bound = objective
     return status, objective, bound
+
+
+class _LogReader:
+    """Reads what CBC added to its log and hands its figures to a :class:`SolverWatch`.
+
+    CBC's figures are in the minimisation it solves (``-max`` negates them), as HiGHS'.
+    """
+
+    def __init__(self, log: Path, watch: SolverWatch) -> None:
+        self.log = log
+        self.watch = watch
+        self._offset = 0
+        self._rest = ""
+        self._figures: tuple[float, float, int | None] = (float("inf"), float("-inf"), None)
+
+    def __call__(self) -> None:
+        self._read()
+        self.watch.poll()
+
+    def _read(self) -> None:
+        try:
+            with self.log.open("rb") as f:
+                f.seek(self._offset)
+                chunk = f.read()
+        except OSError:
+            return
+        if not chunk:
+            return
+        self._offset += len(chunk)
+        text = self._rest + chunk.decode(errors="replace")
+        complete, _, self._rest = text.rpartition("\n")
+        primal, dual, nodes = self._figures
+        for m in _CBC_FOUND.finditer(complete):
+            primal = min(primal, float(m.group(1)))
+        for m in _CBC_NODES.finditer(complete):
+            nodes, dual = int(m.group(1)), float(m.group(3))
+            primal = min(primal, float(m.group(2)))
+        self._figures = (primal, dual, nodes)
+        self.watch.seen(primal, dual, nodes)

@@ -25,6 +25,7 @@ from planner.optimize.inputs import existing_sites, site_cover, station_rules, v
 from planner.optimize.mclp import mclp
 from planner.optimize.rules import CoverageResult, StationRules
 from planner.optimize.two_tier import TwoTierResult, two_tier
+from planner.progress import solver_label
 
 #: One solved point: the station plan, repair points and their capex.
 Solved = tuple[CoverageResult, int, float]
@@ -130,9 +131,10 @@ def _solve_budgets(
             return res, (res, 0, 0.0)
 
     start = None
-    for budget in budgets:
+    for k, budget in enumerate(budgets):
         try:
-            start, solved = solve_at(budget, start)
+            with solver_label(f"curve {k + 1}/{len(budgets)}"):
+                start, solved = solve_at(budget, start)
         except InfeasibleError:
             yield budget, None
             continue

@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pulp
@@ -13,6 +14,7 @@ import pulp
 from planner.config import SolverSection
 from planner.errors import SolverError
 from planner.optimize.watchdog import POLL_S, STOP_WAIT_S
+from planner.progress import SolverWatch
 from planner.signals import check_stop
 
 if TYPE_CHECKING:
@@ -50,9 +52,12 @@ def silence_highs_banner() -> None:
 class _HighsWithStart(pulp.HiGHS):  # type: ignore[misc]  # PuLP is untyped: Any
     """PuLP's HiGHS interface, handing HiGHS the variables' values as a start."""
 
-    def __init__(self, *args: object, start: bool = False, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, start: bool = False, watch: SolverWatch | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._start = start
+        self._watch = watch
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
         if self._start:
@@ -60,10 +65,10 @@ class _HighsWithStart(pulp.HiGHS):  # type: ignore[misc]  # PuLP is untyped: Any
             if cols:
                 index, value = zip(*cols, strict=True)
                 lp.solverModel.setSolution(len(index), list(index), list(value))
-        run_highs(lp.solverModel)
+        run_highs(lp.solverModel, watch=self._watch)
 
 
-def run_highs(h: highspy.Highs) -> None:
+def run_highs(h: highspy.Highs, *, watch: SolverWatch | None = None) -> None:
     """``h.run()``, stopped at once by a signal (what PuLP's ``callSolver`` does, plus that).
 
     The solve runs in highspy's solver thread while this thread waits in slices of
@@ -74,17 +79,28 @@ def run_highs(h: highspy.Highs) -> None:
     callbacks only read a flag: without a signal the solve is the same as ``run()``'s,
     node for node.
 
+    With a ``watch``, the MIP interrupt callback (the one the cancel uses) also hands it
+    HiGHS' incumbent, bound and node count, and this thread sends its updates: reading
+    them changes nothing in the solve.
+
     Parameters
     ----------
     h
         The ``highspy.Highs`` holding the model.
+    watch
+        The solve's progress, or None.
     """
     h.HandleUserInterrupt = True
+    reader = None if watch is None else _reader(watch)
+    if reader is not None:  # after the cancel's: no callback starts that was not on
+        h.cbMipInterrupt.subscribe(reader)
     h.startSolve()
     logger.debug("HiGHS solve started")
     try:
         while not h.wait(POLL_S)[0]:
             check_stop()
+            if watch is not None:
+                watch.poll()
     except BaseException:
         h.cancelSolve()
         t0 = time.monotonic()
@@ -97,8 +113,22 @@ def run_highs(h: highspy.Highs) -> None:
         raise
 
 
+def _reader(watch: SolverWatch) -> Callable[[highspy.HighsCallbackEvent], None]:
+    """A callback that hands ``watch`` HiGHS' figures; it only reads them."""
+
+    def read(event: highspy.HighsCallbackEvent) -> None:
+        out = event.data_out
+        watch.seen(out.mip_primal_bound, out.mip_dual_bound, out.mip_node_count)
+
+    return read
+
+
 def solve_highs(
-    prob: pulp.LpProblem, cfg: SolverSection, *, warm_start: bool = False
+    prob: pulp.LpProblem,
+    cfg: SolverSection,
+    *,
+    warm_start: bool = False,
+    watch: SolverWatch | None = None,
 ) -> tuple[str, float | None, float | None]:
     """Solve with HiGHS through PuLP, stopped at once by a signal.
 
@@ -110,6 +140,8 @@ def solve_highs(
         Time limit, MIP gap, threads, node limit, log echo.
     warm_start
         Hand HiGHS the variables' values as a start.
+    watch
+        Where the solve's progress goes (None: nowhere).
 
     Returns
     -------
@@ -125,6 +157,7 @@ def solve_highs(
         gapRel=cfg.mip_gap,
         threads=cfg.threads,
         start=warm_start,
+        watch=watch,
         **extra,
     )
     if not backend.available():

@@ -28,6 +28,7 @@ import numpy as np
 
 from planner.datatypes import SolveInfo
 from planner.errors import InfeasibleError, SolverError
+from planner.progress import solver_label
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +107,10 @@ def solve_lexicographic(
     result = start
     for k, stage in enumerate(order):
         try:
-            res = solve_pass(
-                objective=OBJECTIVES[stage], min_cover=min_cover, budget=budget, start=result
-            )
+            with solver_label(f"pass {k + 1}/{len(order)} {stage}"):
+                res = solve_pass(
+                    objective=OBJECTIVES[stage], min_cover=min_cover, budget=budget, start=result
+                )
         except (SolverError, InfeasibleError) as err:
             if k == 0:
                 raise

@@ -51,6 +51,7 @@ from planner.optimize.tables import (
     stations_table,
 )
 from planner.optimize.two_tier import TwoTierResult, two_tier
+from planner.progress import solver_label
 
 logger = logging.getLogger(__name__)
 
@@ -281,11 +282,14 @@ def _repair(
     s_cover = site_cover(times)
     cover_sets = v_cover + [s_cover[j] for j in np.flatnonzero(stations_open)]
     costs = config.costs
-    res = lscp(
-        cover_sets,
-        len(sites),
-        site_cost=np.where(stations_open, costs.repair_at_station_capex, costs.repair_point_capex),
-        solver=config.solver,
-        model="repair_lscp",
-    )
+    with solver_label("repair points"):
+        res = lscp(
+            cover_sets,
+            len(sites),
+            site_cost=np.where(
+                stations_open, costs.repair_at_station_capex, costs.repair_point_capex
+            ),
+            solver=config.solver,
+            model="repair_lscp",
+        )
     return repair_table(sites, times, stations_open, res.open, config), res.info, names

@@ -19,6 +19,8 @@ from planner.optimize.cbc import solve_cbc
 from planner.optimize.highs import run_highs, solve_highs
 from planner.optimize.highs import silence_highs_banner as silence_highs_banner
 from planner.optimize.watchdog import run_watched
+from planner.progress import SolverWatch, current, label_for
+from planner.progress import relative_gap as _relative_gap
 
 #: The names these helpers had here before the backends had modules of their own.
 _solve_cbc = solve_cbc
@@ -62,19 +64,24 @@ def solve(
         when the solver fails or finds none in time.
     """
     start = time.perf_counter()
+    watch = _watch(prob, model)
     if solver.name == "highs":
-        status, objective, bound = solve_highs(prob, solver, warm_start=warm_start)
+        status, objective, bound = solve_highs(prob, solver, warm_start=warm_start, watch=watch)
     else:
-        status, objective, bound = solve_cbc(prob, solver, warm_start=warm_start)
+        status, objective, bound = solve_cbc(prob, solver, warm_start=warm_start, watch=watch)
     seconds = time.perf_counter() - start
-    if status == "infeasible":
-        msg = f"{model}: the solver proved the model infeasible"
-        raise InfeasibleError(msg)
-    if objective is None:
+    if objective is None or status == "infeasible":
+        if watch is not None:
+            watch.end(status, None, None, None)
+        if status == "infeasible":
+            msg = f"{model}: the solver proved the model infeasible"
+            raise InfeasibleError(msg)
         msg = f"{model}: {solver.name} ended with status {status} and no plan"
         raise SolverError(msg)
     gap = None if bound is None else _relative_gap(objective, bound)
     n_int = sum(1 for v in prob.variables() if v.cat == pulp.LpInteger)
+    if watch is not None:
+        watch.end(status, objective, bound if n_int else objective, gap if n_int else 0.0)
     info = SolveInfo(
         model=model,
         solver=solver.name,
@@ -100,7 +107,19 @@ def solve(
     return info
 
 
-def _relative_gap(objective: float, bound: float) -> float:
-    """``|bound - objective| / |objective|``, 0 below 1e-12."""
-    gap = abs(bound - objective) / max(abs(objective), 1e-9)
-    return 0.0 if gap < 1e-12 else gap
+def _watch(prob: pulp.LpProblem, model: str) -> SolverWatch | None:
+    """The progress of this solve for the command's reporter (None without one).
+
+    Both backends solve a minimisation without the objective's constant.
+    """
+    progress = current()
+    if progress is None:
+        return None
+    watch = SolverWatch(
+        progress,
+        label_for(model),
+        sense=-1.0 if prob.sense == pulp.LpMaximize else 1.0,
+        constant=float(prob.objective.constant or 0.0),
+    )
+    watch.start()
+    return watch

@@ -53,6 +53,7 @@ from planner.optimize.station import (
     Terms,
     set_start,
 )
+from planner.progress import solver_label
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +164,8 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
         raise ValueError(msg)
     repair = _Repair(village_cover, site_cover, repair_cost, repair_cost_at_station, fixed_repair)
     if start is None and rules.objective == "coverage" and rules.budget is not None:
-        start = _staged_start(reach, weight, rules, repair, solver=solver)
+        with solver_label("start plan"):
+            start = _staged_start(reach, weight, rules, repair, solver=solver)
         t0 = time.perf_counter()  # the start's own solves are reported on their own
     prob, block, r, u = _build(reach, weight, rules, repair)
     if start is not None:
@@ -180,7 +182,8 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
     repair_open = np.array([(v.value() or 0) > ON for v in r])
     report = None
     if polish and rules.objective == "coverage":
-        repair_open, report = _polish(stations.open, repair_open, repair, solver)
+        with solver_label("repair polish"):
+            repair_open, report = _polish(stations.open, repair_open, repair, solver)
     paid = repair.prices(stations.open) * repair_open
     return TwoTierResult(
         stations=stations, repair_open=repair_open, repair_cost=paid, info=info, polish=report

@@ -41,7 +41,14 @@ def grace(limit_s: float) -> float:
     return max(_GRACE_MIN_S, _GRACE_SHARE * limit_s)
 
 
-def run_watched(args: list[str], log: Path, watchdog_s: float, *, echo: bool) -> bool:
+def run_watched(
+    args: list[str],
+    log: Path,
+    watchdog_s: float,
+    *,
+    echo: bool,
+    on_poll: Callable[[], None] | None = None,
+) -> bool:
     """Run a solver process; interrupt it at ``watchdog_s``, kill it a grace later.
 
     The planner ends the process (and its group) on any exception, e.g. a signal's
@@ -58,6 +65,9 @@ def run_watched(args: list[str], log: Path, watchdog_s: float, *, echo: bool) ->
         Seconds after the start at which the watchdog interrupts the process.
     echo
         Log the output when the process fails.
+    on_poll
+        Called between two looks at the process (every :data:`POLL_S`), e.g. to read
+        its log for progress.
 
     Returns
     -------
@@ -79,7 +89,7 @@ def run_watched(args: list[str], log: Path, watchdog_s: float, *, echo: bool) ->
         )
         logger.debug("CBC started, pid %d", proc.pid)
         try:
-            code = _wait(proc, watchdog_s)
+            code = _wait(proc, watchdog_s, on_poll=on_poll)
             watched = code is None
             if watched:
                 code = _interrupt(proc, watchdog_s)
@@ -157,8 +167,11 @@ def _interrupt(proc: subprocess.Popen[bytes], watchdog_s: float) -> int:
     return code
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout_s: float) -> int | None:
-    """``proc``'s exit code, or None after ``timeout_s``; looks at the stop flag meanwhile.
+def _wait(
+    proc: subprocess.Popen[bytes], timeout_s: float, *, on_poll: Callable[[], None] | None = None
+) -> int | None:
+    """``proc``'s exit code, or None after ``timeout_s``; looks at the stop flag (and calls
+    ``on_poll``) meanwhile.
 
     Raises
     ------
@@ -174,7 +187,8 @@ def _wait(proc: subprocess.Popen[bytes], timeout_s: float) -> int | None:
         try:
             return proc.wait(timeout=min(POLL_S, left))
         except subprocess.TimeoutExpired:
-            pass
+            if on_poll is not None:
+                on_poll()
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
