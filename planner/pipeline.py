@@ -216,10 +216,12 @@ def write_run(
     *,
     inputs: ModelInputs | None = None,
     argv: list[str] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run the pipeline into the new folder ``folder`` (a scenario or a year of a run).
 
     The folder appears only when the run is complete; no history, no ``latest``.
+    ``on_stage`` is called with each stage's name as it starts (progress display).
     """
 
     @contextmanager
@@ -227,7 +229,7 @@ def write_run(
         with atomic_dir(folder, marker=None) as tmp:
             yield tmp, Path(folder).resolve()
 
-    return _run(config, output, on_stage=None, argv=argv, inputs=inputs, start=None)
+    return _run(config, output, on_stage=on_stage, argv=argv, inputs=inputs, start=None)
 
 
 def run_key(county: CountyData, config: Config) -> str:

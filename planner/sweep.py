@@ -29,7 +29,7 @@ from planner.config import Config, load_config
 from planner.errors import ConfigError, Interrupted, PlannerError
 from planner.paths import out_lock
 from planner.pipeline import ModelInputs, prepare, write_run
-from planner.progress import Step, stage_reported
+from planner.progress import Step, report_stage, stage_reported
 from planner.runs import check_home, content_key, new_run
 
 logger = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ def _run_scenarios(
             if not reuse:
                 prepared = (key, prepare(config, stage=stage_reported))
             assert prepared is not None
-            res = write_run(config, folder / label, inputs=prepared[1])
+            res = write_run(config, folder / label, inputs=prepared[1], on_stage=report_stage)
         except PlannerError as err:
             row.update(_failure(err))
             rows.append(row)
@@ -364,7 +364,7 @@ def _run_years(
         }
         try:
             inputs = _with_opened(prepare(config, stage=stage_reported), opened)
-            res = write_run(config, folder / str(y.year), inputs=inputs)
+            res = write_run(config, folder / str(y.year), inputs=inputs, on_stage=report_stage)
         except PlannerError as err:
             row.update(_failure(err))
             rows.append(row)
