@@ -121,8 +121,15 @@ DICTIONARY: dict[str, tuple[str, str]] = {
         "Populated demand points of the township with no chosen station within the cutoff",
         "count",
     ),
-    X: ("Easting in the export CRS (CSV of a projected CRS)", "m"),
-    Y: ("Northing in the export CRS (CSV of a projected CRS)", "m"),
+    X: (
+        "Northing (X, as Chinese surveying names it) in the export CRS (CSV of a projected CRS)",
+        "m",
+    ),
+    Y: (
+        "Easting (Y, as Chinese surveying names it) in the export CRS, with the zone number "
+        "or false easting the CRS defines (CSV of a projected CRS)",
+        "m",
+    ),
     WKT: ("Geometry as WKT in the export CRS (CSV of polygon layers)", "-"),
     SERVICE_MIN: ("Drive time the service area is drawn for (the repair response time)", "min"),
     AREA_KM2: ("Area of the polygon", "km2"),
@@ -175,8 +182,8 @@ LABELS: dict[str, str] = {
     MEAN_STATION_MIN: "Mean drive time to station",
     WORST_STATION_MIN: "Longest drive time to station",
     POINTS_UNREACHED: "Points out of reach",
-    X: "X",
-    Y: "Y",
+    X: "X (northing)",
+    Y: "Y (easting)",
     WKT: "Geometry (WKT)",
     SERVICE_MIN: "Service drive time",
     AREA_KM2: "Area",

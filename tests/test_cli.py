@@ -65,6 +65,7 @@ def test_output_files(outputs):
         "townships",
         "existing_chargers",
         "service_areas",
+        "layer_styles",  # QGIS's table of default styles (no geometry)
     ]
     areas = gpd.read_file(out / "sites.gpkg", layer="service_areas")
     assert list(areas["repair_id"]) == list(layers["repair_points"]["repair_id"])

@@ -95,7 +95,7 @@ def _read_back(folder, fmt, name, crs):
             continue
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         geo = crs.is_geographic
-        x, y = ("lon", "lat") if geo else ("x", "y")
+        x, y = ("lon", "lat") if geo else ("y", "x")  # projected: x north, y east
         if "wkt" in table:
             geom = shapely.from_wkt(table.pop("wkt").to_numpy())
         else:
@@ -326,13 +326,22 @@ def test_run_writes_every_format_asked_for(tmp_path, demo_config):
         "geojson_EPSG4548/candidates.geojson",
         "data_dictionary.csv",
         "assignments.csv",
+        "plan.qgs",
+        "plan_EPSG4548.qgs",
+        "shp/stations.sld",
+        "shp/stations.qml",
+        "shp_EPSG4548/townships.sld",
+        "shp_EPSG4548/townships.qml",
     } <= names
     assert not {"report.html", "map.png", "report.md"} & names
     assert (out / "shp" / "stations.cpg").read_text() == "GBK"
     gk = pyogrio.read_dataframe(out / "shp_EPSG4548" / "stations.shp")
     assert gk.crs.to_epsg() == 4548 and len(gk) == s["stations"]
     xy = pd.read_csv(out / "csv_EPSG4548" / "stations.csv")
-    assert {"x", "y"} <= set(xy.columns) and xy["x"].between(300_000, 700_000).all()
+    # Chinese surveying: X is the northing (latitude ~28.3 N), Y the easting (500 km false
+    # easting, no zone prefix in EPSG:4548)
+    assert {"x", "y"} <= set(xy.columns) and xy["y"].between(300_000, 700_000).all()
+    assert xy["x"].between(3_000_000, 3_300_000).all()
     d = pd.read_csv(out / "data_dictionary.csv", keep_default_na=False)
     assert {"x", "y", "wkt", "lon", "lat"} <= set(d["column"])
 

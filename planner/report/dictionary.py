@@ -8,10 +8,20 @@ import geopandas as gpd
 import pandas as pd
 
 from planner import columns as C
+from planner.i18n import N_, Lang, translator
 from planner.report.formats import layer_order, shapefile_names
 
 #: Columns of the data dictionary table.
 DICTIONARY_COLUMNS = ("column", "description", "unit", "shapefile_field", "layers")
+#: Headers of the data dictionary file for people, in English (``column`` -> Column name,
+#: translated: 列名, 说明, 单位, Shapefile字段, 图层).
+DICTIONARY_HEADERS: dict[str, str] = {
+    "column": N_("Column name"),
+    "description": N_("Column description"),
+    "unit": N_("Unit of the column"),
+    "shapefile_field": N_("Field name in Shapefiles"),
+    "layers": N_("Layers holding the column"),
+}
 
 
 #: The CRS of ``lon``/``lat`` in the run folder's files.
@@ -23,6 +33,7 @@ def data_dictionary(
     *,
     extra: Iterable[str] = (C.LON, C.LAT),
     lonlat_crs: str = WGS84_TEXT,
+    lang: Lang | None = None,
 ) -> pd.DataFrame:
     """Describe every column of the given tables.
 
@@ -36,6 +47,10 @@ def data_dictionary(
     lonlat_crs
         The CRS ``lon``/``lat`` are given in, named in their descriptions (e.g.
         ``CGCS2000 (EPSG:4490)`` for an export in CGCS2000).
+    lang
+        Language of the descriptions and units (None: English). The table's own columns
+        keep the names of :data:`DICTIONARY_COLUMNS`; :func:`dictionary_file_table` gives
+        them headers in the language.
 
     Returns
     -------
@@ -53,8 +68,9 @@ def data_dictionary(
         for col in table.columns:
             if col != geom:
                 where.setdefault(col, []).append(name)
+    lang = lang or translator("en")
     for col in extra:
-        where.setdefault(col, ["(CSV exports)"])
+        where.setdefault(col, [lang("(CSV exports)")])
     fields = shapefile_names(
         c
         for name in layer_order(tables)
@@ -64,9 +80,11 @@ def data_dictionary(
     )
     rows = []
     for col in sorted(where):
-        description, unit = C.DICTIONARY.get(col, ("(not documented)", ""))
-        if col in (C.LON, C.LAT):
-            description = f"{'Longitude' if col == C.LON else 'Latitude'}, {lonlat_crs}"
+        description, unit = lang.description(col)
+        if col == C.LON:
+            description = lang("Longitude, {crs}", crs=lonlat_crs)
+        elif col == C.LAT:
+            description = lang("Latitude, {crs}", crs=lonlat_crs)
         rows.append(
             {
                 "column": col,
@@ -77,3 +95,25 @@ def data_dictionary(
             }
         )
     return pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS))
+
+
+def dictionary_file_table(dictionary: pd.DataFrame, *, lang: Lang | None = None) -> pd.DataFrame:
+    """The data dictionary as ``data_dictionary.csv`` holds it.
+
+    English keeps the column names of :data:`DICTIONARY_COLUMNS` (files read by scripts
+    stay as they were); Chinese gets 列名, 说明, 单位, Shapefile字段, 图层.
+
+    Parameters
+    ----------
+    dictionary
+        From :func:`data_dictionary`.
+    lang
+        The report language (None: English).
+
+    Returns
+    -------
+    DataFrame
+    """
+    if lang is None or lang.code == "en":
+        return dictionary
+    return dictionary.rename(columns={k: lang.gettext(v) for k, v in DICTIONARY_HEADERS.items()})

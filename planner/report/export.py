@@ -18,16 +18,20 @@ from pyproj import CRS
 
 from planner import columns as C
 from planner.errors import ConfigError, DataError
+from planner.i18n import LANGUAGES, Lang, translator
 from planner.paths import atomic_dir, check_out_dir
-from planner.report.dictionary import WGS84_TEXT, data_dictionary
+from planner.report.dictionary import WGS84_TEXT, data_dictionary, dictionary_file_table
 from planner.report.formats import (
     FORMATS,
     check_format,
     crs_label,
+    layer_order,
     resolve_crs,
     safe_table,
     write_layers,
 )
+from planner.report.styles import KML_LAYERS
+from planner.report.styling import STYLE_TABLE, write_styles
 
 logger = logging.getLogger(__name__)
 
@@ -122,20 +126,48 @@ def run_dictionary(
     *,
     formats: Iterable[str],
     extra_crs: Iterable[CRS],
+    lang: Lang | None = None,
 ) -> pd.DataFrame:
-    """The data dictionary of a run's exports (layers, assignments, CSV coordinates)."""
+    """The data dictionary of a run's exports (layers, assignments, CSV coordinates), its
+    descriptions in ``lang`` (None: English)."""
+    lang = lang or translator("en")
     polygons = any(not g.empty and not g.geom_type.isin(["Point"]).all() for g in layers.values())
     crss = [_wgs84(), *extra_crs]
     others = [c for c in dict.fromkeys(extra_crs) if c.is_geographic and c != _wgs84()]
     lonlat = "; ".join(
-        [f"{WGS84_TEXT} in the run folder's files"]
-        + [f"{lonlat_text(c)} in the *_{crs_label(c)} files" for c in others]
+        [lang("{crs} in the run folder's files", crs=WGS84_TEXT)]
+        + [
+            lang("{crs} in the *_{label} files", crs=lonlat_text(c), label=crs_label(c))
+            for c in others
+        ]
     )
     return data_dictionary(
         {**layers, "assignments": assignments},
         extra=coordinate_columns(formats, crss, polygons=polygons),
         lonlat_crs=lonlat if others else WGS84_TEXT,
+        lang=lang,
     )
+
+
+def kml_selection(
+    layers: dict[str, gpd.GeoDataFrame], kml_layers: Iterable[str]
+) -> dict[str, gpd.GeoDataFrame]:
+    """The layers a KML file holds: those of ``kml_layers`` the run has, in layer order.
+
+    Raises
+    ------
+    ConfigError
+        For a name that is no layer of the run.
+    """
+    wanted = list(kml_layers)
+    unknown = [n for n in wanted if n not in layers]
+    if unknown:
+        msg = (
+            f"KML layers {', '.join(map(repr, unknown))}: no such layer (choose from "
+            f"{', '.join(layer_order(layers))})"
+        )
+        raise ConfigError(msg)
+    return {n: layers[n] for n in layer_order(layers) if n in wanted}
 
 
 def write_exports(
@@ -146,6 +178,8 @@ def write_exports(
     formats: Iterable[str] = ("gpkg", "csv"),
     extra_crs: Iterable[CRS | str] = (),
     shapefile_encoding: str = "utf-8",
+    kml_layers: Iterable[str] = KML_LAYERS,
+    lang: Lang | None = None,
 ) -> list[str]:
     """Write the GIS layers in every format and CRS asked for, ``assignments.csv`` and
     ``data_dictionary.csv``.
@@ -165,28 +199,38 @@ def write_exports(
         Further CRSs (resolved, or text pyproj reads): each format is also written in each
         (see :func:`export_targets`).
     shapefile_encoding
-        ``utf-8`` or ``gbk``.
+        ``utf-8``, ``gbk`` or ``gb18030``.
+    kml_layers
+        The layers ``sites.kml`` holds (default the plan's: stations, repair points,
+        townships).
+    lang
+        The report language: field aliases, legends and layer titles of the styles, KML
+        descriptions, the data dictionary (None: English).
 
     Returns
     -------
     list of str
-        The files written, relative to ``out_dir``.
+        The files written, relative to ``out_dir`` (with ``plan.qgs`` beside each
+        GeoPackage).
     """
     formats = list(formats)
     crss = [c if isinstance(c, CRS) else resolve_crs(c) for c in extra_crs]
+    kml = kml_selection(layers, kml_layers) if "kml" in formats else {}
     files: list[str] = []
     for fmt, crs, folder, name in export_targets(formats, crss):
         where = out_dir / folder
         where.mkdir(exist_ok=True)
         t0 = time.perf_counter()
+        chosen = kml if fmt == "kml" else layers
         paths = write_layers(
-            layers, where, fmt=fmt, crs=crs, encoding=shapefile_encoding, name=name
+            chosen, where, fmt=fmt, crs=crs, encoding=shapefile_encoding, name=name, lang=lang
         )
+        paths += write_styles(chosen, where, fmt=fmt, crs=crs, name=name, lang=lang)
         logger.info("%s in %s: %.2f s", fmt, crs.to_string(), time.perf_counter() - t0)
         files += [p.relative_to(out_dir).as_posix() for p in paths]
     safe_table(assignments).to_csv(out_dir / "assignments.csv", index=False, encoding="utf-8-sig")
-    dictionary = run_dictionary(layers, assignments, formats=formats, extra_crs=crss)
-    safe_table(dictionary).to_csv(
+    dictionary = run_dictionary(layers, assignments, formats=formats, extra_crs=crss, lang=lang)
+    safe_table(dictionary_file_table(dictionary, lang=lang)).to_csv(
         out_dir / "data_dictionary.csv", index=False, encoding="utf-8-sig"
     )
     return [*files, "assignments.csv", "data_dictionary.csv"]
@@ -216,7 +260,8 @@ def read_run_layers(run_dir: str | Path) -> dict[str, gpd.GeoDataFrame]:
     Returns
     -------
     dict
-        GeoDataFrames (EPSG:4326) keyed by layer name, in the file's order.
+        GeoDataFrames (EPSG:4326) keyed by layer name, in the file's order (the table of
+        QGIS styles and other tables without geometry left out).
 
     Raises
     ------
@@ -233,7 +278,7 @@ def read_run_layers(run_dir: str | Path) -> dict[str, gpd.GeoDataFrame]:
         raise DataError(msg)
     path = run / RUN_GPKG
     try:
-        names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        names = [str(n) for n, g in pyogrio.list_layers(path) if g and n != STYLE_TABLE]
         return {n: pyogrio.read_dataframe(path, layer=n) for n in names}
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
         msg = f"{path}: cannot read the run's layers ({' '.join(str(err).split())})"
@@ -247,6 +292,8 @@ def export_run(
     crs: str | int = 4326,
     encoding: str = "utf-8",
     out: str | Path | None = None,
+    kml_layers: Iterable[str] = KML_LAYERS,
+    lang: Lang | None = None,
 ) -> tuple[Path, list[str]]:
     """Export a finished run's layers again, in one format and CRS, without solving.
 
@@ -269,6 +316,12 @@ def export_run(
         Output folder; default ``<run_dir>/exports/<fmt>_<EPSGnnnn>`` (``_gbk`` or
         ``_gb18030`` added for such Shapefiles). An existing folder is replaced only if it
         is an earlier export.
+    kml_layers
+        The layers a KML export holds (default the plan's: stations, repair points,
+        townships).
+    lang
+        Language of the styles, KML descriptions and data dictionary (None: English; see
+        :func:`saved_language` for the run's own).
 
     Returns
     -------
@@ -295,15 +348,18 @@ def export_run(
         else (Path(run_dir) / "exports" / f"{fmt}_{crs_label(target)}{suffix}")
     )
     t0 = time.perf_counter()
+    if fmt == "kml":
+        layers = kml_selection(layers, kml_layers)
     with atomic_dir(folder, marker=EXPORT_MARKER) as tmp:
-        paths = write_layers(layers, tmp, fmt=fmt, crs=target, encoding=encoding)
+        paths = write_layers(layers, tmp, fmt=fmt, crs=target, encoding=encoding, lang=lang)
+        paths += write_styles(layers, tmp, fmt=fmt, crs=target, lang=lang)
         files = [p.relative_to(tmp).as_posix() for p in paths]
         polygons = any(
             not g.empty and not g.geom_type.isin(["Point"]).all() for g in layers.values()
         )
         extra = coordinate_columns([fmt], [target], polygons=polygons) if fmt == "csv" else []
-        dictionary = data_dictionary(layers, extra=extra, lonlat_crs=lonlat_text(target))
-        safe_table(dictionary).to_csv(
+        dictionary = data_dictionary(layers, extra=extra, lonlat_crs=lonlat_text(target), lang=lang)
+        safe_table(dictionary_file_table(dictionary, lang=lang)).to_csv(
             tmp / "data_dictionary.csv", index=False, encoding="utf-8-sig"
         )
         files.append("data_dictionary.csv")
@@ -314,6 +370,7 @@ def export_run(
                 "format": fmt,
                 "crs": target.to_string(),
                 "encoding": encoding if fmt == "shp" else "utf-8",
+                "language": (lang or translator("en")).code,
                 "layers": {n: len(g) for n, g in layers.items()},
                 "files": files,
                 "seconds": round(time.perf_counter() - t0, 3),
@@ -330,3 +387,14 @@ def _centre(layers: dict[str, gpd.GeoDataFrame]) -> tuple[float, float] | None:
         return None
     bounds = pd.concat([f.geometry for f in frames]).total_bounds
     return (float(bounds[0] + bounds[2]) / 2, float(bounds[1] + bounds[3]) / 2)
+
+
+def saved_language(run_dir: str | Path) -> Lang:
+    """The language of a finished run (``language`` in its ``summary.json``; English
+    when the summary is missing or names none)."""
+    path = Path(run_dir) / "summary.json"
+    try:
+        code = json.loads(path.read_text(encoding="utf-8")).get("language")
+    except (OSError, ValueError, AttributeError):
+        code = None
+    return translator(code if code in LANGUAGES else "en")

@@ -2,20 +2,22 @@
 
 Every format receives the same layers (GeoDataFrames keyed by name) and writes them in
 one target CRS. The pure helpers (:func:`resolve_crs`, :func:`shapefile_names`,
-:func:`check_encodable`, :func:`csv_frame`, :func:`kml_frame`) do the choices; only
-:func:`write_layers` touches the disk.
+:func:`check_encodable`, :func:`csv_frame`) do the choices; only :func:`write_layers`
+touches the disk. The QGIS and SLD styles beside the files are written by
+:mod:`planner.report.styling`.
 
 Layout of one format written into a folder:
 
 ========  =============================================================================
-gpkg      ``<name>.gpkg``, one layer per input layer
+gpkg      ``<name>.gpkg`` (GeoPackage 1.3), one layer per input layer
 shp       ``<layer>.shp`` (+ .shx .dbf .prj .cpg), field names of at most 10 characters
           (:func:`shapefile_names`), text in UTF-8 or GBK as the ``.cpg`` says
 geojson   ``<layer>.geojson``
 csv       ``<layer>.csv`` (UTF-8 with BOM, so Excel shows Chinese): points as ``lon``/``lat``
-          (geographic CRS) or ``x``/``y`` (projected CRS); polygons as ``wkt`` plus the
-          ``lon``/``lat`` (or ``x``/``y``) of a point inside the polygon
-kml       ``<name>.kml``, one folder per layer; always WGS84 (EPSG:4326), as KML requires
+          (geographic CRS) or ``x`` (northing) / ``y`` (easting) (projected CRS); polygons
+          as ``wkt`` plus the ``lon``/``lat`` (or ``x``/``y``) of a point inside the polygon
+kml       ``<name>.kml``, one folder per layer, placemarks styled and described
+          (:mod:`planner.report.kml`); always WGS84 (EPSG:4326), as KML requires
 ========  =============================================================================
 """
 
@@ -36,6 +38,8 @@ from pyproj import CRS
 from planner import columns as C
 from planner.crs import gk3_zone_crs
 from planner.errors import ConfigError, DataError
+from planner.i18n import Lang
+from planner.report.kml import kml_driver, kml_frame, style_kml
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +59,11 @@ FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "csv", "kml")
 SHAPEFILE_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
 #: Longest text a DBF field holds, in bytes.
 DBF_TEXT_BYTES = 254
+
+#: GeoPackage version written: 1.3, the newest GDAL 3.3-3.6 open without a warning
+#: (GDAL 3.7 and later write 1.4 by default, which GDAL 3.6 reports as only partially
+#: supported).
+GPKG_VERSION = "1.3"
 
 _DRIVER = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON"}
 _POLYGON_LAYERS = ("townships", "service_areas")
@@ -259,42 +268,26 @@ def csv_frame(gdf: gpd.GeoDataFrame, *, points: bool | None = None) -> pd.DataFr
     DataFrame
         Attributes, then ``lon``/``lat`` (geographic CRS) or ``x``/``y`` (projected), of
         the point itself or, for other geometries, of a point inside it (GEOS
-        ``PointOnSurface``); non-point layers also get ``wkt``.
+        ``PointOnSurface``); non-point layers also get ``wkt``. In a projected CRS ``x``
+        is the northing and ``y`` the easting (with the zone number or false easting the
+        CRS defines), as Chinese surveying names them.
     """
     geo = gdf.crs is None or gdf.crs.is_geographic
-    xname, yname = (C.LON, C.LAT) if geo else (C.X, C.Y)
     digits = 7 if geo else 3
     geom = gdf.geometry
     out = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     if points is None:
         points = bool((geom.geom_type == "Point").all())
     anchor = geom if points else geom.representative_point()
-    out[xname] = anchor.x.round(digits).to_numpy()
-    out[yname] = anchor.y.round(digits).to_numpy()
+    if geo:
+        out[C.LON] = anchor.x.round(digits).to_numpy()
+        out[C.LAT] = anchor.y.round(digits).to_numpy()
+    else:  # X north, Y east
+        out[C.X] = anchor.y.round(digits).to_numpy()
+        out[C.Y] = anchor.x.round(digits).to_numpy()
     if not points:
         out[C.WKT] = shapely.to_wkt(geom.to_numpy(), rounding_precision=digits)
     return safe_table(out)
-
-
-def kml_frame(gdf: gpd.GeoDataFrame, *, layer: str) -> gpd.GeoDataFrame:
-    """A layer ready for KML: WGS84 and a ``name`` for each placemark.
-
-    Layers without a ``name`` column label their placemarks with the township name or
-    the layer's id column (``<layer> <n>`` as a last resort); an empty ``name`` falls
-    back the same way.
-    """
-    g = gdf.to_crs(4326)
-    label = pd.Series([f"{layer} {i + 1}" for i in range(len(g))], index=g.index, dtype=object)
-    for col in (C.TOWNSHIP_NAME, C.REPAIR_ID, C.CANDIDATE_ID, C.DEMAND_ID, C.TOWNSHIP_ID):
-        if col in g.columns:
-            label = g[col].where(g[col].notna() & (g[col].astype(str) != ""), label)
-            break
-    if C.NAME in g.columns:
-        name = g[C.NAME]
-        g[C.NAME] = name.where(name.notna() & (name.astype(str) != ""), label)
-    else:
-        g.insert(0, C.NAME, label)
-    return g
 
 
 def _geometry_type(gdf: gpd.GeoDataFrame, layer: str) -> str:
@@ -308,12 +301,6 @@ def _geometry_type(gdf: gpd.GeoDataFrame, layer: str) -> str:
     return "Unknown"
 
 
-def kml_driver() -> str:
-    """``LIBKML`` where GDAL has it (richer schema support), else ``KML``."""
-    drivers = pyogrio.list_drivers(write=True)
-    return "LIBKML" if "LIBKML" in drivers else "KML"
-
-
 def write_layers(
     layers: dict[str, gpd.GeoDataFrame],
     folder: Path,
@@ -322,6 +309,7 @@ def write_layers(
     crs: CRS,
     encoding: str = "utf-8",
     name: str = "sites",
+    lang: Lang | None = None,
 ) -> list[Path]:
     """Write every layer in one format and CRS into ``folder``.
 
@@ -339,6 +327,9 @@ def write_layers(
         Shapefile text encoding: ``utf-8`` or ``gbk`` (other formats are UTF-8).
     name
         File name (without extension) of the one-file formats, gpkg and kml.
+    lang
+        Language of the KML descriptions and folder names (None: English; the folders
+        keep the layer names).
 
     Returns
     -------
@@ -348,6 +339,7 @@ def write_layers(
     check_format(fmt, encoding)
     names = layer_order(layers)
     written: list[Path] = []
+    frames: dict[str, gpd.GeoDataFrame] = {}
     if fmt == "shp":
         fields = shapefile_names(
             c for n in names for c in layers[n].columns if c != layers[n].geometry.name
@@ -356,6 +348,7 @@ def write_layers(
             check_encodable(layers[n], layer=n, encoding=encoding)
     for n in names:
         gdf = layers[n].to_crs(crs) if fmt != "kml" else kml_frame(layers[n], layer=n)
+        frames[n] = gdf
         if fmt == "csv":
             path = folder / f"{n}.csv"
             points = _geometry_type(gdf, n) in ("Point", "MultiPoint")
@@ -365,6 +358,7 @@ def write_layers(
             if n == names[0]:
                 path.unlink(missing_ok=True)  # a new file, not layers added to an old one
             driver = _DRIVER.get(fmt) or kml_driver()
+            new = fmt == "gpkg" and not path.exists()
             pyogrio.write_dataframe(
                 gdf,
                 path,
@@ -372,6 +366,7 @@ def write_layers(
                 driver=driver,
                 append=path.exists(),
                 geometry_type=_geometry_type(gdf, n),
+                **({"dataset_options": {"VERSION": GPKG_VERSION}} if new else {}),
             )
         elif fmt == "shp":
             path = folder / f"{n}.shp"
@@ -391,6 +386,8 @@ def write_layers(
             )
         if path not in written:
             written.append(path)
+    if fmt == "kml" and written:
+        style_kml(written[0], frames, lang=lang)
     logger.debug("wrote %s in %s: %s", fmt, crs.to_string(), [p.name for p in written])
     return written
 
