@@ -152,8 +152,10 @@ def test_csv_matches_gpkg(outputs):
     assert csv["lon"].to_numpy() == pytest.approx(st.geometry.x.to_numpy(), abs=1e-6)
     assert csv["lat"].to_numpy() == pytest.approx(st.geometry.y.to_numpy(), abs=1e-6)
     assert csv["township_name"].str.endswith(("镇", "乡")).all()
-    dictionary = pd.read_csv(out / "data_dictionary.csv")
-    assert "(not documented)" not in set(dictionary["description"])
+    from planner.report.dictionary import read_data_dictionary
+
+    dictionary, lang = read_data_dictionary(out / "data_dictionary.csv")  # en, or zh
+    assert lang("(not documented)") not in set(dictionary["description"])
     assert {"chargers", "capex", "covered_share"} <= set(dictionary["column"])
 
 

@@ -17,7 +17,7 @@ import pytest
 import shapely
 
 from planner.errors import ConfigError, DataError
-from planner.report.dictionary import data_dictionary
+from planner.report.dictionary import data_dictionary, read_data_dictionary
 from planner.report.export import export_targets, read_run_layers
 from planner.report.formats import (
     check_encodable,
@@ -236,14 +236,15 @@ def test_export_encoding_applies_to_shapefiles_and_the_dictionary_names_the_crs(
     assert not (run / "exports").exists()
     r = run_cli("export", str(run), "--format", "csv", "--crs", "4490")
     assert r.returncode == 0, r.stderr
-    d = pd.read_csv(run / "exports" / "csv_EPSG4490" / "data_dictionary.csv")
+    d, lang = read_data_dictionary(run / "exports" / "csv_EPSG4490" / "data_dictionary.csv")
     lon = d.set_index("column").loc["lon", "description"]
-    assert lon == "Longitude, CGCS2000 (EPSG:4490)" and "WGS84" not in lon
+    assert lon == lang("Longitude, {crs}", crs="CGCS2000 (EPSG:4490)") and "WGS84" not in lon
     r = run_cli("export", str(run), "--format", "shp", "--encoding", "gb18030")
     assert r.returncode == 0, r.stderr
     assert (run / "exports" / "shp_EPSG4326_gb18030" / "stations.cpg").read_text() == "GB18030"
-    d = pd.read_csv(demo_run / "data_dictionary.csv").set_index("column")
-    assert d.loc["lat", "description"] == "Latitude, WGS84 (EPSG:4326)"
+    d, lang = read_data_dictionary(demo_run / "data_dictionary.csv")  # en or the run's zh
+    lat = d.set_index("column").loc["lat", "description"]
+    assert lat == lang("Latitude, {crs}", crs="WGS84 (EPSG:4326)")
 
 
 def test_shapefile_names():
@@ -342,7 +343,7 @@ def test_run_writes_every_format_asked_for(tmp_path, demo_config):
     # easting, no zone prefix in EPSG:4548)
     assert {"x", "y"} <= set(xy.columns) and xy["y"].between(300_000, 700_000).all()
     assert xy["x"].between(3_000_000, 3_300_000).all()
-    d = pd.read_csv(out / "data_dictionary.csv", keep_default_na=False)
+    d, _ = read_data_dictionary(out / "data_dictionary.csv")
     assert {"x", "y", "wkt", "lon", "lat"} <= set(d["column"])
 
 
@@ -364,7 +365,7 @@ def test_export_cli(tmp_path, demo_run, layers):
     manifest = json.loads((out / "export.json").read_text(encoding="utf-8"))
     assert manifest["crs"] == "EPSG:4490" and manifest["encoding"] == "gbk"
     assert manifest["layers"]["townships"] == len(layers["townships"])
-    d = pd.read_csv(out / "data_dictionary.csv", keep_default_na=False)
+    d, _ = read_data_dictionary(out / "data_dictionary.csv")
     assert d.set_index("column").loc["nearest_station_min", "shapefile_field"] == "near_st_mn"
     # again into the same folder: an earlier export is replaced; default folder; gk
     assert run_cli("export", str(demo_run), "--format", "shp", "--out", str(out)).returncode == 0

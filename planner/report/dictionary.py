@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from planner import columns as C
-from planner.i18n import N_, Lang, translator
+from planner.errors import DataError
+from planner.i18n import LANGUAGES, N_, Lang, translator
 from planner.report.formats import layer_order, shapefile_names
 
 #: Columns of the data dictionary table.
@@ -117,3 +119,29 @@ def dictionary_file_table(dictionary: pd.DataFrame, *, lang: Lang | None = None)
     if lang is None or lang.code == "en":
         return dictionary
     return dictionary.rename(columns={k: lang.gettext(v) for k, v in DICTIONARY_HEADERS.items()})
+
+
+def read_data_dictionary(path: str | Path) -> tuple[pd.DataFrame, Lang]:
+    """Read a ``data_dictionary.csv`` written in any language.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    (DataFrame, Lang)
+        The table under the names of :data:`DICTIONARY_COLUMNS`, and the language its
+        headers are in.
+    """
+    table = pd.read_csv(path, keep_default_na=False, encoding="utf-8-sig", dtype=str)
+    for code in LANGUAGES:
+        lang = translator(code)
+        headers = {lang.gettext(v): k for k, v in DICTIONARY_HEADERS.items()}
+        if code == "en":
+            headers = {k: k for k in DICTIONARY_COLUMNS}
+        if set(headers) <= set(table.columns):
+            return table.rename(columns=headers), lang
+    msg = f"{path}: not a data dictionary (headers {', '.join(map(str, table.columns))})"
+    raise DataError(msg)
