@@ -421,3 +421,44 @@ def test_export_run_styles_its_files(demo_run, tmp_path, zh):
     summary = json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
     assert saved_language(demo_run).code == summary["language"]
     assert saved_language(tmp_path).code == "en"  # no summary.json
+
+
+def test_other_layers_and_the_plain_kml_driver(tmp_path, layers, monkeypatch):
+    """A layer the planner does not know (lines here) gets a plain style in every format;
+    KML written by GDAL's KML driver (no LIBKML) is styled the same way."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    import planner.report.formats as formats
+
+    lines = gpd.GeoDataFrame(
+        {"line_id": ["a", "b"]},
+        geometry=[
+            LineString([(117.1, 28.2), (117.2, 28.3)]),
+            LineString([(117.3, 28.2), (117.4, 28.4)]),
+        ],
+        crs=4326,
+    )
+    some = {"stations": layers["stations"], "grid_lines": lines}
+    monkeypatch.setattr(formats, "kml_driver", lambda: "KML")
+    write_exports(
+        tmp_path, some, pd.DataFrame(), formats=["gpkg", "shp", "kml"], kml_layers=list(some)
+    )
+    with sqlite3.connect(tmp_path / "sites.gpkg") as con:
+        qml = dict(con.execute(f"SELECT f_table_name, styleQML FROM {STYLE_TABLE}").fetchall())
+    symbol = ET.fromstring(qml["grid_lines"]).find("renderer-v2/symbols/symbol")
+    assert symbol.get("type") == "line" and symbol.find("layer").get("class") == "SimpleLine"
+    project = ET.parse(tmp_path / "plan.qgs").getroot()
+    kinds = {ml.find("layername").text: ml.get("geometry") for ml in project.iter("maplayer")}
+    assert kinds == {"grid_lines": "Line", "Charging stations": "Point"}
+    sld = ET.parse(tmp_path / "shp" / "grid_lines.sld").getroot()
+    assert sld.find(f".//{SE}LineSymbolizer/{SE}Stroke") is not None
+    _, styles, boxes = _kml(tmp_path / "sites.kml")
+    assert boxes[0].tag == f"{K}Folder"  # as GDAL's KML driver writes a layer
+    assert [b.find(f"{K}name").text for b in boxes] == list(some)
+    for box in boxes:
+        for mark in box.findall(f"{K}Placemark"):
+            assert mark.find(f"{K}styleUrl").text[1:] in styles
+    plain = styles["style-grid_lines"]
+    assert plain.find(f"{K}LineStyle") is not None and plain.find(f"{K}PolyStyle") is None
+    assert len(pyogrio.read_dataframe(tmp_path / "sites.kml", layer="grid_lines")) == 2

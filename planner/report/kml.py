@@ -94,7 +94,7 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
 
 
 def style_element(sid: str, symbol: Symbol, *, labelled: bool) -> ET.Element:
-    """A KML ``Style``: an icon for markers, outline and fill for polygons."""
+    """A KML ``Style``: an icon for markers, a line, or outline and fill for polygons."""
     el = ET.Element(f"{{{KML_NS}}}Style", id=sid)
     if symbol.kind == "marker":
         icon = _sub(el, "IconStyle")
@@ -105,6 +105,7 @@ def style_element(sid: str, symbol: Symbol, *, labelled: bool) -> ET.Element:
         line = _sub(el, "LineStyle")
         _sub(line, "color", kml_colour(symbol.stroke))
         _sub(line, "width", f"{max(symbol.stroke_width * 96 / 25.4, 1.0):.1f}")
+    if symbol.kind == "fill":
         poly = _sub(el, "PolyStyle")
         _sub(poly, "color", kml_colour(symbol.fill, symbol.fill_opacity))
         _sub(poly, "fill", "1" if symbol.fill is not None else "0")

@@ -107,11 +107,12 @@ def _union(boxes: Sequence[Box | None]) -> Box | None:
 
 def _maplayer(layer: ProjectLayer, crs: CRS) -> ET.Element:
     style = layer.style
-    polygon = style.geometry == "polygon"
+    geometry = {"point": ("Point", "0"), "line": ("Line", "1"), "polygon": ("Polygon", "2")}
+    name, code = geometry[style.geometry]
     el = ET.Element(
         "maplayer",
         type="vector",
-        geometry="Polygon" if polygon else "Point",
+        geometry=name,
         wkbType=layer.geometry_type,
         styleCategories="AllStyleCategories",
         labelsEnabled="1" if style.label_field else "0",
@@ -140,7 +141,7 @@ def _maplayer(layer: ProjectLayer, crs: CRS) -> ET.Element:
     ET.SubElement(el, "previewExpression").text = (
         f'"{style.label_field}"' if style.label_field else ""
     )
-    ET.SubElement(el, "layerGeometryType").text = "2" if polygon else "0"
+    ET.SubElement(el, "layerGeometryType").text = code
     return el
 
 

@@ -25,6 +25,7 @@ DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 QML_CATEGORIES = "Symbology|Labeling|Fields"
 
 _SHAPES = {"circle": "circle", "square": "square", "triangle": "triangle"}
+_CLASSES = {"marker": "SimpleMarker", "line": "SimpleLine", "fill": "SimpleFill"}
 
 
 def rgba(colour: str | None, opacity: float = 1.0) -> str:
@@ -48,6 +49,15 @@ def _symbol_props(symbol: Symbol) -> dict[str, str]:
         "outline_width": _num(symbol.stroke_width),
         "outline_width_unit": "MM",
     }
+    if symbol.kind == "line":
+        return {
+            "capstyle": "round",
+            "joinstyle": "round",
+            "line_color": rgba(symbol.stroke),
+            "line_style": "solid",
+            "line_width": _num(symbol.stroke_width),
+            "line_width_unit": "MM",
+        }
     if symbol.kind == "marker":
         return {
             "angle": "0",
@@ -75,7 +85,7 @@ def symbol_element(symbol: Symbol, name: str) -> ET.Element:
         el,
         "layer",
         {
-            "class": "SimpleMarker" if symbol.kind == "marker" else "SimpleFill",
+            "class": _CLASSES[symbol.kind],
             "enabled": "1",
             "locked": "0",
             "pass": "0",

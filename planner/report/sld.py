@@ -58,7 +58,7 @@ def _stroke(parent: ET.Element, symbol: Symbol) -> None:
 
 
 def symbolizer(parent: ET.Element, symbol: Symbol) -> None:
-    """A ``PointSymbolizer`` (markers) or ``PolygonSymbolizer`` (fills) of ``symbol``."""
+    """A ``PointSymbolizer``, ``LineSymbolizer`` or ``PolygonSymbolizer`` of ``symbol``."""
     if symbol.kind == "marker":
         graphic = _se(_se(parent, "PointSymbolizer"), "Graphic")
         mark = _se(graphic, "Mark")
@@ -67,6 +67,9 @@ def symbolizer(parent: ET.Element, symbol: Symbol) -> None:
             _fill(mark, symbol.fill, symbol.fill_opacity)
         _stroke(mark, symbol)
         _se(graphic, "Size", _px(symbol.size))
+        return
+    if symbol.kind == "line":
+        _stroke(_se(parent, "LineSymbolizer"), symbol)
         return
     poly = _se(parent, "PolygonSymbolizer")
     if symbol.fill is not None:

@@ -60,18 +60,18 @@ DRAW_ORDER: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Symbol:
-    """One symbol: a marker (points) or a fill with an outline (polygons).
+    """One symbol: a marker (points), a line, or a fill with an outline (polygons).
 
     Attributes
     ----------
     kind
-        ``marker`` or ``fill``.
+        ``marker``, ``line`` or ``fill``.
     fill
         Fill colour ``#rrggbb``; None: no fill (an outline only).
     stroke
-        Outline colour ``#rrggbb``.
+        Outline (or line) colour ``#rrggbb``.
     stroke_width
-        Outline width in millimetres (0: none).
+        Outline (or line) width in millimetres (0: none).
     size
         Marker diameter in millimetres.
     shape
@@ -80,7 +80,7 @@ class Symbol:
         Opacity of the fill, 0-1.
     """
 
-    kind: Literal["marker", "fill"]
+    kind: Literal["marker", "line", "fill"]
     fill: str | None
     stroke: str
     stroke_width: float = 0.4
@@ -137,7 +137,7 @@ class LayerStyle:
     title
         Its title for people, in the report language.
     geometry
-        ``point`` or ``polygon``.
+        ``point``, ``line`` or ``polygon``.
     mode
         ``single`` (one symbol), ``categorized`` (a rule per value of ``field``) or
         ``graduated`` (a rule per class of numbers of ``field``).
@@ -157,7 +157,7 @@ class LayerStyle:
 
     layer: str
     title: str
-    geometry: Literal["point", "polygon"]
+    geometry: Literal["point", "line", "polygon"]
     mode: Literal["single", "categorized", "graduated"]
     field: str | None
     rules: tuple[Rule, ...]
@@ -193,6 +193,8 @@ _TOWNSHIP = Symbol("fill", None, "#555555", 0.5)
 _SERVICE_AREA = Symbol("fill", "#8e44ad", "#8e44ad", 0.3, fill_opacity=0.15)
 _OTHER_POINT = Symbol("marker", "#333333", "#232323", 0.3, 2.0)
 _OTHER_POLYGON = Symbol("fill", "#cccccc", "#555555", 0.3, fill_opacity=0.3)
+_OTHER_LINE = Symbol("line", None, "#555555", 0.6)
+_OTHER = {"point": _OTHER_POINT, "line": _OTHER_LINE, "polygon": _OTHER_POLYGON}
 #: Marker diameters of the charger classes of stations, smallest first (mm).
 STATION_SIZES = (2.6, 3.4, 4.2, 5.0)
 
@@ -259,16 +261,16 @@ def layer_style(layer: str, table: pd.DataFrame, *, lang: Lang | None = None) ->
     lang = lang or translator("en")
     geom = getattr(table, "_geometry_column_name", None)
     fields = [str(c) for c in table.columns if c != geom]
-    polygon = layer in ("townships", "service_areas") or _is_polygon(table)
+    kind = "polygon" if layer in ("townships", "service_areas") else _geometry_kind(table)
     label = _LABELS.get(layer)
     single = LayerStyle(
         layer=layer,
         title=layer_title(layer, lang=lang),
-        geometry="polygon" if polygon else "point",
+        geometry=kind,
         mode="single",
         field=None,
         rules=(),
-        symbol=_SINGLE.get(layer, _OTHER_POLYGON if polygon else _OTHER_POINT),
+        symbol=_SINGLE.get(layer, _OTHER[kind]),
         other_label=lang("other"),
         label_field=label if label in fields else None,
         aliases={c: lang.label(c) for c in fields},
@@ -308,11 +310,15 @@ def layer_style(layer: str, table: pd.DataFrame, *, lang: Lang | None = None) ->
     return single
 
 
-def _is_polygon(table: pd.DataFrame) -> bool:
+def _geometry_kind(table: pd.DataFrame) -> Literal["point", "line", "polygon"]:
+    """``polygon``, ``line`` or ``point`` (also for an empty layer) by the layer's geometries."""
     geom = getattr(table, "geometry", None)
     if geom is None or not len(table):
-        return False
-    return bool(geom.geom_type.isin(["Polygon", "MultiPolygon"]).any())
+        return "point"
+    types = set(geom.geom_type.dropna())
+    if types & {"Polygon", "MultiPolygon"}:
+        return "polygon"
+    return "line" if types & {"LineString", "MultiLineString"} else "point"
 
 
 def hex_rgb(colour: str) -> tuple[int, int, int]:
