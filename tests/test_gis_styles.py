@@ -462,3 +462,20 @@ def test_other_layers_and_the_plain_kml_driver(tmp_path, layers, monkeypatch):
     plain = styles["style-grid_lines"]
     assert plain.find(f"{K}LineStyle") is not None and plain.find(f"{K}PolyStyle") is None
     assert len(pyogrio.read_dataframe(tmp_path / "sites.kml", layer="grid_lines")) == 2
+
+
+def test_a_run_with_a_chinese_dictionary_still_gives_its_workbook(demo_run, tmp_path, zh):
+    """`write_run_workbook` reads data_dictionary.csv in the run's language."""
+    from openpyxl import load_workbook
+
+    from planner.report.workbook import write_run_workbook
+
+    run = shutil.copytree(demo_run, tmp_path / "run")
+    english, _ = read_data_dictionary(run / "data_dictionary.csv")
+    chinese = dictionary_file_table(english, lang=zh)
+    chinese.to_csv(run / "data_dictionary.csv", index=False, encoding="utf-8-sig")
+    assert read_data_dictionary(run / "data_dictionary.csv")[1].code == "zh"
+    book = load_workbook(write_run_workbook(run, tmp_path / "plan.xlsx", lang=zh))
+    ws = book[zh("Data dictionary")]
+    fields = [row[0] for row in ws.iter_rows(min_row=2, values_only=True) if row[0]]
+    assert set(english["column"]) <= set(fields)

@@ -36,7 +36,7 @@ from planner.config import Config
 from planner.errors import DataError
 from planner.i18n import N_, Lang, translator
 from planner.report.assumptions import assumptions_table, data_sources, pass_status
-from planner.report.dictionary import data_dictionary
+from planner.report.dictionary import data_dictionary, read_data_dictionary
 from planner.report.export import read_run_layers
 from planner.report.plan_tables import (
     REPAIR_COLUMNS,
@@ -178,11 +178,8 @@ def write_run_workbook(
     if lang is None:
         lang = translator(summary.get("language") or "en")
     csv = run / "data_dictionary.csv"
-    dictionary = (
-        pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-        if csv.is_file()
-        else data_dictionary(layers)
-    )
+    # the file's headers are in the run's language (read_data_dictionary takes either)
+    dictionary = read_data_dictionary(csv)[0] if csv.is_file() else data_dictionary(layers)
     path = Path(out) if out is not None else run / WORKBOOK_FILE
     write_workbook(
         path, summary, layers, dictionary, config, lang=lang, run_id=manifest.get("run_id")
