@@ -146,13 +146,15 @@ def test_report_is_self_contained_with_a_real_picture(run):
 
 def test_data_dictionary_is_in_the_report(run):
     out, _, page = run
-    d = pd.read_csv(out / "data_dictionary.csv", keep_default_na=False)
+    from planner.report.dictionary import read_data_dictionary
+
+    d, lang = read_data_dictionary(out / "data_dictionary.csv")  # in the run's language
     cell = r"<td[^>]*>([^<]*)</td>"
     rows = re.findall(rf'<tr class="column">{cell}{cell}{cell}', page)
     assert [r[0] for r in rows] == d["column"].tolist()
     import html
 
-    assert [html.unescape(r[2]) for r in rows] == d["unit"].tolist()
+    assert [lang.unit(html.unescape(r[2])) for r in rows] == d["unit"].tolist()
     md = (out / "report.md").read_text(encoding="utf-8")
     assert re.search(r"^## Appendix [A-Z]: Data dictionary$", md, re.M) and "near\\_st\\_mn" in md
 

@@ -134,7 +134,8 @@ def run_dictionary(
     polygons = any(not g.empty and not g.geom_type.isin(["Point"]).all() for g in layers.values())
     crss = [_wgs84(), *extra_crs]
     others = [c for c in dict.fromkeys(extra_crs) if c.is_geographic and c != _wgs84()]
-    lonlat = "; ".join(
+    separator = "；" if lang.code == "zh" else "; "
+    lonlat = separator.join(
         [lang("{crs} in the run folder's files", crs=WGS84_TEXT)]
         + [
             lang("{crs} in the *_{label} files", crs=lonlat_text(c), label=crs_label(c))

@@ -332,6 +332,9 @@ def _description(column: str, given: str, lang: Lang) -> str:
     The dictionary's text, translated; lon/lat descriptions name the CRS of the files
     they appear in (see :func:`planner.report.run_dictionary`), so that part is rebuilt.
     """
+    template = {C.LON: "Longitude, {crs}", C.LAT: "Latitude, {crs}"}.get(column)
+    if template is not None and lang.code != "en" and given.startswith(lang(template, crs="")):
+        return given  # already in the language (data_dictionary.csv of a run in it)
     prefix = {C.LON: "Longitude, ", C.LAT: "Latitude, "}.get(column)
     if prefix is None or not given.startswith(prefix) or given == C.DICTIONARY[column][0]:
         return lang.description(column)[0]
