@@ -18,7 +18,7 @@ from planner.i18n import translator
 from planner.report import static_map
 from planner.report.dictionary import data_dictionary
 from planner.report.document import build_html, build_markdown, write_document
-from planner.report.export import read_run_layers
+from planner.report.export import export_crss, read_run_layers, run_dictionary
 
 CURVE = [
     {"budget": 8e6, "stations": 9, "chargers": 50, "capex": 7.9e6, "covered_share": 0.61,
@@ -41,8 +41,14 @@ def run(demo_run, demo_config, layers, tmp_path_factory):
     summary = json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
     out = tmp_path_factory.mktemp("report_en")
     shutil.copy(demo_run / "data_dictionary.csv", out)
-    d = pd.read_csv(out / "data_dictionary.csv", keep_default_na=False, encoding="utf-8-sig")
     cfg = load_config(demo_config)
+    # the dictionary the pipeline gives the report (data_dictionary.csv is in the run's language)
+    d = run_dictionary(
+        layers,
+        pd.read_csv(demo_run / "assignments.csv"),
+        formats=cfg.report.formats,
+        extra_crs=export_crss(cfg.report.extra_crs, layers["townships"]),
+    )
     write_document(out, summary, layers, d, config=cfg, lang=translator("en"))
     page = (out / "report.html").read_text(encoding="utf-8")
     return out, summary, page

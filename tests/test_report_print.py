@@ -24,8 +24,9 @@ from planner.config import Config, load_config
 from planner.i18n import translator
 from planner.report.assumptions import OSM_ATTRIBUTION
 from planner.report.charts import plot_coverage_curve
+from planner.report.dictionary import read_data_dictionary
 from planner.report.document import write_document
-from planner.report.export import read_run_layers
+from planner.report.export import export_crss, read_run_layers, run_dictionary
 from planner.report.html_page import CSS
 from planner.report.static_map import plot_plan
 
@@ -93,10 +94,16 @@ def reports(demo_run, demo_config, tmp_path_factory):
     """report.html and report.md of the demo run, in zh and en: {code: (html, md)}."""
     summary = json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
     layers = read_run_layers(demo_run)
-    d = pd.read_csv(demo_run / "data_dictionary.csv", keep_default_na=False, encoding="utf-8-sig")
     files = sorted(p.name for p in demo_run.iterdir() if not p.name.startswith(("report", "map.")))
     files = [*files, "map.html"]
     cfg = load_config(demo_config)
+    # the dictionary the pipeline gives the report (data_dictionary.csv is in the run's language)
+    d = run_dictionary(
+        layers,
+        pd.read_csv(demo_run / "assignments.csv"),
+        formats=cfg.report.formats,
+        extra_crs=export_crss(cfg.report.extra_crs, layers["townships"]),
+    )
     out = {}
     for code in ("zh", "en"):
         folder = tmp_path_factory.mktemp(f"report_{code}")
@@ -132,7 +139,7 @@ def data_values(demo_run, demo_config) -> list[str]:
 @pytest.fixture(scope="module")
 def field_names(demo_run) -> set[str]:
     """Column and Shapefile field names of the data dictionary (identifiers)."""
-    d = pd.read_csv(demo_run / "data_dictionary.csv", dtype=str, keep_default_na=False)
+    d, _ = read_data_dictionary(demo_run / "data_dictionary.csv")  # en or zh headers
     return set(d["column"]) | set(d["shapefile_field"]) - {""}
 
 
