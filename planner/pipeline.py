@@ -19,7 +19,7 @@ from planner.candidates import build_candidates, existing_sites, with_existing
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, RoadGraph, TravelTimes
 from planner.demand import demand_from_raster, demand_from_settlements
-from planner.i18n import run_language, translator
+from planner.i18n import Lang, run_language, translator
 from planner.ingest import load_county
 from planner.isochrones import service_areas
 from planner.network import build_graph, compute_travel_times
@@ -262,7 +262,8 @@ def _run(
     areas = _service_areas(inp.graph, plan, config)
     with output(inp.county, config) as (tmp, out):
         layers = _layers(inp, plan, areas)
-        files = _write_layers_and_map(tmp, inp.county, layers, plan, config)
+        lang = run_language(config.report.language, inp.county.county)
+        files = _write_layers_and_map(tmp, inp.county, layers, plan, config, lang=lang)
         # the report time covers all but writing the two small JSON files themselves
         timings["report"] = time.perf_counter() - t_report
         summary = build_summary(
@@ -277,7 +278,7 @@ def _run(
         )
         if curve:
             summary["coverage_curve"] = curve
-        summary["language"] = run_language(config.report.language, inp.county.county).code
+        summary["language"] = lang.code
         _log_warnings(summary)
         files += _write_record(
             tmp, inp.county, layers, plan, summary, config, argv, files, run_id=out.name
@@ -346,6 +347,8 @@ def _write_layers_and_map(
     layers: dict[str, gpd.GeoDataFrame],
     plan: Plan,
     config: Config,
+    *,
+    lang: Lang,
 ) -> list[str]:
     """The GIS files in every format asked for, and map.html; returns their names."""
     files = write_exports(
@@ -355,6 +358,7 @@ def _write_layers_and_map(
         formats=config.report.formats,
         extra_crs=export_crss(config.report.extra_crs, county.county),
         shapefile_encoding=config.report.shapefile_encoding,
+        lang=lang,
     )
     m = build_map(
         county,
@@ -365,7 +369,7 @@ def _write_layers_and_map(
         service_areas=layers["service_areas"],
         response_min=config.repair.response_min,
         settings=config.report,
-        lang=run_language(config.report.language, county.county),
+        lang=lang,
         roads=road_lines(county.roads),
     )
     write_map(m, tmp / "map.html")

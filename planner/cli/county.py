@@ -124,12 +124,14 @@ def export_cmd(
 
     RUN_DIR is a run folder, or a county's output folder (its latest run, or --run ID).
     """
-    from planner.report.export import export_run
+    from planner.report.export import export_run, saved_language
     from planner.runs import resolve_run
 
     t0 = time.perf_counter()
     run = resolve_run(run_dir, run_id)
-    folder, files = export_run(run, fmt=fmt, crs=crs, encoding=encoding.lower(), out=out_dir)
+    folder, files = export_run(
+        run, fmt=fmt, crs=crs, encoding=encoding.lower(), out=out_dir, lang=saved_language(run)
+    )
     _out.print(
         f"{fmt} written to {folder} in {time.perf_counter() - t0:.1f} s ({len(files)} files)",
         highlight=False,
