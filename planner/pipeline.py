@@ -358,6 +358,7 @@ def _write_layers_and_map(
         formats=config.report.formats,
         extra_crs=export_crss(config.report.extra_crs, county.county),
         shapefile_encoding=config.report.shapefile_encoding,
+        kml_layers=config.report.kml_layers,
         lang=lang,
     )
     m = build_map(

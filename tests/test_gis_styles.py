@@ -479,3 +479,24 @@ def test_a_run_with_a_chinese_dictionary_still_gives_its_workbook(demo_run, tmp_
     ws = book[zh("Data dictionary")]
     fields = [row[0] for row in ws.iter_rows(min_row=2, values_only=True) if row[0]]
     assert set(english["column"]) <= set(fields)
+
+
+@pytest.mark.slow
+def test_export_cli_kml_layers(demo_run, tmp_path):
+    from tests.conftest import run_cli
+
+    out = tmp_path / "kml"
+    r = run_cli("export", str(demo_run), "--format", "kml", "--kml-layers", "stations,demand",
+                "--out", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    _, _, boxes = _kml(out / "sites.kml")
+    assert len(boxes) == 2  # the demo run is in Chinese: folders carry the layers' titles
+    assert boxes[0].find(f"{K}name").text != boxes[1].find(f"{K}name").text
+    assert all(re.search(r"[\u4e00-\u9fff]", b.find(f"{K}name").text) for b in boxes)
+    bad = run_cli("export", str(demo_run), "--format", "gpkg", "--kml-layers", "demand",
+                  "--out", str(tmp_path / "g"))  # fmt: skip
+    assert bad.returncode == 2 and "--kml-layers applies to --format kml only" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+    unknown = run_cli("export", str(demo_run), "--format", "kml", "--kml-layers", "roads",
+                      "--out", str(tmp_path / "k"))  # fmt: skip
+    assert unknown.returncode == 2 and "'roads': no such layer" in unknown.stderr

@@ -20,6 +20,7 @@ from planner.cli import (
     _set_option,
 )
 from planner.cli.plan_table import plan_table
+from planner.config.report import DEFAULT_KML_LAYERS
 from planner.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -116,9 +117,22 @@ def _plan_table(result: RunResult, seconds: float) -> Table:
     show_default=True,
     help="Text encoding of Shapefiles (written in the .cpg); other formats are UTF-8.",
 )
+@click.option(
+    "--kml-layers",
+    default=",".join(DEFAULT_KML_LAYERS),
+    show_default=True,
+    help="Layers of a KML export, comma-separated (also candidates, demand, "
+    "existing_chargers, service_areas).",
+)
 @_out_option("Folder to write (default: RUN_DIR/exports/<format>_EPSG<code>).")
 def export_cmd(
-    run_dir: Path, run_id: str | None, fmt: str, crs: str, encoding: str, out_dir: Path | None
+    run_dir: Path,
+    run_id: str | None,
+    fmt: str,
+    crs: str,
+    encoding: str,
+    kml_layers: str,
+    out_dir: Path | None,
 ) -> None:
     """Export the layers of a finished run again (reads its sites.gpkg; no solving).
 
@@ -129,8 +143,17 @@ def export_cmd(
 
     t0 = time.perf_counter()
     run = resolve_run(run_dir, run_id)
+    if fmt != "kml" and kml_layers != ",".join(DEFAULT_KML_LAYERS):
+        msg = f"--kml-layers applies to --format kml only, not {fmt}"
+        raise ConfigError(msg)
     folder, files = export_run(
-        run, fmt=fmt, crs=crs, encoding=encoding.lower(), out=out_dir, lang=saved_language(run)
+        run,
+        fmt=fmt,
+        crs=crs,
+        encoding=encoding.lower(),
+        out=out_dir,
+        kml_layers=[x.strip() for x in kml_layers.split(",") if x.strip()],
+        lang=saved_language(run),
     )
     _out.print(
         f"{fmt} written to {folder} in {time.perf_counter() - t0:.1f} s ({len(files)} files)",

@@ -12,6 +12,19 @@ from planner.config.base import Section, crs_text, is_bare_int, is_crs
 Basemap = Literal["osm", "tianditu_vector", "tianditu_imagery", "gaode_vector", "gaode_imagery"]
 BASEMAP_NAMES: tuple[Basemap, ...] = get_args(Basemap)
 
+#: Layers a KML file can hold.
+KmlLayer = Literal[
+    "stations",
+    "repair_points",
+    "townships",
+    "candidates",
+    "demand",
+    "existing_chargers",
+    "service_areas",
+]
+
+DEFAULT_KML_LAYERS: tuple[KmlLayer, ...] = ("stations", "repair_points", "townships")
+
 #: GIS formats a run can write, and the ones it writes by default.
 ExportFormat = Literal["gpkg", "shp", "geojson", "csv", "kml"]
 DEFAULT_FORMATS: tuple[ExportFormat, ...] = ("gpkg", "csv")
@@ -73,6 +86,11 @@ class ReportSection(Section):
         description="Language of the map, report, workbook, data dictionary, GIS field "
         "aliases and CLI summary: zh (简体中文) or en; default: zh for a county inside "
         "China, else en",
+    )
+    kml_layers: list[KmlLayer] = Field(
+        default_factory=lambda: list(DEFAULT_KML_LAYERS),
+        description="Layers of sites.kml (format kml): the plan's by default; add "
+        "candidates, demand, existing_chargers or service_areas for a fuller file",
     )
     document: bool = Field(
         default=True,
