@@ -89,16 +89,6 @@ def build_maps(demo_config: Path, folder: Path) -> Demo:
     return Demo(stations, plan.repair_points, towns, paths["zh"], paths["en"])
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
-
-
 def open_map(browser: Any, path: Path, size: tuple[int, int]) -> Any:
     """The map open in a new page of ``size``; ``page.blocked`` lists aborted requests,
     ``page.problems`` console errors, page errors and dialogs."""

@@ -250,17 +250,6 @@ def content_width_px() -> float:
     return (210 - left - right) / 25.4 * 96
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM))
-        yield b
-        b.close()
-
-
 def _print_page(browser, page_html: str, tmp_path: Path):
     """A browser page laid out at the A4 content width with print media."""
     path = tmp_path / "page.html"
