@@ -135,14 +135,14 @@ def test_an_interrupted_sweep_keeps_the_scenarios_done(small, tmp_path, monkeypa
     )
     figures.update(status="optimal", demand_covered_share=0.5)
 
-    def fake_run(config, folder, *, inputs):
+    def fake_run(config, folder, *, inputs, on_stage=None):
         if config.stations.budget > 9e6:
             raise Interrupted(signal.SIGINT)
         folder.mkdir()
         (folder / "stations.csv").write_text("x")
         return SimpleNamespace(summary=figures)
 
-    monkeypatch.setattr(sweep_module, "prepare", lambda config: None)
+    monkeypatch.setattr(sweep_module, "prepare", lambda config, **_: None)
     monkeypatch.setattr(sweep_module, "write_run", fake_run)
     home = tmp_path / "sweep"
     with pytest.raises(Interrupted):
