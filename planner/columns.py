@@ -56,6 +56,24 @@ Y = "y"
 WKT = "wkt"
 SERVICE_MIN = "service_min"
 AREA_KM2 = "area_km2"
+VAN = "van"
+DAY = "day"
+ORDER = "order"
+STOP_ID = "stop_id"
+KIND = "kind"
+VISIT = "visit"
+PER_WEEK = "per_week"
+ARRIVAL = "arrival"
+START = "start"
+DEPARTURE = "departure"
+WAIT_MIN = "wait_min"
+KM_FROM_PREVIOUS = "km_from_previous"
+KM = "km"
+DRIVE_H = "drive_h"
+STOPS = "stops"
+END = "back"  # not "end": KML readers take end/begin fields for a TimeSpan
+LUNCH = "lunch"
+SEQUENCE = "sequence"
 
 DICTIONARY: dict[str, tuple[str, str]] = {
     TOWNSHIP_ID: ("Township code (9 digits in China)", "-"),
@@ -133,6 +151,24 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     WKT: ("Geometry as WKT in the export CRS (CSV of polygon layers)", "-"),
     SERVICE_MIN: ("Drive time the service area is drawn for (the repair response time)", "min"),
     AREA_KM2: ("Area of the polygon", "km2"),
+    VAN: ("Repair van: its repair point and number", "-"),
+    DAY: ("Working day (mon ... sun)", "-"),
+    ORDER: ("Position of the stop in the van's tour of the day", "-"),
+    STOP_ID: ("Stop: a demand point (village) or a station's candidate id", "-"),
+    KIND: ("Kind of stop: villages or stations", "-"),
+    VISIT: ("Which of the stop's weekly visits this is", "-"),
+    PER_WEEK: ("Visits per week asked for the stop", "visits/week"),
+    ARRIVAL: ("Arrival at the stop", "HH:MM"),
+    START: ("Start of the service at the stop, or the time the van leaves its base", "HH:MM"),
+    DEPARTURE: ("Departure from the stop", "HH:MM"),
+    WAIT_MIN: ("Wait before the service starts (time window or lunch)", "min"),
+    KM_FROM_PREVIOUS: ("Road distance from the previous stop or the base", "km"),
+    KM: ("Road distance of the tour", "km"),
+    DRIVE_H: ("Driving time of the tour", "h"),
+    STOPS: ("Stops in the tour", "count"),
+    END: ("Time the van is back at its base", "HH:MM"),
+    LUNCH: ("Start of the lunch break (empty: none)", "HH:MM"),
+    SEQUENCE: ("Stop ids in the order visited", "-"),
 }
 
 #: Short label of each column, in English (the source language of the catalogs): table
@@ -187,6 +223,24 @@ LABELS: dict[str, str] = {
     WKT: "Geometry (WKT)",
     SERVICE_MIN: "Service drive time",
     AREA_KM2: "Area",
+    VAN: "Van",
+    DAY: "Day",
+    ORDER: "Order",
+    STOP_ID: "Stop",
+    KIND: "Kind of stop",
+    VISIT: "Visit",
+    PER_WEEK: "Visits per week",
+    ARRIVAL: "Arrival",
+    START: "Start",
+    DEPARTURE: "Departure",
+    WAIT_MIN: "Wait",
+    KM_FROM_PREVIOUS: "Distance from previous stop",
+    KM: "Distance",
+    DRIVE_H: "Driving time",
+    STOPS: "Stops",
+    END: "Back at base",
+    LUNCH: "Lunch break",
+    SEQUENCE: "Stop order",
 }
 
 #: Shapefile (DBF) field names for columns longer than 10 characters. Other long
@@ -216,4 +270,5 @@ SHAPEFILE_NAMES: dict[str, str] = {
     EXISTING_CHARGERS: "exist_chg",
     EXISTING_SITES: "exist_site",
     SERVICE_MIN: "serv_min",
+    KM_FROM_PREVIOUS: "km_prev",
 }

@@ -1,4 +1,4 @@
-"""Run one county: ingest -> demand / candidates -> network -> optimize -> report."""
+"""Run one county: ingest -> demand / candidates -> network -> optimize -> tours -> report."""
 
 from __future__ import annotations
 
@@ -43,11 +43,12 @@ from planner.report import (
 from planner.report.workbook import WORKBOOK_FILE, write_workbook
 from planner.runs import check_home, content_key, new_run
 from planner.signals import check_stop
+from planner.tours.stage import plan_weekly_tours
 
 logger = logging.getLogger(__name__)
 
 #: Stage names, in order, as reported in timings and progress.
-STAGES = ("ingest", "demand", "candidates", "network", "optimize", "report")
+STAGES = ("ingest", "demand", "candidates", "network", "optimize", "tours", "report")
 
 
 @dataclass
@@ -256,12 +257,18 @@ def _run(
             inp.demand, inp.sites, inp.county.townships, inp.times, config, start=start
         )
         curve = coverage_curve(inp.demand, inp.sites, inp.county.townships, inp.times, config)
+    tours = None
+    if config.tours.enabled:
+        with stage("tours"):
+            tours = plan_weekly_tours(inp.graph, plan, inp.demand, config, crs=inp.county.crs)
     if on_stage is not None:
         on_stage("report")
     t_report = time.perf_counter()
     areas = _service_areas(inp.graph, plan, config)
     with output(inp.county, config) as (tmp, out):
         layers = _layers(inp, plan, areas)
+        if tours is not None:
+            layers |= {"tours": tours.tours, "tour_stops": tours.tour_stops}
         lang = run_language(config.report.language, inp.county.county)
         files = _write_layers_and_map(tmp, inp.county, layers, plan, config, lang=lang)
         # the report time covers all but writing the two small JSON files themselves
@@ -279,6 +286,8 @@ def _run(
         if curve:
             summary["coverage_curve"] = curve
         summary["language"] = lang.code
+        if tours is not None:
+            summary["tours"] = tours.summary()
         _log_warnings(summary)
         files += _write_record(
             tmp, inp.county, layers, plan, summary, config, argv, files, run_id=out.name

@@ -173,7 +173,7 @@ def test_plain_lines_are_timestamped_and_throttled():
     lines = out.getvalue().splitlines()
     assert all(STAMP.match(line) for line in lines)
     text = [STAMP.sub("", line) for line in lines]
-    assert text[0].startswith("[1/6] ingest done in ")
+    assert text[0].startswith("[1/7] ingest done in ")
     assert text[1] == "optimize pass 2/3 capex: started"
     updates = [t for t in text if t.startswith("optimize pass 2/3 capex: ") and " s, " in t]
     assert [u.split(": ")[1].split(",")[0] for u in updates[:-1]] == ["10.0 s", "20.0 s", "30.0 s"]
@@ -181,8 +181,8 @@ def test_plain_lines_are_timestamped_and_throttled():
     assert text[-3] == (
         "optimize pass 2/3 capex: optimal in 35.2 s, incumbent 1,234, bound 1,240, gap 0.50%"
     )
-    assert text[-2].startswith("[5/6] optimize done in ")
-    assert text[-1].startswith("[6/6] report done in ")
+    assert text[-2].startswith("[5/7] optimize done in ")
+    assert text[-1].startswith("[7/7] report done in ")
 
 
 class _Status:
@@ -200,14 +200,14 @@ def test_live_line_shows_the_stage_the_pass_and_its_figures():
     status = _Status()
     live = LiveLine(status)  # type: ignore[arg-type]
     live.stage("optimize")
-    assert status.shown[-1] == "[5/6] optimize ..."
+    assert status.shown[-1] == "[5/7] optimize ..."
     live.solver(_solver("update", 12.34, incumbent=1234.0, bound=1250.0, gap=0.013))
     assert status.shown[-1] == (
-        "[5/6] optimize · pass 2/3 capex · 12.3 s · incumbent 1,234 · bound 1,250 · gap 1.30%"
+        "[5/7] optimize · pass 2/3 capex · 12.3 s · incumbent 1,234 · bound 1,250 · gap 1.30%"
     )
     live.step(StepEvent("scenario", 3, 8, "budget=2e+06"))
     live.stage("ingest")
-    assert status.shown[-1] == "scenario 3/8 budget=2e+06 · [1/6] ingest ..."
+    assert status.shown[-1] == "scenario 3/8 budget=2e+06 · [1/7] ingest ..."
     live.step(StepEvent("scenario", 3, 8, "budget=2e+06", seconds=4.56, status="optimal"))
     printed = status.console.file.getvalue()  # type: ignore[attr-defined]
     assert printed == "scenario 3/8 budget=2e+06: done in 4.6 s (optimal)\n"
@@ -231,14 +231,14 @@ def test_site_writes_timestamped_progress_lines_to_a_pipe(small, tmp_path):
     stamps = [line[:19] for line in lines]
     assert stamps == sorted(stamps)
     text = [STAMP.sub("", line) for line in lines]
-    assert text[0].startswith("[1/6] ingest done in ")
+    assert text[0].startswith("[1/7] ingest done in ")
     for expected in (
         "optimize pass 1/3 coverage: started",
         "optimize pass 1/3 coverage: optimal in ",
         "optimize pass 2/3 capex: started",
         "optimize pass 3/3 drive_time: optimal in ",
-        "[5/6] optimize done in ",
-        "[6/6] report done in ",
+        "[5/7] optimize done in ",
+        "[7/7] report done in ",
     ):
         assert any(t.startswith(expected) for t in text), (expected, r.stderr)
     ends = [t for t in text if t.startswith("optimize pass ") and " in " in t]
@@ -280,8 +280,8 @@ def test_site_shows_one_live_line_in_a_terminal(small, tmp_path):
         os.close(main_fd)
     assert proc.wait(timeout=300) == 0
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode(errors="replace"))
-    assert "[1/6] ingest ..." in text
-    assert re.search(r"\[5/6\] optimize · pass \d/3 \w+ · \d+\.\d s", text), text
+    assert "[1/7] ingest ..." in text
+    assert re.search(r"\[5/7\] optimize · pass \d/3 \w+ · \d+\.\d s", text), text
     assert not any(STAMP.match(line.strip()) for line in re.split(r"[\r\n]", text))
 
 
@@ -301,7 +301,7 @@ def test_sweep_and_rollout_report_each_run(small, tmp_path):
     first, second = "scenario 1/2 budget=8e+06", "scenario 2/2 budget=1.1e+07"
     assert text[0] == f"{first}: started"
     assert f"{first}: optimize pass 1/3 coverage: started" in text
-    assert any(t.startswith(f"{first}: [4/6] network done in ") for t in text)
+    assert any(t.startswith(f"{first}: [4/7] network done in ") for t in text)
     done = [t for t in text if re.fullmatch(r".*: done in \d+\.\d s \(optimal\)", t)]
     assert [d.split(":")[0] for d in done] == [first, second]
     # the second scenario shares the first's inputs: no stage before its optimize

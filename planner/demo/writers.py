@@ -292,6 +292,15 @@ def demo_config_text(*, scale: float = 1.0, identity: DemoIdentity = QINGXI) -> 
         },
         # large synthetic counties have a few remote villages beyond 30 min of any site
         "repair": {"response_min": 30, "unreachable": "error" if scale <= 1 else "warn"},
+        # the repair vans' week: two vans per repair point visit the villages with 3 EVs or
+        # more and every station once a week (2000 iterations: a few seconds, deterministic)
+        "tours": {
+            "enabled": True,
+            "vans_per_point": 2,
+            "stops": ["villages", "stations"],
+            "villages": {"min_evs": 3},
+            "iterations": 2000,
+        },
         # the time limit is a safety net: every pass stops on its gap, deterministically
         "solver": {"name": "highs", "time_limit_s": 300, "mip_gap": 0.005, "threads": 1},
     }

@@ -52,6 +52,8 @@ LAYERS = (
     "townships",
     "existing_chargers",
     "service_areas",
+    "tours",
+    "tour_stops",
 )
 #: The formats, in the order a run writes them.
 FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "csv", "kml")

@@ -25,6 +25,7 @@ _PACKAGES = (
     "geopandas",
     "shapely",
     "pyproj",
+    "pyvrp",
     "pyogrio",
     "rasterio",
     "osmium",
@@ -322,4 +323,5 @@ def build_manifest(
         "solves": summary["solves"],
         "status": summary["status"],
         "timings_s": summary["timings_s"],
+        "tours": summary.get("tours"),
     }

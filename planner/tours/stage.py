@@ -1,0 +1,101 @@
+"""The tours stage of a run: from the plan's repair points to the week's tours and layers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+from pyproj import CRS
+
+from planner.config import Config
+from planner.datatypes import Plan, RoadGraph
+from planner.tours.layers import tour_layers, van_week
+from planner.tours.result import TourPlan
+from planner.tours.stops import stop_table, weekly_tours
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TourOutcome:
+    """The tours of a run.
+
+    Attributes
+    ----------
+    plan
+        The weekly plan (tours, unserved stops, how the search ran).
+    stops
+        The stops asked for (``stop_id``, ``name``, ``kind``, ``evs``, ``township_id``).
+    tours
+        Layer ``tours``: one line along the roads per van and day.
+    tour_stops
+        Layer ``tour_stops``: the visits in order, with arrival and departure.
+    """
+
+    plan: TourPlan
+    stops: gpd.GeoDataFrame
+    tours: gpd.GeoDataFrame
+    tour_stops: gpd.GeoDataFrame
+
+    def summary(self) -> dict[str, Any]:
+        """The week's figures for summary.json and run.json (the search's record too)."""
+        week = van_week(self.plan)
+        return {
+            **self.plan.record(),
+            "km_week": round(float(self.plan.objective_km), 1),
+            "drive_h_week": round(float(self.plan.drive_h), 1),
+            "vans_total": int(sum(self.plan.vans.values())),
+            "km_per_van_max": round(float(week["km"].max()), 1) if len(week) else 0.0,
+            "unserved": [
+                {"stop_id": u.stop_id, "name": u.name, "missing": u.missing, "reason": u.reason}
+                for u in self.plan.unserved
+            ],
+        }
+
+
+def plan_weekly_tours(
+    graph: RoadGraph, plan: Plan, demand: gpd.GeoDataFrame, config: Config, *, crs: CRS
+) -> TourOutcome:
+    """Plan the repair vans' week for a run whose config enables ``tours``.
+
+    Parameters
+    ----------
+    graph
+        The county's road graph.
+    plan
+        The siting plan (its repair points are the vans' bases; its stations may be stops).
+    demand
+        The demand points (villages with EVs are stops), in the graph's CRS.
+    config
+        The run's config (``tours``, ``network``).
+    crs
+        The metric CRS of the graph, the plan and the demand points.
+
+    Returns
+    -------
+    TourOutcome
+
+    Raises
+    ------
+    ConfigError
+        No repair point in the plan, or a stop no shift can reach (see
+        :func:`planner.tours.plan_tours`).
+    """
+    t0 = time.perf_counter()
+    stops = stop_table(config.tours, demand=demand, stations=plan.stations)
+    week, matrix = weekly_tours(
+        graph, plan.repair_points, stops, config.tours, network=config.network
+    )
+    tours, tour_stops = tour_layers(week, graph, matrix, crs=crs)
+    logger.info(
+        "tours: %d van-days, %d of %d visits, %.0f km in the week (%.1f s)",
+        len(week.tours),
+        week.visits_served,
+        week.visits_asked,
+        week.objective_km,
+        time.perf_counter() - t0,
+    )
+    return TourOutcome(week, stops, tours, tour_stops)
