@@ -1,10 +1,11 @@
 """Fixtures and helpers of the browser tests of map.html (test_map_browser*.py), which
 load this module as a plugin (``pytest_plugins``), so that its fixtures are shared.
 
-The demo county is prepared and planned once per session; its map is built in Chinese
-and in English (the English one with township 1 renamed to a script-injection string,
-both with the county's roads and a fake Tianditu key) and opened from file:// URLs in
-headless Debian chromium. Every request that is not a file is aborted and counted.
+The demo county is prepared and planned once per session, with its repair vans' week
+(the demo config enables ``tours``); its map is built in Chinese and in English (the
+English one with township 1 renamed to a script-injection string, both with the county's
+roads, the tours and a fake Tianditu key) and opened from file:// URLs in headless Debian
+chromium. Every request that is not a file is aborted and counted.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from planner.optimize.plan import plan_sites
 from planner.pipeline import prepare
 from planner.report import demand_outcome, township_outcome
 from planner.report.map import build_map, road_lines, write_map
+from planner.tours.stage import plan_weekly_tours
 
 CHROMIUM = Path("/usr/bin/chromium")
 PAYLOAD = "<img src=x onerror=alert(1)>"
@@ -34,13 +36,15 @@ DESKTOP, PHONE = (1366, 768), (390, 844)
 
 @dataclass
 class Demo:
-    """The demo county's plan and its two maps."""
+    """The demo county's plan, its vans' tours (EPSG:4326) and its two maps."""
 
     stations: gpd.GeoDataFrame
     repair: gpd.GeoDataFrame
     townships: gpd.GeoDataFrame
     zh: Path
     en: Path
+    tours: gpd.GeoDataFrame
+    tour_stops: gpd.GeoDataFrame
     payload: str = PAYLOAD  # the English map's name of township 1
 
 
@@ -51,10 +55,13 @@ def demo(demo_config: Path, tmp_path_factory: pytest.TempPathFactory) -> Demo:
 
 
 def build_maps(demo_config: Path, folder: Path) -> Demo:
-    """Plan the demo county and write map_zh.html and map_en.html (with the payload)."""
+    """Plan the demo county and its tours and write map_zh.html and map_en.html (with the
+    payload)."""
     config = load_config(demo_config)
     inp = prepare(config)
     plan = plan_sites(inp.demand, inp.sites, inp.county.townships, inp.times, config)
+    assert config.tours.enabled  # the demo county plans its vans' week
+    week = plan_weekly_tours(inp.graph, plan, inp.demand, config, crs=inp.county.crs)
     areas = service_areas(
         inp.graph,
         plan.repair_points,
@@ -82,11 +89,21 @@ def build_maps(demo_config: Path, folder: Path) -> Demo:
             settings=settings,
             lang=translator(code),
             roads=roads,
+            tours=week.tours,
+            tour_stops=week.tour_stops,
         )
         paths[code] = folder / f"map_{code}.html"
         write_map(m, paths[code])
     stations = plan.stations.to_crs(4326)
-    return Demo(stations, plan.repair_points, towns, paths["zh"], paths["en"])
+    return Demo(
+        stations,
+        plan.repair_points,
+        towns,
+        paths["zh"],
+        paths["en"],
+        week.tours.to_crs(4326),
+        week.tour_stops.to_crs(4326),
+    )
 
 
 def open_map(browser: Any, path: Path, size: tuple[int, int]) -> Any:

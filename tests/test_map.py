@@ -213,3 +213,175 @@ def test_township_names_show_where_they_have_room():
     assert label_zoom(towns(15_000)) == county + 2  # 4 times closer: 2 zooms further in
     assert label_zoom(towns(60_000).to_crs(4326)) == county  # any CRS
     assert label_zoom(towns(500)) == 14 and label_zoom(towns(5_000_000)) == 8  # bounded
+
+
+# -- the repair vans' tours --------------------------------------------------------------
+
+
+def _week() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Three vans' tours on Monday and Wednesday near 28°N (EPSG:4548, metres)."""
+    crs = CRS.from_epsg(4548)
+    base = gpd.GeoSeries([shapely.Point(117.0, 28.0)], crs=4326).to_crs(crs).iloc[0]
+    x0, y0 = base.x, base.y
+    tours, stops = [], []
+    for day, vans in (("wed", ["r001-1", "r000-1"]), ("mon", ["r000-1", "r000-2", "r001-1"])):
+        for k, van in enumerate(vans):
+            # out along a road to two villages and back the same way
+            far = [(x0 + 1000 * (k + 1), y0 + 500 * i) for i in range(3)]
+            line = shapely.LineString([(x0, y0), *far, *far[-2::-1], (x0, y0)])
+            tours.append(
+                {
+                    "day": day,
+                    "van": van,
+                    "repair_id": van[:4],
+                    "stops": 2,
+                    "km": 4.2,
+                    "drive_h": 0.3,
+                    "start": "08:00",
+                    "end": "09:30",
+                    "lunch": "",
+                    "sequence": "a > b",
+                    "geometry": line,
+                }
+            )
+            for order, (x, y) in enumerate(far[1:], start=1):
+                stops.append(
+                    {
+                        "day": day,
+                        "van": van,
+                        "repair_id": van[:4],
+                        "order": order,
+                        "stop_id": f"d{k}{order}",
+                        "name": "村" if order == 1 else None,
+                        "kind": "villages",
+                        "visit": 1,
+                        "per_week": 2,
+                        "arrival": "08:10",
+                        "start": "08:10",
+                        "departure": "08:40",
+                        "wait_min": 0.0,
+                        "km_from_previous": 1.23,
+                        "geometry": shapely.Point(x, y),
+                    }
+                )
+    return gpd.GeoDataFrame(tours, crs=crs), gpd.GeoDataFrame(stops, crs=crs)
+
+
+def test_tour_overlays_one_per_day_in_chinese():
+    from planner.report.map.tours import LAYER_NAMES, tour_overlays
+    from planner.tours import DAY_NAMES
+
+    assert list(LAYER_NAMES) == list(DAY_NAMES)
+    tours, stops = _week()
+    legend: list[dict] = []
+    overlays = tour_overlays(tours, stops, 5.0, legend, places={"r000": "青山维修点"}, lang=ZH)
+    # week order, off when the page opens
+    assert [o.layer_name for o in overlays] == ["周一巡回路线", "周三巡回路线"]
+    assert not any(o.show for o in overlays)
+    specs = [json.loads(o.spec_json) for o in overlays]
+    assert [s["key"] for s in specs] == ["tours_mon", "tours_wed"]
+    assert legend == [{**legend[0], "key": ["tours_mon", "tours_wed"], "title": "维修车巡回路线"}]
+    # a numbered marker per row of tour_stops, on its day
+    for spec, day in zip(specs, ("mon", "wed"), strict=True):
+        rows = stops[stops["day"] == day]
+        assert len(spec["points"]) == len(rows)
+        assert [p[2]["n"] for p in spec["points"]] == list(rows["order"])
+        assert len(spec["data"]["features"]) == (tours["day"] == day).sum()
+    mon = specs[0]
+    # each van its colour, the same on its routes and its stops, all week
+    colours = {
+        f["properties"]["p"]["id"]: f["properties"]["s"]["color"] for f in mon["data"]["features"]
+    }
+    assert len(set(colours.values())) == 3
+    assert all(p[2]["c"] == colours[p[2]["p"]["v"][2]] for p in mon["points"])
+    wed = {
+        f["properties"]["p"]["id"]: f["properties"]["s"]["color"]
+        for f in specs[1]["data"]["features"]
+    }
+    assert all(wed[v] == colours[v] for v in wed)
+    # the popups in Chinese: a route's and a stop's
+    route = mon["data"]["features"][0]["properties"]
+    assert route["p"]["title"] == "维修车 r000-1 · 星期一"
+    assert dict(zip(mon["sets"][0]["rows"], route["p"]["v"], strict=True)) == {
+        "维修车": "r000-1",
+        "所属维修点": "青山维修点 (r000)",
+        "日期": "星期一",
+        "里程": "4.2 公里",
+        "行车时长": "0.3 小时",
+        "站点数": "2",
+        "出车时段": "08:00–09:30",
+        "午休": "–",
+    }
+    assert route["t"] == "维修车 r000-1，星期一：4.2 公里，2 个站点，08:00–09:30"
+    assert route["p"]["xy"] == pytest.approx([117.0, 28.0], abs=1e-6)  # the base, WGS84
+    lon, lat, stop = mon["points"][0]
+    assert stop["p"]["title"] == "村" and stop["t"] == "第 1 站：村，08:10–08:40"
+    assert dict(zip(mon["sets"][1]["rows"], stop["p"]["v"], strict=True)) == {
+        "站点": "d01",
+        "站点类型": "村庄",
+        "维修车": "r000-1",
+        "日期": "星期一",
+        "顺序": "1",
+        "到达–离开": "08:10–08:40",
+        "距上一站里程": "1.2 公里",
+        "第几次访问": "本周第 1 次（共 2 次）",
+    }
+    assert mon["points"][1][2]["p"]["title"] == "d02"  # no name: its id
+    assert mon["sets"][1]["coords"] == "坐标（经度，纬度）"
+    assert 117.0 < lon < 117.05 and 28.0 < lat < 28.05
+    # only the routes are searched for (by van), not the stops
+    assert mon["search"] == mon["sets"][0]["search"] == "巡回路线"
+    assert "search" not in mon["sets"][1]
+    # no tours: no overlay, no legend
+    assert tour_overlays(tours.iloc[:0], None, 5.0, legend, lang=ZH) == []
+    assert len(legend) == 1
+
+
+def test_routes_are_drawn_once_and_simplified():
+    from planner.report.map.tours import drawn_once, route_lines
+
+    tours, _ = _week()
+    line = tours.geometry.iloc[0]
+    once = drawn_once(line)
+    # there and back along the same road: half the length, the same road covered
+    assert once.length == pytest.approx(line.length / 2)
+    assert once.buffer(0.01).contains(line) and line.buffer(0.01).contains(once)
+    assert drawn_once(shapely.LineString([(0, 0), (0, 0)])).length == 0
+    # simplified in metres: the straight road keeps its ends only (from any CRS)
+    drawn = route_lines(tours.to_crs(4326), 5.0)
+    assert drawn.crs.is_projected
+    assert shapely.get_num_coordinates(drawn.geometry.iloc[0]) < len(line.coords)
+
+
+def test_van_colours_distinct_within_a_day():
+    from planner.report.map.style import VAN_COLOURS, van_colours
+
+    few = van_colours(["mon", "mon", "tue"], ["b", "a", "b"])
+    assert few[("mon", "a")] != few[("mon", "b")] and few[("mon", "b")] == few[("tue", "b")]
+    n = len(VAN_COLOURS) + 3  # more vans than colours: distinct within each day still
+    vans = [f"v{i:02d}" for i in range(n)]
+    many = van_colours(["mon"] * 12 + ["tue"] * 3, vans[:12] + vans[12:])
+    assert len({many[("mon", v)] for v in vans[:12]}) == 12
+    assert len({many[("tue", v)] for v in vans[12:]}) == 3
+
+
+def test_demo_map_draws_the_tours(demo_run: Path):
+    """The pipeline's map.html: a tour overlay per working day, a marker per visit."""
+    import pandas as pd
+
+    from planner.report.map.tours import LAYER_NAMES
+
+    text = (demo_run / "map.html").read_text(encoding="utf-8")
+    specs = {
+        s["key"]: s
+        for s in map(json.loads, re.findall(r"plannerMap\.overlay\((\{.*?\})\);\n", text))
+    }
+    tours = pd.read_csv(demo_run / "tours.csv", encoding="utf-8-sig")
+    visits = pd.read_csv(demo_run / "tour_stops.csv", encoding="utf-8-sig")
+    days = list(dict.fromkeys(d for d in LAYER_NAMES if d in set(tours["day"])))
+    assert [k for k in specs if k.startswith("tours_")] == [f"tours_{d}" for d in days]
+    for day in days:
+        spec = specs[f"tours_{day}"]
+        assert len(spec["data"]["features"]) == (tours["day"] == day).sum()
+        assert len(spec["points"]) == (visits["day"] == day).sum()
+    assert sum(len(specs[f"tours_{d}"]["points"]) for d in days) == len(visits)

@@ -35,14 +35,20 @@ var plannerMap = (function () {
     return f.geometry && f.geometry.type === "Point" ? f.geometry.coordinates : null;
   }
 
+  /** The popup's kind, row labels and coordinates label: the spec's, or those of the
+   *  set ``p.r`` of ``spec.sets`` (an overlay of features of two kinds). */
+  function rowSet(spec, p) {
+    return p.r !== undefined && spec.sets ? spec.sets[p.r] : spec;
+  }
+
   function popupContent(f, spec) {
-    var p = f.properties.p, box = el("div", null, "pl-popup");
+    var p = f.properties.p, box = el("div", null, "pl-popup"), sub = rowSet(spec, p);
     box.appendChild(el("div", p.title, "pl-popup-title"));
-    if (spec.kind) box.appendChild(el("div", spec.kind, "pl-popup-kind"));
+    if (sub.kind) box.appendChild(el("div", sub.kind, "pl-popup-kind"));
     var table = el("table");
-    (spec.rows || []).forEach(function (label, i) { row(table, label, p.v[i]); });
+    (sub.rows || []).forEach(function (label, i) { row(table, label, p.v[i]); });
     var xy = where(f);
-    if (spec.coords && xy) row(table, spec.coords, xy[0].toFixed(6) + ", " + xy[1].toFixed(6));
+    if (sub.coords && xy) row(table, sub.coords, xy[0].toFixed(6) + ", " + xy[1].toFixed(6));
     box.appendChild(table);
     return box;
   }
@@ -107,7 +113,18 @@ var plannerMap = (function () {
     return shifted(L.latLng(xy[1], xy[0]), state.gcj);
   }
 
-  function marker(spec, style, latlng) {
+  /** A stop of a tour: its number ``props.n`` in a circle of colour ``props.c``. */
+  function numbered(props, latlng) {
+    var label = el("span", props.n);
+    label.style.background = props.c;
+    return L.marker(latlng, {
+      icon: L.divIcon({ className: "pl-stop", html: label, iconSize: [18, 18] }),
+      keyboard: false
+    });
+  }
+
+  function marker(spec, style, latlng, props) {
+    if (props && props.n !== undefined) return numbered(props, latlng);
     if (spec.marker === "diamond") {
       var size = 2 * style.radius;
       var shape = el("div", null, "pl-diamond-shape");
@@ -159,34 +176,40 @@ var plannerMap = (function () {
   }
 
   function pointFeatures(rows) {
-    return {
-      type: "FeatureCollection",
-      features: rows.map(function (r) {
-        return {
-          type: "Feature",
-          geometry: { type: "Point", coordinates: [r[0], r[1]] },
-          properties: r[2]
-        };
-      })
-    };
+    return rows.map(function (r) {
+      return {
+        type: "Feature",
+        geometry: { type: "Point", coordinates: [r[0], r[1]] },
+        properties: r[2]
+      };
+    });
   }
 
-  /** An overlay from a spec {key, style, data (GeoJSON) or points ([lon, lat, props] rows),
-   *  rows (popup labels), coords (label of the coordinates row), kind, search, marker,
-   *  cls, labels ({minZoom, points: [lon, lat, name]})}. */
+  /** The spec's features: its GeoJSON, then its point rows (either may be absent). */
+  function features(spec) {
+    var own = spec.data ? spec.data.features : [];
+    return { type: "FeatureCollection", features: own.concat(pointFeatures(spec.points || [])) };
+  }
+
+  /** An overlay from a spec {key, style, data (GeoJSON) and/or points ([lon, lat, props]
+   *  rows), rows (popup labels), coords (label of the coordinates row), kind, search,
+   *  marker, cls, labels ({minZoom, points: [lon, lat, name]}), sets (kind, rows, coords
+   *  and search of the features whose popup says r: the index of its set)}. A point with
+   *  a number ``n`` is drawn as that number in a circle of colour ``c``. */
   function overlay(spec) {
     var interactive = !spec.style || spec.style.interactive !== false;
-    var layer = L.geoJSON(spec.data || pointFeatures(spec.points), {
+    var layer = L.geoJSON(features(spec), {
       interactive: interactive,
       style: function (f) { return L.extend({}, spec.style, f.properties.s); },
       pointToLayer: function (f, latlng) {
-        return marker(spec, L.extend({}, spec.style, f.properties.s), latlng);
+        return marker(spec, L.extend({}, spec.style, f.properties.s), latlng, f.properties);
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
         if (!interactive) return;
         if (p.t !== undefined && p.t !== null) {
-          layer.bindTooltip(function () { return el("span", p.t); }, { sticky: !spec.marker });
+          var sticky = !spec.marker && p.n === undefined;  // markers: above them, lines: at the mouse
+          layer.bindTooltip(function () { return el("span", p.t); }, { sticky: sticky });
         }
         if (p.p) {
           layer.bindPopup(function () { return popupContent(f, spec); }, {
@@ -222,5 +245,6 @@ var plannerMap = (function () {
   api.el = el;
   api.control = control;
   api.drawnAt = drawnAt;
+  api.rowSet = rowSet;
   return api;
 })();

@@ -78,7 +78,7 @@
   }
 
   /** The legend: [{key, title, items: [{label, symbol: {shape, color, fill, size}}]}];
-   *  a section shows while the overlay ``key`` is on. */
+   *  a section shows while the overlay ``key`` (or one of a list of keys) is on. */
   function legend(map, sections) {
     var box = el("details", null, "pl-legend leaflet-control");
     box.open = !state.small;
@@ -90,8 +90,13 @@
     });
     function update() {
       parts.forEach(function (part) {
-        var layer = state.overlays[part.key];
-        part.node.style.display = !layer || map.hasLayer(layer) ? "" : "none";
+        var keys = [].concat(part.key), known = false, on = false;
+        keys.forEach(function (key) {
+          var layer = state.overlays[key];
+          known = known || !!layer;
+          on = on || (!!layer && map.hasLayer(layer));
+        });
+        part.node.style.display = !known || on ? "" : "none";
       });
     }
     map.on("layeradd layerremove", later(update));
@@ -109,10 +114,11 @@
       if (!spec.search) return;
       state.overlays[key].eachLayer(function (layer) {
         var p = layer.feature.properties.p;
-        if (!p) return;
+        var kind = p && pm.rowSet(spec, p).search;
+        if (!kind) return;
         var id = p.id || "";
         items.push({
-          name: p.title, id: id, kind: spec.search, key: key, layer: layer,
+          name: p.title, id: id, kind: kind, key: key, layer: layer,
           name_lc: String(p.title).toLowerCase(), id_lc: String(id).toLowerCase()
         });
       });

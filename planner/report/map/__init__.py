@@ -11,16 +11,18 @@ are drawn shifted to GCJ-02 for display only.
 
 Modules: :mod:`~planner.report.map.build` (the page, :func:`build_map`,
 :func:`write_map`), :mod:`~planner.report.map.layers` and
-:mod:`~planner.report.map.sites` (the overlays), :mod:`~planner.report.map.style`
-(colours, sizes, legend), :mod:`~planner.report.map.roads` (the county's roads,
-:func:`road_lines`), :mod:`~planner.report.map.encode` (GeoJSON, display text and
-all escaping), :mod:`~planner.report.map.elements` (the Folium elements) and
+:mod:`~planner.report.map.sites` (the overlays), :mod:`~planner.report.map.tours` (the
+repair vans' routes and numbered stops, one overlay per working day),
+:mod:`~planner.report.map.style` (colours, sizes, legend),
+:mod:`~planner.report.map.roads` (the county's roads, :func:`road_lines`),
+:mod:`~planner.report.map.encode` (GeoJSON, display text and all escaping),
+:mod:`~planner.report.map.elements` (the Folium elements) and
 :mod:`~planner.report.map.basemaps`.
 
 Every text is in the run's language (``lang``, from the message catalogs; domain
 ``map``). The page also names the townships from a zoom where they have room, has a
-search box over stations, repair points and townships, a metric scale bar, and starts
-with the layer control and the legend collapsed on small screens.
+search box over stations, repair points, townships and the vans' tours, a metric scale
+bar, and starts with the layer control and the legend collapsed on small screens.
 """
 
 from planner.report.map.basemaps import BASEMAPS, NO_BASEMAP, TIANDITU_KEY_ENV

@@ -31,6 +31,7 @@ from planner.report.map.layers import (
 )
 from planner.report.map.roads import road_layer
 from planner.report.map.sites import candidate_layer, existing_layer, repair_layer, station_layer
+from planner.report.map.tours import tour_overlays
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
     settings: ReportSection | None = None,
     lang: Lang | None = None,
     roads: gpd.GeoDataFrame | None = None,
+    tours: gpd.GeoDataFrame | None = None,
+    tour_stops: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """A self-contained Folium map of the plan with one toggleable layer per theme.
 
@@ -105,6 +108,13 @@ def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
     roads
         Roads to draw (LineStrings in EPSG:4326, optional ``highway`` class: see
         :func:`~planner.report.map.roads.road_lines`); None leaves the layer out.
+    tours
+        The repair vans' routes (layer ``tours`` of a run, see
+        :func:`planner.tours.tour_layers`): one overlay per working day, off when the page
+        opens, each van a colour; None (or no rows) leaves them out.
+    tour_stops
+        The vans' stops (layer ``tour_stops``), drawn numbered in visiting order on their
+        day's overlay; None draws the routes only.
 
     Returns
     -------
@@ -138,7 +148,12 @@ def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
     for i, (label, spec) in enumerate(basemap_specs(settings, lang=lang)):
         m.add_child(Basemap(label, spec, show=i == 0))
     legend: list[dict[str, Any]] = []
-    layers = {"service_areas": service_areas, "roads": roads}
+    layers = {
+        "service_areas": service_areas,
+        "roads": roads,
+        "tours": tours,
+        "tour_stops": tour_stops,
+    }
     for overlay in _overlays(
         county,
         townships_out,
@@ -225,7 +240,8 @@ def _overlays(  # noqa: PLR0913 - the layers' data, then keyword-only display op
 ) -> list[Overlay]:
     """The overlays in drawing order; their legend entries are appended to ``legend``.
 
-    ``layers`` holds the optional ones: ``service_areas`` and ``roads``.
+    ``layers`` holds the optional ones: ``service_areas``, ``roads``, ``tours`` and
+    ``tour_stops``.
     """
     names = dict(zip(townships_out[C.TOWNSHIP_ID], townships_out[C.TOWNSHIP_NAME], strict=True))
     # polygons first, then lines, then points: each is drawn above the one before
@@ -253,6 +269,17 @@ def _overlays(  # noqa: PLR0913 - the layers' data, then keyword-only display op
         station_layer(plan.stations, names, legend, lang=lang),
         repair_layer(plan.repair_points, names, legend, lang=lang),
     ]
+    tours = layers.get("tours")
+    if tours is not None:
+        rp = plan.repair_points
+        overlays += tour_overlays(
+            tours,
+            layers.get("tour_stops"),
+            simplify_m,
+            legend,
+            places=dict(zip(rp[C.REPAIR_ID], rp[C.NAME], strict=True)),
+            lang=lang,
+        )
     return overlays
 
 

@@ -60,6 +60,24 @@ EXISTING_CHARGERS = {
 STATIONS = {"color": _STATION_EDGE, "weight": 2, "fillColor": _STATION_FILL, "fillOpacity": 0.9}
 REPAIR_POINTS = {"radius": 9, "color": _REPAIR_EDGE, "fillColor": _REPAIR_FILL}
 ROADS = {"interactive": False, "color": "#8a8a8a", "opacity": 0.9, "fill": False}
+#: The vans' routes (their colour is the van's, see :func:`van_colours`).
+TOURS = {"weight": 4, "opacity": 0.85, "fill": False, "lineJoin": "round"}
+
+#: Colours of the vans of a day: dark and saturated enough for a white number on them.
+VAN_COLOURS = (
+    "#e6194b",
+    "#4363d8",
+    "#3cb44b",
+    "#f58231",
+    "#911eb4",
+    "#0e8fa3",
+    "#f032e6",
+    "#9a6324",
+    "#808000",
+    "#000075",
+    "#800000",
+    "#b8860b",
+)
 
 #: Road classes by rank (0: most important); other classes rank last.
 ROAD_RANKS: dict[str, int] = {
@@ -120,6 +138,31 @@ def line_style(medium_voltage: bool) -> dict[str, Any]:
     if medium_voltage:
         return {"color": _MEDIUM_VOLTAGE, "weight": 1.5}
     return {"color": _HIGH_VOLTAGE, "weight": 2.5}
+
+
+def van_colours(days: Iterable[str], vans: Iterable[str]) -> dict[tuple[str, str], str]:
+    """A colour per (day, van): each van its own all week when there are colours enough,
+    else distinct within each day (in the order of the vans' ids).
+
+    Parameters
+    ----------
+    days, vans
+        The day and the van of each tour.
+
+    Returns
+    -------
+    dict
+        (day, van) -> colour of :data:`VAN_COLOURS`.
+    """
+    pairs = sorted(set(zip(days, vans, strict=True)))
+    fleet = sorted({van for _, van in pairs})
+    if len(fleet) <= len(VAN_COLOURS):
+        rank = {van: i for i, van in enumerate(fleet)}
+        return {(day, van): VAN_COLOURS[rank[van]] for day, van in pairs}
+    out: dict[tuple[str, str], str] = {}
+    for day, van in pairs:  # sorted: the vans of a day are in id order
+        out[(day, van)] = VAN_COLOURS[sum(d == day for d, _ in out) % len(VAN_COLOURS)]
+    return out
 
 
 def class_colour(policy_class: object) -> str:
@@ -250,4 +293,21 @@ def existing_legend(lang: Lang) -> dict[str, Any]:
         "key": "existing_chargers",
         "title": lang("Existing chargers"),
         "items": [_item("", "circle", color=_EXISTING_EDGE, fill=_EXISTING_FILL)],
+    }
+
+
+def tours_legend(keys: list[str], lang: Lang) -> dict[str, Any]:
+    """Legend of the vans' tours: shown while any day's overlay (``keys``) is on."""
+    return {
+        "key": keys,
+        "title": lang("Repair van tours"),
+        "items": [
+            _item(lang("route (a colour per van)"), "line", color=VAN_COLOURS[1], size=4),
+            _item(
+                lang("stop, numbered in visiting order"),
+                "circle",
+                color="#fff",
+                fill=VAN_COLOURS[0],
+            ),
+        ],
     }
