@@ -381,6 +381,8 @@ def _write_layers_and_map(
         settings=config.report,
         lang=lang,
         roads=road_lines(county.roads),
+        tours=layers.get("tours"),
+        tour_stops=layers.get("tour_stops"),
     )
     write_map(m, tmp / "map.html")
     return [*files, "map.html"]

@@ -238,7 +238,7 @@ def _week() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
                     "km": 4.2,
                     "drive_h": 0.3,
                     "start": "08:00",
-                    "end": "09:30",
+                    "back": "09:30",
                     "lunch": "",
                     "sequence": "a > b",
                     "geometry": line,
