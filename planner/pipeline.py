@@ -40,6 +40,7 @@ from planner.report import (
     write_json,
     write_map,
 )
+from planner.report.assumptions import map_credit
 from planner.report.workbook import WORKBOOK_FILE, write_workbook
 from planner.runs import check_home, content_key, new_run
 from planner.signals import check_stop
@@ -383,6 +384,7 @@ def _write_layers_and_map(
         roads=road_lines(county.roads),
         tours=layers.get("tours"),
         tour_stops=layers.get("tour_stops"),
+        credit=map_credit(config),
     )
     write_map(m, tmp / "map.html")
     return [*files, "map.html"]

@@ -385,3 +385,10 @@ def test_demo_map_draws_the_tours(demo_run: Path):
         assert len(spec["data"]["features"]) == (tours["day"] == day).sum()
         assert len(spec["points"]) == (visits["day"] == day).sum()
     assert sum(len(specs[f"tours_{d}"]["points"]) for d in days) == len(visits)
+
+
+def test_the_map_credits_its_data(demo_run):
+    """OpenStreetMap's licence asks for its credit on maps of its data: the corner has it."""
+    html = (demo_run / "map.html").read_text(encoding="utf-8")
+    # the demo county's config credits its synthetic OSM-format data in its own words
+    assert '"credit":"数据：合成示例数据' in html

@@ -215,6 +215,11 @@ def data_sources(config: Config, *, lang: Lang | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=headers)
 
 
+def map_credit(config: Config) -> str:
+    """The credit of a map drawn from the run's OSM input (its attribution, else OSM's)."""
+    return config.inputs.attribution.get("osm") or OSM_ATTRIBUTION
+
+
 def attribution(*, lang: Lang | None = None) -> str:
     """The OpenStreetMap credit, introduced in the language."""
     return _lang(lang)("Road network and places: {credit}", credit=OSM_ATTRIBUTION)

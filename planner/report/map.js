@@ -166,6 +166,12 @@ var plannerMap = (function () {
       // Leaflet's own credit stays; its English hover text goes
       credit.setPrefix(credit.options.prefix.replace(/ title="[^"]*"/, ""));
     }
+    if (credit && options.credit) {
+      // the data's credit (OpenStreetMap's licence asks for it on every map of its data)
+      var span = document.createElement("span");
+      span.textContent = options.credit;
+      credit.addAttribution(span.outerHTML);
+    }
     if (options.title) control("topleft", el("div", options.title, "pl-title leaflet-control"));
     L.control.scale({ imperial: false, metric: true, position: "bottomleft" }).addTo(map);
     if (options.notice) {

@@ -80,6 +80,7 @@ def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
     roads: gpd.GeoDataFrame | None = None,
     tours: gpd.GeoDataFrame | None = None,
     tour_stops: gpd.GeoDataFrame | None = None,
+    credit: str | None = None,
 ) -> folium.Map:
     """A self-contained Folium map of the plan with one toggleable layer per theme.
 
@@ -116,6 +117,10 @@ def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
         The vans' stops (layer ``tour_stops``), drawn numbered in visiting order on their
         day's overlay; None draws the routes only.
 
+    credit
+        Who provides the map's data and under which licence, shown in the corner
+        (:func:`planner.report.assumptions.map_credit`; None: no credit line).
+
     Returns
     -------
     folium.Map
@@ -140,6 +145,7 @@ def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
             {
                 "title": title,
                 "notice": lang(GCJ_NOTICE),
+                "credit": lang("Data: {credit}", credit=credit) if credit else None,
                 "texts": _texts(lang),
                 "small": SMALL_SCREEN_PX,
             },
