@@ -51,7 +51,7 @@ def reason_text(code: object, *, lang: Lang | None = None) -> str:
     return english(lang).gettext(UNSERVED_REASONS[text]) if text in UNSERVED_REASONS else text
 
 
-def _table(layer: pd.DataFrame | None) -> pd.DataFrame:
+def layer_table(layer: pd.DataFrame | None) -> pd.DataFrame:
     """A layer's attributes (no geometry); an empty table for a missing layer."""
     if layer is None:
         return pd.DataFrame()
@@ -59,9 +59,9 @@ def _table(layer: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(layer.drop(columns=[geom] if geom in layer.columns else []))
 
 
-def _lookup(layer: pd.DataFrame | None, key: str, value: str) -> dict[str, str]:
+def lookup(layer: pd.DataFrame | None, key: str, value: str) -> dict[str, str]:
     """``key`` -> ``value`` of a layer, both as text (empty when either is missing)."""
-    table = _table(layer)
+    table = layer_table(layer)
     if key not in table or value not in table:
         return {}
     pairs = table[[key, value]].dropna()
@@ -70,8 +70,8 @@ def _lookup(layer: pd.DataFrame | None, key: str, value: str) -> dict[str, str]:
 
 def stop_townships(layers: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """Stop id -> township code, from the demand points (villages) and the stations."""
-    out = _lookup(layers.get("demand"), C.DEMAND_ID, C.TOWNSHIP_ID)
-    return out | _lookup(layers.get("stations"), C.CANDIDATE_ID, C.TOWNSHIP_ID)
+    out = lookup(layers.get("demand"), C.DEMAND_ID, C.TOWNSHIP_ID)
+    return out | lookup(layers.get("stations"), C.CANDIDATE_ID, C.TOWNSHIP_ID)
 
 
 def township_visits(
@@ -93,7 +93,7 @@ def township_visits(
     DataFrame
         ``township_id``, ``stops``, ``asked`` and ``planned``, by township code.
     """
-    table = _table(stops)
+    table = layer_table(stops)
     per_stop: dict[str, list[int]] = {}  # stop id -> [asked, planned]
     if len(table):
         ids = table[C.STOP_ID].astype(str)
@@ -166,8 +166,8 @@ def van_view(
     """Per van: its repair point, days out, visits, km and drive hours in the week; a
     total row last."""
     lang = english(lang)
-    week = van_totals(_table(tours))
-    names = _lookup(repair_points, C.REPAIR_ID, C.NAME)
+    week = van_totals(layer_table(tours))
+    names = lookup(repair_points, C.REPAIR_ID, C.NAME)
     rows = [
         [
             str(r[C.VAN]),
@@ -203,7 +203,7 @@ def township_view(
 ) -> pd.DataFrame:
     """:func:`township_visits` as the report prints it: names, in code order."""
     lang = english(lang)
-    names = _lookup(townships, C.TOWNSHIP_ID, C.TOWNSHIP_NAME)
+    names = lookup(townships, C.TOWNSHIP_ID, C.TOWNSHIP_NAME)
     rows = [
         [
             names.get(str(r[C.TOWNSHIP_ID]), str(r[C.TOWNSHIP_ID])) or lang("unknown"),
