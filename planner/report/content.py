@@ -158,10 +158,16 @@ def _tours(summary: dict[str, Any], tables: ReportParts, lang: Lang) -> list[Sec
         KeyFigures(tour_figures(tours, settings=settings, lang=lang)),
     ]
     if extra is not None and extra.vans is not None:
-        blocks += [Paragraph(lang("Per van, in the week."), "caption"), Table(extra.vans, "van")]
+        blocks += [
+            Paragraph(lang("Per van, in the week."), "caption"),
+            Table(extra.vans, "van", "sites"),
+        ]
     if extra is not None and extra.townships is not None:
         caption = lang("Stops and weekly visits per township.")
-        blocks += [Paragraph(caption, "caption"), Table(extra.townships, "tour-township")]
+        blocks += [
+            Paragraph(caption, "caption"),
+            Table(extra.townships, "tour-township", "townships"),
+        ]
     unserved = unserved_view(tours, lang=lang)
     if len(unserved):
         caption = lang("Stops with visits left out of the plan, and why.")
