@@ -97,10 +97,9 @@ def township_visits(
     per_stop: dict[str, list[int]] = {}  # stop id -> [asked, planned]
     if len(table):
         ids = table[C.STOP_ID].astype(str)
-        planned = ids.value_counts()
-        asked = pd.to_numeric(table[C.PER_WEEK]).groupby(ids).max()
-        for stop, n in planned.items():
-            per_stop[str(stop)] = [int(asked[stop]), int(n)]
+        asked = pd.to_numeric(table[C.PER_WEEK]).groupby(ids).agg(["max", "size"])
+        for stop, most, n in zip(asked.index, asked["max"], asked["size"], strict=True):
+            per_stop[str(stop)] = [int(most), int(n)]
     for item in unserved:
         stop = str(item.get("stop_id"))
         if stop not in per_stop:  # no visit planned: all it asks is missing
