@@ -71,7 +71,7 @@ KM_FROM_PREVIOUS = "km_from_previous"
 KM = "km"
 DRIVE_H = "drive_h"
 STOPS = "stops"
-END = "end"
+END = "back"  # not "end": KML readers take end/begin fields for a TimeSpan
 LUNCH = "lunch"
 SEQUENCE = "sequence"
 

@@ -279,6 +279,7 @@ def _year_overrides(y: YearPlan, overrides: list[str] | None) -> list[str]:
         f"stations.budget={y.budget}",
         f"demand.ev_adoption={y.ev_adoption}",
         "repair.enabled=false",
+        "tours.enabled=false",  # the vans start from repair points: none in a rollout year
     ]
     if y.target is not None:
         sets.append(f"stations.min_coverage_share={y.target}")

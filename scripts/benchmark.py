@@ -12,6 +12,7 @@ python scripts/benchmark.py county --demo-scale 20 --gap 0.001 --time-limit 60
 python scripts/benchmark.py county --config data/raw/liechtenstein.yaml --methods stations
 python scripts/benchmark.py batch --counties 6 --scale 0.5 --workers 1,2
 python scripts/benchmark.py vrptw ../shared/bench/vrptw/solomon/*.txt --time-limit 5
+python scripts/benchmark.py tours --scale 5 --fleet 5 --iterations 10000 --time-limit 600
 """
 
 import argparse
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import batch, county, instances, locate, matrix, vrptw  # noqa: E402
+from benchmarks import batch, county, instances, locate, matrix, tours, vrptw  # noqa: E402
 from planner.errors import PlannerError  # noqa: E402
 
 
@@ -73,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="best-known distances (default: solomon_bks_distance.csv beside the files)",
     )
+    to = sub.add_parser("tours", help="the repair vans' week on the demo county")
+    to.add_argument("--scale", type=float, default=5.0, help="demo county scale")
+    to.add_argument("--fleet", type=int, default=5, help="vans, shared by the repair points")
+    to.add_argument("--min-evs", type=float, default=10.0, help="villages with this many EVs")
+    to.add_argument("--iterations", type=int, nargs="*", default=[10_000])
+    to.add_argument("--time-limit", type=float, nargs="*", default=[], help="seconds")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
@@ -115,6 +122,10 @@ def _run(args: argparse.Namespace) -> None:
             seed=args.seed,
             best_known=args.best_known,
         )
+    elif args.what == "tours":
+        budgets = [("iterations", float(n)) for n in args.iterations]
+        budgets += [("time_limit", t) for t in args.time_limit]
+        tours.run_tours(scale=args.scale, fleet=args.fleet, min_evs=args.min_evs, budgets=budgets)
     elif args.what == "cap":
         locate.run_cap(sorted(args.files, key=_natural), time_limit_s=args.time_limit)
     else:

@@ -65,6 +65,8 @@ def test_output_files(outputs):
         "townships",
         "existing_chargers",
         "service_areas",
+        "tours",  # the demo county plans its repair vans' week
+        "tour_stops",
         "layer_styles",  # QGIS's table of default styles (no geometry)
     ]
     areas = gpd.read_file(out / "sites.gpkg", layer="service_areas")
@@ -80,6 +82,7 @@ def test_output_files(outputs):
         "candidates",
         "network",
         "optimize",
+        "tours",
         "report",
     }
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp left

@@ -639,6 +639,7 @@ def test_cli_runs_on_gcj02_boundaries_as_on_the_originals(tmp_path, demo_dir, de
         out,
         *("--set", f"inputs.boundaries.path={path}", "--set", "inputs.boundaries.crs=gcj02"),
         *("--set", "repair.enabled=false"),
+        *("--set", "tours.enabled=false"),
     )
     assert r.returncode == 0, r.stderr
     out = latest(out)

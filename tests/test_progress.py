@@ -207,7 +207,7 @@ def test_live_line_shows_the_stage_the_pass_and_its_figures():
     )
     live.step(StepEvent("scenario", 3, 8, "budget=2e+06"))
     live.stage("ingest")
-    assert status.shown[-1] == "scenario 3/8 budget=2e+06 · [1/6] ingest ..."
+    assert status.shown[-1] == "scenario 3/8 budget=2e+06 · [1/7] ingest ..."
     live.step(StepEvent("scenario", 3, 8, "budget=2e+06", seconds=4.56, status="optimal"))
     printed = status.console.file.getvalue()  # type: ignore[attr-defined]
     assert printed == "scenario 3/8 budget=2e+06: done in 4.6 s (optimal)\n"
@@ -281,7 +281,7 @@ def test_site_shows_one_live_line_in_a_terminal(small, tmp_path):
     assert proc.wait(timeout=300) == 0
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode(errors="replace"))
     assert "[1/7] ingest ..." in text
-    assert re.search(r"\[5/6\] optimize · pass \d/3 \w+ · \d+\.\d s", text), text
+    assert re.search(r"\[5/7\] optimize · pass \d/3 \w+ · \d+\.\d s", text), text
     assert not any(STAMP.match(line.strip()) for line in re.split(r"[\r\n]", text))
 
 
@@ -301,7 +301,7 @@ def test_sweep_and_rollout_report_each_run(small, tmp_path):
     first, second = "scenario 1/2 budget=8e+06", "scenario 2/2 budget=1.1e+07"
     assert text[0] == f"{first}: started"
     assert f"{first}: optimize pass 1/3 coverage: started" in text
-    assert any(t.startswith(f"{first}: [4/6] network done in ") for t in text)
+    assert any(t.startswith(f"{first}: [4/7] network done in ") for t in text)
     done = [t for t in text if re.fullmatch(r".*: done in \d+\.\d s \(optimal\)", t)]
     assert [d.split(":")[0] for d in done] == [first, second]
     # the second scenario shares the first's inputs: no stage before its optimize

@@ -38,6 +38,7 @@ HARD = sets(
     "stations.objective=cost",
     "stations.min_coverage_share=0.99",
     "repair.enabled=false",
+    "tours.enabled=false",
 )
 
 #: Seconds from the signal to the exit that the tests accept (measured: 0.3-1.2 s).

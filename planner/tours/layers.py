@@ -41,7 +41,8 @@ VAN, REPAIR_ID, DAY, ORDER = "van", "repair_id", "day", "order"
 STOP_ID, NAME, KIND, VISIT, PER_WEEK = "stop_id", "name", "kind", "visit", "per_week"
 ARRIVAL, START, DEPARTURE, WAIT_MIN = "arrival", "start", "departure", "wait_min"
 KM, DRIVE_H, STOPS, SEQUENCE, LUNCH = "km", "drive_h", "stops", "sequence", "lunch"
-END, KM_FROM_PREVIOUS, DAYS, VISITS = "end", "km_from_previous", "days", "visits"
+# "back", not "end": KML readers take a field named end (or begin) for a TimeSpan
+END, KM_FROM_PREVIOUS, DAYS, VISITS = "back", "km_from_previous", "days", "visits"
 MISSING, REASON = "missing", "reason"
 
 
