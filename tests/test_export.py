@@ -91,9 +91,6 @@ def _read_back(folder, fmt, name, crs):
             out[str(layer)] = pyogrio.read_dataframe(path, layer=layer)
         return out
     for path in sorted(folder.glob(f"*.{fmt}")):
-        if fmt == "geojson":  # GDAL would read the tours' HH:MM texts as times of day
-            out[path.stem] = pyogrio.read_dataframe(path, DATE_AS_STRING="YES")
-            continue
         if fmt != "csv":
             out[path.stem] = pyogrio.read_dataframe(path)
             continue

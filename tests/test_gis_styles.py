@@ -393,8 +393,7 @@ def test_tours_are_coloured_by_day_and_stops_labelled_by_order(exported, layers,
         assert mark.find(f"{K}styleUrl").text == f"#style-tours-{row['day']}"
         colour = styles[f"style-tours-{row['day']}"].find(f"{K}LineStyle/{K}color").text
         assert colour == kml_colour(DAY_COLOURS[row["day"]])
-        # LIBKML would take a field "end" for a TimeSpan: it stays an attribute as end_
-        assert _simple(mark, "end_") == row["end"] and mark.find(f"{K}TimeSpan") is None
+        assert _simple(mark, "back") == row["back"] and mark.find(f"{K}TimeSpan") is None
         assert "返回时间" in mark.find(f"{K}description").text
 
 

@@ -95,7 +95,7 @@ def test_tours_keep_order_and_the_shift(run):
         assert (leave.iloc[:-1].to_numpy() <= arrive.iloc[1:].to_numpy()).all()
         service = (leave - begin).to_numpy()
         assert ((service >= cfg.service_min - 1) & (service <= cfg.service_min + 1)).all()
-        out, back = clock_minutes(tour["start"]), clock_minutes(tour["end"])
+        out, back = clock_minutes(tour["start"]), clock_minutes(tour["back"])
         assert start <= out <= arrive.iloc[0] and leave.iloc[-1] <= back <= end
         legs = pd.to_numeric(visits["km_from_previous"]).sum()
         assert float(tour["km"]) >= legs - 0.05  # and the way home

@@ -38,26 +38,6 @@ ICONS = {
 }
 #: Units left out of descriptions (they say nothing a reader needs).
 _NO_UNIT = ("", "-", "true/false", "0-1", "HH:MM")
-#: Fields GDAL's LIBKML driver takes for KML elements of its own (``end`` becomes a
-#: ``TimeSpan``, ``icon`` an ``IconStyle``...): a column of that name is written as
-#: ``<name>_`` so that it stays a plain attribute.
-KML_RESERVED = frozenset(
-    {"id", "description", "timestamp", "begin", "end", "altitudemode", "tessellate",
-     "extrude", "visibility", "draworder", "icon", "snippet"}
-)  # fmt: skip
-
-
-def kml_field(column: str) -> str:
-    """The KML attribute name of a column (``end`` -> ``end_``; others as they are)."""
-    return f"{column}_" if column.lower() in KML_RESERVED else column
-
-
-def kml_column(field: str) -> str:
-    """The column of a KML attribute name (the inverse of :func:`kml_field`)."""
-    base = field[:-1]
-    return base if field.endswith("_") and base.lower() in KML_RESERVED else field
-
-
 _OTHER_NS = {
     "gx": "http://www.google.com/kml/ext/2.2",
     "atom": "http://www.w3.org/2005/Atom",
@@ -79,8 +59,7 @@ def kml_frame(gdf: gpd.GeoDataFrame, *, layer: str, lang: Lang | None = None) ->
     Layers without a ``name`` column label their placemarks with the township name or
     the layer's id column (``<layer> <n>`` as a last resort); an empty ``name`` falls
     back the same way. A tour is named by its van and day (the day in ``lang``, English
-    when None); a tour's stop by its order in the tour and its name. Columns whose names
-    LIBKML reserves are renamed (:func:`kml_field`).
+    when None); a tour's stop by its order in the tour and its name.
     """
     g = gdf.to_crs(4326)
     tour = C.VAN in g.columns and C.DAY in g.columns
@@ -92,7 +71,7 @@ def kml_frame(gdf: gpd.GeoDataFrame, *, layer: str, lang: Lang | None = None) ->
             g[C.NAME] = g[C.ORDER].astype(str) + ". " + g[C.NAME].astype(str)
     else:
         g.insert(0, C.NAME, label)
-    return g.rename(columns={c: kml_field(c) for c in g.columns if c != g.geometry.name})
+    return g
 
 
 def _fallback_names(g: pd.DataFrame, layer: str, *, tour: bool, lang: Lang) -> pd.Series:
@@ -185,10 +164,9 @@ def display_value(column: str, value: object, *, lang: Lang) -> str:
 def description(row: Mapping[str, object], *, lang: Lang, skip: tuple[str, ...] = ()) -> str:
     """An HTML table of a placemark's attributes: label, value and unit per row."""
     lines = []
-    for field, value in row.items():
-        if field in skip:
+    for column, value in row.items():
+        if column in skip:
             continue
-        column = kml_column(field)
         text = display_value(column, value, lang=lang)
         if text == "":
             continue
