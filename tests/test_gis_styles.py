@@ -40,8 +40,16 @@ from planner.report.export import (
 )
 from planner.report.kml import kml_colour
 from planner.report.qml import rgba
-from planner.report.styles import DRAW_ORDER, KML_LAYERS, Rule, charger_classes, layer_style
+from planner.report.styles import (
+    DAY_COLOURS,
+    DRAW_ORDER,
+    KML_LAYERS,
+    Rule,
+    charger_classes,
+    layer_style,
+)
 from planner.report.styling import STYLE_TABLE
+from planner.tours.layers import DAY_NAMES
 from planner.vocab import CLASS_COLOURS
 
 K = "{http://www.opengis.net/kml/2.2}"
@@ -348,6 +356,47 @@ def test_kml_layers_option(layers, tmp_path):
         write_exports(tmp_path, layers, pd.DataFrame(), formats=["kml"], kml_layers=["roads"])
 
 
+def test_tours_are_coloured_by_day_and_stops_labelled_by_order(exported, layers, zh):
+    days = list(dict.fromkeys(layers["tours"]["day"]))
+    assert days == ["mon", "tue", "wed", "thu", "fri"]
+    with sqlite3.connect(exported / "sites.gpkg") as con:
+        qml = dict(con.execute(f"SELECT f_table_name, styleQML FROM {STYLE_TABLE}").fetchall())
+    for name, kind in (("tours", "line_color"), ("tour_stops", "color")):
+        renderer = ET.fromstring(qml[name]).find("renderer-v2")
+        assert (renderer.get("type"), renderer.get("attr")) == ("categorizedSymbol", "day")
+        symbols = {
+            s.get("name"): {o.get("name"): o.get("value") for o in s.iter("Option")}
+            for s in renderer.find("symbols")
+        }
+        cats = [c for c in renderer.iter("category") if c.get("value")]
+        assert [c.get("value") for c in cats] == days
+        assert [c.get("label") for c in cats] == ["星期一", "星期二", "星期三", "星期四", "星期五"]
+        for c in cats:
+            assert symbols[c.get("symbol")][kind] == rgba(DAY_COLOURS[c.get("value")])
+    assert len({DAY_COLOURS[d] for d in days}) == len(days)  # a colour of its own each day
+    text = ET.fromstring(qml["tour_stops"]).find("labeling/settings/text-style")
+    assert text.get("fieldName") == "order"
+    assert ET.fromstring(qml["tours"]).find("labeling") is None
+    sld = _sld_rules(exported / "shp" / "tours.sld")
+    lines = [r for r in sld if r.find(f"{SE}LineSymbolizer") is not None]
+    literals = [
+        r.find(f".//{OGC}Literal").text for r in lines if r.find(f".//{OGC}Literal") is not None
+    ]
+    assert literals == days
+    # KML (the tours are among the plan's layers): a style per day, tours named by van and day
+    _, styles, boxes = _kml(exported / "sites.kml")
+    box = next(b for b in boxes if b.find(f"{K}name").text == "维修车巡回路线")
+    marks = box.findall(f"{K}Placemark")
+    assert len(marks) == len(layers["tours"])
+    for mark, (_, row) in zip(marks, layers["tours"].iterrows(), strict=True):
+        assert mark.find(f"{K}name").text == f"{row['van']} {zh.gettext(DAY_NAMES[row['day']])}"
+        assert mark.find(f"{K}styleUrl").text == f"#style-tours-{row['day']}"
+        colour = styles[f"style-tours-{row['day']}"].find(f"{K}LineStyle/{K}color").text
+        assert colour == kml_colour(DAY_COLOURS[row["day"]])
+        assert _simple(mark, "back") == row["back"] and mark.find(f"{K}TimeSpan") is None
+        assert "返回时间" in mark.find(f"{K}description").text
+
+
 def test_gauss_kruger_csv_has_x_north_and_y_east(exported, layers, zh):
     gk = CRS.from_epsg(4548)
     assert gk.axis_info[0].abbrev == "X" and gk.axis_info[0].direction == "north"
@@ -406,7 +455,8 @@ def test_export_run_styles_its_files(demo_run, tmp_path, zh):
     root = ET.parse(folder / "plan.qgs").getroot()
     assert root.find("projectCrs/spatialrefsys/authid").text == "EPSG:4490"
     with sqlite3.connect(folder / "sites.gpkg") as con:
-        assert con.execute(f"SELECT count(*) FROM {STYLE_TABLE}").fetchone()[0] == 7
+        count = con.execute(f"SELECT count(*) FROM {STYLE_TABLE}").fetchone()[0]
+        assert count == len(read_run_layers(demo_run)) == 9  # with the tours' two layers
         assert con.execute("PRAGMA user_version").fetchone() == (10300,)
     manifest = json.loads((folder / "export.json").read_text(encoding="utf-8"))
     assert manifest["language"] == "zh"

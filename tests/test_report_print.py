@@ -29,6 +29,7 @@ from planner.report.document import write_document
 from planner.report.export import export_crss, read_run_layers, run_dictionary
 from planner.report.html_page import CSS
 from planner.report.static_map import plot_plan
+from planner.tours.layers import DAY_NAMES
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -36,7 +37,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 #: coordinate systems.
 ACRONYMS = frozenset(
     {"OSM", "OpenStreetMap", "ODbL", "HiGHS", "CBC", "CGCS2000", "WGS84", "GIS", "MIP",
-     "CSV", "WKT", "Shapefile", "GeoPackage"}
+     "CSV", "WKT", "Shapefile", "GeoPackage", "PyVRP"}
 )  # fmt: skip
 #: A token in Latin letters: a word with the digits, dots and dashes of a name or id.
 TOKEN = re.compile(r"[A-Za-z0-9_.:/-]*[A-Za-z][A-Za-z0-9_.:/-]*")
@@ -46,6 +47,8 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
 OSM_TAGS = frozenset({"capacity"})
 #: Identifiers that are codes, not words: EPSG codes, OSM ids (n123, w456), appendix letters.
 CODES = re.compile(r"^(EPSG:\d+|[nwr]\d+|[A-Z])$")
+#: Codes of the days in the tours' files (the data dictionary names them: mon ... sun).
+DAY_CODES = frozenset(DAY_NAMES)
 
 
 def _tokens(text: str) -> set[str]:
@@ -116,14 +119,14 @@ def reports(demo_run, demo_config, tmp_path_factory):
 
 #: Columns of the run's tables whose values are names and ids, printed as they are.
 NAME_COLUMNS = ("name", "township_name", "township_id", "candidate_id", "repair_id", "osm_id",
-                "substation_id")  # fmt: skip
+                "substation_id", "van", "stop_id")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def data_values(demo_run, demo_config) -> list[str]:
     """The texts of the run's data printed as they are: names, ids, files and credits."""
     values: set[str] = set()
-    for name in ("stations.csv", "repair_points.csv", "townships.csv"):
+    for name in ("stations.csv", "repair_points.csv", "townships.csv", "tour_stops.csv"):
         table = pd.read_csv(demo_run / name, dtype=str, keep_default_na=False)
         for column in NAME_COLUMNS:
             values |= set(table.get(column, []))
@@ -152,7 +155,7 @@ def without_field_cells(text: str, fields: set[str]) -> str:
 @pytest.fixture(scope="module")
 def allowed_zh(data_values) -> set[str]:
     tokens = set().union(*(_tokens(v) for v in data_values))
-    return tokens | ACRONYMS | OSM_TAGS | {k for k in config_keys() if "." in k}
+    return tokens | ACRONYMS | OSM_TAGS | DAY_CODES | {k for k in config_keys() if "." in k}
 
 
 def test_the_chinese_report_has_no_english_words(reports, allowed_zh, field_names):
@@ -276,9 +279,9 @@ def test_the_chinese_report_prints_on_a4(browser, reports, tmp_path):
     pages, boxes = pdf_pages(pdf)
     # the page tree's root counts every page (its kids count their own)
     assert max(int(n) for n in re.findall(rb"/Count (\d+)", pdf)) == pages
-    # main part (glance, map, sites, townships, passes, assumptions, sources, signatures)
-    # on 5 to 8 pages, each appendix on its own pages
-    assert 6 <= pages <= 12, pages
+    # main part (glance, map, sites, the vans' tours, townships, passes, assumptions,
+    # sources, signatures) on 6 to 10 pages, each appendix on its own pages (the demo: 11)
+    assert 7 <= pages <= 13, pages
     assert boxes and all(abs(w - 595.3) < 1 and abs(h - 841.9) < 1 for w, h in boxes), boxes
     page.close()
 

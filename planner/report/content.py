@@ -25,6 +25,7 @@ from planner.report.report_tables import (
     township_view,
 )
 from planner.report.sections import data_notes, english, key_figures, passes_text, plan_warnings
+from planner.report.tour_tables import tour_figures, unserved_view
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,42 @@ def _sites(tables: ReportParts, lang: Lang) -> list[Section]:
             )
         )
     return sections
+
+
+def _tours(summary: dict[str, Any], tables: ReportParts, lang: Lang) -> list[Section]:
+    """The repair vans' week: headline, per van, per township, the stops left out."""
+    tours = summary.get("tours")
+    if not tours:
+        return []
+    extra = tables.tours
+    text = lang(
+        "Vans based at the repair points visit the stops on their working days, each stop "
+        "as often a week as asked, on different days; the routes follow the roads. The "
+        "day-by-day schedule is in tour_stops.csv and plan.xlsx."
+    )
+    settings = extra.settings if extra is not None else []
+    blocks: list[Block] = [
+        Paragraph(text, "muted"),
+        KeyFigures(tour_figures(tours, settings=settings, lang=lang)),
+    ]
+    if extra is not None and extra.vans is not None:
+        blocks += [
+            Paragraph(lang("Per van, in the week."), "caption"),
+            Table(extra.vans, "van", "sites"),
+        ]
+    if extra is not None and extra.townships is not None:
+        caption = lang("Stops and weekly visits per township.")
+        blocks += [
+            Paragraph(caption, "caption"),
+            Table(extra.townships, "tour-township", "townships"),
+        ]
+    unserved = unserved_view(tours, lang=lang)
+    if len(unserved):
+        caption = lang("Stops with visits left out of the plan, and why.")
+        blocks += [Paragraph(caption, "warning"), Table(unserved, "unserved")]
+    else:
+        blocks.append(Paragraph(lang("Every visit asked is in the plan.")))
+    return [Section("tours", lang("Repair vans' weekly tours"), blocks)]
 
 
 def _townships(summary: dict[str, Any], townships: pd.DataFrame, lang: Lang) -> Section:
@@ -260,6 +297,7 @@ def build_report(
     sections = [
         *_glance(summary, lang, pics),
         *_sites(tables, lang),
+        *_tours(summary, tables, lang),
         _townships(summary, townships, lang),
         *_basis(summary, tables, lang),
         _signatures(lang),

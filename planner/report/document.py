@@ -202,7 +202,7 @@ def write_document(
         (out_dir / "coverage_curve.png").write_bytes(curve_png)
         written.append("coverage_curve.png")
     listed = [*(files or []), *written, "report.html", "report.md"]
-    parts = report_parts(layers, config, files=listed, lang=lang)
+    parts = report_parts(layers, config, files=listed, lang=lang, summary=summary)
     page = build_html(
         summary, layers["townships"], dictionary, map_png=map_png, curve_png=curve_png,
         parts=parts, lang=lang,

@@ -32,6 +32,7 @@ from planner.report.formats import (
 )
 from planner.report.styles import KML_LAYERS
 from planner.report.styling import STYLE_TABLE, write_styles
+from planner.report.tour_tables import TOUR_LAYERS
 
 logger = logging.getLogger(__name__)
 
@@ -155,13 +156,16 @@ def kml_selection(
 ) -> dict[str, gpd.GeoDataFrame]:
     """The layers a KML file holds: those of ``kml_layers`` the run has, in layer order.
 
+    The tours' layers (:data:`planner.report.tour_tables.TOUR_LAYERS`) are left out of a
+    run without tours (a run has them only when its config plans the vans' tours).
+
     Raises
     ------
     ConfigError
         For a name that is no layer of the run.
     """
     wanted = list(kml_layers)
-    unknown = [n for n in wanted if n not in layers]
+    unknown = [n for n in wanted if n not in layers and n not in TOUR_LAYERS]
     if unknown:
         msg = (
             f"KML layers {', '.join(map(repr, unknown))}: no such layer (choose from "

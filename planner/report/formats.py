@@ -349,7 +349,7 @@ def write_layers(
         for n in names:  # check all before writing any
             check_encodable(layers[n], layer=n, encoding=encoding)
     for n in names:
-        gdf = layers[n].to_crs(crs) if fmt != "kml" else kml_frame(layers[n], layer=n)
+        gdf = layers[n].to_crs(crs) if fmt != "kml" else kml_frame(layers[n], layer=n, lang=lang)
         frames[n] = gdf
         if fmt == "csv":
             path = folder / f"{n}.csv"

@@ -25,6 +25,7 @@ import pyogrio
 from planner import columns as C
 from planner.i18n import Lang, translator
 from planner.report.styles import LayerStyle, Rule, Symbol, hex_rgb, layer_style
+from planner.tours.layers import DAY_NAMES, KIND_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ ICONS = {
     "triangle": "http://maps.google.com/mapfiles/kml/shapes/triangle.png",
 }
 #: Units left out of descriptions (they say nothing a reader needs).
-_NO_UNIT = ("", "-", "true/false", "0-1")
+_NO_UNIT = ("", "-", "true/false", "0-1", "HH:MM")
 _OTHER_NS = {
     "gx": "http://www.google.com/kml/ext/2.2",
     "atom": "http://www.w3.org/2005/Atom",
@@ -52,25 +53,38 @@ def kml_driver() -> str:
     return "LIBKML" if "LIBKML" in drivers else "KML"
 
 
-def kml_frame(gdf: gpd.GeoDataFrame, *, layer: str) -> gpd.GeoDataFrame:
+def kml_frame(gdf: gpd.GeoDataFrame, *, layer: str, lang: Lang | None = None) -> gpd.GeoDataFrame:
     """A layer ready for KML: WGS84 and a ``name`` for each placemark.
 
     Layers without a ``name`` column label their placemarks with the township name or
     the layer's id column (``<layer> <n>`` as a last resort); an empty ``name`` falls
-    back the same way.
+    back the same way. A tour is named by its van and day (the day in ``lang``, English
+    when None); a tour's stop by its order in the tour and its name.
     """
     g = gdf.to_crs(4326)
-    label = pd.Series([f"{layer} {i + 1}" for i in range(len(g))], index=g.index, dtype=object)
-    for col in (C.TOWNSHIP_NAME, C.REPAIR_ID, C.CANDIDATE_ID, C.DEMAND_ID, C.TOWNSHIP_ID):
-        if col in g.columns:
-            label = g[col].where(g[col].notna() & (g[col].astype(str) != ""), label)
-            break
+    tour = C.VAN in g.columns and C.DAY in g.columns
+    label = _fallback_names(g, layer, tour=tour, lang=lang or translator("en"))
     if C.NAME in g.columns:
         name = g[C.NAME]
         g[C.NAME] = name.where(name.notna() & (name.astype(str) != ""), label)
+        if tour and C.ORDER in g.columns:  # a stop of a tour: its order first
+            g[C.NAME] = g[C.ORDER].astype(str) + ". " + g[C.NAME].astype(str)
     else:
         g.insert(0, C.NAME, label)
     return g
+
+
+def _fallback_names(g: pd.DataFrame, layer: str, *, tour: bool, lang: Lang) -> pd.Series:
+    """Placemark names of a layer without names: van and day of a tour, else a name or
+    id column, else ``<layer> <n>``."""
+    label = pd.Series([f"{layer} {i + 1}" for i in range(len(g))], index=g.index, dtype=object)
+    if tour:
+        days = g[C.DAY].map(lambda d: display_value(C.DAY, d, lang=lang))
+        return g[C.VAN].astype(str) + " " + days
+    for col in (C.TOWNSHIP_NAME, C.REPAIR_ID, C.CANDIDATE_ID, C.DEMAND_ID, C.TOWNSHIP_ID):
+        if col in g.columns:
+            return g[col].where(g[col].notna() & (g[col].astype(str) != ""), label)
+    return label
 
 
 def kml_colour(colour: str | None, opacity: float = 1.0) -> str:
@@ -131,6 +145,10 @@ def display_value(column: str, value: object, *, lang: Lang) -> str:
         return lang.yes_no(bool(value))
     if column == C.POLICY_CLASS:
         return lang.policy_class(str(value))
+    if column == C.DAY and str(value) in DAY_NAMES:
+        return lang.gettext(DAY_NAMES[str(value)])
+    if column == C.KIND and str(value) in KIND_NAMES:
+        return lang.gettext(KIND_NAMES[str(value)])
     if isinstance(value, numbers.Integral):
         return f"{int(value):,}"
     if isinstance(value, numbers.Real):

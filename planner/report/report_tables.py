@@ -33,6 +33,7 @@ from planner.report.sections import (
     num,
     pct,
 )
+from planner.report.tour_tables import TourTables, tour_tables
 
 #: Columns of the per-township table: (key, heading).
 TOWNSHIP_COLUMNS = (
@@ -57,6 +58,8 @@ LAYER_LABELS = {
     "repair_points": N_("repair points"),
     "existing_chargers": N_("existing chargers"),
     "service_areas": N_("service areas"),
+    "tours": N_("repair van tours"),
+    "tour_stops": N_("tour stops"),
     "assignments": N_("assignments"),
     "(CSV exports)": N_("(CSV exports)"),
 }
@@ -264,7 +267,8 @@ def timings_table(timings: dict[str, float], *, lang: Lang | None = None) -> pd.
 @dataclass(frozen=True)
 class ReportParts:
     """What the report prints from the layers, the config and the run folder (each
-    optional): the site lists, the assumptions, the data sources and the run's files.
+    optional): the site lists, the assumptions, the data sources, the run's files and the
+    tables of the vans' tours.
 
     Built by :func:`report_parts`; the station list comes in
     parts (each with the station id) that fit the width of a page.
@@ -275,6 +279,7 @@ class ReportParts:
     assumptions: pd.DataFrame | None = None
     sources: pd.DataFrame | None = None
     files: list[str] | None = None
+    tours: TourTables | None = None
 
 
 #: The station list in two parts that each fit the width of an A4 page: where the
@@ -317,9 +322,11 @@ def report_parts(
     *,
     files: list[str] | None = None,
     lang: Lang | None = None,
+    summary: dict[str, Any] | None = None,
 ) -> ReportParts:
     """The site lists (stations in :data:`STATION_PARTS`), and with a config the
-    assumptions and data sources, as the report prints them."""
+    assumptions and data sources, as the report prints them; the tables of the vans'
+    tours when the layers have them (``summary`` names the stops left out)."""
     lang = english(lang)
     stations = display_texts(
         station_list(layers["stations"], lang=lang), STATION_COLUMNS, lang=lang
@@ -337,4 +344,5 @@ def report_parts(
         assumptions=None if config is None else assumptions_table(config, lang=lang),
         sources=None if config is None else data_sources(config, lang=lang),
         files=files,
+        tours=tour_tables(layers, summary, None if config is None else config.tours, lang=lang),
     )

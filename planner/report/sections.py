@@ -25,6 +25,7 @@ STAGE_LABELS = {
     "candidates": N_("candidate sites"),
     "network": N_("road network and drive times"),
     "optimize": N_("optimisation"),
+    "tours": N_("repair vans' tours"),
     "report": N_("GIS files and map.html"),
 }
 

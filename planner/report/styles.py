@@ -16,6 +16,9 @@ demand              small grey points
 townships           grey outlines without fill, labelled with township names
 existing_chargers   yellow triangles
 service_areas       translucent purple polygons
+tours               the vans' routes, a colour per working day
+tour_stops          the stops, coloured by day and labelled with their order in
+                    the day's tour
 ==================  ===========================================================
 """
 
@@ -29,11 +32,14 @@ from typing import Literal
 import pandas as pd
 
 from planner import columns as C
+from planner.config.tours import WEEKDAYS
 from planner.i18n import N_, Lang, translator
+from planner.tours.layers import DAY_NAMES
 from planner.vocab import CLASS_COLOURS, EXISTING_CLASS
 
-#: Layers KML files hold unless asked for more: the plan itself.
-KML_LAYERS: tuple[str, ...] = ("stations", "repair_points", "townships")
+#: Layers KML files hold unless asked for more: the plan itself, with the vans' routes
+#: when the run has them.
+KML_LAYERS: tuple[str, ...] = ("stations", "repair_points", "townships", "tours")
 
 #: Title of each layer for people (legends, KML folders, QGIS layer names).
 LAYER_TITLES: dict[str, str] = {
@@ -44,12 +50,28 @@ LAYER_TITLES: dict[str, str] = {
     "townships": N_("Township boundaries"),
     "existing_chargers": N_("Existing charging stations"),
     "service_areas": N_("Repair service areas"),
+    "tours": N_("Repair van tours"),
+    "tour_stops": N_("Repair van stops"),
+}
+
+#: Colour of each working day (tours and their stops); Okabe-Ito, told apart by
+#: colour-blind readers too.
+DAY_COLOURS: dict[str, str] = {
+    "mon": "#0072b2",
+    "tue": "#d55e00",
+    "wed": "#009e73",
+    "thu": "#cc79a7",
+    "fri": "#e69f00",
+    "sat": "#56b4e9",
+    "sun": "#7a5c00",
 }
 
 #: Order of the layers from top to bottom in a QGIS project (drawn last = on top first).
 DRAW_ORDER: tuple[str, ...] = (
     "stations",
     "repair_points",
+    "tour_stops",
+    "tours",
     "existing_chargers",
     "candidates",
     "demand",
@@ -194,6 +216,8 @@ _SERVICE_AREA = Symbol("fill", "#8e44ad", "#8e44ad", 0.3, fill_opacity=0.15)
 _OTHER_POINT = Symbol("marker", "#333333", "#232323", 0.3, 2.0)
 _OTHER_POLYGON = Symbol("fill", "#cccccc", "#555555", 0.3, fill_opacity=0.3)
 _OTHER_LINE = Symbol("line", None, "#555555", 0.6)
+_TOUR = Symbol("line", None, "#555555", 0.8)
+_TOUR_STOP = Symbol("marker", "#555555", "#ffffff", 0.3, 2.6)
 _OTHER = {"point": _OTHER_POINT, "line": _OTHER_LINE, "polygon": _OTHER_POLYGON}
 #: Marker diameters of the charger classes of stations, smallest first (mm).
 STATION_SIZES = (2.6, 3.4, 4.2, 5.0)
@@ -205,7 +229,19 @@ _SINGLE = {
     "existing_chargers": _EXISTING,
     "service_areas": _SERVICE_AREA,
 }
-_LABELS = {"stations": C.NAME, "repair_points": C.NAME, "townships": C.TOWNSHIP_NAME}
+_LABELS = {
+    "stations": C.NAME,
+    "repair_points": C.NAME,
+    "townships": C.TOWNSHIP_NAME,
+    "tour_stops": C.ORDER,
+}
+#: Geometry of the layers whose kind does not depend on their rows (an empty layer too).
+_KINDS: dict[str, Literal["point", "line", "polygon"]] = {
+    "townships": "polygon",
+    "service_areas": "polygon",
+    "tours": "line",
+    "tour_stops": "point",
+}
 
 
 def layer_title(layer: str, *, lang: Lang | None = None) -> str:
@@ -261,7 +297,7 @@ def layer_style(layer: str, table: pd.DataFrame, *, lang: Lang | None = None) ->
     lang = lang or translator("en")
     geom = getattr(table, "_geometry_column_name", None)
     fields = [str(c) for c in table.columns if c != geom]
-    kind = "polygon" if layer in ("townships", "service_areas") else _geometry_kind(table)
+    kind = _KINDS.get(layer) or _geometry_kind(table)
     label = _LABELS.get(layer)
     single = LayerStyle(
         layer=layer,
@@ -307,7 +343,29 @@ def layer_style(layer: str, table: pd.DataFrame, *, lang: Lang | None = None) ->
         return replace(
             single, mode="categorized", field=C.POLICY_CLASS, rules=rules, symbol=_CANDIDATE
         )
+    if layer in ("tours", "tour_stops") and C.DAY in fields:
+        return _by_day(single, table[C.DAY], _TOUR if layer == "tours" else _TOUR_STOP, lang)
     return single
+
+
+def _by_day(single: LayerStyle, days: pd.Series, symbol: Symbol, lang: Lang) -> LayerStyle:
+    """A layer categorised by working day: a colour per day the layer has (every day of
+    the week for an empty layer), in week order."""
+    present = {str(d) for d in days.dropna()}
+    codes = [d for d in WEEKDAYS if d in present] or list(WEEKDAYS)
+    line = symbol.kind == "line"
+    rules = tuple(
+        Rule(
+            key=d,
+            label=lang.gettext(DAY_NAMES[d]),
+            symbol=replace(symbol, stroke=DAY_COLOURS[d])
+            if line
+            else replace(symbol, fill=DAY_COLOURS[d]),
+            value=d,
+        )
+        for d in codes
+    )
+    return replace(single, mode="categorized", field=C.DAY, rules=rules, symbol=symbol)
 
 
 def _geometry_kind(table: pd.DataFrame) -> Literal["point", "line", "polygon"]:

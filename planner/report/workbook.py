@@ -8,6 +8,9 @@ Sheets, in order (names as in Chinese / English):
 充电站       Charging stations     :func:`planner.report.plan_tables.station_list`
 维修点       Repair points         :func:`planner.report.plan_tables.repair_list`
 乡镇         Townships             :func:`planner.report.plan_tables.township_list`
+巡回计划     Tour schedule         the repair vans' week, when the run has tours
+                                   (:mod:`planner.report.tour_sheets`; with 维修车周汇总
+                                   / Vans' week and, if any, 未安排服务 / Visits left out)
 假设参数     Assumptions           :func:`planner.report.assumptions.assumptions_table`
 求解过程     Solver passes         :func:`planner.report.assumptions.pass_status`
 数据字典     Data dictionary       every column of the GIS files: description, unit, field
@@ -48,6 +51,7 @@ from planner.report.plan_tables import (
     station_list,
     township_list,
 )
+from planner.report.tour_sheets import tour_headlines, tour_sheets
 from planner.report.xlsx import Sheet, add_sheet, number_format
 
 logger = logging.getLogger(__name__)
@@ -206,6 +210,7 @@ def workbook_sheets(
     for name, title, table, spec in sites:
         if name in layers:
             sheets.append(Sheet(title, table(layers[name], lang=lang), _formats(spec, lang)))
+    sheets += tour_sheets(summary, layers, lang=lang)
     assumptions = assumptions_table(config, lang=lang)
     sheets.append(_with_numbers(lang("Assumptions"), assumptions, [lang("Value")]))
     passes = pass_status(summary, lang=lang)
@@ -251,6 +256,9 @@ def summary_sheet(summary: dict[str, Any], *, lang: Lang, run_id: str | None = N
     over = summary.get("substations_over_headroom")
     if over is not None:
         rows.append((lang("Substations over their headroom"), len(over), lang.unit("count")))
+    for label, value, unit, decimals in tour_headlines(summary.get("tours") or {}, lang=lang):
+        formats[len(rows)] = number_format(decimals)
+        rows.append((label, value, unit))
     rows += _pass_rows(summary, lang)
     item, value = lang("Item"), lang("Value")
     table = pd.DataFrame(rows, columns=[item, value, lang("Unit")])

@@ -33,6 +33,9 @@ DAY_NAMES = {
     "sun": N_("Sunday"),
 }
 
+#: Kind of stop -> its name (translated where shown).
+KIND_NAMES = {"villages": N_("village"), "stations": N_("charging station")}
+
 #: Columns of the layers and tables (the lead lists them in planner.columns).
 VAN, REPAIR_ID, DAY, ORDER = "van", "repair_id", "day", "order"
 STOP_ID, NAME, KIND, VISIT, PER_WEEK = "stop_id", "name", "kind", "visit", "per_week"
@@ -93,7 +96,12 @@ def tours_frame(plan: TourPlan) -> pd.DataFrame:
 
 def van_week(plan: TourPlan) -> pd.DataFrame:
     """Per van: days out, visits, km and drive hours in the week (for the report)."""
-    tours = tours_frame(plan)
+    return van_totals(tours_frame(plan))
+
+
+def van_totals(tours: pd.DataFrame) -> pd.DataFrame:
+    """Per van, from a table of tours (:func:`tours_frame`, or the ``tours`` layer): days
+    out, visits, km and drive hours in the week, by repair point and van."""
     if tours.empty:
         return pd.DataFrame(columns=[VAN, REPAIR_ID, DAYS, VISITS, KM, DRIVE_H])
     out = tours.groupby([VAN, REPAIR_ID], sort=False).agg(

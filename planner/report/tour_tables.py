@@ -1,0 +1,290 @@
+"""The repair vans' weekly tours for people: the report's section and the workbook's sheets.
+
+Everything comes from what a run keeps: ``summary["tours"]``
+(:meth:`planner.tours.stage.TourOutcome.summary`), the layers ``tours`` (one row per van
+and day) and ``tour_stops`` (one row per visit), and the plan's layers that name places
+(``repair_points``; ``demand`` and ``stations``, whose ``township_id`` places each stop in
+its township; ``townships`` for the names). So a finished run's folder is enough
+(``planner export`` writes the same workbook).
+
+The report builders give display texts (numbers formatted, not yet escaped); the
+workbook builders keep numbers as numbers (see :mod:`planner.report.xlsx`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from planner import columns as C
+from planner.config.tours import ToursSection
+from planner.i18n import Lang
+from planner.report.sections import english, num
+from planner.tours.layers import DAY_NAMES, KIND_NAMES, van_totals
+from planner.tours.result import UNSERVED_REASONS
+
+#: The layers of a run's tours.
+TOUR_LAYERS = ("tours", "tour_stops")
+
+#: Columns of :func:`township_visits`.
+ASKED, PLANNED = "asked", "planned"
+
+
+def day_name(code: object, *, lang: Lang | None = None) -> str:
+    """The name of a day code (``mon`` -> 星期一 / Monday); other text as it is."""
+    text = str(code)
+    return english(lang).gettext(DAY_NAMES[text]) if text in DAY_NAMES else text
+
+
+def kind_name(code: object, *, lang: Lang | None = None) -> str:
+    """The name of a kind of stop (``villages`` -> 村 / village); other text as it is."""
+    text = str(code)
+    return english(lang).gettext(KIND_NAMES[text]) if text in KIND_NAMES else text
+
+
+def reason_text(code: object, *, lang: Lang | None = None) -> str:
+    """Why a stop's visits are left out, in words (:data:`UNSERVED_REASONS`)."""
+    text = str(code)
+    return english(lang).gettext(UNSERVED_REASONS[text]) if text in UNSERVED_REASONS else text
+
+
+def layer_table(layer: pd.DataFrame | None) -> pd.DataFrame:
+    """A layer's attributes (no geometry); an empty table for a missing layer."""
+    if layer is None:
+        return pd.DataFrame()
+    geom = getattr(layer, "_geometry_column_name", None)
+    return pd.DataFrame(layer.drop(columns=[geom] if geom in layer.columns else []))
+
+
+def lookup(layer: pd.DataFrame | None, key: str, value: str) -> dict[str, str]:
+    """``key`` -> ``value`` of a layer, both as text (empty when either is missing)."""
+    table = layer_table(layer)
+    if key not in table or value not in table:
+        return {}
+    pairs = table[[key, value]].dropna()
+    return dict(zip(pairs[key].astype(str), pairs[value].astype(str), strict=True))
+
+
+def stop_townships(layers: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """Stop id -> township code, from the demand points (villages) and the stations."""
+    out = lookup(layers.get("demand"), C.DEMAND_ID, C.TOWNSHIP_ID)
+    return out | lookup(layers.get("stations"), C.CANDIDATE_ID, C.TOWNSHIP_ID)
+
+
+def township_visits(
+    stops: pd.DataFrame, unserved: list[dict[str, Any]], township_of: Mapping[str, str]
+) -> pd.DataFrame:
+    """Per township: stops, weekly visits asked and visits planned.
+
+    Parameters
+    ----------
+    stops
+        The ``tour_stops`` layer (``stop_id``, ``per_week``; one row per planned visit).
+    unserved
+        ``summary["tours"]["unserved"]`` (``stop_id``, ``missing``).
+    township_of
+        Stop id -> township code (:func:`stop_townships`); stops it lacks count under "".
+
+    Returns
+    -------
+    DataFrame
+        ``township_id``, ``stops``, ``asked`` and ``planned``, by township code.
+    """
+    table = layer_table(stops)
+    per_stop: dict[str, list[int]] = {}  # stop id -> [asked, planned]
+    if len(table):
+        ids = table[C.STOP_ID].astype(str)
+        asked = pd.to_numeric(table[C.PER_WEEK]).groupby(ids).agg(["max", "size"])
+        for stop, most, n in zip(asked.index, asked["max"], asked["size"], strict=True):
+            per_stop[str(stop)] = [int(most), int(n)]
+    for item in unserved:
+        stop = str(item.get("stop_id"))
+        if stop not in per_stop:  # no visit planned: all it asks is missing
+            per_stop[stop] = [int(item.get("missing") or 0), 0]
+    rows = [(township_of.get(s, ""), a, p) for s, (a, p) in per_stop.items()]
+    frame = pd.DataFrame(rows, columns=[C.TOWNSHIP_ID, ASKED, PLANNED])
+    out = frame.groupby(C.TOWNSHIP_ID).agg(
+        **{C.STOPS: (ASKED, "size"), ASKED: (ASKED, "sum"), PLANNED: (PLANNED, "sum")}
+    )
+    return out.reset_index()
+
+
+@dataclass(frozen=True)
+class TourTables:
+    """What the report prints of the tours beyond the summary: the config's shift and the
+    tables built from the layers (display texts, headings translated)."""
+
+    settings: list[tuple[str, str, str]]
+    vans: pd.DataFrame | None = None
+    townships: pd.DataFrame | None = None
+
+
+def shift_rows(tours: ToursSection, *, lang: Lang | None = None) -> list[tuple[str, str, str]]:
+    """The vans' shift, lunch break and service time, as (id, label, text) rows."""
+    lang = english(lang)
+    shift = f"{tours.shift_start}–{tours.shift_end}"
+    if tours.lunch_start is not None:
+        shift = lang(
+            "{shift}, lunch break from {start} ({minutes} min)",
+            shift=shift,
+            start=tours.lunch_start,
+            minutes=num(tours.lunch_min, lang=lang),
+        )
+    return [
+        ("tours_shift", lang("Shift"), shift),
+        ("tours_service_min", lang("Time at each stop (min)"), num(tours.service_min, lang=lang)),
+    ]
+
+
+def tour_tables(
+    layers: Mapping[str, pd.DataFrame],
+    summary: Mapping[str, Any] | None,
+    tours: ToursSection | None,
+    *,
+    lang: Lang | None = None,
+) -> TourTables | None:
+    """The tables of the report's tours section (None when the run has no tours)."""
+    if not all(name in layers for name in TOUR_LAYERS):
+        return None
+    lang = english(lang)
+    unserved = list(((summary or {}).get("tours") or {}).get("unserved") or [])
+    visits = township_visits(layers["tour_stops"], unserved, stop_townships(layers))
+    return TourTables(
+        settings=[] if tours is None else shift_rows(tours, lang=lang),
+        vans=van_view(layers["tours"], layers.get("repair_points"), lang=lang),
+        townships=township_view(visits, layers.get("townships"), lang=lang),
+    )
+
+
+def van_view(
+    tours: pd.DataFrame, repair_points: pd.DataFrame | None, *, lang: Lang | None = None
+) -> pd.DataFrame:
+    """Per van: its repair point, days out, visits, km and drive hours in the week; a
+    total row last."""
+    lang = english(lang)
+    week = van_totals(layer_table(tours))
+    names = lookup(repair_points, C.REPAIR_ID, C.NAME)
+    rows = [
+        [
+            str(r[C.VAN]),
+            names.get(str(r[C.REPAIR_ID]), str(r[C.REPAIR_ID])),
+            num(r["days"], lang=lang),
+            num(r["visits"], lang=lang),
+            num(r[C.KM], 1, lang=lang),
+            num(r[C.DRIVE_H], 1, lang=lang),
+        ]
+        for _, r in week.iterrows()
+    ]
+    total = [
+        lang("Total"),
+        "",
+        num(week["days"].sum(), lang=lang),
+        num(week["visits"].sum(), lang=lang),
+        num(week[C.KM].sum(), 1, lang=lang),
+        num(week[C.DRIVE_H].sum(), 1, lang=lang),
+    ]
+    headings = [
+        lang("Van"),
+        lang("Repair point"),
+        lang("Days out"),
+        lang("Visits"),
+        lang("Distance (km/week)"),
+        lang("Driving (h/week)"),
+    ]
+    return pd.DataFrame([*rows, total], columns=headings)
+
+
+def township_view(
+    visits: pd.DataFrame, townships: pd.DataFrame | None, *, lang: Lang | None = None
+) -> pd.DataFrame:
+    """:func:`township_visits` as the report prints it: names, in code order."""
+    lang = english(lang)
+    names = lookup(townships, C.TOWNSHIP_ID, C.TOWNSHIP_NAME)
+    rows = [
+        [
+            names.get(str(r[C.TOWNSHIP_ID]), str(r[C.TOWNSHIP_ID])) or lang("unknown"),
+            str(r[C.TOWNSHIP_ID]),
+            num(r[C.STOPS], lang=lang),
+            num(r[ASKED], lang=lang),
+            num(r[PLANNED], lang=lang),
+        ]
+        for _, r in visits.sort_values(C.TOWNSHIP_ID).iterrows()
+    ]
+    headings = [
+        lang("Township"),
+        lang("Code"),
+        lang("Stops"),
+        lang("Visits asked per week"),
+        lang("Visits planned per week"),
+    ]
+    return pd.DataFrame(rows, columns=headings)
+
+
+def unserved_view(tours: Mapping[str, Any], *, lang: Lang | None = None) -> pd.DataFrame:
+    """The stops with visits left out, and why, as the report prints them."""
+    lang = english(lang)
+    rows = [
+        [
+            str(u.get("stop_id", "")),
+            str(u.get("name", "")),
+            num(u.get("missing"), lang=lang),
+            reason_text(u.get("reason", ""), lang=lang),
+        ]
+        for u in tours.get("unserved") or []
+    ]
+    headings = [lang("Stop"), lang("Name"), lang("Visits left out"), lang("Reason")]
+    return pd.DataFrame(rows, columns=headings)
+
+
+def tour_figures(
+    tours: Mapping[str, Any],
+    *,
+    settings: list[tuple[str, str, str]] | None = None,
+    lang: Lang | None = None,
+) -> list[tuple[str, str, str]]:
+    """The week at a glance as (id, label, text) rows (ids ``tours_*``).
+
+    Parameters
+    ----------
+    tours
+        ``summary["tours"]``.
+    settings
+        Rows of :func:`shift_rows`, shown after the working days.
+    lang
+        The report's language (English when None).
+    """
+    lang = english(lang)
+    vans = tours.get("vans") or {}
+    sep = lang.gettext(", ")
+    search = {
+        "version": str(tours.get("engine_version", "")),
+        "seed": tours.get("seed", ""),
+        "iterations": num(tours.get("iterations_done"), lang=lang),
+    }
+    rows = [
+        ("tours_vans", lang("Repair vans"),
+         lang("{vans} at {points} repair points", vans=num(tours.get("vans_total"), lang=lang),
+              points=num(sum(1 for n in vans.values() if n), lang=lang))),
+        ("tours_days", lang("Working days"),
+         sep.join(day_name(d, lang=lang) for d in tours.get("days") or [])),
+        *(settings or []),
+        ("tours_visits", lang("Visits per week planned"),
+         lang("{part} of {whole}", part=num(tours.get("visits_served"), lang=lang),
+              whole=num(tours.get("visits_asked"), lang=lang))),
+        ("tours_unserved_stops", lang("Stops with visits left out"),
+         num(tours.get("unserved_stops", len(tours.get("unserved") or [])), lang=lang)),
+        ("tours_km_week", lang("Road distance per week (km)"), num(tours.get("km_week"), 1,
+                                                                  lang=lang)),
+        ("tours_drive_h_week", lang("Driving time per week (h)"),
+         num(tours.get("drive_h_week"), 1, lang=lang)),
+        ("tours_km_per_van_max", lang("Longest week of a van (km)"),
+         num(tours.get("km_per_van_max"), 1, lang=lang)),
+        ("tours_search", lang("Route search"),
+         lang("PyVRP {version}, seed {seed}, stopped by the time limit after {iterations} "
+              "iterations", **search) if tours.get("stopped_by") == "time_limit"
+         else lang("PyVRP {version}, seed {seed}, {iterations} iterations", **search)),
+    ]  # fmt: skip
+    return rows
