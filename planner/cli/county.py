@@ -122,7 +122,7 @@ def _plan_table(result: RunResult, seconds: float) -> Table:
     default=",".join(DEFAULT_KML_LAYERS),
     show_default=True,
     help="Layers of a KML export, comma-separated (also candidates, demand, "
-    "existing_chargers, service_areas).",
+    "existing_chargers, service_areas, tour_stops).",
 )
 @_out_option("Folder to write (default: RUN_DIR/exports/<format>_EPSG<code>).")
 def export_cmd(

@@ -21,9 +21,12 @@ KmlLayer = Literal[
     "demand",
     "existing_chargers",
     "service_areas",
+    "tours",
+    "tour_stops",
 ]
 
-DEFAULT_KML_LAYERS: tuple[KmlLayer, ...] = ("stations", "repair_points", "townships")
+#: The plan's layers, with the vans' routes when the run plans them.
+DEFAULT_KML_LAYERS: tuple[KmlLayer, ...] = ("stations", "repair_points", "townships", "tours")
 
 #: GIS formats a run can write, and the ones it writes by default.
 ExportFormat = Literal["gpkg", "shp", "geojson", "csv", "kml"]
@@ -89,8 +92,9 @@ class ReportSection(Section):
     )
     kml_layers: list[KmlLayer] = Field(
         default_factory=lambda: list(DEFAULT_KML_LAYERS),
-        description="Layers of sites.kml (format kml): the plan's by default; add "
-        "candidates, demand, existing_chargers or service_areas for a fuller file",
+        description="Layers of sites.kml (format kml): the plan's by default (with the vans' "
+        "routes, tours, when the run plans them); add candidates, demand, existing_chargers, "
+        "service_areas or tour_stops for a fuller file",
     )
     document: bool = Field(
         default=True,
