@@ -42,10 +42,14 @@ def run_tours(
     *,
     scale: float,
     fleet: int,
-    min_evs: float,
+    min_evs: float | None,
+    villages: int | None,
     budgets: list[tuple[str, float]],
 ) -> None:
-    """Print one CSV row per search budget (see the module docstring)."""
+    """Print one CSV row per search budget (see the module docstring).
+
+    ``villages`` (instead of ``min_evs``) visits that many villages, those with the most EVs.
+    """
     with tempfile.TemporaryDirectory(prefix="planner-tours-bench-") as tmp:
         config_path = build_demo(Path(tmp) / "demo", scale=scale)
         from planner.config import load_config
@@ -53,6 +57,10 @@ def run_tours(
         base = load_config(config_path)
         inputs = prepare(base)
         plan = plan_sites(inputs.demand, inputs.sites, inputs.county.townships, inputs.times, base)
+        if villages is not None:
+            evs = inputs.demand["evs"].sort_values(ascending=False).to_numpy()
+            min_evs = float(evs[min(villages, len(evs)) - 1])
+        assert min_evs is not None
         print(COLUMNS)
         first_km = None
         for budget in budgets:

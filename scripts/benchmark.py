@@ -12,7 +12,7 @@ python scripts/benchmark.py county --demo-scale 20 --gap 0.001 --time-limit 60
 python scripts/benchmark.py county --config data/raw/liechtenstein.yaml --methods stations
 python scripts/benchmark.py batch --counties 6 --scale 0.5 --workers 1,2
 python scripts/benchmark.py vrptw ../shared/bench/vrptw/solomon/*.txt --time-limit 5
-python scripts/benchmark.py tours --scale 5 --fleet 5 --iterations 10000 --time-limit 600
+python scripts/benchmark.py tours --scale 5 --fleet 5 --villages 300 --time-limit 600
 """
 
 import argparse
@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     to = sub.add_parser("tours", help="the repair vans' week on the demo county")
     to.add_argument("--scale", type=float, default=5.0, help="demo county scale")
     to.add_argument("--fleet", type=int, default=5, help="vans, shared by the repair points")
-    to.add_argument("--min-evs", type=float, default=10.0, help="villages with this many EVs")
+    to.add_argument("--min-evs", type=float, default=None, help="villages with this many EVs")
+    to.add_argument("--villages", type=int, default=300, help="or: the N with the most EVs")
     to.add_argument("--iterations", type=int, nargs="*", default=[10_000])
     to.add_argument("--time-limit", type=float, nargs="*", default=[], help="seconds")
     args = parser.parse_args(argv)
@@ -125,7 +126,13 @@ def _run(args: argparse.Namespace) -> None:
     elif args.what == "tours":
         budgets = [("iterations", float(n)) for n in args.iterations]
         budgets += [("time_limit", t) for t in args.time_limit]
-        tours.run_tours(scale=args.scale, fleet=args.fleet, min_evs=args.min_evs, budgets=budgets)
+        tours.run_tours(
+            scale=args.scale,
+            fleet=args.fleet,
+            min_evs=args.min_evs,
+            villages=None if args.min_evs is not None else args.villages,
+            budgets=budgets,
+        )
     elif args.what == "cap":
         locate.run_cap(sorted(args.files, key=_natural), time_limit_s=args.time_limit)
     else:

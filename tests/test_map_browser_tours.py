@@ -152,7 +152,7 @@ def _stop_popup(page: Any, visit: Any) -> None:
     assert page.locator(".pl-popup-kind").inner_text() == "巡回站点"
     assert rows["站点"] == visit["stop_id"]
     assert rows["维修车"] == visit["van"]
-    assert rows["日期"] == _day(visit["day"])
+    assert rows["星期"] == _day(visit["day"])
     assert rows["顺序"] == str(visit["order"])
     assert rows["到达–离开"] == f"{visit['arrival']}–{visit['departure']}"
     assert rows["距上一站里程"] == f"{visit['km_from_previous']:,.1f} 公里"

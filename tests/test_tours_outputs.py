@@ -204,7 +204,7 @@ def test_the_workbook_schedule_equals_tour_stops(run, demo_run):
     assert book.sheetnames[4:6] == ["巡回计划", "维修车周汇总"]
     rows = list(book["巡回计划"].iter_rows(values_only=True))
     assert rows[0] == (
-        "日期", "维修车", "顺序", "站点", "名称", "站点类型", "到达（时:分）", "离开（时:分）",
+        "星期", "维修车", "顺序", "站点", "名称", "站点类型", "到达（时:分）", "离开（时:分）",
         "等待（分钟）", "距上一站里程（公里）",
     )  # fmt: skip
     stops = run["stops"].assign(
