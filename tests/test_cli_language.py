@@ -31,6 +31,7 @@ SUMMARY = {
     ],
     "skipped_passes": ["drive_time"],
     "safety_net": ["capex"],
+    "tours": {"vans_total": 12, "visits_served": 399, "visits_asked": 401, "km_week": 2924.8},
 }
 
 
@@ -52,6 +53,7 @@ def test_the_chinese_table_has_no_english_words() -> None:
     assert "青溪县：规划方案" in text and "警告" in text and "14 / 92" in text
     assert "覆盖充电次数最多 最优（已证明间隙） 0.20%" in text
     assert "因时限停止" in text and "无" in text  # mean_nearest_min is missing
+    assert "12 辆维修车：每周访问 399 / 401 次，行驶 2,925 公里" in text
     words = set(re.findall(r"[A-Za-z][A-Za-z_.]{2,}", text))
     # what stays Latin: the solver's name, config keys and paths (/o/latest, /o/runs)
     allowed = {
@@ -70,4 +72,5 @@ def test_the_english_table() -> None:
     assert "青溪县: plan" in text and "WARNING" in text
     assert "the pass 'least capital cost' stopped" in text
     assert "97.3% of 1,210" in text and "n/a min to the nearest" in text
+    assert "12 vans: 399 of 401 visits, 2,925 km a week" in text
     assert not re.search(r"[\u4e00-\u9fff]", text.replace("青溪县", ""))

@@ -58,7 +58,24 @@ def plan_rows(summary: dict[str, Any], *, lang: Lang) -> list[tuple[str, str]]:
             ),
         ),
         (lang("passes"), passes_line(s, lang=lang)),
+        *_tour_rows(s, lang=lang),
     ]
+
+
+def _tour_rows(summary: dict[str, Any], *, lang: Lang) -> list[tuple[str, str]]:
+    """The repair vans' week, when the run planned it."""
+    tours = summary.get("tours")
+    if not tours:
+        return []
+    km = f"{tours['km_week']:,.0f}"
+    text = lang(
+        "{vans} vans: {served} of {asked} visits, {km} km a week",
+        vans=tours["vans_total"],
+        served=tours["visits_served"],
+        asked=tours["visits_asked"],
+        km=km,
+    )
+    return [(lang("repair tours"), text)]
 
 
 def passes_line(summary: dict[str, Any], *, lang: Lang) -> str:
