@@ -126,11 +126,8 @@ def _start_cluster(root: Path, bindir: Path) -> int:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
         shutil.chown(sock, "postgres")
-    _run(
-        [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
-        + ["--locale=C.UTF-8", "--no-sync"],
-        "initdb",
-    )
+    initdb = [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]
+    _run([*initdb, "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], "initdb")
     _hba(data)
     if os.geteuid() == 0:
         shutil.chown(data / "pg_hba.conf", "postgres")
@@ -174,7 +171,9 @@ def pg_server() -> Iterator[PgServer]:
         return
     bindir = _bindir()
     if bindir is None or not (bindir / "pg_ctl").is_file():
-        _unavailable("no PostgreSQL binaries (apt-get install postgresql-15 postgresql-15-postgis-3)")
+        _unavailable(
+            "no PostgreSQL binaries (apt-get install postgresql-15 postgresql-15-postgis-3)"
+        )
     if not any(Path("/usr/share/postgresql").glob("*/extension/postgis.control")):
         _unavailable("PostGIS is not installed (apt-get install postgresql-15-postgis-3)")
     root = Path(tempfile.mkdtemp(prefix="planner-pg-"))
