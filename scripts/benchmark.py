@@ -13,6 +13,7 @@ python scripts/benchmark.py county --config data/raw/liechtenstein.yaml --method
 python scripts/benchmark.py batch --counties 6 --scale 0.5 --workers 1,2
 python scripts/benchmark.py vrptw ../shared/bench/vrptw/solomon/*.txt --time-limit 5
 python scripts/benchmark.py tours --scale 5 --fleet 5 --villages 300 --time-limit 600
+python scripts/benchmark.py postgis --points 100000 --url postgresql://postgres@127.0.0.1:5432/gis
 """
 
 import argparse
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import batch, county, instances, locate, matrix, tours, vrptw  # noqa: E402
+from benchmarks import batch, county, instances, locate, matrix, postgis, tours, vrptw  # noqa: E402
 from planner.errors import PlannerError  # noqa: E402
 
 
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="best-known distances (default: solomon_bks_distance.csv beside the files)",
     )
+    pg = sub.add_parser("postgis", help="publish N points to PostGIS and read them back")
+    pg.add_argument("--points", type=int, default=100_000)
+    pg.add_argument("--url", default=None, help="default: PLANNER_TEST_PG_URL")
     to = sub.add_parser("tours", help="the repair vans' week on the demo county")
     to.add_argument("--scale", type=float, default=5.0, help="demo county scale")
     to.add_argument("--fleet", type=int, default=5, help="vans, shared by the repair points")
@@ -123,6 +127,8 @@ def _run(args: argparse.Namespace) -> None:
             seed=args.seed,
             best_known=args.best_known,
         )
+    elif args.what == "postgis":
+        postgis.run_postgis(args.points, url=args.url)
     elif args.what == "tours":
         budgets = [("iterations", float(n)) for n in args.iterations]
         budgets += [("time_limit", t) for t in args.time_limit]

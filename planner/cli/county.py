@@ -100,15 +100,36 @@ def _plan_table(result: RunResult, seconds: float) -> Table:
     "--format",
     "fmt",
     type=click.Choice(["gpkg", "shp", "geojson", "csv", "kml"]),
-    required=True,
+    default=None,
     help="GeoPackage, Shapefile, GeoJSON, CSV (lon/lat; polygons as WKT) or KML.",
 )
 @click.option(
+    "--to",
+    "to_url",
+    default=None,
+    metavar="postgresql://USER@HOST:PORT/DB",
+    help="Publish the run's layers to a PostGIS database instead of files (the password "
+    "from PGPASSWORD or ~/.pgpass, never in the URL).",
+)
+@click.option(
+    "--schema",
+    default=None,
+    help="With --to: the schema of the tables (default planner; created when missing).",
+)
+@click.option(
+    "--if-exists",
+    "if_exists",
+    type=click.Choice(["fail", "replace"]),
+    default=None,
+    help="With --to, when the run is already published there: fail (the default) or "
+    "replace its rows (other runs' rows stay).",
+)
+@click.option(
     "--crs",
-    default="4326",
-    show_default=True,
+    default=None,
     help="4326 (WGS84), 4490 (CGCS2000), any EPSG code, or gk (the county's CGCS2000 "
-    "3-degree Gauss-Kruger zone).",
+    "3-degree Gauss-Kruger zone). Default 4326 for files; with --to 4490 for a county "
+    "in China, else 4326.",
 )
 @click.option(
     "--encoding",
@@ -125,11 +146,14 @@ def _plan_table(result: RunResult, seconds: float) -> Table:
     "existing_chargers, service_areas, tour_stops).",
 )
 @_out_option("Folder to write (default: RUN_DIR/exports/<format>_EPSG<code>).")
-def export_cmd(
+def export_cmd(  # noqa: PLR0913 - one parameter per click option
     run_dir: Path,
     run_id: str | None,
-    fmt: str,
-    crs: str,
+    fmt: str | None,
+    to_url: str | None,
+    schema: str | None,
+    if_exists: str | None,
+    crs: str | None,
     encoding: str,
     kml_layers: str,
     out_dir: Path | None,
@@ -137,12 +161,25 @@ def export_cmd(
     """Export the layers of a finished run again (reads its sites.gpkg; no solving).
 
     RUN_DIR is a run folder, or a county's output folder (its latest run, or --run ID).
+    Give --format for files, or --to to publish the layers to a PostGIS database.
     """
     from planner.report.export import export_run, saved_language
     from planner.runs import resolve_run
 
     t0 = time.perf_counter()
+    if (fmt is None) == (to_url is None):
+        msg = "give exactly one of --format FORMAT or --to postgresql://USER@HOST:PORT/DB"
+        raise ConfigError(msg)
     run = resolve_run(run_dir, run_id)
+    if to_url is not None:
+        _publish(run, to_url, schema=schema, crs=crs, if_exists=if_exists, t0=t0)
+        return
+    assert fmt is not None
+    for name, value in (("--schema", schema), ("--if-exists", if_exists)):
+        if value is not None:
+            msg = f"{name} applies to --to only, not to --format {fmt}"
+            raise ConfigError(msg)
+    crs = crs or "4326"
     if fmt != "kml" and kml_layers != ",".join(DEFAULT_KML_LAYERS):
         msg = f"--kml-layers applies to --format kml only, not {fmt}"
         raise ConfigError(msg)
@@ -158,6 +195,26 @@ def export_cmd(
     _out.print(
         f"{fmt} written to {folder} in {time.perf_counter() - t0:.1f} s ({len(files)} files)",
         highlight=False,
+    )
+
+
+def _publish(
+    run: Path, url: str, *, schema: str | None, crs: str | None, if_exists: str | None, t0: float
+) -> None:
+    """``planner export RUN --to URL``: the run's layers into PostGIS."""
+    from planner.report.postgis import DEFAULT_SCHEMA, publish_run
+
+    res = publish_run(
+        run, url, schema=schema or DEFAULT_SCHEMA, crs=crs, if_exists=if_exists or "fail"
+    )
+    rows = sum(res.layers.values())
+    verb = "replaced" if res.replaced else "published"
+    _out.print(
+        f"run {res.run_id} {verb} in {res.url} schema {res.schema} (SRID {res.srid}): "
+        f"{len(res.layers)} tables, {rows} rows in {time.perf_counter() - t0:.1f} s",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
     )
 
 

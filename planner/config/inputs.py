@@ -17,14 +17,25 @@ from planner.config.base import CHINA_SYSTEMS, PolicyClass, Section, crs_text, i
 class BoundariesInput(Section):
     """County and township polygons: from a GIS file, or from OSM admin relations."""
 
-    source: Literal["file", "osm"] = Field(
+    source: Literal["file", "osm", "database"] = Field(
         default="file",
         description="'file': a GeoPackage/Shapefile/GeoJSON; 'osm': boundary relations in "
-        "inputs.osm.path",
+        "inputs.osm.path; 'database': PostGIS tables or queries at url",
     )
     path: Path | None = Field(default=None, description="The boundaries file (source: file)")
-    county_layer: str | None = Field(default=None, description="Layer of the county polygon")
-    township_layer: str | None = Field(default=None, description="Layer of township polygons")
+    url: str | None = Field(
+        default=None,
+        description="source database: postgresql://USER@HOST:PORT/DB (password from "
+        "PGPASSWORD or ~/.pgpass, never here)",
+    )
+    county_layer: str | None = Field(
+        default=None,
+        description="Layer of the county polygon (source database: schema.table or a SELECT)",
+    )
+    township_layer: str | None = Field(
+        default=None,
+        description="Layer of township polygons (source database: schema.table or a SELECT)",
+    )
     township_id_field: str = Field(default="code", description="Township code field")
     township_name_field: str = Field(default="name", description="Township name field")
     encoding: str | None = Field(
@@ -68,8 +79,32 @@ class BoundariesInput(Section):
             raise ValueError(msg)
         return text
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _database_url(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _database_source(cls, data: object) -> object:
+        # a url and no path: the layers are in the database
+        if isinstance(data, dict) and data.get("url") and "source" not in data:
+            return {**data, "source": "database"}
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> BoundariesInput:
+        if self.source == "database":
+            if self.url is None or not self.county_layer or not self.township_layer:
+                msg = (
+                    "boundaries: source 'database' needs url, county_layer and township_layer "
+                    "(schema.table or SELECT ...)"
+                )
+                raise ValueError(msg)
+            return self
+        if self.url is not None:
+            msg = f"boundaries: url applies to source 'database', not {self.source!r}"
+            raise ValueError(msg)
         if self.source == "osm" and self.crs is not None:
             msg = "boundaries: crs applies to a boundaries file (source 'file'), not to OSM"
             raise ValueError(msg)
@@ -146,10 +181,35 @@ class SubstationTableInput(Section):
         return self
 
 
-class PointTableInput(Section):
-    """Points from a GIS team's file: CSV/XLSX with lon/lat columns, or a vector layer."""
+def _database_url(value: str | None) -> str | None:
+    """A ``postgresql://`` URL without password (ValueError otherwise)."""
+    if value is None:
+        return None
+    from planner.errors import ConfigError
+    from planner.ingest.database import parse_url
 
-    path: Path = Field(description="The file (CSV, XLSX or a vector layer; relative to the config)")
+    try:
+        parse_url(value)
+    except ConfigError as err:
+        raise ValueError(str(err)) from None
+    return value
+
+
+class PointTableInput(Section):
+    """Points from a GIS team's file (CSV/XLSX with lon/lat columns, or a vector layer), or
+    from a PostGIS table or query (``url`` with ``table`` or ``sql``)."""
+
+    path: Path | None = Field(
+        default=None,
+        description="The file (CSV, XLSX or a vector layer; relative to the config)",
+    )
+    url: str | None = Field(
+        default=None,
+        description="A PostGIS database instead of a file: postgresql://USER@HOST:PORT/DB "
+        "(password from PGPASSWORD or ~/.pgpass, never here)",
+    )
+    table: str | None = Field(default=None, description="With url: the table (schema.name)")
+    sql: str | None = Field(default=None, description="With url: a query (SELECT ...)")
     layer: str | None = Field(default=None, description="Layer (GPKG) or sheet (XLSX)")
     lon_field: str = Field(default="lon", description="Longitude / x column (CSV, XLSX)")
     lat_field: str = Field(default="lat", description="Latitude / y column (CSV, XLSX)")
@@ -171,6 +231,34 @@ class PointTableInput(Section):
     sockets_field: str | None = Field(default=None, description="Chargers: sockets column")
     id_field: str | None = Field(default=None, description="Substations: id column")
     voltage_field: str | None = Field(default=None, description="Grid assets: voltage (kV)")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _database_url(value)
+
+    @model_validator(mode="after")
+    def _check(self) -> PointTableInput:
+        if (self.path is None) == (self.url is None):
+            msg = "a point table needs a path (a file) or a url (a database), not both"
+            raise ValueError(msg)
+        if self.url is not None and (self.table is None) == (self.sql is None):
+            msg = "a database point table needs table: schema.name or sql: SELECT ..., not both"
+            raise ValueError(msg)
+        if self.url is None and (self.table is not None or self.sql is not None):
+            msg = "table and sql apply with url (a database), not to a file"
+            raise ValueError(msg)
+        return self
+
+    def where(self) -> str | Path:
+        """The file, or the database and table, for messages."""
+        if self.path is not None:
+            return self.path
+        return f"{self.url} {self.table or 'sql'}"
+
+    def database_layer(self) -> str | None:
+        """The table or query read from ``url`` (None for a file)."""
+        return self.table or self.sql
 
 
 class LineLayerInput(Section):

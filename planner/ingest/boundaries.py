@@ -17,6 +17,7 @@ from planner.config import CHINA_SYSTEMS
 from planner.crs import crs_hint, guess_crs
 from planner.errors import data_error
 from planner.ingest.china import to_wgs84
+from planner.ingest.database import is_database_url
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,13 @@ def read_layer(
     -------
     GeoDataFrame
         The layer, with its CRS (an error when it has none) and repaired geometries.
+        A ``postgresql://`` URL as ``path`` reads the table or query ``layer`` from the
+        database (see :func:`planner.ingest.postgis.read_db_layer`).
     """
+    if is_database_url(path):
+        from planner.ingest.postgis import read_db_layer
+
+        return _repaired(read_db_layer(str(path), layer=layer, crs=crs), str(path), layer)
     path = Path(path)
     if not path.exists():
         raise data_error(path, "file not found", layer=layer)
@@ -146,6 +153,11 @@ def read_layer(
             layer=layer or layers[0],
             hint=f"{guess + '; ' if guess else ''}define it in the file (a .prj for Shapefiles)",
         )
+    return _repaired(gdf, path, layer)
+
+
+def _repaired(gdf: gpd.GeoDataFrame, path: str | Path, layer: str | None) -> gpd.GeoDataFrame:
+    """Refuse features without geometry; repair invalid geometries (with a warning)."""
     missing = gdf.geometry.isna() | gdf.geometry.is_empty
     if missing.any():
         row = int(missing.to_numpy().nonzero()[0][0]) + 1
@@ -156,12 +168,14 @@ def read_layer(
             row=row,
             hint="features are counted from 1",
         )
-    invalid = ~gdf.geometry.is_valid
+    geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
+    invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         logger.warning(
             "%s layer %s: %d invalid geometries repaired", path, layer, int(invalid.sum())
         )
-        gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        gdf[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
     return gdf
 
 

@@ -44,7 +44,7 @@ def load_county(config: Config) -> CountyData:
     geom = county.geometry.iloc[0]
     crs = metric_crs(geom, config.crs.metric)
     b = config.inputs.boundaries
-    source = (config.inputs.osm.path or "OSM boundaries") if b.source == "osm" else b.path
+    source = (config.inputs.osm.path or "OSM boundaries") if b.source == "osm" else b.path or b.url
     check_overlaps(
         to_crs_valid(townships, crs),
         source or "boundaries",
@@ -102,9 +102,10 @@ def _boundaries(
             township_admin_level=b.township_admin_level,
         )
     else:
-        assert b.path is not None  # checked by the config
+        where = b.url if b.source == "database" else b.path
+        assert where is not None  # checked by the config
         county, townships = read_boundaries(
-            b.path,
+            where,
             county_layer=b.county_layer,
             township_layer=b.township_layer,
             id_field=b.township_id_field,
@@ -112,7 +113,8 @@ def _boundaries(
             encoding=b.encoding,
             crs=b.crs,
         )
-        inputs.append(input_file("boundaries", b.path))
+        if b.path is not None:
+            inputs.append(input_file("boundaries", b.path))
     county.loc[0, "name"] = config.county.name
     return county, townships
 
@@ -165,18 +167,26 @@ def _point_layers(config: Config, osm: OsmData, inputs: list[InputFile]) -> _Poi
     out = _PointLayers(osm.pois, osm.chargers, osm.substations, osm.power_lines)
     for spec in inp.outlets:
         out.pois = _concat(out.pois, as_outlets(read_points(spec, role="outlets"), spec, config))
-        inputs.append(input_file("outlets", spec.path))
+        _record(inputs, "outlets", spec)
     for spec in inp.chargers:
         out.chargers = _concat(out.chargers, as_chargers(read_points(spec, role="chargers"), spec))
-        inputs.append(input_file("chargers", spec.path))
+        _record(inputs, "chargers", spec)
     for spec in inp.grid_substations:
         table = read_points(spec, role="substations")
         out.substations = _concat(out.substations, as_substations(table, spec))
-        inputs.append(input_file("grid_substations", spec.path))
+        _record(inputs, "grid_substations", spec)
     for line_spec in inp.grid_lines:
         out.lines = _concat(out.lines, read_lines(line_spec))
         inputs.append(input_file("grid_lines", line_spec.path))
     return out
+
+
+def _record(inputs: list[InputFile], role: str, spec: PointTableInput) -> None:
+    """Note an input file in the run's manifest (a database table is logged instead)."""
+    if spec.path is not None:
+        inputs.append(input_file(role, spec.path))
+    else:
+        logger.info("%s read from the database: %s", role, spec.where())
 
 
 def _substation_table(config: Config, inputs: list[InputFile]) -> pd.DataFrame | None:

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def _field(table: gpd.GeoDataFrame, spec: PointTableInput, field: str | None) -> pd.Series:
     if field is None:
         return pd.Series([None] * len(table), index=table.index, dtype=object)
-    require_columns(table, spec.path, (field,))
+    require_columns(table, spec.where(), (field,))
     return table[field].replace("", None)
 
 
@@ -35,12 +35,14 @@ def as_outlets(table: gpd.GeoDataFrame, spec: PointTableInput, config: Config) -
             counts = unmapped.value_counts().head(8).to_dict()
             logger.warning(
                 "%s: %d outlets left out, their category is not in candidates.category_classes: %s",
-                spec.path,
+                spec.where(),
                 len(unmapped),
                 counts,
             )
     else:
-        raise data_error(spec.path, "outlets need a policy_class or a category_field in the config")
+        raise data_error(
+            spec.where(), "outlets need a policy_class or a category_field in the config"
+        )
     out = gpd.GeoDataFrame(
         {
             C.OSM_ID: table[C.SOURCE].to_numpy(),

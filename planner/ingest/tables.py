@@ -48,7 +48,7 @@ def read_csv_text(path: Path, encoding: str | None) -> pd.DataFrame:
     )
 
 
-def require_columns(table: pd.DataFrame, path: Path, fields: Iterable[str]) -> None:
+def require_columns(table: pd.DataFrame, path: str | Path, fields: Iterable[str]) -> None:
     """Raise a one-line error naming the first missing column and the ones there are."""
     for field in fields:
         if field not in table.columns:
@@ -61,7 +61,7 @@ def require_columns(table: pd.DataFrame, path: Path, fields: Iterable[str]) -> N
 
 
 def numeric_column(
-    table: pd.DataFrame, path: Path, field: str, *, non_negative: bool = False
+    table: pd.DataFrame, path: str | Path, field: str, *, non_negative: bool = False
 ) -> np.ndarray:
     """A column as floats; the first bad row is an error (rows count the header as 1)."""
     num = pd.to_numeric(table[field].astype(str).str.strip(), errors="coerce")
@@ -82,15 +82,15 @@ def numeric_column(
 
 
 def _coordinates(table: pd.DataFrame, spec: PointTableInput) -> tuple[np.ndarray, np.ndarray]:
-    require_columns(table, spec.path, (spec.lon_field, spec.lat_field))
+    require_columns(table, spec.where(), (spec.lon_field, spec.lat_field))
     return (
-        numeric_column(table, spec.path, spec.lon_field),
-        numeric_column(table, spec.path, spec.lat_field),
+        numeric_column(table, spec.where(), spec.lon_field),
+        numeric_column(table, spec.where(), spec.lat_field),
     )
 
 
 def _check_degrees(lon: np.ndarray, lat: np.ndarray, spec: PointTableInput) -> None:
-    path = spec.path
+    path = spec.where()
     bad = (np.abs(lon) > 180) | (np.abs(lat) > 90)
     if bad.any():
         row = int(bad.nonzero()[0][0])
@@ -133,6 +133,9 @@ def read_points(spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
         The file's columns plus ``name`` (from ``name_field``) and ``source`` (the file
         name and row), in EPSG:4326. GCJ-02 and BD-09 are converted to WGS84.
     """
+    if spec.url is not None:
+        return _finish(_layer_points(spec.url, spec), spec, spec.table or "sql", role=role)
+    assert spec.path is not None  # checked by the config
     path = Path(spec.path)
     if not path.exists():
         raise data_error(path, f"{role} file not found")
@@ -147,13 +150,20 @@ def read_points(spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
             f"unsupported {role} file type {suffix!r}",
             hint="use CSV, XLSX, GeoPackage, Shapefile or GeoJSON",
         )
+    return _finish(gdf, spec, path.name, role=role)
+
+
+def _finish(
+    gdf: gpd.GeoDataFrame, spec: PointTableInput, label: str, *, role: str
+) -> gpd.GeoDataFrame:
+    """The points in EPSG:4326 with ``name`` and ``source`` (``label#row``)."""
     out = gdf.to_crs(4326).reset_index(drop=True)
     if spec.name_field and spec.name_field in out.columns and spec.name_field != C.NAME:
         out[C.NAME] = out[spec.name_field].replace("", None)
     elif C.NAME not in out.columns:
         out[C.NAME] = None
-    out[C.SOURCE] = [f"{path.name}#{i + 1}" for i in range(len(out))]
-    logger.info("%s: %d %s read", path, len(out), role)
+    out[C.SOURCE] = [f"{label}#{i + 1}" for i in range(len(out))]
+    logger.info("%s: %d %s read", label, len(out), role)
     return out
 
 
@@ -189,9 +199,10 @@ def _table_points(path: Path, spec: PointTableInput, *, role: str) -> gpd.GeoDat
     return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=crs)
 
 
-def _layer_points(path: Path, spec: PointTableInput) -> gpd.GeoDataFrame:
+def _layer_points(path: Path | str, spec: PointTableInput) -> gpd.GeoDataFrame:
     """Points of a GIS layer (other geometries: a point inside each; GCJ-02, BD-09: WGS84)."""
-    gdf = read_layer(path, layer=spec.layer, encoding=spec.encoding)
+    layer = spec.database_layer() if spec.url is not None else spec.layer
+    gdf = read_layer(path, layer=layer, encoding=spec.encoding)
     if not (gdf.geom_type == "Point").all():
         gdf = gdf.set_geometry(gdf.geometry.representative_point())
     system = spec.crs.lower()

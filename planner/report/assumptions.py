@@ -180,13 +180,24 @@ def _input_files(config: Config) -> dict[str, list[str]]:
         path = getattr(item, "path", None) if item is not None else None
         if path is not None:
             files[name] = [path.name]
+        elif name == "boundaries" and inp.boundaries.source == "database":
+            files[name] = [_database_source(inp.boundaries.county_layer)]
         elif name == "osm" or (name == "boundaries" and inp.boundaries.source == "osm"):
             files[name] = ["Overpass" if name == "osm" else "OpenStreetMap"]
     for name in ("outlets", "chargers", "grid_substations", "grid_lines"):
         items = getattr(inp, name)
         if items:
-            files[name] = [i.path.name for i in items]
+            files[name] = [
+                i.path.name if i.path is not None else _database_source(i.table) for i in items
+            ]
     return files
+
+
+def _database_source(table: str | None) -> str:
+    """``PostGIS schema.table`` (``PostGIS SQL`` for a query)."""
+    from planner.ingest.postgis import is_query
+
+    return f"PostGIS {'SQL' if not table or is_query(table) else table}"
 
 
 def data_sources(config: Config, *, lang: Lang | None = None) -> pd.DataFrame:

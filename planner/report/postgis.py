@@ -1,0 +1,349 @@
+"""Publish a finished run to PostGIS: every layer, one transaction, many runs side by side.
+
+Each layer of the run (:func:`planner.report.read_run_layers`) goes to a table of the same
+name in the chosen schema, with ``run_id`` (a foreign key to ``plan_runs``) and
+``feature_id`` as its primary key, a GiST index on ``geom`` (in the SRID of the chosen CRS)
+and the data dictionary's descriptions as column comments. ``plan_runs`` holds one row per
+published run. Publishing a run again replaces that run's rows (``--if-exists replace``)
+and leaves the other runs' rows alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from planner.errors import ConfigError, DataError
+from planner.i18n import Lang
+from planner.ingest.china import in_china
+from planner.ingest.database import connect, parse_url, show_url, srid_known
+from planner.report.export import _centre, read_run_layers, saved_language
+from planner.report.formats import resolve_crs
+from planner.report.styles import layer_title
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+
+logger = logging.getLogger(__name__)
+
+#: The table of published runs.
+RUNS_TABLE = "plan_runs"
+#: Geometry column of every layer table.
+GEOM = "geom"
+#: What to do when the run is already in the database.
+IF_EXISTS = ("fail", "replace")
+#: Default schema of the published tables.
+DEFAULT_SCHEMA = "planner"
+
+
+@dataclass
+class Published:
+    """What :func:`publish_run` wrote."""
+
+    url: str  # without password
+    schema: str
+    run_id: str
+    srid: int
+    layers: dict[str, int] = field(default_factory=dict)  # table -> rows
+    replaced: bool = False
+    seconds: float = 0.0
+
+
+def default_crs(layers: dict[str, gpd.GeoDataFrame]) -> CRS:
+    """EPSG:4490 (CGCS2000) for a county in China, else EPSG:4326."""
+    centre = _centre(layers)
+    if centre is not None and bool(in_china(centre[0], centre[1])):
+        return CRS.from_epsg(4490)
+    return CRS.from_epsg(4326)
+
+
+def run_record(run_dir: Path) -> dict[str, Any]:
+    """The ``plan_runs`` row of a run, from its ``run.json`` and ``summary.json``."""
+    info = _read_json(run_dir / "run.json")
+    summary = _read_json(run_dir / "summary.json")
+    config = info.get("config") or {}
+    county = (config.get("county") or {}) if isinstance(config, dict) else {}
+    digest = hashlib.sha256(
+        json.dumps(config, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+    ).hexdigest()
+    return {
+        "run_id": str(info.get("run_id") or run_dir.name),
+        "county": str(summary.get("county") or county.get("name") or ""),
+        "slug": str(summary.get("slug") or county.get("slug") or ""),
+        "config_hash": digest,
+        "status": str(info.get("status") or summary.get("status") or ""),
+        "timings": info.get("timings_s") or summary.get("timings_s") or {},
+        "planner_version": str(info.get("planner_version") or ""),
+        "created_utc": _when(info.get("created_utc")),
+    }
+
+
+def _when(text: object) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def publish_run(
+    run_dir: str | Path,
+    url: str,
+    *,
+    schema: str = DEFAULT_SCHEMA,
+    crs: str | int | None = None,
+    if_exists: str = "fail",
+    lang: Lang | None = None,
+) -> Published:
+    """Write every layer of a finished run to a PostGIS database, in one transaction.
+
+    Parameters
+    ----------
+    run_dir
+        The run folder.
+    url
+        ``postgresql://USER@HOST:PORT/DB``; the password comes from ``PGPASSWORD`` or
+        ``~/.pgpass`` (a URL with a password is refused).
+    schema
+        The schema of the tables (created when missing, which needs CREATE on the database).
+    crs
+        The CRS of the geometries (an EPSG code, ``gk``); default EPSG:4490 (CGCS2000) for a
+        county in China, else EPSG:4326.
+    if_exists
+        ``fail`` (default): refuse a run already published in ``schema``; ``replace``:
+        replace that run's rows. Other runs' rows are never touched.
+    lang
+        Language of the column comments (None: the run's own, see
+        :func:`planner.report.export.saved_language`).
+
+    Returns
+    -------
+    Published
+
+    Raises
+    ------
+    ConfigError
+        A bad URL, option or CRS; the run is already published and ``if_exists`` is fail.
+    DataError
+        The server is unreachable, authentication failed, PostGIS is missing, or a table
+        of the schema does not fit the run's layers.
+    """
+    t0 = time.perf_counter()
+    if if_exists not in IF_EXISTS:
+        msg = f"--if-exists {if_exists!r}: use fail or replace"
+        raise ConfigError(msg)
+    u = parse_url(url)
+    run = Path(run_dir)
+    layers = read_run_layers(run)
+    lang = lang or saved_language(run)
+    target = resolve_crs(crs, lonlat=_centre(layers)) if crs is not None else default_crs(layers)
+    srid = target.to_epsg()
+    if srid is None:
+        msg = f"crs {target.to_string()!r} has no EPSG code: give one (e.g. 4490)"
+        raise ConfigError(msg)
+    record = run_record(run)
+    frames = {name: _layer_frame(g, target, record["run_id"]) for name, g in layers.items()}
+    out = Published(show_url(u), schema, record["run_id"], srid)
+    with connect(u) as conn:
+        if not srid_known(conn, srid):
+            msg = f"{show_url(u)}: SRID {srid} is not in the database's spatial_ref_sys"
+            raise DataError(msg)
+        _ensure_schema(conn, schema)
+        runs = _runs_table(conn, schema, lang=lang)
+        out.replaced = _clear_run(conn, runs, record["run_id"], if_exists=if_exists, where=out)
+        record = {**record, "srid": srid, "published_utc": dt.datetime.now(dt.UTC)}
+        conn.execute(runs.insert().values(**record, layers={n: len(f) for n, f in frames.items()}))
+        for name, frame in frames.items():
+            _layer_table(conn, schema, name, frame, srid=srid, lang=lang)
+            frame.to_postgis(name, conn, schema=schema, if_exists="append", index=False)
+            out.layers[name] = len(frame)
+    out.seconds = time.perf_counter() - t0
+    logger.info(
+        "published run %s to %s schema %s (SRID %d): %d layers in %.2f s",
+        out.run_id,
+        out.url,
+        schema,
+        srid,
+        len(out.layers),
+        out.seconds,
+    )
+    return out
+
+
+def _layer_frame(gdf: gpd.GeoDataFrame, crs: CRS, run_id: str) -> gpd.GeoDataFrame:
+    """The rows of a layer table: ``run_id``, ``feature_id``, the columns, ``geom``."""
+    geo = gdf.to_crs(crs) if gdf.crs is not None else gdf.set_crs(crs)
+    # Polygon -> MultiPolygon: one geometry type per table, whatever the run
+    geoms = np.array(
+        [shapely.MultiPolygon([g]) if isinstance(g, shapely.Polygon) else g for g in geo.geometry],
+        dtype=object,
+    )
+    attrs = pd.DataFrame(geo.drop(columns=geo.geometry.name))
+    attrs.insert(0, "feature_id", range(1, len(attrs) + 1))
+    attrs.insert(0, "run_id", run_id)
+    out = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, index=geo.index), crs=crs)
+    return out.rename_geometry(GEOM)
+
+
+def _ensure_schema(conn: Connection, schema: str) -> None:
+    from sqlalchemy import text
+
+    found = conn.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema})
+    if found.scalar() is None:
+        quoted = conn.dialect.identifier_preparer.quote_schema(schema)
+        conn.execute(text(f"CREATE SCHEMA {quoted}"))
+
+
+def _runs_table(conn: Connection, schema: str, *, lang: Lang) -> Table:
+    """``plan_runs`` (created when missing)."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    md = sa.MetaData(schema=schema)
+    runs = sa.Table(
+        RUNS_TABLE,
+        md,
+        sa.Column("run_id", sa.Text, primary_key=True, comment=lang("Run id")),
+        sa.Column("county", sa.Text, comment=lang("County name")),
+        sa.Column("slug", sa.Text, comment=lang("County folder name")),
+        sa.Column("config_hash", sa.Text, comment=lang("SHA-256 of the run's config")),
+        sa.Column("status", sa.Text, comment=lang("Solver status of the run")),
+        sa.Column("timings", JSONB, comment=lang("Seconds spent in each stage of the run")),
+        sa.Column("planner_version", sa.Text, comment=lang("Planner version of the run")),
+        sa.Column("created_utc", sa.DateTime(timezone=True), comment=lang("When the run ran")),
+        sa.Column(
+            "published_utc", sa.DateTime(timezone=True), comment=lang("When it was published")
+        ),
+        sa.Column("srid", sa.Integer, comment=lang("SRID of the run's geometries")),
+        sa.Column("layers", JSONB, comment=lang("Rows of each layer table")),
+        comment=lang("Runs of the planner published here; layer rows reference them"),
+    )
+    md.create_all(conn, checkfirst=True)
+    return runs
+
+
+def _clear_run(
+    conn: Connection, runs: Table, run_id: str, *, if_exists: str, where: Published
+) -> bool:
+    """Delete a published run's rows (its layer rows go by ``ON DELETE CASCADE``)."""
+    import sqlalchemy as sa
+
+    found = conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id == run_id)).first()
+    if found is None:
+        return False
+    if if_exists == "fail":
+        msg = (
+            f"{where.url}: run {run_id} is already published in schema {where.schema}; "
+            "give --if-exists replace to replace its rows"
+        )
+        raise ConfigError(msg)
+    conn.execute(sa.delete(runs).where(runs.c.run_id == run_id))
+    return True
+
+
+def _sql_type(dtype: Any) -> Any:
+    import sqlalchemy as sa
+
+    if pd.api.types.is_bool_dtype(dtype):
+        return sa.Boolean()
+    if pd.api.types.is_integer_dtype(dtype):
+        return sa.BigInteger()
+    if pd.api.types.is_float_dtype(dtype):
+        return sa.Float(precision=53)
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return sa.DateTime(timezone=True)
+    return sa.Text()
+
+
+def _geometry_type(frame: gpd.GeoDataFrame) -> str:
+    kinds = {g.geom_type for g in frame.geometry if g is not None}
+    return kinds.pop().upper() if len(kinds) == 1 else "GEOMETRY"
+
+
+def _comment(column: str, lang: Lang) -> str:
+    description, unit = lang.description(column)
+    return f"{description} ({unit})" if unit else description
+
+
+def _layer_table(
+    conn: Connection,
+    schema: str,
+    name: str,
+    frame: gpd.GeoDataFrame,
+    *,
+    srid: int,
+    lang: Lang,
+) -> None:
+    """Create the layer's table, or add the columns it lacks; check its SRID."""
+    import sqlalchemy as sa
+    from geoalchemy2 import Geometry
+
+    insp = sa.inspect(conn)
+    attrs = [c for c in frame.columns if c not in ("run_id", "feature_id", frame.geometry.name)]
+    if not insp.has_table(name, schema=schema):
+        md = sa.MetaData(schema=schema)
+        cols: list[sa.Column[Any]] = [
+            sa.Column(
+                "run_id",
+                sa.Text,
+                sa.ForeignKey(f"{schema}.{RUNS_TABLE}.run_id", ondelete="CASCADE"),
+                primary_key=True,
+                comment=lang("Run id (plan_runs)"),
+            ),
+            sa.Column(
+                "feature_id", sa.Integer, primary_key=True, comment=lang("Row number in the run")
+            ),
+            *(sa.Column(c, _sql_type(frame[c].dtype), comment=_comment(c, lang)) for c in attrs),
+            sa.Column(
+                GEOM,
+                Geometry(_geometry_type(frame), srid=srid, spatial_index=True),
+                comment=lang("Geometry"),
+            ),
+        ]
+        sa.Table(RUNS_TABLE, md, sa.Column("run_id", sa.Text, primary_key=True))
+        sa.Table(name, md, *cols, comment=layer_title(name, lang=lang))
+        md.tables[f"{schema}.{name}"].create(conn)
+        return
+    have = {c["name"] for c in insp.get_columns(name, schema=schema)}
+    if not {"run_id", "feature_id", GEOM} <= have:
+        msg = (
+            f"table {schema}.{name} exists but is not a planner layer table (no run_id, "
+            "feature_id or geom); publish to another --schema"
+        )
+        raise DataError(msg)
+    table_srid = conn.execute(
+        sa.text("SELECT Find_SRID(:s, :t, :g)"), {"s": schema, "t": name, "g": GEOM}
+    ).scalar()
+    if table_srid != srid:
+        msg = (
+            f"table {schema}.{name} holds SRID {table_srid}, not {srid}: publish with "
+            f"--crs {table_srid} or to another --schema"
+        )
+        raise DataError(msg)
+    prep = conn.dialect.identifier_preparer
+    for c in (c for c in attrs if c not in have):
+        col_type = _sql_type(frame[c].dtype).compile(dialect=conn.dialect)
+        table = f"{prep.quote_schema(schema)}.{prep.quote(name)}"
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {prep.quote(c)} {col_type}"))
+        comment = _comment(c, lang).replace("'", "''")
+        conn.execute(sa.text(f"COMMENT ON COLUMN {table}.{prep.quote(c)} IS '{comment}'"))

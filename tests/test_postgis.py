@@ -1,0 +1,191 @@
+"""Publishing runs to PostGIS (`planner export RUN --to postgresql://...`), on a real server."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import pytest
+import shapely
+import sqlalchemy as sa
+
+from planner.report import read_run_layers
+from tests.conftest import run_cli
+
+if TYPE_CHECKING:
+    from tests.pg_server import PgServer
+
+pytest_plugins = ["tests.pg_server"]
+
+pytestmark = pytest.mark.slow  # the demo run (session fixture) and a database
+
+
+def _engine(url: str) -> sa.Engine:
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+def _schema() -> str:
+    return f"t_{uuid.uuid4().hex[:10]}"
+
+
+def _publish(run: Path, url: str, schema: str, *options: str):
+    return run_cli("export", str(run), "--to", url, "--schema", schema, *options)
+
+
+def _count(url: str, sql: str, **params: object) -> object:
+    with _engine(url).connect() as c:
+        return c.execute(sa.text(sql), params).scalar()
+
+
+def test_publish_demo_run_in_cgcs2000_reads_back(demo_run: Path, pg_url: str) -> None:
+    schema = _schema()
+    r = _publish(demo_run, pg_url, schema, "--crs", "4490")
+    assert r.returncode == 0, r.stderr
+    assert "SRID 4490" in r.stdout
+    run_id = json.loads((demo_run / "run.json").read_text(encoding="utf-8"))["run_id"]
+    layers = read_run_layers(demo_run)
+    eng = _engine(pg_url)
+    with eng.connect() as c:
+        row = c.execute(
+            sa.text(f"SELECT county, status, timings, srid FROM {schema}.plan_runs")
+        ).one()
+        assert row.county == "青溪县" and row.srid == 4490
+        assert row.timings and "optimize" in row.timings
+        for name, gdf in layers.items():
+            srid = c.execute(sa.text("SELECT Find_SRID(:s, :t, 'geom')"), {"s": schema, "t": name})
+            assert srid.scalar() == 4490, name
+            back = gpd.read_postgis(
+                f"SELECT * FROM {schema}.{name} ORDER BY feature_id", c, geom_col="geom"
+            )
+            assert len(back) == len(gdf), name
+            assert back.crs.to_epsg() == 4490
+            assert (back["run_id"] == run_id).all()
+            if len(back):
+                st = c.execute(sa.text(f"SELECT DISTINCT ST_SRID(geom) FROM {schema}.{name}"))
+                assert [x[0] for x in st] == [4490]
+            ref = gdf.to_crs(4490).geometry.values
+            assert (shapely.hausdorff_distance(back.geometry.values, ref) < 1e-7).all(), name
+            # back in WGS84, the run's own geometries within 1e-7 degrees
+            wgs = back.to_crs(4326).geometry.values
+            assert (shapely.hausdorff_distance(wgs, gdf.geometry.values) < 1e-7).all(), name
+        names = c.execute(sa.text(f"SELECT township_name FROM {schema}.townships")).scalars()
+        assert set(names) == set(layers["townships"]["township_name"])
+        assert any("镇" in n or "乡" in n for n in layers["townships"]["township_name"])
+        comment = c.execute(
+            sa.text(
+                "SELECT col_description(:t ::regclass, a.attnum) FROM pg_attribute a "
+                "WHERE a.attrelid = :t ::regclass AND a.attname = 'sessions_served'"
+            ),
+            {"t": f"{schema}.stations"},
+        ).scalar()
+        assert comment and comment != "(not documented)"
+        pk = c.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_index i WHERE i.indrelid = :t ::regclass AND "
+                "i.indisprimary"
+            ),
+            {"t": f"{schema}.stations"},
+        ).scalar()
+        gist = c.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_indexes WHERE schemaname = :s AND tablename = "
+                "'stations' AND indexdef ILIKE '%gist%geom%'"
+            ),
+            {"s": schema},
+        ).scalar()
+        fk = c.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_constraint WHERE conrelid = :t ::regclass AND "
+                "contype = 'f' AND confrelid = :r ::regclass"
+            ),
+            {"t": f"{schema}.stations", "r": f"{schema}.plan_runs"},
+        ).scalar()
+        assert (pk, gist, fk) == (1, 1, 1)
+
+
+def test_publish_twice_replaces_not_duplicates(demo_run: Path, pg_url: str) -> None:
+    schema = _schema()
+    assert _publish(demo_run, pg_url, schema).returncode == 0
+    n = _count(pg_url, f"SELECT count(*) FROM {schema}.demand")
+    again = _publish(demo_run, pg_url, schema)
+    assert again.returncode == 2
+    assert "already published" in again.stderr and "--if-exists replace" in again.stderr
+    r = _publish(demo_run, pg_url, schema, "--if-exists", "replace")
+    assert r.returncode == 0, r.stderr
+    assert "replaced" in r.stdout
+    assert _count(pg_url, f"SELECT count(*) FROM {schema}.demand") == n
+    assert _count(pg_url, f"SELECT count(*) FROM {schema}.plan_runs") == 1
+
+
+def test_two_runs_side_by_side(demo_run: Path, pg_url: str, tmp_path: Path) -> None:
+    schema = _schema()
+    other = tmp_path / "other"
+    shutil.copytree(demo_run, other)
+    info = json.loads((other / "run.json").read_text(encoding="utf-8"))
+    info["run_id"] = "20260101T000000Z-other"
+    (other / "run.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    assert _publish(demo_run, pg_url, schema).returncode == 0
+    assert _publish(other, pg_url, schema).returncode == 0
+    n = len(read_run_layers(demo_run)["demand"])
+    by_run = "SELECT count(*) FROM {s}.demand WHERE run_id = :r"
+    assert _count(pg_url, by_run.format(s=schema), r=info["run_id"]) == n
+    assert _count(pg_url, f"SELECT count(*) FROM {schema}.demand") == 2 * n
+    # replacing one run leaves the other's rows
+    assert _publish(other, pg_url, schema, "--if-exists", "replace").returncode == 0
+    assert _count(pg_url, f"SELECT count(*) FROM {schema}.demand") == 2 * n
+    assert _count(pg_url, f"SELECT count(*) FROM {schema}.plan_runs") == 2
+
+
+def test_unreachable_server_is_exit_2_one_line(demo_run: Path) -> None:
+    r = run_cli("export", str(demo_run), "--to", "postgresql://postgres@127.0.0.1:1/none")
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "cannot reach the server" in r.stderr
+
+
+def test_password_in_url_is_refused(demo_run: Path) -> None:
+    r = run_cli("export", str(demo_run), "--to", "postgresql://postgres:hunter2@127.0.0.1:1/db")
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "PGPASSWORD" in r.stderr and "hunter2" not in r.stderr + r.stdout
+
+
+def test_authentication_failure_and_pgpassword(
+    demo_run: Path, pg_server: PgServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.pg_server import PASSWORD, PASSWORD_ROLE
+
+    if not pg_server.own:
+        pytest.skip("the password role exists only on the fixture's own cluster")
+    url = f"postgresql://{PASSWORD_ROLE}@127.0.0.1:{pg_server.port}/{pg_server.database}"
+    monkeypatch.setenv("PGPASSWORD", "wrong-" + PASSWORD)
+    r = run_cli("export", str(demo_run), "--to", url, "--schema", _schema())
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "authentication failed" in r.stderr and PASSWORD not in r.stderr
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    schema = _schema()
+    r = run_cli("export", str(demo_run), "--to", url, "--schema", schema)
+    assert r.returncode == 0, r.stderr
+    assert PASSWORD not in r.stdout + r.stderr
+    assert _count(pg_server.url, f"SELECT count(*) FROM {schema}.plan_runs") == 1
+
+
+def test_missing_postgis_is_exit_2(demo_run: Path, pg_server: PgServer) -> None:
+    bare = f"bare_{uuid.uuid4().hex[:8]}"
+    eng = _engine(pg_server.url).execution_options(isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(sa.text(f"CREATE DATABASE {bare}"))
+    try:
+        url = pg_server.url.rsplit("/", 1)[0] + f"/{bare}"
+        r = run_cli("export", str(demo_run), "--to", url)
+        assert r.returncode == 2
+        assert len(r.stderr.strip().splitlines()) == 1
+        assert "no PostGIS extension" in r.stderr
+    finally:
+        with eng.connect() as c:
+            c.execute(sa.text(f"DROP DATABASE {bare}"))
