@@ -98,3 +98,46 @@ def test_empty_query_and_unknown_srid_are_exit_2(small: Path, pg_url: str, tmp_p
         r = run_cli("site", "--config", str(path), "--out", str(tmp_path / "out"))
         assert r.returncode == 2, r.stderr
         assert problem in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def _lines() -> gpd.GeoDataFrame:
+    from shapely.geometry import LineString
+
+    return gpd.GeoDataFrame(
+        {"kv": [10.0, 35.0, 10.0], "线路名称": ["青山线", "城关线", "枫林线"]},
+        geometry=[
+            LineString([(117.10, 28.30), (117.20, 28.31)]),
+            LineString([(117.20, 28.31), (117.30, 28.25), (117.35, 28.20)]),
+            LineString([(117.05, 28.40), (117.06, 28.45)]),
+        ],
+        crs=4490,
+    )
+
+
+def test_grid_lines_from_postgis_as_from_a_file(pg_url: str, tmp_path: Path) -> None:
+    from planner.config.inputs import LineLayerInput
+    from planner.errors import DataError
+    from planner.ingest.tables import read_lines
+
+    schema = f"gl_{uuid.uuid4().hex[:8]}"
+    eng = _engine(pg_url)
+    with eng.begin() as c:
+        c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    _lines().rename_geometry("geom").to_postgis("feeders", eng, schema=schema)
+    _lines().to_file(tmp_path / "feeders.gpkg", layer="feeders")
+    from_file = read_lines(LineLayerInput(path=tmp_path / "feeders.gpkg", voltage_field="kv"))
+    from_db = read_lines(LineLayerInput(url=pg_url, table=f"{schema}.feeders", voltage_field="kv"))
+    query = read_lines(
+        LineLayerInput(
+            url=pg_url, sql=f"SELECT * FROM {schema}.feeders WHERE kv < 20", voltage_kv=10
+        )
+    )
+    assert list(from_db["voltage_kv"]) == list(from_file["voltage_kv"]) == [10.0, 35.0, 10.0]
+    assert list(from_db["power"]) == ["minor_line", "line", "minor_line"]
+    assert from_db.geom_equals_exact(from_file.geometry, tolerance=1e-9).all()
+    assert list(from_db["osm_id"]) == [f"{schema}.feeders#{i}" for i in (1, 2, 3)]
+    assert len(query) == 2 and (query["voltage_kv"] == 10).all()
+    with pytest.raises(DataError, match="field not found"):
+        read_lines(LineLayerInput(url=pg_url, table=f"{schema}.feeders", voltage_field="volts"))
+    with pytest.raises(ValueError, match=r"a path \(a file\) or a url"):
+        LineLayerInput()

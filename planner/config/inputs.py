@@ -195,13 +195,13 @@ def _database_url(value: str | None) -> str | None:
     return value
 
 
-class PointTableInput(Section):
-    """Points from a GIS team's file (CSV/XLSX with lon/lat columns, or a vector layer), or
-    from a PostGIS table or query (``url`` with ``table`` or ``sql``)."""
+class FileOrTable(Section):
+    """A layer from a file (``path``) or from a PostGIS table or query (``url`` with
+    ``table`` or ``sql``)."""
 
     path: Path | None = Field(
         default=None,
-        description="The file (CSV, XLSX or a vector layer; relative to the config)",
+        description="The file (relative to the config)",
     )
     url: str | None = Field(
         default=None,
@@ -210,6 +210,44 @@ class PointTableInput(Section):
     )
     table: str | None = Field(default=None, description="With url: the table (schema.name)")
     sql: str | None = Field(default=None, description="With url: a query (SELECT ...)")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _database_url(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FileOrTable:
+        if (self.path is None) == (self.url is None):
+            msg = "a layer needs a path (a file) or a url (a database), not both"
+            raise ValueError(msg)
+        if self.url is not None and (self.table is None) == (self.sql is None):
+            msg = "a database layer needs table: schema.name or sql: SELECT ..., not both"
+            raise ValueError(msg)
+        if self.url is None and (self.table is not None or self.sql is not None):
+            msg = "table and sql apply with url (a database), not to a file"
+            raise ValueError(msg)
+        return self
+
+    def where(self) -> str | Path:
+        """The file, or the database and table, for messages."""
+        if self.path is not None:
+            return self.path
+        return f"{self.url} {self.table or 'sql'}"
+
+    def database_layer(self) -> str | None:
+        """The table or query read from ``url`` (None for a file)."""
+        return self.table or self.sql
+
+
+class PointTableInput(FileOrTable):
+    """Points from a GIS team's file (CSV/XLSX with lon/lat columns, or a vector layer), or
+    from a PostGIS table or query (``url`` with ``table`` or ``sql``)."""
+
+    path: Path | None = Field(
+        default=None,
+        description="The file (CSV, XLSX or a vector layer; relative to the config)",
+    )
     layer: str | None = Field(default=None, description="Layer (GPKG) or sheet (XLSX)")
     lon_field: str = Field(default="lon", description="Longitude / x column (CSV, XLSX)")
     lat_field: str = Field(default="lat", description="Latitude / y column (CSV, XLSX)")
@@ -232,39 +270,14 @@ class PointTableInput(Section):
     id_field: str | None = Field(default=None, description="Substations: id column")
     voltage_field: str | None = Field(default=None, description="Grid assets: voltage (kV)")
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        return _database_url(value)
 
-    @model_validator(mode="after")
-    def _check(self) -> PointTableInput:
-        if (self.path is None) == (self.url is None):
-            msg = "a point table needs a path (a file) or a url (a database), not both"
-            raise ValueError(msg)
-        if self.url is not None and (self.table is None) == (self.sql is None):
-            msg = "a database point table needs table: schema.name or sql: SELECT ..., not both"
-            raise ValueError(msg)
-        if self.url is None and (self.table is not None or self.sql is not None):
-            msg = "table and sql apply with url (a database), not to a file"
-            raise ValueError(msg)
-        return self
+class LineLayerInput(FileOrTable):
+    """Lines from a GIS team's vector file (e.g. 10 kV feeders), or from a PostGIS table
+    or query (``url`` with ``table`` or ``sql``)."""
 
-    def where(self) -> str | Path:
-        """The file, or the database and table, for messages."""
-        if self.path is not None:
-            return self.path
-        return f"{self.url} {self.table or 'sql'}"
-
-    def database_layer(self) -> str | None:
-        """The table or query read from ``url`` (None for a file)."""
-        return self.table or self.sql
-
-
-class LineLayerInput(Section):
-    """Lines from a GIS team's vector file (e.g. 10 kV feeders)."""
-
-    path: Path = Field(description="The vector file (relative to the config file)")
+    path: Path | None = Field(
+        default=None, description="The vector file (relative to the config file)"
+    )
     layer: str | None = Field(default=None, description="Layer (GPKG); the first if None")
     encoding: str | None = Field(default=None, description="Text encoding; detected if None")
     voltage_field: str | None = Field(default=None, description="Voltage column (kV)")

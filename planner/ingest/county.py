@@ -11,6 +11,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from planner.config import Config, PointTableInput
+from planner.config.inputs import FileOrTable
 from planner.crs import metric_crs, reproject, to_crs_valid
 from planner.datatypes import CountyData, InputFile, OsmData, PopulationGrid, RoadWays
 from planner.ingest.boundaries import check_overlaps, read_boundaries
@@ -177,11 +178,11 @@ def _point_layers(config: Config, osm: OsmData, inputs: list[InputFile]) -> _Poi
         _record(inputs, "grid_substations", spec)
     for line_spec in inp.grid_lines:
         out.lines = _concat(out.lines, read_lines(line_spec))
-        inputs.append(input_file("grid_lines", line_spec.path))
+        _record(inputs, "grid_lines", line_spec)
     return out
 
 
-def _record(inputs: list[InputFile], role: str, spec: PointTableInput) -> None:
+def _record(inputs: list[InputFile], role: str, spec: FileOrTable) -> None:
     """Note an input file in the run's manifest (a database table is logged instead)."""
     if spec.path is not None:
         inputs.append(input_file(role, spec.path))

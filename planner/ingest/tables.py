@@ -215,22 +215,23 @@ def _layer_points(path: Path | str, spec: PointTableInput) -> gpd.GeoDataFrame:
 
 def read_lines(spec: LineLayerInput) -> gpd.GeoDataFrame:
     """MV lines from a vector file, in EPSG:4326, with ``voltage_kv`` and ``power``."""
-    gdf = read_layer(spec.path, layer=spec.layer, encoding=spec.encoding).to_crs(4326)
+    source = spec.path if spec.path is not None else str(spec.url)
+    layer = spec.layer if spec.path is not None else spec.database_layer()
+    gdf = read_layer(source, layer=layer, encoding=spec.encoding).to_crs(4326)
     gdf = gdf.explode(index_parts=False).reset_index(drop=True)  # one line per part
+    where = spec.where()
     if not (gdf.geom_type == "LineString").all():
         kinds = ", ".join(sorted(set(gdf.geom_type) - {"LineString"}))
-        raise data_error(spec.path, f"grid lines must be lines, found {kinds}", layer=spec.layer)
+        raise data_error(where, f"grid lines must be lines, found {kinds}", layer=layer)
     if spec.voltage_field:
         if spec.voltage_field not in gdf.columns:
-            raise data_error(
-                spec.path, "field not found", layer=spec.layer, field=spec.voltage_field
-            )
+            raise data_error(where, "field not found", layer=layer, field=spec.voltage_field)
         kv = pd.to_numeric(gdf[spec.voltage_field], errors="coerce")
     else:
         kv = pd.Series(spec.voltage_kv, index=gdf.index, dtype=float)
     out = gpd.GeoDataFrame(
         {
-            C.OSM_ID: [f"{Path(spec.path).name}#{i + 1}" for i in range(len(gdf))],
+            C.OSM_ID: [f"{_source_name(spec)}#{i + 1}" for i in range(len(gdf))],
             "power": np.where(kv.fillna(0) <= 20, "minor_line", "line"),
             C.VOLTAGE_KV: kv.to_numpy(),
             C.NAME: None,
@@ -239,3 +240,10 @@ def read_lines(spec: LineLayerInput) -> gpd.GeoDataFrame:
         crs=4326,
     )
     return out
+
+
+def _source_name(spec: LineLayerInput) -> str:
+    """The file's name, or the database table's (a query: ``sql``), for ids."""
+    if spec.path is not None:
+        return Path(spec.path).name
+    return spec.table or "sql"
