@@ -52,7 +52,9 @@ model's ``n_j``, so the budget still holds. The station variables and rows are t
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -60,10 +62,13 @@ import pulp
 
 from planner.config import SolverSection
 from planner.datatypes import SparseTimes
+from planner.optimize.greedy import greedy_stations
 from planner.optimize.problem import add_budget
 from planner.optimize.rules import CoverageResult, StationRules, resolve_rules
 from planner.optimize.solve import solve
 from planner.optimize.station import StationBlock, add_station_rules, set_start, station_block
+
+logger = logging.getLogger(__name__)
 
 
 def mclp(
@@ -108,6 +113,8 @@ def mclp(
     prob, block = station_problem("mclp", reach, weight, rules)
     add_budget(prob, block.cost_terms, rules.budget)
     prob += block.objective(objective, block.cost_terms)
+    if start is None and objective == "coverage":
+        start = greedy_stations(reach, weight, rules)
     if start is not None:
         set_start(block, start)
     build = time.perf_counter() - t0
@@ -118,7 +125,33 @@ def mclp(
         build_seconds=build,
         warm_start=start is not None,
     )
-    return block.result(info)
+    return better_plan(block.result(info), start, weight, objective)
+
+
+def better_plan(
+    result: CoverageResult, start: CoverageResult | None, weight: np.ndarray, objective: str
+) -> CoverageResult:
+    """The solver's plan, or its start when that covers more (a solve stopped by a limit
+    before it found a plan as good as its start, or one that rejected the start).
+
+    The start keeps the solver's bound, so the gap it reports is the start's own.
+    """
+    if start is None or objective != "coverage":
+        return result
+    got = float(np.dot(weight, result.covered))
+    had = float(np.dot(weight, start.covered))
+    if had <= got + 1e-9 * max(1.0, abs(got)):
+        return result
+    info = result.info
+    bound = info.bound
+    gap = None if bound is None else max(0.0, bound - had) / max(abs(had), 1e-9)
+    logger.warning(
+        "%s: the solver's plan covers %.1f, less than its start's %.1f; the start stands",
+        info.model,
+        got,
+        had,
+    )
+    return replace(start, info=replace(info, objective=had, gap=gap))
 
 
 def station_problem(

@@ -319,14 +319,25 @@ def set_start(block: StationBlock, start: CoverageResult) -> None:
         return
     for v, n in zip(block.n, start.chargers, strict=True):
         v.setInitialValue(float(n))
-    flow: dict[tuple[int, int], float] = {}
-    for i, j, share in zip(
-        start.flow_rows.tolist(), start.flow_cols.tolist(), start.flow_share.tolist(), strict=True
-    ):
-        g = int(block.group[i])
-        flow[(g, j)] = min(flow.get((g, j), 1.0), share)
-    for k, (g, j) in enumerate(zip(block.g_rows.tolist(), block.g_cols.tolist(), strict=True)):
-        block.y[k].setInitialValue(flow.get((g, j), 0.0))
+    # a group's flow to j: its members' shares at j weighed by their sessions, so that the
+    # loads and the served value are the start's exactly and no group is served twice
+    g = block.group[start.flow_rows]
+    ok = g >= 0
+    n_site = len(block.x)
+    keys = block.g_rows * n_site + block.g_cols  # ascending (see aggregate)
+    pos = np.searchsorted(keys, g[ok] * n_site + start.flow_cols[ok])
+    found = (pos < len(keys)) & (
+        keys[np.minimum(pos, len(keys) - 1)] == g[ok] * n_site + start.flow_cols[ok]
+    )
+    sessions = block.sessions[start.flow_rows[ok]]
+    counts = np.where(sessions > 0, sessions, 1.0)
+    served = np.bincount(
+        pos[found], weights=(start.flow_share[ok] * counts)[found], minlength=len(keys)
+    )
+    size = block._by_group(np.where(block.sessions > 0, block.sessions, 1.0))
+    flow = served / np.maximum(size[block.g_rows], 1e-12)
+    for v, value in zip(block.y, np.clip(flow, 0.0, 1.0).tolist(), strict=True):
+        v.setInitialValue(value)
 
 
 def aggregate(

@@ -43,7 +43,7 @@ from planner.costs import site_capex
 from planner.datatypes import SolveInfo, SparseTimes
 from planner.errors import InfeasibleError
 from planner.optimize.lscp import lscp
-from planner.optimize.mclp import mclp, station_problem
+from planner.optimize.mclp import better_plan, mclp, station_problem
 from planner.optimize.problem import add_budget, add_cover_rows, site_vars
 from planner.optimize.rules import CoverageResult, StationRules, indices, resolve_rules
 from planner.optimize.solve import solve
@@ -180,6 +180,10 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
     )
     stations = block.result(info)
     repair_open = np.array([(v.value() or 0) > ON for v in r])
+    if start is not None:
+        kept = better_plan(stations, start.stations, weight, rules.objective)
+        if kept is not stations:  # the solver stopped short of its start: the start stands
+            stations, repair_open, info = kept, start.repair_open.copy(), kept.info
     report = None
     if polish and rules.objective == "coverage":
         with solver_label("repair polish"):

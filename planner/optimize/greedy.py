@@ -1,0 +1,276 @@
+r"""A feasible station plan built greedily: the start of the covering models' first pass.
+
+At county scale the covering models are solved to a proven gap by HiGHS; on the largest
+counties (hundreds of thousands of road nodes, tens of thousands of demand points) the
+solver can reach its limits before it finds a good plan of its own, and a plan that
+covers a few percent of the sessions must never be what a county gets. So the coverage
+pass starts from this plan, and the model returns it whenever the solver finds nothing
+better (:func:`~planner.optimize.mclp.mclp`).
+
+The plan obeys every rule of :class:`~planner.optimize.rules.StationRules`: existing and
+required sites open first, then one site for each township that has none (the one that
+covers most), then sites one at a time by covered demand (or covered demand per yuan when
+a budget binds; both are tried and the better plan kept), within ``max_sites``, the
+budget and the substations' headroom. An open site serves the demand in its reach that
+is not yet served, nearest first, up to the capacity of ``max_chargers`` chargers (or of
+what the budget and headroom leave), and gets the fewest chargers that carry that load
+(at least ``min_chargers``). Without sizing a site serves all of its reach. Gains only
+fall as demand is served, so the gains are evaluated lazily (Minoux's accelerated
+greedy): the plan is the same as with full re-evaluation, at a fraction of the work.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.datatypes import SolveInfo, SparseTimes
+from planner.optimize.rules import CoverageResult, StationRules, indices
+
+_EPS = 1e-9
+
+#: An offer to open a site: value, capex, pairs served (positions), their shares, chargers.
+_Offer = tuple[float, float, np.ndarray, np.ndarray, int]
+
+
+@dataclass
+class _State:
+    """The plan under construction."""
+
+    remaining: np.ndarray  # share of each demand point not yet served
+    budget: float  # capex left (inf: no budget)
+    kw_left: np.ndarray  # headroom left per substation
+    sites_left: float  # new stations left (inf: no limit)
+    is_open: np.ndarray
+    chargers: np.ndarray
+    flows: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # pairs, shares
+
+
+class _Greedy:
+    """The data of one greedy construction (see the module docstring)."""
+
+    def __init__(self, reach: SparseTimes, weight: np.ndarray, rules: StationRules) -> None:
+        n_dem, n_site = reach.shape
+        order = np.lexsort((reach.rows, reach.minutes, reach.cols))  # by site, nearest first
+        self.ptr = np.concatenate([[0], np.cumsum(np.bincount(reach.cols, minlength=n_site))])
+        self.rows = reach.rows[order]
+        self.cols = reach.cols[order]
+        self.minutes = reach.minutes[order]
+        self.weight = np.asarray(weight, dtype=float)
+        self.rules = rules
+        sizing = rules.sizing
+        self.sessions = np.zeros(n_dem) if sizing is None else np.asarray(sizing.sessions, float)
+        self.existing = np.zeros(n_site, dtype=bool)
+        self.existing[indices(rules.existing)] = True
+        self.cost = np.where(self.existing, 0.0, np.asarray(rules.site_cost, dtype=float))
+        self.blocked = np.zeros(n_site, dtype=bool)
+        self.blocked[indices(rules.excluded)] = True
+        self.n_site = n_site
+        self.substations = np.full(n_site, -1, dtype=np.int64)
+        limits = []
+        if sizing is not None:
+            for k, (sites, kw) in enumerate(sizing.headroom):
+                self.substations[np.asarray(sites, dtype=np.int64)] = k
+                limits.append(max(float(kw), 0.0))
+        self.limits = np.array(limits, dtype=float)
+
+    def start(self) -> _State:
+        """The empty plan with its limits."""
+        rules = self.rules
+        return _State(
+            remaining=np.ones(len(self.weight)),
+            budget=np.inf if rules.budget is None else float(rules.budget),
+            kw_left=self.limits.copy(),
+            sites_left=np.inf if rules.max_sites is None else float(rules.max_sites),
+            is_open=np.zeros(self.n_site, dtype=bool),
+            chargers=np.zeros(self.n_site, dtype=np.int64),
+        )
+
+    def max_chargers(self, state: _State, j: int) -> int:
+        """The most chargers a new station at ``j`` may get (the budget and headroom)."""
+        sizing = self.rules.sizing
+        assert sizing is not None
+        n = sizing.max_chargers
+        if sizing.charger_cost > 0 and np.isfinite(state.budget):
+            n = min(n, int((state.budget - self.cost[j] + _EPS) // sizing.charger_cost))
+        k = self.substations[j]
+        if k >= 0 and sizing.charger_kw > 0:
+            n = min(n, int((state.kw_left[k] + _EPS) // sizing.charger_kw))
+        return n
+
+    def offer(self, state: _State, j: int) -> _Offer:
+        """What opening ``j`` would do: value, capex, pairs served, their shares, chargers.
+
+        The pairs are positions in the site-sorted reach; a value of -inf means ``j``
+        cannot be opened within the limits.
+        """
+        pos = np.arange(self.ptr[j], self.ptr[j + 1])
+        rem = state.remaining[self.rows[pos]]
+        keep = rem > _EPS
+        pos, rem = pos[keep], rem[keep]
+        sizing = self.rules.sizing
+        if self.existing[j] or sizing is None:
+            if self.cost[j] > state.budget + _EPS:
+                return -np.inf, 0.0, pos, rem, 0
+            if sizing is None:
+                return float(self.weight[self.rows[pos]] @ rem), float(self.cost[j]), pos, rem, 0
+            n = int(np.asarray(sizing.installed)[j]) if sizing.installed is not None else 0
+            pos, share = self._fill(pos, rem, n * sizing.per_charger)
+            return float(self.weight[self.rows[pos]] @ share), 0.0, pos, share, n
+        n_cap = self.max_chargers(state, j)
+        if n_cap < sizing.min_chargers:
+            return -np.inf, 0.0, pos, rem, 0
+        pos, share = self._fill(pos, rem, n_cap * sizing.per_charger)
+        rows = self.rows[pos]
+        load = float(self.sessions[rows] @ share)
+        n = int(np.clip(np.ceil(load / sizing.per_charger - 1e-9), sizing.min_chargers, n_cap))
+        capex = float(self.cost[j] + sizing.charger_cost * n)
+        return float(self.weight[rows] @ share), capex, pos, share, n
+
+    def _fill(
+        self, pos: np.ndarray, rem: np.ndarray, capacity: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Serve the pairs ``pos`` nearest first up to ``capacity`` sessions."""
+        need = self.sessions[self.rows[pos]] * rem
+        before = np.cumsum(need) - need
+        room = np.clip(capacity - before, 0.0, None)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(need > 0, rem * np.minimum(1.0, room / need), rem)
+        keep = share > _EPS
+        return pos[keep], share[keep]
+
+    def take(self, state: _State, j: int, offer: _Offer) -> None:
+        """Open ``j`` as offered."""
+        _, capex, pos, share, n = offer
+        rows = self.rows[pos]
+        state.is_open[j] = True
+        state.chargers[j] = n
+        state.remaining[rows] -= share
+        state.budget -= capex
+        if not self.existing[j]:
+            state.sites_left -= 1
+            k = self.substations[j]
+            sizing = self.rules.sizing
+            if k >= 0 and sizing is not None:
+                state.kw_left[k] -= n * sizing.charger_kw
+        state.flows.append((pos, share))
+
+    def can_add(self, state: _State, j: int) -> bool:
+        """``j`` is closed, allowed, and a new station would stay within ``max_sites``."""
+        if state.is_open[j] or self.blocked[j]:
+            return False
+        return bool(self.existing[j] or state.sites_left >= 1)
+
+    def fixed(self, state: _State) -> bool:
+        """Open the existing and required sites, then one per township; False: cannot."""
+        for j in np.concatenate([np.flatnonzero(self.existing), indices(self.rules.required)]):
+            j = int(j)
+            if state.is_open[j]:
+                continue
+            offer = self.offer(state, j)
+            if offer[0] == -np.inf or not self.can_add(state, j):
+                return False
+            self.take(state, j, offer)
+        for sites in (self.rules.groups or {}).values():
+            sites = np.asarray(sites, dtype=np.int64)
+            if len(sites) == 0 or state.is_open[sites].any():
+                continue
+            best = None
+            for j in sites.tolist():
+                if self.can_add(state, j):
+                    offer = self.offer(state, j)
+                    if offer[0] > -np.inf and (best is None or offer[0] > best[1][0]):
+                        best = (j, offer)
+            if best is None:
+                return False
+            self.take(state, best[0], best[1])
+        return True
+
+    def grow(self, state: _State, *, per_yuan: bool) -> None:
+        """Add sites by value (or value per yuan) until nothing fits or gains."""
+        heap = [(-np.inf, j) for j in range(self.n_site) if self.can_add(state, j)]
+        heapq.heapify(heap)
+        while heap and state.sites_left >= 1:
+            _, j = heapq.heappop(heap)
+            if not self.can_add(state, j):
+                continue
+            offer = self.offer(state, j)
+            if offer[0] <= _EPS:
+                continue
+            score = offer[0] / max(offer[1], 1.0) if per_yuan else offer[0]
+            if heap and score < -heap[0][0] - _EPS:
+                heapq.heappush(heap, (-score, j))  # stale: re-queue with its true score
+                continue
+            self.take(state, j, offer)
+
+    def result(self, state: _State, seconds: float) -> CoverageResult:
+        """The plan as the covering models return it."""
+        n_dem = len(self.weight)
+        pos = np.concatenate([f[0] for f in state.flows] + [np.zeros(0, dtype=np.int64)])
+        share = np.concatenate([f[1] for f in state.flows] + [np.zeros(0)])
+        fr, fc = self.rows[pos], self.cols[pos]
+        covered = np.minimum(1.0, np.bincount(fr, weights=share, minlength=n_dem))
+        value = float(self.weight @ covered)
+        info = SolveInfo(
+            model="stations_greedy",
+            solver="greedy",
+            status="heuristic",
+            objective=value,
+            bound=None,
+            gap=None,
+            seconds=seconds,
+            build_seconds=0.0,
+            n_variables=0,
+            n_constraints=0,
+        )
+        return CoverageResult(
+            open=state.is_open.copy(),
+            chargers=state.chargers.copy(),
+            flow_rows=fr,
+            flow_cols=fc,
+            flow_share=share,
+            covered=covered,
+            info=info,
+            flow_minutes=self.minutes[pos],
+        )
+
+
+def greedy_stations(
+    reach: SparseTimes, weight: np.ndarray, rules: StationRules
+) -> CoverageResult | None:
+    """A feasible plan of the covering model, built greedily (see the module docstring).
+
+    Parameters
+    ----------
+    reach
+        Demand x site pairs within the cutoff.
+    weight
+        ``w_i``, the value of serving demand ``i``.
+    rules
+        The station rules (sizing, budget, limits, fixed and existing sites, townships).
+
+    Returns
+    -------
+    CoverageResult or None
+        The better of the two greedy plans (by value, and by value per yuan when a
+        budget is set); None when the rules leave no plan the greedy can build (e.g. a
+        township it cannot afford) or the plan misses ``min_cover``.
+    """
+    t0 = time.perf_counter()
+    g = _Greedy(reach, weight, rules)
+    best: CoverageResult | None = None
+    for per_yuan in (False, True) if rules.budget is not None else (False,):
+        state = g.start()
+        if not g.fixed(state):
+            return None
+        g.grow(state, per_yuan=per_yuan)
+        res = g.result(state, time.perf_counter() - t0)
+        if best is None or (res.info.objective or 0.0) > (best.info.objective or 0.0) + _EPS:
+            best = res
+    assert best is not None
+    if rules.min_cover is not None and (best.info.objective or 0.0) < rules.min_cover:
+        return None
+    return best
