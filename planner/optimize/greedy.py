@@ -41,6 +41,7 @@ class _State:
     """The plan under construction."""
 
     remaining: np.ndarray  # share of each demand point not yet served
+    load: np.ndarray  # sessions served per site
     budget: float  # capex left (inf: no budget)
     kw_left: np.ndarray  # headroom left per substation
     sites_left: float  # new stations left (inf: no limit)
@@ -82,6 +83,7 @@ class _Greedy:
         rules = self.rules
         return _State(
             remaining=np.ones(len(self.weight)),
+            load=np.zeros(self.n_site),
             budget=np.inf if rules.budget is None else float(rules.budget),
             kw_left=self.limits.copy(),
             sites_left=np.inf if rules.max_sites is None else float(rules.max_sites),
@@ -90,22 +92,25 @@ class _Greedy:
         )
 
     def max_chargers(self, state: _State, j: int) -> int:
-        """The most chargers a new station at ``j`` may get (the budget and headroom)."""
+        """The most chargers station ``j`` may have (the budget and headroom left)."""
         sizing = self.rules.sizing
         assert sizing is not None
+        now = int(state.chargers[j])
+        fixed = 0.0 if state.is_open[j] else self.cost[j]
         n = sizing.max_chargers
         if sizing.charger_cost > 0 and np.isfinite(state.budget):
-            n = min(n, int((state.budget - self.cost[j] + _EPS) // sizing.charger_cost))
+            n = min(n, now + int((state.budget - fixed + _EPS) // sizing.charger_cost))
         k = self.substations[j]
         if k >= 0 and sizing.charger_kw > 0:
-            n = min(n, int((state.kw_left[k] + _EPS) // sizing.charger_kw))
+            n = min(n, now + int((state.kw_left[k] + _EPS) // sizing.charger_kw))
         return n
 
-    def offer(self, state: _State, j: int) -> _Offer:
-        """What opening ``j`` would do: value, capex, pairs served, their shares, chargers.
+    def offer(self, state: _State, j: int, *, most: int | None = None) -> _Offer:
+        """What opening ``j`` (or adding chargers to it) would do: value, capex, pairs
+        served, their shares, chargers after.
 
         The pairs are positions in the site-sorted reach; a value of -inf means ``j``
-        cannot be opened within the limits.
+        cannot be opened (or grown) within the limits. ``most`` caps the chargers.
         """
         pos = np.arange(self.ptr[j], self.ptr[j + 1])
         rem = state.remaining[self.rows[pos]]
@@ -120,14 +125,18 @@ class _Greedy:
             n = int(np.asarray(sizing.installed)[j]) if sizing.installed is not None else 0
             pos, share = self._fill(pos, rem, n * sizing.per_charger)
             return float(self.weight[self.rows[pos]] @ share), 0.0, pos, share, n
+        now = int(state.chargers[j])
         n_cap = self.max_chargers(state, j)
-        if n_cap < sizing.min_chargers:
+        n_cap = n_cap if most is None else min(n_cap, most)
+        if n_cap < max(sizing.min_chargers, now + 1):
             return -np.inf, 0.0, pos, rem, 0
-        pos, share = self._fill(pos, rem, n_cap * sizing.per_charger)
+        pos, share = self._fill(pos, rem, n_cap * sizing.per_charger - state.load[j])
         rows = self.rows[pos]
-        load = float(self.sessions[rows] @ share)
+        load = state.load[j] + float(self.sessions[rows] @ share)
         n = int(np.clip(np.ceil(load / sizing.per_charger - 1e-9), sizing.min_chargers, n_cap))
-        capex = float(self.cost[j] + sizing.charger_cost * n)
+        n = max(n, now)
+        fixed = 0.0 if state.is_open[j] else self.cost[j]
+        capex = float(fixed + sizing.charger_cost * (n - now))
         return float(self.weight[rows] @ share), capex, pos, share, n
 
     def _fill(
@@ -143,25 +152,33 @@ class _Greedy:
         return pos[keep], share[keep]
 
     def take(self, state: _State, j: int, offer: _Offer) -> None:
-        """Open ``j`` as offered."""
+        """Open (or grow) ``j`` as offered."""
         _, capex, pos, share, n = offer
         rows = self.rows[pos]
+        sizing = self.rules.sizing
+        if not state.is_open[j] and not self.existing[j]:
+            state.sites_left -= 1
+        k = self.substations[j]
+        if k >= 0 and sizing is not None and not self.existing[j]:
+            state.kw_left[k] -= (n - state.chargers[j]) * sizing.charger_kw
         state.is_open[j] = True
         state.chargers[j] = n
         state.remaining[rows] -= share
         state.budget -= capex
-        if not self.existing[j]:
-            state.sites_left -= 1
-            k = self.substations[j]
-            sizing = self.rules.sizing
-            if k >= 0 and sizing is not None:
-                state.kw_left[k] -= n * sizing.charger_kw
+        state.load[j] += float(self.sessions[rows] @ share)
         state.flows.append((pos, share))
 
     def can_add(self, state: _State, j: int) -> bool:
-        """``j`` is closed, allowed, and a new station would stay within ``max_sites``."""
-        if state.is_open[j] or self.blocked[j]:
+        """``j`` may be opened (within ``max_sites``) or, open and sized, get chargers."""
+        if self.blocked[j]:
             return False
+        if state.is_open[j]:
+            sizing = self.rules.sizing
+            return bool(
+                sizing is not None
+                and not self.existing[j]
+                and state.chargers[j] < sizing.max_chargers
+            )
         return bool(self.existing[j] or state.sites_left >= 1)
 
     def fixed(self, state: _State) -> bool:
@@ -174,14 +191,15 @@ class _Greedy:
             if offer[0] == -np.inf or not self.can_add(state, j):
                 return False
             self.take(state, j, offer)
-        for sites in (self.rules.groups or {}).values():
-            sites = np.asarray(sites, dtype=np.int64)
+        groups = [np.asarray(g, dtype=np.int64) for g in (self.rules.groups or {}).values()]
+        least = None if self.rules.sizing is None else self.rules.sizing.min_chargers
+        for sites in sorted(groups, key=len):
             if len(sites) == 0 or state.is_open[sites].any():
                 continue
             best = None
             for j in sites.tolist():
                 if self.can_add(state, j):
-                    offer = self.offer(state, j)
+                    offer = self.offer(state, j, most=least)
                     if offer[0] > -np.inf and (best is None or offer[0] > best[1][0]):
                         best = (j, offer)
             if best is None:
@@ -193,7 +211,7 @@ class _Greedy:
         """Add sites by value (or value per yuan) until nothing fits or gains."""
         heap = [(-np.inf, j) for j in range(self.n_site) if self.can_add(state, j)]
         heapq.heapify(heap)
-        while heap and state.sites_left >= 1:
+        while heap:
             _, j = heapq.heappop(heap)
             if not self.can_add(state, j):
                 continue

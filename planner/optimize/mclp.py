@@ -64,9 +64,10 @@ from planner.config import SolverSection
 from planner.datatypes import SparseTimes
 from planner.optimize.greedy import greedy_stations
 from planner.optimize.problem import add_budget
-from planner.optimize.rules import CoverageResult, StationRules, resolve_rules
+from planner.optimize.rules import CoverageResult, StationRules, indices, resolve_rules
 from planner.optimize.solve import solve
 from planner.optimize.station import StationBlock, add_station_rules, set_start, station_block
+from planner.progress import solver_label
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def mclp(
     add_budget(prob, block.cost_terms, rules.budget)
     prob += block.objective(objective, block.cost_terms)
     if start is None and objective == "coverage":
-        start = greedy_stations(reach, weight, rules)
+        start = start_plan(reach, weight, rules, solver=solver)
     if start is not None:
         set_start(block, start)
     build = time.perf_counter() - t0
@@ -126,6 +127,35 @@ def mclp(
         warm_start=start is not None,
     )
     return better_plan(block.result(info), start, weight, objective)
+
+
+def start_plan(
+    reach: SparseTimes, weight: np.ndarray, rules: StationRules, *, solver: SolverSection
+) -> CoverageResult | None:
+    """The coverage pass's start: the greedy plan (:mod:`~planner.optimize.greedy`), with
+    sizing re-solved exactly on its sites (chargers and flows; the sites held).
+
+    On the demo county at ``--scale 50`` (1,020 stations) the greedy plan covers 41,215
+    sessions in 3 s, its sites re-solved 41,466 in 19 s (proven for those sites), and the
+    model's bound is 41,890: the start is 1.0% from it. Without a start, HiGHS had found a
+    plan covering 3,383 sessions when its 120 s ran out.
+    """
+    greedy = greedy_stations(reach, weight, rules)
+    if greedy is None or rules.sizing is None:
+        return greedy
+    existing = indices(rules.existing)
+    held = np.setdiff1d(np.flatnonzero(greedy.open), existing)
+    with solver_label("start plan"):
+        polished = mclp(
+            reach,
+            weight,
+            rules,
+            required=held,
+            excluded=np.flatnonzero(~greedy.open),
+            start=greedy,
+            solver=solver,
+        )
+    return polished
 
 
 def better_plan(
