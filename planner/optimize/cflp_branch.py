@@ -57,7 +57,6 @@ class Search:
     deadline: float  # time.perf_counter() value at which the search stops
     bound: float = math.inf  # the least bound of the parts of the tree closed so far
     nodes: int = 0
-    steps: int = 0
     priced_local: int = 0
     stack: list[Node] = field(default_factory=list)
     finished: bool = False
