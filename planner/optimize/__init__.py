@@ -11,7 +11,9 @@ station block is :mod:`~planner.optimize.station`, the station rules and results
 :mod:`~planner.optimize.tables`). The exact solvers for the benchmarks' p-median and
 capacitated facility location are :mod:`~planner.optimize.pmedian` (with
 :mod:`~planner.optimize.benders` and :mod:`~planner.optimize.pmedian_search`) and
-:mod:`~planner.optimize.cflp` (with :mod:`~planner.optimize.cflp_lagrangian`). PuLP models
+:mod:`~planner.optimize.cflp` (with :mod:`~planner.optimize.cflp_branch`,
+:mod:`~planner.optimize.cflp_lagrangian` and :mod:`~planner.optimize.cflp_heuristic`). The
+covering models start from :mod:`~planner.optimize.greedy`. PuLP models
 are solved by :func:`~planner.optimize.solve.solve`, through the backends
 :mod:`~planner.optimize.highs` and :mod:`~planner.optimize.cbc` (the latter under
 :mod:`~planner.optimize.watchdog`).
