@@ -9,7 +9,7 @@ from planner.config import SolverSection
 from planner.datatypes import SparseTimes
 from planner.optimize import Sizing, StationRules, mclp
 from planner.optimize.greedy import greedy_stations
-from planner.optimize.mclp import better_plan
+from planner.optimize.mclp import better_plan, start_plan
 
 HIGHS = SolverSection(name="highs", mip_gap=0.0)
 
@@ -147,3 +147,19 @@ def test_the_start_stands_when_the_solver_returns_less():
         (solved.info.bound - kept.info.objective) / kept.info.objective
     )
     assert better_plan(solved, start, w, "coverage") is solved
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_sized_start_keeps_the_greedy_sites_and_serves_at_least_as_much(seed):
+    rng, reach, sessions = _instance(seed)
+    n_site = reach.shape[1]
+    sizing = Sizing(
+        sessions=sessions, per_charger=6.0, min_chargers=1, max_chargers=3, charger_cost=2.0
+    )
+    rules = StationRules(site_cost=rng.uniform(3, 8, n_site), sizing=sizing, budget=30.0)
+    greedy = greedy_stations(reach, sessions, rules)
+    polished = start_plan(reach, sessions, rules, solver=HIGHS)
+    assert polished.open.tolist() == greedy.open.tolist()
+    assert float(sessions @ polished.covered) >= float(sessions @ greedy.covered) - 1e-9
+    best = mclp(reach, sessions, rules, solver=HIGHS)
+    assert float(sessions @ best.covered) >= float(sessions @ polished.covered) - 1e-6
