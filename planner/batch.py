@@ -46,7 +46,8 @@ from planner.batch_config import (  # re-exported: planner.batch.BatchConfig, ..
 from planner.datatypes import TaskResult  # re-exported: planner.batch.TaskResult
 from planner.errors import ConfigError, PlannerError
 from planner.paths import out_lock
-from planner.runs import check_home, content_key, latest_run, new_run
+from planner.province import CountyRef, SplitReport
+from planner.runs import RUNS, check_home, content_key, latest_run, new_run
 
 logger = logging.getLogger(__name__)
 
@@ -99,23 +100,39 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
     """One task per county and scenario, with its output folder.
 
     The folder is ``<output>/<county-slug>`` with one scenario, else
-    ``<output>/<county-slug>/<scenario>``.
+    ``<output>/<county-slug>/<scenario>``. With a ``province`` section, every county
+    reads the provincial extract (:func:`run_batch` then points it at its piece).
     """
+    return _plan(batch, base, output=output)[0]
+
+
+def _plan(
+    batch: BatchConfig, base: Path, *, output: Path | None
+) -> tuple[list[Task], dict[str, CountyRef]]:
+    """The tasks, and what the province's split needs to know of each county."""
     from planner.config import load_config
+    from planner.province import county_ref
 
     root = (output or (base / batch.output)).resolve()
     tasks = []
+    refs: dict[str, CountyRef] = {}
     seen: dict[str, tuple[int, Path]] = {}
+    first = _province_overrides(batch, base)
     for position, item in enumerate(batch.counties, start=1):
         cfg_path = (base / item.config).resolve()
+        county = first + _overrides(item.set)
         try:
-            slug = load_config(cfg_path, overrides=_overrides(item.set)).slug
+            config = load_config(cfg_path, overrides=county)
         except PlannerError as err:
             tasks += _broken_tasks(batch, cfg_path, position, item, err)
             continue
+        slug = config.slug
         if slug in seen:
             raise ConfigError(_shared_slug_message(slug, root, seen[slug], (position, cfg_path)))
         seen[slug] = (position, cfg_path)
+        if batch.province is not None:
+            label = f"county {position} ({config.county.name}, {cfg_path})"
+            refs[slug] = county_ref(slug, label, config, item.boundary, _buffer(batch, config))
         for sc in batch.scenarios:
             out = root / slug if len(batch.scenarios) == 1 else root / slug / sc.name
             tasks.append(
@@ -123,11 +140,26 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
                     county=slug,
                     scenario=sc.name,
                     config=str(cfg_path),
-                    overrides=tuple(_overrides(item.set) + _overrides(sc.set)),
+                    overrides=tuple(county + _overrides(sc.set)),
                     out_dir=str(out),
                 )
             )
-    return tasks
+    return tasks, refs
+
+
+def _province_overrides(batch: BatchConfig, base: Path) -> list[str]:
+    """With a province section: every county reads the provincial extract."""
+    if batch.province is None:
+        return []
+    extract = (base / batch.province.osm).resolve()
+    return _overrides({"inputs.osm.source": "file", "inputs.osm.path": str(extract)})
+
+
+def _buffer(batch: BatchConfig, config: Any) -> float:
+    """The county's road buffer: the largest of its config and the scenarios'."""
+    key = "inputs.osm.clip_buffer_m"
+    values = [float(sc.set[key]) for sc in batch.scenarios if key in sc.set]
+    return max([float(config.inputs.osm.clip_buffer_m), *values])
 
 
 def _shared_slug_message(
@@ -244,6 +276,7 @@ class BatchResult:
     out_dir: Path  # this batch's run folder (index.html, batch_summary.csv)
     files: list[str]
     home: Path | None = None  # the results folder: county folders and the batch's runs
+    province: SplitReport | None = None  # the provincial extract's split, if any
 
     @property
     def failed(self) -> list[TaskResult]:
@@ -285,10 +318,19 @@ def run_batch(
     """
 
     batch, base = load_batch(path)
-    tasks = plan_tasks(batch, base, output=output)
+    tasks, refs = _plan(batch, base, output=output)
     root = check_home(output or (base / batch.output))
     started = dt.datetime.now(dt.UTC)
+    report = None
     with out_lock(root):
+        if batch.province is not None:
+            from planner.province import attach_pieces
+
+            # the runs folder first: a folder of pieces alone is not a results folder
+            (root / RUNS).mkdir(parents=True, exist_ok=True)
+            tasks, report = attach_pieces(
+                batch, base, tasks, refs, root=root, on_progress=on_progress
+            )
         results = _run_tasks(
             tasks, workers=workers, scheduler=scheduler, force=force, on_progress=on_progress
         )
@@ -300,7 +342,9 @@ def run_batch(
             failed = sum(r.status == "failed" for r in results)
             run.publish = not failed
             run.manifest.update(status="some_failed" if failed else "done", failed=failed)
-    return BatchResult(results=results, out_dir=run.path, files=files, home=root)
+            if report is not None:
+                run.manifest.update(province=asdict(report))
+    return BatchResult(results=results, out_dir=run.path, files=files, home=root, province=report)
 
 
 def _run_tasks(

@@ -36,7 +36,8 @@ from planner.ingest.osm_tags import (
 
 logger = logging.getLogger(__name__)
 
-_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
+#: File names an OSM extract may have.
+OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
 
 
 #: Extracts larger than this keep node locations in a disk-backed index, not in memory.
@@ -78,7 +79,7 @@ def read_osm(
     """
     path = Path(path)
     check_input_file(path, "OSM file", hint="check inputs.osm.path")
-    if not path.name.lower().endswith(_SUFFIXES):
+    if not path.name.lower().endswith(OSM_SUFFIXES):
         raise data_error(path, "not an OSM extract", hint="expected .osm.pbf, .osm or .osm.bz2")
     w, s, e, n = bbox if bbox is not None else (-180.0, -90.0, 180.0, 90.0)
 
@@ -88,17 +89,16 @@ def read_osm(
     acc = _Collected(poi_keys=all_poi_keys(poi_keys))
     drivable = DRIVABLE | frozenset(extra_highways)
     keys = ["highway", "place", "power", *acc.poi_keys] + (["building"] if buildings else [])
+    on_ways = _check_piece(path, bbox)
     with tempfile.TemporaryDirectory(prefix="planner-osm-") as tmp:
-        if path.stat().st_size >= disk_index_bytes:
-            storage = f"sparse_file_array,{Path(tmp) / 'locations.idx'}"
-            logger.info("%s: large extract, node locations kept in a disk index", path)
-        else:
+        processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        if not on_ways:  # else the ways carry their nodes' locations
             storage = "flex_mem"
-        processor = (
-            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations(storage)
-            .with_filter(osmium.filter.KeyFilter(*keys))
-        )
+            if path.stat().st_size >= disk_index_bytes:
+                storage = f"sparse_file_array,{Path(tmp) / 'locations.idx'}"
+                logger.info("%s: large extract, node locations kept in a disk index", path)
+            processor.with_locations(storage)
+        processor.with_filter(osmium.filter.KeyFilter(*keys))
         try:
             for obj in processor:
                 # the processor reads nodes and ways only; the check tells the type checker
@@ -115,6 +115,40 @@ def read_osm(
             hint="is this the right extract for the county?",
         )
     return acc.data(_road_ways(acc.road_ways), buildings=buildings)
+
+
+def _check_piece(path: Path, bbox: tuple[float, float, float, float] | None) -> bool:
+    """Whether the file's ways carry their nodes' locations (a piece of a provincial
+    extract, see :mod:`planner.ingest.osm_split`, is such a file).
+
+    Raises
+    ------
+    DataError
+        ``path`` is a piece whose box does not hold ``bbox``: the piece lacks some of
+        the county's surroundings.
+    """
+    from planner.ingest.osm_split import PIECE_GENERATOR
+
+    try:
+        with osmium.io.Reader(str(path), osmium.osm.NOTHING) as reader:
+            header = reader.header()
+    except RuntimeError as err:
+        raise data_error(path, f"cannot read OSM data ({err})") from None
+    features = {header.get(f"pbf_optional_feature_{i}") for i in range(8)}
+    if header.get("generator") != PIECE_GENERATOR or bbox is None:
+        return "LocationsOnWays" in features
+    box = header.box()
+    w, s, e, n = bbox
+    inside = box.valid() and box.contains(osmium.osm.Location(w, s))
+    if not (inside and box.contains(osmium.osm.Location(e, n))):
+        raise data_error(
+            path,
+            f"the county's box ({w:.4f}, {s:.4f}, {e:.4f}, {n:.4f}) reaches beyond this piece "
+            f"of the provincial extract ({box})",
+            hint="the county's boundary is larger than its polygon in the province's "
+            "boundaries layer: fix the layer or raise province.margin_m in the batch config",
+        )
+    return "LocationsOnWays" in features
 
 
 #: One drivable way as read: node ids, lons, lats, and the tags the network uses.
