@@ -22,6 +22,25 @@ dies is run again elsewhere (the scheduler's ``allowed-failures``); a task whose
 folder already holds a run with the same config and input hashes is skipped unless
 ``force``. The batch folder gets ``batch_summary.csv``, ``index.html`` and
 ``province_map.png``.
+
+A province arrives as one OSM extract: a ``province`` section names it and a layer of
+county polygons, and every county reads its piece of the extract, split for all counties
+in one read and cached (see :mod:`planner.province`)::
+
+    output: runs
+    province:
+      osm: jiangxi-latest.osm.pbf       # replaces every county's inputs.osm
+      boundaries: jiangxi_counties.gpkg # one polygon per county
+      layer: counties                   # default: the first layer
+      code_field: code                  # matched against county.code
+      name_field: name                  # else against county.name
+      margin_m: 1000                    # pieces reach this far beyond polygon + buffer
+      cache_dir: null                   # default: <output>/osm-pieces
+    counties:
+      - config: wuyuan/wuyuan.yaml
+      - config: shared.yaml
+        set: {county.name: 德兴市, county.slug: dexing}
+        boundary: "361181"              # this county's code (or name) in the layer
 """
 
 from __future__ import annotations
@@ -47,7 +66,7 @@ from planner.datatypes import TaskResult  # re-exported: planner.batch.TaskResul
 from planner.errors import ConfigError, PlannerError
 from planner.paths import out_lock
 from planner.province import CountyRef, SplitReport
-from planner.runs import RUNS, check_home, content_key, latest_run, new_run
+from planner.runs import check_home, content_key, latest_run, new_run
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +80,7 @@ __all__ = [
     "TaskResult",
     "is_complete",
     "load_batch",
+    "plan_batch",
     "plan_tasks",
     "quiet_dask_logs",
     "results_table",
@@ -103,21 +123,22 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
     ``<output>/<county-slug>/<scenario>``. With a ``province`` section, every county
     reads the provincial extract (:func:`run_batch` then points it at its piece).
     """
-    return _plan(batch, base, output=output)[0]
+    return plan_batch(batch, base, output=output)[0]
 
 
-def _plan(
-    batch: BatchConfig, base: Path, *, output: Path | None
+def plan_batch(
+    batch: BatchConfig, base: Path, *, output: Path | None = None
 ) -> tuple[list[Task], dict[str, CountyRef]]:
-    """The tasks, and what the province's split needs to know of each county."""
+    """The tasks (see :func:`plan_tasks`), and what the split of the province needs to
+    know of each county whose config can be read (by slug; empty without a province)."""
     from planner.config import load_config
-    from planner.province import county_ref
+    from planner.province import county_buffer, county_ref, province_overrides
 
     root = (output or (base / batch.output)).resolve()
     tasks = []
     refs: dict[str, CountyRef] = {}
     seen: dict[str, tuple[int, Path]] = {}
-    first = _province_overrides(batch, base)
+    first = province_overrides(batch, base)
     for position, item in enumerate(batch.counties, start=1):
         cfg_path = (base / item.config).resolve()
         county = first + _overrides(item.set)
@@ -132,7 +153,9 @@ def _plan(
         seen[slug] = (position, cfg_path)
         if batch.province is not None:
             label = f"county {position} ({config.county.name}, {cfg_path})"
-            refs[slug] = county_ref(slug, label, config, item.boundary, _buffer(batch, config))
+            refs[slug] = county_ref(
+                slug, label, config, item.boundary, county_buffer(batch, config)
+            )
         for sc in batch.scenarios:
             out = root / slug if len(batch.scenarios) == 1 else root / slug / sc.name
             tasks.append(
@@ -145,21 +168,6 @@ def _plan(
                 )
             )
     return tasks, refs
-
-
-def _province_overrides(batch: BatchConfig, base: Path) -> list[str]:
-    """With a province section: every county reads the provincial extract."""
-    if batch.province is None:
-        return []
-    extract = (base / batch.province.osm).resolve()
-    return _overrides({"inputs.osm.source": "file", "inputs.osm.path": str(extract)})
-
-
-def _buffer(batch: BatchConfig, config: Any) -> float:
-    """The county's road buffer: the largest of its config and the scenarios'."""
-    key = "inputs.osm.clip_buffer_m"
-    values = [float(sc.set[key]) for sc in batch.scenarios if key in sc.set]
-    return max([float(config.inputs.osm.clip_buffer_m), *values])
 
 
 def _shared_slug_message(
@@ -318,19 +326,15 @@ def run_batch(
     """
 
     batch, base = load_batch(path)
-    tasks, refs = _plan(batch, base, output=output)
+    tasks, refs = plan_batch(batch, base, output=output)
     root = check_home(output or (base / batch.output))
     started = dt.datetime.now(dt.UTC)
     report = None
     with out_lock(root):
         if batch.province is not None:
-            from planner.province import attach_pieces
+            from planner.province import attach_in_home
 
-            # the runs folder first: a folder of pieces alone is not a results folder
-            (root / RUNS).mkdir(parents=True, exist_ok=True)
-            tasks, report = attach_pieces(
-                batch, base, tasks, refs, root=root, on_progress=on_progress
-            )
+            tasks, report = attach_in_home(batch, base, tasks, refs, root, on_progress)
         results = _run_tasks(
             tasks, workers=workers, scheduler=scheduler, force=force, on_progress=on_progress
         )

@@ -21,11 +21,8 @@ written, and only files of the pieces' own naming pattern in it are ever removed
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
-import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,15 +35,13 @@ import shapely
 
 from planner.batch_config import BatchConfig, ProvinceInput
 from planner.errors import ConfigError, check_input_file, data_error
-from planner.ingest.osm_split import PIECE_FORMAT, Box, PieceCount, split_osm
+from planner.ingest.osm_pieces import cached_pieces, piece_box, piece_key
+from planner.ingest.osm_split import Box
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the pieces' content changes: older pieces are then split again.
-SPLIT_VERSION = "1"
 #: The cache folder's default name, in the batch's results folder.
 CACHE_NAME = "osm-pieces"
-_PIECE = re.compile(r"^(?P<slug>.+)-(?P<key>[0-9a-f]{16})\.osm\.pbf(?:\.json)?$")
 
 
 @dataclass(frozen=True)
@@ -72,6 +67,76 @@ class SplitReport:
     seconds_split: float = 0.0
     cache_dir: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+
+
+def province_overrides(batch: BatchConfig, base: Path) -> list[str]:
+    """With a province section: every county reads the provincial extract (``--set``
+    strings); :func:`attach_pieces` then points it at its piece."""
+    if batch.province is None:
+        return []
+    extract = (base / batch.province.osm).resolve()
+    return ["inputs.osm.source=file", f"inputs.osm.path={json.dumps(str(extract))}"]
+
+
+def county_buffer(batch: BatchConfig, config: Any) -> float:
+    """The county's road buffer: the largest of its config's and the scenarios'."""
+    key = "inputs.osm.clip_buffer_m"
+    values = [float(sc.set[key]) for sc in batch.scenarios if key in sc.set]
+    return max([float(config.inputs.osm.clip_buffer_m), *values])
+
+
+def split_province(
+    path: str | Path,
+    *,
+    output: Path | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> tuple[list[Any], SplitReport]:
+    """Split the provincial extract of a batch config for its counties, without running them.
+
+    Parameters
+    ----------
+    path
+        A batch config with a ``province`` section.
+    output
+        Results folder instead of the config's ``output`` (its ``osm-pieces`` folder is
+        the default cache).
+    on_progress
+        Called with one line when the pieces are ready.
+
+    Returns
+    -------
+    tasks, report
+        The tasks (:class:`planner.batch.Task`) as :func:`planner.batch.run_batch` runs
+        them, each reading its piece; what was split or found in the cache.
+    """
+    from planner.batch import load_batch, plan_batch
+    from planner.paths import out_lock
+    from planner.runs import check_home
+
+    batch, base = load_batch(path)
+    if batch.province is None:
+        msg = f"{path}: the batch config has no province section"
+        raise ConfigError(msg)
+    tasks, refs = plan_batch(batch, base, output=output)
+    root = check_home(output or (base / batch.output))
+    with out_lock(root):
+        return attach_in_home(batch, base, tasks, refs, root, on_progress)
+
+
+def attach_in_home(
+    batch: BatchConfig,
+    base: Path,
+    tasks: list[Any],
+    refs: dict[str, CountyRef],
+    root: Path,
+    on_progress: Callable[[str], None] | None,
+) -> tuple[list[Any], SplitReport]:
+    """:func:`attach_pieces` with the results folder ``root`` (checked and locked by the
+    caller) made a results folder first: a folder holding only pieces is not one."""
+    from planner.runs import RUNS
+
+    (root / RUNS).mkdir(parents=True, exist_ok=True)
+    return attach_pieces(batch, base, tasks, refs, root=root, on_progress=on_progress)
 
 
 def county_ref(
@@ -144,10 +209,13 @@ def attach_pieces(
     digest = _sha256(extract)
     report.seconds_hash = time.perf_counter() - t0
     targets = {
-        slug: cache / f"{slug}-{piece_key(digest, box, refs[slug].buffer_m, spec)}.osm.pbf"
+        slug: cache / f"{slug}-{_key(digest, box, refs[slug], spec)}.osm.pbf"
         for slug, box in boxes.items()
     }
-    counts = _pieces(extract, boxes, targets, cache, report)
+    t0 = time.perf_counter()
+    counts, split = cached_pieces(extract, boxes, targets)
+    report.seconds_split = time.perf_counter() - t0 if split else 0.0
+    report.split, report.cached = len(split), len(counts) - len(split)
     for slug, c in counts.items():
         if c.ways == 0:
             report.errors[slug] = (
@@ -170,7 +238,7 @@ def _attach(task: Any, targets: dict[str, Path], errors: dict[str, str]) -> Any:
         return dataclasses.replace(task, error=errors[task.county], exit_code=2)
     if task.county not in targets:
         return task
-    piece = str(targets[task.county])
+    piece = json.dumps(str(targets[task.county]))  # a YAML string, whatever the path
     return dataclasses.replace(
         task, overrides=(*task.overrides, "inputs.osm.source=file", f"inputs.osm.path={piece}")
     )
@@ -223,93 +291,8 @@ def _match(ref: CountyRef, polygons: gpd.GeoDataFrame, spec: ProvinceInput) -> A
     raise ConfigError(msg)
 
 
-def piece_box(geom: Any, *, buffer_m: float, margin_m: float) -> Box:
-    """The county's bounding box widened as the county ingest widens it, plus a margin."""
-    pad = (buffer_m + margin_m) / 111_000.0
-    w, s, e, n = geom.bounds
-    return (w - pad * 2, s - pad, e + pad * 2, n + pad)
-
-
-def piece_key(digest: str, box: Box, buffer_m: float, spec: ProvinceInput) -> str:
-    """16 hex digits naming a piece: the extract's content, box, buffer and version."""
-    text = json.dumps(
-        [SPLIT_VERSION, PIECE_FORMAT, digest, [round(v, 9) for v in box], buffer_m, spec.margin_m]
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def _pieces(
-    extract: Path, boxes: dict[str, Box], targets: dict[str, Path], cache: Path, report: SplitReport
-) -> dict[str, PieceCount]:
-    """Counts of every piece: from the cache, or split now (one read for all missing)."""
-    counts: dict[str, PieceCount] = {}
-    missing = {}
-    for slug, target in targets.items():
-        cached = _cached_count(target)
-        if cached is None:
-            missing[slug] = boxes[slug]
-        else:
-            counts[slug] = cached
-    report.cached = len(counts)
-    if not missing:
-        return counts
-    cache.mkdir(parents=True, exist_ok=True)
-    temps = {s: targets[s].with_name(f".{targets[s].name}.{os.getpid()}.tmp") for s in missing}
-    t0 = time.perf_counter()
-    try:
-        written = split_osm(extract, missing, temps)
-        for slug, count in written.items():
-            os.replace(temps[slug], targets[slug])
-            _write_json(targets[slug], count, extract, missing[slug])
-            _prune(cache, slug, targets[slug])
-    finally:
-        for tmp in temps.values():
-            tmp.unlink(missing_ok=True)
-    report.seconds_split = time.perf_counter() - t0
-    report.split = len(written)
-    counts.update(written)
-    return counts
-
-
-def _cached_count(target: Path) -> PieceCount | None:
-    """The piece's counts when it and its ``.json`` are in the cache."""
-    meta = target.with_name(target.name + ".json")
-    if not (target.is_file() and meta.is_file()):
-        return None
-    try:
-        raw = json.loads(meta.read_text("utf-8"))
-        return PieceCount(nodes=int(raw["nodes"]), ways=int(raw["ways"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _write_json(target: Path, count: PieceCount, extract: Path, box: Box) -> None:
-    """What the piece holds, beside it (written last: a piece without it is split again)."""
-    meta = target.with_name(target.name + ".json")
-    tmp = meta.with_name(f".{meta.name}.{os.getpid()}.tmp")
-    info = {
-        "nodes": count.nodes,
-        "ways": count.ways,
-        "extract": str(extract),
-        "box": list(box),
-        "split_version": SPLIT_VERSION,
-    }
-    tmp.write_text(json.dumps(info, indent=1), "utf-8")
-    os.replace(tmp, meta)
-
-
-def _prune(cache: Path, slug: str, keep: Path) -> None:
-    """Remove the county's older pieces (files of the pieces' naming pattern only)."""
-    for p in cache.glob(f"{_glob_escape(slug)}-*.osm.pbf*"):
-        m = _PIECE.match(p.name)
-        if m and m["slug"] == slug and not p.name.startswith(keep.name):
-            logger.info("removing %s: an older piece of %s", p, slug)
-            p.unlink(missing_ok=True)
-
-
-def _glob_escape(text: str) -> str:
-    """``text`` with glob's special characters escaped."""
-    return re.sub(r"([*?\[])", r"[\1]", text)
+def _key(digest: str, box: Box, ref: CountyRef, spec: ProvinceInput) -> str:
+    return piece_key(digest, box, buffer_m=ref.buffer_m, margin_m=spec.margin_m)
 
 
 def _header_box(extract: Path) -> Box | None:

@@ -148,7 +148,10 @@ def split_osm(
     writers = []
     try:
         for k in names:
-            writers.append(_writer(targets[k], boxes[k], pool))
+            try:
+                writers.append(_writer(targets[k], boxes[k], pool))
+            except RuntimeError as err:  # e.g. the file exists: never overwritten
+                raise data_error(targets[k], f"cannot write an OSM piece ({err})") from None
         with tempfile.TemporaryDirectory(prefix="planner-split-") as tmp:
             if path.stat().st_size >= limit:
                 storage = f"sparse_file_array,{Path(tmp) / 'locations.idx'}"
