@@ -11,11 +11,13 @@ A county's piece covers the bounding box of its polygon widened by its road buff
 county ingest widens it (twice the distance east and west, in degrees of latitude).
 Pieces live in the cache folder (``province.cache_dir``, default
 ``<results>/osm-pieces``) as ``<slug>-<key>.osm.pbf`` with a ``.json`` beside it (what
-was written); the key is a hash of the extract's content, the polygon, the buffer, the
-margin and :data:`SPLIT_VERSION`, so a rerun reuses them and a changed extract or
-polygon makes new ones (the county's older pieces are then removed). Files are written
-under a temporary name and renamed when complete; nothing outside the cache folder is
-written, and only files of the pieces' own naming pattern in it are ever removed.
+was written); the key is a hash of the extract's content, the county's box (its polygon,
+buffer and margin) and the splitter's version
+(:data:`planner.ingest.osm_pieces.SPLIT_VERSION`), so a rerun reuses them and a changed
+extract or polygon makes new ones (the county's older pieces are then removed). Files
+are written under a temporary name and renamed when complete; nothing outside the cache
+folder is written, and only files of the pieces' own naming pattern in it are ever
+removed (see :mod:`planner.ingest.osm_pieces`).
 """
 
 from __future__ import annotations
@@ -192,6 +194,7 @@ def attach_pieces(
     extract = (base / spec.osm).resolve()
     check_input_file(extract, "provincial OSM extract", hint="check province.osm in the batch file")
     cache = (base / spec.cache_dir).resolve() if spec.cache_dir else root / CACHE_NAME
+    _check_cache(cache, tasks)
     report = SplitReport(extract=str(extract), counties=len(refs), cache_dir=str(cache))
     polygons = read_counties(base / spec.boundaries, spec)
     header_box = _header_box(extract)
@@ -230,6 +233,20 @@ def attach_pieces(
     return [_attach(t, targets, report.errors) for t in tasks], report
 
 
+def _check_cache(cache: Path, tasks: list[Any]) -> None:
+    """Refuse a cache folder that is a file or a county's output folder."""
+    if cache.exists() and not cache.is_dir():
+        msg = f"province.cache_dir {cache}: is a file, not a folder; choose another folder"
+        raise ConfigError(msg)
+    for task in tasks:
+        if task.out_dir and Path(task.out_dir) == cache:
+            msg = (
+                f"province.cache_dir {cache}: county {task.county} writes its results there; "
+                "set another cache_dir in the batch file"
+            )
+            raise ConfigError(msg)
+
+
 def _attach(task: Any, targets: dict[str, Path], errors: dict[str, str]) -> Any:
     """The task reading its piece, or failed with its county's error."""
     if task.error:
@@ -246,9 +263,9 @@ def _attach(task: Any, targets: dict[str, Path], errors: dict[str, str]) -> Any:
 
 def read_counties(path: Path, spec: ProvinceInput) -> gpd.GeoDataFrame:
     """The county polygons in WGS84, with the code and name fields checked."""
-    from planner.ingest.boundaries import _polygons, _read_wgs84
+    from planner.ingest.boundaries import read_polygons
 
-    gdf = _polygons(_read_wgs84(path, spec.layer, spec.encoding, spec.crs), path, spec.layer)
+    gdf = read_polygons(path, layer=spec.layer, encoding=spec.encoding, crs=spec.crs)
     fields = [spec.name_field] + ([spec.code_field] if spec.code_field else [])
     for name in fields:
         if name not in gdf.columns:

@@ -100,6 +100,10 @@ def batch(
 ) -> None:
     """Run every county (and scenario) of a batch config on dask.
 
+    With a ``province`` section (one provincial OSM extract and one county boundaries
+    layer), the extract is first split for every county in one read; the pieces are
+    cached by content hash (default: osm-pieces in the results folder).
+
     Exit code 0 when every county is done or already complete, 4 when some failed (their
     errors are in index.html and batch_summary.csv), the counties' own code when all
     failed the same way.
