@@ -76,6 +76,8 @@ def run_province(
             seconds = time.perf_counter() - t0
             done = sum(r.status == "done" for r in res.results)
             rows.append((n, done, seconds, 60 * done / seconds))
+            for r in res.failed:
+                print(f"failed with {n} workers: {r.county}: {r.error}", file=out)
         if rows:
             writer = csv.writer(out)
             writer.writerow(("workers", "counties", "seconds", "counties_per_minute"))

@@ -162,6 +162,15 @@ def test_schema_errors_name_the_field(merged_copy):
         load_batch(merged_copy)
 
 
+def test_a_cache_folder_that_is_a_file_is_refused_and_left_alone(merged_copy):
+    mine = merged_copy.parent / "notes.txt"
+    mine.write_text("a user's file", "utf-8")
+    _edit(merged_copy, lambda raw: raw["province"].update(cache_dir="notes.txt"))
+    with pytest.raises(ConfigError, match=r"province\.cache_dir .*notes\.txt: is a file"):
+        split_province(merged_copy)
+    assert mine.read_text("utf-8") == "a user's file"
+
+
 def test_a_piece_refuses_a_box_beyond_its_own(provinces, tmp_path):
     tasks, _ = split_province(provinces[1], output=tmp_path / "runs")
     piece = task_config(tasks[0]).inputs.osm.path
