@@ -22,6 +22,25 @@ dies is run again elsewhere (the scheduler's ``allowed-failures``); a task whose
 folder already holds a run with the same config and input hashes is skipped unless
 ``force``. The batch folder gets ``batch_summary.csv``, ``index.html`` and
 ``province_map.png``.
+
+A province arrives as one OSM extract: a ``province`` section names it and a layer of
+county polygons, and every county reads its piece of the extract, split for all counties
+in one read and cached (see :mod:`planner.province`)::
+
+    output: runs
+    province:
+      osm: jiangxi-latest.osm.pbf       # replaces every county's inputs.osm
+      boundaries: jiangxi_counties.gpkg # one polygon per county
+      layer: counties                   # default: the first layer
+      code_field: code                  # matched against county.code
+      name_field: name                  # else against county.name
+      margin_m: 1000                    # pieces reach this far beyond polygon + buffer
+      cache_dir: null                   # default: <output>/osm-pieces
+    counties:
+      - config: wuyuan/wuyuan.yaml
+      - config: shared.yaml
+        set: {county.name: 德兴市, county.slug: dexing}
+        boundary: "361181"              # this county's code (or name) in the layer
 """
 
 from __future__ import annotations
@@ -46,6 +65,7 @@ from planner.batch_config import (  # re-exported: planner.batch.BatchConfig, ..
 from planner.datatypes import TaskResult  # re-exported: planner.batch.TaskResult
 from planner.errors import ConfigError, PlannerError
 from planner.paths import out_lock
+from planner.province import CountyRef, SplitReport
 from planner.runs import check_home, content_key, latest_run, new_run
 
 logger = logging.getLogger(__name__)
@@ -60,6 +80,7 @@ __all__ = [
     "TaskResult",
     "is_complete",
     "load_batch",
+    "plan_batch",
     "plan_tasks",
     "quiet_dask_logs",
     "results_table",
@@ -99,23 +120,42 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
     """One task per county and scenario, with its output folder.
 
     The folder is ``<output>/<county-slug>`` with one scenario, else
-    ``<output>/<county-slug>/<scenario>``.
+    ``<output>/<county-slug>/<scenario>``. With a ``province`` section, every county
+    reads the provincial extract (:func:`run_batch` then points it at its piece).
     """
+    return plan_batch(batch, base, output=output)[0]
+
+
+def plan_batch(
+    batch: BatchConfig, base: Path, *, output: Path | None = None
+) -> tuple[list[Task], dict[str, CountyRef]]:
+    """The tasks (see :func:`plan_tasks`), and what the split of the province needs to
+    know of each county whose config can be read (by slug; empty without a province)."""
     from planner.config import load_config
+    from planner.province import county_buffer, county_ref, province_overrides
 
     root = (output or (base / batch.output)).resolve()
     tasks = []
+    refs: dict[str, CountyRef] = {}
     seen: dict[str, tuple[int, Path]] = {}
+    first = province_overrides(batch, base)
     for position, item in enumerate(batch.counties, start=1):
         cfg_path = (base / item.config).resolve()
+        county = first + _overrides(item.set)
         try:
-            slug = load_config(cfg_path, overrides=_overrides(item.set)).slug
+            config = load_config(cfg_path, overrides=county)
         except PlannerError as err:
             tasks += _broken_tasks(batch, cfg_path, position, item, err)
             continue
+        slug = config.slug
         if slug in seen:
             raise ConfigError(_shared_slug_message(slug, root, seen[slug], (position, cfg_path)))
         seen[slug] = (position, cfg_path)
+        if batch.province is not None:
+            label = f"county {position} ({config.county.name}, {cfg_path})"
+            refs[slug] = county_ref(
+                slug, label, config, item.boundary, county_buffer(batch, config)
+            )
         for sc in batch.scenarios:
             out = root / slug if len(batch.scenarios) == 1 else root / slug / sc.name
             tasks.append(
@@ -123,11 +163,11 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
                     county=slug,
                     scenario=sc.name,
                     config=str(cfg_path),
-                    overrides=tuple(_overrides(item.set) + _overrides(sc.set)),
+                    overrides=tuple(county + _overrides(sc.set)),
                     out_dir=str(out),
                 )
             )
-    return tasks
+    return tasks, refs
 
 
 def _shared_slug_message(
@@ -244,6 +284,7 @@ class BatchResult:
     out_dir: Path  # this batch's run folder (index.html, batch_summary.csv)
     files: list[str]
     home: Path | None = None  # the results folder: county folders and the batch's runs
+    province: SplitReport | None = None  # the provincial extract's split, if any
 
     @property
     def failed(self) -> list[TaskResult]:
@@ -285,10 +326,15 @@ def run_batch(
     """
 
     batch, base = load_batch(path)
-    tasks = plan_tasks(batch, base, output=output)
+    tasks, refs = plan_batch(batch, base, output=output)
     root = check_home(output or (base / batch.output))
     started = dt.datetime.now(dt.UTC)
+    report = None
     with out_lock(root):
+        if batch.province is not None:
+            from planner.province import attach_in_home
+
+            tasks, report = attach_in_home(batch, base, tasks, refs, root, on_progress)
         results = _run_tasks(
             tasks, workers=workers, scheduler=scheduler, force=force, on_progress=on_progress
         )
@@ -300,7 +346,9 @@ def run_batch(
             failed = sum(r.status == "failed" for r in results)
             run.publish = not failed
             run.manifest.update(status="some_failed" if failed else "done", failed=failed)
-    return BatchResult(results=results, out_dir=run.path, files=files, home=root)
+            if report is not None:
+                run.manifest.update(province=asdict(report))
+    return BatchResult(results=results, out_dir=run.path, files=files, home=root, province=report)
 
 
 def _run_tasks(

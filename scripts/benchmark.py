@@ -11,6 +11,7 @@ python scripts/benchmark.py matrix --nodes 50000 --origins 200 --destinations 20
 python scripts/benchmark.py county --demo-scale 20 --gap 0.001 --time-limit 60
 python scripts/benchmark.py county --config data/raw/liechtenstein.yaml --methods stations
 python scripts/benchmark.py batch --counties 6 --scale 0.5 --workers 1,2
+python scripts/benchmark.py province --counties 30 --scale 0.3 --workers 1,2
 python scripts/benchmark.py vrptw ../shared/bench/vrptw/solomon/*.txt --time-limit 5
 python scripts/benchmark.py tours --scale 5 --fleet 5 --villages 300 --time-limit 600
 python scripts/benchmark.py postgis --points 100000 --url postgresql://postgres@127.0.0.1:5432/gis
@@ -26,7 +27,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import batch, county, instances, locate, matrix, postgis, tours, vrptw  # noqa: E402
+from benchmarks import (  # noqa: E402
+    batch,
+    county,
+    instances,
+    locate,
+    matrix,
+    postgis,
+    province,
+    tours,
+    vrptw,
+)
 from planner.errors import PlannerError  # noqa: E402
 
 
@@ -66,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     bt.add_argument("--counties", type=int, default=6)
     bt.add_argument("--scale", type=float, default=0.5)
     bt.add_argument("--workers", default="1,2", help="worker counts to compare")
+    pv = sub.add_parser("province", help="one merged extract: split vs one read, batch speed")
+    pv.add_argument("--counties", type=int, default=30)
+    pv.add_argument("--scale", type=float, default=0.3)
+    pv.add_argument("--workers", default="1,2", help="worker counts ('' : the ingest only)")
+    pv.add_argument("--repeat", type=int, default=3, help="best of this many reads/splits")
     vr = sub.add_parser("vrptw", help="Solomon VRPTW files with PyVRP (the tours' engine)")
     vr.add_argument("files", nargs="+", type=Path)
     vr.add_argument("--time-limit", type=float, default=5.0, help="seconds per instance")
@@ -111,6 +127,13 @@ def _run(args: argparse.Namespace) -> None:
             counties=args.counties,
             scale=args.scale,
             workers=[int(w) for w in args.workers.split(",")],
+        )
+    elif args.what == "province":
+        province.run_province(
+            counties=args.counties,
+            scale=args.scale,
+            workers=[int(w) for w in args.workers.split(",") if w.strip()],
+            repeat=args.repeat,
         )
     elif args.what == "county":
         county.run_county(

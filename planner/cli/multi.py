@@ -40,22 +40,33 @@ if TYPE_CHECKING:
 @click.option("--seed", type=int, default=None, help="Random seed (default: fixed).")
 @click.option(
     "--province",
-    type=click.IntRange(1, 10),
+    type=click.IntRange(1, 100),
     default=None,
     help="Build this many different demo counties and a batch config for `planner batch` "
     "(default folder: data/raw/province).",
 )
-def demo(out_dir: Path | None, scale: float, seed: int | None, province: int | None) -> None:
+@click.option(
+    "--merged",
+    is_flag=True,
+    help="With --province: one provincial OSM extract (province.osm.pbf) and one county "
+    "boundaries layer (province_counties.gpkg) for all counties; the batch splits it.",
+)
+def demo(
+    out_dir: Path | None, scale: float, seed: int | None, province: int | None, merged: bool
+) -> None:
     """Build the synthetic demo county's input files and config."""
     from planner.demo import DEFAULT_SEED, build_demo, build_province
 
     t0 = time.perf_counter()
     seed = DEFAULT_SEED if seed is None else seed
+    if merged and province is None:
+        msg = "--merged applies with --province N"
+        raise ConfigError(msg)
     if province is not None:
         from planner.pipeline import project_root
 
         out_dir = out_dir or project_root() / "data" / "raw" / "province"
-        cfg = build_province(out_dir, province, scale=scale, seed=seed)
+        cfg = build_province(out_dir, province, scale=scale, seed=seed, merged=merged)
         _out.print(
             f"{province} demo counties written to {out_dir} in {time.perf_counter() - t0:.1f} s"
         )
@@ -88,6 +99,10 @@ def batch(
     batch_path: Path, workers: int, scheduler: str | None, force: bool, out_dir: Path | None
 ) -> None:
     """Run every county (and scenario) of a batch config on dask.
+
+    With a ``province`` section (one provincial OSM extract and one county boundaries
+    layer), the extract is first split for every county in one read; the pieces are
+    cached by content hash (default: osm-pieces in the results folder).
 
     Exit code 0 when every county is done or already complete, 4 when some failed (their
     errors are in index.html and batch_summary.csv), the counties' own code when all

@@ -24,18 +24,29 @@ Modules, one job each: :mod:`~planner.demo.names` (name tables and invented name
 :mod:`~planner.demo.layout` (county outline, settlements, townships, codes),
 :mod:`~planner.demo.roads` (road generator and the OSM elements under construction),
 :mod:`~planner.demo.assets` (places, outlets, chargers, population values),
-:mod:`~planner.demo.power` (substations, lines and the substation table) and
-:mod:`~planner.demo.writers` (file writers, :func:`build_demo`, :func:`build_province`).
+:mod:`~planner.demo.power` (substations, lines and the substation table),
+:mod:`~planner.demo.writers` (file writers, :func:`build_demo`) and
+:mod:`~planner.demo.province` (:func:`build_province`: many counties, optionally in one
+provincial extract).
 """
 
-from planner.demo.names import DEMO_NAME, DEMO_SLUG, PROVINCE_NAMES, QINGXI, DemoIdentity
+from planner.demo.names import (
+    DEMO_NAME,
+    DEMO_SLUG,
+    MAX_PROVINCE,
+    PROVINCE_NAMES,
+    QINGXI,
+    DemoIdentity,
+)
 from planner.demo.params import DEFAULT_SEED, DemoParams
-from planner.demo.writers import build_demo, build_province, demo_config_text
+from planner.demo.province import build_province
+from planner.demo.writers import build_demo, demo_config_text
 
 __all__ = [
     "DEFAULT_SEED",
     "DEMO_NAME",
     "DEMO_SLUG",
+    "MAX_PROVINCE",
     "PROVINCE_NAMES",
     "QINGXI",
     "DemoIdentity",

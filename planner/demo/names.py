@@ -36,6 +36,36 @@ PROVINCE_NAMES = (
     ("jinping", "锦屏县", "Jinping Xian"),
     ("anyuan", "安远县", "Anyuan Xian"),
 )
+#: Most counties ``planner demo --province N`` makes.
+MAX_PROVINCE = 100
+
+#: Characters of the invented county names past the first ten, each with its pinyin
+#: (first and second character); the order matters, as names are made in this order.
+_COUNTY_FIRST_TEXT = "丰Feng 永Yong 安An 宁Ning 平Ping 兴Xing 长Chang 和He 泰Tai 顺Shun"
+_COUNTY_SECOND_TEXT = "川chuan 源yuan 阳yang 乐le 城cheng 丘qiu 溪xi 田tian 江jiang 山shan 泉quan"
+_COUNTY_FIRST = {w[0]: w[1:] for w in _COUNTY_FIRST_TEXT.split(" ")}
+_COUNTY_SECOND = {w[0]: w[1:] for w in _COUNTY_SECOND_TEXT.split(" ")}
+
+
+def province_names(n: int) -> list[tuple[str, str, str]]:
+    """Slug, name and pinyin of ``n`` fictional counties (at most :data:`MAX_PROVINCE`).
+
+    The first ten are :data:`PROVINCE_NAMES`; the others are two invented characters and
+    县, in a fixed order, skipping a name or slug already used.
+    """
+    if not 1 <= n <= MAX_PROVINCE:
+        msg = f"--province must be between 1 and {MAX_PROVINCE}, got {n}"
+        raise ValueError(msg)
+    names = list(PROVINCE_NAMES)
+    used = {x for row in names for x in row[:2]}
+    for a, pa in _COUNTY_FIRST.items():
+        for b, pb in _COUNTY_SECOND.items():
+            slug, name = f"{pa}{pb}".lower(), f"{a}{b}县"
+            if slug not in used and name not in used:
+                names.append((slug, name, f"{pa}{pb} Xian"))
+                used |= {slug, name}
+    return names[:n]
+
 
 #: Townships (镇 towns and 乡 townships) in order: the first holds the county seat.
 _TOWNSHIPS = [

@@ -195,6 +195,10 @@ class DemoParams:
     # -- province
     #: Degrees between neighbouring counties' centres at scale 1 (times ``sqrt(scale)``).
     province_step_deg: float = 0.7
+    #: Degrees added to the step at every scale, so that no county's roads lie within
+    #: another's road buffer (5 km) and bounding box: each county's own OSM file and the
+    #: merged provincial extract give it the same roads.
+    province_gap_deg: float = 0.15
 
 
 DEFAULT_PARAMS = DemoParams()

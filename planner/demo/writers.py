@@ -2,8 +2,8 @@
 
 :func:`build_demo` generates one county (:mod:`planner.demo.layout`,
 :mod:`planner.demo.roads`, :mod:`planner.demo.assets`, :mod:`planner.demo.power`) around
-the origin, moves it to its real place and writes its files; :func:`build_province`
-writes several side by side.
+the origin, moves it to its real place and writes its files
+(:func:`planner.demo.province.build_province` writes several side by side).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from planner.demo.layout import (
     township_codes,
     townships,
 )
-from planner.demo.names import PROVINCE_NAMES, QINGXI, DemoIdentity
+from planner.demo.names import QINGXI, DemoIdentity
 from planner.demo.params import DEFAULT_PARAMS, DEFAULT_SEED, DemoParams
 from planner.demo.power import build_grid
 from planner.demo.roads import Osm, build_roads
@@ -74,6 +74,7 @@ def build_demo(
     overwrite: bool = True,
     identity: DemoIdentity = QINGXI,
     params: DemoParams = DEFAULT_PARAMS,
+    id_offset: int = 0,
 ) -> Path:
     """Generate the demo county's input files and config.
 
@@ -92,6 +93,8 @@ def build_demo(
         Name, codes and place of the county (default: 青溪县).
     params
         Generator knobs (default: the usual demo county's).
+    id_offset
+        Added to the OSM ids of nodes and ways (counties of one province keep apart ids).
 
     Returns
     -------
@@ -111,7 +114,7 @@ def build_demo(
     gen = _generate(np.random.default_rng(seed), scale, params=params)
     _move(gen, origin)
     with atomic_dir(out_dir, marker=f"{slug}.yaml") as tmp:
-        _write_files(tmp, gen, identity, scale=scale, params=params)
+        _write_files(tmp, gen, identity, scale=scale, params=params, id_offset=id_offset)
     logger.info(
         "demo county written to %s: %d townships, %d villages, %d OSM nodes, %d ways",
         out_dir,
@@ -156,14 +159,20 @@ def _move(gen: _County, origin: tuple[float, float]) -> None:
 
 
 def _write_files(
-    folder: Path, gen: _County, identity: DemoIdentity, *, scale: float, params: DemoParams
+    folder: Path,
+    gen: _County,
+    identity: DemoIdentity,
+    *,
+    scale: float,
+    params: DemoParams,
+    id_offset: int,
 ) -> None:
     """All the county's files, in ``folder``."""
     slug = identity.slug
     to_lonlat = Transformer.from_crs(params.metric_epsg, _OSM_EPSG, always_xy=True)
     to_raster = Transformer.from_crs(params.metric_epsg, params.raster_epsg, always_xy=True)
     _write_boundaries(folder / f"{slug}_boundaries.gpkg", gen, identity, params=params)
-    _write_osm(folder / f"{slug}.osm.pbf", gen.osm, to_lonlat)
+    _write_osm(folder / f"{slug}.osm.pbf", gen.osm, to_lonlat, id_offset=id_offset)
     gen.grid_table.to_csv(folder / f"{slug}_substations.csv", index=False)
     # an operator's charger list as such lists arrive: GBK text, GCJ-02 coordinates
     operator_chargers(gen.towns, to_lonlat).to_csv(
@@ -207,8 +216,9 @@ def _write_boundaries(
     town_gdf.to_file(path, layer="townships", engine="pyogrio")
 
 
-def _write_osm(path: Path, osm: Osm, to_lonlat: Transformer) -> None:
-    """The OSM elements as ``.osm.pbf``, in WGS 84 to 1e-7 degree (7 decimals)."""
+def _write_osm(path: Path, osm: Osm, to_lonlat: Transformer, *, id_offset: int = 0) -> None:
+    """The OSM elements as ``.osm.pbf``, in WGS 84 to 1e-7 degree (7 decimals), ids from
+    ``id_offset + 1``."""
     xy = np.array(osm.xy)
     lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
     writer = osmium.SimpleWriter(str(path), overwrite=True)
@@ -216,7 +226,7 @@ def _write_osm(path: Path, osm: Osm, to_lonlat: Transformer) -> None:
         for i in range(len(xy)):
             writer.add_node(
                 mutable.Node(
-                    id=i + 1,
+                    id=id_offset + i + 1,
                     location=(round(float(lon[i]), 7), round(float(lat[i]), 7)),
                     tags=osm.node_tags.get(i, {}),
                     version=1,
@@ -224,7 +234,12 @@ def _write_osm(path: Path, osm: Osm, to_lonlat: Transformer) -> None:
             )
         for k, (nodes, tags) in enumerate(osm.ways):
             writer.add_way(
-                mutable.Way(id=k + 1, nodes=[n + 1 for n in nodes], tags=tags, version=1)
+                mutable.Way(
+                    id=id_offset + k + 1,
+                    nodes=[id_offset + n + 1 for n in nodes],
+                    tags=tags,
+                    version=1,
+                )
             )
     finally:
         writer.close()
@@ -309,52 +324,3 @@ def demo_config_text(*, scale: float = 1.0, identity: DemoIdentity = QINGXI) -> 
         "# planner/config/ (`planner schema`); paths are relative to this file.\n"
     )
     return head + yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False)
-
-
-def build_province(
-    out_dir: str | Path,
-    n: int,
-    *,
-    scale: float = 1.0,
-    seed: int = DEFAULT_SEED,
-    params: DemoParams = DEFAULT_PARAMS,
-) -> Path:
-    """Generate ``n`` different demo counties side by side, and a batch config for them.
-
-    Parameters
-    ----------
-    out_dir
-        Folder to write: one sub-folder per county and ``batch.yaml``.
-    n
-        Number of counties (1 to 10).
-    scale
-        Scale of each county (see :func:`build_demo`).
-    seed
-        Base seed; county ``k`` uses ``seed + k``.
-    params
-        Generator knobs of every county (default: the usual demo county's).
-
-    Returns
-    -------
-    Path
-        The batch config (see :mod:`planner.batch`).
-    """
-    if not 1 <= n <= len(PROVINCE_NAMES):
-        msg = f"--province must be between 1 and {len(PROVINCE_NAMES)}, got {n}"
-        raise ValueError(msg)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    step = params.province_step_deg * math.sqrt(scale)  # between county centres, ~70 km
-    counties = []
-    for k in range(n):
-        slug, name, pinyin = PROVINCE_NAMES[k]
-        row, col = divmod(k, 4)
-        centre = (QINGXI.center[0] + col * step, QINGXI.center[1] - row * step)
-        ident = DemoIdentity(slug, name, pinyin, f"3611{99 - k:02d}", centre)
-        build_demo(out_dir / slug, scale=scale, seed=seed + k, identity=ident, params=params)
-        counties.append({"config": f"{slug}/{slug}.yaml"})
-    batch = {"output": "runs", "counties": counties}
-    path = out_dir / "batch.yaml"
-    head = "# Batch config (generated by `planner demo --province N`); see planner/batch.py.\n"
-    path.write_text(head + yaml.safe_dump(batch, allow_unicode=True, sort_keys=False), "utf-8")
-    return path

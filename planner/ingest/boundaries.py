@@ -267,6 +267,28 @@ def read_boundaries(
     return county_one, townships.reset_index(drop=True)
 
 
+def read_polygons(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
+) -> gpd.GeoDataFrame:
+    """A layer of (multi)polygons in WGS84, e.g. the county polygons of a province.
+
+    Parameters
+    ----------
+    path, layer, encoding, crs
+        As for :func:`read_boundaries`.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer's features and fields, in EPSG:4326.
+    """
+    return _polygons(_read_wgs84(path, layer, encoding, crs), path, layer)
+
+
 def _read_wgs84(
     path: str | Path, layer: str | None, encoding: str | None, crs: str | None
 ) -> gpd.GeoDataFrame:

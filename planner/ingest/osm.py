@@ -9,7 +9,10 @@ the mean of their nodes.
 from __future__ import annotations
 
 import logging
+import sys
 import tempfile
+from array import array
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import osmium
 import shapely
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from planner.datatypes import OsmData, RoadWays
@@ -36,11 +40,18 @@ from planner.ingest.osm_tags import (
 
 logger = logging.getLogger(__name__)
 
-_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
+#: File names an OSM extract may have.
+OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
 
 
 #: Extracts larger than this keep node locations in a disk-backed index, not in memory.
 DISK_INDEX_BYTES = 150 * 1024 * 1024
+
+_WKB = osmium.geom.WKBFactory()
+_EVERY_NODE = osmium.geom.use_nodes.ALL
+_NATIVE_WKB = 1 if sys.byteorder == "little" else 0  # a WKB's first byte: 1 little-endian
+#: EPSG:4326 parsed once (geopandas parses an EPSG code on every frame).
+_WGS84 = CRS.from_epsg(4326)
 
 
 def read_osm(
@@ -78,7 +89,7 @@ def read_osm(
     """
     path = Path(path)
     check_input_file(path, "OSM file", hint="check inputs.osm.path")
-    if not path.name.lower().endswith(_SUFFIXES):
+    if not path.name.lower().endswith(OSM_SUFFIXES):
         raise data_error(path, "not an OSM extract", hint="expected .osm.pbf, .osm or .osm.bz2")
     w, s, e, n = bbox if bbox is not None else (-180.0, -90.0, 180.0, 90.0)
 
@@ -88,17 +99,16 @@ def read_osm(
     acc = _Collected(poi_keys=all_poi_keys(poi_keys))
     drivable = DRIVABLE | frozenset(extra_highways)
     keys = ["highway", "place", "power", *acc.poi_keys] + (["building"] if buildings else [])
-    with tempfile.TemporaryDirectory(prefix="planner-osm-") as tmp:
-        if path.stat().st_size >= disk_index_bytes:
-            storage = f"sparse_file_array,{Path(tmp) / 'locations.idx'}"
+    on_ways = _check_piece(path, bbox)
+    large = not on_ways and path.stat().st_size >= disk_index_bytes
+    with tempfile.TemporaryDirectory(prefix="planner-osm-") if large else nullcontext() as tmp:
+        processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        if large:
             logger.info("%s: large extract, node locations kept in a disk index", path)
-        else:
-            storage = "flex_mem"
-        processor = (
-            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations(storage)
-            .with_filter(osmium.filter.KeyFilter(*keys))
-        )
+            processor.with_locations(f"sparse_file_array,{Path(str(tmp)) / 'locations.idx'}")
+        elif not on_ways:  # else the ways carry their nodes' locations
+            processor.with_locations("flex_mem")
+        processor.with_filter(osmium.filter.KeyFilter(*keys))
         try:
             for obj in processor:
                 # the processor reads nodes and ways only; the check tells the type checker
@@ -117,8 +127,42 @@ def read_osm(
     return acc.data(_road_ways(acc.road_ways), buildings=buildings)
 
 
+def _check_piece(path: Path, bbox: tuple[float, float, float, float] | None) -> bool:
+    """Whether the file's ways carry their nodes' locations (a piece of a provincial
+    extract, see :mod:`planner.ingest.osm_split`, is such a file).
+
+    Raises
+    ------
+    DataError
+        ``path`` is a piece whose box does not hold ``bbox``: the piece lacks some of
+        the county's surroundings.
+    """
+    from planner.ingest.osm_split import PIECE_GENERATOR
+
+    try:
+        with osmium.io.Reader(str(path), osmium.osm.NOTHING) as reader:
+            header = reader.header()
+    except RuntimeError as err:
+        raise data_error(path, f"cannot read OSM data ({err})") from None
+    features = {header.get(f"pbf_optional_feature_{i}") for i in range(8)}
+    if header.get("generator") != PIECE_GENERATOR or bbox is None:
+        return "LocationsOnWays" in features
+    box = header.box()
+    w, s, e, n = bbox
+    inside = box.valid() and box.contains(osmium.osm.Location(w, s))
+    if not (inside and box.contains(osmium.osm.Location(e, n))):
+        raise data_error(
+            path,
+            f"the county's box ({w:.4f}, {s:.4f}, {e:.4f}, {n:.4f}) reaches beyond this piece "
+            f"of the provincial extract ({box})",
+            hint="the county's boundary is larger than its polygon in the province's "
+            "boundaries layer: fix the layer or raise province.margin_m in the batch config",
+        )
+    return "LocationsOnWays" in features
+
+
 #: One drivable way as read: node ids, lons, lats, and the tags the network uses.
-_RoadWay = tuple[list[int], list[float], list[float], dict[str, str | None]]
+_RoadWay = tuple[list[int], np.ndarray, np.ndarray, dict[str, str | None]]
 
 
 @dataclass
@@ -146,7 +190,7 @@ class _Collected:
             power_points=_frame(self.power_points, ["osm_id", "power", "voltage_kv"]),
             buildings=gpd.GeoDataFrame(
                 geometry=gpd.points_from_xy(*np.array(self.buildings).reshape(-1, 2).T),
-                crs=4326,
+                crs=_WGS84,
             )
             if buildings
             else None,
@@ -171,22 +215,19 @@ def _take(
         if w <= lon <= e and s <= lat <= n:
             _collect_point(f"n{obj.id}", tags, lon, lat, acc)
         return
-    try:
-        coords = [(nd.ref, nd.lon, nd.lat) for nd in obj.nodes]
-    except osmium.InvalidLocationError:
-        acc.bad_locations += 1
+    flat = _way_points(obj, acc)
+    if flat is None or not _meets(flat, bbox):
         return
-    if len(coords) < 2 or not any(w <= c[1] <= e and s <= c[2] <= n for c in coords):
-        return
+    xy = np.frombuffer(flat, dtype=float).reshape(-1, 2)
+    lons, lats = xy[:, 0], xy[:, 1]
     highway = tags.get("highway")
     power = tags.get("power")
     if highway in drivable and tags.get("area") != "yes":
-        ids, lons, lats = zip(*coords, strict=True)
         acc.road_ways.append(
             (
-                list(ids),
-                list(lons),
-                list(lats),
+                [nd.ref for nd in obj.nodes],
+                lons,
+                lats,
                 {
                     "highway": highway,
                     "maxspeed": tags.get("maxspeed"),
@@ -203,12 +244,11 @@ def _take(
                 "power": power,
                 "voltage_kv": parse_voltage_kv(tags.get("voltage")),
                 "name": tags.get("name"),
-                "geometry": shapely.LineString([(c[1], c[2]) for c in coords]),
+                "geometry": shapely.LineString(xy),
             }
         )
-    elif coords[0][0] == coords[-1][0]:
-        ring = np.array([(c[1], c[2]) for c in coords[:-1]])
-        lon, lat = ring.mean(axis=0)
+    elif obj.is_closed():
+        lon, lat = xy[:-1].mean(axis=0)
         if (
             buildings
             and "building" in tags
@@ -217,6 +257,38 @@ def _take(
             acc.buildings.append((float(lon), float(lat)))
         else:
             _collect_point(f"w{obj.id}", tags, lon, lat, acc)
+
+
+def _way_points(obj: osmium.osm.Way, acc: _Collected) -> array | None:
+    """The way's nodes' lon, lat, lon, lat, ...; None when it has fewer than two nodes or
+    a node without location (counted in ``acc.bad_locations``).
+
+    The coordinates come from osmium's WKB of the way (built in C++): reading each
+    node's location in Python takes about three times as long.
+    """
+    if len(obj.nodes) < 2:
+        return None
+    try:
+        raw = bytes.fromhex(_WKB.create_linestring(obj, _EVERY_NODE))
+    except osmium.InvalidLocationError:
+        acc.bad_locations += 1
+        return None
+    flat = array("d", raw[9:])  # after byte order, geometry type and point count
+    if raw[0] != _NATIVE_WKB:
+        flat.byteswap()
+    return flat
+
+
+def _meets(flat: array, bbox: tuple[float, float, float, float]) -> bool:
+    """Whether a node of the way (``lon, lat, ...``) lies in the box (edges included)."""
+    w, s, e, n = bbox
+    xs, ys = flat[0::2], flat[1::2]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    if x1 < w or x0 > e or y1 < s or y0 > n:
+        return False
+    if w <= x0 and x1 <= e and s <= y0 and y1 <= n:
+        return True
+    return any(w <= x <= e and s <= y <= n for x, y in zip(xs, ys, strict=True))
 
 
 def _collect_point(
@@ -279,9 +351,9 @@ def _collect_point(
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
     if not rows:
         return gpd.GeoDataFrame(
-            {c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=4326), crs=4326
+            {c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=_WGS84), crs=_WGS84
         )
-    return gpd.GeoDataFrame(rows, columns=[*columns, "geometry"], geometry="geometry", crs=4326)
+    return gpd.GeoDataFrame(rows, columns=[*columns, "geometry"], geometry="geometry", crs=_WGS84)
 
 
 def _road_ways(ways: list[_RoadWay]) -> RoadWays:
