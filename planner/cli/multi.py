@@ -32,10 +32,11 @@ if TYPE_CHECKING:
 @_out_option("Folder to write (default: data/raw/demo).")
 @click.option(
     "--scale",
-    type=click.FloatRange(0.05, 50),
+    type=click.FloatRange(0.05, 100),
     default=1.0,
     show_default=True,
-    help="Multiply area, villages and roads (1: about 4,300 road nodes; 20: about 100,000).",
+    help="Multiply area, villages and roads (1: about 4,300 road nodes; 20: about 100,000; "
+    "100: about 760,000).",
 )
 @click.option("--seed", type=int, default=None, help="Random seed (default: fixed).")
 @click.option(
