@@ -102,8 +102,8 @@ def build_demo(
         The config file.
     """
     slug = identity.slug
-    if scale <= 0 or scale > 50:
-        msg = f"--scale must be in (0, 50], got {scale}"
+    if scale <= 0 or scale > 100:
+        msg = f"--scale must be in (0, 100], got {scale}"
         raise ValueError(msg)
     out_dir = Path(out_dir)
     cfg_path = out_dir / f"{slug}.yaml"
