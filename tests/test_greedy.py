@@ -163,3 +163,30 @@ def test_the_sized_start_keeps_the_greedy_sites_and_serves_at_least_as_much(seed
     assert float(sessions @ polished.covered) >= float(sessions @ greedy.covered) - 1e-9
     best = mclp(reach, sessions, rules, solver=HIGHS)
     assert float(sessions @ best.covered) >= float(sessions @ polished.covered) - 1e-6
+
+
+def test_the_start_proof_stops_only_when_the_bound_is_within_the_gap():
+    from types import SimpleNamespace
+
+    from planner.optimize.highs import StartProof
+
+    proof = StartProof(-100.0, 0.01)  # a start covering 100, in HiGHS' minimisation
+    for bound, stop in ((-102.0, False), (-101.01, False), (-100.9, True), (float("-inf"), False)):
+        event = SimpleNamespace(
+            data_out=SimpleNamespace(mip_dual_bound=bound),
+            data_in=SimpleNamespace(user_interrupt=False),
+        )
+        proof.proven = False
+        proof.check(event)
+        assert event.data_in.user_interrupt is stop and proof.proven is stop
+
+
+def test_a_start_within_the_gap_is_proven_and_kept():
+    _, reach, sessions = _instance(4)
+    w = sessions + 1
+    rules = StationRules(site_cost=np.ones(reach.shape[1]), max_sites=3)
+    best = mclp(reach, w, rules, solver=HIGHS)
+    res = mclp(reach, w, rules, solver=HIGHS.model_copy(update={"mip_gap": 0.05}), start=best)
+    assert res.info.status == "optimal"
+    assert float(w @ res.covered) == pytest.approx(float(w @ best.covered))
+    assert res.info.gap <= 0.05

@@ -37,6 +37,7 @@ def solve(
     model: str,
     build_seconds: float = 0.0,
     warm_start: bool = False,
+    start_objective: float | None = None,
 ) -> SolveInfo:
     """Solve a PuLP problem and report status, objective, bound and gap.
 
@@ -53,6 +54,10 @@ def solve(
     warm_start
         Start from the values the variables hold (a previous plan); both backends
         take it as their first incumbent when it is feasible.
+    start_objective
+        The start's objective: HiGHS stops (``optimal``) once its bound proves the gap
+        against it (see :class:`~planner.optimize.highs.StartProof`); the caller then
+        keeps the start when the solver's own plan is worse.
 
     Returns
     -------
@@ -66,7 +71,9 @@ def solve(
     start = time.perf_counter()
     watch = _watch(prob, model)
     if solver.name == "highs":
-        status, objective, bound = solve_highs(prob, solver, warm_start=warm_start, watch=watch)
+        status, objective, bound = solve_highs(
+            prob, solver, warm_start=warm_start, watch=watch, start_objective=start_objective
+        )
     else:
         status, objective, bound = solve_cbc(prob, solver, warm_start=warm_start, watch=watch)
     seconds = time.perf_counter() - start
