@@ -12,6 +12,7 @@ from scipy.spatial import cKDTree
 
 from planner import columns as C
 from planner.config import DemandSection
+from planner.config.demand import Resolution
 from planner.datatypes import PopulationGrid
 from planner.errors import DataError
 from planner.spatial import assign_townships
@@ -24,6 +25,11 @@ def sessions_per_person(params: DemandSection) -> float:
     return params.vehicles_per_1000 / 1000.0 * params.ev_adoption * params.sessions_per_ev_per_day
 
 
+#: A resolution this much below the raster's cell size still counts as that size
+#: (projections stretch a 100 m cell to 100.04 m, say).
+_CELL_TOLERANCE = 0.005
+
+
 def demand_from_raster(
     grid: PopulationGrid,
     townships: gpd.GeoDataFrame,
@@ -31,10 +37,15 @@ def demand_from_raster(
     *,
     params: DemandSection,
 ) -> gpd.GeoDataFrame:
-    """Aggregate population cells to demand points of about ``cell_size_m``.
+    """Aggregate population cells to demand points every ``resolution_m``.
 
-    Each demand point sits at the population-weighted centre of the raster cells in its
-    aggregation cell, so a village's point falls on the village.
+    The populated raster cells are grouped by the square of side ``params.resolution_m``
+    (in ``crs``) that their centre falls in; each square with at least
+    ``min_population`` people is a demand point at the population-weighted centre of
+    its cells, so a village's point falls on the village. With ``resolution_m`` set to
+    ``"native"``, or finer than the raster's cells (a warning then), each populated
+    cell is a point at its centre. The total population is the same at every
+    resolution, apart from the points below ``min_population`` (logged).
 
     Parameters
     ----------
@@ -45,7 +56,7 @@ def demand_from_raster(
     crs
         The metric CRS.
     params
-        Cell size and the EV adoption scenario.
+        Resolution and the EV adoption scenario.
 
     Returns
     -------
@@ -55,41 +66,128 @@ def demand_from_raster(
     """
     rows, cols = np.nonzero(grid.values > 0)
     pop = grid.values[rows, cols]
-    a, b, c, d, e, f = tuple(grid.transform)[:6]
-    xs = a * (cols + 0.5) + b * (rows + 0.5) + c
-    ys = d * (cols + 0.5) + e * (rows + 0.5) + f
     to_metric = Transformer.from_crs(grid.crs, crs, always_xy=True)
-    mx, my = to_metric.transform(np.asarray(xs), np.asarray(ys))
-    cs = params.cell_size_m
-    cells = pd.DataFrame(
-        {
-            "gx": np.floor(np.asarray(mx) / cs).astype(np.int64),
-            "gy": np.floor(np.asarray(my) / cs).astype(np.int64),
-            "p": pop,
-            "px": pop * mx,
-            "py": pop * my,
-        }
-    )
-    agg = cells.groupby(["gx", "gy"], sort=True)[["p", "px", "py"]].sum()
-    small = agg["p"] < params.min_population
+    xs, ys = _cell_xy(grid, cols + 0.5, rows + 0.5)
+    mx, my = (np.asarray(v, dtype=float) for v in to_metric.transform(xs, ys))
+    side = demand_resolution(grid, crs, params.resolution_m)
+    if side is None:
+        p, px, py = pop, mx, my
+    else:
+        agg = _squares(mx, my, pop, side)
+        p = agg["p"].to_numpy()
+        px, py = agg["px"].to_numpy() / p, agg["py"].to_numpy() / p
+    small = p < params.min_population
     if small.any():
         logger.info(
             "demand: %d cells with %.0f people in all fall below min_population=%g and are "
             "left out",
             int(small.sum()),
-            float(agg.loc[small, "p"].sum()),
+            float(p[small].sum()),
             params.min_population,
         )
-    agg = agg[~small]
-    if agg.empty:
+    if small.all():
         msg = "population raster: no cell reaches demand.min_population inside the county"
         raise DataError(msg)
+    keep = ~small
     pts = gpd.GeoDataFrame(
-        {C.POPULATION: np.round(agg["p"].to_numpy(), 2)},
-        geometry=gpd.points_from_xy(agg["px"] / agg["p"], agg["py"] / agg["p"]),
+        {C.POPULATION: np.round(p[keep], 2)},
+        geometry=gpd.points_from_xy(px[keep], py[keep]),
         crs=crs,
     )
+    logger.info("demand: %d points from %d populated raster cells", len(pts), len(pop))
     return _finish(pts, townships, params)
+
+
+def _squares(mx: np.ndarray, my: np.ndarray, pop: np.ndarray, side: float) -> pd.DataFrame:
+    """People and people-weighted coordinates summed per square of ``side`` metres.
+
+    Returns columns ``p``, ``px`` and ``py``, one row per square with people, ordered
+    by the square's column then row (west to east, south to north).
+    """
+    cells = pd.DataFrame(
+        {
+            "gx": np.floor(mx / side).astype(np.int64),
+            "gy": np.floor(my / side).astype(np.int64),
+            "p": pop,
+            "px": pop * mx,
+            "py": pop * my,
+        }
+    )
+    return cells.groupby(["gx", "gy"], sort=True)[["p", "px", "py"]].sum()
+
+
+def _cell_xy(
+    grid: PopulationGrid, cols: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Raster coordinates of (fractional) column and row positions."""
+    a, b, c, d, e, f = tuple(grid.transform)[:6]
+    return a * cols + b * rows + c, d * cols + e * rows + f
+
+
+def raster_cell_m(grid: PopulationGrid, crs: CRS) -> tuple[float, float]:
+    """Width and height in metres of a raster cell at the window's centre, in ``crs``.
+
+    Parameters
+    ----------
+    grid
+        The population window (any CRS, degrees too).
+    crs
+        The metric CRS.
+
+    Returns
+    -------
+    tuple of float
+        The lengths of a cell's column and row steps.
+    """
+    n_rows, n_cols = grid.values.shape
+    col, row = n_cols / 2.0, n_rows / 2.0
+    xs, ys = _cell_xy(grid, np.array([col, col + 1, col]), np.array([row, row, row + 1]))
+    to_metric = Transformer.from_crs(grid.crs, crs, always_xy=True)
+    mx, my = (np.asarray(v, dtype=float) for v in to_metric.transform(xs, ys))
+    width = float(np.hypot(mx[1] - mx[0], my[1] - my[0]))
+    height = float(np.hypot(mx[2] - mx[0], my[2] - my[0]))
+    return width, height
+
+
+def resolution_text(resolution: Resolution) -> str:
+    """``demand.resolution_m`` as written in messages: ``100`` or ``native``."""
+    return resolution if isinstance(resolution, str) else f"{resolution:g}"
+
+
+def demand_resolution(grid: PopulationGrid, crs: CRS, resolution: Resolution) -> float | None:
+    """The side (m) of the squares demand is aggregated to; None for the raster's cells.
+
+    Parameters
+    ----------
+    grid
+        The population window.
+    crs
+        The metric CRS.
+    resolution
+        ``demand.resolution_m``: metres, or ``"native"``.
+
+    Returns
+    -------
+    float or None
+        ``resolution`` in metres; None for ``"native"`` and for a resolution finer than
+        the raster's cells (a warning names both; the raster's cells are used).
+    """
+    if resolution == "native":
+        return None
+    side = float(resolution)
+    width, height = raster_cell_m(grid, crs)
+    if side < max(width, height) * (1.0 - _CELL_TOLERANCE):
+        logger.warning(
+            "demand.resolution_m=%g is finer than the population raster's cells (about "
+            "%.0f x %.0f m): one demand point per raster cell is used instead (as with "
+            "'native'); set resolution_m to %.0f or more, or 'native', to silence this",
+            side,
+            width,
+            height,
+            np.ceil(max(width, height)),
+        )
+        return None
+    return side
 
 
 def _finish(
@@ -97,7 +195,8 @@ def _finish(
 ) -> gpd.GeoDataFrame:
     """Ids, townships, EVs, sessions and energy for demand points with a population."""
     pts[C.TOWNSHIP_ID] = assign_townships(pts, townships, label="demand points")
-    pts.insert(0, C.DEMAND_ID, [f"d{i:05d}" for i in range(len(pts))])
+    width = max(5, len(str(len(pts) - 1)))  # ids keep their order when sorted as text
+    pts.insert(0, C.DEMAND_ID, [f"d{i:0{width}d}" for i in range(len(pts))])
     per_person = sessions_per_person(params)
     pts[C.EVS] = pts[C.POPULATION] * params.vehicles_per_1000 / 1000.0 * params.ev_adoption
     pts[C.SESSIONS_DAY] = pts[C.POPULATION] * per_person
@@ -173,11 +272,20 @@ def demand_from_settlements(
         Building centroids; with ``params.weight_by_buildings`` a settlement without a
         population tag gets ``people_per_building`` times the buildings nearest to it.
 
+    ``params.resolution_m`` does not apply: settlements are points already (a warning
+    when the config sets it).
+
     Returns
     -------
     GeoDataFrame
         As :func:`demand_from_raster` returns, plus ``name`` and ``place``.
     """
+    if "resolution_m" in params.model_fields_set:
+        logger.warning(
+            "demand.resolution_m=%s does not apply to settlement demand (one point per "
+            "settlement); it sets the squares a population raster is aggregated to",
+            resolution_text(params.resolution_m),
+        )
     sizes = params.place_population.as_dict()
     inside = _counted_places(places[places.within(county.geometry.iloc[0])], sizes)
     if inside.empty:
