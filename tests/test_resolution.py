@@ -6,6 +6,7 @@ import json
 import logging
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pytest
 import shapely
@@ -18,9 +19,11 @@ from planner.datatypes import PopulationGrid
 from planner.demand import demand_from_raster, demand_from_settlements, raster_cell_m
 from planner.errors import ConfigError
 from planner.i18n import translator
+from planner.network import build_graph, snap_points, travel_times
 from planner.report.map.elements import Overlay
 from planner.report.map.layers import demand_layers
 from planner.squares import POINTS, display_side, merge_squares
+from tests.test_network import CRS_M, SPEEDS, X0, Y0, ways
 
 UTM = CRS.from_epsg(32650)
 EN, ZH = translator("en"), translator("zh")
@@ -251,3 +254,47 @@ def test_map_demand_layer_merges_above_the_threshold():
 
 def _spec(overlay: Overlay) -> dict:
     return json.loads(overlay.spec_json)
+
+
+def test_travel_times_with_many_points_on_each_node_match_brute_force():
+    # 2,000 demand points on a 150-node graph: most nodes carry several points, each with
+    # its own access leg; the sparse matrix must hold exactly the pairs within the cutoff
+    rng = np.random.default_rng(11)
+    pos = rng.uniform(0, 12_000, size=(150, 2))
+    tri = shapely.delaunay_triangles(shapely.MultiPoint(pos), only_edges=True)
+    index = {tuple(np.round(p, 6)): i + 1 for i, p in enumerate(pos)}
+    spec = [
+        ([index[tuple(np.round(c, 6))] for c in line.coords], {"highway": "tertiary"})
+        for line in shapely.get_parts(tri)
+    ]
+    g = build_graph(
+        ways({i + 1: tuple(p) for i, p in enumerate(pos)}, spec), CRS_M, speeds_kmh=SPEEDS
+    )
+    pts = rng.uniform(0, 12_000, size=(2000, 2)) + np.array([X0, Y0])
+    demand = snap_points(
+        g, gpd.GeoSeries(gpd.points_from_xy(pts[:, 0], pts[:, 1]), crs=CRS_M), access_speed_kmh=15
+    )
+    sites = snap_points(
+        g,
+        gpd.GeoSeries(gpd.points_from_xy(pts[:40, 0], pts[:40, 1]), crs=CRS_M),
+        access_speed_kmh=15,
+    )
+    assert len(np.unique(demand.node)) < 200  # points share nodes
+    cutoff = 9.0
+    res = travel_times(g, sites, demand, cutoff_min=cutoff, to_sources=True)
+    got = {(int(r), int(c)): m for r, c, m in zip(res.rows, res.cols, res.minutes, strict=True)}
+    nxg = nx.DiGraph()
+    for t, h, s in zip(g.tail, g.head, g.time_s, strict=True):
+        nxg.add_edge(int(t), int(h), weight=float(s))
+    back = nxg.reverse(copy=False)
+    expected = {}
+    for k in range(len(sites.node)):
+        dist = nx.single_source_dijkstra_path_length(back, int(sites.node[k]), weight="weight")
+        for i in range(len(demand.node)):
+            sec = dist.get(int(demand.node[i]), np.inf)
+            total = sec + demand.access_s[i] + sites.access_s[k]
+            if total <= cutoff * 60:
+                expected[(i, k)] = total / 60
+    assert got.keys() == expected.keys() and len(got) > 1000
+    for key, val in expected.items():
+        assert got[key] == pytest.approx(val, abs=1e-9)
