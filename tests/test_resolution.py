@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from affine import Affine
@@ -23,6 +25,7 @@ from planner.network import build_graph, snap_points, travel_times
 from planner.report.map.elements import Overlay
 from planner.report.map.layers import demand_layers
 from planner.squares import POINTS, display_side, merge_squares
+from tests.conftest import latest, sets, site_json
 from tests.test_network import CRS_M, SPEEDS, X0, Y0, ways
 
 UTM = CRS.from_epsg(32650)
@@ -238,7 +241,7 @@ def test_map_demand_layer_merges_above_the_threshold():
     rows = _spec(demand)["points"]
     assert len(rows) == 9
     assert demand.layer_name == "Demand in 1 km squares (sized by sessions/day)"
-    assert "demand points in this 1 km square" in rows[0][2]["t"]
+    assert "; demand points in this 1 km square: " in rows[0][2]["t"]
     assert legend[0]["note"] == (
         "900 demand points, drawn merged into 9 squares of 1 km; the GIS files hold every point"
     )
@@ -298,3 +301,63 @@ def test_travel_times_with_many_points_on_each_node_match_brute_force():
     assert got.keys() == expected.keys() and len(got) > 1000
     for key, val in expected.items():
         assert got[key] == pytest.approx(val, abs=1e-9)
+
+
+def test_a_run_draws_demand_in_squares_and_exports_every_point(small, tmp_path):
+    # the small demo county has ~300 demand points at 1 km: a limit of 100 merges them
+    # into 2 km squares on both maps, while sites.gpkg and demand.csv keep every point
+    summary = site_json(
+        small,
+        tmp_path / "out",
+        *sets("report.map_demand_points=100", "tours.enabled=false", "report.language=en"),
+    )
+    run = latest(tmp_path / "out")
+    n = summary["demand_points"]
+    assert n > 200
+    demand = gpd.read_file(run / "sites.gpkg", layer="demand")
+    assert len(demand) == n and demand[C.DEMAND_ID].is_unique
+    assert demand[C.POPULATION].sum() == pytest.approx(summary["population"], abs=1)
+    assert len(pd.read_csv(run / "demand.csv")) == n
+    side = display_side(demand.to_crs(summary["crs_metric"]), 100)
+    assert side is not None and side >= 2000
+    km = f"{side / 1000:g} km"
+    html = (run / "map.html").read_text(encoding="utf-8")
+    spec = _overlay_spec(html, "demand")
+    assert 0 < len(spec["points"]) <= 100
+    assert all(f"; demand points in this {km} square: " in p[2]["t"] for p in spec["points"])
+    assert f"{n:,} demand points, drawn merged into {len(spec['points'])} squares of {km}" in html
+    assert f"Demand in {km} squares (sized by sessions/day)" in html
+    sessions = [float(p[2]["t"].split(" sessions/day")[0].split(", ")[-1]) for p in spec["points"]]
+    assert sum(sessions) == pytest.approx(summary["sessions_day"], rel=0.01)  # texts round
+
+
+def _overlay_spec(html: str, key: str) -> dict:
+    """The spec of the overlay ``key`` in a map.html page."""
+    for m in re.finditer(r"plannerMap\.overlay\((\{.*?\})\);\n", html):
+        spec = json.loads(m.group(1))
+        if spec.get("key") == key:
+            return spec
+    raise AssertionError(f"no overlay {key!r} in map.html")
+
+
+def test_tours_visit_fine_demand_as_1km_villages():
+    from planner.config import Config
+    from planner.tours.stage import tour_villages
+
+    grid, towns = _grid()
+    fine = _demand(grid, towns, resolution_m=100)
+    cfg = Config.model_validate(
+        {
+            "county": {"name": "X", "slug": "x"},
+            "inputs": {"boundaries": {"path": "b.gpkg"}, "osm": {"path": "r.osm.pbf"}},
+            "stations": {"max_stations": 5},
+            "demand": {"resolution_m": 100},
+        }
+    )
+    villages = tour_villages(fine, cfg)
+    coarse = _demand(grid, towns, resolution_m=1000)
+    assert len(villages) == len(coarse) == 6
+    assert sorted(villages[C.EVS].round(9)) == sorted(coarse[C.EVS].round(9))
+    assert set(villages[C.DEMAND_ID]) <= set(fine[C.DEMAND_ID])
+    cfg.demand.resolution_m = 1000
+    assert tour_villages(coarse, cfg) is coarse

@@ -65,7 +65,7 @@ class DemandSection(Section):
         "'auto': the raster when one is given",
     )
     resolution_m: Resolution = Field(
-        default=1000,
+        default=1000.0,
         description="Raster: side (m) of the squares whose populated cells merge into one "
         "demand point, at their population-weighted centre (e.g. 1000, or 100 for 10^5 "
         "points in a county); 'native': one point per populated raster cell. A value "

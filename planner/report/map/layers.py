@@ -286,7 +286,7 @@ def demand_layers(
     if side is not None:
         square = side_text(side, lang)
         texts = [
-            lang("{text}; {n} demand points in this {side} square", text=t, n=n, side=square)
+            lang("{text}; demand points in this {side} square: {n}", text=t, n=n, side=square)
             for t, n in zip(texts, d[POINTS], strict=True)
         ]
     props = [
