@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -303,15 +304,19 @@ def test_travel_times_with_many_points_on_each_node_match_brute_force():
         assert got[key] == pytest.approx(val, abs=1e-9)
 
 
-def test_a_run_draws_demand_in_squares_and_exports_every_point(small, tmp_path):
-    # the small demo county has ~300 demand points at 1 km: a limit of 100 merges them
-    # into 2 km squares on both maps, while sites.gpkg and demand.csv keep every point
-    summary = site_json(
-        small,
-        tmp_path / "out",
-        *sets("report.map_demand_points=100", "tours.enabled=false", "report.language=en"),
-    )
-    run = latest(tmp_path / "out")
+@pytest.fixture(scope="module")
+def squares_run(small: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """The small demo county (~300 demand points at 1 km) run with a map limit of 100
+    demand points: its summary and run folder."""
+    out = tmp_path_factory.mktemp("squares") / "out"
+    summary = site_json(small, out, *sets("report.map_demand_points=100", "tours.enabled=false"))
+    return summary, latest(out)
+
+
+def test_a_run_draws_demand_in_squares_and_exports_every_point(squares_run):
+    # a limit of 100 merges the points into squares of 2 km or more on both maps, while
+    # sites.gpkg and demand.csv keep every point
+    summary, run = squares_run
     n = summary["demand_points"]
     assert n > 200
     demand = gpd.read_file(run / "sites.gpkg", layer="demand")
@@ -320,15 +325,17 @@ def test_a_run_draws_demand_in_squares_and_exports_every_point(small, tmp_path):
     assert len(pd.read_csv(run / "demand.csv")) == n
     side = display_side(demand.to_crs(summary["crs_metric"]), 100)
     assert side is not None and side >= 2000
-    km = f"{side / 1000:g} km"
+    km = f"{side / 1000:g} 公里"  # the demo county is in China: the map is in Chinese
     html = (run / "map.html").read_text(encoding="utf-8")
     spec = _overlay_spec(html, "demand")
-    assert 0 < len(spec["points"]) <= 100
-    assert all(f"; demand points in this {km} square: " in p[2]["t"] for p in spec["points"])
-    assert f"{n:,} demand points, drawn merged into {len(spec['points'])} squares of {km}" in html
-    assert f"Demand in {km} squares (sized by sessions/day)" in html
-    sessions = [float(p[2]["t"].split(" sessions/day")[0].split(", ")[-1]) for p in spec["points"]]
+    m = len(spec["points"])
+    assert 0 < m <= 100
+    assert all(f"；此{km}方格内的需求点：" in p[2]["t"] for p in spec["points"])
+    assert f"共 {n:,} 个需求点，地图上合并为 {m} 个{km}方格显示；GIS 文件保留全部需求点" in html
+    assert json.dumps(f"充电需求（按{km}方格合并，大小表示日充电次数）") in html  # layer control
+    sessions = [float(re.search(r"日充电 ([\d.,]+) 次", p[2]["t"])[1]) for p in spec["points"]]
     assert sum(sessions) == pytest.approx(summary["sessions_day"], rel=0.01)  # texts round
+    assert (run / "map.png").stat().st_size > 0  # drawn with the same squares
 
 
 def _overlay_spec(html: str, key: str) -> dict:
@@ -361,3 +368,20 @@ def test_tours_visit_fine_demand_as_1km_villages():
     assert set(villages[C.DEMAND_ID]) <= set(fine[C.DEMAND_ID])
     cfg.demand.resolution_m = 1000
     assert tour_villages(coarse, cfg) is coarse
+
+
+def test_the_legend_of_a_merged_map_says_so_in_a_browser(squares_run, browser):
+    from tests.map_pages import open_map
+
+    summary, run = squares_run
+    page = open_map(browser, run / "map.html", (1366, 768))
+    try:
+        note = page.locator(".pl-legend-note")
+        assert note.count() == 1 and note.is_visible()
+        n = f"{summary['demand_points']:,}"
+        assert note.inner_text().startswith(f"共 {n} 个需求点，地图上合并为 ")
+        squares = page.evaluate("plannerMap.layers['demand'].getLayers().length")
+        assert 0 < squares <= 100
+        assert not page.blocked and not page.problems
+    finally:
+        page.close()
