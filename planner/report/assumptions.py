@@ -134,11 +134,12 @@ def assumptions_table(config: Config, *, lang: Lang | None = None) -> pd.DataFra
     rows = []
     for section, name, label, unit, scale in PARAMETERS:
         part = getattr(config, section)
+        value = getattr(part, name)
         rows.append(
             (
                 lang.gettext(label),
-                _value(getattr(part, name), scale, lang),
-                lang.unit(unit),
+                _value(value, scale, lang),
+                lang.unit("-" if isinstance(value, str) else unit),  # words have no unit
                 _source(name in part.model_fields_set, lang),
             )
         )
