@@ -29,6 +29,9 @@ def sessions_per_person(params: DemandSection) -> float:
 #: (projections stretch a 100 m cell to 100.04 m, say).
 _CELL_TOLERANCE = 0.005
 
+#: Above this share of the people left out by ``min_population``, a warning says so.
+_LOST_SHARE_WARNED = 0.005
+
 
 def demand_from_raster(
     grid: PopulationGrid,
@@ -78,12 +81,18 @@ def demand_from_raster(
         px, py = agg["px"].to_numpy() / p, agg["py"].to_numpy() / p
     small = p < params.min_population
     if small.any():
-        logger.info(
-            "demand: %d cells with %.0f people in all fall below min_population=%g and are "
-            "left out",
+        lost = float(p[small].sum())
+        share = lost / max(float(p.sum()), 1e-9)
+        # a fine resolution splits sparse settlement into many cells below the minimum
+        log = logger.warning if share > _LOST_SHARE_WARNED else logger.info
+        log(
+            "demand: %d points with %.0f people in all (%.1f%% of the county's) fall below "
+            "demand.min_population=%g at resolution_m=%s and are left out",
             int(small.sum()),
-            float(p[small].sum()),
+            lost,
+            100 * share,
             params.min_population,
+            resolution_text(params.resolution_m),
         )
     if small.all():
         msg = "population raster: no cell reaches demand.min_population inside the county"

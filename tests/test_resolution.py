@@ -385,3 +385,19 @@ def test_the_legend_of_a_merged_map_says_so_in_a_browser(squares_run, browser):
         assert not page.blocked and not page.problems
     finally:
         page.close()
+
+
+def test_people_left_out_by_min_population_are_a_warning_above_half_a_percent(caplog):
+    grid, towns = _grid()
+    total = grid.values.sum()
+    with caplog.at_level(logging.INFO, logger="planner.demand"):
+        d = _demand(grid, towns, resolution_m=100, min_population=3)
+    lost = grid.values[(grid.values > 0) & (grid.values < 3)].sum()
+    assert d[C.POPULATION].sum() == pytest.approx(total - lost)
+    assert 0 < lost / total <= 0.005
+    assert [r.levelname for r in caplog.records if "min_population" in r.message] == ["INFO"]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="planner.demand"):
+        _demand(grid, towns, resolution_m=100, min_population=10)
+    (rec,) = [r for r in caplog.records if "min_population" in r.message]
+    assert rec.levelname == "WARNING" and "at resolution_m=100" in rec.message
