@@ -12,10 +12,10 @@ from scipy.spatial import cKDTree
 
 from planner import columns as C
 from planner.config import DemandSection
-from planner.config.demand import Resolution
 from planner.datatypes import PopulationGrid
 from planner.errors import DataError
 from planner.spatial import assign_townships
+from planner.squares import cell_xy, demand_resolution, resolution_text
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +24,6 @@ def sessions_per_person(params: DemandSection) -> float:
     """Public charging sessions per resident per day under the adoption scenario."""
     return params.vehicles_per_1000 / 1000.0 * params.ev_adoption * params.sessions_per_ev_per_day
 
-
-#: A resolution this much below the raster's cell size still counts as that size
-#: (projections stretch a 100 m cell to 100.04 m, say).
-_CELL_TOLERANCE = 0.005
 
 #: Above this share of the people left out by ``min_population``, a warning says so.
 _LOST_SHARE_WARNED = 0.005
@@ -70,7 +66,7 @@ def demand_from_raster(
     rows, cols = np.nonzero(grid.values > 0)
     pop = grid.values[rows, cols]
     to_metric = Transformer.from_crs(grid.crs, crs, always_xy=True)
-    xs, ys = _cell_xy(grid, cols + 0.5, rows + 0.5)
+    xs, ys = cell_xy(grid, cols + 0.5, rows + 0.5)
     mx, my = (np.asarray(v, dtype=float) for v in to_metric.transform(xs, ys))
     side = demand_resolution(grid, crs, params.resolution_m)
     if side is None:
@@ -123,80 +119,6 @@ def _squares(mx: np.ndarray, my: np.ndarray, pop: np.ndarray, side: float) -> pd
         }
     )
     return cells.groupby(["gx", "gy"], sort=True)[["p", "px", "py"]].sum()
-
-
-def _cell_xy(
-    grid: PopulationGrid, cols: np.ndarray, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Raster coordinates of (fractional) column and row positions."""
-    a, b, c, d, e, f = tuple(grid.transform)[:6]
-    return a * cols + b * rows + c, d * cols + e * rows + f
-
-
-def raster_cell_m(grid: PopulationGrid, crs: CRS) -> tuple[float, float]:
-    """Width and height in metres of a raster cell at the window's centre, in ``crs``.
-
-    Parameters
-    ----------
-    grid
-        The population window (any CRS, degrees too).
-    crs
-        The metric CRS.
-
-    Returns
-    -------
-    tuple of float
-        The lengths of a cell's column and row steps.
-    """
-    n_rows, n_cols = grid.values.shape
-    col, row = n_cols / 2.0, n_rows / 2.0
-    xs, ys = _cell_xy(grid, np.array([col, col + 1, col]), np.array([row, row, row + 1]))
-    to_metric = Transformer.from_crs(grid.crs, crs, always_xy=True)
-    mx, my = (np.asarray(v, dtype=float) for v in to_metric.transform(xs, ys))
-    width = float(np.hypot(mx[1] - mx[0], my[1] - my[0]))
-    height = float(np.hypot(mx[2] - mx[0], my[2] - my[0]))
-    return width, height
-
-
-def resolution_text(resolution: Resolution) -> str:
-    """``demand.resolution_m`` as written in messages: ``100`` or ``native``."""
-    return resolution if isinstance(resolution, str) else f"{resolution:g}"
-
-
-def demand_resolution(grid: PopulationGrid, crs: CRS, resolution: Resolution) -> float | None:
-    """The side (m) of the squares demand is aggregated to; None for the raster's cells.
-
-    Parameters
-    ----------
-    grid
-        The population window.
-    crs
-        The metric CRS.
-    resolution
-        ``demand.resolution_m``: metres, or ``"native"``.
-
-    Returns
-    -------
-    float or None
-        ``resolution`` in metres; None for ``"native"`` and for a resolution finer than
-        the raster's cells (a warning names both; the raster's cells are used).
-    """
-    if resolution == "native":
-        return None
-    side = float(resolution)
-    width, height = raster_cell_m(grid, crs)
-    if side < max(width, height) * (1.0 - _CELL_TOLERANCE):
-        logger.warning(
-            "demand.resolution_m=%g is finer than the population raster's cells (about "
-            "%.0f x %.0f m): one demand point per raster cell is used instead (as with "
-            "'native'); set resolution_m to %.0f or more, or 'native', to silence this",
-            side,
-            width,
-            height,
-            np.ceil(max(width, height)),
-        )
-        return None
-    return side
 
 
 def _finish(

@@ -1,4 +1,4 @@
-"""Demand points merged into the squares of a coarser grid.
+"""Squares of demand: the resolution raster cells are merged at, and coarser squares.
 
 Full-resolution demand (``demand.resolution_m: 100``, 10^5 points and more) is kept as it
 is for the models and the GIS exports; the maps draw it merged into squares
@@ -6,6 +6,8 @@ is for the models and the GIS exports; the maps draw it merged into squares
 (:func:`merge_squares` in :mod:`planner.tours.stage`). Squares are aligned on the
 metric CRS's origin, as the demand's own aggregation (:func:`planner.demand.demand_from_raster`),
 so 100 m points merge into exactly the 1 km squares their raster cells fall in.
+:func:`demand_resolution` turns ``demand.resolution_m`` into the side of the squares a
+population raster's cells are merged into.
 """
 
 from __future__ import annotations
@@ -15,11 +17,18 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS, Transformer
 
 from planner import columns as C
+from planner.config.demand import Resolution
+from planner.datatypes import PopulationGrid
 from planner.i18n import Lang
 
 logger = logging.getLogger(__name__)
+
+#: A resolution this much below the raster's cell size still counts as that size
+#: (projections stretch a 100 m cell to 100.04 m, say).
+_CELL_TOLERANCE = 0.005
 
 #: Sides (m) tried in turn for a map's demand squares, finest first.
 DISPLAY_SIDES_M = (250.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0, 20_000.0, 50_000.0)
@@ -29,6 +38,80 @@ SUMMED = (C.POPULATION, C.EVS, C.SESSIONS_DAY, C.KWH_DAY)
 
 #: The count of demand points a merged square holds.
 POINTS = "points"
+
+
+def cell_xy(
+    grid: PopulationGrid, cols: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Raster coordinates of (fractional) column and row positions of ``grid``."""
+    a, b, c, d, e, f = tuple(grid.transform)[:6]
+    return a * cols + b * rows + c, d * cols + e * rows + f
+
+
+def raster_cell_m(grid: PopulationGrid, crs: CRS) -> tuple[float, float]:
+    """Width and height in metres of a raster cell at the window's centre, in ``crs``.
+
+    Parameters
+    ----------
+    grid
+        The population window (any CRS, degrees too).
+    crs
+        The metric CRS.
+
+    Returns
+    -------
+    tuple of float
+        The lengths of a cell's column and row steps.
+    """
+    n_rows, n_cols = grid.values.shape
+    col, row = n_cols / 2.0, n_rows / 2.0
+    xs, ys = cell_xy(grid, np.array([col, col + 1, col]), np.array([row, row, row + 1]))
+    to_metric = Transformer.from_crs(grid.crs, crs, always_xy=True)
+    mx, my = (np.asarray(v, dtype=float) for v in to_metric.transform(xs, ys))
+    width = float(np.hypot(mx[1] - mx[0], my[1] - my[0]))
+    height = float(np.hypot(mx[2] - mx[0], my[2] - my[0]))
+    return width, height
+
+
+def resolution_text(resolution: Resolution) -> str:
+    """``demand.resolution_m`` as written in messages: ``100`` or ``native``."""
+    return resolution if isinstance(resolution, str) else f"{resolution:g}"
+
+
+def demand_resolution(grid: PopulationGrid, crs: CRS, resolution: Resolution) -> float | None:
+    """The side (m) of the squares demand is aggregated to; None for the raster's cells.
+
+    Parameters
+    ----------
+    grid
+        The population window.
+    crs
+        The metric CRS.
+    resolution
+        ``demand.resolution_m``: metres, or ``"native"``.
+
+    Returns
+    -------
+    float or None
+        ``resolution`` in metres; None for ``"native"`` and for a resolution finer than
+        the raster's cells (a warning names both; the raster's cells are used).
+    """
+    if resolution == "native":
+        return None
+    side = float(resolution)
+    width, height = raster_cell_m(grid, crs)
+    if side < max(width, height) * (1.0 - _CELL_TOLERANCE):
+        logger.warning(
+            "demand.resolution_m=%g is finer than the population raster's cells (about "
+            "%.0f x %.0f m): one demand point per raster cell is used instead (as with "
+            "'native'); set resolution_m to %.0f or more, or 'native', to silence this",
+            side,
+            width,
+            height,
+            np.ceil(max(width, height)),
+        )
+        return None
+    return side
 
 
 def square_keys(points: gpd.GeoDataFrame, side: float) -> np.ndarray:

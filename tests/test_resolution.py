@@ -19,13 +19,13 @@ from pyproj import CRS
 from planner import columns as C
 from planner.config import DemandSection, load_config
 from planner.datatypes import PopulationGrid
-from planner.demand import demand_from_raster, demand_from_settlements, raster_cell_m
+from planner.demand import demand_from_raster, demand_from_settlements
 from planner.errors import ConfigError
 from planner.i18n import translator
 from planner.network import build_graph, snap_points, travel_times
 from planner.report.map.elements import Overlay
 from planner.report.map.layers import demand_layers
-from planner.squares import POINTS, display_side, merge_squares
+from planner.squares import POINTS, display_side, merge_squares, raster_cell_m
 from tests.conftest import latest, sets, site_json
 from tests.test_network import CRS_M, SPEEDS, X0, Y0, ways
 
@@ -115,7 +115,7 @@ def test_native_cells_of_a_raster_in_degrees():
 def test_a_resolution_finer_than_the_cells_uses_the_cells_with_a_warning(caplog):
     grid, towns = _grid()
     native = _demand(grid, towns, resolution_m="native")
-    with caplog.at_level(logging.WARNING, logger="planner.demand"):
+    with caplog.at_level(logging.WARNING, logger="planner.squares"):
         finer = _demand(grid, towns, resolution_m=40)
     assert "demand.resolution_m=40 is finer than the population raster's cells" in caplog.text
     assert "about 100 x 100 m" in caplog.text
