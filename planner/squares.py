@@ -1,4 +1,4 @@
-"""Squares of demand: the resolution raster cells are merged at, and coarser squares.
+"""Squares of demand: raster cells merged at ``demand.resolution_m``, points merged coarser.
 
 Full-resolution demand (``demand.resolution_m: 100``, 10^5 points and more) is kept as it
 is for the models and the GIS exports; the maps draw it merged into squares
