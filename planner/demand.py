@@ -15,6 +15,7 @@ from planner.config import DemandSection
 from planner.datatypes import PopulationGrid
 from planner.errors import DataError
 from planner.spatial import assign_townships
+from planner.squares import cell_xy, demand_resolution, resolution_text
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,10 @@ def sessions_per_person(params: DemandSection) -> float:
     return params.vehicles_per_1000 / 1000.0 * params.ev_adoption * params.sessions_per_ev_per_day
 
 
+#: Above this share of the people left out by ``min_population``, a warning says so.
+_LOST_SHARE_WARNED = 0.005
+
+
 def demand_from_raster(
     grid: PopulationGrid,
     townships: gpd.GeoDataFrame,
@@ -31,10 +36,15 @@ def demand_from_raster(
     *,
     params: DemandSection,
 ) -> gpd.GeoDataFrame:
-    """Aggregate population cells to demand points of about ``cell_size_m``.
+    """Aggregate population cells to demand points every ``resolution_m``.
 
-    Each demand point sits at the population-weighted centre of the raster cells in its
-    aggregation cell, so a village's point falls on the village.
+    The populated raster cells are grouped by the square of side ``params.resolution_m``
+    (in ``crs``) that their centre falls in; each square with at least
+    ``min_population`` people is a demand point at the population-weighted centre of
+    its cells, so a village's point falls on the village. With ``resolution_m`` set to
+    ``"native"``, or finer than the raster's cells (a warning then), each populated
+    cell is a point at its centre. The total population is the same at every
+    resolution, apart from the points below ``min_population`` (logged).
 
     Parameters
     ----------
@@ -45,7 +55,7 @@ def demand_from_raster(
     crs
         The metric CRS.
     params
-        Cell size and the EV adoption scenario.
+        Resolution and the EV adoption scenario.
 
     Returns
     -------
@@ -55,41 +65,60 @@ def demand_from_raster(
     """
     rows, cols = np.nonzero(grid.values > 0)
     pop = grid.values[rows, cols]
-    a, b, c, d, e, f = tuple(grid.transform)[:6]
-    xs = a * (cols + 0.5) + b * (rows + 0.5) + c
-    ys = d * (cols + 0.5) + e * (rows + 0.5) + f
     to_metric = Transformer.from_crs(grid.crs, crs, always_xy=True)
-    mx, my = to_metric.transform(np.asarray(xs), np.asarray(ys))
-    cs = params.cell_size_m
+    xs, ys = cell_xy(grid, cols + 0.5, rows + 0.5)
+    mx, my = (np.asarray(v, dtype=float) for v in to_metric.transform(xs, ys))
+    side = demand_resolution(grid, crs, params.resolution_m)
+    if side is None:
+        p, px, py = pop, mx, my
+    else:
+        agg = _squares(mx, my, pop, side)
+        p = agg["p"].to_numpy()
+        px, py = agg["px"].to_numpy() / p, agg["py"].to_numpy() / p
+    small = p < params.min_population
+    if small.any():
+        lost = float(p[small].sum())
+        share = lost / max(float(p.sum()), 1e-9)
+        # a fine resolution splits sparse settlement into many cells below the minimum
+        log = logger.warning if share > _LOST_SHARE_WARNED else logger.info
+        log(
+            "demand: %d points with %.0f people in all (%.1f%% of the county's) fall below "
+            "demand.min_population=%g at resolution_m=%s and are left out",
+            int(small.sum()),
+            lost,
+            100 * share,
+            params.min_population,
+            resolution_text(params.resolution_m),
+        )
+    if small.all():
+        msg = "population raster: no cell reaches demand.min_population inside the county"
+        raise DataError(msg)
+    keep = ~small
+    pts = gpd.GeoDataFrame(
+        {C.POPULATION: np.round(p[keep], 2)},
+        geometry=gpd.points_from_xy(px[keep], py[keep]),
+        crs=crs,
+    )
+    logger.info("demand: %d points from %d populated raster cells", len(pts), len(pop))
+    return _finish(pts, townships, params)
+
+
+def _squares(mx: np.ndarray, my: np.ndarray, pop: np.ndarray, side: float) -> pd.DataFrame:
+    """People and people-weighted coordinates summed per square of ``side`` metres.
+
+    Returns columns ``p``, ``px`` and ``py``, one row per square with people, ordered
+    by the square's column then row (west to east, south to north).
+    """
     cells = pd.DataFrame(
         {
-            "gx": np.floor(np.asarray(mx) / cs).astype(np.int64),
-            "gy": np.floor(np.asarray(my) / cs).astype(np.int64),
+            "gx": np.floor(mx / side).astype(np.int64),
+            "gy": np.floor(my / side).astype(np.int64),
             "p": pop,
             "px": pop * mx,
             "py": pop * my,
         }
     )
-    agg = cells.groupby(["gx", "gy"], sort=True)[["p", "px", "py"]].sum()
-    small = agg["p"] < params.min_population
-    if small.any():
-        logger.info(
-            "demand: %d cells with %.0f people in all fall below min_population=%g and are "
-            "left out",
-            int(small.sum()),
-            float(agg.loc[small, "p"].sum()),
-            params.min_population,
-        )
-    agg = agg[~small]
-    if agg.empty:
-        msg = "population raster: no cell reaches demand.min_population inside the county"
-        raise DataError(msg)
-    pts = gpd.GeoDataFrame(
-        {C.POPULATION: np.round(agg["p"].to_numpy(), 2)},
-        geometry=gpd.points_from_xy(agg["px"] / agg["p"], agg["py"] / agg["p"]),
-        crs=crs,
-    )
-    return _finish(pts, townships, params)
+    return cells.groupby(["gx", "gy"], sort=True)[["p", "px", "py"]].sum()
 
 
 def _finish(
@@ -97,7 +126,8 @@ def _finish(
 ) -> gpd.GeoDataFrame:
     """Ids, townships, EVs, sessions and energy for demand points with a population."""
     pts[C.TOWNSHIP_ID] = assign_townships(pts, townships, label="demand points")
-    pts.insert(0, C.DEMAND_ID, [f"d{i:05d}" for i in range(len(pts))])
+    width = max(5, len(str(len(pts) - 1)))  # ids keep their order when sorted as text
+    pts.insert(0, C.DEMAND_ID, [f"d{i:0{width}d}" for i in range(len(pts))])
     per_person = sessions_per_person(params)
     pts[C.EVS] = pts[C.POPULATION] * params.vehicles_per_1000 / 1000.0 * params.ev_adoption
     pts[C.SESSIONS_DAY] = pts[C.POPULATION] * per_person
@@ -173,11 +203,20 @@ def demand_from_settlements(
         Building centroids; with ``params.weight_by_buildings`` a settlement without a
         population tag gets ``people_per_building`` times the buildings nearest to it.
 
+    ``params.resolution_m`` does not apply: settlements are points already (a warning
+    when the config sets it).
+
     Returns
     -------
     GeoDataFrame
         As :func:`demand_from_raster` returns, plus ``name`` and ``place``.
     """
+    if "resolution_m" in params.model_fields_set:
+        logger.warning(
+            "demand.resolution_m=%s does not apply to settlement demand (one point per "
+            "settlement); it sets the squares a population raster is aggregated to",
+            resolution_text(params.resolution_m),
+        )
     sizes = params.place_population.as_dict()
     inside = _counted_places(places[places.within(county.geometry.iloc[0])], sizes)
     if inside.empty:

@@ -124,8 +124,9 @@ def travel_times(
     cutoff_s = cutoff_min * 60.0
     mat = _csr(graph, reverse=to_sources)
     src_nodes, src_inverse = np.unique(sources.node, return_inverse=True)
-    tgt_nodes = targets.node
-    batch = max(1, _BATCH_CELLS // max(graph.n_nodes, 1))
+    # each run is read at the distinct target nodes only (10^5 demand points share nodes)
+    tgt_nodes, tgt_inverse = np.unique(targets.node, return_inverse=True)
+    batch = max(1, _BATCH_CELLS // max(graph.n_nodes, len(tgt_nodes), 1))
     starts = list(range(0, len(src_nodes), batch))
     workers = _workers(workers, len(src_nodes) * graph.n_nodes, parallel_min_cells)
     if workers > 1:
@@ -142,25 +143,46 @@ def travel_times(
             parts = list(pool.map(_dijkstra_part, [src_nodes[s : s + batch] for s in starts]))
     else:
         parts = [_reach(mat, src_nodes[s : s + batch], tgt_nodes, cutoff_s) for s in starts]
-    rows_s = [r + s for (r, _, _), s in zip(parts, starts, strict=True)]
-    cols_t = [c for _, c, _ in parts]
-    secs = [v for _, _, v in parts]
-    node_rows = np.concatenate(rows_s)
-    tgt_cols = np.concatenate(cols_t)
-    node_secs = np.concatenate(secs)
-    # expand distinct source nodes back to the sources that sit on them
-    order = np.argsort(src_inverse, kind="stable")
-    per_node = np.bincount(src_inverse, minlength=len(src_nodes))
-    first = np.concatenate([[0], np.cumsum(per_node)[:-1]])
-    reps = per_node[node_rows]
-    src_idx = order[np.repeat(first[node_rows], reps) + _ranges(reps)]
-    tgt_idx = np.repeat(tgt_cols, reps)
-    total = np.repeat(node_secs, reps) + sources.access_s[src_idx] + targets.access_s[tgt_idx]
+    node_rows = np.concatenate([r + s for (r, _, _), s in zip(parts, starts, strict=True)])
+    node_cols = np.concatenate([c for _, c, _ in parts])
+    node_secs = np.concatenate([v for _, _, v in parts])
+    # expand distinct target nodes, then distinct source nodes, to the points on them
+    pair, tgt_idx = _expand(node_cols, tgt_inverse, len(tgt_nodes))
+    node_rows, node_secs = node_rows[pair], node_secs[pair]
+    pair, src_idx = _expand(node_rows, src_inverse, len(src_nodes))
+    tgt_idx, node_secs = tgt_idx[pair], node_secs[pair]
+    total = node_secs + sources.access_s[src_idx] + targets.access_s[tgt_idx]
     ok = total <= cutoff_s
     src_idx, tgt_idx, minutes = src_idx[ok], tgt_idx[ok], total[ok] / 60.0
     if to_sources:
         return SparseTimes(tgt_idx, src_idx, minutes, (len(targets.node), len(sources.node)))
     return SparseTimes(src_idx, tgt_idx, minutes, (len(sources.node), len(targets.node)))
+
+
+def _expand(keys: np.ndarray, inverse: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every point on each pair's distinct node.
+
+    Parameters
+    ----------
+    keys
+        The distinct node (an index into the distinct nodes) of each pair.
+    inverse
+        The distinct node of each point (``np.unique(..., return_inverse=True)``).
+    n_keys
+        How many distinct nodes there are.
+
+    Returns
+    -------
+    pair, point
+        For each (pair, point on its node): the pair's index and the point's, pairs in
+        order and points in their order within a pair.
+    """
+    order = np.argsort(inverse, kind="stable")
+    per_key = np.bincount(inverse, minlength=n_keys)
+    first = np.concatenate([[0], np.cumsum(per_key)[:-1]])
+    reps = per_key[keys]
+    pair = np.repeat(np.arange(len(keys)), reps)
+    return pair, order[np.repeat(first[keys], reps) + _ranges(reps)]
 
 
 class _WorkerState(TypedDict, total=False):

@@ -15,6 +15,7 @@ python scripts/benchmark.py province --counties 30 --scale 0.3 --workers 1,2
 python scripts/benchmark.py vrptw ../shared/bench/vrptw/solomon/*.txt --time-limit 5
 python scripts/benchmark.py tours --scale 5 --fleet 5 --villages 300 --time-limit 600
 python scripts/benchmark.py postgis --points 100000 --url postgresql://postgres@127.0.0.1:5432/gis
+python scripts/benchmark.py stages --config data/raw/demo/qingxi.yaml --set demand.resolution_m=100
 """
 
 import argparse
@@ -35,6 +36,7 @@ from benchmarks import (  # noqa: E402
     matrix,
     postgis,
     province,
+    stages,
     tours,
     vrptw,
 )
@@ -101,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     to.add_argument("--villages", type=int, default=300, help="or: the N with the most EVs")
     to.add_argument("--iterations", type=int, nargs="*", default=[10_000])
     to.add_argument("--time-limit", type=float, nargs="*", default=[], help="seconds")
+    st = sub.add_parser("stages", help="time and peak memory of each stage of planner site")
+    st.add_argument("--config", type=Path, required=True, help="a county config")
+    st.add_argument("--set", dest="overrides", action="append", default=[], help="KEY=VALUE")
+    st.add_argument("--out", type=Path, default=None, help="output folder (default: temporary)")
+    st.add_argument("--profile", type=Path, default=None, help="write a cProfile here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
@@ -161,6 +168,10 @@ def _run(args: argparse.Namespace) -> None:
             min_evs=args.min_evs,
             villages=None if args.min_evs is not None else args.villages,
             budgets=budgets,
+        )
+    elif args.what == "stages":
+        stages.run_stages(
+            args.config, overrides=args.overrides, out_dir=args.out, profile=args.profile
         )
     elif args.what == "cap":
         locate.run_cap(sorted(args.files, key=_natural), time_limit_s=args.time_limit)

@@ -137,7 +137,7 @@ def test_townships_without_demand_are_named_in_a_warning(caplog):
         ],
         crs=32650,
     )
-    d = demand_from_raster(grid, towns, towns.crs, params=DemandSection(cell_size_m=500))
+    d = demand_from_raster(grid, towns, towns.crs, params=DemandSection(resolution_m=500))
     assert set(d["township_id"]) == {"A"}
     assert "2 of 3 townships have no demand" in caplog.text
     assert "青山乡 (B), 白水乡 (C)" in caplog.text

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import logging
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PositiveFloat, field_validator, model_validator
 
 from planner.config.base import Section
+
+logger = logging.getLogger(__name__)
+
+#: ``demand.resolution_m``: metres, or the raster's own cells.
+Resolution = PositiveFloat | Literal["native"]
+
+#: The old name of ``demand.resolution_m``, still read (with a warning).
+DEPRECATED_CELL_SIZE = "cell_size_m"
 
 
 class PlacePopulation(Section):
@@ -55,7 +64,15 @@ class DemandSection(Section):
         description="'raster': aggregate inputs.population; 'settlements': OSM place=* nodes; "
         "'auto': the raster when one is given",
     )
-    cell_size_m: float = Field(default=1000, gt=0, description="Demand aggregation cell")
+    resolution_m: Resolution = Field(
+        default=1000.0,
+        description="Raster: side (m) of the squares whose populated cells merge into one "
+        "demand point, at their population-weighted centre (e.g. 1000, or 100 for 10^5 "
+        "points in a county); 'native': one point per populated raster cell. A value "
+        "finer than the raster's cells uses its cells, with a warning. Settlements are "
+        "points already: it does not apply to them (a warning when set). Old name: "
+        "cell_size_m (still read, with a warning)",
+    )
     min_raster_coverage: float = Field(
         default=0.95,
         ge=0,
@@ -99,3 +116,45 @@ class DemandSection(Section):
     min_population: float = Field(
         default=1.0, ge=0, description="Cells with fewer people are not demand points"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_cell_size(cls, data: Any) -> Any:
+        """Read the deprecated ``cell_size_m`` as ``resolution_m``, with a warning."""
+        if not isinstance(data, dict) or DEPRECATED_CELL_SIZE not in data:
+            return data
+        if "resolution_m" in data:
+            msg = (
+                "give demand.resolution_m only: cell_size_m is its old name (deprecated), delete it"
+            )
+            raise ValueError(msg)
+        logger.warning(
+            "demand.cell_size_m is deprecated: write demand.resolution_m instead (same "
+            "meaning; cell_size_m=%s read as resolution_m)",
+            data[DEPRECATED_CELL_SIZE],
+        )
+        out = dict(data)
+        out["resolution_m"] = out.pop(DEPRECATED_CELL_SIZE)
+        return out
+
+    @field_validator("resolution_m", mode="before")
+    @classmethod
+    def _metres_or_native(cls, value: Any) -> Any:
+        """One clear message for anything but a positive number or ``native``."""
+        msg = "a positive number of metres (e.g. 1000 or 100) or 'native' (the raster's cells)"
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word == "native":
+                return word
+            try:
+                value = float(word)
+            except ValueError:
+                raise ValueError(msg) from None
+        if isinstance(value, bool) or (isinstance(value, int | float) and not value > 0):
+            raise ValueError(msg)
+        return value
+
+    @property
+    def cell_size_m(self) -> Resolution:
+        """Deprecated name of :attr:`resolution_m` (read-only)."""
+        return self.resolution_m

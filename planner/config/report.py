@@ -32,6 +32,9 @@ DEFAULT_KML_LAYERS: tuple[KmlLayer, ...] = ("stations", "repair_points", "townsh
 ExportFormat = Literal["gpkg", "shp", "geojson", "csv", "kml"]
 DEFAULT_FORMATS: tuple[ExportFormat, ...] = ("gpkg", "csv")
 
+#: Demand points the maps draw one by one at most (``report.map_demand_points``).
+MAP_DEMAND_POINTS = 20_000
+
 
 class ReportSection(Section):
     """Outputs.
@@ -66,6 +69,14 @@ class ReportSection(Section):
         default=5.0,
         ge=0,
         description="Polygons and lines of map.html are simplified with this tolerance (m)",
+    )
+    map_demand_points: int = Field(
+        default=MAP_DEMAND_POINTS,
+        ge=1,
+        description="Above this many demand points (e.g. demand.resolution_m: 100) map.html "
+        "and map.png draw demand merged into squares, the finest of 250 m, 500 m, 1, 2, "
+        "5, 10, 20 or 50 km that gives at most this many (the legend says so); the GIS "
+        "files, tables and models keep every point",
     )
     service_area_buffer_m: float = Field(
         default=200.0,

@@ -25,7 +25,13 @@ PARAMETERS: tuple[tuple[str, str, str, str, float], ...] = (
     ("demand", "ev_adoption", N_("EV share of cars"), "%", 100),
     ("demand", "sessions_per_ev_per_day", N_("Public charging sessions per EV"), "sessions/day", 1),
     ("demand", "kwh_per_session", N_("Energy per charging session"), "kWh", 1),
-    ("demand", "cell_size_m", N_("Demand cell size"), "m", 1),
+    (
+        "demand",
+        "resolution_m",
+        N_("Demand resolution (raster cells merged into squares of)"),
+        "m",
+        1,
+    ),
     ("demand", "min_population", N_("Smallest population counted as a demand point"), "people", 1),
     ("stations", "objective", N_("Objective of the station plan"), "-", 1),
     ("stations", "cutoff_min", N_("Drive time counted as covered"), "min", 1),
@@ -83,6 +89,7 @@ _WORDS = {
     "cost": N_("least cost"),
     "joint": N_("together with the stations"),
     "after": N_("after the stations"),
+    "native": N_("the population raster's own cells"),
     "highs": "HiGHS",
     "cbc": "CBC",
 }
@@ -127,11 +134,12 @@ def assumptions_table(config: Config, *, lang: Lang | None = None) -> pd.DataFra
     rows = []
     for section, name, label, unit, scale in PARAMETERS:
         part = getattr(config, section)
+        value = getattr(part, name)
         rows.append(
             (
                 lang.gettext(label),
-                _value(getattr(part, name), scale, lang),
-                lang.unit(unit),
+                _value(value, scale, lang),
+                lang.unit("-" if isinstance(value, str) else unit),  # words have no unit
                 _source(name in part.model_fields_set, lang),
             )
         )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
+from planner.config.report import MAP_DEMAND_POINTS
 from planner.i18n import Lang
 from planner.report.content import build_report
 from planner.report.html_page import render_html
@@ -191,6 +192,7 @@ def write_document(
         title=lang("{county}: charging stations and repair points", county=county),
         title_latin=f"{summary.get('slug', '')}: charging stations and repair points",
         lang=lang,
+        max_demand_points=config.report.map_demand_points if config else MAP_DEMAND_POINTS,
     )
     map_png = render_png(fig)
     (out_dir / "map.png").write_bytes(map_png)

@@ -74,10 +74,12 @@
       items.appendChild(span);
     });
     div.appendChild(items);
+    if (sec.note) div.appendChild(el("div", sec.note, "pl-legend-note"));
     return div;
   }
 
-  /** The legend: [{key, title, items: [{label, symbol: {shape, color, fill, size}}]}];
+  /** The legend: [{key, title, items: [{label, symbol: {shape, color, fill, size}}],
+   *  note}] (note: an optional line of text below the items);
    *  a section shows while the overlay ``key`` (or one of a list of keys) is on. */
   function legend(map, sections) {
     var box = el("details", null, "pl-legend leaflet-control");

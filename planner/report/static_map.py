@@ -25,6 +25,7 @@ from planner import columns as C
 from planner.crs import to_crs_valid
 from planner.i18n import Lang, translator
 from planner.report.figures import figure_png
+from planner.squares import display_squares, side_text
 
 if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn
     from matplotlib.artist import Artist
@@ -190,6 +191,7 @@ def plot_plan(
     title_latin: str | None = None,
     size_in: float = 8.0,
     lang: Lang | None = None,
+    max_demand_points: int | None = None,
 ) -> Figure:
     """Draw the plan: townships shaded by coverage, demand, stations, repair points.
 
@@ -208,6 +210,9 @@ def plot_plan(
         Width and height in inches.
     lang
         Language of the legend, scale bar and north arrow (English when None).
+    max_demand_points
+        Above this many demand points, demand is drawn merged into squares
+        (:func:`planner.squares.display_squares`; the legend says so). None: no limit.
 
     Returns
     -------
@@ -228,7 +233,7 @@ def plot_plan(
         county = gpd.GeoSeries([towns.union_all()], crs=towns.crs)
         county.boundary.plot(ax=ax, color="#222222", linewidth=1.6)
         handles += _draw_service_areas(ax, g.get("service_areas"), lang=lang)
-        handles += _draw_demand(ax, g.get("demand"), lang=lang)
+        handles += _draw_demand(ax, g.get("demand"), lang=lang, max_points=max_demand_points)
         handles += _draw_sites(ax, g, lang=lang)
         _label_townships(ax, towns, cjk_font=cjk)
         _frame(ax, (minx, miny, maxx, maxy), lang=lang)
@@ -249,12 +254,21 @@ def _draw_service_areas(ax: Axes, areas: gpd.GeoDataFrame | None, *, lang: Lang)
     return [Line2D([], [], color=_STATION, ls="--", label=lang("repair service areas"))]
 
 
-def _draw_demand(ax: Axes, demand: gpd.GeoDataFrame | None, *, lang: Lang) -> list[Artist]:
-    """Demand points sized by sessions, covered green and not covered red; legend handles."""
+def _draw_demand(
+    ax: Axes, demand: gpd.GeoDataFrame | None, *, lang: Lang, max_points: int | None = None
+) -> list[Artist]:
+    """Demand points sized by sessions, covered green and not covered red; legend handles.
+
+    Above ``max_points`` points they are drawn merged into squares, and a legend line
+    says so.
+    """
     from matplotlib.lines import Line2D
 
     if demand is None or not len(demand):
         return []
+    side = None
+    if max_points is not None:
+        demand, side = display_squares(demand, max_points)
     served = demand[C.COVERED_SHARE].fillna(0) >= 0.999
     size = 3 + 6 * np.sqrt(demand[C.SESSIONS_DAY].clip(lower=0))
     ax.scatter(
@@ -265,10 +279,14 @@ def _draw_demand(ax: Axes, demand: gpd.GeoDataFrame | None, *, lang: Lang) -> li
         demand.geometry.x[~served], demand.geometry.y[~served], s=size[~served],
         c="#c0392b", alpha=0.7, linewidths=0,
     )  # fmt: skip
-    return [
+    handles: list[Artist] = [
         Line2D([], [], ls="", marker="o", ms=4, color="#27ae60", label=lang("demand, covered")),
         Line2D([], [], ls="", marker="o", ms=4, color="#c0392b", label=lang("demand, not covered")),
     ]
+    if side is not None:
+        label = lang("demand drawn in {side} squares", side=side_text(side, lang))
+        handles.append(Line2D([], [], ls="", label=label))
+    return handles
 
 
 def _draw_sites(ax: Axes, g: dict[str, gpd.GeoDataFrame], *, lang: Lang) -> list[Artist]:

@@ -10,13 +10,18 @@ from typing import Any
 import geopandas as gpd
 from pyproj import CRS
 
+from planner import columns as C
 from planner.config import Config
 from planner.datatypes import Plan, RoadGraph
+from planner.squares import merge_squares
 from planner.tours.layers import tour_layers, van_week
 from planner.tours.result import TourPlan
 from planner.tours.stops import stop_table, weekly_tours
 
 logger = logging.getLogger(__name__)
+
+#: Raster demand finer than this (m) is merged into squares of this side for the tours.
+VILLAGE_SQUARE_M = 1000.0
 
 
 @dataclass
@@ -68,7 +73,8 @@ def plan_weekly_tours(
     plan
         The siting plan (its repair points are the vans' bases; its stations may be stops).
     demand
-        The demand points (villages with EVs are stops), in the graph's CRS.
+        The demand points (villages with EVs are stops, see :func:`tour_villages`), in
+        the graph's CRS.
     config
         The run's config (``tours``, ``network``).
     crs
@@ -85,7 +91,7 @@ def plan_weekly_tours(
         :func:`planner.tours.plan_tours`).
     """
     t0 = time.perf_counter()
-    stops = stop_table(config.tours, demand=demand, stations=plan.stations)
+    stops = stop_table(config.tours, demand=tour_villages(demand, config), stations=plan.stations)
     week, matrix = weekly_tours(
         graph, plan.repair_points, stops, config.tours, network=config.network
     )
@@ -99,3 +105,37 @@ def plan_weekly_tours(
         time.perf_counter() - t0,
     )
     return TourOutcome(week, stops, tours, tour_stops)
+
+
+def tour_villages(demand: gpd.GeoDataFrame, config: Config) -> gpd.GeoDataFrame:
+    """The demand points the vans may visit as villages.
+
+    Raster demand finer than :data:`VILLAGE_SQUARE_M` (``demand.resolution_m`` 100 or
+    ``native``) is merged into squares of that side first, so that a village is one
+    stop with all its EVs, as at the default resolution, and not a few 100 m cells with
+    a share of them each. A square takes the ``demand_id`` of its most populous point.
+    Settlement demand (points with ``place``) stays as it is.
+
+    Parameters
+    ----------
+    demand
+        The run's demand points (metric CRS).
+    config
+        The run's config (``demand.resolution_m``).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``demand`` itself, or its squares (see :func:`planner.squares.merge_squares`).
+    """
+    res = config.demand.resolution_m
+    if C.PLACE in demand or (res != "native" and float(res) >= VILLAGE_SQUARE_M):
+        return demand
+    merged = merge_squares(demand, VILLAGE_SQUARE_M)
+    logger.info(
+        "tours: %d demand points merged into %d squares of %g m as villages",
+        len(demand),
+        len(merged),
+        VILLAGE_SQUARE_M,
+    )
+    return merged

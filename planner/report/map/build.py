@@ -169,6 +169,7 @@ def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
         layers=layers,
         response_min=response_min,
         simplify_m=settings.map_simplify_m,
+        demand_points=settings.map_demand_points,
         legend=legend,
         lang=lang,
     ):
@@ -241,13 +242,15 @@ def _overlays(  # noqa: PLR0913 - the layers' data, then keyword-only display op
     layers: dict[str, gpd.GeoDataFrame | None],
     response_min: float | None,
     simplify_m: float,
+    demand_points: int | None = None,
     legend: list[dict[str, Any]],
     lang: Lang,
 ) -> list[Overlay]:
     """The overlays in drawing order; their legend entries are appended to ``legend``.
 
     ``layers`` holds the optional ones: ``service_areas``, ``roads``, ``tours`` and
-    ``tour_stops``.
+    ``tour_stops``; above ``demand_points`` demand points, demand is drawn merged into
+    squares.
     """
     names = dict(zip(townships_out[C.TOWNSHIP_ID], townships_out[C.TOWNSHIP_NAME], strict=True))
     # polygons first, then lines, then points: each is drawn above the one before
@@ -269,7 +272,7 @@ def _overlays(  # noqa: PLR0913 - the layers' data, then keyword-only display op
     overlays += [
         county_layer(county, simplify_m, lang=lang),
         grid_layer(county, simplify_m, legend, lang=lang),
-        *demand_layers(demand_out, names, legend, lang=lang),
+        *demand_layers(demand_out, names, legend, lang=lang, max_points=demand_points),
         candidate_layer(candidates, names, legend, lang=lang),
         existing_layer(county.chargers, legend, lang=lang),
         station_layer(plan.stations, names, legend, lang=lang),

@@ -28,6 +28,7 @@ from planner.report.map.encode import (
     simplified,
     unit_text,
 )
+from planner.squares import POINTS, display_squares, side_text
 
 #: Row label of a popup's coordinates (map.js fills in the value).
 COORDINATES = N_("Coordinates (lon, lat)")
@@ -256,47 +257,74 @@ def demand_layers(
     legend: list[dict[str, Any]],
     *,
     lang: Lang | None = None,
+    max_points: int | None = None,
 ) -> list[Overlay]:
-    """Demand sized by sessions and coloured by coverage, and the uncovered part ringed."""
+    """Demand sized by sessions and coloured by coverage, and the uncovered part ringed.
+
+    With more than ``max_points`` demand points (None: no limit) they are drawn merged
+    into squares (:func:`planner.squares.display_squares`); the layer's name, the
+    tooltips and a note in the legend say so.
+    """
     lang = lang or translator("en")
-    props = []
-    for _, r in d.iterrows():
-        pct = f"{float(r[C.COVERED_SHARE]):.0%}"
-        props.append(
-            {
-                "t": lang(
-                    "{people} people, {sessions} sessions/day, {share} covered ({township})",
-                    people=number_text(r[C.POPULATION]),
-                    sessions=number_text(r[C.SESSIONS_DAY], 1),
-                    share=pct,
-                    township=display_text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID])),
-                ),
-                "s": {
-                    "radius": style.demand_radius(r[C.SESSIONS_DAY]),
-                    "fillColor": style.demand_colour(float(r[C.COVERED_SHARE])),
-                },
-            }
+    n_points = len(d)
+    side = None
+    if max_points is not None:
+        d, side = display_squares(d, max_points)
+    township = [display_text(names.get(t, t)) for t in d[C.TOWNSHIP_ID].to_numpy(dtype=object)]
+    sessions = d[C.SESSIONS_DAY].to_numpy(dtype=float)
+    shares = d[C.COVERED_SHARE].to_numpy(dtype=float)
+    texts = [
+        lang(
+            "{people} people, {sessions} sessions/day, {share} covered ({township})",
+            people=number_text(p),
+            sessions=number_text(s, 1),
+            share=f"{share:.0%}",
+            township=t,
         )
-    demand = Overlay(
-        lang("Demand (sized by sessions/day)"),
-        {"key": "demand", "style": style.DEMAND, "points": points(d, props)},
-    )
-    gap = d[d[C.COVERED_SHARE] < 0.999]
-    missed = (1 - gap[C.COVERED_SHARE].clip(0, 1)) * gap[C.SESSIONS_DAY].clip(lower=0)
+        for p, s, share, t in zip(d[C.POPULATION], sessions, shares, township, strict=True)
+    ]
+    if side is not None:
+        square = side_text(side, lang)
+        texts = [
+            lang("{text}; demand points in this {side} square: {n}", text=t, n=n, side=square)
+            for t, n in zip(texts, d[POINTS], strict=True)
+        ]
+    props = [
+        {
+            "t": t,
+            "s": {"radius": style.demand_radius(s), "fillColor": style.demand_colour(share)},
+        }
+        for t, s, share in zip(texts, sessions, shares, strict=True)
+    ]
+    title = lang("Demand (sized by sessions/day)")
+    if side is not None:
+        title = lang("Demand in {side} squares (sized by sessions/day)", side=side_text(side, lang))
+    demand = Overlay(title, {"key": "demand", "style": style.DEMAND, "points": points(d, props)})
+    gap = np.flatnonzero(shares < 0.999)
+    missed = (1 - np.clip(shares[gap], 0, 1)) * np.clip(sessions[gap], 0, None)
     props = [
         {
             "t": lang(
                 "not covered: {sessions} sessions/day beyond the drive-time cutoff ({township})",
                 sessions=number_text(x, 1),
-                township=display_text(names.get(r[C.TOWNSHIP_ID], r[C.TOWNSHIP_ID])),
+                township=township[i],
             ),
             "s": {"radius": style.uncovered_radius(x)},
         }
-        for x, (_, r) in zip(missed, gap.iterrows(), strict=True)
+        for x, i in zip(missed, gap, strict=True)
     ]
     uncovered = Overlay(
         lang("Uncovered demand (highlighted)"),
-        {"key": "uncovered", "style": style.UNCOVERED, "points": points(gap, props)},
+        {"key": "uncovered", "style": style.UNCOVERED, "points": points(d.iloc[gap], props)},
     )
-    legend += [style.demand_legend(lang), style.uncovered_legend(lang)]
+    note = None
+    if side is not None:
+        note = lang(
+            "{n} demand points, drawn merged into {m} squares of {side}; the GIS files "
+            "hold every point",
+            n=f"{n_points:,}",
+            m=f"{len(d):,}",
+            side=side_text(side, lang),
+        )
+    legend += [style.demand_legend(lang, note=note), style.uncovered_legend(lang)]
     return [demand, uncovered]

@@ -214,9 +214,9 @@ def grid_legend(lang: Lang) -> dict[str, Any]:
     }
 
 
-def demand_legend(lang: Lang) -> dict[str, Any]:
-    """Legend of demand."""
-    return {
+def demand_legend(lang: Lang, *, note: str | None = None) -> dict[str, Any]:
+    """Legend of demand; ``note`` is a line below it (e.g. that points are merged)."""
+    sec: dict[str, Any] = {
         "key": "demand",
         "title": lang("Demand (size: sessions/day)"),
         "items": [
@@ -225,6 +225,9 @@ def demand_legend(lang: Lang) -> dict[str, Any]:
             _item(lang("not covered"), "circle", fill=demand_colour(0)),
         ],
     }
+    if note:
+        sec["note"] = note
+    return sec
 
 
 def uncovered_legend(lang: Lang) -> dict[str, Any]:
