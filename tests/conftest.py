@@ -40,9 +40,11 @@ def demo_config(demo_dir: Path) -> Path:
     return demo_dir / f"{DEMO_SLUG}.yaml"
 
 
-#: ``--set`` options that turn the repair vans' tours off, for runs whose tests do not
-#: look at tours (the demo config plans them: 1-3 s of PyVRP in every run).
-NO_TOURS = ("--set", "tours.enabled=false")
+#: The override that turns the repair vans' tours off, for runs whose tests do not look
+#: at tours (the demo config plans them: 1-3 s of PyVRP in every run) ...
+TOURS_OFF = "tours.enabled=false"
+#: ... and the same as ``--set`` options.
+NO_TOURS = ("--set", TOURS_OFF)
 
 
 @dataclass

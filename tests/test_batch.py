@@ -29,9 +29,17 @@ SCALE = 0.3  # small counties: a run takes a few seconds
 
 @pytest.fixture(scope="module")
 def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three demo counties; yunling's population raster is missing (a broken county)."""
+    """Three demo counties; yunling's population raster is missing (a broken county).
+
+    The counties plan no tours (no test here looks at them; 1-2 s of each county run).
+    """
     root = tmp_path_factory.mktemp("province")
     cfg = build_province(root, 3, scale=SCALE)
+    for county in ("qingxi", "shimen", "yunling"):
+        path = root / county / f"{county}.yaml"
+        spec = yaml.safe_load(path.read_text("utf-8"))
+        spec["tours"]["enabled"] = False
+        path.write_text(yaml.safe_dump(spec, allow_unicode=True), "utf-8")
     (root / "yunling" / "yunling_population.tif").unlink()
     return cfg
 
