@@ -45,6 +45,12 @@ def demo_config(demo_dir: Path) -> Path:
 TOURS_OFF = "tours.enabled=false"
 #: ... and the same as ``--set`` options.
 NO_TOURS = ("--set", TOURS_OFF)
+#: Overrides for runs whose tests look at neither the tours nor the report document
+#: (report.html, report.md, map.png: about a second of matplotlib and templates); the
+#: plan's tables, GIS files, map.html, summary.json and run.json are written as ever ...
+PLAN_ONLY = (TOURS_OFF, "report.document=false")
+#: ... and the same as ``--set`` options.
+PLAN_ONLY_SETS = tuple(opt for pair in PLAN_ONLY for opt in ("--set", pair))
 
 
 @dataclass
@@ -99,12 +105,12 @@ def demo_summary(demo_run: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def small_run(small: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`planner site` on the small demo county (without tours), once; the run's folder.
+    """`planner site` on the small demo county (:data:`PLAN_ONLY`), once; the run's folder.
 
     Tests must not change its files.
     """
     out = tmp_path_factory.mktemp("small_run") / "qingxi"
-    site_json(small, out, *NO_TOURS)
+    site_json(small, out, *PLAN_ONLY_SETS)
     return latest(out)
 
 

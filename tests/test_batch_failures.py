@@ -26,6 +26,7 @@ GOOD = {
     "network.workers": 2,
     "network.parallel_min_cells": 0,
     "tours.enabled": False,  # not what is tested here
+    "report.document": False,
 }
 BAD_BUDGET = {"county.slug": "a", "stations.budget": "abc"}
 BAD_CUTOFF = {"county.slug": "b", "stations.cutoff_min": -5}

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from planner.cli import main
-from tests.conftest import NO_TOURS, latest, run_cli, sets, site_json, site_proc
+from tests.conftest import PLAN_ONLY_SETS, latest, run_cli, sets, site_json, site_proc
 
 SUMMARY_KEYS = {
     "county",
@@ -241,7 +241,7 @@ def test_overrides_change_the_plan(tmp_path, small):
         small,
         tmp_path / "o",
         *sets("stations.budget=null", "stations.max_stations=16"),
-        *NO_TOURS,
+        *PLAN_ONLY_SETS,
     )
     assert s["stations"] <= 16 and s["budget"] is None
     assert s["townships_with_station"] == s["townships_total"]
@@ -258,11 +258,11 @@ def test_demo_command_and_site_demo(tmp_path, monkeypatch):
     r = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "d"), "--scale", "0.3"])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "d" / "qingxi.yaml").is_file()
-    # the README's command builds the demo where it is missing, then runs it
+    # the README's command builds the demo where it is missing, then runs it (what the
+    # plan is like is test_plan_figures_agree's: here no tours, no report, a 5% gap)
     monkeypatch.setenv("PLANNER_DEMO_DIR", str(tmp_path / "demo"))
-    r = CliRunner().invoke(
-        main, ["site", "--demo", "--out", str(tmp_path / "o"), "--json", *NO_TOURS]
-    )
+    quick = [*PLAN_ONLY_SETS, *sets("solver.mip_gap=0.05")]
+    r = CliRunner().invoke(main, ["site", "--demo", "--out", str(tmp_path / "o"), "--json", *quick])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["county"] == "青溪县"
     assert (tmp_path / "demo" / "qingxi.osm.pbf").is_file()
@@ -310,7 +310,7 @@ def test_unreachable_villages_error_or_warn(tmp_path, small):
         # the small county: its joint model of many small repair areas is solved in seconds
         # (the 10 s time limit is only a safety net)
         *sets("repair.response_min=4", "repair.unreachable=warn", "solver.time_limit_s=10"),
-        *NO_TOURS,
+        *PLAN_ONLY_SETS,
     )
     assert s["villages_unreached_by_repair"] > 0 and s["repair_points"] > 0
 
@@ -357,7 +357,7 @@ def test_outlet_tables_become_candidates(tmp_path, small, small_run):
         outlets,
         "--set",
         "candidates.category_classes={物流: transport_hub, 农机: commercial_outlet}",
-        *NO_TOURS,
+        *PLAN_ONLY_SETS,
     )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["candidates"] == n0 + 2  # the restaurant is not mapped
@@ -392,7 +392,7 @@ def test_nothing_to_cover_still_exits_0(tmp_path, small):
         "demand.ev_adoption=0",
         "--set",
         "report.language=en",
-        *NO_TOURS,
+        *PLAN_ONLY_SETS,
     )
     assert r.returncode == 0, r.stderr
     assert "n/a" in r.stdout
@@ -414,7 +414,7 @@ def test_headroom_holds_and_required_sites(tmp_path, outputs, demo_dir, small, s
     chosen = gpd.read_file(small_run / "sites.gpkg", layer="stations")["candidate_id"]
     pick = cand[~cand["candidate_id"].isin(chosen)].iloc[0]
     planned = site_json(
-        small, tmp_path / "req", *sets(f"stations.required=[{pick['osm_id']}]"), *NO_TOURS
+        small, tmp_path / "req", *sets(f"stations.required=[{pick['osm_id']}]"), *PLAN_ONLY_SETS
     )
     st = gpd.read_file(latest(tmp_path / "req") / "sites.gpkg", layer="stations")
     assert pick["osm_id"] in set(st["osm_id"]) and planned["stations"] == len(st)
@@ -433,7 +433,9 @@ def test_required_errors(tmp_path, demo_config):
 
 @pytest.mark.slow
 def test_exports_in_cgcs2000(tmp_path, small):
-    site_json(small, tmp_path / "o", *sets("report.extra_crs=[EPSG:4490, EPSG:4548]"), *NO_TOURS)
+    site_json(
+        small, tmp_path / "o", *sets("report.extra_crs=[EPSG:4490, EPSG:4548]"), *PLAN_ONLY_SETS
+    )
     out = latest(tmp_path / "o")
     wgs = gpd.read_file(out / "sites.gpkg", layer="stations")
     cgcs = gpd.read_file(out / "sites_EPSG4490.gpkg", layer="stations")

@@ -16,7 +16,7 @@ import shapely
 from planner.crs import reproject
 from planner.errors import DataError
 from planner.ingest.population import read_population
-from tests.conftest import NO_TOURS, latest, site_proc
+from tests.conftest import NO_TOURS, PLAN_ONLY_SETS, latest, site_proc
 from tests.test_ingest import write_raster
 
 
@@ -641,7 +641,7 @@ def test_cli_runs_on_gcj02_boundaries_as_on_the_originals(tmp_path, small):
         out,
         *("--set", f"inputs.boundaries.path={path}", "--set", "inputs.boundaries.crs=gcj02"),
         *("--set", "repair.enabled=false"),
-        *("--set", "tours.enabled=false"),
+        *PLAN_ONLY_SETS,
     )
     assert r.returncode == 0, r.stderr
     out = latest(out)

@@ -6,12 +6,12 @@ import json
 import geopandas as gpd
 import pytest
 
-from tests.conftest import NO_TOURS, latest, sets, site_json, site_proc
+from tests.conftest import PLAN_ONLY_SETS, latest, sets, site_json, site_proc
 
 
 @pytest.mark.slow
 def test_coverage_curve_is_monotone_and_ends_at_the_plan(tmp_path, small):
-    s = site_json(small, tmp_path / "out", *sets("curve.steps=3"), *NO_TOURS)
+    s = site_json(small, tmp_path / "out", *sets("curve.steps=3"), *PLAN_ONLY_SETS)
     curve = s["coverage_curve"]
     assert [round(p["budget"]) for p in curve][-1] == round(s["budget"])
     assert len(curve) == 3
@@ -39,7 +39,7 @@ def test_least_cost_meets_the_coverage_target(tmp_path, small, small_run):
             f"stations.min_coverage_share={target}",
             "solver.time_limit_s=15",
         ),
-        *NO_TOURS,
+        *PLAN_ONLY_SETS,
     )
     assert s["objective_kind"] == "cost"
     assert s["demand_covered_share"] >= target - 1e-6
@@ -62,7 +62,7 @@ def test_unreachable_coverage_target_is_diagnosed(tmp_path, demo_config):
 @pytest.mark.slow
 def test_repair_after_stations(tmp_path, small):
     out = tmp_path / "out"
-    s = site_json(small, out, *sets("repair.mode=after"), *NO_TOURS)
+    s = site_json(small, out, *sets("repair.mode=after"), *PLAN_ONLY_SETS)
     out = latest(out)
     assert s["repair_mode"] == "after"
     rp = gpd.read_file(out / "sites.gpkg", layer="repair_points")
@@ -86,7 +86,7 @@ def test_existing_chargers_can_be_ignored(tmp_path, small, small_run):
         small,
         tmp_path / "out",
         *sets("stations.use_existing=false", "repair.mode=after", "solver.time_limit_s=10"),
-        *NO_TOURS,
+        *PLAN_ONLY_SETS,
     )
     assert s["existing_sessions_served_day"] == 0
 
