@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +40,77 @@ def demo_config(demo_dir: Path) -> Path:
     return demo_dir / f"{DEMO_SLUG}.yaml"
 
 
+#: The override that turns the repair vans' tours off, for runs whose tests do not look
+#: at tours (the demo config plans them: 1-3 s of PyVRP in every run) ...
+TOURS_OFF = "tours.enabled=false"
+#: ... and the same as ``--set`` options.
+NO_TOURS = ("--set", TOURS_OFF)
+#: Overrides for runs whose tests look at neither the tours nor the report document
+#: (report.html, report.md, map.png: about a second of matplotlib and templates); the
+#: plan's tables, GIS files, map.html, summary.json and run.json are written as ever ...
+PLAN_ONLY = (TOURS_OFF, "report.document=false")
+#: ... and the same as ``--set`` options.
+PLAN_ONLY_SETS = tuple(opt for pair in PLAN_ONLY for opt in ("--set", pair))
+
+
+@dataclass
+class DemoSession:
+    """The session's demo run: its folder, and what its report stage was given."""
+
+    folder: Path
+    written: dict[str, Any]  # county, layers, plan, config (see pipeline's map writer)
+
+
 @pytest.fixture(scope="session")
-def demo_run(demo_config: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`planner site` on the demo county through the CLI; returns the run's folder."""
+def demo_session(demo_config: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoSession:
+    """`planner site` on the demo county through the CLI, once per session.
+
+    The pipeline's writer of layers and map is watched (called unchanged), so that tests
+    of the map can build their own pages from the same plan without planning it again.
+    Tests must not change the folder's files or these objects (copy them first).
+    """
+    from planner import pipeline
+
     out = tmp_path_factory.mktemp("run") / "qingxi"
-    result = CliRunner().invoke(
-        main, ["site", "--config", str(demo_config), "--out", str(out)], catch_exceptions=False
-    )
+    write = pipeline._write_layers_and_map
+    written: dict[str, Any] = {}
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        written.update(inspect.signature(write).bind(*args, **kwargs).arguments)
+        return write(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "_write_layers_and_map", watched)
+        result = CliRunner().invoke(
+            main, ["site", "--config", str(demo_config), "--out", str(out)], catch_exceptions=False
+        )
     assert result.exit_code == 0, result.output
+    assert written, "the demo run wrote no layers"
+    return DemoSession(latest(out), written)
+
+
+@pytest.fixture(scope="session")
+def demo_run(demo_session: DemoSession) -> Path:
+    """`planner site` on the demo county through the CLI; returns the run's folder."""
+    return demo_session.folder
+
+
+@pytest.fixture(scope="session")
+def demo_summary(demo_run: Path) -> dict[str, Any]:
+    """summary.json of the session's demo run (what `planner site --json` prints)."""
+    import json
+
+    return json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def small_run(small: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`planner site` on the small demo county (:data:`PLAN_ONLY`), once; the run's folder.
+
+    Tests must not change its files.
+    """
+    out = tmp_path_factory.mktemp("small_run") / "qingxi"
+    site_json(small, out, *PLAN_ONLY_SETS)
     return latest(out)
 
 

@@ -1,8 +1,9 @@
 """Fixtures and helpers of the browser tests of map.html (test_map_browser*.py), which
 load this module as a plugin (``pytest_plugins``), so that its fixtures are shared.
 
-The demo county is prepared and planned once per session, with its repair vans' week
-(the demo config enables ``tours``); its map is built in Chinese and in English (the
+The demo county's plan and its repair vans' week (the demo config enables ``tours``) are
+the session's demo run's (``demo_session`` in conftest.py: the layers and plan its report
+stage was given); its map is built again in Chinese and in English (the
 English one with township 1 renamed to a script-injection string, both with the county's
 roads, the tours and a fake Tianditu key) and opened from file:// URLs in headless Debian
 chromium. Every request that is not a file is aborted and counted.
@@ -19,14 +20,9 @@ import geopandas as gpd
 import pytest
 
 from planner import columns as C
-from planner.config.load import load_config
 from planner.i18n import translator
-from planner.isochrones import service_areas
-from planner.optimize.plan import plan_sites
-from planner.pipeline import prepare
-from planner.report import demand_outcome, township_outcome
 from planner.report.map import build_map, road_lines, write_map
-from planner.tours.stage import plan_weekly_tours
+from tests.conftest import DemoSession
 
 CHROMIUM = Path("/usr/bin/chromium")
 PAYLOAD = "<img src=x onerror=alert(1)>"
@@ -49,48 +45,38 @@ class Demo:
 
 
 @pytest.fixture(scope="session")
-def demo(demo_config: Path, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+def demo(demo_session: DemoSession, tmp_path_factory: pytest.TempPathFactory) -> Demo:
     """The demo county's plan and maps."""
-    return build_maps(demo_config, tmp_path_factory.mktemp("maps"))
+    return build_maps(demo_session.written, tmp_path_factory.mktemp("maps"))
 
 
-def build_maps(demo_config: Path, folder: Path) -> Demo:
-    """Plan the demo county and its tours and write map_zh.html and map_en.html (with the
-    payload)."""
-    config = load_config(demo_config)
-    inp = prepare(config)
-    plan = plan_sites(inp.demand, inp.sites, inp.county.townships, inp.times, config)
+def build_maps(written: dict[str, Any], folder: Path) -> Demo:
+    """Write map_zh.html and map_en.html (with the payload) of the plan and tours the
+    demo run's report stage was given (``written``: its county, layers, plan, config)."""
+    county, layers, plan, config = (written[k] for k in ("county", "layers", "plan", "config"))
     assert config.tours.enabled  # the demo county plans its vans' week
-    week = plan_weekly_tours(inp.graph, plan, inp.demand, config, crs=inp.county.crs)
-    areas = service_areas(
-        inp.graph,
-        plan.repair_points,
-        config.repair.response_min,
-        access_speed_kmh=config.network.access_speed_kmh,
-    )
-    areas.insert(0, C.REPAIR_ID, plan.repair_points[C.REPAIR_ID].to_numpy())
-    demand_out = demand_outcome(inp.demand, plan)
-    towns = township_outcome(inp.county.townships, demand_out, plan)
+    assert "tours" in layers and "tour_stops" in layers
+    towns = layers["townships"].copy()
     settings = config.report.model_copy(update={"tianditu_key": FAKE_KEY})
-    roads = road_lines(inp.county.roads)
+    roads = road_lines(county.roads)
     paths = {}
     for code in ("zh", "en"):
         t = towns.copy()
         if code == "en":
             t.loc[0, C.TOWNSHIP_NAME] = PAYLOAD
         m = build_map(
-            inp.county,
+            county,
             t,
-            demand_out,
-            inp.candidates,
+            layers["demand"],
+            layers["candidates"],
             plan,
-            service_areas=areas,
+            service_areas=layers["service_areas"],
             response_min=config.repair.response_min,
             settings=settings,
             lang=translator(code),
             roads=roads,
-            tours=week.tours,
-            tour_stops=week.tour_stops,
+            tours=layers["tours"],
+            tour_stops=layers["tour_stops"],
         )
         paths[code] = folder / f"map_{code}.html"
         write_map(m, paths[code])
@@ -101,8 +87,8 @@ def build_maps(demo_config: Path, folder: Path) -> Demo:
         towns,
         paths["zh"],
         paths["en"],
-        week.tours.to_crs(4326),
-        week.tour_stops.to_crs(4326),
+        layers["tours"].to_crs(4326),
+        layers["tour_stops"].to_crs(4326),
     )
 
 

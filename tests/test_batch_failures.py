@@ -21,7 +21,13 @@ def _batch(path: Path, config: Path, *sets: dict) -> Path:
     return path
 
 
-GOOD = {"county.slug": "good", "network.workers": 2, "network.parallel_min_cells": 0}
+GOOD = {
+    "county.slug": "good",
+    "network.workers": 2,
+    "network.parallel_min_cells": 0,
+    "tours.enabled": False,  # not what is tested here
+    "report.document": False,
+}
 BAD_BUDGET = {"county.slug": "a", "stations.budget": "abc"}
 BAD_CUTOFF = {"county.slug": "b", "stations.cutoff_min": -5}
 

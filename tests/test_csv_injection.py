@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,7 +14,6 @@ from click.testing import CliRunner
 
 from planner.batch import TaskResult
 from planner.cli import main
-from planner.demo import build_demo
 from planner.report.formats import safe_cell
 from planner.report.province import write_batch_outputs
 from planner.report.sweep_page import write_rollout_page
@@ -43,9 +43,10 @@ def test_safe_cell():
 
 
 @pytest.fixture(scope="module")
-def evil_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo county with a township named like a formula."""
-    config = build_demo(tmp_path_factory.mktemp("evil") / "qingxi", scale=0.3)
+def evil_county(small: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo county with a township named like a formula (a copy)."""
+    folder = shutil.copytree(small.parent, tmp_path_factory.mktemp("evil") / "qingxi")
+    config = folder / small.name
     spec = yaml.safe_load(config.read_text("utf-8"))["inputs"]["boundaries"]
     gpkg = config.parent / spec["path"]
     towns = gpd.read_file(gpkg, layer=spec["township_layer"])

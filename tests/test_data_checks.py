@@ -16,12 +16,13 @@ import shapely
 from planner.crs import reproject
 from planner.errors import DataError
 from planner.ingest.population import read_population
-from tests.conftest import latest
+from tests.conftest import NO_TOURS, PLAN_ONLY_SETS, latest, site_proc
 from tests.test_ingest import write_raster
 
 
 def run_site(config, out, *options):
-    """`planner site` in a subprocess, as a user runs it."""
+    """`planner site` in a subprocess, as a user runs it (the other runs here are in this
+    process: :func:`tests.conftest.site_proc`)."""
     cmd = [sys.executable, "-m", "planner", "site", "--config", str(config), "--out", str(out)]
     return subprocess.run(
         [*cmd, *options],
@@ -163,15 +164,17 @@ def _raster_without(township_code, demo_dir, dst):
 
 
 @pytest.fixture(scope="module")
-def empty_township_run(demo_dir, demo_config, tmp_path_factory):
-    """A demo run whose raster has no people in one township: (output folder, code, name)."""
+def empty_township_run(small, tmp_path_factory):
+    """A run of the small demo county whose raster has no people in one township:
+    (output folder, code, name)."""
     import geopandas as gpd
 
     tmp = tmp_path_factory.mktemp("empty")
-    code = gpd.read_file(demo_dir / "qingxi_boundaries.gpkg", layer="townships")["code"].iloc[-1]
-    name = _raster_without(code, demo_dir, tmp / "pop.tif")
+    folder = small.parent
+    code = gpd.read_file(folder / "qingxi_boundaries.gpkg", layer="townships")["code"].iloc[-1]
+    name = _raster_without(code, folder, tmp / "pop.tif")
     pop = f"inputs.population.path={tmp / 'pop.tif'}"
-    r = run_site(demo_config, tmp / "o", "--set", pop, "--set", "report.language=en")
+    r = site_proc(small, tmp / "o", "--set", pop, "--set", "report.language=en", *NO_TOURS)
     assert r.returncode == 0, r.stderr
     assert (
         f"1 of 15 townships have no demand (population 0 or no charging sessions): {name}"
@@ -386,9 +389,7 @@ def test_without_grid_data_a_default_connection_cost(caplog):
 
 
 @pytest.mark.slow
-def test_cli_without_grid_data_says_connection_costs_are_not_included(
-    tmp_path, demo_dir, demo_config
-):
+def test_cli_without_grid_data_says_connection_costs_are_not_included(tmp_path, small):
     import csv
     import json
 
@@ -396,13 +397,13 @@ def test_cli_without_grid_data_says_connection_costs_are_not_included(
 
     pbf = tmp_path / "no_grid.osm.pbf"
     writer = osmium.SimpleWriter(str(pbf))
-    for obj in osmium.FileProcessor(str(demo_dir / "qingxi.osm.pbf")):
+    for obj in osmium.FileProcessor(str(small.parent / "qingxi.osm.pbf")):
         if "power" not in obj.tags:
             writer.add(obj)
     writer.close()
     out = tmp_path / "o"
-    r = run_site(
-        demo_config,
+    r = site_proc(
+        small,
         out,
         "--set",
         f"inputs.osm.path={pbf}",
@@ -410,6 +411,7 @@ def test_cli_without_grid_data_says_connection_costs_are_not_included(
         "inputs.substations=",
         "--set",
         "report.language=en",
+        *NO_TOURS,
     )
     assert r.returncode == 0, r.stderr
     out = latest(out)
@@ -620,26 +622,26 @@ def test_boundaries_crs_in_the_config(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_runs_on_gcj02_boundaries_as_on_the_originals(tmp_path, demo_dir, demo_config):
+def test_cli_runs_on_gcj02_boundaries_as_on_the_originals(tmp_path, small):
     import json
 
     import geopandas as gpd
 
     from planner.ingest.china import wgs84_to_gcj02
 
-    src = demo_dir / "qingxi_boundaries.gpkg"
+    src = small.parent / "qingxi_boundaries.gpkg"
     path = tmp_path / "gcj.gpkg"
     for layer in ("county", "townships"):
         _shifted(gpd.read_file(src, layer=layer).to_crs(4326), wgs84_to_gcj02).to_file(
             path, layer=layer
         )
     out = tmp_path / "o"
-    r = run_site(
-        demo_config,
+    r = site_proc(
+        small,
         out,
         *("--set", f"inputs.boundaries.path={path}", "--set", "inputs.boundaries.crs=gcj02"),
         *("--set", "repair.enabled=false"),
-        *("--set", "tours.enabled=false"),
+        *PLAN_ONLY_SETS,
     )
     assert r.returncode == 0, r.stderr
     out = latest(out)

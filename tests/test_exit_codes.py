@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from planner.cli import main
 from planner.errors import multi_run_exit_code
+from tests.conftest import PLAN_ONLY_SETS
 
 
 def test_the_rule():
@@ -52,6 +53,7 @@ def test_sweep_some_failed_exits_4_listing_them(small, tmp_path):
         "stations.budget=1000,16e6",
         "--out",
         str(tmp_path / "sw"),
+        *PLAN_ONLY_SETS,
     )
     assert r.exit_code == 4, r.output
     assert "failed: budget-1000: " in r.stderr and "budget-1.6e+07" not in r.stderr
@@ -69,6 +71,7 @@ def test_rollout_with_one_failed_year_exits_4(small, tmp_path):
         "2026:1000:0.12:1.0",
         "--out",
         str(tmp_path / "ro"),
+        *PLAN_ONLY_SETS,
     )
     assert r.exit_code == 4, r.output
     assert "failed: 2026: " in r.stderr and "failed: 2025" not in r.stderr

@@ -10,7 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
-from tests.conftest import sets, site_json
+from planner.config import load_config
+from planner.ingest import load_county
+from tests.conftest import PLAN_ONLY_SETS, sets, site_json
 
 
 def overpass_json(pbf):
@@ -43,8 +45,9 @@ def overpass_json(pbf):
 
 
 @pytest.fixture(scope="module")
-def stand_in(demo_dir):
-    roads, everything = overpass_json(demo_dir / "qingxi.osm.pbf")
+def stand_in(small):
+    """A stand-in Overpass server answering with the small demo county's OSM data."""
+    roads, everything = overpass_json(small.parent / "qingxi.osm.pbf")
     queries = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -71,16 +74,17 @@ def stand_in(demo_dir):
 
 
 @pytest.mark.slow
-def test_overpass_matches_the_file(tmp_path, demo_config, stand_in):
+def test_overpass_matches_the_file(tmp_path, small, small_run, stand_in):
     url, queries = stand_in
-    from_file = site_json(demo_config, tmp_path / "file")
-    online = sets(
+    # the session's run of the small county from its .osm.pbf (no tours, as below)
+    from_file = json.loads((small_run / "summary.json").read_text(encoding="utf-8"))
+    online = [
         "inputs.osm.source=overpass",
         f"inputs.osm.overpass_url={url}",
         "inputs.osm.overpass_rate_limit=false",
         f"inputs.osm.cache_dir={tmp_path / 'cache'}",
-    )
-    from_overpass = site_json(demo_config, tmp_path / "overpass", *online)
+    ]
+    from_overpass = site_json(small, tmp_path / "overpass", *sets(*online), *PLAN_ONLY_SETS)
     assert queries, "the stand-in was never asked"
     for key in (
         "graph_nodes",
@@ -94,20 +98,21 @@ def test_overpass_matches_the_file(tmp_path, demo_config, stand_in):
     assert from_overpass["demand_covered_share"] == pytest.approx(
         from_file["demand_covered_share"], abs=0.01
     )
-    # a second run is answered from the cache: no new queries
+    # a second run is answered from the cache: its ingest (what asks Overpass) asks nothing
     asked = len(queries)
-    site_json(demo_config, tmp_path / "again", *online)
+    again = load_county(load_config(small, overrides=online))
     assert len(queries) == asked
+    assert len(again.roads.way_nodes) > 0 and len(again.pois) > 0
 
 
 @pytest.mark.slow
-def test_overpass_unreachable_is_a_clear_error(tmp_path, demo_config):
+def test_overpass_unreachable_is_a_clear_error(tmp_path, small):
     r = CliRunner().invoke(
         main,
         [
             "site",
             "--config",
-            str(demo_config),
+            str(small),
             "--out",
             str(tmp_path / "o"),
             "--set",

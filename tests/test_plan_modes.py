@@ -6,12 +6,12 @@ import json
 import geopandas as gpd
 import pytest
 
-from tests.conftest import latest, sets, site_json, site_proc
+from tests.conftest import PLAN_ONLY_SETS, latest, sets, site_json, site_proc
 
 
 @pytest.mark.slow
-def test_coverage_curve_is_monotone_and_ends_at_the_plan(tmp_path, demo_config):
-    s = site_json(demo_config, tmp_path / "out", *sets("curve.steps=3"))
+def test_coverage_curve_is_monotone_and_ends_at_the_plan(tmp_path, small):
+    s = site_json(small, tmp_path / "out", *sets("curve.steps=3"), *PLAN_ONLY_SETS)
     curve = s["coverage_curve"]
     assert [round(p["budget"]) for p in curve][-1] == round(s["budget"])
     assert len(curve) == 3
@@ -26,18 +26,20 @@ def test_coverage_curve_is_monotone_and_ends_at_the_plan(tmp_path, demo_config):
 
 
 @pytest.mark.slow
-def test_least_cost_meets_the_coverage_target(tmp_path, demo_config):
-    full = site_json(demo_config, tmp_path / "a")
+def test_least_cost_meets_the_coverage_target(tmp_path, small, small_run):
+    # the small county's run with its budget (coverage objective) by `small_run`
+    full = json.loads((small_run / "summary.json").read_text(encoding="utf-8"))
     target = round(0.8 * full["demand_covered_share"], 3)
     s = site_json(
-        demo_config,
+        small,
         tmp_path / "b",
-        # least cost is a harder model; 15 s give a plan that meets the target
+        # least cost is a harder model; the time limit is a safety net
         *sets(
             "stations.objective=cost",
             f"stations.min_coverage_share={target}",
             "solver.time_limit_s=15",
         ),
+        *PLAN_ONLY_SETS,
     )
     assert s["objective_kind"] == "cost"
     assert s["demand_covered_share"] >= target - 1e-6
@@ -58,9 +60,9 @@ def test_unreachable_coverage_target_is_diagnosed(tmp_path, demo_config):
 
 
 @pytest.mark.slow
-def test_repair_after_stations(tmp_path, demo_config):
+def test_repair_after_stations(tmp_path, small):
     out = tmp_path / "out"
-    s = site_json(demo_config, out, *sets("repair.mode=after"))
+    s = site_json(small, out, *sets("repair.mode=after"), *PLAN_ONLY_SETS)
     out = latest(out)
     assert s["repair_mode"] == "after"
     rp = gpd.read_file(out / "sites.gpkg", layer="repair_points")
@@ -77,11 +79,14 @@ def test_repair_after_stations(tmp_path, demo_config):
 
 
 @pytest.mark.slow
-def test_existing_chargers_can_be_ignored(tmp_path, demo_config):
+def test_existing_chargers_can_be_ignored(tmp_path, small, small_run):
+    used = json.loads((small_run / "summary.json").read_text(encoding="utf-8"))
+    assert used["existing_sessions_served_day"] > 0  # they serve demand when used
     s = site_json(
-        demo_config,
+        small,
         tmp_path / "out",
         *sets("stations.use_existing=false", "repair.mode=after", "solver.time_limit_s=10"),
+        *PLAN_ONLY_SETS,
     )
     assert s["existing_sessions_served_day"] == 0
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import yaml
 
 from planner.ingest.tables import read_csv_text
-from tests.conftest import run_cli, site_json
+from tests.conftest import PLAN_ONLY_SETS, run_cli, site_json
 
 pytest_plugins = ["tests.pg_server"]
 
@@ -48,7 +48,7 @@ def test_boundaries_and_chargers_from_postgis_same_plan(
     config = folder / small.name
     schema = f"in_{uuid.uuid4().hex[:8]}"
     _load_demo_tables(folder, pg_url, schema)
-    from_files = site_json(config, tmp_path / "files")
+    from_files = site_json(config, tmp_path / "files", *PLAN_ONLY_SETS)
 
     cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
     b = cfg["inputs"]["boundaries"]
@@ -66,7 +66,7 @@ def test_boundaries_and_chargers_from_postgis_same_plan(
     ]
     db_config = folder / "from_db.yaml"
     db_config.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    from_db = site_json(db_config, tmp_path / "db")
+    from_db = site_json(db_config, tmp_path / "db", *PLAN_ONLY_SETS)
     for key in ("townships_total", "existing_chargers", "stations", "repair_points"):
         assert from_db[key] == from_files[key], key
     assert from_db["objective"] == pytest.approx(from_files["objective"], rel=1e-9)

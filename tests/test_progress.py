@@ -22,7 +22,7 @@ from planner.config import SolverSection
 from planner.optimize.cbc import _LogReader
 from planner.optimize.solve import solve
 from planner.progress import Recorder, SolverEvent, SolverWatch, StepEvent, reporting
-from tests.conftest import run_cli
+from tests.conftest import PLAN_ONLY_SETS, run_cli
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d ")
 
@@ -214,7 +214,12 @@ def test_live_line_shows_the_stage_the_pass_and_its_figures():
 
 
 def _site_command(config: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "planner", "site", "--config", str(config), "--out", str(out)]
+    """`planner site` in a new process (no tours or report document: these tests do not
+    look at them)."""
+    return [
+        *(sys.executable, "-m", "planner", "site", "--config", str(config), "--out", str(out)),
+        *PLAN_ONLY_SETS,
+    ]
 
 
 @pytest.mark.slow
@@ -295,6 +300,7 @@ def test_sweep_and_rollout_report_each_run(small, tmp_path):
         "stations.budget=8e6,11e6",
         "--out",
         str(tmp_path / "sw"),
+        *PLAN_ONLY_SETS,
     )
     assert r.returncode == 0, r.stderr
     text = [STAMP.sub("", line) for line in r.stderr.splitlines() if STAMP.match(line)]
@@ -319,6 +325,7 @@ def test_sweep_and_rollout_report_each_run(small, tmp_path):
         "2026:3e6:0.12",
         "--out",
         str(tmp_path / "ro"),
+        *PLAN_ONLY_SETS,
     )
     assert r.returncode == 0, r.stderr
     text = [STAMP.sub("", line) for line in r.stderr.splitlines() if STAMP.match(line)]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from planner.runs import list_runs
-from tests.conftest import latest, lock_held_elsewhere, run_cli, site_proc
+from tests.conftest import PLAN_ONLY_SETS, latest, lock_held_elsewhere, run_cli, site_proc
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -20,13 +20,13 @@ def _rows(path: Path) -> list[dict[str, str]]:
 @pytest.mark.slow
 def test_site_reruns_keep_earlier_runs_and_the_users_files(small, tmp_path):
     home = tmp_path / "county"
-    assert site_proc(small, home).returncode == 0
+    assert site_proc(small, home, *PLAN_ONLY_SETS).returncode == 0
     first = latest(home)
     (first / "notes.txt").write_text("call the grid office", encoding="utf-8")
     first.chmod(0o555)  # the user froze the signed plan
     before = {p.name: p.read_bytes() for p in first.iterdir()}
     try:
-        r = site_proc(small, home, "--set", "stations.budget=12e6")
+        r = site_proc(small, home, "--set", "stations.budget=12e6", *PLAN_ONLY_SETS)
         assert r.returncode == 0, r.stderr
         second = latest(home)
         assert second != first and list_runs(home) == [first, second]
@@ -38,7 +38,7 @@ def test_site_reruns_keep_earlier_runs_and_the_users_files(small, tmp_path):
         assert {p.name: p.read_bytes() for p in first.iterdir()} == before  # untouched
         assert not [p for p in home.rglob("*") if p.name.startswith(".") and "tmp" in p.name]
         # a failing re-run adds nothing and moves nothing
-        r = site_proc(small, home, "--set", "stations.budget=2e6")
+        r = site_proc(small, home, "--set", "stations.budget=2e6", *PLAN_ONLY_SETS)
         assert r.returncode == 3
         assert list_runs(home) == [first, second] and latest(home) == second
         # export takes the county folder (its latest run) or a run id
@@ -63,13 +63,17 @@ def test_site_reruns_keep_earlier_runs_and_the_users_files(small, tmp_path):
 def test_a_failing_sweep_rerun_keeps_the_previous_tables(small, tmp_path):
     home = tmp_path / "sweep"
     r = run_cli(
-        "sweep", "--config", str(small), "--vary", "stations.budget=12e6", "--out", str(home)
+        "sweep",
+        *("--config", str(small), "--vary", "stations.budget=12e6", "--out", str(home)),
+        *PLAN_ONLY_SETS,
     )
     assert r.returncode == 0, r.stderr
     good = latest(home)
     table = (good / "sweep.csv").read_bytes()
     r = run_cli(
-        "sweep", "--config", str(small), "--vary", "stations.budget=2e6", "--out", str(home)
+        "sweep",
+        *("--config", str(small), "--vary", "stations.budget=2e6", "--out", str(home)),
+        *PLAN_ONLY_SETS,
     )
     assert r.returncode == 3 and "failed: budget-2e+06" in r.stderr
     assert latest(home) == good and (good / "sweep.csv").read_bytes() == table
@@ -82,7 +86,7 @@ def test_a_failing_sweep_rerun_keeps_the_previous_tables(small, tmp_path):
 
 def test_a_failing_rollout_rerun_keeps_the_previous_tables(small, tmp_path):
     home = tmp_path / "rollout"
-    args = ["rollout", "--config", str(small), "--out", str(home)]
+    args = ["rollout", "--config", str(small), "--out", str(home), *PLAN_ONLY_SETS]
     r = run_cli(*args, "--year", "2025:12e6:0.08")
     assert r.returncode == 0, r.stderr
     good = latest(home)

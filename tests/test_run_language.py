@@ -7,7 +7,7 @@ import json
 import openpyxl
 import pytest
 
-from tests.conftest import latest, site_proc
+from tests.conftest import NO_TOURS, latest, site_proc
 
 
 def _texts(run):
@@ -29,7 +29,7 @@ def test_the_demo_county_is_planned_in_chinese(demo_run):
 
 @pytest.mark.slow
 def test_report_language_en_switches_every_output(small, tmp_path):
-    r = site_proc(small, tmp_path / "o", "--set", "report.language=en")
+    r = site_proc(small, tmp_path / "o", "--set", "report.language=en", *NO_TOURS)
     assert r.returncode == 0, r.stderr
     run = latest(tmp_path / "o")
     assert json.loads((run / "summary.json").read_text(encoding="utf-8"))["language"] == "en"
@@ -37,6 +37,6 @@ def test_report_language_en_switches_every_output(small, tmp_path):
     assert '<html lang="en">' in report and '<html lang="en">' in page
     assert sheets[:2] == ["Summary", "Charging stations"]
     assert ": plan" in r.stdout and "stations / chargers" in r.stdout
-    zh = site_proc(small, tmp_path / "z")
+    zh = site_proc(small, tmp_path / "z", *NO_TOURS)
     assert zh.returncode == 0, zh.stderr
     assert "规划方案" in zh.stdout and "充电站 / 充电桩" in zh.stdout

@@ -9,7 +9,7 @@ import pytest
 
 from planner.errors import ConfigError
 from planner.sweep import YearPlan, parse_vary, rollout, sweep
-from tests.conftest import run_cli
+from tests.conftest import PLAN_ONLY, run_cli
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -30,6 +30,7 @@ def test_budget_sweep_shares_inputs_and_warm_starts(small, tmp_path):
         small,
         [("stations.budget", [11e6, 8e6]), ("stations.max_stations", [16, 20])],
         tmp_path / "sw",
+        overrides=[*PLAN_ONLY],
     )
     rows = res.rows
     assert [(r["stations.budget"], r["stations.max_stations"]) for r in rows] == [
@@ -62,7 +63,7 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
         YearPlan(2026, 3e6, 0.12),
         YearPlan(2027, 3e6, 0.2, target=0.95),
     ]
-    res = rollout(small, years, tmp_path / "ro")
+    res = rollout(small, years, tmp_path / "ro", overrides=[*PLAN_ONLY])
     ok = [r for r in res.rows if r["status"] != "failed"]
     assert [r["year"] for r in ok] == [2025, 2026, 2027]
     opened = [r["stations_open"] for r in ok]

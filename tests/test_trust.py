@@ -15,7 +15,14 @@ from click.testing import CliRunner
 from planner.cli import main
 from planner.paths import out_lock
 from planner.sweep import sweep
-from tests.conftest import latest, lock_held_elsewhere, site_proc
+from tests.conftest import (
+    NO_TOURS,
+    PLAN_ONLY,
+    PLAN_ONLY_SETS,
+    latest,
+    lock_held_elsewhere,
+    site_proc,
+)
 
 #: Files that must be byte-identical between two runs of the same config.
 PLAN_FILES = ("stations.csv", "repair_points.csv", "assignments.csv")
@@ -75,6 +82,7 @@ def test_a_pass_stopped_by_the_clock_is_a_warning_everywhere(small, tmp_path, mo
     monkeypatch.setattr(models, "solve", hurried)
     out = tmp_path / "run"
     args = ["site", "--config", str(small), "--out", str(out), "--set", "report.language=en"]
+    args += NO_TOURS
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
     out = latest(out)
@@ -92,9 +100,9 @@ def test_a_pass_stopped_by_the_clock_is_a_warning_everywhere(small, tmp_path, mo
 
 @pytest.mark.slow
 def test_site_and_sweep_give_the_same_plan(small, tmp_path):
-    res = sweep(small, [("stations.budget", [8e6, 10e6])], tmp_path / "sw")
+    res = sweep(small, [("stations.budget", [8e6, 10e6])], tmp_path / "sw", overrides=[*PLAN_ONLY])
     assert [r["status"] for r in res.rows] == ["optimal", "optimal"]
-    r = site_proc(small, tmp_path / "site", "--set", "stations.budget=10e6")
+    r = site_proc(small, tmp_path / "site", "--set", "stations.budget=10e6", *PLAN_ONLY_SETS)
     assert r.returncode == 0, r.stderr
     label = res.rows[1]["scenario"]
     for name in PLAN_FILES:
