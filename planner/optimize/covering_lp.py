@@ -16,8 +16,10 @@ With ``r = A^T lambda`` the dual is::
 of the budget, ``gamma_T`` of group ``T``, ``u_j`` and ``t_j`` of ``x_j <= ub_j`` and
 ``x_j >= lb_j``). The row duals are the sites' ``x_j``. A branch fixes ``x_j`` through
 the costs of ``u_j`` (0 when ``x_j = 0``) and ``t_j`` (usable, at cost -1, when
-``x_j = 1``), so every node solves the same model from a stored basis. The budget row
-is divided by ``B`` to keep the model well scaled.
+``x_j = 1``), so every node solves the same model from a stored basis. A branch
+``sum_{j in D} x_j >= 1`` adds a column (cost -1, 1 in the rows of ``D``) that stays at 0
+in the nodes without that branch. The budget row is divided by ``B`` to keep the model
+well scaled.
 
 Every feasible point of this dual is an upper bound on the covered weight under the
 node's fixings, which also gives reduced-cost fixing: a free site at ``x_j = 0`` whose
@@ -101,6 +103,8 @@ class CoverLP:
         self.h.setOptionValue("simplex_strategy", 1)  # dual simplex
         self.h.passModel(lp)
         self.n_col = mat.shape[1]
+        self.n_sets = 0
+        self._active: frozenset[int] = frozenset()
         self.iterations = 0
         self._fix = np.full(n, FREE, dtype=np.int8)
         self._u_idx = np.arange(self.u0, self.u0 + n, dtype=np.int32)
@@ -122,23 +126,47 @@ class CoverLP:
         )
         self._fix = fix.copy()
 
+    def add_set(self, sites: np.ndarray) -> int:
+        """A column for ``sum_{j in sites} x_j >= 1``, off until a node turns it on."""
+        sites = np.asarray(sites, dtype=np.int32)
+        self.h.addCol(-1.0, 0.0, 0.0, len(sites), sites, np.ones(len(sites)))
+        self.n_col += 1
+        self.n_sets += 1
+        return self.n_sets - 1
+
+    def set_active(self, active: frozenset[int]) -> None:
+        """Turn on the set rows ``active`` (ids from :meth:`add_set`), the others off."""
+        changed = np.array(sorted(active ^ self._active), dtype=np.int32)
+        if len(changed) == 0:
+            return
+        on = np.array([k in active for k in changed.tolist()])
+        first = self.n_col - self.n_sets
+        self.h.changeColsBounds(
+            len(changed), first + changed, np.zeros(len(changed)), np.where(on, _INF, 0.0)
+        )
+        self._active = active
+
     def solve(
         self,
         fix: np.ndarray,
         basis: tuple[np.ndarray, np.ndarray] | None,
         *,
+        active: frozenset[int] = frozenset(),
         seconds: float = np.inf,
         iterations: int | None = None,
     ) -> NodeLP:
-        """The relaxation under ``fix``, warm-started from ``basis`` when given.
+        """The relaxation under ``fix`` and the set rows ``active``, warm-started from
+        ``basis`` when given.
 
         ``seconds`` (safety net) and ``iterations`` limit this solve; a solve they stop
         has status ``time_limit`` or ``work_limit`` and no bound.
         """
         self.set_fixing(fix)
+        self.set_active(active)
         if basis is not None:
             self._set_basis(basis)
-        self.h.setOptionValue("time_limit", float(max(seconds, 0.0)))
+        # HiGHS counts its time limit from its first run, over all runs
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(max(seconds, 0.0)))
         limit = 2**31 - 1 if iterations is None else int(min(max(iterations, 0), 2**31 - 1))
         self.h.setOptionValue("simplex_iteration_limit", limit)
         self.h.run()
@@ -175,7 +203,10 @@ class CoverLP:
 
     def _set_basis(self, basis: tuple[np.ndarray, np.ndarray]) -> None:
         b = highspy.HighsBasis()
-        b.col_status = [_LUT[v] for v in basis[0].tolist()]
+        cols = basis[0].tolist()
+        # set columns added since the basis was taken start at their bound 0
+        cols += [highspy.HighsBasisStatus.kLower.value] * (self.n_col - len(cols))
+        b.col_status = [_LUT[v] for v in cols]
         b.row_status = [_LUT[v] for v in basis[1].tolist()]
         b.valid = True
         self.h.setBasis(b)
