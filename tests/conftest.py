@@ -103,15 +103,30 @@ def demo_summary(demo_run: Path) -> dict[str, Any]:
     return json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
 
 
+@dataclass
+class SmallSession:
+    """The session's run of the small demo county: its folder and what the CLI printed."""
+
+    folder: Path
+    stdout: str  # the plan's summary table (in Chinese: the county lies in China)
+
+
 @pytest.fixture(scope="session")
-def small_run(small: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`planner site` on the small demo county (:data:`PLAN_ONLY`), once; the run's folder.
+def small_session(small: Path, tmp_path_factory: pytest.TempPathFactory) -> SmallSession:
+    """`planner site` on the small demo county (:data:`PLAN_ONLY`), once per session.
 
     Tests must not change its files.
     """
     out = tmp_path_factory.mktemp("small_run") / "qingxi"
-    site_json(small, out, *PLAN_ONLY_SETS)
-    return latest(out)
+    r = site_proc(small, out, *PLAN_ONLY_SETS)
+    assert r.returncode == 0, r.stderr
+    return SmallSession(latest(out), r.stdout)
+
+
+@pytest.fixture(scope="session")
+def small_run(small_session: SmallSession) -> Path:
+    """The folder of the session's run of the small demo county (see small_session)."""
+    return small_session.folder
 
 
 def latest(home: Path) -> Path:

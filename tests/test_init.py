@@ -116,6 +116,7 @@ def test_a_county_from_init_runs(tmp_path):
         "--set", "stations.budget=null",
         "--set", "stations.max_stations=14",
         "--set", "inputs.boundaries.county_admin_level=2",
+        "--set", "report.document=false",  # the plan is what is checked here
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     summary = json.loads((latest(tmp_path / "o") / "summary.json").read_text(encoding="utf-8"))

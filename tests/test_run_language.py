@@ -28,7 +28,7 @@ def test_the_demo_county_is_planned_in_chinese(demo_run):
 
 
 @pytest.mark.slow
-def test_report_language_en_switches_every_output(small, tmp_path):
+def test_report_language_en_switches_every_output(small, small_session, tmp_path):
     r = site_proc(small, tmp_path / "o", "--set", "report.language=en", *NO_TOURS)
     assert r.returncode == 0, r.stderr
     run = latest(tmp_path / "o")
@@ -37,6 +37,5 @@ def test_report_language_en_switches_every_output(small, tmp_path):
     assert '<html lang="en">' in report and '<html lang="en">' in page
     assert sheets[:2] == ["Summary", "Charging stations"]
     assert ": plan" in r.stdout and "stations / chargers" in r.stdout
-    zh = site_proc(small, tmp_path / "z", *NO_TOURS)
-    assert zh.returncode == 0, zh.stderr
-    assert "规划方案" in zh.stdout and "充电站 / 充电桩" in zh.stdout
+    zh = small_session.stdout  # the same county planned in the default language
+    assert "规划方案" in zh and "充电站 / 充电桩" in zh
