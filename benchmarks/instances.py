@@ -1,5 +1,6 @@
 """Readers of the benchmark instances: OR-Library p-median and capacitated location files,
-and point sets (CSV of ``x, y, weight``) for maximal covering.
+and point sets for maximal covering (CSV of ``x, y, weight`` for demand, ``x, y`` for
+candidate sites), with generators for both.
 """
 
 from __future__ import annotations
@@ -116,17 +117,65 @@ def read_points_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     xy, weight
         (n, 2) coordinates and (n,) weights.
     """
+    table = _read_columns(path, ("x", "y", "weight"), "the MCLP demand wants x, y, weight")
+    return table[["x", "y"]].to_numpy(dtype=float), table["weight"].to_numpy(dtype=float)
+
+
+def read_sites_csv(path: str | Path) -> np.ndarray:
+    """``x, y`` columns of a CSV of candidate sites, as (n, 2) coordinates."""
+    table = _read_columns(path, ("x", "y"), "the MCLP sites want x, y")
+    return table[["x", "y"]].to_numpy(dtype=float)
+
+
+def _read_columns(path: str | Path, columns: tuple[str, ...], hint: str) -> pd.DataFrame:
     path = Path(path)
     try:
         table = pd.read_csv(path)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise data_error(path, f"cannot read ({err})") from None
-    for col in ("x", "y", "weight"):
+    for col in columns:
         if col not in table.columns:
-            raise data_error(
-                path, "column not found", field=col, hint="the MCLP benchmark wants x, y, weight"
-            )
-    return table[["x", "y"]].to_numpy(dtype=float), table["weight"].to_numpy(dtype=float)
+            raise data_error(path, "column not found", field=col, hint=hint)
+    bad = ~np.isfinite(table[list(columns)].to_numpy(dtype=float)).all(axis=1)
+    if bad.any():
+        raise data_error(path, "not a finite number", row=int(np.flatnonzero(bad)[0]) + 2)
+    return table
+
+
+def uniform_sites_and_demand(
+    n_sites: int,
+    n_demand: int,
+    *,
+    square: float = 30.0,
+    weights: tuple[int, int] = (1, 100),
+    seed: int = 1,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Candidate sites and weighted demand uniform in a square (the large MCLP class).
+
+    Parameters
+    ----------
+    n_sites, n_demand
+        Number of sites and of demand points.
+    square
+        Side of the square ``[0, square]^2``.
+    weights
+        Smallest and largest integer weight (both included).
+    seed
+        Seed of the random generator (sites are drawn first, then demand, then weights).
+
+    Returns
+    -------
+    sites, demand
+        Columns ``x, y`` and ``x, y, weight``.
+    """
+    rng = np.random.default_rng(seed)
+    sites = rng.uniform(0, square, size=(n_sites, 2))
+    demand = rng.uniform(0, square, size=(n_demand, 2))
+    w = rng.integers(weights[0], weights[1] + 1, n_demand)
+    return (
+        pd.DataFrame({"x": sites[:, 0], "y": sites[:, 1]}),
+        pd.DataFrame({"x": demand[:, 0], "y": demand[:, 1], "weight": w}),
+    )
 
 
 def random_points(n: int, *, seed: int = 1) -> pd.DataFrame:

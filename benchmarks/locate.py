@@ -21,7 +21,14 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from benchmarks.instances import CAP_CAPACITIES, read_cap, read_pmed, read_points_csv
+from benchmarks.instances import (
+    CAP_CAPACITIES,
+    read_cap,
+    read_pmed,
+    read_points_csv,
+    read_sites_csv,
+)
+from planner.datatypes import SparseTimes
 from planner.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -306,84 +313,206 @@ def run_cap(files: list[Path], *, time_limit_s: float, out: TextIO = sys.stdout)
     return rows
 
 
-def run_mclp(
-    path: Path,
+def run_mclp(  # noqa: PLR0913 - the instance, then the methods and their limits
+    path: Path | None,
     *,
+    sites: tuple[Path, Path] | None = None,
     p: int,
     radius: float,
     methods: list[str],
     time_limit_s: float,
+    mip_gap: float = 0.0,
+    node_limit: int | None = None,
+    checkpoints: tuple[float, ...] = (),
     out: TextIO = sys.stdout,
 ) -> list[Row]:
-    """Maximal covering: every point is demand and candidate, Euclidean distances.
+    """Maximal covering with Euclidean distances, every method on the same pairs.
 
     Parameters
     ----------
     path
-        CSV of ``x, y, weight``.
+        CSV of ``x, y, weight`` whose points are both demand and candidates (a point
+        covers itself); or None with ``sites``.
+    sites
+        ``(sites CSV of x, y; demand CSV of x, y, weight)``.
     p
         Number of sites to open.
     radius
         Covering distance, in the units of ``x`` and ``y``.
     methods
-        ``planner`` and/or ``spopt``; others are ignored.
+        ``planner`` (:func:`~planner.optimize.mclp_large.solve_mclp`), ``highs`` (the
+        compact model of :func:`~planner.optimize.mclp.mclp` in HiGHS), ``spopt``.
     time_limit_s
-        Seconds per solve.
+        Seconds per solve (a safety net: a solve it stops says ``time_limit``).
+    mip_gap
+        Relative gap at which a solve may stop as optimal.
+    node_limit
+        Branch-and-bound nodes per solve (None: none).
+    checkpoints
+        Seconds at which the planner's gap is also printed.
     out
-        Where the CSV and ratios go.
+        Where the CSV, the ratios and the gaps go.
 
     Returns
     -------
     list of Row
         One row per method.
     """
-    from scipy.spatial import cKDTree
-
-    from planner.config import SolverSection
-    from planner.datatypes import SparseTimes
-    from planner.optimize import mclp
-
-    xy, w = read_points_csv(path)
-    n = len(xy)
-    pairs = cKDTree(xy).sparse_distance_matrix(cKDTree(xy), radius, output_type="coo_matrix")
-    rows_i = np.concatenate([pairs.row, np.arange(n)])  # a point covers itself
-    cols_j = np.concatenate([pairs.col, np.arange(n)])
-    keep = np.unique(rows_i * n + cols_j)
-    reach = SparseTimes(keep // n, keep % n, np.zeros(len(keep)), (n, n))
+    if sites is not None:
+        site_xy = read_sites_csv(sites[0])
+        xy, w = read_points_csv(sites[1])
+        name = Path(sites[1]).stem
+        reach = _reach(xy, site_xy, radius, same=False)
+    elif path is not None:
+        xy, w = read_points_csv(path)
+        site_xy, name = xy, path.stem
+        reach = _reach(xy, xy, radius, same=True)
+    else:
+        raise DataError("mclp: give a points CSV or --sites SITES.csv DEMAND.csv")
     writer = csv.writer(out)
     writer.writerow(HEADER)
     rows: list[Row] = []
+    notes: list[str] = []
     for method in methods:
         t0 = time.perf_counter()
         try:
-            if method == "planner":
-                r = mclp(
-                    reach,
-                    w,
-                    site_cost=np.ones(n),
-                    max_sites=p,
-                    solver=SolverSection(time_limit_s=time_limit_s, mip_gap=0.0),
-                )
-                obj, bound = r.info.objective, r.info.bound
-                status = _status(obj, bound, r.info.status)
-            elif method == "spopt":
-                import pulp
-                from spopt.locate import MCLP
-
-                dist = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-                model = MCLP.from_cost_matrix(dist, w, service_radius=radius, p_facilities=p)
-                model = model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
-                obj = float(pulp.value(model.problem.objective))
-                bound = None
-                ok = pulp.LpStatus[model.problem.status] == "Optimal"
-                status = "optimal" if ok else "not_optimal"
-            else:
+            if method not in MCLP_METHODS:
                 continue
+            obj, bound, status, extra = MCLP_METHODS[method](
+                reach, w, xy, site_xy, p, radius, time_limit_s, mip_gap, node_limit, checkpoints
+            )
         except Exception as err:
             logger.warning("%s failed: %s", method, err)
-            obj, bound, status = None, None, "error"
-        row = Row(path.stem, method, obj, bound, status, time.perf_counter() - t0)
+            obj, bound, status, extra = None, None, "error", []
+        row = Row(name, method, obj, bound, status, time.perf_counter() - t0)
         rows.append(row)
         writer.writerow(_fmt(row))
+        out.flush()
+        notes += [f"{method}_{line}" for line in extra]
+        gap = _gap_text(obj, bound)
+        notes.append(f"gap_{method}: {gap} in {row.seconds:.1f} s ({status})")
     print_ratios(rows, out=out)
+    for line in notes:
+        print(line, file=out)
     return rows
+
+
+def _reach(demand: np.ndarray, site_xy: np.ndarray, radius: float, *, same: bool) -> SparseTimes:
+    """Demand x site pairs within ``radius`` (distance as minutes)."""
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(demand).sparse_distance_matrix(
+        cKDTree(site_xy), radius, output_type="coo_matrix"
+    )
+    rows_i, cols_j, dist = pairs.row, pairs.col, pairs.data
+    if same:  # a point covers itself (distance 0 is not stored)
+        n = len(demand)
+        rows_i = np.concatenate([rows_i, np.arange(n)])
+        cols_j = np.concatenate([cols_j, np.arange(n)])
+        dist = np.concatenate([dist, np.zeros(n)])
+    key = rows_i.astype(np.int64) * len(site_xy) + cols_j
+    _, first = np.unique(key, return_index=True)
+    return SparseTimes(rows_i[first], cols_j[first], dist[first], (len(demand), len(site_xy)))
+
+
+def _gap_text(obj: float | None, bound: float | None) -> str:
+    if obj is None or bound is None:
+        return "n/a"
+    return f"{100 * (bound - obj) / max(abs(obj), 1e-9):.3f}%"
+
+
+MclpRun = tuple[float | None, float | None, str, list[str]]
+
+
+def _mclp_planner(  # noqa: PLR0913 - one signature for every method
+    reach: SparseTimes,
+    w: np.ndarray,
+    xy: np.ndarray,
+    site_xy: np.ndarray,
+    p: int,
+    radius: float,
+    time_limit_s: float,
+    mip_gap: float,
+    node_limit: int | None,
+    checkpoints: tuple[float, ...],
+) -> MclpRun:
+    from planner.optimize.covering_reduce import coverage_matrix
+    from planner.optimize.mclp_large import solve_mclp
+
+    cover = coverage_matrix(reach.rows, reach.cols, reach.shape)
+    r = solve_mclp(
+        cover,
+        w,
+        max_sites=p,
+        mip_gap=mip_gap,
+        node_limit=node_limit,
+        time_limit_s=time_limit_s,
+        checkpoints=checkpoints,
+    )
+    extra = [
+        f"at_{t:g}s: gap {_gap_text(v, b)} (plan {v:.6g}, bound {b:.6g}, {n} nodes)"
+        for t, n, v, b in r.trace
+    ]
+    extra.append(
+        f"detail: heuristic {r.heuristic_weight:.6g}, root bound {r.root_bound:.6g}, "
+        f"{r.rows} rows -> {r.merged_rows} merged, {r.sites} sites -> {r.free_sites} "
+        f"({r.dominated} dominated), {r.root_fixed} fixed at the root, {r.nodes} nodes, "
+        f"{r.lp_iterations} simplex iterations"
+    )
+    return r.covered_weight, r.bound, r.status, extra
+
+
+def _mclp_highs(  # noqa: PLR0913 - one signature for every method
+    reach: SparseTimes,
+    w: np.ndarray,
+    xy: np.ndarray,
+    site_xy: np.ndarray,
+    p: int,
+    radius: float,
+    time_limit_s: float,
+    mip_gap: float,
+    node_limit: int | None,
+    checkpoints: tuple[float, ...],
+) -> MclpRun:
+    from planner.config import SolverSection
+    from planner.optimize import mclp
+
+    r = mclp(
+        reach,
+        w,
+        site_cost=np.ones(reach.shape[1]),
+        max_sites=p,
+        solver=SolverSection(time_limit_s=time_limit_s, mip_gap=mip_gap, node_limit=node_limit),
+    )
+    obj, bound = r.info.objective, r.info.bound
+    return obj, bound, _status(obj, bound, r.info.status), []
+
+
+def _mclp_spopt(  # noqa: PLR0913 - one signature for every method
+    reach: SparseTimes,
+    w: np.ndarray,
+    xy: np.ndarray,
+    site_xy: np.ndarray,
+    p: int,
+    radius: float,
+    time_limit_s: float,
+    mip_gap: float,
+    node_limit: int | None,
+    checkpoints: tuple[float, ...],
+) -> MclpRun:
+    import pulp
+    from spopt.locate import MCLP
+
+    dist = np.hypot(*(xy[:, None, :] - site_xy[None, :, :]).transpose(2, 0, 1))
+    model = MCLP.from_cost_matrix(dist, w, service_radius=radius, p_facilities=p)
+    model = model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+    obj = float(pulp.value(model.problem.objective))
+    ok = pulp.LpStatus[model.problem.status] == "Optimal"
+    return obj, None, "optimal" if ok else "not_optimal", []
+
+
+MCLP_METHODS: dict[str, Callable[..., MclpRun]] = {
+    "planner": _mclp_planner,
+    "highs": _mclp_highs,
+    "spopt": _mclp_spopt,
+}

@@ -7,6 +7,10 @@ python scripts/benchmark.py pmed ../shared/bench/pmed/pmed*.txt [--methods plann
 python scripts/benchmark.py cap ../shared/bench/cflp/cap*.txt
 python scripts/benchmark.py points --n 1500 > pts.csv
 python scripts/benchmark.py mclp pts.csv --p 20 --radius 5
+python scripts/benchmark.py points --sites 1000 --n 100000 --square 30 --weights 1-100 \
+    --seed 1 --out-sites s1.csv --out-demand d1.csv
+python scripts/benchmark.py mclp --sites s1.csv d1.csv --p 15 --radius 4.25 \
+    --methods planner --gap 0.001 --time-limit 600 --checkpoints 60,600
 python scripts/benchmark.py matrix --nodes 50000 --origins 200 --destinations 2000
 python scripts/benchmark.py county --demo-scale 20 --gap 0.001 --time-limit 60
 python scripts/benchmark.py county --config data/raw/liechtenstein.yaml --methods stations
@@ -40,7 +44,7 @@ from benchmarks import (  # noqa: E402
     tours,
     vrptw,
 )
-from planner.errors import PlannerError  # noqa: E402
+from planner.errors import DataError, PlannerError  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,15 +59,44 @@ def main(argv: list[str] | None = None) -> int:
     cp = sub.add_parser("cap", help="OR-Library capacitated warehouse location files")
     cp.add_argument("files", nargs="+", type=Path)
     cp.add_argument("--time-limit", type=float, default=300.0, help="seconds per solve")
-    mc = sub.add_parser("mclp", help="maximal covering on a CSV of x, y, weight")
-    mc.add_argument("points", type=Path)
+    mc = sub.add_parser(
+        "mclp",
+        help="maximal covering: one CSV of x, y, weight (every point demand and site), "
+        "or --sites SITES.csv DEMAND.csv",
+    )
+    mc.add_argument("points", type=Path, nargs="?", help="CSV of x, y, weight")
+    mc.add_argument(
+        "--sites",
+        type=Path,
+        nargs=2,
+        metavar=("SITES", "DEMAND"),
+        help="candidate sites (x, y) and demand (x, y, weight) in two CSVs",
+    )
     mc.add_argument("--p", type=int, required=True)
     mc.add_argument("--radius", type=float, required=True)
-    mc.add_argument("--methods", default="planner,spopt")
-    mc.add_argument("--time-limit", type=float, default=300.0)
-    pt = sub.add_parser("points", help="write a random x, y, weight CSV to stdout")
-    pt.add_argument("--n", type=int, default=1000)
+    mc.add_argument(
+        "--methods",
+        default="planner,highs,spopt",
+        help="planner (the large-scale engine), highs (the compact model), spopt",
+    )
+    mc.add_argument("--time-limit", type=float, default=300.0, help="seconds (safety net)")
+    mc.add_argument("--gap", type=float, default=0.0, help="relative gap to stop at")
+    mc.add_argument("--node-limit", type=int, default=None, help="branch-and-bound nodes")
+    mc.add_argument(
+        "--checkpoints", default="", help="seconds at which the planner's gap is printed"
+    )
+    pt = sub.add_parser(
+        "points",
+        help="random points: x, y, weight to stdout; with --sites, sites and demand "
+        "uniform in a square to --out-sites and --out-demand",
+    )
+    pt.add_argument("--n", type=int, default=1000, help="points (demand points with --sites)")
     pt.add_argument("--seed", type=int, default=1)
+    pt.add_argument("--sites", type=int, default=None, help="candidate sites")
+    pt.add_argument("--square", type=float, default=30.0, help="side of the square")
+    pt.add_argument("--weights", default="1-100", help="integer weights LO-HI")
+    pt.add_argument("--out-sites", type=Path, default=None, help="CSV of x, y")
+    pt.add_argument("--out-demand", type=Path, default=None, help="CSV of x, y, weight")
     mx = sub.add_parser("matrix", help="travel-time matrix vs networkx")
     mx.add_argument("--nodes", type=int, default=50_000)
     mx.add_argument("--origins", type=int, default=200)
@@ -124,11 +157,21 @@ def _run(args: argparse.Namespace) -> None:
         locate.run_pmed(sorted(args.files, key=_natural), methods, time_limit_s=args.time_limit)
     elif args.what == "mclp":
         methods = locate.available(args.methods.split(","))
+        if (args.points is None) == (args.sites is None):
+            raise DataError("mclp: give either a points CSV or --sites SITES.csv DEMAND.csv")
         locate.run_mclp(
-            args.points, p=args.p, radius=args.radius, methods=methods, time_limit_s=args.time_limit
+            args.points,
+            sites=None if args.sites is None else (args.sites[0], args.sites[1]),
+            p=args.p,
+            radius=args.radius,
+            methods=methods,
+            time_limit_s=args.time_limit,
+            mip_gap=args.gap,
+            node_limit=args.node_limit,
+            checkpoints=tuple(float(t) for t in args.checkpoints.split(",") if t.strip()),
         )
     elif args.what == "points":
-        instances.random_points(args.n, seed=args.seed).to_csv(sys.stdout, index=False)
+        _points(args)
     elif args.what == "batch":
         batch.run_batch_speed(
             counties=args.counties,
@@ -177,6 +220,23 @@ def _run(args: argparse.Namespace) -> None:
         locate.run_cap(sorted(args.files, key=_natural), time_limit_s=args.time_limit)
     else:
         matrix.run_matrix(args.nodes, args.origins, args.destinations)
+
+
+def _points(args: argparse.Namespace) -> None:
+    if args.sites is None:
+        instances.random_points(args.n, seed=args.seed).to_csv(sys.stdout, index=False)
+        return
+    if args.out_sites is None or args.out_demand is None:
+        raise DataError("points: --sites writes two files: give --out-sites and --out-demand")
+    try:
+        lo, hi = (int(v) for v in args.weights.split("-"))
+    except ValueError:
+        raise DataError(f"points: --weights wants LO-HI integers, not {args.weights!r}") from None
+    sites, demand = instances.uniform_sites_and_demand(
+        args.sites, args.n, square=args.square, weights=(lo, hi), seed=args.seed
+    )
+    sites.to_csv(args.out_sites, index=False)
+    demand.to_csv(args.out_demand, index=False)
 
 
 def _natural(path: Path) -> tuple[str, int]:

@@ -1,0 +1,300 @@
+"""Best-bound branch and bound over the sites of a reduced maximal covering instance.
+
+Every node solves the dual-form relaxation of :mod:`~planner.optimize.covering_lp` from
+its parent's basis, then:
+
+* reduced-cost fixing: a free site whose opening (or closing) would lower the node's
+  bound to the best plan (plus the gap target) is fixed for the node's subtree;
+* a relaxation with every free site at 0 or 1 is a plan (and the node is closed);
+* otherwise the node branches on a demand row ``i`` whose coverage
+  ``c_i = sum_{j in N_i} x_j`` is fractional, the one of largest ``w_i c_i (1 - c_i)``:
+  one child needs a site of ``N_i`` open (``sum_{j in D} x_j >= 1`` over its free sites
+  ``D``), the other closes them all. Closing a whole neighbourhood moves the bound far
+  more than closing one site, whose mass the relaxation simply shifts to its neighbours
+  (measured on 1,000 sites x 10,000 points, p = 15: a gap of 0.18% after 150 s instead of
+  0.34% when branching on the most fractional site). Without a fractional row, the most
+  fractional site is the branch. Both children inherit the node's bound and basis.
+
+Nodes leave the queue best bound first (deeper first on ties, so a node's children
+follow it while the relaxation is still warm). The search stops when the queue is
+empty or the bound is within the gap target of the best plan ("optimal"), or at the
+node limit, the simplex-iteration limit or, as a safety net only, the time limit.
+Every few nodes, and at the root, the relaxation is rounded (its open sites, then
+greedy and local search) into a plan.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.optimize.covering_heuristic import greedy, local_search
+from planner.optimize.covering_lp import CLOSED, FREE, OPEN, CoverLP, NodeLP
+from planner.optimize.covering_reduce import CoverInstance
+
+logger = logging.getLogger(__name__)
+
+#: A relaxation value this close to 0 or 1 counts as integral.
+_INT_TOL = 1e-6
+#: Nodes between two roundings of the relaxation into a plan.
+_ROUND_EVERY = 25
+
+
+#: A branch: the fixing and the set rows ``sum_{j in D} x_j >= 1`` in force.
+Branch = tuple[np.ndarray, frozenset[int]]
+#: A queued node: (-bound, -depth, counter, branch, parent basis).
+QueueItem = tuple[float, int, int, Branch, tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class Limits:
+    """When the search stops short of its gap target (None: no limit)."""
+
+    mip_gap: float = 0.0
+    node_limit: int | None = None
+    iteration_limit: int | None = None
+    time_limit_s: float | None = None
+    #: seconds at which the plan and bound are noted (for reports only)
+    checkpoints: tuple[float, ...] = ()
+
+
+@dataclass
+class SearchOutcome:
+    """The search's best plan, bound and counts."""
+
+    plan: np.ndarray | None  # free-site indices
+    value: float  # covered weight of the plan (reduced instance, no base weight)
+    bound: float
+    status: str
+    nodes: int
+    iterations: int
+    root_bound: float
+    root_fixed: int  # sites fixed by reduced costs at the root
+    #: (checkpoint seconds, nodes, plan value, bound) at each checkpoint passed
+    trace: list[tuple[float, int, float, float]] = field(default_factory=list)
+
+
+class Search:
+    """The branch and bound (see the module docstring)."""
+
+    def __init__(
+        self,
+        inst: CoverInstance,
+        plan: np.ndarray | None,
+        value: float,
+        limits: Limits,
+        *,
+        threads: int | None = 1,
+    ) -> None:
+        self.inst = inst
+        self.limits = limits
+        self.plan = plan
+        self.value = value if plan is not None else -np.inf
+        self.lp = CoverLP(inst, threads=threads)
+        self.integral = bool(np.all(inst.weight == np.round(inst.weight)))
+        self.nodes = 0
+        self.t0 = time.perf_counter()
+        self.trace: list[tuple[float, int, float, float]] = []
+        self._marks = sorted(limits.checkpoints)
+        self.queue: list[QueueItem] = []
+        self.counter = 0
+
+    def enough(self, bound: float) -> bool:
+        """``bound`` cannot beat the best plan by more than the gap target."""
+        if self.plan is None:
+            return False
+        if self.integral:
+            bound = np.floor(bound + 1e-6)
+        return bound <= self.value + self.limits.mip_gap * abs(self.value) + 1e-9 * max(
+            1.0, abs(self.value)
+        )
+
+    def offer(self, plan: np.ndarray) -> None:
+        """Keep ``plan`` if it is feasible and better."""
+        plan = np.unique(plan)
+        if not self.inst.feasible(plan):
+            return
+        v = self.inst.covered_weight(plan)
+        if v > self.value + 1e-9 * max(1.0, abs(v)):
+            self.plan, self.value = plan, v
+            logger.debug("better plan: %.6g at node %d", v, self.nodes)
+
+    def round(self, node: NodeLP, fix: np.ndarray) -> None:
+        """A plan from the relaxation: its (nearly) open sites, greedy, local search."""
+        start = np.flatnonzero((fix == OPEN) | ((fix == FREE) & (node.x > 0.5)))
+        if self.inst.max_sites is not None and len(start) > self.inst.max_sites:
+            start = start[np.argsort(-node.x[start], kind="stable")[: self.inst.max_sites]]
+        plan = greedy(self.inst, start)
+        if self.inst.feasible(plan):
+            plan, _, _ = local_search(self.inst, plan)
+            self.offer(plan)
+
+    def stop_reason(self) -> str | None:
+        lim = self.limits
+        if lim.node_limit is not None and self.nodes >= lim.node_limit:
+            return "node_limit"
+        if lim.iteration_limit is not None and self.lp.iterations >= lim.iteration_limit:
+            return "work_limit"
+        if lim.time_limit_s is not None and time.perf_counter() - self.t0 >= lim.time_limit_s:
+            return "time_limit"
+        return None
+
+    def _solve(self, branch: Branch, basis: tuple[np.ndarray, np.ndarray] | None) -> NodeLP:
+        lim = self.limits
+        seconds = np.inf
+        if lim.time_limit_s is not None:
+            seconds = lim.time_limit_s - (time.perf_counter() - self.t0)
+        iterations = None
+        if lim.iteration_limit is not None:
+            iterations = lim.iteration_limit - self.lp.iterations
+        fix, active = branch
+        return self.lp.solve(fix, basis, active=active, seconds=seconds, iterations=iterations)
+
+    def run(self) -> SearchOutcome:
+        """Search until the gap target is proven or a limit strikes."""
+        fix0 = np.full(self.inst.n_sites, FREE, dtype=np.int8)
+        root = self._solve((fix0, frozenset()), None)
+        if root.status == "infeasible":
+            return self._outcome("infeasible", -np.inf, root.bound, 0)
+        if root.status != "optimal":  # a limit struck in the root's relaxation
+            trivial = float(self.inst.weight.sum())
+            return self._outcome(root.status, trivial, trivial, 0)
+        self.nodes = 1
+        self.round(root, fix0)
+        fix0, root_fixed = self._fix(root, fix0)
+        self._children(root, (fix0, frozenset()), 0)
+        status = "optimal"
+        while self.queue:
+            if self.enough(-self.queue[0][0]):
+                break
+            reason = self.stop_reason()
+            if reason is not None:
+                status = reason
+                break
+            item = heapq.heappop(self.queue)
+            node = self._solve(item[3], item[4])
+            self.nodes += 1
+            if node.status in ("time_limit", "work_limit"):
+                status = node.status
+                heapq.heappush(self.queue, item)
+                break
+            self._process(node, item[3], -item[1])
+            if self.nodes % 100 == 0:
+                self._note()
+            self._mark()
+        bound = max((-q[0] for q in self.queue), default=-np.inf)
+        if self.plan is not None:
+            bound = max(bound, self.value)
+        if self.integral and np.isfinite(bound):
+            bound = max(float(np.floor(bound + 1e-6)), self.value)
+        if self.plan is None and not self.queue and status == "optimal":
+            status = "infeasible"
+        return self._outcome(status, bound, root.bound, root_fixed)
+
+    def _process(self, node: NodeLP, branch: Branch, depth: int) -> None:
+        """Prune, round, fix and branch one solved node."""
+        if node.status == "infeasible" or self.enough(node.bound):
+            return
+        fix, active = branch
+        if self.nodes % _ROUND_EVERY == 0:
+            self.round(node, fix)
+            if self.enough(node.bound):
+                return
+        fix, _ = self._fix(node, fix)
+        self._children(node, (fix, active), depth)
+
+    def _children(self, node: NodeLP, branch: Branch, depth: int) -> None:
+        """Queue the node's children with its bound and basis (none if it is a plan)."""
+        kids = self._branch(node, branch)
+        if not kids:
+            return
+        basis = self.lp.basis()
+        for kid in kids:
+            heapq.heappush(self.queue, (-node.bound, -(depth + 1), self.counter, kid, basis))
+            self.counter += 1
+
+    def _fix(self, node: NodeLP, fix: np.ndarray) -> tuple[np.ndarray, int]:
+        """Reduced-cost fixing under the best plan; ``(new fixing, sites fixed)``."""
+        if self.plan is None:
+            return fix, 0
+        free = fix == FREE
+        close = free & (node.x < _INT_TOL) & self._enough_vec(node.bound - node.slack)
+        opened = free & (node.x > 1 - _INT_TOL) & self._enough_vec(node.bound - node.upper)
+        if not (close.any() or opened.any()):
+            return fix, 0
+        fix = fix.copy()
+        fix[close] = CLOSED
+        fix[opened] = OPEN
+        return fix, int(close.sum() + opened.sum())
+
+    def _enough_vec(self, bounds: np.ndarray) -> np.ndarray:
+        if self.integral:
+            bounds = np.floor(bounds + 1e-6)
+        tol = self.limits.mip_gap * abs(self.value) + 1e-9 * max(1.0, abs(self.value))
+        return bounds <= self.value + tol
+
+    def _branch(self, node: NodeLP, branch: Branch) -> list[Branch]:
+        """The children of a node, or none when its relaxation is a plan."""
+        fix, active = branch
+        free = fix == FREE
+        x = np.where(fix == OPEN, 1.0, np.where(free, node.x, 0.0))
+        frac = free & (x > _INT_TOL) & (x < 1 - _INT_TOL)
+        if not frac.any():
+            self.offer(np.flatnonzero(x > 0.5))
+            return []
+        a = self.inst.a
+        c = a @ x
+        rows = (c > _INT_TOL) & (c < 1 - _INT_TOL)
+        if rows.any():
+            score = np.where(rows, self.inst.weight * c * (1 - c), -1.0)
+            i = int(np.argmax(score))
+            sites = a.indices[a.indptr[i] : a.indptr[i + 1]]
+            sites = sites[free[sites]]
+            if len(sites) > 1:
+                cover = active | {self.lp.add_set(sites)}
+                closed = fix.copy()
+                closed[sites] = CLOSED
+                return [(fix, cover), (closed, active)]
+            j = int(sites[0])
+        else:
+            j = int(np.argmax(np.where(frac, np.minimum(x, 1 - x) + 1e-3 * x, -1.0)))
+        one, zero = fix.copy(), fix.copy()
+        one[j], zero[j] = OPEN, CLOSED
+        return [(one, active), (zero, active)]
+
+    def _mark(self) -> None:
+        """Note plan and bound at the checkpoints passed (reports only)."""
+        elapsed = time.perf_counter() - self.t0
+        while self._marks and elapsed >= self._marks[0]:
+            t = self._marks.pop(0)
+            bound = max(-self.queue[0][0], self.value) if self.queue else self.value
+            self.trace.append((t, self.nodes, self.value, bound))
+
+    def _note(self) -> None:
+        best_open = -self.queue[0][0] if self.queue else -np.inf
+        logger.info(
+            "node %d: plan %.6g, bound %.6g, %d open, %d simplex iterations, %.1f s",
+            self.nodes,
+            self.value,
+            best_open,
+            len(self.queue),
+            self.lp.iterations,
+            time.perf_counter() - self.t0,
+        )
+
+    def _outcome(self, status: str, bound: float, root_bound: float, fixed: int) -> SearchOutcome:
+        return SearchOutcome(
+            plan=self.plan,
+            value=self.value if self.plan is not None else -np.inf,
+            bound=bound,
+            status=status,
+            nodes=self.nodes,
+            iterations=self.lp.iterations,
+            root_bound=root_bound,
+            root_fixed=fixed,
+            trace=self.trace,
+        )
