@@ -11,8 +11,9 @@ from planner.config import SolverSection
 from planner.datatypes import SparseTimes
 from planner.errors import ConfigError, InfeasibleError
 from planner.optimize import mclp
-from planner.optimize.covering_heuristic import greedy, improve, local_search
+from planner.optimize.covering_heuristic import greedy, improve
 from planner.optimize.covering_reduce import merge_rows, reduce_cover
+from planner.optimize.covering_swaps import local_search
 from planner.optimize.mclp_large import solve_classic, solve_mclp
 from planner.optimize.rules import Sizing, StationRules
 

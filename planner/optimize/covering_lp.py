@@ -183,8 +183,10 @@ class CoverLP:
             # the dual unbounded (or infeasible): no plan under these fixings
             return NodeLP("infeasible", -np.inf, np.zeros(n), np.zeros(n), np.zeros(n), its)
         if status != highspy.HighsModelStatus.kOptimal:
+            # not a bound: the objective where the dual simplex stopped, for estimates
             why = "time_limit" if status == highspy.HighsModelStatus.kTimeLimit else "work_limit"
-            return NodeLP(why, np.inf, np.zeros(n), np.zeros(n), np.zeros(n), its)
+            at = float(info.objective_function_value)
+            return NodeLP(why, at if np.isfinite(at) else np.inf, *(np.zeros(n),) * 3, its)
         sol = self.h.getSolution()
         col = np.asarray(sol.col_value)
         x = np.clip(-np.asarray(sol.row_dual), 0.0, 1.0)

@@ -32,20 +32,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.optimize.covering_heuristic import greedy, local_search
+from planner.optimize.covering_heuristic import greedy
 from planner.optimize.covering_lp import CLOSED, FREE, OPEN, CoverLP, NodeLP
 from planner.optimize.covering_reduce import CoverInstance
+from planner.optimize.covering_swaps import local_search
 
 logger = logging.getLogger(__name__)
 
 #: A relaxation value this close to 0 or 1 counts as integral.
 _INT_TOL = 1e-6
 #: Nodes between two roundings of the relaxation into a plan.
-_ROUND_EVERY = 25
+_ROUND_EVERY = 10
 
 
 #: A branch: the fixing and the set rows ``sum_{j in D} x_j >= 1`` in force.
 Branch = tuple[np.ndarray, frozenset[int]]
+#: A branching: a demand row's free sites (cover them / close them), or a site (-1: none).
+Split = tuple[np.ndarray | None, int]
 #: A queued node: (-bound, -depth, counter, branch, parent basis).
 QueueItem = tuple[float, int, int, Branch, tuple[np.ndarray, np.ndarray]]
 
@@ -124,11 +127,12 @@ class Search:
             logger.debug("better plan: %.6g at node %d", v, self.nodes)
 
     def round(self, node: NodeLP, fix: np.ndarray) -> None:
-        """A plan from the relaxation: its (nearly) open sites, greedy, local search."""
+        """A plan from the relaxation: its (nearly) open sites, greedy without the
+        closed ones, local search."""
         start = np.flatnonzero((fix == OPEN) | ((fix == FREE) & (node.x > 0.5)))
         if self.inst.max_sites is not None and len(start) > self.inst.max_sites:
             start = start[np.argsort(-node.x[start], kind="stable")[: self.inst.max_sites]]
-        plan = greedy(self.inst, start)
+        plan = greedy(self.inst, start, avoid=np.flatnonzero(fix == CLOSED))
         if self.inst.feasible(plan):
             plan, _, _ = local_search(self.inst, plan)
             self.offer(plan)
@@ -186,6 +190,7 @@ class Search:
             if self.nodes % 100 == 0:
                 self._note()
             self._mark()
+        self._mark()
         bound = max((-q[0] for q in self.queue), default=-np.inf)
         if self.plan is not None:
             bound = max(bound, self.value)
@@ -208,14 +213,27 @@ class Search:
         self._children(node, (fix, active), depth)
 
     def _children(self, node: NodeLP, branch: Branch, depth: int) -> None:
-        """Queue the node's children with its bound and basis (none if it is a plan)."""
-        kids = self._branch(node, branch)
-        if not kids:
+        """Queue the node's children with its bound and basis (none if its relaxation
+        is a plan)."""
+        split = self._branch(node, branch)
+        if split is None:
             return
         basis = self.lp.basis()
-        for kid in kids:
+        for kid in self._pair(branch, split):
             heapq.heappush(self.queue, (-node.bound, -(depth + 1), self.counter, kid, basis))
             self.counter += 1
+
+    def _pair(self, branch: Branch, split: Split) -> tuple[Branch, Branch]:
+        """The two children of ``split`` (a demand row's split adds its set column)."""
+        fix, active = branch
+        sites, j = split
+        if sites is None:
+            one, zero = fix.copy(), fix.copy()
+            one[j], zero[j] = OPEN, CLOSED
+            return (one, active), (zero, active)
+        closed = fix.copy()
+        closed[sites] = CLOSED
+        return (fix, active | {self.lp.add_set(sites)}), (closed, active)
 
     def _fix(self, node: NodeLP, fix: np.ndarray) -> tuple[np.ndarray, int]:
         """Reduced-cost fixing under the best plan; ``(new fixing, sites fixed)``."""
@@ -237,34 +255,24 @@ class Search:
         tol = self.limits.mip_gap * abs(self.value) + 1e-9 * max(1.0, abs(self.value))
         return bounds <= self.value + tol
 
-    def _branch(self, node: NodeLP, branch: Branch) -> list[Branch]:
-        """The children of a node, or none when its relaxation is a plan."""
-        fix, active = branch
+    def _branch(self, node: NodeLP, branch: Branch) -> Split | None:
+        """The split of a node, or None when its relaxation is a plan."""
+        fix, _ = branch
         free = fix == FREE
         x = np.where(fix == OPEN, 1.0, np.where(free, node.x, 0.0))
         frac = free & (x > _INT_TOL) & (x < 1 - _INT_TOL)
         if not frac.any():
             self.offer(np.flatnonzero(x > 0.5))
-            return []
+            return None
         a = self.inst.a
         c = a @ x
         rows = (c > _INT_TOL) & (c < 1 - _INT_TOL)
-        if rows.any():
-            score = np.where(rows, self.inst.weight * c * (1 - c), -1.0)
-            i = int(np.argmax(score))
-            sites = a.indices[a.indptr[i] : a.indptr[i + 1]]
-            sites = sites[free[sites]]
-            if len(sites) > 1:
-                cover = active | {self.lp.add_set(sites)}
-                closed = fix.copy()
-                closed[sites] = CLOSED
-                return [(fix, cover), (closed, active)]
-            j = int(sites[0])
-        else:
-            j = int(np.argmax(np.where(frac, np.minimum(x, 1 - x) + 1e-3 * x, -1.0)))
-        one, zero = fix.copy(), fix.copy()
-        one[j], zero[j] = OPEN, CLOSED
-        return [(one, active), (zero, active)]
+        if not rows.any():
+            return None, int(np.argmax(np.where(frac, np.minimum(x, 1 - x) + 1e-3 * x, -1.0)))
+        i = int(np.argmax(np.where(rows, self.inst.weight * c * (1 - c), -1.0)))
+        sites = a.indices[a.indptr[i] : a.indptr[i + 1]]
+        sites = sites[free[sites]]
+        return (None, int(sites[0])) if len(sites) == 1 else (sites, -1)
 
     def _mark(self) -> None:
         """Note plan and bound at the checkpoints passed (reports only)."""

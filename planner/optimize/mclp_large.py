@@ -45,7 +45,7 @@ from scipy import sparse
 from planner.config import SolverSection
 from planner.datatypes import SolveInfo, SparseTimes
 from planner.errors import ConfigError, InfeasibleError, SolverError
-from planner.optimize.covering_heuristic import greedy, improve
+from planner.optimize.covering_heuristic import portfolio
 from planner.optimize.covering_reduce import CoverInstance, coverage_matrix, reduce_cover
 from planner.optimize.covering_search import Limits, Search
 from planner.optimize.rules import CoverageResult, StationRules, indices
@@ -53,7 +53,7 @@ from planner.optimize.rules import CoverageResult, StationRules, indices
 logger = logging.getLogger(__name__)
 
 #: Rounds of iterated local search before the branch and bound, by default.
-HEURISTIC_ROUNDS = 20
+HEURISTIC_ROUNDS = 64
 
 
 @dataclass
@@ -242,11 +242,9 @@ def _start(inst: CoverInstance, rounds: int, seed: int) -> tuple[np.ndarray | No
     """The starting plan and its covered weight (None when greedy misses a rule)."""
     if inst.n_sites == 0:
         return np.zeros(0, dtype=np.int64), 0.0
-    plan = greedy(inst)
-    if not inst.feasible(plan):
-        logger.info("mclp: the greedy plan misses a rule; the search starts without a plan")
-        return None, -np.inf
-    plan, value, _ = improve(inst, plan, rounds=rounds, seed=seed)
+    plan, value = portfolio(inst, rounds=rounds, seed=seed)
+    if plan is None:
+        logger.info("mclp: no greedy plan meets the rules; the search starts without one")
     return plan, value
 
 
