@@ -81,6 +81,10 @@ class CoverLP:
             cost.append(-np.ones(len(inst.groups)))
             upper.append(np.full(len(inst.groups), _INF))
         self.u0 = sum(c.shape[1] for c in cols)
+        #: the columns of mu, beta and gamma, and their costs (for the certified bound)
+        self.side = sparse.hstack(cols[1:], format="csr") if len(cols) > 1 else None
+        self.side_cost = np.concatenate(cost[1:]) if len(cols) > 1 else np.zeros(0)
+        self.sets: list[np.ndarray] = []
         eye = sparse.identity(n, format="csc")
         cols += [-eye, eye]
         cost += [np.ones(n), np.zeros(n)]
@@ -130,6 +134,7 @@ class CoverLP:
         """A column for ``sum_{j in sites} x_j >= 1``, off until a node turns it on."""
         sites = np.asarray(sites, dtype=np.int32)
         self.h.addCol(-1.0, 0.0, 0.0, len(sites), sites, np.ones(len(sites)))
+        self.sets.append(sites)
         self.n_col += 1
         self.n_sets += 1
         return self.n_sets - 1
@@ -188,12 +193,41 @@ class CoverLP:
             at = float(info.objective_function_value)
             return NodeLP(why, at if np.isfinite(at) else np.inf, *(np.zeros(n),) * 3, its)
         sol = self.h.getSolution()
-        col = np.asarray(sol.col_value)
         x = np.clip(-np.asarray(sol.row_dual), 0.0, 1.0)
-        slack = np.maximum(-np.asarray(sol.row_value), 0.0)
-        upper = np.maximum(col[self.u0 : self.u0 + n], 0.0)
-        bound = float(info.objective_function_value)
+        bound, slack, upper = self._certify(np.asarray(sol.col_value), fix, active)
         return NodeLP("optimal", bound, x, slack, upper, its)
+
+    def _certify(
+        self, col: np.ndarray, fix: np.ndarray, active: frozenset[int]
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """The bound of HiGHS' solution made exactly dual feasible, and the margins.
+
+        The solution satisfies its rows and bounds to HiGHS' tolerances only: the
+        multipliers are clipped to their bounds and every row still violated is repaired
+        by raising its ``u_j`` (free for a closed site), so the bound holds whatever the
+        tolerances. Returns ``(bound, slack, upper)`` (see :class:`NodeLP`).
+        """
+        inst = self.inst
+        n, m = inst.n_sites, inst.a.shape[0]
+        lam = np.clip(col[:m], 0.0, inst.weight)
+        act = inst.at @ lam
+        obj = float((inst.weight - lam).sum())
+        if self.side is not None:
+            side = np.maximum(col[m : self.u0], 0.0)
+            act += self.side @ side
+            obj += float(self.side_cost @ side)
+        first = self.n_col - self.n_sets
+        for k in active:
+            g = max(float(col[first + k]), 0.0)
+            act[self.sets[k]] += g
+            obj -= g
+        u = np.maximum(col[self.u0 : self.u0 + n], 0.0)
+        t = np.where(fix == OPEN, np.maximum(col[self.t0 : self.t0 + n], 0.0), 0.0)
+        ucost = np.where(fix == CLOSED, 0.0, 1.0)
+        act += t - u
+        viol = np.maximum(act, 0.0)
+        obj += float(ucost @ (u + viol)) - float(t.sum())
+        return obj, np.maximum(-act, 0.0), u + viol
 
     def basis(self) -> tuple[np.ndarray, np.ndarray]:
         """The current basis, compact."""
