@@ -8,8 +8,12 @@ of its free sites that open. Every move keeps the count, the budget and the grou
 * :func:`~planner.optimize.covering_swaps.local_search` applies the best of all
   additions and all swaps (one open site for one closed) until none gains;
 * :func:`improve` is iterated local search: close a few open sites drawn by a seeded
-  generator, refill greedily, search again, keep the result when it is no worse.
-  The number of rounds is the work limit, so the plan never depends on the clock.
+  generator, refill greedily, search again, keep the result when it is no worse;
+* :func:`portfolio` runs it from several starts.
+
+Their effort is counted in deterministic work units
+(:class:`~planner.optimize.covering_swaps.Work`), never in seconds, so the plan never
+depends on the clock.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from planner.optimize.covering_reduce import CoverInstance
-from planner.optimize.covering_swaps import local_search
+from planner.optimize.covering_swaps import CALL, Work, local_search
 
 _EPS = 1e-9
 
@@ -34,7 +38,11 @@ def _reach(inst: CoverInstance, j: int) -> np.ndarray:
 
 
 def greedy(
-    inst: CoverInstance, start: np.ndarray | None = None, *, avoid: np.ndarray | None = None
+    inst: CoverInstance,
+    start: np.ndarray | None = None,
+    *,
+    avoid: np.ndarray | None = None,
+    work: Work | None = None,
 ) -> np.ndarray:
     """Add sites to ``start`` (default: none) while one adds weight or a group needs one.
 
@@ -65,6 +73,8 @@ def greedy(
         if avoid is not None and len(avoid):
             ok[avoid] = False
         gain = inst.at @ (inst.weight * (c == 0))
+        if work is not None:
+            work.add(inst.a.nnz + inst.n_sites)
         if len(unmet) and not (ok & (gain > _EPS)).any():
             ok = base & (np.asarray(inst.group_of[:, unmet].sum(axis=1)).ravel() > 0.5)
         elif not len(unmet):
@@ -109,40 +119,49 @@ def improve(
     inst: CoverInstance,
     chosen: np.ndarray,
     *,
-    rounds: int,
+    work: float,
     kicks: tuple[int, ...] = (3, 4, 5),
     seed: int = 0,
-) -> tuple[np.ndarray, float, int]:
-    """Iterated local search from ``chosen``; ``(best plan, its weight, moves)``.
+    spent: Work | None = None,
+) -> tuple[np.ndarray, float]:
+    """Iterated local search from ``chosen``; ``(best plan, its weight)``.
 
-    Round ``r`` closes ``kicks[r % len(kicks)]`` open sites drawn by a generator seeded
-    with ``seed``, refills greedily without them and searches again; the round's plan
-    replaces the current one when it covers at least as much (so the search drifts
-    across plateaus).
+    Searches ``chosen`` to a local optimum, then runs rounds until ``work`` units are
+    spent (charged to ``spent`` too): round ``r`` closes ``kicks[r % len(kicks)]`` open
+    sites drawn by a generator seeded with ``seed``, refills greedily without them and
+    searches again; the round's plan replaces the current one when it covers at least
+    as much (so the search drifts across plateaus).
     """
     rng = np.random.default_rng(seed)
-    cur, cur_val, moves = local_search(inst, chosen)
+    mine = Work()
+    cur, cur_val, _ = local_search(inst, chosen, mine)
     best, best_val = cur.copy(), cur_val
-    for r in range(rounds):
-        if len(cur) == 0:
-            break
+    r = 0
+    while mine.spent < work and len(cur):
         k = min(kicks[r % len(kicks)], len(cur))
+        r += 1
         out = rng.choice(len(cur), size=k, replace=False)
-        keep = np.delete(cur, out)
-        refill = greedy(inst, keep, avoid=cur[out])
+        refill = greedy(inst, np.delete(cur, out), avoid=cur[out], work=mine)
         if not inst.feasible(refill):
             continue
-        plan, val, m = local_search(inst, refill)
-        moves += m
+        plan, val, _ = local_search(inst, refill, mine)
         if val >= cur_val - _EPS * max(1.0, abs(cur_val)):
             cur, cur_val = plan, val
         if val > best_val + _EPS * max(1.0, abs(best_val)):
             best, best_val = plan.copy(), val
-    return best, best_val, moves
+    if spent is not None:
+        spent.spent += mine.spent
+    return best, best_val
+
+
+def round_work(inst: CoverInstance, plan_size: int) -> float:
+    """Work units of a typical round of :func:`improve` (four greedy steps and eight
+    moves), the unit in which :func:`portfolio` is given its effort."""
+    return 4 * (inst.a.nnz + inst.n_sites + CALL) + 8 * (plan_size * inst.n_sites + CALL)
 
 
 def portfolio(
-    inst: CoverInstance, *, rounds: int, starts: int = 8, seed: int = 0
+    inst: CoverInstance, *, rounds: float, starts: int = 8, seed: int = 0
 ) -> tuple[np.ndarray | None, float]:
     """The best plan of several searches; ``(plan, covered weight)``, None if no start
     meets the rules.
@@ -150,24 +169,30 @@ def portfolio(
     The plans of a maximal covering instance have many local optima far apart (on
     1,000 sites x 100,000 points, p = 15, swap-optimal plans cover 86.6% to 88.1% of the
     weight), so fresh starts pay more than long searches from one: start 0 is the
-    greedy plan, start ``s`` the greedy plan after two sites drawn at random; each gets
-    ``rounds // (2 * starts)`` rounds of :func:`improve`, and the best of them the rest.
+    greedy plan, start ``s`` the greedy plan after two sites drawn at random. The effort
+    is ``rounds`` typical rounds (:func:`round_work`, sized on the greedy plan): each
+    start gets :func:`improve` with ``1 / (2 * starts)`` of it (starts stop once half is
+    spent), the best plan the rest.
     """
     rng = np.random.default_rng(seed)
-    per = rounds // (2 * starts) if starts > 1 else 0
+    total = Work()
     best: np.ndarray | None = None
     best_val = -np.inf
+    work = np.inf
     for s in range(max(starts, 1)):
+        if s > 0 and total.spent >= work / 2:
+            break
         first = None
         if s > 0:
             first = rng.choice(inst.n_sites, size=min(2, inst.n_sites), replace=False)
-        plan = greedy(inst, first)
+        plan = greedy(inst, first, work=total)
+        if s == 0:
+            work = rounds * round_work(inst, len(plan))
         if not inst.feasible(plan):
             continue
-        plan, val, _ = improve(inst, plan, rounds=per, seed=seed + s)
+        plan, val = improve(inst, plan, work=work / (2 * starts), seed=seed + s, spent=total)
         if val > best_val + _EPS * max(1.0, abs(val)):
             best, best_val = plan, val
     if best is None:
         return None, -np.inf
-    best, best_val, _ = improve(inst, best, rounds=rounds - per * max(starts, 1), seed=seed)
-    return best, best_val
+    return improve(inst, best, work=max(work - total.spent, 0.0), seed=seed)

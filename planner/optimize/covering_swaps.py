@@ -16,19 +16,36 @@ gains; every move keeps the count, the budget and the groups.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
 
 from planner.optimize.covering_reduce import CoverInstance
 
 _EPS = 1e-9
+#: Work units charged per numpy call on top of the entries it touches.
+CALL = 500_000
+
+
+@dataclass
+class Work:
+    """Deterministic effort of the heuristics: matrix entries and candidate moves
+    examined (plus :data:`CALL` per step), so a budget of it never depends on the clock."""
+
+    spent: float = 0.0
+
+    def add(self, units: float) -> None:
+        """Charge ``units`` (and the per-call charge)."""
+        self.spent += units + CALL
 
 
 class SwapSearch:
     """The incremental state of the local search from one plan."""
 
-    def __init__(self, inst: CoverInstance, plan: np.ndarray) -> None:
+    def __init__(self, inst: CoverInstance, plan: np.ndarray, work: Work | None = None) -> None:
         self.inst = inst
+        self.work = Work() if work is None else work
         self.plan = [int(j) for j in plan]
         n, m = inst.n_sites, inst.a.shape[0]
         y = np.zeros(n)
@@ -41,6 +58,7 @@ class SwapSearch:
         self.regain = np.zeros((len(self.plan), n))
         self.loss = np.zeros(len(self.plan))
         self._contribute(np.arange(m), 1.0)
+        self.work.add(inst.a.nnz + len(self.plan) * n)
         self.tol = _EPS * max(1.0, float(inst.weight.sum()))
 
     def _contribute(self, rows: np.ndarray, sign: float) -> None:
@@ -68,6 +86,7 @@ class SwapSearch:
         """Open ``k`` in place of ``plan[out]`` (``out`` -1: add ``k``)."""
         j = self.plan[out] if out >= 0 else -1
         rows = self._reach(k) if j < 0 else np.union1d(self._reach(j), self._reach(k))
+        self.work.add(2 * len(rows) * self.inst.a.nnz / max(self.inst.a.shape[0], 1))
         self._contribute(rows, -1.0)
         if j >= 0:
             self.c[self._reach(j)] -= 1
@@ -87,6 +106,7 @@ class SwapSearch:
     def best_move(self) -> tuple[int, int, float] | None:
         """``(position in the plan or -1 for an addition, site in, gain)``, or None."""
         inst, plan = self.inst, self.plan
+        self.work.add(len(plan) * inst.n_sites)
         spent = float(inst.cost[plan].sum()) if plan else 0.0
         left = np.inf if inst.budget is None else inst.budget - spent
         best: tuple[int, int, float] | None = None
@@ -121,9 +141,13 @@ def swap_keeps_groups(inst: CoverInstance, plan: list[int]) -> np.ndarray:
     return np.asarray(has >= need[:, None] - 0.5)
 
 
-def local_search(inst: CoverInstance, chosen: np.ndarray) -> tuple[np.ndarray, float, int]:
-    """Best addition or swap until none gains; ``(plan, covered weight, moves)``."""
-    state = SwapSearch(inst, chosen)
+def local_search(
+    inst: CoverInstance, chosen: np.ndarray, work: Work | None = None
+) -> tuple[np.ndarray, float, int]:
+    """Best addition or swap until none gains; ``(plan, covered weight, moves)``.
+
+    The effort is charged to ``work`` (it does not stop the search)."""
+    state = SwapSearch(inst, chosen, work)
     moves = 0
     while (move := state.best_move()) is not None:
         state.apply(move[0], move[1])
