@@ -245,3 +245,20 @@ def test_benchmark_sites_form_keeps_the_single_csv_result(tmp_path):
     sites, demand = uniform_sites_and_demand(20, 300, square=10, weights=(1, 100), seed=3)
     assert list(sites.columns) == ["x", "y"] and list(demand.columns) == ["x", "y", "weight"]
     assert demand["weight"].between(1, 100).all() and sites["x"].between(0, 10).all()
+
+
+def test_sifting_gives_the_full_relaxation(monkeypatch):
+    from planner.optimize import covering_lp
+
+    rng = np.random.default_rng(11)
+    a, w = _random(rng, 600, 12, density=0.4)
+    inst = reduce_cover(a, w, max_sites=3, dominance=False)
+    assert inst.a.shape[0] > covering_lp.SIFT_RATIO * inst.n_sites  # sifting is on
+    fix = np.full(inst.n_sites, covering_lp.FREE, dtype=np.int8)
+    sifted = covering_lp.CoverLP(inst)
+    assert (sifted.lam_col < 0).any()
+    one = sifted.solve(fix, None)
+    monkeypatch.setattr(covering_lp, "SIFT_RATIO", 10**9)
+    full = covering_lp.CoverLP(inst).solve(fix, None)
+    assert one.bound == pytest.approx(full.bound, rel=1e-9)
+    assert solve_mclp(a, w, max_sites=3).covered_weight == pytest.approx(_brute(a, w, 3))

@@ -43,6 +43,11 @@ logger = logging.getLogger(__name__)
 _INT_TOL = 1e-6
 #: Nodes between two roundings of the relaxation into a plan.
 _ROUND_EVERY = 10
+#: After the root, rows whose coverage is this close to 1 join the relaxation's working
+#: set (see :meth:`~planner.optimize.covering_lp.CoverLP.widen`). Measured on 1,000
+#: sites x 46,881 rows, 12 nodes: 50k simplex iterations with 0.6 or all rows, 77k when
+#: the nodes price their own way from the root's working set.
+_WIDEN = 0.6
 
 
 #: A branch: the fixing and the set rows ``sum_{j in D} x_j >= 1`` in force.
@@ -168,6 +173,7 @@ class Search:
             trivial = float(self.inst.weight.sum())
             return self._outcome(root.status, trivial, trivial, 0)
         self.nodes = 1
+        self.lp.widen(root.x, _WIDEN)
         self.round(root, fix0)
         fix0, root_fixed = self._fix(root, fix0)
         self._children(root, (fix0, frozenset()), 0)
