@@ -109,7 +109,7 @@ def _keeps_room(inst: CoverInstance, unmet: np.ndarray, slots: float, left: floa
     if np.isfinite(slots):
         ok &= slots - 1 >= len(unmet) - meets - 0.5
     if np.isfinite(left):
-        cheapest = np.array([inst.cost[inst.groups[k]].min() for k in unmet])
+        cheapest = inst.group_cheapest[unmet]
         still = cheapest.sum() - g @ cheapest
         ok &= inst.cost + still <= left + 1e-9 * max(1.0, abs(left))
     return ok

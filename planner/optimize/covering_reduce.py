@@ -93,6 +93,11 @@ class CoverInstance:
         )
 
     @functools.cached_property
+    def group_cheapest(self) -> np.ndarray:
+        """The cheapest cost in each group."""
+        return np.array([self.cost[g].min() for g in self.groups])
+
+    @functools.cached_property
     def nnz_row(self) -> np.ndarray:
         """Row of each stored entry of ``a``."""
         return np.repeat(np.arange(self.a.shape[0]), np.diff(self.a.indptr))

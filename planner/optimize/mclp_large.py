@@ -17,12 +17,21 @@ demand rows (10^5 and more) against up to a few thousand sites:
 1. exact reductions (:mod:`~planner.optimize.covering_reduce`): fixed sites and the
    demand they cover leave the model, rows reached by the same sites merge, dominated
    sites go;
-2. a plan (:mod:`~planner.optimize.covering_heuristic`): greedy, then best-improvement
-   swaps, then iterated local search from several starts, for a fixed amount of work;
+2. a plan (:mod:`~planner.optimize.covering_heuristic`): greedy; after the root
+   relaxation (unless it already closes the gap) best-improvement swaps and iterated
+   local search from several starts, for a fixed amount of work;
 3. branch and bound over the sites (:mod:`~planner.optimize.covering_search`), every
    node solving the linear relaxation in its dual form
    (:mod:`~planner.optimize.covering_lp`: one row per site, so the simplex basis stays
-   small however many demand rows there are), with reduced-cost fixing against the plan.
+   small however many demand rows there are), with reduced-cost fixing against the plan
+   and branching on demand rows (one of their sites open / all closed).
+
+Step 3 is a branch-and-Benders-cut in the sense of Cordeau, Furini & Ljubic (2019) with
+one Benders cut per demand row: the column ``lambda_i`` of the dual form is the row's
+cut ``z_i <= sum_{j in N_i} x_j``, and only a working set of them is in the master
+(sifting), the others separated in closed form from the sites' ``x`` (the cut of row
+``i`` is violated when ``sum_{j in N_i} x_j < 1``). Solving the master as its dual
+keeps the simplex basis at one row per site.
 
 The status is ``optimal`` only when the bound is proven within ``mip_gap`` of the plan;
 otherwise ``node_limit``, ``work_limit`` (simplex iterations) or ``time_limit`` (the
@@ -45,7 +54,7 @@ from scipy import sparse
 from planner.config import SolverSection
 from planner.datatypes import SolveInfo, SparseTimes
 from planner.errors import ConfigError, InfeasibleError, SolverError
-from planner.optimize.covering_heuristic import portfolio
+from planner.optimize.covering_heuristic import greedy, portfolio
 from planner.optimize.covering_reduce import CoverInstance, coverage_matrix, reduce_cover
 from planner.optimize.covering_search import Limits, Search
 from planner.optimize.rules import CoverageResult, StationRules, indices
@@ -78,7 +87,8 @@ class MclpResult:
     nodes, lp_iterations
         Branch-and-bound nodes and dual simplex iterations spent.
     heuristic_weight
-        Covered weight of the plan the search started from.
+        Covered weight of the best plan before branching (greedy, the relaxation's
+        rounding and, when the root relaxation leaves a gap, the start plan's search).
     root_bound
         The linear relaxation's bound at the root.
     rows, merged_rows, sites, free_sites, dominated, root_fixed
@@ -183,8 +193,7 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
         excluded=excluded,
         existing=existing,
     )
-    plan, value = _start(inst, heuristic_rounds, seed)
-    heuristic = value
+    plan, value = _greedy(inst)
     spent = time.perf_counter() - t0
     limits = Limits(
         mip_gap,
@@ -196,11 +205,16 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
     if inst.n_sites == 0:
         out_plan, bound, status = plan, value, "optimal"
         nodes = iters = fixed = 0
-        root = value
+        root = heuristic = value
         trace: list[tuple[float, int, float, float]] = []
     else:
-        search = Search(inst, plan, value, limits, threads=threads)
+
+        def start() -> tuple[np.ndarray | None, float]:
+            return portfolio(inst, rounds=heuristic_rounds, seed=seed)
+
+        search = Search(inst, plan, value, limits, threads=threads, heuristic=start)
         outcome = search.run()
+        heuristic = search.start_value
         if outcome.plan is None:
             msg = f"mclp: no plan meets the rules (search ended {outcome.status})"
             raise InfeasibleError(msg)
@@ -241,14 +255,15 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
     )
 
 
-def _start(inst: CoverInstance, rounds: float, seed: int) -> tuple[np.ndarray | None, float]:
-    """The starting plan and its covered weight (None when greedy misses a rule)."""
+def _greedy(inst: CoverInstance) -> tuple[np.ndarray | None, float]:
+    """The greedy plan and its covered weight (None when it misses a rule)."""
     if inst.n_sites == 0:
         return np.zeros(0, dtype=np.int64), 0.0
-    plan, value = portfolio(inst, rounds=rounds, seed=seed)
-    if plan is None:
-        logger.info("mclp: no greedy plan meets the rules; the search starts without one")
-    return plan, value
+    plan = greedy(inst)
+    if not inst.feasible(plan):
+        logger.info("mclp: the greedy plan misses a rule; the search starts without one")
+        return None, -np.inf
+    return plan, inst.covered_weight(plan)
 
 
 def _gap(value: float, bound: float) -> float:
