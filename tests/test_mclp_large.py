@@ -164,7 +164,12 @@ def test_same_result_twice():
     one = solve_mclp(a, w, max_sites=4, node_limit=2)
     two = solve_mclp(a, w, max_sites=4, node_limit=2)
     assert (one.open == two.open).all()
-    assert (one.bound, one.nodes, one.lp_iterations) == (two.bound, two.nodes, two.lp_iterations)
+    assert (one.bound, one.nodes, one.lp_iterations, one.cuts) == (
+        two.bound,
+        two.nodes,
+        two.lp_iterations,
+        two.cuts,
+    )
 
 
 def test_local_search_improves_greedy_within_the_rules():

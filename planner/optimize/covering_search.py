@@ -91,6 +91,7 @@ class SearchOutcome:
     status: str
     nodes: int
     iterations: int
+    cuts: int  # demand-row cuts in the relaxation's working set at the end
     root_bound: float
     root_fixed: int  # sites fixed by reduced costs at the root
     #: (checkpoint seconds, nodes, plan value, bound) at each checkpoint passed
@@ -339,6 +340,7 @@ class Search:
             status=status,
             nodes=self.nodes,
             iterations=self.lp.iterations,
+            cuts=int((self.lp.lam_col >= 0).sum()),
             root_bound=root_bound,
             root_fixed=fixed,
             trace=self.trace,

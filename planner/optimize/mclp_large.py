@@ -86,6 +86,9 @@ class MclpResult:
         ``time_limit``.
     nodes, lp_iterations
         Branch-and-bound nodes and dual simplex iterations spent.
+    cuts
+        Demand-row (Benders) cuts in the relaxation at the end: the working set of
+        :mod:`~planner.optimize.covering_lp`, all merged rows when it does not sift.
     heuristic_weight
         Covered weight of the best plan before branching (greedy, the relaxation's
         rounding and, when the root relaxation leaves a gap, the start plan's search).
@@ -108,6 +111,7 @@ class MclpResult:
     status: str
     nodes: int
     lp_iterations: int
+    cuts: int
     heuristic_weight: float
     root_bound: float
     rows: int
@@ -204,7 +208,7 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
     )
     if inst.n_sites == 0:
         out_plan, bound, status = plan, value, "optimal"
-        nodes = iters = fixed = 0
+        nodes = iters = fixed = cuts = 0
         root = heuristic = value
         trace: list[tuple[float, int, float, float]] = []
     else:
@@ -220,6 +224,7 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
             raise InfeasibleError(msg)
         out_plan, bound = outcome.plan, outcome.bound
         status, nodes, iters = outcome.status, outcome.nodes, outcome.iterations
+        cuts = outcome.cuts
         root, fixed = outcome.root_bound, outcome.root_fixed
         trace = [
             (t + spent, k, v + inst.base_weight, b + inst.base_weight)
@@ -242,6 +247,7 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
         status=status,
         nodes=nodes,
         lp_iterations=iters,
+        cuts=cuts,
         heuristic_weight=inst.base_weight + heuristic,
         root_bound=inst.base_weight + root,
         rows=a.shape[0],
