@@ -131,7 +131,7 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
     max_sites: int | None = None,
     budget: float | None = None,
     site_cost: np.ndarray | None = None,
-    groups: list[np.ndarray] | None = None,
+    groups: dict[str, np.ndarray] | list[np.ndarray] | None = None,
     required: np.ndarray | None = None,
     excluded: np.ndarray | None = None,
     existing: np.ndarray | None = None,
@@ -154,8 +154,8 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
         ``w_i`` per demand row (finite, at least 0).
     max_sites, budget, site_cost, groups, required, excluded, existing
         The rules: ``p`` (new sites), ``B`` with ``f_j``, site index arrays that must
-        each get an open site, sites fixed open or closed, existing sites (open, free,
-        outside ``p``).
+        each get an open site (a dict names them in messages), sites fixed open or
+        closed, existing sites (open, free, outside ``p``).
     mip_gap
         Relative gap at which the plan counts as optimal.
     node_limit, iteration_limit
@@ -316,14 +316,13 @@ def solve_classic(
         msg = "mclp_large: only the classic model (no sizing, objective 'coverage')"
         raise ConfigError(msg)
     cover = coverage_matrix(reach.rows, reach.cols, reach.shape)
-    groups = list(rules.groups.values()) if rules.groups else None
     r = solve_mclp(
         cover,
         weight,
         max_sites=rules.max_sites,
         budget=rules.budget,
         site_cost=rules.site_cost,
-        groups=groups,
+        groups=rules.groups,
         required=indices(rules.required),
         excluded=indices(rules.excluded),
         existing=indices(rules.existing),
