@@ -457,7 +457,7 @@ def _mclp_planner(  # noqa: PLR0913 - one signature for every method
         f"detail: heuristic {r.heuristic_weight:.6g}, root bound {r.root_bound:.6g}, "
         f"{r.rows} rows -> {r.merged_rows} merged, {r.sites} sites -> {r.free_sites} "
         f"({r.dominated} dominated), {r.root_fixed} fixed at the root, {r.nodes} nodes, "
-        f"{r.lp_iterations} simplex iterations"
+        f"{r.lp_iterations} simplex iterations, {r.cuts} row cuts in the relaxation"
     )
     return r.covered_weight, r.bound, r.status, extra
 

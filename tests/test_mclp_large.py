@@ -11,8 +11,9 @@ from planner.config import SolverSection
 from planner.datatypes import SparseTimes
 from planner.errors import ConfigError, InfeasibleError
 from planner.optimize import mclp
-from planner.optimize.covering_heuristic import greedy, improve, local_search
+from planner.optimize.covering_heuristic import greedy, improve
 from planner.optimize.covering_reduce import merge_rows, reduce_cover
+from planner.optimize.covering_swaps import local_search
 from planner.optimize.mclp_large import solve_classic, solve_mclp
 from planner.optimize.rules import Sizing, StationRules
 
@@ -163,7 +164,12 @@ def test_same_result_twice():
     one = solve_mclp(a, w, max_sites=4, node_limit=2)
     two = solve_mclp(a, w, max_sites=4, node_limit=2)
     assert (one.open == two.open).all()
-    assert (one.bound, one.nodes, one.lp_iterations) == (two.bound, two.nodes, two.lp_iterations)
+    assert (one.bound, one.nodes, one.lp_iterations, one.cuts) == (
+        two.bound,
+        two.nodes,
+        two.lp_iterations,
+        two.cuts,
+    )
 
 
 def test_local_search_improves_greedy_within_the_rules():
@@ -173,7 +179,7 @@ def test_local_search_improves_greedy_within_the_rules():
     assert inst.feasible(start)
     plan, value, _ = local_search(inst, start)
     assert inst.feasible(plan) and value >= inst.covered_weight(start)
-    best, best_value, _ = improve(inst, plan, rounds=5)
+    best, best_value = improve(inst, plan, work=2e7)
     assert inst.feasible(best) and best_value >= value
 
 
@@ -244,3 +250,20 @@ def test_benchmark_sites_form_keeps_the_single_csv_result(tmp_path):
     sites, demand = uniform_sites_and_demand(20, 300, square=10, weights=(1, 100), seed=3)
     assert list(sites.columns) == ["x", "y"] and list(demand.columns) == ["x", "y", "weight"]
     assert demand["weight"].between(1, 100).all() and sites["x"].between(0, 10).all()
+
+
+def test_sifting_gives_the_full_relaxation(monkeypatch):
+    from planner.optimize import covering_lp
+
+    rng = np.random.default_rng(11)
+    a, w = _random(rng, 600, 12, density=0.4)
+    inst = reduce_cover(a, w, max_sites=3, dominance=False)
+    assert inst.a.shape[0] > covering_lp.SIFT_RATIO * inst.n_sites  # sifting is on
+    fix = np.full(inst.n_sites, covering_lp.FREE, dtype=np.int8)
+    sifted = covering_lp.CoverLP(inst)
+    assert (sifted.lam_col < 0).any()
+    one = sifted.solve(fix, None)
+    monkeypatch.setattr(covering_lp, "SIFT_RATIO", 10**9)
+    full = covering_lp.CoverLP(inst).solve(fix, None)
+    assert one.bound == pytest.approx(full.bound, rel=1e-9)
+    assert solve_mclp(a, w, max_sites=3).covered_weight == pytest.approx(_brute(a, w, 3))

@@ -93,6 +93,11 @@ class CoverInstance:
         )
 
     @functools.cached_property
+    def group_cheapest(self) -> np.ndarray:
+        """The cheapest cost in each group."""
+        return np.array([self.cost[g].min() for g in self.groups])
+
+    @functools.cached_property
     def nnz_row(self) -> np.ndarray:
         """Row of each stored entry of ``a``."""
         return np.repeat(np.arange(self.a.shape[0]), np.diff(self.a.indptr))
@@ -221,7 +226,7 @@ def reduce_cover(  # noqa: PLR0913 - the instance's arrays, then its rules
     site_cost: np.ndarray | None = None,
     max_sites: int | None = None,
     budget: float | None = None,
-    groups: list[np.ndarray] | None = None,
+    groups: dict[str, np.ndarray] | list[np.ndarray] | None = None,
     required: np.ndarray | None = None,
     excluded: np.ndarray | None = None,
     existing: np.ndarray | None = None,
@@ -341,18 +346,22 @@ def _index_set(values: np.ndarray | None, n: int, name: str) -> np.ndarray:
 
 
 def _groups_left(
-    groups: list[np.ndarray] | None, fixed: np.ndarray, free: np.ndarray, n_site: int
+    groups: dict[str, np.ndarray] | list[np.ndarray] | None,
+    fixed: np.ndarray,
+    free: np.ndarray,
+    n_site: int,
 ) -> list[np.ndarray]:
     """Original member indices of the groups that no fixed site meets, free members
     only; raises when such a group has no free member."""
+    named = groups.items() if isinstance(groups, dict) else enumerate(groups or [])
     out = []
-    for g, members in enumerate(groups or []):
+    for g, members in named:
         members = _index_set(members, n_site, f"group {g}")
         if len(members) == 0 or np.isin(members, fixed).any():
             continue
         left = members[free[members]]
         if len(left) == 0:
-            msg = f"mclp: group {g} has no site that may open"
+            msg = f"mclp: group {g!r} has no site that may open (excluded, or over budget)"
             raise InfeasibleError(msg)
         out.append(left)
     return out

@@ -17,12 +17,21 @@ demand rows (10^5 and more) against up to a few thousand sites:
 1. exact reductions (:mod:`~planner.optimize.covering_reduce`): fixed sites and the
    demand they cover leave the model, rows reached by the same sites merge, dominated
    sites go;
-2. a plan (:mod:`~planner.optimize.covering_heuristic`): greedy, then best-improvement
-   swaps, then iterated local search for a fixed number of rounds;
+2. a plan (:mod:`~planner.optimize.covering_heuristic`): greedy; after the root
+   relaxation (unless it already closes the gap) best-improvement swaps and iterated
+   local search from several starts, for a fixed amount of work;
 3. branch and bound over the sites (:mod:`~planner.optimize.covering_search`), every
    node solving the linear relaxation in its dual form
    (:mod:`~planner.optimize.covering_lp`: one row per site, so the simplex basis stays
-   small however many demand rows there are), with reduced-cost fixing against the plan.
+   small however many demand rows there are), with reduced-cost fixing against the plan
+   and branching on demand rows (one of their sites open / all closed).
+
+Step 3 is a branch-and-Benders-cut in the sense of Cordeau, Furini & Ljubic (2019) with
+one Benders cut per demand row: the column ``lambda_i`` of the dual form is the row's
+cut ``z_i <= sum_{j in N_i} x_j``, and only a working set of them is in the master
+(sifting), the others separated in closed form from the sites' ``x`` (the cut of row
+``i`` is violated when ``sum_{j in N_i} x_j < 1``). Solving the master as its dual
+keeps the simplex basis at one row per site.
 
 The status is ``optimal`` only when the bound is proven within ``mip_gap`` of the plan;
 otherwise ``node_limit``, ``work_limit`` (simplex iterations) or ``time_limit`` (the
@@ -45,15 +54,17 @@ from scipy import sparse
 from planner.config import SolverSection
 from planner.datatypes import SolveInfo, SparseTimes
 from planner.errors import ConfigError, InfeasibleError, SolverError
-from planner.optimize.covering_heuristic import greedy, improve
+from planner.optimize.covering_heuristic import greedy, portfolio
 from planner.optimize.covering_reduce import CoverInstance, coverage_matrix, reduce_cover
 from planner.optimize.covering_search import Limits, Search
 from planner.optimize.rules import CoverageResult, StationRules, indices
 
 logger = logging.getLogger(__name__)
 
-#: Rounds of iterated local search before the branch and bound, by default.
-HEURISTIC_ROUNDS = 20
+#: Effort of the start plan's search by default, in typical rounds of iterated local
+#: search (:func:`~planner.optimize.covering_heuristic.round_work`): about 10 s on
+#: 1,000 sites x 47,000 merged rows, p = 15.
+HEURISTIC_ROUNDS = 60.0
 
 
 @dataclass
@@ -75,8 +86,12 @@ class MclpResult:
         ``time_limit``.
     nodes, lp_iterations
         Branch-and-bound nodes and dual simplex iterations spent.
+    cuts
+        Demand-row (Benders) cuts in the relaxation at the end: the working set of
+        :mod:`~planner.optimize.covering_lp`, all merged rows when it does not sift.
     heuristic_weight
-        Covered weight of the plan the search started from.
+        Covered weight of the best plan before branching (greedy, the relaxation's
+        rounding and, when the root relaxation leaves a gap, the start plan's search).
     root_bound
         The linear relaxation's bound at the root.
     rows, merged_rows, sites, free_sites, dominated, root_fixed
@@ -96,6 +111,7 @@ class MclpResult:
     status: str
     nodes: int
     lp_iterations: int
+    cuts: int
     heuristic_weight: float
     root_bound: float
     rows: int
@@ -115,7 +131,7 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
     max_sites: int | None = None,
     budget: float | None = None,
     site_cost: np.ndarray | None = None,
-    groups: list[np.ndarray] | None = None,
+    groups: dict[str, np.ndarray] | list[np.ndarray] | None = None,
     required: np.ndarray | None = None,
     excluded: np.ndarray | None = None,
     existing: np.ndarray | None = None,
@@ -123,7 +139,7 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
     node_limit: int | None = None,
     iteration_limit: int | None = None,
     time_limit_s: float | None = None,
-    heuristic_rounds: int = HEURISTIC_ROUNDS,
+    heuristic_rounds: float = HEURISTIC_ROUNDS,
     threads: int | None = 1,
     seed: int = 0,
     checkpoints: tuple[float, ...] = (),
@@ -138,8 +154,8 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
         ``w_i`` per demand row (finite, at least 0).
     max_sites, budget, site_cost, groups, required, excluded, existing
         The rules: ``p`` (new sites), ``B`` with ``f_j``, site index arrays that must
-        each get an open site, sites fixed open or closed, existing sites (open, free,
-        outside ``p``).
+        each get an open site (a dict names them in messages), sites fixed open or
+        closed, existing sites (open, free, outside ``p``).
     mip_gap
         Relative gap at which the plan counts as optimal.
     node_limit, iteration_limit
@@ -147,7 +163,8 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
     time_limit_s
         Safety net (None: none); a search it stops reports ``time_limit``.
     heuristic_rounds
-        Rounds of iterated local search for the starting plan.
+        Effort of the search for the starting plan, in typical rounds of iterated local
+        search (counted in deterministic work units, never in seconds).
     threads
         HiGHS threads (1: the same plan on every machine).
     seed
@@ -180,8 +197,7 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
         excluded=excluded,
         existing=existing,
     )
-    plan, value = _start(inst, heuristic_rounds, seed)
-    heuristic = value
+    plan, value = _greedy(inst)
     spent = time.perf_counter() - t0
     limits = Limits(
         mip_gap,
@@ -192,17 +208,23 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
     )
     if inst.n_sites == 0:
         out_plan, bound, status = plan, value, "optimal"
-        nodes = iters = fixed = 0
-        root = value
+        nodes = iters = fixed = cuts = 0
+        root = heuristic = value
         trace: list[tuple[float, int, float, float]] = []
     else:
-        search = Search(inst, plan, value, limits, threads=threads)
+
+        def start() -> tuple[np.ndarray | None, float]:
+            return portfolio(inst, rounds=heuristic_rounds, seed=seed)
+
+        search = Search(inst, plan, value, limits, threads=threads, heuristic=start)
         outcome = search.run()
+        heuristic = search.start_value
         if outcome.plan is None:
             msg = f"mclp: no plan meets the rules (search ended {outcome.status})"
             raise InfeasibleError(msg)
         out_plan, bound = outcome.plan, outcome.bound
         status, nodes, iters = outcome.status, outcome.nodes, outcome.iterations
+        cuts = outcome.cuts
         root, fixed = outcome.root_bound, outcome.root_fixed
         trace = [
             (t + spent, k, v + inst.base_weight, b + inst.base_weight)
@@ -225,6 +247,7 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
         status=status,
         nodes=nodes,
         lp_iterations=iters,
+        cuts=cuts,
         heuristic_weight=inst.base_weight + heuristic,
         root_bound=inst.base_weight + root,
         rows=a.shape[0],
@@ -238,16 +261,15 @@ def solve_mclp(  # noqa: PLR0913 - the instance's arrays, then its rules and lim
     )
 
 
-def _start(inst: CoverInstance, rounds: int, seed: int) -> tuple[np.ndarray | None, float]:
-    """The starting plan and its covered weight (None when greedy misses a rule)."""
+def _greedy(inst: CoverInstance) -> tuple[np.ndarray | None, float]:
+    """The greedy plan and its covered weight (None when it misses a rule)."""
     if inst.n_sites == 0:
         return np.zeros(0, dtype=np.int64), 0.0
     plan = greedy(inst)
     if not inst.feasible(plan):
-        logger.info("mclp: the greedy plan misses a rule; the search starts without a plan")
+        logger.info("mclp: the greedy plan misses a rule; the search starts without one")
         return None, -np.inf
-    plan, value, _ = improve(inst, plan, rounds=rounds, seed=seed)
-    return plan, value
+    return plan, inst.covered_weight(plan)
 
 
 def _gap(value: float, bound: float) -> float:
@@ -262,7 +284,7 @@ def solve_classic(
     *,
     solver: SolverSection,
     iteration_limit: int | None = None,
-    heuristic_rounds: int = HEURISTIC_ROUNDS,
+    heuristic_rounds: float = HEURISTIC_ROUNDS,
 ) -> CoverageResult:
     """The classic MCLP of a plan's station rules, as :func:`~planner.optimize.mclp.mclp`
     returns it (each covered point served by its nearest open site).
@@ -280,7 +302,8 @@ def solve_classic(
     iteration_limit
         Dual simplex iterations allowed (None: none).
     heuristic_rounds
-        Rounds of iterated local search for the starting plan.
+        Effort of the search for the starting plan, in typical rounds of iterated local
+        search (counted in deterministic work units, never in seconds).
 
     Raises
     ------
@@ -293,14 +316,13 @@ def solve_classic(
         msg = "mclp_large: only the classic model (no sizing, objective 'coverage')"
         raise ConfigError(msg)
     cover = coverage_matrix(reach.rows, reach.cols, reach.shape)
-    groups = list(rules.groups.values()) if rules.groups else None
     r = solve_mclp(
         cover,
         weight,
         max_sites=rules.max_sites,
         budget=rules.budget,
         site_cost=rules.site_cost,
-        groups=groups,
+        groups=rules.groups,
         required=indices(rules.required),
         excluded=indices(rules.excluded),
         existing=indices(rules.existing),
