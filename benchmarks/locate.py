@@ -450,14 +450,15 @@ def _mclp_planner(  # noqa: PLR0913 - one signature for every method
         checkpoints=checkpoints,
     )
     extra = [
-        f"at_{t:g}s: gap {_gap_text(v, b)} (plan {v:.6g}, bound {b:.6g}, {n} nodes)"
+        f"at_{t:g}s_cpu: gap {_gap_text(v, b)} (plan {v:.6g}, bound {b:.6g}, {n} nodes)"
         for t, n, v, b in r.trace
     ]
     extra.append(
         f"detail: heuristic {r.heuristic_weight:.6g}, root bound {r.root_bound:.6g}, "
         f"{r.rows} rows -> {r.merged_rows} merged, {r.sites} sites -> {r.free_sites} "
         f"({r.dominated} dominated), {r.root_fixed} fixed at the root, {r.nodes} nodes, "
-        f"{r.lp_iterations} simplex iterations, {r.cuts} row cuts in the relaxation"
+        f"{r.lp_iterations} simplex iterations, {r.cuts} row cuts in the relaxation, "
+        f"{r.cpu_seconds:.1f} CPU s"
     )
     return r.covered_weight, r.bound, r.status, extra
 

@@ -267,3 +267,18 @@ def test_sifting_gives_the_full_relaxation(monkeypatch):
     full = covering_lp.CoverLP(inst).solve(fix, None)
     assert one.bound == pytest.approx(full.bound, rel=1e-9)
     assert solve_mclp(a, w, max_sites=3).covered_weight == pytest.approx(_brute(a, w, 3))
+
+
+def test_checkpoints_never_show_what_came_later():
+    """A checkpoint at 0 CPU seconds is passed during the first step: it shows the
+    state before the search (the start plan; as bound, every reachable row covered)."""
+    a, w = _geometric(5, n_site=40, n_dem=600)
+    r = solve_mclp(a, w, max_sites=4, checkpoints=(0.0, 1e9))
+    assert len(r.trace) == 1  # 1e9 CPU seconds never pass
+    t, nodes, value, bound = r.trace[0]
+    assert t == 0.0 and nodes == 0
+    reachable = float(w[np.asarray(a.sum(axis=1)).ravel() > 0].sum())
+    assert bound == pytest.approx(reachable)  # every reachable row: nothing proven yet
+    assert value <= r.covered_weight + 1e-9
+    assert r.cpu_seconds > 0.0
+    assert r.bound >= r.covered_weight

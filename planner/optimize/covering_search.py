@@ -77,7 +77,8 @@ class Limits:
     node_limit: int | None = None
     iteration_limit: int | None = None
     time_limit_s: float | None = None
-    #: seconds at which the plan and bound are noted (for reports only)
+    #: CPU seconds of this process at which the plan and bound are noted (reports
+    #: only; on one thread, the wall seconds of an idle machine)
     checkpoints: tuple[float, ...] = ()
 
 
@@ -120,8 +121,11 @@ class Search:
         self.integral = bool(np.all(inst.weight == np.round(inst.weight)))
         self.nodes = 0
         self.t0 = time.perf_counter()
+        self.c0 = time.process_time()
         self.trace: list[tuple[float, int, float, float]] = []
         self._marks = sorted(limits.checkpoints)
+        #: (nodes, plan value, bound) as last noted: what was proven by then
+        self._last = (0, self.value, float(inst.weight.sum()))
         self.queue: list[QueueItem] = []
         self.counter = 0
         #: the best plan's value before branching (after the root and the heuristic)
@@ -209,6 +213,7 @@ class Search:
         self.start_value = self.value
         fix0, root_fixed = self._fix(root, fix0)
         self._children(root, (fix0, frozenset()), 0)
+        self._mark()
         status = "optimal"
         while self.queue:
             if self.enough(-self.queue[0][0]):
@@ -313,12 +318,16 @@ class Search:
         return (None, int(sites[0])) if len(sites) == 1 else (sites, -1)
 
     def _mark(self) -> None:
-        """Note plan and bound at the checkpoints passed (reports only)."""
-        elapsed = time.perf_counter() - self.t0
+        """Note plan and bound at the checkpoints passed (reports only).
+
+        A checkpoint passed during the last step gets the state noted before that step,
+        so it never shows a plan or bound found after its time.
+        """
+        elapsed = time.process_time() - self.c0
         while self._marks and elapsed >= self._marks[0]:
-            t = self._marks.pop(0)
-            bound = max(-self.queue[0][0], self.value) if self.queue else self.value
-            self.trace.append((t, self.nodes, self.value, bound))
+            self.trace.append((self._marks.pop(0), *self._last))
+        bound = max(-self.queue[0][0], self.value) if self.queue else self.value
+        self._last = (self.nodes, self.value, bound)
 
     def _note(self) -> None:
         best_open = -self.queue[0][0] if self.queue else -np.inf
