@@ -87,3 +87,45 @@ def test_matches_a_min_cost_flow_on_random_cases(seed):
     assert (w * a.minutes[busy]).sum() == pytest.approx(minutes, abs=1e-5)
     assert np.all(a.load <= capacity + 1e-6)
     assert np.all(a.covered <= 1 + 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_points_on_one_road_node_are_grouped_exactly(seed):
+    """Points snapped to a few road nodes (times = access leg + the node's time) with
+    scarce chargers: served sessions and session-minutes still equal networkx's
+    max-flow min-cost answer over every pair, and no point is served more than once."""
+    rng = np.random.default_rng(100 + seed)
+    n_node, n_site, n_dem = 4, 5, 40
+    base = rng.integers(1, 12, (n_node, n_site))
+    node = rng.integers(0, n_node, n_dem)
+    access = rng.integers(0, 4, n_dem)
+    triples = [
+        (i, j, float(access[i] + base[node[i], j]))
+        for i in range(n_dem)
+        for j in range(n_site)
+        if access[i] + base[node[i], j] <= 10
+    ]
+    reach = _reach(triples, (n_dem, n_site))
+    sessions = rng.integers(0, 6, n_dem).astype(float)
+    capacity = rng.integers(0, 20, n_site).astype(float)
+    a = assign_demand(reach, sessions, capacity)
+
+    g = nx.DiGraph()
+    for i in range(n_dem):
+        g.add_edge("s", ("d", i), capacity=int(sessions[i]), weight=0)
+    for j in range(n_site):
+        g.add_edge(("c", j), "t", capacity=int(capacity[j]), weight=0)
+    for i, j, m in triples:
+        g.add_edge(("d", i), ("c", j), capacity=int(sessions[i]), weight=int(m))
+    flow = nx.max_flow_min_cost(g, "s", "t")
+    served = sum(flow["s"][("d", i)] for i in range(n_dem))
+    assert served < sessions.sum()  # some chargers are full: partial service is tested
+
+    busy = sessions[a.rows] > 0
+    w = sessions[a.rows][busy] * a.share[busy]
+    assert w.sum() == pytest.approx(served, abs=1e-6)
+    assert (w * a.minutes[busy]).sum() == pytest.approx(nx.cost_of_flow(g, flow), abs=1e-5)
+    assert np.all(a.load <= capacity + 1e-6)
+    assert np.all(a.covered <= 1 + 1e-9)
+    mins = {(i, j): m for i, j, m in triples}
+    assert all(mins[(i, j)] == m for i, j, m in zip(a.rows, a.cols, a.minutes, strict=True))

@@ -122,29 +122,122 @@ def _transport(
     n_dem: int,
     n_site: int,
 ) -> np.ndarray:
-    """The two LPs of :func:`assign_demand`; returns ``f`` per pair."""
-    n = len(rows)
-    k = np.arange(n)
-    s = sessions[rows]
-    per_demand = sparse.csr_array((np.ones(n), (rows, k)), shape=(n_dem, n))
-    per_site = sparse.csr_array((s, (cols, k)), shape=(n_site, n))
-    a_ub = sparse.vstack([per_demand, per_site]).tocsr()
-    b_ub = np.concatenate([np.ones(n_dem), capacity])
-    served = _lp(-s, a_ub, b_ub)
-    most = float(s @ served)
-    a_ub = sparse.vstack([a_ub, sparse.csr_array(-s.reshape(1, -1))]).tocsr()
-    b_ub = np.append(b_ub, -most * (1 - 1e-9))
-    return _lp(s * minutes, a_ub, b_ub)
+    """The two LPs of :func:`assign_demand` over profile groups; returns ``f`` per pair.
+
+    Demand rows with the same open sites in reach, whose drive times to them differ by
+    one constant ``o_i`` (points snapped to one road node differ by their access leg),
+    form a group ``g`` (see :func:`_profiles`). The LPs are solved over the group
+    flows ``F_gj`` (sessions) and each member's served share ``phi_i``::
+
+        (1)  max  sum_gj F_gj     s.t.  sum_j F_gj <= sum_{i in g} s_i
+        (2)  min  sum_gj P_gj F_gj + sum_i s_i o_i phi_i
+             s.t. sum_j F_gj = sum_{i in g} s_i phi_i,  sum F >= S* (1 - 1e-9)
+        both s.t. sum_g F_gj <= Q_j,  F >= 0,  0 <= phi_i <= 1
+
+    with ``P_gj = t_ij - o_i`` the group's time profile. A member's drive time is
+    ``o_i + P_gj`` whichever site serves it, so any member flows adding up to ``F_gj``
+    cost the same and (2) equals the LP over every pair; member ``i`` sends
+    ``phi_i F_gj / sum_j F_gj`` of its sessions to ``j``.
+    """
+    grp = _profiles(rows, cols, minutes, n_dem)
+    n_g, n_pair = grp.n_groups, len(grp.cols)
+    members = np.flatnonzero(grp.member >= 0)
+    s_m = sessions[members]
+    g_sessions = np.bincount(grp.member[members], weights=s_m, minlength=n_g)
+    k = np.arange(n_pair)
+    per_group = sparse.csr_array((np.ones(n_pair), (grp.rows, k)), shape=(n_g, n_pair))
+    per_site = sparse.csr_array((np.ones(n_pair), (grp.cols, k)), shape=(n_site, n_pair))
+    a_ub = sparse.vstack([per_group, per_site]).tocsr()
+    most = -_lp(-np.ones(n_pair), a_ub, np.concatenate([g_sessions, capacity]))[1]
+    n_m = len(members)
+    take = sparse.csr_array((-s_m, (grp.member[members], np.arange(n_m))), shape=(n_g, n_m))
+    a_eq = sparse.hstack([per_group, take]).tocsr()
+    zeros = sparse.csr_array((n_site, n_m))
+    a_ub = sparse.vstack(
+        [
+            sparse.hstack([per_site, zeros]),
+            sparse.csr_array(-np.concatenate([np.ones(n_pair), np.zeros(n_m)]).reshape(1, -1)),
+        ]
+    ).tocsr()
+    b_ub = np.append(capacity, -most * (1 - 1e-9))
+    c = np.concatenate([grp.minutes, s_m * grp.offset[members]])
+    bounds = np.column_stack(
+        [np.zeros(n_pair + n_m), np.concatenate([np.full(n_pair, np.inf), np.ones(n_m)])]
+    )
+    x = _lp(c, a_ub, b_ub, a_eq=a_eq, b_eq=np.zeros(n_g), bounds=bounds)[0]
+    flow, phi = x[:n_pair], np.zeros(n_dem)
+    phi[members] = np.clip(x[n_pair:], 0.0, 1.0)
+    total = np.bincount(grp.rows, weights=flow, minlength=n_g)
+    g_of = grp.member[rows]
+    n_site_key = max(n_site, 1)
+    keys = grp.rows * n_site_key + grp.cols  # ascending: groups numbered in row order
+    part = flow[np.searchsorted(keys, g_of * n_site_key + cols)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total[g_of] > 0, phi[rows] * part / total[g_of], 0.0)
+    return np.clip(share, 0.0, 1.0)
 
 
-def _lp(c: np.ndarray, a_ub: sparse.csr_array, b_ub: np.ndarray) -> np.ndarray:
+@dataclass
+class _Groups:
+    """Profile groups of :func:`_profiles` and their pairs (group, site, profile)."""
+
+    member: np.ndarray  # group of each demand row, -1 for rows without a pair
+    offset: np.ndarray  # o_i, each row's least minutes to an open site
+    rows: np.ndarray
+    cols: np.ndarray
+    minutes: np.ndarray
+    n_groups: int
+
+
+#: Profiles are compared to this many minutes (6e-5 s), above floating round-off.
+_PROFILE_TOL = 1e-6
+
+
+def _profiles(rows: np.ndarray, cols: np.ndarray, minutes: np.ndarray, n_dem: int) -> _Groups:
+    """Group demand rows by their sites and time profile ``t_ij - min_j t_ij``."""
+    order = np.lexsort((cols, rows))
+    r, c, m = rows[order], cols[order], minutes[order]
+    count = np.bincount(r, minlength=n_dem)
+    start = np.concatenate([[0], np.cumsum(count)])
+    offset = np.zeros(n_dem)
+    has = np.flatnonzero(count)
+    if len(has):
+        offset[has] = np.minimum.reduceat(m, start[has])
+    prof = np.round((m - offset[r]) / _PROFILE_TOL).astype(np.int64)
+    member = np.full(n_dem, -1, dtype=np.int64)
+    seen: dict[tuple[bytes, bytes], int] = {}
+    first: list[int] = []
+    for i in has.tolist():
+        a, b = start[i], start[i + 1]
+        g = seen.setdefault((c[a:b].tobytes(), prof[a:b].tobytes()), len(seen))
+        if g == len(first):
+            first.append(i)
+        member[i] = g
+    is_rep = np.zeros(n_dem, dtype=bool)
+    is_rep[np.asarray(first, dtype=np.int64)] = True
+    sel = np.flatnonzero(is_rep[r])  # the pairs of each group's first row
+    g_rows = member[r[sel]]
+    return _Groups(member, offset, g_rows, c[sel], m[sel] - offset[r[sel]], len(first))
+
+
+def _lp(
+    c: np.ndarray,
+    a_ub: sparse.csr_array,
+    b_ub: np.ndarray,
+    *,
+    a_eq: sparse.csr_array | None = None,
+    b_eq: np.ndarray | None = None,
+    bounds: np.ndarray | tuple[float, float | None] = (0, None),
+) -> tuple[np.ndarray, float]:
+    """HiGHS's dual simplex on ``min c x``; the solution and its objective."""
     # scipy-stubs type A_ub as dense only; SciPy's HiGHS methods take sparse arrays
-    res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs-ds")  # type: ignore[call-overload]
+    res = linprog(  # type: ignore[call-overload]
+        c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs-ds"
+    )
     if res.status != 0 or res.x is None:
         msg = f"the assignment of demand to stations failed: {res.message}"
         raise SolverError(msg)
-    x: np.ndarray = np.clip(res.x, 0.0, 1.0)
-    return x
+    return np.asarray(res.x, dtype=float), float(res.fun)
 
 
 def reassign(result: CoverageResult, reach: SparseTimes, sizing: Sizing | None) -> CoverageResult:
