@@ -43,7 +43,7 @@ from planner.costs import site_capex
 from planner.datatypes import SolveInfo, SparseTimes
 from planner.errors import InfeasibleError
 from planner.optimize.lscp import lscp
-from planner.optimize.mclp import better_plan, mclp, station_problem
+from planner.optimize.mclp import better_plan, mclp, start_value, station_problem
 from planner.optimize.problem import add_budget, add_cover_rows, site_vars
 from planner.optimize.rules import CoverageResult, StationRules, indices, resolve_rules
 from planner.optimize.solve import solve
@@ -177,6 +177,9 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
         model=f"two_tier_{rules.objective}",
         build_seconds=build,
         warm_start=start is not None,
+        start_objective=None
+        if start is None
+        else start_value(start.stations, weight, rules.objective),
     )
     stations = block.result(info)
     repair_open = np.array([(v.value() or 0) > ON for v in r])
