@@ -363,8 +363,11 @@ def _run_tasks(
     from distributed import Client, LocalCluster, as_completed
 
     if scheduler:
+        from planner.dask_connect import CLIENT_TIMEOUT_S, probe_scheduler
+
+        probe_scheduler(scheduler)  # a refused connection fails at once, not after 10 s
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{CLIENT_TIMEOUT_S:g}s")
         except OSError as err:
             msg = f"cannot reach the dask scheduler at {scheduler}: {err}"
             raise ConfigError(msg) from None
