@@ -1,4 +1,5 @@
-"""Reaching the dask scheduler of ``planner batch``: fail at once when nothing listens.
+"""Reaching and leaving dask in ``planner batch``: fail at once when nothing listens,
+close quietly when the batch is stopped.
 
 ``distributed.Client`` keeps trying a refused address until its timeout (10 s here), so a
 mistyped ``--scheduler`` or a scheduler that is not running cost 10 s before the error.
@@ -6,12 +7,20 @@ mistyped ``--scheduler`` or a scheduler that is not running cost 10 s before the
 for :data:`REFUSED_GRACE_S` (a scheduler that is just starting) and then ends the batch
 with the usual one-line error. A scheduler that accepts the connection but is slow to
 answer still gets the Client's whole :data:`CLIENT_TIMEOUT_S`.
+
+A batch stopped by Ctrl-C closes its client and cluster while connections and tasks are
+in flight; dask, tornado and asyncio then log the lost connections, sometimes with a
+traceback. :func:`quiet_while_closing` turns their loggers off for that close, so the
+user sees the CLI's one line.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from planner.errors import ConfigError
 
@@ -20,6 +29,8 @@ CLIENT_TIMEOUT_S = 10.0
 #: Seconds a refused TCP connection is tried again before the batch gives up.
 REFUSED_GRACE_S = 1.0
 _RETRY_S = 0.1
+#: The loggers that report a closing cluster's lost connections and tasks.
+CLOSING_LOGGERS = ("distributed", "tornado", "asyncio")
 
 
 def probe_scheduler(
@@ -71,3 +82,27 @@ def probe_scheduler(
         except OSError as err:  # unknown host, no route, timed out
             msg = f"{where}: {err.strerror or err or type(err).__name__}"
             raise ConfigError(msg) from None
+
+
+@contextmanager
+def quiet_while_closing(*, stopping: bool) -> Iterator[None]:
+    """Turn off dask's, tornado's and asyncio's loggers while a stopped batch closes.
+
+    Parameters
+    ----------
+    stopping
+        The batch is being stopped (a signal): the loggers go off inside the block and
+        stay off after it, since the process is ending and its event loops' leftovers log
+        at exit. False: the block runs unchanged (a normal close logs as ever).
+
+    Yields
+    ------
+    None
+    """
+    if not stopping:
+        yield
+        return
+    names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in CLOSING_LOGGERS]
+    for name in {*CLOSING_LOGGERS, *names}:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    yield

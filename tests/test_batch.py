@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import shutil
 import signal
@@ -19,7 +20,7 @@ import yaml
 
 from planner.batch import is_complete, load_batch, plan_tasks, run_batch, run_task, task_config
 from planner.config import load_config
-from planner.dask_connect import probe_scheduler
+from planner.dask_connect import CLOSING_LOGGERS, probe_scheduler, quiet_while_closing
 from planner.demo import build_province
 from planner.errors import ConfigError
 from planner.runs import latest_run
@@ -262,3 +263,22 @@ def test_scheduler_probe_fails_fast_and_waits_for_a_starting_scheduler():
     finally:
         later.join()
         server.close()
+
+
+def test_a_stopped_batch_closes_dask_without_its_logs(caplog):
+    import distributed  # noqa: F401 - its loggers exist
+
+    names = [*CLOSING_LOGGERS, "distributed.comm.tcp", "distributed.core"]
+    before = {n: logging.getLogger(n).level for n in names}
+    try:
+        with quiet_while_closing(stopping=False):
+            logging.getLogger("distributed.core").error("kept")
+        with quiet_while_closing(stopping=True):
+            logging.getLogger("distributed.comm.tcp").error("lost connection")
+            logging.getLogger("asyncio").error("Task exception was never retrieved")
+        logging.getLogger("tornado.application").error("after the close")  # the exit
+        logging.getLogger("planner.batch").error("ours")
+    finally:
+        for n, level in before.items():
+            logging.getLogger(n).setLevel(level)
+    assert [r.getMessage() for r in caplog.records] == ["kept", "ours"]
