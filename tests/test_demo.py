@@ -179,21 +179,23 @@ def _presolve_causes(config_path):
     return station_problems(sites, county.townships, cfg)
 
 
-@pytest.mark.parametrize(("k", "scale"), [(28, 0.3), (39, 0.1)], ids=["yongtian", "anjiang"])
+@pytest.mark.parametrize(
+    ("k", "scale"), [(28, 0.3), (39, 0.1), (41, 0.5)], ids=["yongtian", "anjiang", "anquan"]
+)
 def test_province_counties_can_meet_the_township_minimum(tmp_path, k, scale):
-    # counties `planner demo --province` made whose nearly-full first 35 kV substation
-    # (room for two stations) alone fed three townships without a charger: infeasible
+    # counties `planner demo --province` made with no plan: yongtian and anjiang, whose
+    # nearly-full first 35 kV substation (room for two stations) alone fed three
+    # townships without a charger; anquan, whose thin grid put the cheapest station in
+    # every township (19.2 million CNY) above the config's budget (16 million)
     slug, name, pinyin = province_names(k + 1)[k]
     ident = DemoIdentity(slug, name, pinyin, f"3611{99 - k:02d}", QINGXI.center)
     cfg = build_demo(tmp_path / slug, scale=scale, seed=DEFAULT_SEED + k, identity=ident)
     assert _presolve_causes(cfg) == []
-    table = pd.read_csv(tmp_path / slug / f"{slug}_substations.csv")
-    first = table[table["substation_id"] == "QX-35-01"].iloc[0]
-    assert 0.9 * first["rated_kva"] - first["peak_load_kw"] >= 3 * 120  # raised from 300
 
 
-def test_the_demo_county_keeps_its_binding_substation(demo_config, demo_dir):
+def test_the_demo_county_keeps_its_binding_substation_and_budget(demo_config, demo_dir):
     assert _presolve_causes(demo_config) == []
+    assert load_config(demo_config).stations.budget == 16_000_000
     table = pd.read_csv(demo_dir / "qingxi_substations.csv")
     first = table[table["substation_id"] == "QX-35-01"].iloc[0]
     assert 0.9 * first["rated_kva"] - first["peak_load_kw"] == pytest.approx(300, abs=0.5)

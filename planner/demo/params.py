@@ -170,6 +170,9 @@ class DemoParams:
     smallest_station_kw: float = 120.0
     #: An outlet nearer another substation by less than this may still be fed by the first.
     feeder_tie_m: float = 200.0
+    #: The demo config's budget is at least this many times the least cost of a station in
+    #: every township and a repair point each (see :func:`planner.demo.power.township_budget`).
+    budget_margin: float = 1.2
     #: Peak load of the other 35 kV substations, as a share of their rating.
     peak_share: tuple[float, float] = (0.5, 0.8)
     #: Sideways wiggle of 35 kV lines.

@@ -8,10 +8,14 @@ substation headroom table is returned for :mod:`planner.demo.writers` to write.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
+from planner.config import CostsSection
 from planner.demo.layout import Settlement
 from planner.demo.params import DemoParams
 from planner.demo.roads import Osm, road_nodes
@@ -127,6 +131,46 @@ def first_spare_kw(
     elsewhere = set(township[dist[:, 1] > others + params.feeder_tie_m].tolist())
     bound = set(township.tolist()) - elsewhere
     return max(params.first_35kv_spare_kw, len(bound) * params.smallest_station_kw)
+
+
+def township_budget(osm: Osm, towns: list[Settlement], *, base: float, params: DemoParams) -> float:
+    """The demo config's budget: ``base``, or enough for a station in every township.
+
+    A station in a township without a charger costs at least the default station and two
+    chargers plus the grid connection from its outlet nearest to a 10 kV line or a
+    substation (as the planner prices candidate sites); the county seat and the two
+    township seats with an operator's charger have one. Their sum, plus a repair point
+    per township, times ``budget_margin``, rounded up to a million CNY, is the least
+    budget: a county whose grid is thin would else have no plan for the township minimum.
+    """
+    costs = CostsSection()
+    grid: list[shapely.Geometry] = [
+        shapely.LineString([osm.xy[n] for n in nodes])
+        for nodes, tags in osm.ways
+        if tags.get("power") == "minor_line"
+    ]
+    grid += [shapely.Point(osm.xy[n]) for n, tags in osm.node_tags.items() if tags.get("power")]
+    grid += [
+        shapely.Polygon([osm.xy[n] for n in nodes])
+        for nodes, tags in osm.ways
+        if tags.get("power") == "substation"
+    ]
+    outlets = [
+        osm.xy[n]
+        for n, tags in osm.node_tags.items()
+        if ("amenity" in tags or "shop" in tags) and tags.get("amenity") != "charging_station"
+    ]
+    if not grid or not outlets:
+        return base
+    pts = shapely.points(np.asarray(outlets))
+    tree = shapely.STRtree(grid)
+    dist = shapely.distance(pts, np.asarray(grid, dtype=object)[tree.nearest(pts)])
+    township = np.asarray(cKDTree([[t.x, t.y] for t in towns]).query(np.asarray(outlets))[1])
+    cheapest = pd.Series(dist).groupby(township).min().reindex(range(len(towns)))
+    fixed = costs.station_capex + 2 * costs.charger_capex
+    need = (fixed + costs.connection_per_km * cheapest.fillna(0.0) / 1000.0).iloc[3:].sum()
+    need = (need + len(towns) * costs.repair_point_capex) * params.budget_margin
+    return max(base, math.ceil(need / 1e6) * 1e6)
 
 
 def _feeders(
