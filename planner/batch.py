@@ -63,7 +63,7 @@ from planner.batch_config import (  # re-exported: planner.batch.BatchConfig, ..
     load_batch,
 )
 from planner.datatypes import TaskResult  # re-exported: planner.batch.TaskResult
-from planner.errors import ConfigError, PlannerError
+from planner.errors import ConfigError, Interrupted, PlannerError
 from planner.paths import out_lock
 from planner.province import CountyRef, SplitReport
 from planner.runs import check_home, content_key, latest_run, new_run
@@ -363,8 +363,11 @@ def _run_tasks(
     from distributed import Client, LocalCluster, as_completed
 
     if scheduler:
+        from planner.dask_connect import CLIENT_TIMEOUT_S, probe_scheduler
+
+        probe_scheduler(scheduler)  # a refused connection fails at once, not after 10 s
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{CLIENT_TIMEOUT_S:g}s")
         except OSError as err:
             msg = f"cannot reach the dask scheduler at {scheduler}: {err}"
             raise ConfigError(msg) from None
@@ -380,6 +383,7 @@ def _run_tasks(
         client = Client(cluster)
     results: list[TaskResult] = []
     t0 = time.perf_counter()
+    stopping = False
     try:
         futures = [
             client.submit(run_task, t, force, key=f"county-{t.county}-{t.scenario}", pure=False)
@@ -401,10 +405,16 @@ def _run_tasks(
             logger.info(line)
             if on_progress is not None:
                 on_progress(line)
+    except Interrupted:
+        stopping = True
+        raise
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        from planner.dask_connect import quiet_while_closing
+
+        with quiet_while_closing(stopping=stopping):  # no dask tracebacks after a Ctrl-C
+            client.close()
+            if cluster is not None:
+                cluster.close()
     order = {(t.county, t.scenario): k for k, t in enumerate(tasks)}
     results.sort(key=lambda r: order[(r.county, r.scenario)])
     return results

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ import yaml
 
 from planner.batch import is_complete, load_batch, plan_tasks, run_batch, run_task, task_config
 from planner.config import load_config
+from planner.dask_connect import CLOSING_LOGGERS, probe_scheduler, quiet_while_closing
 from planner.demo import build_province
 from planner.errors import ConfigError
 from planner.runs import latest_run
@@ -231,6 +233,52 @@ def test_against_a_scheduler_and_two_worker_processes(province, tmp_path):
 @pytest.mark.slow
 def test_unreachable_scheduler_is_a_one_line_error(province, tmp_path):
     port = _free_port()
+    t0 = time.perf_counter()
     r = run_cli("batch", str(province), "--scheduler", f"tcp://127.0.0.1:{port}")
+    seconds = time.perf_counter() - t0
+    print(f"unreachable scheduler: exit {r.returncode} after {seconds:.2f} s")
     assert r.returncode == 2 and "cannot reach the dask scheduler" in r.stderr
+    assert f"connection refused, nothing listens on 127.0.0.1:{port}" in r.stderr
     assert "Traceback" not in r.stderr
+    assert seconds < 5.0  # the Client alone waited its whole 10 s timeout
+
+
+def test_scheduler_probe_fails_fast_and_waits_for_a_starting_scheduler():
+    port = _free_port()
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match="connection refused"):
+        probe_scheduler(f"tcp://127.0.0.1:{port}", grace_s=0.3)
+    assert 0.3 <= time.perf_counter() - t0 < 2.0
+    with pytest.raises(ConfigError, match="give it as tcp://HOST:PORT"):
+        probe_scheduler("tcp://127.0.0.1")
+    # a scheduler that starts listening within the grace is reached
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    later = threading.Timer(0.3, lambda: (server.bind(("127.0.0.1", port)), server.listen()))
+    later.start()
+    try:
+        probe_scheduler(f"127.0.0.1:{port}", grace_s=5.0)
+        # one that accepts but does not answer is left to the Client's timeout
+        probe_scheduler(f"tcp://127.0.0.1:{port}", grace_s=0.0)
+    finally:
+        later.join()
+        server.close()
+
+
+def test_a_stopped_batch_closes_dask_without_its_logs(caplog):
+    import distributed  # noqa: F401 - its loggers exist
+
+    names = [*CLOSING_LOGGERS, "distributed.comm.tcp", "distributed.core"]
+    before = {n: logging.getLogger(n).level for n in names}
+    try:
+        with quiet_while_closing(stopping=False):
+            logging.getLogger("distributed.core").error("kept")
+        with quiet_while_closing(stopping=True):
+            logging.getLogger("distributed.comm.tcp").error("lost connection")
+            logging.getLogger("asyncio").error("Task exception was never retrieved")
+        logging.getLogger("tornado.application").error("after the close")  # the exit
+        logging.getLogger("planner.batch").error("ours")
+    finally:
+        for n, level in before.items():
+            logging.getLogger(n).setLevel(level)
+    assert [r.getMessage() for r in caplog.records] == ["kept", "ours"]

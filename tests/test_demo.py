@@ -10,9 +10,14 @@ import pytest
 import rasterio
 import shapely
 
-from planner.demo import DemoParams, build_demo
+from planner.candidates import build_candidates, existing_sites, with_existing
+from planner.config import load_config
+from planner.demo import DEFAULT_SEED, DemoIdentity, DemoParams, build_demo
+from planner.demo.names import QINGXI, province_names
+from planner.ingest import load_county
 from planner.ingest.osm import read_osm
 from planner.network import build_graph
+from planner.optimize.diagnose import station_problems
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +159,43 @@ def test_params_are_knobs(tmp_path):
     assert len(b.roads.node_ids) < 0.8 * len(a.roads.node_ids)
     # the knob changes only the roads' nodes: the same settlements, in the same places
     assert a.places["name"].tolist() == b.places["name"].tolist()
+
+
+def _presolve_causes(config_path):
+    """What the planner's checks before solving find wrong with a county's station model."""
+    cfg = load_config(config_path)
+    county = load_county(cfg)
+    cand = build_candidates(
+        county.pois,
+        county.county,
+        county.townships,
+        county.substations,
+        county.power_lines,
+        rules=cfg.candidates,
+        costs=cfg.costs,
+        power_points=county.power_points,
+    )
+    sites = with_existing(cand, existing_sites(county.chargers, county.townships))
+    return station_problems(sites, county.townships, cfg)
+
+
+@pytest.mark.parametrize(
+    ("k", "scale"), [(28, 0.3), (39, 0.1), (41, 0.5)], ids=["yongtian", "anjiang", "anquan"]
+)
+def test_province_counties_can_meet_the_township_minimum(tmp_path, k, scale):
+    # counties `planner demo --province` made with no plan: yongtian and anjiang, whose
+    # nearly-full first 35 kV substation (room for two stations) alone fed three
+    # townships without a charger; anquan, whose thin grid put the cheapest station in
+    # every township (19.2 million CNY) above the config's budget (16 million)
+    slug, name, pinyin = province_names(k + 1)[k]
+    ident = DemoIdentity(slug, name, pinyin, f"3611{99 - k:02d}", QINGXI.center)
+    cfg = build_demo(tmp_path / slug, scale=scale, seed=DEFAULT_SEED + k, identity=ident)
+    assert _presolve_causes(cfg) == []
+
+
+def test_the_demo_county_keeps_its_binding_substation_and_budget(demo_config, demo_dir):
+    assert _presolve_causes(demo_config) == []
+    assert load_config(demo_config).stations.budget == 16_000_000
+    table = pd.read_csv(demo_dir / "qingxi_substations.csv")
+    first = table[table["substation_id"] == "QX-35-01"].iloc[0]
+    assert 0.9 * first["rated_kva"] - first["peak_load_kw"] == pytest.approx(300, abs=0.5)

@@ -163,8 +163,16 @@ class DemoParams:
     large_35kv_share: float = 0.6
     #: Power factor: a substation's headroom is rated x factor - peak.
     power_factor: float = 0.9
-    #: Headroom of the first 35 kV substation, nearly full so its limit binds (kW).
+    #: Headroom of the first 35 kV substation, nearly full so its limit binds (kW); more
+    #: when more townships depend on it alone (see :func:`planner.demo.power.first_spare_kw`).
     first_35kv_spare_kw: float = 300.0
+    #: The smallest station's draw (kW): two 60 kW chargers, as the demo config's stations.
+    smallest_station_kw: float = 120.0
+    #: An outlet nearer another substation by less than this may still be fed by the first.
+    feeder_tie_m: float = 200.0
+    #: The demo config's budget is at least this many times the least cost of a station in
+    #: every township and a repair point each (see :func:`planner.demo.power.township_budget`).
+    budget_margin: float = 1.2
     #: Peak load of the other 35 kV substations, as a share of their rating.
     peak_share: tuple[float, float] = (0.5, 0.8)
     #: Sideways wiggle of 35 kV lines.

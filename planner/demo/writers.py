@@ -36,7 +36,7 @@ from planner.demo.layout import (
 )
 from planner.demo.names import QINGXI, DemoIdentity
 from planner.demo.params import DEFAULT_PARAMS, DEFAULT_SEED, DemoParams
-from planner.demo.power import build_grid
+from planner.demo.power import build_grid, township_budget
 from planner.demo.roads import Osm, build_roads
 from planner.paths import atomic_dir
 
@@ -182,8 +182,10 @@ def _write_files(
         gen.county, gen.settlements, gen.outside, to_raster, params=params
     )
     _write_population(folder / f"{slug}_population.tif", values, transform, params=params)
+    base = demo_budget(scale)
+    budget = township_budget(gen.osm, gen.towns, base=base, params=params)
     (folder / f"{slug}.yaml").write_text(
-        demo_config_text(scale=scale, identity=identity), encoding="utf-8"
+        demo_config_text(scale=scale, identity=identity, budget=budget), encoding="utf-8"
     )
 
 
@@ -266,8 +268,15 @@ def _write_population(
         dst.update_tags(units="people per cell", source="planner demo (synthetic)")
 
 
-def demo_config_text(*, scale: float = 1.0, identity: DemoIdentity = QINGXI) -> str:
-    """The demo county's YAML config."""
+def demo_budget(scale: float) -> float:
+    """The demo config's usual budget: 16 million CNY, times ``scale`` above 1."""
+    return float(round(16_000_000 * max(scale, 1.0)))
+
+
+def demo_config_text(
+    *, scale: float = 1.0, identity: DemoIdentity = QINGXI, budget: float | None = None
+) -> str:
+    """The demo county's YAML config (``budget``: default :func:`demo_budget`)."""
     slug = identity.slug
     cfg = {
         "county": {"name": identity.name, "slug": slug},
@@ -301,8 +310,9 @@ def demo_config_text(*, scale: float = 1.0, identity: DemoIdentity = QINGXI) -> 
         "demand": {"ev_adoption": 0.12},
         "stations": {
             "cutoff_min": 15,
-            # small counties keep enough for a station in every township
-            "budget": round(16_000_000 * max(scale, 1.0)),
+            # small counties keep enough for a station in every township; counties with
+            # a thin grid get more (planner.demo.power.township_budget)
+            "budget": round(demo_budget(scale) if budget is None else budget),
             "township_min": True,
         },
         # large synthetic counties have a few remote villages beyond 30 min of any site

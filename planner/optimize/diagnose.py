@@ -86,6 +86,10 @@ def station_problems(
         causes += _township_problems(
             candidates, townships, config, usable=~too_small, excluded=excluded, cost=min_station
         )
+        if st.respect_headroom:
+            causes += _shared_headroom_problems(
+                candidates, townships, config, usable=~too_small, excluded=excluded, new=new
+            )
     return causes
 
 
@@ -213,5 +217,50 @@ def _township_problems(
             causes.append(
                 f"stations.budget {st.budget:,.0f} is below the {float(cheapest.sum()):,.0f} "
                 "CNY needed for the cheapest station in every township"
+            )
+    return causes
+
+
+def _shared_headroom_problems(
+    candidates: gpd.GeoDataFrame,
+    townships: gpd.GeoDataFrame,
+    config: Config,
+    *,
+    usable: pd.Series,
+    excluded: np.ndarray,
+    new: np.ndarray,
+) -> list[str]:
+    """Substations whose headroom cannot hold a station in every township that needs one
+    from them.
+
+    A township without an existing charger whose every usable site (not excluded, with
+    headroom for a station) is fed by one substation with a known headroom needs a new
+    station there of at least ``min_chargers x charger_kw``; together they must fit.
+    """
+    st = config.stations
+    ok = usable.to_numpy(dtype=bool).copy()
+    ok[excluded] = False
+    tid = candidates[C.TOWNSHIP_ID].to_numpy()[ok]
+    sub = candidates[C.SUBSTATION_ID].astype(str).to_numpy()[ok]
+    kw = candidates[C.HEADROOM_KW].to_numpy(dtype=float)[ok]
+    served = set(candidates[C.TOWNSHIP_ID].to_numpy()[~new])  # an existing charger will do
+    names = dict(zip(townships[C.TOWNSHIP_ID], townships[C.TOWNSHIP_NAME], strict=True))
+    bound: dict[str, list[str]] = {}
+    headroom: dict[str, float] = {}
+    for t in sorted(set(tid) - served):
+        at = tid == t
+        if t in names and len(set(sub[at])) == 1 and not np.isnan(kw[at]).any():
+            bound.setdefault(sub[at][0], []).append(f"{names[t]} ({t})")
+            headroom[sub[at][0]] = float(kw[at][0])
+    station_kw = st.min_chargers * st.charger_kw
+    causes = []
+    for s, towns in sorted(bound.items()):
+        fits = int(headroom[s] // station_kw)
+        if len(towns) > fits:
+            causes.append(
+                f"substation {s} has {headroom[s]:,.0f} kW of headroom, room for {fits} "
+                f"stations of {st.min_chargers} x {st.charger_kw:g} kW, but {len(towns)} "
+                f"townships can only get a station fed by it: {names_list(towns)} (raise "
+                "its headroom in the substation table, or stations.respect_headroom: false)"
             )
     return causes
