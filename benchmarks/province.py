@@ -94,7 +94,7 @@ def _ingest(batch: Path, extract: Path, tmp: Path, *, repeat: int) -> dict[str, 
     import osmium
 
     from planner.batch import task_config
-    from planner.province import split_province
+    from planner.province import read_options, split_province
 
     reads, splits = [], []
     objects = 0
@@ -106,9 +106,10 @@ def _ingest(batch: Path, extract: Path, tmp: Path, *, repeat: int) -> dict[str, 
         splits.append(report.seconds_split + report.seconds_hash)
     configs = [task_config(t) for t in tasks]
     boxes = [_county_box(c) for c in configs]
-    own = [(c.inputs.osm.path, box) for c, box in zip(configs, boxes, strict=True)]
+    options = [read_options(c) for c in configs]
+    own = [(c.inputs.osm.path, box, o) for c, box, o in zip(configs, boxes, options, strict=True)]
     pieces = min(_timed(_read_all, own) for _ in range(repeat))
-    whole = min(_timed(_read_all, [(extract, boxes[0])]) for _ in range(repeat))
+    whole = min(_timed(_read_all, [(extract, boxes[0], options[0])]) for _ in range(repeat))
     one_read, split = min(reads), min(splits)
     return {
         "objects": objects,
@@ -146,12 +147,18 @@ def _county_box(config: Any) -> tuple[float, float, float, float]:
     return (w - pad * 2, s - pad, e + pad * 2, n + pad)
 
 
-def _read_all(reads: list[tuple[Path, tuple[float, float, float, float]]]) -> None:
-    """Read OSM as the county ingest does: each file within its box."""
+def _read_all(reads: list[tuple[Path, tuple[float, float, float, float], Any]]) -> None:
+    """Read OSM as the county ingest does: each file within its box, with its options."""
     from planner.ingest.osm import read_osm
 
-    for path, box in reads:
-        read_osm(path, bbox=box)
+    for path, box, options in reads:
+        read_osm(
+            path,
+            bbox=box,
+            buildings=options.buildings,
+            extra_highways=options.extra_highways,
+            poi_keys=options.poi_keys,
+        )
 
 
 def _print(figures: dict[str, Any], out: TextIO) -> None:

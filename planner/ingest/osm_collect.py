@@ -33,6 +33,7 @@ from planner.ingest.osm_classify import (
     road_tags,
     way_kind,
 )
+from planner.ingest.osm_refs import WayRefs
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,13 @@ class _Layer:
     lon: list[float] = field(default_factory=list)
     lat: list[float] = field(default_factory=list)
     way: list[int] = field(default_factory=list)
+    way_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+
+    def freeze(self) -> None:
+        """The way records and locations as arrays (:attr:`way_array`, :attr:`xy`)."""
+        self.way_array = np.asarray(self.way, dtype=np.int64)
+        self.xy = np.column_stack([np.asarray(self.lon, float), np.asarray(self.lat, float)])
 
 
 @dataclass
@@ -119,8 +127,11 @@ def collect_osm(
     groups = [_Group(o, o.drivable, o.all_poi_keys) for o in options]
     keys = sorted({k for o in options for k in o.filter_keys})
     limit = DISK_INDEX_BYTES if disk_index_bytes is None else disk_index_bytes
-    pass_ = _Pass(groups, area)
-    with tempfile.TemporaryDirectory(prefix="planner-collect-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="planner-collect-") as tmp,
+        WayRefs(Path(tmp)) as refs,
+    ):
+        pass_ = _Pass(groups, area, refs)
         if path.stat().st_size >= limit:
             storage = f"sparse_file_array,{Path(tmp) / 'locations.idx'}"
         else:
@@ -136,21 +147,23 @@ def collect_osm(
                     pass_.node(obj)
                 elif isinstance(obj, osmium.osm.Way):
                     pass_.way(obj)
+            collected = pass_.collected()
         except RuntimeError as err:
             raise data_error(path, f"cannot read OSM data ({err})") from None
     if pass_.bad_locations:
         logger.warning("%s: %d ways skipped: node locations missing", path, pass_.bad_locations)
-    return pass_.collected()
+    return collected
 
 
 class _Pass:
     """The handler of the single read: sorts each object for every group."""
 
-    def __init__(self, groups: list[_Group], area: Box) -> None:
+    def __init__(self, groups: list[_Group], area: Box, refs: WayRefs) -> None:
         self.groups = groups
         self.area = area
         self.xy: list[array] = []
-        self.ids: list[array | None] = []
+        self.refs = refs
+        self.roads: list[int] = []  # way records that are roads (of some group)
         self.bad_locations = 0  # ways with a node's location missing
 
     def node(self, obj: osmium.osm.Node) -> None:
@@ -172,14 +185,17 @@ class _Pass:
                 layer.way.append(-1)
 
     def way(self, obj: osmium.osm.Way) -> None:
-        from planner.ingest.osm import _meets, _way_points, way_refs
+        from planner.ingest.osm import _meets, _way_points
 
         flat = _way_points(obj, self)
-        if flat is None or not _meets(flat, self.area):
+        if flat is None:
             return
+        w, s, e, n = self.area
+        if not (w <= flat[0] <= e and s <= flat[1] <= n) and not _meets(flat, self.area):
+            return  # (a way that starts in the area meets it: no need to look further)
         tags, closed = obj.tags, obj.is_closed()
         record = len(self.xy)
-        refs: array | None = None
+        road = False
         centre: tuple[float, float] | None = None
         taken = False
         for g in self.groups:
@@ -187,8 +203,7 @@ class _Pass:
             if kind == NOTHING:
                 continue
             if kind == ROAD:
-                if refs is None:
-                    refs = way_refs(obj)
+                road = True
                 g.road_way.append(record)
                 g.road_tags.append(road_tags(tags))
                 taken = True
@@ -213,14 +228,26 @@ class _Pass:
             taken = True
         if taken:
             self.xy.append(flat)
-            self.ids.append(refs)
+        if road:
+            self.roads.append(record)
+            self.refs.add(obj, len(flat) // 2)
 
     def collected(self) -> Collected:
         lengths = np.array([len(a) // 2 for a in self.xy], dtype=np.int64)
         off = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         xy = np.concatenate([np.frombuffer(a, dtype=float) for a in self.xy] or [np.zeros(0)])
         ids = np.zeros(int(off[-1]), dtype=np.int64)
-        for k, refs in enumerate(self.ids):
-            if refs is not None:
-                ids[off[k] : off[k + 1]] = np.frombuffer(refs, dtype=np.int64)
+        roads = np.asarray(self.roads, dtype=np.int64)
+        ids[_rows(off, roads)] = self.refs.ids()
+        for g in self.groups:
+            for layer in g.layers.values():
+                layer.freeze()
         return Collected(self.groups, xy.reshape(-1, 2), off, ids, self.bad_locations)
+
+
+def _rows(off: np.ndarray, records: np.ndarray) -> np.ndarray:
+    """The rows of the given way records' nodes (``off``: where each record starts)."""
+    starts = off[records]
+    lengths = off[records + 1] - starts
+    ends = np.cumsum(lengths)
+    return np.repeat(starts - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)

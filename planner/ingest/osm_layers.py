@@ -52,8 +52,7 @@ def write_layers(
     nodes = 0
     for name in LAYERS:
         layer = g.layers[name]
-        way = np.asarray(layer.way, dtype=np.int64)
-        xy = np.column_stack([np.asarray(layer.lon, float), np.asarray(layer.lat, float)])
+        way, xy = layer.way_array, layer.xy.reshape(-1, 2)
         keep = _takes(way, xy, meets, box)
         kept = np.flatnonzero(keep)
         rows[name] = [layer.rows[i] for i in kept]
