@@ -12,7 +12,6 @@ import logging
 import sys
 import tempfile
 from array import array
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,6 +38,7 @@ from planner.ingest.osm_classify import (
     way_kind,
 )
 from planner.ingest.osm_layers import LAYERS_SUFFIX, load_layers
+from planner.ingest.osm_refs import WayRefs
 from planner.ingest.osm_tags import DRIVABLE, POI_KEYS, all_poi_keys
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,9 @@ def read_osm(
     Parameters
     ----------
     path
-        The extract: ``.osm.pbf``, ``.osm`` (XML) or ``.osm.bz2``.
+        The extract: ``.osm.pbf``, ``.osm`` (XML) or ``.osm.bz2``; or a county's layers
+        collected from a provincial extract (``.osm-layers.npz``, see
+        :mod:`planner.ingest.osm_layers`), which are loaded, not parsed.
     bbox
         ``(west, south, east, north)`` in degrees; objects wholly outside are skipped.
     buildings
@@ -99,19 +101,19 @@ def read_osm(
         raise data_error(path, "not an OSM extract", hint="expected .osm.pbf, .osm or .osm.bz2")
     w, s, e, n = bbox if bbox is not None else (-180.0, -90.0, 180.0, 90.0)
 
-    def inside(lon: float, lat: float) -> bool:
-        return w <= lon <= e and s <= lat <= n
-
     acc = _Collected(poi_keys=all_poi_keys(poi_keys))
     drivable = DRIVABLE | frozenset(extra_highways)
     keys = ["highway", "place", "power", *acc.poi_keys] + (["building"] if buildings else [])
     on_ways = _check_piece(path, bbox)
     large = not on_ways and path.stat().st_size >= disk_index_bytes
-    with tempfile.TemporaryDirectory(prefix="planner-osm-") if large else nullcontext() as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="planner-osm-") as tmp,
+        WayRefs(Path(tmp)) as acc.refs,
+    ):
         processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
         if large:
             logger.info("%s: large extract, node locations kept in a disk index", path)
-            processor.with_locations(f"sparse_file_array,{Path(str(tmp)) / 'locations.idx'}")
+            processor.with_locations(f"sparse_file_array,{Path(tmp) / 'locations.idx'}")
         elif not on_ways:  # else the ways carry their nodes' locations
             processor.with_locations("flex_mem")
         processor.with_filter(osmium.filter.KeyFilter(*keys))
@@ -120,6 +122,7 @@ def read_osm(
                 # the processor reads nodes and ways only; the check tells the type checker
                 if isinstance(obj, osmium.osm.Node | osmium.osm.Way):
                     _take(obj, acc, (w, s, e, n), buildings, drivable)
+            ids = acc.refs.ids()
         except RuntimeError as err:
             raise data_error(path, f"cannot read OSM data ({err})") from None
     if acc.bad_locations:
@@ -130,7 +133,7 @@ def read_osm(
             "no drivable roads inside the county's bounding box",
             hint="is this the right extract for the county?",
         )
-    return acc.data(_road_ways(acc.road_ways), buildings=buildings)
+    return acc.data(_road_ways(acc.road_ways, ids), buildings=buildings)
 
 
 def _check_piece(path: Path, bbox: tuple[float, float, float, float] | None) -> bool:
@@ -167,8 +170,9 @@ def _check_piece(path: Path, bbox: tuple[float, float, float, float] | None) -> 
     return "LocationsOnWays" in features
 
 
-#: One drivable way as read: node ids, lons, lats, and the tags the network uses.
-_RoadWay = tuple[array, np.ndarray, np.ndarray, list[str | None]]
+#: One drivable way as read: its number of nodes (their ids come from :class:`WayRefs`),
+#: lons, lats, and the tags the network uses.
+_RoadWay = tuple[int, np.ndarray, np.ndarray, list[str | None]]
 
 
 class _BadCount(Protocol):
@@ -187,6 +191,7 @@ class _Collected:
     power_points: list[dict[str, Any]] = field(default_factory=list)
     poi_keys: tuple[str, ...] = POI_KEYS
     bad_locations: int = 0
+    refs: WayRefs | None = None  # the roads' node ids
 
     def data(self, roads: RoadWays, *, buildings: bool) -> OsmData:
         """The collected layers as :class:`OsmData` (EPSG:4326)."""
@@ -234,7 +239,9 @@ def _take(
     xy = np.frombuffer(flat, dtype=float).reshape(-1, 2)
     if kind == ROAD:
         lons, lats = xy[:, 0], xy[:, 1]
-        acc.road_ways.append((way_refs(obj), lons, lats, road_tags(tags)))
+        assert acc.refs is not None  # read_osm sets it
+        acc.refs.add(obj, len(lons))
+        acc.road_ways.append((len(lons), lons, lats, road_tags(tags)))
     elif kind == LINE:
         row = line_row(f"w{obj.id}", tags)
         row["geometry"] = shapely.LineString(xy)
@@ -245,11 +252,6 @@ def _take(
             acc.buildings.append((float(lon), float(lat)))
         else:
             _collect_point(f"w{obj.id}", tags, lon, lat, acc)
-
-
-def way_refs(obj: osmium.osm.Way) -> array:
-    """The ids of the way's nodes."""
-    return array("q", [nd.ref for nd in obj.nodes])
 
 
 def _way_points(obj: osmium.osm.Way, acc: _BadCount) -> array | None:
@@ -300,12 +302,11 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, columns=[*columns, "geometry"], geometry="geometry", crs=_WGS84)
 
 
-def _road_ways(ways: list[_RoadWay]) -> RoadWays:
-    all_ids = np.concatenate([np.frombuffer(w[0], dtype=np.int64) for w in ways])
+def _road_ways(ways: list[_RoadWay], ids: np.ndarray) -> RoadWays:
     all_lon = np.concatenate([np.asarray(w[1], dtype=float) for w in ways])
     all_lat = np.concatenate([np.asarray(w[2], dtype=float) for w in ways])
-    lengths = np.array([len(w[0]) for w in ways], dtype=np.int64)
-    return road_ways(all_ids, all_lon, all_lat, lengths, [w[3] for w in ways])
+    lengths = np.array([w[0] for w in ways], dtype=np.int64)
+    return road_ways(ids, all_lon, all_lat, lengths, [w[3] for w in ways])
 
 
 def road_ways(

@@ -112,7 +112,11 @@ def load_layers(path: Path, *, bbox: Box | None, options: ReadOptions) -> OsmDat
         meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
         box: Box = tuple(meta["box"])
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise data_error(path, f"cannot read the OSM layers ({err})") from None
+        raise data_error(
+            path,
+            f"cannot read the OSM layers ({err})",
+            hint="remove it and its .json; the batch collects the county again",
+        ) from None
     if meta["options"] != options.as_json() or meta.get("format") != LAYERS_FORMAT:
         return _from_extract(path, meta, bbox=bbox, options=options)
     if bbox is None:
