@@ -238,14 +238,14 @@ class _Pass:
         xy = np.concatenate([np.frombuffer(a, dtype=float) for a in self.xy] or [np.zeros(0)])
         ids = np.zeros(int(off[-1]), dtype=np.int64)
         roads = np.asarray(self.roads, dtype=np.int64)
-        ids[_rows(off, roads)] = self.refs.ids()
+        ids[rows_of(off, roads)] = self.refs.ids()
         for g in self.groups:
             for layer in g.layers.values():
                 layer.freeze()
         return Collected(self.groups, xy.reshape(-1, 2), off, ids, self.bad_locations)
 
 
-def _rows(off: np.ndarray, records: np.ndarray) -> np.ndarray:
+def rows_of(off: np.ndarray, records: np.ndarray) -> np.ndarray:
     """The rows of the given way records' nodes (``off``: where each record starts)."""
     starts = off[records]
     lengths = off[records + 1] - starts

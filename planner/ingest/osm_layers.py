@@ -21,14 +21,14 @@ import shapely
 from planner.datatypes import OsmData
 from planner.errors import data_error
 from planner.ingest.osm_classify import ReadOptions
-from planner.ingest.osm_collect import LAYERS, Box, Collected
+from planner.ingest.osm_collect import LAYERS, Box, Collected, rows_of
 
 logger = logging.getLogger(__name__)
 
 #: The name a layers file ends with.
 LAYERS_SUFFIX = ".osm-layers.npz"
 #: Bump when the files' content changes.
-LAYERS_FORMAT = 1
+LAYERS_FORMAT = 2
 
 
 def write_layers(
@@ -46,32 +46,30 @@ def write_layers(
     road_way = np.asarray(g.road_way, dtype=np.int64)
     kept_roads = np.flatnonzero(meets[road_way]) if len(road_way) else road_way
     roads = road_way[kept_roads]
-    arrays: dict[str, np.ndarray] = {}
     rows: dict[str, list[Any]] = {}
-    ways: dict[str, np.ndarray] = {}
-    nodes = 0
-    for name in LAYERS:
+    pts_xy, pts_way = [], []
+    for name in LAYERS:  # every layer's points one after the other
         layer = g.layers[name]
         way, xy = layer.way_array, layer.xy.reshape(-1, 2)
-        keep = _takes(way, xy, meets, box)
-        kept = np.flatnonzero(keep)
+        kept = np.flatnonzero(_takes(way, xy, meets, box))
         rows[name] = [layer.rows[i] for i in kept]
-        arrays[f"{name}_xy"] = xy[kept].reshape(-1, 2)
-        ways[name] = way[kept]
-        nodes += int((way[kept] < 0).sum())
-    others = np.unique(np.concatenate([w[w >= 0] for w in ways.values()]))
-    for name, way in ways.items():
-        arrays[f"{name}_way"] = np.where(
-            way >= 0, len(roads) + np.searchsorted(others, way), -1
-        ).astype(np.int64)
+        pts_xy.append(xy[kept])
+        pts_way.append(way[kept])
+    way = np.concatenate(pts_way)
+    others = np.unique(way[way >= 0])
     records = np.concatenate([roads, others]).astype(np.int64)
-    starts = collected.way_off[records]
-    lengths = collected.way_off[records + 1] - starts
+    index = rows_of(collected.way_off, records)
+    lengths = collected.way_off[records + 1] - collected.way_off[records]
     off = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    index = np.repeat(starts - off[:-1], lengths) + np.arange(off[-1])
-    arrays["way_xy"] = collected.way_xy[index].reshape(-1, 2)
-    arrays["way_off"] = off
-    arrays["road_ids"] = collected.way_ids[index[: off[len(roads)]]]
+    arrays = {
+        "way_xy": collected.way_xy[index].reshape(-1, 2),
+        "way_off": off,
+        "road_ids": collected.way_ids[index[: off[len(roads)]]],
+        "pts_xy": np.concatenate(pts_xy).reshape(-1, 2),
+        # way records renumbered: the roads first, then the others
+        "pts_way": np.where(way >= 0, len(roads) + np.searchsorted(others, way), -1),
+        "pts_off": np.cumsum([0] + [len(w) for w in pts_way]).astype(np.int64),
+    }
     info = {
         **meta,
         "format": LAYERS_FORMAT,
@@ -83,7 +81,7 @@ def write_layers(
     arrays["meta"] = np.frombuffer(json.dumps(info).encode("utf-8"), dtype=np.uint8)
     with open(target, "xb") as f:  # never overwrites
         np.savez(f, allow_pickle=False, **arrays)
-    return nodes, len(records)
+    return int((way < 0).sum()), len(records)
 
 
 def _takes(way: np.ndarray, xy: np.ndarray, meets: np.ndarray, box: Box) -> np.ndarray:
@@ -161,13 +159,14 @@ def _select(
         [meta["roads"][k] for k in kept],
     )
     acc = _Collected(poi_keys=options.all_poi_keys)
-    for name in LAYERS:
-        way, pts = arrays[f"{name}_way"], arrays[f"{name}_xy"]
+    for k, name in enumerate(LAYERS):
+        start, end = arrays["pts_off"][k : k + 2]
+        way, pts = arrays["pts_way"][start:end], arrays["pts_xy"][start:end]
         take = np.flatnonzero(_takes(way, pts, meets, bbox))
         if name == "buildings":
             acc.buildings = [(float(x), float(y)) for x, y in pts[take]]
             continue
-        rows = [dict(meta["rows"][name][k]) for k in take]
+        rows = [meta["rows"][name][k] for k in take]  # fresh dicts: just decoded
         geoms: list[Any]
         if name == "power_lines":
             geoms = [shapely.LineString(xy[off[k] : off[k + 1]]) for k in way[take]]
