@@ -93,7 +93,9 @@ def test_layers_read_as_the_whole_extract_within_their_box(tmp_path):
         write_layers(collected, 0, boxes["c00"], tmp_path / "c00-0.osm-layers.npz", meta={})
 
 
-def test_way_refs_reads_back_every_node_id_in_order(tmp_path):
+@pytest.mark.parametrize("chunk", [16 << 20, 64])  # the file parsed at once, or in pieces
+def test_way_refs_reads_back_every_node_id_in_order(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr("planner.ingest.osm_refs._CHUNK", chunk)
     ways = [
         [1, 2, 3],
         [-7, 5_000_000_000, 12],

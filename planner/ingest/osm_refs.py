@@ -19,6 +19,8 @@ import osmium
 _OPL = "opl,add_metadata=false,locations_on_ways=false"
 #: A line's node list (tags are escaped in OPL: a space only separates fields).
 _NODES = re.compile(rb" N(\S*)")
+#: Bytes of the file parsed at a time (memory stays bounded for a province's roads).
+_CHUNK = 16 << 20
 
 
 class WayRefs:
@@ -68,11 +70,26 @@ class WayRefs:
             The file does not hold as many ids as the ways had nodes.
         """
         self.close()
-        fields = _NODES.findall(self.path.read_bytes())
-        text = b",".join(fields).replace(b"n", b"").decode("ascii")
-        # numpy's text parser: ten times as fast as int() on each id
-        ids = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
+        parts = []
+        with self.path.open("rb") as f:
+            rest = b""
+            while chunk := f.read(_CHUNK):
+                # whole lines only: a chunk's last line continues in the next
+                lines, _, tail = (rest + chunk).rpartition(b"\n")
+                parts.append(_parse(lines))
+                rest = tail
+            parts.append(_parse(rest))
+        ids = np.concatenate(parts)
         if len(ids) != self.count:
             msg = f"{self.path}: {len(ids)} node ids read back, {self.count} expected"
             raise RuntimeError(msg)
         return ids
+
+
+def _parse(lines: bytes) -> np.ndarray:
+    """The node ids of whole OPL lines, in order."""
+    text = b",".join(_NODES.findall(lines)).replace(b"n", b"").decode("ascii")
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    # numpy's text parser: ten times as fast as int() on each id
+    return np.fromstring(text, dtype=np.int64, sep=",")
