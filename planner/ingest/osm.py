@@ -16,12 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import geopandas as gpd
 import numpy as np
 import osmium
 import shapely
-from geopandas.array import from_shapely
-from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from planner.datatypes import OsmData, RoadWays
@@ -38,6 +35,7 @@ from planner.ingest.osm_classify import (
     road_tags,
     way_kind,
 )
+from planner.ingest.osm_frames import frame, layer_columns, osm_data
 from planner.ingest.osm_layers import LAYERS_SUFFIX, load_layers
 from planner.ingest.osm_refs import WayRefs
 from planner.ingest.osm_tags import (  # the tag helpers were importable from here
@@ -79,8 +77,6 @@ DISK_INDEX_BYTES = 150 * 1024 * 1024
 _WKB = osmium.geom.WKBFactory()
 _EVERY_NODE = osmium.geom.use_nodes.ALL
 _NATIVE_WKB = 1 if sys.byteorder == "little" else 0  # a WKB's first byte: 1 little-endian
-#: EPSG:4326 parsed once (geopandas parses an EPSG code on every frame).
-_WGS84 = CRS.from_epsg(4326)
 
 
 def read_osm(
@@ -221,21 +217,17 @@ class _Collected:
 
     def data(self, roads: RoadWays, *, buildings: bool) -> OsmData:
         """The collected layers as :class:`OsmData` (EPSG:4326)."""
-        return OsmData(
-            roads=roads,
-            pois=_frame(self.pois, ["osm_id", "name", *self.poi_keys]),
-            places=_frame(self.places, ["osm_id", "name", "place", "population"]),
-            substations=_frame(self.substations, ["osm_id", "ref", "name", "voltage_kv"]),
-            power_lines=_frame(self.lines, ["osm_id", "power", "voltage_kv", "name"]),
-            chargers=_frame(self.chargers, ["osm_id", "name", "operator", "sockets"]),
-            power_points=_frame(self.power_points, ["osm_id", "power", "voltage_kv"]),
-            buildings=gpd.GeoDataFrame(
-                geometry=gpd.points_from_xy(*np.array(self.buildings).reshape(-1, 2).T),
-                crs=_WGS84,
-            )
-            if buildings
-            else None,
-        )
+        rows = {
+            "pois": self.pois,
+            "places": self.places,
+            "substations": self.substations,
+            "power_lines": self.lines,
+            "chargers": self.chargers,
+            "power_points": self.power_points,
+        }
+        columns = layer_columns(self.poi_keys)
+        frames = {name: frame(rows[name], columns[name]) for name in rows}
+        return osm_data(roads, frames, self.buildings if buildings else None)
 
 
 def _take(
@@ -318,21 +310,6 @@ def _collect_point(osm_id: str, tags: Tags, lon: float, lat: float, acc: _Collec
         layer, row = found
         row["geometry"] = shapely.Point(lon, lat)
         getattr(acc, layer).append(row)
-
-
-def _frame(rows: list[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
-    if not rows:
-        return gpd.GeoDataFrame(
-            {c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=_WGS84), crs=_WGS84
-        )
-    if len(set(columns)) < len(columns) or "geometry" in columns:
-        return gpd.GeoDataFrame(
-            rows, columns=[*columns, "geometry"], geometry="geometry", crs=_WGS84
-        )
-    # column by column: the same frame as from the rows, in a third of the time
-    data: dict[str, Any] = {c: [r[c] for r in rows] for c in columns}
-    data["geometry"] = from_shapely([r["geometry"] for r in rows], crs=_WGS84)
-    return gpd.GeoDataFrame(data, geometry="geometry")
 
 
 def _road_ways(ways: list[_RoadWay], ids: np.ndarray) -> RoadWays:

@@ -53,11 +53,16 @@ class _Layer:
     way: list[int] = field(default_factory=list)
     way_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    columns: dict[str, list[Any]] = field(default_factory=dict)
 
     def freeze(self) -> None:
-        """The way records and locations as arrays (:attr:`way_array`, :attr:`xy`)."""
+        """The way records, locations and rows as arrays and columns (:attr:`way_array`,
+        :attr:`xy`, :attr:`columns`)."""
         self.way_array = np.asarray(self.way, dtype=np.int64)
         self.xy = np.column_stack([np.asarray(self.lon, float), np.asarray(self.lat, float)])
+        first = self.rows[0] if self.rows else None
+        if first is not None:  # a layer's rows have the same keys
+            self.columns = {c: [r[c] for r in self.rows if r is not None] for c in first}
 
 
 @dataclass
@@ -82,14 +87,22 @@ class Collected:
     way_ids: np.ndarray  # (m,) node ids (roads; 0 on other ways)
     bad_locations: int = 0
 
+    way_lo: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # way records'
+    way_hi: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # boxes
+
     def meets(self, box: Box) -> np.ndarray:
         """Which way records have a node inside ``box`` (edges included)."""
-        if len(self.way_off) < 2:
-            return np.zeros(0, dtype=bool)
         w, s, e, n = box
-        x, y = self.way_xy[:, 0], self.way_xy[:, 1]
-        inside = (x >= w) & (x <= e) & (y >= s) & (y <= n)
-        return np.logical_or.reduceat(inside, self.way_off[:-1])
+        lo, hi = self.way_lo, self.way_hi
+        near = (hi[:, 0] >= w) & (lo[:, 0] <= e) & (hi[:, 1] >= s) & (lo[:, 1] <= n)
+        out = near & (lo[:, 0] >= w) & (hi[:, 0] <= e) & (lo[:, 1] >= s) & (hi[:, 1] <= n)
+        edge = np.flatnonzero(near & ~out)  # boxes that overlap: look at the nodes
+        if len(edge):
+            x, y = self.way_xy[rows_of(self.way_off, edge)].T
+            inside = (x >= w) & (x <= e) & (y >= s) & (y <= n)
+            lengths = self.way_off[edge + 1] - self.way_off[edge]
+            out[edge] = np.logical_or.reduceat(inside, np.cumsum(lengths) - lengths)
+        return out
 
 
 def collect_osm(
@@ -242,7 +255,10 @@ class _Pass:
         for g in self.groups:
             for layer in g.layers.values():
                 layer.freeze()
-        return Collected(self.groups, xy.reshape(-1, 2), off, ids, self.bad_locations)
+        xy = xy.reshape(-1, 2)
+        lo = np.minimum.reduceat(xy, off[:-1]) if len(lengths) else np.zeros((0, 2))
+        hi = np.maximum.reduceat(xy, off[:-1]) if len(lengths) else np.zeros((0, 2))
+        return Collected(self.groups, xy, off, ids, self.bad_locations, lo, hi)
 
 
 def rows_of(off: np.ndarray, records: np.ndarray) -> np.ndarray:

@@ -22,13 +22,14 @@ from planner.datatypes import OsmData
 from planner.errors import data_error
 from planner.ingest.osm_classify import ReadOptions
 from planner.ingest.osm_collect import LAYERS, Box, Collected, rows_of
+from planner.ingest.osm_frames import frame_of, layer_columns, osm_data
 
 logger = logging.getLogger(__name__)
 
 #: The name a layers file ends with.
 LAYERS_SUFFIX = ".osm-layers.npz"
 #: Bump when the files' content changes.
-LAYERS_FORMAT = 2
+LAYERS_FORMAT = 3
 
 
 def write_layers(
@@ -46,13 +47,14 @@ def write_layers(
     road_way = np.asarray(g.road_way, dtype=np.int64)
     kept_roads = np.flatnonzero(meets[road_way]) if len(road_way) else road_way
     roads = road_way[kept_roads]
-    rows: dict[str, list[Any]] = {}
+    rows: dict[str, dict[str, list[Any]]] = {}  # each layer's columns
     pts_xy, pts_way = [], []
     for name in LAYERS:  # every layer's points one after the other
         layer = g.layers[name]
         way, xy = layer.way_array, layer.xy.reshape(-1, 2)
         kept = np.flatnonzero(_takes(way, xy, meets, box))
-        rows[name] = [layer.rows[i] for i in kept]
+        picked = kept.tolist()
+        rows[name] = {c: [col[i] for i in picked] for c, col in layer.columns.items()}
         pts_xy.append(xy[kept])
         pts_way.append(way[kept])
     way = np.concatenate(pts_way)
@@ -76,7 +78,7 @@ def write_layers(
         "box": list(box),
         "options": g.options.as_json(),
         "roads": [g.road_tags[k] for k in kept_roads],
-        "rows": rows,
+        "columns": rows,
     }
     arrays["meta"] = np.frombuffer(json.dumps(info).encode("utf-8"), dtype=np.uint8)
     with open(target, "xb") as f:  # never overwrites
@@ -134,7 +136,7 @@ def load_layers(path: Path, *, bbox: Box | None, options: ReadOptions) -> OsmDat
 def _select(
     path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any], bbox: Box, options: ReadOptions
 ) -> OsmData:
-    from planner.ingest.osm import _Collected, road_ways
+    from planner.ingest.osm import road_ways
 
     xy, off = arrays["way_xy"], arrays["way_off"]
     w, s, e, n = bbox
@@ -158,24 +160,25 @@ def _select(
         lengths[kept],
         [meta["roads"][k] for k in kept],
     )
-    acc = _Collected(poi_keys=options.all_poi_keys)
+    columns = layer_columns(options.all_poi_keys)
+    frames = {}
+    buildings = None
     for k, name in enumerate(LAYERS):
         start, end = arrays["pts_off"][k : k + 2]
         way, pts = arrays["pts_way"][start:end], arrays["pts_xy"][start:end]
         take = np.flatnonzero(_takes(way, pts, meets, bbox))
         if name == "buildings":
-            acc.buildings = [(float(x), float(y)) for x, y in pts[take]]
+            buildings = [(float(x), float(y)) for x, y in pts[take]]
             continue
-        rows = [meta["rows"][name][k] for k in take]  # fresh dicts: just decoded
-        geoms: list[Any]
+        picked = take.tolist()
+        data = {c: [col[i] for i in picked] for c, col in meta["columns"][name].items()}
+        geoms: Any
         if name == "power_lines":
-            geoms = [shapely.LineString(xy[off[k] : off[k + 1]]) for k in way[take]]
+            geoms = [shapely.LineString(xy[off[r] : off[r + 1]]) for r in way[take]]
         else:
-            geoms = list(np.asarray(shapely.points(pts[take])))
-        for row, geom in zip(rows, geoms, strict=True):
-            row["geometry"] = geom
-        getattr(acc, "lines" if name == "power_lines" else name).extend(rows)
-    return acc.data(roads, buildings=options.buildings)
+            geoms = shapely.points(pts[take])
+        frames[name] = frame_of(data, geoms, columns[name])
+    return osm_data(roads, frames, buildings if options.buildings else None)
 
 
 def _from_extract(
