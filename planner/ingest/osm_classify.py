@@ -17,6 +17,7 @@ from planner.ingest.osm_tags import (
     DRIVABLE,
     PLACE_TYPES,
     POWER_LINES,
+    SUBSTATION_VALUES,
     all_poi_keys,
     is_substation,
     parse_int,
@@ -79,7 +80,7 @@ def point_row(
     if power in ("transformer", "pole") and osm_id.startswith("n"):
         row = {"osm_id": osm_id, "power": power, "voltage_kv": _kv(tags)}
         return "power_points", row
-    if is_substation(tags):
+    if power in SUBSTATION_VALUES and is_substation(tags):
         row = {"osm_id": osm_id, "ref": tags.get("ref"), "name": name, "voltage_kv": _kv(tags)}
         return "substations", row
     place = tags.get("place")
