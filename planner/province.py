@@ -2,17 +2,21 @@
 
 A batch config's ``province`` section (:class:`~planner.batch_config.ProvinceInput`)
 names one extract and one layer of county polygons. Before the counties run,
-:func:`attach_pieces` matches every county to its polygon, splits the extract for all
-counties that have no piece yet in a single read (:func:`planner.ingest.osm_split.split_osm`)
-and points each county's ``inputs.osm.path`` at its piece.
+:func:`attach_pieces` matches every county to its polygon, collects the OSM layers of
+all counties that have no piece yet in a single read of the extract
+(:func:`planner.ingest.osm_collect.collect_osm`: each object sorted once, as
+:func:`planner.ingest.osm.read_osm` sorts it) and points each county's
+``inputs.osm.path`` at its piece: its layers, which ``read_osm`` loads instead of
+parsing OSM (:mod:`planner.ingest.osm_layers`; a county read with other options than its
+config's, e.g. a scenario's ``candidates.osm_classes``, reads the extract itself).
 
 A county's piece covers the bounding box of its polygon widened by its road buffer
 (``inputs.osm.clip_buffer_m``, the largest of its scenarios) plus ``margin_m``, as the
 county ingest widens it (twice the distance east and west, in degrees of latitude).
 Pieces live in the cache folder (``province.cache_dir``, default
-``<results>/osm-pieces``) as ``<slug>-<key>.osm.pbf`` with a ``.json`` beside it (what
-was written); the key is a hash of the extract's content, the county's box (its polygon,
-buffer and margin) and the splitter's version
+``<results>/osm-pieces``) as ``<slug>-<key>.osm-layers.npz`` with a ``.json`` beside it
+(what was written); the key is a hash of the extract's content, the county's box (its
+polygon, buffer and margin), its read options and the splitter's version
 (:data:`planner.ingest.osm_pieces.SPLIT_VERSION`), so a rerun reuses them and a changed
 extract or polygon makes new ones (the county's older pieces are then removed). Files
 are written under a temporary name and renamed when complete; nothing outside the cache
@@ -37,11 +41,14 @@ import shapely
 
 from planner.batch_config import BatchConfig, ProvinceInput
 from planner.errors import ConfigError, check_input_file, data_error
-from planner.ingest.osm_pieces import cached_pieces, piece_box, piece_key
+from planner.ingest.osm_classify import ReadOptions
+from planner.ingest.osm_layers import LAYERS_SUFFIX
+from planner.ingest.osm_pieces import cached_layers, piece_box, piece_key
 from planner.ingest.osm_split import Box
 
 logger = logging.getLogger(__name__)
 
+_DEFAULT_OPTIONS = ReadOptions()
 #: The cache folder's default name, in the batch's results folder.
 CACHE_NAME = "osm-pieces"
 
@@ -55,6 +62,7 @@ class CountyRef:
     keys: tuple[tuple[str, str], ...]  # (field kind "code"/"name"/"any", value) to match
     buffer_m: float
     error: str = ""  # why the county cannot take a piece
+    options: ReadOptions = _DEFAULT_OPTIONS  # what its ingest reads of OSM
 
 
 @dataclass
@@ -66,7 +74,8 @@ class SplitReport:
     split: int = 0  # pieces written by this run
     cached: int = 0  # pieces found in the cache
     seconds_hash: float = 0.0
-    seconds_split: float = 0.0
+    seconds_split: float = 0.0  # the read that collects the counties' layers (wall clock)
+    cpu_seconds_split: float = 0.0  # the same read and hash, CPU time of this process
     cache_dir: str = ""
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -156,7 +165,17 @@ def county_ref(
             f"{label}: inputs.boundaries.source 'osm' reads boundary relations, which the "
             "pieces of the provincial extract leave out; give the county a boundaries file"
         )
-    return CountyRef(slug, label, keys, buffer_m, error)
+    return CountyRef(slug, label, keys, buffer_m, error, read_options(config))
+
+
+def read_options(config: Any) -> ReadOptions:
+    """What the county ingest (:mod:`planner.ingest.county`) reads of OSM for ``config``."""
+    poi_keys = tuple(dict.fromkeys(k.split("=", 1)[0] for k in config.candidates.osm_classes))
+    return ReadOptions(
+        buildings=bool(config.demand.weight_by_buildings),
+        extra_highways=tuple(config.network.extra_highways),
+        poi_keys=poi_keys,
+    )
 
 
 def attach_pieces(
@@ -208,16 +227,18 @@ def attach_pieces(
             boxes[slug] = piece_box(geom, buffer_m=ref.buffer_m, margin_m=spec.margin_m)
         except ConfigError as err:
             report.errors[slug] = str(err)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     digest = _sha256(extract)
     report.seconds_hash = time.perf_counter() - t0
     targets = {
-        slug: cache / f"{slug}-{_key(digest, box, refs[slug], spec)}.osm.pbf"
+        slug: cache / f"{slug}-{_key(digest, box, refs[slug], spec)}{LAYERS_SUFFIX}"
         for slug, box in boxes.items()
     }
+    options = {slug: refs[slug].options for slug in boxes}
     t0 = time.perf_counter()
-    counts, split = cached_pieces(extract, boxes, targets)
+    counts, split = cached_layers(extract, digest, boxes, options, targets)
     report.seconds_split = time.perf_counter() - t0 if split else 0.0
+    report.cpu_seconds_split = time.process_time() - cpu0
     report.split, report.cached = len(split), len(counts) - len(split)
     for slug, c in counts.items():
         if c.ways == 0:
@@ -309,7 +330,9 @@ def _match(ref: CountyRef, polygons: gpd.GeoDataFrame, spec: ProvinceInput) -> A
 
 
 def _key(digest: str, box: Box, ref: CountyRef, spec: ProvinceInput) -> str:
-    return piece_key(digest, box, buffer_m=ref.buffer_m, margin_m=spec.margin_m)
+    return piece_key(
+        digest, box, buffer_m=ref.buffer_m, margin_m=spec.margin_m, options=ref.options
+    )
 
 
 def _header_box(extract: Path) -> Box | None:

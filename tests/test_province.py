@@ -20,7 +20,7 @@ from planner.demo.names import province_names
 from planner.errors import ConfigError, DataError
 from planner.ingest.county import load_county
 from planner.ingest.osm import read_osm
-from planner.province import split_province
+from planner.province import read_options, split_province
 from tests.conftest import run_cli
 
 SCALE = 0.1  # tiny counties: an ingest takes a fraction of a second
@@ -60,7 +60,8 @@ def test_each_piece_gives_its_county_what_its_own_file_gives(provinces, tmp_path
     own, merged = provinces
     tasks, report = split_province(merged, output=tmp_path / "runs")
     assert (report.split, report.cached, report.errors) == (3, 0, {})
-    extract_ways = sum(1 for _ in osmium.FileProcessor(str(merged.parent / "province.osm.pbf")))
+    extract = str(merged.parent / "province.osm.pbf")
+    extract_ways = sum(1 for _ in osmium.FileProcessor(extract, osmium.osm.WAY))
     for task in tasks:
         config = task_config(task)
         assert config.inputs.osm.path.parent == tmp_path / "runs" / "osm-pieces"
@@ -82,8 +83,12 @@ def test_each_piece_gives_its_county_what_its_own_file_gives(provinces, tmp_path
             _frames_equal(getattr(from_piece, layer), getattr(from_own, layer))
         assert len(from_piece.pois) > 0 and len(from_piece.places) > 0
         # a piece is the county's share, not the whole province
-        piece_objects = sum(1 for _ in osmium.FileProcessor(str(config.inputs.osm.path)))
-        assert piece_objects < extract_ways / 2
+        assert len(_layers_meta(config.inputs.osm.path)["roads"]) < extract_ways / 2
+
+
+def _layers_meta(path: Path) -> dict:
+    with np.load(path, allow_pickle=False) as z:
+        return json.loads(z["meta"].tobytes().decode("utf-8"))
 
 
 def test_a_rerun_takes_the_pieces_from_the_cache_and_a_change_invalidates(merged_copy):
@@ -173,14 +178,35 @@ def test_a_cache_folder_that_is_a_file_is_refused_and_left_alone(merged_copy):
 
 def test_a_piece_refuses_a_box_beyond_its_own(provinces, tmp_path):
     tasks, _ = split_province(provinces[1], output=tmp_path / "runs")
-    piece = task_config(tasks[0]).inputs.osm.path
-    with osmium.io.Reader(str(piece), osmium.osm.NOTHING) as reader:
-        box = reader.header().box()
-    w, s = box.bottom_left.lon, box.bottom_left.lat
-    e, n = box.top_right.lon, box.top_right.lat
-    assert read_osm(piece, bbox=(w, s, e, n)).roads.highway  # its own box: fine
+    config = task_config(tasks[0])
+    piece = config.inputs.osm.path
+    w, s, e, n = _layers_meta(piece)["box"]
+    options = read_options(config)
+    kw = {"poi_keys": options.poi_keys}
+    assert read_osm(piece, bbox=(w, s, e, n), **kw).roads.highway  # its own box: fine
     with pytest.raises(DataError, match="reaches beyond this piece"):
-        read_osm(piece, bbox=(w - 0.1, s, e, n))
+        read_osm(piece, bbox=(w - 0.1, s, e, n), **kw)
+
+
+def test_a_piece_read_with_other_options_reads_the_extract(merged_copy, tmp_path):
+    tasks, _ = split_province(merged_copy)
+    config = task_config(tasks[0])
+    piece, extract = config.inputs.osm.path, merged_copy.parent / "province.osm.pbf"
+    w, s, e, n = _layers_meta(piece)["box"]
+    box = (w + 0.01, s + 0.01, e - 0.01, n - 0.01)
+    other = {"buildings": True, "extra_highways": ("track",), "poi_keys": ("tourism",)}
+    a, b = read_osm(piece, bbox=box, **other), read_osm(extract, bbox=box, **other)
+    np.testing.assert_array_equal(a.roads.node_ids, b.roads.node_ids)
+    assert a.roads.highway == b.roads.highway
+    for layer in ("pois", "places", "substations", "power_lines", "chargers", "buildings"):
+        _frames_equal(getattr(a, layer), getattr(b, layer))
+    # the extract changed since: a one-line error, not another extract's layers
+    shutil.copy(extract, tmp_path / "old.osm.pbf")
+    with extract.open("ab") as f:
+        f.write(b"\0")
+    with pytest.raises(DataError, match="changed since") as err:
+        read_osm(piece, bbox=box, **other)
+    assert "\n" not in str(err.value)
 
 
 def test_demo_province_names_and_limits():

@@ -12,21 +12,33 @@ import logging
 import sys
 import tempfile
 from array import array
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import geopandas as gpd
 import numpy as np
 import osmium
 import shapely
-from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from planner.datatypes import OsmData, RoadWays
 from planner.errors import check_input_file, data_error
-from planner.ingest.osm_tags import (
+from planner.ingest.osm_classify import (
+    BUILDING,
+    LINE,
+    NOTHING,
+    ROAD,
+    ReadOptions,
+    Tags,
+    line_row,
+    point_row,
+    road_tags,
+    way_kind,
+)
+from planner.ingest.osm_frames import frame, layer_columns, osm_data
+from planner.ingest.osm_layers import LAYERS_SUFFIX, load_layers
+from planner.ingest.osm_refs import WayRefs
+from planner.ingest.osm_tags import (  # the tag helpers were importable from here
     DRIVABLE,
     PLACE_TYPES,
     POI_KEYS,
@@ -37,6 +49,21 @@ from planner.ingest.osm_tags import (
     parse_voltage_kv,
     sockets,
 )
+
+__all__ = [
+    "DRIVABLE",
+    "PLACE_TYPES",
+    "POI_KEYS",
+    "POWER_LINES",
+    "all_poi_keys",
+    "clip_ways",
+    "is_substation",
+    "parse_int",
+    "parse_voltage_kv",
+    "read_osm",
+    "road_ways",
+    "sockets",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +77,6 @@ DISK_INDEX_BYTES = 150 * 1024 * 1024
 _WKB = osmium.geom.WKBFactory()
 _EVERY_NODE = osmium.geom.use_nodes.ALL
 _NATIVE_WKB = 1 if sys.byteorder == "little" else 0  # a WKB's first byte: 1 little-endian
-#: EPSG:4326 parsed once (geopandas parses an EPSG code on every frame).
-_WGS84 = CRS.from_epsg(4326)
 
 
 def read_osm(
@@ -68,7 +93,9 @@ def read_osm(
     Parameters
     ----------
     path
-        The extract: ``.osm.pbf``, ``.osm`` (XML) or ``.osm.bz2``.
+        The extract: ``.osm.pbf``, ``.osm`` (XML) or ``.osm.bz2``; or a county's layers
+        collected from a provincial extract (``.osm-layers.npz``, see
+        :mod:`planner.ingest.osm_layers`), which are loaded, not parsed.
     bbox
         ``(west, south, east, north)`` in degrees; objects wholly outside are skipped.
     buildings
@@ -89,23 +116,26 @@ def read_osm(
     """
     path = Path(path)
     check_input_file(path, "OSM file", hint="check inputs.osm.path")
+    if path.name.endswith(LAYERS_SUFFIX):  # a county's layers collected from its province
+        options = ReadOptions(buildings, tuple(extra_highways), tuple(poi_keys))
+        return load_layers(path, bbox=bbox, options=options)
     if not path.name.lower().endswith(OSM_SUFFIXES):
         raise data_error(path, "not an OSM extract", hint="expected .osm.pbf, .osm or .osm.bz2")
     w, s, e, n = bbox if bbox is not None else (-180.0, -90.0, 180.0, 90.0)
-
-    def inside(lon: float, lat: float) -> bool:
-        return w <= lon <= e and s <= lat <= n
 
     acc = _Collected(poi_keys=all_poi_keys(poi_keys))
     drivable = DRIVABLE | frozenset(extra_highways)
     keys = ["highway", "place", "power", *acc.poi_keys] + (["building"] if buildings else [])
     on_ways = _check_piece(path, bbox)
     large = not on_ways and path.stat().st_size >= disk_index_bytes
-    with tempfile.TemporaryDirectory(prefix="planner-osm-") if large else nullcontext() as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="planner-osm-") as tmp,
+        WayRefs(Path(tmp)) as acc.refs,
+    ):
         processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
         if large:
             logger.info("%s: large extract, node locations kept in a disk index", path)
-            processor.with_locations(f"sparse_file_array,{Path(str(tmp)) / 'locations.idx'}")
+            processor.with_locations(f"sparse_file_array,{Path(tmp) / 'locations.idx'}")
         elif not on_ways:  # else the ways carry their nodes' locations
             processor.with_locations("flex_mem")
         processor.with_filter(osmium.filter.KeyFilter(*keys))
@@ -114,6 +144,7 @@ def read_osm(
                 # the processor reads nodes and ways only; the check tells the type checker
                 if isinstance(obj, osmium.osm.Node | osmium.osm.Way):
                     _take(obj, acc, (w, s, e, n), buildings, drivable)
+            ids = acc.refs.ids()
         except RuntimeError as err:
             raise data_error(path, f"cannot read OSM data ({err})") from None
     if acc.bad_locations:
@@ -124,7 +155,7 @@ def read_osm(
             "no drivable roads inside the county's bounding box",
             hint="is this the right extract for the county?",
         )
-    return acc.data(_road_ways(acc.road_ways), buildings=buildings)
+    return acc.data(_road_ways(acc.road_ways, ids), buildings=buildings)
 
 
 def _check_piece(path: Path, bbox: tuple[float, float, float, float] | None) -> bool:
@@ -161,8 +192,13 @@ def _check_piece(path: Path, bbox: tuple[float, float, float, float] | None) -> 
     return "LocationsOnWays" in features
 
 
-#: One drivable way as read: node ids, lons, lats, and the tags the network uses.
-_RoadWay = tuple[list[int], np.ndarray, np.ndarray, dict[str, str | None]]
+#: One drivable way as read: its number of nodes (their ids come from :class:`WayRefs`),
+#: lons, lats, and the tags the network uses.
+_RoadWay = tuple[int, np.ndarray, np.ndarray, list[str | None]]
+
+
+class _BadCount(Protocol):
+    bad_locations: int  # ways with a node's location missing
 
 
 @dataclass
@@ -177,24 +213,21 @@ class _Collected:
     power_points: list[dict[str, Any]] = field(default_factory=list)
     poi_keys: tuple[str, ...] = POI_KEYS
     bad_locations: int = 0
+    refs: WayRefs | None = None  # the roads' node ids
 
     def data(self, roads: RoadWays, *, buildings: bool) -> OsmData:
         """The collected layers as :class:`OsmData` (EPSG:4326)."""
-        return OsmData(
-            roads=roads,
-            pois=_frame(self.pois, ["osm_id", "name", *self.poi_keys]),
-            places=_frame(self.places, ["osm_id", "name", "place", "population"]),
-            substations=_frame(self.substations, ["osm_id", "ref", "name", "voltage_kv"]),
-            power_lines=_frame(self.lines, ["osm_id", "power", "voltage_kv", "name"]),
-            chargers=_frame(self.chargers, ["osm_id", "name", "operator", "sockets"]),
-            power_points=_frame(self.power_points, ["osm_id", "power", "voltage_kv"]),
-            buildings=gpd.GeoDataFrame(
-                geometry=gpd.points_from_xy(*np.array(self.buildings).reshape(-1, 2).T),
-                crs=_WGS84,
-            )
-            if buildings
-            else None,
-        )
+        rows = {
+            "pois": self.pois,
+            "places": self.places,
+            "substations": self.substations,
+            "power_lines": self.lines,
+            "chargers": self.chargers,
+            "power_points": self.power_points,
+        }
+        columns = layer_columns(self.poi_keys)
+        frames = {name: frame(rows[name], columns[name]) for name in rows}
+        return osm_data(roads, frames, self.buildings if buildings else None)
 
 
 def _take(
@@ -206,60 +239,40 @@ def _take(
 ) -> None:
     """Sort one OSM object into the collected layers."""
     w, s, e, n = bbox
-    tags = obj.tags
     if isinstance(obj, osmium.osm.Node):
         loc = obj.location
         if not loc.valid():
             return
         lon, lat = loc.lon, loc.lat
         if w <= lon <= e and s <= lat <= n:
-            _collect_point(f"n{obj.id}", tags, lon, lat, acc)
+            _collect_point(f"n{obj.id}", obj.tags, lon, lat, acc)
         return
     flat = _way_points(obj, acc)
     if flat is None or not _meets(flat, bbox):
         return
+    tags = obj.tags
+    kind = way_kind(tags, obj.is_closed(), buildings=buildings, drivable=drivable)
+    if kind == NOTHING:
+        return
     xy = np.frombuffer(flat, dtype=float).reshape(-1, 2)
-    lons, lats = xy[:, 0], xy[:, 1]
-    highway = tags.get("highway")
-    power = tags.get("power")
-    if highway in drivable and tags.get("area") != "yes":
-        acc.road_ways.append(
-            (
-                [nd.ref for nd in obj.nodes],
-                lons,
-                lats,
-                {
-                    "highway": highway,
-                    "maxspeed": tags.get("maxspeed"),
-                    "oneway": tags.get("oneway"),
-                    "junction": tags.get("junction"),
-                    "name": tags.get("name"),
-                },
-            )
-        )
-    elif power in POWER_LINES:
-        acc.lines.append(
-            {
-                "osm_id": f"w{obj.id}",
-                "power": power,
-                "voltage_kv": parse_voltage_kv(tags.get("voltage")),
-                "name": tags.get("name"),
-                "geometry": shapely.LineString(xy),
-            }
-        )
-    elif obj.is_closed():
+    if kind == ROAD:
+        lons, lats = xy[:, 0], xy[:, 1]
+        assert acc.refs is not None  # read_osm sets it
+        acc.refs.add(obj, len(lons))
+        acc.road_ways.append((len(lons), lons, lats, road_tags(tags)))
+    elif kind == LINE:
+        row = line_row(f"w{obj.id}", tags)
+        row["geometry"] = shapely.LineString(xy)
+        acc.lines.append(row)
+    else:
         lon, lat = xy[:-1].mean(axis=0)
-        if (
-            buildings
-            and "building" in tags
-            and not ("amenity" in tags or "shop" in tags or "power" in tags)
-        ):
+        if kind == BUILDING:
             acc.buildings.append((float(lon), float(lat)))
         else:
             _collect_point(f"w{obj.id}", tags, lon, lat, acc)
 
 
-def _way_points(obj: osmium.osm.Way, acc: _Collected) -> array | None:
+def _way_points(obj: osmium.osm.Way, acc: _BadCount) -> array | None:
     """The way's nodes' lon, lat, lon, lat, ...; None when it has fewer than two nodes or
     a node without location (counted in ``acc.bad_locations``).
 
@@ -291,91 +304,50 @@ def _meets(flat: array, bbox: tuple[float, float, float, float]) -> bool:
     return any(w <= x <= e and s <= y <= n for x, y in zip(xs, ys, strict=True))
 
 
-def _collect_point(
-    osm_id: str,
-    tags: osmium.osm.TagList | dict[str, str],
-    lon: float,
-    lat: float,
-    acc: _Collected,
-) -> None:
-    geom = shapely.Point(lon, lat)
-    name = tags.get("name")
-    amenity = tags.get("amenity")
-    place = tags.get("place")
-    if amenity == "charging_station":
-        acc.chargers.append(
-            {
-                "osm_id": osm_id,
-                "name": name,
-                "operator": tags.get("operator"),
-                "sockets": sockets(tags),
-                "geometry": geom,
-            }
-        )
-    elif tags.get("power") in ("transformer", "pole") and osm_id.startswith("n"):
-        acc.power_points.append(
-            {
-                "osm_id": osm_id,
-                "power": tags.get("power"),
-                "voltage_kv": parse_voltage_kv(tags.get("voltage")),
-                "geometry": geom,
-            }
-        )
-    elif is_substation(tags):
-        acc.substations.append(
-            {
-                "osm_id": osm_id,
-                "ref": tags.get("ref"),
-                "name": name,
-                "voltage_kv": parse_voltage_kv(tags.get("voltage")),
-                "geometry": geom,
-            }
-        )
-    elif place in PLACE_TYPES and osm_id.startswith("n"):
-        acc.places.append(
-            {
-                "osm_id": osm_id,
-                "name": name,
-                "place": place,
-                "population": parse_int(tags.get("population")),
-                "geometry": geom,
-            }
-        )
-    elif any(tags.get(k) for k in acc.poi_keys):
-        row: dict[str, Any] = {"osm_id": osm_id, "name": name}
-        row.update({k: tags.get(k) for k in acc.poi_keys})
-        row["geometry"] = geom
-        acc.pois.append(row)
+def _collect_point(osm_id: str, tags: Tags, lon: float, lat: float, acc: _Collected) -> None:
+    found = point_row(osm_id, tags, acc.poi_keys)
+    if found is not None:
+        layer, row = found
+        row["geometry"] = shapely.Point(lon, lat)
+        getattr(acc, layer).append(row)
 
 
-def _frame(rows: list[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
-    if not rows:
-        return gpd.GeoDataFrame(
-            {c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=_WGS84), crs=_WGS84
-        )
-    return gpd.GeoDataFrame(rows, columns=[*columns, "geometry"], geometry="geometry", crs=_WGS84)
-
-
-def _road_ways(ways: list[_RoadWay]) -> RoadWays:
-    all_ids = np.concatenate([np.asarray(w[0], dtype=np.int64) for w in ways])
+def _road_ways(ways: list[_RoadWay], ids: np.ndarray) -> RoadWays:
     all_lon = np.concatenate([np.asarray(w[1], dtype=float) for w in ways])
     all_lat = np.concatenate([np.asarray(w[2], dtype=float) for w in ways])
-    node_ids, first, inverse = np.unique(all_ids, return_index=True, return_inverse=True)
-    bounds = np.cumsum([0] + [len(w[0]) for w in ways])
+    lengths = np.array([w[0] for w in ways], dtype=np.int64)
+    return road_ways(ids, all_lon, all_lat, lengths, [w[3] for w in ways])
+
+
+def road_ways(
+    ids: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    lengths: np.ndarray,
+    tags: list[list[str | None]],
+) -> RoadWays:
+    """:class:`RoadWays` from the ways' node ids and locations end to end.
+
+    Parameters
+    ----------
+    ids, lon, lat
+        Every way's nodes, one way after the other.
+    lengths
+        Nodes per way.
+    tags
+        highway, maxspeed, oneway, junction and name of each way (:func:`road_tags`).
+    """
+    node_ids, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
     return RoadWays(
         node_ids=node_ids,
-        lon=all_lon[first],
-        lat=all_lat[first],
-        way_nodes=[inverse[bounds[i] : bounds[i + 1]] for i in range(len(ways))],
-        highway=[str(w[3]["highway"]) for w in ways],
-        maxspeed=[w[3]["maxspeed"] for w in ways],
-        oneway=[
-            "yes"
-            if w[3]["junction"] in ("roundabout", "circular") and not w[3]["oneway"]
-            else w[3]["oneway"]
-            for w in ways
-        ],
-        names=[w[3]["name"] for w in ways],
+        lon=lon[first],
+        lat=lat[first],
+        way_nodes=[inverse[bounds[i] : bounds[i + 1]] for i in range(len(lengths))],
+        highway=[str(t[0]) for t in tags],
+        maxspeed=[t[1] for t in tags],
+        oneway=["yes" if t[3] in ("roundabout", "circular") and not t[2] else t[2] for t in tags],
+        names=[t[4] for t in tags],
     )
 
 

@@ -89,6 +89,8 @@ def is_substation(tags: osmium.osm.TagList | dict[str, str]) -> bool:
 def parse_int(value: str | None) -> float | None:
     if not value:
         return None
+    if value.isdecimal():  # the common case, as the pattern below reads it
+        return float(value)
     m = re.match(r"\s*(\d[\d,\s]*)", value)
     if not m:
         return None
