@@ -129,3 +129,13 @@ def test_a_stop_beyond_every_shift_is_listed_unserved_with_its_reason():
     assert plan.visits_served == 2 and plan.visits_asked == 3
     with pytest.raises(ConfigError, match="v300"):
         week(stops, repair, cfg.model_copy(update={"unservable": "error"}), n_km=300)
+
+
+def test_the_time_limit_is_a_safety_net_that_says_it_fired():
+    stops, repair = county([*range(1, 31), *range(50, 60)], [0, 60])
+    cfg = section(decompose_above=0, iterations=10**9, time_limit_s=0.2)
+    plan, _ = week(stops, repair, cfg)
+    assert plan.stopped_by == "time_limit" and plan.iterations_done < 10**9
+    missing = sum(u.missing for u in plan.unserved)
+    assert plan.visits_served + missing == plan.visits_asked == 40
+    assert plan.record()["problems"] == 2

@@ -86,23 +86,45 @@ def home_points(
     ndarray
         Per stop, the row of its repair point.
     """
-    shift = Shift.from_config(tours)
-    service = service_seconds(stops, tours)
-    trip = np.where(vans[:, None] > 0, out_s + back_s, np.inf)
-    home = np.argmin(trip, axis=0)
+    home = np.argmin(np.where(vans[:, None] > 0, out_s + back_s, np.inf), axis=0)
+    nearest = _Nearest(out_s, back_s, stops, tours, vans)
     for i in range(len(stops)):
-        windows = shift.service_windows(
-            stop_hours(tours, str(stops[STOP_KIND].iloc[i])), int(service[i])
-        )
-        for d in np.argsort(trip[:, i], kind="stable"):
-            if not np.isfinite(trip[d, i]):
-                break
-            one = slice(d, d + 1)
-            secs = int(service[i])
-            if servable_windows(out_s[one, i], back_s[one, i], windows, shift=shift, service=secs):
-                home[i] = d
-                break
+        d = nearest.first(i, skip=set())
+        if d is not None:
+            home[i] = d
     return home
+
+
+@dataclass
+class _Nearest:
+    """The repair points with vans by round trip to each stop, and which can serve it."""
+
+    out_s: np.ndarray
+    back_s: np.ndarray
+    stops: pd.DataFrame
+    tours: ToursSection
+    vans: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.shift = Shift.from_config(self.tours)
+        self.service = service_seconds(self.stops, self.tours)
+        self.trip = np.where(self.vans[:, None] > 0, self.out_s + self.back_s, np.inf)
+
+    def first(self, i: int, *, skip: set[int]) -> int | None:
+        """The point with the shortest round trip to stop ``i`` that can serve it within a
+        shift, ``skip`` left out (None: no such point)."""
+        secs = int(self.service[i])
+        hours = stop_hours(self.tours, str(self.stops[STOP_KIND].iloc[i]))
+        windows = self.shift.service_windows(hours, secs)
+        for d in np.argsort(self.trip[:, i], kind="stable"):
+            if not np.isfinite(self.trip[d, i]):
+                break
+            if int(d) in skip:
+                continue
+            out, back = self.out_s[d : d + 1, i], self.back_s[d : d + 1, i]
+            if servable_windows(out, back, windows, shift=self.shift, service=secs):
+                return int(d)
+        return None
 
 
 def _areas(
@@ -189,25 +211,14 @@ def _move(
     Returns whether any moved. A stop goes to the point with vans and the shortest round
     trip it has not been at, among those that can serve it within a shift.
     """
-    shift = Shift.from_config(job.tours)
-    service = service_seconds(job.stops, job.tours)
-    trip = np.where(job.vans[:, None] > 0, out_s + back_s, np.inf)
+    nearest = _Nearest(out_s, back_s, job.stops, job.tours, job.vans)
     moved = False
     for i in sorted(set(left)):
-        kind = str(job.stops[STOP_KIND].iloc[i])
-        windows = shift.service_windows(stop_hours(job.tours, kind), int(service[i]))
-        for d in np.argsort(trip[:, i], kind="stable"):
-            if not np.isfinite(trip[d, i]):
-                break
-            if int(d) in tried[i]:
-                continue
-            one = slice(d, d + 1)
-            secs = int(service[i])
-            if servable_windows(out_s[one, i], back_s[one, i], windows, shift=shift, service=secs):
-                home[i] = d
-                tried[i].add(int(d))
-                moved = True
-                break
+        d = nearest.first(i, skip=tried[i])
+        if d is not None:
+            home[i] = d
+            tried[i].add(d)
+            moved = True
     return moved
 
 
