@@ -287,11 +287,11 @@ def plan_tours_by_point(
         areas = _areas(home, out_s, back_s, vans, shift_s=work_s)
     tour_list = [t for a in areas for t in solved[_key(a)].tours]
     unserved = fixed + [u for a in areas for u in solved[_key(a)].unserved]
-    runs = [solved[_key(a)].run for a in areas]
+    runs = [r.run for r in solved.values()]
     order = {d: i for i, d in enumerate(depot_ids)}
     tour_list.sort(key=lambda t: (weekday_index(t.day), order[t.repair_id], t.van))
     plan = _merged(tour_list, unserved, runs, tours, depot_ids, vans, per_week, build_s)
-    plan.extra["problems_solved"] = len(solved)
+    plan.extra["problems"] = len(areas)
     reach = np.zeros(points.n_points)
     for a in areas:
         at = np.r_[a.depot, n_dep + a.rows]
@@ -348,7 +348,7 @@ def _merged(
     per_week: np.ndarray,
     build_s: float,
 ) -> TourPlan:
-    """The week of all repair points from their problems' tours and searches."""
+    """The week of all repair points from their problems' tours and every search run."""
     served = sum(len(t.visits) for t in tour_list)
     stopped = "time_limit" if any(r[2] == "time_limit" for r in runs) else "iterations"
     plan = TourPlan(
@@ -366,7 +366,7 @@ def _merged(
         stopped_by=stopped,
         runtime_s=float(sum(r[1] for r in runs)),
         build_s=build_s,
-        extra={"problems": len(runs), "iterations_total": int(sum(r[0] for r in runs))},
+        extra={"problems_solved": len(runs), "iterations_total": int(sum(r[0] for r in runs))},
     )
     log_plan(plan)
     return plan
