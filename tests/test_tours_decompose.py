@@ -139,3 +139,13 @@ def test_the_time_limit_is_a_safety_net_that_says_it_fired():
     missing = sum(u.missing for u in plan.unserved)
     assert plan.visits_served + missing == plan.visits_asked == 40
     assert plan.record()["problems"] == 2
+
+
+def test_a_shared_fleet_serves_the_stops_of_points_without_vans():
+    # one van for two points with 10 visits nearest each: the first point gets it (ties go
+    # to the first) and its problem takes every stop
+    stops, repair = county([*range(1, 11), *range(50, 60)], [0, 60])
+    plan, _ = week(stops, repair, section(service_min=20, fleet_size=1, decompose_above=0))
+    assert plan.vans == {"R0": 1, "R60": 0} and plan.extra["problems"] == 1
+    assert {t.repair_id for t in plan.tours} == {"R0"}
+    assert plan.visits_served == plan.visits_asked == 20 and plan.unserved == []
