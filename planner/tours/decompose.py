@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 #: Rounds of solving: after each, the stops whose visits did not fit into their repair
 #: point's week move to the next point (by round trip) that can serve them, and the
 #: problems that changed are solved again.
-_ROUNDS = 5
+_ROUNDS = 10
 
 
 @dataclass
