@@ -18,6 +18,7 @@ python scripts/benchmark.py batch --counties 6 --scale 0.5 --workers 1,2
 python scripts/benchmark.py province --counties 30 --scale 0.3 --workers 1,2
 python scripts/benchmark.py vrptw ../shared/bench/vrptw/solomon/*.txt --time-limit 5
 python scripts/benchmark.py tours --scale 5 --fleet 5 --villages 300 --time-limit 600
+python scripts/benchmark.py tours --scale 20 --demo-tours --set solver.mip_gap=0.05
 python scripts/benchmark.py postgis --points 100000 --url postgresql://postgres@127.0.0.1:5432/gis
 python scripts/benchmark.py stages --config data/raw/demo/qingxi.yaml --set demand.resolution_m=100
 """
@@ -134,8 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     to.add_argument("--fleet", type=int, default=5, help="vans, shared by the repair points")
     to.add_argument("--min-evs", type=float, default=None, help="villages with this many EVs")
     to.add_argument("--villages", type=int, default=300, help="or: the N with the most EVs")
-    to.add_argument("--iterations", type=int, nargs="*", default=[10_000])
+    to.add_argument("--iterations", type=int, nargs="*", default=None, help="default: 10000")
     to.add_argument("--time-limit", type=float, nargs="*", default=[], help="seconds")
+    to.add_argument("--demo-tours", action="store_true", help="the demo config's own tours section")
+    to.add_argument("--decompose-above", default="config", help="stops; none: never")
+    to.add_argument("--set", dest="overrides", action="append", default=[], help="KEY=VALUE")
     st = sub.add_parser("stages", help="time and peak memory of each stage of planner site")
     st.add_argument("--config", type=Path, required=True, help="a county config")
     st.add_argument("--set", dest="overrides", action="append", default=[], help="KEY=VALUE")
@@ -203,14 +207,20 @@ def _run(args: argparse.Namespace) -> None:
     elif args.what == "postgis":
         postgis.run_postgis(args.points, url=args.url)
     elif args.what == "tours":
-        budgets = [("iterations", float(n)) for n in args.iterations]
+        iterations = args.iterations
+        if iterations is None:
+            iterations = [] if args.demo_tours else [10_000]
+        budgets = [("iterations", float(n)) for n in iterations]
         budgets += [("time_limit", t) for t in args.time_limit]
+        above = args.decompose_above
         tours.run_tours(
             scale=args.scale,
-            fleet=args.fleet,
-            min_evs=args.min_evs,
-            villages=None if args.min_evs is not None else args.villages,
+            fleet=None if args.demo_tours else args.fleet,
+            min_evs=None if args.demo_tours else args.min_evs,
+            villages=None if args.demo_tours or args.min_evs is not None else args.villages,
             budgets=budgets,
+            overrides=args.overrides,
+            decompose_above=None if above == "none" else above if above == "config" else int(above),
         )
     elif args.what == "stages":
         stages.run_stages(

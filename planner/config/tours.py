@@ -165,12 +165,21 @@ class ToursSection(Section):
         "long, or outside their time window): 'error' stops the run naming them (exit 2); "
         "'report' plans the others and lists them as unserved",
     )
+    decompose_above: int | None = Field(
+        default=1000,
+        ge=0,
+        description="With more stops than this, each repair point's vans get their own "
+        "problem over the stops nearest them (a stop goes to the point with vans and the "
+        "shortest round trip that can serve it), solved with its own travel matrix: "
+        "counties with thousands of stops in minutes; 0: always, None: one problem for all",
+    )
     seed: int = Field(default=1, ge=0, description="Random seed of the VRP search")
     iterations: int = Field(
         default=10_000,
         ge=1,
         description="Iterations of the VRP search (the stopping criterion: the same seed and "
-        "iterations give the same tours)",
+        "iterations give the same tours); each repair point's problem runs as many when "
+        "decomposed (decompose_above)",
     )
     time_limit_s: float | None = Field(
         default=None,

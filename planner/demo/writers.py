@@ -319,8 +319,9 @@ def demo_config_text(
         "repair": {"response_min": 30, "unreachable": "error" if scale <= 1 else "warn"},
         # the repair vans' week: two vans per repair point visit the villages with 3 EVs or
         # more and every station once a week (2000 iterations: a few seconds, deterministic).
-        # Off above scale 2: at scale 20 (7,203 villages to visit) the tours did not finish
-        # in 17 minutes; turn them on with `--set tours.enabled=true`
+        # Off above scale 2 to keep large demo runs short: at scale 20 (7,519 stops, one
+        # problem per repair point above tours.decompose_above) the stage takes about 150
+        # CPU s; turn them on with `--set tours.enabled=true`
         "tours": {
             "enabled": scale <= 2,
             "vans_per_point": 2,

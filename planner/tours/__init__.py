@@ -9,12 +9,15 @@ gets its visits per week on different days. Modules, by job:
 - :mod:`planner.tours.timing`: the shift, the lunch break and the days of each visit;
 - :mod:`planner.tours.problem`: the weekly model for PyVRP;
 - :mod:`planner.tours.solve`: :func:`plan_tours`, the search and the tours it found;
+- :mod:`planner.tours.decompose`: the same one repair point at a time, for thousands of
+  stops;
 - :mod:`planner.tours.result`: the tours, visits and unserved stops;
 - :mod:`planner.tours.layers`: tables and map layers of a plan;
 - :mod:`planner.tours.stops`: the stops from the plan's tables, and the stage in one call
   (:func:`weekly_tours`).
 """
 
+from planner.tours.decompose import plan_tours_by_point
 from planner.tours.layers import (
     DAY_NAMES,
     schedule_frame,
@@ -24,7 +27,14 @@ from planner.tours.layers import (
     unserved_frame,
     van_week,
 )
-from planner.tours.matrix import TravelMatrix, leg_paths, route_geometry, travel_matrix
+from planner.tours.matrix import (
+    RoadPoints,
+    TravelMatrix,
+    leg_paths,
+    road_points,
+    route_geometry,
+    travel_matrix,
+)
 from planner.tours.problem import STOP_EVS, STOP_ID, STOP_KIND, STOP_NAME, STOP_TOWNSHIP
 from planner.tours.result import UNSERVED_REASONS, Tour, TourPlan, Unserved, Visit
 from planner.tours.solve import plan_tours, visits_per_stop
@@ -38,6 +48,7 @@ __all__ = [
     "STOP_NAME",
     "STOP_TOWNSHIP",
     "UNSERVED_REASONS",
+    "RoadPoints",
     "Tour",
     "TourPlan",
     "TravelMatrix",
@@ -45,6 +56,8 @@ __all__ = [
     "Visit",
     "leg_paths",
     "plan_tours",
+    "plan_tours_by_point",
+    "road_points",
     "route_geometry",
     "schedule_frame",
     "stop_table",

@@ -17,7 +17,7 @@ from shapely import LineString, Point
 
 from planner.datatypes import RoadGraph
 from planner.i18n import N_
-from planner.tours.matrix import TravelMatrix, leg_paths, route_geometry
+from planner.tours.matrix import RoadPoints, TravelMatrix, leg_paths, route_geometry
 from planner.tours.problem import STOP_TOWNSHIP
 from planner.tours.result import TourPlan
 from planner.tours.timing import clock_text
@@ -146,7 +146,7 @@ def unserved_frame(plan: TourPlan) -> pd.DataFrame:
 
 
 def tour_layers(
-    plan: TourPlan, graph: RoadGraph, matrix: TravelMatrix, *, crs: CRS | str
+    plan: TourPlan, graph: RoadGraph, matrix: TravelMatrix | RoadPoints, *, crs: CRS | str
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The ``tours`` layer (one line along the roads per van-day) and ``tour_stops``.
 
@@ -157,7 +157,8 @@ def tour_layers(
     graph
         The road graph the matrix was computed on.
     matrix
-        The plan's travel matrix (its points and their road nodes).
+        The plan's travel matrix, or its points on the roads (their road nodes; with
+        ``reach_s``, the road searches of the legs stop there).
     crs
         The graph's metric CRS.
 
@@ -169,7 +170,12 @@ def tour_layers(
     """
     node = matrix.snap.node
     wanted = {(int(node[a]), int(node[b])) for t in plan.tours for a, b in pairwise(t.points)}
-    paths = leg_paths(graph, wanted)
+    limit: dict[int, float] | None = None
+    if isinstance(matrix, RoadPoints) and matrix.reach_s is not None:
+        limit = {}
+        for p, secs in enumerate(matrix.reach_s):
+            limit[int(node[p])] = max(limit.get(int(node[p]), 0.0), float(secs))
+    paths = leg_paths(graph, wanted, limit_s=limit)
     lines = []
     for t in plan.tours:
         coords: list[tuple[float, float]] = []

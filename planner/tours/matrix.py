@@ -26,6 +26,25 @@ _BATCH_CELLS = 5_000_000
 
 
 @dataclass
+class RoadPoints:
+    """Points attached to the roads: what the map layers need of a travel matrix.
+
+    ``reach_s`` (optional) bounds the drive time of any leg a plan drives from each point
+    (the layers then search the roads no farther).
+    """
+
+    snap: Snap
+    x: np.ndarray  # the points' coordinates in the graph's metric CRS
+    y: np.ndarray
+    reach_s: np.ndarray | None = None
+
+    @property
+    def n_points(self) -> int:
+        """Number of points."""
+        return len(self.x)
+
+
+@dataclass
 class TravelMatrix:
     """Fastest drives between points (repair points first, then stops), both ways.
 
@@ -64,29 +83,49 @@ def _tree_lengths(graph: RoadGraph, pred: np.ndarray, sources: np.ndarray) -> np
     """Length (m) of the tree path from each source to every node (inf when unreached).
 
     ``pred`` holds one predecessor row per source, as :func:`csgraph.dijkstra` returns
-    them. Pointer jumping: every node adds its parent's length to the root and jumps to
-    its grandparent, until every node points at the root (log2(depth) rounds).
+    them. Only the nodes each tree reaches are worked on (a search with a ``limit``
+    reaches few). Pointer jumping: every node adds its parent's length to the root and
+    jumps to its grandparent, until every node points at the root (log2(depth) rounds).
     """
     rows, n = pred.shape
-    nodes = np.arange(n)
-    reached = pred >= 0
-    parent = np.where(reached, pred, nodes[None, :])
-    acc = np.zeros(pred.shape)
-    r, v = np.nonzero(reached)
-    acc[r, v] = _edge_lengths(graph, pred[r, v], v)
-    offset = (np.arange(rows) * n)[:, None]
-    flat_parent = (parent + offset).ravel()
-    flat_acc = acc.ravel()
+    in_tree = pred >= 0
+    in_tree[np.arange(rows), sources] = True
+    r, v = np.nonzero(in_tree)  # row-major: the keys below are sorted
+    key = r.astype(np.int64) * n + v
+    is_root = v == sources[r]
+    up = np.where(is_root, v, pred[r, v])
+    parent = np.searchsorted(key, r.astype(np.int64) * n + up)
+    acc = np.zeros(key.size)
+    acc[~is_root] = _edge_lengths(graph, up[~is_root], v[~is_root])
+    own = np.arange(key.size)
     while True:
-        grand = flat_parent[flat_parent]
-        if np.array_equal(grand, flat_parent):
+        grand = parent[parent]
+        if np.array_equal(grand, parent):
             break
-        flat_acc = flat_acc + flat_acc[flat_parent] * (flat_parent != np.arange(flat_parent.size))
-        flat_parent = grand
-    out = flat_acc.reshape(rows, n)
-    out[~reached] = np.inf
-    out[np.arange(rows), sources] = 0.0
+        acc = acc + acc[parent] * (parent != own)
+        parent = grand
+    out = np.full((rows, n), np.inf)
+    out[r, v] = acc
     return out
+
+
+def _node_matrices(
+    graph: RoadGraph, nodes: np.ndarray, *, limit_s: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds and metres of the fastest road paths between graph nodes (inf beyond
+    ``limit_s`` seconds or where no road leads)."""
+    times = _csr(graph, graph.time_s)
+    secs = np.empty((len(nodes), len(nodes)))
+    metres = np.empty((len(nodes), len(nodes)))
+    batch = max(1, _BATCH_CELLS // max(graph.n_nodes, 1))
+    for s in range(0, len(nodes), batch):
+        chunk = nodes[s : s + batch]
+        dist, pred = csgraph.dijkstra(
+            times, directed=True, indices=chunk, return_predecessors=True, limit=limit_s
+        )
+        secs[s : s + batch] = dist[:, nodes]
+        metres[s : s + batch] = _tree_lengths(graph, pred, chunk)[:, nodes]
+    return secs, metres
 
 
 def travel_matrix(
@@ -114,35 +153,94 @@ def travel_matrix(
     TravelMatrix
         Seconds and metres from every point to every other.
     """
+    snapped = road_points(graph, points, access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m)
+    return sub_matrix(graph, snapped, np.arange(snapped.n_points))
+
+
+def sub_matrix(
+    graph: RoadGraph, points: RoadPoints, rows: np.ndarray, *, limit_s: float = np.inf
+) -> TravelMatrix:
+    """The travel matrix between some of the snapped points.
+
+    Parameters
+    ----------
+    graph
+        The road graph.
+    points
+        All points, snapped (:func:`road_points`).
+    rows
+        The points wanted, in the matrix's order.
+    limit_s
+        Road drives longer than this many seconds are left out (``inf``): an exact
+        matrix of the pairs within it for a fraction of the work.
+
+    Returns
+    -------
+    TravelMatrix
+        Seconds and metres between the points ``rows``.
+    """
+    node = points.snap.node[rows]
+    nodes, inverse = np.unique(node, return_inverse=True)
+    secs, metres = _node_matrices(graph, nodes, limit_s=limit_s)
+    access_s = points.snap.access_s[rows]
+    access_m = points.snap.distance_m[rows]
+    seconds = secs[np.ix_(inverse, inverse)] + access_s[:, None] + access_s[None, :]
+    dist_m = metres[np.ix_(inverse, inverse)] + access_m[:, None] + access_m[None, :]
+    np.fill_diagonal(seconds, 0.0)
+    np.fill_diagonal(dist_m, 0.0)
+    snap = Snap(node=node, access_s=access_s, distance_m=access_m)
+    return TravelMatrix(
+        seconds=seconds, metres=dist_m, snap=snap, x=points.x[rows], y=points.y[rows]
+    )
+
+
+def road_points(
+    graph: RoadGraph,
+    points: gpd.GeoSeries,
+    *,
+    access_speed_kmh: float,
+    max_snap_m: float | None = None,
+) -> RoadPoints:
+    """Points attached to their nearest road node (see :func:`planner.network.snap_points`)."""
     snap = snap_points(
         graph, points, access_speed_kmh=access_speed_kmh, max_snap_m=max_snap_m, label="stops"
     )
-    nodes, inverse = np.unique(snap.node, return_inverse=True)
+    x, y = points.x.to_numpy(dtype=float), points.y.to_numpy(dtype=float)
+    return RoadPoints(snap=snap, x=x, y=y)
+
+
+def depot_times(graph: RoadGraph, points: RoadPoints, depots: np.ndarray) -> np.ndarray:
+    """Seconds from each depot to every point (``[0]``) and from every point back (``[1]``).
+
+    Parameters
+    ----------
+    graph
+        The road graph.
+    points
+        All points, snapped.
+    depots
+        Rows of the depots among the points.
+
+    Returns
+    -------
+    ndarray
+        Shape (2, depots, points): out and back, access legs included (inf: no road).
+    """
     times = _csr(graph, graph.time_s)
-    secs = np.empty((len(nodes), len(nodes)))
-    metres = np.empty((len(nodes), len(nodes)))
-    batch = max(1, _BATCH_CELLS // max(graph.n_nodes, 1))
-    for s in range(0, len(nodes), batch):
-        chunk = nodes[s : s + batch]
-        dist, pred = csgraph.dijkstra(times, directed=True, indices=chunk, return_predecessors=True)
-        secs[s : s + batch] = dist[:, nodes]
-        metres[s : s + batch] = _tree_lengths(graph, pred, chunk)[:, nodes]
-    seconds = secs[np.ix_(inverse, inverse)] + snap.access_s[:, None] + snap.access_s[None, :]
-    dist_m = metres[np.ix_(inverse, inverse)]
-    dist_m = dist_m + snap.distance_m[:, None] + snap.distance_m[None, :]
-    np.fill_diagonal(seconds, 0.0)
-    np.fill_diagonal(dist_m, 0.0)
-    return TravelMatrix(
-        seconds=seconds,
-        metres=dist_m,
-        snap=snap,
-        x=points.x.to_numpy(dtype=float),
-        y=points.y.to_numpy(dtype=float),
-    )
+    node, access = points.snap.node, points.snap.access_s
+    src = node[depots]
+    out = csgraph.dijkstra(times, directed=True, indices=src)[:, node]
+    back = csgraph.dijkstra(times.T.tocsr(), directed=True, indices=src)[:, node]
+    both = np.stack([out, back]) + access[depots][None, :, None] + access[None, None, :]
+    both[:, np.arange(len(depots)), depots] = 0.0
+    return both
 
 
 def leg_paths(
-    graph: RoadGraph, legs: Iterable[tuple[int, int]]
+    graph: RoadGraph,
+    legs: Iterable[tuple[int, int]],
+    *,
+    limit_s: dict[int, float] | None = None,
 ) -> dict[tuple[int, int], list[int]]:
     """The fastest road path of each leg, as node lists from the predecessors.
 
@@ -152,6 +250,9 @@ def leg_paths(
         The road graph.
     legs
         ``(from_node, to_node)`` pairs of graph nodes.
+    limit_s
+        Per from_node, seconds no leg from it exceeds: its search stops there (a leg
+        beyond gets no path).
 
     Returns
     -------
@@ -168,11 +269,24 @@ def leg_paths(
     paths: dict[tuple[int, int], list[int]] = {}
     for s in range(0, len(sources), batch):
         chunk = sources[s : s + batch]
-        _, pred = csgraph.dijkstra(times, directed=True, indices=chunk, return_predecessors=True)
+        if limit_s is None:
+            _, pred = csgraph.dijkstra(
+                times, directed=True, indices=chunk, return_predecessors=True
+            )
+        else:
+            pred = np.concatenate([_tree(times, src, limit_s[int(src)]) for src in chunk])
         for row, src in enumerate(chunk):
             for dst in sorted(wanted[int(src)]):
                 paths[(int(src), dst)] = _walk(pred[row], int(src), dst)
     return paths
+
+
+def _tree(times: sparse.csr_matrix, src: int, limit: float) -> np.ndarray:
+    """The predecessors (one row) of the fastest paths from ``src`` up to ``limit`` seconds."""
+    _, pred = csgraph.dijkstra(
+        times, directed=True, indices=[int(src)], return_predecessors=True, limit=limit
+    )
+    return pred
 
 
 def _walk(pred: np.ndarray, src: int, dst: int) -> list[int]:

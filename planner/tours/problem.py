@@ -86,7 +86,8 @@ def service_seconds(stops: pd.DataFrame, tours: ToursSection) -> np.ndarray:
     return np.round(np.asarray(minutes, dtype=float) * 60).astype(np.int64)
 
 
-def _hours(tours: ToursSection, kind: str) -> tuple[int, int] | None:
+def stop_hours(tours: ToursSection, kind: str) -> tuple[int, int] | None:
+    """The clock seconds (start, end) of a kind of stop's hours; None: the whole shift."""
     window = tours.stop_class(kind).time_window
     if window is None:
         return None
@@ -101,9 +102,18 @@ def share_fleet(
     The fleet is shared in proportion to the weekly visits of the stops whose round trip
     is shortest from each point (largest remainders; ties to the first point).
     """
+    round_trip = matrix.seconds[:n_depots, n_depots:] + matrix.seconds[n_depots:, :n_depots].T
+    return fleet_shares(tours, round_trip, visits)
+
+
+def fleet_shares(tours: ToursSection, round_trip: np.ndarray, visits: np.ndarray) -> np.ndarray:
+    """Vans per repair point from the round trips (seconds, points x stops) to the stops.
+
+    See :func:`share_fleet`.
+    """
+    n_depots = round_trip.shape[0]
     if tours.fleet_size is None:
         return np.full(n_depots, tours.vans_per_point, dtype=np.int64)
-    round_trip = matrix.seconds[:n_depots, n_depots:] + matrix.seconds[n_depots:, :n_depots].T
     weight = np.zeros(n_depots)
     if round_trip.shape[1]:
         np.add.at(weight, np.argmin(round_trip, axis=0), visits)
@@ -134,8 +144,20 @@ def servable(
     """
     if len(depots) == 0:
         return []
-    out_s = np.rint(matrix.seconds[depots, stop])
-    back_s = np.rint(matrix.seconds[stop, depots])
+    out_s, back_s = matrix.seconds[depots, stop], matrix.seconds[stop, depots]
+    return servable_windows(out_s, back_s, windows, shift=shift, service=service)
+
+
+def servable_windows(
+    out_s: np.ndarray,
+    back_s: np.ndarray,
+    windows: list[tuple[int, int]],
+    *,
+    shift: Shift,
+    service: int,
+) -> list[tuple[int, int]]:
+    """:func:`servable` from the drive seconds out to a stop and back, one per depot."""
+    out_s, back_s = np.rint(out_s), np.rint(back_s)
     keep = []
     for lo, hi in windows:
         begin = np.maximum(shift.start + out_s, lo)
@@ -206,7 +228,7 @@ def build_problem(
     unservable: dict[int, tuple[str, str]] = {}
     for i in range(len(stops)):
         point, secs = n_depots + i, int(service[i])
-        windows = shift.service_windows(_hours(tours, str(stops[STOP_KIND].iloc[i])), secs)
+        windows = shift.service_windows(stop_hours(tours, str(stops[STOP_KIND].iloc[i])), secs)
         windows = servable(point, matrix, depots, windows, shift=shift, service=secs)
         if not windows:
             unservable[i] = _why_unservable(point, matrix, depots, shift=shift, service=secs)

@@ -117,6 +117,7 @@ class TourPlan:
             "unserved_stops": len(self.unserved),
             "vans": dict(self.vans),
             "days": list(self.days),
+            **self.extra,
         }
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from planner.config.tours import STOP_KINDS, WEEKDAYS, ToursSection
 from planner.errors import ConfigError, DataError, SolverError
-from planner.tours.matrix import TravelMatrix
+from planner.tours.matrix import RoadPoints, TravelMatrix
 from planner.tours.problem import (
     STOP_ID,
     STOP_KIND,
@@ -74,14 +74,14 @@ def plan_tours(
     SolverError
         PyVRP returned an infeasible plan.
     """
-    _check_inputs(stops, matrix, depot_ids)
+    check_inputs(stops, matrix, depot_ids)
     t0 = time.perf_counter()
     problem = build_problem(stops, matrix, tours, n_depots=len(depot_ids), depot_names=depot_ids)
-    unserved = _unservable(stops, problem, tours)
+    unserved = unservable_stops(stops, problem.unservable, problem.per_week, tours)
     build_s = time.perf_counter() - t0
-    done, runtime, routes, stopped_by = _search(problem, tours)
+    done, runtime, routes, stopped_by = search(problem, tours)
     tour_list, served = _decode(routes, stops, matrix, problem, tours, depot_ids)
-    unserved += _left_out(stops, problem, served)
+    unserved += left_out(stops, problem, served)
     plan = TourPlan(
         tours=tour_list,
         unserved=sorted(unserved, key=lambda u: u.stop),
@@ -98,19 +98,37 @@ def plan_tours(
         runtime_s=float(runtime),
         build_s=build_s,
     )
+    log_plan(plan)
+    return plan
+
+
+def log_plan(plan: TourPlan) -> None:
+    """Log a plan's visits, tours, km and search."""
     logger.info(
         "tours: %d visits of %d served in %d tours, %.1f km/week (%d iterations, %.1f s)",
         plan.visits_served,
         plan.visits_asked,
-        len(tour_list),
+        len(plan.tours),
         plan.objective_km,
         plan.iterations_done,
         plan.runtime_s,
     )
-    return plan
 
 
-def _search(problem: WeeklyProblem, tours: ToursSection) -> tuple[int, float, list[Any], str]:
+def decode(
+    routes: list[Any],
+    stops: pd.DataFrame,
+    matrix: TravelMatrix,
+    problem: WeeklyProblem,
+    tours: ToursSection,
+    depot_ids: list[str],
+) -> tuple[list[Tour], list[Unserved]]:
+    """The tours of PyVRP's routes, and the servable stops' visits they leave out."""
+    tour_list, served = _decode(routes, stops, matrix, problem, tours, depot_ids)
+    return tour_list, left_out(stops, problem, served)
+
+
+def search(problem: WeeklyProblem, tours: ToursSection) -> tuple[int, float, list[Any], str]:
     """PyVRP's search: iterations done, seconds, the best plan's routes, what stopped it."""
     import pyvrp
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
@@ -130,7 +148,9 @@ def _search(problem: WeeklyProblem, tours: ToursSection) -> tuple[int, float, li
     return done, float(res.runtime), list(res.best.routes()), stopped_by
 
 
-def _check_inputs(stops: pd.DataFrame, matrix: TravelMatrix, depot_ids: list[str]) -> None:
+def check_inputs(
+    stops: pd.DataFrame, matrix: TravelMatrix | RoadPoints, depot_ids: list[str]
+) -> None:
     if not depot_ids:
         raise ConfigError(NO_REPAIR_POINTS)
     missing = [c for c in (STOP_ID, STOP_NAME, STOP_KIND) if c not in stops]
@@ -149,14 +169,23 @@ def _check_inputs(stops: pd.DataFrame, matrix: TravelMatrix, depot_ids: list[str
         raise DataError(msg)
 
 
-def _unservable(stops: pd.DataFrame, problem: WeeklyProblem, tours: ToursSection) -> list[Unserved]:
-    """The stops no van can serve in a shift: an error naming them, or unserved entries."""
-    if not problem.unservable:
+def unservable_stops(
+    stops: pd.DataFrame,
+    unservable: dict[int, tuple[str, str]],
+    per_week: np.ndarray,
+    tours: ToursSection,
+) -> list[Unserved]:
+    """The stops no van can serve in a shift: an error naming them, or unserved entries.
+
+    ``unservable`` maps a row of ``stops`` to its reason code and detail; ``per_week``
+    holds every row's visits per week.
+    """
+    if not unservable:
         return []
-    rows = sorted(problem.unservable)
+    rows = sorted(unservable)
     if tours.unservable == "error":
         named = [
-            f"'{stops[STOP_NAME].iloc[i]}' ({stops[STOP_ID].iloc[i]}): {problem.unservable[i][1]}"
+            f"'{stops[STOP_NAME].iloc[i]}' ({stops[STOP_ID].iloc[i]}): {unservable[i][1]}"
             for i in rows[:_NAMED]
         ]
         more = f"; and {len(rows) - _NAMED} more" if len(rows) > _NAMED else ""
@@ -167,12 +196,7 @@ def _unservable(stops: pd.DataFrame, problem: WeeklyProblem, tours: ToursSection
         )
         raise ConfigError(msg)
     logger.warning("tours: %d stops no van can serve within a shift", len(rows))
-    return [
-        _unserved(
-            stops, i, int(problem.per_week[i]), int(problem.per_week[i]), *problem.unservable[i]
-        )
-        for i in rows
-    ]
+    return [_unserved(stops, i, int(per_week[i]), int(per_week[i]), *unservable[i]) for i in rows]
 
 
 def _unserved(
@@ -190,9 +214,7 @@ def _unserved(
     )
 
 
-def _left_out(
-    stops: pd.DataFrame, problem: WeeklyProblem, served: dict[int, int]
-) -> list[Unserved]:
+def left_out(stops: pd.DataFrame, problem: WeeklyProblem, served: dict[int, int]) -> list[Unserved]:
     """Servable stops with visits the fleet could not fit."""
     out = []
     for i in range(len(stops)):

@@ -12,7 +12,8 @@ from planner.config import NetworkSection
 from planner.config.tours import ToursSection
 from planner.datatypes import RoadGraph
 from planner.errors import ConfigError
-from planner.tours.matrix import TravelMatrix, travel_matrix
+from planner.tours.decompose import plan_tours_by_point
+from planner.tours.matrix import RoadPoints, TravelMatrix, road_points, travel_matrix
 from planner.tours.problem import STOP_EVS, STOP_ID, STOP_KIND, STOP_NAME, STOP_TOWNSHIP
 from planner.tours.result import TourPlan
 from planner.tours.solve import NO_REPAIR_POINTS, plan_tours
@@ -96,8 +97,11 @@ def weekly_tours(
     *,
     network: NetworkSection,
     repair_id: str = "repair_id",
-) -> tuple[TourPlan, TravelMatrix]:
+) -> tuple[TourPlan, TravelMatrix | RoadPoints]:
     """The tours stage: drive times along the roads, then :func:`plan_tours`.
+
+    With more stops than ``tours.decompose_above``, one problem per repair point instead
+    (:func:`~planner.tours.decompose.plan_tours_by_point`).
 
     Parameters
     ----------
@@ -118,16 +122,24 @@ def weekly_tours(
     -------
     plan, matrix
         The weekly plan, and the travel matrix its tours index (for
-        :func:`~planner.tours.layers.tour_layers`).
+        :func:`~planner.tours.layers.tour_layers`; when decomposed, the points on the
+        roads only).
     """
     if len(repair_points) == 0:
         raise ConfigError(NO_REPAIR_POINTS)
     points = gpd.GeoSeries(
         [*repair_points.geometry, *stops.geometry], crs=repair_points.crs or stops.crs
     )
+    ids = [str(r) for r in repair_points[repair_id]]
+    table = pd.DataFrame(stops.drop(columns="geometry"))
+    if tours.decompose_above is not None and len(stops) > tours.decompose_above:
+        snapped = road_points(
+            graph, points, access_speed_kmh=network.access_speed_kmh, max_snap_m=network.max_snap_m
+        )
+        logger.info("tours: %d stops, one problem per repair point", len(stops))
+        return plan_tours_by_point(table, graph, snapped, tours, depot_ids=ids)
     matrix = travel_matrix(
         graph, points, access_speed_kmh=network.access_speed_kmh, max_snap_m=network.max_snap_m
     )
-    ids = [str(r) for r in repair_points[repair_id]]
-    plan = plan_tours(pd.DataFrame(stops.drop(columns="geometry")), matrix, tours, depot_ids=ids)
+    plan = plan_tours(table, matrix, tours, depot_ids=ids)
     return plan, matrix
