@@ -83,7 +83,8 @@ def run_tours(
             min_evs = float(evs[min(villages, len(evs)) - 1])
         print(COLUMNS)
         first_km = None
-        for budget in budgets or [None]:
+        runs: list[tuple[str, float] | None] = list(budgets) if budgets else [None]
+        for budget in runs:
             config = _config(
                 base, fleet=fleet, min_evs=min_evs, budget=budget, decompose_above=decompose_above
             )
