@@ -282,3 +282,24 @@ def test_checkpoints_never_show_what_came_later():
     assert value <= r.covered_weight + 1e-9
     assert r.cpu_seconds > 0.0
     assert r.bound >= r.covered_weight
+
+
+def test_a_solve_with_another_thread_count_before_does_not_break_it():
+    """HiGHS's thread pool is per process: an earlier solve with 2 threads must not turn
+    the next 1-thread relaxations into failed solves (seen as ``work_limit``)."""
+    import highspy
+
+    from planner.optimize.arrays import new_highs
+
+    h = new_highs(np.inf, 2)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 1, 0
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.ones(1), np.zeros(1), np.ones(1)
+    lp.integrality_ = [highspy.HighsVarType.kInteger]
+    h.passModel(lp)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    a, w = _geometric(2)
+    r = solve_mclp(a, w, max_sites=3, threads=1)
+    assert r.status == "optimal"
+    assert r.covered_weight == pytest.approx(_brute(a, w, 3))

@@ -13,12 +13,19 @@ HighsOptions = dict[str, bool | int | float | str]
 
 
 def new_highs(time_limit_s: float, threads: int | None = None) -> highspy.Highs:
-    """A silent HiGHS instance with a time limit (``inf``: none) and thread count."""
+    """A silent HiGHS instance with a time limit (``inf``: none) and thread count.
+
+    HiGHS keeps one thread pool per process, made by the first solve with that solve's
+    ``threads``; a later instance asking for another count fails at once (its status is
+    neither optimal nor a limit). So a thread count given here resets the pool first
+    (solves in this process run one at a time).
+    """
     silence_highs_banner()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", max(float(time_limit_s), 0.0))
     if threads:
+        highspy.Highs.resetGlobalScheduler(True)
         h.setOptionValue("threads", int(threads))
     return h
 
