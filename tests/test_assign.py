@@ -15,6 +15,22 @@ def _reach(triples: list[tuple[int, int, float]], shape: tuple[int, int]) -> Spa
     return SparseTimes(r.astype(int), c.astype(int), m.astype(float), shape)
 
 
+def _min_cost_flow(
+    triples: list[tuple[int, int, float]], sessions: np.ndarray, capacity: np.ndarray
+) -> tuple[float, float]:
+    """Sessions served and session-minutes of networkx's max-flow min-cost answer."""
+    g = nx.DiGraph()
+    for i, s in enumerate(sessions):
+        g.add_edge("s", ("d", i), capacity=int(s), weight=0)
+    for j, q in enumerate(capacity):
+        g.add_edge(("c", j), "t", capacity=int(q), weight=0)
+    for i, j, m in triples:
+        g.add_edge(("d", i), ("c", j), capacity=int(sessions[i]), weight=int(m))
+    flow = nx.max_flow_min_cost(g, "s", "t")
+    served = sum(flow["s"][("d", i)] for i in range(len(sessions)))
+    return float(served), float(nx.cost_of_flow(g, flow))
+
+
 def test_each_point_goes_to_its_nearest_open_station():
     # demand 0 is 2 min from site 0, 9 min from site 1; demand 1 the other way round
     reach = _reach([(0, 0, 2.0), (0, 1, 9.0), (1, 0, 8.0), (1, 1, 3.0)], (2, 2))
@@ -70,16 +86,7 @@ def test_matches_a_min_cost_flow_on_random_cases(seed):
     capacity = rng.integers(0, 25, n_site).astype(float)
     a = assign_demand(reach, sessions, capacity)
 
-    g = nx.DiGraph()
-    for i in range(n_dem):
-        g.add_edge("s", ("d", i), capacity=int(sessions[i]), weight=0)
-    for j in range(n_site):
-        g.add_edge(("c", j), "t", capacity=int(capacity[j]), weight=0)
-    for i, j, m in triples:
-        g.add_edge(("d", i), ("c", j), capacity=int(sessions[i]), weight=int(m))
-    flow = nx.max_flow_min_cost(g, "s", "t")
-    served = sum(flow["s"][("d", i)] for i in range(n_dem))
-    minutes = nx.cost_of_flow(g, flow)
+    served, minutes = _min_cost_flow(triples, sessions, capacity)
 
     busy = sessions[a.rows] > 0
     w = sessions[a.rows][busy] * a.share[busy]
@@ -110,21 +117,13 @@ def test_points_on_one_road_node_are_grouped_exactly(seed):
     capacity = rng.integers(0, 20, n_site).astype(float)
     a = assign_demand(reach, sessions, capacity)
 
-    g = nx.DiGraph()
-    for i in range(n_dem):
-        g.add_edge("s", ("d", i), capacity=int(sessions[i]), weight=0)
-    for j in range(n_site):
-        g.add_edge(("c", j), "t", capacity=int(capacity[j]), weight=0)
-    for i, j, m in triples:
-        g.add_edge(("d", i), ("c", j), capacity=int(sessions[i]), weight=int(m))
-    flow = nx.max_flow_min_cost(g, "s", "t")
-    served = sum(flow["s"][("d", i)] for i in range(n_dem))
+    served, minutes = _min_cost_flow(triples, sessions, capacity)
     assert served < sessions.sum()  # some chargers are full: partial service is tested
 
     busy = sessions[a.rows] > 0
     w = sessions[a.rows][busy] * a.share[busy]
     assert w.sum() == pytest.approx(served, abs=1e-6)
-    assert (w * a.minutes[busy]).sum() == pytest.approx(nx.cost_of_flow(g, flow), abs=1e-5)
+    assert (w * a.minutes[busy]).sum() == pytest.approx(minutes, abs=1e-5)
     assert np.all(a.load <= capacity + 1e-6)
     assert np.all(a.covered <= 1 + 1e-9)
     mins = {(i, j): m for i, j, m in triples}
