@@ -190,3 +190,39 @@ def test_a_start_within_the_gap_is_proven_and_kept():
     assert res.info.status == "optimal"
     assert float(w @ res.covered) == pytest.approx(float(w @ best.covered))
     assert res.info.gap <= 0.05
+
+
+def test_a_township_fed_by_one_substation_keeps_its_headroom():
+    """Township "a" may use substation A (its best site) or B; township "b" only A, which
+    has room for one station. Taking "a"'s best site first would leave "b" none (the
+    demo county at --scale 20 had no greedy start for this reason): the greedy leaves A to
+    "b" and still obeys every rule."""
+    rows = np.array([0, 0, 1, 2, 3, 3])
+    cols = np.array([0, 2, 1, 2, 3, 0])
+    reach = SparseTimes(rows, cols, np.ones(len(rows)), (4, 4))
+    sessions = np.array([10.0, 1.0, 3.0, 3.0])
+    sizing = Sizing(
+        sessions=sessions,
+        per_charger=10.0,
+        min_chargers=1,
+        max_chargers=2,
+        charger_cost=1.0,
+        charger_kw=60.0,
+        headroom=((np.array([0, 2, 3]), 60.0), (np.array([1]), 600.0)),
+        installed=np.zeros(4, dtype=int),
+    )
+    none = np.array([], dtype=np.int64)
+    rules = StationRules(
+        site_cost=np.ones(4),
+        sizing=sizing,
+        budget=100.0,
+        max_sites=4,
+        groups={"a": np.array([0, 1]), "b": np.array([2, 3])},
+        required=none,
+        excluded=none,
+        existing=none,
+    )
+    res = greedy_stations(reach, sessions, rules)
+    assert res is not None
+    _check_rules(res, reach, sessions, rules)
+    assert res.open[1] and res.open[[2, 3]].sum() == 1 and not res.open[0]

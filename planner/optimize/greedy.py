@@ -193,19 +193,52 @@ class _Greedy:
             self.take(state, j, offer)
         groups = [np.asarray(g, dtype=np.int64) for g in (self.rules.groups or {}).values()]
         least = None if self.rules.sizing is None else self.rules.sizing.min_chargers
-        for sites in sorted(groups, key=len):
-            if len(sites) == 0 or state.is_open[sites].any():
+        todo = [g for g in sorted(groups, key=len) if len(g) and not state.is_open[g].any()]
+        reserve = self._reserve(todo)
+        for sites in todo:
+            if state.is_open[sites].any():
                 continue
+            only = self._only_substation(sites)
+            if only >= 0:
+                reserve[only] -= self._need()
             best = None
-            for j in sites.tolist():
-                if self.can_add(state, j):
+            for spare in (True, False):  # first keep the headroom the others need
+                for j in sites.tolist():
+                    if not self.can_add(state, j) or (spare and not self._spare(state, j, reserve)):
+                        continue
                     offer = self.offer(state, j, most=least)
                     if offer[0] > -np.inf and (best is None or offer[0] > best[1][0]):
                         best = (j, offer)
+                if best is not None:
+                    break
             if best is None:
                 return False
             self.take(state, best[0], best[1])
         return True
+
+    def _need(self) -> float:
+        """Headroom (kW) of a station at the fewest chargers."""
+        sizing = self.rules.sizing
+        return 0.0 if sizing is None else float(sizing.min_chargers * sizing.charger_kw)
+
+    def _only_substation(self, sites: np.ndarray) -> int:
+        """The one substation feeding every usable site of a township (-1: none or more)."""
+        subs = np.unique(self.substations[sites[~self.blocked[sites]]])
+        return int(subs[0]) if len(subs) == 1 else -1
+
+    def _reserve(self, townships: list[np.ndarray]) -> np.ndarray:
+        """Headroom (kW) per substation that the townships fed by it alone will need."""
+        reserve = np.zeros(len(self.limits))
+        for sites in townships:
+            only = self._only_substation(sites)
+            if only >= 0:
+                reserve[only] += self._need()
+        return reserve
+
+    def _spare(self, state: _State, j: int, reserve: np.ndarray) -> bool:
+        """Opening ``j`` at the fewest chargers leaves its substation the reserve."""
+        k = self.substations[j]
+        return bool(k < 0 or state.kw_left[k] - self._need() >= reserve[k] - _EPS)
 
     def grow(self, state: _State, *, per_yuan: bool) -> None:
         """Add sites by value (or value per yuan) until nothing fits or gains."""
