@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import osmium
 import pytest
@@ -14,26 +12,13 @@ from planner.ingest.osm_classify import ReadOptions
 from planner.ingest.osm_collect import collect_osm
 from planner.ingest.osm_layers import write_layers
 from planner.ingest.osm_refs import WayRefs
+from tests.test_osm_split import INNER, PBF
 
-REPO = Path(__file__).resolve().parents[1]
-PBF = REPO.parent / "shared" / "data" / "osm" / "liechtenstein-2021-10.osm.pbf"
 needs_pbf = pytest.mark.skipif(
     not PBF.is_file(), reason=f"real OSM extract not found at {PBF} (../shared is absent)"
 )
-
-#: Inner boxes (a county's box as the county ingest reads it) on a 3 x 2 grid over
-#: Vaduz, Schaan and the Rhine valley; layers are collected with a 0.01 degree margin.
-_W, _S, _E, _N = 9.47, 47.05, 9.62, 47.25
-INNER = {
-    f"c{i}{j}": (
-        _W + (_E - _W) * i / 3,
-        _S + (_N - _S) * j / 2,
-        _W + (_E - _W) * (i + 1) / 3,
-        _S + (_N - _S) * (j + 1) / 2,
-    )
-    for i in range(3)
-    for j in range(2)
-}
+# INNER: the inner boxes of tests/test_osm_split.py; layers are collected with the same
+# 0.01 degree margin as the pieces there
 OPTIONS = [
     ReadOptions(),
     ReadOptions(buildings=True, extra_highways=("track",), poi_keys=("tourism", "leisure")),
