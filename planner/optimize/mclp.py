@@ -37,9 +37,11 @@ left out: a closed site has no chargers, so its capacity row already keeps ``y_i
 They would tighten the linear relaxation, but at county scale (tens of thousands of pairs)
 they slow every LP more than they help: measured on the demo county at ``--scale 20``
 (56,000 pairs), HiGHS proves a 0.09% gap in 27 s without them and is at 0.24% after 150 s
-with them. The cost and time objectives keep them: with the coverage held by ``W_min``
+with them. The cost and time objectives need them: with the coverage held by ``W_min``
 their relaxations are otherwise too weak (on the demo county the least-capex pass proves
-its gap in 0.4 s with them, 7 s without). Existing sites (public chargers in place) are
+its gap in 0.4 s with them, 7 s without); they get the rows their relaxation violates
+(:mod:`~planner.optimize.links`: at ``--scale 50`` 6,914 of 135,046), and a start within
+the gap of that relaxation is proven without branching. Existing sites (public chargers in place) are
 open with their installed chargers fixed (``n_j = k_j``, outside ``n_min..n_max``), cost
 nothing, do not count against ``p`` and are not in the headroom rows (the substation's
 load figure already holds them). Demand points with the same ``N_i`` (and, with sizing,
@@ -63,6 +65,7 @@ import pulp
 from planner.config import SolverSection
 from planner.datatypes import SparseTimes
 from planner.optimize.greedy import greedy_stations
+from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
 from planner.optimize.problem import add_budget
 from planner.optimize.rules import CoverageResult, StationRules, indices, resolve_rules
 from planner.optimize.solve import solve
@@ -83,6 +86,7 @@ def mclp(
     *,
     solver: SolverSection,
     start: CoverageResult | None = None,
+    relax_only: bool = False,
     **overrides: Any,
 ) -> CoverageResult:
     """Maximal covering location, optionally with stations sized by chargers.
@@ -102,6 +106,11 @@ def mclp(
         Backend settings.
     start
         A plan feasible for this model (e.g. from a smaller budget) to warm-start from.
+        With the cost or time objective and sizing, a start within the MIP gap of the
+        linear relaxation is proven without branching (:mod:`~planner.optimize.links`).
+    relax_only
+        With the cost or time objective, sizing and a start: do not branch; the start
+        stands, with its gap to the relaxation (``node_limit`` unless proven).
     **overrides
         Fields of :class:`~planner.optimize.rules.StationRules` that replace those of
         ``rules`` (e.g. ``budget=`` for one point of a curve); without ``rules`` they are
@@ -118,20 +127,31 @@ def mclp(
     prob, block = station_problem("mclp", reach, weight, rules)
     add_budget(prob, block.cost_terms, rules.budget)
     prob += block.objective(objective, block.cost_terms)
+    links = None
+    if rules.sizing is not None and objective != "coverage":
+        links = separate_links(prob, block, threads=solver.threads)
     if start is None and objective == "coverage":
         start = start_plan(reach, weight, rules, solver=solver)
     if start is not None:
         set_start(block, start)
     build = time.perf_counter() - t0
+    model = f"stations_{objective}"
+    if links is not None and start is not None:
+        settled = settle_on_relaxation(
+            prob, links, model=model, gap=solver.mip_gap, relax_only=relax_only, build_seconds=build
+        )
+        if settled is not None:
+            return replace(start, info=settled)
+    at_start = start_value(start, weight, objective) if links is None else feasible_value(prob)
     info = solve(
         prob,
         solver=solver,
-        model=f"stations_{objective}",
+        model=model,
         build_seconds=build,
         warm_start=start is not None,
-        start_objective=start_value(start, weight, objective),
+        start_objective=at_start,
     )
-    return better_plan(block.result(info), start, weight, objective)
+    return better_plan(block.result(info), start, weight, objective, start_cost=at_start)
 
 
 def start_plan(
@@ -171,24 +191,38 @@ def start_value(start: CoverageResult | None, weight: np.ndarray, objective: str
 
 
 def better_plan(
-    result: CoverageResult, start: CoverageResult | None, weight: np.ndarray, objective: str
+    result: CoverageResult,
+    start: CoverageResult | None,
+    weight: np.ndarray,
+    objective: str,
+    *,
+    start_cost: float | None = None,
 ) -> CoverageResult:
-    """The solver's plan, or its start when that covers more (a solve stopped by a limit
+    """The solver's plan, or its start when that is better (a solve stopped by a limit
     before it found a plan as good as its start, or one that rejected the start).
 
-    The start keeps the solver's bound, so the gap it reports is the start's own.
+    With the coverage objective the plans' covered weights are compared; with cost or
+    time, the model's objective against ``start_cost`` (the start's, when it was
+    feasible; None: the solver's plan stands). The start keeps the solver's bound, so the
+    gap it reports is the start's own.
     """
-    if start is None or objective != "coverage":
+    if start is None:
         return result
-    got = float(np.dot(weight, result.covered))
-    had = float(np.dot(weight, start.covered))
-    if had <= got + 1e-9 * max(1.0, abs(got)):
+    if objective == "coverage":
+        got = float(np.dot(weight, result.covered))
+        had = float(np.dot(weight, start.covered))
+        better = had > got + 1e-9 * max(1.0, abs(got))
+    else:
+        got = float(result.info.objective or 0.0)
+        had = float("inf") if start_cost is None else start_cost
+        better = had < got - 1e-9 * max(1.0, abs(got))
+    if not better:
         return result
     info = result.info
     bound = info.bound
-    gap = None if bound is None else max(0.0, bound - had) / max(abs(had), 1e-9)
+    gap = None if bound is None else abs(bound - had) / max(abs(had), 1e-9)
     logger.warning(
-        "%s: the solver's plan covers %.1f, less than its start's %.1f; the start stands",
+        "%s: the solver's plan scores %.6g, worse than its start's %.6g; the start stands",
         info.model,
         got,
         had,

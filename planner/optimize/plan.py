@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 
 from planner import columns as C
-from planner.config import Config
+from planner.config import Config, SolverSection
 from planner.datatypes import Plan, SolveInfo, SparseTimes, TravelTimes
 from planner.errors import InfeasibleError
 from planner.optimize.assign import reassign
@@ -54,6 +54,9 @@ from planner.optimize.two_tier import TwoTierResult, two_tier
 from planner.progress import solver_label
 
 logger = logging.getLogger(__name__)
+
+#: The gap of the capex pass's first step (the coverage plan's sites held).
+_HELD_GAP = 1e-3
 
 # moved to their own modules; importable from here as before
 __all__ = [
@@ -211,17 +214,26 @@ def _station_pass(
             held = held_sites(start.open, rules.existing)
             # start from the start's own sites with their demand routed by drive time
             start = reassign(start, reach, rules.sizing)
-        return mclp(
-            reach,
-            sessions,
-            rules,
-            objective=objective,
-            min_cover=min_cover,
-            budget=budget,
-            start=start,
-            solver=config.solver,
-            **held,
-        )
+
+        def once(start: Any, solver: SolverSection, **extra: Any) -> CoverageResult:
+            return mclp(
+                reach,
+                sessions,
+                rules,
+                objective=objective,
+                min_cover=min_cover,
+                budget=budget,
+                start=start,
+                solver=solver,
+                **extra,
+            )
+
+        relax_only = False
+        if _after_coverage(objective, start, config):
+            with solver_label("capex on the coverage sites"):
+                start = once(start, _held_solver(config), **held_sites(start.open, rules.existing))
+            relax_only = _relax_only(reach, config)
+        return once(start, config.solver, relax_only=relax_only, **held)
 
     return run
 
@@ -245,25 +257,66 @@ def _joint_pass(
             held = held_sites(start.stations.open, rules.existing)
             fixed_repair = start.repair_open
             start = replace(start, stations=reassign(start.stations, reach, rules.sizing))
-        return two_tier(
-            reach,
-            sessions,
-            v_cover,
-            s_cover,
-            rules,
-            objective=objective,
-            min_cover=min_cover,
-            budget=budget,
-            start=start,
-            repair_cost=config.costs.repair_point_capex,
-            repair_cost_at_station=config.costs.repair_at_station_capex,
-            polish=False,
-            fixed_repair=fixed_repair,
-            solver=config.solver,
-            **held,
-        )
+
+        def once(start: Any, solver: SolverSection, **extra: Any) -> TwoTierResult:
+            return two_tier(
+                reach,
+                sessions,
+                v_cover,
+                s_cover,
+                rules,
+                objective=objective,
+                min_cover=min_cover,
+                budget=budget,
+                start=start,
+                repair_cost=config.costs.repair_point_capex,
+                repair_cost_at_station=config.costs.repair_at_station_capex,
+                polish=False,
+                solver=solver,
+                **extra,
+            )
+
+        relax_only = False
+        if _after_coverage(objective, start, config):
+            with solver_label("capex on the coverage sites"):
+                start = once(
+                    start, _held_solver(config), **held_sites(start.stations.open, rules.existing)
+                )
+            relax_only = _relax_only(reach, config)
+        return once(start, config.solver, fixed_repair=fixed_repair, relax_only=relax_only, **held)
 
     return run
+
+
+def _after_coverage(objective: str, start: Any, config: Config) -> bool:
+    """The capex pass of a plan whose first pass maximised coverage (its start holds it)."""
+    return objective == "cost" and start is not None and config.stations.objective == "coverage"
+
+
+def _held_solver(config: Config) -> SolverSection:
+    """The solver of the capex pass's first step, the coverage plan's sites held.
+
+    Only chargers, flows and repair points are chosen: the model is small for its size
+    and is solved close to exact, so that the full pass proves its gap against it.
+    """
+    gap = min(config.solver.mip_gap, _HELD_GAP)
+    return config.solver.model_copy(update={"mip_gap": gap})
+
+
+def _relax_only(reach: SparseTimes, config: Config) -> bool:
+    """Above ``solver.capex_max_pairs`` the capex pass does not re-choose the sites."""
+    limit = config.solver.capex_max_pairs
+    pairs = len(reach.rows)
+    if limit is None or pairs <= limit:
+        return False
+    logger.warning(
+        "capex pass: %d demand-site pairs, above solver.capex_max_pairs=%d: the coverage "
+        "plan's sites stay (their chargers and repair points re-chosen at least capex), "
+        "and the pass reports its gap to the relaxation over all sites",
+        pairs,
+        limit,
+    )
+    return True
 
 
 def _start(plan: Plan | None, kind: type) -> Any:

@@ -156,12 +156,15 @@ class StationBlock:
         self.y = [prob.add_variable(f"y_{k}", lowBound=0) for k in range(len(self.g_rows))]
         served: list[Terms] = [[] for _ in range(n_grp)]
         load: list[Terms] = [[] for _ in range(n_site)]
+        # the linking rows y_gj <= x_j: needed for demand without sessions; for demand with
+        # sessions implied by the capacity row, so only a cut (see mclp and links)
+        self.linkable = ~self.is_existing[self.g_cols] & (g_sessions[self.g_rows] > 0)
+        self.linked = np.zeros(len(self.g_rows), dtype=bool)
+        must = ~self.is_existing[self.g_cols] & ~self.linkable
         for k, (g, j) in enumerate(zip(self.g_rows.tolist(), self.g_cols.tolist(), strict=True)):
             served[g].append((self.y[k], 1.0))
             load[j].append((self.y[k], float(g_sessions[g])))
-            if not self.is_existing[j] and (g_sessions[g] <= 0 or link):
-                # implied by the capacity row for demand with sessions (see mclp)
-                prob += self.y[k] <= self.x[j], f"open_{k}"
+        self.add_links(prob, np.flatnonzero(must | (self.linkable & link)))
         for g in range(n_grp):
             prob += pulp.LpAffineExpression(served[g]) <= 1, f"serve_{g}"
         for j in range(n_site):
@@ -194,6 +197,18 @@ class StationBlock:
         self.drive_time = pulp.LpAffineExpression(
             [(self.y[k], float(c)) for k, c in enumerate(drive.tolist()) if c > 0]
         )
+
+    def add_links(self, prob: pulp.LpProblem, pairs: np.ndarray) -> int:
+        """Add ``y_gj <= x_j`` for the aggregated pairs ``pairs`` not linked yet.
+
+        Returns how many rows were added.
+        """
+        pairs = np.asarray(pairs, dtype=np.int64)
+        pairs = pairs[~self.linked[pairs]]
+        for k in pairs.tolist():
+            prob += self.y[k] <= self.x[int(self.g_cols[k])], f"open_{k}"
+        self.linked[pairs] = True
+        return len(pairs)
 
     def _drive_minutes(self) -> np.ndarray:
         """Session-minutes of each (group, site) pair at full share: ``sum_i s_i t_ij``.
@@ -293,8 +308,9 @@ def station_block(
     existing: np.ndarray | None,
     objective: Objective | str,
 ) -> StationBlock:
-    """The station block for an objective: linking rows for cost and time, exact times
-    for time (see :func:`~planner.optimize.mclp.mclp`)."""
+    """The station block for an objective: exact times for time (see
+    :func:`~planner.optimize.mclp.mclp`); the linking rows of cost and time are added by
+    :func:`~planner.optimize.links.separate_links` where the relaxation needs them."""
     return StationBlock(
         prob,
         reach,
@@ -302,7 +318,6 @@ def station_block(
         site_cost,
         sizing,
         indices(existing),
-        link=objective != "coverage",
         by_time=objective == "time",
     )
 

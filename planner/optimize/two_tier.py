@@ -42,6 +42,7 @@ from planner.config import SolverSection
 from planner.costs import site_capex
 from planner.datatypes import SolveInfo, SparseTimes
 from planner.errors import InfeasibleError
+from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
 from planner.optimize.lscp import lscp
 from planner.optimize.mclp import better_plan, mclp, start_value, station_problem
 from planner.optimize.problem import add_budget, add_cover_rows, site_vars
@@ -120,6 +121,7 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
     start: TwoTierResult | None = None,
     polish: bool = True,
     fixed_repair: np.ndarray | None = None,
+    relax_only: bool = False,
     **overrides: Any,
 ) -> TwoTierResult:
     """Charging stations and repair points in one model.
@@ -148,6 +150,9 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
         With the coverage objective, re-choose the repair points at least cost afterwards.
     fixed_repair
         Boolean per site: the repair points are fixed to these (None: chosen).
+    relax_only
+        As in :func:`~planner.optimize.mclp.mclp`: with the cost or time objective and a
+        start, the start stands with its gap to the relaxation.
     **overrides
         Fields of :class:`~planner.optimize.rules.StationRules` that replace those of
         ``rules`` (without ``rules`` they are the rules).
@@ -168,23 +173,38 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
             start = _staged_start(reach, weight, rules, repair, solver=solver)
         t0 = time.perf_counter()  # the start's own solves are reported on their own
     prob, block, r, u = _build(reach, weight, rules, repair)
+    links = None
+    if rules.sizing is not None and rules.objective != "coverage":
+        links = separate_links(prob, block, threads=solver.threads)
     if start is not None:
         _set_joint_start(block, r, u, start)
     build = time.perf_counter() - t0
+    model = f"two_tier_{rules.objective}"
+    at_start = None
+    if start is not None:
+        at_start = (
+            start_value(start.stations, weight, rules.objective)
+            if links is None
+            else feasible_value(prob)
+        )
+    if links is not None and start is not None:
+        settled = settle_on_relaxation(
+            prob, links, model=model, gap=solver.mip_gap, relax_only=relax_only, build_seconds=build
+        )
+        if settled is not None:
+            return replace(start, stations=replace(start.stations, info=settled), info=settled)
     info = solve(
         prob,
         solver=solver,
-        model=f"two_tier_{rules.objective}",
+        model=model,
         build_seconds=build,
         warm_start=start is not None,
-        start_objective=None
-        if start is None
-        else start_value(start.stations, weight, rules.objective),
+        start_objective=at_start,
     )
     stations = block.result(info)
     repair_open = np.array([(v.value() or 0) > ON for v in r])
     if start is not None:
-        kept = better_plan(stations, start.stations, weight, rules.objective)
+        kept = better_plan(stations, start.stations, weight, rules.objective, start_cost=at_start)
         if kept is not stations:  # the solver stopped short of its start: the start stands
             stations, repair_open, info = kept, start.repair_open.copy(), kept.info
     report = None
