@@ -181,13 +181,15 @@ class _Greedy:
             )
         return bool(self.existing[j] or state.sites_left >= 1)
 
-    def fixed(self, state: _State) -> bool:
-        """Open the existing and required sites, then one per township; False: cannot."""
+    def fixed(self, state: _State, chargers: np.ndarray | None = None) -> bool:
+        """Open the existing and required sites (with at most ``chargers``), then one per
+        township; False: cannot."""
         for j in np.concatenate([np.flatnonzero(self.existing), indices(self.rules.required)]):
             j = int(j)
             if state.is_open[j]:
                 continue
-            offer = self.offer(state, j)
+            most = None if chargers is None or self.existing[j] else int(chargers[j])
+            offer = self.offer(state, j, most=most)
             if offer[0] == -np.inf or not self.can_add(state, j):
                 return False
             self.take(state, j, offer)
@@ -290,7 +292,11 @@ class _Greedy:
 
 
 def greedy_stations(
-    reach: SparseTimes, weight: np.ndarray, rules: StationRules
+    reach: SparseTimes,
+    weight: np.ndarray,
+    rules: StationRules,
+    *,
+    chargers: np.ndarray | None = None,
 ) -> CoverageResult | None:
     """A feasible plan of the covering model, built greedily (see the module docstring).
 
@@ -302,6 +308,10 @@ def greedy_stations(
         ``w_i``, the value of serving demand ``i``.
     rules
         The station rules (sizing, budget, limits, fixed and existing sites, townships).
+    chargers
+        Chargers per site: the required sites open with at most these (e.g. those of a
+        plan of a smaller budget, so that the plan fits and the greedy adds to it); the
+        greedy may add chargers to them later.
 
     Returns
     -------
@@ -315,7 +325,7 @@ def greedy_stations(
     best: CoverageResult | None = None
     for per_yuan in (False, True) if rules.budget is not None else (False,):
         state = g.start()
-        if not g.fixed(state):
+        if not g.fixed(state, chargers):
             return None
         g.grow(state, per_yuan=per_yuan)
         res = g.result(state, time.perf_counter() - t0)

@@ -31,23 +31,23 @@ flows, ``sum_ij s_i t_ij y_ij`` (the third pass of a lexicographic plan: the cov
 by ``W_min``, the capex by ``B``, the sites by ``required`` and ``excluded``); demand rows
 are then merged only when their times agree too, so the objective is exact.
 
-``N_i`` is the set of sites within the cutoff of demand ``i`` (the pairs in ``reach``).
-With the coverage objective the linking rows ``y_ij <= x_j`` of demand with sessions are
-left out: a closed site has no chargers, so its capacity row already keeps ``y_ij`` at 0.
-They would tighten the linear relaxation, but at county scale (tens of thousands of pairs)
-they slow every LP more than they help: measured on the demo county at ``--scale 20``
-(56,000 pairs), HiGHS proves a 0.09% gap in 27 s without them and is at 0.24% after 150 s
-with them. The cost and time objectives need them: with the coverage held by ``W_min``
-their relaxations are otherwise too weak (on the demo county the least-capex pass proves
-its gap in 0.4 s with them, 7 s without); they get the rows their relaxation violates
-(:mod:`~planner.optimize.links`: at ``--scale 50`` 6,914 of 135,046), and a start within
-the gap of that relaxation is proven without branching. Existing sites (public chargers in place) are
-open with their installed chargers fixed (``n_j = k_j``, outside ``n_min..n_max``), cost
-nothing, do not count against ``p`` and are not in the headroom rows (the substation's
-load figure already holds them). Demand points with the same ``N_i`` (and, with sizing,
-the same value per session ``w_i / s_i``) are merged into one before the model is built:
-an exact reduction, undone in the result. After solving, each open station gets the
-fewest chargers that carry its assigned load (at least ``n_min``): never more than the
+``N_i`` is the set of sites within the cutoff of demand ``i`` (the pairs in ``reach``). With
+the coverage objective the linking rows ``y_ij <= x_j`` of demand with sessions are left
+out: a closed site has no chargers, so its capacity row already keeps ``y_ij`` at 0. They
+would tighten the linear relaxation, but at county scale (tens of thousands of pairs) they
+slow every LP more than they help: measured on the demo county at ``--scale 20`` (56,000
+pairs), HiGHS proves a 0.09% gap in 27 s without them and is at 0.24% after 150 s with them.
+The cost and time objectives need them: with the coverage held by ``W_min`` their
+relaxations are otherwise too weak (on the demo county the least-capex pass proves its gap
+in 0.4 s with them, 7 s without); they get the rows their relaxation violates
+(:mod:`~planner.optimize.links`: at ``--scale 50`` 6,914 of 135,046), and a start within the
+gap of that relaxation is proven without branching. Existing sites (public chargers in
+place) are open with their installed chargers fixed (``n_j = k_j``, outside
+``n_min..n_max``), cost nothing, do not count against ``p`` and are not in the headroom rows
+(the substation's load figure already holds them). Demand points with the same ``N_i`` (and,
+with sizing, the same value per session ``w_i / s_i``) are merged into one before the model
+is built: an exact reduction, undone in the result. After solving, each open station gets
+the fewest chargers that carry its assigned load (at least ``n_min``): never more than the
 model's ``n_j``, so the budget still holds. The station variables and rows are those of
 :mod:`~planner.optimize.station`.
 """
@@ -155,7 +155,12 @@ def mclp(
 
 
 def start_plan(
-    reach: SparseTimes, weight: np.ndarray, rules: StationRules, *, solver: SolverSection
+    reach: SparseTimes,
+    weight: np.ndarray,
+    rules: StationRules,
+    *,
+    solver: SolverSection,
+    chargers: np.ndarray | None = None,
 ) -> CoverageResult | None:
     """The coverage pass's start: the greedy plan (:mod:`~planner.optimize.greedy`), with
     sizing re-solved exactly on its sites (chargers and flows; the sites held).
@@ -163,9 +168,10 @@ def start_plan(
     On the demo county at ``--scale 50`` (1,020 stations) the greedy plan covers 41,215
     sessions in 3 s, its sites re-solved 41,466 in 19 s (proven for those sites), and the
     model's bound is 41,890: the start is 1.0% from it. Without a start, HiGHS had found a
-    plan covering 3,383 sessions when its 120 s ran out.
+    plan covering 3,383 sessions when its 120 s ran out. ``chargers``: as in
+    :func:`~planner.optimize.greedy.greedy_stations`.
     """
-    greedy = greedy_stations(reach, weight, rules)
+    greedy = greedy_stations(reach, weight, rules, chargers=chargers)
     if greedy is None or rules.sizing is None:
         return greedy
     existing = indices(rules.existing)

@@ -44,7 +44,7 @@ from planner.datatypes import SolveInfo, SparseTimes
 from planner.errors import InfeasibleError
 from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
 from planner.optimize.lscp import lscp
-from planner.optimize.mclp import better_plan, mclp, start_value, station_problem
+from planner.optimize.mclp import better_plan, mclp, start_plan, start_value, station_problem
 from planner.optimize.problem import add_budget, add_cover_rows, site_vars
 from planner.optimize.rules import CoverageResult, StationRules, indices, resolve_rules
 from planner.optimize.solve import solve
@@ -306,8 +306,13 @@ def _staged_start(
     (:func:`~planner.optimize.mclp.mclp`, the coverage objective), then the cheapest repair
     points for villages and stations (:func:`~planner.optimize.lscp.lscp`, the lower
     price at stations). When the total overruns the budget, the station budget shrinks by
-    the overrun and the stages run again (a few rounds at most). Returns None when no
-    round fits.
+    the overrun and the stages run again; when it leaves money unspent (repair points at
+    stations are cheaper, and serve villages too), the station budget grows by what is
+    left and the stages run again from the plan so far. A few rounds at most; the plan
+    that covers most and fits stays. Returns None when no round fits.
+
+    On the demo county at ``--scale 50`` the first round left 22.6 M of the 800 M budget
+    unspent (repair 26.0 M instead of the 48.6 M set aside).
     """
     assert rules.budget is not None
     budget = rules.budget
@@ -320,32 +325,95 @@ def _staged_start(
     except InfeasibleError:
         return None
     station_budget = budget - float(full[villages_only.open].sum())
+    best: TwoTierResult | None = None
+    for _ in range(_STAGED_ROUNDS):
+        if station_budget <= 0:
+            break
+        plan, total = _stage_round(reach, weight, rules, repair, station_budget, best, solver)
+        if plan is None:
+            break
+        logger.info(
+            "two_tier: staged start, stations for %.6g: %.6g covered, %.6g in all",
+            station_budget,
+            _covered(plan, weight),
+            total,
+        )
+        if total <= budget * (1 + 1e-9):
+            if best is None or _covered(plan, weight) > _covered(best, weight):
+                best = plan
+            left = budget - total
+            if left < _least_purchase(rules):
+                break
+            station_budget += left
+        else:
+            station_budget -= (total - budget) * 1.01
+    if best is not None:
+        logger.info("two_tier: start from the staged plan, %.6g covered", _covered(best, weight))
+    return best
+
+
+def _covered(plan: TwoTierResult, weight: np.ndarray) -> float:
+    """The weight a plan's stations cover."""
+    return float(np.dot(weight, plan.stations.covered))
+
+
+def _least_purchase(rules: StationRules) -> float:
+    """The least money that buys coverage: a charger, or a station without sizing."""
+    sizing = rules.sizing
+    if sizing is not None and sizing.charger_cost > 0:
+        return float(sizing.charger_cost)
+    new = np.ones(len(rules.site_cost), dtype=bool)
+    new[indices(rules.existing)] = False
+    cost = np.asarray(rules.site_cost, dtype=float)[new]
+    return float(cost.min()) if len(cost) else np.inf
+
+
+def _stage_round(
+    reach: SparseTimes,
+    weight: np.ndarray,
+    rules: StationRules,
+    repair: _Repair,
+    station_budget: float,
+    before: TwoTierResult | None,
+    solver: SolverSection,
+) -> tuple[TwoTierResult | None, float]:
+    """Stations for ``station_budget``, then their repair points; the plan and its cost.
+
+    ``before``, the plan of a smaller station budget: then the stations are its sites and
+    the greedy's additions, their chargers re-solved (:func:`~planner.optimize.mclp.
+    start_plan`), without the model: this is only a start, and the model's solve at the
+    first round's budget is the dear part.
+    """
+    n_site = reach.shape[1]
     is_existing = np.zeros(n_site, dtype=bool)
     is_existing[indices(rules.existing)] = True
     charger_cost = rules.sizing.charger_cost if rules.sizing is not None else 0.0
     site_cost = np.asarray(rules.site_cost, dtype=float)
-    for _ in range(_STAGED_ROUNDS):
-        if station_budget <= 0:
-            return None
-        try:
-            st = mclp(
+    rules = replace(rules, budget=station_budget, objective="coverage")
+    try:
+        if before is None:
+            st: CoverageResult | None = mclp(reach, weight, rules, solver=solver)
+        else:
+            kept = np.flatnonzero(before.stations.open & ~is_existing)
+            required = np.union1d(indices(rules.required), kept)
+            st = start_plan(
                 reach,
                 weight,
-                replace(rules, budget=station_budget, objective="coverage"),
+                replace(rules, required=required),
                 solver=solver,
+                chargers=before.stations.chargers,
             )
-        except InfeasibleError:
-            return None
-        on = st.open
-        capex = float(
-            site_capex(site_cost[on], st.chargers[on], charger_cost, existing=is_existing[on]).sum()
-        )
-        cost = repair.prices(st.open)
-        rp = lscp(repair.cover_sets(st.open), n_site, site_cost=cost, solver=solver, model="start")
-        total = capex + float(cost[rp.open].sum())
-        if total <= budget * (1 + 1e-9):
-            logger.info("two_tier: start from the staged plan, %.6g covered", st.info.objective)
-            paid = cost * rp.open
-            return TwoTierResult(stations=st, repair_open=rp.open, repair_cost=paid, info=st.info)
-        station_budget -= (total - budget) * 1.01
-    return None
+    except InfeasibleError:
+        return None, np.inf
+    if st is None:
+        return None, np.inf
+    on = st.open
+    capex = float(
+        site_capex(site_cost[on], st.chargers[on], charger_cost, existing=is_existing[on]).sum()
+    )
+    cost = repair.prices(st.open)
+    rp = lscp(repair.cover_sets(st.open), n_site, site_cost=cost, solver=solver, model="start")
+    total = capex + float(cost[rp.open].sum())
+    paid = cost * rp.open
+    plan = TwoTierResult(stations=st, repair_open=rp.open, repair_cost=paid, info=st.info)
+    return plan, total
