@@ -68,7 +68,7 @@ from planner.optimize.greedy import greedy_stations
 from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
 from planner.optimize.problem import add_budget
 from planner.optimize.rules import CoverageResult, StationRules, indices, resolve_rules
-from planner.optimize.solve import solve
+from planner.optimize.solve import report_settled, solve
 from planner.optimize.station import StationBlock, add_station_rules, set_start, station_block
 from planner.progress import solver_label
 
@@ -141,6 +141,7 @@ def mclp(
             prob, links, model=model, gap=solver.mip_gap, relax_only=relax_only, build_seconds=build
         )
         if settled is not None:
+            report_settled(prob, settled)
             return replace(start, info=settled)
     at_start = start_value(start, weight, objective) if links is None else feasible_value(prob)
     info = solve(

@@ -114,6 +114,14 @@ def solve(
     return info
 
 
+def report_settled(prob: pulp.LpProblem, info: SolveInfo) -> None:
+    """Tell the command's reporter about a solve settled without the MIP solver (a start
+    proven against the relaxation, :mod:`~planner.optimize.links`)."""
+    watch = _watch(prob, info.model)
+    if watch is not None:
+        watch.end(info.status, info.objective, info.bound, info.gap)
+
+
 def _watch(prob: pulp.LpProblem, model: str) -> SolverWatch | None:
     """The progress of this solve for the command's reporter (None without one).
 

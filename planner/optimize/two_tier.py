@@ -47,7 +47,7 @@ from planner.optimize.lscp import lscp
 from planner.optimize.mclp import better_plan, mclp, start_plan, start_value, station_problem
 from planner.optimize.problem import add_budget, add_cover_rows, site_vars
 from planner.optimize.rules import CoverageResult, StationRules, indices, resolve_rules
-from planner.optimize.solve import solve
+from planner.optimize.solve import report_settled, solve
 from planner.optimize.station import (
     ON,
     StationBlock,
@@ -192,6 +192,7 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
             prob, links, model=model, gap=solver.mip_gap, relax_only=relax_only, build_seconds=build
         )
         if settled is not None:
+            report_settled(prob, settled)
             return replace(start, stations=replace(start.stations, info=settled), info=settled)
     info = solve(
         prob,
