@@ -41,7 +41,8 @@ with them. The cost and time objectives need them: with the coverage held by ``W
 their relaxations are otherwise too weak (on the demo county the least-capex pass proves
 its gap in 0.4 s with them, 7 s without); they get the rows their relaxation violates
 (:mod:`~planner.optimize.links`: at ``--scale 50`` 6,914 of 135,046), and a start within
-the gap of that relaxation is proven without branching. Existing sites (public chargers in place) are
+the gap of that relaxation is proven without branching.
+Existing sites (public chargers in place) are
 open with their installed chargers fixed (``n_j = k_j``, outside ``n_min..n_max``), cost
 nothing, do not count against ``p`` and are not in the headroom rows (the substation's
 load figure already holds them). Demand points with the same ``N_i`` (and, with sizing,
