@@ -11,7 +11,7 @@ from planner.config import SolverSection
 from planner.datatypes import SparseTimes
 from planner.errors import ConfigError, InfeasibleError
 from planner.optimize import mclp
-from planner.optimize.covering_heuristic import greedy, improve
+from planner.optimize.covering_heuristic import greedy, improve, restricted
 from planner.optimize.covering_reduce import merge_rows, reduce_cover
 from planner.optimize.covering_swaps import local_search
 from planner.optimize.mclp_large import solve_classic, solve_mclp
@@ -303,3 +303,35 @@ def test_a_solve_with_another_thread_count_before_does_not_break_it():
     r = solve_mclp(a, w, max_sites=3, threads=1)
     assert r.status == "optimal"
     assert r.covered_weight == pytest.approx(_brute(a, w, 3))
+
+
+def test_restricted_search_keeps_to_its_candidates_and_the_rules():
+    rng = np.random.default_rng(11)
+    for _ in range(10):
+        a, w = _random(rng, 60, 12, density=0.2)
+        cost = rng.integers(1, 4, 12).astype(float)
+        inst = reduce_cover(
+            a,
+            w,
+            site_cost=cost,
+            max_sites=3,
+            budget=6.0,
+            groups=[np.array([0, 1, 2])],
+            dominance=False,
+        )
+        pos = {int(s): k for k, s in enumerate(inst.sites)}
+        cand = np.array(sorted({pos[s] for s in range(7) if s in pos}))
+        plan, val = restricted(inst, cand, rounds=20)
+        chosen = [int(inst.sites[j]) for j in plan]
+
+        def ok(chosen, cost=cost):
+            return len(chosen) <= 3 and cost[chosen].sum() <= 6 and any(j < 3 for j in chosen)
+
+        best = _brute(a[:, :7], w, 3, ok=lambda s: ok(list(s)))
+        assert set(plan) <= set(cand.tolist())
+        assert ok(chosen)
+        assert val == pytest.approx(inst.covered_weight(plan))
+        assert val == pytest.approx(best)  # the small instance is searched to its optimum
+    # no candidate in a group: no plan
+    inst = reduce_cover(a, w, max_sites=3, groups=[np.array([0])], dominance=False)
+    assert restricted(inst, np.arange(1, inst.n_sites), rounds=5) == (None, -np.inf)

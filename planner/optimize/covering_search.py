@@ -16,16 +16,18 @@ its parent's basis, then:
   fractional site is the branch. Both children inherit the node's bound and basis.
 
 At the root, after the relaxation and its rounding, the start plan's search (the
-``heuristic`` given) runs unless the bound is already within 0.1% of the plan: on
-county instances, whose relaxation is nearly integral, branching closes the rest
-faster.
+``heuristic`` given) and the same search over the sites the relaxation uses
+(:func:`~planner.optimize.covering_heuristic.restricted`) run unless the bound is
+already within 0.1% of the plan: on county instances, whose relaxation is nearly
+integral, branching closes the rest faster.
 
 Nodes leave the queue best bound first (deeper first on ties, so a node's children
 follow it while the relaxation is still warm). The search stops when the queue is
 empty or the bound is within the gap target of the best plan ("optimal"), or at the
 node limit, the simplex-iteration limit or, as a safety net only, the time limit.
 Every few nodes, and at the root, the relaxation is rounded (its open sites, then
-greedy and local search) into a plan.
+greedy and local search) into a plan, and after the root the search over its sites
+runs too.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.optimize.covering_heuristic import greedy, improve, round_work
+from planner.optimize.covering_heuristic import greedy, improve, restricted, round_work
 from planner.optimize.covering_lp import CLOSED, FREE, OPEN, CoverLP, NodeLP
 from planner.optimize.covering_reduce import CoverInstance
 
@@ -54,6 +56,14 @@ _ROUND_WORK = 4.0
 #: (on the demo county at --scale 50 the root is 0.005% from its greedy rounding, and
 #: branching closes it faster than the search would).
 _HEURISTIC_GAP = 1e-3
+#: Effort of the search over the root relaxation's sites (see
+#: :func:`~planner.optimize.covering_heuristic.restricted`), in typical rounds of the
+#: smaller instance. On 1,000 sites x 100,000 points, p = 15, 1 s; seeds 1 and 3 gain
+#: 0.12% and 0.11% over the whole search's plan.
+_SUPPORT_ROUNDS = 60.0
+#: The same at every rounding of a node's relaxation after the root (on 1,000 sites x
+#: 10,000 points seed 5 it found the optimum after 70 nodes instead of 170).
+_NODE_SUPPORT_ROUNDS = 30.0
 #: After the root, rows whose coverage is this close to 1 join the relaxation's working
 #: set (see :meth:`~planner.optimize.covering_lp.CoverLP.widen`). Measured on 1,000
 #: sites x 46,881 rows, 12 nodes: 50k simplex iterations with 0.6 or all rows, 77k when
@@ -172,6 +182,19 @@ class Search:
             work = _ROUND_WORK * round_work(self.inst, len(plan))
         plan, _ = improve(self.inst, plan, work=work, seed=self.nodes)
         self.offer(plan)
+        if work > 0 and self.nodes > 1:
+            x = np.where(fix == CLOSED, 0.0, np.where(fix == OPEN, 1.0, node.x))
+            self.support_search(x, _NODE_SUPPORT_ROUNDS, seed=self.nodes)
+
+    def support_search(self, x: np.ndarray, rounds: float, *, seed: int) -> None:
+        """Offer the plan of :func:`~planner.optimize.covering_heuristic.restricted` over
+        the sites the relaxation ``x`` uses and those of the best plan."""
+        cand = np.flatnonzero(x > _INT_TOL)
+        if self.plan is not None:
+            cand = np.union1d(cand, self.plan)
+        plan, _ = restricted(self.inst, cand, rounds=rounds, seed=seed)
+        if plan is not None:
+            self.offer(plan)
 
     def stop_reason(self) -> str | None:
         lim = self.limits
@@ -210,6 +233,7 @@ class Search:
             plan, _ = self.heuristic()  # the start plan's search, when the root leaves a gap
             if plan is not None:
                 self.offer(plan)
+            self.support_search(root.x, _SUPPORT_ROUNDS, seed=0)
         self.start_value = self.value
         fix0, root_fixed = self._fix(root, fix0)
         self._children(root, (fix0, frozenset()), 0)
