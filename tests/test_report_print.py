@@ -55,6 +55,11 @@ def _tokens(text: str) -> set[str]:
     return {t.strip(".:/-") for t in TOKEN.findall(text)} - {""}
 
 
+def data_tokens(values: list[str]) -> set[str]:
+    """The Latin-letter tokens inside data values (names of places and sites)."""
+    return _tokens(" ".join(str(v) for v in values))
+
+
 def visible_text(page: str) -> str:
     """The text a reader sees: no style, script or tags; alt texts and the title kept."""
     page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S | re.I)
