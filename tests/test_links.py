@@ -65,20 +65,25 @@ def test_separated_links_give_the_bound_of_all_links(seed):
     assert pulp.value(lazy.objective) == pytest.approx(pulp.value(full.objective), rel=1e-7)
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_the_capex_model_keeps_its_exact_optimum(seed):
-    reach, sessions, cost, sizing = _instance(seed)
-    full, _ = _cost_model(reach, sessions, cost, sizing, link=True)
-    full.solve(pulp.HiGHS(msg=False, gapRel=0))
-    res = mclp(
+def _least_capex(reach, sessions, cost, sizing, share):
+    """The least-capex plan covering ``share`` of the sessions, solved exactly."""
+    return mclp(
         reach,
         sessions,
         site_cost=cost,
         sizing=sizing,
         objective="cost",
-        min_cover=0.7 * sessions.sum(),
+        min_cover=share * sessions.sum(),
         solver=EXACT,
     )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_capex_model_keeps_its_exact_optimum(seed):
+    reach, sessions, cost, sizing = _instance(seed)
+    full, _ = _cost_model(reach, sessions, cost, sizing, link=True)
+    full.solve(pulp.HiGHS(msg=False, gapRel=0))
+    res = _least_capex(reach, sessions, cost, sizing, 0.7)
     assert res.info.status == "optimal"
     assert res.info.objective == pytest.approx(pulp.value(full.objective), rel=1e-7)
 
@@ -124,15 +129,7 @@ def test_a_start_within_the_gap_is_settled_without_branching():
     reach, sessions, cost, sizing = _instance(3)
     prob, block = _cost_model(reach, sessions, cost, sizing, link=False)
     report = separate_links(prob, block)
-    best = mclp(
-        reach,
-        sessions,
-        site_cost=cost,
-        sizing=sizing,
-        objective="cost",
-        min_cover=0.7 * sessions.sum(),
-        solver=EXACT,
-    )
+    best = _least_capex(reach, sessions, cost, sizing, 0.7)
     set_start(block, best)
     rel = (best.info.objective - report.bound) / best.info.objective
     assert rel > 0  # the instance has an integrality gap
@@ -159,15 +156,7 @@ def test_an_infeasible_start_is_never_settled():
     reach, sessions, cost, sizing = _instance(5)
     prob, block = _cost_model(reach, sessions, cost, sizing, link=False, share=0.9)
     report = separate_links(prob, block)
-    cheap = mclp(
-        reach,
-        sessions,
-        site_cost=cost,
-        sizing=sizing,
-        objective="cost",
-        min_cover=0.3 * sessions.sum(),
-        solver=EXACT,
-    )
+    cheap = _least_capex(reach, sessions, cost, sizing, 0.3)
     set_start(block, cheap)  # covers 30%: below the model's 90%
     for relax_only in (False, True):
         assert (
