@@ -424,3 +424,28 @@ def test_site_capex_is_fixed_cost_plus_chargers_and_nothing_at_existing_sites():
     capex = site_capex(fixed, np.array([2, 3, 4]), 80_000.0, existing=np.array([0, 0, 1]))
     assert list(capex) == [460_000.0, 590_000.0, 0.0]
     assert list(site_capex(fixed[:2], 1, 80_000.0)) == [380_000.0, 430_000.0]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_two_tier_has_the_same_optimum_from_either_staged_start(seed):
+    # above solver.staged_mip_max_pairs the staged start skips its stations model (forced
+    # on here with 0); the joint model is exact from either start
+    rng = np.random.default_rng(40 + seed)
+    n_dem, n_site, n_vil = 40, 10, 12
+    r = reach(_random_pairs(rng, n_dem, n_site, 140), (n_dem, n_site))
+    w = rng.uniform(1, 5, n_dem)
+    sizing = Sizing(sessions=w, per_charger=4, min_chargers=1, max_chargers=3, charger_cost=1)
+    villages = [rng.choice(n_site, size=3, replace=False) for _ in range(n_vil)]
+    sites = [np.union1d(rng.choice(n_site, size=2, replace=False), [j]) for j in range(n_site)]
+    kw = {
+        "site_cost": np.full(n_site, 2.0),
+        "repair_cost": 3.0,
+        "repair_cost_at_station": 1.0,
+        "sizing": sizing,
+        "budget": 28.0,
+    }
+    staged = two_tier(r, w, villages, sites, solver=HIGHS, **kw)
+    greedy = HIGHS.model_copy(update={"staged_mip_max_pairs": 0})
+    quick = two_tier(r, w, villages, sites, solver=greedy, **kw)
+    assert staged.info.status == quick.info.status == "optimal"
+    assert quick.info.objective == pytest.approx(staged.info.objective, rel=1e-9)

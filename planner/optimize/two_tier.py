@@ -380,10 +380,12 @@ def _stage_round(
 ) -> tuple[TwoTierResult | None, float]:
     """Stations for ``station_budget``, then their repair points; the plan and its cost.
 
-    ``before``, the plan of a smaller station budget: then the stations are its sites and
-    the greedy's additions, their chargers re-solved (:func:`~planner.optimize.mclp.
-    start_plan`), without the model: this is only a start, and the model's solve at the
-    first round's budget is the dear part.
+    The first round solves the stations model (its greedy start, then HiGHS), up to
+    ``solver.staged_mip_max_pairs`` demand-site pairs; above that, the greedy plan with its
+    sizing re-solved, and the joint model closes the gap. ``before``, the plan of a smaller
+    station budget: then the stations are its sites and the greedy's additions, their
+    chargers re-solved (:func:`~planner.optimize.mclp.start_plan`), without the model: this
+    is only a start, and the model's solve at the first round's budget is the dear part.
     """
     n_site = reach.shape[1]
     is_existing = np.zeros(n_site, dtype=bool)
@@ -392,8 +394,11 @@ def _stage_round(
     site_cost = np.asarray(rules.site_cost, dtype=float)
     rules = replace(rules, budget=station_budget, objective="coverage")
     try:
-        if before is None:
-            st: CoverageResult | None = mclp(reach, weight, rules, solver=solver)
+        limit = solver.staged_mip_max_pairs
+        if before is None and limit is not None and len(reach.rows) > limit:
+            st: CoverageResult | None = start_plan(reach, weight, rules, solver=solver)
+        elif before is None:
+            st = mclp(reach, weight, rules, solver=solver)
         else:
             kept = np.flatnonzero(before.stations.open & ~is_existing)
             required = np.union1d(indices(rules.required), kept)
