@@ -356,12 +356,10 @@ def test_cbc_watchdog_stops_an_overrunning_solve(caplog):
     assert "interrupting it" in caplog.text
 
 
-@pytest.mark.parametrize("objective", ["coverage", "cost"])
-def test_highs_and_cbc_agree_on_random_two_tier(objective):
-    rng = np.random.default_rng(21)
-    n_dem, n_site, n_vil = 50, 12, 15
-    pairs = _random_pairs(rng, n_dem, n_site, 160)
-    r = reach(pairs, (n_dem, n_site))
+def _random_two_tier(seed, n_dem, n_site, n_vil, n_pairs):
+    """A random joint instance: reach, weights, village and site covers, model keywords."""
+    rng = np.random.default_rng(seed)
+    r = reach(_random_pairs(rng, n_dem, n_site, n_pairs), (n_dem, n_site))
     w = rng.uniform(1, 5, n_dem)
     sizing = Sizing(sessions=w, per_charger=4, min_chargers=1, max_chargers=3, charger_cost=1)
     villages = [rng.choice(n_site, size=3, replace=False) for _ in range(n_vil)]
@@ -370,9 +368,15 @@ def test_highs_and_cbc_agree_on_random_two_tier(objective):
         "site_cost": np.full(n_site, 2.0),
         "repair_cost": 3.0,
         "repair_cost_at_station": 1.0,
-        "objective": objective,
         "sizing": sizing,
     }
+    return r, w, villages, sites, kw
+
+
+@pytest.mark.parametrize("objective", ["coverage", "cost"])
+def test_highs_and_cbc_agree_on_random_two_tier(objective):
+    r, w, villages, sites, kw = _random_two_tier(21, 50, 12, 15, 160)
+    kw["objective"] = objective
     if objective == "coverage":
         kw["budget"] = 30.0
     else:
@@ -430,20 +434,8 @@ def test_site_capex_is_fixed_cost_plus_chargers_and_nothing_at_existing_sites():
 def test_two_tier_has_the_same_optimum_from_either_staged_start(seed):
     # above solver.staged_mip_max_pairs the staged start skips its stations model (forced
     # on here with 0); the joint model is exact from either start
-    rng = np.random.default_rng(40 + seed)
-    n_dem, n_site, n_vil = 40, 10, 12
-    r = reach(_random_pairs(rng, n_dem, n_site, 140), (n_dem, n_site))
-    w = rng.uniform(1, 5, n_dem)
-    sizing = Sizing(sessions=w, per_charger=4, min_chargers=1, max_chargers=3, charger_cost=1)
-    villages = [rng.choice(n_site, size=3, replace=False) for _ in range(n_vil)]
-    sites = [np.union1d(rng.choice(n_site, size=2, replace=False), [j]) for j in range(n_site)]
-    kw = {
-        "site_cost": np.full(n_site, 2.0),
-        "repair_cost": 3.0,
-        "repair_cost_at_station": 1.0,
-        "sizing": sizing,
-        "budget": 28.0,
-    }
+    r, w, villages, sites, kw = _random_two_tier(40 + seed, 40, 10, 12, 140)
+    kw["budget"] = 28.0
     staged = two_tier(r, w, villages, sites, solver=HIGHS, **kw)
     greedy = HIGHS.model_copy(update={"staged_mip_max_pairs": 0})
     quick = two_tier(r, w, villages, sites, solver=greedy, **kw)
