@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 
 from planner import columns as C
-from planner.config import Config, SolverSection
+from planner.config import Config
 from planner.datatypes import Plan, SolveInfo, SparseTimes, TravelTimes
 from planner.errors import InfeasibleError
 from planner.optimize.assign import reassign
@@ -212,7 +212,7 @@ def _station_pass(
             # start from the start's own sites with their demand routed by drive time
             start = reassign(start, reach, rules.sizing)
 
-        def once(start: Any, solver: SolverSection, **extra: Any) -> CoverageResult:
+        def once(start: Any, **extra: Any) -> CoverageResult:
             return mclp(
                 reach,
                 sessions,
@@ -221,16 +221,14 @@ def _station_pass(
                 min_cover=min_cover,
                 budget=budget,
                 start=start,
-                solver=solver,
+                solver=config.solver,
                 **extra,
             )
 
         relax_only = False
         if _after_coverage(objective, start, config):
-            with solver_label("capex on the coverage sites"):
-                start = once(start, _held_solver(config), **held_sites(start.open, rules.existing))
-            relax_only = _relax_only(reach, config)
-        return once(start, config.solver, relax_only=relax_only, **held)
+            start, relax_only = _capex_start(once, start, start.open, reach, config, rules)
+        return once(start, relax_only=relax_only, **held)
 
     return run
 
@@ -255,7 +253,7 @@ def _joint_pass(
             fixed_repair = start.repair_open
             start = replace(start, stations=reassign(start.stations, reach, rules.sizing))
 
-        def once(start: Any, solver: SolverSection, **extra: Any) -> TwoTierResult:
+        def once(start: Any, **extra: Any) -> TwoTierResult:
             return two_tier(
                 reach,
                 sessions,
@@ -269,18 +267,15 @@ def _joint_pass(
                 repair_cost=config.costs.repair_point_capex,
                 repair_cost_at_station=config.costs.repair_at_station_capex,
                 polish=False,
-                solver=solver,
+                solver=config.solver,
                 **extra,
             )
 
         relax_only = False
         if _after_coverage(objective, start, config):
-            with solver_label("capex on the coverage sites"):
-                start = once(
-                    start, _held_solver(config), **held_sites(start.stations.open, rules.existing)
-                )
-            relax_only = _relax_only(reach, config)
-        return once(start, config.solver, fixed_repair=fixed_repair, relax_only=relax_only, **held)
+            open_sites = start.stations.open
+            start, relax_only = _capex_start(once, start, open_sites, reach, config, rules)
+        return once(start, fixed_repair=fixed_repair, relax_only=relax_only, **held)
 
     return run
 
@@ -290,14 +285,23 @@ def _after_coverage(objective: str, start: Any, config: Config) -> bool:
     return objective == "cost" and start is not None and config.stations.objective == "coverage"
 
 
-def _held_solver(config: Config) -> SolverSection:
-    """The solver of the capex pass's first step, the coverage plan's sites held.
+def _capex_start(
+    once: Callable[..., Any],
+    start: Any,
+    open_sites: np.ndarray,
+    reach: SparseTimes,
+    config: Config,
+    rules: StationRules,
+) -> tuple[Any, bool]:
+    """The capex pass's start, and whether it stands (see :func:`_relax_only`).
 
-    Only chargers, flows and repair points are chosen there, at the configured gap: asking
-    it for 0.1% took 15 CPU s on one plan at ``--scale 50`` and more than 5 CPU min on a
-    plan that covered 0.2% more.
+    The start is the coverage plan with its sites held and their chargers, flows and repair
+    points re-chosen at least capex, at the configured gap (asking it for 0.1% took 15 CPU
+    s on one plan at ``--scale 50`` and more than 5 CPU min on one that covered 0.2% more).
     """
-    return config.solver
+    with solver_label("capex on the coverage sites"):
+        start = once(start, **held_sites(open_sites, rules.existing))
+    return start, _relax_only(reach, config)
 
 
 def _relax_only(reach: SparseTimes, config: Config) -> bool:
