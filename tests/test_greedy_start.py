@@ -10,6 +10,7 @@ from planner.config import SolverSection
 from planner.datatypes import SparseTimes
 from planner.optimize import Sizing, StationRules, mclp
 from planner.optimize.greedy import extend_plan, greedy_stations
+from planner.optimize.greedy_townships import rechoose_townships
 from planner.optimize.mclp import start_plan
 from tests.test_greedy import _check_rules, _instance
 
@@ -119,3 +120,46 @@ def test_the_start_keeps_every_rule_and_lies_between_the_greedy_and_the_optimum(
     assert best.info.status == "optimal"
     assert float(w @ greedy.covered) - 1e-6 <= float(w @ start.covered)
     assert float(w @ start.covered) <= float(w @ best.covered) + 1e-6
+
+
+def test_a_township_takes_the_better_site_given_the_plan():
+    """A plan with the dear site 0 (site 1 excluded when it was built) covers 20: the pass
+    moves the township to site 1, at its full size, for 30."""
+    reach, sessions, rules = _two_site_township(13.0)
+    dear = greedy_stations(reach, sessions, replace(rules, excluded=np.array([1])))
+    assert dear is not None and dear.open.tolist() == [True, False, True]
+    assert float(sessions @ dear.covered) == pytest.approx(20.0)
+    moved, changed = rechoose_townships(reach, sessions, rules, dear)
+    assert changed == 1
+    assert moved.open.tolist() == [False, True, True]
+    assert moved.chargers.tolist() == [0, 2, 1]
+    assert float(sessions @ moved.covered) == pytest.approx(30.0)
+    _check_township_plan(moved, reach, sessions, rules)
+    again, changed = rechoose_townships(reach, sessions, rules, moved)
+    assert changed == 0 and again.open.tolist() == moved.open.tolist()
+
+
+def _check_township_plan(res, reach, w, rules):
+    """The rules the two-site instance has: budget, township, capacity."""
+    s = rules.sizing
+    capex = (rules.site_cost * res.open).sum() + s.charger_cost * res.chargers.sum()
+    assert capex <= rules.budget + 1e-9
+    assert res.open[rules.groups["a"]].any()
+    load = np.bincount(
+        res.flow_cols, weights=s.sessions[res.flow_rows] * res.flow_share, minlength=3
+    )
+    assert (load <= s.per_charger * res.chargers + 1e-9).all()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_township_pass_keeps_every_rule(seed):
+    rng, reach, sessions = _instance(seed, n_dem=50, n_site=16, k=220)
+    rules = _rules(rng, sessions, reach.shape[1], budget=float(rng.uniform(40, 70)))
+    w = sessions + 1
+    plan = greedy_stations(reach, w, rules)
+    assert plan is not None
+    moved, changed = rechoose_townships(reach, w, rules, plan)
+    _check_rules(moved, reach, w, rules)
+    assert moved.info.objective == pytest.approx(float(w @ moved.covered))
+    kept = moved.open == plan.open
+    assert changed == (len(plan.open) - kept.sum()) // 2

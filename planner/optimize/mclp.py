@@ -64,7 +64,8 @@ import pulp
 
 from planner.config import SolverSection
 from planner.datatypes import SparseTimes
-from planner.optimize.greedy import extend_plan, greedy_stations
+from planner.optimize.greedy import Greedy, extend_plan, greedy_stations
+from planner.optimize.greedy_townships import rechoose_townships
 from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
 from planner.optimize.problem import add_budget
 from planner.optimize.rules import CoverageResult, StationRules, resolve_rules
@@ -187,18 +188,46 @@ def start_plan(
     18,458, 1.4% more). At ``--scale 50``: 41,753 in 7.5 s (bound 41,890; 41,466 in
     10.6 s before), at ``--scale 100``: 79,133 in 28 s (bound 79,278; 78,564 before).
     """
-    plan = greedy_stations(reach, weight, rules, chargers=chargers)
+    data = Greedy(reach, weight, rules)
+    plan = greedy_stations(reach, weight, rules, chargers=chargers, data=data)
     if plan is None or rules.sizing is None:
         return plan
     polish = solver.model_copy(update={"mip_gap": min(solver.mip_gap, _POLISH_GAP)})
     with solver_label("start plan"):
+        plan = _rounds(reach, weight, rules, plan, solver=polish, data=data)
         for _ in range(_ROUNDS):
-            plan = _resized(reach, weight, rules, plan, solver=polish)
+            moved, changed = rechoose_townships(reach, weight, rules, plan, data=data)
+            if not changed:
+                break
+            moved = extend_plan(reach, weight, rules, moved, data=data)
+            moved = _rounds(reach, weight, rules, moved, solver=polish, data=data)
             value = float(np.dot(weight, plan.covered))
-            grown = extend_plan(reach, weight, rules, plan)
-            if float(np.dot(weight, grown.covered)) < value * (1 + _ROUND_GAIN):
-                return grown
-            plan = grown
+            gain = float(np.dot(weight, moved.covered)) - value
+            if gain > 0:
+                plan = moved
+            if gain < value * _ROUND_GAIN:
+                break
+    return plan
+
+
+def _rounds(
+    reach: SparseTimes,
+    weight: np.ndarray,
+    rules: StationRules,
+    plan: CoverageResult,
+    *,
+    solver: SolverSection,
+    data: Greedy,
+) -> CoverageResult:
+    """Rounds of the plan's sizing re-solved and the plan grown again (see
+    :func:`start_plan`)."""
+    for _ in range(_ROUNDS):
+        plan = _resized(reach, weight, rules, plan, solver=solver)
+        value = float(np.dot(weight, plan.covered))
+        grown = extend_plan(reach, weight, rules, plan, data=data)
+        if float(np.dot(weight, grown.covered)) < value * (1 + _ROUND_GAIN):
+            return grown
+        plan = grown
     return plan
 
 
