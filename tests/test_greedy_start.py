@@ -9,8 +9,8 @@ import pytest
 from planner.config import SolverSection
 from planner.datatypes import SparseTimes
 from planner.optimize import Sizing, StationRules, mclp
-from planner.optimize.greedy import extend_plan, greedy_stations
-from planner.optimize.greedy_townships import rechoose_townships
+from planner.optimize.greedy import greedy_stations
+from planner.optimize.greedy_moves import extend_plan, rechoose_townships
 from planner.optimize.mclp import start_plan
 from tests.test_greedy import _check_rules, _instance
 

@@ -27,9 +27,9 @@ that took sites costing 186 M where the cheapest cost 148 M, and the plan covere
 sessions against an optimum of 18,653 (now 18,040; with 100 m demand 13,957, now
 17,817, against a bound of 18,458).
 
-:func:`extend_plan` grows a given feasible plan the same way with what it leaves of the
-limits (the start of the coverage pass alternates it with an exact re-solve of the
-sizing, :func:`~planner.optimize.mclp.start_plan`).
+:mod:`~planner.optimize.greedy_moves` grows a given plan the same way and chooses its
+township sites again (the start of the coverage pass,
+:func:`~planner.optimize.mclp.start_plan`).
 """
 
 from __future__ import annotations
@@ -297,57 +297,6 @@ class Greedy:
                 continue
             self.take(state, j, offer)
 
-    def drop(self, state: _State, j: int) -> None:
-        """Close the new station ``j``: its demand unserved again, its capex and headroom
-        back."""
-        pos = np.concatenate([f[0] for f in state.flows] + [np.zeros(0, dtype=np.int64)])
-        share = np.concatenate([f[1] for f in state.flows] + [np.zeros(0)])
-        mine = self.cols[pos] == j
-        np.add.at(state.remaining, self.rows[pos[mine]], share[mine])
-        state.flows = [(pos[~mine], share[~mine])]
-        sizing = self.rules.sizing
-        n = int(state.chargers[j])
-        state.budget += self.cost[j] + (0.0 if sizing is None else sizing.charger_cost * n)
-        k = self.substations[j]
-        if k >= 0 and sizing is not None:
-            state.kw_left[k] += sizing.charger_kw * n
-        state.sites_left += 1
-        state.load[j] = 0.0
-        state.is_open[j] = False
-        state.chargers[j] = 0
-
-    def resume(self, plan: CoverageResult) -> _State:
-        """The state of a feasible plan: its sites, chargers and flows, the limits left."""
-        state = self.start()
-        n_dem = len(self.weight)
-        keys = self.cols * n_dem + self.rows
-        order = np.argsort(keys, kind="stable")
-        at = np.searchsorted(keys[order], plan.flow_cols * n_dem + plan.flow_rows)
-        pos = order[np.minimum(at, len(order) - 1)]
-        share = np.asarray(plan.flow_share, dtype=float)
-        state.flows.append((pos, share))
-        state.remaining = np.clip(1.0 - plan.covered, 0.0, 1.0)
-        state.load = np.bincount(
-            plan.flow_cols, weights=self.sessions[plan.flow_rows] * share, minlength=self.n_site
-        )
-        state.is_open = plan.open.copy()
-        state.chargers = np.asarray(plan.chargers, dtype=np.int64).copy()
-        new = state.is_open & ~self.existing
-        state.sites_left -= int(new.sum())
-        sizing = self.rules.sizing
-        spent = float(self.cost[new].sum())
-        if sizing is not None:
-            spent += sizing.charger_cost * float(state.chargers[new].sum())
-            on = new & (self.substations >= 0)
-            drawn = np.bincount(
-                self.substations[on],
-                weights=sizing.charger_kw * state.chargers[on],
-                minlength=len(self.limits),
-            )
-            state.kw_left = self.limits - drawn
-        state.budget -= spent
-        return state
-
     def result(self, state: _State, seconds: float) -> CoverageResult:
         """The plan as the covering models return it."""
         n_dem = len(self.weight)
@@ -426,34 +375,4 @@ def greedy_stations(
     assert best is not None
     if rules.min_cover is not None and (best.info.objective or 0.0) < rules.min_cover:
         return None
-    return best
-
-
-def extend_plan(
-    reach: SparseTimes,
-    weight: np.ndarray,
-    rules: StationRules,
-    plan: CoverageResult,
-    *,
-    data: Greedy | None = None,
-) -> CoverageResult:
-    """A feasible plan grown greedily with what ``plan`` leaves of the limits.
-
-    Its sites, chargers and flows stay; sites and chargers are added as in
-    :func:`greedy_stations` (by value, and by value per yuan when a budget is set; the
-    better kept), with the budget, sites and headroom that ``plan`` leaves. E.g. after
-    the sizing of a greedy plan is re-solved exactly, the chargers it saves buy more.
-    Returns ``plan`` itself when nothing is added. ``data``: as in
-    :func:`greedy_stations`.
-    """
-    t0 = time.perf_counter()
-    g = Greedy(reach, weight, rules) if data is None else data
-    had = float(np.dot(g.weight, plan.covered))
-    best, value = plan, had
-    for per_yuan in (False, True) if rules.budget is not None else (False,):
-        state = g.resume(plan)
-        g.grow(state, per_yuan=per_yuan)
-        res = g.result(state, time.perf_counter() - t0)
-        if (res.info.objective or 0.0) > value + _EPS * max(1.0, value):
-            best, value = res, res.info.objective or 0.0
     return best

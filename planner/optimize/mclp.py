@@ -64,8 +64,8 @@ import pulp
 
 from planner.config import SolverSection
 from planner.datatypes import SparseTimes
-from planner.optimize.greedy import Greedy, extend_plan, greedy_stations
-from planner.optimize.greedy_townships import rechoose_townships
+from planner.optimize.greedy import Greedy, greedy_stations
+from planner.optimize.greedy_moves import extend_plan, rechoose_townships
 from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
 from planner.optimize.problem import add_budget
 from planner.optimize.rules import CoverageResult, StationRules, resolve_rules
@@ -170,23 +170,27 @@ def start_plan(
     solver: SolverSection,
     chargers: np.ndarray | None = None,
 ) -> CoverageResult | None:
-    """The coverage pass's start: the greedy plan (:mod:`~planner.optimize.greedy`), then
-    rounds of its sizing re-solved and the greedy growing it again.
+    """The coverage pass's start: the greedy plan (:mod:`~planner.optimize.greedy`),
+    improved by moves that each keep every rule.
 
-    Each round re-solves the chargers and flows exactly on the plan's sites (the model
-    with the other sites closed; a site may close too, the rules kept), then grows the
-    plan greedily with the budget this frees (:func:`~planner.optimize.greedy.extend_plan`:
-    the exact sizing needs fewer chargers than the greedy's nearest-first service). The
-    rounds stop when the greedy adds less than :data:`_ROUND_GAIN` of the plan's value,
-    after at most :data:`_ROUNDS`. ``chargers``: as in
-    :func:`~planner.optimize.greedy.greedy_stations`.
+    A round re-solves the chargers and flows exactly on the plan's sites (the model of
+    their pairs only, the other sites closed; a site may close too), then grows the plan
+    greedily with the budget this frees (the exact sizing needs fewer chargers than the
+    greedy's nearest-first service; :func:`~planner.optimize.greedy_moves.extend_plan`).
+    Rounds repeat while the greedy adds at least :data:`_ROUND_GAIN` of the plan's value,
+    at most :data:`_ROUNDS` times. Then passes that choose each township's site again
+    given the rest of the plan
+    (:func:`~planner.optimize.greedy_moves.rechoose_townships`), each followed by the
+    rounds, repeat while they gain as much (at most :data:`_ROUNDS`; a pass that loses
+    is dropped). All of it is counted in rounds and passes, never timed. ``chargers``: as
+    in :func:`~planner.optimize.greedy.greedy_stations`.
 
-    On the demo county at ``--scale 20`` the greedy plan covers 18,040 sessions in 0.6
-    CPU s, two rounds take it to 18,357 in 2.1 s (the optimum is 18,653, 1.6% more; the
-    start was 16,438 before the greedy chose township sites by value per yuan and the
-    rounds grew it again); with 100 m demand 17,817 in 2.2 s and 18,209 in 8.7 s (bound
-    18,458, 1.4% more). At ``--scale 50``: 41,753 in 7.5 s (bound 41,890; 41,466 in
-    10.6 s before), at ``--scale 100``: 79,133 in 28 s (bound 79,278; 78,564 before).
+    On the demo county at ``--scale 20`` (the model's optimum covers 18,653 sessions) the
+    greedy plan covers 18,040 in 0.6 CPU s and the start 18,407 in 4.1 s (1.3% less;
+    16,438 before the greedy chose township sites by value per yuan and these moves were
+    added). With 100 m demand: 17,817 in 2.2 s and 18,262 in 13 s (bound 18,458, 1.1%
+    more; 14,566 before). At ``--scale 50``: 41,753 in 9 s (bound 41,890; 41,466 in 11 s
+    before); at ``--scale 100``: 79,133 in 31 s (bound 79,278; 78,564 in 29 s before).
     """
     data = Greedy(reach, weight, rules)
     plan = greedy_stations(reach, weight, rules, chargers=chargers, data=data)
