@@ -163,3 +163,14 @@ def test_the_township_pass_keeps_every_rule(seed):
     assert moved.info.objective == pytest.approx(float(w @ moved.covered))
     kept = moved.open == plan.open
     assert changed == (len(plan.open) - kept.sum()) // 2
+
+
+def test_the_start_is_the_same_every_time():
+    rng, reach, sessions = _instance(3, n_dem=50, n_site=16, k=220)
+    rules = _rules(rng, sessions, reach.shape[1], budget=50.0)
+    one = start_plan(reach, sessions, rules, solver=HIGHS)
+    two = start_plan(reach, sessions, rules, solver=HIGHS)
+    assert one is not None and two is not None
+    assert one.open.tolist() == two.open.tolist()
+    assert one.chargers.tolist() == two.chargers.tolist()
+    assert np.array_equal(one.covered, two.covered)
