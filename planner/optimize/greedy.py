@@ -34,6 +34,7 @@ township sites again (the start of the coverage pass,
 
 from __future__ import annotations
 
+import functools
 import heapq
 import time
 from dataclasses import dataclass, field
@@ -93,6 +94,14 @@ class Greedy:
                 self.substations[np.asarray(sites, dtype=np.int64)] = k
                 limits.append(max(float(kw), 0.0))
         self.limits = np.array(limits, dtype=float)
+
+    @functools.cached_property
+    def pair_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """The keys ``site * n_demand + demand`` of the site-sorted reach, sorted, and
+        the positions they sort from (to find a plan's flows in it)."""
+        keys = self.cols * len(self.weight) + self.rows
+        order = np.argsort(keys, kind="stable")
+        return keys[order], order
 
     def start(self) -> _State:
         """The empty plan with its limits."""

@@ -139,10 +139,8 @@ def drop(g: Greedy, state: _State, j: int) -> None:
 def resume(g: Greedy, plan: CoverageResult) -> _State:
     """The state of a feasible plan: its sites, chargers and flows, the limits left."""
     state = g.start()
-    n_dem = len(g.weight)
-    keys = g.cols * n_dem + g.rows
-    order = np.argsort(keys, kind="stable")
-    at = np.searchsorted(keys[order], plan.flow_cols * n_dem + plan.flow_rows)
+    keys, order = g.pair_keys
+    at = np.searchsorted(keys, plan.flow_cols * len(g.weight) + plan.flow_rows)
     pos = order[np.minimum(at, len(order) - 1)]
     share = np.asarray(plan.flow_share, dtype=float)
     state.flows.append((pos, share))

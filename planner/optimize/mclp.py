@@ -188,7 +188,7 @@ def start_plan(
     On the demo county at ``--scale 20`` (the model's optimum covers 18,653 sessions) the
     greedy plan covers 18,040 in 0.6 CPU s and the start 18,407 in 4.1 s (1.3% less;
     16,438 before the greedy chose township sites by value per yuan and these moves were
-    added). With 100 m demand: 17,817 in 2.2 s and 18,262 in 13 s (bound 18,458, 1.1%
+    added). With 100 m demand: 17,817 in 2.2 s and 18,262 in 11 s (bound 18,458, 1.1%
     more; 14,566 before). At ``--scale 50``: 41,753 in 9 s (bound 41,890; 41,466 in 11 s
     before); at ``--scale 100``: 79,133 in 31 s (bound 79,278; 78,564 in 29 s before).
     """
