@@ -150,7 +150,7 @@ def test_the_start_stands_when_the_solver_returns_less():
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_the_sized_start_keeps_the_greedy_sites_and_serves_at_least_as_much(seed):
+def test_the_sized_start_serves_at_least_as_much_as_the_greedy(seed):
     rng, reach, sessions = _instance(seed)
     n_site = reach.shape[1]
     sizing = Sizing(
@@ -159,7 +159,9 @@ def test_the_sized_start_keeps_the_greedy_sites_and_serves_at_least_as_much(seed
     rules = StationRules(site_cost=rng.uniform(3, 8, n_site), sizing=sizing, budget=30.0)
     greedy = greedy_stations(reach, sessions, rules)
     polished = start_plan(reach, sessions, rules, solver=HIGHS)
-    assert polished.open.tolist() == greedy.open.tolist()
+    # its sizing re-solved may close a site, the greedy grow it again, townships move
+    capex = rules.site_cost @ polished.open + sizing.charger_cost * polished.chargers.sum()
+    assert capex <= rules.budget + 1e-9
     assert float(sessions @ polished.covered) >= float(sessions @ greedy.covered) - 1e-9
     best = mclp(reach, sessions, rules, solver=HIGHS)
     assert float(sessions @ best.covered) >= float(sessions @ polished.covered) - 1e-6
