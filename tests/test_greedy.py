@@ -83,10 +83,17 @@ def _check_rules(res, reach, w, rules):
     assert (served <= 1 + 1e-9).all()
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_the_sized_greedy_plan_keeps_every_rule_and_the_solver_takes_it(seed):
-    rng, reach, sessions = _instance(seed)
-    n_site = reach.shape[1]
+def all_rules(
+    rng: np.random.Generator,
+    sessions: np.ndarray,
+    n_site: int,
+    *,
+    budget: float,
+    max_sites: int,
+    low_cost: float = 1.0,
+) -> StationRules:
+    """Every kind of rule of the sized model on a random instance: an existing site with
+    chargers, headroom, township groups, a required and two excluded sites."""
     installed = np.zeros(n_site, dtype=int)
     installed[0] = 2
     sizing = Sizing(
@@ -99,16 +106,22 @@ def test_the_sized_greedy_plan_keeps_every_rule_and_the_solver_takes_it(seed):
         headroom=((np.array([1, 2, 3, 4]), 240.0),),
         installed=installed,
     )
-    rules = StationRules(
-        site_cost=rng.uniform(3, 8, n_site),
+    return StationRules(
+        site_cost=rng.uniform(low_cost, 8, n_site),
         sizing=sizing,
-        budget=40.0,
-        max_sites=5,
+        budget=budget,
+        max_sites=max_sites,
         groups={"a": np.array([5, 6]), "b": np.array([7, 8, 9])},
         required=np.array([10]),
         excluded=np.array([11, 12]),
         existing=np.array([0]),
     )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_sized_greedy_plan_keeps_every_rule_and_the_solver_takes_it(seed):
+    rng, reach, sessions = _instance(seed)
+    rules = all_rules(rng, sessions, reach.shape[1], budget=40.0, max_sites=5, low_cost=3.0)
     w = sessions.copy()
     start = greedy_stations(reach, w, rules)
     assert start is not None

@@ -12,7 +12,7 @@ from planner.optimize import Sizing, StationRules, mclp
 from planner.optimize.greedy import greedy_stations
 from planner.optimize.greedy_moves import extend_plan, rechoose_townships
 from planner.optimize.mclp import start_plan
-from tests.test_greedy import _check_rules, _instance
+from tests.test_greedy import _check_rules, _instance, all_rules
 
 HIGHS = SolverSection(name="highs", mip_gap=0.0)
 NONE = np.array([], dtype=np.int64)
@@ -53,28 +53,7 @@ def test_a_township_takes_its_site_by_value_per_yuan_at_full_size():
 
 def _rules(rng, sessions, n_site, budget):
     """Every kind of rule of the sized model, on a random instance."""
-    installed = np.zeros(n_site, dtype=int)
-    installed[0] = 2
-    sizing = Sizing(
-        sessions=sessions,
-        per_charger=6.0,
-        min_chargers=1,
-        max_chargers=3,
-        charger_cost=2.0,
-        charger_kw=60.0,
-        headroom=((np.array([1, 2, 3, 4]), 240.0),),
-        installed=installed,
-    )
-    return StationRules(
-        site_cost=rng.uniform(1, 8, n_site),
-        sizing=sizing,
-        budget=budget,
-        max_sites=6,
-        groups={"a": np.array([5, 6]), "b": np.array([7, 8, 9])},
-        required=np.array([10]),
-        excluded=np.array([11, 12]),
-        existing=np.array([0]),
-    )
+    return all_rules(rng, sessions, n_site, budget=budget, max_sites=6)
 
 
 @pytest.mark.parametrize("seed", range(10))
