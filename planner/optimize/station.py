@@ -9,7 +9,7 @@ Sets
     chargers, ``N_i`` the sites within the cutoff of demand ``i``; demand points with the
     same ``N_i`` (and, with sizing, the same value per session ``w_i / s_i``; with the time
     objective the same drive times too) are merged into one group ``g`` beforehand, an
-    exact reduction undone in the result (:func:`aggregate`).
+    exact reduction undone in the result (:func:`~planner.optimize.groups.aggregate`).
 
 Data
     ``w_g`` value of covering a group (the sum of its ``w_i``), ``s_g`` its sessions/day,
@@ -47,6 +47,7 @@ import numpy as np
 import pulp
 
 from planner.datatypes import SolveInfo, SparseTimes
+from planner.optimize.groups import aggregate
 from planner.optimize.problem import (
     add_count_limit,
     add_fixed,
@@ -353,42 +354,6 @@ def set_start(block: StationBlock, start: CoverageResult) -> None:
     flow = served / np.maximum(size[block.g_rows], 1e-12)
     for v, value in zip(block.y, np.clip(flow, 0.0, 1.0).tolist(), strict=True):
         v.setInitialValue(value)
-
-
-def aggregate(
-    reach: SparseTimes, ratio: np.ndarray, *, by_time: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group demand rows that have the same sites in reach and the same ``ratio``.
-
-    With ``by_time`` the rows must also have the same drive times to those sites.
-    Returns the group of each row (-1 for rows with no site in reach) and the pairs
-    (group, site) of the aggregated reach. Rows with a NaN ratio stay on their own.
-    """
-    groups: dict[tuple[float | str | bytes, ...], int] = {}
-    group = np.full(reach.shape[0], -1, dtype=np.int64)
-    g_rows: list[np.ndarray] = []
-    g_cols: list[np.ndarray] = []
-    order = np.lexsort((reach.cols, reach.rows))
-    bounds = np.cumsum(np.bincount(reach.rows, minlength=reach.shape[0]))[:-1]
-    by_row = np.split(reach.cols[order], bounds)
-    minutes = np.split(reach.minutes[order], bounds)
-    for i, sites in enumerate(by_row):
-        if len(sites) == 0:
-            continue
-        key: tuple[float | str | bytes, ...] = (float(ratio[i]), sites.tobytes())
-        if by_time:
-            key += (minutes[i].tobytes(),)
-        if not np.isfinite(ratio[i]):
-            key = ("row", i)
-        g = groups.get(key)
-        if g is None:
-            g = groups[key] = len(groups)
-            g_rows.append(np.full(len(sites), g, dtype=np.int64))
-            g_cols.append(sites)
-        group[i] = g
-    if not g_rows:
-        return group, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return group, np.concatenate(g_rows), np.concatenate(g_cols)
 
 
 def add_station_rules(prob: pulp.LpProblem, block: StationBlock, rules: StationRules) -> None:
