@@ -98,3 +98,18 @@ def test_way_refs_reads_back_every_node_id_in_order(tmp_path, monkeypatch, chunk
         short.add(osmium.osm.mutable.Way(id=1, nodes=[1, 2]), 3)
         with pytest.raises(RuntimeError, match="2 node ids read back, 3 expected"):
             short.ids()
+
+
+def test_an_empty_layer_is_the_frame_geopandas_builds_for_no_rows():
+    import geopandas as gpd
+    import pandas as pd
+
+    from planner.ingest.osm_frames import WGS84, frame_of, layer_columns
+
+    for columns in [*layer_columns(("shop", "amenity")).values(), ["name", "geometry"]]:
+        got = frame_of({c: [] for c in columns}, [], columns)
+        want = gpd.GeoDataFrame(
+            {c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84
+        )
+        pd.testing.assert_frame_equal(got, want)
+        assert got.crs == want.crs and got.geometry.name == "geometry" and len(got) == 0
