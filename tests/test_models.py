@@ -1,5 +1,6 @@
 """Small facility-location cases with hand-computed optima."""
 
+import importlib
 import itertools
 import time
 
@@ -441,3 +442,21 @@ def test_two_tier_has_the_same_optimum_from_either_staged_start(seed):
     quick = two_tier(r, w, villages, sites, solver=greedy, **kw)
     assert staged.info.status == quick.info.status == "optimal"
     assert quick.info.objective == pytest.approx(staged.info.objective, rel=1e-9)
+    # the greedy stations improved on the relaxation's sites (solver.kernel_min_pairs)
+    kernel = greedy.model_copy(update={"kernel_min_pairs": 0})
+    kerneled = two_tier(r, w, villages, sites, solver=kernel, **kw)
+    assert kerneled.info.status == "optimal"
+    assert kerneled.info.objective == pytest.approx(staged.info.objective, rel=1e-9)
+
+
+def test_a_staged_start_stopped_by_the_time_limit_marks_the_joint_plan(monkeypatch):
+    two_tier_module = importlib.import_module("planner.optimize.two_tier")
+    monkeypatch.setattr(two_tier_module, "kernel_start", lambda r, w, ru, st, **k: (st, True))
+    r, w, villages, sites, kw = _random_two_tier(40, 40, 10, 12, 140)
+    solver = HIGHS.model_copy(update={"staged_mip_max_pairs": 0, "kernel_min_pairs": 0})
+    res = two_tier(r, w, villages, sites, solver=solver, budget=28.0, **kw)
+    assert res.info.status == res.stations.info.status == "time_limit"
+    calm = HIGHS.model_copy(update={"staged_mip_max_pairs": 0})  # no kernel: no clock
+    assert two_tier(r, w, villages, sites, solver=calm, budget=28.0, **kw).info.status == (
+        "optimal"
+    )

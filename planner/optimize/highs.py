@@ -76,6 +76,20 @@ class _HighsWithStart(pulp.HiGHS):  # type: ignore[misc]  # PuLP is untyped: Any
             lp.solverModel.cbMipInterrupt.subscribe(self._proof.check)
         run_highs(lp.solverModel, watch=self._watch)
 
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:  # noqa: N802
+        try:
+            return super().findSolutionValues(lp)  # type: ignore[no-any-return]
+        except KeyError:  # PuLP knows no status for HiGHS's node limit (a solution limit)
+            import highspy
+
+            h = lp.solverModel
+            if h.getModelStatus() != highspy.HighsModelStatus.kSolutionLimit:
+                raise
+            # the variables hold the solution already: only the status lookup failed
+            if h.getInfo().primal_solution_status == 2:  # kSolutionStatusFeasible
+                return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+            return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+
 
 class StartProof:
     """Stops HiGHS once its bound proves the gap against the start's objective.

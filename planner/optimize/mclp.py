@@ -66,6 +66,7 @@ from planner.config import SolverSection
 from planner.datatypes import SparseTimes
 from planner.optimize.greedy import Greedy, greedy_stations
 from planner.optimize.greedy_moves import extend_plan, rechoose_townships
+from planner.optimize.kernel import kernel_plan, marked_fired, relaxed_sites, wants_kernel
 from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
 from planner.optimize.problem import add_budget
 from planner.optimize.rules import CoverageResult, StationRules, resolve_rules
@@ -115,6 +116,9 @@ def mclp(
         A plan feasible for this model (e.g. from a smaller budget) to warm-start from.
         With the cost or time objective and sizing, a start within the MIP gap of the
         linear relaxation is proven without branching (:mod:`~planner.optimize.links`).
+        None with the coverage objective: :func:`start_plan`, with sizing and from
+        ``solver.kernel_min_pairs`` pairs improved on the sites the linear relaxation
+        uses (:mod:`~planner.optimize.kernel`).
     relax_only
         With the cost or time objective, sizing and a start: do not branch; the start
         stands, with its gap to the relaxation (``node_limit`` unless proven).
@@ -137,8 +141,12 @@ def mclp(
     links = None
     if rules.sizing is not None and objective != "coverage":
         links = separate_links(prob, block, threads=solver.threads)
+    fired = False
     if start is None and objective == "coverage":
         start = start_plan(reach, weight, rules, solver=solver)
+        if start is not None and rules.sizing is not None and wants_kernel(reach, solver):
+            sites = relaxed_sites(prob, block.x, threads=solver.threads)
+            start, fired = kernel_plan(reach, weight, rules, start, sites, solver=solver)
     if start is not None:
         set_start(block, start)
     build = time.perf_counter() - t0
@@ -159,7 +167,8 @@ def mclp(
         warm_start=start is not None,
         start_objective=at_start,
     )
-    return better_plan(block.result(info), start, weight, objective, start_cost=at_start)
+    plan = better_plan(block.result(info), start, weight, objective, start_cost=at_start)
+    return marked_fired(plan) if fired else plan
 
 
 def start_plan(

@@ -42,6 +42,7 @@ from planner.config import SolverSection
 from planner.costs import site_capex
 from planner.datatypes import SolveInfo, SparseTimes
 from planner.errors import InfeasibleError
+from planner.optimize.kernel import kernel_start, marked_fired, wants_kernel
 from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
 from planner.optimize.lscp import lscp
 from planner.optimize.mclp import better_plan, mclp, start_plan, start_value, station_problem
@@ -168,9 +169,12 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
         msg = "two_tier: site_cover needs one entry per site"
         raise ValueError(msg)
     repair = _Repair(village_cover, site_cover, repair_cost, repair_cost_at_station, fixed_repair)
+    clocked = False
     if start is None and rules.objective == "coverage" and rules.budget is not None:
         with solver_label("start plan"):
             start = _staged_start(reach, weight, rules, repair, solver=solver)
+        # a start from a solve the time limit stopped depends on the clock: the plan too
+        clocked = start is not None and start.stations.info.status == "time_limit"
         t0 = time.perf_counter()  # the start's own solves are reported on their own
     prob, block, r, u = _build(reach, weight, rules, repair)
     links = None
@@ -213,6 +217,9 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
         with solver_label("repair polish"):
             repair_open, report = _polish(stations.open, repair_open, repair, solver)
     paid = repair.prices(stations.open) * repair_open
+    if clocked:
+        info = replace(info, status="time_limit")
+        stations = replace(stations, info=info)
     return TwoTierResult(
         stations=stations, repair_open=repair_open, repair_cost=paid, info=info, polish=report
     )
@@ -327,12 +334,14 @@ def _staged_start(
         return None
     station_budget = budget - float(full[villages_only.open].sum())
     best: TwoTierResult | None = None
+    clocked = False
     for _ in range(_STAGED_ROUNDS):
         if station_budget <= 0:
             break
         plan, total = _stage_round(reach, weight, rules, repair, station_budget, best, solver)
         if plan is None:
             break
+        clocked = clocked or plan.stations.info.status == "time_limit"  # rounds build on it
         logger.info(
             "two_tier: staged start, stations for %.6g: %.6g covered, %.6g in all",
             station_budget,
@@ -350,6 +359,9 @@ def _staged_start(
             station_budget -= (total - budget) * 1.01
     if best is not None:
         logger.info("two_tier: start from the staged plan, %.6g covered", _covered(best, weight))
+    if best is not None and clocked:
+        info = replace(best.stations.info, status="time_limit")
+        best = replace(best, stations=replace(best.stations, info=info), info=info)
     return best
 
 
@@ -397,6 +409,9 @@ def _stage_round(
         limit = solver.staged_mip_max_pairs
         if before is None and limit is not None and len(reach.rows) > limit:
             st: CoverageResult | None = start_plan(reach, weight, rules, solver=solver)
+            if st is not None and rules.sizing is not None and wants_kernel(reach, solver):
+                st, fired = kernel_start(reach, weight, rules, st, solver=solver)
+                st = marked_fired(st) if fired else st
         elif before is None:
             st = mclp(reach, weight, rules, solver=solver)
         else:
