@@ -142,6 +142,7 @@ def run_county(
     methods: list[str],
     gap: float,
     time_limit_s: float,
+    overrides: list[str] | None = None,
     out: TextIO = sys.stdout,
 ) -> list[dict]:
     """Run the county benchmark and print its CSV (see the module docstring).
@@ -158,6 +159,8 @@ def run_county(
         Relative MIP gap to stop at.
     time_limit_s
         Seconds per model.
+    overrides
+        ``KEY=VALUE`` settings of the config (e.g. ``demand.resolution_m=100``).
     out
         Where the CSV and the ``target_met`` lines go.
 
@@ -170,7 +173,7 @@ def run_county(
         if config_path is None:
             folder = Path(tmp) / "demo"
             config_path = build_demo(folder, scale=demo_scale or 1)
-        config = load_config(config_path)
+        config = load_config(config_path, overrides=overrides)
         config = config.model_copy(
             update={
                 "solver": config.solver.model_copy(

@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     co.add_argument("--methods", default=",".join(county.METHODS))
     co.add_argument("--gap", type=float, default=0.001, help="relative MIP gap to stop at")
     co.add_argument("--time-limit", type=float, default=60.0, help="seconds per model")
+    co.add_argument("--set", dest="overrides", action="append", default=[], help="KEY=VALUE")
     bt = sub.add_parser("batch", help="planner batch: counties per minute per worker count")
     bt.add_argument("--counties", type=int, default=6)
     bt.add_argument("--scale", type=float, default=0.5)
@@ -196,6 +197,7 @@ def _run(args: argparse.Namespace) -> None:
             methods=args.methods.split(","),
             gap=args.gap,
             time_limit_s=args.time_limit,
+            overrides=args.overrides,
         )
     elif args.what == "vrptw":
         vrptw.run_vrptw(
