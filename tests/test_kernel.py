@@ -114,23 +114,3 @@ def test_the_kernel_runs_from_its_size_on():
         solver = HIGHS.model_copy(update={"kernel_min_pairs": least})
         assert kernel_module.wants_kernel(reach, solver) is runs
     assert not kernel_module.wants_kernel(reach, SolverSection())  # default: large models
-
-
-def test_the_kernel_of_a_model_not_built_is_the_same(monkeypatch):
-    """kernel_start builds the relaxation itself: the same sites, the same plan."""
-    for seed in range(3):
-        _, reach, w, rules, start = _case(seed)
-        if start is None:
-            continue
-        seen = {}
-        real = kernel_module.relaxed_sites
-
-        def spy(prob, x, *, threads=1, seen=seen, real=real):
-            seen["sites"] = real(prob, x, threads=threads)
-            return seen["sites"]
-
-        monkeypatch.setattr(kernel_module, "relaxed_sites", spy)
-        built, _ = kernel_module.kernel_start(reach, w, rules, start, solver=HIGHS)
-        direct, _ = kernel_plan(reach, w, rules, start, seen["sites"], solver=HIGHS)
-        assert float(w @ built.covered) == pytest.approx(float(w @ direct.covered))
-        assert (built.open == direct.open).all()

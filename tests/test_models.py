@@ -449,9 +449,9 @@ def test_two_tier_has_the_same_optimum_from_either_staged_start(seed):
     assert kerneled.info.objective == pytest.approx(staged.info.objective, rel=1e-9)
 
 
-def test_a_staged_start_stopped_by_the_time_limit_marks_the_joint_plan(monkeypatch):
+def test_a_start_kernel_stopped_by_the_time_limit_marks_the_joint_plan(monkeypatch):
     two_tier_module = importlib.import_module("planner.optimize.two_tier")
-    monkeypatch.setattr(two_tier_module, "kernel_start", lambda r, w, ru, st, **k: (st, True))
+    monkeypatch.setattr(two_tier_module, "_kernel", lambda r, w, ru, rp, st, *a: (st, True))
     r, w, villages, sites, kw = _random_two_tier(40, 40, 10, 12, 140)
     solver = HIGHS.model_copy(update={"staged_mip_max_pairs": 0, "kernel_min_pairs": 0})
     res = two_tier(r, w, villages, sites, solver=solver, budget=28.0, **kw)

@@ -51,28 +51,6 @@ def wants_kernel(reach: SparseTimes, solver: SolverSection) -> bool:
     return least is not None and len(reach.rows) >= least
 
 
-def kernel_start(
-    reach: SparseTimes,
-    weight: np.ndarray,
-    rules: StationRules,
-    start: CoverageResult,
-    *,
-    solver: SolverSection,
-) -> tuple[CoverageResult, bool]:
-    """:func:`kernel_plan` with the relaxation of the sized coverage model under
-    ``rules`` (built here): the start of a model that is not built (the joint model's
-    staged start). Returns the plan and whether the kernel's time limit fired."""
-    from planner.optimize.mclp import station_problem
-    from planner.optimize.problem import add_budget
-
-    rules = replace(rules, objective="coverage")
-    prob, block = station_problem("kernel", reach, weight, rules)
-    add_budget(prob, block.cost_terms, rules.budget)
-    prob += block.objective("coverage", block.cost_terms)
-    sites = relaxed_sites(prob, block.x, threads=solver.threads)
-    return kernel_plan(reach, weight, rules, start, sites, solver=solver)
-
-
 def relaxed_sites(
     prob: pulp.LpProblem, x: list[pulp.LpVariable], *, threads: int | None = 1
 ) -> np.ndarray | None:
@@ -132,27 +110,56 @@ def kernel_plan(
     """
     from planner.optimize.mclp import mclp
 
-    if sites is None:
+    keep = kernel_sites(sites, start.open, rules)
+    if keep is None:
         return start, False
+    with solver_label("start kernel"):
+        plan = mclp(
+            kernel_reach(reach, keep),
+            weight,
+            rules,
+            excluded=np.flatnonzero(~keep),
+            start=start,
+            solver=kernel_solver(solver),
+        )
+    report_kernel(keep, float(np.dot(weight, plan.covered)), float(np.dot(weight, start.covered)))
+    return plan, plan.info.status == "time_limit"
+
+
+def kernel_sites(
+    sites: np.ndarray | None, start_open: np.ndarray, rules: StationRules
+) -> np.ndarray | None:
+    """The kernel: the sites above :data:`KERNEL_MIN` in the relaxation or open in the
+    start, none excluded by the rules (None: no relaxation, or the kernel is every site
+    the model may open)."""
+    if sites is None:
+        return None
     allowed = np.ones(len(sites), dtype=bool)
     allowed[indices(rules.excluded)] = False
-    keep = ((sites > KERNEL_MIN) | start.open) & allowed
-    if (keep == allowed).all():  # the kernel would be the whole model
-        return start, False
+    keep = ((sites > KERNEL_MIN) | start_open) & allowed
+    return None if (keep == allowed).all() else keep
+
+
+def kernel_reach(reach: SparseTimes, keep: np.ndarray) -> SparseTimes:
+    """The pairs of the kernel's sites."""
     on = keep[reach.cols]
-    own = SparseTimes(reach.rows[on], reach.cols[on], reach.minutes[on], reach.shape)
-    tight = solver.model_copy(update={"mip_gap": solver.mip_gap / 2, "node_limit": KERNEL_NODES})
-    with solver_label("start kernel"):
-        plan = mclp(own, weight, rules, excluded=np.flatnonzero(~keep), start=start, solver=tight)
+    return SparseTimes(reach.rows[on], reach.cols[on], reach.minutes[on], reach.shape)
+
+
+def kernel_solver(solver: SolverSection) -> SolverSection:
+    """The kernel's settings: half the gap, within :data:`KERNEL_NODES` nodes."""
+    return solver.model_copy(update={"mip_gap": solver.mip_gap / 2, "node_limit": KERNEL_NODES})
+
+
+def report_kernel(keep: np.ndarray, value: float, before: float) -> None:
+    """Log what the kernel did."""
     logger.info(
-        "start kernel: %d of %d sites, %.6g covered (start %.6g), %s",
+        "start kernel: %d of %d sites, %.6g covered (start %.6g)",
         int(keep.sum()),
         len(keep),
-        float(np.dot(weight, plan.covered)),
-        float(np.dot(weight, start.covered)),
-        plan.info.status,
+        value,
+        before,
     )
-    return plan, plan.info.status == "time_limit"
 
 
 def marked_fired(plan: CoverageResult) -> CoverageResult:

@@ -42,7 +42,7 @@ from planner.config import SolverSection
 from planner.costs import site_capex
 from planner.datatypes import SolveInfo, SparseTimes
 from planner.errors import InfeasibleError
-from planner.optimize.kernel import kernel_start, marked_fired, wants_kernel
+from planner.optimize import kernel
 from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
 from planner.optimize.lscp import lscp
 from planner.optimize.mclp import better_plan, mclp, start_plan, start_value, station_problem
@@ -169,14 +169,24 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
         msg = "two_tier: site_cover needs one entry per site"
         raise ValueError(msg)
     repair = _Repair(village_cover, site_cover, repair_cost, repair_cost_at_station, fixed_repair)
-    clocked = False
+    clocked, staged = False, False
     if start is None and rules.objective == "coverage" and rules.budget is not None:
+        staged = True
         with solver_label("start plan"):
             start = _staged_start(reach, weight, rules, repair, solver=solver)
         # a start from a solve the time limit stopped depends on the clock: the plan too
         clocked = start is not None and start.stations.info.status == "time_limit"
         t0 = time.perf_counter()  # the start's own solves are reported on their own
     prob, block, r, u = _build(reach, weight, rules, repair)
+    if (
+        staged
+        and start is not None
+        and rules.sizing is not None
+        and kernel.wants_kernel(reach, solver)
+    ):
+        sites = kernel.relaxed_sites(prob, block.x, threads=solver.threads)
+        start, fired = _kernel(reach, weight, rules, repair, start, sites, solver)
+        clocked = clocked or fired
     links = None
     if rules.sizing is not None and rules.objective != "coverage":
         links = separate_links(prob, block, threads=solver.threads)
@@ -223,6 +233,40 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
     return TwoTierResult(
         stations=stations, repair_open=repair_open, repair_cost=paid, info=info, polish=report
     )
+
+
+def _kernel(
+    reach: SparseTimes,
+    weight: np.ndarray,
+    rules: StationRules,
+    repair: _Repair,
+    start: TwoTierResult,
+    sites: np.ndarray | None,
+    solver: SolverSection,
+) -> tuple[TwoTierResult, bool]:
+    """The joint model on the station sites its relaxation uses and the start's, solved
+    from ``start`` (:mod:`~planner.optimize.kernel`); the plan and whether the kernel's
+    time limit fired."""
+    keep = kernel.kernel_sites(sites, start.stations.open, rules)
+    if keep is None:
+        return start, False
+    with solver_label("start kernel"):
+        plan = two_tier(
+            kernel.kernel_reach(reach, keep),
+            weight,
+            repair.village_cover,
+            repair.site_cover,
+            rules,
+            repair_cost=repair.cost,
+            repair_cost_at_station=repair.cost_at_station,
+            fixed_repair=repair.fixed,
+            excluded=np.flatnonzero(~keep),
+            start=start,
+            polish=False,
+            solver=kernel.kernel_solver(solver),
+        )
+    kernel.report_kernel(keep, _covered(plan, weight), _covered(start, weight))
+    return plan, plan.info.status == "time_limit"
 
 
 def _build(
@@ -409,9 +453,6 @@ def _stage_round(
         limit = solver.staged_mip_max_pairs
         if before is None and limit is not None and len(reach.rows) > limit:
             st: CoverageResult | None = start_plan(reach, weight, rules, solver=solver)
-            if st is not None and rules.sizing is not None and wants_kernel(reach, solver):
-                st, fired = kernel_start(reach, weight, rules, st, solver=solver)
-                st = marked_fired(st) if fired else st
         elif before is None:
             st = mclp(reach, weight, rules, solver=solver)
         else:
