@@ -34,11 +34,12 @@ import pulp
 
 from planner.config import SolverSection
 from planner.datatypes import SparseTimes
+from planner.optimize.links import relaxation_model
 from planner.optimize.rules import CoverageResult, StationRules, indices
 from planner.progress import solver_label
 
 if TYPE_CHECKING:
-    import highspy
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -66,12 +67,7 @@ def relaxed_sites(
     """
     import highspy
 
-    if threads:  # HiGHS keeps one thread pool per process (see arrays.new_highs)
-        highspy.Highs.resetGlobalScheduler(True)
-    lp = pulp.HiGHS(mip=False, msg=False, threads=threads)
-    lp.createAndConfigureSolver(prob)
-    lp.buildSolverModel(prob)
-    h: highspy.Highs = prob.solverModel
+    h = relaxation_model(prob, threads=threads)
     prob.solverModel = None
     h.setOptionValue("solver", "ipm")
     h.run()

@@ -86,12 +86,7 @@ def separate_links(
         Rounds, rows added and whether the loop converged.
     """
     candidates = int((block.linkable & ~block.linked).sum())
-    if threads:  # HiGHS keeps one thread pool per process (see arrays.new_highs)
-        highspy.Highs.resetGlobalScheduler(True)
-    lp = pulp.HiGHS(mip=False, msg=False, threads=threads)
-    lp.createAndConfigureSolver(prob)
-    lp.buildSolverModel(prob)
-    h: highspy.Highs = prob.solverModel
+    h = relaxation_model(prob, threads=threads)
     y_col = np.array([v.index for v in block.y], dtype=np.int64)
     x_col = np.array([v.index for v in block.x], dtype=np.int64)[block.g_cols]
     added, rounds, bound, converged = 0, 0, None, False
@@ -135,6 +130,18 @@ def separate_links(
         "" if converged else " (not converged)",
     )
     return LinkReport(rounds, added, candidates, bound, converged)
+
+
+def relaxation_model(prob: pulp.LpProblem, *, threads: int | None = 1) -> highspy.Highs:
+    """``prob``'s linear relaxation in HiGHS, silent, not solved yet (the variables get
+    their column ``index``; ``prob.solverModel`` holds it until the caller resets it)."""
+    if threads:  # HiGHS keeps one thread pool per process (see arrays.new_highs)
+        highspy.Highs.resetGlobalScheduler(True)
+    lp = pulp.HiGHS(mip=False, msg=False, threads=threads)
+    lp.createAndConfigureSolver(prob)
+    lp.buildSolverModel(prob)
+    h: highspy.Highs = prob.solverModel
+    return h
 
 
 def settle_on_relaxation(
