@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pulp
@@ -37,9 +36,6 @@ from planner.datatypes import SparseTimes
 from planner.optimize.links import relaxation_model
 from planner.optimize.rules import CoverageResult, StationRules, indices
 from planner.progress import solver_label
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger(__name__)
 
