@@ -5,7 +5,8 @@ the whole pipeline (:func:`planner.pipeline.run_county`) on a county config into
 temporary folder (or ``--out``) and prints CSV: ``stage,seconds,cpu_seconds,peak_rss_mb``
 per stage (``peak_rss_mb`` is the process's largest resident size while the stage ran,
 sampled every 20 ms; worker processes are not counted), then ``total`` and lines
-``demand_points: N``, ``map_html_mb: X`` and ``run_folder_mb: X``.
+``demand_points: N``, ``map_html_mb: X`` and ``run_folder_mb: X``, and one line per
+solver pass: ``pass: NAME STATUS OBJECTIVE GAP SECONDS``.
 ``--profile FILE`` also writes a cProfile of the run (read it with ``pstats``).
 """
 
@@ -153,4 +154,11 @@ def run_stages(
         if map_html.is_file():
             print(f"map_html_mb: {map_html.stat().st_size / 1e6:.2f}", file=out)
         print(f"run_folder_mb: {size / 1e6:.1f}", file=out)
+        for p in res.summary.get("solves") or []:
+            gap = "" if p["gap"] is None else f"{p['gap']:.6f}"
+            print(
+                f"pass: {p['pass'] or p['model']} {p['status']} {p['objective']:.6g} {gap} "
+                f"{p['solve_s'] + p['build_s']:.1f}",
+                file=out,
+            )
     return meter.rows

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from planner.datatypes import SparseTimes
-from planner.optimize import groups
+from planner.optimize import groups, station
 from planner.optimize.groups import aggregate, aggregate_rows
 
 
@@ -58,3 +58,35 @@ def test_no_row_in_reach():
     group, g_rows, g_cols = aggregate(reach, np.ones(4))
     assert group.tolist() == [-1, -1, -1, -1]
     assert len(g_rows) == len(g_cols) == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_flow_lookup_is_the_dictionary_one(seed):
+    """Each demand-site pair's share is its group's flow to that site: the sorted lookup
+    gives what a dictionary of the group pairs gives, 0 for pairs not in it and rows in
+    no group."""
+    rng = np.random.default_rng(seed)
+    n_grp, n_site = int(rng.integers(1, 30)), int(rng.integers(1, 12))
+    pairs = {(int(g), int(j)) for g, j in rng.integers(0, [n_grp, n_site], (60, 2))}
+    g_rows, g_cols = (np.array(v, dtype=np.int64) for v in zip(*sorted(pairs), strict=True))
+    order = rng.permutation(len(g_rows))  # the model's pairs need not be sorted
+    g_rows, g_cols = g_rows[order], g_cols[order]
+    values = rng.uniform(0, 1, len(g_rows))
+    rows = rng.integers(-1, n_grp + 2, 200)  # -1: in no group; n_grp..: in no pair
+    cols = rng.integers(0, n_site, 200)
+    flow = dict(zip(zip(g_rows.tolist(), g_cols.tolist(), strict=True), values, strict=True))
+    want = [flow.get((g, j), 0.0) if g >= 0 else 0.0 for g, j in zip(rows, cols, strict=True)]
+    got = station._pair_values(g_rows, g_cols, values, rows, cols, n_site)
+    assert got.tolist() == want
+
+
+def test_the_flow_lookup_without_pairs():
+    got = station._pair_values(
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        np.zeros(0),
+        np.array([0, -1]),
+        np.array([1, 0]),
+        3,
+    )
+    assert got.tolist() == [0.0, 0.0]

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pulp
 
 from planner.config import SolverSection
@@ -50,6 +51,66 @@ def silence_highs_banner() -> None:
         os.close(null)
 
 
+def pulp_model(lp: pulp.LpProblem, h: highspy.Highs, *, mip: bool = True) -> None:
+    """Hand HiGHS a PuLP problem: the model PuLP's HiGHS interface builds, in bulk.
+
+    PuLP adds the columns and rows one call at a time (0.46 s of the 0.97 s it takes to
+    write the joint model of the demo county at ``--scale 20``); this adds them in two
+    calls (0.20 s), in the same order, so HiGHS gets the same model. Like PuLP, it sets
+    each variable's and constraint's ``index`` (the solution is read back by them) and
+    leaves out zero coefficients; with ``mip`` False every column is continuous.
+    """
+    import highspy
+
+    inf = highspy.kHighsInf
+    sense = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+    variables = lp.variables()
+    objective = lp.objective
+    for i, v in enumerate(variables):
+        v.index = i
+    cost = np.array([sense * objective.get(v, 0.0) for v in variables], dtype=float)
+    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], float)
+    upper = np.array([inf if v.upBound is None else v.upBound for v in variables], float)
+    none = np.zeros(0, dtype=np.int32)
+    h.addCols(len(variables), cost, lower, upper, 0, none, none, np.zeros(0))
+    integer = [v.index for v in variables if v.cat == pulp.LpInteger] if mip else []
+    if integer:
+        h.changeColsIntegrality(
+            len(integer),
+            np.array(integer, dtype=np.int32),
+            np.full(len(integer), highspy.HighsVarType.kInteger),
+        )
+    starts, index, value, row_lower, row_upper = _rows(lp, inf)
+    h.addRows(len(starts), row_lower, row_upper, len(index), starts, index, value)
+
+
+def _rows(lp: pulp.LpProblem, inf: float) -> tuple[np.ndarray, ...]:
+    """The constraints row-wise, in PuLP's order (each gets its ``index``): row starts,
+    column indices, values (zeros left out), lower and upper bounds."""
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    for i, row in enumerate(lp._constraints.values()):
+        starts.append(len(index))
+        for v, a in row.items():
+            if a != 0:
+                index.append(v.index)
+                value.append(a)
+        row.index = i
+        lb, ub = row.getLb(), row.getUb()
+        lower.append(-inf if lb is None else lb)
+        upper.append(inf if ub is None else ub)
+    return (
+        np.array(starts, dtype=np.int32),
+        np.array(index, dtype=np.int32),
+        np.array(value, dtype=float),
+        np.array(lower, dtype=float),
+        np.array(upper, dtype=float),
+    )
+
+
 class _HighsWithStart(pulp.HiGHS):  # type: ignore[misc]  # PuLP is untyped: Any
     """PuLP's HiGHS interface, handing HiGHS the variables' values as a start."""
 
@@ -65,6 +126,9 @@ class _HighsWithStart(pulp.HiGHS):  # type: ignore[misc]  # PuLP is untyped: Any
         self._start = start
         self._watch = watch
         self._proof = proof
+
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
+        pulp_model(lp, lp.solverModel, mip=self.mip)
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
         if self._start:

@@ -26,6 +26,7 @@ import numpy as np
 import pulp
 
 from planner.datatypes import SolveInfo
+from planner.optimize.highs import pulp_model
 from planner.optimize.station import StationBlock
 
 logger = logging.getLogger(__name__)
@@ -139,8 +140,8 @@ def relaxation_model(prob: pulp.LpProblem, *, threads: int | None = 1) -> highsp
         highspy.Highs.resetGlobalScheduler(True)
     lp = pulp.HiGHS(mip=False, msg=False, threads=threads)
     lp.createAndConfigureSolver(prob)
-    lp.buildSolverModel(prob)
     h: highspy.Highs = prob.solverModel
+    pulp_model(prob, h, mip=False)
     return h
 
 

@@ -86,7 +86,8 @@ def solve(
         msg = f"{model}: {solver.name} ended with status {status} and no plan"
         raise SolverError(msg)
     gap = None if bound is None else _relative_gap(objective, bound)
-    n_int = sum(1 for v in prob.variables() if v.cat == pulp.LpInteger)
+    variables = prob.variables()  # PuLP walks every constraint for them: once
+    n_int = sum(1 for v in variables if v.cat == pulp.LpInteger)
     if watch is not None:
         watch.end(status, objective, bound if n_int else objective, gap if n_int else 0.0)
     info = SolveInfo(
@@ -98,7 +99,7 @@ def solve(
         gap=gap if n_int else 0.0,
         seconds=seconds,
         build_seconds=build_seconds,
-        n_variables=len(prob.variables()),
+        n_variables=len(variables),
         n_constraints=prob.numConstraints(),
     )
     logger.info(

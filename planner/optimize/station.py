@@ -280,14 +280,7 @@ class StationBlock:
         rows, cols = reach.rows, reach.cols
         yg = np.array([max(0.0, v.value() or 0.0) for v in self.y])
         yg[~is_open[self.g_cols]] = 0.0
-        pairs = zip(self.g_rows.tolist(), self.g_cols.tolist(), strict=True)
-        flow = dict(zip(pairs, yg.tolist(), strict=True))
-        share_all = np.array(
-            [
-                flow.get((g, j), 0.0) if g >= 0 else 0.0
-                for g, j in zip(group[rows].tolist(), cols.tolist(), strict=True)
-            ]
-        )
+        share_all = _pair_values(self.g_rows, self.g_cols, yg, group[rows], cols, n_site)
         keep = share_all > 1e-7
         fr, fc, share = rows[keep], cols[keep], share_all[keep]
         fm = reach.minutes[keep]
@@ -367,3 +360,27 @@ def add_station_rules(prob: pulp.LpProblem, block: StationBlock, rules: StationR
     add_group_minimum(prob, block.x, rules.groups)
     add_fixed(prob, block.x, required=rules.required, excluded=rules.excluded)
     add_min_cover(prob, block.cover, rules.min_cover)
+
+
+def _pair_values(
+    g_rows: np.ndarray,
+    g_cols: np.ndarray,
+    values: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    n_site: int,
+) -> np.ndarray:
+    """The value of pair ``(rows[k], cols[k])`` among the pairs ``(g_rows, g_cols)`` (0 when
+    it is not one of them, or its row is negative): a sorted lookup of ``row * n_site +
+    col`` (a dictionary over 3 M pairs at 100 m demand took seconds per plan read)."""
+    keys = g_rows.astype(np.int64) * n_site + g_cols
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    want = rows.astype(np.int64) * n_site + cols
+    at = np.minimum(np.searchsorted(sorted_keys, want), max(len(keys) - 1, 0))
+    found = (rows >= 0) & (len(keys) > 0)
+    if len(keys):
+        found &= sorted_keys[at] == want
+    out = np.zeros(len(rows), dtype=float)
+    out[found] = values[order[at[found]]]
+    return out
