@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from planner.datatypes import SparseTimes
+from planner.optimize import assign
 from planner.optimize.assign import assign_demand
 
 
@@ -128,3 +129,39 @@ def test_points_on_one_road_node_are_grouped_exactly(seed):
     assert np.all(a.covered <= 1 + 1e-9)
     mins = {(i, j): m for i, j, m in triples}
     assert all(mins[(i, j)] == m for i, j, m in zip(a.rows, a.cols, a.minutes, strict=True))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_working_set_of_unserved_members_grows_to_the_exact_optimum(seed, monkeypatch):
+    """Many points per road node, chargers for about half their sessions: the least-time
+    LP starts from the members LP (1) leaves unserved and prices the others in; the
+    answer is networkx's max-flow min-cost one over every pair, whatever the rounds."""
+    rounds = []
+    add = assign._add_leaving
+    monkeypatch.setattr(
+        assign, "_add_leaving", lambda h, s, *a: rounds.append(len(s)) or add(h, s, *a)
+    )
+    rng = np.random.default_rng(300 + seed)
+    n_node, n_site, n_dem = 3, 4, 90
+    base = rng.integers(1, 9, (n_node, n_site))
+    node = rng.integers(0, n_node, n_dem)
+    access = rng.integers(0, 6, n_dem)
+    triples = [
+        (i, j, float(access[i] + base[node[i], j]))
+        for i in range(n_dem)
+        for j in range(n_site)
+        if access[i] + base[node[i], j] <= 11
+    ]
+    reach = _reach(triples, (n_dem, n_site))
+    sessions = rng.integers(1, 5, n_dem).astype(float)
+    capacity = np.full(n_site, np.floor(sessions.sum() / (2 * n_site)))
+    a = assign_demand(reach, sessions, capacity)
+
+    served, minutes = _min_cost_flow(triples, sessions, capacity)
+    w = sessions[a.rows] * a.share
+    assert served < sessions.sum()
+    assert w.sum() == pytest.approx(served, abs=1e-6)
+    assert (w * a.minutes).sum() == pytest.approx(minutes, abs=1e-5)
+    assert np.all(a.load <= capacity + 1e-6)
+    assert np.all(a.covered <= 1 + 1e-9)
+    assert rounds, "the pricing never added a member: the test does not exercise it"
