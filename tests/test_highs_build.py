@@ -89,3 +89,13 @@ def test_solves_through_the_bulk_build_read_back_every_value(seed):
     assert info.objective == pytest.approx(pulp.value(theirs.objective), rel=1e-9)
     want = {v.name: v.value() for v in theirs.variables()}
     assert {v.name: v.value() for v in ours.variables()} == pytest.approx(want, abs=1e-6)
+
+
+def test_bulk_build_of_a_model_without_objective():
+    """A model with no objective yet (PuLP's own builder fails on it) gets zero costs."""
+    prob = pulp.LpProblem("none", pulp.LpMinimize)
+    a = prob.add_variable("a", lowBound=0, upBound=1)
+    prob += a >= 0.5, "half"
+    lp = _bulk_built(prob, mip=True)
+    assert np.asarray(lp.col_cost_).tolist() == [0.0]
+    assert np.asarray(lp.row_lower_).tolist() == [0.5]

@@ -65,7 +65,7 @@ def pulp_model(lp: pulp.LpProblem, h: highspy.Highs, *, mip: bool = True) -> Non
     inf = highspy.kHighsInf
     sense = -1.0 if lp.sense == pulp.LpMaximize else 1.0
     variables = lp.variables()
-    objective = lp.objective
+    objective = lp.objective or {}  # None: no objective yet
     for i, v in enumerate(variables):
         v.index = i
     cost = np.array([sense * objective.get(v, 0.0) for v in variables], dtype=float)
