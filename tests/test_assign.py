@@ -97,36 +97,47 @@ def test_matches_a_min_cost_flow_on_random_cases(seed):
     assert np.all(a.covered <= 1 + 1e-9)
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_points_on_one_road_node_are_grouped_exactly(seed):
-    """Points snapped to a few road nodes (times = access leg + the node's time) with
-    scarce chargers: served sessions and session-minutes still equal networkx's
-    max-flow min-cost answer over every pair, and no point is served more than once."""
-    rng = np.random.default_rng(100 + seed)
-    n_node, n_site, n_dem = 4, 5, 40
-    base = rng.integers(1, 12, (n_node, n_site))
+def _node_triples(rng, n_node, n_site, n_dem, *, base_max, access_max, cutoff):
+    """Points snapped to a few road nodes: time = access leg + the node's time to a site."""
+    base = rng.integers(1, base_max, (n_node, n_site))
     node = rng.integers(0, n_node, n_dem)
-    access = rng.integers(0, 4, n_dem)
-    triples = [
+    access = rng.integers(0, access_max, n_dem)
+    return [
         (i, j, float(access[i] + base[node[i], j]))
         for i in range(n_dem)
         for j in range(n_site)
-        if access[i] + base[node[i], j] <= 10
+        if access[i] + base[node[i], j] <= cutoff
     ]
-    reach = _reach(triples, (n_dem, n_site))
-    sessions = rng.integers(0, 6, n_dem).astype(float)
-    capacity = rng.integers(0, 20, n_site).astype(float)
-    a = assign_demand(reach, sessions, capacity)
 
+
+def _assert_min_cost_flow(a, triples, sessions, capacity):
+    """Served sessions and session-minutes are networkx's; loads and shares are feasible;
+    returns the sessions networkx serves."""
     served, minutes = _min_cost_flow(triples, sessions, capacity)
-    assert served < sessions.sum()  # some chargers are full: partial service is tested
-
     busy = sessions[a.rows] > 0
     w = sessions[a.rows][busy] * a.share[busy]
     assert w.sum() == pytest.approx(served, abs=1e-6)
     assert (w * a.minutes[busy]).sum() == pytest.approx(minutes, abs=1e-5)
     assert np.all(a.load <= capacity + 1e-6)
     assert np.all(a.covered <= 1 + 1e-9)
+    return served
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_points_on_one_road_node_are_grouped_exactly(seed):
+    """Points snapped to a few road nodes (times = access leg + the node's time) with
+    scarce chargers: served sessions and session-minutes still equal networkx's
+    max-flow min-cost answer over every pair, and no point is served more than once."""
+    rng = np.random.default_rng(100 + seed)
+    n_site, n_dem = 5, 40
+    triples = _node_triples(rng, 4, n_site, n_dem, base_max=12, access_max=4, cutoff=10)
+    reach = _reach(triples, (n_dem, n_site))
+    sessions = rng.integers(0, 6, n_dem).astype(float)
+    capacity = rng.integers(0, 20, n_site).astype(float)
+    a = assign_demand(reach, sessions, capacity)
+
+    served = _assert_min_cost_flow(a, triples, sessions, capacity)
+    assert served < sessions.sum()  # some chargers are full: partial service is tested
     mins = {(i, j): m for i, j, m in triples}
     assert all(mins[(i, j)] == m for i, j, m in zip(a.rows, a.cols, a.minutes, strict=True))
 
@@ -142,26 +153,13 @@ def test_the_working_set_of_unserved_members_grows_to_the_exact_optimum(seed, mo
         assign, "_add_leaving", lambda h, s, *a: rounds.append(len(s)) or add(h, s, *a)
     )
     rng = np.random.default_rng(300 + seed)
-    n_node, n_site, n_dem = 3, 4, 90
-    base = rng.integers(1, 9, (n_node, n_site))
-    node = rng.integers(0, n_node, n_dem)
-    access = rng.integers(0, 6, n_dem)
-    triples = [
-        (i, j, float(access[i] + base[node[i], j]))
-        for i in range(n_dem)
-        for j in range(n_site)
-        if access[i] + base[node[i], j] <= 11
-    ]
+    n_site, n_dem = 4, 90
+    triples = _node_triples(rng, 3, n_site, n_dem, base_max=9, access_max=6, cutoff=11)
     reach = _reach(triples, (n_dem, n_site))
     sessions = rng.integers(1, 5, n_dem).astype(float)
     capacity = np.full(n_site, np.floor(sessions.sum() / (2 * n_site)))
     a = assign_demand(reach, sessions, capacity)
 
-    served, minutes = _min_cost_flow(triples, sessions, capacity)
-    w = sessions[a.rows] * a.share
+    served = _assert_min_cost_flow(a, triples, sessions, capacity)
     assert served < sessions.sum()
-    assert w.sum() == pytest.approx(served, abs=1e-6)
-    assert (w * a.minutes).sum() == pytest.approx(minutes, abs=1e-5)
-    assert np.all(a.load <= capacity + 1e-6)
-    assert np.all(a.covered <= 1 + 1e-9)
     assert rounds, "the pricing never added a member: the test does not exercise it"
