@@ -5,6 +5,7 @@ import pytest
 import shapely
 from pyproj import CRS, Transformer
 
+from planner import network
 from planner.datatypes import RoadWays
 from planner.network import build_graph, parse_maxspeed, snap_points, travel_times
 
@@ -182,3 +183,88 @@ def test_a_daemonic_process_runs_the_dijkstra_in_itself(monkeypatch, caplog):
     monkeypatch.setattr(net.multiprocessing, "current_process", Daemon)
     assert net._workers(2, 100, 0) == 1
     assert "daemonic process" in caplog.text
+
+
+def _delaunay_roads(rng, n, side_m):
+    """A road graph on the Delaunay edges of ``n`` random points in a square."""
+    pos = rng.uniform(0, side_m, size=(n, 2))
+    tri = shapely.delaunay_triangles(shapely.MultiPoint(pos), only_edges=True)
+    index = {tuple(np.round(p, 6)): i + 1 for i, p in enumerate(pos)}
+    spec = []
+    for line in shapely.get_parts(tri):
+        tags = {"highway": ["primary", "tertiary", "residential"][rng.integers(3)]}
+        if rng.random() < 0.1:
+            tags["oneway"] = "yes"
+        spec.append(([index[tuple(np.round(c, 6))] for c in line.coords], tags))
+    return build_graph(
+        ways({i + 1: tuple(p) for i, p in enumerate(pos)}, spec), CRS_M, speeds_kmh=SPEEDS
+    )
+
+
+@pytest.mark.parametrize("to_sources", [True, False])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_local_dijkstra_on_a_wide_county_matches_networkx(to_sources, workers, monkeypatch):
+    """A county far wider than the cutoff reaches: each batch of sources runs on the nodes
+    within reach of its tile (forced on, checked), with networkx's times over the whole
+    graph, both directions, in this process and in workers."""
+    rng = np.random.default_rng(11)
+    g = _delaunay_roads(rng, 600, 60_000)
+    sizes = []
+    dijkstra = network.csgraph.dijkstra
+    monkeypatch.setattr(
+        network.csgraph,
+        "dijkstra",
+        lambda m, **kw: sizes.append(m.shape[0]) or dijkstra(m, **kw),
+    )
+    pts = gpd.GeoSeries(gpd.points_from_xy(g.x, g.y), crs=CRS_M)
+    snap = snap_points(g, pts, access_speed_kmh=15)
+    src_idx = np.sort(rng.choice(g.n_nodes, 60, replace=False))
+    src = type(snap)(snap.node[src_idx], snap.access_s[src_idx], snap.distance_m[src_idx])
+    cutoff = 5.0
+    res = travel_times(
+        g,
+        src,
+        snap,
+        cutoff_min=cutoff,
+        to_sources=to_sources,
+        workers=workers,
+        parallel_min_cells=0,
+    )
+    nxg = nx.DiGraph()
+    for t, h, s in zip(g.tail, g.head, g.time_s, strict=True):
+        nxg.add_edge(int(t), int(h), weight=float(s))
+    walk = nxg.reverse(copy=False) if to_sources else nxg
+    expected = {}
+    for k, s in enumerate(src_idx):
+        for node, sec in nx.single_source_dijkstra_path_length(
+            walk, int(s), weight="weight"
+        ).items():
+            if sec <= cutoff * 60:
+                expected[(node, k) if to_sources else (k, node)] = sec / 60
+    got = {(int(r), int(c)): m for r, c, m in zip(res.rows, res.cols, res.minutes, strict=True)}
+    assert got.keys() == expected.keys() and len(got) > 60
+    for key, val in expected.items():
+        assert got[key] == pytest.approx(val, abs=1e-9)
+    if workers == 1:  # the workers' calls are not seen here
+        assert sizes and max(sizes) < g.n_nodes // 2
+    # the same pairs in the same order as the Dijkstra over the whole graph gives
+    monkeypatch.setattr(network, "reach_radius", lambda *a: None)
+    whole = travel_times(g, src, snap, cutoff_min=cutoff, to_sources=to_sources)
+    assert np.array_equal(res.rows, whole.rows) and np.array_equal(res.cols, whole.cols)
+    assert np.allclose(res.minutes, whole.minutes, rtol=0, atol=1e-12)
+
+
+def test_reach_radius_bounds_every_path_within_the_cutoff():
+    """Every node a path within the cutoff reaches lies within the radius of its source."""
+    rng = np.random.default_rng(5)
+    g = _delaunay_roads(rng, 300, 30_000)
+    cutoff_s = 240.0
+    radius = network.reach_radius(g, cutoff_s)
+    assert radius is not None
+    nxg = nx.DiGraph()
+    for t, h, s in zip(g.tail, g.head, g.time_s, strict=True):
+        nxg.add_edge(int(t), int(h), weight=float(s))
+    for s in rng.choice(g.n_nodes, 20, replace=False):
+        near = nx.single_source_dijkstra_path_length(nxg, int(s), cutoff=cutoff_s, weight="weight")
+        far = max(np.hypot(g.x[v] - g.x[s], g.y[v] - g.y[s]) for v in near)
+        assert far <= radius
