@@ -152,7 +152,7 @@ def _transport(
     per_group = sparse.csr_array((np.ones(n_pair), (grp.rows, k)), shape=(n_g, n_pair))
     per_site = sparse.csr_array((np.ones(n_pair), (grp.cols, k)), shape=(n_site, n_pair))
     a_ub = sparse.vstack([per_group, per_site]).tocsr()
-    first, neg_most, _ = _lp(-np.ones(n_pair), a_ub, np.concatenate([g_sessions, capacity]))
+    first, neg_most = _lp(-np.ones(n_pair), a_ub, np.concatenate([g_sessions, capacity]))
     lp2 = _SecondLP(grp, per_group, per_site, g_sessions, capacity, -neg_most)
     unserved = g_sessions - np.bincount(grp.rows, weights=first, minlength=n_g)
     flow, phi_m = _least_time(lp2, s_m, grp.offset[members], grp.member[members], unserved)
@@ -225,7 +225,7 @@ def _least_time(
         join = np.flatnonzero(priced & (position < (upto + room)[g_sorted]))
         add = order[join]
         np.maximum.at(upto, g_sorted[join], join + 1)
-        _add_leaving(h, s_m[add], o_m[add], g_m[add], len(lp2.grp.cols) + len(work))
+        _add_leaving(h, s_m[add], o_m[add], g_m[add])
         work = np.concatenate([work, add])
     n_pair = len(lp2.grp.cols)
     phi_m = np.ones(len(g_m))
@@ -256,7 +256,7 @@ def _second_lp(lp2: _SecondLP, s_w: np.ndarray, o_w: np.ndarray, g_w: np.ndarray
     return h
 
 
-def _add_leaving(h: Highs, s_w: np.ndarray, o_w: np.ndarray, g_w: np.ndarray, at: int) -> None:
+def _add_leaving(h: Highs, s_w: np.ndarray, o_w: np.ndarray, g_w: np.ndarray) -> None:
     """Add the columns ``w_i`` (coefficient ``s_i`` in group row ``g_i``, cost ``-s_i o_i``)."""
     n = len(s_w)
     h.addCols(
@@ -269,7 +269,6 @@ def _add_leaving(h: Highs, s_w: np.ndarray, o_w: np.ndarray, g_w: np.ndarray, at
         g_w.astype(np.int32),
         s_w.astype(float),
     )
-    assert h.getNumCol() == at + n
 
 
 def _solved(h: Highs) -> tuple[np.ndarray, np.ndarray]:
@@ -326,26 +325,14 @@ def _profiles(rows: np.ndarray, cols: np.ndarray, minutes: np.ndarray, n_dem: in
     return _Groups(member, offset, g_rows, c[sel], m[sel] - offset[r[sel]], len(first))
 
 
-def _lp(
-    c: np.ndarray,
-    a_ub: sparse.csr_array,
-    b_ub: np.ndarray,
-    *,
-    a_eq: sparse.csr_array | None = None,
-    b_eq: np.ndarray | None = None,
-    bounds: np.ndarray | tuple[float, float | None] = (0, None),
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """HiGHS's dual simplex on ``min c x``; the solution, its objective and the equality
-    rows' duals (``d objective / d b_eq``; empty without them)."""
+def _lp(c: np.ndarray, a_ub: sparse.csr_array, b_ub: np.ndarray) -> tuple[np.ndarray, float]:
+    """HiGHS's dual simplex on ``min c x, A x <= b, x >= 0``; the solution and its objective."""
     # scipy-stubs type A_ub as dense only; SciPy's HiGHS methods take sparse arrays
-    res = linprog(  # type: ignore[call-overload]
-        c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs-ds"
-    )
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, method="highs-ds")  # type: ignore[call-overload]
     if res.status != 0 or res.x is None:
         msg = f"the assignment of demand to stations failed: {res.message}"
         raise SolverError(msg)
-    duals = np.zeros(0) if a_eq is None else np.asarray(res.eqlin.marginals, dtype=float)
-    return np.asarray(res.x, dtype=float), float(res.fun), duals
+    return np.asarray(res.x, dtype=float), float(res.fun)
 
 
 def reassign(result: CoverageResult, reach: SparseTimes, sizing: Sizing | None) -> CoverageResult:
