@@ -3,7 +3,10 @@
 Travel times come from one Dijkstra per distinct source node with
 :func:`scipy.sparse.csgraph.dijkstra` and a cutoff, run from the candidates: on the
 reversed graph for demand-to-station times, on the graph itself for repair response
-times. A point reaches its graph node by an off-road leg at ``access_speed_kmh``.
+times. A point reaches its graph node by an off-road leg at ``access_speed_kmh``. Sources
+are batched by the square tiles of the cutoff's straight-line reach, and each batch runs
+on the nodes within that reach of it (:func:`reach_radius`): the same times, without
+SciPy filling a row over the whole county's graph for every source.
 """
 
 from __future__ import annotations
