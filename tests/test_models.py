@@ -449,6 +449,44 @@ def test_two_tier_has_the_same_optimum_from_either_staged_start(seed):
     assert kerneled.info.objective == pytest.approx(staged.info.objective, rel=1e-9)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_the_start_node_limit_changes_the_start_not_the_optimum(seed, monkeypatch):
+    # the staged start's stations model stops at solver.start_node_limit nodes; the joint
+    # model is exact whatever start it gets
+    two_tier_module = importlib.import_module("planner.optimize.two_tier")
+    limits = []
+    real_mclp = two_tier_module.mclp
+
+    def spy(*args, solver, **kwargs):
+        limits.append(solver.node_limit)
+        return real_mclp(*args, solver=solver, **kwargs)
+
+    monkeypatch.setattr(two_tier_module, "mclp", spy)
+    r, w, villages, sites, kw = _random_two_tier(40 + seed, 40, 10, 12, 140)
+    kw["budget"] = 28.0
+    free = two_tier(
+        r, w, villages, sites, solver=HIGHS.model_copy(update={"start_node_limit": None}), **kw
+    )
+    assert limits == [None]
+    one = two_tier(
+        r, w, villages, sites, solver=HIGHS.model_copy(update={"start_node_limit": 1}), **kw
+    )
+    assert limits == [None, 1]
+    assert free.info.status == one.info.status == "optimal"
+    assert one.info.objective == pytest.approx(free.info.objective, rel=1e-9)
+
+
+def test_a_start_solve_keeps_a_lower_node_limit_and_nothing_else_changes():
+    start_solver = importlib.import_module("planner.optimize.two_tier").start_solver
+    assert start_solver(HIGHS).node_limit == HIGHS.start_node_limit == 200
+    tight = HIGHS.model_copy(update={"node_limit": 7})
+    assert start_solver(tight) is tight
+    loose = HIGHS.model_copy(update={"node_limit": 5000, "mip_gap": 0.01})
+    assert start_solver(loose) == loose.model_copy(update={"node_limit": 200})
+    off = HIGHS.model_copy(update={"start_node_limit": None})
+    assert start_solver(off) is off
+
+
 def test_a_start_kernel_stopped_by_the_time_limit_marks_the_joint_plan(monkeypatch):
     two_tier_module = importlib.import_module("planner.optimize.two_tier")
     monkeypatch.setattr(two_tier_module, "_kernel", lambda r, w, ru, rp, st, *a: (st, True))

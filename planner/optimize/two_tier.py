@@ -436,8 +436,9 @@ def _stage_round(
 ) -> tuple[TwoTierResult | None, float]:
     """Stations for ``station_budget``, then their repair points; the plan and its cost.
 
-    The first round solves the stations model (its greedy start, then HiGHS), up to
-    ``solver.staged_mip_max_pairs`` demand-site pairs; above that, the greedy plan with its
+    The first round solves the stations model (its greedy start, then the solver within
+    ``solver.start_node_limit`` nodes), up to ``solver.staged_mip_max_pairs`` demand-site
+    pairs; above that, the greedy plan with its
     sizing re-solved, and the joint model closes the gap. ``before``, the plan of a smaller
     station budget: then the stations are its sites and the greedy's additions, their
     chargers re-solved (:func:`~planner.optimize.mclp.start_plan`), without the model: this
@@ -454,7 +455,7 @@ def _stage_round(
         if before is None and limit is not None and len(reach.rows) > limit:
             st: CoverageResult | None = start_plan(reach, weight, rules, solver=solver)
         elif before is None:
-            st = mclp(reach, weight, rules, solver=solver)
+            st = mclp(reach, weight, rules, solver=start_solver(solver))
         else:
             kept = np.flatnonzero(before.stations.open & ~is_existing)
             required = np.union1d(indices(rules.required), kept)
@@ -479,3 +480,15 @@ def _stage_round(
     paid = cost * rp.open
     plan = TwoTierResult(stations=st, repair_open=rp.open, repair_cost=paid, info=st.info)
     return plan, total
+
+
+def start_solver(solver: SolverSection) -> SolverSection:
+    """The solver settings of a start's own solve: ``solver.start_node_limit`` nodes at most.
+
+    A start needs no proof (the model solved from it proves the gap), so its solve stops on
+    a deterministic node count rather than running into the time limit.
+    """
+    limit = solver.start_node_limit
+    if limit is None or (solver.node_limit is not None and solver.node_limit <= limit):
+        return solver
+    return solver.model_copy(update={"node_limit": limit})
