@@ -7,7 +7,9 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -120,12 +122,14 @@ class _HighsWithStart(pulp.HiGHS):  # type: ignore[misc]  # PuLP is untyped: Any
         start: bool = False,
         watch: SolverWatch | None = None,
         proof: StartProof | None = None,
+        stall: StallLimit | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)
         self._start = start
         self._watch = watch
         self._proof = proof
+        self._stall = stall
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
         pulp_model(lp, lp.solverModel, mip=self.mip)
@@ -138,6 +142,8 @@ class _HighsWithStart(pulp.HiGHS):  # type: ignore[misc]  # PuLP is untyped: Any
                 lp.solverModel.setSolution(len(index), list(index), list(value))
         if self._proof is not None:
             lp.solverModel.cbMipInterrupt.subscribe(self._proof.check)
+        if self._stall is not None:
+            lp.solverModel.cbMipInterrupt.subscribe(self._stall.check)
         run_highs(lp.solverModel, watch=self._watch)
 
     def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:  # noqa: N802
@@ -191,6 +197,56 @@ class StartProof:
         ):
             self.proven = True
             data_in.user_interrupt = True
+
+
+#: Nodes without a better plan before a solve stops (:func:`stall_limit`; None: no limit).
+_STALL: ContextVar[int | None] = ContextVar("planner_stall_nodes", default=None)
+
+
+@contextmanager
+def stall_limit(nodes: int | None) -> Iterator[None]:
+    """HiGHS solves within stop after ``nodes`` nodes without a better plan (:class:`StallLimit`).
+
+    The lexicographic passes after the first set it (``solver.stall_nodes``, see
+    :func:`planner.optimize.passes.pass_stall_nodes`); other solves run without it.
+    """
+    token = _STALL.set(nodes)
+    try:
+        yield
+    finally:
+        _STALL.reset(token)
+
+
+class StallLimit:
+    """Stops HiGHS after ``nodes`` branch-and-bound nodes without a better plan.
+
+    A deterministic work limit (:func:`stall_limit`): the callback sees the node count
+    and the best plan's objective at the same points of a single-threaded solve every
+    time. It waits for a first plan (a solve without one would have nothing to keep).
+
+    Parameters
+    ----------
+    nodes
+        Nodes without a better plan before the solve stops.
+    """
+
+    def __init__(self, nodes: int) -> None:
+        self.nodes = nodes
+        self.best = math.inf
+        self.since = 0
+        self.fired = False
+
+    def check(self, event: highspy.HighsCallbackEvent) -> None:
+        """Interrupt once ``nodes`` nodes went by since the last better plan (a minimisation)."""
+        out = event.data_out
+        primal, count = float(out.mip_primal_bound), int(out.mip_node_count)
+        if primal < self.best - 1e-9 * max(1.0, abs(primal)):
+            self.best, self.since = primal, count
+            return
+        stalled = math.isfinite(self.best) and count - self.since >= self.nodes
+        if stalled and event.data_in is not None:
+            self.fired = True
+            event.data_in.user_interrupt = True
 
 
 def run_highs(h: highspy.Highs, *, watch: SolverWatch | None = None) -> None:
@@ -285,6 +341,8 @@ def solve_highs(
         sense = -1.0 if prob.sense == pulp.LpMaximize else 1.0
         constant = float(prob.objective.constant or 0.0)
         proof = StartProof(sense * (start_objective - constant), cfg.mip_gap)
+    nodes = _STALL.get()
+    stall = None if nodes is None else StallLimit(nodes)
     backend = _HighsWithStart(
         msg=cfg.msg,
         timeLimit=cfg.time_limit_s,
@@ -293,6 +351,7 @@ def solve_highs(
         start=warm_start,
         watch=watch,
         proof=proof,
+        stall=stall,
         **extra,
     )
     if not backend.available():
@@ -316,6 +375,8 @@ def solve_highs(
         status = "node_limit"  # HiGHS reports its node limit as a solution limit
     if status == "interrupted" and proof is not None and proof.proven:
         status = "optimal"  # the bound proved the gap against the start
+    elif status == "interrupted" and stall is not None and stall.fired:
+        status = "node_limit"  # solver.stall_nodes: a deterministic work limit
     bound = None
     if objective is not None and info.mip_node_count >= 0:
         bound = _model_bound(prob, objective, info)

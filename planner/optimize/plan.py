@@ -26,6 +26,7 @@ from planner.errors import InfeasibleError
 from planner.optimize.assign import reassign
 from planner.optimize.curve import coverage_curve, curve_budgets
 from planner.optimize.diagnose import station_problems
+from planner.optimize.highs import stall_limit
 from planner.optimize.inputs import (
     existing_sites,
     headroom_limits,
@@ -40,6 +41,7 @@ from planner.optimize.passes import (
     Lexicographic,
     held_sites,
     pass_order,
+    pass_stall_nodes,
     solve_lexicographic,
 )
 from planner.optimize.rules import CoverageResult, StationRules
@@ -226,9 +228,11 @@ def _station_pass(
             )
 
         relax_only = False
-        if _after_coverage(objective, start, config):
-            start, relax_only = _capex_start(once, start, start.open, reach, config, rules)
-        return once(start, relax_only=relax_only, **held)
+        first = config.stations.objective
+        with stall_limit(pass_stall_nodes(config.solver, objective, first=first)):
+            if _after_coverage(objective, start, config):
+                start, relax_only = _capex_start(once, start, start.open, reach, config, rules)
+            return once(start, relax_only=relax_only, **held)
 
     return run
 
@@ -272,10 +276,12 @@ def _joint_pass(
             )
 
         relax_only = False
-        if _after_coverage(objective, start, config):
-            open_sites = start.stations.open
-            start, relax_only = _capex_start(once, start, open_sites, reach, config, rules)
-        return once(start, fixed_repair=fixed_repair, relax_only=relax_only, **held)
+        first = config.stations.objective
+        with stall_limit(pass_stall_nodes(config.solver, objective, first=first)):
+            if _after_coverage(objective, start, config):
+                open_sites = start.stations.open
+                start, relax_only = _capex_start(once, start, open_sites, reach, config, rules)
+            return once(start, fixed_repair=fixed_repair, relax_only=relax_only, **held)
 
     return run
 
