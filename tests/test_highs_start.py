@@ -1,4 +1,4 @@
-"""HiGHS solves: a reported objective that is not the plan's; the stall limit.
+"""HiGHS solves: a reported objective that is not the plan's; the stall limit; presolve.
 
 A solve whose reported objective is not its plan's is solved again without the start.
 
@@ -12,6 +12,7 @@ deterministic work limit.
 """
 
 import importlib
+import json
 
 import numpy as np
 import pulp
@@ -181,3 +182,28 @@ def test_a_plans_later_passes_run_within_the_stall_limit(small, monkeypatch):
     assert passes["2/3"] == {77}
     assert passes["3/3"] <= {77}  # (its start may be proven by the relaxation: no solve)
     assert highs._STALL.get() is None  # reset after the passes
+
+
+@pytest.mark.slow
+def test_the_demo_county_of_seed_1_is_planned_and_does_not_hang(tmp_path):
+    # HiGHS 1.16's presolve never returned on this county's joint model (1,157 rows) with
+    # its parallel rows and columns rule and probing both on, whatever its time limit
+    # (highs.PRESOLVE_RULES_OFF); run in a process with a timeout so a hang fails
+    from planner.demo import build_demo
+    from tests.conftest import PLAN_ONLY_SETS, run_cli
+
+    config = build_demo(tmp_path / "qingxi", seed=1)
+    r = run_cli(
+        "site",
+        "--config",
+        str(config),
+        "--out",
+        str(tmp_path / "out"),
+        "--json",
+        *PLAN_ONLY_SETS,
+        process=True,
+    )
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["status"] == "optimal"
+    assert [s["status"] for s in summary["solves"]] == ["optimal"] * 3

@@ -113,6 +113,13 @@ def _rows(lp: pulp.LpProblem, inf: float) -> tuple[np.ndarray, ...]:
     )
 
 
+#: HiGHS presolve rules switched off in every MIP solve (``presolve_rule_off``): rule 13,
+#: parallel rows and columns. With it and probing both on, HiGHS 1.16's presolve never
+#: returned on the joint model of ``planner demo --seed 1`` (1,157 rows; its time limit did
+#: not stop it either); with either off the model solves in about 2 s.
+PRESOLVE_RULES_OFF = 1 << 13
+
+
 class _HighsWithStart(pulp.HiGHS):  # type: ignore[misc]  # PuLP is untyped: Any
     """PuLP's HiGHS interface, handing HiGHS the variables' values as a start."""
 
@@ -135,6 +142,7 @@ class _HighsWithStart(pulp.HiGHS):  # type: ignore[misc]  # PuLP is untyped: Any
         pulp_model(lp, lp.solverModel, mip=self.mip)
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 - PuLP's name
+        lp.solverModel.setOptionValue("presolve_rule_off", PRESOLVE_RULES_OFF)
         if self._start:
             cols = [(v.index, v.varValue) for v in lp.variables() if v.varValue is not None]
             if cols:
