@@ -114,3 +114,69 @@ def test_the_kernel_runs_from_its_size_on():
         solver = HIGHS.model_copy(update={"kernel_min_pairs": least})
         assert kernel_module.wants_kernel(reach, solver) is runs
     assert not kernel_module.wants_kernel(reach, SolverSection())  # default: large models
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_capex_kernel_changes_the_start_not_the_least_capex(seed, monkeypatch):
+    # the capex pass: least capex at the coverage of the first pass, from that plan; with
+    # kernel_first the model is solved on its kernel first (the cost objective), and the
+    # full model proves the same optimum from the kernel's plan
+    _, reach, w, rules, start = _case(seed)
+    if start is None:
+        pytest.skip("no plan keeps every rule on this instance")
+    best = mclp(reach, w, rules, solver=HIGHS)
+    floor = float(w @ best.covered) * (1 - 1e-7)
+    seen = []
+    real = kernel_module.kernel_plan
+
+    def spy(reach, weight, rules, start, sites, *, solver):
+        seen.append((rules.objective, sites is not None))
+        return real(reach, weight, rules, start, sites, solver=solver)
+
+    monkeypatch.setattr(mclp_module, "kernel_plan", spy)
+    costs = {}
+    for first in (False, True):
+        plan = mclp(
+            reach,
+            w,
+            rules,
+            objective="cost",
+            min_cover=floor,
+            start=best,
+            kernel_first=first,
+            solver=HIGHS.model_copy(update={"kernel_min_pairs": None}),
+        )
+        assert plan.info.status == "optimal"
+        assert float(w @ plan.covered) >= floor - 1e-9
+        _check_rules(plan, reach, w, rules)
+        costs[first] = plan.info.objective
+    assert seen == [("cost", True)]  # only with kernel_first, on the cost model's relaxation
+    assert costs[True] == pytest.approx(costs[False], rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_a_plans_capex_pass_alone_asks_for_its_kernel(small, monkeypatch):
+    from planner.config import load_config
+    from planner.optimize import plan as plan_module
+    from planner.pipeline import prepare
+
+    asked = []
+    real = plan_module.two_tier
+
+    def spy(*args, **kwargs):
+        asked.append((kwargs["objective"], kwargs.get("kernel_first", False), "required" in kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plan_module, "two_tier", spy)
+    config = load_config(small, overrides=["tours.enabled=false"])
+    inp = prepare(config)
+    plan = plan_module.plan_sites(inp.demand, inp.sites, inp.county.townships, inp.times, config)
+    # coverage; capex on the coverage plan's sites (held); capex from it, kernel first;
+    # drive time on the capex plan's sites
+    assert asked == [
+        ("coverage", False, False),
+        ("cost", False, True),
+        ("cost", True, False),
+        ("time", False, True),
+    ]
+    assert [s.status for s in [plan.station_solve, *plan.extra_solves]] == ["optimal"] * 3

@@ -88,8 +88,10 @@ def separate_links(
     """
     candidates = int((block.linkable & ~block.linked).sum())
     h = relaxation_model(prob, threads=threads)
-    y_col = np.array([v.index for v in block.y], dtype=np.int64)
-    x_col = np.array([v.index for v in block.x], dtype=np.int64)[block.g_cols]
+    # a variable in no row and without cost (a flow of no sessions and no weight) is not
+    # in the solver's model: it has no index, and reads as 0 (the last column below)
+    y_col = np.array([getattr(v, "index", -1) for v in block.y], dtype=np.int64)
+    x_col = np.array([getattr(v, "index", -1) for v in block.x], dtype=np.int64)[block.g_cols]
     added, rounds, bound, converged = 0, 0, None, False
     # the first relaxation from scratch by interior point (at --scale 50: 47 CPU s for the
     # whole separation instead of 63 s by dual simplex); later rounds from its basis
@@ -103,7 +105,7 @@ def separate_links(
             bound = None
             break
         bound = float(h.getInfo().objective_function_value)
-        value = np.asarray(h.getSolution().col_value)
+        value = np.append(np.asarray(h.getSolution().col_value), 0.0)
         over = (value[y_col] - value[x_col] > VIOLATION) & block.linkable & ~block.linked
         pairs = np.flatnonzero(over)
         logger.debug(

@@ -66,7 +66,13 @@ from planner.config import SolverSection
 from planner.datatypes import SparseTimes
 from planner.optimize.greedy import Greedy, greedy_stations
 from planner.optimize.greedy_moves import extend_plan, rechoose_townships
-from planner.optimize.kernel import kernel_plan, marked_fired, relaxed_sites, wants_kernel
+from planner.optimize.kernel import (
+    kernel_plan,
+    marked_fired,
+    relaxed_sites,
+    wants_cost_kernel,
+    wants_kernel,
+)
 from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
 from planner.optimize.problem import add_budget
 from planner.optimize.rules import CoverageResult, StationRules, resolve_rules
@@ -95,6 +101,7 @@ def mclp(
     solver: SolverSection,
     start: CoverageResult | None = None,
     relax_only: bool = False,
+    kernel_first: bool = False,
     **overrides: Any,
 ) -> CoverageResult:
     """Maximal covering location, optionally with stations sized by chargers.
@@ -122,6 +129,11 @@ def mclp(
     relax_only
         With the cost or time objective, sizing and a start: do not branch; the start
         stands, with its gap to the relaxation (``node_limit`` unless proven).
+    kernel_first
+        With the cost objective, sizing and a start: first solve the model on the sites
+        its relaxation uses and the start's, from the start (a kernel,
+        :func:`~planner.optimize.kernel.kernel_plan`); the full model then starts from
+        that plan (the capex pass's search for a cheaper plan).
     **overrides
         Fields of :class:`~planner.optimize.rules.StationRules` that replace those of
         ``rules`` (e.g. ``budget=`` for one point of a curve); without ``rules`` they are
@@ -138,6 +150,9 @@ def mclp(
     prob, block = station_problem("mclp", reach, weight, rules)
     add_budget(prob, block.cost_terms, rules.budget)
     prob += block.objective(objective, block.cost_terms)
+    cost_kernel = wants_cost_kernel(kernel_first, rules, start, relax_only)
+    # the kernel's sites from the relaxation before its linking rows (see two_tier)
+    sites = relaxed_sites(prob, block.x, threads=solver.threads) if cost_kernel else None
     links = None
     if rules.sizing is not None and objective != "coverage":
         links = separate_links(prob, block, threads=solver.threads)
@@ -158,6 +173,11 @@ def mclp(
         if settled is not None:
             report_settled(prob, settled)
             return replace(start, info=settled)
+    if cost_kernel:  # the start is not proven by the relaxation: a kernel's plan first
+        assert start is not None
+        start, fired = kernel_plan(reach, weight, rules, start, sites, solver=solver)
+        set_start(block, start)
+        build = time.perf_counter() - t0  # the kernel is part of the model's build
     at_start = start_value(start, weight, objective) if links is None else feasible_value(prob)
     info = solve(
         prob,

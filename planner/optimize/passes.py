@@ -7,9 +7,11 @@ the optimum of the earlier ones held as a constraint:
 
 1. ``coverage``: maximise the sessions covered within the cutoff (``W*``);
 2. ``capex``: minimise capex subject to covering ``W*``; it starts from the coverage
-   plan's sites with their chargers and repair points re-chosen at least capex, and above
-   ``solver.capex_max_pairs`` demand-site pairs that plan stands, with its gap to the linear
-   relaxation over all sites (:mod:`~planner.optimize.plan`);
+   plan's sites with their chargers and repair points re-chosen at least capex, then the
+   model is solved on a kernel of sites (those its linear relaxation uses, and that plan's;
+   :mod:`~planner.optimize.kernel`) and the full model starts from the kernel's plan; above
+   ``solver.capex_max_pairs`` demand-site pairs the first plan stands, with its gap to the
+   linear relaxation over all sites (:mod:`~planner.optimize.plan`);
 3. ``drive_time``: minimise the session-weighted drive time subject to covering ``W*`` at
    no more than the capex of pass 2, with the sites of pass 2 (stations and repair points)
    held: their chargers and who charges where are re-chosen (:func:`held_sites`).

@@ -227,12 +227,12 @@ def _station_pass(
                 **extra,
             )
 
-        relax_only = False
+        relax_only, capex = False, _after_coverage(objective, start, config)
         first = config.stations.objective
         with stall_limit(pass_stall_nodes(config.solver, objective, first=first)):
-            if _after_coverage(objective, start, config):
+            if capex:
                 start, relax_only = _capex_start(once, start, start.open, reach, config, rules)
-            return once(start, relax_only=relax_only, **held)
+            return once(start, relax_only=relax_only, kernel_first=capex, **held)
 
     return run
 
@@ -275,13 +275,19 @@ def _joint_pass(
                 **extra,
             )
 
-        relax_only = False
+        relax_only, capex = False, _after_coverage(objective, start, config)
         first = config.stations.objective
         with stall_limit(pass_stall_nodes(config.solver, objective, first=first)):
-            if _after_coverage(objective, start, config):
+            if capex:
                 open_sites = start.stations.open
                 start, relax_only = _capex_start(once, start, open_sites, reach, config, rules)
-            return once(start, fixed_repair=fixed_repair, relax_only=relax_only, **held)
+            return once(
+                start,
+                fixed_repair=fixed_repair,
+                relax_only=relax_only,
+                kernel_first=capex,
+                **held,
+            )
 
     return run
 
