@@ -165,3 +165,18 @@ def test_an_infeasible_start_is_never_settled():
             )
             is None
         )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_first_relaxations_sites_are_those_before_any_row_was_added(seed):
+    # the capex pass's kernel takes its sites from the relaxation before separation
+    reach, sessions, cost, sizing = _instance(seed)
+    lazy, block = _cost_model(reach, sessions, cost, sizing, link=False)
+    before = _relaxation(lazy)
+    x_before = np.array([v.varValue or 0.0 for v in block.x])
+    report = separate_links(lazy, block)
+    assert report.added > 0 and report.first_sites is not None
+    assert report.first_sites.shape == (len(block.x),)
+    assert ((report.first_sites >= -1e-9) & (report.first_sites <= 1 + 1e-9)).all()
+    assert np.allclose(report.first_sites, x_before, atol=1e-6)  # the same relaxation
+    assert report.bound is not None and report.bound >= before - 1e-6  # rows only tighten

@@ -58,6 +58,9 @@ class LinkReport:
         The last relaxation's objective, in the model's sense (None if it failed).
     converged
         True when the last relaxation violated no row.
+    first_sites
+        The sites' ``x_j`` in the first relaxation, before any row was added (None if it
+        failed): the capex pass's kernel is taken from it (:mod:`~planner.optimize.kernel`).
     """
 
     rounds: int
@@ -65,6 +68,7 @@ class LinkReport:
     candidates: int
     bound: float | None
     converged: bool
+    first_sites: np.ndarray | None = None
 
 
 def separate_links(
@@ -91,8 +95,10 @@ def separate_links(
     # a variable in no row and without cost (a flow of no sessions and no weight) is not
     # in the solver's model: it has no index, and reads as 0 (the last column below)
     y_col = np.array([getattr(v, "index", -1) for v in block.y], dtype=np.int64)
-    x_col = np.array([getattr(v, "index", -1) for v in block.x], dtype=np.int64)[block.g_cols]
+    site_col = np.array([getattr(v, "index", -1) for v in block.x], dtype=np.int64)
+    x_col = site_col[block.g_cols]
     added, rounds, bound, converged = 0, 0, None, False
+    first: np.ndarray | None = None
     # the first relaxation from scratch by interior point (at --scale 50: 47 CPU s for the
     # whole separation instead of 63 s by dual simplex); later rounds from its basis
     h.setOptionValue("solver", "ipm")
@@ -106,6 +112,8 @@ def separate_links(
             break
         bound = float(h.getInfo().objective_function_value)
         value = np.append(np.asarray(h.getSolution().col_value), 0.0)
+        if first is None:
+            first = value[site_col]
         over = (value[y_col] - value[x_col] > VIOLATION) & block.linkable & ~block.linked
         pairs = np.flatnonzero(over)
         logger.debug(
@@ -132,7 +140,7 @@ def separate_links(
         rounds,
         "" if converged else " (not converged)",
     )
-    return LinkReport(rounds, added, candidates, bound, converged)
+    return LinkReport(rounds, added, candidates, bound, converged, first)
 
 
 def relaxation_model(prob: pulp.LpProblem, *, threads: int | None = 1) -> highspy.Highs:

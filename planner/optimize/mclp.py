@@ -151,8 +151,6 @@ def mclp(
     add_budget(prob, block.cost_terms, rules.budget)
     prob += block.objective(objective, block.cost_terms)
     cost_kernel = wants_cost_kernel(kernel_first, rules, start, relax_only)
-    # the kernel's sites from the relaxation before its linking rows (see two_tier)
-    sites = relaxed_sites(prob, block.x, threads=solver.threads) if cost_kernel else None
     links = None
     if rules.sizing is not None and objective != "coverage":
         links = separate_links(prob, block, threads=solver.threads)
@@ -175,6 +173,8 @@ def mclp(
             return replace(start, info=settled)
     if cost_kernel:  # the start is not proven by the relaxation: a kernel's plan first
         assert start is not None
+        # its sites from the relaxation before the linking rows (see two_tier)
+        sites = None if links is None else links.first_sites
         start, fired = kernel_plan(reach, weight, rules, start, sites, solver=solver)
         set_start(block, start)
         build = time.perf_counter() - t0  # the kernel is part of the model's build

@@ -192,9 +192,6 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
         start, fired = _kernel(reach, weight, rules, repair, start, sites, solver)
         clocked = clocked or fired
     cost_kernel = kernel.wants_cost_kernel(kernel_first, rules, start, relax_only)
-    # the kernel's sites from the relaxation before its linking rows: a wider kernel (on
-    # the demo at --scale 5 the narrower one, 103 sites, held no cheaper plan; 148 did)
-    sites = kernel.relaxed_sites(prob, block.x, threads=solver.threads) if cost_kernel else None
     links = None
     if rules.sizing is not None and rules.objective != "coverage":
         links = separate_links(prob, block, threads=solver.threads)
@@ -218,6 +215,9 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
             return replace(start, stations=replace(start.stations, info=settled), info=settled)
     if cost_kernel:  # the start is not proven by the relaxation: a kernel's plan first
         assert start is not None
+        # its sites from the relaxation before the linking rows: a wider kernel (on the
+        # demo at --scale 5 the narrower one, 103 sites, held no cheaper plan; 148 did)
+        sites = None if links is None else links.first_sites
         start, fired = _kernel(reach, weight, rules, repair, start, sites, solver)
         clocked = clocked or fired
         _set_joint_start(block, r, u, start)
