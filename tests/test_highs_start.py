@@ -207,3 +207,35 @@ def test_the_demo_county_of_seed_1_is_planned_and_does_not_hang(tmp_path):
     summary = json.loads(r.stdout)
     assert summary["status"] == "optimal"
     assert [s["status"] for s in summary["solves"]] == ["optimal"] * 3
+
+
+def test_a_stalled_solve_whose_bound_proves_the_gap_is_optimal():
+    from planner.optimize.highs import StallLimit, stalled_but_proven
+
+    fired, idle = StallLimit(5), StallLimit(5)
+    fired.fired = True
+    assert stalled_but_proven("node_limit", fired, 100.0, 100.0, 0.0)
+    assert stalled_but_proven("node_limit", fired, 100.0, 100.4, 0.005)
+    assert not stalled_but_proven("node_limit", fired, 100.0, 101.0, 0.005)  # not proven
+    assert not stalled_but_proven("node_limit", idle, 100.0, 100.0, 0.005)  # another limit
+    assert not stalled_but_proven("node_limit", None, 100.0, 100.0, 0.005)
+    assert not stalled_but_proven("time_limit", fired, 100.0, 100.0, 0.005)
+    assert not stalled_but_proven("node_limit", fired, None, None, 0.005)
+
+
+@pytest.mark.slow
+def test_no_pass_of_a_plan_says_node_limit_with_its_gap_proven(small):
+    # the invariant at the harshest stall limit (1 node) and a zero gap: a pass says
+    # 'optimal' exactly when its gap is proven (before the kernel of the capex pass, this
+    # county's capex pass stopped 'node_limit' with its bound equal to its plan)
+    from planner.config import load_config
+    from planner.optimize.plan import plan_sites
+    from planner.pipeline import prepare
+
+    sets = ["solver.stall_nodes=1", "solver.mip_gap=0", "tours.enabled=false"]
+    config = load_config(small, overrides=sets)
+    inp = prepare(config)
+    plan = plan_sites(inp.demand, inp.sites, inp.county.townships, inp.times, config)
+    for info in [plan.station_solve, *plan.extra_solves]:
+        assert info.gap is not None
+        assert (info.status == "optimal") == (info.gap <= config.solver.mip_gap), info
