@@ -263,9 +263,21 @@ def test_sifting_gives_the_full_relaxation(monkeypatch):
     sifted = covering_lp.CoverLP(inst)
     assert (sifted.lam_col < 0).any()
     one = sifted.solve(fix, None)
+    # with the switch to every column off, sifting alone must reach the same bound
+    monkeypatch.setattr(covering_lp, "SIFT_ALL", 2.0)
+    monkeypatch.setattr(covering_lp, "SIFT_ITERATIONS", 10**9)
+    pure = covering_lp.CoverLP(inst)
+    alone = pure.solve(fix, None)
+    assert (pure.lam_col < 0).any()  # some columns stayed out
+    # and a switch at the first wrong column brings every one in
+    monkeypatch.setattr(covering_lp, "SIFT_ALL", 0.0)
+    switched = covering_lp.CoverLP(inst)
+    at_once = switched.solve(fix, None)
+    assert (switched.lam_col >= 0).all()
     monkeypatch.setattr(covering_lp, "SIFT_RATIO", 10**9)
     full = covering_lp.CoverLP(inst).solve(fix, None)
-    assert one.bound == pytest.approx(full.bound, rel=1e-9)
+    for bound in (one.bound, alone.bound, at_once.bound):
+        assert bound == pytest.approx(full.bound, rel=1e-9)
     assert solve_mclp(a, w, max_sites=3).covered_weight == pytest.approx(_brute(a, w, 3))
 
 
