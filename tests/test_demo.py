@@ -28,6 +28,7 @@ def osm(demo_dir):
 def test_files_and_formats(demo_dir):
     names = sorted(p.name for p in demo_dir.iterdir())
     assert names == [
+        ".planner-generated.json",  # what it wrote, with hashes (planner/generated.py)
         "qingxi.osm.pbf",
         "qingxi.yaml",
         "qingxi_boundaries.gpkg",

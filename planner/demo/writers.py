@@ -38,7 +38,7 @@ from planner.demo.names import QINGXI, DemoIdentity
 from planner.demo.params import DEFAULT_PARAMS, DEFAULT_SEED, DemoParams
 from planner.demo.power import build_grid, township_budget
 from planner.demo.roads import Osm, build_roads
-from planner.paths import atomic_dir
+from planner.generated import generated_dir
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,9 @@ def build_demo(
     Parameters
     ----------
     out_dir
-        Folder to write (replaced atomically).
+        Folder to write: its files are replaced, each atomically, by the new ones; other
+        files stay, and a file edited since it was written stops the write
+        (:mod:`planner.generated`).
     scale
         Multiplies area, townships, villages, people and roads; 1 gives ~300,000 people
         and ~4,300 road nodes, 20 about 100,000 road nodes.
@@ -113,7 +115,7 @@ def build_demo(
     origin = to_metric.transform(*identity.center)
     gen = _generate(np.random.default_rng(seed), scale, params=params)
     _move(gen, origin)
-    with atomic_dir(out_dir, marker=f"{slug}.yaml") as tmp:
+    with generated_dir(out_dir, marker=f"{slug}.yaml") as tmp:
         _write_files(tmp, gen, identity, scale=scale, params=params, id_offset=id_offset)
     logger.info(
         "demo county written to %s: %d townships, %d villages, %d OSM nodes, %d ways",
@@ -124,6 +126,18 @@ def build_demo(
         len(gen.osm.ways),
     )
     return cfg_path
+
+
+def demo_files(slug: str) -> list[str]:
+    """The names of the files :func:`build_demo` writes for county ``slug``."""
+    return [
+        f"{slug}_boundaries.gpkg",
+        f"{slug}.osm.pbf",
+        f"{slug}_substations.csv",
+        f"{slug}_operator_chargers.csv",
+        f"{slug}_population.tif",
+        f"{slug}.yaml",
+    ]
 
 
 def _generate(rng: np.random.Generator, scale: float, *, params: DemoParams) -> _County:
