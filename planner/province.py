@@ -29,6 +29,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +45,7 @@ from planner.batch_config import BatchConfig, ProvinceInput
 from planner.errors import ConfigError, check_input_file, data_error
 from planner.ingest.osm_classify import ReadOptions
 from planner.ingest.osm_layers import LAYERS_SUFFIX
-from planner.ingest.osm_pieces import cached_layers, piece_box, piece_key
+from planner.ingest.osm_pieces import cached_layers, missing_pieces, piece_box, piece_key
 from planner.ingest.osm_split import Box
 
 logger = logging.getLogger(__name__)
@@ -235,6 +237,8 @@ def attach_pieces(
         for slug, box in boxes.items()
     }
     options = {slug: refs[slug].options for slug in boxes}
+    if missing_pieces(targets):
+        _check_cache_writable(cache)
     t0 = time.perf_counter()
     counts, split = cached_layers(extract, digest, boxes, options, targets)
     report.seconds_split = time.perf_counter() - t0 if split else 0.0
@@ -266,6 +270,21 @@ def _check_cache(cache: Path, tasks: list[Any]) -> None:
                 "set another cache_dir in the batch file"
             )
             raise ConfigError(msg)
+
+
+def _check_cache_writable(cache: Path) -> None:
+    """Refuse, before the extract is read, a cache folder pieces cannot be written to."""
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".planner-write-test-", dir=cache)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        msg = (
+            f"province.cache_dir {cache}: cannot write the counties' pieces there "
+            f"({err.strerror or err}); choose a folder you can write to"
+        )
+        raise ConfigError(msg) from None
 
 
 def _attach(task: Any, targets: dict[str, Path], errors: dict[str, str]) -> Any:

@@ -176,6 +176,31 @@ def test_a_cache_folder_that_is_a_file_is_refused_and_left_alone(merged_copy):
     assert mine.read_text("utf-8") == "a user's file"
 
 
+def test_a_damaged_piece_is_collected_again_or_named(merged_copy):
+    tasks, _ = split_province(merged_copy)
+    piece = task_config(tasks[0]).inputs.osm.path
+    whole = piece.read_bytes()
+    piece.write_bytes(whole[:3000])  # truncated: its size is not the one written
+    again, report = split_province(merged_copy)
+    assert (report.split, report.cached) == (1, 2)
+    assert piece.read_bytes() == whole
+    damaged = bytearray(whole)  # the same size, bytes flipped: found when read
+    damaged[len(whole) // 2 : len(whole) // 2 + 64] = bytes(64)
+    piece.write_bytes(bytes(damaged))
+    assert split_province(merged_copy)[1].cached == 3
+    with pytest.raises(DataError, match="cannot read the OSM layers") as err:
+        read_osm(piece, poi_keys=read_options(task_config(again[0])).poi_keys)
+    assert str(piece) in str(err.value) and "\n" not in str(err.value)
+    assert "remove it" in str(err.value)
+
+
+def test_a_cache_folder_that_cannot_be_written_is_refused_before_the_read(merged_copy):
+    _edit(merged_copy, lambda raw: raw["province"].update(cache_dir="province.osm.pbf/pieces"))
+    with pytest.raises(ConfigError, match=r"province\.cache_dir .*cannot write") as err:
+        split_province(merged_copy)
+    assert "\n" not in str(err.value)
+
+
 def test_a_piece_refuses_a_box_beyond_its_own(provinces, tmp_path):
     tasks, _ = split_province(provinces[1], output=tmp_path / "runs")
     config = task_config(tasks[0])

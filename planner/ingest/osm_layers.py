@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ def load_layers(path: Path, *, bbox: Box | None, options: ReadOptions) -> OsmDat
             arrays = {k: z[k] for k in z.files}
         meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
         box: Box = tuple(meta["box"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
         raise data_error(
             path,
             f"cannot read the OSM layers ({err})",

@@ -167,15 +167,31 @@ def cached_layers(
     return counts, missing
 
 
+def missing_pieces(targets: dict[str, Path]) -> list[str]:
+    """The names whose piece is not (or not whole) in the cache."""
+    return [name for name, target in targets.items() if _cached_count(target) is None]
+
+
 def _cached_count(target: Path) -> PieceCount | None:
-    """The piece's counts when it and its ``.json`` are in the cache."""
+    """The piece's counts when it and its ``.json`` are in the cache, and the piece has
+    the size noted there (a truncated or emptied piece is split again)."""
     meta = target.with_name(target.name + ".json")
     if not (target.is_file() and meta.is_file()):
         return None
     try:
         raw = json.loads(meta.read_text("utf-8"))
-        return PieceCount(nodes=int(raw["nodes"]), ways=int(raw["ways"]))
-    except (OSError, ValueError, KeyError, TypeError):
+        count = PieceCount(nodes=int(raw["nodes"]), ways=int(raw["ways"]))
+        size = raw.get("bytes")
+        if size is not None and int(size) != target.stat().st_size:
+            logger.warning(
+                "%s: %d bytes where %d were written; collecting it again",
+                target,
+                target.stat().st_size,
+                int(size),
+            )
+            return None
+        return count
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -189,6 +205,7 @@ def _write_json(target: Path, count: PieceCount, extract: Path, box: Box) -> Non
         "extract": str(extract),
         "box": list(box),
         "split_version": SPLIT_VERSION,
+        "bytes": target.stat().st_size,
     }
     tmp.write_text(json.dumps(info, indent=1), "utf-8")
     os.replace(tmp, meta)
