@@ -143,10 +143,11 @@ def plan_batch(
         cfg_path = (base / item.config).resolve()
         county = first + _overrides(item.set)
         try:
-            config = load_config(cfg_path, overrides=county)
+            config = load_config(cfg_path, overrides=county, overrides_from="the batch file")
         except PlannerError as err:
             tasks += _broken_tasks(batch, cfg_path, position, item, err)
             continue
+        _check_scenarios(batch, cfg_path, county)
         slug = config.slug
         if slug in seen:
             raise ConfigError(_shared_slug_message(slug, root, seen[slug], (position, cfg_path)))
@@ -168,6 +169,19 @@ def plan_batch(
                 )
             )
     return tasks, refs
+
+
+def _check_scenarios(batch: BatchConfig, cfg_path: Path, county: list[str]) -> None:
+    """Stop before any county runs when a scenario's overrides make a config invalid."""
+    from planner.config import load_config
+
+    for sc in batch.scenarios:
+        if sc.set:
+            load_config(
+                cfg_path,
+                overrides=county + _overrides(sc.set),
+                overrides_from=f"the batch file's scenario {sc.name!r}",
+            )
 
 
 def _shared_slug_message(

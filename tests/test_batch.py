@@ -135,6 +135,13 @@ def test_scenarios_and_overrides_make_one_task_each(province, tmp_path):
     batch, base = load_batch(path)
     with pytest.raises(ConfigError, match="share the slug 'qingxi'"):
         plan_tasks(batch, base, output=tmp_path)
+    # a scenario's override that no config takes stops the batch before it runs, named
+    spec["scenarios"][1]["set"] = {"demand.resolution_m": 0}
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), "utf-8")
+    batch, base = load_batch(path)
+    with pytest.raises(ConfigError, match="resolution_m") as err:
+        plan_tasks(batch, base, output=tmp_path)
+    assert "set by the batch file's scenario 'far': demand.resolution_m" in str(err.value)
     bad = province.parent / "bad.yaml"
     bad.write_text("counties: []\n", "utf-8")
     with pytest.raises(ConfigError, match="counties"):

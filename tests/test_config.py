@@ -39,8 +39,15 @@ def test_unknown_key_is_an_error(tmp_path):
 
 
 def test_wrong_type_names_the_field(tmp_path):
-    with pytest.raises(ConfigError, match=r"'stations.cutoff_min'.*got 'soon'"):
+    with pytest.raises(ConfigError, match=r"'stations.cutoff_min'.*got 'soon'") as err:
         load_config(write(tmp_path, MINIMAL), overrides=["stations.cutoff_min=soon"])
+    assert str(err.value).endswith("(set by --set: stations.cutoff_min)")
+    # a number must be finite, whatever the field
+    with pytest.raises(ConfigError, match=r"'stations.cutoff_min'.*finite"):
+        load_config(write(tmp_path, MINIMAL), overrides=["stations.cutoff_min=.inf"])
+    with pytest.raises(ConfigError) as err:  # an error the overrides did not cause
+        load_config(write(tmp_path, {**MINIMAL, "stations": {"cutoff_min": "x"}}))
+    assert "set by" not in str(err.value)
 
 
 def test_stations_need_a_limit(tmp_path):

@@ -138,7 +138,7 @@ def test_resolution_values_and_errors():
     assert DemandSection().resolution_m == 1000
     assert DemandSection(resolution_m=" Native ").resolution_m == "native"
     assert DemandSection(resolution_m="250").resolution_m == 250
-    for bad in (0, -100, "fine", True):
+    for bad in (0, -100, "fine", True, float("inf"), "inf", None, [100, 200]):
         with pytest.raises(ValueError, match=r"a positive number of metres .* or 'native'"):
             DemandSection(resolution_m=bad)
 

@@ -20,9 +20,10 @@ PolicyClass = Literal[POLICY_CLASSES]  # type: ignore[valid-type]
 
 
 class Section(BaseModel):
-    """A config section: unknown keys are errors, and assignments are validated too."""
+    """A config section: unknown keys are errors, assignments are validated too, and a
+    number must be finite (``.inf`` in YAML is a slip, not a setting)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 def with_defaults(defaults: dict[str, Any], value: object) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any, Literal
 
 from pydantic import Field, PositiveFloat, field_validator, model_validator
@@ -150,7 +151,9 @@ class DemandSection(Section):
                 value = float(word)
             except ValueError:
                 raise ValueError(msg) from None
-        if isinstance(value, bool) or (isinstance(value, int | float) and not value > 0):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(msg)  # None, a list, a mapping: the same message
+        if not 0 < value < math.inf:
             raise ValueError(msg)
         return value
 

@@ -153,7 +153,9 @@ def _resolve_paths(cfg: Config, base_dir: Path) -> None:
         cfg.inputs.osm.cache_dir = (base_dir / cfg.inputs.osm.cache_dir).resolve()
 
 
-def load_config(path: str | Path, *, overrides: list[str] | None = None) -> Config:
+def load_config(
+    path: str | Path, *, overrides: list[str] | None = None, overrides_from: str = "--set"
+) -> Config:
     """Read, override and validate a county config file.
 
     Parameters
@@ -162,6 +164,8 @@ def load_config(path: str | Path, *, overrides: list[str] | None = None) -> Conf
         The YAML file.
     overrides
         ``section.field=value`` strings applied before validation.
+    overrides_from
+        Where the overrides come from, named in an error about a field they set.
 
     Returns
     -------
@@ -187,4 +191,12 @@ def load_config(path: str | Path, *, overrides: list[str] | None = None) -> Conf
     _check_mapping(raw, str(path))
     raw = apply_overrides(raw, overrides or [])
     stem = path.name.split(".")[0]
-    return config_from_dict(raw, base_dir=path.parent.resolve(), source=str(path), stem=stem)
+    try:
+        return config_from_dict(raw, base_dir=path.parent.resolve(), source=str(path), stem=stem)
+    except ConfigError as err:
+        keys = [o.split("=", 1)[0].strip() for o in overrides or []]
+        hit = [k for k in dict.fromkeys(keys) if f"'{k}'" in str(err)]
+        if not hit:
+            raise
+        msg = f"{err} (set by {overrides_from}: {', '.join(hit)})"
+        raise ConfigError(msg) from None
