@@ -331,21 +331,35 @@ def _match(ref: CountyRef, polygons: gpd.GeoDataFrame, spec: ProvinceInput) -> A
         for name in fields:
             if name is None:
                 continue
-            hits = polygons[polygons[name].astype(str).str.strip() == value.strip()]
+            hits = polygons[_as_text(polygons[name]) == value.strip()]
             tried.append(f"{name} {value!r}")
             if len(hits) > 1:
                 msg = (
                     f"{ref.label}: {len(hits)} features of {spec.boundaries} have {name} "
-                    f"{value!r}; give the county `boundary:` in the batch file (a code)"
+                    f"{value!r}; give the county `boundary:` in the batch file (a code or "
+                    "name only its feature has)"
                 )
                 raise ConfigError(msg)
             if len(hits) == 1:
+                if len(tried) > 1 and kind == "name":
+                    logger.warning("%s: matched by %s (not by %s)", ref.label, tried[-1], tried[0])
                 return shapely.union_all(hits.geometry.to_numpy())
     msg = (
         f"{ref.label}: no feature of {spec.boundaries} has {' or '.join(tried)}; set "
         "`boundary:` under the county in the batch file, or province.code_field/name_field"
     )
     raise ConfigError(msg)
+
+
+def _as_text(values: Any) -> Any:
+    """A field's values as text to match: whole-number floats (codes a Shapefile or a
+    spreadsheet stored as numbers) without their ``.0``."""
+    if values.dtype.kind == "f":
+        whole = values.notna() & (values == values.round())
+        text = values.astype(str)
+        text[whole] = values[whole].astype("int64").astype(str)
+        return text.str.strip()
+    return values.astype(str).str.strip()
 
 
 def _key(digest: str, box: Box, ref: CountyRef, spec: ProvinceInput) -> str:

@@ -157,6 +157,20 @@ def test_a_county_outside_the_extract_or_not_in_the_layer_fails_alone(merged_cop
     assert {t.exit_code for t in tasks if t.error} == {2}
 
 
+def test_codes_stored_as_numbers_still_match(merged_copy, caplog):
+    layer = merged_copy.parent / "province_counties.gpkg"
+    counties = gpd.read_file(layer, layer="counties")
+    counties["code"] = counties["code"].astype(float)  # as a Shapefile or Excel keeps them
+    counties.to_file(layer, layer="counties", engine="pyogrio")
+    assert gpd.read_file(layer, layer="counties")["code"].dtype.kind == "f"
+    _edit(merged_copy, lambda raw: raw["counties"][0].update(boundary=361199))
+    # a county whose code the layer lacks is matched by its name, with a warning
+    _edit(merged_copy, lambda raw: raw["counties"][1].update(set={"county.code": "360000"}))
+    tasks, report = split_province(merged_copy)
+    assert not report.errors and report.split == 3
+    assert "matched by name '石门县' (not by code '360000')" in caplog.text
+
+
 def test_schema_errors_name_the_field(merged_copy):
     _edit(merged_copy, lambda raw: raw["province"].update(margin_m=-5))
     with pytest.raises(ConfigError, match=r"province\.margin_m"):
