@@ -262,9 +262,7 @@ def task_config(task: Task) -> Any:
 
 def run_task(task: Task, force: bool = False) -> TaskResult:
     """Run one county (on a worker). Never raises for a county's own failure."""
-    import json
-
-    from planner.pipeline import run_county
+    from planner.progress import log_tag
 
     t0 = time.perf_counter()
     result = TaskResult(task.county, task.scenario, "failed", task.out_dir)
@@ -272,22 +270,32 @@ def run_task(task: Task, force: bool = False) -> TaskResult:
         result.error, result.exit_code = task.error, task.exit_code
         return result
     try:
-        config = task_config(task)
-        previous = None if force else is_complete(task.out_dir, config)
-        if previous is not None:
-            summary = json.loads((previous / "summary.json").read_text("utf-8"))
-            result.status, result.out_dir = "skipped", str(previous)
-        else:
-            res = run_county(config, out_dir=task.out_dir)
-            summary, result.out_dir = res.summary, str(res.out_dir)
-            result.status = "done"
-        result.figures = {k: summary.get(k) for k in FIGURES}
+        with log_tag(task.county if task.scenario == "base" else f"{task.county}/{task.scenario}"):
+            _run_one(task, result, force=force)
     except PlannerError as err:
         result.error, result.exit_code = str(err).splitlines()[0], err.exit_code
     except Exception as err:  # a county's unexpected failure is recorded, not fatal
         result.error, result.exit_code = f"{type(err).__name__}: {err}".splitlines()[0], 1
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _run_one(task: Task, result: TaskResult, *, force: bool) -> None:
+    """Run the task's county (or find its complete run) into ``result``."""
+    import json
+
+    from planner.pipeline import run_county
+
+    config = task_config(task)
+    previous = None if force else is_complete(task.out_dir, config)
+    if previous is not None:
+        summary = json.loads((previous / "summary.json").read_text("utf-8"))
+        result.status, result.out_dir = "skipped", str(previous)
+    else:
+        res = run_county(config, out_dir=task.out_dir)
+        summary, result.out_dir = res.summary, str(res.out_dir)
+        result.status = "done"
+    result.figures = {k: summary.get(k) for k in FIGURES}
 
 
 @dataclass

@@ -11,13 +11,14 @@ reporter cannot change a solve, and a plan is the same with or without one.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 #: Seconds between two solver updates sent to the reporter (at most 2 a second).
 UPDATE_S = 0.5
@@ -214,3 +215,36 @@ class Recorder:
 
     def step(self, event: StepEvent) -> None:
         self.steps.append(event)
+
+
+#: The county (and scenario) whose run this thread is in, named in every log line.
+_LOG_TAG: ContextVar[str | None] = ContextVar("planner_log_tag", default=None)
+
+
+@contextmanager
+def log_tag(tag: str) -> Iterator[None]:
+    """Begin every log message within the block with ``tag: `` (a batch's county, so that
+    its workers' warnings say which county they are about)."""
+    _install_tagging()
+    token = _LOG_TAG.set(tag)
+    try:
+        yield
+    finally:
+        _LOG_TAG.reset(token)
+
+
+def _install_tagging() -> None:
+    """Wrap the log record factory once per process (a no-op outside :func:`log_tag`)."""
+    old = logging.getLogRecordFactory()
+    if getattr(old, "planner_tagging", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = old(*args, **kwargs)
+        tag = _LOG_TAG.get()
+        if tag is not None:
+            record.msg = f"{tag}: {record.msg}"
+        return record
+
+    factory.planner_tagging = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

@@ -26,6 +26,7 @@ removed (see :mod:`planner.ingest.osm_pieces`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -148,8 +149,15 @@ def attach_in_home(
     caller) made a results folder first: a folder holding only pieces is not one."""
     from planner.runs import RUNS
 
+    made = [p for p in (root, root / RUNS, root / CACHE_NAME) if not p.exists()]
     (root / RUNS).mkdir(parents=True, exist_ok=True)
-    return attach_pieces(batch, base, tasks, refs, root=root, on_progress=on_progress)
+    try:
+        return attach_pieces(batch, base, tasks, refs, root=root, on_progress=on_progress)
+    except BaseException:
+        for folder in sorted(made, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only the folders made here, and only when empty
+        raise
 
 
 def county_ref(

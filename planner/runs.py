@@ -177,7 +177,9 @@ def new_run(home: Path, *, started: dt.datetime, key: str, kind: str) -> Iterato
         if run.publish:
             point_latest(home, rid)
     if not run.publish:
-        logger.warning("run %s has failures: %s still points at the previous run", rid, LATEST)
+        shown = latest_run(home)
+        where = f"still points at {shown.name}" if shown else "is not set (no complete run yet)"
+        logger.warning("run %s has failures: %s %s", rid, LATEST, where)
 
 
 def _write_inventory(run: RunFolder) -> None:

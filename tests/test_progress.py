@@ -346,3 +346,24 @@ def test_steps_and_stages_reach_the_reporter():
         ("2025", True, None),
         ("2025", False, "optimal"),
     ]
+
+
+def test_log_tag_names_the_county_in_every_line_within_its_block(caplog):
+    import logging
+
+    from planner.progress import log_tag
+
+    log = logging.getLogger("planner.test_tag")
+    with caplog.at_level(logging.INFO):
+        with log_tag("qingxi/far"):
+            log.warning("2 substations have no row in the headroom table")
+            with log_tag("shimen"):
+                log.info("inner %d", 3)
+            log.info("back")
+        log.info("outside")
+    assert [r.getMessage() for r in caplog.records] == [
+        "qingxi/far: 2 substations have no row in the headroom table",
+        "shimen: inner 3",
+        "qingxi/far: back",
+        "outside",
+    ]

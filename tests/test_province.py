@@ -140,6 +140,7 @@ def test_a_boundaries_layer_without_the_name_field_is_a_one_line_error(merged_co
     message = str(err.value)
     assert "province_counties.gpkg" in message and "县名" in message and "name" in message
     assert "\n" not in message and err.value.exit_code == 2
+    assert not (merged_copy.parent / "runs").exists()  # no empty results folder left
 
 
 def test_a_county_outside_the_extract_or_not_in_the_layer_fails_alone(merged_copy):
@@ -166,7 +167,7 @@ def test_codes_stored_as_numbers_still_match(merged_copy, caplog):
     _edit(merged_copy, lambda raw: raw["counties"][0].update(boundary=361199))
     # a county whose code the layer lacks is matched by its name, with a warning
     _edit(merged_copy, lambda raw: raw["counties"][1].update(set={"county.code": "360000"}))
-    tasks, report = split_province(merged_copy)
+    _, report = split_province(merged_copy)
     assert not report.errors and report.split == 3
     assert "matched by name '石门县' (not by code '360000')" in caplog.text
 
@@ -175,6 +176,15 @@ def test_schema_errors_name_the_field(merged_copy):
     _edit(merged_copy, lambda raw: raw["province"].update(margin_m=-5))
     with pytest.raises(ConfigError, match=r"province\.margin_m"):
         load_batch(merged_copy)
+    _edit(merged_copy, lambda raw: raw["province"].update(margin_m=float("inf")))
+    with pytest.raises(ConfigError, match=r"province\.margin_m: .*finite"):
+        load_batch(merged_copy)
+    _edit(merged_copy, lambda raw: raw["province"].update(margin_m=5, margn_m=5))
+    with pytest.raises(
+        ConfigError, match=r"unknown key 'province\.margn_m' \(known keys: .*margin_m"
+    ):
+        load_batch(merged_copy)
+    _edit(merged_copy, lambda raw: raw["province"].pop("margn_m"))
     _edit(merged_copy, lambda raw: raw.pop("province"))
     _edit(merged_copy, lambda raw: raw["counties"][0].update(boundary="361199"))
     with pytest.raises(ConfigError, match=r"counties\.0\.boundary applies with a province"):
