@@ -104,6 +104,14 @@ class ProvinceInput(_Strict):
         "while they stay the same",
     )
 
+    @field_validator("osm", "boundaries", "cache_dir", mode="before")
+    @classmethod
+    def _a_path(cls, value: Any) -> Any:
+        """A path must be given as text: not empty (``''`` would be the batch's folder)."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError("give a path (relative to the batch file), or leave the key out")
+        return value
+
     @field_validator("crs", mode="before")
     @classmethod
     def _crs_code(cls, value: object) -> object:

@@ -185,6 +185,10 @@ def test_schema_errors_name_the_field(merged_copy):
     ):
         load_batch(merged_copy)
     _edit(merged_copy, lambda raw: raw["province"].pop("margn_m"))
+    _edit(merged_copy, lambda raw: raw["province"].update(cache_dir=""))  # not the batch's folder
+    with pytest.raises(ConfigError, match=r"province\.cache_dir: give a path"):
+        load_batch(merged_copy)
+    _edit(merged_copy, lambda raw: raw["province"].pop("cache_dir"))
     _edit(merged_copy, lambda raw: raw.pop("province"))
     _edit(merged_copy, lambda raw: raw["counties"][0].update(boundary="361199"))
     with pytest.raises(ConfigError, match=r"counties\.0\.boundary applies with a province"):
