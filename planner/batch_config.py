@@ -6,7 +6,7 @@ The format is described in :mod:`planner.batch`, which runs it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import yaml
 from pydantic import (
@@ -18,7 +18,13 @@ from pydantic import (
     model_validator,
 )
 
-from planner.config.base import CHINA_SYSTEMS, crs_text, is_bare_int, is_crs
+from planner.config.base import (
+    CHINA_SYSTEMS,
+    crs_text,
+    is_bare_int,
+    is_crs,
+    unknown_key_message,
+)
 from planner.errors import ConfigError
 
 #: Key figures from summary.json copied into batch_summary.csv and index.html.
@@ -189,28 +195,8 @@ def load_batch(path: str | Path) -> tuple[BatchConfig, Path]:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         if first["type"] == "extra_forbidden":
-            known = _keys_at(first["loc"][:-1])
-            hint = f" (known keys: {', '.join(known)})" if known else ""
-            msg = f"{path}: unknown key '{where}'{hint}"
+            msg = f"{path}: {unknown_key_message(BatchConfig, tuple(first['loc']))}"
         else:
             text = str(first["msg"]).removeprefix("Value error, ")
             msg = f"{path}: {where}: {text} (got {first.get('input')!r})"
         raise ConfigError(msg) from None
-
-
-def _keys_at(loc: tuple[Any, ...]) -> list[str]:
-    """The keys the batch config takes where ``loc`` points (a section or list item)."""
-    model: Any = BatchConfig
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return []
-        inner = [a for a in get_args(field.annotation) or (field.annotation,)]
-        inner = [get_args(a)[0] if get_args(a) else a for a in inner]
-        models = [a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)]
-        if not models:
-            return []
-        model = models[0]
-    return list(model.model_fields)

@@ -34,8 +34,9 @@ def test_defaults_and_relative_paths(tmp_path):
 
 def test_unknown_key_is_an_error(tmp_path):
     data = {**MINIMAL, "stations": {"max_stations": 5, "max_station": 4}}
-    with pytest.raises(ConfigError, match=r"unknown key 'stations.max_station'"):
+    with pytest.raises(ConfigError, match=r"unknown key 'stations.max_station'") as err:
         load_config(write(tmp_path, data))
+    assert "(did you mean 'max_stations'?)" in str(err.value)
 
 
 def test_wrong_type_names_the_field(tmp_path):

@@ -6,7 +6,8 @@ systems and the policy classes of candidate sites.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeGuard
+import difflib
+from typing import Any, Literal, TypeGuard, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -50,3 +51,33 @@ def is_crs(text: str) -> bool:
     except Exception:
         return False
     return True
+
+
+def known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys ``model`` takes at ``loc`` (a path of keys and list indices; [] if unknown)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return []
+        kinds = [get_args(a)[0] if get_args(a) else a for a in get_args(field.annotation)]
+        kinds = kinds or [field.annotation]
+        models = [a for a in kinds if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not models:
+            return []
+        current = models[0]
+    return list(current.model_fields)
+
+
+def unknown_key_message(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    """``unknown key 'a.b'``, with the nearest known key (a typo) or the known keys."""
+    where = ".".join(str(p) for p in loc)
+    known = known_keys(model, loc[:-1])
+    near = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.75) if loc else []
+    if near:
+        return f"unknown key '{where}' (did you mean '{near[0]}'?)"
+    if known and len(known) <= 12:
+        return f"unknown key '{where}' (known keys: {', '.join(known)})"
+    return f"unknown key '{where}'"

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from planner.config.base import unknown_key_message
 from planner.config.schema import Config, no_slug_message
 from planner.errors import ConfigError
 from planner.slugs import default_slug
@@ -75,7 +76,7 @@ def _format_validation(err: ValidationError, source: str) -> str:
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
         if e["type"] == "extra_forbidden":
-            parts.append(f"unknown key '{loc}'")
+            parts.append(unknown_key_message(Config, tuple(e["loc"])))
         elif e["type"] == "missing":
             parts.append(f"'{loc}' is required")
         else:
