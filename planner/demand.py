@@ -27,6 +27,9 @@ def sessions_per_person(params: DemandSection) -> float:
 
 #: Above this share of the people left out by ``min_population``, a warning says so.
 _LOST_SHARE_WARNED = 0.005
+#: Key of the demand frame's ``attrs`` with the points and people ``min_population`` left
+#: out (``{"points": int, "population": float}``), for the run's summary and report.
+LEFT_OUT = "left_out"
 
 
 def demand_from_raster(
@@ -94,13 +97,16 @@ def demand_from_raster(
         msg = "population raster: no cell reaches demand.min_population inside the county"
         raise DataError(msg)
     keep = ~small
+    left_out = {"points": int(small.sum()), "population": round(float(p[small].sum()), 1)}
     pts = gpd.GeoDataFrame(
         {C.POPULATION: np.round(p[keep], 2)},
         geometry=gpd.points_from_xy(px[keep], py[keep]),
         crs=crs,
     )
     logger.info("demand: %d points from %d populated raster cells", len(pts), len(pop))
-    return _finish(pts, townships, params)
+    out = _finish(pts, townships, params)
+    out.attrs[LEFT_OUT] = left_out
+    return out
 
 
 def _squares(mx: np.ndarray, my: np.ndarray, pop: np.ndarray, side: float) -> pd.DataFrame:

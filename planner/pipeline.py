@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from planner import columns as C
 from planner.candidates import build_candidates, existing_sites, with_existing
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, RoadGraph, TravelTimes
-from planner.demand import demand_from_raster, demand_from_settlements
+from planner.demand import LEFT_OUT, demand_from_raster, demand_from_settlements
 from planner.i18n import Lang, run_language, translator
 from planner.ingest import load_county
 from planner.isochrones import service_areas
@@ -91,6 +91,8 @@ class ModelInputs:
     sites: gpd.GeoDataFrame  # candidates, then existing chargers' sites when used
     graph: RoadGraph
     times: TravelTimes
+    #: raster points and people below demand.min_population (planner.demand.LEFT_OUT)
+    left_out: dict[str, float] = field(default_factory=dict)
 
 
 def _no_stage(name: str) -> AbstractContextManager[None]:
@@ -161,7 +163,8 @@ def prepare(
             station_cutoff_min=config.stations.cutoff_min,
             repair_response_min=config.repair.response_min,
         )
-    return ModelInputs(county, demand, candidates, sites, graph, times)
+    left_out = dict(demand.attrs.get(LEFT_OUT, {}))
+    return ModelInputs(county, demand, candidates, sites, graph, times, left_out)
 
 
 def run_county(
@@ -284,6 +287,8 @@ def _run(
             timings=timings,
             graph={"nodes": inp.times.graph_nodes, "edges": inp.times.graph_edges},
         )
+        if inp.left_out:
+            summary["demand_left_out"] = inp.left_out
         if curve:
             summary["coverage_curve"] = curve
         summary["language"] = lang.code

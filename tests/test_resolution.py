@@ -25,6 +25,7 @@ from planner.i18n import translator
 from planner.network import build_graph, snap_points, travel_times
 from planner.report.map.elements import Overlay
 from planner.report.map.layers import demand_layers
+from planner.report.sections import data_notes
 from planner.squares import POINTS, display_side, merge_squares, raster_cell_m
 from tests.conftest import latest, sets, site_json
 from tests.test_network import CRS_M, SPEEDS, X0, Y0, ways
@@ -396,6 +397,14 @@ def test_people_left_out_by_min_population_are_a_warning_above_half_a_percent(ca
     assert d[C.POPULATION].sum() == pytest.approx(total - lost)
     assert 0 < lost / total <= 0.005
     assert [r.levelname for r in caplog.records if "min_population" in r.message] == ["INFO"]
+    # below the warning's threshold too, the run's summary and report say it
+    small = (grid.values > 0) & (grid.values < 3)
+    assert d.attrs["left_out"] == {"points": int(small.sum()), "population": round(lost, 1)}
+    summary = {"population": float(d[C.POPULATION].sum()), "demand_left_out": d.attrs["left_out"]}
+    (note,) = [n for n in data_notes(summary) if "left out of the demand" in n]
+    assert f"in {int(small.sum())} populated squares below demand.min_population" in note
+    zh = data_notes(summary, lang=translator("zh"))
+    assert any(f"{int(small.sum())}个有人口方格" in n for n in zh)
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="planner.demand"):
         _demand(grid, towns, resolution_m=100, min_population=10)

@@ -167,6 +167,17 @@ def data_notes(summary: dict[str, Any], *, shown: int = 20, lang: Lang | None = 
                 names=listed,
             )
         )
+    left = summary.get("demand_left_out") or {}
+    if left.get("points"):
+        notes.append(
+            lang(
+                "{people} people in {points} populated squares below demand.min_population "
+                "are left out of the demand ({share} of the county's people).",
+                people=num(left.get("population"), lang=lang),
+                points=num(left.get("points"), lang=lang),
+                share=_share_text(left, summary),
+            )
+        )
     connection = str(summary.get("connection_costs") or "")
     default = re.fullmatch(r"default ([\d,.]+) CNY per site", connection)
     if connection == "not included":
@@ -222,3 +233,11 @@ def plan_warnings(summary: dict[str, Any], *, lang: Lang | None = None) -> list[
             passes=lang.gettext(", ").join(pass_name(p, lang=lang) for p in stopped),
         )
     ]
+
+
+def _share_text(left: dict[str, Any], summary: dict[str, Any]) -> str:
+    """The left-out people as a share of all the raster's (those counted plus those not)."""
+    lost = float(left.get("population") or 0.0)
+    total = lost + float(summary.get("population") or 0.0)
+    share = 100 * lost / total if total > 0 else 0.0
+    return "<0.1%" if 0 < share < 0.05 else f"{share:.1f}%"
