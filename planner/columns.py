@@ -80,7 +80,11 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     TOWNSHIP_NAME: ("Township name", "-"),
     NAME: ("Name from the source data (may be empty)", "-"),
     NAME_PINYIN: ("Name in pinyin", "-"),
-    DEMAND_ID: ("Demand point id (1 km cell of the population raster)", "-"),
+    DEMAND_ID: (
+        "Demand point id (a square of demand.resolution_m, or a cell, of the population "
+        "raster; or a settlement)",
+        "-",
+    ),
     POPULATION: ("Resident population represented by the point", "people"),
     EVS: ("Electric vehicles owned by that population", "vehicles"),
     SESSIONS_DAY: ("Public charging sessions the point generates", "sessions/day"),

@@ -111,7 +111,10 @@ def test_township_table(run, layers):
         assert int(cells[6]) == t["stations"] and int(cells[7]) == t["chargers"]
         assert number(cells[5]) == pytest.approx(100 * t["covered_share"], abs=0.05)
         if t["points_unreached"]:
-            assert cells[9].startswith("&gt; 15 (") and f"{t['points_unreached']} vil" in cells[9]
+            assert (
+                cells[9].startswith("&gt; 15 (")
+                and f"{t['points_unreached']} demand points" in cells[9]
+            )
         else:
             assert number(cells[9]) == pytest.approx(t["worst_station_min"], abs=0.05)
 

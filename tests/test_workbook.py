@@ -263,7 +263,9 @@ def test_summary_figures_with_units_and_passes(tmp_path: Path) -> None:
     assert zh["各轮求解的最大最优性间隙"].value == 0.0046
     assert zh["求解状态：覆盖充电次数最多"].value == "最优（已证明间隙）"
     assert zh["求解状态：投资最小"].value == "因时限停止"
-    assert zh["未运行的求解轮次（模型过大）"].value == "drive_time"
+    assert (
+        zh["未运行的求解轮次（模型过大）"].value == "行车时间最短"
+    )  # the pass by its name, not its key
     rows = list(_write(tmp_path, "en")["Summary"].iter_rows(min_row=2, values_only=True))
     units = {r[0]: r[2] for r in rows}
     assert units["Capital cost, total"] == "CNY" and units["Chargers"] == "chargers"

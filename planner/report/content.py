@@ -179,9 +179,9 @@ def _tours(summary: dict[str, Any], tables: ReportParts, lang: Lang) -> list[Sec
 
 def _townships(summary: dict[str, Any], townships: pd.DataFrame, lang: Lang) -> Section:
     text = lang(
-        "Drive times of the populated demand points (villages) to the stations they are "
-        "assigned to (the nearest open one, or the next where its chargers are full); "
-        "villages beyond the coverage cutoff are counted, not timed."
+        "Drive times of the populated demand points to the stations they are assigned to "
+        "(the nearest open one, or the next where its chargers are full); points beyond "
+        "the coverage cutoff are counted, not timed."
     )
     table = Table(township_view(summary, townships, lang=lang), "township", "townships")
     return Section("townships", lang("Outcome by township"), [Paragraph(text, "muted"), table])

@@ -95,7 +95,7 @@ def township_table(
         unreached = int(r.get(C.POINTS_UNREACHED, 0) or 0)
         worst = num(r.get(C.WORST_STATION_MIN), 1, lang=lang)
         if unreached:
-            worst = lang("{beyond} ({n} villages)", beyond=beyond, n=unreached)
+            worst = lang("{beyond} ({n} demand points)", beyond=beyond, n=unreached)
         rows.append(
             {
                 "township": str(r[C.TOWNSHIP_NAME]),

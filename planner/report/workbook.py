@@ -38,7 +38,12 @@ from planner import columns as C
 from planner.config import Config
 from planner.errors import DataError
 from planner.i18n import N_, Lang, translator
-from planner.report.assumptions import assumptions_table, data_sources, pass_status
+from planner.report.assumptions import (
+    assumptions_table,
+    data_sources,
+    pass_name,
+    pass_status,
+)
 from planner.report.dictionary import data_dictionary, read_data_dictionary
 from planner.report.export import read_run_layers
 from planner.report.plan_tables import (
@@ -276,7 +281,8 @@ def _pass_rows(summary: dict[str, Any], lang: Lang) -> list[tuple[str, Any, str]
         rows.append((lang("Solver status: {name}", name=name), status, ""))
     skipped = summary.get("skipped_passes") or []
     if skipped:
-        rows.append((lang("Passes not run (model too large)"), ", ".join(skipped), ""))
+        names = lang.gettext(", ").join(pass_name(p, lang=lang) for p in skipped)
+        rows.append((lang("Passes not run (model too large)"), names, ""))
     return rows
 
 
