@@ -249,6 +249,12 @@ def connection_costs_note(candidates: gpd.GeoDataFrame) -> str:
     return "included"
 
 
+def existing_ids(n: int) -> list[str]:
+    """The ids of the ``n`` existing chargers as sites (``e000``...), in their order: the
+    ids demand points' ``station_id`` name, and the existing-chargers layer carries."""
+    return [f"e{i:03d}" for i in range(n)]
+
+
 def existing_sites(chargers: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Existing public chargers as open sites, in the candidates' columns.
 
@@ -281,7 +287,7 @@ def existing_sites(chargers: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> g
         )
     out = gpd.GeoDataFrame(
         {
-            C.CANDIDATE_ID: [f"e{i:03d}" for i in range(len(chargers))],
+            C.CANDIDATE_ID: existing_ids(len(chargers)),
             C.NAME: chargers[C.NAME].to_numpy(),
             C.POLICY_CLASS: EXISTING_CLASS,
             C.OSM_ID: chargers[C.OSM_ID].astype(str).to_numpy(),

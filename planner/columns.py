@@ -111,7 +111,11 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     CHARGER_KW: ("Installed charging power at the station", "kW"),
     SESSIONS_SERVED: ("Charging sessions assigned to the station", "sessions/day"),
     CAPEX: ("Total capital cost of the site (station, chargers, connection)", "CNY"),
-    STATION_ID: ("Candidate id of the station that serves the point", "-"),
+    STATION_ID: (
+        "Id of the station that serves the point: its candidate id, or e000... for an "
+        "existing charger (the existing chargers layer has the same ids)",
+        "-",
+    ),
     MINUTES: ("Drive time to that station", "min"),
     COVERED_SHARE: ("Share of the point's sessions served within the cutoff", "0-1"),
     NEAREST_STATION_MIN: ("Drive time to the nearest chosen station (empty: none in reach)", "min"),

@@ -15,7 +15,7 @@ from typing import Any
 import geopandas as gpd
 
 from planner import columns as C
-from planner.candidates import build_candidates, existing_sites, with_existing
+from planner.candidates import build_candidates, existing_ids, existing_sites, with_existing
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, RoadGraph, TravelTimes
 from planner.demand import LEFT_OUT, demand_from_raster, demand_from_settlements
@@ -351,7 +351,10 @@ def _layers(inp: ModelInputs, plan: Plan, areas: gpd.GeoDataFrame) -> dict[str, 
         "candidates": inp.candidates,
         "demand": demand_out,
         "townships": townships_out,
-        "existing_chargers": inp.county.chargers,
+        # with the ids the demand's and the assignments' station_id give them
+        "existing_chargers": inp.county.chargers.assign(
+            **{C.STATION_ID: existing_ids(len(inp.county.chargers))}
+        ),
         "service_areas": areas,
     }
 

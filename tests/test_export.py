@@ -371,6 +371,10 @@ def test_export_cli(tmp_path, demo_run, layers):
     assert manifest["layers"]["townships"] == len(layers["townships"])
     d, _ = read_data_dictionary(out / "data_dictionary.csv")
     assert d.set_index("column").loc["nearest_station_min", "shapefile_field"] == "near_st_mn"
+    # the demand's split between stations comes along, for joins by demand_id / station_id
+    assert (out / "assignments.csv").read_bytes() == (demo_run / "assignments.csv").read_bytes()
+    assert "assignments.csv" in manifest["files"]
+    assert "assignments" in d.set_index("column").loc["sessions_served", "layers"]
     # again into the same folder: an earlier export is replaced; default folder; gk
     assert run_cli("export", str(demo_run), "--format", "shp", "--out", str(out)).returncode == 0
     assert (out / "stations.cpg").read_text() == "UTF-8"

@@ -9,6 +9,7 @@ import logging
 import re
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -117,6 +118,21 @@ def test_township_table(run, layers):
             )
         else:
             assert number(cells[9]) == pytest.approx(t["worst_station_min"], abs=0.05)
+
+
+def test_the_assignments_rebuild_the_station_loads_and_join_every_station(layers, demo_run):
+    """A GIS user sums the assignments' sessions by station_id: the stations' loads, and
+    every id is one of the stations or of the existing chargers (e000...)."""
+    a = pd.read_csv(demo_run / "assignments.csv", encoding="utf-8-sig")
+    d = layers["demand"].set_index("demand_id")
+    expected = (a["covered_share"] * a["demand_id"].map(d["sessions_day"])).round(4)
+    np.testing.assert_allclose(a["sessions_served"], expected, atol=1e-9)
+    load = a.groupby("station_id")["sessions_served"].sum()
+    st = layers["stations"].set_index("candidate_id")["sessions_served"]
+    np.testing.assert_allclose(load.reindex(st.index, fill_value=0.0), st, atol=1e-2)
+    known = set(st.index) | set(layers["existing_chargers"]["station_id"])
+    assert set(a["station_id"]) <= known
+    assert set(layers["demand"]["station_id"].dropna()) <= known
 
 
 def test_township_drive_times_agree_with_the_assignments(layers, demo_run):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -35,6 +36,9 @@ from planner.report.styling import STYLE_TABLE, write_styles
 from planner.report.tour_tables import TOUR_LAYERS
 
 logger = logging.getLogger(__name__)
+
+#: The demand-to-station assignments of a run (and of its exports).
+ASSIGNMENTS = "assignments.csv"
 
 #: The run's own record of its layers, read back by ``planner export``.
 RUN_GPKG = "sites.gpkg"
@@ -233,12 +237,25 @@ def write_exports(
         paths += write_styles(chosen, where, fmt=fmt, crs=crs, name=name, lang=lang)
         logger.info("%s in %s: %.2f s", fmt, crs.to_string(), time.perf_counter() - t0)
         files += [p.relative_to(out_dir).as_posix() for p in paths]
-    safe_table(assignments).to_csv(out_dir / "assignments.csv", index=False, encoding="utf-8-sig")
+    assignments = with_sessions(assignments, layers.get("demand"))
+    safe_table(assignments).to_csv(out_dir / ASSIGNMENTS, index=False, encoding="utf-8-sig")
     dictionary = run_dictionary(layers, assignments, formats=formats, extra_crs=crss, lang=lang)
     safe_table(dictionary_file_table(dictionary, lang=lang)).to_csv(
         out_dir / "data_dictionary.csv", index=False, encoding="utf-8-sig"
     )
-    return [*files, "assignments.csv", "data_dictionary.csv"]
+    return [*files, ASSIGNMENTS, "data_dictionary.csv"]
+
+
+def with_sessions(assignments: pd.DataFrame, demand: pd.DataFrame | None) -> pd.DataFrame:
+    """The assignments with the sessions per day each station serves of each point
+    (``covered_share`` of the point's sessions): summed by ``station_id`` they are the
+    stations' ``sessions_served``, with no join to make."""
+    if demand is None or C.SESSIONS_DAY not in demand or C.COVERED_SHARE not in assignments:
+        return assignments
+    sessions = assignments[C.DEMAND_ID].map(demand.set_index(C.DEMAND_ID)[C.SESSIONS_DAY])
+    return assignments.assign(
+        **{C.SESSIONS_SERVED: (assignments[C.COVERED_SHARE] * sessions).round(4)}
+    )
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
@@ -363,7 +380,13 @@ def export_run(
             not g.empty and not g.geom_type.isin(["Point"]).all() for g in layers.values()
         )
         extra = coordinate_columns([fmt], [target], polygons=polygons) if fmt == "csv" else []
-        dictionary = data_dictionary(layers, extra=extra, lonlat_crs=lonlat_text(target), lang=lang)
+        tables: dict[str, pd.DataFrame] = dict(layers)
+        assignments = Path(run_dir) / ASSIGNMENTS
+        if assignments.is_file():  # the demand's split between stations, for joins
+            shutil.copyfile(assignments, tmp / ASSIGNMENTS)
+            files.append(ASSIGNMENTS)
+            tables["assignments"] = pd.read_csv(assignments, nrows=0, encoding="utf-8-sig")
+        dictionary = data_dictionary(tables, extra=extra, lonlat_crs=lonlat_text(target), lang=lang)
         safe_table(dictionary_file_table(dictionary, lang=lang)).to_csv(
             tmp / "data_dictionary.csv", index=False, encoding="utf-8-sig"
         )
