@@ -134,7 +134,9 @@ def square_keys(points: gpd.GeoDataFrame, side: float) -> np.ndarray:
     return gx * (1 << 31) + gy  # counties span far fewer than 2**31 squares a side
 
 
-def merge_squares(points: gpd.GeoDataFrame, side: float) -> gpd.GeoDataFrame:
+def merge_squares(
+    points: gpd.GeoDataFrame, side: float, *, also_sum: tuple[str, ...] = ()
+) -> gpd.GeoDataFrame:
     """Demand points merged into squares of side ``side`` (m), one row per square.
 
     Parameters
@@ -146,6 +148,8 @@ def merge_squares(points: gpd.GeoDataFrame, side: float) -> gpd.GeoDataFrame:
 
     side
         The squares' side (m).
+    also_sum
+        Further columns summed per square.
 
     Returns
     -------
@@ -172,7 +176,7 @@ def merge_squares(points: gpd.GeoDataFrame, side: float) -> gpd.GeoDataFrame:
     cx[plain] = np.add.reduceat(x, first)[plain] / counts[plain]
     cy[plain] = np.add.reduceat(y, first)[plain] / counts[plain]
     out = pd.DataFrame({C.DEMAND_ID: head[C.DEMAND_ID].to_numpy()})
-    for col in SUMMED:
+    for col in (*SUMMED, *also_sum):
         if col in points:
             out[col] = np.add.reduceat(points[col].to_numpy(dtype=float)[order], first)
     if C.COVERED_SHARE in points and C.SESSIONS_DAY in points:
@@ -222,7 +226,7 @@ def display_side(points: gpd.GeoDataFrame, max_points: int) -> float | None:
 
 
 def display_squares(
-    points: gpd.GeoDataFrame, max_points: int
+    points: gpd.GeoDataFrame, max_points: int, *, also_sum: tuple[str, ...] = ()
 ) -> tuple[gpd.GeoDataFrame, float | None]:
     """Demand as a map draws it: every point, or squares when there are too many.
 
@@ -232,6 +236,8 @@ def display_squares(
         Demand points in a metric CRS (see :func:`merge_squares`).
     max_points
         The most points a map draws one by one (``report.map_demand_points``).
+    also_sum
+        Further columns summed per square (see :func:`merge_squares`).
 
     Returns
     -------
@@ -242,7 +248,7 @@ def display_squares(
     side = display_side(points, max_points)
     if side is None:
         return points, None
-    merged = merge_squares(points, side)
+    merged = merge_squares(points, side, also_sum=also_sum)
     logger.info(
         "maps: %d demand points drawn as %d squares of %g m (the exports keep every point)",
         len(points),

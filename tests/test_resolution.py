@@ -257,6 +257,32 @@ def test_map_demand_layer_merges_above_the_threshold():
     assert demand.layer_name == "Demand (sized by sessions/day)"
 
 
+def test_uncovered_demand_says_why_and_when_it_is_merged():
+    """A point beyond every station's cutoff and one whose stations are full are told
+    apart, also summed per square when the map merges them."""
+    d = _outcome(4)
+    d[C.SESSIONS_DAY] = 1.0
+    d[C.COVERED_SHARE] = [0.0, 0.5] + [1.0] * 14
+    d[C.NEAREST_STATION_MIN] = [np.nan, 7.0] + [5.0] * 14  # point 0 reaches no station
+    _, uncovered = demand_layers(d, {"W": "West"}, [], lang=EN, max_points=100)
+    texts = [p[2]["t"] for p in _spec(uncovered)["points"]]
+    assert uncovered.layer_name == "Uncovered demand (highlighted)"
+    assert texts == [
+        "not covered: 1.0 sessions/day beyond the drive-time cutoff (West)",
+        "not covered: 0.5 sessions/day within the drive-time cutoff, but the stations in "
+        "reach are full (West)",
+    ]
+    _, uncovered = demand_layers(d, {"W": "West"}, [], lang=EN, max_points=1)
+    (row,) = _spec(uncovered)["points"]
+    assert uncovered.layer_name.startswith("Uncovered demand in ")
+    assert row[2]["t"].startswith(
+        "not covered: 1.0 sessions/day beyond the drive-time cutoff, 0.5 within it where "
+        "the stations in reach are full (West); demand points in this "
+    )
+    _, zh = demand_layers(d, {"W": "西"}, [], lang=ZH, max_points=1)
+    assert "充电桩已满" in _spec(zh)["points"][0][2]["t"] and "方格" in zh.layer_name
+
+
 def _spec(overlay: Overlay) -> dict:
     return json.loads(overlay.spec_json)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from planner import columns as C
 from planner.candidates import is_medium_voltage
@@ -267,9 +268,18 @@ def demand_layers(
     """
     lang = lang or translator("en")
     n_points = len(d)
+    # the sessions a point misses: beyond the cutoff of every open station, or within
+    # one's reach where the chargers are full (summed per square when merged)
+    missed_all = (1 - d[C.COVERED_SHARE].clip(0, 1).fillna(0)) * d[C.SESSIONS_DAY].clip(lower=0)
+    reached = (
+        d[C.NEAREST_STATION_MIN].notna()
+        if C.NEAREST_STATION_MIN in d
+        else pd.Series(False, index=d.index)
+    )
+    d = d.assign(_beyond=missed_all.where(~reached, 0.0), _full=missed_all.where(reached, 0.0))
     side = None
     if max_points is not None:
-        d, side = display_squares(d, max_points)
+        d, side = display_squares(d, max_points, also_sum=("_beyond", "_full"))
     township = [display_text(names.get(t, t)) for t in d[C.TOWNSHIP_ID].to_numpy(dtype=object)]
     sessions = d[C.SESSIONS_DAY].to_numpy(dtype=float)
     shares = d[C.COVERED_SHARE].to_numpy(dtype=float)
@@ -301,20 +311,22 @@ def demand_layers(
         title = lang("Demand in {side} squares (sized by sessions/day)", side=side_text(side, lang))
     demand = Overlay(title, {"key": "demand", "style": style.DEMAND, "points": points(d, props)})
     gap = np.flatnonzero(shares < 0.999)
-    missed = (1 - np.clip(shares[gap], 0, 1)) * np.clip(sessions[gap], 0, None)
+    beyond, full = d["_beyond"].to_numpy(dtype=float), d["_full"].to_numpy(dtype=float)
+    texts = [_uncovered_text(beyond[i], full[i], township[i], lang) for i in gap]
+    if side is not None:
+        texts = [
+            lang("{text}; demand points in this {side} square: {n}", text=t, n=n, side=square)
+            for t, n in zip(texts, d[POINTS].to_numpy()[gap], strict=True)
+        ]
     props = [
-        {
-            "t": lang(
-                "not covered: {sessions} sessions/day beyond the drive-time cutoff ({township})",
-                sessions=number_text(x, 1),
-                township=township[i],
-            ),
-            "s": {"radius": style.uncovered_radius(x)},
-        }
-        for x, i in zip(missed, gap, strict=True)
+        {"t": t, "s": {"radius": style.uncovered_radius(beyond[i] + full[i])}}
+        for t, i in zip(texts, gap, strict=True)
     ]
+    title = lang("Uncovered demand (highlighted)")
+    if side is not None:
+        title = lang("Uncovered demand in {side} squares (highlighted)", side=square)
     uncovered = Overlay(
-        lang("Uncovered demand (highlighted)"),
+        title,
         {"key": "uncovered", "style": style.UNCOVERED, "points": points(d.iloc[gap], props)},
     )
     note = None
@@ -328,3 +340,27 @@ def demand_layers(
         )
     legend += [style.demand_legend(lang, note=note), style.uncovered_legend(lang)]
     return [demand, uncovered]
+
+
+def _uncovered_text(beyond: float, full: float, township: str, lang: Lang) -> str:
+    """Why a point (or square) is not covered: beyond the cutoff, or full chargers."""
+    if full < 0.05:
+        return lang(
+            "not covered: {sessions} sessions/day beyond the drive-time cutoff ({township})",
+            sessions=number_text(beyond, 1),
+            township=township,
+        )
+    if beyond < 0.05:
+        return lang(
+            "not covered: {sessions} sessions/day within the drive-time cutoff, but the "
+            "stations in reach are full ({township})",
+            sessions=number_text(full, 1),
+            township=township,
+        )
+    return lang(
+        "not covered: {beyond} sessions/day beyond the drive-time cutoff, {full} within it "
+        "where the stations in reach are full ({township})",
+        beyond=number_text(beyond, 1),
+        full=number_text(full, 1),
+        township=township,
+    )
