@@ -392,3 +392,15 @@ def test_the_map_credits_its_data(demo_run):
     html = (demo_run / "map.html").read_text(encoding="utf-8")
     # the demo county's config credits its synthetic OSM-format data in its own words
     assert '"credit":"数据：合成示例数据' in html
+
+
+def test_number_text_never_prints_a_small_positive_number_as_zero():
+    from planner.report.map.encode import number_text
+
+    assert [number_text(x, 1) for x in (0.04, 0.05, 0.0, 1234.56)] == [
+        "<0.1",
+        "0.1",
+        "0.0",
+        "1,234.6",
+    ]
+    assert number_text(0.3) == "<1" and number_text(None) == ""

@@ -86,9 +86,13 @@ def display_text(value: object) -> str:
 
 
 def number_text(x: float | None, digits: int = 0) -> str:
-    """A number with thousands separators and ``digits`` decimals; missing as ''."""
+    """A number with thousands separators and ``digits`` decimals; missing as ''; a
+    positive number that would print as 0 as ``<0.1`` (``<1``, ...), not as nothing."""
     if x is None or pd.isna(x):
         return ""
+    step = 10.0**-digits
+    if 0 < float(x) < step / 2:
+        return f"<{step:.{digits}f}"
     return f"{float(x):,.{digits}f}"
 
 
