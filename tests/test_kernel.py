@@ -116,6 +116,19 @@ def test_the_kernel_runs_from_its_size_on():
     assert not kernel_module.wants_kernel(reach, SolverSection())  # default: large models
 
 
+def test_the_kernel_runs_on_many_pairs_per_site(monkeypatch):
+    _, reach, _, _, _ = _case(0)
+    n, sites = len(reach.rows), reach.shape[1]
+    per_site = n // sites  # the pairs reach this many per site, not one more
+    monkeypatch.setattr(kernel_module, "DENSE_MIN_PAIRS", 0)  # the floor forced down
+    for dense, runs in ((per_site, True), (per_site + 1, False), (None, False)):
+        update = {"kernel_min_pairs": None, "kernel_min_pairs_per_site": dense}
+        assert kernel_module.wants_kernel(reach, HIGHS.model_copy(update=update)) is runs
+    monkeypatch.setattr(kernel_module, "DENSE_MIN_PAIRS", n + 1)  # under the floor: never
+    update = {"kernel_min_pairs": None, "kernel_min_pairs_per_site": 1}
+    assert not kernel_module.wants_kernel(reach, HIGHS.model_copy(update=update))
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_the_capex_kernel_changes_the_start_not_the_least_capex(seed, monkeypatch):
     # the capex pass: least capex at the coverage of the first pass, from that plan; with
