@@ -167,6 +167,42 @@ def test_the_capex_kernel_changes_the_start_not_the_least_capex(seed, monkeypatc
     assert costs[True] == pytest.approx(costs[False], rel=1e-9, abs=1e-6)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_above_the_pair_limit_a_small_kernel_gives_the_settled_plan(seed, monkeypatch):
+    # relax_only (above solver.capex_max_pairs): the whole model is not searched; the
+    # kernel's plan, when the kernel is small, is settled on the relaxation instead of
+    # the start: no dearer, the same bound, and never below the least capex
+    _, reach, w, rules, start = _case(seed)
+    if start is None:
+        pytest.skip("no plan keeps every rule on this instance")
+    best = mclp(reach, w, rules, solver=HIGHS)
+    floor = float(w @ best.covered) * (1 - 1e-7)
+    solver = HIGHS.model_copy(update={"kernel_min_pairs": None, "mip_gap": 0.005})
+    kw = {"objective": "cost", "min_cover": floor, "start": best, "solver": solver}
+    exact = mclp(reach, w, rules, **kw)
+    calls = []
+    real = kernel_module.kernel_plan
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mclp_module, "kernel_plan", spy)
+    held = mclp(reach, w, rules, relax_only=True, kernel_first=True, **kw)
+    assert calls == [1]
+    monkeypatch.setattr(kernel_module, "RELAXED_KERNEL_MAX_SITES", 0)  # no kernel
+    alone = mclp(reach, w, rules, relax_only=True, kernel_first=True, **kw)
+    assert calls == [1]
+    assert held.info.objective <= alone.info.objective + 1e-6
+    assert held.info.bound == pytest.approx(alone.info.bound, rel=1e-9)
+    assert exact.info.objective <= held.info.objective * (1 + 0.005) + 1e-6
+    assert held.info.bound <= exact.info.objective + 1e-6
+    assert float(w @ held.covered) >= floor - 1e-9
+    _check_rules(held, reach, w, rules)
+    proven = held.info.gap is not None and held.info.gap <= 0.005 + 1e-12
+    assert (held.info.status == "optimal") is proven
+
+
 @pytest.mark.slow
 def test_a_plans_capex_pass_alone_asks_for_its_kernel(small, monkeypatch):
     from planner.config import load_config

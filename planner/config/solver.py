@@ -79,8 +79,10 @@ class SolverSection(Section):
         ge=0,
         description="The capex pass (least capex at the coverage of the first pass) "
         "re-chooses the sites when the demand-site pairs within the cutoff are at most this "
-        "many (None: always); above it the coverage plan's sites stay, their chargers and "
-        "repair points re-chosen at least capex, and the pass reports its gap to the linear "
+        "many (None: always); above it the whole model is not searched: the plan of its "
+        "kernel (the sites its relaxation uses and the coverage plan's) when that has at "
+        "most 400 sites, else the coverage plan's sites with their chargers and repair "
+        "points re-chosen at least capex, and the pass reports its gap to the linear "
         "relaxation over all sites (at --scale 50, 337,865 pairs, branching on the sites "
         "was still at its root after 260 s, 3.4% from that bound)",
     )

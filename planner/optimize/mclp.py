@@ -72,6 +72,7 @@ from planner.optimize.kernel import (
     relaxed_sites,
     wants_cost_kernel,
     wants_kernel,
+    wants_relaxed_kernel,
 )
 from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
 from planner.optimize.problem import add_budget
@@ -164,6 +165,15 @@ def mclp(
         set_start(block, start)
     build = time.perf_counter() - t0
     model = f"stations_{objective}"
+    if (
+        relax_only
+        and links is not None
+        and start is not None
+        and wants_relaxed_kernel(kernel_first, rules, links.first_sites, start.open)
+    ):  # the whole model is not searched: the kernel's plan is the one settled
+        start, fired = kernel_plan(reach, weight, rules, start, links.first_sites, solver=solver)
+        set_start(block, start)
+        build = time.perf_counter() - t0
     if links is not None and start is not None:
         settled = settle_on_relaxation(
             prob, links, model=model, gap=solver.mip_gap, relax_only=relax_only, build_seconds=build

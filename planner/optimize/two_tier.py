@@ -43,7 +43,12 @@ from planner.costs import site_capex
 from planner.datatypes import SolveInfo, SparseTimes
 from planner.errors import InfeasibleError
 from planner.optimize import kernel
-from planner.optimize.links import feasible_value, separate_links, settle_on_relaxation
+from planner.optimize.links import (
+    LinkReport,
+    feasible_value,
+    separate_links,
+    settle_on_relaxation,
+)
 from planner.optimize.lscp import lscp
 from planner.optimize.mclp import better_plan, mclp, start_plan, start_value, station_problem
 from planner.optimize.problem import add_budget, add_cover_rows, site_vars
@@ -207,6 +212,12 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
             else feasible_value(prob)
         )
     if links is not None and start is not None:
+        # the whole model not searched (relax_only): a small kernel's plan is settled
+        asked = kernel_first and relax_only
+        start, fired = _relaxed_kernel(asked, links, reach, weight, rules, repair, start, solver)
+        clocked = clocked or fired
+        _set_joint_start(block, r, u, start)
+        build = time.perf_counter() - t0
         settled = settle_on_relaxation(
             prob, links, model=model, gap=solver.mip_gap, relax_only=relax_only, build_seconds=build
         )
@@ -248,6 +259,25 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
     return TwoTierResult(
         stations=stations, repair_open=repair_open, repair_cost=paid, info=info, polish=report
     )
+
+
+def _relaxed_kernel(
+    asked: bool,
+    links: LinkReport,
+    reach: SparseTimes,
+    weight: np.ndarray,
+    rules: StationRules,
+    repair: _Repair,
+    start: TwoTierResult,
+    solver: SolverSection,
+) -> tuple[TwoTierResult, bool]:
+    """The kernel's plan when a model only settled on its relaxation asks for it and the
+    kernel is small (:func:`~planner.optimize.kernel.wants_relaxed_kernel`), else the
+    start; and whether the kernel's time limit fired."""
+    sites = links.first_sites
+    if not kernel.wants_relaxed_kernel(asked, rules, sites, start.stations.open):
+        return start, False
+    return _kernel(reach, weight, rules, repair, start, sites, solver)
 
 
 def _kernel(
