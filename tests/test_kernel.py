@@ -129,16 +129,21 @@ def test_the_kernel_runs_on_many_pairs_per_site(monkeypatch):
     assert not kernel_module.wants_kernel(reach, HIGHS.model_copy(update=update))
 
 
+def _capex_case(seed: int) -> tuple:
+    """A random case, its coverage optimum and the coverage the capex pass must keep."""
+    _, reach, w, rules, start = _case(seed)
+    if start is None:
+        pytest.skip("no plan keeps every rule on this instance")
+    best = mclp(reach, w, rules, solver=HIGHS)
+    return reach, w, rules, best, float(w @ best.covered) * (1 - 1e-7)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_the_capex_kernel_changes_the_start_not_the_least_capex(seed, monkeypatch):
     # the capex pass: least capex at the coverage of the first pass, from that plan; with
     # kernel_first the model is solved on its kernel first (the cost objective), and the
     # full model proves the same optimum from the kernel's plan
-    _, reach, w, rules, start = _case(seed)
-    if start is None:
-        pytest.skip("no plan keeps every rule on this instance")
-    best = mclp(reach, w, rules, solver=HIGHS)
-    floor = float(w @ best.covered) * (1 - 1e-7)
+    reach, w, rules, best, floor = _capex_case(seed)
     seen = []
     real = kernel_module.kernel_plan
 
@@ -172,11 +177,7 @@ def test_above_the_pair_limit_a_small_kernel_gives_the_settled_plan(seed, monkey
     # relax_only (above solver.capex_max_pairs): the whole model is not searched; the
     # kernel's plan, when the kernel is small, is settled on the relaxation instead of
     # the start: no dearer, the same bound, and never below the least capex
-    _, reach, w, rules, start = _case(seed)
-    if start is None:
-        pytest.skip("no plan keeps every rule on this instance")
-    best = mclp(reach, w, rules, solver=HIGHS)
-    floor = float(w @ best.covered) * (1 - 1e-7)
+    reach, w, rules, best, floor = _capex_case(seed)
     solver = HIGHS.model_copy(update={"kernel_min_pairs": None, "mip_gap": 0.005})
     kw = {"objective": "cost", "min_cover": floor, "start": best, "solver": solver}
     exact = mclp(reach, w, rules, **kw)
