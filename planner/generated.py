@@ -46,8 +46,9 @@ def check_generated(folder: Path, names: Iterable[str]) -> None:
     """Fail before writing ``names`` into ``folder`` when one would replace a user's file.
 
     A file is safe to replace when it is absent, or listed in the folder's record with
-    its current content. A folder without a record (written before the record existed)
-    is taken as generated when it holds ``names`` only among the demo's own file kinds.
+    its current content. In a folder without a record (one written before the record
+    existed, which :func:`generated_dir` takes only when it holds its marker file) the
+    files of these names are taken as generated.
 
     Raises
     ------
@@ -105,9 +106,10 @@ def generated_dir(target: str | Path, *, marker: str) -> Iterator[Path]:
         The temporary folder to write into (files only, no sub-folders).
     """
     target = Path(target).expanduser().resolve()
-    if not (target / RECORD).is_file():
-        target = check_out_dir(target, marker=marker)
-    check_writable(target)
+    if (target / RECORD).is_file():
+        check_writable(target)
+    else:
+        target = check_out_dir(target, marker=marker)  # new, empty, or an earlier demo
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
