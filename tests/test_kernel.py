@@ -83,6 +83,13 @@ def test_a_kernel_stopped_by_the_time_limit_marks_the_pass(monkeypatch):
     assert res.info.status == "time_limit"  # the plan depends on the clock: the pass says so
     loose = mclp(reach, w, rules, solver=HIGHS.model_copy(update={"mip_gap": 1.0}))
     assert loose.info.status == "time_limit"
+    # the same when the capex pass settles the kernel's plan on its relaxation
+    _, _, _, best, floor = _capex_case(1)
+    kw = {"objective": "cost", "min_cover": floor, "start": best, "relax_only": True}
+    for gap in (0.0, 1.0):  # whether or not the relaxation proves it
+        solver = HIGHS.model_copy(update={"kernel_min_pairs": None, "mip_gap": gap})
+        settled = mclp(reach, w, rules, kernel_first=True, solver=solver, **kw)
+        assert settled.info.status == "time_limit"
 
 
 def _knapsacks() -> pulp.LpProblem:

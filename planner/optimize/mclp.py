@@ -180,7 +180,8 @@ def mclp(
         )
         if settled is not None:
             report_settled(prob, settled)
-            return replace(start, info=settled)
+            plan = replace(start, info=settled)
+            return marked_fired(plan) if fired else plan
     if cost_kernel:  # the start is not proven by the relaxation: a kernel's plan first
         assert start is not None
         # its sites from the relaxation before the linking rows (see two_tier)

@@ -223,6 +223,7 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
         )
         if settled is not None:
             report_settled(prob, settled)
+            settled = _stamped(settled, clocked)
             return replace(start, stations=replace(start.stations, info=settled), info=settled)
     if cost_kernel:  # the start is not proven by the relaxation: a kernel's plan first
         assert start is not None
@@ -253,12 +254,17 @@ def two_tier(  # noqa: PLR0913 - mirrors the formulation: its data, costs and ru
         with solver_label("repair polish"):
             repair_open, report = _polish(stations.open, repair_open, repair, solver)
     paid = repair.prices(stations.open) * repair_open
-    if clocked:
-        info = replace(info, status="time_limit")
-        stations = replace(stations, info=info)
+    info = _stamped(info, clocked)
+    stations = replace(stations, info=info)
     return TwoTierResult(
         stations=stations, repair_open=repair_open, repair_cost=paid, info=info, polish=report
     )
+
+
+def _stamped(info: SolveInfo, clocked: bool) -> SolveInfo:
+    """``info`` marked ``time_limit`` when a solve its plan came from was stopped by the
+    clock (every output then says so), else as it is."""
+    return replace(info, status="time_limit") if clocked else info
 
 
 def _relaxed_kernel(
