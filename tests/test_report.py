@@ -100,6 +100,26 @@ def test_key_figures_match_the_summary(run):
     assert '<html lang="en">' in page and "County" in page
 
 
+def test_existing_chargers_are_listed_with_what_they_serve(run, layers):
+    """The existing chargers the plan counts on: each with its township and sessions, the
+    sum the key figure gives; with the assignments they reconcile the sessions covered."""
+    _, s, page = run
+    ex = layers["existing_chargers"].sort_values("station_id")
+    assert len(ex) == s["existing_chargers"] > 0
+    assert ex["sessions_served"].sum() == pytest.approx(s["existing_sessions_served_day"], abs=0.01)
+    assert number(figure(page, "existing_sessions_served_day")) == pytest.approx(
+        s["existing_sessions_served_day"], abs=0.05
+    )
+    rows = re.findall(r'<tr class="existing">(.*?)</tr>', page)
+    assert len(rows) == len(ex)
+    for row, (_, e) in zip(rows, ex.iterrows(), strict=True):
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+        assert cells[0] == e["station_id"] and cells[3] == e["township_name"]
+        assert number(cells[5]) == pytest.approx(e["sessions_served"], abs=0.05)
+    towns = layers["townships"].set_index("township_id")["existing_sites"]
+    assert (ex.groupby("township_id").size() == towns[towns > 0]).all()
+
+
 def test_township_table(run, layers):
     _, s, page = run
     rows = re.findall(r'<tr class="township">(.*?)</tr>', page)
@@ -110,14 +130,17 @@ def test_township_table(run, layers):
         assert cells[0] == t["township_name"] and cells[1] == t["township_id"]
         assert number(cells[2]) == round(t["population"])
         assert int(cells[6]) == t["stations"] and int(cells[7]) == t["chargers"]
-        assert number(cells[5]) == pytest.approx(100 * t["covered_share"], abs=0.05)
+        assert int(cells[8]) == t["existing_sites"]
+        assert number(cells[5]) == pytest.approx(100 * t["covered_share"], abs=0.1)
+        if t["covered_share"] < 1:  # never rounded up to full coverage
+            assert number(cells[5]) < 100
         if t["points_unreached"]:
             assert (
-                cells[9].startswith("&gt; 15 (")
-                and f"{t['points_unreached']} demand points" in cells[9]
+                cells[10].startswith("&gt; 15 (")
+                and f"{t['points_unreached']} demand points" in cells[10]
             )
         else:
-            assert number(cells[9]) == pytest.approx(t["worst_station_min"], abs=0.05)
+            assert number(cells[10]) == pytest.approx(t["worst_station_min"], abs=0.05)
 
 
 def test_the_assignments_rebuild_the_station_loads_and_join_every_station(layers, demo_run):

@@ -125,3 +125,41 @@ def test_a_second_run_into_the_same_folder_is_refused(small, tmp_path):
         assert not out.exists()  # nothing was written
     with out_lock(out):  # released when its holder died
         pass
+
+
+@pytest.mark.slow
+def test_a_pass_without_a_bound_says_so_in_strict_json(small, tmp_path, monkeypatch):
+    """A solve stopped before it had a bound (HiGHS reports an infinite one): summary.json
+    stays strict JSON (null, not Infinity) and every reader is told there is no bound,
+    not shown "inf" or a "none" that reads as no gap."""
+    from dataclasses import replace
+
+    models = importlib.import_module("planner.optimize.two_tier")
+    solve = models.solve
+
+    def unbounded(prob, *, solver, model, **kw):
+        info = solve(prob, solver=solver, model=model, **kw)
+        if model.endswith("_time"):
+            return replace(info, status="time_limit", bound=float("-inf"), gap=float("inf"))
+        return info
+
+    monkeypatch.setattr(models, "solve", unbounded)
+    monkeypatch.setattr(models, "settle_on_relaxation", lambda *a, **k: None)
+    out = tmp_path / "run"
+    args = ["site", "--config", str(small), "--out", str(out), "--set", "report.language=en"]
+    r = CliRunner().invoke(main, [*args, *NO_TOURS])
+    assert r.exit_code == 0, r.output
+    out = latest(out)
+
+    def refuse(name):
+        raise AssertionError(f"summary.json holds {name}")
+
+    s = json.loads((out / "summary.json").read_text("utf-8"), parse_constant=refuse)
+    assert s["status"] == "time_limit" and s["gap"] is None
+    drive = next(x for x in s["solves"] if x["pass"] == "drive_time")
+    assert drive["bound"] is None and drive["gap"] is None
+    assert "no bound (stopped first)" in r.output and "inf%" not in r.output
+    for name in ("report.md", "report.html"):
+        text = (out / name).read_text("utf-8")
+        assert text.count("no bound") >= 2, name  # the key figures and the passes' table
+        assert "inf%" not in text and "| inf" not in text, name

@@ -16,7 +16,7 @@ def _num(x: float | None, fmt: str, lang: Lang) -> str:
 
 
 def _pct(x: float | None, lang: Lang) -> str:
-    return lang("unknown") if x is None else f"{x:.2%}"
+    return lang("no bound (stopped first)") if x is None else f"{x:.2%}"
 
 
 def plan_rows(summary: dict[str, Any], *, lang: Lang) -> list[tuple[str, str]]:

@@ -309,7 +309,8 @@ def pass_status(summary: dict[str, Any], *, lang: Lang | None = None) -> pd.Data
             status_text(str(solve.get("status")), lang=lang),
             _number(solve.get("objective"), lambda v: f"{v:,.1f}"),
             _number(solve.get("bound"), lambda v: f"{v:,.1f}"),
-            _number(solve.get("gap"), lambda v: f"{100 * v:.3f}%"),
+            _number(solve.get("gap"), lambda v: f"{100 * v:.3f}%")
+            or lang("no bound (stopped first)"),
             _number(solve.get("solve_s"), lambda v: f"{v:.1f}"),
         )
         for solve in summary.get("solves", [])

@@ -130,6 +130,18 @@ def _sites(tables: ReportParts, lang: Lang) -> list[Section]:
         ]
         blocks += [Table(part, "station", "sites") for part in tables.stations]
         sections.append(Section("stations", lang("Chosen charging stations"), blocks))
+    if tables.existing is not None:
+        text = lang(
+            "The public chargers already in place count as open stations: demand they serve "
+            "is covered without new capex. Sessions per day the plan routes to each:"
+        )
+        sections.append(
+            Section(
+                "existing",
+                lang("Existing public chargers in the plan"),
+                [Paragraph(text, "muted"), Table(tables.existing, "existing", "sites")],
+            )
+        )
     if tables.repair_points is not None:
         sections.append(
             Section(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import shutil
 import time
 from collections.abc import Iterable
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyogrio.errors
@@ -259,10 +261,24 @@ def with_sessions(assignments: pd.DataFrame, demand: pd.DataFrame | None) -> pd.
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON as UTF-8 (Chinese text kept readable)."""
-    path.write_text(
-        json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n", encoding="utf-8"
-    )
+    """Write JSON as UTF-8 (Chinese text kept readable); a number that is not finite is
+    written as ``null`` (``NaN`` and ``Infinity`` are not JSON: strict readers refuse
+    them)."""
+    text = json.dumps(_plain(data), ensure_ascii=False, indent=2, default=_default, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _plain(obj: Any) -> Any:
+    """``obj`` with every float that is not finite replaced by None."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 def _default(obj: Any) -> Any:

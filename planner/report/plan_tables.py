@@ -49,6 +49,17 @@ STATION_COLUMNS: Spec = (
     (C.LAT, 6),
 )
 
+EXISTING_COLUMNS: Spec = (
+    (C.STATION_ID, None),
+    (C.NAME, None),
+    (C.OPERATOR, None),
+    (C.TOWNSHIP_NAME, None),
+    (C.SOCKETS, 0),
+    (C.SESSIONS_SERVED, 1),
+    (C.LON, 6),
+    (C.LAT, 6),
+)
+
 REPAIR_COLUMNS: Spec = (
     (C.REPAIR_ID, None),
     (C.CANDIDATE_ID, None),
@@ -136,6 +147,17 @@ def station_list(stations: gpd.GeoDataFrame, *, lang: Lang | None = None) -> pd.
             [C.CHARGERS, C.CAPEX, C.CANDIDATE_ID], ascending=[False] * 2 + [True]
         )
     return people_table(table, STATION_COLUMNS, lang=lang)
+
+
+def existing_list(chargers: gpd.GeoDataFrame, *, lang: Lang | None = None) -> pd.DataFrame:
+    """The existing public chargers the plan counts on, in id order."""
+    table = _with_coordinates(chargers)
+    if not table.empty and C.STATION_ID in table.columns:
+        table = table.sort_values(C.STATION_ID)
+    lang = lang if lang is not None else translator("en")
+    out = people_table(table, EXISTING_COLUMNS, lang=lang)
+    # station_id's label is "serving station" (in the demand layer); here it is the id
+    return out.rename(columns={header(C.STATION_ID, lang): lang("Site id")})
 
 
 def repair_list(repair_points: gpd.GeoDataFrame, *, lang: Lang | None = None) -> pd.DataFrame:

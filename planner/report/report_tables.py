@@ -18,9 +18,11 @@ from planner.config import Config
 from planner.i18n import N_, Lang
 from planner.report.assumptions import assumptions_table, data_sources, pass_name, status_text
 from planner.report.plan_tables import (
+    EXISTING_COLUMNS,
     REPAIR_COLUMNS,
     STATION_COLUMNS,
     Spec,
+    existing_list,
     header,
     repair_list,
     station_list,
@@ -29,6 +31,7 @@ from planner.report.sections import (
     SOLVER_NAMES,
     STAGE_LABELS,
     english,
+    gap_text,
     label_of,
     num,
     pct,
@@ -45,6 +48,7 @@ TOWNSHIP_COLUMNS = (
     ("covered", N_("Sessions covered")),
     ("stations", N_("Stations")),
     ("chargers", N_("Chargers")),
+    ("existing", N_("Existing charging sites")),
     ("mean_min", N_("Assigned station, mean (min)")),
     ("worst_min", N_("Worst village (min)")),
 )
@@ -106,6 +110,7 @@ def township_table(
                 "covered": pct(r[C.COVERED_SHARE], lang=lang),
                 "stations": num(r[C.STATIONS], lang=lang),
                 "chargers": num(r[C.CHARGERS], lang=lang),
+                "existing": num(r.get(C.EXISTING_SITES, 0), lang=lang),
                 "mean_min": num(r.get(C.MEAN_STATION_MIN), 1, lang=lang),
                 "worst_min": worst,
             }
@@ -155,7 +160,7 @@ def curve_table(curve: list[dict[str, Any]], *, lang: Lang | None = None) -> pd.
             lang("Capital cost (CNY)"): num(p.get("capex"), lang=lang),
             lang("Sessions covered"): pct(p.get("covered_share"), lang=lang),
             lang("Status"): status_text(str(p.get("status", "")), lang=lang),
-            lang("Gap"): pct(p.get("gap"), 2, lang=lang),
+            lang("Gap"): gap_text(p.get("gap"), lang=lang),
         }
         rows.append(row)
     return pd.DataFrame(rows)
@@ -185,7 +190,7 @@ def solves_table(summary: dict[str, Any], *, lang: Lang | None = None) -> pd.Dat
             lang("Status"): status_text(str(s.get("status", "")), lang=lang),
             lang("Objective"): num(s.get("objective"), 2, lang=lang),
             lang("Bound"): num(s.get("bound"), 2, lang=lang),
-            lang("Gap"): pct(s.get("gap"), 2, lang=lang),
+            lang("Gap"): gap_text(s.get("gap"), lang=lang),
             lang("Variables"): num(s.get("variables"), lang=lang),
             lang("Constraints"): num(s.get("constraints"), lang=lang),
             lang("Solve (s)"): num(s.get("solve_s"), 2, lang=lang),
@@ -276,6 +281,7 @@ class ReportParts:
 
     stations: list[pd.DataFrame] | None = None
     repair_points: pd.DataFrame | None = None
+    existing: pd.DataFrame | None = None
     assumptions: pd.DataFrame | None = None
     sources: pd.DataFrame | None = None
     files: list[str] | None = None
@@ -336,11 +342,19 @@ def report_parts(
         for part in STATION_PARTS
     ]
     repair = layers.get("repair_points")
+    existing = layers.get("existing_chargers")
+    if existing is not None and len(existing):
+        existing_table = display_texts(
+            existing_list(existing, lang=lang), EXISTING_COLUMNS, lang=lang
+        )
+    else:
+        existing_table = None
     return ReportParts(
         stations=parts,
         repair_points=None
         if repair is None
         else display_texts(repair_list(repair, lang=lang), REPAIR_COLUMNS, lang=lang),
+        existing=existing_table,
         assumptions=None if config is None else assumptions_table(config, lang=lang),
         sources=None if config is None else data_sources(config, lang=lang),
         files=files,

@@ -49,10 +49,24 @@ def num(x: float | None, digits: int = 0, *, lang: Lang | None = None) -> str:
 
 
 def pct(x: float | None, digits: int = 1, *, lang: Lang | None = None) -> str:
-    """A share as a percentage; "n/a" (translated) when missing."""
+    """A share as a percentage; "n/a" (translated) when missing. A share under 1 never
+    shows as 100% (99.994% is "99.9%": a township with one village unreached is not
+    fully covered)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return english(lang).gettext("n/a")
-    return f"{100 * float(x):.{digits}f}%"
+    value = 100 * float(x)
+    text = f"{value:.{digits}f}"
+    if float(x) < 1 and float(text) >= 100:
+        text = f"{math.floor(value * 10**digits) / 10**digits:.{digits}f}"
+    return f"{text}%"
+
+
+def gap_text(x: float | None, digits: int = 2, *, lang: Lang | None = None) -> str:
+    """A solve's gap as a percentage; when it has none (the solve stopped before it had a
+    bound), says so: "n/a" could be read as "no gap"."""
+    if x is None or not math.isfinite(float(x)):
+        return english(lang).gettext("no bound (stopped first)")
+    return pct(x, digits, lang=lang)
 
 
 def plan_status(summary: dict[str, Any], *, lang: Lang | None = None) -> str:
@@ -61,6 +75,14 @@ def plan_status(summary: dict[str, Any], *, lang: Lang | None = None) -> str:
     solver = SOLVER_NAMES.get(str(summary.get("solver", "")), str(summary.get("solver", "")))
     status = status_text(str(summary.get("status", "")), lang=lang)
     return lang("{solver}: {status}", solver=solver, status=status) if solver else status
+
+
+def budget_label(summary: dict[str, Any], *, lang: Lang | None = None) -> str:
+    """The budget's label: with repair.mode 'joint' it caps the repair points too."""
+    lang = english(lang)
+    if summary.get("repair_mode") == "joint":
+        return lang("Budget, stations and repair points (CNY)")
+    return lang("Station budget (CNY)")
 
 
 def key_figures(summary: dict[str, Any], *, lang: Lang | None = None) -> list[tuple[str, str, str]]:
@@ -97,7 +119,7 @@ def key_figures(summary: dict[str, Any], *, lang: Lang | None = None) -> list[tu
         ("capex_total", lang("Capital cost (CNY)"), n("capex_total")),
         ("capex_stations", lang("of which stations (CNY)"), n("capex_stations")),
         ("capex_repair", lang("of which repair points (CNY)"), n("capex_repair")),
-        ("budget", lang("Station budget (CNY)"), none if budget is None else n("budget")),
+        ("budget", budget_label(s, lang=lang), none if budget is None else n("budget")),
         ("demand_covered_share", lang("Sessions covered"),
          pct(s.get("demand_covered_share"), lang=lang)),
         ("sessions_served_day", lang("Sessions/day covered"),
@@ -113,7 +135,7 @@ def key_figures(summary: dict[str, Any], *, lang: Lang | None = None) -> list[tu
         ("station_cutoff_min", lang("Coverage cutoff (min)"), n("station_cutoff_min", 1)),
         ("repair_response_min", lang("Repair response time (min)"), n("repair_response_min", 1)),
         ("status", lang("Plan status (every pass)"), plan_status(s, lang=lang)),
-        ("gap", lang("Largest MIP gap of the passes"), pct(s.get("gap"), 2, lang=lang)),
+        ("gap", lang("Largest optimality gap of the passes"), gap_text(s.get("gap"), lang=lang)),
         ("skipped_passes", lang("Passes not run (model size)"),
          lang.gettext(", ").join(pass_name(p, lang=lang) for p in s.get("skipped_passes") or [])
          or none),
@@ -126,10 +148,15 @@ def key_figures(summary: dict[str, Any], *, lang: Lang | None = None) -> list[tu
          ", ".join(str(o.get("substation_id")) for o in over) if over else none),
     ]  # fmt: skip
     optional = [
-        ("existing_chargers", lang("Existing public chargers (sites)")),
-        ("repair_points_at_stations", lang("Repair points at a charging station")),
+        ("existing_chargers", lang("Existing public chargers (sites)"), 0),
+        (
+            "existing_sessions_served_day",
+            lang("Sessions/day served at existing chargers (in those covered)"),
+            1,
+        ),
+        ("repair_points_at_stations", lang("Repair points at a charging station"), 0),
     ]
-    rows += [(key, label, n(key)) for key, label in optional if key in s]
+    rows += [(key, label, n(key, digits)) for key, label, digits in optional if key in s]
     return rows
 
 
@@ -205,9 +232,16 @@ _PASSES_TEXT = N_(
     "covers as many; at that coverage and cost, the least drive time, the sites of the "
     "cost pass kept and their chargers re-chosen; when repair points are planned after "
     "the stations, the cheapest repair points. Each pass holds the optima of the ones "
-    "before and stops when it has proved its MIP gap. The plan is optimal only when "
-    "every pass is; a pass stopped at the time limit (solver.time_limit_s) leaves a "
-    "plan that may differ on another machine or at another load."
+    "before and stops when it has proved its optimality gap: how much better than its "
+    "plan the best possible plan can at most be, in the pass's own figure. A pass after "
+    "the first also stops once it has searched solver.stall_nodes nodes without a better "
+    "plan, and on a large county the capex pass keeps the coverage plan's sites; such a "
+    "pass is 'stopped by the work limit', and its gap says how much better its figure "
+    "might still be (for the capex pass: how much less a plan covering as many sessions "
+    "might cost). The plan's capital cost is that of the last pass, at most the capex "
+    "pass's objective. The plan is optimal only when every pass is; a pass stopped at the "
+    "time limit (solver.time_limit_s) leaves a plan that may differ on another machine "
+    "or at another load."
 )
 
 #: What the solver table means, in English (see :func:`passes_text`).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import math
 import platform
 import sys
 from typing import Any
@@ -111,6 +112,14 @@ def headroom_overloads(stations: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def finite(x: float | None) -> float | None:
+    """``x``, or None when it is missing or not finite (a solve stopped before any bound
+    has an infinite one: None is what JSON, the report and the workbook can show)."""
+    if x is None or not math.isfinite(float(x)):
+        return None
+    return float(x)
+
+
 def _solve_dict(info: SolveInfo | None) -> dict[str, Any] | None:
     if info is None:
         return None
@@ -119,9 +128,9 @@ def _solve_dict(info: SolveInfo | None) -> dict[str, Any] | None:
         "model": info.model,
         "solver": info.solver,
         "status": info.status,
-        "objective": info.objective,
-        "bound": info.bound,
-        "gap": info.gap,
+        "objective": finite(info.objective),
+        "bound": finite(info.bound),
+        "gap": finite(info.gap),
         "solve_s": round(info.seconds, 3),
         "build_s": round(info.build_seconds, 3),
         "variables": info.n_variables,
@@ -285,9 +294,9 @@ def _solver_figures(plan: Plan) -> dict[str, Any]:
     status, gap = worst_status(passes)
     info = plan.station_solve
     return {
-        "objective": info.objective,
-        "bound": info.bound,
-        "gap": gap,
+        "objective": finite(info.objective),
+        "bound": finite(info.bound),
+        "gap": finite(gap),
         "solver": info.solver,
         "status": status,
         "safety_net": [p.stage for p in passes if p.status == "time_limit"],

@@ -29,6 +29,7 @@ from planner.report.map.encode import (
     simplified,
     unit_text,
 )
+from planner.report.sections import pct
 from planner.squares import POINTS, display_squares, side_text
 
 #: Row label of a popup's coordinates (map.js fills in the value).
@@ -94,6 +95,7 @@ def township_layer(
     for (_, r), xy in zip(t.iterrows(), anchors, strict=True):
         name = display_text(r[C.TOWNSHIP_NAME]) or display_text(r[C.TOWNSHIP_ID])
         share, n = float(r[C.COVERED_SHARE]), int(r[C.STATIONS])
+        existing = int(r.get(C.EXISTING_SITES, 0) or 0)
         if not r[C.SESSIONS_DAY] > 0:  # nothing to cover: not "0% covered"
             population = unit_text(r[C.POPULATION], "people", lang=lang)
             text = lang(
@@ -104,17 +106,22 @@ def township_layer(
             )
             colour = style.NO_DEMAND_COLOUR
         else:
-            pct = f"{share:.0%}"
             text = lang(
-                "{name}: {share} of sessions covered, {n} stations", name=name, share=pct, n=n
+                "{name}: {share} of sessions covered, {n} stations",
+                name=name,
+                share=pct(share),
+                n=n,
             )
             colour = style.share_colour(share)
+        if existing:
+            text += lang(", {n} existing charging sites", n=existing)
         values = [
             display_text(r[C.TOWNSHIP_ID]),
             unit_text(r[C.POPULATION], "people", lang=lang),
             number_text(r[C.SESSIONS_DAY], 1),
-            f"{share:.0%}",
+            pct(share),
             str(n),
+            str(existing),
         ]
         popup = {"title": name, "id": display_text(r[C.TOWNSHIP_ID]), "v": values, "xy": xy}
         props.append({"t": text, "p": popup, "s": {"fillColor": colour}})
@@ -131,6 +138,7 @@ def township_layer(
                 lang.label(C.SESSIONS_DAY),
                 lang("Share of sessions covered"),
                 lang.label(C.STATIONS),
+                lang("Existing charging sites"),
             ],
             "kind": lang("township"),
             "coords": lang(COORDINATES),
