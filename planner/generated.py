@@ -42,7 +42,7 @@ def _record(folder: Path) -> dict[str, str] | None:
     return {str(k): v for k, v in raw.items()}
 
 
-def check_generated(folder: Path, names: Iterable[str]) -> None:
+def check_generated(folder: Path, names: Iterable[str], *, writer: str = "planner demo") -> None:
     """Fail before writing ``names`` into ``folder`` when one would replace a user's file.
 
     A file is safe to replace when it is absent, or listed in the folder's record with
@@ -61,20 +61,20 @@ def check_generated(folder: Path, names: Iterable[str]) -> None:
         if not path.exists():
             continue
         if path.is_dir():
-            msg = f"{path}: a folder where the demo writes a file; move it or choose another --out"
+            msg = f"{path}: a folder where {writer} writes a file; move it or choose another --out"
             raise ConfigError(msg)
         if record is None:
-            continue  # a folder of an earlier version: its files were the demo's
+            continue  # a folder of an earlier version: its files were the writer's
         if name not in record:
             msg = (
-                f"{path}: not written by planner demo; move it away or choose another "
-                "--out to write the demo here"
+                f"{path}: not written by {writer}; move it away or choose another "
+                f"--out to run {writer} here"
             )
             raise ConfigError(msg)
         if sha256_file(path) != record[name]:
             msg = (
-                f"{path}: changed since planner demo wrote it; move it away (or choose "
-                "another --out) to write the demo here again"
+                f"{path}: changed since {writer} wrote it; move it away (or choose "
+                f"another --out) to run {writer} here again"
             )
             raise ConfigError(msg)
 
@@ -91,7 +91,9 @@ def record_generated(folder: Path, names: Iterable[str], *, removed: Iterable[st
 
 
 @contextmanager
-def generated_dir(target: str | Path, *, marker: str) -> Iterator[Path]:
+def generated_dir(
+    target: str | Path, *, marker: str, writer: str = "planner demo", prune: bool = False
+) -> Iterator[Path]:
     """Write into a temporary sibling folder, then move its files into ``target``.
 
     Files of ``target`` the block did not write stay as they are; the block's files
@@ -99,6 +101,19 @@ def generated_dir(target: str | Path, *, marker: str) -> Iterator[Path]:
     before any moves. On an error in the block nothing in ``target`` changes. A folder
     of other files that holds neither the record nor ``marker`` (a file the block
     writes) is refused, as :func:`~planner.paths.check_out_dir` refuses it.
+
+    Parameters
+    ----------
+    target
+        The folder.
+    marker
+        A file the block always writes (it marks a folder of an earlier version).
+    writer
+        The command, for messages.
+    prune
+        Also remove the files an earlier write recorded that this one does not write
+        again, when they are unchanged (an export in another format into the same
+        folder leaves none of the earlier one's files behind; a user's file stays).
 
     Yields
     ------
@@ -116,10 +131,24 @@ def generated_dir(target: str | Path, *, marker: str) -> Iterator[Path]:
         yield tmp
         names = sorted(p.name for p in tmp.iterdir())
         target.mkdir(exist_ok=True)
-        check_generated(target, names)
+        check_generated(target, names, writer=writer)
+        stale = _stale(target, names) if prune else []
         with signals_deferred():  # all the files move and are recorded, or none yet
             for name in names:
                 os.replace(tmp / name, target / name)
-            record_generated(target, names)
+            for name in stale:
+                (target / name).unlink(missing_ok=True)
+            record_generated(target, names, removed=stale)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _stale(folder: Path, names: list[str]) -> list[str]:
+    """Files the record lists, not in ``names``, still as they were written."""
+    record = _record(folder) or {}
+    keep = set(names)
+    return [
+        name
+        for name, digest in sorted(record.items())
+        if name not in keep and (folder / name).is_file() and sha256_file(folder / name) == digest
+    ]

@@ -386,6 +386,33 @@ def test_export_cli(tmp_path, demo_run, layers):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
 
 
+def test_exporting_again_keeps_the_users_files(tmp_path, demo_run):
+    """An export into a folder that holds an earlier one replaces only the planner's files:
+    a note the analyst left stays, a file of the earlier export edited since stops the
+    export (exit 2, one line naming it, nothing moved), and an export in another format
+    leaves none of the earlier format's unchanged files behind."""
+    out = tmp_path / "exp"
+    assert run_cli("export", str(demo_run), "--format", "csv", "--out", str(out)).returncode == 0
+    note = out / "审核意见.txt"
+    note.write_text("reviewed", "utf-8")
+    assert run_cli("export", str(demo_run), "--format", "csv", "--out", str(out)).returncode == 0
+    assert note.read_text("utf-8") == "reviewed" and (out / "stations.csv").is_file()
+    edited = out / "townships.csv"
+    edited.write_text(edited.read_text("utf-8-sig") + "x\n", "utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    r = run_cli("export", str(demo_run), "--format", "csv", "--out", str(out))
+    assert r.returncode == 2 and "townships.csv: changed since planner export wrote it" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    edited.unlink()
+    r = run_cli("export", str(demo_run), "--format", "geojson", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert note.is_file() and (out / "stations.geojson").is_file()
+    # the csv export's layers went; the tables every export writes were written again
+    assert {p.name for p in out.glob("*.csv")} == {"assignments.csv", "data_dictionary.csv"}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -22,7 +22,8 @@ from pyproj import CRS
 from planner import columns as C
 from planner.errors import ConfigError, DataError
 from planner.i18n import LANGUAGES, Lang, translator
-from planner.paths import atomic_dir, check_out_dir
+from planner.generated import generated_dir
+from planner.paths import check_out_dir
 from planner.report.dictionary import WGS84_TEXT, data_dictionary, dictionary_file_table
 from planner.report.formats import (
     FORMATS,
@@ -335,9 +336,10 @@ def export_run(
 ) -> tuple[Path, list[str]]:
     """Export a finished run's layers again, in one format and CRS, without solving.
 
-    The folder is written atomically: into a temporary sibling, moved into place when
-    complete. It holds the layers, ``data_dictionary.csv`` and ``export.json`` (what was
-    exported, from where).
+    The files are written into a temporary sibling folder and moved into place when all
+    are complete (:func:`~planner.generated.generated_dir`): they replace an earlier
+    export's files, never a file the user put in the folder or edited since. It holds the
+    layers, ``data_dictionary.csv`` and ``export.json`` (what was exported, from where).
 
     Parameters
     ----------
@@ -352,8 +354,8 @@ def export_run(
         Shapefile text encoding, ``utf-8`` or ``gbk``.
     out
         Output folder; default ``<run_dir>/exports/<fmt>_<EPSGnnnn>`` (``_gbk`` or
-        ``_gb18030`` added for such Shapefiles). An existing folder is replaced only if it
-        is an earlier export.
+        ``_gb18030`` added for such Shapefiles). A folder of other files is refused
+        unless it holds an earlier export, whose files are replaced (the user's stay).
     kml_layers
         The layers a KML export holds (default the plan's: stations, repair points,
         townships).
@@ -388,7 +390,7 @@ def export_run(
     t0 = time.perf_counter()
     if fmt == "kml":
         layers = kml_selection(layers, kml_layers)
-    with atomic_dir(folder, marker=EXPORT_MARKER) as tmp:
+    with generated_dir(folder, marker=EXPORT_MARKER, writer="planner export", prune=True) as tmp:
         paths = write_layers(layers, tmp, fmt=fmt, crs=target, encoding=encoding, lang=lang)
         paths += write_styles(layers, tmp, fmt=fmt, crs=target, lang=lang)
         files = [p.relative_to(tmp).as_posix() for p in paths]
