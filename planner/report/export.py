@@ -21,8 +21,8 @@ from pyproj import CRS
 
 from planner import columns as C
 from planner.errors import ConfigError, DataError
-from planner.i18n import LANGUAGES, Lang, translator
 from planner.generated import generated_dir
+from planner.i18n import LANGUAGES, Lang, translator
 from planner.paths import check_out_dir
 from planner.report.dictionary import WGS84_TEXT, data_dictionary, dictionary_file_table
 from planner.report.formats import (
