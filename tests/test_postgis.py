@@ -147,11 +147,35 @@ def test_unreachable_server_is_exit_2_one_line(demo_run: Path) -> None:
     assert "cannot reach the server" in r.stderr
 
 
-def test_password_in_url_is_refused(demo_run: Path) -> None:
-    r = run_cli("export", str(demo_run), "--to", "postgresql://postgres:hunter2@127.0.0.1:1/db")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres:hunter2@127.0.0.1:1/db",
+        "postgresql://postgres@127.0.0.1:1/db?password=hunter2",  # libpq reads it there too
+        "postgresql://postgres@127.0.0.1:1/db?sslmode=disable&PassWord=hunter2",
+    ],
+)
+def test_password_in_url_is_refused(demo_run: Path, url: str) -> None:
+    r = run_cli("export", str(demo_run), "--to", url)
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1
     assert "PGPASSWORD" in r.stderr and "hunter2" not in r.stderr + r.stdout
+
+
+def test_password_in_an_input_url_is_refused_by_the_config(tmp_path: Path) -> None:
+    """An input database URL with ``?password=`` never reaches a run (or run.json)."""
+    from planner.config import load_config
+    from planner.errors import ConfigError
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "county: {name: x}\ninputs:\n  boundaries:\n"
+        "    url: postgresql://gis@127.0.0.1:5432/gis?password=hunter2\n",
+        "utf-8",
+    )
+    with pytest.raises(ConfigError, match="PGPASSWORD") as err:
+        load_config(cfg)
+    assert "hunter2" not in str(err.value)
 
 
 def test_authentication_failure_and_pgpassword(

@@ -79,6 +79,9 @@ def _format_validation(err: ValidationError, source: str) -> str:
             parts.append(unknown_key_message(Config, tuple(e["loc"])))
         elif e["type"] == "missing":
             parts.append(f"'{loc}' is required")
+        elif str(e["loc"][-1] if e["loc"] else "") == "url":
+            # a database URL's message shows it without its password: never echo the input
+            parts.append(f"'{loc}': {e['msg'].removeprefix('Value error, ')}")
         else:
             text = e["msg"].removeprefix("Value error, ")
             parts.append(f"'{loc}': {text} (got {e.get('input')!r})")

@@ -49,7 +49,8 @@ def parse_url(url: str) -> URL:
     except (ArgumentError, ValueError):
         msg = "cannot read the database URL: write it as postgresql://USER@HOST:PORT/DATABASE"
         raise ConfigError(msg) from None
-    if u.password is not None:
+    # libpq takes a password from the query string too (?password=...)
+    if u.password is not None or any(k.lower() == "password" for k in u.query):
         msg = (
             f"{show_url(u.set(password=None))}: the URL holds a password; leave it out and "
             "give it in PGPASSWORD or ~/.pgpass (never on the command line or in a config)"
