@@ -51,8 +51,8 @@ EXISTING_SITES = "existing_sites"
 MEAN_STATION_MIN = "mean_station_min"
 WORST_STATION_MIN = "worst_station_min"
 POINTS_UNREACHED = "points_unreached"
-X = "x"
-Y = "y"
+EASTING = "easting"
+NORTHING = "northing"
 WKT = "wkt"
 SERVICE_MIN = "service_min"
 AREA_KM2 = "area_km2"
@@ -91,7 +91,11 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     KWH_DAY: ("Energy of those sessions", "kWh/day"),
     CANDIDATE_ID: ("Candidate site id", "-"),
     POLICY_CLASS: ("Policy class of the site (commercial_outlet, township_government, ...)", "-"),
-    OSM_ID: ("OpenStreetMap element, as n123 / w456", "-"),
+    OSM_ID: (
+        "Where the feature comes from: an OpenStreetMap element (n123 / w456), or a table "
+        "and its row (chargers.csv#1)",
+        "-",
+    ),
     SOURCE: ("Where the site comes from (osm tag or table)", "-"),
     GRID_DISTANCE_M: ("Straight-line distance to the nearest 10 kV line or substation", "m"),
     CONNECTION_COST: (
@@ -119,7 +123,7 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     MINUTES: ("Drive time to that station", "min"),
     COVERED_SHARE: ("Share of the point's sessions served within the cutoff", "0-1"),
     NEAREST_STATION_MIN: ("Drive time to the nearest chosen station (empty: none in reach)", "min"),
-    REPAIR_ID: ("Repair point id (the candidate id of its site)", "-"),
+    REPAIR_ID: ("Repair point id (r000...; its site is candidate_id)", "-"),
     TARGETS_COVERED: ("Villages and stations within the repair response time", "count"),
     LON: ("Longitude, WGS84", "degree"),
     LAT: ("Latitude, WGS84", "degree"),
@@ -127,7 +131,10 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     VOLTAGE_KV: ("Highest voltage of the asset", "kV"),
     RATED_KVA: ("Rated transformer capacity", "kVA"),
     PEAK_LOAD_KW: ("Measured peak load", "kW"),
-    SOCKETS: ("Charging sockets (OSM capacity tag)", "count"),
+    SOCKETS: (
+        "Charging sockets (OSM capacity / socket tags, or the operator table's count)",
+        "count",
+    ),
     STATIONS: ("Chosen charging stations in the township", "count"),
     OPERATOR: ("Operator of an existing charging station", "-"),
     EXISTING_CHARGERS: ("Charging points already in place at the site (0: a new site)", "count"),
@@ -147,13 +154,13 @@ DICTIONARY: dict[str, tuple[str, str]] = {
         "Populated demand points of the township with no chosen station within the cutoff",
         "count",
     ),
-    X: (
-        "Northing (X, as Chinese surveying names it) in the export CRS (CSV of a projected CRS)",
+    EASTING: (
+        "Easting in the export CRS, with the zone number or false easting the CRS defines "
+        "(Y in Chinese surveying; CSV of a projected CRS)",
         "m",
     ),
-    Y: (
-        "Easting (Y, as Chinese surveying names it) in the export CRS, with the zone number "
-        "or false easting the CRS defines (CSV of a projected CRS)",
+    NORTHING: (
+        "Northing in the export CRS (X in Chinese surveying; CSV of a projected CRS)",
         "m",
     ),
     WKT: ("Geometry as WKT in the export CRS (CSV of polygon layers)", "-"),
@@ -226,8 +233,8 @@ LABELS: dict[str, str] = {
     MEAN_STATION_MIN: "Mean drive time to station",
     WORST_STATION_MIN: "Longest drive time to station",
     POINTS_UNREACHED: "Points out of reach",
-    X: "X (northing)",
-    Y: "Y (easting)",
+    EASTING: "Easting (Y)",
+    NORTHING: "Northing (X)",
     WKT: "Geometry (WKT)",
     SERVICE_MIN: "Service drive time",
     AREA_KM2: "Area",

@@ -98,7 +98,7 @@ def _read_back(folder, fmt, name, crs):
             continue
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         geo = crs.is_geographic
-        x, y = ("lon", "lat") if geo else ("y", "x")  # projected: x north, y east
+        x, y = ("lon", "lat") if geo else ("easting", "northing")
         if "wkt" in table:
             geom = shapely.from_wkt(table.pop("wkt").to_numpy())
         else:
@@ -273,6 +273,10 @@ def test_resolve_crs():
         resolve_crs("gk", lonlat=(9.5, 47.1))
     with pytest.raises(ConfigError, match="not a CRS pyproj knows"):
         resolve_crs("EPSG:123456")
+    # CGCS2000 geocentric (4479) and 3D (4480) come first in EPSG lists: no map coordinates
+    for code in ("4479", "4480", "4978", "4979"):
+        with pytest.raises(ConfigError, match="not a 2D map CRS"):
+            resolve_crs(code)
 
 
 def test_export_targets_layout():
@@ -345,10 +349,11 @@ def test_run_writes_every_format_asked_for(tmp_path, small):
     xy = pd.read_csv(out / "csv_EPSG4548" / "stations.csv")
     # Chinese surveying: X is the northing (latitude ~28.3 N), Y the easting (500 km false
     # easting, no zone prefix in EPSG:4548)
-    assert {"x", "y"} <= set(xy.columns) and xy["y"].between(300_000, 700_000).all()
-    assert xy["x"].between(3_000_000, 3_300_000).all()
+    assert {"easting", "northing"} <= set(xy.columns)
+    assert xy["easting"].between(300_000, 700_000).all()
+    assert xy["northing"].between(3_000_000, 3_300_000).all()
     d, _ = read_data_dictionary(out / "data_dictionary.csv")
-    assert {"x", "y", "wkt", "lon", "lat"} <= set(d["column"])
+    assert {"easting", "northing", "wkt", "lon", "lat"} <= set(d["column"])
 
 
 # `planner export` through the command line

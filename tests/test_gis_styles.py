@@ -397,26 +397,29 @@ def test_tours_are_coloured_by_day_and_stops_labelled_by_order(exported, layers,
         assert "返回时间" in mark.find(f"{K}description").text
 
 
-def test_gauss_kruger_csv_has_x_north_and_y_east(exported, layers, zh):
+def test_gauss_kruger_csv_has_easting_and_northing(exported, layers, zh):
+    """Projected CSVs name their coordinates easting / northing: a GIS reads "x" as the
+    easting, Chinese surveying as the northing (EPSG:4548's first axis is X north)."""
     gk = CRS.from_epsg(4548)
     assert gk.axis_info[0].abbrev == "X" and gk.axis_info[0].direction == "north"
     csv = pd.read_csv(exported / "csv_EPSG4548" / "stations.csv")
+    assert "x" not in csv and "y" not in csv
     st = layers["stations"]
     east, north = Transformer.from_crs(4326, gk, always_xy=True).transform(
         st.geometry.x.to_numpy(), st.geometry.y.to_numpy()
     )
-    assert csv["x"].to_numpy() == pytest.approx(north, abs=2e-3)
-    assert csv["y"].to_numpy() == pytest.approx(east, abs=2e-3)
-    assert csv["x"].between(3.0e6, 3.3e6).all()  # ~28.3 N
-    assert csv["y"].between(400_000, 600_000).all()  # 500 km false easting, no zone prefix
+    assert csv["northing"].to_numpy() == pytest.approx(north, abs=2e-3)
+    assert csv["easting"].to_numpy() == pytest.approx(east, abs=2e-3)
+    assert csv["northing"].between(3.0e6, 3.3e6).all()  # ~28.3 N
+    assert csv["easting"].between(400_000, 600_000).all()  # 500 km false easting, no zone
     towns = pd.read_csv(exported / "csv_EPSG4548" / "townships.csv")
-    assert towns["x"].between(3.0e6, 3.3e6).all() and "wkt" in towns
+    assert towns["northing"].between(3.0e6, 3.3e6).all() and "wkt" in towns
     d = pd.read_csv(exported / "data_dictionary.csv", keep_default_na=False)
     assert list(d.columns) == ["列名", "说明", "单位", "Shapefile字段", "图层"]
     rows = d.set_index("列名")
-    assert "北坐标" in rows.loc["x", "说明"] and "东坐标" in rows.loc["y", "说明"]
-    assert rows.loc["x", "单位"] == zh.unit("m")
-    assert "Northing" in C.DICTIONARY[C.X][0] and "Easting" in C.DICTIONARY[C.Y][0]
+    assert "北坐标" in rows.loc["northing", "说明"] and "东坐标" in rows.loc["easting", "说明"]
+    assert rows.loc["northing", "单位"] == zh.unit("m")
+    assert "Northing" in C.DICTIONARY[C.NORTHING][0] and "Easting" in C.DICTIONARY[C.EASTING][0]
 
 
 def test_data_dictionary_in_the_report_language(layers, zh, tmp_path):

@@ -100,11 +100,13 @@ def lonlat_text(crs: CRS) -> str:
 
 
 def coordinate_columns(formats: Iterable[str], crss: Iterable[CRS], *, polygons: bool) -> list[str]:
-    """The columns the exports add: lon/lat always, x/y and wkt where CSVs carry them."""
-    cols = [C.LON, C.LAT]
+    """The columns the exports add: lon/lat where a CRS is geographic (the run's own files
+    always are), easting/northing and wkt where CSVs carry them."""
+    crss = list(crss)
+    cols = [C.LON, C.LAT] if any(not c.is_projected for c in crss) else []
     if "csv" in set(formats):
         if any(c.is_projected for c in crss):
-            cols += [C.X, C.Y]
+            cols += [C.EASTING, C.NORTHING]
         if polygons:
             cols.append(C.WKT)
     return cols

@@ -14,8 +14,8 @@ shp       ``<layer>.shp`` (+ .shx .dbf .prj .cpg), field names of at most 10 cha
           (:func:`shapefile_names`), text in UTF-8 or GBK as the ``.cpg`` says
 geojson   ``<layer>.geojson``
 csv       ``<layer>.csv`` (UTF-8 with BOM, so Excel shows Chinese): points as ``lon``/``lat``
-          (geographic CRS) or ``x`` (northing) / ``y`` (easting) (projected CRS); polygons
-          as ``wkt`` plus the ``lon``/``lat`` (or ``x``/``y``) of a point inside the polygon
+          (geographic CRS) or ``easting`` / ``northing`` (projected CRS); polygons
+          as ``wkt`` plus the ``lon``/``lat`` (or ``easting``/``northing``) of a point inside it
 kml       ``<name>.kml``, one folder per layer, placemarks styled and described
           (:mod:`planner.report.kml`); always WGS84 (EPSG:4326), as KML requires
 ========  =============================================================================
@@ -102,10 +102,18 @@ def resolve_crs(spec: str | int, *, lonlat: tuple[float, float] | None = None) -
     if text.isdigit():
         text = f"EPSG:{text}"
     try:
-        return CRS.from_user_input(text)
+        crs = CRS.from_user_input(text)
     except Exception:
         msg = f"crs {spec!r} is not a CRS pyproj knows (use 4326, 4490, an EPSG code or gk)"
         raise ConfigError(msg) from None
+    flat = crs.is_projected or (crs.is_geographic and len(crs.axis_info) == 2)
+    if not flat or crs.is_geocentric:
+        msg = (
+            f"crs {spec!r} ({crs.name}) is not a 2D map CRS (geocentric or 3D); use 4490 "
+            "(CGCS2000 longitude/latitude), gk or another projected EPSG code"
+        )
+        raise ConfigError(msg)
+    return crs
 
 
 def crs_label(crs: CRS) -> str:
@@ -268,11 +276,11 @@ def csv_frame(gdf: gpd.GeoDataFrame, *, points: bool | None = None) -> pd.DataFr
     Returns
     -------
     DataFrame
-        Attributes, then ``lon``/``lat`` (geographic CRS) or ``x``/``y`` (projected), of
-        the point itself or, for other geometries, of a point inside it (GEOS
-        ``PointOnSurface``); non-point layers also get ``wkt``. In a projected CRS ``x``
-        is the northing and ``y`` the easting (with the zone number or false easting the
-        CRS defines), as Chinese surveying names them.
+        Attributes, then ``lon``/``lat`` (geographic CRS) or ``easting``/``northing``
+        (projected, with the zone number or false easting the CRS defines), of the point
+        itself or, for other geometries, of a point inside it (GEOS ``PointOnSurface``);
+        non-point layers also get ``wkt``. Not ``x``/``y``: a GIS takes ``x`` as the
+        easting, Chinese surveying as the northing.
     """
     geo = gdf.crs is None or gdf.crs.is_geographic
     digits = 7 if geo else 3
@@ -284,9 +292,9 @@ def csv_frame(gdf: gpd.GeoDataFrame, *, points: bool | None = None) -> pd.DataFr
     if geo:
         out[C.LON] = anchor.x.round(digits).to_numpy()
         out[C.LAT] = anchor.y.round(digits).to_numpy()
-    else:  # X north, Y east
-        out[C.X] = anchor.y.round(digits).to_numpy()
-        out[C.Y] = anchor.x.round(digits).to_numpy()
+    else:  # named for what they are: a GIS reads "x" as easting, a surveyor as northing
+        out[C.EASTING] = anchor.x.round(digits).to_numpy()
+        out[C.NORTHING] = anchor.y.round(digits).to_numpy()
     if not points:
         out[C.WKT] = shapely.to_wkt(geom.to_numpy(), rounding_precision=digits)
     return safe_table(out)
