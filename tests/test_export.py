@@ -7,6 +7,7 @@ The layers come from the demo run (the session's `demo_run` fixture); the CLI te
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 
@@ -218,9 +219,25 @@ def test_gbk_cannot_encode_is_an_error_naming_the_place(tmp_path, layers):
     check_encodable(rare, layer="stations", encoding="utf-8")
     write_layers({"stations": rare}, tmp_path, fmt="shp", crs=pyogrio_crs(4326))
     assert set(pyogrio.read_dataframe(tmp_path / "stations.shp")["name"]) == {"𠮷野家"}
-    long = st.assign(name="长" * 100)
-    with pytest.raises(DataError, match="300 bytes in UTF-8, more than the 254"):
-        check_encodable(long, layer="stations", encoding="utf-8")
+
+
+def test_a_text_longer_than_a_shapefile_field_is_cut_with_a_warning(tmp_path, layers, caplog):
+    """A DBF text field holds 254 bytes: a longer text (a van's day of many stops) is cut
+    at a character, ends in "…" and is counted in a warning; other formats keep it."""
+    st = layers["stations"].copy()
+    st["name"] = st["name"].astype(object)
+    st.loc[st.index[:2], "name"] = ["长" * 100, "a" * 300]  # 300 bytes in UTF-8 both
+    check_encodable(st, layer="stations", encoding="utf-8")  # not an error
+    with caplog.at_level(logging.WARNING, logger="planner.report.formats"):
+        write_layers({"stations": st}, tmp_path, fmt="shp", crs=pyogrio_crs(4326))
+    assert "field 'name': 2 texts longer than the 254 bytes" in caplog.text
+    back = pyogrio.read_dataframe(tmp_path / "stations.shp")["name"]
+    assert back[0] == "长" * 83 + "…" and back[1] == "a" * 251 + "…"
+    assert all(len(v.encode("utf-8")) <= 254 for v in back)
+    assert back[2:].tolist() == st["name"][2:].tolist()
+    write_layers({"stations": st}, tmp_path, fmt="gpkg", crs=pyogrio_crs(4326))
+    whole = pyogrio.read_dataframe(tmp_path / "sites.gpkg", layer="stations")["name"]
+    assert whole[0] == "长" * 100 and whole[1] == "a" * 300
 
 
 def test_gb18030_shapefiles_hold_what_gbk_cannot(tmp_path, layers):
@@ -466,3 +483,13 @@ def test_export_cli_gbk_error_leaves_nothing(tmp_path, demo_run, layers):
     assert "layer 'stations', row 2, field 'township_name'" in r.stderr
     assert "GBK cannot encode" in r.stderr and "Traceback" not in r.stderr
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_csv_numbers_have_no_binary_round_off(tmp_path, layers):
+    """366.07480799999996 is written as 366.074808 (12 significant digits), which reads
+    back as the same double to 1e-12."""
+    t = layers["townships"].copy()
+    t["evs"] = 366.07480799999996
+    write_layers({"townships": t}, tmp_path, fmt="csv", crs=pyogrio_crs(4326))
+    text = (tmp_path / "townships.csv").read_text("utf-8-sig")
+    assert ",366.074808," in text and "366.0748079999" not in text

@@ -61,6 +61,9 @@ FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "csv", "kml")
 SHAPEFILE_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
 #: Longest text a DBF field holds, in bytes.
 DBF_TEXT_BYTES = 254
+#: How a CSV export writes its numbers: 12 significant digits, so that binary round-off
+#: (366.07480799999996) does not show in a spreadsheet; no value loses what it holds.
+CSV_FLOAT_FORMAT = "%.12g"
 
 #: GeoPackage version written: 1.3, the newest GDAL 3.3-3.6 open without a warning
 #: (GDAL 3.7 and later write 1.4 by default, which GDAL 3.6 reports as only partially
@@ -195,7 +198,8 @@ def check_encodable(gdf: pd.DataFrame, *, layer: str, encoding: str) -> None:
     ------
     DataError
         Naming the layer, the row (1-based, as in the file) and the field, for a character
-        the encoding has no code for or a text longer than a DBF field holds.
+        the encoding has no code for (a text longer than a DBF field holds is shortened
+        when written, :func:`shortened_texts`).
     """
     for col in gdf.columns:
         if col == getattr(gdf, "_geometry_column_name", None):
@@ -217,13 +221,47 @@ def check_encodable(gdf: pd.DataFrame, *, layer: str, encoding: str) -> None:
                     "report.shapefile_encoding: utf-8) or correct the name"
                 )
                 raise DataError(msg) from None
-            if size > DBF_TEXT_BYTES:
-                msg = (
-                    f"layer '{layer}', row {row}, field '{col}': the text is {size} bytes in "
-                    f"{encoding.upper()}, more than the {DBF_TEXT_BYTES} a Shapefile field "
-                    "holds; use GeoPackage or GeoJSON"
-                )
-                raise DataError(msg)
+
+
+def shortened_texts(gdf: gpd.GeoDataFrame, *, layer: str, encoding: str) -> gpd.GeoDataFrame:
+    """``gdf`` with every text longer than a DBF field holds (:data:`DBF_TEXT_BYTES` in
+    ``encoding``) cut to fit, ending in "…", and a warning counting them per field.
+
+    A van's day of many stops (the ``sequence`` of the ``tours`` layer) can pass the
+    limit; the other formats keep every text whole, and ``tour_stops`` the visits one
+    per row.
+    """
+    out = gdf
+    for col in gdf.columns:
+        if col == getattr(gdf, "_geometry_column_name", None):
+            continue
+        values = gdf[col]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        long = values.map(
+            lambda v: isinstance(v, str) and len(v.encode(encoding)) > DBF_TEXT_BYTES
+        ).astype(bool)
+        if not long.any():
+            continue
+        if out is gdf:
+            out = gdf.copy()
+        out.loc[long, col] = values[long].map(lambda v: _cut(v, encoding))
+        logger.warning(
+            "Shapefile layer '%s', field '%s': %d texts longer than the %d bytes a Shapefile "
+            "field holds are cut (ending in …); the GeoPackage, GeoJSON and CSV keep them whole",
+            layer,
+            col,
+            int(long.sum()),
+            DBF_TEXT_BYTES,
+        )
+    return out
+
+
+def _cut(text: str, encoding: str) -> str:
+    """``text`` cut at a character to at most :data:`DBF_TEXT_BYTES` bytes, with "…"."""
+    room = DBF_TEXT_BYTES - len("…".encode(encoding))
+    out = text.encode(encoding)[:room].decode(encoding, errors="ignore")
+    return out + "…"
 
 
 #: First characters that make a spreadsheet read a text cell as a formula.
@@ -362,7 +400,9 @@ def write_layers(
         if fmt == "csv":
             path = folder / f"{n}.csv"
             points = _geometry_type(gdf, n) in ("Point", "MultiPoint")
-            csv_frame(gdf, points=points).to_csv(path, index=False, encoding="utf-8-sig")
+            csv_frame(gdf, points=points).to_csv(
+                path, index=False, encoding="utf-8-sig", float_format=CSV_FLOAT_FORMAT
+            )
         elif fmt in ("gpkg", "kml"):
             path = folder / f"{name}.{fmt}"
             if n == names[0]:
@@ -380,6 +420,7 @@ def write_layers(
             )
         elif fmt == "shp":
             path = folder / f"{n}.shp"
+            gdf = shortened_texts(gdf, layer=n, encoding=encoding)
             renamed = gdf.rename(columns={c: fields[c] for c in gdf.columns if c in fields})
             renamed = renamed.set_geometry(gdf.geometry.name)
             pyogrio.write_dataframe(

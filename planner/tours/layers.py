@@ -85,7 +85,7 @@ def tours_frame(plan: TourPlan) -> pd.DataFrame:
             DRIVE_H: round(t.drive_h, 2),
             START: clock_text(60 * t.start_min),
             END: clock_text(60 * t.end_min),
-            LUNCH: "" if t.lunch_min is None else clock_text(60 * t.lunch_min),
+            LUNCH: None if t.lunch_min is None else clock_text(60 * t.lunch_min),
             SEQUENCE: " > ".join(v.stop_id for v in t.visits),
         }
         for t in plan.tours
