@@ -211,7 +211,7 @@ def check_encodable(gdf: pd.DataFrame, *, layer: str, encoding: str) -> None:
             if not isinstance(value, str):
                 continue
             try:
-                size = len(value.encode(encoding))
+                value.encode(encoding)
             except UnicodeEncodeError as err:
                 bad = value[err.start : err.end]
                 msg = (
