@@ -458,6 +458,7 @@ def _write_record(  # noqa: PLR0913 - the run's parts, then where it goes
             files=[*files, WORKBOOK_FILE, "summary.json", "run.json"],
             config=config,
             lang=lang,
+            run_id=run_id,
         )
         write_workbook(
             tmp / WORKBOOK_FILE, summary, layers, dictionary, config, lang=lang, run_id=run_id

@@ -11,6 +11,7 @@ data), and the English report no Chinese character but in the data's own values.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
@@ -124,14 +125,16 @@ def reports(demo_run, demo_config, tmp_path_factory):
 
 #: Columns of the run's tables whose values are names and ids, printed as they are.
 NAME_COLUMNS = ("name", "township_name", "township_id", "candidate_id", "repair_id", "osm_id",
-                "substation_id", "van", "stop_id")  # fmt: skip
+                "substation_id", "van", "stop_id", "station_id", "operator")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def data_values(demo_run, demo_config) -> list[str]:
     """The texts of the run's data printed as they are: names, ids, files and credits."""
     values: set[str] = set()
-    for name in ("stations.csv", "repair_points.csv", "townships.csv", "tour_stops.csv"):
+    names = ("stations.csv", "repair_points.csv", "townships.csv", "tour_stops.csv",
+             "existing_chargers.csv")  # fmt: skip
+    for name in names:
         table = pd.read_csv(demo_run / name, dtype=str, keep_default_na=False)
         for column in NAME_COLUMNS:
             values |= set(table.get(column, []))
@@ -347,3 +350,17 @@ def test_the_report_domain_agrees_with_the_other_domains():
         if msgid in report and report[msgid] != text
     }
     assert clashes == {}
+
+
+def test_every_printed_page_names_the_run(demo_run):
+    """A signed printout can be tied to its run folder: the lead and every page's foot
+    name the run id, with its start in China's time."""
+    page = (demo_run / "report.html").read_text("utf-8")
+    run = demo_run.name
+    start = dt.datetime.strptime(run[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    local = start.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+    lead = re.search(r'<p class="lead">([^<]*)</p>', page).group(1)
+    assert lead.startswith(f"运行编号 {run}，{local}（北京时间）")
+    foot = re.search(r'@bottom-left\{content:"([^"]*)"', page).group(1)
+    assert run in foot and local in foot
+    assert f"运行编号 {run}" in (demo_run / "report.md").read_text("utf-8")

@@ -98,6 +98,8 @@ class Report:
     lead: str
     warnings: list[str]
     sections: list[Section]
+    #: what every printed page names at its foot: the run (None: no run id known)
+    footer: str | None = None
 
 
 def _glance(summary: dict[str, Any], lang: Lang, pictures: set[str]) -> list[Section]:
@@ -325,10 +327,28 @@ def build_report(
         slug=str(summary.get("slug", "")),
         crs=str(summary.get("crs_metric", "")),
     )
+    footer = None
+    if tables.run_id:
+        footer = run_label(tables.run_id, lang)
+        lead = f"{footer}{lang.gettext('. ')}{lead}"
     return Report(
         lang=lang,
         title=lang("{county}: public charging and repair plan", county=county),
         lead=lead,
         warnings=plan_warnings(summary, lang=lang),
         sections=sections,
+        footer=footer,
     )
+
+
+def run_label(run_id: str, lang: Lang) -> str:
+    """ "Run 20261201T042756Z-ca047d09, 2026-12-01 12:27 (UTC+8)": the run folder's name and
+    when the run started, in China's time (the id holds it in UTC)."""
+    import datetime as dt
+
+    try:
+        start = dt.datetime.strptime(run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    except ValueError:  # not a run folder's name: the id alone
+        return lang("Run {run}", run=run_id)
+    local = start.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    return lang("Run {run}, {time} (UTC+8)", run=run_id, time=local.strftime("%Y-%m-%d %H:%M"))

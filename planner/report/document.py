@@ -154,6 +154,7 @@ def write_document(
     files: list[str] | None = None,
     config: Config | None = None,
     lang: Lang | None = None,
+    run_id: str | None = None,
 ) -> list[str]:
     """Render the figures and write map.png, report.html and report.md (and
     coverage_curve.png when the summary has a curve).
@@ -175,6 +176,9 @@ def write_document(
         when None).
     lang
         The report's language (English when None): every text, the charts and map.png.
+    run_id
+        The run folder's name, named under the title and at the foot of every printed
+        page (None: not named).
 
     Returns
     -------
@@ -204,7 +208,7 @@ def write_document(
         (out_dir / "coverage_curve.png").write_bytes(curve_png)
         written.append("coverage_curve.png")
     listed = [*(files or []), *written, "report.html", "report.md"]
-    parts = report_parts(layers, config, files=listed, lang=lang, summary=summary)
+    parts = report_parts(layers, config, files=listed, lang=lang, summary=summary, run_id=run_id)
     page = build_html(
         summary, layers["townships"], dictionary, map_png=map_png, curve_png=curve_png,
         parts=parts, lang=lang,

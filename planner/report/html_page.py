@@ -162,6 +162,15 @@ def _section(section: Section, pictures: dict[str, bytes], missing: str) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _footer_css(footer: str | None) -> str:
+    """The run's name at the foot of every printed page, left (the page number is in the
+    middle); a CSS string, escaped."""
+    if not footer:
+        return ""
+    text = "".join(c if c.isalnum() or c in " -:,.()（）" else f"\\{ord(c):x} " for c in footer)
+    return f'@page{{@bottom-left{{content:"{text}";font-size:7pt;color:#555}}}}'
+
+
 def render_html(report: Report, *, pictures: dict[str, bytes] | None = None) -> str:
     """report.html from the report's content.
 
@@ -185,7 +194,8 @@ def render_html(report: Report, *, pictures: dict[str, bytes] | None = None) -> 
         "<!DOCTYPE html>",
         f'<html lang="{code}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(report.title)}</title><style>{CSS}</style></head><body>",
+        f"<title>{e(report.title)}</title><style>{CSS}{_footer_css(report.footer)}</style>",
+        "</head><body>",
         f"<h1>{e(report.title)}</h1>",
         f'<p class="lead">{e(report.lead)}</p>',
         *(f'<p class="warning">{e(w)}</p>' for w in report.warnings),

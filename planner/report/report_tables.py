@@ -286,6 +286,7 @@ class ReportParts:
     sources: pd.DataFrame | None = None
     files: list[str] | None = None
     tours: TourTables | None = None
+    run_id: str | None = None  # the run folder's name: named in the lead and page footers
 
 
 #: The station list in two parts that each fit the width of an A4 page: where the
@@ -329,6 +330,7 @@ def report_parts(
     files: list[str] | None = None,
     lang: Lang | None = None,
     summary: dict[str, Any] | None = None,
+    run_id: str | None = None,
 ) -> ReportParts:
     """The site lists (stations in :data:`STATION_PARTS`), and with a config the
     assumptions and data sources, as the report prints them; the tables of the vans'
@@ -359,4 +361,5 @@ def report_parts(
         sources=None if config is None else data_sources(config, lang=lang),
         files=files,
         tours=tour_tables(layers, summary, None if config is None else config.tours, lang=lang),
+        run_id=run_id,
     )
