@@ -154,7 +154,7 @@ def test_station_popup_opens_on_click_en(en, demo):
             "Charging power",
             "Sessions served per day",
             "Capital cost",
-            "Grid connection cost",
+            "of which grid connection",
             "Substation",
             "Coordinates (lon, lat)",
         ]

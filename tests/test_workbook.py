@@ -202,7 +202,7 @@ def test_site_values_equal_the_layers_rounded(tmp_path: Path) -> None:
     assert _values(ws, "充电桩数（台）") == order[C.CHARGERS].tolist()
     assert _values(ws, "投资额（元）") == [round(v) for v in order[C.CAPEX]]
     assert _values(ws, "日服务充电次数（次/日）") == [60.0, 5.6, 15.6]
-    assert _values(ws, "电网接入费用（元）") == [None, 0, 359]  # missing stays empty
+    assert _values(ws, "其中电网接入费用（元）") == [None, 0, 359]  # missing stays empty
     lon = order.geometry.to_crs(CGCS2000).x
     assert _values(ws, "经度（CGCS2000）") == [round(v, 6) for v in lon]
     formats = {h: {c.number_format for c in cells} for h, cells in _columns(ws).items()}
