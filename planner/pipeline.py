@@ -273,7 +273,11 @@ def _run(
     with output(inp.county, config) as (tmp, out):
         layers = _layers(inp, plan, areas)
         if tours is not None:
-            layers |= {"tours": tours.tours, "tour_stops": tours.tour_stops}
+            names = layers["townships"].set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]
+            stops = tours.tour_stops
+            if C.TOWNSHIP_ID in stops:
+                stops = stops.assign(**{C.TOWNSHIP_NAME: stops[C.TOWNSHIP_ID].map(names)})
+            layers |= {"tours": tours.tours, "tour_stops": stops}
         lang = run_language(config.report.language, inp.county.county)
         files = _write_layers_and_map(tmp, inp.county, layers, plan, config, lang=lang)
         # the report time covers all but writing the two small JSON files themselves

@@ -206,8 +206,9 @@ def test_the_workbook_schedule_equals_tour_stops(run, demo_run):
     assert book.sheetnames[4:6] == ["巡回计划", "维修车周汇总"]
     rows = list(book["巡回计划"].iter_rows(values_only=True))
     assert rows[0] == (
-        "星期", "维修车", "顺序", "站点", "名称", "站点类型", "到达（时:分）", "离开（时:分）",
-        "等待（分钟）", "距上一站里程（公里）",
+        "星期", "维修车", "顺序", "站点", "名称", "乡镇", "站点类型", "到达（时:分）",
+        "离开（时:分）", "等待（分钟）", "距上一站里程（公里）", "经度（CGCS2000）",
+        "纬度（CGCS2000）",
     )  # fmt: skip
     stops = run["stops"].assign(
         rank=run["stops"]["day"].map(WEEKDAYS.index), n=pd.to_numeric(run["stops"]["order"])
@@ -220,6 +221,7 @@ def test_the_workbook_schedule_equals_tour_stops(run, demo_run):
             r.n,
             r.stop_id,
             r.name,
+            r.township_name,  # where a village named only by its id is
             ZH.gettext(KIND_NAMES[r.kind]),
             r.arrival,
             r.departure,
@@ -227,9 +229,13 @@ def test_the_workbook_schedule_equals_tour_stops(run, demo_run):
         )
         for r in stops.itertuples()
     ]
-    assert [row[:-1] for row in rows[1:]] == expected
+    assert [row[:-3] for row in rows[1:]] == expected
+    # the stop's place in CGCS2000 (within a metre of the WGS84 CSV's)
+    for k, column in ((-2, "lon"), (-1, "lat")):
+        got = [row[k] for row in rows[1:]]
+        assert got == pytest.approx(pd.to_numeric(stops[column]).tolist(), abs=1e-5), column
     # km to 0.1 (6.35 may show as 6.3 or 6.4)
-    km = [row[-1] for row in rows[1:]]
+    km = [row[-3] for row in rows[1:]]
     assert km == pytest.approx(pd.to_numeric(stops["km_from_previous"]).tolist(), abs=0.0501)
     assert all(round(k, 1) == k for k in km)
     week = list(book["维修车周汇总"].iter_rows(values_only=True))

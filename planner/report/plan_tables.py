@@ -119,7 +119,7 @@ def _column(table: pd.DataFrame, column: str, decimals: int | None, lang: Lang) 
     return numbers.round(decimals)
 
 
-def _with_coordinates(layer: gpd.GeoDataFrame) -> pd.DataFrame:
+def with_coordinates(layer: gpd.GeoDataFrame) -> pd.DataFrame:
     """The layer's attributes with lon/lat of its points in CGCS2000."""
     table = pd.DataFrame(layer.drop(columns=layer.geometry.name))
     if layer.empty or layer.crs is None:
@@ -141,7 +141,7 @@ def people_table(table: pd.DataFrame, spec: Spec, *, lang: Lang | None = None) -
 
 def station_list(stations: gpd.GeoDataFrame, *, lang: Lang | None = None) -> pd.DataFrame:
     """The chosen charging stations, largest first (by chargers, then capex)."""
-    table = _with_coordinates(stations)
+    table = with_coordinates(stations)
     if not table.empty:
         table = table.sort_values(
             [C.CHARGERS, C.CAPEX, C.CANDIDATE_ID], ascending=[False] * 2 + [True]
@@ -151,7 +151,7 @@ def station_list(stations: gpd.GeoDataFrame, *, lang: Lang | None = None) -> pd.
 
 def existing_list(chargers: gpd.GeoDataFrame, *, lang: Lang | None = None) -> pd.DataFrame:
     """The existing public chargers the plan counts on, in id order."""
-    table = _with_coordinates(chargers)
+    table = with_coordinates(chargers)
     if not table.empty and C.STATION_ID in table.columns:
         table = table.sort_values(C.STATION_ID)
     lang = lang if lang is not None else translator("en")
@@ -162,7 +162,7 @@ def existing_list(chargers: gpd.GeoDataFrame, *, lang: Lang | None = None) -> pd
 
 def repair_list(repair_points: gpd.GeoDataFrame, *, lang: Lang | None = None) -> pd.DataFrame:
     """The chosen repair points, in id order."""
-    table = _with_coordinates(repair_points)
+    table = with_coordinates(repair_points)
     if not table.empty and C.REPAIR_ID in table.columns:
         table = table.sort_values(C.REPAIR_ID)
     return people_table(table, REPAIR_COLUMNS, lang=lang)

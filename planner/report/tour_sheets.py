@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 
 from planner import columns as C
 from planner.config.tours import WEEKDAYS
 from planner.i18n import Lang
-from planner.report.plan_tables import Spec, header, people_table
+from planner.report.plan_tables import Spec, header, people_table, with_coordinates
 from planner.report.tour_tables import (
     day_name,
     kind_name,
@@ -39,11 +40,14 @@ SCHEDULE_COLUMNS: Spec = (
     (C.ORDER, 0),
     (C.STOP_ID, None),
     (C.NAME, None),
+    (C.TOWNSHIP_NAME, None),
     (C.KIND, None),
     (C.ARRIVAL, None),
     (C.DEPARTURE, None),
     (C.WAIT_MIN, 0),
     (C.KM_FROM_PREVIOUS, 1),
+    (C.LON, 6),
+    (C.LAT, 6),
 )
 
 
@@ -51,6 +55,8 @@ def schedule_table(stops: pd.DataFrame, *, lang: Lang) -> pd.DataFrame:
     """The ``tour_stops`` layer as the workbook prints it: by day, van and order, days
     and kinds as words, headers with units."""
     table = layer_table(stops)
+    if not table.empty and isinstance(stops, gpd.GeoDataFrame):
+        table = with_coordinates(stops)  # where to find a stop the name does not tell
     if table.empty:
         empty = pd.DataFrame(columns=[c for c, _ in SCHEDULE_COLUMNS])
         return people_table(empty, SCHEDULE_COLUMNS, lang=lang)
@@ -75,8 +81,10 @@ def van_week_table(
             lang("Repair point"): [names.get(str(r), "") for r in week[C.REPAIR_ID]],
             lang("Days out"): week["days"].astype(int),
             lang("Visits"): week["visits"].astype(int),
-            lang("Distance (km/week)"): week[C.KM].astype(float).round(1),
-            lang("Driving (h/week)"): week[C.DRIVE_H].astype(float).round(1),
+            # Python's rounding, as the report's texts round (numpy's half-way cases differ:
+            # a sum of 251.05000000000001 is 251.0 in numpy, 251.1 in the report)
+            lang("Distance (km/week)"): week[C.KM].astype(float).map(lambda v: round(v, 1)),
+            lang("Driving (h/week)"): week[C.DRIVE_H].astype(float).map(lambda v: round(v, 1)),
         }
     )
 

@@ -15,6 +15,7 @@ from planner.config import Config
 from planner.datatypes import Plan, RoadGraph
 from planner.squares import merge_squares
 from planner.tours.layers import tour_layers, van_week
+from planner.tours.problem import STOP_ID, STOP_TOWNSHIP
 from planner.tours.result import TourPlan
 from planner.tours.stops import stop_table, weekly_tours
 
@@ -96,6 +97,9 @@ def plan_weekly_tours(
         graph, plan.repair_points, stops, config.tours, network=config.network
     )
     tours, tour_stops = tour_layers(week, graph, matrix, crs=crs)
+    if STOP_TOWNSHIP in stops:  # where each stop is, for the schedule's readers
+        town = stops.drop_duplicates(STOP_ID).set_index(STOP_ID)[STOP_TOWNSHIP]
+        tour_stops[STOP_TOWNSHIP] = tour_stops[STOP_ID].map(town)
     logger.info(
         "tours: %d van-days, %d of %d visits, %.0f km in the week (%.1f s)",
         len(week.tours),
