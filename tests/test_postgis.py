@@ -140,6 +140,30 @@ def test_two_runs_side_by_side(demo_run: Path, pg_url: str, tmp_path: Path) -> N
     assert _count(pg_url, f"SELECT count(*) FROM {schema}.plan_runs") == 2
 
 
+def test_a_table_that_does_not_fit_is_exit_2_and_nothing_is_published(
+    demo_run: Path, pg_url: str, tmp_path: Path
+) -> None:
+    """A layer table an earlier run made, whose column types differ (here changed by
+    hand), refuses the rows: one line naming the table and what to do, exit 2, and the
+    publish's transaction rolled back (no record of the second run)."""
+    schema = _schema()
+    assert _publish(demo_run, pg_url, schema).returncode == 0
+    with _engine(pg_url).begin() as conn:
+        conn.execute(
+            sa.text(f"ALTER TABLE {schema}.demand ALTER COLUMN demand_id TYPE integer USING 0")
+        )
+    other = tmp_path / "other"
+    shutil.copytree(demo_run, other)
+    info = json.loads((other / "run.json").read_text(encoding="utf-8"))
+    info["run_id"] = "20260101T000000Z-other"
+    (other / "run.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    r = _publish(other, pg_url, schema)
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert f"table {schema}.demand" in r.stderr and "nothing was published" in r.stderr
+    assert _count(pg_url, f"SELECT count(*) FROM {schema}.plan_runs") == 1
+
+
 def test_unreachable_server_is_exit_2_one_line(demo_run: Path) -> None:
     r = run_cli("export", str(demo_run), "--to", "postgresql://postgres@127.0.0.1:1/none")
     assert r.returncode == 2
@@ -197,6 +221,16 @@ def test_authentication_failure_and_pgpassword(
     assert r.returncode == 0, r.stderr
     assert PASSWORD not in r.stdout + r.stderr
     assert _count(pg_server.url, f"SELECT count(*) FROM {schema}.plan_runs") == 1
+
+
+def test_an_unknown_user_is_named_not_called_unreachable(
+    demo_run: Path, pg_server: PgServer
+) -> None:
+    url = f"postgresql://nobody_{uuid.uuid4().hex[:6]}@127.0.0.1:{pg_server.port}/x"
+    r = run_cli("export", str(demo_run), "--to", url)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "cannot reach" not in r.stderr
+    assert "has no user" in r.stderr or "authentication failed" in r.stderr
 
 
 def test_missing_postgis_is_exit_2(demo_run: Path, pg_server: PgServer) -> None:

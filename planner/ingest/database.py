@@ -104,6 +104,11 @@ def _reason(err: BaseException, u: URL) -> str:
         )
     if state == "3D000" or ("database" in lower and "does not exist" in lower):
         return f"database {u.database!r} does not exist"
+    if "role" in lower and "does not exist" in lower:  # the server answered: not "unreachable"
+        return (
+            f"the server has no user {u.username or '(default)'!r}: check the user in the URL "
+            "(postgresql://USER@HOST:PORT/DB)"
+        )
     detail = re.sub(r"^connection failed: ", "", text)
     detail = re.sub(r"\(Background on this error.*$", "", detail).strip()
     return f"cannot reach the server ({detail[:200]})"
@@ -126,6 +131,7 @@ def connect(url: str | URL, *, postgis: bool = True) -> Iterator[Connection]:
         The server is unreachable, authentication failed, the database does not exist,
         or PostGIS is missing: one line, exit code 2.
     """
+    import psycopg
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
@@ -149,9 +155,9 @@ def connect(url: str | URL, *, postgis: bool = True) -> Iterator[Connection]:
                     raise DataError(msg)
             try:
                 yield conn
-            except DBAPIError as err:
-                detail = mask(str(getattr(err, "orig", None) or err))
-                raise DataError(f"{show_url(u)}: {detail[:300]}") from None
+            except (DBAPIError, psycopg.Error) as err:  # COPY (to_postgis) raises psycopg's
+                detail = mask(str(getattr(err, "orig", None) or err)).strip().splitlines()
+                raise DataError(f"{show_url(u)}: {' '.join(detail)[:300]}") from None
     finally:
         eng.dispose()
 

@@ -28,7 +28,7 @@ from pyproj import CRS
 from planner.errors import ConfigError, DataError
 from planner.i18n import Lang
 from planner.ingest.china import in_china
-from planner.ingest.database import connect, parse_url, show_url, srid_known
+from planner.ingest.database import connect, mask, parse_url, show_url, srid_known
 from planner.report.export import _centre, read_run_layers, saved_language
 from planner.report.formats import resolve_crs
 from planner.report.styles import layer_title
@@ -175,7 +175,7 @@ def publish_run(
         conn.execute(runs.insert().values(**record, layers={n: len(f) for n, f in frames.items()}))
         for name, frame in frames.items():
             _layer_table(conn, schema, name, frame, srid=srid, lang=lang)
-            frame.to_postgis(name, conn, schema=schema, if_exists="append", index=False)
+            _append(conn, frame, schema, name, where=out.url)
             out.layers[name] = len(frame)
     out.seconds = time.perf_counter() - t0
     logger.info(
@@ -188,6 +188,26 @@ def publish_run(
         out.seconds,
     )
     return out
+
+
+def _append(
+    conn: Connection, frame: gpd.GeoDataFrame, schema: str, name: str, *, where: str
+) -> None:
+    """Insert a layer's rows; a database error names the table and what to do (the
+    publish's transaction is then rolled back: nothing is written)."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        frame.to_postgis(name, conn, schema=schema, if_exists="append", index=False)
+    except (DBAPIError, psycopg.Error) as err:
+        detail = " ".join(mask(str(getattr(err, "orig", None) or err)).split())[:240]
+        msg = (
+            f"{where}: table {schema}.{name}: {detail}; nothing was published. A table an "
+            "earlier run made may have other column types or rights: publish into another "
+            "schema (--schema) or ask the database's owner"
+        )
+        raise DataError(msg) from None
 
 
 def _layer_frame(gdf: gpd.GeoDataFrame, crs: CRS, run_id: str) -> gpd.GeoDataFrame:
