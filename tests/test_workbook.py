@@ -5,6 +5,7 @@ frozen headers, widths, autofilter and the print setup."""
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,8 @@ def test_sheet_names_headers_and_properties_in_chinese(tmp_path: Path) -> None:
     assert "投资额（元）" in headers and "经度（CGCS2000）" in headers
     assert [c.value for c in book["概要"][1]] == ["项目", "取值", "单位"]
     assert [c.value for c in book["数据字典"][1]][:4] == ["字段", "中文名称", "说明", "单位"]
+    layers = [r[5] for r in book["数据字典"].iter_rows(min_row=2, values_only=True) if r[5]]
+    assert layers and not [v for v in layers if re.search("[A-Za-z]", v.replace("CSV", ""))]
     assert book.properties.title == "青溪县充电站与维修点规划"
     assert book.properties.creator == "planner"
     assert book.properties.language == "zh-CN"

@@ -71,6 +71,12 @@ LAYER_LABELS = {
 _LAYER = re.compile(r"\([^)]*\)|\S+")  # a layer name, or a note in brackets
 
 
+def layer_names_text(text: str, lang: Lang) -> str:
+    """The dictionary's layer list (``stations repair_points``) in words of ``lang``."""
+    names = _LAYER.findall(text)
+    return lang.gettext(", ").join(label_of(LAYER_LABELS, name, lang) for name in names)
+
+
 def township_table(
     townships: pd.DataFrame, *, cutoff_min: float | None, lang: Lang | None = None
 ) -> pd.DataFrame:
@@ -228,7 +234,6 @@ def dictionary_table(dictionary: pd.DataFrame, *, lang: Lang | None = None) -> p
             translated = lang.description(column)[0]
         descriptions.append(translated)
     layers = d["layers"].astype(str) if "layers" in d else pd.Series("", index=d.index)
-    sep = lang.gettext(", ")
     return pd.DataFrame(
         {
             lang("Column"): d["column"].astype(str),
@@ -237,10 +242,7 @@ def dictionary_table(dictionary: pd.DataFrame, *, lang: Lang | None = None) -> p
             lang("Shapefile field"): (
                 d["shapefile_field"].astype(str) if "shapefile_field" in d else ""
             ),
-            lang("Layers"): [
-                sep.join(label_of(LAYER_LABELS, name, lang) for name in _LAYER.findall(text))
-                for text in layers
-            ],
+            lang("Layers"): [layer_names_text(text, lang) for text in layers],
         }
     )
 

@@ -56,6 +56,7 @@ from planner.report.plan_tables import (
     station_list,
     township_list,
 )
+from planner.report.report_tables import layer_names_text
 from planner.report.tour_sheets import tour_headlines, tour_sheets
 from planner.report.xlsx import Sheet, add_sheet, number_format
 
@@ -318,7 +319,7 @@ def dictionary_table(dictionary: pd.DataFrame, *, lang: Lang) -> pd.DataFrame:
     for rec in dictionary.to_dict("records"):
         column = str(rec["column"])
         unit = str(rec.get("unit") or "")
-        layers = str(rec.get("layers") or "").replace("(CSV exports)", lang("(CSV exports)"))
+        layers = layer_names_text(str(rec.get("layers") or ""), lang)
         rows.append(
             (
                 column,
