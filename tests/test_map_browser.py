@@ -237,3 +237,34 @@ def test_gaode_basemap_shifts_overlays_for_display_only(en, demo):
     assert en.evaluate(where) == pytest.approx([lon, lat], abs=1e-6)
     assert en.evaluate(label) == pytest.approx(label_wgs, abs=1e-9)
     assert not en.locator(".pl-notice").is_visible()
+
+
+def test_printed_on_one_a4_page_with_the_whole_county(browser, demo, tmp_path):
+    """Printing the map (an official's A4 copy): one A4 landscape page, the whole county
+    in view while printing, the legend open, no buttons; the view as it was afterwards."""
+    from tests.map_pages import open_map
+    from tests.test_report_print import pdf_pages
+
+    page = open_map(browser, demo.zh, (1280, 800))
+    try:
+        n, boxes = pdf_pages(page.pdf(prefer_css_page_size=True))
+        assert n == 1 and all(w == pytest.approx(841.9, abs=1) and h < w for w, h in boxes)
+        # (headless printing fires beforeprint only: the events are sent by hand below)
+        page.evaluate("void plannerMap.state.map.setView([28.3, 117.3], 15, {animate: false})")
+        before = page.evaluate("plannerMap.state.map.getZoom()")
+        # what the page shows while printing: beforeprint fits the county, opens the legend
+        page.evaluate("dispatchEvent(new Event('beforeprint'))")
+        fits = page.evaluate(
+            "(() => { var m = plannerMap.state.map, t = plannerMap.state.overlays.townships;"
+            " return m.getBounds().pad(0.02).contains(t.getBounds()); })()"
+        )
+        assert fits and page.evaluate("plannerMap.state.legend.open")
+        page.emulate_media(media="print")
+        for sel in (".leaflet-control-zoom", ".leaflet-control-layers", ".pl-search"):
+            assert not page.locator(sel).first.is_visible(), sel
+        page.emulate_media(media="screen")
+        page.evaluate("dispatchEvent(new Event('afterprint'))")
+        assert page.evaluate("plannerMap.state.map.getZoom()") == before
+        assert page.problems == []
+    finally:
+        page.close()

@@ -252,7 +252,33 @@
     }
     state.layerControl = layers;
     search(map);
+    printing(map);
     return options;
+  }
+
+  // -- printing ----------------------------------------------------------------------------
+
+  /** On printing (A4 landscape, map.css): the whole county in the page, the legend open;
+   *  the view and legend as they were afterwards. */
+  function printing(map) {
+    var saved = null;
+    window.addEventListener("beforeprint", function () {
+      var towns = state.overlays.townships;
+      saved = { center: map.getCenter(), zoom: map.getZoom(),
+                open: state.legend ? state.legend.open : null };
+      if (state.legend) state.legend.open = true;
+      map.invalidateSize({ animate: false });
+      if (towns && towns.getBounds().isValid()) {
+        map.fitBounds(towns.getBounds(), { animate: false, padding: [8, 8] });
+      }
+    });
+    window.addEventListener("afterprint", function () {
+      map.invalidateSize({ animate: false });
+      if (!saved) return;
+      map.setView(saved.center, saved.zoom, { animate: false });
+      if (state.legend && saved.open !== null) state.legend.open = saved.open;
+      saved = null;
+    });
   }
 
   pm.labels = labels;
