@@ -89,7 +89,7 @@ def test_repair_and_township_lists() -> None:
         geometry=[Point(0, 0), Point(1, 1)],
         crs=4326,
     )
-    assert list(township_list(towns, lang=ZH)["服务比例（%）"]) == [100.0, 50.0]
+    assert list(township_list(towns, lang=ZH)["充电次数覆盖率（%）"]) == [100.0, 50.0]
 
 
 def test_every_parameter_is_a_config_field() -> None:

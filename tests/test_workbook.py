@@ -262,7 +262,7 @@ def test_summary_figures_with_units_and_passes(tmp_path: Path) -> None:
     spent = zh["预算使用比例"]  # joint mode: the budget covers the repair points too
     assert spent.value == round(1901673 / 5e6, 3) and spent.number_format == "0.0%"
     assert zh["全县日公共充电需求"].value == 399.6
-    assert zh["充电需求覆盖比例"].value == 0.203
+    assert zh["充电次数覆盖率"].value == 0.203
     assert zh["各轮求解的最大最优性间隙"].value == 0.0046
     assert zh["求解状态：覆盖充电次数最多"].value == "最优（已证明间隙）"
     assert zh["求解状态：投资最小"].value == "因时限停止"
