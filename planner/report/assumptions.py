@@ -285,6 +285,32 @@ _MODELS = {
 }
 
 
+#: Pass -> the unit of its objective and bound, and the decimals they are shown with.
+_PASS_UNITS = {
+    "coverage": ("sessions/day", 1),
+    "capex": ("CNY", 0),
+    "drive_time": ("session-minutes/day", 0),
+    "repair": ("CNY", 0),
+}
+
+
+def objective_text(code: str, value: float | None, *, lang: Lang | None = None) -> str:
+    """A pass's objective or bound with its unit (``14,872,450 元``, ``1,179.6 次/日``);
+    empty when there is none."""
+    if value is None:
+        return ""
+    lang = _lang(lang)
+    unit, digits = _PASS_UNITS.get(code, ("", 2))
+    text = f"{float(value):,.{digits}f}"
+    return f"{text} {lang.unit(unit)}" if unit else text
+
+
+def _pass_format(code: str) -> Callable[[float], str]:
+    """How a pass's objective and bound are written (its unit's decimals)."""
+    digits = _PASS_UNITS.get(code, ("", 1))[1]
+    return lambda v: f"{v:,.{digits}f}"
+
+
 def pass_name(code: str, *, lang: Lang | None = None) -> str:
     """A solver pass (``coverage``, ``capex``, ``drive_time``) as printed."""
     return _lang(lang).gettext(_PASSES.get(code, code))
@@ -313,8 +339,9 @@ def pass_status(summary: dict[str, Any], *, lang: Lang | None = None) -> pd.Data
             _model(str(solve.get("model", "")), lang),
             str(solve.get("solver", "")).replace("highs", "HiGHS").replace("cbc", "CBC"),
             status_text(str(solve.get("status")), lang=lang),
-            _number(solve.get("objective"), lambda v: f"{v:,.1f}"),
-            _number(solve.get("bound"), lambda v: f"{v:,.1f}"),
+            _number(solve.get("objective"), _pass_format(str(solve.get("pass", "")))),
+            _number(solve.get("bound"), _pass_format(str(solve.get("pass", "")))),
+            lang.unit(_PASS_UNITS.get(str(solve.get("pass", "")), ("", 0))[0]),
             _number(solve.get("gap"), lambda v: f"{100 * v:.3f}%")
             or lang("no bound (stopped first)"),
             _number(solve.get("solve_s"), lambda v: f"{v:.1f}"),
@@ -328,6 +355,7 @@ def pass_status(summary: dict[str, Any], *, lang: Lang | None = None) -> pd.Data
         lang("Status"),
         lang("Objective"),
         lang("Bound"),
+        lang("Unit"),
         lang("Gap"),
         lang("Solve time (s)"),
     ]

@@ -16,7 +16,13 @@ import pandas as pd
 from planner import columns as C
 from planner.config import Config
 from planner.i18n import N_, Lang
-from planner.report.assumptions import assumptions_table, data_sources, pass_name, status_text
+from planner.report.assumptions import (
+    assumptions_table,
+    data_sources,
+    objective_text,
+    pass_name,
+    status_text,
+)
 from planner.report.plan_tables import (
     EXISTING_COLUMNS,
     REPAIR_COLUMNS,
@@ -194,8 +200,12 @@ def solves_table(summary: dict[str, Any], *, lang: Lang | None = None) -> pd.Dat
             lang("Pass"): pass_name(str(s.get("pass") or ""), lang=lang),
             lang("Solver"): SOLVER_NAMES.get(str(s.get("solver")), str(s.get("solver", ""))),
             lang("Status"): status_text(str(s.get("status", "")), lang=lang),
-            lang("Objective"): num(s.get("objective"), 2, lang=lang),
-            lang("Bound"): num(s.get("bound"), 2, lang=lang),
+            lang("Objective"): objective_text(
+                str(s.get("pass") or ""), s.get("objective"), lang=lang
+            )
+            or lang("n/a"),
+            lang("Bound"): objective_text(str(s.get("pass") or ""), s.get("bound"), lang=lang)
+            or lang("n/a"),
             lang("Gap"): gap_text(s.get("gap"), lang=lang),
             lang("Variables"): num(s.get("variables"), lang=lang),
             lang("Constraints"): num(s.get("constraints"), lang=lang),
