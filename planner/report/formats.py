@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -201,12 +201,7 @@ def check_encodable(gdf: pd.DataFrame, *, layer: str, encoding: str) -> None:
         the encoding has no code for (a text longer than a DBF field holds is shortened
         when written, :func:`shortened_texts`).
     """
-    for col in gdf.columns:
-        if col == getattr(gdf, "_geometry_column_name", None):
-            continue
-        values = gdf[col]
-        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
-            continue
+    for col, values in _text_columns(gdf):
         for row, value in enumerate(values, start=1):
             if not isinstance(value, str):
                 continue
@@ -223,6 +218,16 @@ def check_encodable(gdf: pd.DataFrame, *, layer: str, encoding: str) -> None:
                 raise DataError(msg) from None
 
 
+def _text_columns(gdf: pd.DataFrame) -> Iterator[tuple[str, pd.Series]]:
+    """The columns of ``gdf`` that may hold text (not its geometry), with their values."""
+    for col in gdf.columns:
+        if col == getattr(gdf, "_geometry_column_name", None):
+            continue
+        values = gdf[col]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            yield str(col), values
+
+
 def shortened_texts(gdf: gpd.GeoDataFrame, *, layer: str, encoding: str) -> gpd.GeoDataFrame:
     """``gdf`` with every text longer than a DBF field holds (:data:`DBF_TEXT_BYTES` in
     ``encoding``) cut to fit, ending in "…", and a warning counting them per field.
@@ -232,12 +237,7 @@ def shortened_texts(gdf: gpd.GeoDataFrame, *, layer: str, encoding: str) -> gpd.
     per row.
     """
     out = gdf
-    for col in gdf.columns:
-        if col == getattr(gdf, "_geometry_column_name", None):
-            continue
-        values = gdf[col]
-        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
-            continue
+    for col, values in _text_columns(gdf):
         long = values.map(
             lambda v: isinstance(v, str) and len(v.encode(encoding)) > DBF_TEXT_BYTES
         ).astype(bool)
