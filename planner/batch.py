@@ -287,6 +287,9 @@ def _run_one(task: Task, result: TaskResult, *, force: bool) -> None:
     from planner.pipeline import run_county
 
     config = task_config(task)
+    # named in the batch's outputs even when the run fails
+    result.figures = {"county": config.county.name}
+    result.code = config.county.code or ""
     previous = None if force else is_complete(task.out_dir, config)
     if previous is not None:
         summary = json.loads((previous / "summary.json").read_text("utf-8"))
@@ -296,6 +299,7 @@ def _run_one(task: Task, result: TaskResult, *, force: bool) -> None:
         summary, result.out_dir = res.summary, str(res.out_dir)
         result.status = "done"
     result.figures = {k: summary.get(k) for k in FIGURES}
+    result.language = str(summary.get("language") or "")
 
 
 @dataclass
@@ -364,7 +368,7 @@ def run_batch(
 
         key = content_key(*(repr(t) for t in tasks))
         with new_run(root, started=started, key=key, kind="batch") as run:
-            files = write_batch_outputs(run.tmp, results)
+            files = write_batch_outputs(run.tmp, results, run_id=run.id)
             failed = sum(r.status == "failed" for r in results)
             run.publish = not failed
             run.manifest.update(status="some_failed" if failed else "done", failed=failed)
@@ -419,7 +423,7 @@ def _run_tasks(
             failed = sum(r.status == "failed" for r in results)
             left = (time.perf_counter() - t0) / done * (len(tasks) - done)
             line = (
-                f"{done}/{len(tasks)} counties done ({failed} failed); {res.county}/"
+                f"{done}/{len(tasks)} runs done ({failed} failed); {res.county}/"
                 f"{res.scenario} {res.status} in {res.seconds:.1f} s; about "
                 f"{left / min(n_slots, max(1, len(tasks) - done)) if done < len(tasks) else 0:.0f}"
                 " s left"

@@ -217,3 +217,5 @@ class TaskResult:
     error: str = ""
     exit_code: int = 0
     figures: dict[str, Any] = field(default_factory=dict)
+    code: str = ""  # the county's administrative code (county.code), when its config has one
+    language: str = ""  # the run's report language (a run that finished)

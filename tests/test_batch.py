@@ -6,6 +6,7 @@ import csv
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -70,9 +71,14 @@ def test_local_cluster_records_the_failure_writes_the_index_and_resumes(province
     index = (root / "index.html").read_text("utf-8")
     qingxi_run = Path(res.results[0].out_dir)
     assert qingxi_run.parent.parent == Path(res.home) / "qingxi"
-    assert "3 runs, 1 failed" in index
+    assert "共 3 次运行，1 次失败" in index and '<html lang="zh-CN">' in index  # Chinese counties
     assert f'href="../../qingxi/runs/{qingxi_run.name}/map.html"' in index
     assert "yunling_population.tif" in index and "石门县" in index
+    # the failed county keeps its name and the reason's exit code (2: bad input)
+    assert rows[2]["name"] and rows[2]["name"] in index and rows[2]["exit_code"] == "2"
+    assert [r["exit_code"] for r in rows[:2]] == ["0", "0"]
+    total = sum(int(r["stations"]) for r in rows[:2])
+    assert re.search(rf'<tr class="total"><td>合计（2 个县）</td>.*?>{total}</td>', index)
     assert (root / "province_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a second run skips the complete counties and tries the broken one again (one worker
     # is enough for the one county left)
@@ -289,3 +295,37 @@ def test_a_stopped_batch_closes_dask_without_its_logs(caplog):
         for n, level in before.items():
             logging.getLogger(n).setLevel(level)
     assert [r.getMessage() for r in caplog.records] == ["kept", "ours"]
+
+
+def test_the_index_links_work_through_latest(tmp_path):
+    """The batch's index.html links to the counties' runs from ``runs/<id>/``; opened as
+    ``latest/index.html`` (one folder higher: a browser does not follow the link) its
+    links still reach the files."""
+    pw = pytest.importorskip("playwright.sync_api")
+    from planner.datatypes import TaskResult
+    from planner.report.province import write_batch_outputs
+
+    home = tmp_path / "home"
+    county_run = home / "qingxi" / "runs" / "r1"
+    county_run.mkdir(parents=True)
+    for name in ("map.html", "report.html"):
+        (county_run / name).write_text(f"<title>{name}</title>", "utf-8")
+    batch_run = home / "runs" / "b1"
+    batch_run.mkdir(parents=True)
+    result = TaskResult("qingxi", "base", "done", str(county_run), language="zh")
+    result.figures = {"county": "青溪县", "stations": 3, "status": "optimal", "gap": 0.001}
+    write_batch_outputs(batch_run, [result], run_id="20261201T000000Z-abc")
+    (home / "latest").symlink_to(Path("runs") / "b1")
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            for page_path in (batch_run / "index.html", home / "latest" / "index.html"):
+                page = browser.new_page()
+                page.goto(page_path.as_uri())
+                for link in page.locator("a").all():
+                    href = link.evaluate("a => a.href")
+                    target = Path(href.removeprefix("file://"))
+                    assert target.resolve().is_file(), (page_path, href)
+                page.close()
+        finally:
+            browser.close()
