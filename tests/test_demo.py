@@ -200,3 +200,20 @@ def test_the_demo_county_keeps_its_binding_substation_and_budget(demo_config, de
     table = pd.read_csv(demo_dir / "qingxi_substations.csv")
     first = table[table["substation_id"] == "QX-35-01"].iloc[0]
     assert 0.9 * first["rated_kva"] - first["peak_load_kw"] == pytest.approx(300, abs=0.5)
+
+
+def test_a_province_county_names_its_own_shops(tmp_path):
+    """The county seat's outlets carry their county's name, not the first demo county's."""
+    import osmium
+
+    from planner.demo import build_province
+
+    build_province(tmp_path / "p", 2, scale=0.3)
+    for slug, stem, other in (("qingxi", "青溪", "石门"), ("shimen", "石门", "青溪")):
+        names = [
+            o.tags.get("name", "")
+            for o in osmium.FileProcessor(str(tmp_path / "p" / slug / f"{slug}.osm.pbf"))
+            if "name" in o.tags
+        ]
+        assert f"{stem}华联超市" in names
+        assert not [n for n in names if other in n]

@@ -114,6 +114,7 @@ def build_demo(
     to_metric = Transformer.from_crs(params.geographic_epsg, params.metric_epsg, always_xy=True)
     origin = to_metric.transform(*identity.center)
     gen = _generate(np.random.default_rng(seed), scale, params=params)
+    _name_places(gen.osm, identity.name)
     _move(gen, origin)
     with generated_dir(out_dir, marker=f"{slug}.yaml") as tmp:
         _write_files(tmp, gen, identity, scale=scale, params=params, id_offset=id_offset)
@@ -126,6 +127,17 @@ def build_demo(
         len(gen.osm.ways),
     )
     return cfg_path
+
+
+def _name_places(osm: Osm, county: str) -> None:
+    """The county seat's outlets carry the county's name (青溪华联超市 in 青溪县, 石门华联超市
+    in 石门县): the generator writes them for 青溪."""
+    stem = county.removesuffix("县").removesuffix("市") or county
+    if stem == "青溪":
+        return
+    for tags in [*osm.node_tags.values(), *(t for _, t in osm.ways)]:
+        if "name" in tags and "青溪" in tags["name"]:
+            tags["name"] = tags["name"].replace("青溪", stem)
 
 
 def demo_files(slug: str) -> list[str]:
