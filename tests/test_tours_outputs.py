@@ -249,3 +249,15 @@ def test_the_workbook_schedule_equals_tour_stops(run, demo_run):
     summary = {r[0]: r[1] for r in book["概要"].iter_rows(min_row=2, values_only=True)}
     assert summary["维修车"] == run["summary"]["tours"]["vans_total"]
     assert summary["维修车每周行驶里程"] == run["summary"]["tours"]["km_week"]
+
+
+def test_a_stop_at_its_repair_point_costs_no_drive(run):
+    """A repair point at a station: the van's visit there, first of its day, drives 0 km
+    (not two access legs to the road and back)."""
+    metric = run["summary"]["crs_metric"]
+    stops = run["layers"]["tour_stops"].to_crs(metric)
+    depots = run["layers"]["repair_points"].to_crs(metric).set_index("repair_id").geometry
+    at_depot = stops[stops.geometry.distance(depots.loc[stops["repair_id"]], align=False) < 1e-6]
+    first = at_depot[pd.to_numeric(at_depot["order"]) == 1]
+    assert len(first) > 0  # the demo's repair points are at stations the vans visit
+    assert (pd.to_numeric(first["km_from_previous"]) == 0).all()

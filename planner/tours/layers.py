@@ -180,6 +180,10 @@ def tour_layers(
     for t in plan.tours:
         coords: list[tuple[float, float]] = []
         for a, b in pairwise(t.points):
+            here = (float(matrix.x[a]), float(matrix.y[a]))
+            if here == (float(matrix.x[b]), float(matrix.y[b])):  # same place: no drive
+                coords += [] if coords and coords[-1] == here else [here]
+                continue
             leg = route_geometry(
                 graph,
                 paths[(int(node[a]), int(node[b]))],

@@ -186,8 +186,11 @@ def sub_matrix(
     access_m = points.snap.distance_m[rows]
     seconds = secs[np.ix_(inverse, inverse)] + access_s[:, None] + access_s[None, :]
     dist_m = metres[np.ix_(inverse, inverse)] + access_m[:, None] + access_m[None, :]
-    np.fill_diagonal(seconds, 0.0)
-    np.fill_diagonal(dist_m, 0.0)
+    # a point and itself, or two at the same place (a repair point at a station): no drive
+    x, y = points.x[rows], points.y[rows]
+    same = (x[:, None] == x[None, :]) & (y[:, None] == y[None, :])
+    seconds[same] = 0.0
+    dist_m[same] = 0.0
     snap = Snap(node=node, access_s=access_s, distance_m=access_m)
     return TravelMatrix(
         seconds=seconds, metres=dist_m, snap=snap, x=points.x[rows], y=points.y[rows]
@@ -232,7 +235,9 @@ def depot_times(graph: RoadGraph, points: RoadPoints, depots: np.ndarray) -> np.
     out = csgraph.dijkstra(times, directed=True, indices=src)[:, node]
     back = csgraph.dijkstra(times.T.tocsr(), directed=True, indices=src)[:, node]
     both = np.stack([out, back]) + access[depots][None, :, None] + access[None, None, :]
-    both[:, np.arange(len(depots)), depots] = 0.0
+    x, y = points.x, points.y
+    same = (x[depots][:, None] == x[None, :]) & (y[depots][:, None] == y[None, :])
+    both[:, same] = 0.0  # a depot and a point at its place (itself included): no drive
     return both
 
 

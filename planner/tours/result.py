@@ -12,7 +12,10 @@ UNSERVED_REASONS = {
     "round_trip": N_("round trip and service longer than a shift"),
     "time_window": N_("its hours leave no time to get there and back within a shift"),
     "unreachable": N_("no road from any repair point with vans"),
-    "fleet": N_("no van time left in the week (more vans or longer shifts needed)"),
+    "fleet": N_(
+        "the search found no room for it in the vans' week (more vans, longer shifts or a "
+        "longer search, tours.iterations)"
+    ),
 }
 
 

@@ -215,7 +215,8 @@ def _unserved(
 
 
 def left_out(stops: pd.DataFrame, problem: WeeklyProblem, served: dict[int, int]) -> list[Unserved]:
-    """Servable stops with visits the fleet could not fit."""
+    """Servable stops with visits the search did not fit into the vans' week (the plan's
+    caller warns about the final plan's: a decomposed plan moves some to another point)."""
     out = []
     for i in range(len(stops)):
         if i in problem.unservable:
@@ -223,12 +224,6 @@ def left_out(stops: pd.DataFrame, problem: WeeklyProblem, served: dict[int, int]
         missing = int(problem.per_week[i]) - served.get(i, 0)
         if missing > 0:
             out.append(_unserved(stops, i, int(problem.per_week[i]), missing, "fleet"))
-    if out:
-        logger.warning(
-            "tours: %d visits at %d stops do not fit into the vans' week",
-            sum(u.missing for u in out),
-            len(out),
-        )
     return out
 
 

@@ -100,6 +100,14 @@ def plan_weekly_tours(
     if STOP_TOWNSHIP in stops:  # where each stop is, for the schedule's readers
         town = stops.drop_duplicates(STOP_ID).set_index(STOP_ID)[STOP_TOWNSHIP]
         tour_stops[STOP_TOWNSHIP] = tour_stops[STOP_ID].map(town)
+    fleet = [u for u in week.unserved if u.reason == "fleet"]
+    if fleet:
+        logger.warning(
+            "tours: %d visits at %d stops were not fitted into the vans' week (more vans, "
+            "longer shifts or a longer search: tours.iterations)",
+            sum(u.missing for u in fleet),
+            len(fleet),
+        )
     logger.info(
         "tours: %d van-days, %d of %d visits, %.0f km in the week (%.1f s)",
         len(week.tours),
