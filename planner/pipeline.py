@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 
 from planner import columns as C
-from planner.candidates import build_candidates, existing_ids, existing_sites, with_existing
+from planner.candidates import build_candidates, existing_sites, with_existing
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, RoadGraph, TravelTimes
 from planner.demand import LEFT_OUT, demand_from_raster, demand_from_settlements
@@ -31,6 +30,7 @@ from planner.report import (
     build_map,
     build_summary,
     demand_outcome,
+    existing_outcome,
     export_crss,
     plan_warnings,
     road_lines,
@@ -356,29 +356,9 @@ def _layers(inp: ModelInputs, plan: Plan, areas: gpd.GeoDataFrame) -> dict[str, 
         "candidates": inp.candidates,
         "demand": demand_out,
         "townships": townships_out,
-        "existing_chargers": _existing_layer(inp.county.chargers, plan, names),
+        "existing_chargers": existing_outcome(inp.county.chargers, plan, names),
         "service_areas": areas,
     }
-
-
-def _existing_layer(chargers: gpd.GeoDataFrame, plan: Plan, names: pd.Series) -> gpd.GeoDataFrame:
-    """The existing public chargers with the ids the demand's and the assignments'
-    ``station_id`` give them, their township and the sessions per day the plan routes to
-    them (0 for one the plan does not use)."""
-    out = chargers.assign(**{C.STATION_ID: existing_ids(len(chargers))})
-    used = plan.existing_sites
-    if used is None or len(used) == 0:
-        return out.assign(**{C.SESSIONS_SERVED: 0.0})
-    by_id = used.set_index(C.CANDIDATE_ID)
-    ids = out[C.STATION_ID]
-    township = ids.map(by_id[C.TOWNSHIP_ID])
-    return out.assign(
-        **{
-            C.TOWNSHIP_ID: township,
-            C.TOWNSHIP_NAME: township.map(names),
-            C.SESSIONS_SERVED: ids.map(by_id[C.SESSIONS_SERVED]).fillna(0.0),
-        }
-    )
 
 
 def _write_layers_and_map(

@@ -22,13 +22,13 @@ from planner.errors import ConfigError, DataError
 from planner.report.dictionary import data_dictionary, read_data_dictionary
 from planner.report.export import export_targets, read_run_layers
 from planner.report.formats import (
-    check_encodable,
     csv_frame,
     kml_frame,
     resolve_crs,
     shapefile_names,
     write_layers,
 )
+from planner.report.shapefile_text import check_encodable
 from tests.conftest import NO_TOURS, latest, run_cli, sets, site_json
 
 ROUND_TRIPS = [
@@ -228,7 +228,7 @@ def test_a_text_longer_than_a_shapefile_field_is_cut_with_a_warning(tmp_path, la
     st["name"] = st["name"].astype(object)
     st.loc[st.index[:2], "name"] = ["长" * 100, "a" * 300]  # 300 bytes in UTF-8 both
     check_encodable(st, layer="stations", encoding="utf-8")  # not an error
-    with caplog.at_level(logging.WARNING, logger="planner.report.formats"):
+    with caplog.at_level(logging.WARNING, logger="planner.report.shapefile_text"):
         write_layers({"stations": st}, tmp_path, fmt="shp", crs=pyogrio_crs(4326))
     assert "field 'name': 2 texts longer than the 254 bytes" in caplog.text
     back = pyogrio.read_dataframe(tmp_path / "stations.shp")["name"]

@@ -12,7 +12,13 @@ from planner.report.export import (
 )
 from planner.report.formats import FORMATS, LAYERS, resolve_crs, write_layers
 from planner.report.map import build_map, road_lines, write_map
-from planner.report.summary import build_manifest, build_summary, demand_outcome, township_outcome
+from planner.report.summary import (
+    build_manifest,
+    build_summary,
+    demand_outcome,
+    existing_outcome,
+    township_outcome,
+)
 
 __all__ = [
     "FORMATS",
@@ -22,6 +28,7 @@ __all__ = [
     "build_summary",
     "data_dictionary",
     "demand_outcome",
+    "existing_outcome",
     "export_crss",
     "export_run",
     "plan_warnings",

@@ -2,7 +2,8 @@
 
 Every format receives the same layers (GeoDataFrames keyed by name) and writes them in
 one target CRS. The pure helpers (:func:`resolve_crs`, :func:`shapefile_names`,
-:func:`check_encodable`, :func:`csv_frame`) do the choices; only :func:`write_layers`
+:func:`~planner.report.shapefile_text.check_encodable`, :func:`csv_frame`) do the choices;
+only :func:`write_layers`
 touches the disk. The QGIS and SLD styles beside the files are written by
 :mod:`planner.report.styling`.
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,10 @@ from pyproj import CRS
 
 from planner import columns as C
 from planner.crs import gk3_zone_crs
-from planner.errors import ConfigError, DataError
+from planner.errors import ConfigError
 from planner.i18n import Lang
 from planner.report.kml import kml_driver, kml_frame, style_kml
+from planner.report.shapefile_text import check_encodable, shortened_texts
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +61,6 @@ LAYERS = (
 FORMATS: tuple[str, ...] = ("gpkg", "shp", "geojson", "csv", "kml")
 #: Shapefile text encodings: config value -> GDAL/.cpg name.
 SHAPEFILE_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
-#: Longest text a DBF field holds, in bytes.
-DBF_TEXT_BYTES = 254
 #: How a CSV export writes its numbers: 12 significant digits, so that binary round-off
 #: (366.07480799999996) does not show in a spreadsheet; no value loses what it holds.
 CSV_FLOAT_FORMAT = "%.12g"
@@ -180,88 +180,6 @@ def _fits(name: str) -> bool:
 def _ascii_cut(name: str, n: int) -> str:
     clean = re.sub(r"[^A-Za-z0-9_]", "_", name) if not name.isascii() else name
     return clean[:n] or "field"
-
-
-def check_encodable(gdf: pd.DataFrame, *, layer: str, encoding: str) -> None:
-    """Raise if a text value cannot be written to a Shapefile in ``encoding``.
-
-    Parameters
-    ----------
-    gdf
-        The layer's table.
-    layer
-        Its name, for the message.
-    encoding
-        ``utf-8`` or ``gbk``.
-
-    Raises
-    ------
-    DataError
-        Naming the layer, the row (1-based, as in the file) and the field, for a character
-        the encoding has no code for (a text longer than a DBF field holds is shortened
-        when written, :func:`shortened_texts`).
-    """
-    for col, values in _text_columns(gdf):
-        for row, value in enumerate(values, start=1):
-            if not isinstance(value, str):
-                continue
-            try:
-                value.encode(encoding)
-            except UnicodeEncodeError as err:
-                bad = value[err.start : err.end]
-                msg = (
-                    f"layer '{layer}', row {row}, field '{col}': {value!r} has "
-                    f"{bad!r} (U+{ord(bad[0]):04X}), which {encoding.upper()} cannot encode; "
-                    "write the Shapefile in UTF-8 (--encoding utf-8 or "
-                    "report.shapefile_encoding: utf-8) or correct the name"
-                )
-                raise DataError(msg) from None
-
-
-def _text_columns(gdf: pd.DataFrame) -> Iterator[tuple[str, pd.Series]]:
-    """The columns of ``gdf`` that may hold text (not its geometry), with their values."""
-    for col in gdf.columns:
-        if col == getattr(gdf, "_geometry_column_name", None):
-            continue
-        values = gdf[col]
-        if values.dtype == object or pd.api.types.is_string_dtype(values):
-            yield str(col), values
-
-
-def shortened_texts(gdf: gpd.GeoDataFrame, *, layer: str, encoding: str) -> gpd.GeoDataFrame:
-    """``gdf`` with every text longer than a DBF field holds (:data:`DBF_TEXT_BYTES` in
-    ``encoding``) cut to fit, ending in "…", and a warning counting them per field.
-
-    A van's day of many stops (the ``sequence`` of the ``tours`` layer) can pass the
-    limit; the other formats keep every text whole, and ``tour_stops`` the visits one
-    per row.
-    """
-    out = gdf
-    for col, values in _text_columns(gdf):
-        long = values.map(
-            lambda v: isinstance(v, str) and len(v.encode(encoding)) > DBF_TEXT_BYTES
-        ).astype(bool)
-        if not long.any():
-            continue
-        if out is gdf:
-            out = gdf.copy()
-        out.loc[long, col] = values[long].map(lambda v: _cut(v, encoding))
-        logger.warning(
-            "Shapefile layer '%s', field '%s': %d texts longer than the %d bytes a Shapefile "
-            "field holds are cut (ending in …); the GeoPackage, GeoJSON and CSV keep them whole",
-            layer,
-            col,
-            int(long.sum()),
-            DBF_TEXT_BYTES,
-        )
-    return out
-
-
-def _cut(text: str, encoding: str) -> str:
-    """``text`` cut at a character to at most :data:`DBF_TEXT_BYTES` bytes, with "…"."""
-    room = DBF_TEXT_BYTES - len("…".encode(encoding))
-    out = text.encode(encoding)[:room].decode(encoding, errors="ignore")
-    return out + "…"
 
 
 #: First characters that make a spreadsheet read a text cell as a formula.

@@ -15,7 +15,7 @@ import pandas as pd
 
 from planner import __version__
 from planner import columns as C
-from planner.candidates import connection_costs_note
+from planner.candidates import connection_costs_note, existing_ids
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, SolveInfo, worst_status
 
@@ -92,6 +92,26 @@ def township_outcome(
     unreached = lived[near.isna()].groupby(C.TOWNSHIP_ID).size()
     t[C.POINTS_UNREACHED] = t[C.TOWNSHIP_ID].map(unreached).fillna(0).astype(int).to_numpy()
     return t
+
+
+def existing_outcome(chargers: gpd.GeoDataFrame, plan: Plan, names: pd.Series) -> gpd.GeoDataFrame:
+    """The existing public chargers with the ids the demand's and the assignments'
+    ``station_id`` give them, their township and the sessions per day the plan routes to
+    them (0 for one the plan does not use)."""
+    out = chargers.assign(**{C.STATION_ID: existing_ids(len(chargers))})
+    used = plan.existing_sites
+    if used is None or len(used) == 0:
+        return out.assign(**{C.SESSIONS_SERVED: 0.0})
+    by_id = used.set_index(C.CANDIDATE_ID)
+    ids = out[C.STATION_ID]
+    township = ids.map(by_id[C.TOWNSHIP_ID])
+    return out.assign(
+        **{
+            C.TOWNSHIP_ID: township,
+            C.TOWNSHIP_NAME: township.map(names),
+            C.SESSIONS_SERVED: ids.map(by_id[C.SESSIONS_SERVED]).fillna(0.0),
+        }
+    )
 
 
 def headroom_overloads(stations: gpd.GeoDataFrame) -> list[dict[str, Any]]:
