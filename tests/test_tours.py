@@ -257,6 +257,10 @@ MINIMAL = {
             {"enabled": True, "villages": {"per_week_by_evs": {100: 6}}},
             r"villages get up to 6 visits per week but the vans work 5 days",
         ),
+        (
+            {"enabled": True, "min_gap_days": 3, "villages": {"per_week_by_evs": {50: 3}}},
+            r"3 visits per week at least 3 working days apart need 7 working days",
+        ),
         ({"enabled": True, "shift_start": "17:00", "shift_end": "08:00"}, "not before"),
         ({"enabled": True, "lunch_start": "16:30"}, "lunch break"),
         ({"enabled": True, "days": ["mon", "mon"]}, "once each"),

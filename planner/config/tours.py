@@ -230,6 +230,15 @@ class ToursSection(Section):
                     f"{len(self.days)} days ({', '.join(self.days)})"
                 )
                 raise ValueError(msg)
+            gap = self.min_gap_days
+            if gap is not None and (most - 1) * gap + 1 > len(self.days):
+                # checked here, not after the siting solve (tours.timing.visit_days)
+                msg = (
+                    f"tours: {most} visits per week at least {gap} working days apart need "
+                    f"{(most - 1) * gap + 1} working days, the vans work {len(self.days)} "
+                    "(lower tours.min_gap_days or the visits per week)"
+                )
+                raise ValueError(msg)
         return self
 
     def stop_class(self, kind: str) -> StopClass:
