@@ -261,6 +261,14 @@ MINIMAL = {
             {"enabled": True, "min_gap_days": 3, "villages": {"per_week_by_evs": {50: 3}}},
             r"3 visits per week at least 3 working days apart need 7 working days",
         ),
+        (
+            {
+                "enabled": True,
+                "stops": ["stations"],
+                "stations": {"time_window": ["09:00", "09:20"]},
+            },
+            r"stations' time window 09:00-09:20 is shorter than their service time \(30 min\)",
+        ),
         ({"enabled": True, "shift_start": "17:00", "shift_end": "08:00"}, "not before"),
         ({"enabled": True, "lunch_start": "16:30"}, "lunch break"),
         ({"enabled": True, "days": ["mon", "mon"]}, "once each"),

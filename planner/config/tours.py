@@ -230,6 +230,16 @@ class ToursSection(Section):
                     f"{len(self.days)} days ({', '.join(self.days)})"
                 )
                 raise ValueError(msg)
+            cls = self.stop_class(kind)
+            service = cls.service_min if cls.service_min is not None else self.service_min
+            if cls.time_window is not None:
+                open_min = clock_minutes(cls.time_window[1]) - clock_minutes(cls.time_window[0])
+                if open_min < service:
+                    msg = (
+                        f"tours: {kind}' time window {'-'.join(cls.time_window)} is shorter "
+                        f"than their service time ({service:g} min)"
+                    )
+                    raise ValueError(msg)
             gap = self.min_gap_days
             if gap is not None and (most - 1) * gap + 1 > len(self.days):
                 # checked here, not after the siting solve (tours.timing.visit_days)
