@@ -9,6 +9,7 @@ gets its visits per week on different days. Modules, by job:
 - :mod:`planner.tours.timing`: the shift, the lunch break and the days of each visit;
 - :mod:`planner.tours.problem`: the weekly model for PyVRP;
 - :mod:`planner.tours.solve`: :func:`plan_tours`, the search and the tours it found;
+- :mod:`planner.tours.repair`: the visits the search left out, inserted where they fit;
 - :mod:`planner.tours.decompose`: the same one repair point at a time, for thousands of
   stops;
 - :mod:`planner.tours.result`: the tours, visits and unserved stops;

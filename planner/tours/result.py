@@ -13,8 +13,9 @@ UNSERVED_REASONS = {
     "time_window": N_("its hours leave no time to get there and back within a shift"),
     "unreachable": N_("no road from any repair point with vans"),
     "fleet": N_(
-        "the search found no room for it in the vans' week (more vans, longer shifts or a "
-        "longer search, tours.iterations)"
+        "it does not fit into the week as planned (tried in every tour of its days from its "
+        "repair point and in a spare van there); more vans, longer shifts or a longer search "
+        "(tours.iterations) may fit it"
     ),
 }
 

@@ -22,6 +22,7 @@ from planner.tours.problem import (
     WeeklyProblem,
     build_problem,
 )
+from planner.tours.repair import insert_left_out
 from planner.tours.result import Tour, TourPlan, Unserved, Visit
 from planner.tours.timing import DAY_S, Shift, weekday_index
 
@@ -129,7 +130,11 @@ def decode(
 
 
 def search(problem: WeeklyProblem, tours: ToursSection) -> tuple[int, float, list[Any], str]:
-    """PyVRP's search: iterations done, seconds, the best plan's routes, what stopped it."""
+    """PyVRP's search: iterations done, seconds, the best plan's routes, what stopped it.
+
+    The visits the search leaves out are then inserted where they still fit
+    (:func:`~planner.tours.repair.insert_left_out`).
+    """
     import pyvrp
     from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
@@ -145,7 +150,10 @@ def search(problem: WeeklyProblem, tours: ToursSection) -> tuple[int, float, lis
         raise SolverError(msg)
     done = int(res.num_iterations)
     stopped_by = "time_limit" if done < tours.iterations else "iterations"
-    return done, float(res.runtime), list(res.best.routes()), stopped_by
+    routes, inserted = insert_left_out(problem, list(res.best.routes()))
+    if inserted:
+        logger.info("tours: %d visits the search left out fit in after it (inserted)", inserted)
+    return done, float(res.runtime), routes, stopped_by
 
 
 def check_inputs(
