@@ -103,8 +103,8 @@ def plan_weekly_tours(
     fleet = [u for u in week.unserved if u.reason == "fleet"]
     if fleet:
         logger.warning(
-            "tours: %d visits at %d stops were not fitted into the vans' week (more vans, "
-            "longer shifts or a longer search: tours.iterations)",
+            "tours: %d visits at %d stops do not fit into the vans' week as planned, not even "
+            "alone (more vans, longer shifts or a longer search: tours.iterations)",
             sum(u.missing for u in fleet),
             len(fleet),
         )
