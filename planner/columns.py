@@ -48,6 +48,7 @@ OPERATOR = "operator"
 EXISTING_CHARGERS = "existing_chargers"
 AT_STATION = "at_station"
 EXISTING_SITES = "existing_sites"
+OPENED_YEAR = "opened_year"
 MEAN_STATION_MIN = "mean_station_min"
 WORST_STATION_MIN = "worst_station_min"
 POINTS_UNREACHED = "points_unreached"
@@ -140,6 +141,10 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     EXISTING_CHARGERS: ("Charging points already in place at the site (0: a new site)", "count"),
     AT_STATION: ("The repair point shares its site with a charging station", "true/false"),
     EXISTING_SITES: ("Existing public charging sites in the township", "count"),
+    OPENED_YEAR: (
+        "Rollout year in which this plan opened the station (empty: an operator's charger)",
+        "year",
+    ),
     MEAN_STATION_MIN: (
         "Session-weighted mean drive time from the township's demand points to the stations "
         "they are assigned to (nearest open one; the next where it is full), sessions served",
@@ -230,6 +235,7 @@ LABELS: dict[str, str] = {
     EXISTING_CHARGERS: "Existing chargers",
     AT_STATION: "At a charging station",
     EXISTING_SITES: "Existing charging sites",
+    OPENED_YEAR: "Opened in year",
     MEAN_STATION_MIN: "Mean drive time to station",
     WORST_STATION_MIN: "Longest drive time to station",
     POINTS_UNREACHED: "Points out of reach",
@@ -284,6 +290,7 @@ SHAPEFILE_NAMES: dict[str, str] = {
     POINTS_UNREACHED: "unreached",
     EXISTING_CHARGERS: "exist_chg",
     EXISTING_SITES: "exist_site",
+    OPENED_YEAR: "open_year",
     SERVICE_MIN: "serv_min",
     KM_FROM_PREVIOUS: "km_prev",
 }

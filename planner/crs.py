@@ -22,6 +22,8 @@ GeomT = TypeVar("GeomT", bound=BaseGeometry)
 #: A CRS as the planner passes one: a pyproj CRS, a string such as "EPSG:4326", or an EPSG code.
 CrsLike = CRS | str | int
 
+#: CGCS2000 geographic coordinates (longitude, latitude), what Chinese GIS teams read.
+CGCS2000 = "EPSG:4490"
 #: EPSG code of the CGCS2000 3-degree Gauss-Kruger zone with central meridian 75 E.
 _GK3_FIRST_EPSG = 4534
 _GK3_FIRST_CM = 75

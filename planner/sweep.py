@@ -5,11 +5,10 @@ fields (e.g. ``stations.budget`` and ``demand.ev_adoption``). Scenarios whose in
 are the same (only model fields change) share one ingest and travel-time stage. Each is
 solved from scratch, exactly as `planner site` would solve it (a warm start could pick
 another plan within the MIP gap), so a scenario's plan is that of the same config run alone.
-:func:`rollout` plans year by year: the stations opened in earlier years stay open (they
-serve demand for free with their chargers) and each year has its own budget and EV adoption.
+:func:`planner.rollout.rollout` plans year by year on the same machinery.
 
 Each scenario or year gets its usual run folder; the sweep or rollout folder gets a
-table (CSV) and a page (HTML) with the chart.
+table (CSV) and a page (HTML) with the chart. The rollout is in :mod:`planner.rollout`.
 """
 
 from __future__ import annotations
@@ -24,12 +23,12 @@ from typing import Any
 
 import yaml
 
-from planner import columns as C
 from planner.config import Config, load_config
 from planner.errors import ConfigError, Interrupted, PlannerError
 from planner.paths import out_lock
 from planner.pipeline import ModelInputs, prepare, write_run
 from planner.progress import Step, report_stage, stage_reported
+from planner.report.sweep_charts import value_text
 from planner.runs import check_home, content_key, new_run
 
 logger = logging.getLogger(__name__)
@@ -87,9 +86,11 @@ def _changes_inputs(name: str) -> bool:
 
 
 def _label(fields: list[str], values: tuple[Any, ...], *, sep: str = "-", join: str = "_") -> str:
+    """A scenario's folder name (``budget-12000000``) or, with ``sep`` "=", its name."""
     parts = []
     for f, v in zip(fields, values, strict=True):
-        text = f"{v:g}" if isinstance(v, float) else str(v)
+        whole = isinstance(v, float) and v.is_integer() and abs(v) < 1e15
+        text = str(int(v)) if whole else f"{v:g}" if isinstance(v, float) else str(v)
         parts.append(f"{f.rsplit('.', 1)[-1]}{sep}{text}")
     return join.join(parts).replace("/", "-")
 
@@ -124,8 +125,10 @@ def sweep(
     if not 1 <= len(vary) <= 2:
         msg = "a sweep varies one or two fields"
         raise ConfigError(msg)
+    _check_vary(vary)
     home = check_home(out_dir)  # writable, before any ingest or solve
     started = dt.datetime.now(dt.UTC)
+    order = [f for f, _ in vary]  # the page and the CSV keep the user's order
     # fields that change the inputs vary slowest, so scenarios share their inputs
     vary = sorted(vary, key=lambda fv: not _changes_inputs(fv[0]))
     fields = [f for f, _ in vary]
@@ -145,19 +148,43 @@ def sweep(
     ]
     from planner.report.sweep_page import write_sweep_page
 
+    setting = scenarios[0][1].report.language
+
     rows: list[dict[str, Any]] = []
-    return _in_new_run(
+    return in_new_run(
         home,
         rows,
         kind="sweep",
         started=started,
         key=content_key(*(c.model_dump_json() for _, c in scenarios)),
         solve=lambda folder: _run_scenarios(scenarios, fields, folder, rows),
-        page=lambda folder: write_sweep_page(folder, rows, fields),
+        page=lambda folder, rid: write_sweep_page(
+            folder, rows, order, language=page_language(rows, setting), run_id=rid
+        ),
     )
 
 
-def _in_new_run(
+def page_language(rows: list[dict[str, Any]], setting: str | None) -> str:
+    """The language of a sweep's or rollout's page: its runs' (by the county's place when
+    the config does not set it), else the config's, else Chinese."""
+    return next((str(r["language"]) for r in rows if r.get("language")), setting or "zh")
+
+
+def _check_vary(vary: list[tuple[str, list[Any]]]) -> None:
+    """Each field once, each of its values once (a repeat would overwrite a scenario)."""
+    names = [f for f, _ in vary]
+    for f in sorted({f for f in names if names.count(f) > 1}):
+        msg = f"--vary {f} is given twice: give each field once, with all its values"
+        raise ConfigError(msg)
+    for f, values in vary:
+        texts = [value_text(v) for v in values]
+        twice = sorted({t for t in texts if texts.count(t) > 1})
+        if twice:
+            msg = f"--vary {f}: the value {twice[0]} is given twice: give each value once"
+            raise ConfigError(msg)
+
+
+def in_new_run(
     home: Path,
     rows: list[dict[str, Any]],
     *,
@@ -165,11 +192,12 @@ def _in_new_run(
     started: dt.datetime,
     key: str,
     solve: Callable[[Path], None],
-    page: Callable[[Path], None],
+    page: Callable[[Path, str], None],
 ) -> SweepResult:
     """Solve into a new run of ``home`` and write its page, under the folder's lock.
 
-    ``solve`` adds a row per scenario (year) to ``rows``; a signal stops it, and the rows
+    ``solve`` adds a row per scenario (year) to ``rows`` and ``page`` writes the page
+    (given the folder and the run's id); a signal stops ``solve``, and the rows
     done so far are kept in the run (which does not become ``latest``) before the
     :class:`Interrupted` goes on.
     """
@@ -179,7 +207,7 @@ def _in_new_run(
             solve(run.tmp)
         except Interrupted as err:  # the scenarios (years) done so far are kept
             stopped = err
-        page(run.tmp)
+        page(run.tmp, run.id)
         _settle(run, rows, stopped)
     if stopped is not None:
         raise stopped
@@ -207,7 +235,7 @@ def _run_scenarios(
             assert prepared is not None
             res = write_run(config, folder / label, inputs=prepared[1], on_stage=report_stage)
         except PlannerError as err:
-            row.update(_failure(err))
+            row.update(failure(err))
             rows.append(row)
             logger.warning("scenario %s: %s", label, row["error"])
             step.done("failed")
@@ -226,6 +254,7 @@ def _run_scenarios(
             capex_per_covered_ev=round(s["capex_total"] / covered_evs, 1) if covered_evs else None,
             shared_inputs=reuse,
             error="",
+            language=s.get("language"),
         )
         rows.append(row)
         logger.info("scenario %s: %s", label, row["status"])
@@ -242,161 +271,10 @@ def _settle(run: Any, rows: list[dict[str, Any]], stopped: Interrupted | None) -
     run.manifest["failed"] = len(failed)
 
 
-def _failure(err: PlannerError) -> dict[str, Any]:
+def failure(err: PlannerError) -> dict[str, Any]:
     """The row fields of a scenario or year that failed."""
     return {"status": "failed", "error": str(err).splitlines()[0], "exit_code": err.exit_code}
 
 
 def _sort_key(v: Any) -> tuple[int, Any]:
     return (0, v) if isinstance(v, int | float) else (1, str(v))
-
-
-def _with_opened(inputs: ModelInputs, opened: dict[str, tuple[int, int]]) -> ModelInputs:
-    """The inputs with the stations opened in earlier years as existing chargers."""
-    sites = inputs.sites.copy()
-    if C.EXISTING_CHARGERS not in sites.columns:
-        sites[C.EXISTING_CHARGERS] = 0
-    for cid, (_, n) in opened.items():
-        sites.loc[sites[C.CANDIDATE_ID] == cid, C.EXISTING_CHARGERS] = n
-    return ModelInputs(
-        inputs.county, inputs.demand, inputs.candidates, sites, inputs.graph, inputs.times
-    )
-
-
-@dataclass
-class YearPlan:
-    """One year of a rollout."""
-
-    year: int
-    budget: float
-    ev_adoption: float
-    target: float | None = None  # share of sessions to cover that year (a constraint)
-
-
-def _year_overrides(y: YearPlan, overrides: list[str] | None) -> list[str]:
-    sets = [
-        *(overrides or []),
-        f"stations.budget={y.budget}",
-        f"demand.ev_adoption={y.ev_adoption}",
-        "repair.enabled=false",
-        "tours.enabled=false",  # the vans start from repair points: none in a rollout year
-    ]
-    if y.target is not None:
-        sets.append(f"stations.min_coverage_share={y.target}")
-    return sets
-
-
-def rollout(
-    config_path: str | Path,
-    years: list[YearPlan],
-    out_dir: str | Path,
-    *,
-    overrides: list[str] | None = None,
-) -> SweepResult:
-    """Plan year by year; stations opened in earlier years stay open.
-
-    Each year is solved with its own budget (new spending that year), EV adoption
-    (demand grows along the adoption path) and optional coverage target (the share of
-    that year's sessions that must be covered; a year that cannot reach it stops the
-    rollout with the diagnosis). The stations opened before are sites with
-    their chargers in place: they serve the demand in reach at no cost, count for the
-    township minimum and are not re-sited. The rollout plans stations only (the
-    budget is all theirs); plan the repair points on the final network with
-    ``planner site``.
-
-    Parameters
-    ----------
-    config_path
-        The county config.
-    years
-        Budget and EV adoption per year, in order.
-    out_dir
-        The rollout folder: one run folder per year, ``rollout.csv`` (one row per
-        station with the year it opens) and ``rollout.html``.
-    overrides
-        ``--set`` overrides for every year.
-
-    Returns
-    -------
-    SweepResult
-        One row per year.
-    """
-    seen: set[int] = set()
-    for y in years:
-        if y.year in seen:
-            msg = f"--year {y.year} is given twice: give each year once"
-            raise ConfigError(msg)
-        seen.add(y.year)
-    home = check_home(out_dir)  # writable, before any ingest or solve
-    started = dt.datetime.now(dt.UTC)
-    # every year's config is checked before anything runs or is written
-    plans = [(y, load_config(config_path, overrides=_year_overrides(y, overrides))) for y in years]
-    plans.sort(key=lambda item: item[0].year)
-    from planner.report.sweep_page import write_rollout_page
-
-    rows: list[dict[str, Any]] = []
-    stations_rows: list[dict[str, Any]] = []
-    return _in_new_run(
-        home,
-        rows,
-        kind="rollout",
-        started=started,
-        key=content_key(*(c.model_dump_json() for _, c in plans)),
-        solve=lambda folder: _run_years(plans, folder, rows, stations_rows),
-        page=lambda folder: write_rollout_page(folder, rows, stations_rows),
-    )
-
-
-def _run_years(
-    plans: list[tuple[YearPlan, Config]],
-    folder: Path,
-    rows: list[dict[str, Any]],
-    stations_rows: list[dict[str, Any]],
-) -> None:
-    """Solve year after year into ``folder/<year>``, adding rows per year and per station."""
-    opened: dict[str, tuple[int, int]] = {}  # candidate id -> (year, chargers)
-    for i, (y, config) in enumerate(plans, 1):
-        step = Step("year", i, len(plans), str(y.year))
-        row: dict[str, Any] = {
-            "year": y.year,
-            "budget": y.budget,
-            "ev_adoption": y.ev_adoption,
-            "target": y.target,
-        }
-        try:
-            inputs = _with_opened(prepare(config, stage=stage_reported), opened)
-            res = write_run(config, folder / str(y.year), inputs=inputs, on_stage=report_stage)
-        except PlannerError as err:
-            row.update(_failure(err))
-            rows.append(row)
-            logger.warning("rollout %d: %s", y.year, row["error"])
-            step.done("failed")
-            break  # later years build on this one
-        st = res.plan.stations
-        for _, r in st.iterrows():
-            opened[str(r[C.CANDIDATE_ID])] = (y.year, int(r[C.CHARGERS]))
-            stations_rows.append(
-                {
-                    "year": y.year,
-                    C.CANDIDATE_ID: r[C.CANDIDATE_ID],
-                    C.NAME: r[C.NAME],
-                    C.TOWNSHIP_ID: r[C.TOWNSHIP_ID],
-                    C.CHARGERS: int(r[C.CHARGERS]),
-                    C.CAPEX: float(r[C.CAPEX]),
-                }
-            )
-        s = res.summary
-        row.update(
-            status=s["status"],
-            gap=s["gap"],
-            new_stations=s["stations"],
-            stations_open=len(opened),
-            chargers_new=s["chargers"],
-            capex_total=s["capex_total"],
-            demand_covered_share=s["demand_covered_share"],
-            evs=s["evs"],
-            evs_covered=s["evs_covered"],
-            error="",
-        )
-        rows.append(row)
-        step.done(row["status"])

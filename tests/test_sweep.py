@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 
 from planner.errors import ConfigError
-from planner.sweep import YearPlan, parse_vary, rollout, sweep
+from planner.rollout import YearPlan, rollout
+from planner.sweep import parse_vary, sweep
 from tests.conftest import PLAN_ONLY, run_cli
 
 
@@ -53,7 +55,30 @@ def test_budget_sweep_shares_inputs_and_warm_starts(small, tmp_path):
     table = _csv(res.out_dir / "sweep.csv")
     assert len(table) == 4 and float(table[0]["capex_per_covered_ev"]) > 0
     page = (res.out_dir / "sweep.html").read_text("utf-8")
-    assert "data:image/png;base64," in page and "capex_per_covered_ev" in page
+    assert "data:image/png;base64," in page and "每辆被覆盖电动汽车的投资（元）" in page
+    assert "<title>方案比较：充电站预算（元）、充电站数量上限</title>" in page
+    assert "size:A4 landscape" in page and "optimal" not in page and "1.1e+07" not in page
+    assert "11,000,000" in page and (res.out_dir / "budget-11000000_max_stations-20").is_dir()
+
+
+@pytest.mark.slow
+def test_a_sweep_keeps_the_users_field_order_on_its_page_and_table(small, tmp_path):
+    vary = [("stations.budget", [9e6]), ("demand.ev_adoption", [0.1, 0.2])]
+    res = sweep(small, vary, tmp_path / "sw", overrides=[*PLAN_ONLY])
+    with (res.out_dir / "sweep.csv").open(encoding="utf-8-sig") as fh:
+        header = next(csv.reader(fh))
+    assert header[:3] == ["stations.budget", "demand.ev_adoption", "scenario"]
+    page = (res.out_dir / "sweep.html").read_text("utf-8")
+    assert "方案比较：充电站预算（元）、电动汽车渗透率" in page
+
+
+def test_a_field_or_value_given_twice_is_refused(small, tmp_path):
+    twice = [("stations.budget", [1e7]), ("stations.budget", [2e7])]
+    with pytest.raises(ConfigError, match=r"stations\.budget is given twice"):
+        sweep(small, twice, tmp_path / "a")
+    with pytest.raises(ConfigError, match="10,000,000 is given twice"):
+        sweep(small, [("stations.budget", [1e7, 10_000_000])], tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
 @pytest.mark.slow
@@ -76,7 +101,20 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
     assert len(stations) == opened[-1]
     assert len({s["candidate_id"] for s in stations}) == len(stations)  # none sited twice
     assert {int(s["year"]) for s in stations} <= {2025, 2026, 2027}
+    assert all(s["township_name"] and 115 < float(s["lon"]) < 120 for s in stations)
     assert (res.out_dir / "rollout.html").is_file()
+    # the last year lists the operators' chargers and every station opened before it
+    last = ok[-1]["year"]
+    layer = _csv(res.out_dir / str(last) / "existing_chargers.csv")
+    earlier = {s["candidate_id"]: s for s in stations if int(s["year"]) < last}
+    mine = {r["station_id"]: r for r in layer if r["opened_year"]}
+    assert set(mine) == set(earlier)
+    assert all(int(mine[c]["opened_year"]) == int(earlier[c]["year"]) for c in mine)
+    assert all(int(mine[c]["sockets"]) == int(earlier[c]["chargers"]) for c in mine)
+    summary = json.loads((res.out_dir / str(last) / "summary.json").read_text("utf-8"))
+    served = sum(float(r["sessions_served"]) for r in layer)
+    assert served == pytest.approx(summary["existing_sessions_served_day"], abs=0.05)
+    assert summary["existing_chargers"] == len(layer)
 
 
 @pytest.mark.slow
@@ -105,3 +143,58 @@ def test_a_bad_value_stops_the_sweep_before_anything_is_written(small, tmp_path)
         str(out),
     )
     assert r.returncode == 2 and "ev_adoption" in r.stderr and not out.exists()
+
+
+def test_stations_opened_before_take_their_power_from_the_substation(small):
+    from planner.columns import CANDIDATE_ID, EXISTING_CHARGERS, HEADROOM_KW, SUBSTATION_ID
+    from planner.config import load_config
+    from planner.pipeline import prepare
+    from planner.rollout import Opened, with_opened
+
+    inputs = prepare(load_config(small, overrides=["tours.enabled=false"]))
+    sites = inputs.sites
+    known = sites[sites[HEADROOM_KW].notna()]
+    a, b = known[SUBSTATION_ID].unique()[:2]
+    one = known[known[SUBSTATION_ID] == a][CANDIDATE_ID].iloc[:2].tolist()
+    two = known[known[SUBSTATION_ID] == b][CANDIDATE_ID].iloc[0]
+    opened = {
+        one[0]: Opened(2025, 4, 240.0),
+        one[1]: Opened(2026, 2, 120.0),
+        two: Opened(2025, 3, 180.0),
+    }
+    out = with_opened(inputs, opened)
+    for frame, before in ((out.sites, sites), (out.candidates, inputs.candidates)):
+        drop = (before[HEADROOM_KW] - frame[HEADROOM_KW]).fillna(0.0)
+        expected = before[SUBSTATION_ID].map({a: 360.0, b: 180.0}).fillna(0.0)
+        assert drop.tolist() == pytest.approx(expected.tolist())
+        assert frame[HEADROOM_KW].isna().equals(before[HEADROOM_KW].isna())
+    chargers = out.sites.set_index(CANDIDATE_ID)[EXISTING_CHARGERS]
+    assert [chargers[c] for c in (*one, two)] == [4, 2, 3]
+    assert (
+        int((out.sites[EXISTING_CHARGERS] > 0).sum())
+        == int((sites[EXISTING_CHARGERS] > 0).sum()) + 3
+    )
+    rows = out.county.chargers
+    assert len(rows) == len(inputs.county.chargers) + 3
+    added = rows.iloc[len(inputs.county.chargers) :]
+    assert added["station_id"].tolist() == [*one, two]
+    assert added["opened_year"].tolist() == [2025, 2026, 2025]
+    assert added["sockets"].tolist() == [4, 2, 3]
+    assert out.left_out == inputs.left_out and with_opened(inputs, {}) is inputs
+
+
+@pytest.mark.slow
+def test_years_after_a_failed_one_are_listed_as_not_run(small, tmp_path):
+    years = [YearPlan(2025, 1e6, 0.08), YearPlan(2026, 3e6, 0.12), YearPlan(2027, 3e6, 0.2)]
+    res = rollout(small, years, tmp_path / "ro", overrides=[*PLAN_ONLY])
+    assert [(r["year"], r["status"]) for r in res.rows] == [
+        (2025, "failed"),
+        (2026, "not_run"),
+        (2027, "not_run"),
+    ]
+    table = _csv(res.out_dir / "rollout_years.csv")
+    assert [t["status"] for t in table] == ["failed", "not_run", "not_run"]
+    with (res.out_dir / "rollout.csv").open(encoding="utf-8-sig") as fh:
+        assert fh.read().startswith("year,candidate_id,name,township_id,township_name")
+    page = (res.out_dir / "rollout.html").read_text("utf-8")
+    assert page.count("未运行：此前的年份未能规划") == 2 and "失败：" in page

@@ -23,10 +23,10 @@ from shapely.geometry import Point, box
 
 from planner import columns as C
 from planner.config import Config
+from planner.crs import CGCS2000
 from planner.errors import DataError
 from planner.i18n import translator
 from planner.report import data_dictionary, read_run_layers, run_dictionary
-from planner.report.plan_tables import CGCS2000
 from planner.report.workbook import write_run_workbook, write_workbook
 from planner.report.xlsx import format_decimals, number_format, text_width
 

@@ -25,7 +25,8 @@ from planner.cli import (
 from planner.errors import ConfigError
 
 if TYPE_CHECKING:
-    from planner.sweep import SweepResult, YearPlan
+    from planner.rollout import YearPlan
+    from planner.sweep import SweepResult
 
 
 @click.command()
@@ -227,7 +228,7 @@ def rollout(
     config_path: Path, years: tuple[str, ...], overrides: tuple[str, ...], out_dir: Path | None
 ) -> None:
     """Plan stations year by year; stations opened earlier stay open."""
-    from planner.sweep import rollout as run_rollout
+    from planner.rollout import rollout as run_rollout
 
     plans = [_year_plan(item) for item in years]
     figures = ["status", "new_stations", "stations_open", "capex_total", "demand_covered_share"]
@@ -239,7 +240,7 @@ def rollout(
 
 def _year_plan(item: str) -> YearPlan:
     """``YEAR:BUDGET:ADOPTION[:TARGET]`` (a ``--year`` value) to a year of the rollout."""
-    from planner.sweep import YearPlan
+    from planner.rollout import YearPlan
 
     try:
         year, budget, adoption, *target = item.split(":")

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from planner import columns as C
+from planner.crs import CGCS2000
 from planner.i18n import N_, Lang, translator
 
 #: The CRS coordinates are given in: CGCS2000, the national datum of China.
-CGCS2000 = "EPSG:4490"
 
 #: connection_basis value -> printed words.
 CONNECTION_BASES = {
@@ -53,6 +53,7 @@ EXISTING_COLUMNS: Spec = (
     (C.STATION_ID, None),
     (C.NAME, None),
     (C.OPERATOR, None),
+    (C.OPENED_YEAR, 0),
     (C.TOWNSHIP_NAME, None),
     (C.SOCKETS, 0),
     (C.SESSIONS_SERVED, 1),

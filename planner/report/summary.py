@@ -98,7 +98,10 @@ def existing_outcome(chargers: gpd.GeoDataFrame, plan: Plan, names: pd.Series) -
     """The existing public chargers with the ids the demand's and the assignments'
     ``station_id`` give them, their township and the sessions per day the plan routes to
     them (0 for one the plan does not use)."""
-    out = chargers.assign(**{C.STATION_ID: existing_ids(len(chargers))})
+    ids = pd.Series(existing_ids(len(chargers)), index=chargers.index)
+    if C.STATION_ID in chargers.columns:  # stations a rollout opened keep their site ids
+        ids = chargers[C.STATION_ID].where(chargers[C.STATION_ID].notna(), ids)
+    out = chargers.assign(**{C.STATION_ID: ids})
     used = plan.existing_sites
     if used is None or len(used) == 0:
         return out.assign(**{C.SESSIONS_SERVED: 0.0})
@@ -117,8 +120,8 @@ def existing_outcome(chargers: gpd.GeoDataFrame, plan: Plan, names: pd.Series) -
 def headroom_overloads(stations: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     """Substations whose stations' charger power exceeds the known headroom.
 
-    The siting model does not yet limit the power per substation; this check reports
-    where the plan would need grid reinforcement.
+    With ``stations.respect_headroom`` the siting model keeps to the headroom; without
+    it, this check reports where the plan would need grid reinforcement.
     """
     if len(stations) == 0:
         return []

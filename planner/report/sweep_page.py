@@ -1,4 +1,10 @@
-"""Pages of a sweep and a rollout: table (CSV), chart and HTML."""
+"""Pages of a sweep and a rollout: tables (CSV), chart and HTML.
+
+The pages are in the county's language (``report.language``), print on A4 landscape, and
+give each scenario's or year's solver status with its gap in words, its figures rounded
+as the reports round them, and links to its map and report. The CSVs keep machine column
+names (as ``batch_summary.csv``) in a fixed order, with a header even when no row came.
+"""
 
 from __future__ import annotations
 
@@ -8,108 +14,217 @@ import html
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
+from planner.i18n import N_, Lang, translator
 from planner.paths import replace_file
-from planner.report.figures import figure_png
+from planner.report.assumptions import status_text
+from planner.report.batch_page import _CSS
+from planner.report.content import run_label
 from planner.report.formats import safe_cell
+from planner.report.sections import gap_text, pct
+from planner.report.sweep_charts import field_name, rollout_chart, sweep_chart, value_text
+
+#: Columns of ``sweep.csv`` after the varied fields.
+SWEEP_COLUMNS = (
+    "scenario", "status", "gap", "stations", "chargers", "repair_points", "capex_total",
+    "demand_covered_share", "evs_covered", "capex_per_covered_ev", "shared_inputs", "error",
+    "exit_code",
+)  # fmt: skip
+#: Columns of ``rollout_years.csv``.
+YEAR_COLUMNS = (
+    "year", "budget", "ev_adoption", "target", "status", "gap", "new_stations", "stations_open",
+    "chargers_new", "capex_total", "demand_covered_share", "evs", "evs_covered", "error",
+    "exit_code",
+)  # fmt: skip
+#: Columns of ``rollout.csv``.
+STATION_COLUMNS = (
+    "year", "candidate_id", "name", "township_id", "township_name", "chargers", "capex", "lon",
+    "lat",
+)  # fmt: skip
+
+#: Column headers of the page's table.
+SWEEP_HEADERS = (
+    N_("Solver"),
+    N_("Stations"),
+    N_("Chargers"),
+    N_("Repair points"),
+    N_("Capital cost (CNY)"),
+    N_("Sessions covered"),
+    N_("EVs covered"),
+    N_("Capex per covered EV (CNY)"),
+    N_("Map and report"),
+)
+#: Column headers of the page's table.
+YEAR_HEADERS = (
+    N_("Year"),
+    N_("Budget (CNY)"),
+    N_("EV adoption"),
+    N_("Coverage target"),
+    N_("Solver"),
+    N_("New stations"),
+    N_("Stations open"),
+    N_("New chargers"),
+    N_("Capital cost (CNY)"),
+    N_("Sessions covered"),
+    N_("EVs"),
+    N_("EVs covered"),
+    N_("Map and report"),
+)
+#: Column headers of the page's table.
+STATION_HEADERS = (
+    N_("Year"),
+    N_("Site id"),
+    N_("Name"),
+    N_("Township"),
+    N_("Chargers"),
+    N_("Capital cost (CNY)"),
+    N_("Longitude"),
+    N_("Latitude"),
+)
+#: Statuses of a scenario or year that has no plan.
+NO_PLAN = ("failed", "not_run")
 
 
-def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    names: list[str] = []
-    for r in rows:
-        names += [k for k in r if k not in names]
-
+def _csv(path: Path, rows: list[dict[str, Any]], names: list[str]) -> None:
     def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8-sig") as fh:
             w = csv.writer(fh)
             w.writerow([safe_cell(n) for n in names])
-            w.writerows([safe_cell(r.get(n, "")) for n in names] for r in rows)
+            w.writerows([safe_cell(_plain(r.get(n))) for n in names] for r in rows)
 
     replace_file(path, write)
 
 
-def _png(fig: plt.Figure) -> bytes:
-    """The chart as PNG, its pyplot figure closed."""
-    png = figure_png(fig, dpi=100)
-    plt.close(fig)
-    return png
+def _plain(v: Any) -> Any:
+    """A CSV cell: whole numbers without ``.0``, others to 12 significant digits (as the
+    layers' CSVs: no binary round-off)."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return int(v) if v.is_integer() and abs(v) < 1e15 else float(f"{v:.12g}")
+    return v
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
-    names: list[str] = []
-    for r in rows:
-        names += [k for k in r if k not in names]
-    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
-
-    def cell(v: Any) -> str:
-        if isinstance(v, float):
-            return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
-        return html.escape("" if v is None else str(v))
-
-    body = "".join(
-        "<tr>" + "".join(f"<td>{cell(r.get(n))}</td>" for n in names) + "</tr>" for r in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
+def _num(v: Any, digits: int = 0) -> str:
+    ok = isinstance(v, int | float) and not isinstance(v, bool)
+    return f'<td class="num">{f"{float(v):,.{digits}f}" if ok else ""}</td>'
 
 
-def _page(title: str, png: bytes, table: str, extra: str = "") -> str:
-    img = base64.b64encode(png).decode("ascii")
+def _share(v: Any) -> str:
+    return f'<td class="num">{pct(v) if isinstance(v, int | float) else ""}</td>'
+
+
+def _status(r: dict[str, Any], lang: Lang) -> str:
+    """The status cell: the solve's status and gap in words, or why there is no plan."""
+    status = str(r.get("status", ""))
+    if status == "failed":
+        text = lang("failed: {error}", error=str(r.get("error", "")))
+        return f'<td class="err">{html.escape(text)}</td>'
+    if status == "not_run":
+        text = lang("not run: an earlier year could not be planned")
+        return f'<td class="err">{html.escape(text)}</td>'
+    text = status_text(status, lang=lang) + lang.gettext(", ")
+    text += lang("gap {gap}", gap=gap_text(r.get("gap"), lang=lang))
+    return f"<td>{html.escape(text)}</td>"
+
+
+def _links(folder: str, r: dict[str, Any], lang: Lang) -> str:
+    if str(r.get("status")) in NO_PLAN:
+        return "<td></td>"
+    f = html.escape(folder)
     return (
-        '<!doctype html><html><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:2em}}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}"
-        "img{max-width:100%}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><p><img alt='chart' src='data:image/png;base64,{img}'>"
-        f"</p>{table}{extra}</body></html>"
+        f'<td><a href="{f}/map.html">{html.escape(lang("map"))}</a> · '
+        f'<a href="{f}/report.html">{html.escape(lang("report"))}</a></td>'
     )
 
 
-def write_sweep_page(out: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
-    """``sweep.csv`` and ``sweep.html`` (coverage and capex per covered EV vs the first field)."""
+def _table(head: list[str], body: list[str]) -> str:
+    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return f"<table><thead><tr>{cells}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _page(title: str, lead: str, png: bytes, tables: str, lang: Lang) -> str:
+    img = base64.b64encode(png).decode("ascii")
+    code = "zh-CN" if lang.code == "zh" else lang.code
+    e = html.escape
+    return (
+        f'<!doctype html><html lang="{code}"><head><meta charset="utf-8">'
+        f"<title>{e(title)}</title><style>{_CSS}img{{max-height:95mm}}</style></head><body>"
+        f'<h1>{e(title)}</h1><p class="lead">{e(lead)}</p>'
+        f"<p><img alt='{e(lang('chart'))}' src='data:image/png;base64,{img}'></p>{tables}"
+        "</body></html>"
+    )
+
+
+def write_sweep_page(
+    out: Path,
+    rows: list[dict[str, Any]],
+    fields: list[str],
+    *,
+    language: str = "zh",
+    run_id: str = "",
+) -> None:
+    """``sweep.csv`` and ``sweep.html`` (coverage and capex per covered EV against the
+    first field, a line per value of the second)."""
+    lang = translator(language)
     out.mkdir(parents=True, exist_ok=True)
-    _csv(out / "sweep.csv", rows)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
-    groups: dict[Any, list[dict[str, Any]]] = {}
+    _csv(out / "sweep.csv", rows, [*fields, *SWEEP_COLUMNS])
+    head = [field_name(f, lang) for f in fields] + [lang(h) for h in SWEEP_HEADERS]
+    body = []
     for r in rows:
-        if r.get("status") != "failed":
-            groups.setdefault(r.get(fields[1]) if len(fields) > 1 else None, []).append(r)
-    for key, items in groups.items():
-        xs = [float(r[fields[0]]) for r in items]
-        label = None if key is None else f"{fields[1]} = {key}"
-        a1.plot(xs, [100 * r["demand_covered_share"] for r in items], "o-", label=label)
-        a2.plot(xs, [r["capex_per_covered_ev"] or 0 for r in items], "s-", label=label)
-    a1.set_xlabel(fields[0])
-    a1.set_ylabel("sessions covered (%)")
-    a2.set_xlabel(fields[0])
-    a2.set_ylabel("capex per covered EV (CNY)")
-    if len(groups) > 1:
-        a1.legend()
-    fig.tight_layout()
-    page = _page(f"Sweep of {', '.join(fields)}", _png(fig), _table(rows))
+        cells = [f"<td>{html.escape(value_text(r.get(f)))}</td>" for f in fields]
+        cells.append(_status(r, lang))
+        cells += [_num(r.get(k)) for k in ("stations", "chargers", "repair_points")]
+        cells += [_num(r.get("capex_total")), _share(r.get("demand_covered_share"))]
+        cells += [_num(r.get("evs_covered"), 1), _num(r.get("capex_per_covered_ev"))]
+        cells.append(_links(str(r.get("scenario", "")), r, lang))
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    names = ("、" if lang.code == "zh" else ", ").join(field_name(f, lang) for f in fields)
+    title = lang("Scenarios by {fields}", fields=names)
+    png = sweep_chart(rows, fields, lang=lang)
+    page = _page(title, run_label(run_id, lang) if run_id else "", png, _table(head, body), lang)
     replace_file(out / "sweep.html", lambda p: p.write_text(page, encoding="utf-8"))
 
 
 def write_rollout_page(
-    out: Path, years: list[dict[str, Any]], stations: list[dict[str, Any]]
+    out: Path,
+    years: list[dict[str, Any]],
+    stations: list[dict[str, Any]],
+    *,
+    language: str = "zh",
+    run_id: str = "",
 ) -> None:
     """``rollout.csv`` (stations with their year), ``rollout_years.csv``, ``rollout.html``."""
+    lang = translator(language)
     out.mkdir(parents=True, exist_ok=True)
-    _csv(out / "rollout_years.csv", years)
-    _csv(out / "rollout.csv", stations)
-    ok = [y for y in years if y.get("status") != "failed"]
-    fig, a1 = plt.subplots(figsize=(7, 4))
-    xs = [str(y["year"]) for y in ok]
-    a1.bar(xs, [y["stations_open"] for y in ok], color="#2e86de", label="stations open")
-    a1.set_ylabel("stations open")
-    a2 = a1.twinx()
-    a2.plot(xs, [100 * y["demand_covered_share"] for y in ok], "o-", color="#c0392b")
-    a2.set_ylabel("sessions covered (%)")
-    a2.set_ylim(0, 100)
-    fig.tight_layout()
-    extra = "<h2>Stations and the year they open</h2>" + _table(stations)
-    page = _page("Rollout by year", _png(fig), _table(years), extra)
+    _csv(out / "rollout_years.csv", years, list(YEAR_COLUMNS))
+    _csv(out / "rollout.csv", stations, list(STATION_COLUMNS))
+    head = [lang(h) for h in YEAR_HEADERS]
+    body = []
+    for y in years:
+        target = y.get("target")
+        cells = [f"<td>{html.escape(str(y.get('year', '')))}</td>", _num(y.get("budget"))]
+        cells += [f'<td class="num">{value_text(y.get("ev_adoption"))}</td>']
+        cells += [_share(target) if target is not None else "<td></td>", _status(y, lang)]
+        cells += [_num(y.get(k)) for k in ("new_stations", "stations_open", "chargers_new")]
+        cells += [_num(y.get("capex_total")), _share(y.get("demand_covered_share"))]
+        cells += [_num(y.get("evs"), 1), _num(y.get("evs_covered"), 1)]
+        cells.append(_links(str(y.get("year", "")), y, lang))
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    tables = _table(head, body) + f"<h2>{html.escape(lang('Stations and the year they open'))}</h2>"
+    tables += _stations_table(stations, lang)
+    png = rollout_chart(years, lang=lang)
+    lead = run_label(run_id, lang) if run_id else ""
+    page = _page(lang("Rollout by year"), lead, png, tables, lang)
     replace_file(out / "rollout.html", lambda p: p.write_text(page, encoding="utf-8"))
+
+
+def _stations_table(stations: list[dict[str, Any]], lang: Lang) -> str:
+    head = [lang(h) for h in STATION_HEADERS]
+    body = []
+    for s in stations:
+        text = [s.get("year"), s.get("candidate_id"), s.get("name"), s.get("township_name")]
+        cells = [f"<td>{html.escape('' if v is None else str(v))}</td>" for v in text]
+        cells += [_num(s.get("chargers")), _num(s.get("capex")), _num(s.get("lon"), 6)]
+        cells.append(_num(s.get("lat"), 6))
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return _table(head, body)
