@@ -57,8 +57,11 @@ _BASE = [("T1", "A", 300, 0), ("T2", "A", 300, 0), ("T3", "A", 300, 0), ("T4", "
         ([*_BASE, ("T3", "B", 9e3, 0)], False),  # T3 can be fed by B
         ([*_BASE[:3], ("T1", "A", 300, 4), _BASE[3]], False),  # an existing charger in T1
         ([(t, s, np.nan if s == "A" else h, e) for t, s, h, e in _BASE], False),  # unknown
+        # T1's only site has chargers in place at a substation with no headroom left (a
+        # rollout's station of an earlier year): T1 has its station, nothing is short
+        ([("T1", "A", 0, 4), ("T2", "B", 9e3, 0), ("T3", "B", 9e3, 0), _BASE[3]], False),
     ],
-    ids=["short", "enough", "other-feeder", "existing", "unknown-headroom"],
+    ids=["short", "enough", "other-feeder", "existing", "unknown-headroom", "existing-full"],
 )
 def test_shared_headroom_is_found_when_the_solver_finds_no_plan(tmp_path, rows, infeasible):
     config = _config(tmp_path)

@@ -64,14 +64,15 @@ def station_problems(
         ids = candidates[C.OSM_ID].to_numpy()[both].tolist()
         msg = f"stations.required and stations.excluded both name {names_list(ids)}"
         raise ConfigError(msg)
-    causes, too_small = _required_problems(candidates, required, min_station, config)
-    if demand is not None and times is not None and st.min_coverage_share is not None:
-        causes += _coverage_problems(candidates, demand, times, required, config)
     new = (
         candidates[C.EXISTING_CHARGERS].fillna(0).to_numpy() == 0
         if C.EXISTING_CHARGERS in candidates.columns
         else np.ones(len(candidates), dtype=bool)
     )
+    causes, too_small = _required_problems(candidates, required, min_station, config)
+    too_small &= new  # chargers in place need no more headroom: an existing site serves
+    if demand is not None and times is not None and st.min_coverage_share is not None:
+        causes += _coverage_problems(candidates, demand, times, required, config)
     # existing chargers cost nothing
     min_station = pd.Series(
         site_capex(fixed, st.min_chargers, config.costs.charger_capex, existing=~new),
