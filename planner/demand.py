@@ -15,7 +15,7 @@ from planner.config import DemandSection
 from planner.datatypes import PopulationGrid
 from planner.errors import DataError
 from planner.spatial import assign_townships
-from planner.squares import cell_xy, demand_resolution, resolution_text
+from planner.squares import cell_xy, demand_resolution, raster_cell_m, resolution_text
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +72,10 @@ def demand_from_raster(
     xs, ys = cell_xy(grid, cols + 0.5, rows + 0.5)
     mx, my = (np.asarray(v, dtype=float) for v in to_metric.transform(xs, ys))
     side = demand_resolution(grid, crs, params.resolution_m)
-    if side is None:
-        p, px, py = pop, mx, my
+    if side is None:  # the cells in the squares' order: west to east, south to north
+        width, height = raster_cell_m(grid, crs)
+        order = np.lexsort((my, mx, np.floor(my / height), np.floor(mx / width)))
+        p, px, py = pop[order], mx[order], my[order]
     else:
         agg = _squares(mx, my, pop, side)
         p = agg["p"].to_numpy()

@@ -275,6 +275,11 @@ def test_summary_figures_with_units_and_passes(tmp_path: Path) -> None:
     no_budget = {**_summary(), "budget": None}
     en = _summary_values(_write(tmp_path, "en", summary=no_budget)["Summary"])
     assert en["Budget"].value == "none" and "Share of the budget spent" not in en
+    assert not any(k.startswith("People left out") for k in en)  # none were left out
+    left = {**_summary(), "demand_left_out": {"points": 312, "population": 79.4}}
+    zh = _summary_values(_write(tmp_path, "zh", summary=left)["概要"])
+    cell = zh["未计入需求的人口（低于 demand.min_population）"]
+    assert cell.value == 79 and cell.number_format == "#,##0"
 
 
 def test_assumptions_and_solver_numbers_are_numbers(tmp_path: Path) -> None:

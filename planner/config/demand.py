@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any, Literal
 
 from pydantic import Field, PositiveFloat, field_validator, model_validator
@@ -57,6 +56,11 @@ class PlacePopulation(Section):
         return {k: float(v) for k, v in self.model_dump().items()}
 
 
+#: The coarsest demand squares (m): a county plan at 10 km squares already puts a
+#: township's people at one or two points; a larger value is taken for a typo.
+MAX_RESOLUTION_M = 10_000.0
+
+
 class DemandSection(Section):
     """How population turns into charging demand."""
 
@@ -69,9 +73,10 @@ class DemandSection(Section):
         default=1000.0,
         description="Raster: side (m) of the squares whose populated cells merge into one "
         "demand point, at their population-weighted centre (e.g. 1000, or 100 for 10^5 "
-        "points in a county); 'native': one point per populated raster cell. A value "
-        "finer than the raster's cells uses its cells, with a warning. Settlements are "
-        "points already: it does not apply to them (a warning when set). Old name: "
+        "points in a county; at most 10,000); 'native': one point per populated raster "
+        "cell. A value finer than the raster's cells uses its cells, with a warning. "
+        "Settlements are points already: it does not apply to them (a warning when set). "
+        "Old name: "
         "cell_size_m (still read, with a warning)",
     )
     min_raster_coverage: float = Field(
@@ -142,7 +147,10 @@ class DemandSection(Section):
     @classmethod
     def _metres_or_native(cls, value: Any) -> Any:
         """One clear message for anything but a positive number or ``native``."""
-        msg = "a positive number of metres (e.g. 1000 or 100) or 'native' (the raster's cells)"
+        msg = (
+            f"a positive number of metres up to {MAX_RESOLUTION_M:,.0f} (e.g. 1000 or 100) or "
+            "'native' (the raster's cells)"
+        )
         if isinstance(value, str):
             word = value.strip().lower()
             if word == "native":
@@ -153,7 +161,7 @@ class DemandSection(Section):
                 raise ValueError(msg) from None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(msg)  # None, a list, a mapping: the same message
-        if not 0 < value < math.inf:
+        if not 0 < value <= MAX_RESOLUTION_M:  # coarser squares merge whole townships
             raise ValueError(msg)
         return value
 

@@ -68,6 +68,9 @@ WORKBOOK_FILE = "plan.xlsx"
 #: Summary key of the share of the budget spent (computed, not in summary.json).
 BUDGET_SPENT = "budget_spent"
 
+#: The headline of the people below ``demand.min_population`` (from ``demand_left_out``).
+LEFT_OUT = "population_left_out"
+
 #: (summary key, label, unit, decimals) of the headline figures, in order; the unit "%"
 #: shows a share (0-1) as per cent.
 HEADLINES: tuple[tuple[str, str, str, int], ...] = (
@@ -82,6 +85,7 @@ HEADLINES: tuple[tuple[str, str, str, int], ...] = (
     ("budget", N_("Budget"), "CNY", 0),
     (BUDGET_SPENT, N_("Share of the budget spent"), "%", 1),
     ("population", N_("Population"), "people", 0),
+    (LEFT_OUT, N_("People left out of the demand (below demand.min_population)"), "people", 0),
     ("evs", N_("EVs"), "vehicles", 0),
     ("sessions_day", N_("Public charging sessions per day"), "sessions/day", 1),
     ("sessions_served_day", N_("Sessions served per day"), "sessions/day", 1),
@@ -250,6 +254,9 @@ def summary_sheet(summary: dict[str, Any], *, lang: Lang, run_id: str | None = N
     spent = summary.get("capex_total" if joint else "capex_stations")
     if summary.get("budget") and spent is not None:
         values[BUDGET_SPENT] = float(spent) / float(summary["budget"])
+    left = summary.get("demand_left_out") or {}
+    if left.get("points"):  # the report's data notes say the same
+        values[LEFT_OUT] = left.get("population")
     for key, label, unit, decimals in HEADLINES:
         if key not in values:
             continue
