@@ -93,14 +93,23 @@ def quiet_while_closing(*, stopping: bool) -> Iterator[None]:
     stopping
         The batch is being stopped (a signal): the loggers go off inside the block and
         stay off after it, since the process is ending and its event loops' leftovers log
-        at exit. False: the block runs unchanged (a normal close logs as ever).
+        at exit. False: a normal close logs as ever, but for the nanny's warning that it
+        killed a worker process still alive after a few seconds: the batch is done, its
+        results are in, and a user read "WARNING ... killing" after "100/100 runs done" as
+        a failure.
 
     Yields
     ------
     None
     """
     if not stopping:
-        yield
+        nanny = logging.getLogger("distributed.nanny")
+        level = nanny.level
+        nanny.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            nanny.setLevel(level)
         return
     names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in CLOSING_LOGGERS]
     for name in {*CLOSING_LOGGERS, *names}:

@@ -281,11 +281,14 @@ def test_scheduler_probe_fails_fast_and_waits_for_a_starting_scheduler():
 def test_a_stopped_batch_closes_dask_without_its_logs(caplog):
     import distributed  # noqa: F401 - its loggers exist
 
-    names = [*CLOSING_LOGGERS, "distributed.comm.tcp", "distributed.core"]
+    names = [*CLOSING_LOGGERS, "distributed.comm.tcp", "distributed.core", "distributed.nanny"]
     before = {n: logging.getLogger(n).level for n in names}
     try:
+        nanny = logging.getLogger("distributed.nanny")
         with quiet_while_closing(stopping=False):
             logging.getLogger("distributed.core").error("kept")
+            nanny.warning("Worker process still alive after 4.0 seconds, killing")
+        nanny.warning("a warning after the close")  # the nanny's level is back
         with quiet_while_closing(stopping=True):
             logging.getLogger("distributed.comm.tcp").error("lost connection")
             logging.getLogger("asyncio").error("Task exception was never retrieved")
@@ -294,7 +297,7 @@ def test_a_stopped_batch_closes_dask_without_its_logs(caplog):
     finally:
         for n, level in before.items():
             logging.getLogger(n).setLevel(level)
-    assert [r.getMessage() for r in caplog.records] == ["kept", "ours"]
+    assert [r.getMessage() for r in caplog.records] == ["kept", "a warning after the close", "ours"]
 
 
 def test_the_index_links_work_through_latest(tmp_path):
