@@ -30,6 +30,8 @@ _LOST_SHARE_WARNED = 0.005
 #: Key of the demand frame's ``attrs`` with the points and people ``min_population`` left
 #: out (``{"points": int, "population": float}``), for the run's summary and report.
 LEFT_OUT = "left_out"
+#: ``attrs`` key of a raster demand frame: the side (m) of its squares, or "native".
+RESOLUTION_USED = "resolution_used"
 
 
 def demand_from_raster(
@@ -108,6 +110,7 @@ def demand_from_raster(
     logger.info("demand: %d points from %d populated raster cells", len(pts), len(pop))
     out = _finish(pts, townships, params)
     out.attrs[LEFT_OUT] = left_out
+    out.attrs[RESOLUTION_USED] = "native" if side is None else side
     return out
 
 

@@ -18,7 +18,7 @@ from planner import columns as C
 from planner.candidates import build_candidates, existing_sites, with_existing
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, RoadGraph, TravelTimes
-from planner.demand import LEFT_OUT, demand_from_raster, demand_from_settlements
+from planner.demand import LEFT_OUT, RESOLUTION_USED, demand_from_raster, demand_from_settlements
 from planner.i18n import Lang, run_language, translator
 from planner.ingest import load_county
 from planner.isochrones import service_areas
@@ -294,6 +294,9 @@ def _run(
         )
         if inp.left_out:
             summary["demand_left_out"] = inp.left_out
+        used = inp.demand.attrs.get(RESOLUTION_USED)
+        if used is not None:  # the squares used: the raster's cells for a finer value
+            summary["demand_resolution_used"] = used
         if curve:
             summary["coverage_curve"] = curve
         summary["language"] = lang.code

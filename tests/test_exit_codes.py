@@ -56,7 +56,7 @@ def test_sweep_some_failed_exits_4_listing_them(small, tmp_path):
         *PLAN_ONLY_SETS,
     )
     assert r.exit_code == 4, r.output
-    assert "failed: budget-1000: " in r.stderr and "budget-1.6e+07" not in r.stderr
+    assert "failed: budget-1000: " in r.stderr and "budget-16000000" not in r.stderr
 
 
 @pytest.mark.slow

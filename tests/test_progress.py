@@ -304,7 +304,7 @@ def test_sweep_and_rollout_report_each_run(small, tmp_path):
     )
     assert r.returncode == 0, r.stderr
     text = [STAMP.sub("", line) for line in r.stderr.splitlines() if STAMP.match(line)]
-    first, second = "scenario 1/2 budget=8e+06", "scenario 2/2 budget=1.1e+07"
+    first, second = "scenario 1/2 budget=8000000", "scenario 2/2 budget=11000000"
     assert text[0] == f"{first}: started"
     assert f"{first}: optimize pass 1/3 coverage: started" in text
     assert any(t.startswith(f"{first}: [4/7] network done in ") for t in text)

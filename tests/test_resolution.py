@@ -139,6 +139,27 @@ def test_a_resolution_finer_than_the_cells_uses_the_cells_with_a_warning(caplog)
     assert "finer than" not in caplog.text
 
 
+def test_the_report_prints_the_resolution_used_and_the_one_asked(tmp_path):
+    from planner.report.assumptions import assumptions_table
+
+    grid, towns = _grid()
+    used = _demand(grid, towns, resolution_m=40).attrs["resolution_used"]
+    assert used == "native" and _demand(grid, towns).attrs["resolution_used"] == 1000
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "county: {name: X, slug: x}\n"
+        "inputs: {boundaries: {path: b.gpkg}, osm: {path: r.osm.pbf}}\n"
+        "demand: {resolution_m: 40}\nstations: {max_stations: 10}\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    rows = assumptions_table(config, lang=ZH, summary={"demand_resolution_used": used})
+    row = rows[rows.iloc[:, 0].str.startswith("需求点分辨率")].iloc[0].tolist()
+    assert row[1:3] == ["人口栅格原始像元（设定值：40 米）", "-"]
+    rows = assumptions_table(config, lang=EN, summary={"demand_resolution_used": 40.0})
+    assert rows[rows.iloc[:, 0].str.startswith("Demand resolution")].iloc[0].tolist()[1] == "40"
+
+
 def test_min_population_applies_to_the_points_at_their_resolution():
     grid, towns = _grid()
     fine = _demand(grid, towns, resolution_m=100, min_population=20)
@@ -357,6 +378,7 @@ def test_a_run_draws_demand_in_squares_and_exports_every_point(squares_run):
     # a limit of 100 merges the points into squares of 2 km or more on both maps, while
     # sites.gpkg and demand.csv keep every point
     summary, run = squares_run
+    assert summary["demand_resolution_used"] == 1000  # the squares' side, as asked
     n = summary["demand_points"]
     assert n > 200
     demand = gpd.read_file(run / "sites.gpkg", layer="demand")

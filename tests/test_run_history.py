@@ -75,7 +75,7 @@ def test_a_failing_sweep_rerun_keeps_the_previous_tables(small, tmp_path):
         *("--config", str(small), "--vary", "stations.budget=2e6", "--out", str(home)),
         *PLAN_ONLY_SETS,
     )
-    assert r.returncode == 3 and "failed: budget-2e+06" in r.stderr
+    assert r.returncode == 3 and "failed: budget-2000000" in r.stderr
     assert latest(home) == good and (good / "sweep.csv").read_bytes() == table
     failed = [p for p in list_runs(home) if p != good]
     assert len(failed) == 1  # kept for the record, not shown as latest
@@ -152,7 +152,7 @@ def test_an_interrupted_sweep_keeps_the_scenarios_done(small, tmp_path, monkeypa
     with pytest.raises(Interrupted):
         sweep_module.sweep(small, [("stations.budget", [8e6, 10e6])], home)
     (run,) = list_runs(home)
-    assert (run / "budget-8e+06" / "stations.csv").is_file()
-    assert [r["scenario"] for r in _rows(run / "sweep.csv")] == ["budget-8e+06"]
+    assert (run / "budget-8000000" / "stations.csv").is_file()
+    assert [r["scenario"] for r in _rows(run / "sweep.csv")] == ["budget-8000000"]
     assert json.loads((run / "run.json").read_text("utf-8"))["status"] == "interrupted"
     assert not (home / "latest").exists()

@@ -120,7 +120,9 @@ def _value(value: Any, scale: float, lang: Lang) -> str:
     return f"{number:,.4g}" if abs(number) < 1000 else f"{number:,.0f}"
 
 
-def assumptions_table(config: Config, *, lang: Lang | None = None) -> pd.DataFrame:
+def assumptions_table(
+    config: Config, *, lang: Lang | None = None, summary: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """Every planning parameter with its value, unit and source.
 
     Parameters
@@ -129,6 +131,10 @@ def assumptions_table(config: Config, *, lang: Lang | None = None) -> pd.DataFra
         The run's config.
     lang
         Language of the table (English if None).
+    summary
+        The run's summary: a demand resolution finer than the raster's cells is printed
+        as what was used, the raster's cells (``demand_resolution_used``), with the
+        value asked for.
 
     Returns
     -------
@@ -142,10 +148,16 @@ def assumptions_table(config: Config, *, lang: Lang | None = None) -> pd.DataFra
     for section, name, label, unit, scale in PARAMETERS:
         part = getattr(config, section)
         value = getattr(part, name)
+        text = _value(value, scale, lang)
+        used = (summary or {}).get("demand_resolution_used") if name == "resolution_m" else None
+        if used is not None and used != value:
+            asked = text + ("" if isinstance(value, str) else " " + lang.unit(unit))
+            text = lang("{used} (asked: {asked})", used=_value(used, scale, lang), asked=asked)
+            value = used
         rows.append(
             (
                 lang.gettext(label),
-                _value(value, scale, lang),
+                text,
                 lang.unit("-" if isinstance(value, str) else unit),  # words have no unit
                 _source(name in part.model_fields_set, lang),
             )

@@ -369,7 +369,9 @@ def report_parts(
         if repair is None
         else display_texts(repair_list(repair, lang=lang), REPAIR_COLUMNS, lang=lang),
         existing=existing_table,
-        assumptions=None if config is None else assumptions_table(config, lang=lang),
+        assumptions=None
+        if config is None
+        else assumptions_table(config, lang=lang, summary=summary),
         sources=None if config is None else data_sources(config, lang=lang),
         files=files,
         tours=tour_tables(layers, summary, None if config is None else config.tours, lang=lang),

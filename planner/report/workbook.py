@@ -221,7 +221,7 @@ def workbook_sheets(
         if name in layers:
             sheets.append(Sheet(title, table(layers[name], lang=lang), _formats(spec, lang)))
     sheets += tour_sheets(summary, layers, lang=lang)
-    assumptions = assumptions_table(config, lang=lang)
+    assumptions = assumptions_table(config, lang=lang, summary=summary)
     sheets.append(_with_numbers(lang("Assumptions"), assumptions, [lang("Value")]))
     passes = pass_status(summary, lang=lang)
     numeric = [lang("Objective"), lang("Bound"), lang("Gap"), lang("Solve time (s)")]
