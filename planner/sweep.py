@@ -8,7 +8,7 @@ another plan within the MIP gap), so a scenario's plan is that of the same confi
 :func:`planner.rollout.rollout` plans year by year on the same machinery.
 
 Each scenario or year gets its usual run folder; the sweep or rollout folder gets a
-table (CSV) and a page (HTML) with the chart. The rollout is in :mod:`planner.rollout`.
+table (CSV) and a page (HTML) with the chart.
 """
 
 from __future__ import annotations
