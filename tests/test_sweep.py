@@ -198,3 +198,37 @@ def test_years_after_a_failed_one_are_listed_as_not_run(small, tmp_path):
         assert fh.read().startswith("year,candidate_id,name,township_id,township_name")
     page = (res.out_dir / "rollout.html").read_text("utf-8")
     assert page.count("未运行：此前的年份未能规划") == 2 and "失败：" in page
+
+
+def test_the_terminal_table_speaks_the_runs_language():
+    from rich.console import Console
+
+    from planner.cli.multi_table import rows_table
+    from planner.i18n import translator
+
+    rows = [
+        {"year": 2025, "status": "optimal", "new_stations": 12, "stations_open": 12,
+         "capex_total": 8999732.0, "demand_covered_share": 0.909191, "error": ""},
+        {"year": 2026, "status": "failed", "error": "station model infeasible"},
+        {"year": 2027, "status": "not_run", "error": "not run: year 2026 could not be planned"},
+    ]  # fmt: skip
+    keys = ["year", "status", "new_stations", "stations_open", "capex_total"]
+    keys += ["demand_covered_share", "error"]
+    console = Console(width=200, record=True)
+    console.print(rows_table(rows, keys, lang=translator("zh")))
+    text = console.export_text()
+    for word in (
+        "年份",
+        "求解器",
+        "新建充电站",
+        "投资额（元）",
+        "8,999,732",
+        "90.9%",
+        "失败",
+        "未运行",
+    ):
+        assert word in text
+    assert "optimal" not in text and "not_run" not in text
+    console = Console(width=200, record=True)
+    console.print(rows_table(rows[:1], ["stations.budget", "status"], lang=translator("en")))
+    assert "Station budget (CNY)" in console.export_text()

@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.table import Table
 from rich.text import Text
 
 from planner import __version__
@@ -191,19 +190,6 @@ def _num(x: float | None, fmt: str) -> str:
 
 def _pct(x: float | None) -> str:
     return "unknown" if x is None else f"{x:.2%}"
-
-
-def _print_rows(rows: list[dict], keys: list[str]) -> None:
-    table = Table(*keys)
-    for r in rows:
-        table.add_row(*(_cell(r.get(k)) for k in keys))
-    _out.print(table)
-
-
-def _cell(v: object) -> str:
-    if isinstance(v, float):
-        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
-    return "" if v is None else str(v)
 
 
 # the commands, by job: one county's runs, and the commands that make or run several

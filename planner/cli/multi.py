@@ -19,7 +19,6 @@ from planner.cli import (
     _exit_rows,
     _out,
     _out_option,
-    _print_rows,
     _set_option,
 )
 from planner.errors import ConfigError
@@ -186,7 +185,11 @@ def _run_and_show(
     out = _default_out(out_dir, config_path, overrides, kind)
     with progress_display(_err):
         res = run(config_path, items, out, overrides=list(overrides))
-    _print_rows(res.rows, keys)
+    from planner.cli.multi_table import rows_table
+    from planner.i18n import translator
+    from planner.sweep import page_language
+
+    _out.print(rows_table(res.rows, keys, lang=translator(page_language(res.rows, None))))
     _out.print(f"{kind}: {res.out_dir / f'{kind}.html'}", highlight=False, markup=False)
     _exit_rows(res.rows, name_key)
 
