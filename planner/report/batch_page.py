@@ -90,7 +90,7 @@ def _row_html(r: dict[str, Any], lang: Lang) -> str:
     gap = r["gap"]
     solver = status_text(str(r["solver_status"]), lang=lang) if r["solver_status"] else ""
     if isinstance(gap, float):
-        solver += lang.gettext(", ") + lang("gap {gap}", gap=pct(gap, 2))
+        solver += lang.gettext(", ") + lang("largest gap {gap}", gap=pct(gap, 2))
     status = lang(RUN_STATUS.get(str(r["status"]), str(r["status"])))
     share = r["demand_covered_share"]
     cells = [

@@ -123,7 +123,7 @@ def _status(r: dict[str, Any], lang: Lang) -> str:
         text = lang("not run: an earlier year could not be planned")
         return f'<td class="err">{html.escape(text)}</td>'
     text = status_text(status, lang=lang) + lang.gettext(", ")
-    text += lang("gap {gap}", gap=gap_text(r.get("gap"), lang=lang))
+    text += lang("largest gap {gap}", gap=gap_text(r.get("gap"), lang=lang))
     return f"<td>{html.escape(text)}</td>"
 
 
