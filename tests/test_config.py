@@ -39,6 +39,12 @@ def test_unknown_key_is_an_error(tmp_path):
     assert "(did you mean 'max_stations'?)" in str(err.value)
 
 
+def test_an_unknown_section_set_on_the_command_line_says_so(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown key 'nosuch'") as err:
+        load_config(write(tmp_path, MINIMAL), overrides=["nosuch.x=1"])
+    assert str(err.value).endswith("(set by --set: nosuch.x)")
+
+
 def test_wrong_type_names_the_field(tmp_path):
     with pytest.raises(ConfigError, match=r"'stations.cutoff_min'.*got 'soon'") as err:
         load_config(write(tmp_path, MINIMAL), overrides=["stations.cutoff_min=soon"])

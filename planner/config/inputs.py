@@ -154,14 +154,14 @@ class PopulationInput(Section):
 
 
 class SubstationTableInput(Section):
-    """Substation headroom table (CSV) joined to substations by id or by position.
+    """Substation headroom table (CSV or Excel) joined to substations by id or by position.
 
     By id, the id matches the substation's OSM ``ref`` (or its id in a grid file). With
     ``lon_field``/``lat_field`` the table's rows join the nearest substation within
     ``max_distance_m``; rows with no substation that near are added as substations.
     """
 
-    path: Path = Field(description="The table (CSV, relative to the config file)")
+    path: Path = Field(description="The table (CSV or XLSX, relative to the config file)")
     id_field: str = Field(default="substation_id", description="Substation id column")
     rated_kva_field: str = Field(default="rated_kva", description="Rated capacity column (kVA)")
     peak_load_kw_field: str = Field(

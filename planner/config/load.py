@@ -63,6 +63,12 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return out
 
 
+def _names_key(message: str, key: str) -> bool:
+    """Whether an error names ``key`` or a section of it (``'a'`` for ``a.b``)."""
+    parts = key.split(".")
+    return any(f"'{'.'.join(parts[:n])}'" in message for n in range(1, len(parts) + 1))
+
+
 def _deep_copy(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: _deep_copy(v) for k, v in obj.items()}
@@ -199,7 +205,7 @@ def load_config(
         return config_from_dict(raw, base_dir=path.parent.resolve(), source=str(path), stem=stem)
     except ConfigError as err:
         keys = [o.split("=", 1)[0].strip() for o in overrides or []]
-        hit = [k for k in dict.fromkeys(keys) if f"'{k}'" in str(err)]
+        hit = [k for k in dict.fromkeys(keys) if _names_key(str(err), k)]
         if not hit:
             raise
         msg = f"{err} (set by {overrides_from}: {', '.join(hit)})"

@@ -151,7 +151,8 @@ def read_layer(
             path,
             "layer has no CRS",
             layer=layer or layers[0],
-            hint=f"{guess + '; ' if guess else ''}define it in the file (a .prj for Shapefiles)",
+            hint=f"{guess + '; ' if guess else ''}define it in the file (a .prj for Shapefiles) "
+            "or set this input's crs in the config",
         )
     return _repaired(gdf, path, layer)
 
@@ -371,7 +372,7 @@ def check_overlaps(
     smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
     share = shared / np.maximum(smaller, 1e-9)
     pairs = [
-        (f"{_town(townships, i)} and {_town(townships, j)}", a / 1e6, s)
+        (f"{town_label(townships, i)} and {town_label(townships, j)}", a / 1e6, s)
         for i, j, a, s in zip(left, right, shared, share, strict=True)
         if s > OVERLAP_WARN_SHARE
     ]
@@ -396,6 +397,7 @@ def check_overlaps(
     )
 
 
-def _town(townships: gpd.GeoDataFrame, i: int) -> str:
+def town_label(townships: gpd.GeoDataFrame, i: int) -> str:
+    """``name (id)`` of the ``i``-th township, for messages."""
     row = townships.iloc[int(i)]
     return f"{row[C.TOWNSHIP_NAME]} ({row[C.TOWNSHIP_ID]})"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from pyproj import CRS
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from planner.config import Config, PointTableInput
@@ -15,13 +18,19 @@ from planner.config.inputs import FileOrTable
 from planner.crs import metric_crs, reproject, to_crs_valid
 from planner.datatypes import CountyData, InputFile, OsmData, PopulationGrid, RoadWays
 from planner.ingest.boundaries import check_overlaps, read_boundaries
-from planner.ingest.grid import join_headroom, join_headroom_nearest, read_substation_table
+from planner.ingest.coverage import check_roads_reach, check_townships_inside, keep_near
+from planner.ingest.grid import (
+    TABLE_ROW,
+    join_headroom,
+    join_headroom_nearest,
+    read_substation_table,
+)
 from planner.ingest.osm import clip_ways, read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
 from planner.ingest.overpass import read_overpass
 from planner.ingest.points import as_chargers, as_outlets, as_substations
 from planner.ingest.population import read_population
-from planner.ingest.tables import read_lines, read_points
+from planner.ingest.tables import TABLE_SUFFIXES, read_lines, read_points
 from planner.paths import input_file
 
 logger = logging.getLogger(__name__)
@@ -46,15 +55,22 @@ def load_county(config: Config) -> CountyData:
     crs = metric_crs(geom, config.crs.metric)
     b = config.inputs.boundaries
     source = (config.inputs.osm.path or "OSM boundaries") if b.source == "osm" else b.path or b.url
-    check_overlaps(
+    township_layer = None if b.source == "osm" else b.township_layer
+    check_overlaps(to_crs_valid(townships, crs), source or "boundaries", layer=township_layer)
+    check_townships_inside(
+        to_crs_valid(county, crs),
         to_crs_valid(townships, crs),
         source or "boundaries",
-        layer=None if b.source == "osm" else b.township_layer,
+        layer=township_layer,
     )
-    osm, roads = _osm(config, geom, crs, inputs)
+    area = reproject(reproject(geom, 4326, crs).buffer(config.inputs.osm.clip_buffer_m), crs, 4326)
+    osm, roads = _osm(config, geom, area, inputs)
+    if config.inputs.osm.source == "file":
+        assert config.inputs.osm.path is not None  # checked by the config
+        check_roads_reach(roads, townships, config.inputs.osm.path)
     table = _substation_table(config, inputs)
-    layers = _point_layers(config, osm, inputs)
-    substations = _substations(config, layers.substations, table, crs)
+    layers = _point_layers(config, osm, area, inputs)
+    substations = _substations(config, layers.substations, table, crs, area)
     population = _population(config, geom, inputs)
     logger.info(
         "ingested %s: %d townships, %d road ways, %d POIs, %d places, %d substations, "
@@ -121,14 +137,13 @@ def _boundaries(
 
 
 def _osm(
-    config: Config, geom: BaseGeometry, crs: CRS, inputs: list[InputFile]
+    config: Config, geom: BaseGeometry, area: Polygon | MultiPolygon, inputs: list[InputFile]
 ) -> tuple[OsmData, RoadWays]:
-    """The OSM layers around the county (file or Overpass), roads clipped to it."""
+    """The OSM layers around the county (file or Overpass), roads clipped to ``area``."""
     inp = config.inputs
     # a degree of latitude is ~111 km; widen the box by the clip buffer
     pad = inp.osm.clip_buffer_m / 111_000.0
     w, s, e, n = geom.bounds
-    area = reproject(reproject(geom, 4326, crs).buffer(inp.osm.clip_buffer_m), crs, 4326)
     poi_keys = tuple(dict.fromkeys(k.split("=", 1)[0] for k in config.candidates.osm_classes))
     if inp.osm.source == "overpass":
         osm = read_overpass(
@@ -162,20 +177,35 @@ class _PointLayers:
     lines: gpd.GeoDataFrame
 
 
-def _point_layers(config: Config, osm: OsmData, inputs: list[InputFile]) -> _PointLayers:
+def _point_layers(
+    config: Config, osm: OsmData, area: BaseGeometry, inputs: list[InputFile]
+) -> _PointLayers:
     """Outlets, chargers, substations and lines from OSM plus the config's tables."""
     inp = config.inputs
     out = _PointLayers(osm.pois, osm.chargers, osm.substations, osm.power_lines)
+
+    def near(spec: PointTableInput, role: str, *, record: str = "") -> gpd.GeoDataFrame:
+        points = read_points(spec, role=role)
+        _record(inputs, record or role, spec)
+        header = spec.path is not None and Path(spec.path).suffix.lower() in TABLE_SUFFIXES
+        return keep_near(
+            points,
+            area,
+            label=spec.where(),
+            role=role,
+            distance_m=inp.osm.clip_buffer_m,
+            header=header,
+        )
+
     for spec in inp.outlets:
-        out.pois = _concat(out.pois, as_outlets(read_points(spec, role="outlets"), spec, config))
-        _record(inputs, "outlets", spec)
+        out.pois = _concat(out.pois, as_outlets(near(spec, "outlets"), spec, config))
     for spec in inp.chargers:
-        out.chargers = _concat(out.chargers, as_chargers(read_points(spec, role="chargers"), spec))
-        _record(inputs, "chargers", spec)
+        out.chargers = _concat(out.chargers, as_chargers(near(spec, "chargers"), spec))
     for spec in inp.grid_substations:
-        table = read_points(spec, role="substations")
-        out.substations = _concat(out.substations, as_substations(table, spec))
-        _record(inputs, "grid_substations", spec)
+        out.substations = _concat(
+            out.substations,
+            as_substations(near(spec, "substations", record="grid_substations"), spec),
+        )
     for line_spec in inp.grid_lines:
         out.lines = _concat(out.lines, read_lines(line_spec))
         _record(inputs, "grid_lines", line_spec)
@@ -207,7 +237,11 @@ def _substation_table(config: Config, inputs: list[InputFile]) -> pd.DataFrame |
 
 
 def _substations(
-    config: Config, subs: gpd.GeoDataFrame, table: pd.DataFrame | None, crs: CRS
+    config: Config,
+    subs: gpd.GeoDataFrame,
+    table: pd.DataFrame | None,
+    crs: CRS,
+    area: BaseGeometry,
 ) -> gpd.GeoDataFrame:
     """The substations with the table's headroom joined by id, or by location."""
     s_in = config.inputs.substations
@@ -225,7 +259,18 @@ def _substations(
         role="substation table",
     )
     located = gpd.GeoDataFrame(table, geometry=where.geometry.to_numpy(), crs=4326)
-    return join_headroom_nearest(subs, located, crs, max_distance_m=s_in.max_distance_m)
+    located[TABLE_ROW] = np.arange(len(located)) + 2  # the header is row 1
+    located = keep_near(
+        located,
+        area,
+        label=s_in.path,
+        role="headroom table rows",
+        distance_m=config.inputs.osm.clip_buffer_m,
+        header=True,
+    )
+    return join_headroom_nearest(
+        subs, located, crs, max_distance_m=s_in.max_distance_m, label=s_in.path
+    )
 
 
 def _population(

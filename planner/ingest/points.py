@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from planner import columns as C
@@ -56,15 +58,51 @@ def as_outlets(table: gpd.GeoDataFrame, spec: PointTableInput, config: Config) -
     return out[out[C.POLICY_CLASS].notna()]
 
 
+#: A count as written in tables: ``8``, ``8.0``, ``8个``, ``8 枪``, ``8 sockets``.
+_COUNT = re.compile(r"^\s*(\d+(?:\.0*)?)\s*(?:个|把|枪|台|桩|根|支|套|sockets?|pcs)?\s*$", re.I)
+
+
+def sockets_column(table: gpd.GeoDataFrame, spec: PointTableInput) -> np.ndarray:
+    """Charging points per row (NaN: blank or not a count, with a warning naming rows).
+
+    Parameters
+    ----------
+    table
+        The chargers read (``source``: file and row).
+    spec
+        Their input, with ``sockets_field``.
+
+    Returns
+    -------
+    ndarray
+        Floats; a count may carry a unit (``8个``, ``8 枪``).
+    """
+    raw = _field(table, spec, spec.sockets_field)
+    text = raw.fillna("").astype(str).str.strip()
+    count = pd.to_numeric(text.str.extract(_COUNT, expand=False), errors="coerce")
+    bad = (text != "") & count.isna()
+    if bad.any():
+        rows = bad.to_numpy().nonzero()[0]
+        examples = ", ".join(f"{table[C.SOURCE].iloc[i]} {text.iloc[i]!r}" for i in rows[:3])
+        logger.warning(
+            "%s, field '%s': %d values are not a count of charging points (%s%s): "
+            "each such charger is counted as 1 charging point",
+            spec.where(),
+            spec.sockets_field,
+            len(rows),
+            examples,
+            ", ..." if len(rows) > 3 else "",
+        )
+    return count.to_numpy(dtype=float)
+
+
 def as_chargers(table: gpd.GeoDataFrame, spec: PointTableInput) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             C.OSM_ID: table[C.SOURCE].to_numpy(),
             C.NAME: table[C.NAME].to_numpy(),
             "operator": _field(table, spec, spec.operator_field).to_numpy(),
-            C.SOCKETS: pd.to_numeric(
-                _field(table, spec, spec.sockets_field), errors="coerce"
-            ).to_numpy(),
+            C.SOCKETS: sockets_column(table, spec),
         },
         geometry=table.geometry.to_numpy(),
         crs=table.crs,

@@ -22,6 +22,46 @@ logger = logging.getLogger(__name__)
 
 
 _VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml", ".gml")
+#: Tables with a header row: text (CSV) and Excel.
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
+_EXCEL_SUFFIXES = (".xlsx", ".xls")
+#: The first bytes of an .xlsx (a zip file) and of an old .xls (an OLE2 file).
+_EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+def read_table(path: Path, encoding: str | None, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read a CSV or Excel table as text columns (blank cells: empty strings).
+
+    Parameters
+    ----------
+    path
+        ``.csv`` / ``.txt`` (UTF-8 or GBK, detected) or ``.xlsx`` / ``.xls``.
+    encoding
+        The CSV's text encoding; detected when None.
+    sheet
+        The Excel sheet; the first when None.
+
+    Returns
+    -------
+    DataFrame
+        Every column as text, in the file's row order.
+    """
+    if path.suffix.lower() in _EXCEL_SUFFIXES:
+        try:
+            table = pd.read_excel(path, sheet_name=sheet or 0, dtype=str)
+        except ValueError as err:
+            raise data_error(path, f"cannot read the sheet ({err})", layer=sheet) from None
+        except Exception as err:
+            raise data_error(path, f"not a readable Excel file ({err})") from None
+        return table.fillna("")
+    with path.open("rb") as f:
+        if f.read(4) in _EXCEL_MAGIC:
+            raise data_error(
+                path,
+                "this is an Excel workbook, not a CSV",
+                hint="name it .xlsx (or .xls), or save it from Excel as CSV",
+            )
+    return read_csv_text(path, encoding)
 
 
 def read_csv_text(path: Path, encoding: str | None) -> pd.DataFrame:
@@ -48,16 +88,32 @@ def read_csv_text(path: Path, encoding: str | None) -> pd.DataFrame:
     )
 
 
+#: ``attrs`` key of a table read from a file: the file's own columns, for messages.
+FILE_COLUMNS = "file_columns"
+
+
 def require_columns(table: pd.DataFrame, path: str | Path, fields: Iterable[str]) -> None:
-    """Raise a one-line error naming the first missing column and the ones there are."""
+    """Raise a one-line error naming the first missing column and the ones there are.
+
+    The columns listed are the file's own (``table.attrs["file_columns"]`` when the
+    planner added some); a name that differs from the field only by spaces is pointed out.
+    """
+    own = [str(c) for c in table.attrs.get(FILE_COLUMNS, table.columns)]
     for field in fields:
-        if field not in table.columns:
-            raise data_error(
-                path,
-                "column not found",
-                field=field,
-                hint=f"columns are: {', '.join(map(str, table.columns))}",
-            )
+        if field in table.columns:
+            continue
+        spaced = [c for c in own if c.strip() == field.strip()]
+        if spaced:
+            hint = f"the file has {spaced[0]!r}: remove the spaces, or name it so in the config"
+        else:
+            hint = "columns are: " + ", ".join(map(_shown, own))
+        raise data_error(path, "column not found", field=field, hint=hint)
+
+
+def _shown(name: str) -> str:
+    """A column name as a message lists it: quoted when it holds spaces or commas."""
+    plain = name and "," not in name and not any(ch.isspace() for ch in name)
+    return name if plain else repr(name)
 
 
 def numeric_column(
@@ -140,7 +196,7 @@ def read_points(spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
     if not path.exists():
         raise data_error(path, f"{role} file not found")
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".xlsx", ".xls"):
+    if suffix in TABLE_SUFFIXES:
         gdf = _table_points(path, spec, role=role)
     elif suffix in _VECTOR_SUFFIXES:
         gdf = _layer_points(path, spec)
@@ -157,7 +213,9 @@ def _finish(
     gdf: gpd.GeoDataFrame, spec: PointTableInput, label: str, *, role: str
 ) -> gpd.GeoDataFrame:
     """The points in EPSG:4326 with ``name`` and ``source`` (``label#row``)."""
+    own = [c for c in gdf.columns if c != gdf.geometry.name]
     out = gdf.to_crs(4326).reset_index(drop=True)
+    out.attrs[FILE_COLUMNS] = own
     if spec.name_field and spec.name_field in out.columns and spec.name_field != C.NAME:
         out[C.NAME] = out[spec.name_field].replace("", None)
     elif C.NAME not in out.columns:
@@ -170,16 +228,7 @@ def _finish(
 def _table_points(path: Path, spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
     """Points of a CSV or Excel table, in the table's CRS (GCJ-02, BD-09: WGS84)."""
     check_input_file(path, f"{role} table")
-    if path.suffix.lower() in (".xlsx", ".xls"):
-        try:
-            table = pd.read_excel(path, sheet_name=spec.layer or 0, dtype=str)
-        except ValueError as err:
-            raise data_error(path, f"cannot read the sheet ({err})", layer=spec.layer) from None
-        except Exception as err:
-            raise data_error(path, f"not a readable Excel file ({err})") from None
-        table = table.fillna("")
-    else:
-        table = read_csv_text(path, spec.encoding)
+    table = read_table(path, spec.encoding, sheet=spec.layer)
     if table.empty:
         raise data_error(path, "table has no rows", layer=spec.layer)
     x, y = _coordinates(table, spec)

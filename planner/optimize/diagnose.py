@@ -205,6 +205,7 @@ def _township_problems(
         causes.append(
             f"in {len(blocked)} townships every candidate is excluded or fed by a "
             f"substation without headroom for {st.min_chargers} chargers: {names_list(names)}"
+            + _feeders(candidates, set(blocked[C.TOWNSHIP_ID]), excluded)
         )
     n_needed = len(townships) - len(empty)
     if st.max_stations is not None and st.max_stations < n_needed:
@@ -220,6 +221,21 @@ def _township_problems(
                 "CNY needed for the cheapest station in every township"
             )
     return causes
+
+
+def _feeders(candidates: gpd.GeoDataFrame, townships: set[str], excluded: np.ndarray) -> str:
+    """`` (substations: QX-1 -500 kW, ...)``: what feeds the townships' sites not excluded."""
+    if C.SUBSTATION_ID not in candidates.columns:
+        return ""
+    keep = candidates[C.TOWNSHIP_ID].isin(townships).to_numpy().copy()
+    keep[excluded] = False
+    sites = candidates[keep]
+    kw = sites.groupby(sites[C.SUBSTATION_ID].astype(str))[C.HEADROOM_KW].first()
+    if kw.empty:
+        return ""
+    kw = kw.sort_values()
+    named = [f"{sid} {h:,.0f} kW" for sid, h in kw.items() if pd.notna(h)]
+    return f" (substations' headroom: {names_list(named)})" if named else ""
 
 
 def _shared_headroom_problems(
