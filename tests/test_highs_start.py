@@ -138,24 +138,24 @@ def test_the_stall_count_waits_for_a_plan_and_restarts_at_each_better_one():
 
 
 @pytest.mark.parametrize("first", ["coverage", "cost"])
-def test_the_stall_limit_holds_in_the_passes_after_the_first_only(first):
+def test_each_pass_gets_its_stall_limit(first):
     from planner.optimize.passes import OBJECTIVES, pass_order, pass_stall_nodes
 
-    solver = HIGHS.model_copy(update={"stall_nodes": 40})
+    solver = HIGHS.model_copy(update={"stall_nodes": 40, "first_stall_nodes": 900})
     stages = pass_order(first)
     assert [pass_stall_nodes(solver, OBJECTIVES[s], first=first) for s in stages] == [
-        None,
+        900,
         40,
         40,
     ]
-    off = HIGHS.model_copy(update={"stall_nodes": None})
+    off = HIGHS.model_copy(update={"stall_nodes": None, "first_stall_nodes": None})
     assert {pass_stall_nodes(off, OBJECTIVES[s], first=first) for s in stages} == {None}
 
 
 @pytest.mark.slow
 def test_a_plans_later_passes_run_within_the_stall_limit(small, monkeypatch):
-    # every HiGHS solve of a plan: no stall limit in the first pass, the configured one in
-    # the capex and drive-time passes
+    # every HiGHS solve of a plan: the first pass's stall limit in it, the other one in the
+    # capex and drive-time passes
     from planner import progress
     from planner.config import load_config
     from planner.optimize import highs
@@ -171,14 +171,14 @@ def test_a_plans_later_passes_run_within_the_stall_limit(small, monkeypatch):
 
     monkeypatch.setattr(highs, "solve_highs", spy)
     monkeypatch.setattr(importlib.import_module("planner.optimize.solve"), "solve_highs", spy)
-    config = load_config(small, overrides=["solver.stall_nodes=77"])
+    config = load_config(small, overrides=["solver.stall_nodes=77", "solver.first_stall_nodes=900"])
     inp = prepare(config)
     plan_sites(inp.demand, inp.sites, inp.county.townships, inp.times, config)
     passes = {
         name: {nodes for label, nodes in seen if label.startswith(name)}
         for name in ("1/3", "2/3", "3/3")
     }
-    assert passes["1/3"] == {None}
+    assert passes["1/3"] == {900}
     assert passes["2/3"] == {77}
     assert passes["3/3"] <= {77}  # (its start may be proven by the relaxation: no solve)
     assert highs._STALL.get() is None  # reset after the passes
@@ -232,7 +232,12 @@ def test_no_pass_of_a_plan_says_node_limit_with_its_gap_proven(small):
     from planner.optimize.plan import plan_sites
     from planner.pipeline import prepare
 
-    sets = ["solver.stall_nodes=1", "solver.mip_gap=0", "tours.enabled=false"]
+    sets = [
+        "solver.stall_nodes=1",
+        "solver.first_stall_nodes=1",
+        "solver.mip_gap=0",
+        "tours.enabled=false",
+    ]
     config = load_config(small, overrides=sets)
     inp = prepare(config)
     plan = plan_sites(inp.demand, inp.sites, inp.county.townships, inp.times, config)

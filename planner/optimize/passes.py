@@ -64,13 +64,15 @@ def held_sites(is_open: np.ndarray, existing: np.ndarray | None) -> dict[str, np
 
 
 def pass_stall_nodes(solver: SolverSection, objective: str, *, first: str) -> int | None:
-    """The stall limit of one pass: ``solver.stall_nodes`` after the first pass, else None.
+    """The stall limit of one pass: ``solver.stall_nodes`` after the first pass,
+    ``solver.first_stall_nodes`` in it.
 
     A later pass starts from the plan of the one before and only refines it, so it stops
     after ``solver.stall_nodes`` nodes without a better plan (a deterministic limit; on the
     demo at ``--scale 5`` the capex pass otherwise ran into the time limit). The first pass
-    sets the figure the later ones hold: it runs to its gap (at ``--scale 2`` the stall
-    limit cut its coverage by 0.19%).
+    sets the figure the later ones hold, so its limit is far larger (at ``--scale 2`` a
+    limit of 300 cut its coverage by 0.19%); without one, a first pass whose bound closes
+    slowly ran until the time limit, which then decided the plan.
 
     Parameters
     ----------
@@ -82,7 +84,7 @@ def pass_stall_nodes(solver: SolverSection, objective: str, *, first: str) -> in
         The station objective (``coverage`` or ``cost``): its pass comes first.
     """
     if OBJECTIVES[pass_order(first)[0]] == objective:
-        return None
+        return solver.first_stall_nodes
     return solver.stall_nodes
 
 

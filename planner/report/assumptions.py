@@ -71,6 +71,13 @@ PARAMETERS: tuple[tuple[str, str, str, str, float], ...] = (
     ("solver", "name", N_("Solver"), "-", 1),
     ("solver", "mip_gap", N_("Optimality gap each pass must prove"), "%", 100),
     ("solver", "node_limit", N_("Work limit per solve"), N_("nodes"), 1),
+    (
+        "solver",
+        "first_stall_nodes",
+        N_("Work limit of the first pass: nodes without a better plan"),
+        N_("nodes"),
+        1,
+    ),
     ("solver", "stall_nodes", N_("Work limit: nodes without a better plan"), N_("nodes"), 1),
     ("solver", "time_limit_s", N_("Safety time limit per solve"), N_("s"), 1),
 )
