@@ -91,11 +91,14 @@ def test_townships_beyond_the_extracts_roads_are_named():
     roads = _roads([0.5, 1.5, 2.0], [0.5, 0.5, 0.5])
     pattern = (
         r"x.pbf: the extract does not cover the county: "
-        r"1 townships lie outside its roads \(lon 0.500-2.000.*镇3 \(t3\)"
+        r"1 of its townships lie outside the extract's data \(lon 0.500-2.000.*镇3 \(t3\)"
     )
     with pytest.raises(DataError, match=pattern):
         check_roads_reach(roads, towns, "x.pbf")
     check_roads_reach(_roads([0.5, 3.5], [0.5, 0.5]), towns, "x.pbf")  # all within the extent
+    # a village mapped in township 3 without roads: the extract covers it
+    village = gpd.GeoDataFrame(geometry=[shapely.Point(3.5, 0.5)], crs=4326)
+    check_roads_reach(roads, towns, "x.pbf", layers=[village])
 
 
 def test_a_charger_row_far_outside_is_left_out_of_the_run(small, tmp_path, caplog):

@@ -76,7 +76,7 @@ def test_missing_column_lists_the_files_columns_only(tmp_path):
 
 
 def test_counts_with_units_are_counts(tmp_path, caplog):
-    values = ["8个", "6 枪", "4", "2.0", "7kW", "", "1.5"]
+    values = ["8个", "6 枪", "4", "2.0", "7kW", "", "1.5", "８个"]
     pd.DataFrame(
         {"经度": ["117.2"] * len(values), "纬度": ["28.3"] * len(values), "枪数": values}
     ).to_csv(tmp_path / "c.csv", index=False)
@@ -86,7 +86,8 @@ def test_counts_with_units_are_counts(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         out = as_chargers(read_points(spec, role="chargers"), spec)
     assert out[C.SOCKETS].tolist()[:4] == [8, 6, 4, 2]
-    assert np.isnan(out[C.SOCKETS].to_numpy()[4:]).all()
+    assert np.isnan(out[C.SOCKETS].to_numpy()[4:7]).all()
+    assert out[C.SOCKETS].iloc[7] == 8  # full-width digits
     assert (
         "field '枪数': 2 values are not a count of charging points (c.csv#5 '7kW', "
         "c.csv#7 '1.5'): each such charger is counted as 1" in caplog.text
@@ -113,7 +114,33 @@ def test_two_rows_nearest_one_substation_both_keep_their_figures(caplog):
     assert out["substation_id"].tolist() == ["A1", "A1b"]
     assert out["headroom_kw"].tolist() == pytest.approx([300, 44_900])
     assert out.geometry.x.tolist() == pytest.approx([117.30, 117.3005])
-    assert "s.csv: row 2 lies nearest a substation that a nearer row" in caplog.text
+    assert "s.csv: row 2 lies within 1000 m of substations only that other rows" in caplog.text
+
+
+def test_rows_offset_alike_pair_one_to_one_with_their_substations(caplog):
+    # A and B 300 m apart; each row 500 m north-east of its substation (a GCJ-02 table read
+    # as WGS84): both rows lie nearest B, but A's row belongs to A
+    x0, y0 = 500_000.0, 3_100_000.0
+    subs = gpd.GeoDataFrame(
+        {"osm_id": ["A", "B"], "ref": ["A", "B"]},
+        geometry=[shapely.Point(x0, y0), shapely.Point(x0 + 300, y0)],
+        crs=4548,
+    )
+    table = gpd.GeoDataFrame(
+        {
+            "substation_id": ["A", "B"],
+            "rated_kva": [10000.0, 20000.0],
+            "peak_load_kw": [1000.0, 2000.0],
+            "table_row": [2, 3],
+        },
+        geometry=[shapely.Point(x0 + 400, y0 + 300), shapely.Point(x0 + 700, y0 + 300)],
+        crs=4548,
+    )
+    with caplog.at_level(logging.WARNING):
+        out = join_headroom_nearest(subs, table, 4548, max_distance_m=1000, label="s.csv")
+    assert out["substation_id"].tolist() == ["A", "B"]
+    assert out["headroom_kw"].tolist() == pytest.approx([8000, 16000])
+    assert "s.csv" not in caplog.text
 
 
 def test_an_overloaded_substation_is_named_when_it_blocks_a_township(tmp_path):

@@ -43,6 +43,10 @@ def test_an_unknown_section_set_on_the_command_line_says_so(tmp_path):
     with pytest.raises(ConfigError, match=r"unknown key 'nosuch'") as err:
         load_config(write(tmp_path, MINIMAL), overrides=["nosuch.x=1"])
     assert str(err.value).endswith("(set by --set: nosuch.x)")
+    # a section the file has wrong is the file's, not the override's
+    with pytest.raises(ConfigError, match=r"unknown key 'report_'") as err:
+        load_config(write(tmp_path, {**MINIMAL, "report_": {}}), overrides=["report.document=0"])
+    assert "set by --set" not in str(err.value)
 
 
 def test_wrong_type_names_the_field(tmp_path):

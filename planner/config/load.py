@@ -7,6 +7,7 @@ The messages of a bad config name the key (``'stations.budget': ...``), an unkno
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +64,19 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return out
 
 
-def _names_key(message: str, key: str) -> bool:
-    """Whether an error names ``key`` or a section of it (``'a'`` for ``a.b``)."""
+def _names_key(message: str, key: str, raw: dict[str, Any]) -> bool:
+    """Whether an error names ``key``, or a section of it that only the override made
+    (``'a'`` for ``a.b`` when the file has no ``a``)."""
+    message = re.sub(r"\(did you mean '[^']*'\?\)", "", message)
     parts = key.split(".")
-    return any(f"'{'.'.join(parts[:n])}'" in message for n in range(1, len(parts) + 1))
+    if f"'{key}'" in message:
+        return True
+    node: Any = raw
+    for n in range(1, len(parts)):
+        node = node.get(parts[n - 1]) if isinstance(node, dict) else None
+        if node is None:  # the override made this section
+            return f"'{'.'.join(parts[:n])}'" in message
+    return False
 
 
 def _deep_copy(obj: Any) -> Any:
@@ -199,13 +209,13 @@ def load_config(
         raise ConfigError(msg) from None
     raw = raw or {}
     _check_mapping(raw, str(path))
-    raw = apply_overrides(raw, overrides or [])
+    raw_before, raw = raw, apply_overrides(raw, overrides or [])
     stem = path.name.split(".")[0]
     try:
         return config_from_dict(raw, base_dir=path.parent.resolve(), source=str(path), stem=stem)
     except ConfigError as err:
         keys = [o.split("=", 1)[0].strip() for o in overrides or []]
-        hit = [k for k in dict.fromkeys(keys) if _names_key(str(err), k)]
+        hit = [k for k in dict.fromkeys(keys) if _names_key(str(err), k, raw_before)]
         if not hit:
             raise
         msg = f"{err} (set by {overrides_from}: {', '.join(hit)})"

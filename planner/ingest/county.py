@@ -67,7 +67,8 @@ def load_county(config: Config) -> CountyData:
     osm, roads = _osm(config, geom, area, inputs)
     if config.inputs.osm.source == "file":
         assert config.inputs.osm.path is not None  # checked by the config
-        check_roads_reach(roads, townships, config.inputs.osm.path)
+        others = (osm.places, osm.pois, osm.substations, osm.chargers, osm.power_lines)
+        check_roads_reach(roads, townships, config.inputs.osm.path, layers=others)
     table = _substation_table(config, inputs)
     layers = _point_layers(config, osm, area, inputs)
     substations = _substations(config, layers.substations, table, crs, area)

@@ -7,6 +7,7 @@ than found later as an infeasible model or a repair point sited beside a stray r
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -63,12 +64,19 @@ def check_townships_inside(
     )
 
 
-def check_roads_reach(roads: RoadWays, townships: gpd.GeoDataFrame, source: str | Path) -> None:
-    """Stop on townships the OSM extract does not reach.
+def check_roads_reach(
+    roads: RoadWays,
+    townships: gpd.GeoDataFrame,
+    source: str | Path,
+    *,
+    layers: Sequence[gpd.GeoDataFrame] = (),
+) -> None:
+    """Stop on townships that lie wholly outside the area the OSM extract holds data for.
 
-    A township with no road node inside it and wholly outside the extent of the
-    extract's roads is not covered by the extract (a township the roads' extent
-    covers but no road enters is left to the model's diagnosis).
+    The extract's extent is the box around its roads and its other layers (settlements,
+    outlets, power assets). A township outside it is not in the extract (a partial or
+    wrong extract); a township inside it without roads is mapped without roads, left to
+    the later warnings and the model's diagnosis.
 
     Parameters
     ----------
@@ -78,30 +86,34 @@ def check_roads_reach(roads: RoadWays, townships: gpd.GeoDataFrame, source: str 
         In EPSG:4326, with ``township_id`` and ``township_name``.
     source
         The extract, for the message.
+    layers
+        The extract's other layers, in EPSG:4326.
 
     Raises
     ------
     DataError
-        Some townships lie outside the extract's roads.
+        Some townships lie outside the extract's extent.
     """
-    if len(roads.lon) == 0:
+    boxes = [
+        b for b in (layer.total_bounds for layer in layers if len(layer)) if np.isfinite(b).all()
+    ]
+    if len(roads.lon):
+        boxes.append(np.array([roads.lon.min(), roads.lat.min(), roads.lon.max(), roads.lat.max()]))
+    if not boxes:
         return  # the reader already refuses an extract without roads
-    w, s, e, n = roads.lon.min(), roads.lat.min(), roads.lon.max(), roads.lat.max()
-    extent = shapely.box(w, s, e, n)
-    geoms = townships.geometry.to_numpy()
-    nodes = shapely.points(roads.lon, roads.lat)
-    _, entered = shapely.STRtree(geoms).query(nodes, predicate="within")
-    has_road = np.zeros(len(geoms), dtype=bool)
-    has_road[entered] = True
-    out = np.flatnonzero(~has_road & ~shapely.intersects(geoms, extent))
+    b = np.vstack(boxes)
+    w, s, e, n = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+    out = np.flatnonzero(
+        ~shapely.intersects(townships.geometry.to_numpy(), shapely.box(w, s, e, n))
+    )
     if len(out) == 0:
         return
     names = ", ".join(town_label(townships, i) for i in out[:NAMED])
     more = f" and {len(out) - NAMED} more" if len(out) > NAMED else ""
     raise data_error(
         source,
-        f"the extract does not cover the county: {len(out)} townships lie outside its "
-        f"roads (lon {w:.3f}-{e:.3f}, lat {s:.3f}-{n:.3f}): {names}{more}",
+        f"the extract does not cover the county: {len(out)} of its townships lie outside "
+        f"the extract's data (lon {w:.3f}-{e:.3f}, lat {s:.3f}-{n:.3f}): {names}{more}",
         hint="use an extract that covers the whole county",
     )
 

@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.optimize import linear_sum_assignment
 
 from planner import columns as C
 from planner.crs import CrsLike
@@ -143,10 +144,10 @@ def join_headroom_nearest(
     Returns
     -------
     GeoDataFrame
-        Substations with the table's figures and ``headroom_kw``. A substation takes the
-        nearest of the rows that lie nearest it; table rows near no substation, and the
-        farther rows of a substation that several rows lie nearest, are added as
-        substations at their own positions (with a warning naming them).
+        Substations with the table's figures and ``headroom_kw``. Rows and substations
+        within the radius are paired one to one, to the least total distance; table rows
+        near no substation, or whose substations other rows took, are added as
+        substations at their own positions (with a warning).
     """
     subs = substations.to_crs(crs).reset_index(drop=True)
     pts = table.to_crs(crs).reset_index(drop=True)
@@ -155,29 +156,22 @@ def join_headroom_nearest(
     subs[C.SUBSTATION_ID] = subs["ref"].fillna(subs["osm_id"]).astype(str)
     subs[C.RATED_KVA] = np.nan
     subs[C.PEAK_LOAD_KW] = np.nan
-    nearest, dist = _nearest_within(subs, pts, max_distance_m)
-    taken: dict[int, int] = {}  # substation -> the table row joined to it
-    shared: list[int] = []  # rows whose substation a nearer row took
-    for k in np.argsort(dist, kind="stable"):
-        j = int(nearest[k])
-        if j < 0:
-            continue
-        if j in taken:
-            shared.append(int(k))
-            nearest[k] = -1
-            continue
-        taken[j] = int(k)
-        for col in (C.SUBSTATION_ID, C.RATED_KVA, C.PEAK_LOAD_KW):
-            subs.loc[j, col] = pts.loc[k, col]
+    nearest, shared = _one_to_one(subs, pts, max_distance_m)
+    k_idx = np.flatnonzero(nearest >= 0)
+    for col, kind in ((C.SUBSTATION_ID, object), (C.RATED_KVA, float), (C.PEAK_LOAD_KW, float)):
+        values = subs[col].to_numpy().astype(kind)
+        values[nearest[k_idx]] = pts[col].to_numpy()[k_idx]
+        subs[col] = values
     if shared:
         logger.warning(
-            "%s: %s %s %s nearest a substation that a nearer row of the table joined: added as "
-            "substations at their own positions (give one row per substation, or lower "
-            "max_distance_m)",
+            "%s: %s %s %s within %.0f m of substations only that other rows of the table "
+            "joined: added as substations at their own positions (give one row per "
+            "substation; rows all offset the same way may need the table's crs, e.g. gcj02)",
             label,
             "row" if len(shared) == 1 else "rows",
             ", ".join(str(pts.loc[k, TABLE_ROW]) for k in sorted(shared)),
             "lies" if len(shared) == 1 else "lie",
+            max_distance_m,
         )
     alone = np.flatnonzero(nearest < 0)
     if len(alone):
@@ -185,14 +179,15 @@ def join_headroom_nearest(
         extra["osm_id"] = extra[C.SUBSTATION_ID]
         extra["ref"] = extra[C.SUBSTATION_ID]
         subs = gpd.GeoDataFrame(pd.concat([subs, extra], ignore_index=True), crs=crs)
-        far = len(alone) - len(shared)
+        far = [int(k) for k in alone if int(k) not in set(shared)]
         if far:
             logger.warning(
                 "%s: %d rows are more than %.0f m from any substation: added as "
-                "substations at their own positions",
+                "substations at their own positions (rows %s)",
                 label,
-                far,
+                len(far),
                 max_distance_m,
+                ", ".join(str(r) for r in pts[TABLE_ROW].to_numpy()[far]),
             )
     unmatched = int(subs[C.RATED_KVA].isna().sum())
     if unmatched:
@@ -202,18 +197,32 @@ def join_headroom_nearest(
     return subs.to_crs(substations.crs)
 
 
-def _nearest_within(
+def _one_to_one(
     subs: gpd.GeoDataFrame, pts: gpd.GeoDataFrame, max_distance_m: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per point: the nearest substation within the radius (-1: none) and its distance."""
+) -> tuple[np.ndarray, list[int]]:
+    """Each table row's substation (-1: none), one row per substation, within the radius.
+
+    The rows and substations are paired to the least total distance
+    (``scipy.optimize.linear_sum_assignment``), so that two rows near two substations are
+    not both given the nearer one. Returns the pairing and the rows that had a substation
+    within the radius but lost it to other rows.
+    """
     nearest = np.full(len(pts), -1)
-    dist = np.full(len(pts), np.inf)
     if len(subs) == 0 or len(pts) == 0:
-        return nearest, dist
-    idx, d = shapely.STRtree(subs.geometry.to_numpy()).query_nearest(
-        pts.geometry.to_numpy(), return_distance=True, all_matches=False
+        return nearest, []
+    rows, cols = shapely.STRtree(subs.geometry.to_numpy()).query(
+        pts.geometry.to_numpy(), predicate="dwithin", distance=max_distance_m
     )
-    ok = d <= max_distance_m
-    nearest[idx[0][ok]] = idx[1][ok]
-    dist[idx[0][ok]] = d[ok]
-    return nearest, dist
+    if len(rows) == 0:
+        return nearest, []
+    dist = shapely.distance(pts.geometry.to_numpy()[rows], subs.geometry.to_numpy()[cols])
+    big = 10.0 * (max_distance_m + 1.0) * (len(pts) + 1)  # "not paired" beats any pair
+    cost = np.full((len(pts), len(subs)), big)
+    cost[rows, cols] = dist
+    r, c = linear_sum_assignment(cost)
+    ok = cost[r, c] < big
+    nearest[r[ok]] = c[ok]
+    near_any = np.zeros(len(pts), dtype=bool)
+    near_any[rows] = True
+    shared = [int(k) for k in np.flatnonzero(near_any & (nearest < 0))]
+    return nearest, shared

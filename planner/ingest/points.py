@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 
 import geopandas as gpd
 import numpy as np
@@ -59,11 +60,13 @@ def as_outlets(table: gpd.GeoDataFrame, spec: PointTableInput, config: Config) -
 
 
 #: A count as written in tables: ``8``, ``8.0``, ``8个``, ``8 枪``, ``8 sockets``.
-_COUNT = re.compile(r"^\s*(\d+(?:\.0*)?)\s*(?:个|把|枪|台|桩|根|支|套|sockets?|pcs)?\s*$", re.I)
+_COUNT = re.compile(r"^\s*([0-9]+(?:\.0*)?)\s*(?:个|把|枪|台|桩|根|支|套|sockets?|pcs)?\s*$", re.I)
 
 
 def sockets_column(table: gpd.GeoDataFrame, spec: PointTableInput) -> np.ndarray:
     """Charging points per row (NaN: blank or not a count, with a warning naming rows).
+
+    Full-width forms (``８个``) read as their ASCII ones.
 
     Parameters
     ----------
@@ -78,7 +81,8 @@ def sockets_column(table: gpd.GeoDataFrame, spec: PointTableInput) -> np.ndarray
         Floats; a count may carry a unit (``8个``, ``8 枪``).
     """
     raw = _field(table, spec, spec.sockets_field)
-    text = raw.fillna("").astype(str).str.strip()
+    # full-width digits and spaces (８个) as their ASCII forms
+    text = raw.fillna("").astype(str).map(lambda v: unicodedata.normalize("NFKC", v).strip())
     count = pd.to_numeric(text.str.extract(_COUNT, expand=False), errors="coerce")
     bad = (text != "") & count.isna()
     if bad.any():

@@ -51,6 +51,10 @@ def read_table(path: Path, encoding: str | None, *, sheet: str | None = None) ->
             table = pd.read_excel(path, sheet_name=sheet or 0, dtype=str)
         except ValueError as err:
             raise data_error(path, f"cannot read the sheet ({err})", layer=sheet) from None
+        except ImportError:
+            raise data_error(
+                path, "old Excel (.xls) files cannot be read", hint="save it as .xlsx or CSV"
+            ) from None
         except Exception as err:
             raise data_error(path, f"not a readable Excel file ({err})") from None
         return table.fillna("")
