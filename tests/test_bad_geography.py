@@ -19,7 +19,7 @@ from planner.config import load_config
 from planner.datatypes import RoadWays
 from planner.errors import DataError
 from planner.ingest.county import load_county
-from planner.ingest.coverage import check_roads_reach, check_townships_inside, keep_near
+from planner.ingest.coverage import check_extract_covers, check_townships_inside, keep_near
 from tests.conftest import PLAN_ONLY_SETS, site_proc
 
 CHARGERS = "qingxi_operator_chargers.csv"
@@ -85,7 +85,7 @@ def _roads(lon: list[float], lat: list[float]) -> RoadWays:
     )
 
 
-def test_townships_beyond_the_extracts_roads_are_named():
+def test_townships_beyond_the_extracts_data_are_named():
     towns = _squares(4).set_crs(4326, allow_override=True)
     # roads in townships 0 and 1 only; township 2 touches their extent (x = 2)
     roads = _roads([0.5, 1.5, 2.0], [0.5, 0.5, 0.5])
@@ -94,11 +94,11 @@ def test_townships_beyond_the_extracts_roads_are_named():
         r"1 of its townships lie outside the extract's data \(lon 0.500-2.000.*镇3 \(t3\)"
     )
     with pytest.raises(DataError, match=pattern):
-        check_roads_reach(roads, towns, "x.pbf")
-    check_roads_reach(_roads([0.5, 3.5], [0.5, 0.5]), towns, "x.pbf")  # all within the extent
+        check_extract_covers(roads, towns, "x.pbf")
+    check_extract_covers(_roads([0.5, 3.5], [0.5, 0.5]), towns, "x.pbf")  # all within the extent
     # a village mapped in township 3 without roads: the extract covers it
     village = gpd.GeoDataFrame(geometry=[shapely.Point(3.5, 0.5)], crs=4326)
-    check_roads_reach(roads, towns, "x.pbf", layers=[village])
+    check_extract_covers(roads, towns, "x.pbf", layers=[village])
 
 
 def test_a_charger_row_far_outside_is_left_out_of_the_run(small, tmp_path, caplog):

@@ -18,7 +18,7 @@ from planner.config.inputs import FileOrTable
 from planner.crs import metric_crs, reproject, to_crs_valid
 from planner.datatypes import CountyData, InputFile, OsmData, PopulationGrid, RoadWays
 from planner.ingest.boundaries import check_overlaps, read_boundaries
-from planner.ingest.coverage import check_roads_reach, check_townships_inside, keep_near
+from planner.ingest.coverage import check_extract_covers, check_townships_inside, keep_near
 from planner.ingest.grid import (
     TABLE_ROW,
     join_headroom,
@@ -68,7 +68,7 @@ def load_county(config: Config) -> CountyData:
     if config.inputs.osm.source == "file":
         assert config.inputs.osm.path is not None  # checked by the config
         others = (osm.places, osm.pois, osm.substations, osm.chargers, osm.power_lines)
-        check_roads_reach(roads, townships, config.inputs.osm.path, layers=others)
+        check_extract_covers(roads, townships, config.inputs.osm.path, layers=others)
     table = _substation_table(config, inputs)
     layers = _point_layers(config, osm, area, inputs)
     substations = _substations(config, layers.substations, table, crs, area)

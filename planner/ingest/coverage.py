@@ -64,7 +64,7 @@ def check_townships_inside(
     )
 
 
-def check_roads_reach(
+def check_extract_covers(
     roads: RoadWays,
     townships: gpd.GeoDataFrame,
     source: str | Path,
