@@ -94,7 +94,7 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     POLICY_CLASS: ("Policy class of the site (commercial_outlet, township_government, ...)", "-"),
     OSM_ID: (
         "Where the feature comes from: an OpenStreetMap element (n123 / w456), or a table "
-        "and its row (chargers.csv#1)",
+        "and its row as a spreadsheet numbers it, the header being row 1 (chargers.csv#2)",
         "-",
     ),
     SOURCE: ("Where the site comes from (osm tag or table)", "-"),

@@ -36,6 +36,11 @@ class SolverError(PlannerError, RuntimeError):
     exit_code = 1
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun in its number, for messages: ``1 row``, ``3 rows``."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def data_error(
     path: str | Path,
     problem: str,

@@ -63,7 +63,7 @@ def test_townships_outside_the_county_are_named():
     county = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 2.6, 1)], crs=4548)
     # t2 is 60% inside (kept), t3 0% inside
     pattern = (
-        r"b.gpkg, layer 'townships': 1 townships lie outside "
+        r"b.gpkg, layer 'townships': 1 township lies outside "
         r"the county polygon: 镇3 \(t3\), 0% inside"
     )
     with pytest.raises(DataError, match=pattern):
@@ -91,7 +91,7 @@ def test_townships_beyond_the_extracts_data_are_named():
     roads = _roads([0.5, 1.5, 2.0], [0.5, 0.5, 0.5])
     pattern = (
         r"x.pbf: the extract does not cover the county: "
-        r"1 of its townships lie outside the extract's data \(lon 0.500-2.000.*镇3 \(t3\)"
+        r"1 of its townships lies outside the extract's data \(lon 0.500-2.000.*镇3 \(t3\)"
     )
     with pytest.raises(DataError, match=pattern):
         check_extract_covers(roads, towns, "x.pbf")
@@ -115,7 +115,8 @@ def test_a_charger_row_far_outside_is_left_out_of_the_run(small, tmp_path, caplo
     assert f"left out: row {n + 1} (the header is row 1" in caplog.text
     from_table = county.chargers[county.chargers[C.OSM_ID].astype(str).str.startswith(CHARGERS)]
     assert len(from_table) == len(table)
-    assert f"{CHARGERS}#{n}" not in set(from_table[C.OSM_ID])
+    # ids name the rows as the warning does: the header is row 1
+    assert set(from_table[C.OSM_ID]) == {f"{CHARGERS}#{r}" for r in range(2, n + 1)}
 
 
 def test_a_foreign_township_exits_2_naming_it(small, tmp_path):
@@ -131,7 +132,7 @@ def test_a_foreign_township_exits_2_naming_it(small, tmp_path):
     pd.concat([towns, extra]).to_file(gpkg, layer="townships")
     r = site_proc(cfg, tmp_path / "out", *PLAN_ONLY_SETS)
     assert r.returncode == 2, r.stderr
-    assert "1 townships lie outside the county polygon: 外县镇 (369999100), 0% inside" in r.stderr
+    assert "1 township lies outside the county polygon: 外县镇 (369999100), 0% inside" in r.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import shutil
 
 import geopandas as gpd
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 import shapely
 
 from planner import columns as C
-from planner.config import PointTableInput
+from planner.config import PointTableInput, load_config
 from planner.errors import DataError
+from planner.ingest.county import load_county
 from planner.ingest.grid import join_headroom_nearest, read_substation_table
 from planner.ingest.points import as_chargers
 from planner.ingest.tables import read_points
@@ -50,7 +53,7 @@ def test_an_excel_workbook_named_csv_is_told_so(tmp_path):
 def test_a_blank_substation_id_names_its_row(tmp_path):
     HEADROOM.assign(substation_id=["QX-35-01", " "]).to_csv(tmp_path / "s.csv", index=False)
     with pytest.raises(
-        DataError, match=r"field 'substation_id', row 3: substation id is blank \(1 rows"
+        DataError, match=r"field 'substation_id', row 3: substation id is blank \(give"
     ):
         _read(tmp_path / "s.csv")
 
@@ -89,8 +92,8 @@ def test_counts_with_units_are_counts(tmp_path, caplog):
     assert np.isnan(out[C.SOCKETS].to_numpy()[4:7]).all()
     assert out[C.SOCKETS].iloc[7] == 8  # full-width digits
     assert (
-        "field '枪数': 2 values are not a count of charging points (c.csv#5 '7kW', "
-        "c.csv#7 '1.5'): each such charger is counted as 1" in caplog.text
+        "field '枪数': 2 values are not a count of charging points (c.csv#6 '7kW', "
+        "c.csv#8 '1.5'): each such charger is counted as 1" in caplog.text
     )
 
 
@@ -152,3 +155,90 @@ def test_an_overloaded_substation_is_named_when_it_blocks_a_township(tmp_path):
         "in 1 townships every candidate is excluded or fed by a substation without headroom "
         "for 2 chargers: 一 (T1) (substations' headroom: A -500 kW, B 50 kW)"
     ]
+
+
+def test_blank_rows_keep_ids_and_messages_on_the_files_rows(tmp_path):
+    # a blank line after row 2: the next row is row 4 in Excel, in ids and in messages
+    (tmp_path / "o.csv").write_text(
+        "名称,经度,纬度\nA,117.2,28.3\n\nB,117.3,28.4\n,,\nC,x,28.5\n", encoding="utf-8"
+    )
+    spec = PointTableInput(path=tmp_path / "o.csv", lon_field="经度", lat_field="纬度")
+    with pytest.raises(DataError, match=r"field '经度', row 6: not a number: 'x'"):
+        read_points(spec, role="outlets")
+    (tmp_path / "o.csv").write_text("名称,经度,纬度\nA,117.2,28.3\n\nB,117.3,28.4\n")
+    got = read_points(spec, role="outlets")
+    assert got[C.SOURCE].tolist() == ["o.csv#2", "o.csv#4"]
+
+
+def test_an_excel_blank_row_keeps_the_row_numbers(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["名称", "经度", "纬度"], ["A", 117.2, 28.3], [], ["B", 117.3, "bad"]):
+        sheet.append(row)
+    book.save(tmp_path / "o.xlsx")
+    spec = PointTableInput(path=tmp_path / "o.xlsx", lon_field="经度", lat_field="纬度")
+    with pytest.raises(DataError, match=r"field '纬度', row 4: not a number: 'bad'"):
+        read_points(spec, role="outlets")
+
+
+def _titled_workbook(path):
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "说明"
+    notes.append(["清溪县变电站负荷表（2026年）"])
+    for row in [list(HEADROOM.columns), *HEADROOM.to_numpy().tolist()]:
+        notes.append(row)
+    data = book.create_sheet("负荷")
+    for row in [list(HEADROOM.columns), *HEADROOM.to_numpy().tolist()]:
+        data.append(row)
+    book.save(path)
+
+
+def test_a_title_above_the_header_is_named(tmp_path):
+    _titled_workbook(tmp_path / "s.xlsx")
+    with pytest.raises(DataError, match=r"column names are on row 2, under a title"):
+        _read(tmp_path / "s.xlsx")
+
+
+def test_the_headroom_sheet_is_chosen_by_name(tmp_path):
+    _titled_workbook(tmp_path / "s.xlsx")
+    got = read_substation_table(
+        tmp_path / "s.xlsx", **FIELDS, peak_load_kw_field="peak_load_kw", sheet="负荷"
+    )
+    assert got[C.RATED_KVA].tolist() == [10000, 6300]
+    with pytest.raises(
+        DataError, match=r"layer 'x': cannot read the sheet .*sheets are: 说明, 负荷"
+    ):
+        read_substation_table(
+            tmp_path / "s.xlsx", **FIELDS, peak_load_kw_field="peak_load_kw", sheet="x"
+        )
+
+
+def test_points_the_crs_cannot_hold_are_an_error_with_their_values(tmp_path):
+    # zone-prefixed Gauss-Kruger metres declared as the zone without prefix
+    (tmp_path / "p.csv").write_text("x,y\n39500000,3100000\n39500100,3100100\n")
+    spec = PointTableInput(path=tmp_path / "p.csv", lon_field="x", lat_field="y", crs="EPSG:4549")
+    with pytest.raises(DataError) as err:
+        read_points(spec, role="outlets")
+    assert "row 2: 2 of 2 points cannot be in crs 'EPSG:4549': the first, (39500000, 3100000)" in (
+        str(err.value)
+    )
+    assert "zone 39 with the zone prefix (EPSG:4527)" in str(err.value)
+
+
+def test_a_county_reads_its_headroom_from_the_sheet_named_in_the_config(small, tmp_path):
+    shutil.copytree(small.parent, tmp_path / "in")
+    cfg = tmp_path / "in" / small.name
+    table = pd.read_csv(cfg.parent / "qingxi_substations.csv", dtype=str)
+    with pd.ExcelWriter(cfg.parent / "负荷.xlsx") as book:
+        pd.DataFrame({"说明": ["清溪县变电站负荷表"]}).to_excel(
+            book, sheet_name="说明", index=False
+        )
+        table.to_excel(book, sheet_name="负荷", index=False)
+    sets = ["inputs.substations.path=负荷.xlsx", "inputs.substations.layer=负荷"]
+    county = load_county(load_config(cfg, overrides=sets))
+    by_csv = load_county(load_config(cfg))
+    got = county.substations.set_index(C.SUBSTATION_ID)[C.HEADROOM_KW].dropna()
+    want = by_csv.substations.set_index(C.SUBSTATION_ID)[C.HEADROOM_KW].dropna()
+    assert len(want) == len(table)
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index())

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from planner.ingest.tables import read_csv_text
+from planner.ingest.sheets import read_csv_text
 from tests.conftest import PLAN_ONLY_SETS, run_cli, site_json
 
 pytest_plugins = ["tests.pg_server"]

@@ -65,7 +65,7 @@ def test_csv_encodings(tmp_path, encoding):
     gdf = read_points(spec(path), role="outlets")
     assert gdf["name"].tolist() == NAMES
     assert gdf.crs.to_epsg() == 4326
-    assert gdf["source"].tolist() == ["o.csv#1", "o.csv#2", "o.csv#3"]
+    assert gdf["source"].tolist() == ["o.csv#2", "o.csv#3", "o.csv#4"]  # the header is row 1
 
 
 def test_gcj02_and_bd09_tables_are_converted(tmp_path):
@@ -102,7 +102,7 @@ def test_xlsx_sheet(tmp_path):
             [["a", "117.3", "28.3", "x"], ["b", "东经117", "28.3", "x"]],
             r"field '经度', row 3: not a number: '东经117'",
         ),
-        ([["a", "", "28.3", "x"]], r"field '经度', row 2: not a number"),
+        ([["a", "", "28.3", "x"]], r"field '经度', row 2: blank"),
         ([["a", "28.3", "117.3", "x"]], r"row 2: coordinates out of range.*swapped"),
         (
             [["a", "39500000", "3130000", "x"]],

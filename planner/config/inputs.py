@@ -125,7 +125,10 @@ class OsmInput(Section):
     )
     path: Path | None = Field(default=None, description="The extract (source: file)")
     clip_buffer_m: float = Field(
-        default=5000, ge=0, description="Roads this far outside the county are kept"
+        default=5000,
+        ge=0,
+        description="Roads, and rows of point tables (outlets, chargers, substations), this "
+        "far outside the county are kept",
     )
     overpass_url: str | None = Field(
         default=None, description="Overpass API base URL (source: overpass); osmnx's default"
@@ -162,6 +165,7 @@ class SubstationTableInput(Section):
     """
 
     path: Path = Field(description="The table (CSV or XLSX, relative to the config file)")
+    layer: str | None = Field(default=None, description="Sheet (XLSX); the first if None")
     id_field: str = Field(default="substation_id", description="Substation id column")
     rated_kva_field: str = Field(default="rated_kva", description="Rated capacity column (kVA)")
     peak_load_kw_field: str = Field(

@@ -212,7 +212,7 @@ class StationsSection(Section):
     required: list[str] = Field(
         default_factory=list,
         description="Candidates that must be stations, by osm_id (n123, w456) or table "
-        "source (file.xlsx#3)",
+        "source (file.xlsx#3: the row as Excel numbers it, the header being row 1)",
     )
     excluded: list[str] = Field(
         default_factory=list, description="Candidates that must not be stations (same ids)"

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from pyproj import CRS
 from shapely.geometry import MultiPolygon, Polygon
@@ -20,7 +19,6 @@ from planner.datatypes import CountyData, InputFile, OsmData, PopulationGrid, Ro
 from planner.ingest.boundaries import check_overlaps, read_boundaries
 from planner.ingest.coverage import check_extract_covers, check_townships_inside, keep_near
 from planner.ingest.grid import (
-    TABLE_ROW,
     join_headroom,
     join_headroom_nearest,
     read_substation_table,
@@ -30,7 +28,8 @@ from planner.ingest.osm_boundaries import read_osm_boundaries
 from planner.ingest.overpass import read_overpass
 from planner.ingest.points import as_chargers, as_outlets, as_substations
 from planner.ingest.population import read_population
-from planner.ingest.tables import TABLE_SUFFIXES, read_lines, read_points
+from planner.ingest.sheets import TABLE_ROW, TABLE_SUFFIXES
+from planner.ingest.tables import read_lines, read_points
 from planner.paths import input_file
 
 logger = logging.getLogger(__name__)
@@ -232,6 +231,7 @@ def _substation_table(config: Config, inputs: list[InputFile]) -> pd.DataFrame |
         rated_kva_field=s_in.rated_kva_field,
         peak_load_kw_field=s_in.peak_load_kw_field,
         encoding=s_in.encoding,
+        sheet=s_in.layer,
     )
     inputs.append(input_file("substations", s_in.path))
     return table
@@ -251,6 +251,7 @@ def _substations(
     where = read_points(
         PointTableInput(
             path=s_in.path,
+            layer=s_in.layer,
             lon_field=s_in.lon_field,
             lat_field=s_in.lat_field,
             crs=s_in.crs,
@@ -260,7 +261,7 @@ def _substations(
         role="substation table",
     )
     located = gpd.GeoDataFrame(table, geometry=where.geometry.to_numpy(), crs=4326)
-    located[TABLE_ROW] = np.arange(len(located)) + 2  # the header is row 1
+    located[TABLE_ROW] = where[TABLE_ROW].to_numpy()  # the rows in the file (header: 1)
     located = keep_near(
         located,
         area,

@@ -16,8 +16,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from planner.datatypes import RoadWays
-from planner.errors import data_error
+from planner.errors import counted, data_error
 from planner.ingest.boundaries import town_label
+from planner.ingest.sheets import TABLE_ROW
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def check_townships_inside(
     more = f" and {len(out) - NAMED} more" if len(out) > NAMED else ""
     raise data_error(
         source,
-        f"{len(out)} townships lie outside the county polygon: {'; '.join(names)}{more}",
+        f"{counted(len(out), 'township')} {'lies' if len(out) == 1 else 'lie'} outside the "
+        f"county polygon: {'; '.join(names)}{more}",
         layer=layer,
         hint="is the township layer the county's? Remove the townships of other counties",
     )
@@ -112,7 +114,8 @@ def check_extract_covers(
     more = f" and {len(out) - NAMED} more" if len(out) > NAMED else ""
     raise data_error(
         source,
-        f"the extract does not cover the county: {len(out)} of its townships lie outside "
+        f"the extract does not cover the county: {len(out)} of its townships "
+        f"{'lies' if len(out) == 1 else 'lie'} outside "
         f"the extract's data (lon {w:.3f}-{e:.3f}, lat {s:.3f}-{n:.3f}): {names}{more}",
         hint="use an extract that covers the whole county",
     )
@@ -160,7 +163,11 @@ def keep_near(
     far = np.flatnonzero(~near)
     unit, note = ("row", "the header is row 1") if header else ("feature", "counted from 1")
     unit += "s" if len(far) > 1 else ""
-    rows = ", ".join(str(i + (2 if header else 1)) for i in far[:NAMED])
+    if TABLE_ROW in points.columns:
+        numbers = points[TABLE_ROW].to_numpy()[far[:NAMED]]
+    else:
+        numbers = far[:NAMED] + (2 if header else 1)
+    rows = ", ".join(str(n) for n in numbers)
     more = f" and {len(far) - NAMED} more" if len(far) > NAMED else ""
     if not near.any():
         x, y = shapely.get_x(points.geometry.iloc[0]), shapely.get_y(points.geometry.iloc[0])

@@ -14,14 +14,20 @@ from scipy.optimize import linear_sum_assignment
 from planner import columns as C
 from planner.crs import CrsLike
 from planner.errors import check_input_file, data_error
-from planner.ingest.tables import numeric_column, read_table, require_columns
+from planner.ingest.sheets import (
+    TABLE_ROW,
+    file_row,
+    numeric_column,
+    read_table,
+    require_columns,
+    rows_alike,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Power factor used to turn rated kVA into kW.
 POWER_FACTOR = 0.9
 #: Column of a located headroom table: the row's number in its file (the header is 1).
-TABLE_ROW = "table_row"
 
 
 def read_substation_table(
@@ -31,6 +37,7 @@ def read_substation_table(
     rated_kva_field: str,
     peak_load_kw_field: str,
     encoding: str | None = None,
+    sheet: str | None = None,
     keep: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Read the headroom table (one row per substation).
@@ -38,11 +45,13 @@ def read_substation_table(
     Parameters
     ----------
     path
-        CSV or Excel (``.xlsx``, ``.xls``; the first sheet) file.
+        CSV or Excel (``.xlsx``, ``.xls``) file.
     id_field, rated_kva_field, peak_load_kw_field
         Column names.
     encoding
         Text encoding; UTF-8 or GBK is detected when None.
+    sheet
+        The Excel sheet; the first when None.
     keep
         Further columns to pass through (e.g. coordinates).
 
@@ -53,7 +62,7 @@ def read_substation_table(
     """
     path = Path(path)
     check_input_file(path, "substation table", hint="check inputs.substations")
-    table = read_table(path, encoding)
+    table = read_table(path, encoding, sheet=sheet)
     require_columns(table, path, (id_field, rated_kva_field, peak_load_kw_field, *keep))
     if table.empty:
         raise data_error(path, "table has no rows")
@@ -62,9 +71,9 @@ def read_substation_table(
     if blank.any():
         raise data_error(
             path,
-            f"substation id is blank ({int(blank.sum())} rows like it)",
+            f"substation id is blank{rows_alike(int(blank.sum()))}",
             field=id_field,
-            row=int(blank.to_numpy().nonzero()[0][0]) + 2,
+            row=file_row(table, int(blank.to_numpy().nonzero()[0][0])),
             hint="give every row its substation's id; row numbers count the header as row 1",
         )
     dup = out[C.SUBSTATION_ID].duplicated()
@@ -74,7 +83,7 @@ def read_substation_table(
             path,
             f"duplicate substation id {out[C.SUBSTATION_ID].iloc[row]!r}",
             field=id_field,
-            row=row + 2,
+            row=file_row(table, row),
             hint="row numbers count the header as row 1",
         )
     for field, col in ((rated_kva_field, C.RATED_KVA), (peak_load_kw_field, C.PEAK_LOAD_KW)):

@@ -13,7 +13,7 @@ import pandas as pd
 from planner import columns as C
 from planner.config import Config, PointTableInput
 from planner.errors import data_error
-from planner.ingest.tables import require_columns
+from planner.ingest.sheets import require_columns
 
 logger = logging.getLogger(__name__)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from planner import columns as C
@@ -17,128 +17,19 @@ from planner.crs import guess_crs
 from planner.errors import check_input_file, data_error
 from planner.ingest.boundaries import read_layer
 from planner.ingest.china import to_wgs84
+from planner.ingest.sheets import (
+    FILE_COLUMNS,
+    TABLE_ROW,
+    TABLE_SUFFIXES,
+    numeric_column,
+    read_table,
+    require_columns,
+)
 
 logger = logging.getLogger(__name__)
 
 
 _VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml", ".gml")
-#: Tables with a header row: text (CSV) and Excel.
-TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
-_EXCEL_SUFFIXES = (".xlsx", ".xls")
-#: The first bytes of an .xlsx (a zip file) and of an old .xls (an OLE2 file).
-_EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
-
-
-def read_table(path: Path, encoding: str | None, *, sheet: str | None = None) -> pd.DataFrame:
-    """Read a CSV or Excel table as text columns (blank cells: empty strings).
-
-    Parameters
-    ----------
-    path
-        ``.csv`` / ``.txt`` (UTF-8 or GBK, detected) or ``.xlsx`` / ``.xls``.
-    encoding
-        The CSV's text encoding; detected when None.
-    sheet
-        The Excel sheet; the first when None.
-
-    Returns
-    -------
-    DataFrame
-        Every column as text, in the file's row order.
-    """
-    if path.suffix.lower() in _EXCEL_SUFFIXES:
-        try:
-            table = pd.read_excel(path, sheet_name=sheet or 0, dtype=str)
-        except ValueError as err:
-            raise data_error(path, f"cannot read the sheet ({err})", layer=sheet) from None
-        except ImportError:
-            raise data_error(
-                path, "old Excel (.xls) files cannot be read", hint="save it as .xlsx or CSV"
-            ) from None
-        except Exception as err:
-            raise data_error(path, f"not a readable Excel file ({err})") from None
-        return table.fillna("")
-    with path.open("rb") as f:
-        if f.read(4) in _EXCEL_MAGIC:
-            raise data_error(
-                path,
-                "this is an Excel workbook, not a CSV",
-                hint="name it .xlsx (or .xls), or save it from Excel as CSV",
-            )
-    return read_csv_text(path, encoding)
-
-
-def read_csv_text(path: Path, encoding: str | None) -> pd.DataFrame:
-    """Read a CSV as text columns, detecting UTF-8 (with or without BOM) or GBK."""
-    candidates = [encoding] if encoding else ["utf-8-sig", "gb18030"]
-    for enc in candidates:
-        try:
-            table = pd.read_csv(path, dtype=str, encoding=enc, keep_default_na=False)
-        except UnicodeDecodeError:
-            continue
-        except LookupError:
-            raise data_error(path, f"unknown encoding {enc!r}", hint="use utf-8 or gbk") from None
-        except pd.errors.ParserError as err:
-            raise data_error(path, f"not a readable CSV ({err})") from None
-        except pd.errors.EmptyDataError:
-            raise data_error(path, "file is empty") from None
-        if enc == "gb18030":
-            logger.info("%s: read as GBK", path)
-        return table
-    raise data_error(
-        path,
-        f"text is not {' or '.join(candidates)}",
-        hint="save it as UTF-8, or set its encoding in the config",
-    )
-
-
-#: ``attrs`` key of a table read from a file: the file's own columns, for messages.
-FILE_COLUMNS = "file_columns"
-
-
-def require_columns(table: pd.DataFrame, path: str | Path, fields: Iterable[str]) -> None:
-    """Raise a one-line error naming the first missing column and the ones there are.
-
-    The columns listed are the file's own (``table.attrs["file_columns"]`` when the
-    planner added some); a name that differs from the field only by spaces is pointed out.
-    """
-    own = [str(c) for c in table.attrs.get(FILE_COLUMNS, table.columns)]
-    for field in fields:
-        if field in table.columns:
-            continue
-        spaced = [c for c in own if c.strip() == field.strip()]
-        if spaced:
-            hint = f"the file has {spaced[0]!r}: remove the spaces, or name it so in the config"
-        else:
-            hint = "columns are: " + ", ".join(map(_shown, own))
-        raise data_error(path, "column not found", field=field, hint=hint)
-
-
-def _shown(name: str) -> str:
-    """A column name as a message lists it: quoted when it holds spaces or commas."""
-    plain = name and "," not in name and not any(ch.isspace() for ch in name)
-    return name if plain else repr(name)
-
-
-def numeric_column(
-    table: pd.DataFrame, path: str | Path, field: str, *, non_negative: bool = False
-) -> np.ndarray:
-    """A column as floats; the first bad row is an error (rows count the header as 1)."""
-    num = pd.to_numeric(table[field].astype(str).str.strip(), errors="coerce")
-    bad = num.isna() | ~np.isfinite(num)
-    if non_negative:
-        bad |= num < 0
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0])
-        kind = "a non-negative number" if non_negative else "a number"
-        raise data_error(
-            path,
-            f"not {kind}: {table[field].iloc[row]!r} ({int(bad.sum())} rows like it)",
-            field=field,
-            row=row + 2,
-            hint="row numbers count the header as row 1",
-        )
-    return num.to_numpy(dtype=float)
 
 
 def _coordinates(table: pd.DataFrame, spec: PointTableInput) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +40,8 @@ def _coordinates(table: pd.DataFrame, spec: PointTableInput) -> tuple[np.ndarray
     )
 
 
-def _check_degrees(lon: np.ndarray, lat: np.ndarray, spec: PointTableInput) -> None:
+def _check_degrees(lon: np.ndarray, lat: np.ndarray, spec: PointTableInput, rows: pd.Index) -> None:
+    """Coordinates in degrees within range and not (0, 0); ``rows``: the file's rows."""
     path = spec.where()
     bad = (np.abs(lon) > 180) | (np.abs(lat) > 90)
     if bad.any():
@@ -163,7 +55,7 @@ def _check_degrees(lon: np.ndarray, lat: np.ndarray, spec: PointTableInput) -> N
             path,
             f"coordinates out of range: ({lon[row]}, {lat[row]})",
             field=f"{spec.lon_field}/{spec.lat_field}",
-            row=row + 2,
+            row=int(rows[row]),
             hint=hint,
         )
     null = (lon == 0) & (lat == 0)
@@ -173,7 +65,7 @@ def _check_degrees(lon: np.ndarray, lat: np.ndarray, spec: PointTableInput) -> N
             path,
             f"coordinates are (0, 0) in {int(null.sum())} rows: missing values?",
             field=f"{spec.lon_field}/{spec.lat_field}",
-            row=row + 2,
+            row=int(rows[row]),
         )
 
 
@@ -194,7 +86,9 @@ def read_points(spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
         name and row), in EPSG:4326. GCJ-02 and BD-09 are converted to WGS84.
     """
     if spec.url is not None:
-        return _finish(_layer_points(spec.url, spec), spec, spec.table or "sql", role=role)
+        gdf = _layer_points(spec.url, spec).reset_index(drop=True)
+        gdf.index = gdf.index + 1
+        return _finish(gdf, spec, spec.table or "sql", role=role)
     assert spec.path is not None  # checked by the config
     path = Path(spec.path)
     if not path.exists():
@@ -203,7 +97,8 @@ def read_points(spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
     if suffix in TABLE_SUFFIXES:
         gdf = _table_points(path, spec, role=role)
     elif suffix in _VECTOR_SUFFIXES:
-        gdf = _layer_points(path, spec)
+        gdf = _layer_points(path, spec).reset_index(drop=True)
+        gdf.index = gdf.index + 1  # features counted from 1
     else:
         raise data_error(
             path,
@@ -216,17 +111,43 @@ def read_points(spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
 def _finish(
     gdf: gpd.GeoDataFrame, spec: PointTableInput, label: str, *, role: str
 ) -> gpd.GeoDataFrame:
-    """The points in EPSG:4326 with ``name`` and ``source`` (``label#row``)."""
+    """The points in EPSG:4326 with ``name``, ``table_row`` (the index: a table's row
+    in its file, the header being row 1, or a layer's feature number) and ``source``
+    (``label#row``)."""
     own = [c for c in gdf.columns if c != gdf.geometry.name]
+    rows = gdf.index.to_numpy(dtype=int)
     out = gdf.to_crs(4326).reset_index(drop=True)
+    _check_projected(gdf, out, spec, rows)
     out.attrs[FILE_COLUMNS] = own
     if spec.name_field and spec.name_field in out.columns and spec.name_field != C.NAME:
         out[C.NAME] = out[spec.name_field].replace("", None)
     elif C.NAME not in out.columns:
         out[C.NAME] = None
-    out[C.SOURCE] = [f"{label}#{i + 1}" for i in range(len(out))]
+    out[TABLE_ROW] = rows
+    out[C.SOURCE] = [f"{label}#{r}" for r in rows]
     logger.info("%s: %d %s read", label, len(out), role)
     return out
+
+
+def _check_projected(
+    gdf: gpd.GeoDataFrame, out: gpd.GeoDataFrame, spec: PointTableInput, rows: np.ndarray
+) -> None:
+    """Points whose coordinates the CRS cannot take (projected to infinity) are an error."""
+    bad = ~np.isfinite(shapely.get_coordinates(out.geometry.to_numpy()).sum(axis=1))
+    if len(bad) != len(out) or not bad.any():
+        return
+    first = int(bad.nonzero()[0][0])
+    x, y = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+    guess = guess_crs(np.array([np.nanmin(x), np.nanmin(y), np.nanmax(x), np.nanmax(y)]))
+    table = spec.path is not None and Path(spec.path).suffix.lower() in TABLE_SUFFIXES
+    feature = "" if table else f" (feature {rows[first]})"
+    raise data_error(
+        spec.where(),
+        f"{int(bad.sum())} of {len(out)} points cannot be in crs {spec.crs!r}: the first, "
+        f"({x[first]:.10g}, {y[first]:.10g}){feature}, lies outside its area",
+        row=int(rows[first]) if table else None,
+        hint=f"{guess}; set crs" if guess else "set crs to the coordinates' CRS",
+    )
 
 
 def _table_points(path: Path, spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
@@ -238,7 +159,7 @@ def _table_points(path: Path, spec: PointTableInput, *, role: str) -> gpd.GeoDat
     x, y = _coordinates(table, spec)
     system = spec.crs.lower()
     if system in CHINA_SYSTEMS:
-        _check_degrees(x, y, spec)
+        _check_degrees(x, y, spec, table.index)
         x, y = to_wgs84(x, y, system)
         crs: CRS = CRS.from_epsg(4326)
     else:
@@ -248,7 +169,7 @@ def _table_points(path: Path, spec: PointTableInput, *, role: str) -> gpd.GeoDat
             msg = f"crs {spec.crs!r} is not a CRS (use e.g. EPSG:4490, gcj02 or bd09)"
             raise data_error(path, msg) from None
         if crs.is_geographic:
-            _check_degrees(x, y, spec)
+            _check_degrees(x, y, spec, table.index)
     return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=crs)
 
 

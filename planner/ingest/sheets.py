@@ -1,0 +1,205 @@
+"""Tables as spreadsheets number them: CSV and Excel read as text, rows named by their
+number in the file (the header is row 1), and the messages about their columns and cells."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.errors import data_error
+
+logger = logging.getLogger(__name__)
+
+#: Tables with a header row: text (CSV) and Excel.
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
+_EXCEL_SUFFIXES = (".xlsx", ".xls")
+#: The first bytes of an .xlsx (a zip file) and of an old .xls (an OLE2 file).
+_EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+def read_table(path: Path, encoding: str | None, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read a CSV or Excel table as text columns (blank cells: empty strings).
+
+    Parameters
+    ----------
+    path
+        ``.csv`` / ``.txt`` (UTF-8 or GBK, detected) or ``.xlsx`` / ``.xls``.
+    encoding
+        The CSV's text encoding; detected when None.
+    sheet
+        The Excel sheet; the first when None.
+
+    Returns
+    -------
+    DataFrame
+        Every column as text, in the file's row order.
+    """
+    if path.suffix.lower() in _EXCEL_SUFFIXES:
+        try:
+            table = pd.read_excel(path, sheet_name=sheet or 0, dtype=str)
+        except ValueError as err:
+            raise data_error(
+                path, f"cannot read the sheet ({err})", layer=sheet, hint=_sheets(path)
+            ) from None
+        except ImportError:
+            raise data_error(
+                path, "old Excel (.xls) files cannot be read", hint="save it as .xlsx or CSV"
+            ) from None
+        except Exception as err:
+            raise data_error(path, f"not a readable Excel file ({err})") from None
+        return _numbered(table.fillna(""), path)
+    with path.open("rb") as f:
+        if f.read(4) in _EXCEL_MAGIC:
+            raise data_error(
+                path,
+                "this is an Excel workbook, not a CSV",
+                hint="name it .xlsx (or .xls), or save it from Excel as CSV",
+            )
+    return _numbered(read_csv_text(path, encoding, keep_blank=True), path)
+
+
+def _sheets(path: Path) -> str | None:
+    """``sheets are: ...`` of a workbook, for a message (None if it cannot be opened)."""
+    try:
+        with pd.ExcelFile(path) as book:
+            names = [str(n) for n in book.sheet_names]
+    except Exception:
+        return None
+    return "sheets are: " + ", ".join(map(_shown, names))
+
+
+def _numbered(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The rows indexed by their number as a spreadsheet shows them (the header is row 1),
+    blank rows left out (with a note of how many)."""
+    table = table.fillna("")
+    table.index = pd.RangeIndex(2, len(table) + 2)
+    if table.shape[1] == 0:
+        return table
+    blank = (table.astype(str).apply(lambda col: col.str.strip()) == "").all(axis=1)
+    if blank.any():
+        logger.info("%s: %d blank rows skipped", path, int(blank.sum()))
+        table = table[~blank]
+    return table
+
+
+def file_row(table: pd.DataFrame, position: int) -> int:
+    """The file's row number (the header is row 1) of the row at ``position``."""
+    return int(table.index[position])
+
+
+def read_csv_text(path: Path, encoding: str | None, *, keep_blank: bool = False) -> pd.DataFrame:
+    """Read a CSV as text columns, detecting UTF-8 (with or without BOM) or GBK.
+
+    With ``keep_blank`` blank lines are rows of empty strings, so that positions count
+    the file's records."""
+    candidates = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    for enc in candidates:
+        try:
+            table = pd.read_csv(
+                path,
+                dtype=str,
+                encoding=enc,
+                keep_default_na=False,
+                skip_blank_lines=not keep_blank,
+            )
+        except UnicodeDecodeError:
+            continue
+        except LookupError:
+            raise data_error(path, f"unknown encoding {enc!r}", hint="use utf-8 or gbk") from None
+        except pd.errors.ParserError as err:
+            raise data_error(path, f"not a readable CSV ({err})") from None
+        except pd.errors.EmptyDataError:
+            raise data_error(path, "file is empty") from None
+        if enc == "gb18030":
+            logger.info("%s: read as GBK", path)
+        return table
+    raise data_error(
+        path,
+        f"text is not {' or '.join(candidates)}",
+        hint="save it as UTF-8, or set its encoding in the config",
+    )
+
+
+#: Column of a table's row number in its file (the header is row 1), for messages.
+TABLE_ROW = "table_row"
+
+#: ``attrs`` key of a table read from a file: the file's own columns, for messages.
+FILE_COLUMNS = "file_columns"
+
+
+def require_columns(table: pd.DataFrame, path: str | Path, fields: Iterable[str]) -> None:
+    """Raise a one-line error naming the first missing column and the ones there are.
+
+    The columns listed are the file's own (``table.attrs["file_columns"]`` when the
+    planner added some); a name that differs from the field only by spaces is pointed out.
+    """
+    own = [str(c) for c in table.attrs.get(FILE_COLUMNS, table.columns)]
+    fields = list(fields)
+    for field in fields:
+        if field in table.columns:
+            continue
+        spaced = [c for c in own if c.strip() == field.strip()]
+        header = _header_below(table, fields)
+        if spaced:
+            hint = f"the file has {spaced[0]!r}: remove the spaces, or name it so in the config"
+        elif header is not None:
+            hint = (
+                f"the column names are on row {header}, under a title or notes: delete "
+                "the rows above them so that they are row 1"
+            )
+        else:
+            hint = "columns are: " + ", ".join(map(_shown, own))
+        raise data_error(path, "column not found", field=field, hint=hint)
+
+
+def _header_below(table: pd.DataFrame, fields: list[str]) -> int | None:
+    """The file row among the first ten holding every one of ``fields`` (a header under a
+    title row), or None."""
+    wanted = {f.strip() for f in fields}
+    for position in range(min(10, len(table))):
+        cells = {str(v).strip() for v in table.iloc[position].to_numpy()}
+        if wanted <= cells:
+            return file_row(table, position)
+    return None
+
+
+def _shown(name: str) -> str:
+    """A column name as a message lists it: quoted when it holds spaces or commas."""
+    plain = name and "," not in name and not any(ch.isspace() for ch in name)
+    return name if plain else repr(name)
+
+
+def numeric_column(
+    table: pd.DataFrame, path: str | Path, field: str, *, non_negative: bool = False
+) -> np.ndarray:
+    """A column as floats; the first bad row is an error, named by its row in the file
+    (the table's index when it comes from :func:`read_table`: the header is row 1)."""
+    num = pd.to_numeric(table[field].astype(str).str.strip(), errors="coerce")
+    bad = num.isna() | ~np.isfinite(num)
+    if non_negative:
+        bad |= num < 0
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        kind = "a non-negative number" if non_negative else "a number"
+        raise data_error(
+            path,
+            f"{_not_number(table[field].iloc[row], kind)}{rows_alike(int(bad.sum()))}",
+            field=field,
+            row=file_row(table, row),
+            hint="row numbers count the header as row 1",
+        )
+    return num.to_numpy(dtype=float)
+
+
+def _not_number(value: object, kind: str) -> str:
+    """What is wrong with a cell that should hold a number."""
+    return "blank" if str(value).strip() == "" else f"not {kind}: {value!r}"
+
+
+def rows_alike(n: int) -> str:
+    """`` (N rows like it)`` after the first bad value, when there are others."""
+    return f" ({n} rows like it)" if n > 1 else ""
