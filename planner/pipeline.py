@@ -265,7 +265,9 @@ def _run(
     tours = None
     if config.tours.enabled:
         with stage("tours"):
-            tours = plan_weekly_tours(inp.graph, plan, inp.demand, config, crs=inp.county.crs)
+            tours = plan_weekly_tours(
+                inp.graph, plan, inp.demand, config, crs=inp.county.crs, places=inp.county.places
+            )
     if on_stage is not None:
         on_stage("report")
     t_report = time.perf_counter()

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import shapely
 from click.testing import CliRunner
 
 from planner.cli import main
@@ -212,3 +214,13 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
         yield b
         b.close()
+
+
+def close_geometries(a: object, b: object, tol: float) -> bool:
+    """Whether two arrays of geometries are missing at the same rows and within ``tol``
+    (Hausdorff distance) of each other at the others."""
+    ga, gb = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    na, nb = shapely.is_missing(ga), shapely.is_missing(gb)
+    if ga.shape != gb.shape or not (na == nb).all():
+        return False
+    return bool((shapely.hausdorff_distance(ga[~na], gb[~nb]) < tol).all())

@@ -424,3 +424,26 @@ def test_stops_from_the_plan_and_the_stage_in_one_call():
     assert unserved_frame(plan).empty
     with pytest.raises(ConfigError, match="no repair points"):
         weekly_tours(line_graph(10), repair.iloc[0:0], stops, cfg, network=NetworkSection())
+
+
+def test_a_tour_that_stays_at_its_base_has_no_line(tmp_path):
+    from planner.config import NetworkSection
+    from planner.tours import stop_table, weekly_tours
+
+    crs = "EPSG:4547"
+    stations = gpd.GeoDataFrame(
+        {"candidate_id": ["c7"], "name": ["加油站"], "township_id": ["t2"]},
+        geometry=[Point(5000, 0)],
+        crs=crs,
+    )
+    cfg = tours(stops=["stations"])
+    stops = stop_table(cfg, stations=stations)
+    repair = gpd.GeoDataFrame({"repair_id": ["r000"]}, geometry=[Point(5000, 0)], crs=crs)
+    graph = line_graph(10)
+    plan, matrix = weekly_tours(graph, repair, stops, cfg, network=NetworkSection())
+    lines, points = tour_layers(plan, graph, matrix, crs=crs)
+    assert len(lines) >= 1 and lines.geometry.isna().all()  # no two-point line in one place
+    assert points["stop_id"].tolist() == ["c7"] * len(points)
+    lines.to_file(tmp_path / "t.gpkg", layer="tours")
+    back = gpd.read_file(tmp_path / "t.gpkg", layer="tours")
+    assert len(back) == len(lines) and back.geometry.isna().all()

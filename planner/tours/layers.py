@@ -165,7 +165,8 @@ def tour_layers(
     Returns
     -------
     tours, tour_stops
-        LineStrings with the columns of :func:`tours_frame`; points at the stops with
+        LineStrings with the columns of :func:`tours_frame` (no geometry for a tour
+        that stays at its base); points at the stops with
         the columns of :func:`schedule_frame`.
     """
     node = matrix.snap.node
@@ -192,8 +193,9 @@ def tour_layers(
             )
             part = [(float(x), float(y)) for x, y in leg.coords]
             coords += part[1:] if coords and part[0] == coords[-1] else part
-        lines.append(LineString(coords if len(coords) > 1 else coords * 2))
-    tours = gpd.GeoDataFrame(tours_frame(plan), geometry=lines, crs=crs)
+        # a tour that stays at its base (its one stop is there) drives no line
+        lines.append(LineString(coords) if len(coords) > 1 else None)
+    tours = gpd.GeoDataFrame(tours_frame(plan), geometry=np.array(lines, dtype=object), crs=crs)
     # a tour's points are its repair point, its stops in order, its repair point
     points = [
         Point(float(matrix.x[p]), float(matrix.y[p])) for t in plan.tours for p in t.points[1:-1]

@@ -63,7 +63,13 @@ class TourOutcome:
 
 
 def plan_weekly_tours(
-    graph: RoadGraph, plan: Plan, demand: gpd.GeoDataFrame, config: Config, *, crs: CRS
+    graph: RoadGraph,
+    plan: Plan,
+    demand: gpd.GeoDataFrame,
+    config: Config,
+    *,
+    crs: CRS,
+    places: gpd.GeoDataFrame | None = None,
 ) -> TourOutcome:
     """Plan the repair vans' week for a run whose config enables ``tours``.
 
@@ -80,6 +86,8 @@ def plan_weekly_tours(
         The run's config (``tours``, ``network``).
     crs
         The metric CRS of the graph, the plan and the demand points.
+    places
+        Named places: a village stop without a name takes the nearest one's.
 
     Returns
     -------
@@ -92,7 +100,9 @@ def plan_weekly_tours(
         :func:`planner.tours.plan_tours`).
     """
     t0 = time.perf_counter()
-    stops = stop_table(config.tours, demand=tour_villages(demand, config), stations=plan.stations)
+    stops = stop_table(
+        config.tours, demand=tour_villages(demand, config), stations=plan.stations, places=places
+    )
     week, matrix = weekly_tours(
         graph, plan.repair_points, stops, config.tours, network=config.network
     )

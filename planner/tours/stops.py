@@ -7,6 +7,7 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from planner.config import NetworkSection
 from planner.config.tours import ToursSection
@@ -20,6 +21,10 @@ from planner.tours.solve import NO_REPAIR_POINTS, plan_tours
 
 logger = logging.getLogger(__name__)
 
+#: A village stop without a name of its own takes the name of the nearest named place
+#: (OSM ``place=*``) within this distance (m); one demand square is 1 km wide.
+PLACE_NAME_M = 1000.0
+
 
 def stop_table(
     tours: ToursSection,
@@ -28,6 +33,7 @@ def stop_table(
     stations: gpd.GeoDataFrame | None = None,
     village_id: str = "demand_id",
     station_id: str = "candidate_id",
+    places: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """The stops of the tours: villages with EVs and/or the stations, per ``tours.stops``.
 
@@ -42,18 +48,24 @@ def stop_table(
         The plan's stations (``name``, ``township_id``).
     village_id, station_id
         The id columns of those tables.
+    places
+        Named places (``name``, in the CRS of ``demand``): a village without a name takes
+        the nearest one's within :data:`PLACE_NAME_M` (see :func:`name_after_places`).
 
     Returns
     -------
     GeoDataFrame
-        ``stop_id``, ``name`` (the id where the name is empty), ``kind``, ``evs``,
+        ``stop_id``, ``name`` (the id where no name is known), ``kind``, ``evs``,
         ``township_id`` and the geometry, villages first.
     """
     parts = []
     if "villages" in tours.stops and demand is not None:
         evs = pd.to_numeric(demand[STOP_EVS], errors="coerce").fillna(0.0)
         keep = (evs > 0) & (evs >= tours.villages.min_evs)
-        parts.append(_stops(demand[keep.to_numpy()], village_id, "villages"))
+        villages = demand[keep.to_numpy()]
+        if places is not None:
+            villages = name_after_places(villages, places)
+        parts.append(_stops(villages, village_id, "villages"))
         logger.info(
             "tours: %d of %d demand points are villages to visit", int(keep.sum()), len(demand)
         )
@@ -64,6 +76,63 @@ def stop_table(
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[])
     crs = next((p.crs for p in parts if p.crs is not None), None)
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
+
+
+def name_after_places(
+    points: gpd.GeoDataFrame, places: gpd.GeoDataFrame, *, max_distance_m: float = PLACE_NAME_M
+) -> gpd.GeoDataFrame:
+    """``points`` with the nearest named place's name where they have none of their own.
+
+    A name that several points take gets a number after the first (the nearest):
+    ``青山村``, ``青山村 (2)``. Points with no named place within ``max_distance_m`` keep no
+    name (their id stands for it).
+
+    Parameters
+    ----------
+    points
+        Points with an optional ``name``, in a metric CRS.
+    places
+        Places with ``name``, in the same CRS.
+    max_distance_m
+        How far a place may lie from the point.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``points``, ``name`` filled where a place was near.
+    """
+    out = points.copy()
+    if "name" not in out:
+        out["name"] = None
+    own = out["name"].notna() & (out["name"].astype(str).str.strip() != "")
+    named = places[places["name"].notna() & (places["name"].astype(str).str.strip() != "")]
+    todo = np.flatnonzero(~own.to_numpy())
+    if len(todo) == 0 or len(named) == 0 or points.crs is None:
+        return out
+    geoms = named.to_crs(points.crs).geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    pos, dist = tree.query_nearest(
+        out.geometry.to_numpy()[todo], max_distance=max_distance_m, return_distance=True
+    )
+    first = np.unique(pos[0], return_index=True)[1]  # one place per point (ties: first)
+    which, place, dist = todo[pos[0][first]], pos[1][first], dist[first]
+    names = named["name"].astype(str).to_numpy()[place]
+    order = np.lexsort((dist, names))  # per name, the nearest point first
+    seen: dict[str, int] = {}
+    given = np.empty(len(order), dtype=object)
+    for k in order:
+        seen[names[k]] = seen.get(names[k], 0) + 1
+        given[k] = names[k] if seen[names[k]] == 1 else f"{names[k]} ({seen[names[k]]})"
+    col = np.array(out["name"].astype(object).to_numpy(), dtype=object)
+    col[which] = given
+    out["name"] = col
+    logger.info(
+        "tours: %d of %d unnamed villages named after a place within %.0f m",
+        len(which),
+        len(todo),
+        max_distance_m,
+    )
+    return out
 
 
 def _stops(table: gpd.GeoDataFrame, id_column: str, kind: str) -> gpd.GeoDataFrame:
