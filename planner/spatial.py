@@ -1,4 +1,5 @@
-"""Spatial helpers shared by the pipeline stages: which township a point lies in."""
+"""Spatial helpers shared by the pipeline stages: which township a point lies in, the
+county's outline from its townships."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from planner import columns as C
 
@@ -54,3 +56,38 @@ def assign_townships(
             label,
         )
     return ids
+
+
+#: Gaps between townships thinner than this (m) are no part of the county's outline.
+SLIVER_M = 1.0
+#: Holes in the townships' union smaller than this share of its area are gaps, not
+#: enclaves of another county.
+HOLE_SHARE = 1e-3
+
+
+def county_outline(townships: gpd.GeoSeries) -> shapely.Geometry:
+    """The county as its townships' union, without the slivers and small holes that
+    township layers digitised apart leave between them (metric CRS).
+
+    Parameters
+    ----------
+    townships
+        Township polygons in a metric CRS.
+
+    Returns
+    -------
+    shapely.Geometry
+        A (Multi)Polygon whose only holes are at least :data:`HOLE_SHARE` of its area.
+    """
+    union = shapely.union_all(shapely.make_valid(townships.to_numpy()))
+    closed = shapely.buffer(
+        shapely.buffer(union, SLIVER_M, join_style="mitre"), -SLIVER_M, join_style="mitre"
+    )
+    total = shapely.area(closed)
+    parts = []
+    for poly in shapely.get_parts(closed):
+        if not isinstance(poly, shapely.Polygon):
+            continue
+        holes = [r for r in poly.interiors if shapely.Polygon(r).area >= HOLE_SHARE * total]
+        parts.append(shapely.Polygon(poly.exterior, holes))
+    return shapely.MultiPolygon(parts) if len(parts) > 1 else parts[0]

@@ -25,6 +25,7 @@ from planner import columns as C
 from planner.crs import to_crs_valid
 from planner.i18n import Lang, translator
 from planner.report.figures import figure_png
+from planner.spatial import county_outline
 from planner.squares import display_squares, side_text
 
 if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn
@@ -230,7 +231,7 @@ def plot_plan(
         fig = Figure(figsize=(size_in, size_in * aspect * 0.85 + 0.8), layout="constrained")
         ax = fig.add_subplot()
         handles = _shade_townships(ax, towns, lang=lang)
-        county = gpd.GeoSeries([towns.union_all()], crs=towns.crs)
+        county = gpd.GeoSeries([county_outline(towns.geometry)], crs=towns.crs)
         county.boundary.plot(ax=ax, color="#222222", linewidth=1.6)
         handles += _draw_service_areas(ax, g.get("service_areas"), lang=lang)
         handles += _draw_demand(ax, g.get("demand"), lang=lang, max_points=max_demand_points)
