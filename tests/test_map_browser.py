@@ -253,18 +253,27 @@ def test_printed_on_one_a4_page_with_the_whole_county(browser, demo, tmp_path):
         page.evaluate("void plannerMap.state.map.setView([28.3, 117.3], 15, {animate: false})")
         before = page.evaluate("plannerMap.state.map.getZoom()")
         # what the page shows while printing: beforeprint fits the county, opens the legend
+        # (a page smaller than the screen, as an A4 sheet is: the fit zooms out further)
+        page.set_viewport_size({"width": 1000, "height": 640})
         page.evaluate("dispatchEvent(new Event('beforeprint'))")
         fits = page.evaluate(
             "(() => { var m = plannerMap.state.map, t = plannerMap.state.overlays.townships;"
             " return m.getBounds().pad(0.02).contains(t.getBounds()); })()"
         )
         assert fits and page.evaluate("plannerMap.state.legend.open")
+        # every township's name on the printed page, at whatever zoom fits the county
+        labels = page.locator(".pl-town-label span")
+        zoom = page.evaluate("plannerMap.state.map.getZoom()")
+        assert zoom < page.evaluate("plannerMap.state.labels.minZoom")  # below the names' zoom
+        assert labels.count() == len(demo.townships) and labels.first.is_visible()
         page.emulate_media(media="print")
         for sel in (".leaflet-control-zoom", ".leaflet-control-layers", ".pl-search"):
             assert not page.locator(sel).first.is_visible(), sel
         page.emulate_media(media="screen")
         page.evaluate("dispatchEvent(new Event('afterprint'))")
         assert page.evaluate("plannerMap.state.map.getZoom()") == before
+        page.evaluate("void plannerMap.state.map.setView([28.3, 117.3], 8, {animate: false})")
+        assert labels.count() == 0  # on screen, names from their zoom on as before
         assert page.problems == []
     finally:
         page.close()

@@ -20,7 +20,7 @@
   }
 
   /** Township names at their anchor points, shown while ``layer`` is on and the zoom is
-   *  at least spec.minZoom. */
+   *  at least spec.minZoom (or the page is being printed: the whole county on A4). */
   function labels(layer, spec) {
     var map = state.map;
     if (!map.getPane("plLabels")) map.createPane("plLabels").style.zIndex = 450;
@@ -31,12 +31,12 @@
       });
     });
     var group = L.layerGroup(markers);
-    state.labels = { group: group, minZoom: spec.minZoom, layer: layer };
     function update() {
-      var show = map.hasLayer(layer) && map.getZoom() >= spec.minZoom;
+      var show = map.hasLayer(layer) && (map.getZoom() >= spec.minZoom || state.printing);
       if (show && !map.hasLayer(group)) map.addLayer(group);
       if (!show && map.hasLayer(group)) map.removeLayer(group);
     }
+    state.labels = { group: group, minZoom: spec.minZoom, layer: layer, update: update };
     map.on("zoomend overlayadd overlayremove", update);
     layer.on("add remove", later(update));
     update();
@@ -258,8 +258,8 @@
 
   // -- printing ----------------------------------------------------------------------------
 
-  /** On printing (A4 landscape, map.css): the whole county in the page, the legend open;
-   *  the view and legend as they were afterwards. */
+  /** On printing (A4 landscape, map.css): the whole county in the page with its
+   *  townships' names, the legend open; the view and legend as they were afterwards. */
   function printing(map) {
     var saved = null;
     window.addEventListener("beforeprint", function () {
@@ -267,13 +267,17 @@
       saved = { center: map.getCenter(), zoom: map.getZoom(),
                 open: state.legend ? state.legend.open : null };
       if (state.legend) state.legend.open = true;
+      state.printing = true;
       map.invalidateSize({ animate: false });
       if (towns && towns.getBounds().isValid()) {
         map.fitBounds(towns.getBounds(), { animate: false, padding: [8, 8] });
       }
+      if (state.labels) state.labels.update();
     });
     window.addEventListener("afterprint", function () {
+      state.printing = false;
       map.invalidateSize({ animate: false });
+      if (state.labels) state.labels.update();
       if (!saved) return;
       map.setView(saved.center, saved.zoom, { animate: false });
       if (state.legend && saved.open !== null) state.legend.open = saved.open;
