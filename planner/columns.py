@@ -152,7 +152,7 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     ),
     WORST_STATION_MIN: (
         "Longest drive time from a populated demand point (village) of the township to a "
-        "station it is assigned to",
+        "station it is assigned to; points out of reach are counted apart",
         "min",
     ),
     POINTS_UNREACHED: (
@@ -237,7 +237,7 @@ LABELS: dict[str, str] = {
     EXISTING_SITES: "Existing charging sites",
     OPENED_YEAR: "Opened in year",
     MEAN_STATION_MIN: "Mean drive time to station",
-    WORST_STATION_MIN: "Longest drive time to station",
+    WORST_STATION_MIN: "Longest drive time to station (points in reach)",
     POINTS_UNREACHED: "Points out of reach",
     EASTING: "Easting (Y)",
     NORTHING: "Northing (X)",

@@ -215,7 +215,8 @@ def test_site_values_equal_the_layers_rounded(tmp_path: Path) -> None:
     towns = _write(tmp_path, "en")["Townships"]
     assert _values(towns, "Township code") == ["361199100", "361199101"]  # codes stay text
     assert _values(towns, "Population (people)") == [87030, 13866]
-    assert _values(towns, "Share served (%)") == [100.0, 100.0]
+    # 0.99994 is not fully served: 99.9, as the report prints it, not 100.0
+    assert _values(towns, "Share served (%)") == [100.0, 99.9]
     assert _values(towns, "Mean drive time to station (min)") == [7.7, 5.3]
 
 
@@ -391,3 +392,15 @@ def test_a_folder_that_is_not_a_run_has_no_workbook(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="not a planner run"):
         write_run_workbook(tmp_path)
     assert not (tmp_path / "plan.xlsx").exists()
+
+
+def test_a_share_under_one_is_never_shown_as_all() -> None:
+    from planner.report.plan_tables import share_shown
+    from planner.report.sections import pct
+
+    for share in (0.99951, 0.99996, 0.9999999):
+        assert share_shown(share, 1) == 0.999 and pct(share) == "99.9%"
+        assert share_shown(share, 2) < 1
+    assert share_shown(1.0, 1) == 1.0 and pct(1.0) == "100.0%"
+    for share in (0.0, 0.12345, 0.5, 0.99949, 0.998):
+        assert share_shown(share, 1) == round(round(100 * share, 1) / 100, 3)

@@ -8,6 +8,7 @@ connection bases as words. Numbers stay numbers, so the workbook can format them
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -101,6 +102,17 @@ def header(column: str, lang: Lang) -> str:
     return f"{label}（{unit}）" if lang.code == "zh" else f"{label} ({unit})"
 
 
+def share_shown(share: float, digits: int) -> float:
+    """A share (0-1) as a per cent with ``digits`` decimals shows it, except that one
+    under 1 never reaches 100 % (0.99996 is 99.9 %: a township with one village unreached
+    is not fully covered). Returned as a share, for tables that format it themselves."""
+    value = 100 * float(share)
+    shown = round(value, digits)
+    if float(share) < 1 and shown >= 100:
+        shown = math.floor(value * 10**digits) / 10**digits
+    return round(shown / 100, digits + 2)
+
+
 def _column(table: pd.DataFrame, column: str, decimals: int | None, lang: Lang) -> pd.Series:
     """One column as printed: rounded numbers, words for codes, 是/否 for booleans."""
     values = table[column]
@@ -114,7 +126,8 @@ def _column(table: pd.DataFrame, column: str, decimals: int | None, lang: Lang) 
         return values.astype(object).where(values.notna(), "")
     numbers = pd.to_numeric(values, errors="coerce")
     if column == C.COVERED_SHARE:
-        numbers = numbers * 100
+        digits = decimals or 0
+        numbers = numbers.map(lambda v: 100 * share_shown(v, digits) if pd.notna(v) else v)
     if decimals == 0:
         return numbers.round(0).astype("Int64")
     return numbers.round(decimals)

@@ -14,6 +14,7 @@ from typing import Any
 
 from planner.i18n import N_, Lang, translator
 from planner.report.assumptions import pass_name, status_text
+from planner.report.plan_tables import share_shown
 
 #: Display names of the solvers.
 SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
@@ -54,11 +55,7 @@ def pct(x: float | None, digits: int = 1, *, lang: Lang | None = None) -> str:
     fully covered)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return english(lang).gettext("n/a")
-    value = 100 * float(x)
-    text = f"{value:.{digits}f}"
-    if float(x) < 1 and float(text) >= 100:
-        text = f"{math.floor(value * 10**digits) / 10**digits:.{digits}f}"
-    return f"{text}%"
+    return f"{100 * share_shown(float(x), digits):.{digits}f}%"
 
 
 def gap_text(x: float | None, digits: int = 2, *, lang: Lang | None = None) -> str:
@@ -124,7 +121,7 @@ def key_figures(summary: dict[str, Any], *, lang: Lang | None = None) -> list[tu
          pct(s.get("demand_covered_share"), lang=lang)),
         ("sessions_served_day", lang("Sessions/day covered"),
          lang("{part} of {whole}", part=n("sessions_served_day", 1), whole=n("sessions_day", 1))),
-        ("townships_with_station", lang("Townships with a station"),
+        ("townships_with_station", lang("Townships with a station, new or existing"),
          lang("{part} of {whole}", part=n("townships_with_station"), whole=n("townships_total"))),
         ("mean_travel_min", lang("Mean drive time to the assigned station (min)"),
          n("mean_travel_min", 1)),

@@ -53,6 +53,7 @@ from planner.report.plan_tables import (
     Spec,
     header,
     repair_list,
+    share_shown,
     station_list,
     township_list,
 )
@@ -91,7 +92,12 @@ HEADLINES: tuple[tuple[str, str, str, int], ...] = (
     ("sessions_served_day", N_("Sessions served per day"), "sessions/day", 1),
     ("demand_covered_share", N_("Share of sessions covered"), "%", 1),
     ("townships_total", N_("Townships in the county"), "count", 0),
-    ("townships_with_station", N_("Townships with a charging station"), "count", 0),
+    (
+        "townships_with_station",
+        N_("Townships with a charging station, new or existing"),
+        "count",
+        0,
+    ),
     ("mean_travel_min", N_("Mean drive time to the assigned station"), "min", 1),
     ("mean_nearest_min", N_("Mean drive time to the nearest station"), "min", 1),
     ("max_travel_min", N_("Longest drive time of a covered point"), "min", 1),
@@ -264,6 +270,8 @@ def summary_sheet(summary: dict[str, Any], *, lang: Lang, run_id: str | None = N
         if value is None:
             value = lang("none") if key == "budget" else None
         percent = unit == "%"
+        if percent and isinstance(value, float):
+            value = share_shown(value, decimals)  # 99.996 % is not 100.0 %
         formats[len(rows)] = number_format(decimals, percent=percent)
         rows.append((lang.gettext(label), value, "" if percent else lang.unit(unit)))
     over = summary.get("substations_over_headroom")
