@@ -164,3 +164,74 @@ def crs_hint(bounds: np.ndarray, crs: CRS | None) -> str | None:
     if crs.is_projected and in_degrees and max(abs(maxx - minx), abs(maxy - miny)) < 10:
         return f"the CRS is {crs.name} (metres) but {guess_crs(bounds)}"
     return None
+
+
+#: Datums the planner's coordinates are in, or equal to within its precision: WGS84 and
+#: CGCS2000 (China 2000) differ by centimetres.
+_SAME_DATUMS = ("World Geodetic System 1984", "China 2000")
+
+
+class DatumShift:
+    """How WGS84 coordinates of a county go into a CRS on another datum (Xian 1980,
+    Beijing 1954, ...): the transformation PROJ knows *for the county's area*, and a
+    warning when that is only a ballpark one (no datum shift).
+
+    The operation is chosen once for the county's area (PROJ's regional operations,
+    such as Beijing 1954 to WGS 84 for the Yellow Sea, apply only inside their own), so
+    the export says which one it used.
+    """
+
+    def __init__(self, crs: CRS, bounds: tuple[float, float, float, float]) -> None:
+        from pyproj.transformer import AreaOfInterest, TransformerGroup
+
+        aoi = AreaOfInterest(*bounds)
+        group = TransformerGroup(CRS.from_epsg(4326), crs, always_xy=True, area_of_interest=aoi)
+        self.crs = crs
+        self.transformer: Transformer = group.transformers[0]
+        self.description: str = self.transformer.description
+        acc = float(self.transformer.accuracy)
+        self.accuracy_m: float | None = acc if acc >= 0 else None
+        self.ballpark = "Ballpark" in self.description or self.accuracy_m is None
+        datum = _datum_name(crs) or "?"
+        self.warning: str | None = None
+        if self.ballpark:
+            self.warning = (
+                f"{crs.name}: PROJ knows no transformation from WGS84/CGCS2000 to the {datum} "
+                "datum for this county, only a ballpark one (no datum shift): positions may "
+                "be off by tens of metres or more; convert from the CGCS2000 files with the "
+                "county's own parameters, or deliver in CGCS2000 (EPSG:4490 or its zone)"
+            )
+
+    def apply(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """``gdf`` in the CRS, through this transformation."""
+        wgs = gdf.to_crs(4326)
+        t = self.transformer
+
+        def move(xy: np.ndarray) -> np.ndarray:
+            x, y = t.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack([x, y])
+
+        geoms = shapely.transform(wgs.geometry.to_numpy(), move)
+        return wgs.set_geometry(gpd.GeoSeries(geoms, index=wgs.index), crs=self.crs)
+
+    def record(self) -> dict[str, object]:
+        """What the export note (export.json) says of it."""
+        return {"operation": self.description, "accuracy_m": self.accuracy_m}
+
+
+def _datum_name(crs: CRS) -> str:
+    geodetic = crs.geodetic_crs
+    datum = geodetic.datum if geodetic is not None else None
+    return datum.name if datum is not None else ""
+
+
+def foreign_datum(crs: CRS) -> bool:
+    """Whether ``crs`` is on a datum other than WGS84 and CGCS2000."""
+    datum = _datum_name(crs)
+    return not any(name in datum for name in _SAME_DATUMS)
+
+
+def datum_shift(crs: CRS, bounds: tuple[float, float, float, float]) -> DatumShift | None:
+    """The :class:`DatumShift` into ``crs`` for a county within ``bounds`` (lon/lat), or
+    None when ``crs`` is on WGS84 or CGCS2000 (no shift needed)."""
+    return DatumShift(crs, bounds) if foreign_datum(crs) else None

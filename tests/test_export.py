@@ -494,3 +494,52 @@ def test_csv_numbers_have_no_binary_round_off(tmp_path, layers):
     write_layers({"townships": t}, tmp_path, fmt="csv", crs=pyogrio_crs(4326))
     text = (tmp_path / "townships.csv").read_text("utf-8-sig")
     assert ",366.074808," in text and "366.0748079999" not in text
+
+
+def test_a_legacy_datum_is_shifted_as_proj_knows_it_for_the_county(tmp_path, caplog):
+    from pyproj import CRS
+    from pyproj.transformer import AreaOfInterest, TransformerGroup
+
+    from planner.report.formats import write_layers
+
+    pts = gpd.GeoDataFrame(
+        {"candidate_id": ["c1", "c2"]},
+        geometry=gpd.points_from_xy([117.30, 117.41], [28.30, 28.22]),
+        crs=4326,
+    )
+    got = {}
+    for epsg in (2384, 2436, 4548):  # Xian 1980, Beijing 1954, CGCS2000: 117E zones
+        folder = tmp_path / str(epsg)
+        folder.mkdir()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            write_layers({"stations": pts}, folder, fmt="csv", crs=CRS.from_epsg(epsg))
+        table = pd.read_csv(folder / "stations.csv", encoding="utf-8-sig")
+        got[epsg] = table[["easting", "northing"]].to_numpy()
+        warned = "PROJ knows no transformation from WGS84/CGCS2000" in caplog.text
+        assert warned == (epsg != 4548), epsg
+        if epsg != 4548:
+            # the operation valid in the county's area (here only a ballpark one), not
+            # one of another region that PROJ would otherwise apply point by point
+            aoi = AreaOfInterest(117.30, 28.22, 117.41, 28.30)
+            op = TransformerGroup(4326, epsg, always_xy=True, area_of_interest=aoi)
+            want = np.column_stack(op.transformers[0].transform([117.30, 117.41], [28.30, 28.22]))
+            assert np.abs(got[epsg] - want).max() < 1e-3
+    # no datum shift: Xian 1980 differs from CGCS2000 by its ellipsoid's projection only
+    assert 0.1 < np.abs(got[2384] - got[4548]).max() < 10
+
+
+def test_export_json_records_the_datum_transformation(tmp_path, demo_run):
+    r = run_cli(
+        "export", str(demo_run), "--format", "csv", "--crs", "2384", "--out", str(tmp_path / "x")
+    )
+    assert r.returncode == 0, r.stderr
+    assert "Xian 1980" in r.stderr and "ballpark" in r.stderr
+    note = json.loads((tmp_path / "x" / "export.json").read_text(encoding="utf-8"))
+    assert "Ballpark" in note["datum_transformation"]["operation"]
+    assert note["datum_transformation"]["accuracy_m"] is None
+    r = run_cli(
+        "export", str(demo_run), "--format", "csv", "--crs", "4490", "--out", str(tmp_path / "y")
+    )
+    note = json.loads((tmp_path / "y" / "export.json").read_text(encoding="utf-8"))
+    assert r.returncode == 0 and note["datum_transformation"] is None

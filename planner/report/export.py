@@ -29,6 +29,7 @@ from planner.report.formats import (
     FORMATS,
     check_format,
     crs_label,
+    export_shift,
     layer_order,
     resolve_crs,
     safe_table,
@@ -417,6 +418,7 @@ def export_run(
                 "run": str(Path(run_dir).resolve()),
                 "format": fmt,
                 "crs": target.to_string(),
+                "datum_transformation": _shift_record(layers, target),
                 "encoding": encoding if fmt == "shp" else "utf-8",
                 "language": (lang or translator("en")).code,
                 "layers": {n: len(g) for n, g in layers.items()},
@@ -446,3 +448,9 @@ def saved_language(run_dir: str | Path) -> Lang:
     except (OSError, ValueError, AttributeError):
         code = None
     return translator(code if code in LANGUAGES else "en")
+
+
+def _shift_record(layers: dict[str, gpd.GeoDataFrame], crs: CRS) -> dict[str, object] | None:
+    """The datum transformation of an export on a foreign datum, for export.json."""
+    shift = export_shift(layers, crs)
+    return shift.record() if shift is not None else None

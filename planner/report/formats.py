@@ -26,18 +26,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
 
 from planner import columns as C
-from planner.crs import gk3_zone_crs
+from planner.crs import DatumShift, datum_shift, foreign_datum, gk3_zone_crs
 from planner.errors import ConfigError
 from planner.i18n import Lang
 from planner.report.kml import kml_driver, kml_frame, style_kml
@@ -72,6 +73,18 @@ GPKG_VERSION = "1.3"
 
 _DRIVER = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON"}
 _POLYGON_LAYERS = ("townships", "service_areas")
+
+
+def export_shift(layers: Mapping[str, gpd.GeoDataFrame], crs: CRS) -> DatumShift | None:
+    """The datum transformation into ``crs`` valid where the layers lie (see
+    :class:`~planner.crs.DatumShift`), None when ``crs`` is on WGS84 or CGCS2000."""
+    if not foreign_datum(crs):
+        return None
+    boxes = [g.to_crs(4326).total_bounds for g in layers.values() if len(g) and g.crs]
+    if not boxes:
+        return None
+    b = np.array(boxes)
+    return datum_shift(crs, (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
 
 
 def resolve_crs(spec: str | int, *, lonlat: tuple[float, float] | None = None) -> CRS:
@@ -312,8 +325,14 @@ def write_layers(
         )
         for n in names:  # check all before writing any
             check_encodable(layers[n], layer=n, encoding=encoding)
+    shift = export_shift(layers, crs) if fmt != "kml" else None
+    if shift is not None and shift.warning:
+        logger.warning("%s", shift.warning)
     for n in names:
-        gdf = layers[n].to_crs(crs) if fmt != "kml" else kml_frame(layers[n], layer=n, lang=lang)
+        if fmt == "kml":
+            gdf = kml_frame(layers[n], layer=n, lang=lang)
+        else:
+            gdf = shift.apply(layers[n]) if shift is not None else layers[n].to_crs(crs)
         frames[n] = gdf
         if fmt == "csv":
             path = folder / f"{n}.csv"
