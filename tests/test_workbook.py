@@ -207,11 +207,11 @@ def test_site_values_equal_the_layers_rounded(tmp_path: Path) -> None:
     assert _values(ws, "日服务充电次数（次/日）") == [60.0, 5.6, 15.6]
     assert _values(ws, "其中电网接入费用（元）") == [None, 0, 359]  # missing stays empty
     lon = order.geometry.to_crs(CGCS2000).x
-    assert _values(ws, "经度（CGCS2000）") == [round(v, 6) for v in lon]
+    assert _values(ws, "经度（CGCS2000）") == [round(v, 7) for v in lon]  # 1 cm
     formats = {h: {c.number_format for c in cells} for h, cells in _columns(ws).items()}
     assert formats["投资额（元）"] == {"#,##0"}
     assert formats["日服务充电次数（次/日）"] == {"#,##0.0"}
-    assert formats["经度（CGCS2000）"] == {"0.000000"}
+    assert formats["经度（CGCS2000）"] == {"0.0000000"}
     towns = _write(tmp_path, "en")["Townships"]
     assert _values(towns, "Township code") == ["361199100", "361199101"]  # codes stay text
     assert _values(towns, "Population (people)") == [87030, 13866]

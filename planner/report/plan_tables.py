@@ -46,8 +46,8 @@ STATION_COLUMNS: Spec = (
     (C.CONNECTION_BASIS, None),
     (C.SUBSTATION_ID, None),
     (C.CAPEX, 0),
-    (C.LON, 6),
-    (C.LAT, 6),
+    (C.LON, 7),
+    (C.LAT, 7),
 )
 
 EXISTING_COLUMNS: Spec = (
@@ -58,8 +58,8 @@ EXISTING_COLUMNS: Spec = (
     (C.TOWNSHIP_NAME, None),
     (C.SOCKETS, 0),
     (C.SESSIONS_SERVED, 1),
-    (C.LON, 6),
-    (C.LAT, 6),
+    (C.LON, 7),
+    (C.LAT, 7),
 )
 
 REPAIR_COLUMNS: Spec = (
@@ -71,8 +71,8 @@ REPAIR_COLUMNS: Spec = (
     (C.AT_STATION, None),
     (C.TARGETS_COVERED, 0),
     (C.CAPEX, 0),
-    (C.LON, 6),
-    (C.LAT, 6),
+    (C.LON, 7),
+    (C.LAT, 7),
 )
 
 TOWNSHIP_COLUMNS: Spec = (

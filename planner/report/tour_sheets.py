@@ -46,8 +46,8 @@ SCHEDULE_COLUMNS: Spec = (
     (C.DEPARTURE, None),
     (C.WAIT_MIN, 0),
     (C.KM_FROM_PREVIOUS, 1),
-    (C.LON, 6),
-    (C.LAT, 6),
+    (C.LON, 7),
+    (C.LAT, 7),
 )
 
 
