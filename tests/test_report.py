@@ -284,3 +284,11 @@ def test_fc_list_parsing():
         ("WenQuanYi Zen Hei", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
         ("Noto Sans CJK SC", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
     ]
+
+
+def test_the_report_credits_the_runs_own_road_data(demo_run):
+    # the demo's roads are synthetic: its report says so, not "OpenStreetMap contributors"
+    for name in ("report.html", "report.md"):
+        text = (demo_run / name).read_text(encoding="utf-8")
+        assert "合成示例数据（planner demo 生成，无真实地点），MIT 许可" in text, name
+        assert "OpenStreetMap contributors" not in text, name

@@ -265,9 +265,10 @@ def map_credit(config: Config) -> str:
     return config.inputs.attribution.get("osm") or OSM_ATTRIBUTION
 
 
-def attribution(*, lang: Lang | None = None) -> str:
-    """The OpenStreetMap credit, introduced in the language."""
-    return _lang(lang)("Road network and places: {credit}", credit=OSM_ATTRIBUTION)
+def attribution(*, lang: Lang | None = None, credit: str | None = None) -> str:
+    """The road data's credit (OpenStreetMap's unless the run names its own, see
+    :func:`map_credit`), introduced in the language."""
+    return _lang(lang)("Road network and places: {credit}", credit=credit or OSM_ATTRIBUTION)
 
 
 #: Solver status -> printed word.

@@ -102,7 +102,9 @@ class Report:
     footer: str | None = None
 
 
-def _glance(summary: dict[str, Any], lang: Lang, pictures: set[str]) -> list[Section]:
+def _glance(
+    summary: dict[str, Any], lang: Lang, pictures: set[str], credit: str | None
+) -> list[Section]:
     """Headline figures, data notes and the map."""
     blocks: list[Block] = [KeyFigures(key_figures(summary, lang=lang))]
     blocks += [Paragraph(note, "note") for note in data_notes(summary, lang=lang)]
@@ -111,7 +113,7 @@ def _glance(summary: dict[str, Any], lang: Lang, pictures: set[str]) -> list[Sec
         county = str(summary.get("county", ""))
         map_blocks: list[Block] = [
             Picture("map", lang("{county}: map of the plan", county=county)),
-            Paragraph(attribution(lang=lang), "caption"),
+            Paragraph(attribution(lang=lang, credit=credit), "caption"),
         ]
         sections.append(Section("map", lang("Map"), map_blocks))
     return sections
@@ -223,7 +225,7 @@ def _basis(summary: dict[str, Any], tables: ReportParts, lang: Lang) -> list[Sec
     blocks = []
     if tables.sources is not None:
         blocks.append(Table(tables.sources, "source", "sources"))
-    blocks.append(Paragraph(attribution(lang=lang)))
+    blocks.append(Paragraph(attribution(lang=lang, credit=tables.credit)))
     sections.append(Section("sources", lang("Data sources and licences"), blocks))
     return sections
 
@@ -309,7 +311,7 @@ def build_report(
     county = str(summary.get("county", ""))
     pics = set(pictures)
     sections = [
-        *_glance(summary, lang, pics),
+        *_glance(summary, lang, pics, tables.credit),
         *_sites(tables, lang),
         *_tours(summary, tables, lang),
         _townships(summary, townships, lang),

@@ -19,6 +19,7 @@ from planner.i18n import N_, Lang
 from planner.report.assumptions import (
     assumptions_table,
     data_sources,
+    map_credit,
     objective_text,
     pass_name,
     status_text,
@@ -299,6 +300,7 @@ class ReportParts:
     files: list[str] | None = None
     tours: TourTables | None = None
     run_id: str | None = None  # the run folder's name: named in the lead and page footers
+    credit: str | None = None  # the map's data credit (the OSM input's attribution)
 
 
 #: The station list in two parts that each fit the width of an A4 page: where the
@@ -376,4 +378,5 @@ def report_parts(
         files=files,
         tours=tour_tables(layers, summary, None if config is None else config.tours, lang=lang),
         run_id=run_id,
+        credit=None if config is None else map_credit(config),
     )
