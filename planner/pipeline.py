@@ -281,7 +281,9 @@ def _run(
                 stops = stops.assign(**{C.TOWNSHIP_NAME: stops[C.TOWNSHIP_ID].map(names)})
             layers |= {"tours": tours.tours, "tour_stops": stops}
         lang = run_language(config.report.language, inp.county.county)
-        files = _write_layers_and_map(tmp, inp.county, layers, plan, config, lang=lang)
+        files = _write_layers_and_map(
+            tmp, inp.county, layers, plan, config, lang=lang, run_id=out.name
+        )
         # the report time covers all but writing the two small JSON files themselves
         timings["report"] = time.perf_counter() - t_report
         summary = build_summary(
@@ -374,8 +376,15 @@ def _write_layers_and_map(
     config: Config,
     *,
     lang: Lang,
+    run_id: str,
 ) -> list[str]:
     """The GIS files in every format asked for, and map.html; returns their names."""
+    note = lang(
+        "{county}: charging and repair plan, run {run_id}. Road data: {credit}.",
+        county=county.name,
+        run_id=run_id,
+        credit=map_credit(config),
+    )
     files = write_exports(
         tmp,
         layers,
@@ -385,6 +394,7 @@ def _write_layers_and_map(
         shapefile_encoding=config.report.shapefile_encoding,
         kml_layers=config.report.kml_layers,
         lang=lang,
+        note=note,
     )
     m = build_map(
         county,

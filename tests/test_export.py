@@ -543,3 +543,24 @@ def test_export_json_records_the_datum_transformation(tmp_path, demo_run):
     )
     note = json.loads((tmp_path / "y" / "export.json").read_text(encoding="utf-8"))
     assert r.returncode == 0 and note["datum_transformation"] is None
+
+
+def test_geopackage_layers_say_where_they_come_from(demo_run, tmp_path):
+    out = tmp_path / "gk"
+    import sqlite3
+
+    with sqlite3.connect(demo_run / "sites.gpkg") as db:
+        rows = dict(db.execute("SELECT table_name, description FROM gpkg_contents").fetchall())
+    run_id = demo_run.resolve().name
+    assert {"stations", "townships", "demand"} <= set(rows)
+    rows.pop("layer_styles", None)  # QGIS's style table, not a layer of the plan
+    for layer, text in rows.items():
+        assert f"运行 {run_id}" in text and "合成示例数据" in text, layer  # run, data credit
+        assert text.endswith("CRS: WGS 84 (EPSG:4326)."), layer
+    # exported again, the layers keep saying it, with their new CRS
+    r = run_cli("export", str(demo_run), "--format", "gpkg", "--crs", "gk", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(out / "sites.gpkg") as db:
+        text = db.execute("SELECT description FROM gpkg_contents WHERE table_name = 'stations'")
+        again = text.fetchone()[0]
+    assert again.startswith(rows["stations"].split(" CRS: ")[0]) and "EPSG:4548" in again

@@ -29,12 +29,12 @@ from planner.report.formats import (
     FORMATS,
     check_format,
     crs_label,
-    export_shift,
     layer_order,
     resolve_crs,
     safe_table,
     write_layers,
 )
+from planner.report.provenance import run_note, shift_record
 from planner.report.styles import KML_LAYERS
 from planner.report.styling import STYLE_TABLE, write_styles
 from planner.report.tour_tables import TOUR_LAYERS
@@ -185,7 +185,7 @@ def kml_selection(
     return {n: layers[n] for n in layer_order(layers) if n in wanted}
 
 
-def write_exports(
+def write_exports(  # noqa: PLR0913 - the layers' data, then keyword-only options
     out_dir: Path,
     layers: dict[str, gpd.GeoDataFrame],
     assignments: pd.DataFrame,
@@ -195,6 +195,7 @@ def write_exports(
     shapefile_encoding: str = "utf-8",
     kml_layers: Iterable[str] = KML_LAYERS,
     lang: Lang | None = None,
+    note: str | None = None,
 ) -> list[str]:
     """Write the GIS layers in every format and CRS asked for, ``assignments.csv`` and
     ``data_dictionary.csv``.
@@ -221,6 +222,8 @@ def write_exports(
     lang
         The report language: field aliases, legends and layer titles of the styles, KML
         descriptions, the data dictionary (None: English).
+    note
+        Where the layers come from, for the GeoPackage layers' descriptions.
 
     Returns
     -------
@@ -238,7 +241,14 @@ def write_exports(
         t0 = time.perf_counter()
         chosen = kml if fmt == "kml" else layers
         paths = write_layers(
-            chosen, where, fmt=fmt, crs=crs, encoding=shapefile_encoding, name=name, lang=lang
+            chosen,
+            where,
+            fmt=fmt,
+            crs=crs,
+            encoding=shapefile_encoding,
+            name=name,
+            lang=lang,
+            note=note,
         )
         paths += write_styles(chosen, where, fmt=fmt, crs=crs, name=name, lang=lang)
         logger.info("%s in %s: %.2f s", fmt, crs.to_string(), time.perf_counter() - t0)
@@ -394,7 +404,15 @@ def export_run(
     if fmt == "kml":
         layers = kml_selection(layers, kml_layers)
     with generated_dir(folder, marker=EXPORT_MARKER, writer="planner export", prune=True) as tmp:
-        paths = write_layers(layers, tmp, fmt=fmt, crs=target, encoding=encoding, lang=lang)
+        paths = write_layers(
+            layers,
+            tmp,
+            fmt=fmt,
+            crs=target,
+            encoding=encoding,
+            lang=lang,
+            note=run_note(Path(run_dir) / RUN_GPKG),
+        )
         paths += write_styles(layers, tmp, fmt=fmt, crs=target, lang=lang)
         files = [p.relative_to(tmp).as_posix() for p in paths]
         polygons = any(
@@ -418,7 +436,7 @@ def export_run(
                 "run": str(Path(run_dir).resolve()),
                 "format": fmt,
                 "crs": target.to_string(),
-                "datum_transformation": _shift_record(layers, target),
+                "datum_transformation": shift_record(layers, target),
                 "encoding": encoding if fmt == "shp" else "utf-8",
                 "language": (lang or translator("en")).code,
                 "layers": {n: len(g) for n, g in layers.items()},
@@ -448,9 +466,3 @@ def saved_language(run_dir: str | Path) -> Lang:
     except (OSError, ValueError, AttributeError):
         code = None
     return translator(code if code in LANGUAGES else "en")
-
-
-def _shift_record(layers: dict[str, gpd.GeoDataFrame], crs: CRS) -> dict[str, object] | None:
-    """The datum transformation of an export on a foreign datum, for export.json."""
-    shift = export_shift(layers, crs)
-    return shift.record() if shift is not None else None

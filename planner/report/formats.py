@@ -289,6 +289,7 @@ def write_layers(
     encoding: str = "utf-8",
     name: str = "sites",
     lang: Lang | None = None,
+    note: str | None = None,
 ) -> list[Path]:
     """Write every layer in one format and CRS into ``folder``.
 
@@ -309,6 +310,9 @@ def write_layers(
     lang
         Language of the KML descriptions and folder names (None: English; the folders
         keep the layer names).
+    note
+        Where the layers come from (run, county, data credit): each GeoPackage layer's
+        description says it, with the layer's CRS.
 
     Returns
     -------
@@ -346,6 +350,7 @@ def write_layers(
                 path.unlink(missing_ok=True)  # a new file, not layers added to an old one
             driver = _DRIVER.get(fmt) or kml_driver()
             new = fmt == "gpkg" and not path.exists()
+            new_kind = fmt == "gpkg"  # a GeoPackage layer has a description
             pyogrio.write_dataframe(
                 gdf,
                 path,
@@ -354,6 +359,11 @@ def write_layers(
                 append=path.exists(),
                 geometry_type=_geometry_type(gdf, n),
                 **({"dataset_options": {"VERSION": GPKG_VERSION}} if new else {}),
+                **(
+                    {"layer_options": {"DESCRIPTION": _described(note, gdf)}}
+                    if note and new_kind
+                    else {}
+                ),
             )
         elif fmt == "shp":
             path = folder / f"{n}.shp"
@@ -388,3 +398,10 @@ def check_format(fmt: str, encoding: str) -> None:
     if encoding not in SHAPEFILE_ENCODINGS:
         msg = f"unknown Shapefile encoding {encoding!r} (choose utf-8, gbk or gb18030)"
         raise ConfigError(msg)
+
+
+def _described(note: str, gdf: gpd.GeoDataFrame) -> str:
+    """A layer's description: the run's note and the layer's CRS."""
+    crs = gdf.crs
+    name = f"{crs.name} ({crs.to_string()})" if crs is not None else "?"
+    return f"{note} CRS: {name}."
