@@ -180,8 +180,8 @@ def test_road_layer_draws_ranks_clipped_and_within_budget():
 
 
 def test_money_and_units_in_both_languages():
-    assert encode.money_text(1_010_323, lang=EN) == "1,010,000 CNY"
-    assert encode.money_text(1_010_323, lang=ZH) == "101.0 万元"
+    assert encode.money_text(1_010_323, lang=EN) == "1,010,323 CNY"
+    assert encode.money_text(1_010_323, lang=ZH) == "1,010,323 元"  # as the report prints it
     assert encode.money_text(float("nan"), lang=ZH) == ""
     assert encode.connection_text(None, lang=ZH) == "不计入"
     assert encode.connection_text(None) == "not included"

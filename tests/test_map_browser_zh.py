@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow  # the demo county is prepared and planned
 logger = logging.getLogger(__name__)
 
 #: Latin words the Chinese map may show: names of sources and libraries, and units.
-ALLOWED_LATIN = {"OSM", "OpenStreetMap", "Leaflet", "GCJ", "km", "m"}
+ALLOWED_LATIN = {"OSM", "OpenStreetMap", "Leaflet", "GCJ"}  # the scale says 公里 and 米
 
 # -- the Chinese map, on a desktop and on a phone ----------------------------------------
 
@@ -135,7 +135,7 @@ def test_station_popup_in_chinese(zh, demo):
         assert s["policy_class"] not in popup.inner_text()  # no raw codes like fuel_station
         assert int(rows["充电桩数"]) == s["chargers"]
         assert rows["充电功率"] == f"{s['charger_kw']:,.0f} 千瓦"
-        assert rows["投资额"] == f"{s['capex'] / 1e4:,.1f} 万元"
+        assert rows["投资额"] == f"{round(s['capex']):,} 元"
         assert rows["坐标（经度，纬度）"] == f"{s.geometry.x:.6f}, {s.geometry.y:.6f}"
         town = demo.townships.set_index(C.TOWNSHIP_ID).loc[s[C.TOWNSHIP_ID], C.TOWNSHIP_NAME]
         assert rows["乡镇"] == town

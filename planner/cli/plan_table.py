@@ -116,7 +116,7 @@ def plan_table(
     table.add_column(overflow="fold")  # paths are wrapped, never cut short
     rows = plan_rows(summary, lang=lang)
     rows += [
-        (lang("time"), f"{seconds:.1f} s"),
+        (lang("time"), f"{seconds:.1f} {lang.unit('s')}"),
         (lang("outputs"), str(out_dir)),
         (
             lang("latest"),

@@ -173,7 +173,14 @@ var plannerMap = (function () {
       credit.addAttribution(span.outerHTML);
     }
     if (options.title) control("topleft", el("div", options.title, "pl-title leaflet-control"));
-    L.control.scale({ imperial: false, metric: true, position: "bottomleft" }).addTo(map);
+    var scale = L.control.scale({ imperial: false, metric: true, position: "bottomleft" });
+    var draw = scale._updateScale;
+    scale._updateScale = function (bar, text, ratio) {  // the units in the page's language
+      var words = { km: state.texts.km || "km", m: state.texts.m || "m" };
+      draw.call(this, bar, text.replace(/ (km|m)$/, function (_, u) { return " " + words[u]; }),
+                ratio);
+    };
+    scale.addTo(map);
     if (options.notice) {
       state.notice = el("div", options.notice, "pl-notice leaflet-control");
       state.notice.style.display = "none";

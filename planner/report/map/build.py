@@ -193,6 +193,8 @@ def _texts(lang: Lang) -> dict[str, str]:
         "none": lang("No matches"),
         "zoomIn": lang("Zoom in"),
         "zoomOut": lang("Zoom out"),
+        "km": lang.unit("km"),
+        "m": lang.unit("m"),
     }
 
 

@@ -97,7 +97,8 @@ def number_text(x: float | None, digits: int = 0) -> str:
 
 
 def money_text(x: float | None, *, lang: Lang | None = None) -> str:
-    """An amount of yuan, rounded, with its unit: ``1,010,000 CNY`` or ``101.0 万元``.
+    """An amount of yuan, whole, with its unit: ``1,010,323 CNY`` / ``1,010,323 元``, as
+    the report and the workbook print it (so that figures compare without converting).
 
     Parameters
     ----------
@@ -109,9 +110,7 @@ def money_text(x: float | None, *, lang: Lang | None = None) -> str:
     if x is None or pd.isna(x):
         return ""
     lang = lang or translator("en")
-    if lang.code == "zh":
-        return lang("{amount} 10k CNY", amount=number_text(float(x) / 1e4, 1))
-    return lang("{amount} CNY", amount=number_text(round(float(x), -3)))
+    return lang("{amount} CNY", amount=number_text(round(float(x))))
 
 
 def connection_text(cost: float | None, *, lang: Lang | None = None) -> str:
