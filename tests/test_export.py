@@ -564,3 +564,19 @@ def test_geopackage_layers_say_where_they_come_from(demo_run, tmp_path):
         text = db.execute("SELECT description FROM gpkg_contents WHERE table_name = 'stations'")
         again = text.fetchone()[0]
     assert again.startswith(rows["stations"].split(" CRS: ")[0]) and "EPSG:4548" in again
+
+
+def test_every_code_in_the_csvs_is_explained_in_the_data_dictionary(demo_run):
+    d, _ = read_data_dictionary(demo_run / "data_dictionary.csv")
+    described = d.set_index("column")["description"]
+    checked = set()
+    for path in demo_run.glob("*.csv"):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        for col in ("policy_class", "connection_basis", "at_station", "day", "kind"):
+            if col not in table:
+                continue
+            codes = re.findall(r"(?:：|: |, )([^=,：]+?) = ", described[col])
+            values = set(table[col]) - {""}
+            assert values <= set(codes), (path.name, col, values - set(codes))
+            checked.add(col)
+    assert checked == {"policy_class", "connection_basis", "at_station", "day", "kind"}

@@ -87,6 +87,9 @@ def data_dictionary(
             description = lang("Longitude, {crs}", crs=lonlat_crs)
         elif col == C.LAT:
             description = lang("Latitude, {crs}", crs=lonlat_crs)
+        codes = file_codes(col, lang)
+        if codes:
+            description += lang.gettext("; ") + codes
         rows.append(
             {
                 "column": col,
@@ -97,6 +100,28 @@ def data_dictionary(
             }
         )
     return pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS))
+
+
+def file_codes(column: str, lang: Lang) -> str | None:
+    """What a coded column holds in the GIS files and CSVs (which keep the codes, for
+    joins and scripts), each code with its meaning: ``fuel_station = 加油站, ...``; None
+    for a column without codes. Tables for people (the workbook, the report) print the
+    meanings."""
+    from planner.report.plan_tables import CONNECTION_BASES
+    from planner.tours.layers import DAY_NAMES, KIND_NAMES
+    from planner.vocab import CLASS_LABELS
+
+    maps = {
+        C.POLICY_CLASS: CLASS_LABELS,
+        C.CONNECTION_BASIS: CONNECTION_BASES,
+        C.AT_STATION: {"True": N_("yes"), "False": N_("no")},
+        "day": DAY_NAMES,
+        "kind": KIND_NAMES,
+    }
+    if column not in maps:
+        return None
+    pairs = ", ".join(f"{k} = {lang.gettext(v)}" for k, v in maps[column].items())
+    return lang("values in the files: {pairs}", pairs=pairs)
 
 
 def dictionary_file_table(dictionary: pd.DataFrame, *, lang: Lang | None = None) -> pd.DataFrame:

@@ -44,7 +44,7 @@ from planner.report.assumptions import (
     pass_name,
     pass_status,
 )
-from planner.report.dictionary import data_dictionary, read_data_dictionary
+from planner.report.dictionary import data_dictionary, file_codes, read_data_dictionary
 from planner.report.export import read_run_layers
 from planner.report.plan_tables import (
     REPAIR_COLUMNS,
@@ -367,7 +367,9 @@ def _description(column: str, given: str, lang: Lang) -> str:
         return given  # already in the language (data_dictionary.csv of a run in it)
     prefix = {C.LON: "Longitude, ", C.LAT: "Latitude, "}.get(column)
     if prefix is None or not given.startswith(prefix) or given == C.DICTIONARY[column][0]:
-        return lang.description(column)[0]
+        codes = file_codes(column, lang)
+        text = lang.description(column)[0]
+        return text if codes is None else text + lang.gettext("; ") + codes
     parts = []
     for part in given[len(prefix) :].split("; "):
         if m := re.fullmatch(r"(.+) in the run folder's files", part):
