@@ -68,6 +68,7 @@ def test_output_files(outputs):
         "tours",  # the demo county plans its repair vans' week
         "tour_stops",
         "layer_styles",  # QGIS's table of default styles (no geometry)
+        "assignments",  # the demand's split between stations (no geometry)
     ]
     areas = gpd.read_file(out / "sites.gpkg", layer="service_areas")
     assert list(areas["repair_id"]) == list(layers["repair_points"]["repair_id"])

@@ -556,7 +556,8 @@ def test_geopackage_layers_say_where_they_come_from(demo_run, tmp_path):
     rows.pop("layer_styles", None)  # QGIS's style table, not a layer of the plan
     for layer, text in rows.items():
         assert f"运行 {run_id}" in text and "合成示例数据" in text, layer  # run, data credit
-        assert text.endswith("CRS: WGS 84 (EPSG:4326)."), layer
+        if layer != "assignments":  # a table without geometry has no CRS
+            assert text.endswith("CRS: WGS 84 (EPSG:4326)."), layer
     # exported again, the layers keep saying it, with their new CRS
     r = run_cli("export", str(demo_run), "--format", "gpkg", "--crs", "gk", "--out", str(out))
     assert r.returncode == 0, r.stderr
@@ -580,3 +581,15 @@ def test_every_code_in_the_csvs_is_explained_in_the_data_dictionary(demo_run):
             assert values <= set(codes), (path.name, col, values - set(codes))
             checked.add(col)
     assert checked == {"policy_class", "connection_basis", "at_station", "day", "kind"}
+
+
+def test_the_geopackage_holds_the_demands_split_between_stations(demo_run, tmp_path):
+    csv = pd.read_csv(demo_run / "assignments.csv", dtype={"demand_id": str}, encoding="utf-8-sig")
+    for gpkg in (demo_run / "sites.gpkg", tmp_path / "again" / "sites.gpkg"):
+        if not gpkg.exists():  # exported again, the table comes along
+            r = run_cli("export", str(demo_run), "--format", "gpkg", "--out", str(gpkg.parent))
+            assert r.returncode == 0, r.stderr
+        assert dict(pyogrio.list_layers(gpkg))["assignments"] is None  # a table, no geometry
+        table = pyogrio.read_dataframe(gpkg, layer="assignments")
+        pd.testing.assert_frame_equal(table, csv, check_dtype=False)
+    assert "assignments" not in read_run_layers(demo_run)  # not a layer of the map

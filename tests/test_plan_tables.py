@@ -69,7 +69,7 @@ def test_station_list_in_chinese_has_units_words_and_rounded_numbers() -> None:
     assert first["投资额（元）"] == 781313
     second = table.iloc[1]
     assert second["日服务充电次数（次/日）"] == pytest.approx(15.6)
-    assert second["经度（CGCS2000）"] == pytest.approx(117.123457, abs=1e-9)
+    assert second["经度（CGCS2000）"] == pytest.approx(117.1234567, abs=1e-9)  # 7 decimals: 1 cm
     assert second["站点投资（含电网接入）（元）"] == 300359
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -250,3 +252,23 @@ def test_missing_postgis_is_exit_2(demo_run: Path, pg_server: PgServer) -> None:
     finally:
         with eng.connect() as c:
             c.execute(sa.text(f"DROP DATABASE {bare}"))
+
+
+def test_the_demands_split_between_stations_is_published(demo_run: Path, pg_url: str) -> None:
+    schema = _schema()
+    r = _publish(demo_run, pg_url, schema)
+    assert r.returncode == 0, r.stderr
+    csv = pd.read_csv(demo_run / "assignments.csv", dtype={"demand_id": str}, encoding="utf-8-sig")
+    with _engine(pg_url).connect() as c:
+        back = pd.read_sql(sa.text(f"SELECT * FROM {schema}.assignments ORDER BY feature_id"), c)
+        stations = pd.read_sql(
+            sa.text(f"SELECT candidate_id, sessions_served FROM {schema}.stations"), c
+        )
+    assert len(back) == len(csv) and set(back["run_id"]) == {demo_run.resolve().name}
+    assert back["demand_id"].tolist() == csv["demand_id"].tolist()
+    # the split sums to each station's load: a join GIS teams can make in the database
+    load = back.groupby("station_id")["sessions_served"].sum()
+    served = stations.set_index("candidate_id")["sessions_served"]
+    shared = served.index.intersection(load.index)
+    assert len(shared) > 0
+    assert np.allclose(load[shared], served[shared], atol=0.05)

@@ -35,7 +35,7 @@ def plan_rows(summary: dict[str, Any], *, lang: Lang) -> list[tuple[str, str]]:
             lang("{share} of {total}", share=share, total=total),
         ),
         (
-            lang("townships with a station, new or existing"),
+            lang("townships with any station"),
             lang("{n} of {total}", n=s["townships_with_station"], total=s["townships_total"]),
         ),
         (

@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 #: The demand-to-station assignments of a run (and of its exports).
 ASSIGNMENTS = "assignments.csv"
+#: The GeoPackage table (no geometry) of the same split.
+ASSIGNMENTS_TABLE = "assignments"
 
 #: The run's own record of its layers, read back by ``planner export``.
 RUN_GPKG = "sites.gpkg"
@@ -255,6 +257,9 @@ def write_exports(  # noqa: PLR0913 - the layers' data, then keyword-only option
         files += [p.relative_to(out_dir).as_posix() for p in paths]
     assignments = with_sessions(assignments, layers.get("demand"))
     safe_table(assignments).to_csv(out_dir / ASSIGNMENTS, index=False, encoding="utf-8-sig")
+    for fmt, _, folder, name in export_targets(formats, crss):
+        if fmt == "gpkg":  # the demand's split between stations, beside the layers
+            add_table(out_dir / folder / f"{name}.gpkg", ASSIGNMENTS_TABLE, assignments, note=note)
     dictionary = run_dictionary(layers, assignments, formats=formats, extra_crs=crss, lang=lang)
     safe_table(dictionary_file_table(dictionary, lang=lang)).to_csv(
         out_dir / "data_dictionary.csv", index=False, encoding="utf-8-sig"
@@ -424,7 +429,11 @@ def export_run(
         if assignments.is_file():  # the demand's split between stations, for joins
             shutil.copyfile(assignments, tmp / ASSIGNMENTS)
             files.append(ASSIGNMENTS)
-            tables["assignments"] = pd.read_csv(assignments, nrows=0, encoding="utf-8-sig")
+            table = read_assignments(assignments)
+            tables["assignments"] = table.iloc[:0]
+            if fmt == "gpkg":
+                note = run_note(Path(run_dir) / RUN_GPKG)
+                add_table(tmp / RUN_GPKG, ASSIGNMENTS_TABLE, table, note=note)
         dictionary = data_dictionary(tables, extra=extra, lonlat_crs=lonlat_text(target), lang=lang)
         safe_table(dictionary_file_table(dictionary, lang=lang)).to_csv(
             tmp / "data_dictionary.csv", index=False, encoding="utf-8-sig"
@@ -466,3 +475,18 @@ def saved_language(run_dir: str | Path) -> Lang:
     except (OSError, ValueError, AttributeError):
         code = None
     return translator(code if code in LANGUAGES else "en")
+
+
+def read_assignments(path: Path) -> pd.DataFrame:
+    """A run's ``assignments.csv`` (ids as text, figures as numbers)."""
+    ids = {C.DEMAND_ID: str, C.STATION_ID: str}
+    return pd.read_csv(path, dtype=ids, keep_default_na=False, encoding="utf-8-sig")
+
+
+def add_table(gpkg: Path, name: str, table: pd.DataFrame, *, note: str | None = None) -> None:
+    """Add a table without geometry to a GeoPackage (read_run_layers leaves it out),
+    described by ``note``; a table without columns (no assignments) is left out."""
+    if len(table.columns) == 0:
+        return
+    options = {"layer_options": {"DESCRIPTION": note}} if note else {}
+    pyogrio.write_dataframe(table, gpkg, layer=name, driver="GPKG", append=True, **options)

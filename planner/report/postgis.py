@@ -29,7 +29,14 @@ from planner.errors import ConfigError, DataError
 from planner.i18n import Lang
 from planner.ingest.china import in_china
 from planner.ingest.database import connect, mask, parse_url, show_url, srid_known
-from planner.report.export import _centre, read_run_layers, saved_language
+from planner.report.export import (
+    ASSIGNMENTS,
+    ASSIGNMENTS_TABLE,
+    _centre,
+    read_assignments,
+    read_run_layers,
+    saved_language,
+)
 from planner.report.formats import resolve_crs
 from planner.report.styles import layer_title
 
@@ -162,7 +169,11 @@ def publish_run(
         msg = f"crs {target.to_string()!r} has no EPSG code: give one (e.g. 4490)"
         raise ConfigError(msg)
     record = run_record(run)
-    frames = {name: _layer_frame(g, target, record["run_id"]) for name, g in layers.items()}
+    frames: dict[str, pd.DataFrame] = {
+        name: _layer_frame(g, target, record["run_id"]) for name, g in layers.items()
+    }
+    if (run / ASSIGNMENTS).is_file():  # the demand's split between stations, for joins
+        frames[ASSIGNMENTS_TABLE] = _rows(read_assignments(run / ASSIGNMENTS), record["run_id"])
     out = Published(show_url(u), schema, record["run_id"], srid)
     with connect(u) as conn:
         if not srid_known(conn, srid):
@@ -174,7 +185,8 @@ def publish_run(
         record = {**record, "srid": srid, "published_utc": dt.datetime.now(dt.UTC)}
         conn.execute(runs.insert().values(**record, layers={n: len(f) for n, f in frames.items()}))
         for name, frame in frames.items():
-            _layer_table(conn, schema, name, frame, srid=srid, lang=lang)
+            spatial = isinstance(frame, gpd.GeoDataFrame)
+            _layer_table(conn, schema, name, frame, srid=srid if spatial else None, lang=lang)
             _append(conn, frame, schema, name, where=out.url)
             out.layers[name] = len(frame)
     out.seconds = time.perf_counter() - t0
@@ -190,16 +202,17 @@ def publish_run(
     return out
 
 
-def _append(
-    conn: Connection, frame: gpd.GeoDataFrame, schema: str, name: str, *, where: str
-) -> None:
+def _append(conn: Connection, frame: pd.DataFrame, schema: str, name: str, *, where: str) -> None:
     """Insert a layer's rows; a database error names the table and what to do (the
     publish's transaction is then rolled back: nothing is written)."""
     import psycopg
     from sqlalchemy.exc import DBAPIError
 
     try:
-        frame.to_postgis(name, conn, schema=schema, if_exists="append", index=False)
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame.to_postgis(name, conn, schema=schema, if_exists="append", index=False)
+        else:
+            frame.to_sql(name, conn, schema=schema, if_exists="append", index=False)
     except (DBAPIError, psycopg.Error) as err:
         detail = " ".join(mask(str(getattr(err, "orig", None) or err)).split())[:240]
         msg = (
@@ -218,11 +231,17 @@ def _layer_frame(gdf: gpd.GeoDataFrame, crs: CRS, run_id: str) -> gpd.GeoDataFra
         [shapely.MultiPolygon([g]) if isinstance(g, shapely.Polygon) else g for g in geo.geometry],
         dtype=object,
     )
-    attrs = pd.DataFrame(geo.drop(columns=geo.geometry.name))
-    attrs.insert(0, "feature_id", range(1, len(attrs) + 1))
-    attrs.insert(0, "run_id", run_id)
+    attrs = _rows(pd.DataFrame(geo.drop(columns=geo.geometry.name)), run_id)
     out = gpd.GeoDataFrame(attrs, geometry=gpd.GeoSeries(geoms, index=geo.index), crs=crs)
     return out.rename_geometry(GEOM)
+
+
+def _rows(table: pd.DataFrame, run_id: str) -> pd.DataFrame:
+    """A table's rows with ``run_id`` and ``feature_id`` (from 1) in front."""
+    out = table.copy()
+    out.insert(0, "feature_id", range(1, len(out) + 1))
+    out.insert(0, "run_id", run_id)
+    return out
 
 
 def _ensure_schema(conn: Connection, schema: str) -> None:
@@ -309,17 +328,18 @@ def _layer_table(
     conn: Connection,
     schema: str,
     name: str,
-    frame: gpd.GeoDataFrame,
+    frame: pd.DataFrame,
     *,
-    srid: int,
+    srid: int | None,
     lang: Lang,
 ) -> None:
-    """Create the layer's table, or add the columns it lacks; check its SRID."""
+    """Create the layer's table, or add the columns it lacks; check its SRID (a table
+    without geometry: ``srid`` None)."""
     import sqlalchemy as sa
     from geoalchemy2 import Geometry
 
     insp = sa.inspect(conn)
-    attrs = [c for c in frame.columns if c not in ("run_id", "feature_id", frame.geometry.name)]
+    attrs = [c for c in frame.columns if c not in ("run_id", "feature_id", GEOM)]
     if not insp.has_table(name, schema=schema):
         md = sa.MetaData(schema=schema)
         cols: list[sa.Column[Any]] = [
@@ -334,26 +354,35 @@ def _layer_table(
                 "feature_id", sa.Integer, primary_key=True, comment=lang("Row number in the run")
             ),
             *(sa.Column(c, _sql_type(frame[c].dtype), comment=_comment(c, lang)) for c in attrs),
-            sa.Column(
-                GEOM,
-                Geometry(_geometry_type(frame), srid=srid, spatial_index=True),
-                comment=lang("Geometry"),
-            ),
         ]
+        if srid is not None:
+            assert isinstance(frame, gpd.GeoDataFrame)  # a table with an SRID has geometry
+            kind = _geometry_type(frame)
+            cols.append(
+                sa.Column(
+                    GEOM,
+                    Geometry(kind, srid=srid, spatial_index=True),
+                    comment=lang("Geometry"),
+                )
+            )
         sa.Table(RUNS_TABLE, md, sa.Column("run_id", sa.Text, primary_key=True))
         sa.Table(name, md, *cols, comment=layer_title(name, lang=lang))
         md.tables[f"{schema}.{name}"].create(conn)
         return
     have = {c["name"] for c in insp.get_columns(name, schema=schema)}
-    if not {"run_id", "feature_id", GEOM} <= have:
+    if not {"run_id", "feature_id", *([GEOM] if srid is not None else [])} <= have:
         msg = (
             f"table {schema}.{name} exists but is not a planner layer table (no run_id, "
             "feature_id or geom); publish to another --schema"
         )
         raise DataError(msg)
-    table_srid = conn.execute(
-        sa.text("SELECT Find_SRID(:s, :t, :g)"), {"s": schema, "t": name, "g": GEOM}
-    ).scalar()
+    table_srid = (
+        None
+        if srid is None
+        else conn.execute(
+            sa.text("SELECT Find_SRID(:s, :t, :g)"), {"s": schema, "t": name, "g": GEOM}
+        ).scalar()
+    )
     if table_srid != srid:
         msg = (
             f"table {schema}.{name} holds SRID {table_srid}, not {srid}: publish with "

@@ -52,6 +52,7 @@ LAYER_TITLES: dict[str, str] = {
     "service_areas": N_("Repair service areas"),
     "tours": N_("Repair van tours"),
     "tour_stops": N_("Repair van stops"),
+    "assignments": N_("Demand points' sessions by station"),
 }
 
 #: Colour of each working day (tours and their stops); Okabe-Ito, told apart by
