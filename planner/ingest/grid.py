@@ -15,11 +15,12 @@ from planner import columns as C
 from planner.crs import CrsLike
 from planner.errors import check_input_file, data_error
 from planner.ingest.sheets import (
+    ROW_HINT,
     TABLE_ROW,
-    file_row,
     numeric_column,
     read_table,
     require_columns,
+    row_error,
     rows_alike,
 )
 
@@ -69,23 +70,19 @@ def read_substation_table(
     out = pd.DataFrame({C.SUBSTATION_ID: table[id_field].astype(str).str.strip()})
     blank = out[C.SUBSTATION_ID] == ""
     if blank.any():
-        raise data_error(
+        raise row_error(
+            table,
             path,
+            int(blank.to_numpy().nonzero()[0][0]),
             f"substation id is blank{rows_alike(int(blank.sum()))}",
             field=id_field,
-            row=file_row(table, int(blank.to_numpy().nonzero()[0][0])),
-            hint="give every row its substation's id; row numbers count the header as row 1",
+            hint=f"give every row its substation's id; {ROW_HINT}",
         )
     dup = out[C.SUBSTATION_ID].duplicated()
     if dup.any():
         row = int(dup.to_numpy().nonzero()[0][0])
-        raise data_error(
-            path,
-            f"duplicate substation id {out[C.SUBSTATION_ID].iloc[row]!r}",
-            field=id_field,
-            row=file_row(table, row),
-            hint="row numbers count the header as row 1",
-        )
+        problem = f"duplicate substation id {out[C.SUBSTATION_ID].iloc[row]!r}"
+        raise row_error(table, path, row, problem, field=id_field)
     for field, col in ((rated_kva_field, C.RATED_KVA), (peak_load_kw_field, C.PEAK_LOAD_KW)):
         out[col] = numeric_column(table, path, field, non_negative=True)
     for field in keep:

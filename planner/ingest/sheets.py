@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.errors import data_error
+from planner.errors import DataError, data_error
 
 logger = logging.getLogger(__name__)
 
@@ -185,14 +185,26 @@ def numeric_column(
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
         kind = "a non-negative number" if non_negative else "a number"
-        raise data_error(
-            path,
-            f"{_not_number(table[field].iloc[row], kind)}{rows_alike(int(bad.sum()))}",
-            field=field,
-            row=file_row(table, row),
-            hint="row numbers count the header as row 1",
-        )
+        problem = f"{_not_number(table[field].iloc[row], kind)}{rows_alike(int(bad.sum()))}"
+        raise row_error(table, path, row, problem, field=field)
     return num.to_numpy(dtype=float)
+
+
+#: What a message naming a row says of the numbers.
+ROW_HINT = "row numbers count the header as row 1"
+
+
+def row_error(
+    table: pd.DataFrame,
+    path: str | Path,
+    position: int,
+    problem: str,
+    *,
+    field: str,
+    hint: str = ROW_HINT,
+) -> DataError:
+    """The error of the row at ``position`` of ``table``, named by its row in the file."""
+    return data_error(path, problem, field=field, row=file_row(table, position), hint=hint)
 
 
 def _not_number(value: object, kind: str) -> str:
