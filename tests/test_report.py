@@ -292,3 +292,14 @@ def test_the_report_credits_the_runs_own_road_data(demo_run):
         text = (demo_run / name).read_text(encoding="utf-8")
         assert "合成示例数据（planner demo 生成，无真实地点），MIT 许可" in text, name
         assert "OpenStreetMap contributors" not in text, name
+
+
+def test_both_station_tables_name_the_stations(layers):
+    from planner.report.report_tables import report_parts
+
+    parts = report_parts(layers, None, lang=translator("zh"))
+    assert parts.stations is not None and len(parts.stations) == 2
+    where, cost = parts.stations
+    assert "名称" in where.columns and "名称" in cost.columns  # a printed page names its rows
+    assert where["名称"].tolist() == cost["名称"].tolist()
+    assert cost["名称"].astype(str).str.len().gt(0).all()

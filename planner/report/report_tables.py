@@ -309,6 +309,7 @@ STATION_PARTS = (
     (C.CANDIDATE_ID, C.NAME, C.TOWNSHIP_NAME, C.POLICY_CLASS, C.SUBSTATION_ID, C.LON, C.LAT),
     (
         C.CANDIDATE_ID,
+        C.NAME,  # again: a printed page shows what it costs by name, not only by code
         C.EXISTING_CHARGERS,
         C.CHARGERS,
         C.CHARGER_KW,

@@ -366,6 +366,7 @@ def _frame(ax: Axes, extent: tuple[float, float, float, float], *, lang: Lang) -
 def _shade_townships(ax: Axes, towns: gpd.GeoDataFrame, *, lang: Lang) -> list[Artist]:
     """Townships shaded by covered share; those without demand grey. Returns legend handles."""
     from matplotlib.patches import Patch
+    from matplotlib.ticker import PercentFormatter
 
     empty = ~(towns[C.SESSIONS_DAY] > 0).to_numpy()
     style: dict[str, Any] = {"edgecolor": "#666666", "linewidth": 0.6, "alpha": 0.55}
@@ -377,7 +378,11 @@ def _shade_townships(ax: Axes, towns: gpd.GeoDataFrame, *, lang: Lang) -> list[A
             vmin=0,
             vmax=1,
             legend=True,
-            legend_kwds={"label": lang("share of charging sessions covered"), "shrink": 0.7},
+            legend_kwds={
+                "label": lang("share of charging sessions covered"),
+                "shrink": 0.7,
+                "format": PercentFormatter(1.0, decimals=0),  # as the report's shares
+            },
             **style,
         )
     if not empty.any():
