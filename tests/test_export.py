@@ -593,3 +593,16 @@ def test_the_geopackage_holds_the_demands_split_between_stations(demo_run, tmp_p
         table = pyogrio.read_dataframe(gpkg, layer="assignments")
         pd.testing.assert_frame_equal(table, csv, check_dtype=False)
     assert "assignments" not in read_run_layers(demo_run)  # not a layer of the map
+
+
+def test_the_dictionary_names_the_crs_of_easting_and_northing(tmp_path, demo_run):
+    for crs, prefixed in (("4527", True), ("gk", False)):
+        out = tmp_path / crs
+        r = run_cli("export", str(demo_run), "--format", "csv", "--crs", crs, "--out", str(out))
+        assert r.returncode == 0, r.stderr
+        d, _ = read_data_dictionary(out / "data_dictionary.csv")
+        text = d.set_index("column").loc["easting", "description"]
+        assert ("EPSG:4527" if prefixed else "EPSG:4548") in text, text
+        assert (("东坐标前含带号" in text) or ("zone number in front" in text)) == prefixed, text
+        east = pd.read_csv(out / "stations.csv", encoding="utf-8-sig")["easting"]
+        assert (east > 1e6).all() == prefixed  # the zone number in front, as it says

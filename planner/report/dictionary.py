@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from pyproj import CRS
 
 from planner import columns as C
 from planner.errors import DataError
@@ -35,6 +36,7 @@ def data_dictionary(
     *,
     extra: Iterable[str] = (C.LON, C.LAT),
     lonlat_crs: str = WGS84_TEXT,
+    xy_crs: str | None = None,
     lang: Lang | None = None,
 ) -> pd.DataFrame:
     """Describe every column of the given tables.
@@ -49,6 +51,9 @@ def data_dictionary(
     lonlat_crs
         The CRS ``lon``/``lat`` are given in, named in their descriptions (e.g.
         ``CGCS2000 (EPSG:4490)`` for an export in CGCS2000).
+    xy_crs
+        The projected CRS of ``easting``/``northing`` (see :func:`projected_text`),
+        named in their descriptions.
     lang
         Language of the descriptions and units (None: English). The table's own columns
         keep the names of :data:`DICTIONARY_COLUMNS`; :func:`dictionary_file_table` gives
@@ -87,6 +92,8 @@ def data_dictionary(
             description = lang("Longitude, {crs}", crs=lonlat_crs)
         elif col == C.LAT:
             description = lang("Latitude, {crs}", crs=lonlat_crs)
+        if col in (C.EASTING, C.NORTHING) and xy_crs:
+            description += lang.gettext("; ") + xy_crs
         codes = file_codes(col, lang)
         if codes:
             description += lang.gettext("; ") + codes
@@ -100,6 +107,19 @@ def data_dictionary(
             }
         )
     return pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS))
+
+
+def projected_text(crs: CRS, *, lang: Lang) -> str:
+    """A projected CRS as the dictionary names it: its name and EPSG code, and whether
+    eastings carry the zone number in front (39521249 against 521249)."""
+    epsg = crs.to_epsg()
+    text = f"{crs.name} (EPSG:{epsg})" if epsg else crs.name
+    op = crs.coordinate_operation
+    params = {p.name.lower(): p.value for p in op.params} if op is not None else {}
+    false_easting = float(params.get("false easting", 0.0))
+    if false_easting >= 1_000_000:
+        return text + lang.gettext(", ") + lang("eastings with the zone number in front")
+    return text
 
 
 def file_codes(column: str, lang: Lang) -> str | None:

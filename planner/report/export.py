@@ -24,7 +24,12 @@ from planner.errors import ConfigError, DataError
 from planner.generated import generated_dir
 from planner.i18n import LANGUAGES, Lang, translator
 from planner.paths import check_out_dir
-from planner.report.dictionary import WGS84_TEXT, data_dictionary, dictionary_file_table
+from planner.report.dictionary import (
+    WGS84_TEXT,
+    data_dictionary,
+    dictionary_file_table,
+    projected_text,
+)
 from planner.report.formats import (
     FORMATS,
     check_format,
@@ -155,10 +160,16 @@ def run_dictionary(
             for c in others
         ]
     )
+    projected = [c for c in dict.fromkeys(extra_crs) if c.is_projected]
+    xy = separator.join(
+        lang("{crs} in the *_{label} files", crs=projected_text(c, lang=lang), label=crs_label(c))
+        for c in projected
+    )
     return data_dictionary(
         {**layers, "assignments": assignments},
         extra=coordinate_columns(formats, crss, polygons=polygons),
         lonlat_crs=lonlat if others else WGS84_TEXT,
+        xy_crs=xy or None,
         lang=lang,
     )
 
@@ -434,7 +445,10 @@ def export_run(
             if fmt == "gpkg":
                 note = run_note(Path(run_dir) / RUN_GPKG)
                 add_table(tmp / RUN_GPKG, ASSIGNMENTS_TABLE, table, note=note)
-        dictionary = data_dictionary(tables, extra=extra, lonlat_crs=lonlat_text(target), lang=lang)
+        xy = projected_text(target, lang=lang or translator("en")) if target.is_projected else None
+        dictionary = data_dictionary(
+            tables, extra=extra, lonlat_crs=lonlat_text(target), xy_crs=xy, lang=lang
+        )
         safe_table(dictionary_file_table(dictionary, lang=lang)).to_csv(
             tmp / "data_dictionary.csv", index=False, encoding="utf-8-sig"
         )
