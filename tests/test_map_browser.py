@@ -88,10 +88,10 @@ def test_service_areas_are_off_at_start(en, zh):
 
 
 def test_scale_is_metric_only(en, zh):
-    for page in (en, zh):
+    for page, units in ((en, "m|km"), (zh, "米|公里")):  # in the page's language
         lines = page.locator(".leaflet-control-scale-line").all_inner_texts()
         assert len(lines) == 1, lines
-        assert re.fullmatch(r"\d+ (m|km)", lines[0].strip()), lines
+        assert re.fullmatch(rf"\d+ ({units})", lines[0].strip()), lines
 
 
 # -- the English map ---------------------------------------------------------------------
