@@ -36,7 +36,9 @@ def read_table(path: Path, encoding: str | None, *, sheet: str | None = None) ->
     Returns
     -------
     DataFrame
-        Every column as text, in the file's row order.
+        Every column as text, in the file's row order, indexed by each row's number as a
+        spreadsheet shows it (the header is row 1; see :func:`file_row`); blank rows left
+        out.
     """
     if path.suffix.lower() in _EXCEL_SUFFIXES:
         try:
