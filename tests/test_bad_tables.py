@@ -206,9 +206,7 @@ def test_the_headroom_sheet_is_chosen_by_name(tmp_path):
         tmp_path / "s.xlsx", **FIELDS, peak_load_kw_field="peak_load_kw", sheet="负荷"
     )
     assert got[C.RATED_KVA].tolist() == [10000, 6300]
-    with pytest.raises(
-        DataError, match=r"layer 'x': cannot read the sheet .*sheets are: 说明, 负荷"
-    ):
+    with pytest.raises(DataError, match=r"s.xlsx: cannot read sheet 'x' .*sheets are: 说明, 负荷"):
         read_substation_table(
             tmp_path / "s.xlsx", **FIELDS, peak_load_kw_field="peak_load_kw", sheet="x"
         )

@@ -91,7 +91,7 @@ def test_xlsx_sheet(tmp_path):
     )
     gdf = read_points(spec(path, layer="网点"), role="outlets")
     assert gdf["name"].tolist() == NAMES
-    with pytest.raises(DataError, match="cannot read the sheet"):
+    with pytest.raises(DataError, match=r"cannot read sheet 'Sheet9' .*sheets are: 网点"):
         read_points(spec(path, layer="Sheet9"), role="outlets")
 
 

@@ -44,9 +44,8 @@ def read_table(path: Path, encoding: str | None, *, sheet: str | None = None) ->
         try:
             table = pd.read_excel(path, sheet_name=sheet or 0, dtype=str)
         except ValueError as err:
-            raise data_error(
-                path, f"cannot read the sheet ({err})", layer=sheet, hint=_sheets(path)
-            ) from None
+            what = f"sheet {sheet!r}" if sheet else "the first sheet"
+            raise data_error(path, f"cannot read {what} ({err})", hint=_sheets(path)) from None
         except ImportError:
             raise data_error(
                 path, "old Excel (.xls) files cannot be read", hint="save it as .xlsx or CSV"
