@@ -20,7 +20,7 @@ import shapely
 
 from planner.errors import ConfigError, DataError
 from planner.report.dictionary import data_dictionary, read_data_dictionary
-from planner.report.export import export_targets, read_run_layers
+from planner.report.export import export_targets
 from planner.report.formats import (
     csv_frame,
     kml_frame,
@@ -28,6 +28,7 @@ from planner.report.formats import (
     shapefile_names,
     write_layers,
 )
+from planner.report.reexport import read_run_layers
 from planner.report.shapefile_text import check_encodable
 from tests.conftest import NO_TOURS, close_geometries, latest, run_cli, sets, site_json
 

@@ -31,15 +31,10 @@ from planner.report.dictionary import (
     dictionary_file_table,
     read_data_dictionary,
 )
-from planner.report.export import (
-    export_crss,
-    export_run,
-    read_run_layers,
-    saved_language,
-    write_exports,
-)
+from planner.report.export import export_crss, write_exports
 from planner.report.kml import kml_colour
 from planner.report.qml import rgba
+from planner.report.reexport import export_run, read_run_layers, saved_language
 from planner.report.styles import (
     DAY_COLOURS,
     DRAW_ORDER,

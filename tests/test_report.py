@@ -19,7 +19,8 @@ from planner.i18n import translator
 from planner.report import static_map
 from planner.report.dictionary import data_dictionary
 from planner.report.document import build_html, build_markdown, write_document
-from planner.report.export import export_crss, read_run_layers, run_dictionary
+from planner.report.export import export_crss, run_dictionary
+from planner.report.reexport import read_run_layers
 
 CURVE = [
     {"budget": 8e6, "stations": 9, "chargers": 50, "capex": 7.9e6, "covered_share": 0.61,

@@ -27,8 +27,9 @@ from planner.report.assumptions import OSM_ATTRIBUTION
 from planner.report.charts import plot_coverage_curve
 from planner.report.dictionary import read_data_dictionary
 from planner.report.document import write_document
-from planner.report.export import export_crss, read_run_layers, run_dictionary
+from planner.report.export import export_crss, run_dictionary
 from planner.report.html_page import CSS
+from planner.report.reexport import read_run_layers
 from planner.report.static_map import plot_plan
 from planner.tours.layers import DAY_NAMES
 

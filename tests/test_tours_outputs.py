@@ -24,7 +24,8 @@ from planner.config import Config
 from planner.config.tours import WEEKDAYS, clock_minutes
 from planner.i18n import translator
 from planner.report.document import build_html
-from planner.report.export import read_run_layers, run_dictionary
+from planner.report.export import run_dictionary
+from planner.report.reexport import read_run_layers
 from planner.report.report_tables import report_parts
 from planner.report.workbook import write_workbook
 from planner.tours.layers import DAY_NAMES, KIND_NAMES

@@ -163,7 +163,7 @@ def export_cmd(  # noqa: PLR0913 - one parameter per click option
     RUN_DIR is a run folder, or a county's output folder (its latest run, or --run ID).
     Give --format for files, or --to to publish the layers to a PostGIS database.
     """
-    from planner.report.export import export_run, saved_language
+    from planner.report.reexport import export_run, saved_language
     from planner.runs import resolve_run
 
     t0 = time.perf_counter()

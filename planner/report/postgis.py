@@ -29,15 +29,14 @@ from planner.errors import ConfigError, DataError
 from planner.i18n import Lang
 from planner.ingest.china import in_china
 from planner.ingest.database import connect, mask, parse_url, show_url, srid_known
-from planner.report.export import (
-    ASSIGNMENTS,
-    ASSIGNMENTS_TABLE,
-    _centre,
+from planner.report.export import ASSIGNMENTS, ASSIGNMENTS_TABLE
+from planner.report.formats import resolve_crs
+from planner.report.reexport import (
     read_assignments,
     read_run_layers,
+    run_centre,
     saved_language,
 )
-from planner.report.formats import resolve_crs
 from planner.report.styles import layer_title
 
 if TYPE_CHECKING:
@@ -71,7 +70,7 @@ class Published:
 
 def default_crs(layers: dict[str, gpd.GeoDataFrame]) -> CRS:
     """EPSG:4490 (CGCS2000) for a county in China, else EPSG:4326."""
-    centre = _centre(layers)
+    centre = run_centre(layers)
     if centre is not None and bool(in_china(centre[0], centre[1])):
         return CRS.from_epsg(4490)
     return CRS.from_epsg(4326)
@@ -141,7 +140,7 @@ def publish_run(
         replace that run's rows. Other runs' rows are never touched.
     lang
         Language of the column comments (None: the run's own, see
-        :func:`planner.report.export.saved_language`).
+        :func:`planner.report.reexport.saved_language`).
 
     Returns
     -------
@@ -163,7 +162,7 @@ def publish_run(
     run = Path(run_dir)
     layers = read_run_layers(run)
     lang = lang or saved_language(run)
-    target = resolve_crs(crs, lonlat=_centre(layers)) if crs is not None else default_crs(layers)
+    target = resolve_crs(crs, lonlat=run_centre(layers)) if crs is not None else default_crs(layers)
     srid = target.to_epsg()
     if srid is None:
         msg = f"crs {target.to_string()!r} has no EPSG code: give one (e.g. 4490)"

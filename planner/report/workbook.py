@@ -45,7 +45,6 @@ from planner.report.assumptions import (
     pass_status,
 )
 from planner.report.dictionary import data_dictionary, file_codes, read_data_dictionary
-from planner.report.export import read_run_layers
 from planner.report.plan_tables import (
     REPAIR_COLUMNS,
     STATION_COLUMNS,
@@ -57,6 +56,7 @@ from planner.report.plan_tables import (
     station_list,
     township_list,
 )
+from planner.report.reexport import read_run_layers
 from planner.report.report_tables import layer_names_text
 from planner.report.tour_sheets import tour_headlines, tour_sheets
 from planner.report.xlsx import Sheet, add_sheet, number_format
