@@ -117,8 +117,9 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     SESSIONS_SERVED: ("Charging sessions assigned to the station", "sessions/day"),
     CAPEX: ("Total capital cost of the site (station, chargers, connection)", "CNY"),
     STATION_ID: (
-        "Id of the station that serves the point: its candidate id, or e000... for an "
-        "existing charger (the existing chargers layer has the same ids)",
+        "Station id: a new station's candidate id, or e000... for an existing charger; "
+        "in the demand and the assignments, the station that serves the point (the "
+        "stations and existing chargers layers carry the same ids)",
         "-",
     ),
     MINUTES: ("Drive time to that station", "min"),

@@ -353,10 +353,11 @@ def _layers(inp: ModelInputs, plan: Plan, areas: gpd.GeoDataFrame) -> dict[str, 
     demand_out = demand_outcome(inp.demand, plan)
     townships_out = township_outcome(inp.county.townships, demand_out, plan)
     names = townships_out.set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]
+    stations = plan.stations.assign(**{C.TOWNSHIP_NAME: plan.stations[C.TOWNSHIP_ID].map(names)})
+    # the id the demand, the assignments and the existing chargers use: one join key
+    stations.insert(0, C.STATION_ID, stations[C.CANDIDATE_ID].to_numpy())
     return {
-        "stations": plan.stations.assign(
-            **{C.TOWNSHIP_NAME: plan.stations[C.TOWNSHIP_ID].map(names)}
-        ),
+        "stations": stations,
         "repair_points": plan.repair_points.assign(
             **{C.TOWNSHIP_NAME: plan.repair_points[C.TOWNSHIP_ID].map(names)}
         ),

@@ -607,3 +607,24 @@ def test_the_dictionary_names_the_crs_of_easting_and_northing(tmp_path, demo_run
         assert (("东坐标前含带号" in text) or ("zone number in front" in text)) == prefixed, text
         east = pd.read_csv(out / "stations.csv", encoding="utf-8-sig")["easting"]
         assert (east > 1e6).all() == prefixed  # the zone number in front, as it says
+
+
+def test_station_ids_join_the_demand_and_assignments_to_one_station_layer_each(demo_run):
+    """Every station_id the demand and the assignments name is on the stations or the
+    existing chargers layer, under the same field name; socket counts are whole numbers."""
+    gpkg = demo_run / "sites.gpkg"
+    stations = pyogrio.read_dataframe(gpkg, layer="stations")
+    existing = pyogrio.read_dataframe(gpkg, layer="existing_chargers")
+    assert list(stations.columns[:2]) == ["station_id", "candidate_id"]
+    assert (stations["station_id"] == stations["candidate_id"]).all()
+    known = set(stations["station_id"]) | set(existing["station_id"])
+    assert len(known) == len(stations) + len(existing)  # one id, one station
+    demand = pyogrio.read_dataframe(gpkg, layer="demand")
+    table = pyogrio.read_dataframe(gpkg, layer="assignments")
+    for named in (demand["station_id"].dropna(), table["station_id"]):
+        named = set(named) - {""}
+        assert named and named <= known, named - known
+    assert str(existing["sockets"].dtype).lower().startswith("int"), existing["sockets"].dtype
+    info = pyogrio.read_info(gpkg, layer="existing_chargers")
+    kinds = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert kinds["sockets"].startswith("int"), kinds

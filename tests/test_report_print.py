@@ -369,3 +369,16 @@ def test_every_printed_page_names_the_run(demo_run):
     foot = re.search(r'@bottom-left\{content:"([^"]*)"', page).group(1)
     assert run in foot and local in foot
     assert f"运行编号 {run}" in (demo_run / "report.md").read_text("utf-8")
+
+
+def test_the_printed_map_keys_the_station_sizes_with_the_plans_charger_counts(demo_run):
+    """The legend shows the fewest and the most chargers of a station at the size the
+    map draws them."""
+    layers = read_run_layers(demo_run)
+    fig = plot_plan(layers, title="青溪县", lang=translator("zh"))
+    legend = fig.axes[0].get_legend()
+    lines = {t.get_text().strip(): h for t, h in zip(legend.get_texts(), legend.legend_handles)}
+    counts = layers["stations"]["chargers"]
+    for n in (counts.min(), counts.max()):
+        handle = lines[f"{n} 台充电桩"]
+        assert handle.get_markersize() ** 2 == pytest.approx(30 + 12 * n)

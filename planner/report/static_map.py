@@ -308,10 +308,28 @@ def _draw_sites(ax: Axes, g: dict[str, gpd.GeoDataFrame], *, lang: Lang) -> list
         Line2D([], [], ls="", marker="o", ms=9, mfc=_STATION, mec="#0b3d91",
                label=lang("charging stations ({n}; size: chargers)", n=len(st)))
     )  # fmt: skip
+    handles += _size_key(st, lang=lang)
     rp = g.get("repair_points")
     if rp is not None and len(rp):
         handles.append(_draw_marks(ax, rp, _REPAIR_MARK, lang("repair points ({n})", n=len(rp))))
     return handles
+
+
+def _size_key(stations: gpd.GeoDataFrame, *, lang: Lang) -> list[Artist]:
+    """Legend lines for the fewest and most chargers of a station (and one between):
+    the marker sizes the map draws them at."""
+    from matplotlib.lines import Line2D
+
+    if len(stations) == 0:
+        return []
+    counts = stations[C.CHARGERS].astype(int)
+    low, high = int(counts.min()), int(counts.max())
+    shown = sorted({low, (low + high) // 2, high}) if high - low > 2 else sorted({low, high})
+    return [
+        Line2D([], [], ls="", marker="o", ms=float(np.sqrt(30 + 12 * n)), mfc=_STATION,
+               mec="#0b3d91", alpha=0.8, label="   " + lang("{n} chargers", n=n))
+        for n in shown
+    ]  # fmt: skip
 
 
 def _draw_marks(ax: Axes, sites: gpd.GeoDataFrame, mark: _Mark, label: str) -> Artist:

@@ -102,6 +102,10 @@ def existing_outcome(chargers: gpd.GeoDataFrame, plan: Plan, names: pd.Series) -
     if C.STATION_ID in chargers.columns:  # stations a rollout opened keep their site ids
         ids = chargers[C.STATION_ID].where(chargers[C.STATION_ID].notna(), ids)
     out = chargers.assign(**{C.STATION_ID: ids})
+    if C.SOCKETS in out.columns:  # counts: whole numbers, empty where unknown
+        sockets = pd.to_numeric(out[C.SOCKETS], errors="coerce")
+        if bool((sockets.dropna() % 1 == 0).all()):
+            out[C.SOCKETS] = sockets.astype("Int64")
     used = plan.existing_sites
     if used is None or len(used) == 0:
         return out.assign(**{C.SESSIONS_SERVED: 0.0})
