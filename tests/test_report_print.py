@@ -377,7 +377,8 @@ def test_the_printed_map_keys_the_station_sizes_with_the_plans_charger_counts(de
     layers = read_run_layers(demo_run)
     fig = plot_plan(layers, title="青溪县", lang=translator("zh"))
     legend = fig.axes[0].get_legend()
-    lines = {t.get_text().strip(): h for t, h in zip(legend.get_texts(), legend.legend_handles)}
+    pairs = zip(legend.get_texts(), legend.legend_handles, strict=True)
+    lines = {t.get_text().strip(): h for t, h in pairs}
     counts = layers["stations"]["chargers"]
     for n in (counts.min(), counts.max()):
         handle = lines[f"{n} 台充电桩"]
