@@ -101,7 +101,11 @@ def demand_from_raster(
         msg = "population raster: no cell reaches demand.min_population inside the county"
         raise DataError(msg)
     keep = ~small
-    left_out = {"points": int(small.sum()), "population": round(float(p[small].sum()), 1)}
+    left_out = {
+        "points": int(small.sum()),
+        "population": round(float(p[small].sum()), 1),
+        "min_population": float(params.min_population),
+    }
     pts = gpd.GeoDataFrame(
         {C.POPULATION: np.round(p[keep], 2)},
         geometry=gpd.points_from_xy(px[keep], py[keep]),

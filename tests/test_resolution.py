@@ -460,12 +460,17 @@ def test_people_left_out_by_min_population_are_a_warning_above_half_a_percent(ca
     assert [r.levelname for r in caplog.records if "min_population" in r.message] == ["INFO"]
     # below the warning's threshold too, the run's summary and report say it
     small = (grid.values > 0) & (grid.values < 3)
-    assert d.attrs["left_out"] == {"points": int(small.sum()), "population": round(lost, 1)}
+    left = {"points": int(small.sum()), "population": round(lost, 1), "min_population": 3.0}
+    assert d.attrs["left_out"] == left
     summary = {"population": float(d[C.POPULATION].sum()), "demand_left_out": d.attrs["left_out"]}
     (note,) = [n for n in data_notes(summary) if "left out of the demand" in n]
-    assert f"in {int(small.sum())} populated squares below demand.min_population" in note
+    assert f"in {int(small.sum())} populated squares of fewer than 3 people each" in note
     zh = data_notes(summary, lang=translator("zh"))
-    assert any(f"{int(small.sum())}个有人口方格" in n for n in zh)
+    assert any(f"人口不足3人的{int(small.sum())}个有人口方格" in n for n in zh), zh
+    # a summary written before the threshold was recorded keeps its note
+    old = {**summary, "demand_left_out": {k: left[k] for k in ("points", "population")}}
+    (note,) = [n for n in data_notes(old) if "left out of the demand" in n]
+    assert "below demand.min_population" in note
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="planner.demand"):
         _demand(grid, towns, resolution_m=100, min_population=10)

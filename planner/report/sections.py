@@ -192,7 +192,20 @@ def data_notes(summary: dict[str, Any], *, shown: int = 20, lang: Lang | None = 
             )
         )
     left = summary.get("demand_left_out") or {}
-    if left.get("points"):
+    if left.get("points") and left.get("min_population") is not None:
+        notes.append(
+            lang(
+                "{people} people in {points} populated squares of fewer than {least} people "
+                "each are left out of the demand ({share} of the county's people; "
+                "demand.min_population).",
+                people=num(left.get("population"), lang=lang),
+                points=num(left.get("points"), lang=lang),
+                least=num(left.get("min_population"), 1 if left["min_population"] % 1 else 0,
+                          lang=lang),
+                share=_share_text(left, summary),
+            )
+        )  # fmt: skip
+    elif left.get("points"):  # a summary written before the threshold was recorded
         notes.append(
             lang(
                 "{people} people in {points} populated squares below demand.min_population "
