@@ -174,7 +174,9 @@ class _Pass:
     def __init__(self, groups: list[_Group], area: Box, refs: WayRefs) -> None:
         self.groups = groups
         self.area = area
-        self.xy: list[array] = []
+        #: every taken way's lon, lat, ... one after the other, and where each starts
+        self.flat = array("d")
+        self.starts: list[int] = []
         self.refs = refs
         self.roads: list[int] = []  # way records that are roads (of some group)
         self.bad_locations = 0  # ways with a node's location missing
@@ -207,7 +209,7 @@ class _Pass:
         if not (w <= flat[0] <= e and s <= flat[1] <= n) and not _meets(flat, self.area):
             return  # (a way that starts in the area meets it: no need to look further)
         tags, closed = obj.tags, obj.is_closed()
-        record = len(self.xy)
+        record = len(self.starts)
         road = False
         centre: tuple[float, float] | None = None
         taken = False
@@ -240,15 +242,16 @@ class _Pass:
             layer.way.append(record)
             taken = True
         if taken:
-            self.xy.append(flat)
+            self.starts.append(len(self.flat) // 2)
+            self.flat.extend(flat)
         if road:
             self.roads.append(record)
             self.refs.add(obj, len(flat) // 2)
 
     def collected(self) -> Collected:
-        lengths = np.array([len(a) // 2 for a in self.xy], dtype=np.int64)
-        off = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        xy = np.concatenate([np.frombuffer(a, dtype=float) for a in self.xy] or [np.zeros(0)])
+        off = np.array([*self.starts, len(self.flat) // 2], dtype=np.int64)
+        lengths = np.diff(off)
+        xy = np.frombuffer(self.flat, dtype=float).copy() if len(self.flat) else np.zeros(0)
         ids = np.zeros(int(off[-1]), dtype=np.int64)
         roads = np.asarray(self.roads, dtype=np.int64)
         ids[rows_of(off, roads)] = self.refs.ids()
