@@ -24,6 +24,11 @@ class DataError(PlannerError, ValueError):
     exit_code = 2
 
 
+class NoRoadsError(DataError):
+    """The OSM extract holds no drivable road where the county is (exit code 2): the
+    wrong extract, or boundaries in the wrong place (a wrong CRS)."""
+
+
 class InfeasibleError(PlannerError, RuntimeError):
     """The model has no feasible plan; the message lists the causes found (exit code 3)."""
 

@@ -12,6 +12,7 @@ import osmium
 import pandas as pd
 import pytest
 import shapely
+from pyproj import CRS
 from shapely.affinity import translate
 
 from planner import columns as C
@@ -168,3 +169,65 @@ def test_an_extract_covering_part_of_the_county_exits_2(small, tmp_path):
     assert r.returncode == 2, r.stderr
     assert "qingxi.osm.pbf: the extract does not cover the county: " in r.stderr
     assert "use an extract that covers the whole county" in r.stderr
+
+
+def _towns_shapefile(small: Path, folder: Path, epsg: int) -> Path:
+    """The small county's townships as a Shapefile in ``epsg`` (with its .prj)."""
+    towns = gpd.read_file(small.parent / BOUNDARIES, layer="townships")
+    towns = towns[["code", "name", "geometry"]]
+    folder.mkdir(parents=True, exist_ok=True)
+    towns.to_crs(epsg).to_file(folder / "towns.shp", encoding="utf-8")
+    return folder / "towns.shp"
+
+
+@pytest.mark.parametrize(
+    ("written", "read_as", "guessed"),
+    [(4527, 4548, "EPSG:4527"), (4548, 4527, "without zone prefix")],
+)
+def test_gauss_kruger_read_with_the_wrong_zone_prefix_is_one_line_naming_the_file(
+    small, tmp_path, written, read_as, guessed
+):
+    from planner.ingest.boundaries import read_boundaries
+
+    shp = _towns_shapefile(small, tmp_path, written)
+    with pytest.raises(DataError) as err:
+        read_boundaries(
+            shp, county_layer=None, township_layer=None, id_field="code", name_field="name",
+            crs=f"EPSG:{read_as}",
+        )  # fmt: skip
+    text = str(err.value)
+    assert text.startswith(f"{shp}: coordinates (") and "\n" not in text
+    assert f"cannot be in the layer's CRS EPSG:{read_as}" in text and guessed in text
+
+
+def test_boundaries_in_the_wrong_zone_are_named_not_the_extract(small, tmp_path):
+    """Gauss-Kruger numbers of the 117 E zone with a .prj of the 123 E zone put the county
+    in the sea: the error names the boundaries and where they lie."""
+    cfg = _copy(small, tmp_path)
+    shp = _towns_shapefile(small, cfg.parent / "gk", 4548)
+    prj = CRS.from_epsg(4550).to_wkt("WKT1_ESRI")
+    shp.with_suffix(".prj").write_text(prj, encoding="utf-8")
+    b = "inputs.boundaries"
+    sets = [f"{b}.path={shp}", f"{b}.county_layer=null", f"{b}.township_layer=null"]
+    r = site_proc(cfg, tmp_path / "out", *PLAN_ONLY_SETS, *(x for s in sets for x in ("--set", s)))
+    assert r.returncode == 2, r.stderr
+    line = r.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: {shp}: the county's boundaries lie at 123."), line
+    assert "where the OSM extract" in line and "Gauss-Kruger zone is wrong" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_extract_whose_header_box_misses_the_county_stops_before_reading(small, tmp_path):
+    from planner.ingest.osm import extract_box
+
+    cfg = _copy(small, tmp_path)
+    pbf = cfg.parent / "qingxi.osm.pbf"
+    assert extract_box(pbf) is None  # the demo's extract says no area
+    boxed = tmp_path / "boxed.osm.pbf"  # an extract of Liechtenstein, as its header says
+    header = osmium.io.Header()
+    header.add_box(osmium.osm.Box(9.47, 47.04, 9.64, 47.28))
+    osmium.io.Writer(str(boxed), header).close()
+    assert extract_box(boxed) == pytest.approx((9.47, 47.04, 9.64, 47.28))
+    r = site_proc(cfg, tmp_path / "out", *PLAN_ONLY_SETS, "--set", f"inputs.osm.path={boxed}")
+    assert r.returncode == 2, r.stderr
+    assert "outside the OSM extract's area (9.47 to 9.64 E, 47.04 to 47.28 N)" in r.stderr

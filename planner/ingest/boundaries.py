@@ -315,7 +315,20 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, layer: str | None) -> gpd.GeoDa
     hint = crs_hint(gdf.total_bounds, gdf.crs)
     if hint:
         raise data_error(path, "coordinates do not fit the layer's CRS", layer=layer, hint=hint)
-    return gdf.to_crs(4326)
+    out = gdf.to_crs(4326)
+    if not np.isfinite(shapely.get_coordinates(out.geometry.to_numpy())).all():
+        # e.g. Gauss-Kruger eastings with the zone prefix read in the zone's CRS without it
+        guess = guess_crs(gdf.total_bounds)
+        x0, y0, x1, y1 = (f"{v:.10g}" for v in gdf.total_bounds)
+        raise data_error(
+            path,
+            f"coordinates ({x0} to {x1}, {y0} to {y1}) cannot be in the layer's CRS "
+            f"{CRS(gdf.crs).to_string()}: they lie outside its area",
+            layer=layer,
+            hint=f"{guess}; fix the .prj or set inputs.boundaries.crs" if guess else
+            "fix the .prj or set inputs.boundaries.crs to the coordinates' CRS",
+        )  # fmt: skip
+    return out
 
 
 def _polygons(gdf: gpd.GeoDataFrame, path: str | Path, layer: str | None) -> gpd.GeoDataFrame:

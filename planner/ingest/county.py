@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from pyproj import CRS
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -16,6 +17,7 @@ from planner.config import Config, PointTableInput
 from planner.config.inputs import FileOrTable
 from planner.crs import metric_crs, reproject, to_crs_valid
 from planner.datatypes import CountyData, InputFile, OsmData, PopulationGrid, RoadWays
+from planner.errors import DataError, NoRoadsError, data_error
 from planner.ingest.boundaries import check_overlaps, read_boundaries
 from planner.ingest.coverage import check_extract_covers, check_townships_inside, keep_near
 from planner.ingest.grid import (
@@ -23,7 +25,7 @@ from planner.ingest.grid import (
     join_headroom_nearest,
     read_substation_table,
 )
-from planner.ingest.osm import clip_ways, read_osm
+from planner.ingest.osm import clip_ways, extract_box, read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
 from planner.ingest.overpass import read_overpass
 from planner.ingest.points import as_chargers, as_outlets, as_substations
@@ -156,15 +158,44 @@ def _osm(
         )
         return osm, osm.roads
     assert inp.osm.path is not None  # checked by the config
-    osm = read_osm(
-        inp.osm.path,
-        bbox=(w - pad * 2, s - pad, e + pad * 2, n + pad),
-        buildings=config.demand.weight_by_buildings,
-        extra_highways=tuple(config.network.extra_highways),
-        poi_keys=poi_keys,
-    )
+    box = extract_box(inp.osm.path)
+    if box is not None and not shapely.box(*box).intersects(shapely.box(w, s, e, n)):
+        raise _misplaced(config, geom, f"outside the OSM extract's area ({_box_text(box)})")
+    try:
+        osm = read_osm(
+            inp.osm.path,
+            bbox=(w - pad * 2, s - pad, e + pad * 2, n + pad),
+            buildings=config.demand.weight_by_buildings,
+            extra_highways=tuple(config.network.extra_highways),
+            poi_keys=poi_keys,
+        )
+    except NoRoadsError:
+        if inp.boundaries.source == "osm":  # boundaries from the same extract
+            raise
+        where = f"where the OSM extract {inp.osm.path} has no drivable roads"
+        raise _misplaced(config, geom, where) from None
     inputs.append(input_file("osm", inp.osm.path))
     return osm, clip_ways(osm.roads, area)
+
+
+def _box_text(box: tuple[float, float, float, float]) -> str:
+    w, s, e, n = box
+    return f"{w:.2f} to {e:.2f} E, {s:.2f} to {n:.2f} N"
+
+
+def _misplaced(config: Config, geom: BaseGeometry, problem: str) -> DataError:
+    """The error for a county whose boundaries lie where the extract has no roads: the
+    boundaries' CRS (or zone) is wrong, or the extract is."""
+    b = config.inputs.boundaries
+    layer = b.township_layer if b.source == "file" else None
+    return data_error(
+        b.path or b.url or "boundaries",
+        f"the county's boundaries lie at {_box_text(geom.bounds)}, {problem}",
+        layer=layer,
+        hint="if the county is not there, the boundaries' CRS or Gauss-Kruger zone is wrong: "
+        "fix the .prj or set inputs.boundaries.crs; otherwise give the extract that covers "
+        "the county in inputs.osm.path",
+    )
 
 
 @dataclass

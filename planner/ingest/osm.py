@@ -22,7 +22,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from planner.datatypes import OsmData, RoadWays
-from planner.errors import check_input_file, data_error
+from planner.errors import NoRoadsError, check_input_file, data_error
 from planner.ingest.osm_classify import (
     BUILDING,
     LINE,
@@ -150,12 +150,31 @@ def read_osm(
     if acc.bad_locations:
         logger.warning("%s: %d ways skipped: node locations missing", path, acc.bad_locations)
     if not acc.road_ways:
-        raise data_error(
+        none = data_error(
             path,
             "no drivable roads inside the county's bounding box",
             hint="is this the right extract for the county?",
         )
+        raise NoRoadsError(str(none))
     return acc.data(_road_ways(acc.road_ways, ids), buildings=buildings)
+
+
+def extract_box(path: str | Path) -> tuple[float, float, float, float] | None:
+    """The area an OSM extract says it covers (its header's box: west, south, east,
+    north), or None when it says none (or is a county's collected layers)."""
+    if Path(path).name.endswith(LAYERS_SUFFIX):
+        return None
+    try:
+        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+    except RuntimeError:
+        return None  # the read proper names the problem
+    try:
+        box = reader.header().box()
+    finally:
+        reader.close()
+    if not box.valid():
+        return None
+    return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
 
 
 def _check_piece(path: Path, bbox: tuple[float, float, float, float] | None) -> bool:
