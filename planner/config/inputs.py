@@ -318,6 +318,13 @@ class Inputs(Section):
     chargers: list[PointTableInput] = Field(
         default_factory=list, description="Existing chargers from operator tables"
     )
+    chargers_same_site_m: float = Field(
+        default=30,
+        ge=0,
+        description="Existing chargers closer than this are one site: a table row this close "
+        "to an earlier row is counted once, an OSM charger this close to a row is replaced by "
+        "the row (both warned); 0 keeps every row",
+    )
     grid_substations: list[PointTableInput] = Field(
         default_factory=list, description="Substations from the grid company's files"
     )

@@ -19,6 +19,7 @@ from planner.crs import metric_crs, reproject, to_crs_valid
 from planner.datatypes import CountyData, InputFile, OsmData, PopulationGrid, RoadWays
 from planner.errors import DataError, NoRoadsError, data_error
 from planner.ingest.boundaries import check_overlaps, read_boundaries
+from planner.ingest.charger_sites import add_chargers
 from planner.ingest.coverage import check_extract_covers, check_townships_inside, keep_near
 from planner.ingest.grid import (
     join_headroom,
@@ -71,7 +72,7 @@ def load_county(config: Config) -> CountyData:
         others = (osm.places, osm.pois, osm.substations, osm.chargers, osm.power_lines)
         check_extract_covers(roads, townships, config.inputs.osm.path, layers=others)
     table = _substation_table(config, inputs)
-    layers = _point_layers(config, osm, area, inputs)
+    layers = _point_layers(config, osm, area, inputs, crs=crs)
     substations = _substations(config, layers.substations, table, crs, area)
     population = _population(config, geom, inputs)
     logger.info(
@@ -209,9 +210,10 @@ class _PointLayers:
 
 
 def _point_layers(
-    config: Config, osm: OsmData, area: BaseGeometry, inputs: list[InputFile]
+    config: Config, osm: OsmData, area: BaseGeometry, inputs: list[InputFile], *, crs: CRS
 ) -> _PointLayers:
-    """Outlets, chargers, substations and lines from OSM plus the config's tables."""
+    """Outlets, chargers, substations and lines from OSM plus the config's tables (``crs``:
+    the county's metric CRS, for chargers listed twice)."""
     inp = config.inputs
     out = _PointLayers(osm.pois, osm.chargers, osm.substations, osm.power_lines)
 
@@ -231,7 +233,13 @@ def _point_layers(
     for spec in inp.outlets:
         out.pois = _concat(out.pois, as_outlets(near(spec, "outlets"), spec, config))
     for spec in inp.chargers:
-        out.chargers = _concat(out.chargers, as_chargers(near(spec, "chargers"), spec))
+        out.chargers = add_chargers(
+            out.chargers,
+            as_chargers(near(spec, "chargers"), spec),
+            crs=crs,
+            within_m=inp.chargers_same_site_m,
+            label=str(spec.where()),
+        )
     for spec in inp.grid_substations:
         out.substations = _concat(
             out.substations,
