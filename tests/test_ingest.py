@@ -383,3 +383,30 @@ def test_extra_poi_keys_and_untagged_power_lines(tmp_path):
     assert read_osm(path).pois.empty
     pois = read_osm(path, poi_keys=("tourism",)).pois
     assert pois["tourism"].tolist() == ["hotel"]
+
+
+def test_a_point_layers_crs_comes_from_the_config_when_given_else_from_the_file(tmp_path, caplog):
+    """A Shapefile in Gauss-Kruger without .prj is read in the config's crs; a layer that
+    states its CRS keeps it when the config gives none, and the config's wins (warned)."""
+    from planner.config import PointTableInput
+    from planner.ingest.tables import read_points
+
+    lonlat = [(117.23, 28.17), (117.30, 28.30)]
+    pts = gpd.GeoDataFrame(
+        {"name": ["甲", "乙"]}, geometry=gpd.points_from_xy(*zip(*lonlat, strict=True)), crs=4326
+    )
+    gk = pts.to_crs(4527)
+    bare = tmp_path / "bare.shp"
+    gk.to_file(bare, encoding="utf-8")
+    bare.with_suffix(".prj").unlink()
+    with pytest.raises(DataError, match="layer has no CRS.*EPSG:4527"):
+        read_points(PointTableInput(path=bare), role="chargers")
+    got = read_points(PointTableInput(path=bare, crs="EPSG:4527"), role="chargers")
+    assert np.allclose(shapely.get_coordinates(got.geometry), lonlat, atol=1e-9)
+    stated = tmp_path / "stated.gpkg"
+    gk.to_file(stated)
+    got = read_points(PointTableInput(path=stated), role="chargers")
+    assert np.allclose(shapely.get_coordinates(got.geometry), lonlat, atol=1e-9)
+    with caplog.at_level(logging.WARNING):
+        read_points(PointTableInput(path=stated, crs="EPSG:4490"), role="chargers")
+    assert "the file states EPSG:4527; the config's crs EPSG:4490 is used instead" in caplog.text

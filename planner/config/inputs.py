@@ -255,11 +255,12 @@ class PointTableInput(FileOrTable):
     layer: str | None = Field(default=None, description="Layer (GPKG) or sheet (XLSX)")
     lon_field: str = Field(default="lon", description="Longitude / x column (CSV, XLSX)")
     lat_field: str = Field(default="lat", description="Latitude / y column (CSV, XLSX)")
-    crs: str = Field(
-        default="EPSG:4326",
+    crs: str | None = Field(
+        default=None,
         description="CRS of the coordinates: an EPSG code, or 'gcj02' (Gaode/AMap, Tencent) "
-        "or 'bd09' (Baidu), converted to WGS84 at ingest. For a vector layer that states "
-        "its own CRS, only gcj02/bd09 matter here",
+        "or 'bd09' (Baidu), converted to WGS84 at ingest. Left out: EPSG:4326 for a table's "
+        "lon/lat columns, the layer's own CRS for a vector layer (an EPSG code given here "
+        "supplies a missing one, no .prj, or replaces the file's, with a warning)",
     )
     encoding: str | None = Field(default=None, description="Text encoding; detected if None")
     name_field: str | None = Field(default="name", description="Name column")
@@ -273,6 +274,11 @@ class PointTableInput(FileOrTable):
     sockets_field: str | None = Field(default=None, description="Chargers: sockets column")
     id_field: str | None = Field(default=None, description="Substations: id column")
     voltage_field: str | None = Field(default=None, description="Grid assets: voltage (kV)")
+
+    @property
+    def table_crs(self) -> str:
+        """The CRS of a table's coordinate columns (EPSG:4326 unless given)."""
+        return self.crs or "EPSG:4326"
 
 
 class LineLayerInput(FileOrTable):

@@ -143,11 +143,18 @@ def _check_projected(
     feature = "" if table else f" (feature {rows[first]})"
     raise data_error(
         spec.where(),
-        f"{int(bad.sum())} of {len(out)} points cannot be in crs {spec.crs!r}: the first, "
-        f"({x[first]:.10g}, {y[first]:.10g}){feature}, lies outside its area",
+        f"{int(bad.sum())} of {len(out)} points cannot be in crs {_crs_of(spec, gdf)!r}: "
+        f"the first, ({x[first]:.10g}, {y[first]:.10g}){feature}, lies outside its area",
         row=int(rows[first]) if table else None,
         hint=f"{guess}; set crs" if guess else "set crs to the coordinates' CRS",
     )
+
+
+def _crs_of(spec: PointTableInput, gdf: gpd.GeoDataFrame) -> str:
+    """The CRS the points were read in, as the config or the layer names it."""
+    if spec.crs or gdf.crs is None:
+        return spec.table_crs
+    return str(CRS(gdf.crs).to_string())
 
 
 def _table_points(path: Path, spec: PointTableInput, *, role: str) -> gpd.GeoDataFrame:
@@ -157,16 +164,16 @@ def _table_points(path: Path, spec: PointTableInput, *, role: str) -> gpd.GeoDat
     if table.empty:
         raise data_error(path, "table has no rows", layer=spec.layer)
     x, y = _coordinates(table, spec)
-    system = spec.crs.lower()
+    system = spec.table_crs.lower()
     if system in CHINA_SYSTEMS:
         _check_degrees(x, y, spec, table.index)
         x, y = to_wgs84(x, y, system)
         crs: CRS = CRS.from_epsg(4326)
     else:
         try:
-            crs = CRS.from_user_input(spec.crs)
+            crs = CRS.from_user_input(spec.table_crs)
         except Exception:
-            msg = f"crs {spec.crs!r} is not a CRS (use e.g. EPSG:4490, gcj02 or bd09)"
+            msg = f"crs {spec.table_crs!r} is not a CRS (use e.g. EPSG:4490, gcj02 or bd09)"
             raise data_error(path, msg) from None
         if crs.is_geographic:
             _check_degrees(x, y, spec, table.index)
@@ -176,10 +183,12 @@ def _table_points(path: Path, spec: PointTableInput, *, role: str) -> gpd.GeoDat
 def _layer_points(path: Path | str, spec: PointTableInput) -> gpd.GeoDataFrame:
     """Points of a GIS layer (other geometries: a point inside each; GCJ-02, BD-09: WGS84)."""
     layer = spec.database_layer() if spec.url is not None else spec.layer
-    gdf = read_layer(path, layer=layer, encoding=spec.encoding)
+    system = (spec.crs or "").lower()
+    # a CRS the config gives is the layer's, as for boundaries
+    given = spec.crs if spec.crs and system not in CHINA_SYSTEMS else None
+    gdf = read_layer(path, layer=layer, encoding=spec.encoding, crs=given)
     if not (gdf.geom_type == "Point").all():
         gdf = gdf.set_geometry(gdf.geometry.representative_point())
-    system = spec.crs.lower()
     if system in CHINA_SYSTEMS:
         ll = gdf.to_crs(4326)
         x, y = to_wgs84(ll.geometry.x.to_numpy(), ll.geometry.y.to_numpy(), system)
