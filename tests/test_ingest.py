@@ -399,7 +399,7 @@ def test_a_point_layers_crs_comes_from_the_config_when_given_else_from_the_file(
     bare = tmp_path / "bare.shp"
     gk.to_file(bare, encoding="utf-8")
     bare.with_suffix(".prj").unlink()
-    with pytest.raises(DataError, match="layer has no CRS.*EPSG:4527"):
+    with pytest.raises(DataError, match=r"layer has no CRS.*EPSG:4527"):
         read_points(PointTableInput(path=bare), role="chargers")
     got = read_points(PointTableInput(path=bare, crs="EPSG:4527"), role="chargers")
     assert np.allclose(shapely.get_coordinates(got.geometry), lonlat, atol=1e-9)
