@@ -108,25 +108,60 @@ def _row_html(r: dict[str, Any], lang: Lang) -> str:
     return f"<tr>{''.join(cells)}</tr>"
 
 
-def _total_html(rows: list[dict[str, Any]], lang: Lang) -> str:
-    """Sums over each county's first scenario that did not fail (shares are not summed)."""
+def first_rows(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each county's row of its first scenario (the batch's first), failed or not.
+
+    Parameters
+    ----------
+    rows
+        The batch's rows in task order (a county's scenarios in the batch's order).
+
+    Returns
+    -------
+    dict
+        County (slug) -> its first row.
+    """
     firsts: dict[str, dict[str, Any]] = {}
     for r in rows:
-        if r["status"] != "failed":
-            firsts.setdefault(str(r["county"]), r)
-    label = lang("Total ({n} counties)", n=len(firsts))
+        firsts.setdefault(str(r["county"]), r)
+    return firsts
+
+
+def _total_html(rows: list[dict[str, Any]], lang: Lang) -> str:
+    """Sums over each county's first scenario (shares are not summed); a county whose
+    first scenario failed is left out, and the label names it."""
+    firsts = first_rows(rows)
+    counted = [r for r in firsts.values() if r["status"] != "failed"]
     sums = [
-        _num(sum(float(r[k]) for r in firsts.values() if _is_num(r[k])), 0)
+        _num(sum(float(r[k]) for r in counted if _is_num(r[k])), 0)
         for k in ("stations", "chargers", "repair_points")
     ]
-    capex = _num(
-        sum(float(r["capex_total"]) for r in firsts.values() if _is_num(r["capex_total"])), 0
-    )
+    capex = _num(sum(float(r["capex_total"]) for r in counted if _is_num(r["capex_total"])), 0)
     blank = "<td></td>"
     return (
-        f'<tr class="total"><td>{html.escape(label)}</td>{blank * 3}{"".join(sums)}{blank}'
-        f"{capex}{blank * 3}</tr>"
+        f'<tr class="total"><td>{html.escape(_total_label(rows, firsts, lang))}</td>'
+        f"{blank * 3}{''.join(sums)}{blank}{capex}{blank * 3}</tr>"
     )
+
+
+def _total_label(rows: list[dict[str, Any]], firsts: dict[str, dict[str, Any]], lang: Lang) -> str:
+    """The total's label: how many counties it sums, those left out, the scenario."""
+    failed = [str(r["name"] or r["county"]) for r in firsts.values() if r["status"] == "failed"]
+    n = len(firsts) - len(failed)
+    if failed:
+        label = lang(
+            "Total ({n} of {m} counties; {failed} failed)",
+            n=n,
+            m=len(firsts),
+            failed=lang.gettext(", ").join(failed),
+        )
+    else:
+        label = lang("Total ({n} counties)", n=n)
+    scenarios = dict.fromkeys(str(r["scenario"]) for r in rows)
+    if len(scenarios) > 1 and firsts:
+        first = str(next(iter(firsts.values()))["scenario"])
+        label += lang.gettext(", ") + lang("scenario {name}", name=first)
+    return label
 
 
 def _is_num(v: object) -> bool:

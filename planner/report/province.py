@@ -74,7 +74,8 @@ def write_batch_outputs(
     """``batch_summary.csv``, ``index.html`` and ``province_map.png`` in ``root``.
 
     The page and the map are in the counties' report language (Chinese for Chinese
-    counties); the map draws each county's first scenario once.
+    counties); the total and the map are of each county's first scenario (a county
+    whose first scenario failed is left out of both).
     """
     lang = translator(_language(results))
     rows = [_row(r, root) for r in results]
@@ -96,12 +97,11 @@ def _language(results: list[TaskResult]) -> str:
 
 
 def _first_scenario(results: list[TaskResult]) -> list[Path]:
-    """The run folder of each county's first scenario that did not fail."""
-    seen: dict[str, Path] = {}
+    """The run folder of each county's first scenario, unless that scenario failed."""
+    firsts: dict[str, TaskResult] = {}
     for r in results:
-        if r.status != "failed" and r.county not in seen:
-            seen[r.county] = Path(r.out_dir)
-    return list(seen.values())
+        firsts.setdefault(r.county, r)
+    return [Path(r.out_dir) for r in firsts.values() if r.status != "failed" and r.out_dir]
 
 
 #: The summary figures (:data:`planner.batch_config.FIGURES`) under the names of their
