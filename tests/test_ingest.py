@@ -127,6 +127,20 @@ def test_read_boundaries(tmp_path):
     assert towns["township_name"].tolist() == ["城关镇", "青山乡"]
 
 
+def test_township_codes_stored_as_double_keep_their_digits(tmp_path):
+    """An ArcGIS layer whose code field is Double gives 361199100, not 361199100.0, so
+    that the outputs join back to the county's own layer."""
+    path = township_layers(tmp_path / "b.gpkg")
+    towns = gpd.read_file(path, layer="townships")
+    towns["code"] = towns["code"].astype(float)
+    towns.to_file(path, layer="townships")
+    assert gpd.read_file(path, layer="townships")["code"].dtype.kind == "f"
+    _, got = read_boundaries(
+        path, county_layer="county", township_layer="townships", id_field="code", name_field="name"
+    )
+    assert got["township_id"].tolist() == ["361199100", "361199201"]
+
+
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_boundary_errors(tmp_path, caplog):
     path = township_layers(tmp_path / "b.gpkg")

@@ -18,6 +18,7 @@ from planner.crs import crs_hint, guess_crs
 from planner.errors import data_error
 from planner.ingest.china import to_wgs84
 from planner.ingest.database import is_database_url
+from planner.ingest.sheets import id_text
 
 logger = logging.getLogger(__name__)
 
@@ -250,7 +251,7 @@ def read_boundaries(
             row=row,
             hint="features are counted from 1",
         )
-    ids = raw_ids.astype(str).str.strip()
+    ids = id_text(raw_ids)
     dup = ids.duplicated()
     if dup.any():
         row = int(dup.to_numpy().nonzero()[0][0])

@@ -13,7 +13,7 @@ import pandas as pd
 from planner import columns as C
 from planner.config import Config, PointTableInput
 from planner.errors import data_error
-from planner.ingest.sheets import require_columns
+from planner.ingest.sheets import id_text, require_columns
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def as_substations(table: gpd.GeoDataFrame, spec: PointTableInput) -> gpd.GeoDat
     return gpd.GeoDataFrame(
         {
             C.OSM_ID: table[C.SOURCE].to_numpy(),
-            "ref": _field(table, spec, spec.id_field).to_numpy(),
+            "ref": id_text(_field(table, spec, spec.id_field)).to_numpy(),
             C.NAME: table[C.NAME].to_numpy(),
             C.VOLTAGE_KV: pd.to_numeric(
                 _field(table, spec, spec.voltage_field), errors="coerce"

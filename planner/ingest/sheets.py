@@ -216,3 +216,17 @@ def _not_number(value: object, kind: str) -> str:
 def rows_alike(n: int) -> str:
     """`` (N rows like it)`` after the first bad value, when there are others."""
     return f" ({n} rows like it)" if n > 1 else ""
+
+
+def id_text(values: pd.Series) -> pd.Series:
+    """Ids or codes as text: whole-number floats (a code a Shapefile or an ArcGIS layer
+    stores as Double) without their ``.0``, so that ``361199100.0`` stays ``361199100``
+    and joins back to the county's own layers; blanks stay missing."""
+    if values.dtype.kind == "f":
+        whole = values.notna() & np.isfinite(values) & (values == values.round())
+        text = values.astype(object).where(values.notna(), None)
+        text[whole] = values[whole].astype("int64").astype(str)
+        rest = values.notna() & ~whole
+        text[rest] = values[rest].astype(str)
+        return text.str.strip()
+    return values.where(values.isna(), values.astype(str).str.strip())
