@@ -20,7 +20,8 @@ dask worker: a LocalCluster on this machine by default, or the workers of an exi
 scheduler. A task that fails records its error and the others go on; a task whose worker
 dies is run again elsewhere (the scheduler's ``allowed-failures``); a task whose output
 folder already holds a run with the same config and input hashes is skipped unless
-``force``. The batch folder gets ``batch_summary.csv``, ``index.html`` and
+``force`` (inputs compared by content, so a copied or moved results folder is still
+complete: :mod:`planner.batch_complete`). The batch folder gets ``batch_summary.csv``, ``index.html`` and
 ``province_map.png``.
 
 A province arrives as one OSM extract: a ``province`` section names it and a layer of
@@ -45,7 +46,9 @@ in one read and cached (see :mod:`planner.province`)::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -55,6 +58,7 @@ from typing import Any
 
 import yaml
 
+from planner.batch_complete import is_complete  # re-exported: planner.batch.is_complete
 from planner.batch_config import (  # re-exported: planner.batch.BatchConfig, ...
     FIGURES,
     BatchConfig,
@@ -66,7 +70,7 @@ from planner.datatypes import TaskResult  # re-exported: planner.batch.TaskResul
 from planner.errors import ConfigError, Interrupted, PlannerError
 from planner.paths import out_lock
 from planner.province import CountyRef, SplitReport
-from planner.runs import check_home, content_key, latest_run, new_run
+from planner.runs import check_home, content_key, new_run
 
 logger = logging.getLogger(__name__)
 
@@ -214,31 +218,6 @@ def _broken_tasks(
     ]
 
 
-def is_complete(home: str | Path, config: Any) -> Path | None:
-    """The ``latest`` run of ``home`` when it is of this config on inputs with the same hashes."""
-    import json
-
-    from planner.paths import sha256_file
-
-    folder = latest_run(Path(home))
-    if folder is None:
-        return None
-    run = folder / "run.json"
-    if not run.is_file() or not (folder / "summary.json").is_file():
-        return None
-    try:
-        manifest = json.loads(run.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if manifest.get("config") != config.model_dump(mode="json"):
-        return None
-    for item in manifest.get("inputs", []):
-        path = Path(item["path"])
-        if not path.is_file() or sha256_file(path) != item["sha256"]:
-            return None
-    return folder
-
-
 def task_config(task: Task) -> Any:
     """The task's config: the county's, its overrides, one solver thread unless set.
 
@@ -282,8 +261,6 @@ def run_task(task: Task, force: bool = False) -> TaskResult:
 
 def _run_one(task: Task, result: TaskResult, *, force: bool) -> None:
     """Run the task's county (or find its complete run) into ``result``."""
-    import json
-
     from planner.pipeline import run_county
 
     config = task_config(task)
@@ -366,7 +343,7 @@ def run_batch(
         )
         from planner.report.province import write_batch_outputs
 
-        key = content_key(*(repr(t) for t in tasks))
+        key = _batch_key(tasks, root)
         with new_run(root, started=started, key=key, kind="batch") as run:
             files = write_batch_outputs(run.tmp, results, run_id=run.id)
             failed = sum(r.status == "failed" for r in results)
@@ -375,6 +352,24 @@ def run_batch(
             if report is not None:
                 run.manifest.update(province=asdict(report))
     return BatchResult(results=results, out_dir=run.path, files=files, home=root, province=report)
+
+
+def _batch_key(tasks: list[Task], root: Path) -> str:
+    """The batch run id's hash: of the tasks, with the results folder (where the counties'
+    folders and the pieces they read are) left out, so a copied or moved folder keeps it."""
+    where = (str(root), json.dumps(str(root))[1:-1])  # as is, and as a JSON string
+    parts = []
+    for t in tasks:
+        overrides = tuple(_unrooted(o, where) for o in t.overrides)
+        out_dir = _unrooted(t.out_dir, where)
+        parts.append(repr(dataclasses.replace(t, overrides=overrides, out_dir=out_dir)))
+    return content_key(*parts)
+
+
+def _unrooted(text: str, where: tuple[str, ...]) -> str:
+    for root in where:
+        text = text.replace(root, "<results>")
+    return text
 
 
 def _run_tasks(

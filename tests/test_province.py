@@ -304,3 +304,8 @@ def test_batch_end_to_end_from_one_merged_extract(provinces, tmp_path):
     again = run_batch(batch, workers=1, output=tmp_path / "runs")
     assert [r.status for r in again.results] == ["skipped", "skipped"]
     assert again.province is not None and (again.province.split, again.province.cached) == (0, 2)
+    # a moved results folder (its pieces with it) is still complete, and keeps its run id
+    shutil.move(tmp_path / "runs", tmp_path / "moved")
+    moved = run_batch(batch, workers=1, output=tmp_path / "moved")
+    assert [r.status for r in moved.results] == ["skipped", "skipped"]
+    assert moved.out_dir.name.split("-")[1] == again.out_dir.name.split("-")[1]
