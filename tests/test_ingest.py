@@ -13,10 +13,11 @@ from rasterio.transform import from_origin
 
 from planner.crs import reproject
 from planner.errors import DataError
-from planner.ingest.boundaries import read_boundaries, read_layer
+from planner.ingest.boundaries import read_boundaries
 from planner.ingest.grid import join_headroom, read_substation_table
 from planner.ingest.osm import parse_voltage_kv, read_osm
 from planner.ingest.population import read_population
+from planner.ingest.vector import read_layer
 
 LAYERS = {
     "county_layer": "county",
@@ -165,7 +166,17 @@ def test_boundary_errors(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         towns = read_layer(bowtie, layer="townships")
     assert towns.is_valid.all()
-    assert "1 invalid geometries repaired" in caplog.text
+    assert "1 invalid geometry repaired by GEOS make_valid" in caplog.text
+    assert "feature 2: Self-intersection[" in caplog.text  # where: the analyst can fix it
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        read_boundaries(
+            bowtie, county_layer="townships", township_layer="townships", id_field="code",
+            name_field="name",
+        )  # fmt: skip
+    # one warning for the one layer read, naming the township
+    assert caplog.text.count("invalid geometry repaired") == 1, caplog.text
+    assert "feature 2 (361199201 青山乡): Self-intersection[" in caplog.text
 
 
 def test_substation_table(tmp_path):

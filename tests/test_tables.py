@@ -8,9 +8,9 @@ import shapely
 
 from planner.config import LineLayerInput, PointTableInput
 from planner.errors import DataError
-from planner.ingest.boundaries import read_layer, shapefile_encoding
 from planner.ingest.china import wgs84_to_gcj02
 from planner.ingest.tables import read_lines, read_points
+from planner.ingest.vector import read_layer, shapefile_encoding
 
 NAMES = ["青溪供销超市", "石塘农贸市场", "河口加油站"]
 
@@ -47,6 +47,26 @@ def test_wrong_cpg_is_an_error_not_mojibake(tmp_path):
     # the config can say what the file really is
     assert read_layer(path, encoding="gbk")["name"].tolist() == NAMES
     assert shapefile_encoding(path, "gbk") == "gbk"
+
+
+def test_gb18030_only_characters_without_a_cpg_are_read_whole(tmp_path):
+    """A name with a character GBK lacks (GB18030's extension) is read as GB18030, not
+    garbled as GBK; a .cpg that says GBK over it names GB18030 in its error."""
+    names = ["𬌗口镇", *NAMES[1:]]
+    gdf = gpd.GeoDataFrame(
+        {"name": names}, geometry=[shapely.Point(117.3, 28.3)] * len(names), crs=4490
+    )
+    path = tmp_path / "towns.shp"
+    gdf.to_file(path, encoding="gb18030", engine="pyogrio")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    assert shapefile_encoding(path) == "gb18030"
+    assert read_layer(path)["name"].tolist() == names
+    path.with_suffix(".cpg").write_text("GBK")
+    with pytest.raises(DataError, match="it reads as GB18030, GBK's superset"):
+        read_layer(path)
+    # plain GBK text keeps the common name
+    plain = shapefile(tmp_path / "plain.shp", encoding="gbk", cpg=None)
+    assert shapefile_encoding(plain) == "gbk"
 
 
 def write_csv(path, rows, *, encoding="utf-8", header=("名称", "经度", "纬度", "类别")):

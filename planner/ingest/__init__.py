@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from planner.crs import metric_crs
-from planner.ingest.boundaries import read_boundaries, read_layer
+from planner.ingest.boundaries import read_boundaries
 from planner.ingest.county import load_county
 from planner.ingest.osm import read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
+from planner.ingest.vector import read_layer
 
 __all__ = [
     "load_county",

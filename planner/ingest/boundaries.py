@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pyogrio
 import shapely
 from pyproj import CRS
 
@@ -17,182 +15,10 @@ from planner.config import CHINA_SYSTEMS
 from planner.crs import crs_hint, guess_crs
 from planner.errors import data_error
 from planner.ingest.china import to_wgs84
-from planner.ingest.database import is_database_url
 from planner.ingest.sheets import id_text
+from planner.ingest.vector import read_layer
 
 logger = logging.getLogger(__name__)
-
-
-def shapefile_encoding(path: str | Path, declared: str | None = None) -> str | None:
-    """The text encoding of a Shapefile's attribute table (.dbf).
-
-    Chinese GIS teams often hand over GBK-encoded Shapefiles, with or without a ``.cpg``
-    file saying so. The attribute bytes are checked: a ``.cpg`` or ``declared`` encoding
-    must decode them; without either, UTF-8 is tried, then GBK (as GB18030, its superset).
-
-    Parameters
-    ----------
-    path
-        The ``.shp`` (its ``.dbf`` and ``.cpg`` sit beside it).
-    declared
-        The encoding the config gives, if any.
-
-    Returns
-    -------
-    str or None
-        The encoding to read with; None for pure ASCII text.
-    """
-    path = Path(path)
-    dbf = path.with_suffix(".dbf")
-    if not dbf.is_file():
-        dbf = path.with_suffix(".DBF")
-    if not dbf.is_file():
-        return declared
-    raw = dbf.read_bytes()
-    header_len = int.from_bytes(raw[8:10], "little") if len(raw) >= 10 else len(raw)
-    body = raw[header_len:]
-    cpg = path.with_suffix(".cpg")
-    stated = declared or (
-        cpg.read_text(encoding="ascii", errors="replace").strip() if cpg.is_file() else None
-    )
-    if stated:
-        norm = {"utf8": "utf-8", "65001": "utf-8", "936": "gbk", "cp936": "gbk"}.get(
-            stated.lower().replace("-", ""), stated
-        )
-        try:
-            body.decode(norm)
-        except LookupError:
-            raise data_error(
-                path, f"unknown encoding {stated!r}", hint="use e.g. utf-8 or gbk"
-            ) from None
-        except UnicodeDecodeError:
-            source = "the config" if declared else f"{cpg.name}"
-            raise data_error(
-                path,
-                f"attribute text is not valid {stated} as {source} says",
-                hint="set inputs...encoding (GBK files are common from Chinese GIS teams)",
-            ) from None
-        return norm
-    if body.isascii():
-        return None
-    for candidate in ("utf-8", "gb18030"):
-        try:
-            body.decode(candidate)
-        except UnicodeDecodeError:
-            continue
-        logger.info("%s: no .cpg file; attribute text reads as %s", path, candidate)
-        return "gbk" if candidate == "gb18030" else candidate
-    raise data_error(
-        path,
-        "cannot tell the attribute text encoding (neither UTF-8 nor GBK)",
-        hint="set the encoding in the config",
-    )
-
-
-def read_layer(
-    path: str | Path,
-    *,
-    layer: str | None = None,
-    encoding: str | None = None,
-    crs: str | None = None,
-) -> gpd.GeoDataFrame:
-    """Read one vector layer, with errors that name the file and layer.
-
-    Parameters
-    ----------
-    path
-        A GeoPackage, Shapefile, GeoJSON or other OGR-readable file.
-    layer
-        The layer name; the first layer when None.
-    encoding
-        Text encoding of a Shapefile's attributes; detected when None
-        (see :func:`shapefile_encoding`).
-    crs
-        The CRS the coordinates are in (any pyproj input): supplies a missing one, or
-        replaces the file's own with a warning naming both.
-
-    Returns
-    -------
-    GeoDataFrame
-        The layer, with its CRS (an error when it has none) and repaired geometries.
-        A ``postgresql://`` URL as ``path`` reads the table or query ``layer`` from the
-        database (see :func:`planner.ingest.postgis.read_db_layer`).
-    """
-    if is_database_url(path):
-        from planner.ingest.postgis import read_db_layer
-
-        return _repaired(read_db_layer(str(path), layer=layer, crs=crs), str(path), layer)
-    path = Path(path)
-    if not path.exists():
-        raise data_error(path, "file not found", layer=layer)
-    try:
-        layers = [name for name, _ in pyogrio.list_layers(path)]
-    except Exception as err:  # pyogrio raises DataSourceError and friends
-        raise data_error(path, f"cannot open as a GIS file ({err})", layer=layer) from None
-    if layer is not None and layer not in layers:
-        raise data_error(
-            path, "layer not found", layer=layer, hint=f"layers are: {', '.join(layers)}"
-        )
-    kwargs: dict[str, Any] = {}  # read_file's options, passed on to pyogrio
-    if path.suffix.lower() == ".shp":
-        enc = shapefile_encoding(path, encoding)
-        if enc:
-            kwargs["encoding"] = enc
-    try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio", **kwargs)
-    except Exception as err:
-        raise data_error(path, f"cannot read ({err})", layer=layer) from None
-    if len(gdf) == 0:
-        raise data_error(path, "layer is empty", layer=layer or layers[0])
-    if crs is not None:
-        gdf = _declare_crs(gdf, crs, path, layer or layers[0])
-    if gdf.crs is None:
-        guess = guess_crs(gdf.total_bounds) if gdf.geometry.notna().any() else None
-        raise data_error(
-            path,
-            "layer has no CRS",
-            layer=layer or layers[0],
-            hint=f"{guess + '; ' if guess else ''}define it in the file (a .prj for Shapefiles) "
-            "or set this input's crs in the config",
-        )
-    return _repaired(gdf, path, layer)
-
-
-def _repaired(gdf: gpd.GeoDataFrame, path: str | Path, layer: str | None) -> gpd.GeoDataFrame:
-    """Refuse features without geometry; repair invalid geometries (with a warning)."""
-    missing = gdf.geometry.isna() | gdf.geometry.is_empty
-    if missing.any():
-        row = int(missing.to_numpy().nonzero()[0][0]) + 1
-        raise data_error(
-            path,
-            "feature without geometry",
-            layer=layer,
-            row=row,
-            hint="features are counted from 1",
-        )
-    geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        logger.warning(
-            "%s layer %s: %d invalid geometries repaired", path, layer, int(invalid.sum())
-        )
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
-        gdf[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
-    return gdf
-
-
-def _declare_crs(gdf: gpd.GeoDataFrame, crs: str, path: Path, layer: str) -> gpd.GeoDataFrame:
-    """The layer in the CRS the config declares (a warning when the file states another)."""
-    declared = CRS.from_user_input(crs)
-    if gdf.crs is not None and not gdf.crs.equals(declared):
-        logger.warning(
-            "%s layer %s: the file states %s; the config's crs %s is used instead",
-            path,
-            layer,
-            gdf.crs.to_string(),
-            crs,
-        )
-    return gdf.set_crs(declared, allow_override=True)
 
 
 def read_boundaries(
@@ -228,8 +54,16 @@ def read_boundaries(
         The county as one row; townships with ``township_id``, ``township_name`` and the
         file's other fields, both in EPSG:4326.
     """
-    county = _polygons(_read_wgs84(path, county_layer, encoding, crs), path, county_layer)
-    townships = _polygons(_read_wgs84(path, township_layer, encoding, crs), path, township_layer)
+    county = None
+    if county_layer != township_layer:  # one layer is read (and warned about) once
+        county = _polygons(_read_wgs84(path, county_layer, encoding, crs), path, county_layer)
+    townships = _polygons(
+        _read_wgs84(path, township_layer, encoding, crs, names=(id_field, name_field)),
+        path,
+        township_layer,
+    )
+    if county is None:
+        county = townships.copy()
     for field in (id_field, name_field):
         if field not in townships.columns:
             raise data_error(
@@ -292,12 +126,17 @@ def read_polygons(
 
 
 def _read_wgs84(
-    path: str | Path, layer: str | None, encoding: str | None, crs: str | None
+    path: str | Path,
+    layer: str | None,
+    encoding: str | None,
+    crs: str | None,
+    *,
+    names: tuple[str, ...] = (),
 ) -> gpd.GeoDataFrame:
     """A layer in WGS84, GCJ-02 and BD-09 coordinates converted."""
     system = crs.lower() if crs is not None and crs.lower() in CHINA_SYSTEMS else None
     stated = None if system is not None else crs
-    gdf = read_layer(path, layer=layer, encoding=encoding, crs=stated)
+    gdf = read_layer(path, layer=layer, encoding=encoding, crs=stated, names=names)
     if system is not None and gdf.crs is None:
         gdf = gdf.set_crs(4326)
     gdf = _to_wgs84(gdf, Path(path), layer)

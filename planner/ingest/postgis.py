@@ -1,6 +1,6 @@
 """Input layers from a PostGIS database: a table (``schema.name``) or a query (``SELECT``).
 
-:func:`planner.ingest.boundaries.read_layer` hands a ``postgresql://`` "path" here, so the
+:func:`planner.ingest.vector.read_layer` hands a ``postgresql://`` "path" here, so the
 boundaries and point tables read from a database get the same field mapping, CRS handling
 and checks as files.
 """

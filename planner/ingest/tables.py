@@ -15,7 +15,6 @@ from planner import columns as C
 from planner.config import CHINA_SYSTEMS, LineLayerInput, PointTableInput
 from planner.crs import guess_crs
 from planner.errors import check_input_file, data_error
-from planner.ingest.boundaries import read_layer
 from planner.ingest.china import to_wgs84
 from planner.ingest.sheets import (
     FILE_COLUMNS,
@@ -25,6 +24,7 @@ from planner.ingest.sheets import (
     read_table,
     require_columns,
 )
+from planner.ingest.vector import read_layer
 
 logger = logging.getLogger(__name__)
 
