@@ -21,8 +21,8 @@ scheduler. A task that fails records its error and the others go on; a task whos
 dies is run again elsewhere (the scheduler's ``allowed-failures``); a task whose output
 folder already holds a run with the same config and input hashes is skipped unless
 ``force`` (inputs compared by content, so a copied or moved results folder is still
-complete: :mod:`planner.batch_complete`). The batch folder gets ``batch_summary.csv``, ``index.html`` and
-``province_map.png``.
+complete: :mod:`planner.batch_complete`). The batch folder gets ``batch_summary.csv``,
+``index.html`` and ``province_map.png``.
 
 A province arrives as one OSM extract: a ``province`` section names it and a layer of
 county polygons, and every county reads its piece of the extract, split for all counties
@@ -90,6 +90,7 @@ __all__ = [
     "results_table",
     "run_batch",
     "run_task",
+    "scenario_dir",
     "task_config",
 ]
 
@@ -124,8 +125,9 @@ def plan_tasks(batch: BatchConfig, base: Path, *, output: Path | None = None) ->
     """One task per county and scenario, with its output folder.
 
     The folder is ``<output>/<county-slug>`` with one scenario, else
-    ``<output>/<county-slug>/<scenario>``. With a ``province`` section, every county
-    reads the provincial extract (:func:`run_batch` then points it at its piece).
+    ``<output>/<county-slug>/<scenario>``, unless the county's folder already holds its
+    runs in the other layout (:func:`scenario_dir`). With a ``province`` section, every
+    county reads the provincial extract (:func:`run_batch` then points it at its piece).
     """
     return plan_batch(batch, base, output=output)[0]
 
@@ -161,8 +163,8 @@ def plan_batch(
             refs[slug] = county_ref(
                 slug, label, config, item.boundary, county_buffer(batch, config)
             )
-        for sc in batch.scenarios:
-            out = root / slug if len(batch.scenarios) == 1 else root / slug / sc.name
+        for index, sc in enumerate(batch.scenarios):
+            out = scenario_dir(root / slug, sc.name, index, len(batch.scenarios))
             tasks.append(
                 Task(
                     county=slug,
@@ -173,6 +175,37 @@ def plan_batch(
                 )
             )
     return tasks, refs
+
+
+def scenario_dir(county_dir: Path, scenario: str, index: int, n_scenarios: int) -> Path:
+    """The output folder of a county's scenario: where its runs already are, else by layout.
+
+    A county of a one-scenario batch writes into its own folder, of several scenarios
+    into ``<county>/<scenario>``. A county folder of the other layout keeps it: the
+    scenario's own folder if it holds runs; the county folder of a one-scenario batch
+    is the first scenario's, so adding scenarios to a finished batch reuses its runs
+    (skipped when complete) and leaves one ``latest`` per scenario.
+
+    Parameters
+    ----------
+    county_dir
+        ``<results>/<county slug>``.
+    scenario, index, n_scenarios
+        The scenario's name, its position in the batch (from 0), how many there are.
+    """
+    own = county_dir / scenario
+    if _holds_runs(own):
+        return own
+    if n_scenarios == 1 or (index == 0 and _holds_runs(county_dir)):
+        return county_dir
+    return own
+
+
+def _holds_runs(folder: Path) -> bool:
+    """The folder is one county's output: it has run history (or its ``latest.json``)."""
+    from planner.runs import LATEST_JSON, RUNS
+
+    return (folder / RUNS).is_dir() or (folder / LATEST_JSON).is_file()
 
 
 def _check_scenarios(batch: BatchConfig, cfg_path: Path, county: list[str]) -> None:

@@ -8,7 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
-from planner.batch import Task, _batch_key, is_complete
+from planner.batch import Task, _batch_key, is_complete, load_batch, plan_tasks
 from planner.config import load_config
 from planner.paths import sha256_file
 from planner.runs import new_run
@@ -68,3 +68,26 @@ def test_the_batch_run_id_does_not_depend_on_where_the_results_are(tmp_path):
         for t in tasks(one)
     ]
     assert _batch_key(changed, one) != _batch_key(tasks(one), one)
+
+
+def _plan(small: Path, folder: Path, scenarios: list[dict]) -> dict[str, Path]:
+    path = folder / "batch.yaml"
+    spec = {"counties": [{"config": str(small)}], "scenarios": scenarios}
+    path.write_text(json.dumps(spec), "utf-8")
+    return {t.scenario: Path(t.out_dir) for t in plan_tasks(*load_batch(path), output=folder)}
+
+
+def test_a_county_folder_keeps_its_layout_when_scenarios_are_added_or_removed(small, tmp_path):
+    one = _plan(small, tmp_path, [{"name": "base"}])
+    assert one == {"base": tmp_path / "qingxi"}
+    two = [{"name": "base"}, {"name": "lowev", "set": {"demand.ev_adoption": 0.08}}]
+    county = tmp_path / "qingxi"
+    assert _plan(small, tmp_path, two) == {"base": county / "base", "lowev": county / "lowev"}
+    # the county ran alone: its folder is the first scenario's, the others beside it
+    (county / "runs").mkdir(parents=True)
+    assert _plan(small, tmp_path, two) == {"base": county, "lowev": county / "lowev"}
+    # a scenario's own folder with runs stays its folder, with one scenario left too
+    (county / "lowev" / "runs").mkdir(parents=True)
+    assert _plan(small, tmp_path, two[1:]) == {"lowev": county / "lowev"}
+    shutil.rmtree(county / "runs")
+    assert _plan(small, tmp_path, two[:1]) == {"base": county}
