@@ -240,3 +240,37 @@ def test_a_county_reads_its_headroom_from_the_sheet_named_in_the_config(small, t
     want = by_csv.substations.set_index(C.SUBSTATION_ID)[C.HEADROOM_KW].dropna()
     assert len(want) == len(table)
     pd.testing.assert_series_equal(got.sort_index(), want.sort_index())
+
+
+def _merged_header_workbook(path, *, rows_above: int) -> None:
+    """Operator chargers under a two-row header: 坐标 merged over 经度 and 纬度, the other
+    names merged down two rows (``rows_above``: 0 keeps both header rows, 1 is the file
+    after the user deleted the first)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    top = ["名称", "运营商", "坐标", None, "枪数"]
+    below = [None, None, "经度", "纬度", None]
+    for row in [top, below][rows_above:]:
+        sheet.append(row)
+    if rows_above == 0:
+        for col in "ABE":
+            sheet.merge_cells(f"{col}1:{col}2")
+        sheet.merge_cells("C1:D1")
+    sheet.append(["石塘镇充电站", "小桔充电", 117.232071, 28.175103, 4])
+    book.save(path)
+
+
+def test_a_header_over_two_merged_rows_is_named_so(tmp_path):
+    path = tmp_path / "c.xlsx"
+    spec = PointTableInput(
+        path=path, lon_field="经度", lat_field="纬度", name_field="名称",
+        operator_field="运营商", sockets_field="枪数",
+    )  # fmt: skip
+    _merged_header_workbook(path, rows_above=0)
+    with pytest.raises(DataError, match=r"split over rows 1 and 2 \(merged header cells\?\)"):
+        read_points(spec, role="chargers")
+    _merged_header_workbook(path, rows_above=1)
+    with pytest.raises(DataError) as err:
+        read_points(spec, role="chargers")
+    assert "field '运营商': column not found" in str(err.value)
+    assert "3 columns without a name in row 1 (blank or merged header cells)" in str(err.value)

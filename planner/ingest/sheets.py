@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.errors import DataError, data_error
+from planner.errors import DataError, counted, data_error
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +145,8 @@ def require_columns(table: pd.DataFrame, path: str | Path, fields: Iterable[str]
             continue
         spaced = [c for c in own if c.strip() == field.strip()]
         header = _header_below(table, fields)
+        split = _split_header(table, fields) if header is None else None
+        unnamed = [c for c in own if c.startswith("Unnamed: ")]
         if spaced:
             hint = f"the file has {spaced[0]!r}: remove the spaces, or name it so in the config"
         elif header is not None:
@@ -152,8 +154,18 @@ def require_columns(table: pd.DataFrame, path: str | Path, fields: Iterable[str]
                 f"the column names are on row {header}, under a title or notes: delete "
                 "the rows above them so that they are row 1"
             )
+        elif split is not None:
+            hint = (
+                f"the column names are split over rows {split} and {split + 1} (merged "
+                "header cells?): unmerge them and put one name per column, all in row 1"
+            )
         else:
             hint = "columns are: " + ", ".join(map(_shown, own))
+            if unnamed:
+                hint += (
+                    f"; {counted(len(unnamed), 'column')} without a name in row 1 (blank or "
+                    "merged header cells): give each column its name in row 1"
+                )
         raise data_error(path, "column not found", field=field, hint=hint)
 
 
@@ -165,6 +177,19 @@ def _header_below(table: pd.DataFrame, fields: list[str]) -> int | None:
         cells = {str(v).strip() for v in table.iloc[position].to_numpy()}
         if wanted <= cells:
             return file_row(table, position)
+    return None
+
+
+def _split_header(table: pd.DataFrame, fields: list[str]) -> int | None:
+    """The first of two adjacent file rows (row 1 being the column names) that hold every
+    one of ``fields`` between them but not in either alone, or None."""
+    wanted = {f.strip() for f in fields}
+    rows = [{str(c).strip() for c in table.columns}]
+    rows += [{str(v).strip() for v in table.iloc[k].to_numpy()} for k in range(min(10, len(table)))]
+    numbers = [1] + [file_row(table, k) for k in range(len(rows) - 1)]
+    for k in range(len(rows) - 1):
+        if wanted <= rows[k] | rows[k + 1] and numbers[k + 1] == numbers[k] + 1:
+            return numbers[k]
     return None
 
 

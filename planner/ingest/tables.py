@@ -33,7 +33,10 @@ _VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml", ".gml"
 
 
 def _coordinates(table: pd.DataFrame, spec: PointTableInput) -> tuple[np.ndarray, np.ndarray]:
-    require_columns(table, spec.where(), (spec.lon_field, spec.lat_field))
+    # every column the config names at once, so that a misplaced header is seen whole
+    named = (spec.operator_field, spec.sockets_field, spec.category_field, spec.id_field)
+    fields = (spec.lon_field, spec.lat_field, *(f for f in named if f))
+    require_columns(table, spec.where(), fields)
     return (
         numeric_column(table, spec.where(), spec.lon_field),
         numeric_column(table, spec.where(), spec.lat_field),
