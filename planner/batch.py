@@ -106,6 +106,7 @@ class Task:
     out_dir: str  # empty when the config cannot be read
     error: str = ""  # the config's own error: the task fails without running
     exit_code: int = 0
+    code: str = ""  # the county's code in the province's boundaries layer, if matched there
 
 
 def quiet_dask_logs(level: int = logging.WARNING) -> None:
@@ -277,7 +278,7 @@ def run_task(task: Task, force: bool = False) -> TaskResult:
     from planner.progress import log_tag
 
     t0 = time.perf_counter()
-    result = TaskResult(task.county, task.scenario, "failed", task.out_dir)
+    result = TaskResult(task.county, task.scenario, "failed", task.out_dir, code=task.code)
     if task.error:
         result.error, result.exit_code = task.error, task.exit_code
         return result
@@ -299,7 +300,7 @@ def _run_one(task: Task, result: TaskResult, *, force: bool) -> None:
     config = task_config(task)
     # named in the batch's outputs even when the run fails
     result.figures = {"county": config.county.name}
-    result.code = config.county.code or ""
+    result.code = config.county.code or task.code
     previous = None if force else is_complete(task.out_dir, config)
     if previous is not None:
         summary = json.loads((previous / "summary.json").read_text("utf-8"))

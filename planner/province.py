@@ -228,11 +228,12 @@ def attach_pieces(
     polygons = read_counties(base / spec.boundaries, spec)
     header_box = _header_box(extract)
     boxes: dict[str, Box] = {}
+    codes: dict[str, str] = {}
     for slug, ref in refs.items():
         try:
             if ref.error:
                 raise ConfigError(ref.error)
-            geom = _match(ref, polygons, spec)
+            geom, codes[slug] = _match(ref, polygons, spec)
             _check_inside(ref, geom.bounds, header_box, extract)
             boxes[slug] = piece_box(geom, buffer_m=ref.buffer_m, margin_m=spec.margin_m)
         except ConfigError as err:
@@ -263,7 +264,7 @@ def attach_pieces(
             f"province: {report.split} counties split from {extract.name} in "
             f"{report.seconds_split:.1f} s, {report.cached} from the cache ({cache})"
         )
-    return [_attach(t, targets, report.errors) for t in tasks], report
+    return [_attach(t, targets, report.errors, codes) for t in tasks], report
 
 
 def _check_cache(cache: Path, tasks: list[Any]) -> None:
@@ -295,10 +296,15 @@ def _check_cache_writable(cache: Path) -> None:
         raise ConfigError(msg) from None
 
 
-def _attach(task: Any, targets: dict[str, Path], errors: dict[str, str]) -> Any:
-    """The task reading its piece, or failed with its county's error."""
+def _attach(
+    task: Any, targets: dict[str, Path], errors: dict[str, str], codes: dict[str, str]
+) -> Any:
+    """The task reading its piece, or failed with its county's error; with the code of
+    its county's feature (for the batch's outputs when its config has none)."""
     if task.error:
         return task
+    if codes.get(task.county):
+        task = dataclasses.replace(task, code=codes[task.county])
     if task.county in errors:
         return dataclasses.replace(task, error=errors[task.county], exit_code=2)
     if task.county not in targets:
@@ -329,8 +335,9 @@ def read_counties(path: Path, spec: ProvinceInput) -> gpd.GeoDataFrame:
     return gdf
 
 
-def _match(ref: CountyRef, polygons: gpd.GeoDataFrame, spec: ProvinceInput) -> Any:
-    """The county's polygon: the first key that matches exactly one feature."""
+def _match(ref: CountyRef, polygons: gpd.GeoDataFrame, spec: ProvinceInput) -> tuple[Any, str]:
+    """The county's polygon and its feature's code (empty without ``code_field``): the
+    first key that matches exactly one feature. A match by name is warned about."""
     tried = []
     for kind, value in ref.keys:
         fields: list[str | None] = [spec.code_field, spec.name_field]
@@ -349,14 +356,26 @@ def _match(ref: CountyRef, polygons: gpd.GeoDataFrame, spec: ProvinceInput) -> A
                 )
                 raise ConfigError(msg)
             if len(hits) == 1:
-                if len(tried) > 1 and kind == "name":
-                    logger.warning("%s: matched by %s (not by %s)", ref.label, tried[-1], tried[0])
-                return shapely.union_all(hits.geometry.to_numpy())
+                if kind == "name":
+                    _warn_by_name(ref, tried)
+                code = _as_text(hits[spec.code_field]).iloc[0] if spec.code_field else ""
+                return shapely.union_all(hits.geometry.to_numpy()), str(code)
     msg = (
         f"{ref.label}: no feature of {spec.boundaries} has {' or '.join(tried)}; set "
         "`boundary:` under the county in the batch file, or province.code_field/name_field"
     )
     raise ConfigError(msg)
+
+
+def _warn_by_name(ref: CountyRef, tried: list[str]) -> None:
+    """A county matched by its name (a name may be shared or spelt otherwise in the layer)."""
+    if len(tried) > 1:
+        why = f"not by {tried[0]}"
+    elif any(kind == "code" for kind, _ in ref.keys):
+        why = "province.code_field is not set"
+    else:
+        why = "its config has no county.code; set it, or `boundary:` in the batch file"
+    logger.warning("%s: matched by %s (%s)", ref.label, tried[-1], why)
 
 
 def _as_text(values: Any) -> Any:

@@ -8,7 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
-from planner.batch import Task, _batch_key, is_complete, load_batch, plan_tasks
+from planner.batch import Task, _batch_key, is_complete, load_batch, plan_tasks, run_task
 from planner.config import load_config
 from planner.paths import sha256_file
 from planner.runs import new_run
@@ -91,3 +91,9 @@ def test_a_county_folder_keeps_its_layout_when_scenarios_are_added_or_removed(sm
     assert _plan(small, tmp_path, two[1:]) == {"lowev": county / "lowev"}
     shutil.rmtree(county / "runs")
     assert _plan(small, tmp_path, two[:1]) == {"base": county}
+
+
+def test_a_failed_task_keeps_its_code():
+    task = Task("a", "base", "/cfg/a.yaml", (), "", error="no feature", exit_code=2, code="361199")
+    result = run_task(task)
+    assert (result.status, result.code, result.exit_code) == ("failed", "361199", 2)

@@ -167,9 +167,14 @@ def test_codes_stored_as_numbers_still_match(merged_copy, caplog):
     _edit(merged_copy, lambda raw: raw["counties"][0].update(boundary=361199))
     # a county whose code the layer lacks is matched by its name, with a warning
     _edit(merged_copy, lambda raw: raw["counties"][1].update(set={"county.code": "360000"}))
-    _, report = split_province(merged_copy)
+    tasks, report = split_province(merged_copy)
     assert not report.errors and report.split == 3
     assert "matched by name '石门县' (not by code '360000')" in caplog.text
+    # a config without county.code is matched by its name, warned too; every task has the
+    # code of its feature (the numbers as the codes they stand for)
+    assert "matched by name '云岭县' (its config has no county.code" in caplog.text
+    assert "青溪县" not in caplog.text  # matched by its boundary: code
+    assert [t.code for t in tasks] == ["361199", "361198", "361197"]
 
 
 def test_schema_errors_name_the_field(merged_copy):
@@ -287,6 +292,10 @@ def test_batch_end_to_end_from_one_merged_extract(provinces, tmp_path):
     res = run_batch(batch, workers=1, output=tmp_path / "runs")
     assert [r.status for r in res.results] == ["done", "done"], res.failed
     assert res.province is not None and res.province.split == 2
+    # the configs have no county.code: the codes come from the boundaries layer
+    assert [r.code for r in res.results] == ["361199", "361198"]
+    summary = (res.out_dir / "batch_summary.csv").read_text("utf-8-sig")
+    assert "qingxi,361199,base," in summary
     for r in res.results:
         manifest = json.loads((Path(r.out_dir) / "run.json").read_text("utf-8"))
         osm = [i["path"] for i in manifest["inputs"] if i["role"] == "osm"]
