@@ -66,8 +66,9 @@ from planner.batch_config import (  # re-exported: planner.batch.BatchConfig, ..
     Scenario,
     load_batch,
 )
+from planner.batch_dask import run_tasks
 from planner.datatypes import TaskResult  # re-exported: planner.batch.TaskResult
-from planner.errors import ConfigError, Interrupted, PlannerError
+from planner.errors import ConfigError, PlannerError
 from planner.paths import out_lock
 from planner.province import CountyRef, SplitReport
 from planner.runs import check_home, content_key, new_run
@@ -372,8 +373,13 @@ def run_batch(
             from planner.province import attach_in_home
 
             tasks, report = attach_in_home(batch, base, tasks, refs, root, on_progress)
-        results = _run_tasks(
-            tasks, workers=workers, scheduler=scheduler, force=force, on_progress=on_progress
+        results = run_tasks(
+            tasks,
+            run_task,
+            workers=workers,
+            scheduler=scheduler,
+            force=force,
+            on_progress=on_progress,
         )
         from planner.report.province import write_batch_outputs
 
@@ -404,75 +410,6 @@ def _unrooted(text: str, where: tuple[str, ...]) -> str:
     for root in where:
         text = text.replace(root, "<results>")
     return text
-
-
-def _run_tasks(
-    tasks: list[Task],
-    *,
-    workers: int,
-    scheduler: str | None,
-    force: bool,
-    on_progress: Callable[[str], None] | None,
-) -> list[TaskResult]:
-    """Run the tasks on a LocalCluster or a scheduler's workers; results in task order."""
-    from distributed import Client, LocalCluster, as_completed
-
-    if scheduler:
-        from planner.dask_connect import CLIENT_TIMEOUT_S, probe_scheduler
-
-        probe_scheduler(scheduler)  # a refused connection fails at once, not after 10 s
-        try:
-            client = Client(scheduler, timeout=f"{CLIENT_TIMEOUT_S:g}s")
-        except OSError as err:
-            msg = f"cannot reach the dask scheduler at {scheduler}: {err}"
-            raise ConfigError(msg) from None
-        cluster = None
-    else:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        client = Client(cluster)
-    results: list[TaskResult] = []
-    t0 = time.perf_counter()
-    stopping = False
-    try:
-        futures = [
-            client.submit(run_task, t, force, key=f"county-{t.county}-{t.scenario}", pure=False)
-            for t in tasks
-        ]
-        n_slots = max(1, len(client.scheduler_info()["workers"]))
-        for fut in as_completed(futures):
-            res = fut.result()
-            results.append(res)
-            done = len(results)
-            failed = sum(r.status == "failed" for r in results)
-            left = (time.perf_counter() - t0) / done * (len(tasks) - done)
-            line = (
-                f"{done}/{len(tasks)} runs done ({failed} failed); {res.county}/"
-                f"{res.scenario} {res.status} in {res.seconds:.1f} s; about "
-                f"{left / min(n_slots, max(1, len(tasks) - done)) if done < len(tasks) else 0:.0f}"
-                " s left"
-            )
-            logger.info(line)
-            if on_progress is not None:
-                on_progress(line)
-    except Interrupted:
-        stopping = True
-        raise
-    finally:
-        from planner.dask_connect import quiet_while_closing
-
-        with quiet_while_closing(stopping=stopping):  # no dask tracebacks after a Ctrl-C
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    order = {(t.county, t.scenario): k for k, t in enumerate(tasks)}
-    results.sort(key=lambda r: order[(r.county, r.scenario)])
-    return results
 
 
 def results_table(results: list[TaskResult]) -> list[dict[str, Any]]:
