@@ -72,6 +72,7 @@ def connect(scheduler: str | None, workers: int) -> tuple[Any, Any]:
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": HTTP_ADDRESS},
         silence_logs=logging.ERROR,
     )
     return Client(cluster), cluster
