@@ -189,7 +189,7 @@ def test_the_english_report_and_stops_left_out(run, tmp_path):
     zh = _section(_report(run, ZH, summary), "tours")
     row = re.search(r'<tr class="unserved">(.*?)</tr>', zh).group(1)
     assert re.findall(r"<td[^>]*>(.*?)</td>", row) == [
-        "d99999", "远山村", "2", ZH.gettext(UNSERVED_REASONS["round_trip"])
+        ZH.gettext(UNSERVED_REASONS["round_trip"]), "1", "2", "远山村 (d99999)"
     ]  # fmt: skip
     assert "往返车程加服务时间超过一个班次" in row
     assert 'id="fig-tours_unserved_stops">1<' in zh

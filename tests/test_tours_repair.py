@@ -112,11 +112,25 @@ def test_visits_taken_out_of_a_week_are_put_back(seed):
 
 
 def fits_somewhere(problem, routes, group: int) -> bool:
-    """Brute force: does any copy of the group fit at any place of a tour or spare van?"""
+    """Brute force: does any copy of the group (its block's days, or a spare day) on a day
+    that keeps the gap to its stop's visits fit at any place of a tour or spare van?"""
     import pyvrp
 
-    data = problem.data
-    members = data.groups()[group].clients
+    data = problem.repair
+    stop = problem.copies[data.groups()[group].clients[0]].stop
+    days = [problem.copies[c].weekday for v in clients_of(routes) for c in v]
+    days = [d for d, c in zip(days, [c for v in clients_of(routes) for c in v], strict=True)
+            if problem.copies[c].stop == stop]  # fmt: skip
+    gap = problem.gaps[stop]
+    members = [
+        c
+        for c, copy in enumerate(problem.copies)
+        if copy.group == group
+        and all(
+            abs(problem.weekdays.index(copy.weekday) - problem.weekdays.index(d)) >= gap
+            for d in days
+        )
+    ]
     used = [r.vehicle_type() for r in routes]
     for c in members:
         day = problem.copies[c].weekday
@@ -151,9 +165,8 @@ def test_no_visit_left_out_fits_anywhere_and_tours_keep_the_clock(seed, monkeypa
     assert 0 < plan.visits_served < plan.visits_asked  # the week is too small
     check_clock(plan, matrix, services={"villages": 30, "stations": 45}, hours=(780, 960))
     problem, routes = searched["problem"], searched["routes"]
-    served = {
-        problem.data.clients()[a.idx].group for r in routes for a in r.schedule() if a.is_client()
-    }
+    served = {problem.copies[a.idx].group for r in routes for a in r.schedule() if a.is_client()}
     left = [g for g in range(len(problem.data.groups())) if g not in served]
-    assert len(left) == sum(u.missing for u in plan.unserved if u.reason == "fleet") > 0
+    assert len(left) == sum(u.missing for u in plan.unserved) > 0
+    assert {u.reason for u in plan.unserved} <= {"fleet", "visit_days"}
     assert not any(fits_somewhere(problem, routes, g) for g in left)

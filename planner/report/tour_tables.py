@@ -223,20 +223,31 @@ def township_view(
     return pd.DataFrame(rows, columns=headings)
 
 
+#: Stops named per reason in the report's table; the others are counted.
+NAMED_STOPS = 10
+
+
 def unserved_view(tours: Mapping[str, Any], *, lang: Lang | None = None) -> pd.DataFrame:
-    """The stops with visits left out, and why, as the report prints them."""
+    """The visits left out as the report prints them: one row per reason (the reason in
+    words, the stops, the visits left out, the first stops by name), most visits first;
+    every stop is in the workbook."""
     lang = english(lang)
-    rows = [
-        [
-            str(u.get("stop_id", "")),
-            str(u.get("name", "")),
-            num(u.get("missing"), lang=lang),
-            reason_text(u.get("reason", ""), lang=lang),
-        ]
-        for u in tours.get("unserved") or []
-    ]
-    headings = [lang("Stop"), lang("Name"), lang("Visits left out"), lang("Reason")]
-    return pd.DataFrame(rows, columns=headings)
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for u in tours.get("unserved") or []:
+        groups.setdefault(str(u.get("reason", "")), []).append(u)
+    rows = []
+    for reason, items in groups.items():
+        named = [f"{u.get('name', '')} ({u.get('stop_id', '')})" for u in items[:NAMED_STOPS]]
+        text = lang.gettext(", ").join(named)
+        if len(items) > NAMED_STOPS:
+            more = num(len(items) - NAMED_STOPS, lang=lang)
+            text = lang("{stops} and {more} more", stops=text, more=more)
+        missing = sum(int(u.get("missing") or 0) for u in items)
+        rows.append((missing, [reason_text(reason, lang=lang), num(len(items), lang=lang),
+                               num(missing, lang=lang), text]))  # fmt: skip
+    rows.sort(key=lambda r: -r[0])
+    headings = [lang("Reason"), lang("Stops"), lang("Visits left out"), lang("Stops left out")]
+    return pd.DataFrame([r for _, r in rows], columns=headings)
 
 
 def tour_figures(

@@ -12,7 +12,8 @@ a shift): the matrix is exact for every leg a tour there may drive.
 
 A stop whose visits its point's vans cannot fit moves to the next point (by round trip)
 that can serve it, and the problems that changed are solved again, for up to
-:data:`_ROUNDS` rounds; what still does not fit is reported unserved ('fleet'), as in one
+:data:`_ROUNDS` rounds; what still does not fit is reported unserved ('fleet', or
+'visit_days' when vans stand idle on days the visit-day rule keeps it from), as in one
 problem. Each problem runs ``tours.iterations`` iterations with ``tours.seed``, so the
 same inputs give the same tours; ``tours.time_limit_s`` stays a safety net for the whole
 search (``stopped_by`` says when it fired).

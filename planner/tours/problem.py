@@ -9,9 +9,14 @@ Formulation (times in working seconds from Monday 00:00, see :mod:`planner.tours
 - each weekly visit of a stop is a client group over *copies* of the stop: one client per
   (allowed day, part of the day), whose time window is that day's shift (or the stop's
   hours); the group is mutually exclusive, so a visit is made at most once, and the days
-  of a stop's visits are disjoint blocks of the week (:func:`~planner.tours.timing.visit_days`),
-  so its visits fall on different days. A copy can only be served by a van of its own
-  day: any other day's van would reach it outside its window;
+  of a stop's visits are blocks of the week at least ``tours.min_gap_days`` apart (one of
+  the layouts of :func:`~planner.tours.timing.visit_layouts`, chosen per stop so that each
+  repair point's work is spread over every working day), so its visits fall on different
+  days. A copy can only be served by a van of its own day: any other day's van would
+  reach it outside its window;
+- the insertion repair (:mod:`planner.tours.repair`) may also put a visit the search left
+  out on a day outside its block that still keeps the gap to the stop's other visits:
+  those *spare* copies are only in ``WeeklyProblem.repair_data``, not in the search's;
 - visits are optional with a prize far above any detour, so the solver serves every
   visit the fleet can fit and the plan stays feasible when it cannot (the visits left out
   are reported); the objective is the distance driven.
@@ -28,8 +33,9 @@ import numpy as np
 import pandas as pd
 
 from planner.config.tours import ToursSection, clock_minutes
+from planner.tours.days import DaySpread
 from planner.tours.matrix import TravelMatrix
-from planner.tours.timing import DAY_S, Shift, visit_days, weekday_index
+from planner.tours.timing import DAY_S, Shift, visit_gap, visit_layouts, weekday_index
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +56,8 @@ class Copy:
     stop: int  # row of the stop table
     visit: int  # 1 .. the stop's visits per week
     weekday: int  # 0 = Monday
+    group: int = -1  # the visit's client group
+    spare: bool = False  # a day outside the visit's block (repair only)
 
 
 @dataclass
@@ -63,6 +71,15 @@ class WeeklyProblem:
     per_week: np.ndarray  # visits per week asked, per stop
     unservable: dict[int, tuple[str, str]] = field(default_factory=dict)  # stop -> reason
     prize: int = 0
+    repair_data: object = None  # ``data`` with the spare copies appended (None: none)
+    weekdays: list[int] = field(default_factory=list)  # the working days (0 = Monday)
+    gaps: dict[int, int] = field(default_factory=dict)  # stop -> working days between visits
+    kept_by_gap: set[int] = field(default_factory=set)  # set by the repair, see there
+
+    @property
+    def repair(self) -> Any:
+        """The data the repair and the routes after it use (spare copies included)."""
+        return self.repair_data if self.repair_data is not None else self.data
 
 
 def stop_frequencies(stops: pd.DataFrame, tours: ToursSection) -> np.ndarray:
@@ -157,14 +174,25 @@ def servable_windows(
     service: int,
 ) -> list[tuple[int, int]]:
     """:func:`servable` from the drive seconds out to a stop and back, one per depot."""
+    ok = _serves(out_s, back_s, windows, shift=shift, service=service)
+    return [w for w, col in zip(windows, ok.T, strict=True) if bool(col.any())]
+
+
+def _serves(
+    out_s: np.ndarray,
+    back_s: np.ndarray,
+    windows: list[tuple[int, int]],
+    *,
+    shift: Shift,
+    service: int,
+) -> np.ndarray:
+    """Whether a van of each depot (rows) can serve a stop alone in each window (columns)."""
     out_s, back_s = np.rint(out_s), np.rint(back_s)
-    keep = []
-    for lo, hi in windows:
+    ok = np.zeros((len(out_s), len(windows)), dtype=bool)
+    for k, (lo, hi) in enumerate(windows):
         begin = np.maximum(shift.start + out_s, lo)
-        ok = (begin <= hi) & (begin + service + back_s <= shift.work_end)
-        if bool(ok.any()):
-            keep.append((lo, hi))
-    return keep
+        ok[:, k] = (begin <= hi) & (begin + service + back_s <= shift.work_end)
+    return ok
 
 
 def _why_unservable(
@@ -226,6 +254,8 @@ def build_problem(
     visits = _Visits(prize)
     weekdays = [weekday_index(d) for d in tours.days]
     unservable: dict[int, tuple[str, str]] = {}
+    gaps: dict[int, int] = {}
+    spread = DaySpread(matrix, depots, len(weekdays), vans[depots] * shift.work_seconds)
     for i in range(len(stops)):
         point, secs = n_depots + i, int(service[i])
         windows = shift.service_windows(stop_hours(tours, str(stops[STOP_KIND].iloc[i])), secs)
@@ -233,10 +263,13 @@ def build_problem(
         if not windows:
             unservable[i] = _why_unservable(point, matrix, depots, shift=shift, service=secs)
             continue
-        blocks = visit_days(len(weekdays), int(per_week[i]), min_gap=tours.min_gap_days)
+        n, k = len(weekdays), int(per_week[i])
+        gaps[i] = visit_gap(n, k, min_gap=tours.min_gap_days)
+        blocks = spread.pick(point, visit_layouts(n, k, min_gap=tours.min_gap_days), secs)
         for v, block in enumerate(blocks, start=1):
             days = [weekdays[d] for d in block]
-            visits.add(Copy(stop=i, visit=v, weekday=-1), point, days, windows, secs)
+            spare = [w for d, w in enumerate(weekdays) if d not in block]
+            visits.add(Copy(stop=i, visit=v, weekday=-1), point, days, windows, secs, spare)
     # PyVRP's stubs type a matrix as np.ndarray[int], which no numpy array is
     distances: Any = _integers(matrix.metres)
     durations: Any = _integers(matrix.seconds)
@@ -251,14 +284,18 @@ def build_problem(
         duration_matrices=[durations],
         groups=visits.groups,
     )
+    spare = visits.spare_clients
     return WeeklyProblem(
         data=data,
-        copies=visits.copies,
+        copies=visits.copies + visits.spare_copies,
         vehicle_types=vt_meta,
         vans=vans,
         per_week=per_week,
         unservable=unservable,
         prize=prize,
+        repair_data=data.replace(clients=visits.clients + spare) if spare else None,
+        weekdays=weekdays,
+        gaps=gaps,
     )
 
 
@@ -288,37 +325,52 @@ def _vehicle_types(
 
 
 class _Visits:
-    """The model's clients and groups: a group of day copies per weekly visit."""
+    """The model's clients and groups: a group of day copies per weekly visit, and the
+    spare copies of the repair (days outside the visit's block, in no group)."""
 
     def __init__(self, prize: int) -> None:
         self.prize = prize
         self.clients: list[Any] = []
         self.groups: list[Any] = []
         self.copies: list[Copy] = []
+        self.spare_clients: list[Any] = []
+        self.spare_copies: list[Copy] = []
 
     def add(
-        self, visit: Copy, point: int, days: list[int], windows: list[tuple[int, int]], secs: int
+        self,
+        visit: Copy,
+        point: int,
+        days: list[int],
+        windows: list[tuple[int, int]],
+        secs: int,
+        spare: list[int] | None = None,
     ) -> None:
-        """One visit: a copy per allowed day and service window, at most one served."""
+        """One visit: a copy per allowed day and service window, at most one served; and
+        a spare copy per day of ``spare`` and window."""
         import pyvrp
 
-        members = []
-        for w in days:
-            for lo, hi in windows:
-                members.append(len(self.clients))
-                self.clients.append(
-                    pyvrp.Client(
-                        location=point,
-                        service_duration=secs,
-                        tw_early=w * DAY_S + lo,
-                        tw_late=w * DAY_S + hi,
-                        prize=self.prize,
-                        required=False,
-                        group=len(self.groups),
-                    )
-                )
-                self.copies.append(Copy(stop=visit.stop, visit=visit.visit, weekday=w))
+        members, group = [], len(self.groups)
+        for w, (lo, hi) in ((w, win) for w in days for win in windows):
+            members.append(len(self.clients))
+            self.clients.append(self._client(point, secs, w, lo, hi, group))
+            self.copies.append(Copy(visit.stop, visit.visit, w, group))
+        for w, (lo, hi) in ((w, win) for w in spare or [] for win in windows):
+            self.spare_clients.append(self._client(point, secs, w, lo, hi, None))
+            self.spare_copies.append(Copy(visit.stop, visit.visit, w, group, spare=True))
         self.groups.append(pyvrp.ClientGroup(members, required=False))
+
+    def _client(self, point: int, secs: int, w: int, lo: int, hi: int, group: int | None) -> Any:
+        import pyvrp
+
+        return pyvrp.Client(
+            location=point,
+            service_duration=secs,
+            tw_early=w * DAY_S + lo,
+            tw_late=w * DAY_S + hi,
+            prize=self.prize,
+            required=False,
+            group=group,
+        )
 
 
 def _integers(values: np.ndarray) -> np.ndarray:

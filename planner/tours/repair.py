@@ -6,8 +6,12 @@ visit left out (in the order of the model's client groups) is tried as every cop
 (its allowed days and parts of the day), at every position of every tour of that day and
 as the only stop of a van of that day that has no tour yet; the insertion that keeps its
 tour feasible (time windows, shift, lunch in working time) and adds the fewest metres is
-made. A visit still left out afterwards fits into no van-day as the week is planned, not
-even alone; more vans, longer shifts or a longer search may still fit it.
+made. When none of its copies fits, its *spare* copies are tried the same way: the days
+outside its block that keep ``tours.min_gap_days`` to the stop's other visits in the plan
+(a visit the layout of the stop's days left no room for may fit on a day the gap allows).
+A visit still left out afterwards fits into no van-day as the week is planned, not even
+alone; more vans, longer shifts, a longer search or, when a van has room on a day the
+gap keeps it from (``WeeklyProblem.kept_by_gap``), a smaller gap may still fit it.
 
 The repair counts the tours it builds and stops at :data:`MAX_TRIES` of them, so it is
 bounded and deterministic.
@@ -20,6 +24,7 @@ from collections import Counter
 from typing import Any
 
 from planner.tours.problem import WeeklyProblem
+from planner.tours.timing import keeps_gap
 
 logger = logging.getLogger(__name__)
 
@@ -48,18 +53,27 @@ def insert_left_out(
     """
     import pyvrp
 
-    data: Any = problem.data
-    groups = data.groups()
-    clients = data.clients()
-    served = {clients[a.idx].group for r in routes for a in r.schedule() if a.is_client()}
+    data: Any = problem.repair
+    if data is not problem.data:  # the same clients, the spare copies after them
+        routes = [pyvrp.Route(data, _clients(r), r.vehicle_type()) for r in routes]
+    copies = problem.copies
+    served = {copies[c].group for r in routes for c in _clients(r)}
+    days = _Days(problem, routes)
+    spare: dict[int, list[int]] = {}
+    for c, copy in enumerate(copies):
+        if copy.spare:
+            spare.setdefault(copy.group, []).append(c)
     original, routes = list(routes), list(routes)
     used = Counter(r.vehicle_type() for r in routes)
     budget = _Budget(max_tries)
     inserted = 0
-    for g, group in enumerate(groups):
+    for g, group in enumerate(data.groups()):
         if g in served or budget.spent:
             continue
-        best = _best_insertion(problem, routes, used, group.clients, budget)
+        best = None
+        for members in (group.clients, spare.get(g, [])):
+            fitting = [c for c in members if days.keeps_gap(c)]
+            best = best or _best_insertion(problem, routes, used, fitting, budget)
         if best is None:
             continue
         k, visits, vt = best
@@ -69,13 +83,67 @@ def insert_left_out(
         else:
             routes.append(route)
             used[vt] += 1
+        days.add(next(c for c in visits if copies[c].group == g))
         inserted += 1
     if inserted and not pyvrp.Solution(data, routes).is_feasible():  # pragma: no cover
         logger.warning("tours: the insertion repair broke the plan; the search's plan stands")
         return original, 0
+    problem.kept_by_gap = _kept_by_gap(problem, routes, used, days, budget)
     if budget.spent:
         logger.warning("tours: the insertion repair stopped at its limit of %d tours", max_tries)
     return routes, inserted
+
+
+def _kept_by_gap(
+    problem: WeeklyProblem, routes: list[Any], used: Counter[int], days: _Days, budget: _Budget
+) -> set[int]:
+    """The stops with a visit left out that would fit on a day without a visit of the
+    stop if the gap between its visits allowed it (the visit-day rule keeps it out)."""
+    copies = problem.copies
+    served = {copies[c].group for r in routes for c in _clients(r)}
+    members: dict[int, list[int]] = {}
+    for c, copy in enumerate(copies):
+        if copy.group not in served and not days.visited(c):
+            members.setdefault(copy.group, []).append(c)
+    out: set[int] = set()
+    for group in sorted(members):
+        stop = copies[members[group][0]].stop
+        if budget.spent:
+            break
+        if stop not in out and _best_insertion(problem, routes, used, members[group], budget):
+            out.add(stop)
+    return out
+
+
+def _clients(route: Any) -> list[int]:
+    return [a.idx for a in route.schedule() if a.is_client()]
+
+
+class _Days:
+    """The working days each stop is visited on in the routes, and the gap check."""
+
+    def __init__(self, problem: WeeklyProblem, routes: list[Any]) -> None:
+        self.problem = problem
+        self.index = {w: d for d, w in enumerate(problem.weekdays)}
+        self.days: dict[int, set[int]] = {}
+        for r in routes:
+            for c in _clients(r):
+                self.add(c)
+
+    def add(self, client: int) -> None:
+        copy = self.problem.copies[client]
+        self.days.setdefault(copy.stop, set()).add(self.index[copy.weekday])
+
+    def visited(self, client: int) -> bool:
+        """Whether a copy's stop has a visit on the copy's day."""
+        copy = self.problem.copies[client]
+        return self.index[copy.weekday] in self.days.get(copy.stop, set())
+
+    def keeps_gap(self, client: int) -> bool:
+        """Whether a copy's day keeps the gap to its stop's visits in the routes."""
+        copy = self.problem.copies[client]
+        gap = self.problem.gaps.get(copy.stop, 1)
+        return keeps_gap(self.index[copy.weekday], self.days.get(copy.stop, set()), gap)
 
 
 class _Budget:
@@ -107,7 +175,7 @@ def _best_insertion(
     """
     import pyvrp
 
-    data: Any = problem.data
+    data: Any = problem.repair
     types = data.vehicle_types()
     best: tuple[int, tuple[int, list[int], int]] | None = None
     for c in members:

@@ -17,6 +17,11 @@ UNSERVED_REASONS = {
         "repair point and in a spare van there); more vans, longer shifts or a longer search "
         "(tours.iterations) may fit it"
     ),
+    "visit_days": N_(
+        "a van has room for it only on a day too close to its other visits: a stop's visits "
+        "are kept tours.min_gap_days working days apart (by default 2 where they fit); a "
+        "smaller tours.min_gap_days lets that van take it"
+    ),
 }
 
 

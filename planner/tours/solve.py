@@ -81,8 +81,9 @@ def plan_tours(
     unserved = unservable_stops(stops, problem.unservable, problem.per_week, tours)
     build_s = time.perf_counter() - t0
     done, runtime, routes, stopped_by = search(problem, tours)
-    tour_list, served = _decode(routes, stops, matrix, problem, tours, depot_ids)
-    unserved += left_out(stops, problem, served)
+    tour_list = _decode(routes, stops, matrix, problem, tours, depot_ids)
+    served = visits_per_stop_of(tour_list)
+    unserved += left_out(stops, problem, tour_list)
     plan = TourPlan(
         tours=tour_list,
         unserved=sorted(unserved, key=lambda u: u.stop),
@@ -125,8 +126,8 @@ def decode(
     depot_ids: list[str],
 ) -> tuple[list[Tour], list[Unserved]]:
     """The tours of PyVRP's routes, and the servable stops' visits they leave out."""
-    tour_list, served = _decode(routes, stops, matrix, problem, tours, depot_ids)
-    return tour_list, left_out(stops, problem, served)
+    tour_list = _decode(routes, stops, matrix, problem, tours, depot_ids)
+    return tour_list, left_out(stops, problem, tour_list)
 
 
 def search(problem: WeeklyProblem, tours: ToursSection) -> tuple[int, float, list[Any], str]:
@@ -222,16 +223,33 @@ def _unserved(
     )
 
 
-def left_out(stops: pd.DataFrame, problem: WeeklyProblem, served: dict[int, int]) -> list[Unserved]:
+def left_out(stops: pd.DataFrame, problem: WeeklyProblem, tour_list: list[Tour]) -> list[Unserved]:
     """Servable stops with visits the search did not fit into the vans' week (the plan's
-    caller warns about the final plan's: a decomposed plan moves some to another point)."""
+    caller warns about the final plan's: a decomposed plan moves some to another point).
+
+    The reason is 'visit_days' when the repair found the visit room on a day the gap
+    between the stop's visits (``tours.min_gap_days``) keeps it from
+    (``problem.kept_by_gap``), else 'fleet'.
+    """
+    served = visits_per_stop_of(tour_list)
     out = []
     for i in range(len(stops)):
         if i in problem.unservable:
             continue
         missing = int(problem.per_week[i]) - served.get(i, 0)
-        if missing > 0:
-            out.append(_unserved(stops, i, int(problem.per_week[i]), missing, "fleet"))
+        if missing <= 0:
+            continue
+        reason = "visit_days" if i in problem.kept_by_gap else "fleet"
+        out.append(_unserved(stops, i, int(problem.per_week[i]), missing, reason))
+    return out
+
+
+def visits_per_stop_of(tour_list: list[Tour]) -> dict[int, int]:
+    """Visits each stop (row) gets in the tours."""
+    out: dict[int, int] = defaultdict(int)
+    for t in tour_list:
+        for v in t.visits:
+            out[v.stop] += 1
     return out
 
 
@@ -242,14 +260,13 @@ def _decode(
     problem: WeeklyProblem,
     tours: ToursSection,
     depot_ids: list[str],
-) -> tuple[list[Tour], dict[int, int]]:
-    """Tours from PyVRP's routes, vans numbered per point and day; visits served per stop."""
+) -> list[Tour]:
+    """Tours from PyVRP's routes, vans numbered per point and day."""
     shift = Shift.from_config(tours)
     by_type: dict[int, list[Any]] = defaultdict(list)
     for route in routes:
         by_type[route.vehicle_type()].append(route)
     tours_out: list[Tour] = []
-    served: dict[int, int] = defaultdict(int)
     for vt, group in by_type.items():
         depot, weekday = problem.vehicle_types[vt]
         group.sort(key=lambda r: (r.start_time(), [a.idx for a in r if a.is_client()]))
@@ -257,11 +274,23 @@ def _decode(
             tour = _tour(route, stops, matrix, problem, shift, depot, weekday)
             tour = replace(tour, van=f"{depot_ids[depot]}-{k}", repair_id=depot_ids[depot])
             tours_out.append(tour)
-            for v in tour.visits:
-                served[v.stop] += 1
     order = {d: i for i, d in enumerate(depot_ids)}
     tours_out.sort(key=lambda t: (weekday_index(t.day), order[t.repair_id], t.van))
-    return tours_out, served
+    return _numbered(tours_out)
+
+
+def _numbered(tour_list: list[Tour]) -> list[Tour]:
+    """The tours (in the order of the week) with each stop's visits numbered in that
+    order (a visit the repair put on a spare day may come before another of the stop)."""
+    seen: dict[int, int] = defaultdict(int)
+    out = []
+    for t in tour_list:
+        visits = []
+        for v in t.visits:
+            seen[v.stop] += 1
+            visits.append(replace(v, visit=seen[v.stop]))
+        out.append(replace(t, visits=visits))
+    return out
 
 
 def _tour(

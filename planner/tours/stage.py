@@ -118,6 +118,14 @@ def plan_weekly_tours(
             sum(u.missing for u in fleet),
             len(fleet),
         )
+    by_days = [u for u in week.unserved if u.reason == "visit_days"]
+    if by_days:
+        logger.warning(
+            "tours: %d visits at %d stops fit only on days too close to the stop's other "
+            "visits (a smaller tours.min_gap_days lets the vans take them)",
+            sum(u.missing for u in by_days),
+            len(by_days),
+        )
     logger.info(
         "tours: %d van-days, %d of %d visits, %.0f km in the week (%.1f s)",
         len(week.tours),

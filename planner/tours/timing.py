@@ -10,6 +10,7 @@ Services never straddle the break: each (stop, day) is offered once before lunch
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from planner.config.tours import WEEKDAYS, ToursSection, clock_minutes
@@ -110,14 +111,8 @@ def weekday_index(day: str) -> int:
     return WEEKDAYS.index(day)
 
 
-def visit_days(n_days: int, per_week: int, *, min_gap: int | None) -> list[list[int]]:
-    """The working days each weekly visit of a stop may fall on.
-
-    The week's working days are cut into ``per_week`` blocks in order, at least
-    ``min_gap`` working days apart (block i's last day to block i+1's first), and the
-    days left over are shared out evenly among the blocks: visit i is made on one day of
-    block i, so the visits fall on different days, spread over the week (2 a week over
-    Mon-Fri with a gap of 2: one on Mon or Tue, one on Thu or Fri).
+def visit_gap(n_days: int, per_week: int, *, min_gap: int | None) -> int:
+    """Working days at least between two weekly visits of a stop.
 
     Parameters
     ----------
@@ -126,12 +121,12 @@ def visit_days(n_days: int, per_week: int, *, min_gap: int | None) -> list[list[
     per_week
         Visits per week (1 to ``n_days``).
     min_gap
-        Working days at least between two visits; None: 2 when the visits fit so, else 1.
+        ``tours.min_gap_days``; None: 2 when the visits fit so, else 1.
 
     Returns
     -------
-    list of list of int
-        Per visit, indices into the working days.
+    int
+        The gap.
 
     Raises
     ------
@@ -142,17 +137,70 @@ def visit_days(n_days: int, per_week: int, *, min_gap: int | None) -> list[list[
         msg = f"tours: {per_week} visits per week over {n_days} working days"
         raise ConfigError(msg)
     gap = min_gap if min_gap is not None else (2 if (per_week - 1) * 2 + 1 <= n_days else 1)
-    spare = n_days - (per_week - 1) * gap - 1
-    if spare < 0:
+    if (per_week - 1) * gap + 1 > n_days:
         msg = (
             f"tours: {per_week} visits per week at least {gap} working days apart need "
             f"{(per_week - 1) * gap + 1} working days, the vans work {n_days} "
             "(lower tours.min_gap_days or the visits per week)"
         )
         raise ConfigError(msg)
+    return gap
+
+
+def visit_layouts(n_days: int, per_week: int, *, min_gap: int | None) -> list[list[list[int]]]:
+    """Every way to cut the week into blocks of days, one block per weekly visit.
+
+    Visit i is made on one day of block i. Consecutive blocks are ``gap`` working days
+    apart (block i's last day to block i+1's first, :func:`visit_gap`), so any choice of
+    one day per block keeps the gap, and every set of days that keeps it lies in one of
+    the layouts: 2 visits over Mon-Fri with a gap of 2 have the layouts Mon | Wed-Fri,
+    Mon-Tue | Thu-Fri and Mon-Wed | Fri, which between them allow Mon+Wed, Mon+Thu,
+    Mon+Fri, Tue+Thu, Tue+Fri and Wed+Fri.
+
+    Parameters
+    ----------
+    n_days, per_week, min_gap
+        As :func:`visit_gap`.
+
+    Returns
+    -------
+    list of layouts
+        Each a list of blocks (per visit, indices into the working days). The first
+        shares the spare days out evenly among the blocks (:func:`visit_days`).
+    """
+    gap = visit_gap(n_days, per_week, min_gap=min_gap)
+    spare = n_days - (per_week - 1) * gap - 1
+    even = [1 + (i + 1) * spare // per_week - i * spare // per_week for i in range(per_week)]
+    layouts = [_blocks(even, gap)]
+    for cut in itertools.combinations(range(spare + per_week - 1), per_week - 1):
+        bounds = [-1, *cut, spare + per_week - 1]
+        widths = [1 + b - a - 1 for a, b in itertools.pairwise(bounds)]
+        if widths != even:
+            layouts.append(_blocks(widths, gap))
+    return layouts
+
+
+def _blocks(widths: list[int], gap: int) -> list[list[int]]:
+    """Blocks of the given widths, ``gap`` days from one block's last day to the next's first."""
     blocks, first = [], 0
-    for i in range(per_week):
-        width = 1 + (i + 1) * spare // per_week - i * spare // per_week
+    for width in widths:
         blocks.append(list(range(first, first + width)))
         first += width + gap - 1
     return blocks
+
+
+def visit_days(n_days: int, per_week: int, *, min_gap: int | None) -> list[list[int]]:
+    """The evenly spread layout of :func:`visit_layouts` (2 a week over Mon-Fri with a gap
+    of 2: one visit on Mon or Tue, one on Thu or Fri).
+
+    Raises
+    ------
+    ConfigError
+        The visits do not fit into the week with that gap.
+    """
+    return visit_layouts(n_days, per_week, min_gap=min_gap)[0]
+
+
+def keeps_gap(day: int, days: set[int] | list[int], gap: int) -> bool:
+    """Whether a visit on working day ``day`` is at least ``gap`` days from each of ``days``."""
+    return all(abs(day - d) >= gap for d in days)
