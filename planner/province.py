@@ -2,7 +2,8 @@
 
 A batch config's ``province`` section (:class:`~planner.batch_config.ProvinceInput`)
 names one extract and one layer of county polygons. Before the counties run,
-:func:`attach_pieces` matches every county to its polygon, collects the OSM layers of
+:func:`attach_pieces` matches every county to its polygon
+(:mod:`planner.province_match`), collects the OSM layers of
 all counties that have no piece yet in a single read of the extract
 (:func:`planner.ingest.osm_collect.collect_osm`: each object sorted once, as
 :func:`planner.ingest.osm.read_osm` sorts it) and points each county's
@@ -38,9 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import osmium
-import shapely
 
 from planner.batch_config import BatchConfig, ProvinceInput
 from planner.errors import ConfigError, check_input_file, data_error
@@ -48,6 +47,7 @@ from planner.ingest.osm_classify import ReadOptions
 from planner.ingest.osm_layers import LAYERS_SUFFIX
 from planner.ingest.osm_pieces import cached_layers, missing_pieces, piece_box, piece_key
 from planner.ingest.osm_split import Box
+from planner.province_match import match_county, read_counties, warn_by_name
 
 logger = logging.getLogger(__name__)
 
@@ -229,15 +229,18 @@ def attach_pieces(
     header_box = _header_box(extract)
     boxes: dict[str, Box] = {}
     codes: dict[str, str] = {}
+    by_name: list[CountyRef] = []
     for slug, ref in refs.items():
         try:
             if ref.error:
                 raise ConfigError(ref.error)
-            geom, codes[slug] = _match(ref, polygons, spec)
+            geom, codes[slug], named = match_county(ref, polygons, spec)
+            by_name += [ref] if named else []
             _check_inside(ref, geom.bounds, header_box, extract)
             boxes[slug] = piece_box(geom, buffer_m=ref.buffer_m, margin_m=spec.margin_m)
         except ConfigError as err:
             report.errors[slug] = str(err)
+    warn_by_name(by_name, spec)
     t0, cpu0 = time.perf_counter(), time.process_time()
     digest = _sha256(extract)
     report.seconds_hash = time.perf_counter() - t0
@@ -313,80 +316,6 @@ def _attach(
     return dataclasses.replace(
         task, overrides=(*task.overrides, "inputs.osm.source=file", f"inputs.osm.path={piece}")
     )
-
-
-def read_counties(path: Path, spec: ProvinceInput) -> gpd.GeoDataFrame:
-    """The county polygons in WGS84, with the code and name fields checked."""
-    from planner.ingest.boundaries import read_polygons
-
-    gdf = read_polygons(path, layer=spec.layer, encoding=spec.encoding, crs=spec.crs)
-    fields = [spec.name_field] + ([spec.code_field] if spec.code_field else [])
-    for name in fields:
-        if name not in gdf.columns:
-            raise data_error(
-                path,
-                "field not found",
-                layer=spec.layer,
-                field=name,
-                hint=f"set province.{'name' if name == spec.name_field else 'code'}_field "
-                f"in the batch file; fields are: "
-                f"{', '.join(map(str, gdf.columns.drop('geometry')))}",
-            )
-    return gdf
-
-
-def _match(ref: CountyRef, polygons: gpd.GeoDataFrame, spec: ProvinceInput) -> tuple[Any, str]:
-    """The county's polygon and its feature's code (empty without ``code_field``): the
-    first key that matches exactly one feature. A match by name is warned about."""
-    tried = []
-    for kind, value in ref.keys:
-        fields: list[str | None] = [spec.code_field, spec.name_field]
-        if kind != "any":
-            fields = [spec.code_field if kind == "code" else spec.name_field]
-        for name in fields:
-            if name is None:
-                continue
-            hits = polygons[_as_text(polygons[name]) == value.strip()]
-            tried.append(f"{name} {value!r}")
-            if len(hits) > 1:
-                msg = (
-                    f"{ref.label}: {len(hits)} features of {spec.boundaries} have {name} "
-                    f"{value!r}; give the county `boundary:` in the batch file (a code or "
-                    "name only its feature has)"
-                )
-                raise ConfigError(msg)
-            if len(hits) == 1:
-                if kind == "name":
-                    _warn_by_name(ref, tried)
-                code = _as_text(hits[spec.code_field]).iloc[0] if spec.code_field else ""
-                return shapely.union_all(hits.geometry.to_numpy()), str(code)
-    msg = (
-        f"{ref.label}: no feature of {spec.boundaries} has {' or '.join(tried)}; set "
-        "`boundary:` under the county in the batch file, or province.code_field/name_field"
-    )
-    raise ConfigError(msg)
-
-
-def _warn_by_name(ref: CountyRef, tried: list[str]) -> None:
-    """A county matched by its name (a name may be shared or spelt otherwise in the layer)."""
-    if len(tried) > 1:
-        why = f"not by {tried[0]}"
-    elif any(kind == "code" for kind, _ in ref.keys):
-        why = "province.code_field is not set"
-    else:
-        why = "its config has no county.code; set it, or `boundary:` in the batch file"
-    logger.warning("%s: matched by %s (%s)", ref.label, tried[-1], why)
-
-
-def _as_text(values: Any) -> Any:
-    """A field's values as text to match: whole-number floats (codes a Shapefile or a
-    spreadsheet stored as numbers) without their ``.0``."""
-    if values.dtype.kind == "f":
-        whole = values.notna() & (values == values.round())
-        text = values.astype(str)
-        text[whole] = values[whole].astype("int64").astype(str)
-        return text.str.strip()
-    return values.astype(str).str.strip()
 
 
 def _key(digest: str, box: Box, ref: CountyRef, spec: ProvinceInput) -> str:
