@@ -366,6 +366,10 @@ def run_batch(
     batch, base = load_batch(path)
     tasks, refs = plan_batch(batch, base, output=output)
     root = check_home(output or (base / batch.output))
+    if scheduler:  # before the province is split: nothing written for a batch that cannot run
+        from planner.dask_connect import probe_scheduler
+
+        probe_scheduler(scheduler)
     started = dt.datetime.now(dt.UTC)
     report = None
     with out_lock(root):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import geopandas as gpd
@@ -319,3 +320,13 @@ def test_batch_end_to_end_from_one_merged_extract(provinces, tmp_path):
     moved = run_batch(batch, workers=1, output=tmp_path / "moved")
     assert [r.status for r in moved.results] == ["skipped", "skipped"]
     assert moved.out_dir.name.split("-")[1] == again.out_dir.name.split("-")[1]
+
+
+def test_an_unreachable_scheduler_stops_the_batch_before_the_split(merged_copy, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    out = tmp_path / "sch"
+    with pytest.raises(ConfigError, match="cannot reach the dask scheduler"):
+        run_batch(merged_copy, scheduler=f"tcp://127.0.0.1:{port}", output=out)
+    assert not out.exists()  # no pieces, no folders
