@@ -179,6 +179,12 @@ def assumptions_table(
                 _source(speeds_set, lang),
             )
         )
+    if config.tours.enabled:
+        # imported here: the tours' tables import the report's sections, which import this
+        from planner.report.tour_tables import tour_assumptions
+
+        for label, value, unit, given in tour_assumptions(config.tours, lang=lang):
+            rows.append((label, value, unit, _source(given, lang)))
     headers = [lang("Parameter"), lang("Value"), lang("Unit"), lang("Source")]
     return pd.DataFrame(rows, columns=headers)
 

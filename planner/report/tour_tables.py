@@ -21,7 +21,7 @@ import pandas as pd
 
 from planner import columns as C
 from planner.config.tours import ToursSection
-from planner.i18n import Lang
+from planner.i18n import N_, Lang
 from planner.report.sections import english, num
 from planner.tours.layers import DAY_NAMES, KIND_NAMES, van_totals
 from planner.tours.result import UNSERVED_REASONS
@@ -123,20 +123,42 @@ class TourTables:
 
 
 def shift_rows(tours: ToursSection, *, lang: Lang | None = None) -> list[tuple[str, str, str]]:
-    """The vans' shift, lunch break and service time, as (id, label, text) rows."""
+    """The vans' shift, lunch break and service times, as (id, label, text) rows."""
+    lang = english(lang)
+    return [
+        ("tours_shift", lang("Shift"), shift_text(tours, lang=lang)),
+        ("tours_service_min", lang("Time at each stop (min)"), service_text(tours, lang=lang)),
+    ]
+
+
+def shift_text(tours: ToursSection, *, lang: Lang | None = None) -> str:
+    """The shift, with its lunch break if any (``08:00–17:00, lunch break from ...``)."""
     lang = english(lang)
     shift = f"{tours.shift_start}–{tours.shift_end}"
-    if tours.lunch_start is not None:
-        shift = lang(
-            "{shift}, lunch break from {start} ({minutes} min)",
-            shift=shift,
-            start=tours.lunch_start,
-            minutes=num(tours.lunch_min, lang=lang),
-        )
-    return [
-        ("tours_shift", lang("Shift"), shift),
-        ("tours_service_min", lang("Time at each stop (min)"), num(tours.service_min, lang=lang)),
-    ]
+    if tours.lunch_start is None:
+        return shift
+    return lang(
+        "{shift}, lunch break from {start} ({minutes} min)",
+        shift=shift,
+        start=tours.lunch_start,
+        minutes=num(tours.lunch_min, lang=lang),
+    )
+
+
+def service_min(tours: ToursSection, kind: str) -> float:
+    """Minutes of service at a stop of a kind: its own, else ``tours.service_min``."""
+    return tours.stop_class(kind).service_min or tours.service_min
+
+
+def service_text(tours: ToursSection, *, lang: Lang | None = None) -> str:
+    """Minutes at each stop: one number, or one per kind of stop where they differ."""
+    lang = english(lang)
+    minutes = {kind: service_min(tours, kind) for kind in tours.stops}
+    if len(set(minutes.values())) == 1:
+        return num(next(iter(minutes.values())), lang=lang)
+    return lang.gettext(", ").join(
+        f"{kind_name(k, lang=lang)} {num(m, lang=lang)}" for k, m in minutes.items()
+    )
 
 
 def tour_tables(
@@ -299,3 +321,83 @@ def tour_figures(
          else lang("PyVRP {version}, seed {seed}, {iterations} iterations", **search)),
     ]  # fmt: skip
     return rows
+
+
+def tour_assumptions(
+    tours: ToursSection, *, lang: Lang | None = None
+) -> list[tuple[str, str, str, bool]]:
+    """The tours' parameters the plan used: (label, value, unit, set by the county).
+
+    Per kind of stop the vans visit: its service time, visits per week (and by EVs),
+    hours and the EVs a stop needs; then the gap between visits, the fleet, days, shift
+    and the route search.
+    """
+    lang = english(lang)
+    given = tours.model_fields_set
+
+    def kind_set(kind: str, *names: str) -> bool:
+        own = kind in given and bool(set(names) & tours.stop_class(kind).model_fields_set)
+        return own or ("service_min" in names and "service_min" in given)
+
+    if tours.fleet_size is not None:
+        rows = [(lang("Repair vans in all"), num(tours.fleet_size, lang=lang),
+                 lang.unit("vehicles"), True)]  # fmt: skip
+    else:
+        rows = [(lang("Repair vans per repair point"), num(tours.vans_per_point, lang=lang),
+                 lang.unit("vehicles"), "vans_per_point" in given)]  # fmt: skip
+    days = lang.gettext(", ").join(day_name(d, lang=lang) for d in tours.days)
+    rows += [
+        (lang("Working days of the vans"), days, "-", "days" in given),
+        (lang("Shift"), shift_text(tours, lang=lang), "-",
+         bool({"shift_start", "shift_end", "lunch_start", "lunch_min"} & given)),
+    ]  # fmt: skip
+    for kind in tours.stops:
+        rows += _kind_rows(tours, kind, kind_set, lang)
+    gap = (
+        num(tours.min_gap_days, lang=lang)
+        if tours.min_gap_days is not None
+        else lang("2 where the visits fit, else 1")
+    )
+    rows += [
+        (lang("Gap between two visits to a stop, at least"), gap, lang.unit(N_("working days")),
+         "min_gap_days" in given),
+        (lang("Stops no van can serve"), lang.gettext(UNSERVABLE[tours.unservable]), "-",
+         "unservable" in given),
+        (lang("Route search: seed"), num(tours.seed, lang=lang), "-", "seed" in given),
+        (lang("Route search: iterations"), num(tours.iterations, lang=lang), "-",
+         "iterations" in given),
+    ]  # fmt: skip
+    return rows
+
+
+#: ``tours.unservable`` in words.
+UNSERVABLE = {
+    "error": N_("stop the run and name them"),
+    "report": N_("plan the others, list them"),
+}
+
+
+def _kind_rows(
+    tours: ToursSection, kind: str, kind_set: Any, lang: Lang
+) -> list[tuple[str, str, str, bool]]:
+    """The rows of one kind of stop: service, visits per week, hours, EVs needed."""
+    cls = tours.stop_class(kind)
+    name = kind_name(kind, lang=lang)
+    visits = num(cls.per_week, lang=lang)
+    if cls.per_week_by_evs:
+        more = lang.gettext(", ").join(
+            lang("{n} from {evs} EVs", n=num(v, lang=lang), evs=num(k, lang=lang))
+            for k, v in cls.per_week_by_evs.items()
+        )
+        visits = f"{visits} ({more})"
+    hours = "–".join(cls.time_window) if cls.time_window else lang("the whole shift")
+    return [
+        (lang("Time at each stop: {kind}", kind=name), num(service_min(tours, kind), lang=lang),
+         lang.unit("min"), kind_set(kind, "service_min")),
+        (lang("Visits per week: {kind}", kind=name), visits, lang.unit("visits/week"),
+         kind_set(kind, "per_week", "per_week_by_evs")),
+        (lang("Hours of the stops: {kind}", kind=name), hours, "-",
+         kind_set(kind, "time_window")),
+        (lang("EVs a stop needs, at least: {kind}", kind=name), num(cls.min_evs, lang=lang),
+         lang.unit("vehicles"), kind_set(kind, "min_evs")),
+    ]  # fmt: skip
