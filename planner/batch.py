@@ -108,6 +108,7 @@ class Task:
     error: str = ""  # the config's own error: the task fails without running
     exit_code: int = 0
     code: str = ""  # the county's code in the province's boundaries layer, if matched there
+    name: str = ""  # the county's name, for the outputs of a task that cannot run
 
 
 def quiet_dask_logs(level: int = logging.WARNING) -> None:
@@ -174,6 +175,7 @@ def plan_batch(
                     config=str(cfg_path),
                     overrides=tuple(county + _overrides(sc.set)),
                     out_dir=str(out),
+                    name=config.county.name,
                 )
             )
     return tasks, refs
@@ -247,10 +249,28 @@ def _broken_tasks(
     """
     label = f"{cfg_path.stem}#{position}"
     message = f"{cfg_path} (county {position} of the batch): {str(err).splitlines()[0]}"
+    name, code = _raw_county(cfg_path, item)
+    overrides = tuple(_overrides(item.set))
     return [
-        Task(label, sc.name, str(cfg_path), tuple(_overrides(item.set)), "", message, err.exit_code)
+        Task(label, sc.name, str(cfg_path), overrides, "", message, err.exit_code, code, name)
         for sc in batch.scenarios
     ]
+
+
+def _raw_county(cfg_path: Path, item: BatchCounty) -> tuple[str, str]:
+    """The county's name and code as the batch file or its config gives them, unchecked
+    (for the outputs of a county whose config cannot be read); empty where unknown."""
+    try:
+        raw = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+        county = raw.get("county") if isinstance(raw, dict) else None
+    except (OSError, UnicodeError, yaml.YAMLError):
+        county = None
+    county = county if isinstance(county, dict) else {}
+    found = []
+    for key in ("name", "code"):
+        value = item.set.get(f"county.{key}", county.get(key))
+        found.append(str(value) if isinstance(value, str | int) else "")
+    return found[0], found[1]
 
 
 def task_config(task: Task) -> Any:
@@ -276,13 +296,23 @@ def task_config(task: Task) -> Any:
 
 def run_task(task: Task, force: bool = False) -> TaskResult:
     """Run one county (on a worker). Never raises for a county's own failure."""
-    from planner.progress import log_tag
-
     t0 = time.perf_counter()
     result = TaskResult(task.county, task.scenario, "failed", task.out_dir, code=task.code)
+    result.figures = {"county": task.name} if task.name else {}
     if task.error:
         result.error, result.exit_code = task.error, task.exit_code
-        return result
+    else:
+        _run_recorded(task, result, force=force)
+    if result.status == "failed" and not (result.out_dir and Path(result.out_dir).is_dir()):
+        result.out_dir = ""  # no folder of the county was written, by this run or before
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _run_recorded(task: Task, result: TaskResult, *, force: bool) -> None:
+    """:func:`_run_one`, its failure recorded in ``result``."""
+    from planner.progress import log_tag
+
     try:
         with log_tag(task.county if task.scenario == "base" else f"{task.county}/{task.scenario}"):
             _run_one(task, result, force=force)
@@ -290,8 +320,6 @@ def run_task(task: Task, force: bool = False) -> TaskResult:
         result.error, result.exit_code = str(err).splitlines()[0], err.exit_code
     except Exception as err:  # a county's unexpected failure is recorded, not fatal
         result.error, result.exit_code = f"{type(err).__name__}: {err}".splitlines()[0], 1
-    result.seconds = time.perf_counter() - t0
-    return result
 
 
 def _run_one(task: Task, result: TaskResult, *, force: bool) -> None:

@@ -93,7 +93,12 @@ def test_a_county_folder_keeps_its_layout_when_scenarios_are_added_or_removed(sm
     assert _plan(small, tmp_path, two[:1]) == {"base": county}
 
 
-def test_a_failed_task_keeps_its_code():
-    task = Task("a", "base", "/cfg/a.yaml", (), "", error="no feature", exit_code=2, code="361199")
+def test_a_failed_task_keeps_its_code_and_name_and_names_no_folder_never_written(tmp_path):
+    task = Task(
+        "a", "base", "/cfg/a.yaml", (), str(tmp_path / "a"), "no feature", 2, "361199", "甲县"
+    )
     result = run_task(task)
     assert (result.status, result.code, result.exit_code) == ("failed", "361199", 2)
+    assert result.figures == {"county": "甲县"} and result.out_dir == ""
+    (tmp_path / "a").mkdir()  # the county's folder of earlier runs
+    assert run_task(task).out_dir == str(tmp_path / "a")

@@ -39,6 +39,10 @@ def test_bad_overrides_of_a_shared_config_are_failed_tasks(small, tmp_path):
     assert "county 1 of the batch" in tasks[0].error and "stations.budget" in tasks[0].error
     assert "stations.cutoff_min" in tasks[2].error
     assert tasks[0].exit_code == tasks[2].exit_code == 2 and not tasks[1].error
+    # the counties that cannot run keep the name their config gives, or the batch file
+    assert [t.name for t in tasks] == ["青溪县"] * 3
+    renamed = _batch(tmp_path / "b2.yaml", small, {**BAD_BUDGET, "county.name": "甲县"})
+    assert [t.name for t in plan_tasks(*load_batch(renamed))] == ["甲县"]
     assert task_config(tasks[1]).network.workers == 1  # a batch worker starts no processes
 
 

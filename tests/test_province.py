@@ -14,7 +14,7 @@ import pytest
 import shapely
 import yaml
 
-from planner.batch import load_batch, run_batch, task_config
+from planner.batch import load_batch, run_batch, run_task, task_config
 from planner.config import load_config
 from planner.demo import MAX_PROVINCE, build_province
 from planner.demo.names import province_names
@@ -157,6 +157,9 @@ def test_a_county_outside_the_extract_or_not_in_the_layer_fails_alone(merged_cop
     assert "no feature" in errors["yunling"] and "'361000'" in errors["yunling"]
     assert all("\n" not in e for e in errors.values())
     assert {t.exit_code for t in tasks if t.error} == {2}
+    # the county not in the layer keeps its name, and no folder is named for it
+    yunling = run_task(next(t for t in tasks if t.county == "yunling"))
+    assert (yunling.status, yunling.figures["county"], yunling.out_dir) == ("failed", "云岭县", "")
 
 
 def test_codes_stored_as_numbers_still_match(merged_copy, caplog):
