@@ -8,10 +8,14 @@ neither takes nor warns about port 8787.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+import psutil  # type: ignore[import-untyped]
 
 from planner.errors import ConfigError, Interrupted
 
@@ -25,6 +29,8 @@ __all__ = ["connect", "run_tasks", "time_left"]
 
 #: Where the LocalCluster's scheduler serves HTTP (no dashboard): a free local port.
 HTTP_ADDRESS = "127.0.0.1:0"
+#: Seconds the workers of a stopped batch get to stop before they are killed.
+STOP_GRACE_S = 1.0
 
 
 def time_left(elapsed: float, done: int, total: int) -> float:
@@ -148,10 +154,41 @@ def _progress_line(results: list[TaskResult], total: int, elapsed: float) -> str
 
 
 def _close(client: Any, cluster: Any, *, stopping: bool) -> None:
-    """Close the client and the LocalCluster (without dask's logs when stopping)."""
+    """Close the client and the LocalCluster (without dask's logs when stopping).
+
+    A stopped batch's workers get :data:`STOP_GRACE_S` to stop their solves and remove
+    what they wrote (:func:`planner.signals.dask_teardown`); a worker process still alive
+    then, its county's thread busy in code that does not look at the signal, is killed
+    instead of the nanny's wait of 4 s.
+    """
     from planner.dask_connect import quiet_while_closing
 
     with quiet_while_closing(stopping=stopping):  # no dask tracebacks after a Ctrl-C
         client.close()
-        if cluster is not None:
+        if cluster is None:
+            return
+        killer = _kill_later(cluster, STOP_GRACE_S) if stopping else None
+        try:
             cluster.close()
+        finally:
+            if killer is not None:
+                killer.cancel()
+
+
+def _kill_later(cluster: Any, seconds: float) -> threading.Timer:
+    """A started timer that kills the cluster's worker processes still alive after
+    ``seconds`` (each known by its pid and start time: never another process)."""
+    procs = []
+    for nanny in list(cluster.workers.values()):
+        with contextlib.suppress(psutil.Error, TypeError, ValueError):
+            procs.append(psutil.Process(nanny.pid))
+    timer = threading.Timer(seconds, _kill, args=(procs,))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _kill(procs: list[Any]) -> None:
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()  # psutil checks first that it is still the same process

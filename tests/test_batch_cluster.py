@@ -27,3 +27,30 @@ def test_a_local_cluster_takes_no_dashboard_port_and_warns_of_none():
         client.close()
         cluster.close()
         held.close()
+
+
+def _busy(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)  # a county's thread in code that does not look at the signal
+
+
+def test_a_stopped_batch_kills_a_busy_worker_after_the_grace():
+    import time
+
+    import psutil
+
+    from planner import batch_dask
+
+    client, cluster = connect(None, 1)
+    future = client.submit(_busy, 60.0, pure=False)
+    while not client.processing()[next(iter(client.scheduler_info()["workers"]))]:
+        time.sleep(0.05)  # the task runs
+    worker = psutil.Process(next(iter(cluster.workers.values())).pid)
+    t0 = time.perf_counter()
+    batch_dask._close(client, cluster, stopping=True)
+    seconds = time.perf_counter() - t0
+    print(f"stopped cluster closed in {seconds:.2f} s")
+    del future
+    assert not worker.is_running() or worker.status() == psutil.STATUS_ZOMBIE
+    assert seconds < 0.8 * 5  # the nanny alone waits 4 s for the busy worker
