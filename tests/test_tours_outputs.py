@@ -211,8 +211,8 @@ def test_the_workbook_schedule_equals_tour_stops(run, demo_run):
     rows = list(book["巡回计划"].iter_rows(values_only=True))
     assert rows[0] == (
         "星期", "维修车", "顺序", "站点", "名称", "乡镇", "站点类型", "到达（时:分）",
-        "离开（时:分）", "等待（分钟）", "距上一站里程（公里）", "经度（CGCS2000）",
-        "纬度（CGCS2000）",
+        "开始（时:分）", "离开（时:分）", "等待（分钟）", "午休（时:分）",
+        "距上一站里程（公里）", "经度（CGCS2000）", "纬度（CGCS2000）",
     )  # fmt: skip
     stops = run["stops"].assign(
         rank=run["stops"]["day"].map(WEEKDAYS.index), n=pd.to_numeric(run["stops"]["order"])
@@ -228,8 +228,10 @@ def test_the_workbook_schedule_equals_tour_stops(run, demo_run):
             r.township_name,  # where a village named only by its id is
             ZH.gettext(KIND_NAMES[r.kind]),
             r.arrival,
+            r.start,
             r.departure,
             round(float(r.wait_min)),
+            r.lunch if isinstance(r.lunch, str) and r.lunch else None,
         )
         for r in stops.itertuples()
     ]

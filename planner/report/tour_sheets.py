@@ -2,7 +2,8 @@
 stops left out, plus the week's figures for the summary sheet.
 
 - 巡回计划 / Tour schedule: every visit of the week (``tour_stops``): day, van, order,
-  stop, arrival, departure, km from the previous stop;
+  stop, arrival, service start, departure, wait (hours or lunch), the lunch break taken
+  on the way or there, km from the previous stop;
 - 维修车周汇总 / Vans' week: per van, its repair point, days out, visits, km and driving
   hours in the week;
 - 有服务未安排的站点 / Stops with visits left out: the stops and why (only when there
@@ -43,8 +44,10 @@ SCHEDULE_COLUMNS: Spec = (
     (C.TOWNSHIP_NAME, None),
     (C.KIND, None),
     (C.ARRIVAL, None),
+    (C.START, None),
     (C.DEPARTURE, None),
     (C.WAIT_MIN, 0),
+    (C.LUNCH, None),
     (C.KM_FROM_PREVIOUS, 1),
     (C.LON, 7),
     (C.LAT, 7),

@@ -63,13 +63,14 @@ def schedule_frame(plan: TourPlan) -> pd.DataFrame:
             START: clock_text(60 * v.start_min),
             DEPARTURE: clock_text(60 * v.departure_min),
             WAIT_MIN: round(v.wait_min, 1),
+            LUNCH: None if v.lunch_min is None else clock_text(60 * v.lunch_min),
             KM_FROM_PREVIOUS: round(v.km_from_previous, 2),
         }
         for t in plan.tours
         for v in t.visits
     ]
     columns = [DAY, VAN, REPAIR_ID, ORDER, STOP_ID, NAME, KIND, VISIT, PER_WEEK]
-    columns += [ARRIVAL, START, DEPARTURE, WAIT_MIN, KM_FROM_PREVIOUS]
+    columns += [ARRIVAL, START, DEPARTURE, WAIT_MIN, LUNCH, KM_FROM_PREVIOUS]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -39,8 +39,9 @@ class Visit:
     arrival_min: float
     start_min: float  # service starts (after any wait, and after lunch if it fell between)
     departure_min: float
-    wait_min: float  # waiting before the service (early for the stop's hours)
+    wait_min: float  # from arrival to the service's start (early for its hours, or lunch)
     km_from_previous: float
+    lunch_min: float | None = None  # the lunch break, if taken on the way here or here
 
 
 @dataclass(frozen=True)

@@ -302,17 +302,28 @@ def _tour(
     depot: int,
     weekday: int,
 ) -> Tour:
-    """One route as a tour: its visits with clock times, distance and drive time."""
+    """One route as a tour: its visits with clock times, distance and drive time.
+
+    A visit's arrival is never before the van left the previous point (a leg of no
+    length that starts at the lunch break arrives after it), its wait is the clock time
+    from arrival to the service's start (hours or lunch), and ``lunch_min`` is the break
+    when it falls between leaving the previous point and the service's start.
+    """
     base = weekday * DAY_S
     n_depots = len(problem.vans)
     points = [depot]
     visits: list[Visit] = []
+    left = shift.clock_start(int(route.start_time()) - base)  # clock time it left
     for act in route.schedule():
         if not act.is_client():
             continue
         copy = problem.copies[act.idx]
         point = n_depots + copy.stop
         start = int(act.start_time) - base
+        arrival = max(shift.clock_end(start - int(act.wait_duration)), left)
+        begin = shift.clock_start(start)
+        lunch = shift.lunch if shift.lunch is not None and left <= shift.lunch < begin else None
+        departure = shift.clock_end(int(act.end_time) - base)
         visits.append(
             Visit(
                 order=len(visits) + 1,
@@ -322,13 +333,15 @@ def _tour(
                 kind=str(stops[STOP_KIND].iloc[copy.stop]),
                 visit=copy.visit,
                 per_week=int(problem.per_week[copy.stop]),
-                arrival_min=shift.clock_end(start - int(act.wait_duration)) / 60,
-                start_min=shift.clock_start(start) / 60,
-                departure_min=shift.clock_end(int(act.end_time) - base) / 60,
-                wait_min=int(act.wait_duration) / 60,
+                arrival_min=arrival / 60,
+                start_min=begin / 60,
+                departure_min=departure / 60,
+                wait_min=(begin - arrival) / 60,
                 km_from_previous=float(matrix.metres[points[-1], point]) / 1000,
+                lunch_min=None if lunch is None else lunch / 60,
             )
         )
+        left = departure
         points.append(point)
     points.append(depot)
     legs = list(itertools.pairwise(points))
