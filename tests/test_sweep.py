@@ -232,3 +232,48 @@ def test_the_terminal_table_speaks_the_runs_language():
     console = Console(width=200, record=True)
     console.print(rows_table(rows[:1], ["stations.budget", "status"], lang=translator("en")))
     assert "Station budget (CNY)" in console.export_text()
+
+
+def _chart_rows() -> list[dict]:
+    base = {"demand_covered_share": 0.8, "capex_per_covered_ev": 900.0, "gap": 0.001}
+    return [
+        {**base, "repair.mode": "joint", "status": "optimal"},
+        {**base, "repair.mode": "after", "status": "time_limit", "gap": 0.04},
+        {"repair.mode": "none", "status": "failed", "error": "x"},
+    ]
+
+
+def test_a_sweep_over_a_text_field_is_charted_in_the_order_given():
+    """Text values stand one step apart in their order; numbers at their values."""
+    from planner.report.sweep_charts import axis_positions
+
+    at, ticks, labels = axis_positions(["joint", "after", "joint"])
+    assert at == {"joint": 0.0, "after": 1.0} and labels == ["joint", "after"]
+    at, ticks, labels = axis_positions([12e6, 8e6])
+    assert ticks == [8e6, 12e6] and labels == ["8,000,000", "12,000,000"]
+
+
+def test_the_chart_marks_unproven_and_failed_points(monkeypatch):
+    """A plan a limit stopped is hollow, a scenario without a plan an x on the axis, and
+    the legend says which is which."""
+    from matplotlib.figure import Figure
+
+    from planner.i18n import translator
+    from planner.report import sweep_charts
+
+    drawn: list[Figure] = []
+    monkeypatch.setattr(sweep_charts, "figure_png", lambda fig, dpi: drawn.append(fig) or b"")
+    sweep_charts.sweep_chart(_chart_rows(), ["repair.mode"], lang=translator("en"))
+    (fig,) = drawn
+    ax = fig.axes[0]
+    marks = [(ln.get_marker(), ln.get_markerfacecolor(), tuple(ln.get_xdata())) for ln in ax.lines]
+    faces = {x: face for mark, face, (x, *_) in marks if mark == "o" and len(_) == 0}
+    assert faces[1.0] == "white" and faces[0.0] != "white"  # 'after' hit its limit
+    assert ("x", "#c0392b", (2.0,)) in [(m, ln.get_color(), x) for (m, _, x), ln in
+                                         zip(marks, ax.lines, strict=True)]  # fmt: skip
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == [
+        "hollow: not proven optimal (a limit stopped the solve)",
+        "x: no plan (failed or not run)",
+    ]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["joint", "after", "none"]
