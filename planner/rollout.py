@@ -15,7 +15,8 @@ year (:func:`with_opened`):
 Each year gets its usual run folder; the rollout folder gets ``rollout.csv`` (each station
 and the year it opens), ``rollout_years.csv`` and ``rollout.html``. A year that cannot be
 planned stops the rollout (later years build on it): the years after it are listed as not
-run.
+run. A year whose budget is below the cheapest new station opens none: the stations
+opened before carry it (a pause year).
 """
 
 from __future__ import annotations

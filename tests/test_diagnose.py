@@ -1,5 +1,8 @@
 """The pre-solve diagnosis names a cause exactly when the solver finds no plan."""
 
+import logging
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -88,3 +91,39 @@ def test_shared_headroom_is_found_when_the_solver_finds_no_plan(tmp_path, rows, 
     else:
         res = mclp(reach, demand[C.SESSIONS_DAY].to_numpy(), rules, solver=HIGHS)
         assert res.open.sum() >= 3
+
+
+def test_a_budget_below_any_new_station_is_a_year_without_new_ones_when_chargers_stand(
+    tmp_path, caplog
+):
+    """A rollout's pause year: every township has a station from an earlier year, so a
+    budget below the cheapest new station opens none (a warning), while a county with no
+    charger in place still gets the diagnosis."""
+    config = _config(tmp_path).model_copy(deep=True)
+    config.stations.budget = 50_000.0
+    config.stations.respect_headroom = False
+    townships = pd.DataFrame({C.TOWNSHIP_ID: ["T1", "T2"], C.TOWNSHIP_NAME: ["一", "二"]})
+    standing = _sites([("T1", "A", 9e3, 4), ("T2", "A", 9e3, 2), ("T2", "A", 9e3, 0)])
+    with caplog.at_level(logging.WARNING, logger="planner.optimize.diagnose"):
+        assert station_problems(standing, townships, config) == []
+    assert "below the cheapest new station" in caplog.text and "opens none" in caplog.text
+    empty = _sites([("T1", "A", 9e3, 0), ("T2", "A", 9e3, 0)])
+    causes = station_problems(empty, townships, config)
+    assert any("stations.budget 50,000 is below the cheapest station" in c for c in causes)
+
+
+@pytest.mark.parametrize(
+    ("item", "told"),
+    [
+        ("2026:0:0.12", "the budget must be above 0; for a year without new stations"),
+        ("25:9e6:0.08", "25 is not a calendar year"),
+        ("2026:x:0.1", "use YEAR:BUDGET:ADOPTION[:TARGET]"),
+    ],
+)
+def test_a_rollout_year_is_checked_before_anything_runs(item, told):
+    from planner.cli.multi import _year_plan
+    from planner.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(told)):
+        _year_plan(item)
+    assert _year_plan("2026:1:0.12").budget == 1.0

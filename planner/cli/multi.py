@@ -249,7 +249,7 @@ def _year_plan(item: str) -> YearPlan:
         year, budget, adoption, *target = item.split(":")
         if len(target) > 1:
             raise ValueError(item)
-        return YearPlan(
+        plan = YearPlan(
             int(year), float(budget), float(adoption), float(target[0]) if target else None
         )
     except ValueError:
@@ -258,3 +258,20 @@ def _year_plan(item: str) -> YearPlan:
             "2026:4e6:0.12:0.9"
         )
         raise ConfigError(msg) from None
+    _check_year(plan, item)
+    return plan
+
+
+def _check_year(plan: YearPlan, item: str) -> None:
+    """A calendar year, and a budget above 0 (a year without new stations has a budget
+    below the cheapest station: the chargers in place carry it)."""
+    if not 1900 <= plan.year <= 2200:
+        msg = f"--year {item!r}: {plan.year} is not a calendar year (e.g. 2025)"
+        raise ConfigError(msg)
+    if not plan.budget > 0:
+        msg = (
+            f"--year {item!r}: the budget must be above 0; for a year without new stations "
+            f"give one below the cheapest station (e.g. {plan.year}:1:{plan.ev_adoption:g}): "
+            "the stations opened before carry that year"
+        )
+        raise ConfigError(msg)

@@ -8,6 +8,8 @@ that says what to change instead of a solver's bare "infeasible".
 
 from __future__ import annotations
 
+import logging
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -18,6 +20,8 @@ from planner.costs import site_capex
 from planner.datatypes import TravelTimes
 from planner.errors import ConfigError
 from planner.optimize.inputs import names_list, site_indices
+
+logger = logging.getLogger(__name__)
 
 
 def station_problems(
@@ -79,10 +83,18 @@ def station_problems(
         index=candidates.index,
     )
     if st.budget is not None and new.any() and st.budget < float(min_station[new].min()):
-        causes.append(
-            f"stations.budget {st.budget:,.0f} is below the cheapest station "
-            f"({float(min_station[new].min()):,.0f} CNY with {st.min_chargers} chargers)"
-        )
+        cheapest = f"{float(min_station[new].min()):,.0f} CNY with {st.min_chargers} chargers"
+        if (~new).any():  # chargers in place: a plan without new stations (a pause year)
+            logger.warning(
+                "stations.budget %s is below the cheapest new station (%s): the plan opens "
+                "none and counts on the chargers in place",
+                f"{st.budget:,.0f}",
+                cheapest,
+            )
+        else:
+            causes.append(
+                f"stations.budget {st.budget:,.0f} is below the cheapest station ({cheapest})"
+            )
     if st.township_min:
         causes += _township_problems(
             candidates, townships, config, usable=~too_small, excluded=excluded, cost=min_station
