@@ -255,6 +255,7 @@ def _run_scenarios(
             shared_inputs=reuse,
             error="",
             language=s.get("language"),
+            repair_mode=s.get("repair_mode"),
         )
         rows.append(row)
         logger.info("scenario %s: %s", label, row["status"])

@@ -277,3 +277,18 @@ def test_the_chart_marks_unproven_and_failed_points(monkeypatch):
         "x: no plan (failed or not run)",
     ]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["joint", "after", "none"]
+
+
+def test_the_budget_is_named_as_the_runs_reports_name_it():
+    """With repair.mode 'joint' the budget pays for the repair points too, and the sweep's
+    page, chart and table say so as each scenario's report does."""
+    from planner.i18n import translator
+    from planner.report.sections import budget_label
+    from planner.report.sweep_charts import field_name
+
+    zh = translator("zh")
+    joint = [{"repair_mode": "joint"}, {"status": "failed"}]
+    assert field_name("stations.budget", zh, joint) == budget_label(joint[0], lang=zh)
+    assert "维修点" in field_name("stations.budget", zh, joint)
+    after = [{"repair_mode": "after"}]
+    assert field_name("stations.budget", zh, after) == budget_label(after[0], lang=zh)

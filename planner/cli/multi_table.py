@@ -31,7 +31,7 @@ _NO_PLAN = {"failed": N_("failed"), "not_run": N_("not run")}
 
 def rows_table(rows: list[dict[str, Any]], keys: list[str], *, lang: Lang) -> Table:
     """The rows' ``keys`` with headers, statuses and numbers as the pages print them."""
-    heads = [lang(HEADERS[k]) if k in HEADERS else field_name(k, lang) for k in keys]
+    heads = [lang(HEADERS[k]) if k in HEADERS else field_name(k, lang, rows) for k in keys]
     table = Table(*heads)
     for r in rows:
         table.add_row(*(_cell(k, r.get(k), lang) for k in keys))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from planner.i18n import N_, Lang
 from planner.report.figures import figure_png
+from planner.report.sections import budget_label
 from planner.report.static_map import figure_style
 
 #: Config fields a sweep often varies -> their names on the page.
@@ -22,8 +24,11 @@ FIELD_NAMES = {
 _NO_PLAN = ("failed", "not_run")
 
 
-def field_name(field: str, lang: Lang) -> str:
-    """A varied field as the page names it."""
+def field_name(field: str, lang: Lang, rows: Iterable[dict[str, Any]] = ()) -> str:
+    """A varied field as the page names it; the budget as the runs' reports name it (with
+    repair.mode 'joint' it pays for the repair points too)."""
+    if field == "stations.budget" and any(r.get("repair_mode") == "joint" for r in rows):
+        return budget_label({"repair_mode": "joint"}, lang=lang)
     return lang(FIELD_NAMES[field]) if field in FIELD_NAMES else field
 
 
@@ -74,7 +79,9 @@ def sweep_chart(rows: list[dict[str, Any]], fields: list[str], *, lang: Lang) ->
         fig = Figure(figsize=(11, 4), layout="constrained")
         a1, a2 = fig.subplots(1, 2)
         for key, items in groups.items():
-            label = None if key is None else f"{field_name(fields[1], lang)} = {value_text(key)}"
+            label = (
+                None if key is None else f"{field_name(fields[1], lang, rows)} = {value_text(key)}"
+            )
             xs = [at[r[fields[0]]] for r in items]
             for ax, ys, mark in (
                 (a1, [100 * r["demand_covered_share"] for r in items], "o"),
@@ -87,7 +94,7 @@ def sweep_chart(rows: list[dict[str, Any]], fields: list[str], *, lang: Lang) ->
         for ax in (a1, a2):
             if lost:
                 ax.plot(lost, [0] * len(lost), "x", color="#c0392b", ms=9, mew=2, clip_on=False)
-            ax.set_xlabel(field_name(fields[0], lang))
+            ax.set_xlabel(field_name(fields[0], lang, rows))
             ax.grid(alpha=0.3)
             ax.set_xticks(ticks, labels)  # the values solved
             ax.ticklabel_format(axis="y", useOffset=False, style="plain")

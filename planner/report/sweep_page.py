@@ -168,7 +168,7 @@ def write_sweep_page(
     lang = translator(language)
     out.mkdir(parents=True, exist_ok=True)
     _csv(out / "sweep.csv", rows, [*fields, *SWEEP_COLUMNS])
-    head = [field_name(f, lang) for f in fields] + [lang(h) for h in SWEEP_HEADERS]
+    head = [field_name(f, lang, rows) for f in fields] + [lang(h) for h in SWEEP_HEADERS]
     body = []
     for r in rows:
         cells = [f"<td>{html.escape(value_text(r.get(f)))}</td>" for f in fields]
@@ -178,7 +178,7 @@ def write_sweep_page(
         cells += [_num(r.get("evs_covered"), 1), _num(r.get("capex_per_covered_ev"))]
         cells.append(_links(str(r.get("scenario", "")), r, lang))
         body.append(f"<tr>{''.join(cells)}</tr>")
-    names = ("、" if lang.code == "zh" else ", ").join(field_name(f, lang) for f in fields)
+    names = ("、" if lang.code == "zh" else ", ").join(field_name(f, lang, rows) for f in fields)
     title = lang("Scenarios by {fields}", fields=names)
     png = sweep_chart(rows, fields, lang=lang)
     page = _page(title, run_label(run_id, lang) if run_id else "", png, _table(head, body), lang)
