@@ -146,6 +146,7 @@ def _run_years(
 ) -> None:
     """Solve year after year into ``folder/<year>``, adding rows per year and per station."""
     opened: dict[str, Opened] = {}  # candidate id -> when and how it opened
+    spent = 0.0
     for i, (y, config) in enumerate(plans, 1):
         step = Step("year", i, len(plans), str(y.year))
         row: dict[str, Any] = {
@@ -173,13 +174,16 @@ def _run_years(
             town = names.get(r[C.TOWNSHIP_ID], "")
             stations_rows.append(_station_row(y.year, r, town, (float(x), float(y_))))
         s = res.summary
+        spent += float(s["capex_total"] or 0)
         row.update(
             status=s["status"],
             gap=s["gap"],
             new_stations=s["stations"],
             stations_open=len(opened),
             chargers_new=s["chargers"],
+            chargers_open=sum(o.chargers for o in opened.values()),
             capex_total=s["capex_total"],
+            capex_cumulative=spent,
             demand_covered_share=s["demand_covered_share"],
             evs=s["evs"],
             evs_covered=s["evs_covered"],

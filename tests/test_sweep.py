@@ -56,7 +56,8 @@ def test_budget_sweep_shares_inputs_and_warm_starts(small, tmp_path):
     assert len(table) == 4 and float(table[0]["capex_per_covered_ev"]) > 0
     page = (res.out_dir / "sweep.html").read_text("utf-8")
     assert "data:image/png;base64," in page and "每辆被覆盖电动汽车的投资（元）" in page
-    assert "<title>方案比较：充电站预算（元）、充电站数量上限</title>" in page
+    # the small county plans its repair points jointly: the budget pays for both
+    assert "<title>方案比较：预算：充电站与维修点合计（元）、充电站数量上限</title>" in page
     assert "size:A4 landscape" in page and "optimal" not in page and "1.1e+07" not in page
     assert "11,000,000" in page and (res.out_dir / "budget-11000000_max_stations-20").is_dir()
 
@@ -69,7 +70,7 @@ def test_a_sweep_keeps_the_users_field_order_on_its_page_and_table(small, tmp_pa
         header = next(csv.reader(fh))
     assert header[:3] == ["stations.budget", "demand.ev_adoption", "scenario"]
     page = (res.out_dir / "sweep.html").read_text("utf-8")
-    assert "方案比较：充电站预算（元）、电动汽车渗透率" in page
+    assert "方案比较：预算：充电站与维修点合计（元）、电动汽车渗透率" in page
 
 
 def test_a_field_or_value_given_twice_is_refused(small, tmp_path):
@@ -97,6 +98,14 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
         assert r["capex_total"] <= r["budget"]  # each year's budget is new spending only
         assert r["demand_covered_share"] >= (r["target"] or 0) - 1e-6
     assert ok[2]["evs"] > ok[0]["evs"]  # demand grows along the adoption path
+    spent = [r["capex_total"] for r in ok]
+    assert [r["capex_cumulative"] for r in ok] == pytest.approx(
+        [sum(spent[: k + 1]) for k in range(len(ok))]
+    )
+    chargers = [r["chargers_new"] for r in ok]
+    assert [r["chargers_open"] for r in ok] == [sum(chargers[: k + 1]) for k in range(len(ok))]
+    page = (res.out_dir / "rollout.html").read_text("utf-8")
+    assert f"{sum(spent):,.0f}" in page and "合计（3 年中已规划 3 年）" in page
     stations = _csv(res.out_dir / "rollout.csv")
     assert len(stations) == opened[-1]
     assert len({s["candidate_id"] for s in stations}) == len(stations)  # none sited twice
@@ -292,3 +301,17 @@ def test_the_budget_is_named_as_the_runs_reports_name_it():
     assert "维修点" in field_name("stations.budget", zh, joint)
     after = [{"repair_mode": "after"}]
     assert field_name("stations.budget", zh, after) == budget_label(after[0], lang=zh)
+
+
+def test_a_failure_is_told_in_the_pages_language_before_its_details():
+    from planner.i18n import translator
+    from planner.report.sweep_page import failure_text
+
+    row = {"status": "failed", "exit_code": 3, "error": "station model infeasible: x"}
+    text = failure_text(row, translator("zh"))
+    assert text.startswith("失败：没有满足设定条件的方案（原因如下）。详细信息（英文）：station")
+    row["exit_code"] = 2
+    assert "输入数据或参数设置无法使用" in failure_text(row, translator("zh"))
+    assert failure_text(row, translator("en")).startswith(
+        "failed: an input or setting cannot be used; details: station"
+    )

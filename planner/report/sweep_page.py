@@ -32,8 +32,8 @@ SWEEP_COLUMNS = (
 #: Columns of ``rollout_years.csv``.
 YEAR_COLUMNS = (
     "year", "budget", "ev_adoption", "target", "status", "gap", "new_stations", "stations_open",
-    "chargers_new", "capex_total", "demand_covered_share", "evs", "evs_covered", "error",
-    "exit_code",
+    "chargers_new", "chargers_open", "capex_total", "capex_cumulative", "demand_covered_share",
+    "evs", "evs_covered", "error", "exit_code",
 )  # fmt: skip
 #: Columns of ``rollout.csv``.
 STATION_COLUMNS = (
@@ -63,7 +63,9 @@ YEAR_HEADERS = (
     N_("New stations"),
     N_("Stations open"),
     N_("New chargers"),
+    N_("Chargers open"),
     N_("Capital cost (CNY)"),
+    N_("Capital cost so far (CNY)"),
     N_("Sessions covered"),
     N_("EVs"),
     N_("EVs covered"),
@@ -117,14 +119,29 @@ def _status(r: dict[str, Any], lang: Lang) -> str:
     """The status cell: the solve's status and gap in words, or why there is no plan."""
     status = str(r.get("status", ""))
     if status == "failed":
-        text = lang("failed: {error}", error=str(r.get("error", "")))
-        return f'<td class="err">{html.escape(text)}</td>'
+        return f'<td class="err">{html.escape(failure_text(r, lang))}</td>'
     if status == "not_run":
         text = lang("not run: an earlier year could not be planned")
         return f'<td class="err">{html.escape(text)}</td>'
     text = status_text(status, lang=lang) + lang.gettext(", ")
     text += lang("largest gap {gap}", gap=gap_text(r.get("gap"), lang=lang))
     return f"<td>{html.escape(text)}</td>"
+
+
+#: What a failed run's exit code says, in the page's language (the details, from the
+#: error message, are in English).
+FAILURE_KINDS = {
+    2: N_("an input or setting cannot be used"),
+    3: N_("no plan meets the settings (the causes follow)"),
+}
+
+
+def failure_text(r: dict[str, Any], lang: Lang) -> str:
+    """Why a scenario or year has no plan: its kind in the page's language, then the
+    error message."""
+    code = r.get("exit_code")
+    kind = FAILURE_KINDS.get(code if isinstance(code, int) else -1, N_("the run failed"))
+    return lang("failed: {kind}; details: {error}", kind=lang(kind), error=str(r.get("error", "")))
 
 
 def _links(folder: str, r: dict[str, Any], lang: Lang) -> str:
@@ -203,19 +220,36 @@ def write_rollout_page(
     for y in years:
         target = y.get("target")
         cells = [f"<td>{html.escape(str(y.get('year', '')))}</td>", _num(y.get("budget"))]
-        cells += [f'<td class="num">{value_text(y.get("ev_adoption"))}</td>']
+        cells += [_share(y.get("ev_adoption"))]
         cells += [_share(target) if target is not None else "<td></td>", _status(y, lang)]
         cells += [_num(y.get(k)) for k in ("new_stations", "stations_open", "chargers_new")]
-        cells += [_num(y.get("capex_total")), _share(y.get("demand_covered_share"))]
-        cells += [_num(y.get("evs"), 1), _num(y.get("evs_covered"), 1)]
+        cells += [_num(y.get(k)) for k in ("chargers_open", "capex_total", "capex_cumulative")]
+        cells += [_share(y.get("demand_covered_share"))]
+        cells += [_num(y.get("evs")), _num(y.get("evs_covered"))]
         cells.append(_links(str(y.get("year", "")), y, lang))
         body.append(f"<tr>{''.join(cells)}</tr>")
+    body.append(_total_row(years, lang))
     tables = _table(head, body) + f"<h2>{html.escape(lang('Stations and the year they open'))}</h2>"
     tables += _stations_table(stations, lang)
     png = rollout_chart(years, lang=lang)
     lead = run_label(run_id, lang) if run_id else ""
     page = _page(lang("Rollout by year"), lead, png, tables, lang)
     replace_file(out / "rollout.html", lambda p: p.write_text(page, encoding="utf-8"))
+
+
+def _total_row(years: list[dict[str, Any]], lang: Lang) -> str:
+    """The rollout's totals over the years planned: budget, new stations and chargers,
+    capital cost."""
+    done = [y for y in years if y.get("status") not in NO_PLAN]
+
+    def total(key: str) -> str:
+        return _num(sum(float(y.get(key) or 0) for y in done))
+
+    label = lang("Total ({n} of {m} years planned)", n=len(done), m=len(years))
+    cells = [f"<td>{html.escape(label)}</td>", total("budget"), "<td></td>" * 3]
+    cells += [total("new_stations"), "<td></td>", total("chargers_new"), "<td></td>"]
+    cells += [total("capex_total"), "<td></td>" * 5]
+    return f'<tr class="total">{"".join(cells)}</tr>'
 
 
 def _stations_table(stations: list[dict[str, Any]], lang: Lang) -> str:
