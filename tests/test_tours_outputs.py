@@ -52,6 +52,12 @@ def run(demo_run: Path) -> dict[str, Any]:
     }
 
 
+def _tenth(text: str) -> str:
+    """A CSV's figure to 0.1 (``18.9``; a whole one is written ``19``), with one decimal."""
+    assert re.fullmatch(r"\d+(\.\d)?", text), text
+    return f"{float(text):.1f}"
+
+
 def _minutes(texts: pd.Series) -> pd.Series:
     return texts.map(clock_minutes)
 
@@ -240,10 +246,9 @@ def test_the_workbook_schedule_equals_tour_stops(run, demo_run):
     for k, column in ((-2, "lon"), (-1, "lat")):
         got = [row[k] for row in rows[1:]]
         assert got == pytest.approx(pd.to_numeric(stops[column]).tolist(), abs=1e-5), column
-    # km to 0.1 (6.35 may show as 6.3 or 6.4)
+    # km to 0.1, the figure of tour_stops.csv (rounded once, where the tours are written)
     km = [row[-3] for row in rows[1:]]
-    assert km == pytest.approx(pd.to_numeric(stops["km_from_previous"]).tolist(), abs=0.0501)
-    assert all(round(k, 1) == k for k in km)
+    assert [f"{k:.1f}" for k in km] == stops["km_from_previous"].map(_tenth).tolist()
     week = list(book["维修车周汇总"].iter_rows(values_only=True))
     tours = run["tours"]
     km = pd.to_numeric(tours["km"]).groupby(tours["van"]).sum()
@@ -267,3 +272,18 @@ def test_a_stop_at_its_repair_point_costs_no_drive(run):
     first = at_depot[pd.to_numeric(at_depot["order"]) == 1]
     assert len(first) > 0  # the demo's repair points are at stations the vans visit
     assert (pd.to_numeric(first["km_from_previous"]) == 0).all()
+
+
+def test_a_legs_km_on_the_map_is_the_csvs(run, demo_run):
+    """Every stop's popup shows the km of tour_stops.csv (not 18.9 beside 18.95 and 19.0)."""
+    page = (demo_run / "map.html").read_text(encoding="utf-8")
+    days = {ZH.gettext(name): code for code, name in DAY_NAMES.items()}
+    # a stop's popup values: id, kind, van, day, order, arrival-departure, km, visit
+    found = re.findall(
+        r'"v":\["([^"]*)","[^"]*","([^"]*)","([^"]*)","(\d+)","[^"]*","([^"]*) 公里"', page
+    )
+    shown = {(days[day], van, order): km for _, van, day, order, km in found}
+    stops = run["stops"]
+    assert len(shown) == len(stops)
+    for r in stops.itertuples():
+        assert shown[(r.day, r.van, r.order)] == _tenth(r.km_from_previous), r

@@ -7,6 +7,7 @@ Column names are plain English keys (as the rest of the outputs); the day is a c
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
 import geopandas as gpd
@@ -45,6 +46,31 @@ KM, DRIVE_H, STOPS, SEQUENCE, LUNCH = "km", "drive_h", "stops", "sequence", "lun
 END, KM_FROM_PREVIOUS, DAYS, VISITS = "back", "km_from_previous", "days", "visits"
 MISSING, REASON = "missing", "reason"
 
+#: Decimals of the distances (km) and drive times (h) in the tables and layers: every
+#: output (CSV, workbook, map, report) shows them to 0.1, so they are rounded once, here,
+#: and sums of them (a van's week) add up what the tables show.
+SHOWN_DECIMALS = 1
+
+
+def shown(value: float) -> float:
+    """A distance (km) or drive time (h) as every output shows it: to 0.1, half-way
+    cases up (18.95 km is 19.0, as a reader rounds it).
+
+    Parameters
+    ----------
+    value
+        Kilometres or hours.
+
+    Returns
+    -------
+    float
+        ``value`` rounded to :data:`SHOWN_DECIMALS`, from its shortest decimal text (the
+        float nearest 18.95 lies below it, and rounds to 18.9 in Python); formatting the
+        result with one decimal, in any output, gives the same figure.
+    """
+    step = Decimal(1).scaleb(-SHOWN_DECIMALS)
+    return float(Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP))
+
 
 def schedule_frame(plan: TourPlan) -> pd.DataFrame:
     """The week's schedule (``tours.csv``): one row per visit, by day, van and order."""
@@ -64,7 +90,7 @@ def schedule_frame(plan: TourPlan) -> pd.DataFrame:
             DEPARTURE: clock_text(60 * v.departure_min),
             WAIT_MIN: round(v.wait_min, 1),
             LUNCH: None if v.lunch_min is None else clock_text(60 * v.lunch_min),
-            KM_FROM_PREVIOUS: round(v.km_from_previous, 2),
+            KM_FROM_PREVIOUS: shown(v.km_from_previous),
         }
         for t in plan.tours
         for v in t.visits
@@ -82,8 +108,8 @@ def tours_frame(plan: TourPlan) -> pd.DataFrame:
             VAN: t.van,
             REPAIR_ID: t.repair_id,
             STOPS: len(t.visits),
-            KM: round(t.km, 2),
-            DRIVE_H: round(t.drive_h, 2),
+            KM: shown(t.km),
+            DRIVE_H: shown(t.drive_h),
             START: clock_text(60 * t.start_min),
             END: clock_text(60 * t.end_min),
             LUNCH: None if t.lunch_min is None else clock_text(60 * t.lunch_min),
@@ -108,6 +134,7 @@ def van_totals(tours: pd.DataFrame) -> pd.DataFrame:
     out = tours.groupby([VAN, REPAIR_ID], sort=False).agg(
         **{DAYS: (DAY, "count"), VISITS: (STOPS, "sum"), KM: (KM, "sum"), DRIVE_H: (DRIVE_H, "sum")}
     )
+    out[[KM, DRIVE_H]] = out[[KM, DRIVE_H]].map(shown)  # sums of figures to 0.1
     return out.reset_index().sort_values([REPAIR_ID, VAN], ignore_index=True)
 
 

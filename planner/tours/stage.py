@@ -14,7 +14,7 @@ from planner import columns as C
 from planner.config import Config
 from planner.datatypes import Plan, RoadGraph
 from planner.squares import merge_squares
-from planner.tours.layers import tour_layers, van_week
+from planner.tours.layers import shown, tour_layers, van_week
 from planner.tours.problem import STOP_ID, STOP_TOWNSHIP
 from planner.tours.result import TourPlan
 from planner.tours.stops import stop_table, weekly_tours
@@ -49,10 +49,12 @@ class TourOutcome:
     def summary(self) -> dict[str, Any]:
         """The week's figures for summary.json and run.json (the search's record too)."""
         week = van_week(self.plan)
+        # the sums of the tours' figures as the tables show them (to 0.1), so that the
+        # headline equals the total of the vans' table; objective_km keeps the search's
         return {
             **self.plan.record(),
-            "km_week": round(float(self.plan.objective_km), 1),
-            "drive_h_week": round(float(self.plan.drive_h), 1),
+            "km_week": shown(float(week["km"].sum())),
+            "drive_h_week": shown(float(week["drive_h"].sum())),
             "vans_total": int(sum(self.plan.vans.values())),
             "km_per_van_max": round(float(week["km"].max()), 1) if len(week) else 0.0,
             "unserved": [
