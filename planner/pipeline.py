@@ -223,11 +223,14 @@ def write_run(
     inputs: ModelInputs | None = None,
     argv: list[str] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    run_id: str | None = None,
 ) -> RunResult:
     """Run the pipeline into the new folder ``folder`` (a scenario or a year of a run).
 
     The folder appears only when the run is complete; no history, no ``latest``.
     ``on_stage`` is called with each stage's name as it starts (progress display).
+    ``run_id`` is the run number its report and workbook print (default: the folder's
+    name; a sweep gives ``<its run>/<scenario>``).
     """
 
     @contextmanager
@@ -235,7 +238,9 @@ def write_run(
         with atomic_dir(folder, marker=None) as tmp:
             yield tmp, Path(folder).resolve()
 
-    return _run(config, output, on_stage=on_stage, argv=argv, inputs=inputs, start=None)
+    return _run(
+        config, output, on_stage=on_stage, argv=argv, inputs=inputs, start=None, run_id=run_id
+    )
 
 
 def run_key(county: CountyData, config: Config) -> str:
@@ -252,8 +257,10 @@ def _run(
     argv: list[str] | None,
     inputs: ModelInputs | None,
     start: Plan | None,
+    run_id: str | None = None,
 ) -> RunResult:
-    """The pipeline, writing through ``output``: prepare, optimize, report."""
+    """The pipeline, writing through ``output``: prepare, optimize, report (``run_id``:
+    the run number printed, default the output folder's name)."""
     timings: dict[str, float] = {}
     stage = _stage_timer(timings, on_stage)
     inp = inputs if inputs is not None else prepare(config, stage=stage)
@@ -282,7 +289,7 @@ def _run(
             layers |= {"tours": tours.tours, "tour_stops": stops}
         lang = run_language(config.report.language, inp.county.county)
         files = _write_layers_and_map(
-            tmp, inp.county, layers, plan, config, lang=lang, run_id=out.name
+            tmp, inp.county, layers, plan, config, lang=lang, run_id=run_id or out.name
         )
         # the report time covers all but writing the two small JSON files themselves
         timings["report"] = time.perf_counter() - t_report
@@ -308,7 +315,7 @@ def _run(
             summary["tours"] = tours.summary()
         _log_warnings(summary)
         files += _write_record(
-            tmp, inp.county, layers, plan, summary, config, argv, files, run_id=out.name
+            tmp, inp.county, layers, plan, summary, config, argv, files, run_id=run_id or out.name
         )
     logger.info("wrote %s", out)
     return RunResult(out_dir=out, summary=summary, plan=plan, files=files)

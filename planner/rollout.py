@@ -131,7 +131,7 @@ def rollout(
         kind="rollout",
         started=started,
         key=content_key(*(c.model_dump_json() for _, c in plans)),
-        solve=lambda folder: _run_years(plans, folder, rows, stations_rows),
+        solve=lambda folder, rid: _run_years(plans, folder, rows, stations_rows, run_id=rid),
         page=lambda folder, rid: write_rollout_page(
             folder, rows, stations_rows, language=page_language(rows, setting), run_id=rid
         ),
@@ -143,8 +143,11 @@ def _run_years(
     folder: Path,
     rows: list[dict[str, Any]],
     stations_rows: list[dict[str, Any]],
+    *,
+    run_id: str = "",
 ) -> None:
-    """Solve year after year into ``folder/<year>``, adding rows per year and per station."""
+    """Solve year after year into ``folder/<year>``, adding rows per year and per station
+    (a year's report names its run ``<run_id>/<year>``)."""
     opened: dict[str, Opened] = {}  # candidate id -> when and how it opened
     spent = 0.0
     for i, (y, config) in enumerate(plans, 1):
@@ -157,7 +160,13 @@ def _run_years(
         }
         try:
             inputs = with_opened(prepare(config, stage=stage_reported), opened)
-            res = write_run(config, folder / str(y.year), inputs=inputs, on_stage=report_stage)
+            res = write_run(
+                config,
+                folder / str(y.year),
+                inputs=inputs,
+                on_stage=report_stage,
+                run_id=f"{run_id}/{y.year}" if run_id else None,
+            )
         except PlannerError as err:
             row.update(failure(err))
             rows.append(row)

@@ -157,7 +157,7 @@ def sweep(
         kind="sweep",
         started=started,
         key=content_key(*(c.model_dump_json() for _, c in scenarios)),
-        solve=lambda folder: _run_scenarios(scenarios, fields, folder, rows),
+        solve=lambda folder, rid: _run_scenarios(scenarios, fields, folder, rows, run_id=rid),
         page=lambda folder, rid: write_sweep_page(
             folder, rows, order, language=page_language(rows, setting), run_id=rid
         ),
@@ -191,20 +191,20 @@ def in_new_run(
     kind: str,
     started: dt.datetime,
     key: str,
-    solve: Callable[[Path], None],
+    solve: Callable[[Path, str], None],
     page: Callable[[Path, str], None],
 ) -> SweepResult:
     """Solve into a new run of ``home`` and write its page, under the folder's lock.
 
-    ``solve`` adds a row per scenario (year) to ``rows`` and ``page`` writes the page
-    (given the folder and the run's id); a signal stops ``solve``, and the rows
+    ``solve`` adds a row per scenario (year) to ``rows`` (given the folder and the run's
+    id) and ``page`` writes the page (the same); a signal stops ``solve``, and the rows
     done so far are kept in the run (which does not become ``latest``) before the
     :class:`Interrupted` goes on.
     """
     stopped: Interrupted | None = None
     with out_lock(home), new_run(home, started=started, key=key, kind=kind) as run:
         try:
-            solve(run.tmp)
+            solve(run.tmp, run.id)
         except Interrupted as err:  # the scenarios (years) done so far are kept
             stopped = err
         page(run.tmp, run.id)
@@ -219,8 +219,11 @@ def _run_scenarios(
     fields: list[str],
     folder: Path,
     rows: list[dict[str, Any]],
+    *,
+    run_id: str = "",
 ) -> None:
-    """Solve each scenario into ``folder/<label>``, adding one row each to ``rows``."""
+    """Solve each scenario into ``folder/<label>``, adding one row each to ``rows``; its
+    report's run number is ``<run_id>/<label>``, so that a printout names its sweep."""
     prepared: tuple[str, ModelInputs] | None = None
     for i, (values, config) in enumerate(scenarios, 1):
         label = _label(fields, values)
@@ -233,7 +236,13 @@ def _run_scenarios(
             if not reuse:
                 prepared = (key, prepare(config, stage=stage_reported))
             assert prepared is not None
-            res = write_run(config, folder / label, inputs=prepared[1], on_stage=report_stage)
+            res = write_run(
+                config,
+                folder / label,
+                inputs=prepared[1],
+                on_stage=report_stage,
+                run_id=f"{run_id}/{label}" if run_id else None,
+            )
         except PlannerError as err:
             row.update(failure(err))
             rows.append(row)

@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pyogrio
 import pytest
 
 from planner.errors import ConfigError
@@ -106,6 +107,9 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
     assert [r["chargers_open"] for r in ok] == [sum(chargers[: k + 1]) for k in range(len(ok))]
     page = (res.out_dir / "rollout.html").read_text("utf-8")
     assert f"{sum(spent):,.0f}" in page and "合计（3 年中已规划 3 年）" in page
+    # a year's files name its rollout, not only the year (the GeoPackage's note here)
+    info = pyogrio.read_info(res.out_dir / "2026" / "sites.gpkg", layer="stations")
+    assert f"{res.out_dir.name}/2026" in info["layer_metadata"]["DESCRIPTION"]
     stations = _csv(res.out_dir / "rollout.csv")
     assert len(stations) == opened[-1]
     assert len({s["candidate_id"] for s in stations}) == len(stations)  # none sited twice
