@@ -202,7 +202,9 @@ def run_county(
     RunResult
         The run's folder, the summary and the plan.
     """
-    home = check_home(Path(out_dir) if out_dir is not None else default_out_dir(config))
+    home = check_home(
+        Path(out_dir) if out_dir is not None else default_out_dir(config), kind="site"
+    )
     started = dt.datetime.now(dt.UTC)
 
     @contextmanager

@@ -115,7 +115,7 @@ def rollout(
             msg = f"--year {y.year} is given twice: give each year once"
             raise ConfigError(msg)
         seen.add(y.year)
-    home = check_home(out_dir)  # writable, before any ingest or solve
+    home = check_home(out_dir, kind="rollout")  # writable, before any ingest or solve
     started = dt.datetime.now(dt.UTC)
     # every year's config is checked before anything runs or is written
     plans = [(y, load_config(config_path, overrides=_year_overrides(y, overrides))) for y in years]

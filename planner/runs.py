@@ -80,11 +80,13 @@ def _holds_runs(folder: Path) -> bool:
     )
 
 
-def check_home(folder: str | Path) -> Path:
+def check_home(folder: str | Path, *, kind: str | None = None) -> Path:
     """The resolved output folder, if runs can be added to it.
 
     It must be new, empty or a planner output folder (never a folder of other files),
-    and writable: checked before anything is read or solved.
+    and writable: checked before anything is read or solved. With ``kind`` (``site``,
+    ``sweep``, ``rollout``), its ``latest`` run must be of that kind too: a sweep into a
+    county's output folder would take the ``latest`` its map and exports are read from.
 
     Raises
     ------
@@ -110,7 +112,27 @@ def check_home(folder: str | Path) -> Path:
         raise ConfigError(msg)
     runs = home / RUNS
     check_writable(runs / "x" if runs.is_dir() else runs, shown=home)
+    if kind is not None and home.is_dir():
+        _check_kind(home, kind)
     return home
+
+
+def _check_kind(home: Path, kind: str) -> None:
+    """Refuse a folder whose ``latest`` run is of another kind (a site run's folder for a
+    sweep, say)."""
+    run = latest_run(home)
+    if run is None:
+        return
+    try:
+        had = json.loads((run / "run.json").read_text(encoding="utf-8")).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return
+    if isinstance(had, str) and had != kind:
+        msg = (
+            f"output {home}: its runs are `planner {had}` runs (latest {run.name}); a {kind} "
+            f"would take their {LATEST}: give the {kind} a folder of its own (--out)"
+        )
+        raise ConfigError(msg)
 
 
 @dataclass

@@ -126,7 +126,7 @@ def sweep(
         msg = "a sweep varies one or two fields"
         raise ConfigError(msg)
     _check_vary(vary)
-    home = check_home(out_dir)  # writable, before any ingest or solve
+    home = check_home(out_dir, kind="sweep")  # writable, before any ingest or solve
     started = dt.datetime.now(dt.UTC)
     order = [f for f, _ in vary]  # the page and the CSV keep the user's order
     # fields that change the inputs vary slowest, so scenarios share their inputs

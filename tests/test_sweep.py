@@ -12,7 +12,7 @@ import pytest
 from planner.errors import ConfigError
 from planner.rollout import YearPlan, rollout
 from planner.sweep import parse_vary, sweep
-from tests.conftest import PLAN_ONLY, run_cli
+from tests.conftest import PLAN_ONLY, PLAN_ONLY_SETS, run_cli
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -319,3 +319,18 @@ def test_a_failure_is_told_in_the_pages_language_before_its_details():
     assert failure_text(row, translator("en")).startswith(
         "failed: an input or setting cannot be used; details: station"
     )
+
+
+@pytest.mark.slow
+def test_a_sweep_into_a_county_output_folder_is_refused(small, tmp_path):
+    """A sweep would take the site run's ``latest`` (its map and exports): refused before
+    anything runs, the folder as it was."""
+    home = tmp_path / "out"
+    r = run_cli("site", "--config", str(small), "--out", str(home), *PLAN_ONLY_SETS)
+    assert r.returncode == 0, r.stderr
+    before = sorted(p.relative_to(home) for p in home.rglob("*"))
+    r = run_cli("sweep", "--config", str(small), "--vary", "stations.budget=9e6",
+                "--out", str(home), *PLAN_ONLY_SETS)  # fmt: skip
+    assert r.returncode == 2
+    assert "its runs are `planner site` runs" in r.stderr and "a sweep" in r.stderr
+    assert sorted(p.relative_to(home) for p in home.rglob("*")) == before
