@@ -134,3 +134,30 @@ def test_the_weeks_headline_is_the_total_of_the_vans_table():
     # the search's own objective keeps its precision
     assert week["objective_km"] == pytest.approx(27.45 + 13.85)
 
+
+def test_vans_sort_naturally_and_idle_vans_are_listed():
+    from planner.report.tour_sheets import tour_sheets
+    from planner.report.tour_tables import tour_tables
+    from planner.tours import plan_tours
+    from tests.test_tours import line_matrix, tours, villages
+
+    # a stop fills a van's day: 11 villages need 11 of the point's 12 vans on Monday
+    cfg = tours(days=["mon"], vans_per_point=12, service_min=400, unservable="report")
+    plan = plan_tours(villages(11), line_matrix([0.0, *range(1, 12)]), cfg, depot_ids=["r000"])
+    assert plan.visits_served == 11 and plan.vans == {"r000": 12}
+    named = [f"r000-{k}" for k in range(1, 13)]  # r000-2 before r000-10
+    assert [t.van for t in plan.tours] == named[:11]
+    line, stops = _layers(plan)
+    assert schedule_frame(plan)["van"].tolist() == named[:11]
+    summary = {"tours": {"vans": plan.vans, "unserved": []}}
+    # the report's table and the workbook's: every van of the 12, the idle one with zeros
+    layers = {"tours": line, "tour_stops": stops}
+    report = tour_tables(layers, summary, cfg, lang=EN).vans
+    assert report["Van"].tolist() == [*named, "Total"]
+    assert report.iloc[11].tolist() == ["r000-12", "r000", "0", "0", "0.0", "0.0"]
+    sheets = {s.title: s.table for s in tour_sheets(summary, layers, lang=EN)}
+    week = sheets["Vans' week"]
+    assert week["Van"].tolist() == named
+    assert week.iloc[11, 3:].tolist() == [0, 0, 0.0, 0.0]
+    schedule = sheets["Tour schedule"]
+    assert schedule[EN.label("van")].tolist() == named[:11]

@@ -29,7 +29,7 @@ from planner.report.reexport import read_run_layers
 from planner.report.report_tables import report_parts
 from planner.report.workbook import write_workbook
 from planner.tours.layers import DAY_NAMES, KIND_NAMES
-from planner.tours.result import UNSERVED_REASONS
+from planner.tours.result import UNSERVED_REASONS, van_key
 from tests.test_report_print import ACRONYMS, data_tokens, english_words, visible_text
 
 ZH, EN = translator("zh"), translator("en")
@@ -152,10 +152,12 @@ def test_the_report_has_the_tours_section_in_chinese(run, demo_run):
     assert "<h2>维修车每周巡回</h2>" in section
     rows = re.findall(r'<tr class="van">(.*?)</tr>', section)
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]
-    vans = sorted(tours["van"].unique())
+    vans = sorted(tours["van"].unique(), key=van_key)  # r000-2 before r000-10
     assert [c[0] for c in cells] == [*vans, "合计"]
+    assert len(vans) == week["vans_total"]  # the demo's vans all drive (idle ones: zeros)
     km = pd.to_numeric(tours["km"]).groupby(tours["van"]).sum()
     assert [c[4] for c in cells[:-1]] == [f"{km[v]:,.1f}" for v in vans]
+    assert cells[-1][4] == f"{week['km_week']:,.1f}"  # the headline is the table's total
     assert cells[-1][3] == f"{len(run['stops']):,}"  # every visit, by the vans
     figure = re.search(r'id="fig-tours_visits">([^<]*)<', section).group(1)
     assert figure == f"{week['visits_served']:,} / {week['visits_asked']:,}"
@@ -255,7 +257,7 @@ def test_the_workbook_schedule_equals_tour_stops(run, demo_run):
     days = tours.groupby("van").size()
     assert [(r[0], r[3], r[5]) for r in week[1:]] == [
         (v, int(days[v]), round(float(km[v]), 1))
-        for v in sorted(km.index)  # as the report
+        for v in sorted(km.index, key=van_key)  # as the report
     ]
     summary = {r[0]: r[1] for r in book["概要"].iter_rows(min_row=2, values_only=True)}
     assert summary["维修车"] == run["summary"]["tours"]["vans_total"]

@@ -231,7 +231,7 @@ class ToursSection(Section):
                 )
                 raise ValueError(msg)
             cls = self.stop_class(kind)
-            service = cls.service_min if cls.service_min is not None else self.service_min
+            service = self.service_of(kind)
             if cls.time_window is not None:
                 open_min = clock_minutes(cls.time_window[1]) - clock_minutes(cls.time_window[0])
                 if open_min < service:
@@ -254,6 +254,11 @@ class ToursSection(Section):
     def stop_class(self, kind: str) -> StopClass:
         """The settings of one kind of stop ('villages' or 'stations')."""
         return self.villages if kind == "villages" else self.stations
+
+    def service_of(self, kind: str) -> float:
+        """Minutes a van spends at a stop of a kind: its own, else ``service_min``."""
+        own = self.stop_class(kind).service_min
+        return own if own is not None else self.service_min
 
     @property
     def shift_minutes(self) -> float:

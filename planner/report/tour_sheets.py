@@ -29,10 +29,10 @@ from planner.report.tour_tables import (
     kind_name,
     layer_table,
     lookup,
-    reason_text,
 )
 from planner.report.xlsx import Sheet, number_format
 from planner.tours.layers import van_totals
+from planner.tours.result import reason_text, van_key
 
 #: The schedule's columns, in order: (column, decimals); None keeps text.
 SCHEDULE_COLUMNS: Spec = (
@@ -65,17 +65,25 @@ def schedule_table(stops: pd.DataFrame, *, lang: Lang) -> pd.DataFrame:
         return people_table(empty, SCHEDULE_COLUMNS, lang=lang)
     day = table[C.DAY].astype(str)
     rank = day.map({d: i for i, d in enumerate(WEEKDAYS)}).fillna(len(WEEKDAYS))
-    table = table.assign(_rank=rank).sort_values(["_rank", C.VAN, C.ORDER], kind="stable")
+    vans = sorted(set(table[C.VAN].astype(str)), key=van_key)  # r000-2 before r000-10
+    van = table[C.VAN].astype(str).map({v: i for i, v in enumerate(vans)})
+    table = table.assign(_rank=rank, _van=van)
+    table = table.sort_values(["_rank", "_van", C.ORDER], kind="stable")
     table[C.DAY] = table[C.DAY].map(lambda d: day_name(d, lang=lang))
     table[C.KIND] = table[C.KIND].map(lambda k: kind_name(k, lang=lang))
     return people_table(table, SCHEDULE_COLUMNS, lang=lang)
 
 
 def van_week_table(
-    tours: pd.DataFrame, repair_points: pd.DataFrame | None, *, lang: Lang
+    tours: pd.DataFrame,
+    repair_points: pd.DataFrame | None,
+    *,
+    vans: Mapping[str, int] | None = None,
+    lang: Lang,
 ) -> pd.DataFrame:
-    """Per van: its repair point, days out, visits, km and driving hours in the week."""
-    week = van_totals(layer_table(tours))
+    """Per van: its repair point, days out, visits, km and driving hours in the week;
+    with ``vans`` (repair point id -> vans), the vans without a tour all week too."""
+    week = van_totals(layer_table(tours), vans=vans)
     names = lookup(repair_points, C.REPAIR_ID, C.NAME)
     return pd.DataFrame(
         {
@@ -119,7 +127,12 @@ def tour_sheets(
         for column, decimals in SCHEDULE_COLUMNS
         if decimals is not None
     }
-    week = van_week_table(layers["tours"], layers.get("repair_points"), lang=lang)
+    week = van_week_table(
+        layers["tours"],
+        layers.get("repair_points"),
+        vans=(summary.get("tours") or {}).get("vans"),
+        lang=lang,
+    )
     one = number_format(1)
     sheets = [
         Sheet(lang("Tour schedule"), schedule, formats),

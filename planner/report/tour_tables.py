@@ -24,7 +24,7 @@ from planner.config.tours import ToursSection
 from planner.i18n import N_, Lang
 from planner.report.sections import english, num
 from planner.tours.layers import DAY_NAMES, KIND_NAMES, van_totals
-from planner.tours.result import UNSERVED_REASONS
+from planner.tours.result import reason_text
 
 #: The layers of a run's tours.
 TOUR_LAYERS = ("tours", "tour_stops")
@@ -43,12 +43,6 @@ def kind_name(code: object, *, lang: Lang | None = None) -> str:
     """The name of a kind of stop (``villages`` -> 村 / village); other text as it is."""
     text = str(code)
     return english(lang).gettext(KIND_NAMES[text]) if text in KIND_NAMES else text
-
-
-def reason_text(code: object, *, lang: Lang | None = None) -> str:
-    """Why a stop's visits are left out, in words (:data:`UNSERVED_REASONS`)."""
-    text = str(code)
-    return english(lang).gettext(UNSERVED_REASONS[text]) if text in UNSERVED_REASONS else text
 
 
 def layer_table(layer: pd.DataFrame | None) -> pd.DataFrame:
@@ -145,15 +139,10 @@ def shift_text(tours: ToursSection, *, lang: Lang | None = None) -> str:
     )
 
 
-def service_min(tours: ToursSection, kind: str) -> float:
-    """Minutes of service at a stop of a kind: its own, else ``tours.service_min``."""
-    return tours.stop_class(kind).service_min or tours.service_min
-
-
 def service_text(tours: ToursSection, *, lang: Lang | None = None) -> str:
     """Minutes at each stop: one number, or one per kind of stop where they differ."""
     lang = english(lang)
-    minutes = {kind: service_min(tours, kind) for kind in tours.stops}
+    minutes = {kind: tours.service_of(kind) for kind in tours.stops}
     if len(set(minutes.values())) == 1:
         return num(next(iter(minutes.values())), lang=lang)
     return lang.gettext(", ").join(
@@ -172,42 +161,37 @@ def tour_tables(
     if not all(name in layers for name in TOUR_LAYERS):
         return None
     lang = english(lang)
-    unserved = list(((summary or {}).get("tours") or {}).get("unserved") or [])
+    week = (summary or {}).get("tours") or {}
+    unserved = list(week.get("unserved") or [])
     visits = township_visits(layers["tour_stops"], unserved, stop_townships(layers))
     return TourTables(
         settings=[] if tours is None else shift_rows(tours, lang=lang),
-        vans=van_view(layers["tours"], layers.get("repair_points"), lang=lang),
+        vans=van_view(
+            layers["tours"], layers.get("repair_points"), vans=week.get("vans"), lang=lang
+        ),
         townships=township_view(visits, layers.get("townships"), lang=lang),
     )
 
 
 def van_view(
-    tours: pd.DataFrame, repair_points: pd.DataFrame | None, *, lang: Lang | None = None
+    tours: pd.DataFrame,
+    repair_points: pd.DataFrame | None,
+    *,
+    vans: Mapping[str, int] | None = None,
+    lang: Lang | None = None,
 ) -> pd.DataFrame:
     """Per van: its repair point, days out, visits, km and drive hours in the week; a
-    total row last."""
+    total row last. ``vans`` (repair point id -> vans based there, as in ``summary["tours"]``)
+    adds the vans without a tour all week, with zeros."""
     lang = english(lang)
-    week = van_totals(layer_table(tours))
+    week = van_totals(layer_table(tours), vans=vans)
     names = lookup(repair_points, C.REPAIR_ID, C.NAME)
-    rows = [
-        [
-            str(r[C.VAN]),
-            names.get(str(r[C.REPAIR_ID]), str(r[C.REPAIR_ID])),
-            num(r["days"], lang=lang),
-            num(r["visits"], lang=lang),
-            num(r[C.KM], 1, lang=lang),
-            num(r[C.DRIVE_H], 1, lang=lang),
-        ]
-        for _, r in week.iterrows()
-    ]
-    total = [
-        lang("Total"),
-        "",
-        num(week["days"].sum(), lang=lang),
-        num(week["visits"].sum(), lang=lang),
-        num(week[C.KM].sum(), 1, lang=lang),
-        num(week[C.DRIVE_H].sum(), 1, lang=lang),
-    ]
+    # days out, visits, km and drive hours (with their decimals): per van, then the sums
+    figures = [(week["days"], 0), (week["visits"], 0), (week[C.KM], 1), (week[C.DRIVE_H], 1)]
+    texts = [[num(v, digits, lang=lang) for v in values] for values, digits in figures]
+    repair = [names.get(str(r), str(r)) for r in week[C.REPAIR_ID]]
+    rows = [[str(v), p, *t] for v, p, *t in zip(week[C.VAN], repair, *texts, strict=True)]
+    total = [lang("Total"), "", *(num(values.sum(), d, lang=lang) for values, d in figures)]
     headings = [
         lang("Van"),
         lang("Repair point"),
@@ -392,7 +376,7 @@ def _kind_rows(
         visits = f"{visits} ({more})"
     hours = "–".join(cls.time_window) if cls.time_window else lang("the whole shift")
     return [
-        (lang("Time at each stop: {kind}", kind=name), num(service_min(tours, kind), lang=lang),
+        (lang("Time at each stop: {kind}", kind=name), num(tours.service_of(kind), lang=lang),
          lang.unit("min"), kind_set(kind, "service_min")),
         (lang("Visits per week: {kind}", kind=name), visits, lang.unit("visits/week"),
          kind_set(kind, "per_week", "per_week_by_evs")),

@@ -41,7 +41,7 @@ from planner.tours.problem import (
     stop_frequencies,
     stop_hours,
 )
-from planner.tours.result import Tour, TourPlan, Unserved, Visit
+from planner.tours.result import Tour, TourPlan, Unserved, Visit, van_key
 from planner.tours.solve import check_inputs, decode, log_plan, search, unservable_stops
 from planner.tours.timing import Shift, weekday_index
 
@@ -293,7 +293,7 @@ def plan_tours_by_point(
     unserved = fixed + [u for a in areas for u in solved[_key(a)].unserved]
     runs = [r.run for r in solved.values()]
     order = {d: i for i, d in enumerate(depot_ids)}
-    tour_list.sort(key=lambda t: (weekday_index(t.day), order[t.repair_id], t.van))
+    tour_list.sort(key=lambda t: (weekday_index(t.day), order[t.repair_id], van_key(t.van)))
     plan = _merged(tour_list, unserved, runs, tours, depot_ids, vans, per_week, build_s)
     plan.extra["problems"] = len(areas)
     reach = np.zeros(points.n_points)

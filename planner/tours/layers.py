@@ -7,6 +7,7 @@ Column names are plain English keys (as the rest of the outputs); the day is a c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
@@ -20,7 +21,7 @@ from planner.datatypes import RoadGraph
 from planner.i18n import N_
 from planner.tours.matrix import RoadPoints, TravelMatrix, leg_paths, route_geometry
 from planner.tours.problem import STOP_TOWNSHIP
-from planner.tours.result import TourPlan
+from planner.tours.result import TourPlan, van_key, van_name
 from planner.tours.timing import clock_text
 
 #: Day code -> its name (translated where shown).
@@ -122,20 +123,55 @@ def tours_frame(plan: TourPlan) -> pd.DataFrame:
 
 
 def van_week(plan: TourPlan) -> pd.DataFrame:
-    """Per van: days out, visits, km and drive hours in the week (for the report)."""
-    return van_totals(tours_frame(plan))
+    """Per van: days out, visits, km and drive hours in the week (for the report); the
+    vans that stay at their repair point all week too."""
+    return van_totals(tours_frame(plan), vans=plan.vans)
 
 
-def van_totals(tours: pd.DataFrame) -> pd.DataFrame:
+def van_totals(tours: pd.DataFrame, *, vans: Mapping[str, int] | None = None) -> pd.DataFrame:
     """Per van, from a table of tours (:func:`tours_frame`, or the ``tours`` layer): days
-    out, visits, km and drive hours in the week, by repair point and van."""
-    if tours.empty:
-        return pd.DataFrame(columns=[VAN, REPAIR_ID, DAYS, VISITS, KM, DRIVE_H])
-    out = tours.groupby([VAN, REPAIR_ID], sort=False).agg(
-        **{DAYS: (DAY, "count"), VISITS: (STOPS, "sum"), KM: (KM, "sum"), DRIVE_H: (DRIVE_H, "sum")}
-    )
-    out[[KM, DRIVE_H]] = out[[KM, DRIVE_H]].map(shown)  # sums of figures to 0.1
-    return out.reset_index().sort_values([REPAIR_ID, VAN], ignore_index=True)
+    out, visits, km and drive hours in the week, by repair point and van in natural order
+    (``r000-2`` before ``r000-10``).
+
+    Parameters
+    ----------
+    tours
+        One row per van and day.
+    vans
+        Repair point id -> vans based there (``summary["tours"]["vans"]``): the vans
+        without a tour all week get a row of zeros. None: the vans with tours only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``van``, ``repair_id``, ``days``, ``visits``, ``km``, ``drive_h``.
+    """
+    columns = [VAN, REPAIR_ID, DAYS, VISITS, KM, DRIVE_H]
+    out = pd.DataFrame(columns=columns)
+    if not tours.empty:
+        totals = {DAYS: (DAY, "count"), VISITS: (STOPS, "sum"), KM: (KM, "sum")}
+        out = tours.groupby([VAN, REPAIR_ID], sort=False).agg(
+            **totals, **{DRIVE_H: (DRIVE_H, "sum")}
+        )
+        out[[KM, DRIVE_H]] = out[[KM, DRIVE_H]].map(shown)  # sums of figures to 0.1
+        out = out.reset_index()
+    idle = _idle_vans(set(out[VAN].astype(str)), vans or {})
+    if len(idle):
+        out = idle if out.empty else pd.concat([out, idle], ignore_index=True)
+    keys = [(van_key(r), van_key(v)) for r, v in zip(out[REPAIR_ID], out[VAN], strict=True)]
+    ranks = sorted(range(len(out)), key=keys.__getitem__)
+    return out.iloc[ranks].reset_index(drop=True)
+
+
+def _idle_vans(busy: set[str], vans: Mapping[str, int]) -> pd.DataFrame:
+    """A row of zeros for each van of ``vans`` (per repair point) not in ``busy``."""
+    rows = [
+        {VAN: van_name(r, k), REPAIR_ID: r, DAYS: 0, VISITS: 0, KM: 0.0, DRIVE_H: 0.0}
+        for r, n in vans.items()
+        for k in range(1, int(n) + 1)
+        if van_name(r, k) not in busy
+    ]
+    return pd.DataFrame(rows, columns=[VAN, REPAIR_ID, DAYS, VISITS, KM, DRIVE_H])
 
 
 def township_visits(plan: TourPlan, stops: pd.DataFrame) -> pd.DataFrame:

@@ -97,9 +97,7 @@ def stop_frequencies(stops: pd.DataFrame, tours: ToursSection) -> np.ndarray:
 
 def service_seconds(stops: pd.DataFrame, tours: ToursSection) -> np.ndarray:
     """Service seconds of each stop: its kind's ``service_min``, else ``tours.service_min``."""
-    minutes = [
-        tours.stop_class(str(kind)).service_min or tours.service_min for kind in stops[STOP_KIND]
-    ]
+    minutes = [tours.service_of(str(kind)) for kind in stops[STOP_KIND]]
     return np.round(np.asarray(minutes, dtype=float) * 60).astype(np.int64)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,27 @@ UNSERVED_REASONS = {
         "smaller tours.min_gap_days lets that van take it"
     ),
 }
+
+
+def reason_text(code: object, *, lang: Lang | None = None) -> str:
+    """Why a stop's visits are left out, in words (:data:`UNSERVED_REASONS`) in ``lang``
+    (English by default); an unknown code as it is."""
+    text = str(code)
+    if text not in UNSERVED_REASONS:
+        return text
+    return lang.gettext(UNSERVED_REASONS[text]) if lang is not None else UNSERVED_REASONS[text]
+
+
+def van_name(repair_id: str, number: int) -> str:
+    """A van's name: its repair point's id and its number there (``r000-1``)."""
+    return f"{repair_id}-{number}"
+
+
+def van_key(van: object) -> tuple[tuple[int, int | str], ...]:
+    """Sort key of a van's name (or any id) in natural order: numbers as numbers, so
+    ``r000-2`` comes before ``r000-10``."""
+    parts = re.split(r"(\d+)", str(van))
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
 
 
 @dataclass(frozen=True)
@@ -76,8 +98,7 @@ class Unserved:
 
     def reason_text(self, *, lang: Lang | None = None) -> str:
         """The reason in words, in ``lang`` (English by default)."""
-        text = UNSERVED_REASONS[self.reason]
-        return lang.gettext(text) if lang is not None else text
+        return reason_text(self.reason, lang=lang)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from planner.tours.problem import (
     build_problem,
 )
 from planner.tours.repair import insert_left_out
-from planner.tours.result import Tour, TourPlan, Unserved, Visit
+from planner.tours.result import Tour, TourPlan, Unserved, Visit, van_key, van_name
 from planner.tours.timing import DAY_S, Shift, weekday_index
 
 logger = logging.getLogger(__name__)
@@ -272,10 +272,10 @@ def _decode(
         group.sort(key=lambda r: (r.start_time(), [a.idx for a in r if a.is_client()]))
         for k, route in enumerate(group, start=1):
             tour = _tour(route, stops, matrix, problem, shift, depot, weekday)
-            tour = replace(tour, van=f"{depot_ids[depot]}-{k}", repair_id=depot_ids[depot])
+            tour = replace(tour, van=van_name(depot_ids[depot], k), repair_id=depot_ids[depot])
             tours_out.append(tour)
     order = {d: i for i, d in enumerate(depot_ids)}
-    tours_out.sort(key=lambda t: (weekday_index(t.day), order[t.repair_id], t.van))
+    tours_out.sort(key=lambda t: (weekday_index(t.day), order[t.repair_id], van_key(t.van)))
     return _numbered(tours_out)
 
 
