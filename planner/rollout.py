@@ -120,11 +120,13 @@ def rollout(
     # every year's config is checked before anything runs or is written
     plans = [(y, load_config(config_path, overrides=_year_overrides(y, overrides))) for y in years]
     plans.sort(key=lambda item: item[0].year)
-    from planner.report.sweep_page import write_rollout_page
+    from planner.report.sweep_page import Held, write_rollout_page
 
     rows: list[dict[str, Any]] = []
     stations_rows: list[dict[str, Any]] = []
     setting = plans[0][1].report.language if plans else None
+    varied = ("stations.budget", "demand.ev_adoption", "stations.min_coverage_share")
+    held = Held(str(config_path), tuple(overrides or ()), plans[0][1] if plans else None, varied)
     return in_new_run(
         home,
         rows,
@@ -133,8 +135,22 @@ def rollout(
         key=content_key(*(c.model_dump_json() for _, c in plans)),
         solve=lambda folder, rid: _run_years(plans, folder, rows, stations_rows, run_id=rid),
         page=lambda folder, rid: write_rollout_page(
-            folder, rows, stations_rows, language=page_language(rows, setting), run_id=rid
+            folder,
+            rows,
+            stations_rows,
+            language=page_language(rows, setting),
+            run_id=rid,
+            held=held,
         ),
+        record={
+            "config_path": str(config_path),
+            "years": [
+                f"{y.year}:{y.budget:g}:{y.ev_adoption:g}"
+                + ("" if y.target is None else f":{y.target:g}")
+                for y in years
+            ],
+            "set": list(overrides or []),
+        },
     )
 
 

@@ -146,9 +146,10 @@ def sweep(
         )
         for values in itertools.product(*(sorted(v, key=_sort_key) for _, v in vary))
     ]
-    from planner.report.sweep_page import write_sweep_page
+    from planner.report.sweep_page import Held, write_sweep_page
 
     setting = scenarios[0][1].report.language
+    held = Held(str(config_path), tuple(overrides or ()), scenarios[0][1], tuple(fields))
 
     rows: list[dict[str, Any]] = []
     return in_new_run(
@@ -159,8 +160,13 @@ def sweep(
         key=content_key(*(c.model_dump_json() for _, c in scenarios)),
         solve=lambda folder, rid: _run_scenarios(scenarios, fields, folder, rows, run_id=rid),
         page=lambda folder, rid: write_sweep_page(
-            folder, rows, order, language=page_language(rows, setting), run_id=rid
+            folder, rows, order, language=page_language(rows, setting), run_id=rid, held=held
         ),
+        record={
+            "config_path": str(config_path),
+            "vary": {f: list(v) for f, v in vary},
+            "set": list(overrides or []),
+        },
     )
 
 
@@ -193,16 +199,19 @@ def in_new_run(
     key: str,
     solve: Callable[[Path, str], None],
     page: Callable[[Path, str], None],
+    record: dict[str, Any] | None = None,
 ) -> SweepResult:
     """Solve into a new run of ``home`` and write its page, under the folder's lock.
 
     ``solve`` adds a row per scenario (year) to ``rows`` (given the folder and the run's
     id) and ``page`` writes the page (the same); a signal stops ``solve``, and the rows
     done so far are kept in the run (which does not become ``latest``) before the
-    :class:`Interrupted` goes on.
+    :class:`Interrupted` goes on. ``record`` goes into the run's ``run.json`` (what was
+    run: the config file, the varied fields, the overrides).
     """
     stopped: Interrupted | None = None
     with out_lock(home), new_run(home, started=started, key=key, kind=kind) as run:
+        run.manifest.update(record or {})
         try:
             solve(run.tmp, run.id)
         except Interrupted as err:  # the scenarios (years) done so far are kept

@@ -61,6 +61,13 @@ def test_budget_sweep_shares_inputs_and_warm_starts(small, tmp_path):
     assert "<title>方案比较：预算：充电站与维修点合计（元）、充电站数量上限</title>" in page
     assert "size:A4 landscape" in page and "optimal" not in page and "1.1e+07" not in page
     assert "11,000,000" in page and (res.out_dir / "budget-11000000_max_stations-20").is_dir()
+    # what every scenario shares is on the page and in run.json, the varied fields not
+    shared = page.split("各方案共同的设定", 1)[1]
+    assert "配置文件" in shared and str(small) in shared and "tours.enabled=false" in shared
+    assert "电动汽车占汽车比例" in shared and "新建充电站数上限" not in shared
+    run = json.loads((res.out_dir / "run.json").read_text("utf-8"))
+    assert run["config_path"] == str(small) and run["set"] == [*PLAN_ONLY]
+    assert run["vary"] == {"stations.max_stations": [16, 20], "stations.budget": [11e6, 8e6]}
 
 
 @pytest.mark.slow

@@ -11,17 +11,21 @@ from __future__ import annotations
 import base64
 import csv
 import html
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.i18n import N_, Lang, translator
 from planner.paths import replace_file
-from planner.report.assumptions import status_text
+from planner.report.assumptions import PARAMETERS, assumptions_table, status_text
 from planner.report.batch_page import _CSS
 from planner.report.content import run_label
 from planner.report.formats import safe_cell
 from planner.report.sections import gap_text, pct
 from planner.report.sweep_charts import field_name, rollout_chart, sweep_chart, value_text
+
+if TYPE_CHECKING:
+    from planner.config import Config
 
 #: Columns of ``sweep.csv`` after the varied fields.
 SWEEP_COLUMNS = (
@@ -144,6 +148,40 @@ def failure_text(r: dict[str, Any], lang: Lang) -> str:
     return lang("failed: {kind}; details: {error}", kind=lang(kind), error=str(r.get("error", "")))
 
 
+@dataclass(frozen=True)
+class Held:
+    """What every scenario (year) of a sweep (rollout) shares: the config file, the
+    ``--set`` overrides, the first scenario's config and the fields that vary."""
+
+    source: str
+    overrides: tuple[str, ...]
+    config: Config | None
+    varied: tuple[str, ...]
+
+
+def settings_html(held: Held, *, lang: Lang) -> str:
+    """The settings every scenario (year) shares, for the page: the config file, the
+    ``--set`` overrides and every planning parameter that is not varied, as the runs'
+    reports list them."""
+    config, varied = held.config, held.varied
+    rows = [(lang("Config file"), held.source, "")]
+    sets = list(held.overrides)
+    rows.append((lang("Set for every run (--set)"), "; ".join(sets) or lang("none"), ""))
+    if config is not None:
+        skip = {
+            lang.gettext(label)
+            for section, name, label, *_ in PARAMETERS
+            if f"{section}.{name}" in set(varied)
+        }
+        table = assumptions_table(config, lang=lang)
+        rows += [(str(r[0]), str(r[1]), str(r[2])) for r in table.itertuples(index=False)
+                 if str(r[0]) not in skip]  # fmt: skip
+    head = [lang("Parameter"), lang("Value"), lang("Unit")]
+    body = ["<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows]
+    title = html.escape(lang("Settings every run shares"))
+    return f"<h2>{title}</h2>" + _table(head, body)
+
+
 def _links(folder: str, r: dict[str, Any], lang: Lang) -> str:
     if str(r.get("status")) in NO_PLAN:
         return "<td></td>"
@@ -179,9 +217,11 @@ def write_sweep_page(
     *,
     language: str = "zh",
     run_id: str = "",
+    held: Held | None = None,
 ) -> None:
     """``sweep.csv`` and ``sweep.html`` (coverage and capex per covered EV against the
-    first field, a line per value of the second)."""
+    first field, a line per value of the second; ``held``: the settings every scenario
+    shares, listed under the table)."""
     lang = translator(language)
     out.mkdir(parents=True, exist_ok=True)
     _csv(out / "sweep.csv", rows, [*fields, *SWEEP_COLUMNS])
@@ -198,7 +238,8 @@ def write_sweep_page(
     names = ("、" if lang.code == "zh" else ", ").join(field_name(f, lang, rows) for f in fields)
     title = lang("Scenarios by {fields}", fields=names)
     png = sweep_chart(rows, fields, lang=lang)
-    page = _page(title, run_label(run_id, lang) if run_id else "", png, _table(head, body), lang)
+    tables = _table(head, body) + (settings_html(held, lang=lang) if held else "")
+    page = _page(title, run_label(run_id, lang) if run_id else "", png, tables, lang)
     replace_file(out / "sweep.html", lambda p: p.write_text(page, encoding="utf-8"))
 
 
@@ -209,8 +250,10 @@ def write_rollout_page(
     *,
     language: str = "zh",
     run_id: str = "",
+    held: Held | None = None,
 ) -> None:
-    """``rollout.csv`` (stations with their year), ``rollout_years.csv``, ``rollout.html``."""
+    """``rollout.csv`` (stations with their year), ``rollout_years.csv``, ``rollout.html``
+    (``held``: the settings every year shares, listed under the tables)."""
     lang = translator(language)
     out.mkdir(parents=True, exist_ok=True)
     _csv(out / "rollout_years.csv", years, list(YEAR_COLUMNS))
@@ -231,6 +274,7 @@ def write_rollout_page(
     body.append(_total_row(years, lang))
     tables = _table(head, body) + f"<h2>{html.escape(lang('Stations and the year they open'))}</h2>"
     tables += _stations_table(stations, lang)
+    tables += settings_html(held, lang=lang) if held else ""
     png = rollout_chart(years, lang=lang)
     lead = run_label(run_id, lang) if run_id else ""
     page = _page(lang("Rollout by year"), lead, png, tables, lang)
