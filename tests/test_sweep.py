@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import openpyxl
 import pyogrio
 import pytest
 
@@ -68,6 +69,19 @@ def test_budget_sweep_shares_inputs_and_warm_starts(small, tmp_path):
     run = json.loads((res.out_dir / "run.json").read_text("utf-8"))
     assert run["config_path"] == str(small) and run["set"] == [*PLAN_ONLY]
     assert run["vary"] == {"stations.max_stations": [16, 20], "stations.budget": [11e6, 8e6]}
+    # the same table for Excel: headers in Chinese, figures as numbers with formats
+    book = openpyxl.load_workbook(res.out_dir / "sweep.xlsx")
+    assert book.sheetnames == ["方案", "各方案共同的设定"]
+    ws = book["方案"]
+    heads = [c.value for c in ws[1]]
+    assert heads[:3] == ["预算：充电站与维修点合计（元）", "充电站数量上限", "求解器"]
+    col = {h: i for i, h in enumerate(heads)}
+    for r, row in zip(rows, ws.iter_rows(min_row=2, values_only=True), strict=True):
+        assert row[col["投资额（元）"]] == pytest.approx(r["capex_total"])
+        assert row[col["充电次数覆盖率"]] == pytest.approx(r["demand_covered_share"], abs=1e-4)
+        assert "最大间隙" in row[col["求解器"]]
+    assert ws.cell(2, col["充电次数覆盖率"] + 1).number_format == "0.0%"
+    assert ws.freeze_panes == "A2"
 
 
 @pytest.mark.slow
@@ -114,6 +128,9 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
     assert [r["chargers_open"] for r in ok] == [sum(chargers[: k + 1]) for k in range(len(ok))]
     page = (res.out_dir / "rollout.html").read_text("utf-8")
     assert f"{sum(spent):,.0f}" in page and "合计（3 年中已规划 3 年）" in page
+    years_sheet = openpyxl.load_workbook(res.out_dir / "rollout.xlsx")["逐年"]
+    year_cells = [c.value for c in years_sheet["A"]][1:]
+    assert year_cells == ["2025", "2026", "2027"]
     # a year's files name its rollout, not only the year (the GeoPackage's note here)
     info = pyogrio.read_info(res.out_dir / "2026" / "sites.gpkg", layer="stations")
     assert f"{res.out_dir.name}/2026" in info["layer_metadata"]["DESCRIPTION"]

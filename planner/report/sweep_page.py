@@ -120,16 +120,20 @@ def _share(v: Any) -> str:
 
 
 def _status(r: dict[str, Any], lang: Lang) -> str:
-    """The status cell: the solve's status and gap in words, or why there is no plan."""
+    """The status cell (:func:`status_words`), red when there is no plan."""
+    css = ' class="err"' if str(r.get("status", "")) in NO_PLAN else ""
+    return f"<td{css}>{html.escape(status_words(r, lang))}</td>"
+
+
+def status_words(r: dict[str, Any], lang: Lang) -> str:
+    """A scenario's or year's solve: its status and gap in words, or why there is no plan."""
     status = str(r.get("status", ""))
     if status == "failed":
-        return f'<td class="err">{html.escape(failure_text(r, lang))}</td>'
+        return failure_text(r, lang)
     if status == "not_run":
-        text = lang("not run: an earlier year could not be planned")
-        return f'<td class="err">{html.escape(text)}</td>'
+        return lang("not run: an earlier year could not be planned")
     text = status_text(status, lang=lang) + lang.gettext(", ")
-    text += lang("largest gap {gap}", gap=gap_text(r.get("gap"), lang=lang))
-    return f"<td>{html.escape(text)}</td>"
+    return text + lang("largest gap {gap}", gap=gap_text(r.get("gap"), lang=lang))
 
 
 #: What a failed run's exit code says, in the page's language (the details, from the
@@ -160,9 +164,19 @@ class Held:
 
 
 def settings_html(held: Held, *, lang: Lang) -> str:
-    """The settings every scenario (year) shares, for the page: the config file, the
-    ``--set`` overrides and every planning parameter that is not varied, as the runs'
-    reports list them."""
+    """The settings every scenario (year) shares, for the page (:func:`settings_rows`)."""
+    head = [lang("Parameter"), lang("Value"), lang("Unit")]
+    body = [
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+        for row in settings_rows(held, lang=lang)
+    ]
+    title = html.escape(lang("Settings every run shares"))
+    return f"<h2>{title}</h2>" + _table(head, body)
+
+
+def settings_rows(held: Held, *, lang: Lang) -> list[tuple[str, str, str]]:
+    """(parameter, value, unit): the config file, the ``--set`` overrides and every
+    planning parameter that is not varied, as the runs' reports list them."""
     config, varied = held.config, held.varied
     rows = [(lang("Config file"), held.source, "")]
     sets = list(held.overrides)
@@ -176,10 +190,7 @@ def settings_html(held: Held, *, lang: Lang) -> str:
         table = assumptions_table(config, lang=lang)
         rows += [(str(r[0]), str(r[1]), str(r[2])) for r in table.itertuples(index=False)
                  if str(r[0]) not in skip]  # fmt: skip
-    head = [lang("Parameter"), lang("Value"), lang("Unit")]
-    body = ["<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in rows]
-    title = html.escape(lang("Settings every run shares"))
-    return f"<h2>{title}</h2>" + _table(head, body)
+    return rows
 
 
 def _links(folder: str, r: dict[str, Any], lang: Lang) -> str:
@@ -239,6 +250,9 @@ def write_sweep_page(
     title = lang("Scenarios by {fields}", fields=names)
     png = sweep_chart(rows, fields, lang=lang)
     tables = _table(head, body) + (settings_html(held, lang=lang) if held else "")
+    from planner.report.sweep_workbook import write_sweep_workbook
+
+    write_sweep_workbook(out / "sweep.xlsx", rows, fields, lang=lang, held=held)
     page = _page(title, run_label(run_id, lang) if run_id else "", png, tables, lang)
     replace_file(out / "sweep.html", lambda p: p.write_text(page, encoding="utf-8"))
 
@@ -275,6 +289,9 @@ def write_rollout_page(
     tables = _table(head, body) + f"<h2>{html.escape(lang('Stations and the year they open'))}</h2>"
     tables += _stations_table(stations, lang)
     tables += settings_html(held, lang=lang) if held else ""
+    from planner.report.sweep_workbook import write_rollout_workbook
+
+    write_rollout_workbook(out / "rollout.xlsx", years, stations, lang=lang, held=held)
     png = rollout_chart(years, lang=lang)
     lead = run_label(run_id, lang) if run_id else ""
     page = _page(lang("Rollout by year"), lead, png, tables, lang)
