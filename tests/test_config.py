@@ -117,3 +117,46 @@ def test_report_section(tmp_path):
     ]:
         with pytest.raises(ConfigError, match=where):
             load_config(write(tmp_path, MINIMAL), overrides=[bad])
+
+
+def test_a_time_in_an_error_is_shown_as_typed(tmp_path):
+    """YAML 1.1 reads 25:00 as 1500 and 16:30 as 990: the config reads them as text."""
+    path = write(tmp_path, MINIMAL)
+    with pytest.raises(ConfigError) as err:
+        load_config(path, overrides=["tours.shift_end=25:00"])
+    assert "'tours.shift_end': a time of day is HH:MM (e.g. 08:00), got '25:00'" in str(err.value)
+    assert "1500" not in str(err.value) and str(err.value).count("25:00") == 1
+    # a check of the whole section names the time, and does not echo the section
+    with pytest.raises(ConfigError) as err:
+        load_config(path, overrides=["tours.enabled=true", "tours.lunch_start=16:30"])
+    assert "the lunch break 16:30 + 60 min is not inside the shift 08:00-17:00" in str(err.value)
+    assert "990" not in str(err.value) and "{" not in str(err.value)
+    # in the file too, and in a time window
+    data = {**MINIMAL, "tours": {"villages": {"time_window": ["08:00", "25:00"]}}}
+    text = yaml.safe_dump(data, allow_unicode=True).replace("'08:00'", "08:00")
+    (tmp_path / "file.yaml").write_text(text.replace("'25:00'", "25:00"), encoding="utf-8")
+    assert "25:00\n" in (tmp_path / "file.yaml").read_text(encoding="utf-8")  # unquoted
+    with pytest.raises(ConfigError, match=r"time_window': a time of day .* got '25:00'$"):
+        load_config(tmp_path / "file.yaml")
+
+
+def test_times_are_read_as_text_and_written_hh_mm(tmp_path):
+    from planner.config import config_from_dict
+    from planner.config.load import read_yaml
+
+    assert read_yaml("a: 16:30\nb: 8:30\nc: 1500\nd: 1:30:00") == {
+        "a": "16:30", "b": "8:30", "c": 1500, "d": "1:30:00"
+    }  # fmt: skip
+    cfg = load_config(
+        write(tmp_path, MINIMAL),
+        overrides=["tours.shift_start=7:30", "tours.lunch_start=12:00", "tours.shift_end=16:30"],
+    )
+    assert (cfg.tours.shift_start, cfg.tours.lunch_start, cfg.tours.shift_end) == (
+        "07:30", "12:00", "16:30"
+    )  # fmt: skip
+    # a number from another YAML reader (a batch file's set:) is the time it was typed as
+    raw = {**MINIMAL, "tours": {"shift_end": 1500}}
+    with pytest.raises(ConfigError, match=r"got '25:00'$"):
+        config_from_dict(raw, base_dir=tmp_path)
+    raw = {**MINIMAL, "tours": {"lunch_start": 750}}
+    assert config_from_dict(raw, base_dir=tmp_path).tours.lunch_start == "12:30"

@@ -21,6 +21,49 @@ from planner.slugs import default_slug
 
 logger = logging.getLogger(__name__)
 
+#: YAML 1.1's base-60 numbers (``16:30`` is 990, ``25:00`` is 1500): a config reads them
+#: as the text they are (a time of day), as YAML 1.2 does.
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, with base-60 numbers read as text (see :func:`read_yaml`)."""
+
+
+_ConfigLoader.yaml_implicit_resolvers = {
+    first: [("tag:yaml.org,2002:str", _SEXAGESIMAL), *resolvers]
+    if first in "+-0123456789"
+    else list(resolvers)
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML as a config's file and its ``--set`` values are read: safely, and with
+    ``16:30`` as text, not YAML 1.1's base-60 number 990 (so that a message about a time
+    shows it as it was typed).
+
+    Parameters
+    ----------
+    text
+        The YAML.
+
+    Returns
+    -------
+    Any
+        The parsed document (None for an empty one).
+
+    Raises
+    ------
+    yaml.YAMLError
+        The text is not valid YAML.
+    """
+    loader = _ConfigLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply ``key.path=value`` overrides to a raw config mapping.
@@ -58,7 +101,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
                 raise ConfigError(msg)
             node = child
         try:
-            node[parts[-1]] = yaml.safe_load(value) if value.strip() else None
+            node[parts[-1]] = read_yaml(value) if value.strip() else None
         except yaml.YAMLError:
             node[parts[-1]] = value
     return out
@@ -99,9 +142,19 @@ def _format_validation(err: ValidationError, source: str) -> str:
             # a database URL's message shows it without its password: never echo the input
             parts.append(f"'{loc}': {e['msg'].removeprefix('Value error, ')}")
         else:
-            text = e["msg"].removeprefix("Value error, ")
-            parts.append(f"'{loc}': {text} (got {e.get('input')!r})")
+            parts.append(f"'{loc}': {_message_with_input(e)}")
     return f"config {source}: " + "; ".join(parts)
+
+
+def _message_with_input(error: Any) -> str:
+    """A validation error's message and the value given, unless the message names it
+    (a time says ``got '25:00'`` where YAML 1.1 gave 1500) or the value is a whole
+    section (its own check names the values at fault)."""
+    text = str(error["msg"]).removeprefix("Value error, ")
+    given = error.get("input")
+    if isinstance(given, dict) or re.search(r"\bgot\b", text):
+        return text
+    return f"{text} (got {given!r})"
 
 
 def config_from_dict(
@@ -198,7 +251,7 @@ def load_config(
         msg = f"config {path}: {problem}"
         raise ConfigError(msg)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -38,10 +38,18 @@ def clock_minutes(text: str) -> int:
 
 
 def _clock_text(value: object) -> object:
-    # YAML 1.1 reads an unquoted 08:30 as a sexagesimal number (510): turn it back
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+    # YAML 1.1 reads an unquoted 8:30 as a base-60 number (510) where a config comes from
+    # another reader (a batch file's set:): turn it back, also past midnight (25:00 is
+    # 1500), so that the check below names the time typed
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return f"{value // 60:02d}:{value % 60:02d}"
     return value
+
+
+def _clock_normal(text: str) -> str:
+    """A checked time of day as ``HH:MM`` (``8:30`` is ``08:30``)."""
+    minutes = clock_minutes(text)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 class StopClass(Section):
@@ -87,10 +95,13 @@ class StopClass(Section):
     @field_validator("time_window")
     @classmethod
     def _window_order(cls, value: tuple[str, str] | None) -> tuple[str, str] | None:
-        if value is not None and clock_minutes(value[0]) >= clock_minutes(value[1]):
-            msg = f"a time window's start is before its end, got {value[0]}-{value[1]}"
+        if value is None:
+            return value
+        start, end = _clock_normal(value[0]), _clock_normal(value[1])
+        if clock_minutes(start) >= clock_minutes(end):
+            msg = f"a time window's start is before its end, got {start}-{end}"
             raise ValueError(msg)
-        return value
+        return start, end
 
     @field_validator("per_week_by_evs")
     @classmethod
@@ -196,9 +207,7 @@ class ToursSection(Section):
     @field_validator("shift_start", "shift_end", "lunch_start")
     @classmethod
     def _clock_format(cls, value: str | None) -> str | None:
-        if value is not None:
-            clock_minutes(value)
-        return value
+        return None if value is None else _clock_normal(value)
 
     @field_validator("days")
     @classmethod
