@@ -160,3 +160,39 @@ def test_times_are_read_as_text_and_written_hh_mm(tmp_path):
         config_from_dict(raw, base_dir=tmp_path)
     raw = {**MINIMAL, "tours": {"lunch_start": 750}}
     assert config_from_dict(raw, base_dir=tmp_path).tours.lunch_start == "12:30"
+
+
+def test_an_error_names_where_the_override_came_from(tmp_path):
+    path = write(tmp_path, MINIMAL)
+    # rollout: a year's budget (its own label), after the user's --set
+    with pytest.raises(ConfigError) as err:
+        load_config(
+            path,
+            overrides=["stations.cutoff_min=20", "stations.budget=0.0", "repair.enabled=false"],
+            overrides_from=["--set", "--year 2026", "--year 2026"],
+        )
+    assert str(err.value).endswith(
+        "'stations.budget': Input should be greater than 0 (got 0.0) (set by --year 2026: "
+        "stations.budget)"
+    )
+    # sweep: a misspelt field varied, one name for all the overrides
+    with pytest.raises(ConfigError, match=r"unknown key 'stations.budgt'") as err:
+        load_config(path, overrides=["stations.budgt=8e6"], overrides_from="--vary")
+    assert str(err.value).endswith("(set by --vary: stations.budgt)")
+    # a key set twice is blamed on the last source (its value won); two sources, both named
+    with pytest.raises(ConfigError) as err:
+        load_config(
+            path,
+            overrides=["stations.budget=5e6", "stations.cutoff_min=soon", "stations.budget=0"],
+            overrides_from=["--set", "--set", "--year 2026"],
+        )
+    assert str(err.value).endswith(
+        "(set by --year 2026: stations.budget; --set: stations.cutoff_min)"
+    )
+    # the default is --set; a malformed override names its source too
+    with pytest.raises(ConfigError, match=r"\(set by --set: stations.budget\)$"):
+        load_config(path, overrides=["stations.budget=0"])
+    with pytest.raises(ConfigError, match=r"^--vary 'stations.budget': expected key=value"):
+        load_config(path, overrides=["stations.budget"], overrides_from="--vary")
+    with pytest.raises(ValueError, match="1 sources for 2 overrides"):
+        load_config(path, overrides=["a.b=1", "c.d=2"], overrides_from=["--set"])

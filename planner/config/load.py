@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,9 @@ def read_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+def apply_overrides(
+    raw: dict[str, Any], overrides: list[str], *, sources: str | Sequence[str] = "--set"
+) -> dict[str, Any]:
     """Apply ``key.path=value`` overrides to a raw config mapping.
 
     Parameters
@@ -73,7 +76,10 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     raw
         The parsed YAML mapping; not modified.
     overrides
-        Strings ``section.field=value``; the value is parsed as YAML.
+        Strings ``section.field=value``; the value is parsed as YAML (:func:`read_yaml`).
+    sources
+        Where the overrides come from, named in an error about one: one name for all,
+        or one per override (see :func:`load_config`).
 
     Returns
     -------
@@ -81,14 +87,14 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         A new mapping with the overrides set.
     """
     out: dict[str, Any] = _deep_copy(raw)
-    for item in overrides:
+    for item, source in zip(overrides, override_sources(overrides, sources), strict=True):
         if "=" not in item:
-            msg = f"--set {item!r}: expected key=value, e.g. stations.budget=8e6"
+            msg = f"{source} {item!r}: expected key=value, e.g. stations.budget=8e6"
             raise ConfigError(msg)
         key, value = item.split("=", 1)
         parts = [p for p in key.strip().split(".") if p]
         if not parts:
-            msg = f"--set {item!r}: empty key"
+            msg = f"{source} {item!r}: empty key"
             raise ConfigError(msg)
         node = out
         for part in parts[:-1]:
@@ -97,7 +103,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
                 child = {}
                 node[part] = child
             if not isinstance(child, dict):
-                msg = f"--set {item!r}: '{part}' is not a section"
+                msg = f"{source} {item!r}: '{part}' is not a section"
                 raise ConfigError(msg)
             node = child
         try:
@@ -105,6 +111,36 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         except yaml.YAMLError:
             node[parts[-1]] = value
     return out
+
+
+def override_sources(overrides: Sequence[str], sources: str | Sequence[str]) -> list[str]:
+    """The source of each override: ``sources`` for all, or one each, in order.
+
+    Raises
+    ------
+    ValueError
+        ``sources`` is a sequence of another length than ``overrides``.
+    """
+    if isinstance(sources, str):
+        return [sources] * len(overrides)
+    if len(sources) != len(overrides):
+        msg = f"{len(sources)} sources for {len(overrides)} overrides: give one each"
+        raise ValueError(msg)
+    return list(sources)
+
+
+def _blame(message: str, overrides: Sequence[str], sources: list[str], raw: dict[str, Any]) -> str:
+    """``(set by --set: a.b; --year 2026: c.d)`` for the overrides an error names (the
+    last of a key set twice counts: it won), '' when it names none."""
+    last: dict[str, str] = {}
+    for item, source in zip(overrides, sources, strict=True):
+        last[item.split("=", 1)[0].strip()] = source
+    by_source: dict[str, list[str]] = {}
+    for key, source in last.items():
+        if _names_key(message, key, raw):
+            by_source.setdefault(source, []).append(key)
+    named = "; ".join(f"{source}: {', '.join(keys)}" for source, keys in by_source.items())
+    return f" (set by {named})" if named else ""
 
 
 def _names_key(message: str, key: str, raw: dict[str, Any]) -> bool:
@@ -227,7 +263,10 @@ def _resolve_paths(cfg: Config, base_dir: Path) -> None:
 
 
 def load_config(
-    path: str | Path, *, overrides: list[str] | None = None, overrides_from: str = "--set"
+    path: str | Path,
+    *,
+    overrides: list[str] | None = None,
+    overrides_from: str | Sequence[str] = "--set",
 ) -> Config:
     """Read, override and validate a county config file.
 
@@ -236,9 +275,13 @@ def load_config(
     path
         The YAML file.
     overrides
-        ``section.field=value`` strings applied before validation.
+        ``section.field=value`` strings applied before validation, in order (a key set
+        twice takes the last value).
     overrides_from
-        Where the overrides come from, named in an error about a field they set.
+        Where the overrides come from, named in an error about a field they set
+        (``(set by --vary: stations.budgt)``): one name for all (``"--set"``, ``"the
+        batch file"``), or one per override, in the order of ``overrides`` (``["--set",
+        "--year 2026", "--year 2026"]``).
 
     Returns
     -------
@@ -262,14 +305,14 @@ def load_config(
         raise ConfigError(msg) from None
     raw = raw or {}
     _check_mapping(raw, str(path))
-    raw_before, raw = raw, apply_overrides(raw, overrides or [])
+    sources = override_sources(overrides or [], overrides_from)
+    raw_before, raw = raw, apply_overrides(raw, overrides or [], sources=sources)
     stem = path.name.split(".")[0]
     try:
         return config_from_dict(raw, base_dir=path.parent.resolve(), source=str(path), stem=stem)
     except ConfigError as err:
-        keys = [o.split("=", 1)[0].strip() for o in overrides or []]
-        hit = [k for k in dict.fromkeys(keys) if _names_key(str(err), k, raw_before)]
-        if not hit:
+        blame = _blame(str(err), overrides or [], sources, raw_before)
+        if not blame:
             raise
-        msg = f"{err} (set by {overrides_from}: {', '.join(hit)})"
+        msg = f"{err}{blame}"
         raise ConfigError(msg) from None
