@@ -77,6 +77,14 @@ def _year_overrides(y: YearPlan, overrides: list[str] | None) -> list[str]:
     return sets
 
 
+def _year_config(config_path: str | Path, y: YearPlan, overrides: list[str] | None) -> Config:
+    """The year's config; an error names the ``--year`` or ``--set`` its value came from."""
+    sets = _year_overrides(y, overrides)
+    user = len(overrides or [])  # _year_overrides puts the user's --set items first
+    labels = [*["--set"] * user, *[f"--year {y.year}"] * (len(sets) - user)]
+    return load_config(config_path, overrides=sets, overrides_from=labels)
+
+
 def rollout(
     config_path: str | Path,
     years: list[YearPlan],
@@ -118,7 +126,7 @@ def rollout(
     home = check_home(out_dir, kind="rollout")  # writable, before any ingest or solve
     started = dt.datetime.now(dt.UTC)
     # every year's config is checked before anything runs or is written
-    plans = [(y, load_config(config_path, overrides=_year_overrides(y, overrides))) for y in years]
+    plans = [(y, _year_config(config_path, y, overrides)) for y in years]
     plans.sort(key=lambda item: item[0].year)
     from planner.report.sweep_page import Held, write_rollout_page
 

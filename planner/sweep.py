@@ -142,6 +142,7 @@ def sweep(
                     *(overrides or []),
                     *(f"{f}={v}" for f, v in zip(fields, values, strict=True)),
                 ],
+                overrides_from=[*["--set"] * len(overrides or []), *["--vary"] * len(fields)],
             ),
         )
         for values in itertools.product(*(sorted(v, key=_sort_key) for _, v in vary))

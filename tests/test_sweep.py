@@ -358,3 +358,13 @@ def test_a_sweep_into_a_county_output_folder_is_refused(small, tmp_path):
     assert r.returncode == 2
     assert "its runs are `planner site` runs" in r.stderr and "a sweep" in r.stderr
     assert sorted(p.relative_to(home) for p in home.rglob("*")) == before
+
+
+def test_a_bad_vary_or_year_value_is_blamed_on_its_option(small, tmp_path):
+    """The message names --vary or the --year it came from, not --set."""
+    with pytest.raises(ConfigError, match=r"\(set by --vary: stations\.budgt\)"):
+        sweep(small, [("stations.budgt", [8e6])], tmp_path / "sw")
+    years = [YearPlan(2025, 9e6, 0.08), YearPlan(2026, 8e6, 1.5)]
+    with pytest.raises(ConfigError, match=r"\(set by --year 2026: demand\.ev_adoption\)"):
+        rollout(small, years, tmp_path / "ro", overrides=[*PLAN_ONLY])
+    assert not (tmp_path / "sw" / "runs").exists() and not (tmp_path / "ro" / "runs").exists()
