@@ -141,3 +141,51 @@ def test_grid_lines_from_postgis_as_from_a_file(pg_url: str, tmp_path: Path) -> 
         read_lines(LineLayerInput(url=pg_url, table=f"{schema}.feeders", voltage_field="volts"))
     with pytest.raises(ValueError, match=r"a path \(a file\) or a url"):
         LineLayerInput()
+
+
+def _points_table(url: str, schema: str, name: str, *, srid: int) -> None:
+    """Two named points (lon/lat degrees) as ``schema.name`` with geometries of ``srid``."""
+    eng = _engine(url)
+    with eng.begin() as c:
+        c.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        c.execute(
+            sa.text(f'CREATE TABLE "{schema}"."{name}" (名称 text, code text, geom geometry)')
+        )
+        c.execute(
+            sa.text(
+                f'INSERT INTO "{schema}"."{name}" VALUES '
+                f"('甲', '3611991', ST_SetSRID(ST_MakePoint(117.2, 28.2), {srid})), "
+                f"('乙', '3611992', ST_SetSRID(ST_MakePoint(117.3, 28.3), {srid}))"
+            )
+        )
+
+
+def test_database_layers_read_as_a_gis_team_writes_them(pg_url: str) -> None:
+    """GCJ-02 points with SRID 0 read as the config's crs says; a query with LIKE '...%';
+    a table with a Chinese name; an SRID only the database knows, with and without crs."""
+    from planner.errors import DataError
+    from planner.ingest.postgis import read_db_layer
+    from planner.ingest.vector import read_layer
+
+    schema = f"gis_{uuid.uuid4().hex[:8]}"
+    _points_table(pg_url, schema, "chargers", srid=0)
+    got = read_layer(pg_url, layer=f"{schema}.chargers", crs="gcj02")
+    assert got.crs.to_epsg() == 4326 and len(got) == 2  # degrees, converted later
+    like = f"SELECT *, '5%' AS share FROM {schema}.chargers WHERE code LIKE '3611991%'"
+    got = read_db_layer(pg_url, layer=like, crs="EPSG:4490")
+    assert got["名称"].tolist() == ["甲"] and got["share"].tolist() == ["5%"]  # as written
+    _points_table(pg_url, schema, "充电站", srid=4490)
+    assert len(read_db_layer(pg_url, layer=f"{schema}.充电站")) == 2
+    eng = _engine(pg_url)
+    with eng.begin() as c:
+        c.execute(
+            sa.text(
+                "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
+                "SELECT 990001, 'LOCAL', 990001, srtext, proj4text FROM spatial_ref_sys "
+                "WHERE srid = 4548 ON CONFLICT (srid) DO NOTHING"
+            )
+        )
+    _points_table(pg_url, schema, "local", srid=990001)
+    with pytest.raises(DataError, match=r"SRID 990001 is not a CRS pyproj knows \(set crs\)"):
+        read_db_layer(pg_url, layer=f"{schema}.local")
+    assert read_db_layer(pg_url, layer=f"{schema}.local", crs="EPSG:4548").crs.to_epsg() == 4548

@@ -177,3 +177,16 @@ def test_multi_part_grid_lines_are_exploded(tmp_path):
     gpd.GeoDataFrame({"kv": [10]}, geometry=[multi], crs=4490).to_file(path)
     lines = read_lines(LineLayerInput(path=path, voltage_field="kv"))
     assert len(lines) == 2 and (lines.geom_type == "LineString").all()
+
+
+def test_a_name_field_the_config_names_must_be_there(tmp_path):
+    """A misspelt name_field is an error naming it; the default 'name' may be absent."""
+    rows = [[n, 117.3 + i / 100, 28.3, "超市"] for i, n in enumerate(NAMES)]
+    path = write_csv(tmp_path / "o.csv", rows)
+    with pytest.raises(DataError, match=r"field '站名': column not found \(columns are: 名称"):
+        read_points(
+            PointTableInput(path=path, lon_field="经度", lat_field="纬度", name_field="站名"),
+            role="chargers",
+        )
+    plain = PointTableInput(path=path, lon_field="经度", lat_field="纬度")  # name: default
+    assert read_points(plain, role="chargers")["name"].isna().all()

@@ -135,10 +135,8 @@ def _read_wgs84(
 ) -> gpd.GeoDataFrame:
     """A layer in WGS84, GCJ-02 and BD-09 coordinates converted."""
     system = crs.lower() if crs is not None and crs.lower() in CHINA_SYSTEMS else None
-    stated = None if system is not None else crs
-    gdf = read_layer(path, layer=layer, encoding=encoding, crs=stated, names=names)
-    if system is not None and gdf.crs is None:
-        gdf = gdf.set_crs(4326)
+    # GCJ-02 / BD-09: read as degrees (EPSG:4326 when the layer states none)
+    gdf = read_layer(path, layer=layer, encoding=encoding, crs=crs, names=names)
     gdf = _to_wgs84(gdf, Path(path), layer)
     if system is None:
         return gdf

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 from pyproj import CRS
 
+from planner.config import CHINA_SYSTEMS
 from planner.errors import data_error
 from planner.ingest.database import connect, parse_url, show_url
 
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _QUERY = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+#: A table or schema name as written unquoted (letters of any script: 县界 too).
+_NAME = re.compile(r"^[^\W\d]\w*$")
 
 
 def is_query(layer: str) -> bool:
@@ -109,7 +111,9 @@ def _read(conn: object, sql: str, where: str, layer: str) -> gpd.GeoDataFrame:
             .scalars()
             .all()
         )
-        gdf = gpd.read_postgis(sql, conn, geom_col=geom)
+        # the CRS is set from the SRID below (_with_crs), not by geopandas, which fails on
+        # an SRID only the database knows
+        gdf = gpd.read_postgis(_literal(sql), conn, geom_col=geom, crs="EPSG:4326")
     except DBAPIError as err:
         detail = mask(str(getattr(err, "orig", None) or err))
         raise data_error(where, f"the query failed ({detail[:200]})", layer=_short(layer)) from None
@@ -124,13 +128,22 @@ def _geometry_columns(conn: Connection, sql: str) -> list[str]:
     from sqlalchemy import text
 
     geo_oid = conn.execute(text("SELECT oid FROM pg_type WHERE typname = 'geometry'")).scalar()
-    raw = conn.exec_driver_sql(f"SELECT * FROM ({sql}) AS q LIMIT 0")
+    raw = conn.exec_driver_sql(_literal(f"SELECT * FROM ({sql}) AS q LIMIT 0"))
     desc = raw.cursor.description if raw.cursor is not None else None
     return [str(d[0]) for d in desc or [] if d[1] == geo_oid]
 
 
+def _literal(sql: str) -> str:
+    """``sql`` for the driver: its ``%`` doubled, since psycopg reads a lone ``%`` as a
+    parameter (``LIKE '3611991%'`` is the user's text, not a placeholder)."""
+    return sql.replace("%", "%%")
+
+
 def _with_crs(gdf: gpd.GeoDataFrame, crs: str | None, where: str, layer: str) -> gpd.GeoDataFrame:
     srid = int(gdf.attrs.get("srid", 0))
+    if crs is not None and crs.lower() in CHINA_SYSTEMS:
+        # GCJ-02 / BD-09 degrees: EPSG:4326 without an SRID (the caller converts them)
+        crs = "EPSG:4326" if srid == 0 else None
     if crs is not None:
         return gdf.set_crs(crs, allow_override=True)
     if srid == 0:

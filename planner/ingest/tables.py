@@ -118,6 +118,8 @@ def _finish(
     in its file, the header being row 1, or a layer's feature number) and ``source``
     (``label#row``)."""
     own = [c for c in gdf.columns if c != gdf.geometry.name]
+    if spec.name_field and "name_field" in spec.model_fields_set:  # named: it must be there
+        require_columns(gdf, spec.where(), (spec.name_field,))
     rows = gdf.index.to_numpy(dtype=int)
     out = gdf.to_crs(4326).reset_index(drop=True)
     _check_projected(gdf, out, spec, rows)
@@ -187,9 +189,8 @@ def _layer_points(path: Path | str, spec: PointTableInput) -> gpd.GeoDataFrame:
     """Points of a GIS layer (other geometries: a point inside each; GCJ-02, BD-09: WGS84)."""
     layer = spec.database_layer() if spec.url is not None else spec.layer
     system = (spec.crs or "").lower()
-    # a CRS the config gives is the layer's, as for boundaries
-    given = spec.crs if spec.crs and system not in CHINA_SYSTEMS else None
-    gdf = read_layer(path, layer=layer, encoding=spec.encoding, crs=given)
+    # a CRS the config gives is the layer's, as for boundaries (GCJ-02, BD-09: degrees)
+    gdf = read_layer(path, layer=layer, encoding=spec.encoding, crs=spec.crs)
     if not (gdf.geom_type == "Point").all():
         gdf = gdf.set_geometry(gdf.geometry.representative_point())
     if system in CHINA_SYSTEMS:

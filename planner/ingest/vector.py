@@ -14,6 +14,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from planner.config import CHINA_SYSTEMS
 from planner.crs import guess_crs
 from planner.errors import data_error
 from planner.ingest.database import is_database_url
@@ -121,7 +122,8 @@ def read_layer(
         (see :func:`shapefile_encoding`).
     crs
         The CRS the coordinates are in (any pyproj input): supplies a missing one, or
-        replaces the file's own with a warning naming both.
+        replaces the file's own with a warning naming both. ``gcj02`` / ``bd09``: degrees,
+        EPSG:4326 when the layer states no CRS (the caller converts them).
     names
         Fields that name a feature (code, name) in the warning about repaired geometries.
 
@@ -158,7 +160,10 @@ def read_layer(
         raise data_error(path, f"cannot read ({err})", layer=layer) from None
     if len(gdf) == 0:
         raise data_error(path, "layer is empty", layer=layer or layers[0])
-    if crs is not None:
+    if crs is not None and crs.lower() in CHINA_SYSTEMS:
+        if gdf.crs is None:  # GCJ-02 / BD-09 are degrees: converted by the caller
+            gdf = gdf.set_crs(4326)
+    elif crs is not None:
         gdf = _declare_crs(gdf, crs, path, layer or layers[0])
     if gdf.crs is None:
         guess = guess_crs(gdf.total_bounds) if gdf.geometry.notna().any() else None
