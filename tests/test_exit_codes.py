@@ -68,7 +68,7 @@ def test_rollout_with_one_failed_year_exits_4(small, tmp_path):
         "--year",
         "2025:8e6:0.08",
         "--year",
-        "2026:1000:0.12:1.0",
+        "2026:1000:1.0:1.0",  # no new station, every session of all-EV demand: no plan
         "--out",
         str(tmp_path / "ro"),
         *PLAN_ONLY_SETS,

@@ -139,7 +139,7 @@ def test_an_interrupted_sweep_keeps_the_scenarios_done(small, tmp_path, monkeypa
     )
     figures.update(status="optimal", demand_covered_share=0.5)
 
-    def fake_run(config, folder, *, inputs, on_stage=None):
+    def fake_run(config, folder, *, inputs, on_stage=None, run_id=None):
         if config.stations.budget > 9e6:
             raise Interrupted(signal.SIGINT)
         folder.mkdir()
