@@ -18,9 +18,9 @@ class InputFile:
     """An input file the run read, for the manifest."""
 
     role: str
-    path: Path
+    path: Path | str  # a file, or a database's URL (no password) and table or query
     sha256: str
-    size_bytes: int
+    size_bytes: int  # of the file, or of the rows read from a database
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from pathlib import Path
@@ -71,6 +72,30 @@ def test_boundaries_and_chargers_from_postgis_same_plan(
         assert from_db[key] == from_files[key], key
     assert from_db["objective"] == pytest.approx(from_files["objective"], rel=1e-9)
     assert from_db["capex_total"] == pytest.approx(from_files["capex_total"], rel=1e-9)
+    # the run records what it read from the database: where, and a hash of the rows
+    run = json.loads((tmp_path / "db" / "latest" / "run.json").read_text("utf-8"))
+    tables = {i["role"]: i for i in run["inputs"] if str(i["path"]).startswith("postgresql://")}
+    assert set(tables) == {"boundaries", "chargers"}
+    assert f"{schema}.chargers" in tables["chargers"]["path"]
+    assert len(tables["chargers"]["sha256"]) == 64
+
+
+def test_a_database_layers_hash_follows_its_content() -> None:
+    """The same rows give the same hash, a changed value or point another (the run's key
+    changes with the table)."""
+    from planner.ingest.database import table_input
+
+    rows = gpd.GeoDataFrame(
+        {"名称": ["甲", "乙"], "枪数": [4, 6]},
+        geometry=gpd.points_from_xy([117.2, 117.3], [28.2, 28.3]),
+        crs=4326,
+    )
+    first = table_input("chargers", "postgresql://gis@db/gis ops.chargers", rows)
+    assert first == table_input("chargers", "postgresql://gis@db/gis ops.chargers", rows.copy())
+    more = rows.assign(枪数=[4, 20])
+    moved = rows.set_geometry(gpd.points_from_xy([117.2, 117.31], [28.2, 28.3], crs=4326))
+    hashes = {table_input("chargers", "x", f).sha256 for f in (rows, more, moved)}
+    assert len(hashes) == 3
 
 
 def test_missing_table_is_exit_2(small: Path, pg_url: str, tmp_path: Path) -> None:

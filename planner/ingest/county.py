@@ -21,6 +21,7 @@ from planner.errors import DataError, NoRoadsError, data_error
 from planner.ingest.boundaries import check_overlaps, read_boundaries
 from planner.ingest.charger_sites import add_chargers
 from planner.ingest.coverage import check_extract_covers, check_townships_inside, keep_near
+from planner.ingest.database import parse_url, show_url, table_input
 from planner.ingest.grid import (
     join_headroom,
     join_headroom_nearest,
@@ -135,6 +136,9 @@ def _boundaries(
         )
         if b.path is not None:
             inputs.append(input_file("boundaries", b.path))
+        else:  # the townships as read (the county is their union or its own layer)
+            where = f"{show_url(parse_url(str(b.url)))} {b.county_layer} / {b.township_layer}"
+            inputs.append(table_input("boundaries", where, townships))
     county.loc[0, "name"] = config.county.name
     return county, townships
 
@@ -219,7 +223,7 @@ def _point_layers(
 
     def near(spec: PointTableInput, role: str, *, record: str = "") -> gpd.GeoDataFrame:
         points = read_points(spec, role=role)
-        _record(inputs, record or role, spec)
+        _record(inputs, record or role, spec, points)
         header = spec.path is not None and Path(spec.path).suffix.lower() in TABLE_SUFFIXES
         return keep_near(
             points,
@@ -246,16 +250,20 @@ def _point_layers(
             as_substations(near(spec, "substations", record="grid_substations"), spec),
         )
     for line_spec in inp.grid_lines:
-        out.lines = _concat(out.lines, read_lines(line_spec))
-        _record(inputs, "grid_lines", line_spec)
+        lines = read_lines(line_spec)
+        out.lines = _concat(out.lines, lines)
+        _record(inputs, "grid_lines", line_spec, lines)
     return out
 
 
-def _record(inputs: list[InputFile], role: str, spec: FileOrTable) -> None:
-    """Note an input file in the run's manifest (a database table is logged instead)."""
+def _record(inputs: list[InputFile], role: str, spec: FileOrTable, rows: gpd.GeoDataFrame) -> None:
+    """Note an input in the run's manifest: a file with its hash, or a database table or
+    query with the hash of the ``rows`` read from it."""
     if spec.path is not None:
         inputs.append(input_file(role, spec.path))
     else:
+        layer = spec.database_layer() or ""
+        inputs.append(table_input(role, f"{show_url(parse_url(str(spec.url)))} {layer}", rows))
         logger.info("%s read from the database: %s", role, spec.where())
 
 

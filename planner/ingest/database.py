@@ -11,12 +11,14 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from planner.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Engine
+
+    from planner.datatypes import InputFile
 
 #: URL schemes taken for a database.
 SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -168,3 +170,39 @@ def srid_known(conn: Connection, srid: int) -> bool:
 
     found = conn.execute(text("SELECT 1 FROM spatial_ref_sys WHERE srid = :s"), {"s": srid})
     return found.scalar() is not None
+
+
+def table_input(role: str, where: str, frame: Any) -> InputFile:
+    """A database layer as the manifest records an input: ``where`` (its URL without a
+    password, and its table or query) and a SHA-256 of the rows as read (their columns,
+    values and geometries in order), so that a run's key and ``run.json`` change when the
+    table's content does.
+
+    Parameters
+    ----------
+    role
+        The input's role (``boundaries``, ``chargers`` ...).
+    where
+        The database and the table or query.
+    frame
+        The rows read (a GeoDataFrame).
+    """
+    import hashlib
+    import json
+
+    import pandas as pd
+    import shapely
+
+    from planner.datatypes import InputFile
+
+    geometry = frame.geometry.name
+    attrs = frame.drop(columns=[geometry])
+    parts = [
+        json.dumps([str(c) for c in frame.columns], ensure_ascii=False).encode("utf-8"),
+        pd.util.hash_pandas_object(attrs.astype(str), index=False).to_numpy().tobytes(),
+        b"".join(shapely.to_wkb(frame.geometry.to_numpy())),
+    ]
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return InputFile(role, where, digest.hexdigest(), sum(len(p) for p in parts))
