@@ -167,6 +167,19 @@ def test_a_table_that_does_not_fit_is_exit_2_and_nothing_is_published(
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert f"table {schema}.demand" in r.stderr and "nothing was published" in r.stderr
     assert _count(pg_url, f"SELECT count(*) FROM {schema}.plan_runs") == 1
+    # the same for the table without geometry (pandas wraps its error with every row)
+    with _engine(pg_url).begin() as conn:
+        conn.execute(
+            sa.text(f"ALTER TABLE {schema}.demand ALTER COLUMN demand_id TYPE text USING ''")
+        )
+        conn.execute(
+            sa.text(f"ALTER TABLE {schema}.assignments ALTER COLUMN demand_id TYPE integer USING 0")
+        )
+    r = _publish(other, pg_url, schema)
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and len(r.stderr) < 600, r.stderr
+    assert f"table {schema}.assignments" in r.stderr and "nothing was published" in r.stderr
+    assert _count(pg_url, f"SELECT count(*) FROM {schema}.plan_runs") == 1
 
 
 def test_unreachable_server_is_exit_2_one_line(demo_run: Path) -> None:

@@ -205,6 +205,7 @@ def _append(conn: Connection, frame: pd.DataFrame, schema: str, name: str, *, wh
     """Insert a layer's rows; a database error names the table and what to do (the
     publish's transaction is then rolled back: nothing is written)."""
     import psycopg
+    from pandas.errors import DatabaseError
     from sqlalchemy.exc import DBAPIError
 
     try:
@@ -212,8 +213,12 @@ def _append(conn: Connection, frame: pd.DataFrame, schema: str, name: str, *, wh
             frame.to_postgis(name, conn, schema=schema, if_exists="append", index=False)
         else:
             frame.to_sql(name, conn, schema=schema, if_exists="append", index=False)
-    except (DBAPIError, psycopg.Error) as err:
-        detail = " ".join(mask(str(getattr(err, "orig", None) or err)).split())[:240]
+    except (DBAPIError, psycopg.Error, DatabaseError) as err:
+        # pandas wraps the driver's error with the statement and its rows: name the cause
+        cause = err.__cause__ if isinstance(err, DatabaseError) and err.__cause__ else err
+        # psycopg then warns that it ended the failed pipeline: this line says it all
+        logging.getLogger("psycopg").setLevel(logging.ERROR)
+        detail = " ".join(mask(str(getattr(cause, "orig", None) or cause)).split())[:240]
         msg = (
             f"{where}: table {schema}.{name}: {detail}; nothing was published. A table an "
             "earlier run made may have other column types or rights: publish into another "
