@@ -124,6 +124,28 @@ def test_publish_twice_replaces_not_duplicates(demo_run: Path, pg_url: str) -> N
     assert "replaced" in r.stdout
     assert _count(pg_url, f"SELECT count(*) FROM {schema}.demand") == n
     assert _count(pg_url, f"SELECT count(*) FROM {schema}.plan_runs") == 1
+    # a layer table that lost its foreign key (moved with QGIS DB Manager) is replaced
+    # too, and a user's own table with a run_id column is never touched
+    stations = _count(pg_url, f"SELECT count(*) FROM {schema}.stations")
+    with _engine(pg_url).begin() as conn:
+        for fk in conn.execute(
+            sa.text(
+                "SELECT conname FROM pg_constraint WHERE contype = 'f' "
+                f"AND conrelid = '{schema}.stations'::regclass"
+            )
+        ).scalars():
+            conn.execute(sa.text(f"ALTER TABLE {schema}.stations DROP CONSTRAINT {fk}"))
+        conn.execute(
+            sa.text(f"CREATE TABLE {schema}.notes AS SELECT run_id FROM {schema}.plan_runs")
+        )
+    r = _publish(demo_run, pg_url, schema, "--if-exists", "replace")
+    assert r.returncode == 0, r.stderr
+    assert _count(pg_url, f"SELECT count(*) FROM {schema}.stations") == stations
+    assert _count(pg_url, f"SELECT count(*) FROM {schema}.notes") == 1
+    # options of file exports are refused with --to, not ignored
+    for extra in (("--encoding", "gbk"), ("--kml-layers", "stations")):
+        r = _publish(demo_run, pg_url, schema, "--if-exists", "replace", *extra)
+        assert r.returncode == 2 and f"{extra[0]} applies to --format only" in r.stderr
 
 
 def test_two_runs_side_by_side(demo_run: Path, pg_url: str, tmp_path: Path) -> None:

@@ -172,6 +172,15 @@ def export_cmd(  # noqa: PLR0913 - one parameter per click option
         raise ConfigError(msg)
     run = resolve_run(run_dir, run_id)
     if to_url is not None:
+        files_only = (
+            ("--encoding", encoding.lower() != "utf-8"),
+            ("--out", out_dir is not None),
+            ("--kml-layers", kml_layers != ",".join(DEFAULT_KML_LAYERS)),
+        )
+        for name, given in files_only:
+            if given:
+                msg = f"{name} applies to --format only, not to --to (a database)"
+                raise ConfigError(msg)
         _publish(run, to_url, schema=schema, crs=crs, if_exists=if_exists, t0=t0)
         return
     assert fmt is not None

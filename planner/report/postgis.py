@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -180,7 +181,9 @@ def publish_run(
             raise DataError(msg)
         _ensure_schema(conn, schema)
         runs = _runs_table(conn, schema, lang=lang)
-        out.replaced = _clear_run(conn, runs, record["run_id"], if_exists=if_exists, where=out)
+        out.replaced = _clear_run(
+            conn, runs, record["run_id"], if_exists=if_exists, where=out, layers=list(frames)
+        )
         record = {**record, "srid": srid, "published_utc": dt.datetime.now(dt.UTC)}
         conn.execute(runs.insert().values(**record, layers={n: len(f) for n, f in frames.items()}))
         for name, frame in frames.items():
@@ -286,9 +289,17 @@ def _runs_table(conn: Connection, schema: str, *, lang: Lang) -> Table:
 
 
 def _clear_run(
-    conn: Connection, runs: Table, run_id: str, *, if_exists: str, where: Published
+    conn: Connection,
+    runs: Table,
+    run_id: str,
+    *,
+    if_exists: str,
+    where: Published,
+    layers: Iterable[str] = (),
 ) -> bool:
-    """Delete a published run's rows (its layer rows go by ``ON DELETE CASCADE``)."""
+    """Delete a published run's rows: its layer rows go by ``ON DELETE CASCADE``, and by
+    a ``DELETE`` of their own from tables that lost the foreign key (moved with QGIS DB
+    Manager or ogr2ogr), so that a replace never leaves the old rows beside the new."""
     import sqlalchemy as sa
 
     found = conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id == run_id)).first()
@@ -300,8 +311,27 @@ def _clear_run(
             "give --if-exists replace to replace its rows"
         )
         raise ConfigError(msg)
+    for table in _run_tables(conn, runs, layers):
+        conn.execute(sa.delete(table).where(table.c.run_id == run_id))
     conn.execute(sa.delete(runs).where(runs.c.run_id == run_id))
     return True
+
+
+def _run_tables(conn: Connection, runs: Table, layers: Iterable[str]) -> list[Table]:
+    """The planner's tables ``layers`` of the schema that have a ``run_id`` column (a
+    user's own tables are never touched)."""
+    import sqlalchemy as sa
+
+    meta = sa.MetaData()
+    out = []
+    present = set(sa.inspect(conn).get_table_names(schema=runs.schema))
+    for name in layers:
+        if name not in present or name == runs.name:
+            continue
+        table = sa.Table(name, meta, schema=runs.schema, autoload_with=conn)
+        if "run_id" in table.c:
+            out.append(table)
+    return out
 
 
 def _sql_type(dtype: Any) -> Any:
