@@ -6,6 +6,12 @@ year (:func:`with_opened`):
 
 - they are sites with their chargers: they serve the demand in reach at no cost, count
   for the township minimum and are not re-sited;
+- they may get more chargers (the operators' existing chargers may not): up to
+  ``stations.max_chargers``, each added one at ``costs.charger_capex`` (no station cost
+  again) and drawing ``stations.charger_kw`` from its substation's headroom; the year's
+  plan lists them with the chargers added and their cost in its capex, and
+  ``rollout.csv`` has a row of that year for each expansion (``chargers`` the chargers
+  added, ``opened_year`` the year the station opened);
 - their chargers draw on their substation: each substation's headroom that year is what
   the stations opened before have left of it, so no year promises a substation power an
   earlier year already took;
@@ -13,7 +19,8 @@ year (:func:`with_opened`):
   and report (with the year they opened), so the year's figures add up.
 
 Each year gets its usual run folder; the rollout folder gets ``rollout.csv`` (each station
-and the year it opens), ``rollout_years.csv`` and ``rollout.html``. A year that cannot be
+and the year it opens, each expansion and the year it is built), ``rollout_years.csv`` and
+``rollout.html``. A year that cannot be
 planned stops the rollout (later years build on it): the years after it are listed as not
 run. A year whose budget is below the cheapest new station opens none: the stations
 opened before carry it (a pause year).
@@ -200,12 +207,25 @@ def _run_years(
             return  # later years build on this one
         st = res.plan.stations
         names = inputs.county.townships.set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]
+        kw = config.stations.charger_kw
+        grown = _expansions(res.plan.existing_sites, opened)
         where = st.geometry.to_crs(CGCS2000)
         for (_, r), x, y_ in zip(st.iterrows(), where.x, where.y, strict=True):
             n = int(r[C.CHARGERS])
-            opened[str(r[C.CANDIDATE_ID])] = Opened(y.year, n, n * config.stations.charger_kw)
+            opened[str(r[C.CANDIDATE_ID])] = Opened(y.year, n, n * kw)
             town = names.get(r[C.TOWNSHIP_ID], "")
             stations_rows.append(_station_row(y.year, r, town, (float(x), float(y_))))
+        where = grown.geometry.to_crs(CGCS2000)
+        added = 0
+        for (_, r), x, y_ in zip(grown.iterrows(), where.x, where.y, strict=True):
+            was = opened[str(r[C.CANDIDATE_ID])]
+            n = int(r[C.CHARGERS])
+            opened[str(r[C.CANDIDATE_ID])] = Opened(was.year, n, n * kw)
+            added += n - was.chargers
+            town = names.get(r[C.TOWNSHIP_ID], "")
+            line = _station_row(y.year, r, town, (float(x), float(y_)))
+            line.update({C.CHARGERS: n - was.chargers, C.OPENED_YEAR: was.year})
+            stations_rows.append(line)
         s = res.summary
         spent += float(s["capex_total"] or 0)
         row.update(
@@ -213,7 +233,9 @@ def _run_years(
             gap=s["gap"],
             new_stations=s["stations"],
             stations_open=len(opened),
-            chargers_new=s["chargers"],
+            stations_expanded=len(grown),
+            chargers_added=added,
+            chargers_new=s["chargers"] + added,
             chargers_open=sum(o.chargers for o in opened.values()),
             capex_total=s["capex_total"],
             capex_cumulative=spent,
@@ -227,12 +249,26 @@ def _run_years(
         step.done(row["status"])
 
 
+def _expansions(used: gpd.GeoDataFrame | None, opened: dict[str, Opened]) -> gpd.GeoDataFrame:
+    """The stations opened in earlier years that the year's plan gave more chargers
+    (rows of its ``existing_sites``, ``chargers`` their count after, ``capex`` that of the
+    chargers added)."""
+    if used is None or len(used) == 0:
+        return gpd.GeoDataFrame(geometry=[])
+    ids = used[C.CANDIDATE_ID].astype(str)
+    before = ids.map(lambda c: opened[c].chargers if c in opened else None)
+    more = before.notna() & (used[C.CHARGERS] > before.fillna(0))
+    return used.loc[more.to_numpy()]
+
+
 def _station_row(
     year: int, r: pd.Series, township: str, lon_lat: tuple[float, float]
 ) -> dict[str, Any]:
-    """A row of ``rollout.csv``: the station, where it is (CGCS2000) and the year it opens."""
+    """A row of ``rollout.csv``: the station, where it is (CGCS2000) and the year it opens
+    (an expansion's row sets ``chargers`` to the chargers added and ``opened_year``)."""
     return {
         "year": year,
+        C.OPENED_YEAR: year,
         C.CANDIDATE_ID: r[C.CANDIDATE_ID],
         C.NAME: r[C.NAME],
         C.TOWNSHIP_ID: r[C.TOWNSHIP_ID],
@@ -268,6 +304,10 @@ def with_opened(inputs: ModelInputs, opened: dict[str, Opened]) -> ModelInputs:
     ids = sites[C.CANDIDATE_ID].astype(str)
     at = ids.isin(list(opened))
     sites.loc[at, C.EXISTING_CHARGERS] = ids[at].map(lambda c: opened[c].chargers)
+    # the mark of a station a rollout opened: it may get more chargers (see the module)
+    sites[C.OPENED_YEAR] = ids.map(lambda c: opened[c].year if c in opened else None).astype(
+        "Float64"
+    )
     candidates = inputs.candidates
     if C.HEADROOM_KW in sites.columns and C.SUBSTATION_ID in sites.columns:
         kw = ids[at].map(lambda c: opened[c].kw).groupby(sites.loc[at, C.SUBSTATION_ID]).sum()

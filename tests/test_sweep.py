@@ -109,7 +109,7 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
     years = [
         YearPlan(2025, 8e6, 0.08, target=0.9),
         YearPlan(2026, 3e6, 0.12),
-        YearPlan(2027, 3e6, 0.2, target=0.95),
+        YearPlan(2027, 3e6, 0.3, target=0.95),  # demand the 2025 stations cannot carry
     ]
     res = rollout(small, years, tmp_path / "ro", overrides=[*PLAN_ONLY])
     ok = [r for r in res.rows if r["status"] != "failed"]
@@ -134,21 +134,41 @@ def test_rollout_keeps_earlier_stations_open(small, tmp_path):
     # a year's files name its rollout, not only the year (the GeoPackage's note here)
     info = pyogrio.read_info(res.out_dir / "2026" / "sites.gpkg", layer="stations")
     assert f"{res.out_dir.name}/2026" in info["layer_metadata"]["DESCRIPTION"]
-    stations = _csv(res.out_dir / "rollout.csv")
+    rows = _csv(res.out_dir / "rollout.csv")
+    stations = [s for s in rows if s["opened_year"] == s["year"]]
+    grown = [s for s in rows if s["opened_year"] != s["year"]]  # chargers added to one
     assert len(stations) == opened[-1]
     assert len({s["candidate_id"] for s in stations}) == len(stations)  # none sited twice
-    assert {int(s["year"]) for s in stations} <= {2025, 2026, 2027}
-    assert all(s["township_name"] and 115 < float(s["lon"]) < 120 for s in stations)
+    assert {int(s["year"]) for s in rows} <= {2025, 2026, 2027}
+    assert all(s["township_name"] and 115 < float(s["lon"]) < 120 for s in rows)
+    first = {s["candidate_id"]: int(s["year"]) for s in stations}
+    assert grown  # the stations of 2025 get more chargers as demand grows
+    assert all(first[s["candidate_id"]] == int(s["opened_year"]) < int(s["year"]) for s in grown)
+    assert all(float(s["capex"]) == 80_000 * int(s["chargers"]) > 0 for s in grown)
+    for r in ok:  # a year's rows: its new stations and its expansions, adding up
+        mine = [s for s in rows if int(s["year"]) == r["year"]]
+        assert sum(float(s["capex"]) for s in mine) == pytest.approx(r["capex_total"], abs=1)
+        assert sum(int(s["chargers"]) for s in mine) == r["chargers_new"]
+        assert r["stations_expanded"] == sum(s["opened_year"] != s["year"] for s in mine)
     assert (res.out_dir / "rollout.html").is_file()
-    # the last year lists the operators' chargers and every station opened before it
+    # the last year lists the operators' chargers and every station opened before it,
+    # with the chargers it had by then
     last = ok[-1]["year"]
     layer = _csv(res.out_dir / str(last) / "existing_chargers.csv")
-    earlier = {s["candidate_id"]: s for s in stations if int(s["year"]) < last}
+    earlier = {c: y for c, y in first.items() if y < last}
+    had = {
+        c: sum(int(s["chargers"]) for s in rows if s["candidate_id"] == c and int(s["year"]) < last)
+        for c in earlier
+    }
     mine = {r["station_id"]: r for r in layer if r["opened_year"]}
     assert set(mine) == set(earlier)
-    assert all(int(mine[c]["opened_year"]) == int(earlier[c]["year"]) for c in mine)
-    assert all(int(mine[c]["sockets"]) == int(earlier[c]["chargers"]) for c in mine)
+    assert all(int(mine[c]["opened_year"]) == earlier[c] for c in mine)
+    assert all(int(mine[c]["sockets"]) == had[c] for c in mine)
     summary = json.loads((res.out_dir / str(last) / "summary.json").read_text("utf-8"))
+    assert summary["chargers_added"] == ok[-1]["chargers_added"] > 0
+    assert summary["capex_expansions"] == 80_000 * summary["chargers_added"]
+    assert len(summary["expansions"]) == ok[-1]["stations_expanded"]
+    assert summary["substations_over_headroom"] == []  # the chargers added count too
     served = sum(float(r["sessions_served"]) for r in layer)
     assert served == pytest.approx(summary["existing_sessions_served_day"], abs=0.05)
     assert summary["existing_chargers"] == len(layer)
@@ -232,7 +252,7 @@ def test_years_after_a_failed_one_are_listed_as_not_run(small, tmp_path):
     table = _csv(res.out_dir / "rollout_years.csv")
     assert [t["status"] for t in table] == ["failed", "not_run", "not_run"]
     with (res.out_dir / "rollout.csv").open(encoding="utf-8-sig") as fh:
-        assert fh.read().startswith("year,candidate_id,name,township_id,township_name")
+        assert fh.read().startswith("year,opened_year,candidate_id,name,township_id,township_name")
     page = (res.out_dir / "rollout.html").read_text("utf-8")
     assert page.count("未运行：此前的年份未能规划") == 2 and "失败：" in page
 

@@ -340,7 +340,8 @@ def reassign(result: CoverageResult, reach: SparseTimes, sizing: Sizing | None) 
 
     The open sites stay; each new station keeps the fewest chargers that carry its
     assigned load (at least ``min_chargers``, never more than the plan gave it, so the
-    capex can only fall); existing sites keep their installed chargers. Without sizing
+    capex can only fall); existing sites keep their installed chargers (a rollout's
+    earlier station, those it needs of the ones the plan added). Without sizing
     (the classic model, no capacities) the plan's nearest-site flows are kept.
     """
     if sizing is None:
@@ -355,8 +356,13 @@ def reassign(result: CoverageResult, reach: SparseTimes, sizing: Sizing | None) 
         0,
     )
     if sizing.installed is not None:
-        existing = np.asarray(sizing.installed) > 0
-        chargers = np.where(existing & result.open, result.chargers, chargers)
+        installed = np.asarray(sizing.installed)
+        existing = installed > 0
+        kept = result.chargers
+        if sizing.expandable is not None:  # a rollout's earlier station: the added ones it needs
+            grown = np.maximum(installed, np.minimum(need, result.chargers))
+            kept = np.where(np.asarray(sizing.expandable, dtype=bool), grown, kept)
+        chargers = np.where(existing & result.open, kept, chargers)
     return replace(
         result,
         chargers=chargers,

@@ -83,6 +83,13 @@ class Greedy:
         self.sessions = np.zeros(n_dem) if sizing is None else np.asarray(sizing.sessions, float)
         self.existing = np.zeros(n_site, dtype=bool)
         self.existing[indices(rules.existing)] = True
+        # existing sites that may get more chargers once open (a rollout's earlier stations)
+        self.expandable = np.zeros(n_site, dtype=bool)
+        if sizing is not None and sizing.expandable is not None:
+            self.expandable = np.asarray(sizing.expandable, dtype=bool) & self.existing
+        self.installed = np.zeros(n_site, dtype=np.int64)
+        if sizing is not None and sizing.installed is not None:
+            self.installed = np.asarray(sizing.installed, dtype=np.int64)
         self.cost = np.where(self.existing, 0.0, np.asarray(rules.site_cost, dtype=float))
         self.blocked = np.zeros(n_site, dtype=bool)
         self.blocked[indices(rules.excluded)] = True
@@ -122,7 +129,11 @@ class Greedy:
         assert sizing is not None
         now = int(state.chargers[j])
         fixed = 0.0 if state.is_open[j] else self.cost[j]
-        n = sizing.max_chargers
+        n = (
+            max(sizing.max_chargers, int(self.installed[j]))
+            if self.expandable[j]
+            else sizing.max_chargers
+        )
         if sizing.charger_cost > 0 and np.isfinite(state.budget):
             n = min(n, now + int((state.budget - fixed + _EPS) // sizing.charger_cost))
         k = self.substations[j]
@@ -144,7 +155,7 @@ class Greedy:
         keep = rem > _EPS
         pos, rem = pos[keep], rem[keep]
         sizing = self.rules.sizing
-        if self.existing[j] or sizing is None:
+        if (self.existing[j] and not (self.expandable[j] and state.is_open[j])) or sizing is None:
             if self.cost[j] > state.budget + _EPS:
                 return -np.inf, 0.0, pos, rem, 0
             if sizing is None:
@@ -195,7 +206,9 @@ class Greedy:
         if not state.is_open[j] and not self.existing[j]:
             state.sites_left -= 1
         k = self.substations[j]
-        if k >= 0 and sizing is not None and not self.existing[j]:
+        # an existing site draws only the chargers added to it once open
+        grows = not self.existing[j] or (self.expandable[j] and state.is_open[j])
+        if k >= 0 and sizing is not None and grows:
             state.kw_left[k] -= (n - state.chargers[j]) * sizing.charger_kw
         state.is_open[j] = True
         state.chargers[j] = n
@@ -210,10 +223,13 @@ class Greedy:
             return False
         if state.is_open[j]:
             sizing = self.rules.sizing
+            top = sizing.max_chargers if sizing is not None else 0
+            if sizing is not None and self.expandable[j]:
+                top = max(top, int(self.installed[j]))
             return bool(
                 sizing is not None
-                and not self.existing[j]
-                and state.chargers[j] < sizing.max_chargers
+                and (not self.existing[j] or self.expandable[j])
+                and state.chargers[j] < top
             )
         return bool(self.existing[j] or state.sites_left >= 1)
 

@@ -155,11 +155,15 @@ def resume(g: Greedy, plan: CoverageResult) -> _State:
     sizing = g.rules.sizing
     spent = float(g.cost[new].sum())
     if sizing is not None:
-        spent += sizing.charger_cost * float(state.chargers[new].sum())
-        on = new & (g.substations >= 0)
+        # new stations: all their chargers; a rollout's earlier ones: the chargers added
+        extra = np.where(new, state.chargers, 0)
+        grown = state.is_open & g.expandable
+        extra[grown] = np.maximum(state.chargers[grown] - g.installed[grown], 0)
+        spent += sizing.charger_cost * float(extra.sum())
+        on = (new | grown) & (g.substations >= 0)
         drawn = np.bincount(
             g.substations[on],
-            weights=sizing.charger_kw * state.chargers[on],
+            weights=sizing.charger_kw * extra[on],
             minlength=len(g.limits),
         )
         state.kw_left = g.limits - drawn

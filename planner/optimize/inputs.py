@@ -101,6 +101,17 @@ def site_cover(times: TravelTimes) -> list[np.ndarray]:
     ]
 
 
+def expandable_sites(sites: gpd.GeoDataFrame, is_existing: np.ndarray) -> np.ndarray | None:
+    """Boolean per site: an existing site that may get more chargers, i.e. a station a
+    rollout opened in an earlier year (``opened_year`` set, see
+    :func:`~planner.rollout.with_opened`); None when there is none. The operators'
+    existing chargers never grow."""
+    if C.OPENED_YEAR not in sites.columns:
+        return None
+    grow = sites[C.OPENED_YEAR].notna().to_numpy() & is_existing
+    return grow if grow.any() else None
+
+
 def station_rules(
     demand: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
@@ -147,6 +158,7 @@ def station_rules(
         charger_kw=st.charger_kw,
         headroom=headroom_limits(sites) if st.respect_headroom else (),
         installed=installed,
+        expandable=expandable_sites(sites, is_existing),
     )
     share = st.min_coverage_share
     return StationRules(

@@ -41,6 +41,11 @@ class Sizing:
     installed
         Chargers already in place per site (used with ``existing`` sites: their count is
         fixed, costs nothing and is outside the min/max per station); None: none.
+    expandable
+        Boolean per site: an existing site that may get more chargers (a station a
+        rollout opened in an earlier year): up to ``max(installed, max_chargers)``, each
+        added one at ``charger_cost`` and drawing ``charger_kw`` from its headroom, no
+        fixed cost again. None: none (the operators' existing sites never grow).
     """
 
     sessions: np.ndarray
@@ -51,6 +56,7 @@ class Sizing:
     charger_kw: float = 0.0
     headroom: tuple[tuple[np.ndarray, float], ...] = ()
     installed: np.ndarray | None = None
+    expandable: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,13 @@ Data
     ``f_j`` fixed cost of a station (0 for ``j`` in ``E``), ``c`` cost per charger, ``q``
     sessions/day a charger serves, ``n_min``, ``n_max`` chargers at a new station, ``k_j``
     chargers installed at ``j`` in ``E``, ``K`` kW per charger, ``H_S`` headroom of
-    substation ``S``.
+    substation ``S``; ``G`` (subset of ``E``) the sites that may grow (stations a
+    rollout opened in earlier years, :attr:`~planner.optimize.rules.Sizing.expandable`).
 
 Variables
     ``x_j`` in {0,1} station open (fixed to 1 on ``E``); without sizing ``0 <= z_g <= 1``
     share of group ``g`` covered; with sizing ``y_gj >= 0`` share of ``g`` served by ``j``
-    and ``n_j`` integer chargers.
+    and ``n_j`` integer chargers; ``a_j`` integer chargers added at ``j`` in ``G``.
 
 Constraints without sizing::
 
@@ -33,12 +34,15 @@ Constraints with sizing::
     y_gj <= x_j                                   j new, and s_g = 0 or ``link``
     sum_g s_g y_gj - q n_j <= 0                   for every site j
     n_min x_j <= n_j <= n_max x_j                 for every new site j
-    n_j = k_j                                     for every j in E
-    sum_{j in S, j new} K n_j <= H_S              for every substation S with headroom
+    n_j = k_j                                     for every j in E not in G
+    n_j - a_j = k_j,  0 <= a_j <= max(k_j, n_max) - k_j    for every j in G
+    sum_{j in S, j new} K n_j + sum_{j in S, j in G} K a_j <= H_S
+                                                  for every substation S with headroom
 
 Expressions handed to the model
     covered weight ``sum_g w_g z_g`` (or ``sum_gj w_g y_gj``); capex
-    ``sum_j f_j x_j + c sum_{j new} n_j``; drive time ``sum_gj (sum_{i in g} s_i t_ij) y_gj``.
+    ``sum_j f_j x_j + c sum_{j new} n_j + c sum_{j in G} a_j``; drive time
+    ``sum_gj (sum_{i in g} s_i t_ij) y_gj``.
 """
 
 from __future__ import annotations
@@ -90,6 +94,11 @@ class StationBlock:
         self.weight = np.asarray(weight, dtype=float)
         self.is_existing = np.zeros(n_site, dtype=bool)
         self.is_existing[existing] = True
+        # existing sites whose chargers may grow (a rollout's earlier stations)
+        self.grow = np.zeros(n_site, dtype=bool)
+        if sizing is not None and sizing.expandable is not None:
+            self.grow = np.asarray(sizing.expandable, dtype=bool) & self.is_existing
+        self.added: dict[int, pulp.LpVariable] = {}  # a_j of the sites in G
         if sizing is None:
             ratio = np.zeros(n_dem)
         else:
@@ -129,7 +138,8 @@ class StationBlock:
         )
 
     def _add_chargers(self, prob: pulp.LpProblem, sizing: Sizing) -> None:
-        """``n_j``: integer up to ``n_max`` at new sites, the installed count at existing."""
+        """``n_j``: integer up to ``n_max`` at new sites, the installed count at existing
+        ones; at a site that may grow, ``k_j`` plus ``a_j`` added (up to ``n_max``)."""
         installed = (
             np.zeros(len(self.x), dtype=int)
             if sizing.installed is None
@@ -139,7 +149,12 @@ class StationBlock:
         for j in range(len(self.x)):
             if self.is_existing[j]:
                 k = int(installed[j])
-                self.n.append(prob.add_variable(f"n_{j}", lowBound=k, upBound=k))
+                top = max(k, sizing.max_chargers) if self.grow[j] else k
+                self.n.append(prob.add_variable(f"n_{j}", lowBound=k, upBound=top))
+                if top > k:
+                    a = prob.add_variable(f"a_{j}", lowBound=0, upBound=top - k, cat=pulp.LpInteger)
+                    self.added[j] = a
+                    prob += self.n[j] - a == k, f"grown_{j}"
             else:
                 self.n.append(
                     prob.add_variable(
@@ -179,14 +194,19 @@ class StationBlock:
                 prob += self.n[j] - sizing.max_chargers * self.x[j] <= 0, f"max_chargers_{j}"
         for k, (sites, limit_kw) in enumerate(sizing.headroom):
             new = [int(j) for j in sites if not self.is_existing[int(j)]]
+            # a site that grows draws only its added chargers (the installed ones are
+            # already off the headroom)
+            grown = [self.added[int(j)] for j in sites if int(j) in self.added]
             prob += (
-                pulp.lpSum(sizing.charger_kw * self.n[j] for j in new) <= max(limit_kw, 0.0),
+                pulp.lpSum(sizing.charger_kw * v for v in [*(self.n[j] for j in new), *grown])
+                <= max(limit_kw, 0.0),
                 f"headroom_{k}",
             )
         if sizing.charger_cost:
             self.cost_terms += [
                 (self.n[j], sizing.charger_cost) for j in range(n_site) if not self.is_existing[j]
             ]
+            self.cost_terms += [(a, sizing.charger_cost) for a in self.added.values()]
         self.cover = pulp.LpAffineExpression(
             [
                 (self.y[k], float(g_weight[g]))
@@ -236,7 +256,9 @@ class StationBlock:
 
     def values(self) -> list[pulp.LpVariable]:
         """The decision variables, for warm starts."""
-        return self.x + (self.n + self.y if self.sizing is not None else self.z)
+        if self.sizing is None:
+            return self.x + self.z
+        return self.x + self.n + list(self.added.values()) + self.y
 
     def result(self, info: SolveInfo) -> CoverageResult:
         """The solved plan."""
@@ -289,7 +311,9 @@ class StationBlock:
         need = np.ceil(site_load / sizing.per_charger - 1e-6).astype(int)
         chargers = np.where(is_open, np.clip(need, sizing.min_chargers, sizing.max_chargers), 0)
         installed = np.zeros(n_site, dtype=int) if sizing.installed is None else sizing.installed
-        chargers = np.where(self.is_existing, installed, chargers)
+        # a site that may grow: what is installed, more where its load needs them
+        grown = np.clip(need, installed, np.maximum(installed, sizing.max_chargers))
+        chargers = np.where(self.is_existing, np.where(self.grow, grown, installed), chargers)
         return fr, fc, fm, share, covered, chargers
 
 
@@ -328,6 +352,10 @@ def set_start(block: StationBlock, start: CoverageResult) -> None:
         return
     for v, n in zip(block.n, start.chargers, strict=True):
         v.setInitialValue(float(n))
+    installed = block.sizing.installed
+    for j, a in block.added.items():
+        k = 0 if installed is None else int(installed[j])
+        a.setInitialValue(float(max(int(start.chargers[j]) - k, 0)))
     # a group's flow to j: its members' shares at j weighed by their sessions, so that the
     # loads and the served value are the start's exactly and no group is served twice
     g = block.group[start.flow_rows]

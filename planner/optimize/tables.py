@@ -26,7 +26,8 @@ def stations_table(
     *,
     keep: np.ndarray,
 ) -> gpd.GeoDataFrame:
-    """The sites in ``keep`` with their chargers, power, sessions served and capex."""
+    """The sites in ``keep`` with their chargers, power, sessions served and capex (at an
+    existing site, that of the chargers added to a station a rollout opened)."""
     is_open = keep
     load = np.bincount(
         res.flow_cols,
@@ -42,6 +43,11 @@ def stations_table(
         st[C.EXISTING_CHARGERS].fillna(0).to_numpy() != 0 if C.EXISTING_CHARGERS in st else None
     )
     st[C.CAPEX] = site_capex(st[C.STATION_CAPEX], n, config.costs.charger_capex, existing=existing)
+    if existing is not None:  # chargers added at a rollout's earlier station: theirs alone
+        added = np.maximum(n - st[C.EXISTING_CHARGERS].fillna(0).to_numpy(dtype=int), 0)
+        st[C.CAPEX] += np.where(existing, added * config.costs.charger_capex, 0.0)
+    if C.OPENED_YEAR in st and not st[C.OPENED_YEAR].notna().any():
+        st = st.drop(columns=C.OPENED_YEAR)  # new stations: the rollout's mark is not theirs
     return st.reset_index(drop=True)
 
 

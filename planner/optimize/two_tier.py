@@ -528,6 +528,11 @@ def _stage_round(
     capex = float(
         site_capex(site_cost[on], st.chargers[on], charger_cost, existing=is_existing[on]).sum()
     )
+    sizing = rules.sizing
+    if sizing is not None and sizing.expandable is not None and sizing.installed is not None:
+        grown = on & np.asarray(sizing.expandable, dtype=bool)  # a rollout's earlier stations
+        added = np.maximum(st.chargers - np.asarray(sizing.installed), 0)
+        capex += charger_cost * float(added[grown].sum())
     cost = repair.prices(st.open)
     rp = lscp(repair.cover_sets(st.open), n_site, site_cost=cost, solver=solver, model="start")
     total = capex + float(cost[rp.open].sum())

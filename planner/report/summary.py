@@ -270,8 +270,59 @@ def _site_figures(plan: Plan, config: Config) -> dict[str, Any]:
         "chargers": int(st[C.CHARGERS].sum()) if len(st) else 0,
         "charger_kw_total": float(st[C.CHARGER_KW].sum()) if len(st) else 0.0,
         "repair_points": len(rp),
-        "substations_over_headroom": headroom_overloads(st),
+        **_expansion_figures(plan),
+        "substations_over_headroom": headroom_overloads(_drawing(plan, config)),
         "villages_unreached_by_repair": len(plan.villages_unreached),
+    }
+
+
+def _expanded(plan: Plan) -> pd.DataFrame:
+    """The existing sites the plan gave more chargers (stations a rollout opened in an
+    earlier year; ``capex`` that of the chargers added)."""
+    ex = plan.existing_sites
+    if ex is None or len(ex) == 0 or C.EXISTING_CHARGERS not in ex.columns:
+        return pd.DataFrame(columns=[C.CANDIDATE_ID, C.NAME, C.CHARGERS, C.CAPEX])
+    more = ex[C.CHARGERS] > ex[C.EXISTING_CHARGERS].fillna(0)
+    return ex.loc[more]
+
+
+def _drawing(plan: Plan, config: Config) -> gpd.GeoDataFrame:
+    """The stations that draw on their substation's headroom: the new ones, and the chargers
+    added to stations a rollout opened before (their installed ones are off the headroom
+    already)."""
+    grown = _expanded(plan)
+    if len(grown) == 0:
+        return plan.stations
+    added = grown[C.CHARGERS] - grown[C.EXISTING_CHARGERS].fillna(0)
+    grown = grown.assign(**{C.CHARGER_KW: added * config.stations.charger_kw})
+    keep = [C.SUBSTATION_ID, C.CHARGER_KW, C.HEADROOM_KW]
+    if any(k not in grown.columns for k in keep):
+        return plan.stations
+    both = pd.concat([plan.stations[keep], grown[keep]], ignore_index=True)
+    return gpd.GeoDataFrame(both)
+
+
+def _expansion_figures(plan: Plan) -> dict[str, Any]:
+    """Stations a rollout opened in an earlier year that the plan gives more chargers: how
+    many, the chargers added, their capex (part of ``capex_stations``) and each one."""
+    grown = _expanded(plan)
+    added: list[int] = []
+    if len(grown):
+        added = (grown[C.CHARGERS] - grown[C.EXISTING_CHARGERS].fillna(0)).astype(int).tolist()
+    return {
+        "stations_expanded": len(grown),
+        "chargers_added": int(sum(added)),
+        "capex_expansions": round(float(grown[C.CAPEX].sum())) if len(grown) else 0,
+        "expansions": [
+            {
+                C.CANDIDATE_ID: str(r[C.CANDIDATE_ID]),
+                C.NAME: None if pd.isna(r[C.NAME]) else str(r[C.NAME]),
+                "chargers_before": int(r[C.EXISTING_CHARGERS]),
+                "chargers_added": int(a),
+                C.CAPEX: round(float(r[C.CAPEX])),
+            }
+            for (_, r), a in zip(grown.iterrows(), added, strict=True)
+        ],
     }
 
 
@@ -304,7 +355,10 @@ def _budget_figures(plan: Plan, config: Config) -> dict[str, Any]:
     st, rp = plan.stations, plan.repair_points
     capex_st = float(st[C.CAPEX].sum()) if len(st) else 0.0
     capex_rp = float(rp[C.CAPEX].sum()) if len(rp) else 0.0
+    grown = _expanded(plan)
+    capex_st += float(grown[C.CAPEX].sum()) if len(grown) else 0.0
     return {
+        # new stations, and the chargers added to stations a rollout opened before
         "capex_stations": round(capex_st),
         "capex_repair": round(capex_rp),
         "capex_total": round(capex_st + capex_rp),

@@ -36,13 +36,13 @@ SWEEP_COLUMNS = (
 #: Columns of ``rollout_years.csv``.
 YEAR_COLUMNS = (
     "year", "budget", "ev_adoption", "target", "status", "gap", "new_stations", "stations_open",
-    "chargers_new", "chargers_open", "capex_total", "capex_cumulative", "demand_covered_share",
-    "evs", "evs_covered", "error", "exit_code",
+    "stations_expanded", "chargers_added", "chargers_new", "chargers_open", "capex_total",
+    "capex_cumulative", "demand_covered_share", "evs", "evs_covered", "error", "exit_code",
 )  # fmt: skip
 #: Columns of ``rollout.csv``.
 STATION_COLUMNS = (
-    "year", "candidate_id", "name", "township_id", "township_name", "chargers", "capex", "lon",
-    "lat",
+    "year", "opened_year", "candidate_id", "name", "township_id", "township_name", "chargers",
+    "capex", "lon", "lat",
 )  # fmt: skip
 
 #: Column headers of the page's table.
@@ -78,6 +78,7 @@ YEAR_HEADERS = (
 #: Column headers of the page's table.
 STATION_HEADERS = (
     N_("Year"),
+    N_("Opened in year"),
     N_("Site id"),
     N_("Name"),
     N_("Township"),
@@ -317,7 +318,8 @@ def _stations_table(stations: list[dict[str, Any]], lang: Lang) -> str:
     head = [lang(h) for h in STATION_HEADERS]
     body = []
     for s in stations:
-        text = [s.get("year"), s.get("candidate_id"), s.get("name"), s.get("township_name")]
+        text = [s.get(k) for k in ("year", "opened_year", "candidate_id", "name")]
+        text.append(s.get("township_name"))
         cells = [f"<td>{html.escape('' if v is None else str(v))}</td>" for v in text]
         cells += [_num(s.get("chargers")), _num(s.get("capex")), _num(s.get("lon"), 6)]
         cells.append(_num(s.get("lat"), 6))

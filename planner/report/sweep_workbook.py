@@ -37,7 +37,10 @@ _YEAR_FIGURES = (
     "new_stations", "stations_open", "chargers_new", "chargers_open", "capex_total",
     "capex_cumulative", "demand_covered_share", "evs", "evs_covered",
 )  # fmt: skip
-_STATION_KEYS = ("year", "candidate_id", "name", "township_name", "chargers", "capex", "lon", "lat")
+_STATION_KEYS = (
+    "year", "opened_year", "candidate_id", "name", "township_name", "chargers", "capex", "lon",
+    "lat",
+)  # fmt: skip
 _SHARES = ("demand_covered_share", "ev_adoption", "target")
 
 
@@ -97,7 +100,7 @@ def _sheet(title: str, heads: list[str], data: list[list[Any]], keys: list[str])
             formats[head] = number_format(1, percent=True)
         elif key in ("lon", "lat"):
             formats[head] = number_format(7, grouped=False)
-        elif key not in ("year", "status", "candidate_id", "name", "township_name"):
+        elif key not in ("year", "opened_year", "status", "candidate_id", "name", "township_name"):
             formats[head] = number_format(0)
     return Sheet(title, pd.DataFrame(data, columns=heads), formats)
 
