@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from planner.batch_config import ProvinceInput
 from planner.errors import ConfigError, data_error
+from planner.ingest.sheets import id_text
 
 if TYPE_CHECKING:
     from planner.province import CountyRef
@@ -62,7 +64,7 @@ def match_county(
         for name in fields:
             if name is None:
                 continue
-            hits = polygons[_as_text(polygons[name]) == value.strip()]
+            hits = polygons[id_text(polygons[name]) == value.strip()]
             tried.append(f"{name} {value!r}")
             if len(hits) > 1:
                 msg = (
@@ -74,7 +76,8 @@ def match_county(
             if len(hits) == 1:
                 if len(tried) > 1 and kind == "name":
                     logger.warning("%s: matched by %s (not by %s)", ref.label, tried[-1], tried[0])
-                code = _as_text(hits[spec.code_field]).iloc[0] if spec.code_field else ""
+                code = id_text(hits[spec.code_field]).iloc[0] if spec.code_field else ""
+                code = "" if pd.isna(code) else code
                 geom = shapely.union_all(hits.geometry.to_numpy())
                 return geom, str(code), kind == "name" and len(tried) == 1
     msg = (
@@ -99,14 +102,3 @@ def warn_by_name(refs: list[CountyRef], spec: ProvinceInput) -> None:
     logger.warning(
         "%d %s matched by name in %s (%s): %s", len(refs), counties, spec.boundaries, why, shown
     )
-
-
-def _as_text(values: Any) -> Any:
-    """A field's values as text to match: whole-number floats (codes a Shapefile or a
-    spreadsheet stored as numbers) without their ``.0``."""
-    if values.dtype.kind == "f":
-        whole = values.notna() & (values == values.round())
-        text = values.astype(str)
-        text[whole] = values[whole].astype("int64").astype(str)
-        return text.str.strip()
-    return values.astype(str).str.strip()
