@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -469,3 +470,11 @@ def test_required_and_excluded_overlap_exits_2(tmp_path, outputs, demo_config):
         f"stations.excluded=[{site}]",
     )
     assert r.returncode == 2 and f"both name {site}" in r.stderr
+
+
+def test_a_piped_table_keeps_its_columns_whole(tmp_path):
+    """Output that is not a terminal (a log, a batch's output) gets tables of
+    ``PIPE_WIDTH`` characters, so a run folder's path is not cut over two lines."""
+    from planner.cli import PIPE_WIDTH, _out
+
+    assert not sys.stdout.isatty() and _out.width == PIPE_WIDTH

@@ -30,10 +30,15 @@ from planner import __version__
 from planner.errors import Interrupted, PlannerError, multi_run_exit_code
 from planner.signals import check_stop, handle_signals, remove_stale_temp
 
+#: Width of the CLI's tables when its output is not a terminal.
+PIPE_WIDTH = 120
+
 # user text (paths, names, --year values) goes into these messages: never read it as
 # Rich markup ("[/x]") or emoji codes (":abc:"); styles are given as Text objects
 _err = Console(stderr=True, markup=False, emoji=False)
-_out = Console(markup=False, emoji=False)
+# a table piped into a log or a batch's output keeps its columns whole (Rich would cut it
+# to 80 characters); a terminal keeps its own width
+_out = Console(markup=False, emoji=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
