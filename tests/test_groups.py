@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from planner.datatypes import SparseTimes
-from planner.optimize import groups, station
+from planner.optimize import groups, station_plan
 from planner.optimize.groups import aggregate, aggregate_rows
 
 
@@ -76,12 +76,12 @@ def test_the_flow_lookup_is_the_dictionary_one(seed):
     cols = rng.integers(0, n_site, 200)
     flow = dict(zip(zip(g_rows.tolist(), g_cols.tolist(), strict=True), values, strict=True))
     want = [flow.get((g, j), 0.0) if g >= 0 else 0.0 for g, j in zip(rows, cols, strict=True)]
-    got = station._pair_values(g_rows, g_cols, values, rows, cols, n_site)
+    got = station_plan._pair_values(g_rows, g_cols, values, rows, cols, n_site)
     assert got.tolist() == want
 
 
 def test_the_flow_lookup_without_pairs():
-    got = station._pair_values(
+    got = station_plan._pair_values(
         np.zeros(0, np.int64),
         np.zeros(0, np.int64),
         np.zeros(0),

@@ -9,7 +9,8 @@ from planner.datatypes import SparseTimes
 from planner.optimize import Sizing, mclp
 from planner.optimize.links import separate_links, settle_on_relaxation
 from planner.optimize.problem import add_min_cover
-from planner.optimize.station import StationBlock, set_start
+from planner.optimize.station import StationBlock
+from planner.optimize.station_plan import set_start
 
 EXACT = SolverSection(name="highs", mip_gap=0.0)
 

@@ -78,7 +78,8 @@ from planner.optimize.links import feasible_value, separate_links, settle_on_rel
 from planner.optimize.problem import add_budget
 from planner.optimize.rules import CoverageResult, StationRules, resolve_rules
 from planner.optimize.solve import report_settled, solve
-from planner.optimize.station import StationBlock, add_station_rules, set_start, station_block
+from planner.optimize.station import StationBlock, add_station_rules, station_block
+from planner.optimize.station_plan import set_start
 from planner.progress import solver_label
 
 logger = logging.getLogger(__name__)

@@ -58,8 +58,8 @@ from planner.optimize.station import (
     ON,
     StationBlock,
     Terms,
-    set_start,
 )
+from planner.optimize.station_plan import set_start
 from planner.progress import solver_label
 
 logger = logging.getLogger(__name__)
