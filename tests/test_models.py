@@ -453,15 +453,15 @@ def test_two_tier_has_the_same_optimum_from_either_staged_start(seed):
 def test_the_start_node_limit_changes_the_start_not_the_optimum(seed, monkeypatch):
     # the staged start's stations model stops at solver.start_node_limit nodes; the joint
     # model is exact whatever start it gets
-    two_tier_module = importlib.import_module("planner.optimize.two_tier")
+    start_module = importlib.import_module("planner.optimize.two_tier_start")
     limits = []
-    real_mclp = two_tier_module.mclp
+    real_mclp = start_module.mclp
 
     def spy(*args, solver, **kwargs):
         limits.append(solver.node_limit)
         return real_mclp(*args, solver=solver, **kwargs)
 
-    monkeypatch.setattr(two_tier_module, "mclp", spy)
+    monkeypatch.setattr(start_module, "mclp", spy)
     r, w, villages, sites, kw = _random_two_tier(40 + seed, 40, 10, 12, 140)
     kw["budget"] = 28.0
     free = two_tier(
@@ -477,7 +477,7 @@ def test_the_start_node_limit_changes_the_start_not_the_optimum(seed, monkeypatc
 
 
 def test_a_start_solve_keeps_a_lower_node_limit_and_nothing_else_changes():
-    start_solver = importlib.import_module("planner.optimize.two_tier").start_solver
+    start_solver = importlib.import_module("planner.optimize.two_tier_start").start_solver
     assert start_solver(HIGHS).node_limit == HIGHS.start_node_limit == 200
     tight = HIGHS.model_copy(update={"node_limit": 7})
     assert start_solver(tight) is tight

@@ -24,7 +24,8 @@ from planner.optimize.mclp import mclp
 from planner.optimize.pcenter import CenterResult, pcenter
 from planner.optimize.rules import CoverageResult, Sizing, StationRules
 from planner.optimize.solve import solve
-from planner.optimize.two_tier import TwoTierResult, two_tier
+from planner.optimize.two_tier import two_tier
+from planner.optimize.two_tier_repair import TwoTierResult
 
 __all__ = [
     "CenterResult",

@@ -24,7 +24,8 @@ from planner.errors import InfeasibleError
 from planner.optimize.inputs import existing_sites, site_cover, station_rules, village_cover
 from planner.optimize.mclp import mclp
 from planner.optimize.rules import CoverageResult, StationRules
-from planner.optimize.two_tier import TwoTierResult, two_tier
+from planner.optimize.two_tier import two_tier
+from planner.optimize.two_tier_repair import TwoTierResult
 from planner.progress import solver_label
 
 #: One solved point: the station plan, repair points and their capex.

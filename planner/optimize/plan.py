@@ -52,7 +52,8 @@ from planner.optimize.tables import (
     service_table,
     stations_table,
 )
-from planner.optimize.two_tier import TwoTierResult, two_tier
+from planner.optimize.two_tier import two_tier
+from planner.optimize.two_tier_repair import TwoTierResult
 from planner.progress import solver_label
 
 logger = logging.getLogger(__name__)
