@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from planner.datatypes import SparseTimes
-from planner.optimize.greedy import _EPS, Greedy, _Offer, _State
+from planner.optimize.greedy_steps import EPS, Greedy, Offer, State
 from planner.optimize.rules import CoverageResult, StationRules, indices
 
 
@@ -69,7 +69,7 @@ def rechoose_townships(
             continue
         j = int(on[0])
         drop(g, state, j)
-        best: tuple[float, int, _Offer] | None = None
+        best: tuple[float, int, Offer] | None = None
         for k in sites.tolist():
             if not g.can_add(state, k):
                 continue
@@ -77,7 +77,7 @@ def rechoose_townships(
             if offer[0] == -np.inf:
                 continue
             score = g._score(offer, per_yuan=per_yuan)
-            if best is None or score > best[0] + _EPS or (k == j and score >= best[0] - _EPS):
+            if best is None or score > best[0] + EPS or (k == j and score >= best[0] - EPS):
                 best = (score, k, offer)
         if best is None:  # not even j fits again (rounding in the budget): no pass
             return plan, 0
@@ -111,12 +111,12 @@ def extend_plan(
         state = resume(g, plan)
         g.grow(state, per_yuan=per_yuan)
         res = g.result(state, time.perf_counter() - t0)
-        if (res.info.objective or 0.0) > value + _EPS * max(1.0, value):
+        if (res.info.objective or 0.0) > value + EPS * max(1.0, value):
             best, value = res, res.info.objective or 0.0
     return best
 
 
-def drop(g: Greedy, state: _State, j: int) -> None:
+def drop(g: Greedy, state: State, j: int) -> None:
     """Close the new station ``j``: its demand unserved again, its capex and headroom
     back."""
     pos = np.concatenate([f[0] for f in state.flows] + [np.zeros(0, dtype=np.int64)])
@@ -136,7 +136,7 @@ def drop(g: Greedy, state: _State, j: int) -> None:
     state.chargers[j] = 0
 
 
-def resume(g: Greedy, plan: CoverageResult) -> _State:
+def resume(g: Greedy, plan: CoverageResult) -> State:
     """The state of a feasible plan: its sites, chargers and flows, the limits left."""
     state = g.start()
     keys, order = g.pair_keys

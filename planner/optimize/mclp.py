@@ -64,8 +64,9 @@ import pulp
 
 from planner.config import SolverSection
 from planner.datatypes import SparseTimes
-from planner.optimize.greedy import Greedy, greedy_stations
+from planner.optimize.greedy import greedy_stations
 from planner.optimize.greedy_moves import extend_plan, rechoose_townships
+from planner.optimize.greedy_steps import Greedy
 from planner.optimize.kernel import (
     kernel_plan,
     marked_fired,
