@@ -9,12 +9,10 @@ the mean of their nodes.
 from __future__ import annotations
 
 import logging
-import sys
 import tempfile
-from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import osmium
@@ -49,6 +47,7 @@ from planner.ingest.osm_tags import (  # the tag helpers were importable from he
     parse_voltage_kv,
     sockets,
 )
+from planner.ingest.osm_ways import meets_box, way_points
 
 __all__ = [
     "DRIVABLE",
@@ -73,10 +72,6 @@ OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
 
 #: Extracts larger than this keep node locations in a disk-backed index, not in memory.
 DISK_INDEX_BYTES = 150 * 1024 * 1024
-
-_WKB = osmium.geom.WKBFactory()
-_EVERY_NODE = osmium.geom.use_nodes.ALL
-_NATIVE_WKB = 1 if sys.byteorder == "little" else 0  # a WKB's first byte: 1 little-endian
 
 
 def read_osm(
@@ -216,10 +211,6 @@ def _check_piece(path: Path, bbox: tuple[float, float, float, float] | None) -> 
 _RoadWay = tuple[int, np.ndarray, np.ndarray, list[str | None]]
 
 
-class _BadCount(Protocol):
-    bad_locations: int  # ways with a node's location missing
-
-
 @dataclass
 class _Collected:
     road_ways: list[_RoadWay] = field(default_factory=list)
@@ -266,8 +257,8 @@ def _take(
         if w <= lon <= e and s <= lat <= n:
             _collect_point(f"n{obj.id}", obj.tags, lon, lat, acc)
         return
-    flat = _way_points(obj, acc)
-    if flat is None or not _meets(flat, bbox):
+    flat = way_points(obj, acc)
+    if flat is None or not meets_box(flat, bbox):
         return
     tags = obj.tags
     kind = way_kind(tags, obj.is_closed(), buildings=buildings, drivable=drivable)
@@ -289,38 +280,6 @@ def _take(
             acc.buildings.append((float(lon), float(lat)))
         else:
             _collect_point(f"w{obj.id}", tags, lon, lat, acc)
-
-
-def _way_points(obj: osmium.osm.Way, acc: _BadCount) -> array | None:
-    """The way's nodes' lon, lat, lon, lat, ...; None when it has fewer than two nodes or
-    a node without location (counted in ``acc.bad_locations``).
-
-    The coordinates come from osmium's WKB of the way (built in C++): reading each
-    node's location in Python takes about three times as long.
-    """
-    if len(obj.nodes) < 2:
-        return None
-    try:
-        raw = bytes.fromhex(_WKB.create_linestring(obj, _EVERY_NODE))
-    except osmium.InvalidLocationError:
-        acc.bad_locations += 1
-        return None
-    flat = array("d", raw[9:])  # after byte order, geometry type and point count
-    if raw[0] != _NATIVE_WKB:
-        flat.byteswap()
-    return flat
-
-
-def _meets(flat: array, bbox: tuple[float, float, float, float]) -> bool:
-    """Whether a node of the way (``lon, lat, ...``) lies in the box (edges included)."""
-    w, s, e, n = bbox
-    xs, ys = flat[0::2], flat[1::2]
-    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-    if x1 < w or x0 > e or y1 < s or y0 > n:
-        return False
-    if w <= x0 and x1 <= e and s <= y0 and y1 <= n:
-        return True
-    return any(w <= x <= e and s <= y <= n for x, y in zip(xs, ys, strict=True))
 
 
 def _collect_point(osm_id: str, tags: Tags, lon: float, lat: float, acc: _Collected) -> None:

@@ -33,6 +33,8 @@ POINT_LAYERS = ("pois", "places", "substations", "chargers", "power_points")
 ROAD, LINE, BUILDING, POINT, NOTHING = "road", "line", "building", "point", ""
 #: Keys that make a closed ``building=*`` way a point, not a building.
 _NOT_BUILDING = ("amenity", "shop", "power")
+#: ``power=*`` values of a node read as a power point.
+_POWER_POINTS = ("transformer", "pole")
 
 
 @dataclass(frozen=True)
@@ -66,30 +68,42 @@ class ReadOptions:
 def point_row(
     osm_id: str, tags: Tags, poi_keys: tuple[str, ...]
 ) -> tuple[str, dict[str, Any]] | None:
-    """The point layer and row (without geometry) of a node or closed way, if any."""
-    name = tags.get("name")
-    power = tags.get("power")
-    if tags.get("amenity") == "charging_station":
+    """The point layer and row (without geometry) of a node or closed way, if any.
+
+    Each tag is looked up at most once (a lookup in osmium's tags costs about a
+    microsecond, and a province has millions of tagged objects).
+    """
+    amenity = tags.get("amenity")
+    if amenity == "charging_station":
         row = {
             "osm_id": osm_id,
-            "name": name,
+            "name": tags.get("name"),
             "operator": tags.get("operator"),
             "sockets": sockets(tags),
         }
         return "chargers", row
-    if power in ("transformer", "pole") and osm_id.startswith("n"):
-        row = {"osm_id": osm_id, "power": power, "voltage_kv": _kv(tags)}
-        return "power_points", row
-    if power in SUBSTATION_VALUES and is_substation(tags):
-        row = {"osm_id": osm_id, "ref": tags.get("ref"), "name": name, "voltage_kv": _kv(tags)}
-        return "substations", row
+    power = tags.get("power")
+    if power is not None:
+        if power in _POWER_POINTS and osm_id.startswith("n"):
+            row = {"osm_id": osm_id, "power": power, "voltage_kv": _kv(tags)}
+            return "power_points", row
+        if power in SUBSTATION_VALUES and is_substation(tags):
+            row = {
+                "osm_id": osm_id,
+                "ref": tags.get("ref"),
+                "name": tags.get("name"),
+                "voltage_kv": _kv(tags),
+            }
+            return "substations", row
     place = tags.get("place")
     if place in PLACE_TYPES and osm_id.startswith("n"):
         population = parse_int(tags.get("population"))
-        return "places", {"osm_id": osm_id, "name": name, "place": place, "population": population}
-    if any(tags.get(k) for k in poi_keys):
-        row = {"osm_id": osm_id, "name": name}
-        row.update({k: tags.get(k) for k in poi_keys})
+        row = {"osm_id": osm_id, "name": tags.get("name"), "place": place, "population": population}
+        return "places", row
+    values = [amenity if k == "amenity" else tags.get(k) for k in poi_keys]
+    if any(values):
+        row = {"osm_id": osm_id, "name": tags.get("name")}
+        row.update(zip(poi_keys, values, strict=True))
         return "pois", row
     return None
 

@@ -34,6 +34,7 @@ from planner.ingest.osm_classify import (
     way_kind,
 )
 from planner.ingest.osm_refs import WayRefs
+from planner.ingest.osm_ways import meets_box, way_points
 
 logger = logging.getLogger(__name__)
 
@@ -189,9 +190,9 @@ class _Pass:
         w, s, e, n = self.area
         if not (w <= lon <= e and s <= lat <= n):
             return
-        osm_id = f"n{obj.id}"
+        osm_id, tags = f"n{obj.id}", obj.tags
         for g in self.groups:
-            found = point_row(osm_id, obj.tags, g.poi_keys)
+            found = point_row(osm_id, tags, g.poi_keys)
             if found is not None:
                 layer = g.layers[found[0]]
                 layer.rows.append(found[1])
@@ -200,13 +201,11 @@ class _Pass:
                 layer.way.append(-1)
 
     def way(self, obj: osmium.osm.Way) -> None:
-        from planner.ingest.osm import _meets, _way_points
-
-        flat = _way_points(obj, self)
+        flat = way_points(obj, self)
         if flat is None:
             return
         w, s, e, n = self.area
-        if not (w <= flat[0] <= e and s <= flat[1] <= n) and not _meets(flat, self.area):
+        if not (w <= flat[0] <= e and s <= flat[1] <= n) and not meets_box(flat, self.area):
             return  # (a way that starts in the area meets it: no need to look further)
         tags, closed = obj.tags, obj.is_closed()
         record = len(self.starts)
@@ -217,17 +216,22 @@ class _Pass:
             kind = way_kind(tags, closed, buildings=g.options.buildings, drivable=g.drivable)
             if kind == NOTHING:
                 continue
+            taken = True
             if kind == ROAD:
                 road = True
                 g.road_way.append(record)
                 g.road_tags.append(road_tags(tags))
-                taken = True
                 continue
-            if kind == LINE:
-                row: dict[str, Any] | None = line_row(f"w{obj.id}", tags)
+            if kind == LINE:  # placed by its way record: its own point is not used
                 layer = g.layers["power_lines"]
-            elif kind == BUILDING:
-                row, layer = None, g.layers["buildings"]
+                layer.rows.append(line_row(f"w{obj.id}", tags))
+                layer.lon.append(flat[0])
+                layer.lat.append(flat[1])
+                layer.way.append(record)
+                continue
+            row: dict[str, Any] | None = None
+            if kind == BUILDING:
+                layer = g.layers["buildings"]
             else:
                 found = point_row(f"w{obj.id}", tags, g.poi_keys)
                 if found is None:
@@ -240,7 +244,6 @@ class _Pass:
             layer.lon.append(centre[0])
             layer.lat.append(centre[1])
             layer.way.append(record)
-            taken = True
         if taken:
             self.starts.append(len(self.flat) // 2)
             self.flat.extend(flat)
