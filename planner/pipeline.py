@@ -1,4 +1,7 @@
-"""Run one county: ingest -> demand / candidates -> network -> optimize -> tours -> report."""
+"""Run one county: ingest -> demand / candidates -> network -> optimize -> tours -> report.
+
+The report stage's layers and files are made by :mod:`planner.run_outputs`.
+"""
 
 from __future__ import annotations
 
@@ -19,30 +22,19 @@ from planner.candidates import build_candidates, existing_sites, with_existing
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, RoadGraph, TravelTimes
 from planner.demand import LEFT_OUT, RESOLUTION_USED, demand_from_raster, demand_from_settlements
-from planner.i18n import Lang, run_language, translator
+from planner.i18n import run_language
 from planner.ingest import load_county
-from planner.isochrones import service_areas
 from planner.network import build_graph, compute_travel_times
 from planner.optimize.plan import coverage_curve, plan_sites
 from planner.paths import atomic_dir, out_lock
-from planner.report import (
-    build_manifest,
-    build_map,
-    build_summary,
-    demand_outcome,
-    existing_outcome,
-    export_crss,
-    plan_warnings,
-    road_lines,
-    run_dictionary,
-    township_outcome,
-    write_document,
-    write_exports,
-    write_json,
-    write_map,
+from planner.report import build_summary
+from planner.run_outputs import (
+    log_warnings,
+    output_layers,
+    plan_service_areas,
+    write_layers_and_map,
+    write_record,
 )
-from planner.report.assumptions import map_credit
-from planner.report.workbook import WORKBOOK_FILE, write_workbook
 from planner.runs import check_home, content_key, new_run
 from planner.signals import check_stop
 from planner.tours.stage import plan_weekly_tours
@@ -280,9 +272,9 @@ def _run(
     if on_stage is not None:
         on_stage("report")
     t_report = time.perf_counter()
-    areas = _service_areas(inp.graph, plan, config)
+    areas = plan_service_areas(inp.graph, plan, config)
     with output(inp.county, config) as (tmp, out):
-        layers = _layers(inp, plan, areas)
+        layers = output_layers(inp, plan, areas)
         if tours is not None:
             names = layers["townships"].set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]
             stops = tours.tour_stops
@@ -290,7 +282,7 @@ def _run(
                 stops = stops.assign(**{C.TOWNSHIP_NAME: stops[C.TOWNSHIP_ID].map(names)})
             layers |= {"tours": tours.tours, "tour_stops": stops}
         lang = run_language(config.report.language, inp.county.county)
-        files = _write_layers_and_map(
+        files = write_layers_and_map(
             tmp, inp.county, layers, plan, config, lang=lang, run_id=run_id or out.name
         )
         # the report time covers all but writing the two small JSON files themselves
@@ -315,8 +307,8 @@ def _run(
         summary["language"] = lang.code
         if tours is not None:
             summary["tours"] = tours.summary()
-        _log_warnings(summary)
-        files += _write_record(
+        log_warnings(summary)
+        files += write_record(
             tmp, inp.county, layers, plan, summary, config, argv, files, run_id=run_id or out.name
         )
     logger.info("wrote %s", out)
@@ -339,140 +331,3 @@ def _stage_timer(
         timings[name] = time.perf_counter() - t0
 
     return stage
-
-
-def _service_areas(graph: RoadGraph, plan: Plan, config: Config) -> gpd.GeoDataFrame:
-    """The repair points' service areas along the roads, with their ids."""
-    t0 = time.perf_counter()
-    areas = service_areas(
-        graph,
-        plan.repair_points,
-        config.repair.response_min,
-        access_speed_kmh=config.network.access_speed_kmh,
-        buffer_m=config.report.service_area_buffer_m,
-        workers=config.network.workers,
-    )
-    areas.insert(0, C.REPAIR_ID, plan.repair_points[C.REPAIR_ID].to_numpy())
-    logger.info("service areas: %.1f s", time.perf_counter() - t0)
-    return areas
-
-
-def _layers(inp: ModelInputs, plan: Plan, areas: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
-    """The output layers: the plan's sites with township names, and the outcomes."""
-    demand_out = demand_outcome(inp.demand, plan)
-    townships_out = township_outcome(inp.county.townships, demand_out, plan)
-    names = townships_out.set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]
-    stations = plan.stations.assign(**{C.TOWNSHIP_NAME: plan.stations[C.TOWNSHIP_ID].map(names)})
-    # the id the demand, the assignments and the existing chargers use: one join key
-    stations.insert(0, C.STATION_ID, stations[C.CANDIDATE_ID].to_numpy())
-    return {
-        "stations": stations,
-        "repair_points": plan.repair_points.assign(
-            **{C.TOWNSHIP_NAME: plan.repair_points[C.TOWNSHIP_ID].map(names)}
-        ),
-        "candidates": inp.candidates,
-        "demand": demand_out,
-        "townships": townships_out,
-        "existing_chargers": existing_outcome(inp.county.chargers, plan, names),
-        "service_areas": areas,
-    }
-
-
-def _write_layers_and_map(
-    tmp: Path,
-    county: CountyData,
-    layers: dict[str, gpd.GeoDataFrame],
-    plan: Plan,
-    config: Config,
-    *,
-    lang: Lang,
-    run_id: str,
-) -> list[str]:
-    """The GIS files in every format asked for, and map.html; returns their names."""
-    note = lang(
-        "{county}: charging and repair plan, run {run_id}. Road data: {credit}.",
-        county=county.name,
-        run_id=run_id,
-        credit=map_credit(config),
-    )
-    files = write_exports(
-        tmp,
-        layers,
-        plan.assignments,
-        formats=config.report.formats,
-        extra_crs=export_crss(config.report.extra_crs, county.county),
-        shapefile_encoding=config.report.shapefile_encoding,
-        kml_layers=config.report.kml_layers,
-        lang=lang,
-        note=note,
-    )
-    m = build_map(
-        county,
-        layers["townships"],
-        layers["demand"],
-        layers["candidates"],
-        plan,
-        service_areas=layers["service_areas"],
-        response_min=config.repair.response_min,
-        settings=config.report,
-        lang=lang,
-        roads=road_lines(county.roads),
-        tours=layers.get("tours"),
-        tour_stops=layers.get("tour_stops"),
-        credit=map_credit(config),
-    )
-    write_map(m, tmp / "map.html")
-    return [*files, "map.html"]
-
-
-def _log_warnings(summary: dict[str, Any]) -> None:
-    """The plan's warnings and the substations above their headroom, in the log."""
-    for warning in plan_warnings(summary):
-        logger.warning("%s", warning)
-    for item in summary["substations_over_headroom"]:
-        logger.warning(
-            "substation %s: planned chargers draw %.0f kW, above its %.0f kW headroom",
-            item["substation_id"],
-            item["charger_kw"],
-            item["headroom_kw"],
-        )
-
-
-def _write_record(  # noqa: PLR0913 - the run's parts, then where it goes
-    tmp: Path,
-    county: CountyData,
-    layers: dict[str, gpd.GeoDataFrame],
-    plan: Plan,
-    summary: dict[str, Any],
-    config: Config,
-    argv: list[str] | None,
-    files: list[str],
-    run_id: str | None = None,
-) -> list[str]:
-    """The report and plan.xlsx (when asked for), summary.json and run.json; their names."""
-    written = []
-    if config.report.document:
-        dictionary = run_dictionary(
-            layers,
-            plan.assignments,
-            formats=config.report.formats,
-            extra_crs=export_crss(config.report.extra_crs, county.county),
-        )
-        lang = translator(summary["language"])
-        written += write_document(
-            tmp,
-            summary,
-            layers,
-            dictionary,
-            files=[*files, WORKBOOK_FILE, "summary.json", "run.json"],
-            config=config,
-            lang=lang,
-            run_id=run_id,
-        )
-        write_workbook(
-            tmp / WORKBOOK_FILE, summary, layers, dictionary, config, lang=lang, run_id=run_id
-        )
-        written.append(WORKBOOK_FILE)
-    write_json(tmp / "summary.json", summary)
-    write_json(tmp / "run.json", build_manifest(county, config, summary, argv=argv))
-    return [*written, "summary.json", "run.json"]

@@ -71,10 +71,10 @@ def demo_session(demo_config: Path, tmp_path_factory: pytest.TempPathFactory) ->
     of the map can build their own pages from the same plan without planning it again.
     Tests must not change the folder's files or these objects (copy them first).
     """
-    from planner import pipeline
+    from planner import pipeline, run_outputs
 
     out = tmp_path_factory.mktemp("run") / "qingxi"
-    write = pipeline._write_layers_and_map
+    write = run_outputs.write_layers_and_map
     written: dict[str, Any] = {}
 
     def watched(*args: Any, **kwargs: Any) -> Any:
@@ -82,7 +82,7 @@ def demo_session(demo_config: Path, tmp_path_factory: pytest.TempPathFactory) ->
         return write(*args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pipeline, "_write_layers_and_map", watched)
+        mp.setattr(pipeline, "write_layers_and_map", watched)
         result = CliRunner().invoke(
             main, ["site", "--config", str(demo_config), "--out", str(out)], catch_exceptions=False
         )
