@@ -20,7 +20,7 @@ import psutil  # type: ignore[import-untyped]
 from planner.errors import ConfigError, Interrupted
 
 if TYPE_CHECKING:
-    from planner.batch import Task
+    from planner.batch_tasks import Task
     from planner.datatypes import TaskResult
 
 logger = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ from typing import Any
 
 import osmium
 
-from planner.batch_config import BatchConfig, ProvinceInput
+from planner.batch_config import BatchConfig, ProvinceInput, load_batch
 from planner.errors import ConfigError, check_input_file, data_error
 from planner.ingest.osm_classify import ReadOptions
 from planner.ingest.osm_layers import LAYERS_SUFFIX
@@ -120,10 +120,10 @@ def split_province(
     Returns
     -------
     tasks, report
-        The tasks (:class:`planner.batch.Task`) as :func:`planner.batch.run_batch` runs
+        The tasks (:class:`planner.batch_tasks.Task`) as :func:`planner.batch.run_batch` runs
         them, each reading its piece; what was split or found in the cache.
     """
-    from planner.batch import load_batch, plan_batch
+    from planner.batch_tasks import plan_batch
     from planner.paths import out_lock
     from planner.runs import check_home
 
@@ -204,7 +204,7 @@ def attach_pieces(
     batch, base
         The batch config and the folder its paths are relative to.
     tasks
-        :class:`planner.batch.Task` of every county and scenario.
+        :class:`planner.batch_tasks.Task` of every county and scenario.
     refs
         The counties by slug (those whose config could be read).
     root
