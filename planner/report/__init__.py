@@ -5,14 +5,9 @@ from planner.report.document import plan_warnings, write_document
 from planner.report.export import export_crss, run_dictionary, write_exports, write_json
 from planner.report.formats import FORMATS, LAYERS, resolve_crs, write_layers
 from planner.report.map import build_map, road_lines, write_map
+from planner.report.outcomes import demand_outcome, existing_outcome, township_outcome
 from planner.report.reexport import export_run, read_run_layers
-from planner.report.summary import (
-    build_manifest,
-    build_summary,
-    demand_outcome,
-    existing_outcome,
-    township_outcome,
-)
+from planner.report.summary import build_manifest, build_summary
 
 __all__ = [
     "FORMATS",

@@ -88,7 +88,7 @@ def build_html(
         The run's summary; ``summary["coverage_curve"]``, when present, adds the
         coverage-vs-budget appendix.
     townships
-        The townships layer (attributes of :func:`planner.report.summary.township_outcome`).
+        The townships layer (attributes of :func:`planner.report.outcomes.township_outcome`).
     dictionary
         From :func:`planner.report.dictionary.data_dictionary`.
     map_png, curve_png

@@ -92,7 +92,7 @@ def township_table(
     Parameters
     ----------
     townships
-        The townships layer (from :func:`planner.report.summary.township_outcome`).
+        The townships layer (from :func:`planner.report.outcomes.township_outcome`).
     cutoff_min
         The coverage cutoff, to say "beyond" for townships with unreached villages.
     lang
