@@ -16,7 +16,7 @@ from PIL import Image
 
 from planner.config import load_config
 from planner.i18n import translator
-from planner.report import static_map
+from planner.report import fonts, static_map
 from planner.report.dictionary import data_dictionary
 from planner.report.document import build_html, build_markdown, write_document
 from planner.report.export import export_crss, run_dictionary
@@ -59,11 +59,11 @@ def run(demo_run, demo_config, layers, tmp_path_factory):
 @pytest.fixture
 def no_cjk_font(monkeypatch):
     """No font with Chinese glyphs, whatever the machine has; the font cache is reset."""
-    static_map.chinese_font.cache_clear()
-    monkeypatch.setattr(static_map, "_fontconfig_zh", list)
-    monkeypatch.setattr(static_map, "CJK_FAMILIES", ())
+    fonts.chinese_font.cache_clear()
+    monkeypatch.setattr(fonts, "_fontconfig_zh", list)
+    monkeypatch.setattr(fonts, "CJK_FAMILIES", ())
     yield
-    static_map.chinese_font.cache_clear()
+    fonts.chinese_font.cache_clear()
 
 
 def figure(page: str, key: str) -> str:
@@ -260,9 +260,9 @@ def test_coverage_curve_when_present(tmp_path, layers, run):
 
 
 def test_without_a_chinese_font_warns_once_and_labels_by_code(no_cjk_font, layers, caplog):
-    with caplog.at_level(logging.WARNING, logger="planner.report.static_map"):
-        assert static_map.chinese_font() is None
-        assert static_map.chinese_font() is None
+    with caplog.at_level(logging.WARNING, logger="planner.report.fonts"):
+        assert fonts.chinese_font() is None
+        assert fonts.chinese_font() is None
         fig = static_map.plot_plan(layers, title="青溪县", title_latin="qingxi")
         png = static_map.render_png(fig, dpi=40)
     warnings = [r for r in caplog.records if "no font with Chinese glyphs" in r.message]
@@ -281,7 +281,7 @@ def test_fc_list_parsing():
         "Noto Sans CJK SC|/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc\n"
         "broken line without a separator\n"
     )
-    assert static_map.parse_fc_list(text) == [
+    assert fonts.parse_fc_list(text) == [
         ("WenQuanYi Zen Hei", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
         ("Noto Sans CJK SC", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
     ]

@@ -22,9 +22,9 @@ from planner.i18n import Lang, translator
 from planner.paths import replace_file
 from planner.report.batch_page import index_html as _index_html
 from planner.report.figures import save_png
+from planner.report.fonts import figure_style
 from planner.report.formats import safe_cell
 from planner.report.sections import english
-from planner.report.static_map import figure_style
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from planner.i18n import N_, Lang
 from planner.report.figures import figure_png
+from planner.report.fonts import figure_style
 from planner.report.sections import budget_label
-from planner.report.static_map import figure_style
 
 #: Config fields a sweep often varies -> their names on the page.
 FIELD_NAMES = {
