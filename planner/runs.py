@@ -112,6 +112,8 @@ def check_home(folder: str | Path, *, kind: str | None = None) -> Path:
         raise ConfigError(msg)
     runs = home / RUNS
     check_writable(runs / "x" if runs.is_dir() else runs, shown=home)
+    if runs.is_dir():  # the run goes in runs/, its `latest` link and record in home
+        check_writable(home / "x", shown=home)
     if kind is not None and home.is_dir():
         _check_kind(home, kind)
     return home

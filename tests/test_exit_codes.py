@@ -217,3 +217,26 @@ def test_polygons_made_invalid_by_projection_are_repaired():
     assert out.is_valid.all() and out.geometry.iloc[1].equals(towns.geometry.iloc[1])
     assert abs(out.geometry.iloc[0].area - 500_000) < 1e-6  # both triangles kept
     out.union_all()  # GEOS TopologyException before the repair
+
+
+def test_a_home_folder_that_refuses_its_latest_link_is_refused_first(tmp_path, monkeypatch):
+    """runs/ writable but not the county folder (where `latest` goes): refused before
+    anything is solved, not after the run is in place."""
+    from planner import paths
+    from planner.errors import ConfigError
+    from planner.runs import RUNS, check_home
+
+    home = tmp_path / "county"
+    (home / RUNS).mkdir(parents=True)
+    made = paths.tempfile.mkdtemp
+
+    def refuse_in_home(**kwargs):
+        if Path(kwargs["dir"]) == home:
+            raise PermissionError(1, "Operation not permitted")
+        return made(**kwargs)
+
+    monkeypatch.setattr(paths.tempfile, "mkdtemp", refuse_in_home)
+    with pytest.raises(ConfigError, match=rf"cannot write in {home} \(Operation not permitted\)"):
+        check_home(home)
+    monkeypatch.setattr(paths.tempfile, "mkdtemp", made)
+    assert check_home(home) == home.resolve()
