@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import signal
 from pathlib import Path
 
@@ -162,3 +163,32 @@ def check_input_file(path: str | Path, what: str, *, hint: str | None = None) ->
         raise data_error(path, "is a folder, not a file", hint=hint or f"give the {what}'s path")
     if not path.is_file():
         raise data_error(path, f"{what} not found", hint=hint)
+
+
+#: How libraries that do not raise :class:`OSError` (GDAL, SQLite) say the disk is full.
+_DISK_FULL_TEXT = ("no space left on device", "disk is full", "disk quota exceeded")
+
+
+def disk_full(err: BaseException) -> bool:
+    """Whether ``err``, or an exception it was raised from, is a full disk or quota.
+
+    Parameters
+    ----------
+    err
+        Any exception (a GDAL or SQLite error included).
+
+    Returns
+    -------
+    bool
+        True for ``ENOSPC`` / ``EDQUOT`` or a library's message saying so.
+    """
+    seen: BaseException | None = err
+    for _ in range(10):  # the chain of causes, however it was raised
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if any(text in str(seen).lower() for text in _DISK_FULL_TEXT):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

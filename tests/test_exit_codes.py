@@ -240,3 +240,39 @@ def test_a_home_folder_that_refuses_its_latest_link_is_refused_first(tmp_path, m
         check_home(home)
     monkeypatch.setattr(paths.tempfile, "mkdtemp", made)
     assert check_home(home) == home.resolve()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(28, "No space left on device", "sites.gpkg"),
+        # what pyogrio raises when GDAL's SQLite cannot grow the GeoPackage
+        RuntimeError(
+            "Could not add feature to layer at index 0: sqlite3_exec(INSERT INTO "
+            "gpkg_contents ...) failed: database or disk is full"
+        ),
+    ],
+    ids=["oserror", "gdal"],
+)
+def test_a_full_disk_is_one_line_and_keeps_the_previous_run(small, tmp_path, monkeypatch, error):
+    import pyogrio
+
+    out = tmp_path / "out"
+    first = _cli("site", "--config", str(small), "--out", str(out), *PLAN_ONLY_SETS)
+    assert first.exit_code == 0, first.output
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    latest = (out / "latest").resolve()
+
+    def full(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", full)
+    r = _cli("site", "--config", str(small), "--out", str(out), *PLAN_ONLY_SETS)
+    assert r.exit_code == 2, r.output
+    errors = [line for line in r.stderr.splitlines() if "error" in line.lower()]
+    assert errors == [r.stderr.strip().splitlines()[-1]], r.stderr  # one line, the last
+    assert errors[0].startswith("error: the disk is full"), r.stderr
+    assert "nothing was written; the previous outputs are intact" in errors[0]
+    assert "Traceback" not in r.output
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert (out / "latest").resolve() == latest

@@ -27,7 +27,7 @@ from rich.logging import RichHandler
 from rich.text import Text
 
 from planner import __version__
-from planner.errors import Interrupted, PlannerError, multi_run_exit_code
+from planner.errors import Interrupted, PlannerError, disk_full, multi_run_exit_code
 from planner.signals import check_stop, handle_signals, remove_stale_temp
 
 #: Width of the CLI's tables when its output is not a terminal.
@@ -78,6 +78,18 @@ def _interrupted(ctx: click.Context, err: Interrupted) -> None:
     ctx.exit(err.exit_code)
 
 
+def _full(ctx: click.Context, err: Exception) -> None:
+    """One line on a full disk (exit 2): what was kept, and what to do."""
+    where = getattr(err, "filename", None)
+    if ctx.invoked_subcommand in _MULTI_RUN:
+        left = "the run in progress was not written; finished runs and previous outputs are intact"
+    else:
+        left = "nothing was written; the previous outputs are intact"
+    text = f"the disk is full{f' writing {where}' if where else ''}: {left}; free some space "
+    _err.print(_styled("error:", text + "or choose another --out"), highlight=False, soft_wrap=True)
+    ctx.exit(2)
+
+
 class _PlannerGroup(click.Group):
     """Turns planner errors and signals into one line and an exit code."""
 
@@ -106,6 +118,8 @@ class _PlannerGroup(click.Group):
         except Exception as err:  # anything unexpected: exit 1, still one line
             if _PlannerGroup.debug:
                 raise
+            if disk_full(err):
+                _full(ctx, err)
             _err.print(
                 _styled(
                     "unexpected error:",
