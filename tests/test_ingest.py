@@ -435,3 +435,47 @@ def test_a_point_layers_crs_comes_from_the_config_when_given_else_from_the_file(
     with caplog.at_level(logging.WARNING):
         read_points(PointTableInput(path=stated, crs="EPSG:4490"), role="chargers")
     assert "the file states EPSG:4527; the config's crs EPSG:4490 is used instead" in caplog.text
+
+
+def _subs_and_table(tmp_path, rows):
+    csv = tmp_path / "subs.csv"
+    csv.write_text("substation_id,rated_kva,peak_load_kw\n" + rows)
+    table = read_substation_table(
+        csv, id_field="substation_id", rated_kva_field="rated_kva", peak_load_kw_field="peak_load_kw"
+    )
+    subs = gpd.GeoDataFrame(
+        {"osm_id": ["n8", "n9", "n10"], "ref": ["QX-35-01", "QX-35-02", None]},
+        geometry=[shapely.Point(0, 0), shapely.Point(1, 1), shapely.Point(2, 2)],
+        crs=4326,
+    )
+    return csv, subs, table
+
+
+def test_headroom_ids_match_whatever_their_case_spaces_or_width(tmp_path, caplog):
+    # a grid team's table: lower case, a stray space, full-width letters and digits
+    csv, subs, table = _subs_and_table(
+        tmp_path, "qx-35-01 ,1000,100\nＱＸ－３５－０２,2000,200\nQX-99-01,500,50\n"
+    )
+    with caplog.at_level("WARNING"):
+        joined = join_headroom(subs, table, label=csv)
+    assert joined["headroom_kw"].tolist()[:2] == pytest.approx([800, 1600])
+    assert joined["substation_id"].tolist()[:2] == ["QX-35-01", "QX-35-02"]  # the layer's ids
+    assert np.isnan(joined["headroom_kw"].iloc[2])
+    text = caplog.text
+    assert "1 substations have no row, so their headroom is unknown and not checked: 'n10'" in text
+    assert "1 rows match no substation: 'QX-99-01'" in text
+
+
+def test_a_headroom_table_whose_ids_match_no_substation_stops_the_run(tmp_path):
+    csv, subs, table = _subs_and_table(tmp_path, "35-01,1000,100\n35-02,2000,200\n")
+    with pytest.raises(DataError) as err:
+        join_headroom(subs, table, label=csv)
+    text = str(err.value)
+    assert str(csv) in text and "none of its 2 substation ids ('35-01', '35-02')" in text
+    assert "of the 3 substations ('QX-35-01', 'QX-35-02', 'n10')" in text
+
+
+def test_ids_that_differ_only_in_case_are_one_substation_given_twice(tmp_path):
+    csv, subs, table = _subs_and_table(tmp_path, "QX-35-01,1000,100\nqx-35-01,2000,200\n")
+    with pytest.raises(DataError, match="substation id 'qx-35-01' is given twice"):
+        join_headroom(subs, table, label=csv)

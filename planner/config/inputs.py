@@ -331,6 +331,12 @@ class Inputs(Section):
         "to an earlier row is counted once, an OSM charger this close to a row is replaced by "
         "the row (both warned); 0 keeps every row",
     )
+    substations_same_site_m: float = Field(
+        default=300,
+        ge=0,
+        description="An OSM substation this close to a row of grid_substations (or with its "
+        "id) is the same substation and is replaced by the row (warned); 0: only the same id",
+    )
     grid_substations: list[PointTableInput] = Field(
         default_factory=list, description="Substations from the grid company's files"
     )

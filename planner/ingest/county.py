@@ -27,6 +27,7 @@ from planner.ingest.grid import (
     join_headroom_nearest,
     read_substation_table,
 )
+from planner.ingest.grid_sites import add_substations
 from planner.ingest.osm import clip_ways, extract_box, read_osm
 from planner.ingest.osm_boundaries import read_osm_boundaries
 from planner.ingest.overpass import read_overpass
@@ -245,9 +246,12 @@ def _point_layers(
             label=str(spec.where()),
         )
     for spec in inp.grid_substations:
-        out.substations = _concat(
+        out.substations = add_substations(
             out.substations,
             as_substations(near(spec, "substations", record="grid_substations"), spec),
+            crs=crs,
+            within_m=inp.substations_same_site_m,
+            label=str(spec.where()),
         )
     for line_spec in inp.grid_lines:
         lines = read_lines(line_spec)
@@ -294,7 +298,7 @@ def _substations(
     """The substations with the table's headroom joined by id, or by location."""
     s_in = config.inputs.substations
     if s_in is None or s_in.lon_field is None or s_in.lat_field is None:  # both or neither
-        return join_headroom(subs, table)
+        return join_headroom(subs, table, label=s_in.path if s_in is not None else "")
     where = read_points(
         PointTableInput(
             path=s_in.path,

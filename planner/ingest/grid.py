@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -90,8 +92,16 @@ def read_substation_table(
     return out
 
 
-def join_headroom(substations: gpd.GeoDataFrame, table: pd.DataFrame | None) -> gpd.GeoDataFrame:
+def join_headroom(
+    substations: gpd.GeoDataFrame,
+    table: pd.DataFrame | None,
+    *,
+    label: str | Path = "headroom table",
+) -> gpd.GeoDataFrame:
     """Attach rated kVA, peak load and headroom (kW) to substations by ``ref``.
+
+    Ids are compared as a grid team's tables write them: spaces around, letter case
+    and full-width characters do not matter (``qx-35-01`` is ``QX-35-01``).
 
     Parameters
     ----------
@@ -99,12 +109,19 @@ def join_headroom(substations: gpd.GeoDataFrame, table: pd.DataFrame | None) -> 
         OSM substations with a ``ref`` column.
     table
         The headroom table, or None.
+    label
+        The table's file, for the messages.
 
     Returns
     -------
     GeoDataFrame
         Substations with ``substation_id``, ``rated_kva``, ``peak_load_kw``,
-        ``headroom_kw`` (NaN where the table has no row).
+        ``headroom_kw`` (NaN where the table has no row: its headroom is unknown).
+
+    Raises
+    ------
+    DataError
+        The table has rows and there are substations, but no row's id is one of theirs.
     """
     subs = substations.copy()
     subs[C.SUBSTATION_ID] = subs["ref"].fillna(subs["osm_id"]).astype(str)
@@ -112,15 +129,54 @@ def join_headroom(substations: gpd.GeoDataFrame, table: pd.DataFrame | None) -> 
         subs[C.RATED_KVA] = np.nan
         subs[C.PEAK_LOAD_KW] = np.nan
     else:
-        subs = subs.merge(table, on=C.SUBSTATION_ID, how="left")
-        unmatched = int(subs[C.RATED_KVA].isna().sum())
-        if unmatched:
-            logger.warning("%d substations have no row in the headroom table", unmatched)
-        unused = len(set(table[C.SUBSTATION_ID]) - set(subs[C.SUBSTATION_ID]))
-        if unused:
-            logger.warning("%d headroom table rows match no substation", unused)
+        figures = table[[C.SUBSTATION_ID, C.RATED_KVA, C.PEAK_LOAD_KW]]
+        by_key = figures.assign(_key=figures[C.SUBSTATION_ID].map(id_key))
+        if by_key["_key"].duplicated().any():
+            row = int(by_key["_key"].duplicated().to_numpy().nonzero()[0][0])
+            msg = f"substation id {figures[C.SUBSTATION_ID].iloc[row]!r} is given twice"
+            raise data_error(label, f"{msg} (ids differing only in case or spaces)")
+        subs["_key"] = subs[C.SUBSTATION_ID].map(id_key)
+        subs = subs.merge(by_key.drop(columns=C.SUBSTATION_ID), on="_key", how="left")
+        _check_matches(subs, by_key, label)
+        subs = subs.drop(columns="_key")
     subs[C.HEADROOM_KW] = subs[C.RATED_KVA] * POWER_FACTOR - subs[C.PEAK_LOAD_KW]
     return gpd.GeoDataFrame(subs, geometry="geometry", crs=substations.crs)
+
+
+def id_key(value: object) -> str:
+    """A substation id as compared: NFKC (full-width to ASCII), no outer spaces, no case."""
+    return unicodedata.normalize("NFKC", str(value)).strip().casefold()
+
+
+def _check_matches(subs: pd.DataFrame, table: pd.DataFrame, label: str | Path) -> None:
+    """Warn, naming them, of substations without a row and rows without a substation;
+    stop when no row matches at all (the ids of the two are written differently)."""
+    unmatched = subs.loc[subs[C.RATED_KVA].isna(), C.SUBSTATION_ID].tolist()
+    unused = table.loc[~table["_key"].isin(set(subs["_key"])), C.SUBSTATION_ID].tolist()
+    if len(subs) and len(table) and len(unmatched) == len(subs):
+        raise data_error(
+            label,
+            f"none of its {len(table)} substation ids ({_some(table[C.SUBSTATION_ID])}) is "
+            f"the id (ref) of one of the {len(subs)} substations ({_some(subs[C.SUBSTATION_ID])})",
+            hint="write the ids as the substations' ref tags or the grid layer's id field, or "
+            "give the table's coordinates (inputs.substations lon_field, lat_field)",
+        )
+    if unmatched:
+        logger.warning(
+            "%s: %d substations have no row, so their headroom is unknown and not checked: %s",
+            label,
+            len(unmatched),
+            _some(unmatched),
+        )
+    if unused:
+        logger.warning("%s: %d rows match no substation: %s", label, len(unused), _some(unused))
+
+
+def _some(ids: Iterable[object], most: int = 8) -> str:
+    """Up to ``most`` ids, quoted, and how many more."""
+    ids = [str(i) for i in ids]
+    text = ", ".join(repr(i) for i in ids[:most])
+    return text + (f" and {len(ids) - most} more" if len(ids) > most else "")
 
 
 def join_headroom_nearest(
