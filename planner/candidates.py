@@ -14,6 +14,7 @@ from scipy.spatial import cKDTree
 from planner import columns as C
 from planner.config import CandidatesSection, CostsSection
 from planner.costs import fixed_capex
+from planner.grid_feed import feeding_substations, tap_substations
 from planner.spatial import assign_townships
 from planner.vocab import CLASS_PRIORITY, EXISTING_CLASS
 
@@ -176,26 +177,34 @@ def _attach_grid(
     costs: CostsSection,
     power_points: gpd.GeoDataFrame | None,
 ) -> None:
+    """Each site's connection: the nearest 10 kV line, tap or substation prices it, and
+    the substation feeding that line, tap or substation books its load (headroom)."""
     pts = cand.geometry.to_numpy()
     mv = power_lines[is_medium_voltage(power_lines["power"], power_lines[C.VOLTAGE_KV])]
-    targets = list(mv.geometry.to_numpy()) + list(substations.geometry.to_numpy())
+    lines = mv.geometry.to_numpy()
+    subs = substations.geometry.to_numpy()
+    taps = np.zeros(0, dtype=object)
     if power_points is not None and len(power_points):
-        taps = power_points[~(power_points["voltage_kv"] > MV_MAX_KV)]
-        targets += list(taps.geometry.to_numpy())
-    if targets:
+        taps = power_points[~(power_points["voltage_kv"] > MV_MAX_KV)].geometry.to_numpy()
+    targets = np.concatenate([lines, subs, taps]).astype(object)
+    idx = np.zeros(0, dtype=np.int64)
+    if len(targets):
         dist = np.zeros(0)
         if len(pts):
             idx = shapely.STRtree(targets).nearest(pts)
-            dist = shapely.distance(pts, np.asarray(targets, dtype=object)[idx])
+            dist = shapely.distance(pts, targets[idx])
         cand[C.CONNECTION_COST] = np.round(dist / 1000.0 * costs.connection_per_km)
         cand[C.CONNECTION_BASIS] = BASIS_DISTANCE
     else:
         dist = np.full(len(pts), np.nan)
         _without_grid(cand, costs)
     cand[C.GRID_DISTANCE_M] = np.round(dist, 1)
-    if len(substations) and len(pts):
-        s_tree = shapely.STRtree(substations.geometry.to_numpy())
-        s_idx = s_tree.nearest(pts)
+    if len(subs) and len(pts):
+        line_feed = feeding_substations(lines, subs)
+        feed = np.concatenate(
+            [line_feed, np.arange(len(subs)), tap_substations(taps, lines, line_feed, subs)]
+        )
+        s_idx = feed[idx]
         cand[C.SUBSTATION_ID] = substations[C.SUBSTATION_ID].to_numpy()[s_idx]
         cand[C.HEADROOM_KW] = substations[C.HEADROOM_KW].to_numpy()[s_idx]
     else:

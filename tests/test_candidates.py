@@ -112,3 +112,21 @@ def test_untagged_power_line_is_not_a_10kv_tap():
     # the school sits by the untagged 'line' (likely high voltage): its tap is the 10 kV line
     school = cand[cand["name"] == "学校"].iloc[0]
     assert school["grid_distance_m"] == pytest.approx(7500)
+
+
+def test_a_site_s_load_goes_to_the_substation_of_the_line_that_prices_it():
+    """The town hall taps the 10 kV line 500 m away, which starts at S2; S1 stands nearer
+    in a straight line but feeds no line near it (the grid review's c0011 / c0079)."""
+    county, towns, pois, _, lines = layers()
+    subs = gpd.GeoDataFrame(
+        {"substation_id": ["S1", "S2"], "headroom_kw": [1500.0, 300.0]},
+        geometry=[shapely.Point(1000, 2500), shapely.Point(9900, 1500)],
+        crs=CRS_M,
+    )
+    costs = CostsSection(station_capex=100_000, connection_per_km=200_000)
+    cand = build_candidates(
+        pois, county, towns, subs, lines, rules=CandidatesSection(merge_within_m=50), costs=costs
+    )
+    hall = cand[cand["name"] == "镇政府"].iloc[0]
+    assert hall["grid_distance_m"] == pytest.approx(500)  # priced to the line
+    assert hall["substation_id"] == "S2" and hall["headroom_kw"] == 300.0  # booked on its source
