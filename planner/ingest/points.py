@@ -14,6 +14,7 @@ from planner import columns as C
 from planner.config import Config, PointTableInput
 from planner.errors import data_error
 from planner.ingest.sheets import id_text, require_columns
+from planner.ingest.voltage import voltage_kv
 
 logger = logging.getLogger(__name__)
 
@@ -119,10 +120,15 @@ def as_substations(table: gpd.GeoDataFrame, spec: PointTableInput) -> gpd.GeoDat
             C.OSM_ID: table[C.SOURCE].to_numpy(),
             "ref": id_text(_field(table, spec, spec.id_field)).to_numpy(),
             C.NAME: table[C.NAME].to_numpy(),
-            C.VOLTAGE_KV: pd.to_numeric(
-                _field(table, spec, spec.voltage_field), errors="coerce"
-            ).to_numpy(),
+            C.VOLTAGE_KV: _voltages(table, spec),
         },
         geometry=table.geometry.to_numpy(),
         crs=table.crs,
     )
+
+
+def _voltages(table: gpd.GeoDataFrame, spec: PointTableInput) -> np.ndarray:
+    """The substations' voltages in kV (NaN: not given or not readable)."""
+    values = _field(table, spec, spec.voltage_field)
+    where = f"{spec.where()}, field {spec.voltage_field!r}"
+    return voltage_kv(values, where=where).to_numpy()

@@ -25,6 +25,7 @@ from planner.ingest.sheets import (
     require_columns,
 )
 from planner.ingest.vector import read_layer
+from planner.ingest.voltage import voltage_kv
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ def read_lines(spec: LineLayerInput) -> gpd.GeoDataFrame:
     if spec.voltage_field:
         if spec.voltage_field not in gdf.columns:
             raise data_error(where, "field not found", layer=layer, field=spec.voltage_field)
-        kv = pd.to_numeric(gdf[spec.voltage_field], errors="coerce")
+        kv = voltage_kv(gdf[spec.voltage_field], where=f"{where}, field {spec.voltage_field!r}")
     else:
         kv = pd.Series(spec.voltage_kv, index=gdf.index, dtype=float)
     out = gpd.GeoDataFrame(
