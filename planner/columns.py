@@ -109,7 +109,11 @@ DICTIONARY: dict[str, tuple[str, str]] = {
         "no grid data), 'not included' (no grid data, no default) or 'existing site'",
         "-",
     ),
-    SUBSTATION_ID: ("Substation that would feed the site (nearest)", "-"),
+    SUBSTATION_ID: (
+        "Substation that would feed the site: that of the 10 kV line (or tap) its "
+        "connection is priced to",
+        "-",
+    ),
     HEADROOM_KW: ("Available headroom of that substation", "kW"),
     STATION_CAPEX: ("Fixed cost of a station at the site, connection included", "CNY"),
     CHARGERS: ("Number of chargers at the station", "chargers"),

@@ -37,6 +37,7 @@ from planner.report import (
     write_map,
 )
 from planner.report.assumptions import map_credit
+from planner.report.sections import unknown_loaded
 from planner.report.workbook import WORKBOOK_FILE, write_workbook
 
 if TYPE_CHECKING:
@@ -141,6 +142,13 @@ def log_warnings(summary: dict[str, Any]) -> None:
             item["substation_id"],
             item["charger_kw"],
             item["headroom_kw"],
+        )
+    for item in unknown_loaded(summary):
+        logger.warning(
+            "substation %s: planned chargers draw %.0f kW, and its headroom is unknown (no row "
+            "in the headroom table): the plan is not limited there",
+            item["substation_id"],
+            item["charger_kw"],
         )
 
 

@@ -440,9 +440,8 @@ def test_a_point_layers_crs_comes_from_the_config_when_given_else_from_the_file(
 def _subs_and_table(tmp_path, rows):
     csv = tmp_path / "subs.csv"
     csv.write_text("substation_id,rated_kva,peak_load_kw\n" + rows)
-    table = read_substation_table(
-        csv, id_field="substation_id", rated_kva_field="rated_kva", peak_load_kw_field="peak_load_kw"
-    )
+    fields = {"rated_kva_field": "rated_kva", "peak_load_kw_field": "peak_load_kw"}
+    table = read_substation_table(csv, id_field="substation_id", **fields)
     subs = gpd.GeoDataFrame(
         {"osm_id": ["n8", "n9", "n10"], "ref": ["QX-35-01", "QX-35-02", None]},
         geometry=[shapely.Point(0, 0), shapely.Point(1, 1), shapely.Point(2, 2)],

@@ -169,7 +169,9 @@ class SubstationTableInput(Section):
     id_field: str = Field(default="substation_id", description="Substation id column")
     rated_kva_field: str = Field(default="rated_kva", description="Rated capacity column (kVA)")
     peak_load_kw_field: str = Field(
-        default="peak_load_kw", description="Peak load column (kW); headroom is rated minus peak"
+        default="peak_load_kw",
+        description="Peak load column (kW); headroom is rated kVA x stations.power_factor "
+        "minus the peak",
     )
     lon_field: str | None = Field(default=None, description="Join by position: x column")
     lat_field: str | None = Field(default=None, description="Join by position: y column")

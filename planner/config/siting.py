@@ -209,6 +209,13 @@ class StationsSection(Section):
         description="The chargers fed by one substation may not draw more than its known "
         "headroom (substations without a headroom figure are not limited)",
     )
+    power_factor: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="Turns a substation's rated kVA into kW: its headroom is rated_kva x "
+        "power_factor - peak_load_kw (from inputs.substations)",
+    )
     required: list[str] = Field(
         default_factory=list,
         description="Candidates that must be stations, by osm_id (n123, w456) or table "

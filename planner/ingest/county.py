@@ -298,7 +298,12 @@ def _substations(
     """The substations with the table's headroom joined by id, or by location."""
     s_in = config.inputs.substations
     if s_in is None or s_in.lon_field is None or s_in.lat_field is None:  # both or neither
-        return join_headroom(subs, table, label=s_in.path if s_in is not None else "")
+        return join_headroom(
+            subs,
+            table,
+            label=s_in.path if s_in is not None else "",
+            power_factor=config.stations.power_factor,
+        )
     where = read_points(
         PointTableInput(
             path=s_in.path,
@@ -322,7 +327,12 @@ def _substations(
         header=True,
     )
     return join_headroom_nearest(
-        subs, located, crs, max_distance_m=s_in.max_distance_m, label=s_in.path
+        subs,
+        located,
+        crs,
+        max_distance_m=s_in.max_distance_m,
+        label=s_in.path,
+        power_factor=config.stations.power_factor,
     )
 
 

@@ -28,7 +28,7 @@ from planner.ingest.sheets import (
 
 logger = logging.getLogger(__name__)
 
-#: Power factor used to turn rated kVA into kW.
+#: Power factor turning rated kVA into kW (``stations.power_factor``'s default).
 POWER_FACTOR = 0.9
 #: Column of a located headroom table: the row's number in its file (the header is 1).
 
@@ -97,6 +97,7 @@ def join_headroom(
     table: pd.DataFrame | None,
     *,
     label: str | Path = "headroom table",
+    power_factor: float = POWER_FACTOR,
 ) -> gpd.GeoDataFrame:
     """Attach rated kVA, peak load and headroom (kW) to substations by ``ref``.
 
@@ -111,6 +112,8 @@ def join_headroom(
         The headroom table, or None.
     label
         The table's file, for the messages.
+    power_factor
+        Rated kVA to kW: headroom is ``rated_kva * power_factor - peak_load_kw``.
 
     Returns
     -------
@@ -139,7 +142,7 @@ def join_headroom(
         subs = subs.merge(by_key.drop(columns=C.SUBSTATION_ID), on="_key", how="left")
         _check_matches(subs, by_key, label)
         subs = subs.drop(columns="_key")
-    subs[C.HEADROOM_KW] = subs[C.RATED_KVA] * POWER_FACTOR - subs[C.PEAK_LOAD_KW]
+    subs[C.HEADROOM_KW] = subs[C.RATED_KVA] * power_factor - subs[C.PEAK_LOAD_KW]
     return gpd.GeoDataFrame(subs, geometry="geometry", crs=substations.crs)
 
 
@@ -186,6 +189,7 @@ def join_headroom_nearest(
     *,
     max_distance_m: float,
     label: str | Path = "headroom table",
+    power_factor: float = POWER_FACTOR,
 ) -> gpd.GeoDataFrame:
     """Attach table rows (points) to the nearest substation within ``max_distance_m``.
 
@@ -202,6 +206,8 @@ def join_headroom_nearest(
         Join radius.
     label
         The table's file, for the messages.
+    power_factor
+        Rated kVA to kW, as for :func:`join_headroom`.
 
     Returns
     -------
@@ -254,7 +260,7 @@ def join_headroom_nearest(
     unmatched = int(subs[C.RATED_KVA].isna().sum())
     if unmatched:
         logger.warning("%d substations have no row in the headroom table", unmatched)
-    subs[C.HEADROOM_KW] = subs[C.RATED_KVA] * POWER_FACTOR - subs[C.PEAK_LOAD_KW]
+    subs[C.HEADROOM_KW] = subs[C.RATED_KVA] * power_factor - subs[C.PEAK_LOAD_KW]
     assert substations.crs is not None  # the to_crs(crs) above needs it
     return subs.to_crs(substations.crs)
 

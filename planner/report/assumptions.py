@@ -52,6 +52,13 @@ PARAMETERS: tuple[tuple[str, str, str, str, float], ...] = (
     ("stations", "max_chargers", N_("Chargers per station, at most"), "chargers", 1),
     ("stations", "respect_headroom", N_("Chargers within substation headroom"), "-", 1),
     (
+        "stations",
+        "power_factor",
+        N_("Power factor (substation headroom = rated kVA x factor - peak load)"),
+        "-",
+        1,
+    ),
+    (
         "costs",
         "station_capex",
         N_("Fixed cost per station, grid connection not included"),

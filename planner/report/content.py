@@ -24,7 +24,16 @@ from planner.report.report_tables import (
     timings_table,
     township_view,
 )
-from planner.report.sections import data_notes, english, key_figures, passes_text, plan_warnings
+from planner.report.sections import (
+    data_notes,
+    english,
+    key_figures,
+    num,
+    passes_text,
+    plan_warnings,
+    unknown_loaded,
+)
+from planner.report.substation_loads import substation_table
 from planner.report.tour_tables import tour_figures, unserved_view
 
 
@@ -155,6 +164,30 @@ def _sites(tables: ReportParts, lang: Lang) -> list[Section]:
             )
         )
     return sections
+
+
+def _grid(summary: dict[str, Any], lang: Lang) -> list[Section]:
+    """The substations feeding the plan: what it asks of each, for the grid company."""
+    table = substation_table(summary, lang=lang)
+    if table is None:
+        return []
+    text = lang(
+        "Headroom is the rated capacity times the power factor {pf} minus the peak load "
+        "(the headroom table). A station's load is booked on the substation feeding the "
+        "10 kV line it connects to; its chargers count at their rated power, all at once.",
+        pf=num(summary.get("power_factor"), 2, lang=lang),
+    )
+    blocks: list[Block] = [Paragraph(text, "muted"), Table(table, "substation")]
+    if not summary.get("respect_headroom", True):
+        rule = lang("stations.respect_headroom is off: the plan may draw more than a headroom.")
+        blocks.append(Paragraph(rule, "warning"))
+    if unknown_loaded(summary):
+        note = lang(
+            "Substations without a row in the headroom table are not limited by the plan: "
+            "their figures are needed before it is signed."
+        )
+        blocks.append(Paragraph(note, "warning"))
+    return [Section("substations", lang("Substations feeding the plan"), blocks)]
 
 
 def _tours(summary: dict[str, Any], tables: ReportParts, lang: Lang) -> list[Section]:
@@ -313,6 +346,7 @@ def build_report(
     sections = [
         *_glance(summary, lang, pics, tables.credit),
         *_sites(tables, lang),
+        *_grid(summary, lang),
         *_tours(summary, tables, lang),
         _townships(summary, townships, lang),
         *_basis(summary, tables, lang),

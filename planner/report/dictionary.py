@@ -129,10 +129,11 @@ def file_codes(column: str, lang: Lang) -> str | None:
     meanings."""
     from planner.report.plan_tables import CONNECTION_BASES
     from planner.tours.layers import DAY_NAMES, KIND_NAMES
-    from planner.vocab import CLASS_LABELS
+    from planner.vocab import CLASS_LABELS, EXISTING_CLASS
 
     maps = {
-        C.POLICY_CLASS: CLASS_LABELS,
+        # a repair point can stand at an existing charging site
+        C.POLICY_CLASS: {**CLASS_LABELS, EXISTING_CLASS: N_("existing charging site")},
         C.CONNECTION_BASIS: CONNECTION_BASES,
         C.AT_STATION: {"True": N_("yes"), "False": N_("no")},
         "day": DAY_NAMES,

@@ -142,8 +142,16 @@ def key_figures(summary: dict[str, Any], *, lang: Lang | None = None) -> list[tu
         ("villages_unreached_by_repair", lang("Villages beyond the repair response time"),
          n("villages_unreached_by_repair")),
         ("substations_over_headroom", lang("Substations over their headroom"),
-         ", ".join(str(o.get("substation_id")) for o in over) if over else none),
+         over_text(s, lang=lang) if over else none),
     ]  # fmt: skip
+    unknown = unknown_loaded(s)
+    if unknown:
+        text = lang.gettext(", ").join(
+            lang("{id} {load} kW", id=u["substation_id"], load=num(u["charger_kw"], lang=lang))
+            for u in unknown
+        )
+        label = lang("Substations fed without a known headroom (planned kW)")
+        rows.append(("substations_headroom_unknown", label, text))
     optional = [
         ("existing_chargers", lang("Existing public chargers (sites)"), 0),
         (
@@ -286,3 +294,24 @@ def _share_text(left: dict[str, Any], summary: dict[str, Any]) -> str:
     total = lost + float(summary.get("population") or 0.0)
     share = 100 * lost / total if total > 0 else 0.0
     return "<0.1%" if 0 < share < 0.05 else f"{share:.1f}%"
+
+
+def over_text(summary: dict[str, Any], *, lang: Lang | None = None) -> str:
+    """The substations over their headroom with both figures (``QX-35-01 720 / 300 kW``)."""
+    lang = english(lang)
+    return lang.gettext(", ").join(
+        lang(
+            "{id} {load} / {headroom} kW",
+            id=o.get("substation_id"),
+            load=num(o.get("charger_kw"), lang=lang),
+            headroom=num(o.get("headroom_kw"), lang=lang),
+        )
+        for o in summary.get("substations_over_headroom") or []
+    )
+
+
+def unknown_loaded(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The substations the plan draws on whose headroom is unknown (``state`` of
+    :func:`planner.report.substation_loads.substation_loads`)."""
+    rows = summary.get("substation_loads") or []
+    return [r for r in rows if r.get("state") == "unknown" and (r.get("charger_kw") or 0) > 0]

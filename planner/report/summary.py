@@ -20,6 +20,7 @@ from planner import columns as C
 from planner.candidates import connection_costs_note
 from planner.config import Config
 from planner.datatypes import CountyData, Plan, SolveInfo, worst_status
+from planner.report.substation_loads import substation_loads
 
 _PACKAGES = (
     "numpy",
@@ -150,6 +151,9 @@ def build_summary(
     return {
         **_demand_figures(county, demand_out, candidates, plan),
         **_site_figures(plan, config),
+        "substation_loads": substation_loads(_drawing(plan, config), county.substations),
+        "power_factor": config.stations.power_factor,
+        "respect_headroom": config.stations.respect_headroom,
         **_service_figures(demand_out, townships_out, plan),
         **_budget_figures(plan, config),
         **_solver_figures(plan),

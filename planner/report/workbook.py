@@ -58,6 +58,7 @@ from planner.report.plan_tables import (
 )
 from planner.report.reexport import read_run_layers
 from planner.report.report_tables import layer_names_text
+from planner.report.substation_loads import numeric_headers, substation_table
 from planner.report.tour_sheets import tour_headlines, tour_sheets
 from planner.report.xlsx import Sheet, add_sheet, number_format
 
@@ -226,6 +227,9 @@ def workbook_sheets(
     for name, title, table, spec in sites:
         if name in layers:
             sheets.append(Sheet(title, table(layers[name], lang=lang), _formats(spec, lang)))
+    grid = substation_table(summary, lang=lang)
+    if grid is not None:
+        sheets.append(_with_numbers(lang("Substations"), grid, numeric_headers(lang)))
     sheets += tour_sheets(summary, layers, lang=lang)
     assumptions = assumptions_table(config, lang=lang, summary=summary)
     sheets.append(_with_numbers(lang("Assumptions"), assumptions, [lang("Value")]))
