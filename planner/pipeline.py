@@ -28,6 +28,8 @@ from planner.network import build_graph, compute_travel_times
 from planner.optimize.plan import coverage_curve, plan_sites
 from planner.paths import atomic_dir, out_lock
 from planner.report import build_summary
+from planner.report.sections import stopped_note
+from planner.report.summary import safety_net
 from planner.run_outputs import (
     log_warnings,
     output_layers,
@@ -282,8 +284,17 @@ def _run(
                 stops = stops.assign(**{C.TOWNSHIP_NAME: stops[C.TOWNSHIP_ID].map(names)})
             layers |= {"tours": tours.tours, "tour_stops": stops}
         lang = run_language(config.report.language, inp.county.county)
+        tour_record = tours.summary() if tours is not None else None
+        stopped = {"safety_net": safety_net(plan, tour_record), "tours": tour_record}
         files = write_layers_and_map(
-            tmp, inp.county, layers, plan, config, lang=lang, run_id=run_id or out.name
+            tmp,
+            inp.county,
+            layers,
+            plan,
+            config,
+            lang=lang,
+            run_id=run_id or out.name,
+            warning=stopped_note(stopped, lang=lang),
         )
         # the report time covers all but writing the two small JSON files themselves
         timings["report"] = time.perf_counter() - t_report
@@ -305,8 +316,9 @@ def _run(
         if curve:
             summary["coverage_curve"] = curve
         summary["language"] = lang.code
-        if tours is not None:
-            summary["tours"] = tours.summary()
+        if tour_record is not None:
+            summary["tours"] = tour_record
+        summary["safety_net"] = stopped["safety_net"]
         log_warnings(summary)
         files += write_record(
             tmp, inp.county, layers, plan, summary, config, argv, files, run_id=run_id or out.name

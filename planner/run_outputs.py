@@ -94,8 +94,10 @@ def write_layers_and_map(
     *,
     lang: Lang,
     run_id: str,
+    warning: str | None = None,
 ) -> list[str]:
-    """The GIS files in every format asked for, and map.html; returns their names."""
+    """The GIS files in every format asked for, and map.html (``warning``: a line under
+    its title, e.g. that a time limit stopped a pass); returns their names."""
     note = lang(
         "{county}: charging and repair plan, run {run_id}. Road data: {credit}.",
         county=county.name,
@@ -127,6 +129,7 @@ def write_layers_and_map(
         tours=layers.get("tours"),
         tour_stops=layers.get("tour_stops"),
         credit=map_credit(config),
+        warning=warning,
     )
     write_map(m, tmp / "map.html")
     return [*files, "map.html"]

@@ -8,7 +8,9 @@ import os
 import signal
 import subprocess
 import sys
+from html import escape as html_escape
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -93,12 +95,43 @@ def test_a_pass_stopped_by_the_clock_is_a_warning_everywhere(small, tmp_path, mo
     assert s["status"] == "time_limit"
     assert s["safety_net"] == ["drive_time"]
     assert [x["status"] for x in s["solves"]][:2] == ["optimal", "optimal"]
-    assert "WARNING" in r.output and "pass 'shortest drive times' stopped" in r.output
+    assert "WARNING" in r.output and "pass 'shortest drive times' was stopped" in r.output
     html = (out / "report.html").read_text("utf-8")
     stopped = "The pass &#x27;shortest drive times&#x27; was stopped by the time limit"
     assert f'<p class="warning">{stopped}' in html
     assert "**Warning:** The pass 'shortest drive times'" in (out / "report.md").read_text("utf-8")
     assert json.loads((out / "run.json").read_text("utf-8"))["status"] == "time_limit"
+    note = "Stopped by the time limit, not proven: shortest drive times"
+    assert note in (out / "map.html").read_text("utf-8")  # under the map's title
+    book = openpyxl.load_workbook(out / "plan.xlsx", read_only=True)
+    first = next(book["Summary"].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert first[0] == "WARNING" and "was stopped by the time limit" in first[1]
+
+
+@pytest.mark.slow
+def test_tours_stopped_by_their_time_limit_are_a_warning_everywhere(small, tmp_path):
+    """The vans' search runs out of time (iterations it cannot reach): the plan's passes
+    stay proven, and every output says the tours are not."""
+    out = tmp_path / "run"
+    args = ["site", "--config", str(small), "--out", str(out), "--set", "report.language=en"]
+    args += ["--set", "tours.iterations=1000000000", "--set", "tours.time_limit_s=0.5"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    out = latest(out)
+    s = json.loads((out / "summary.json").read_text("utf-8"))
+    assert s["safety_net"] == ["tours"] and s["tours"]["stopped_by"] == "time_limit"
+    assert s["status"] == "optimal"  # the solver's passes proved their gaps
+    said = "The repair vans' route search was stopped by its time limit (tours.time_limit_s)"
+    assert "WARNING" in r.output and said in " ".join(r.output.split())
+    html = (out / "report.html").read_text("utf-8")
+    escaped = html_escape(said)
+    assert f'<p class="warning">{escaped}' in html
+    assert "Stopped by the time limit, not proven: repair tours" in (out / "map.html").read_text(
+        "utf-8"
+    )
+    book = openpyxl.load_workbook(out / "plan.xlsx", read_only=True)
+    first = next(book["Summary"].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert first[0] == "WARNING" and said in first[1]
 
 
 @pytest.mark.slow

@@ -44,7 +44,8 @@ EN_SHEETS = [
     "Data sources",
 ]
 #: The sheets of a run with the repair vans' tours (the demo's).
-ZH_TOUR_SHEETS = [*ZH_SHEETS[:4], "巡回计划", "维修车周汇总", *ZH_SHEETS[4:]]
+# the demo run has a headroom table: the substations feeding its plan come after the townships
+ZH_TOUR_SHEETS = [*ZH_SHEETS[:4], "变电站", "巡回计划", "维修车周汇总", *ZH_SHEETS[4:]]
 EN_TOUR_SHEETS = [*EN_SHEETS[:4], "Tour schedule", "Vans' week", *EN_SHEETS[4:]]
 
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from planner.i18n import Lang, translator
 from planner.report.assumptions import pass_name, status_text
+from planner.report.sections import plan_warnings
 
 
 def _num(x: float | None, fmt: str, lang: Lang) -> str:
@@ -93,12 +94,8 @@ def passes_line(summary: dict[str, Any], *, lang: Lang) -> str:
 
 
 def safety_net_text(summary: dict[str, Any], *, lang: Lang) -> str:
-    """The warning of a run whose pass stopped at the time limit."""
-    return lang(
-        "the pass '{passes}' stopped at solver.time_limit_s before proving its gap: this "
-        "plan depends on the machine's speed and load (raise the limit)",
-        passes=", ".join(pass_name(p, lang=lang) for p in summary["safety_net"]),
-    )
+    """The warning of a run that a time limit stopped (a solver pass, the vans' tours)."""
+    return " ".join(plan_warnings(summary, lang=lang))
 
 
 def plan_table(

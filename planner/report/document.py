@@ -44,6 +44,7 @@ from planner.report.sections import (  # re-exported
     english,
     key_figures,
     plan_warnings,
+    stopped_note,
 )
 
 if TYPE_CHECKING:
@@ -197,6 +198,7 @@ def write_document(
         title_latin=f"{summary.get('slug', '')}: charging stations and repair points",
         lang=lang,
         max_demand_points=config.report.map_demand_points if config else MAP_DEMAND_POINTS,
+        warning=stopped_note(summary, lang=lang),
     )
     map_png = render_png(fig)
     (out_dir / "map.png").write_bytes(map_png)

@@ -173,6 +173,9 @@ var plannerMap = (function () {
       credit.addAttribution(span.outerHTML);
     }
     if (options.title) control("topleft", el("div", options.title, "pl-title leaflet-control"));
+    if (options.warning) {  // e.g. a time limit stopped a pass: the plan is not proven
+      control("topleft", el("div", options.warning, "pl-warning leaflet-control"));
+    }
     var scale = L.control.scale({ imperial: false, metric: true, position: "bottomleft" });
     var draw = scale._updateScale;
     scale._updateScale = function (bar, text, ratio) {  // the units in the page's language

@@ -273,19 +273,45 @@ def passes_text(*, lang: Lang | None = None) -> str:
 
 
 def plan_warnings(summary: dict[str, Any], *, lang: Lang | None = None) -> list[str]:
-    """Warnings a reader of the plan must see first."""
+    """Warnings a reader of the plan must see first: what a time limit stopped."""
+    stopped = summary.get("safety_net") or []
+    lang = english(lang)
+    passes = [p for p in stopped if p != "tours"]
+    out = []
+    if passes:
+        out.append(
+            lang(
+                "The pass '{passes}' was stopped by the time limit (solver.time_limit_s) before "
+                "it proved its gap: this plan is not proven and may differ on another machine "
+                "or at another load. Raise the limit and run again.",
+                passes=lang.gettext(", ").join(pass_name(p, lang=lang) for p in passes),
+            )
+        )
+    if "tours" in stopped:
+        tours = summary.get("tours") or {}
+        out.append(
+            lang(
+                "The repair vans' route search was stopped by its time limit "
+                "(tours.time_limit_s) after {done} of {asked} iterations: the tours and their "
+                "distances depend on the machine's speed and load. Raise the limit and run "
+                "again.",
+                done=num(tours.get("iterations_done"), lang=lang),
+                asked=num((tours.get("stop") or {}).get("iterations"), lang=lang),
+            )
+        )
+    return out
+
+
+def stopped_note(summary: dict[str, Any], *, lang: Lang | None = None) -> str | None:
+    """One short line for the maps when a time limit stopped a pass or the tours."""
     stopped = summary.get("safety_net") or []
     if not stopped:
-        return []
+        return None
     lang = english(lang)
-    return [
-        lang(
-            "The pass '{passes}' was stopped by the time limit (solver.time_limit_s) before "
-            "it proved its gap: this plan is not proven and may differ on another machine or "
-            "at another load. Raise the limit and run again.",
-            passes=lang.gettext(", ").join(pass_name(p, lang=lang) for p in stopped),
-        )
-    ]
+    names = [lang("repair tours") if p == "tours" else pass_name(p, lang=lang) for p in stopped]
+    return lang(
+        "Stopped by the time limit, not proven: {what}", what=lang.gettext(", ").join(names)
+    )
 
 
 def _share_text(left: dict[str, Any], summary: dict[str, Any]) -> str:

@@ -84,6 +84,7 @@ def plot_plan(
     size_in: float = 8.0,
     lang: Lang | None = None,
     max_demand_points: int | None = None,
+    warning: str | None = None,
 ) -> Figure:
     """Draw the plan: townships shaded by coverage, demand, stations, repair points.
 
@@ -105,6 +106,8 @@ def plot_plan(
     max_demand_points
         Above this many demand points, demand is drawn merged into squares
         (:func:`planner.squares.display_squares`; the legend says so). None: no limit.
+    warning
+        A line in red under the title (e.g. that a time limit stopped a pass).
 
     Returns
     -------
@@ -132,7 +135,11 @@ def plot_plan(
         ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.85)
         if not cjk and not title.isascii() and title_latin is not None:
             title = title_latin
-        ax.set_title(title, fontsize=12)
+        ax.set_title(title, fontsize=12, pad=18 if warning else 6)
+        if warning:  # English when no font has Chinese glyphs (an ASCII note)
+            ax.text(0.5, 1.01, warning if cjk or warning.isascii() else "NOT PROVEN: time limit",
+                    transform=ax.transAxes, ha="center", va="bottom", fontsize=9,
+                    color="#b00020", fontweight="bold")  # fmt: skip
     return fig
 
 

@@ -296,6 +296,15 @@ def _budget_figures(plan: Plan, config: Config) -> dict[str, Any]:
     }
 
 
+def safety_net(plan: Plan, tours: dict[str, Any] | None = None) -> list[str]:
+    """What a time limit stopped (summary.json's ``safety_net``): the solver passes, and
+    ``tours`` when the vans' route search ran out of time (``tours``: its record)."""
+    stopped = [p.stage for p in plan.passes if p.status == "time_limit"]
+    if tours is not None and tours.get("stopped_by") == "time_limit":
+        stopped.append("tours")
+    return stopped
+
+
 def _solver_figures(plan: Plan) -> dict[str, Any]:
     """The solver's report: the station solve, the worst status and gap over the passes."""
     passes = plan.passes
@@ -307,7 +316,7 @@ def _solver_figures(plan: Plan) -> dict[str, Any]:
         "gap": finite(gap),
         "solver": info.solver,
         "status": status,
-        "safety_net": [p.stage for p in passes if p.status == "time_limit"],
+        "safety_net": safety_net(plan),
         # above solver.drive_time_max_pairs the drive-time pass does not run
         "skipped_passes": [] if any(p.stage == "drive_time" for p in passes) else ["drive_time"],
         "repair_status": plan.repair_solve.status if plan.repair_solve else None,

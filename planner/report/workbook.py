@@ -58,6 +58,7 @@ from planner.report.plan_tables import (
 )
 from planner.report.reexport import read_run_layers
 from planner.report.report_tables import layer_names_text
+from planner.report.sections import plan_warnings
 from planner.report.substation_loads import numeric_headers, substation_table
 from planner.report.tour_sheets import tour_headlines, tour_sheets
 from planner.report.xlsx import Sheet, add_sheet, number_format
@@ -278,6 +279,10 @@ def summary_sheet(summary: dict[str, Any], *, lang: Lang, run_id: str | None = N
             value = share_shown(value, decimals)  # 99.996 % is not 100.0 %
         formats[len(rows)] = number_format(decimals, percent=percent)
         rows.append((lang.gettext(label), value, "" if percent else lang.unit(unit)))
+    # first: what a time limit stopped
+    warnings = [(lang("WARNING"), w, "") for w in plan_warnings(summary, lang=lang)]
+    rows = warnings + rows
+    formats = {k + len(warnings): f for k, f in formats.items()}
     over = summary.get("substations_over_headroom")
     if over is not None:
         rows.append((lang("Substations over their headroom"), len(over), lang.unit("count")))

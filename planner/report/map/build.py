@@ -81,6 +81,7 @@ def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
     tours: gpd.GeoDataFrame | None = None,
     tour_stops: gpd.GeoDataFrame | None = None,
     credit: str | None = None,
+    warning: str | None = None,
 ) -> folium.Map:
     """A self-contained Folium map of the plan with one toggleable layer per theme.
 
@@ -120,6 +121,8 @@ def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
     credit
         Who provides the map's data and under which licence, shown in the corner
         (:func:`planner.report.assumptions.map_credit`; None: no credit line).
+    warning
+        A line shown under the title (e.g. that a time limit stopped a pass).
 
     Returns
     -------
@@ -146,6 +149,7 @@ def build_map(  # noqa: PLR0913 - the layers' data, then keyword-only options
                 "title": title,
                 "notice": lang(GCJ_NOTICE),
                 "credit": lang("Data: {credit}", credit=credit) if credit else None,
+                "warning": warning,
                 "texts": _texts(lang),
                 "small": SMALL_SCREEN_PX,
             },
