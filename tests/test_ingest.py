@@ -478,3 +478,28 @@ def test_ids_that_differ_only_in_case_are_one_substation_given_twice(tmp_path):
     csv, subs, table = _subs_and_table(tmp_path, "QX-35-01,1000,100\nqx-35-01,2000,200\n")
     with pytest.raises(DataError, match="substation id 'qx-35-01' is given twice"):
         join_headroom(subs, table, label=csv)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("A,6.3,4.2\nB,10,6.9\n", r"field 'rated_kva'.*look like MVA \(median 8.15\)"),
+        ("A,6300,5.37\nB,10000,6.87\n", r"field 'peak_load_kw'.*look like MW: .* 0.08%"),
+    ],
+    ids=["mva", "mw"],
+)
+def test_a_headroom_table_in_mva_or_mw_is_refused(tmp_path, rows, message):
+    csv = tmp_path / "subs.csv"
+    csv.write_text("substation_id,rated_kva,peak_load_kw\n" + rows)
+    fields = {"rated_kva_field": "rated_kva", "peak_load_kw_field": "peak_load_kw"}
+    with pytest.raises(DataError, match=message):
+        read_substation_table(csv, id_field="substation_id", **fields)
+
+
+def test_substations_already_over_their_capacity_are_named(tmp_path, caplog):
+    csv, subs, table = _subs_and_table(tmp_path, "QX-35-01,6300,6000\nQX-35-02,10000,6000\n")
+    with caplog.at_level("WARNING"):
+        joined = join_headroom(subs, table, label=csv)
+    assert joined["headroom_kw"].iloc[0] == pytest.approx(6300 * 0.9 - 6000)
+    assert "1 substations are already loaded beyond their capacity" in caplog.text
+    assert "QX-35-01 -330 kW" in caplog.text

@@ -87,9 +87,39 @@ def read_substation_table(
         raise row_error(table, path, row, problem, field=id_field)
     for field, col in ((rated_kva_field, C.RATED_KVA), (peak_load_kw_field, C.PEAK_LOAD_KW)):
         out[col] = numeric_column(table, path, field, non_negative=True)
+    _check_units(out, path, rated_kva_field, peak_load_kw_field)
     for field in keep:
         out[field] = table[field].to_numpy()
     return out
+
+
+#: A substation's rated capacity is at least this (kVA): smaller figures are MVA.
+MIN_RATED_KVA = 100.0
+#: Peak loads this small a share of the rated capacity are MW, not kW.
+MIN_PEAK_SHARE = 0.005
+
+
+def _check_units(out: pd.DataFrame, path: Path, rated_field: str, peak_field: str) -> None:
+    """Refuse figures in MVA or MW (the table is read in kVA and kW): the plan would
+    find no headroom anywhere, or a thousand times too much."""
+    rated, peak = out[C.RATED_KVA], out[C.PEAK_LOAD_KW]
+    if float(rated.median()) < MIN_RATED_KVA:
+        raise data_error(
+            path,
+            f"the rated capacities look like MVA (median {rated.median():g})",
+            field=rated_field,
+            hint="give them in kVA: 6.3 MVA is 6300 kVA",
+        )
+    loaded = (rated > 0) & (peak > 0)
+    share = (peak[loaded] / rated[loaded]).median() if loaded.any() else np.nan
+    if float(share) < MIN_PEAK_SHARE:
+        raise data_error(
+            path,
+            f"the peak loads look like MW: their median is {100 * share:.2f}% of the rated "
+            "capacity",
+            field=peak_field,
+            hint="give them in kW: 5.37 MW is 5370 kW",
+        )
 
 
 def join_headroom(
@@ -143,7 +173,24 @@ def join_headroom(
         _check_matches(subs, by_key, label)
         subs = subs.drop(columns="_key")
     subs[C.HEADROOM_KW] = subs[C.RATED_KVA] * power_factor - subs[C.PEAK_LOAD_KW]
+    _warn_overloaded(subs, label)
     return gpd.GeoDataFrame(subs, geometry="geometry", crs=substations.crs)
+
+
+def _warn_overloaded(subs: pd.DataFrame, label: str | Path) -> None:
+    """Name the substations whose peak load already exceeds their capacity."""
+    over = subs[subs[C.HEADROOM_KW] < 0]
+    if len(over):
+        logger.warning(
+            "%s: %d substations are already loaded beyond their capacity (peak above rated "
+            "kVA x power factor), so no charger can draw on them: %s",
+            label,
+            len(over),
+            ", ".join(
+                f"{k} {v:,.0f} kW"
+                for k, v in zip(over[C.SUBSTATION_ID], over[C.HEADROOM_KW], strict=True)
+            ),
+        )
 
 
 def id_key(value: object) -> str:
@@ -261,6 +308,7 @@ def join_headroom_nearest(
     if unmatched:
         logger.warning("%d substations have no row in the headroom table", unmatched)
     subs[C.HEADROOM_KW] = subs[C.RATED_KVA] * power_factor - subs[C.PEAK_LOAD_KW]
+    _warn_overloaded(subs, label)
     assert substations.crs is not None  # the to_crs(crs) above needs it
     return subs.to_crs(substations.crs)
 
