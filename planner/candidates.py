@@ -29,6 +29,9 @@ BASIS_DISTANCE, BASIS_DEFAULT, BASIS_NONE, BASIS_EXISTING = (
 )
 #: Lines at or below this voltage (kV) count as medium-voltage lines a site can tap.
 MV_MAX_KV = 20.0
+#: Substations up to this voltage (kV) are 10 kV connection points themselves (a 220 kV
+#: substation feeds sites through its lines, not at its fence).
+DIRECT_MAX_KV = 110.0
 
 
 def is_medium_voltage(power: ArrayLike, voltage_kv: ArrayLike) -> np.ndarray:
@@ -183,10 +186,12 @@ def _attach_grid(
     mv = power_lines[is_medium_voltage(power_lines["power"], power_lines[C.VOLTAGE_KV])]
     lines = mv.geometry.to_numpy()
     subs = substations.geometry.to_numpy()
+    # a site connects at a substation's 10 kV bus only up to 110 kV substations
+    direct = np.flatnonzero(~(_voltages(substations) > DIRECT_MAX_KV))
     taps = np.zeros(0, dtype=object)
     if power_points is not None and len(power_points):
         taps = power_points[~(power_points["voltage_kv"] > MV_MAX_KV)].geometry.to_numpy()
-    targets = np.concatenate([lines, subs, taps]).astype(object)
+    targets = np.concatenate([lines, subs[direct], taps]).astype(object)
     idx = np.zeros(0, dtype=np.int64)
     if len(targets):
         dist = np.zeros(0)
@@ -202,7 +207,7 @@ def _attach_grid(
     if len(subs) and len(pts):
         line_feed = feeding_substations(lines, subs)
         feed = np.concatenate(
-            [line_feed, np.arange(len(subs)), tap_substations(taps, lines, line_feed, subs)]
+            [line_feed, direct, tap_substations(taps, lines, line_feed, subs)]
         )
         s_idx = feed[idx]
         cand[C.SUBSTATION_ID] = substations[C.SUBSTATION_ID].to_numpy()[s_idx]
@@ -210,6 +215,13 @@ def _attach_grid(
     else:
         cand[C.SUBSTATION_ID] = None
         cand[C.HEADROOM_KW] = np.nan
+
+
+def _voltages(substations: gpd.GeoDataFrame) -> np.ndarray:
+    """The substations' highest voltages in kV (NaN: not known)."""
+    if C.VOLTAGE_KV not in substations.columns:
+        return np.full(len(substations), np.nan)
+    return pd.to_numeric(substations[C.VOLTAGE_KV], errors="coerce").to_numpy(dtype=float)
 
 
 def _without_grid(cand: gpd.GeoDataFrame, costs: CostsSection) -> None:

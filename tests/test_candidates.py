@@ -130,3 +130,26 @@ def test_a_site_s_load_goes_to_the_substation_of_the_line_that_prices_it():
     hall = cand[cand["name"] == "镇政府"].iloc[0]
     assert hall["grid_distance_m"] == pytest.approx(500)  # priced to the line
     assert hall["substation_id"] == "S2" and hall["headroom_kw"] == 300.0  # booked on its source
+
+
+def test_a_220kv_substation_is_no_connection_point_at_its_fence():
+    """The grid review's 新田镇 case: a 220 kV substation 100 m from the town hall does not
+    price its connection at 100 m; the 10 kV line 500 m away does."""
+    county, towns, pois, _, lines = layers()
+    subs = gpd.GeoDataFrame(
+        {
+            "substation_id": ["S1", "HV"],
+            "headroom_kw": [1500.0, 50_000.0],
+            "voltage_kv": [35.0, 220.0],
+        },
+        geometry=[shapely.Point(7000, 5300), shapely.Point(1000, 1100)],
+        crs=CRS_M,
+    )
+    costs = CostsSection(station_capex=100_000, connection_per_km=200_000)
+    cand = build_candidates(
+        pois, county, towns, subs, lines, rules=CandidatesSection(merge_within_m=50), costs=costs
+    )
+    hall = cand[cand["name"] == "镇政府"].iloc[0]
+    assert hall["grid_distance_m"] == pytest.approx(500)
+    fuel = cand[cand["name"] == "加油站"].iloc[0]  # 300 m from the 35 kV substation: still
+    assert fuel["grid_distance_m"] == pytest.approx(300) and fuel["substation_id"] == "S1"

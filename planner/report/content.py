@@ -174,7 +174,8 @@ def _grid(summary: dict[str, Any], lang: Lang) -> list[Section]:
     text = lang(
         "Headroom is the rated capacity times the power factor {pf} minus the peak load "
         "(the headroom table). A station's load is booked on the substation feeding the "
-        "10 kV line it connects to; its chargers count at their rated power, all at once.",
+        "10 kV line it connects to; its chargers count at their rated power, all at once. "
+        "Chargers already in place are taken to be in the peak load.",
         pf=num(summary.get("power_factor"), 2, lang=lang),
     )
     blocks: list[Block] = [Paragraph(text, "muted"), Table(table, "substation")]
