@@ -206,9 +206,7 @@ def _attach_grid(
     cand[C.GRID_DISTANCE_M] = np.round(dist, 1)
     if len(subs) and len(pts):
         line_feed = feeding_substations(lines, subs)
-        feed = np.concatenate(
-            [line_feed, direct, tap_substations(taps, lines, line_feed, subs)]
-        )
+        feed = np.concatenate([line_feed, direct, tap_substations(taps, lines, line_feed, subs)])
         s_idx = feed[idx]
         cand[C.SUBSTATION_ID] = substations[C.SUBSTATION_ID].to_numpy()[s_idx]
         cand[C.HEADROOM_KW] = substations[C.HEADROOM_KW].to_numpy()[s_idx]
