@@ -42,6 +42,10 @@ PLACE = "place"
 VOLTAGE_KV = "voltage_kv"
 RATED_KVA = "rated_kva"
 PEAK_LOAD_KW = "peak_load_kw"
+STATIONS_FED = "stations_fed"
+PLANNED_KW = "planned_kw"
+HEADROOM_LEFT_KW = "headroom_left_kw"
+HEADROOM_STATE = "headroom_state"
 SOCKETS = "sockets"
 STATIONS = "stations"
 OPERATOR = "operator"
@@ -137,6 +141,17 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     VOLTAGE_KV: ("Highest voltage of the asset", "kV"),
     RATED_KVA: ("Rated transformer capacity", "kVA"),
     PEAK_LOAD_KW: ("Measured peak load", "kW"),
+    STATIONS_FED: (
+        "Planned stations whose load is booked on the substation (new, or given more chargers)",
+        "count",
+    ),
+    PLANNED_KW: ("Rated power of those stations' planned chargers, drawn all at once", "kW"),
+    HEADROOM_LEFT_KW: ("Headroom left after the plan (empty: headroom unknown)", "kW"),
+    HEADROOM_STATE: (
+        "Whether the plan keeps within the substation's headroom: within, over, or unknown "
+        "(no row in the headroom table: not limited)",
+        "-",
+    ),
     SOCKETS: (
         "Charging sockets (OSM capacity / socket tags, or the operator table's count)",
         "count",
@@ -234,6 +249,10 @@ LABELS: dict[str, str] = {
     VOLTAGE_KV: "Voltage",
     RATED_KVA: "Rated capacity",
     PEAK_LOAD_KW: "Peak load",
+    STATIONS_FED: "Stations fed",
+    PLANNED_KW: "Planned charging power",
+    HEADROOM_LEFT_KW: "Headroom left",
+    HEADROOM_STATE: "Headroom",
     SOCKETS: "Sockets",
     STATIONS: "Stations",
     OPERATOR: "Operator",
@@ -290,6 +309,9 @@ SHAPEFILE_NAMES: dict[str, str] = {
     NEAREST_STATION_MIN: "near_st_mn",
     TARGETS_COVERED: "targets",
     PEAK_LOAD_KW: "peak_kw",
+    STATIONS_FED: "stns_fed",
+    HEADROOM_LEFT_KW: "left_kw",
+    HEADROOM_STATE: "hr_state",
     MEAN_STATION_MIN: "mean_st_mn",
     WORST_STATION_MIN: "wrst_st_mn",
     POINTS_UNREACHED: "unreached",

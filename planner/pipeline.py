@@ -276,7 +276,7 @@ def _run(
     t_report = time.perf_counter()
     areas = plan_service_areas(inp.graph, plan, config)
     with output(inp.county, config) as (tmp, out):
-        layers = output_layers(inp, plan, areas)
+        layers = output_layers(inp, plan, areas, config)
         if tours is not None:
             names = layers["townships"].set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]
             stops = tours.tour_stops

@@ -38,6 +38,8 @@ from planner.report import (
 )
 from planner.report.assumptions import map_credit
 from planner.report.sections import unknown_loaded
+from planner.report.substation_loads import substation_layer
+from planner.report.summary import drawing_stations
 from planner.report.workbook import WORKBOOK_FILE, write_workbook
 
 if TYPE_CHECKING:
@@ -63,9 +65,10 @@ def plan_service_areas(graph: RoadGraph, plan: Plan, config: Config) -> gpd.GeoD
 
 
 def output_layers(
-    inp: ModelInputs, plan: Plan, areas: gpd.GeoDataFrame
+    inp: ModelInputs, plan: Plan, areas: gpd.GeoDataFrame, config: Config
 ) -> dict[str, gpd.GeoDataFrame]:
-    """The output layers: the plan's sites with township names, and the outcomes."""
+    """The output layers: the plan's sites with township names, the outcomes, and the
+    substations with what the plan asks of each."""
     demand_out = demand_outcome(inp.demand, plan)
     townships_out = township_outcome(inp.county.townships, demand_out, plan)
     names = townships_out.set_index(C.TOWNSHIP_ID)[C.TOWNSHIP_NAME]
@@ -82,6 +85,7 @@ def output_layers(
         "townships": townships_out,
         "existing_chargers": existing_outcome(inp.county.chargers, plan, names),
         "service_areas": areas,
+        "substations": substation_layer(drawing_stations(plan, config), inp.county.substations),
     }
 
 

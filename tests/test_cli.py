@@ -65,6 +65,7 @@ def test_output_files(outputs):
         "demand",
         "townships",
         "existing_chargers",
+        "substations",  # with what the plan asks of each
         "service_areas",
         "tours",  # the demo county plans its repair vans' week
         "tour_stops",

@@ -454,7 +454,7 @@ def test_export_run_styles_its_files(demo_run, tmp_path, zh):
     assert root.find("projectCrs/spatialrefsys/authid").text == "EPSG:4490"
     with sqlite3.connect(folder / "sites.gpkg") as con:
         count = con.execute(f"SELECT count(*) FROM {STYLE_TABLE}").fetchone()[0]
-        assert count == len(read_run_layers(demo_run)) == 9  # with the tours' two layers
+        assert count == len(read_run_layers(demo_run)) == 10  # the tours: 2, the substations: 1
         assert con.execute("PRAGMA user_version").fetchone() == (10300,)
     manifest = json.loads((folder / "export.json").read_text(encoding="utf-8"))
     assert manifest["language"] == "zh"

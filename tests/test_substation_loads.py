@@ -83,3 +83,10 @@ def test_the_demo_s_substation_table_adds_up(demo_run, demo_summary):
     left = header.index("剩余可用容量（kW）")
     assert [row[left] for row in sheet[1:]] == pytest.approx([r["remaining_kw"] for r in rows])
     assert "为规划供电的变电站" in (demo_run / "report.md").read_text(encoding="utf-8")
+    # the GIS layer: every substation, the same figures
+    layer = gpd.read_file(demo_run / "sites.gpkg", layer="substations").set_index("substation_id")
+    assert layer["planned_kw"].sum() == pytest.approx(demo_summary["charger_kw_total"])
+    for r in rows:
+        got = layer.loc[r["substation_id"]]
+        assert got["stations_fed"] == r["stations"] and got["headroom_state"] == r["state"]
+        assert got["headroom_left_kw"] == pytest.approx(r["remaining_kw"])

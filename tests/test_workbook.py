@@ -46,7 +46,7 @@ EN_SHEETS = [
 #: The sheets of a run with the repair vans' tours (the demo's).
 # the demo run has a headroom table: the substations feeding its plan come after the townships
 ZH_TOUR_SHEETS = [*ZH_SHEETS[:4], "变电站", "巡回计划", "维修车周汇总", *ZH_SHEETS[4:]]
-EN_TOUR_SHEETS = [*EN_SHEETS[:4], "Tour schedule", "Vans' week", *EN_SHEETS[4:]]
+EN_TOUR_SHEETS = [*EN_SHEETS[:4], "Substations", "Tour schedule", "Vans' week", *EN_SHEETS[4:]]
 
 
 def _config() -> Config:

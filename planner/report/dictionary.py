@@ -128,6 +128,7 @@ def file_codes(column: str, lang: Lang) -> str | None:
     for a column without codes. Tables for people (the workbook, the report) print the
     meanings."""
     from planner.report.plan_tables import CONNECTION_BASES
+    from planner.report.substation_loads import HEADROOM_STATES
     from planner.tours.layers import DAY_NAMES, KIND_NAMES
     from planner.vocab import CLASS_LABELS, EXISTING_CLASS
 
@@ -138,6 +139,7 @@ def file_codes(column: str, lang: Lang) -> str | None:
         C.AT_STATION: {"True": N_("yes"), "False": N_("no")},
         "day": DAY_NAMES,
         "kind": KIND_NAMES,
+        C.HEADROOM_STATE: HEADROOM_STATES,
     }
     if column not in maps:
         return None

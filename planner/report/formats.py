@@ -54,6 +54,7 @@ LAYERS = (
     "demand",
     "townships",
     "existing_chargers",
+    "substations",
     "service_areas",
     "tours",
     "tour_stops",

@@ -44,6 +44,7 @@ STATION_COLUMNS: Spec = (
     (C.STATION_CAPEX, 0),
     (C.CONNECTION_COST, 0),
     (C.CONNECTION_BASIS, None),
+    (C.GRID_DISTANCE_M, 0),
     (C.SUBSTATION_ID, None),
     (C.CAPEX, 0),
     (C.LON, 7),

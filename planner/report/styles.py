@@ -49,6 +49,7 @@ LAYER_TITLES: dict[str, str] = {
     "demand": N_("Demand points"),
     "townships": N_("Township boundaries"),
     "existing_chargers": N_("Existing charging stations"),
+    "substations": N_("Substations and their headroom"),
     "service_areas": N_("Repair service areas"),
     "tours": N_("Repair van tours"),
     "tour_stops": N_("Repair van stops"),
@@ -74,6 +75,7 @@ DRAW_ORDER: tuple[str, ...] = (
     "tour_stops",
     "tours",
     "existing_chargers",
+    "substations",
     "candidates",
     "demand",
     "service_areas",
@@ -211,6 +213,7 @@ _STATION = Symbol("marker", "#2e86de", "#0b3d91", 0.5, 3.0)
 _REPAIR = Symbol("marker", "#b33771", "#6d214f", 0.5, 3.4, "square")
 _EXISTING = Symbol("marker", "#fdcb6e", "#2d3436", 0.4, 2.8, "triangle")
 _CANDIDATE = Symbol("marker", "#333333", "#232323", 0.2, 2.0)
+_SUBSTATION = Symbol("marker", "#ffffff", "#c0392b", 0.6, 3.2, "square")
 _DEMAND = Symbol("marker", "#7f8c8d", "#7f8c8d", 0.0, 1.0)
 _TOWNSHIP = Symbol("fill", None, "#555555", 0.5)
 _SERVICE_AREA = Symbol("fill", "#8e44ad", "#8e44ad", 0.3, fill_opacity=0.15)
@@ -228,6 +231,7 @@ _SINGLE = {
     "demand": _DEMAND,
     "townships": _TOWNSHIP,
     "existing_chargers": _EXISTING,
+    "substations": _SUBSTATION,
     "service_areas": _SERVICE_AREA,
 }
 _LABELS = {
@@ -235,6 +239,7 @@ _LABELS = {
     "repair_points": C.NAME,
     "townships": C.TOWNSHIP_NAME,
     "tour_stops": C.ORDER,
+    "substations": C.SUBSTATION_ID,
 }
 #: Geometry of the layers whose kind does not depend on their rows (an empty layer too).
 _KINDS: dict[str, Literal["point", "line", "polygon"]] = {
@@ -242,6 +247,7 @@ _KINDS: dict[str, Literal["point", "line", "polygon"]] = {
     "service_areas": "polygon",
     "tours": "line",
     "tour_stops": "point",
+    "substations": "point",
 }
 
 

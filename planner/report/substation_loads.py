@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from planner import columns as C
@@ -36,7 +37,7 @@ _COLUMNS = (
 )
 #: The columns of numbers.
 _NUMERIC = ("rated_kva", "peak_load_kw", "headroom_kw", "stations", "charger_kw", "remaining_kw")
-_STATES = {
+HEADROOM_STATES = {
     WITHIN: N_("within"),
     OVER: N_("over"),
     UNKNOWN: N_("unknown (no row in the headroom table)"),
@@ -75,6 +76,47 @@ def substation_loads(
     return sorted(rows, key=lambda r: (-r["charger_kw"], r["substation_id"]))
 
 
+def substation_layer(drawing: gpd.GeoDataFrame, substations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Every substation of the county with what the plan asks of it (the ``substations``
+    layer of the GIS files): the columns of :func:`substation_loads`' rows.
+
+    Parameters
+    ----------
+    drawing, substations
+        As for :func:`substation_loads`.
+    """
+    rows = {r["substation_id"]: r for r in substation_loads(drawing, substations)}
+    ids = (
+        substations[C.SUBSTATION_ID].astype(str).to_numpy()
+        if C.SUBSTATION_ID in substations.columns
+        else np.array([], dtype=str)
+    )
+    none = _row("", {}, (0.0, 0))
+    picked = [rows.get(k, {**none, "substation_id": k}) for k in ids]
+    voltage = substations.get(C.VOLTAGE_KV)
+    return gpd.GeoDataFrame(
+        {
+            C.SUBSTATION_ID: ids,
+            C.NAME: substations[C.NAME].to_numpy() if C.NAME in substations else None,
+            C.VOLTAGE_KV: _floats(voltage if voltage is not None else [None] * len(ids)),
+            C.RATED_KVA: _floats(r["rated_kva"] for r in picked),
+            C.PEAK_LOAD_KW: _floats(r["peak_load_kw"] for r in picked),
+            C.HEADROOM_KW: _floats(r["headroom_kw"] for r in picked),
+            C.STATIONS_FED: [r["stations"] for r in picked],
+            C.PLANNED_KW: _floats(r["charger_kw"] for r in picked),
+            C.HEADROOM_LEFT_KW: _floats(r["remaining_kw"] for r in picked),
+            C.HEADROOM_STATE: [r["state"] for r in picked],
+        },
+        geometry=substations.geometry.to_numpy(),
+        crs=substations.crs,
+    )
+
+
+def _floats(values: Any) -> np.ndarray:
+    """Figures as floats (NaN: missing), whatever their source's dtype."""
+    return np.array([np.nan if v is None or pd.isna(v) else float(v) for v in values], float)
+
+
 def _value(x: Any) -> float | None:
     """A figure as a float (None: missing)."""
     return None if x is None or pd.isna(x) else float(x)
@@ -108,7 +150,7 @@ def substation_table(summary: dict[str, Any], *, lang: Lang | None = None) -> pd
     for key, head in _COLUMNS:
         values = [r.get(key) for r in rows]
         if key == "state":
-            values = [label_of(_STATES, v, lang) for v in values]
+            values = [label_of(HEADROOM_STATES, v, lang) for v in values]
         elif key in _NUMERIC:
             values = [_figure(v, lang) for v in values]
         else:

@@ -151,7 +151,7 @@ def build_summary(
     return {
         **_demand_figures(county, demand_out, candidates, plan),
         **_site_figures(plan, config),
-        "substation_loads": substation_loads(_drawing(plan, config), county.substations),
+        "substation_loads": substation_loads(drawing_stations(plan, config), county.substations),
         "power_factor": config.stations.power_factor,
         "respect_headroom": config.stations.respect_headroom,
         **_service_figures(demand_out, townships_out, plan),
@@ -198,7 +198,7 @@ def _site_figures(plan: Plan, config: Config) -> dict[str, Any]:
         "charger_kw_total": float(st[C.CHARGER_KW].sum()) if len(st) else 0.0,
         "repair_points": len(rp),
         **_expansion_figures(plan),
-        "substations_over_headroom": headroom_overloads(_drawing(plan, config)),
+        "substations_over_headroom": headroom_overloads(drawing_stations(plan, config)),
         "villages_unreached_by_repair": len(plan.villages_unreached),
     }
 
@@ -213,7 +213,7 @@ def _expanded(plan: Plan) -> pd.DataFrame:
     return ex.loc[more]
 
 
-def _drawing(plan: Plan, config: Config) -> gpd.GeoDataFrame:
+def drawing_stations(plan: Plan, config: Config) -> gpd.GeoDataFrame:
     """The stations that draw on their substation's headroom: the new ones, and the chargers
     added to stations a rollout opened before (their installed ones are off the headroom
     already)."""
