@@ -134,7 +134,7 @@ def data_values(demo_run, demo_config) -> list[str]:
     """The texts of the run's data printed as they are: names, ids, files and credits."""
     values: set[str] = set()
     names = ("stations.csv", "repair_points.csv", "townships.csv", "tour_stops.csv",
-             "existing_chargers.csv")  # fmt: skip
+             "existing_chargers.csv", "substations.csv")  # fmt: skip
     for name in names:
         table = pd.read_csv(demo_run / name, dtype=str, keep_default_na=False)
         for column in NAME_COLUMNS:

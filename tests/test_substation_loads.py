@@ -54,13 +54,13 @@ def test_the_report_names_unknown_and_overloaded_substations_with_their_kw():
             {"substation_id": "C", "charger_kw": 180.0, "headroom_kw": 100.0}
         ],
     }
-    assert over_text(summary, lang=lang) == "C：180 / 100 kW"
+    assert over_text(summary, lang=lang) == "C：180 / 100 千瓦"
     figures = {key: text for key, _, text in key_figures(summary, lang=lang)}
-    assert figures["substations_headroom_unknown"] == "B：240 kW"
+    assert figures["substations_headroom_unknown"] == "B：240 千瓦"
     table = substation_table(summary, lang=lang)
     assert table is not None
     assert table["可用容量"].tolist() == ["未超出", "未知（容量表中无此变电站）", "超出", "未超出"]
-    assert table["剩余可用容量（kW）"].tolist() == ["60", "", "-80", "620"]
+    assert table["剩余可用容量（千瓦）"].tolist() == ["60", "", "-80", "620"]
 
 
 @pytest.mark.slow
@@ -79,8 +79,8 @@ def test_the_demo_s_substation_table_adds_up(demo_run, demo_summary):
     book = openpyxl.load_workbook(demo_run / "plan.xlsx", read_only=True)
     sheet = list(book["变电站"].values)
     header = list(sheet[0])
-    assert header[0] == "变电站" and "剩余可用容量（kW）" in header
-    left = header.index("剩余可用容量（kW）")
+    assert header[0] == "变电站" and "剩余可用容量（千瓦）" in header
+    left = header.index("剩余可用容量（千瓦）")
     assert [row[left] for row in sheet[1:]] == pytest.approx([r["remaining_kw"] for r in rows])
     assert "为规划供电的变电站" in (demo_run / "report.md").read_text(encoding="utf-8")
     # the GIS layer: every substation, the same figures

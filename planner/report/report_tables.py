@@ -68,6 +68,7 @@ LAYER_LABELS = {
     "stations": N_("charging stations"),
     "repair_points": N_("repair points"),
     "existing_chargers": N_("existing chargers"),
+    "substations": N_("substations"),
     "service_areas": N_("service areas"),
     "tours": N_("repair van tours"),
     "tour_stops": N_("tour stops"),
