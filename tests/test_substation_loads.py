@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import json
 
 import geopandas as gpd
 import numpy as np
@@ -90,3 +92,24 @@ def test_the_demo_s_substation_table_adds_up(demo_run, demo_summary):
         got = layer.loc[r["substation_id"]]
         assert got["stations_fed"] == r["stations"] and got["headroom_state"] == r["state"]
         assert got["headroom_left_kw"] == pytest.approx(r["remaining_kw"])
+
+
+@pytest.mark.slow
+def test_the_map_s_substations_say_their_headroom_and_planned_power(demo_session, demo_summary):
+    from planner.report.map.build import _planned_kw
+    from planner.report.map.layers import grid_layer
+
+    county, plan = demo_session.written["county"], demo_session.written["plan"]
+    lang = translator("zh")
+    overlay = grid_layer(county, 0.0, [], lang=lang, planned_kw=_planned_kw(plan))
+    texts = [f["properties"]["t"] for f in json.loads(overlay.spec_json)["data"]["features"]]
+    for r in demo_summary["substation_loads"]:
+        name = r["name"] or r["substation_id"]
+        text = next(t for t in texts if t.startswith(f"变电站 {name}："))
+        assert f"规划充电功率 {r['charger_kw']:,.0f} 千瓦" in text, text
+    # without a headroom row the tooltip says so (it ended in "可用容量 " before)
+    subs = county.substations.copy()
+    subs["headroom_kw"] = np.nan
+    overlay = grid_layer(dataclasses.replace(county, substations=subs), 0.0, [], lang=lang)
+    texts = [f["properties"]["t"] for f in json.loads(overlay.spec_json)["data"]["features"]]
+    assert any("可用容量 未知（容量表中无此变电站）" in t for t in texts)

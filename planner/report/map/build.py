@@ -277,7 +277,7 @@ def _overlays(  # noqa: PLR0913 - the layers' data, then keyword-only display op
         )
     overlays += [
         county_layer(county, simplify_m, lang=lang),
-        grid_layer(county, simplify_m, legend, lang=lang),
+        grid_layer(county, simplify_m, legend, lang=lang, planned_kw=_planned_kw(plan)),
         *demand_layers(demand_out, names, legend, lang=lang, max_points=demand_points),
         candidate_layer(candidates, names, legend, lang=lang),
         existing_layer(county.chargers, legend, lang=lang),
@@ -332,3 +332,12 @@ def write_map(m: folium.Map, path: str | Path) -> int:
         "map: %s, %.1f MB, rendered in %.1f s", path.name, size / 1e6, time.perf_counter() - t0
     )
     return size
+
+
+def _planned_kw(plan: Plan) -> dict[str, float]:
+    """The charging power of the plan's new stations by the substation feeding them."""
+    st = plan.stations
+    if len(st) == 0 or C.SUBSTATION_ID not in st.columns:
+        return {}
+    kw = st.groupby(st[C.SUBSTATION_ID].astype(str))[C.CHARGER_KW].sum()
+    return {str(k): float(v) for k, v in kw.items()}

@@ -225,8 +225,10 @@ def grid_layer(
     legend: list[dict[str, Any]],
     *,
     lang: Lang | None = None,
+    planned_kw: dict[str, float] | None = None,
 ) -> Overlay:
-    """Power lines (10 kV ones, where a site can connect, apart) and substations."""
+    """Power lines (10 kV ones, where a site can connect, apart) and substations (with the
+    charging power the plan books on each, ``planned_kw`` by substation id)."""
     lang = lang or translator("en")
     lines = county.power_lines.explode(index_parts=False)
     lines = simplified(lines[lines.geom_type == "LineString"], simplify_m)
@@ -242,10 +244,14 @@ def grid_layer(
     props = [
         {
             "t": lang(
-                "substation {name}: {voltage}, headroom {headroom}",
+                "substation {name}: {voltage}, headroom {headroom}, planned {planned}",
                 name=display_text(r[C.NAME]) or display_text(r.get(C.SUBSTATION_ID)),
-                voltage=unit_text(r[C.VOLTAGE_KV], "kV", lang=lang),
-                headroom=unit_text(r[C.HEADROOM_KW], "kW", lang=lang),
+                voltage=unit_text(r[C.VOLTAGE_KV], "kV", lang=lang) or lang("unknown"),
+                headroom=unit_text(r[C.HEADROOM_KW], "kW", lang=lang)
+                or lang("unknown (no row in the headroom table)"),
+                planned=unit_text(
+                    (planned_kw or {}).get(str(r.get(C.SUBSTATION_ID)), 0.0), "kW", lang=lang
+                ),
             ),
             "s": style.SUBSTATION,
         }
