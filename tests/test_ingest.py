@@ -483,7 +483,7 @@ def test_ids_that_differ_only_in_case_are_one_substation_given_twice(tmp_path):
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ("A,6.3,4.2\nB,10,6.9\n", r"field 'rated_kva'.*look like MVA \(median 8.15\)"),
+        ("A,6.3,4.2\nB,10,6.9\nC,0,0\n", r"field 'rated_kva'.*look like MVA \(median 8.15\)"),
         ("A,6300,5.37\nB,10000,6.87\n", r"field 'peak_load_kw'.*look like MW: .* 0.08%"),
     ],
     ids=["mva", "mw"],
@@ -503,3 +503,8 @@ def test_substations_already_over_their_capacity_are_named(tmp_path, caplog):
     assert joined["headroom_kw"].iloc[0] == pytest.approx(6300 * 0.9 - 6000)
     assert "1 substations are already loaded beyond their capacity" in caplog.text
     assert "QX-35-01 -330 kW" in caplog.text
+
+
+def test_rows_without_a_rated_capacity_do_not_make_a_table_look_like_mva(tmp_path):
+    _, _, table = _subs_and_table(tmp_path, "QX-35-01,0,0\nQX-35-02,0,0\nX,6300,4000\n")
+    assert table["rated_kva"].tolist() == [0, 0, 6300]

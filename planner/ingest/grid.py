@@ -103,10 +103,11 @@ def _check_units(out: pd.DataFrame, path: Path, rated_field: str, peak_field: st
     """Refuse figures in MVA or MW (the table is read in kVA and kW): the plan would
     find no headroom anywhere, or a thousand times too much."""
     rated, peak = out[C.RATED_KVA], out[C.PEAK_LOAD_KW]
-    if float(rated.median()) < MIN_RATED_KVA:
+    given = rated[rated > 0]  # a row without a figure (0) says nothing of the unit
+    if len(given) and float(given.median()) < MIN_RATED_KVA:
         raise data_error(
             path,
-            f"the rated capacities look like MVA (median {rated.median():g})",
+            f"the rated capacities look like MVA (median {given.median():g})",
             field=rated_field,
             hint="give them in kVA: 6.3 MVA is 6300 kVA",
         )
