@@ -150,12 +150,18 @@ def log_warnings(summary: dict[str, Any]) -> None:
             item["charger_kw"],
             item["headroom_kw"],
         )
+    why = (
+        "no row in the headroom table"
+        if summary.get("headroom_table", True)
+        else "no headroom table given in inputs.substations"
+    )
     for item in unknown_loaded(summary):
         logger.warning(
-            "substation %s: planned chargers draw %.0f kW, and its headroom is unknown (no row "
-            "in the headroom table): the plan is not limited there",
+            "substation %s: planned chargers draw %.0f kW, and its headroom is unknown (%s): "
+            "the plan is not limited there",
             item["substation_id"],
             item["charger_kw"],
+            why,
         )
 
 

@@ -113,3 +113,27 @@ def test_the_map_s_substations_say_their_headroom_and_planned_power(demo_session
     overlay = grid_layer(dataclasses.replace(county, substations=subs), 0.0, [], lang=lang)
     texts = [f["properties"]["t"] for f in json.loads(overlay.spec_json)["data"]["features"]]
     assert any("可用容量 未知（容量表中无此变电站）" in t for t in texts)
+
+
+def test_without_a_headroom_table_the_outputs_say_none_was_given(caplog):
+    """No inputs.substations at all: the report does not speak of rows missing from a table."""
+    from planner.report.content import _grid
+    from planner.run_outputs import log_warnings
+
+    lang = translator("zh")
+    summary = {
+        "substation_loads": substation_loads(_drawing(), _subs()),
+        "substations_over_headroom": [],
+        "headroom_table": False,
+    }
+    table = substation_table(summary, lang=lang)
+    assert table is not None and table["可用容量"].tolist()[1] == "未知（未提供容量表）"
+    texts = [b.text for b in _grid(summary, lang)[0].blocks if hasattr(b, "text")]
+    assert any(t.startswith("未提供变电站可用容量表") for t in texts), texts
+    assert not any("容量表中没有" in t for t in texts)
+    with caplog.at_level("WARNING"):
+        log_warnings(summary)
+    assert "no headroom table given in inputs.substations" in caplog.text
+    summary["headroom_table"] = True  # a table without B's row: as before
+    texts = [b.text for b in _grid(summary, lang)[0].blocks if hasattr(b, "text")]
+    assert any(t.startswith("变电站容量表中没有的变电站") for t in texts), texts

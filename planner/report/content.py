@@ -187,6 +187,11 @@ def _grid(summary: dict[str, Any], lang: Lang) -> list[Section]:
             "Substations without a row in the headroom table are not limited by the plan: "
             "their figures are needed before it is signed."
         )
+        if not summary.get("headroom_table", True):
+            note = lang(
+                "No headroom table was given (inputs.substations), so no substation limits "
+                "the plan: the substations' figures are needed before it is signed."
+            )
         blocks.append(Paragraph(note, "warning"))
     return [Section("substations", lang("Substations feeding the plan"), blocks)]
 

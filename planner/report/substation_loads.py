@@ -42,6 +42,8 @@ HEADROOM_STATES = {
     OVER: N_("over"),
     UNKNOWN: N_("unknown (no row in the headroom table)"),
 }
+#: The same states when the run had no headroom table at all.
+STATES_WITHOUT_TABLE = {**HEADROOM_STATES, UNKNOWN: N_("unknown (no headroom table given)")}
 
 
 def substation_loads(
@@ -146,11 +148,12 @@ def substation_table(summary: dict[str, Any], *, lang: Lang | None = None) -> pd
     if not rows:
         return None
     lang = english(lang)
+    states = HEADROOM_STATES if summary.get("headroom_table", True) else STATES_WITHOUT_TABLE
     out: dict[str, list[Any]] = {}
     for key, head in _COLUMNS:
         values = [r.get(key) for r in rows]
         if key == "state":
-            values = [label_of(HEADROOM_STATES, v, lang) for v in values]
+            values = [label_of(states, v, lang) for v in values]
         elif key in _NUMERIC:
             values = [_figure(v, lang) for v in values]
         else:

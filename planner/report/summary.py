@@ -154,6 +154,7 @@ def build_summary(
         "substation_loads": substation_loads(drawing_stations(plan, config), county.substations),
         "power_factor": config.stations.power_factor,
         "respect_headroom": config.stations.respect_headroom,
+        "headroom_table": config.inputs.substations is not None,
         **_service_figures(demand_out, townships_out, plan),
         **_budget_figures(plan, config),
         **_solver_figures(plan),
