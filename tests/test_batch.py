@@ -303,11 +303,10 @@ def test_a_stopped_batch_closes_dask_without_its_logs(caplog):
     assert [r.getMessage() for r in caplog.records] == ["kept", "a warning after the close", "ours"]
 
 
-def test_the_index_links_work_through_latest(tmp_path):
+def test_the_index_links_work_through_latest(tmp_path, browser):
     """The batch's index.html links to the counties' runs from ``runs/<id>/``; opened as
     ``latest/index.html`` (one folder higher: a browser does not follow the link) its
     links still reach the files."""
-    pw = pytest.importorskip("playwright.sync_api")
     from planner.datatypes import TaskResult
     from planner.report.province import write_batch_outputs
 
@@ -322,16 +321,14 @@ def test_the_index_links_work_through_latest(tmp_path):
     result.figures = {"county": "青溪县", "stations": 3, "status": "optimal", "gap": 0.001}
     write_batch_outputs(batch_run, [result], run_id="20261201T000000Z-abc")
     (home / "latest").symlink_to(Path("runs") / "b1")
-    with pw.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+    # the session's browser: a second sync_playwright beside it would not start
+    for page_path in (batch_run / "index.html", home / "latest" / "index.html"):
+        page = browser.new_page()
         try:
-            for page_path in (batch_run / "index.html", home / "latest" / "index.html"):
-                page = browser.new_page()
-                page.goto(page_path.as_uri())
-                for link in page.locator("a").all():
-                    href = link.evaluate("a => a.href")
-                    target = Path(href.removeprefix("file://"))
-                    assert target.resolve().is_file(), (page_path, href)
-                page.close()
+            page.goto(page_path.as_uri())
+            for link in page.locator("a").all():
+                href = link.evaluate("a => a.href")
+                target = Path(href.removeprefix("file://"))
+                assert target.resolve().is_file(), (page_path, href)
         finally:
-            browser.close()
+            page.close()

@@ -121,3 +121,15 @@ def test_a_county_from_init_runs(tmp_path):
     assert r.returncode == 0, r.stderr
     summary = json.loads((latest(tmp_path / "o") / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "optimal" and summary["stations"] > 0
+
+
+def test_the_program_exits_with_its_output_whole_and_its_code():
+    """``python -m planner`` ends without tearing the interpreter down (planner.cli.run):
+    a long output through a pipe still arrives whole, and errors keep their exit code."""
+    r = run_cli("schema", process=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == json.loads(run_cli("schema").stdout)
+    r = run_cli("site", "--config", "/nonexistent/county.yaml", process=True)
+    assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
+    r = run_cli("no-such-command", process=True)
+    assert r.returncode == 2 and "No such command" in r.stderr
