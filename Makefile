@@ -18,11 +18,16 @@ demo: $(STAMP)
 	$(VENV)/bin/planner demo
 	$(VENV)/bin/planner site --demo
 
+# the suite on TEST_WORKERS processes (pytest-xdist; each test file stays on one, so
+# that its module fixtures run once); TEST_WORKERS=0 runs it in this process
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: lint
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest $(XDIST)
 
 test-fast: $(STAMP)
-	$(VENV)/bin/python -m pytest -m "not slow"
+	$(VENV)/bin/python -m pytest $(XDIST) -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
