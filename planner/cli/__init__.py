@@ -247,11 +247,16 @@ def _exit_now(code: int) -> NoReturn:
     for thread in threading.enumerate():
         if thread is not main_thread and not thread.daemon:
             thread.join()
+    _flush()
+    atexit._run_exitfuncs()
+    _flush()  # what the exit handlers said
+    os._exit(code)
+
+
+def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
             stream.flush()
-    atexit._run_exitfuncs()
-    os._exit(code)
 
 
 __all__ = [
