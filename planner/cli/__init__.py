@@ -243,10 +243,8 @@ def run() -> NoReturn:
 
 
 def _exit_now(code: int) -> NoReturn:
-    main_thread = threading.main_thread()
-    for thread in threading.enumerate():
-        if thread is not main_thread and not thread.daemon:
-            thread.join()
+    # as Python's own exit does: idle pool workers are woken, other threads joined
+    threading._shutdown()  # type: ignore[attr-defined]
     _flush()
     atexit._run_exitfuncs()
     _flush()  # what the exit handlers said
